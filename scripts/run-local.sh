@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run the service locally on http://127.0.0.1:${PORT:-8000} (after scripts/bootstrap.sh).
+# First run: creates instance/secrets.env, the database, and a first super user
+# whose password is printed and kept in instance/first-super-user.txt.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+
+[ -x .venv/bin/flask ] || { echo "run-local: .venv missing; run scripts/bootstrap.sh first" >&2; exit 1; }
+
+mkdir -p instance
+chmod 700 instance
+
+if [ ! -f instance/secrets.env ]; then
+    (
+        umask 077
+        .venv/bin/python - >instance/secrets.env.tmp <<'EOF'
+import secrets
+from cryptography.fernet import Fernet
+print(f"SECRET_KEY={secrets.token_urlsafe(48)}")
+print(f"SSO_FERNET_KEYS={Fernet.generate_key().decode()}")
+EOF
+        mv instance/secrets.env.tmp instance/secrets.env
+    )
+    echo "run-local: generated instance/secrets.env"
+fi
+chmod 600 instance/secrets.env
+
+set -a
+# shellcheck disable=SC1091
+. instance/secrets.env
+set +a
+
+.venv/bin/flask --app webapp init-db
+
+if [ ! -f instance/first-super-user.txt ]; then
+    SSO_PASSWORD="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(18))')"
+    SSO_PASSWORD="$SSO_PASSWORD" .venv/bin/flask --app webapp sso create-super-user admin
+    (
+        umask 077
+        printf 'username=admin\npassword=%s\n' "$SSO_PASSWORD" >instance/first-super-user.txt
+    )
+    chmod 600 instance/first-super-user.txt
+fi
+ADMIN_PASSWORD="$(sed -n 's/^password=//p' instance/first-super-user.txt)"
+echo
+echo "=================================================================="
+echo " Log in at http://127.0.0.1:${PORT}/login as admin / ${ADMIN_PASSWORD}"
+echo " (also in instance/first-super-user.txt)"
+echo "=================================================================="
+echo
+
+# --no-control-socket: gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl (shared by every instance).
+exec .venv/bin/gunicorn -w 2 -b "127.0.0.1:${PORT}" --no-control-socket wsgi:app

@@ -1,0 +1,122 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL server, the app, users and sessions.
+
+Tests that take `app` (or anything built on it) run once per database: `[sqlite]` and `[postgresql]`.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.db import make_engine, writing
+from webapp.schema import upgrade
+
+from .pgserver import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_user")
+PASSWORD = "Correct-Horse-9"
+FERNET_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One private PostgreSQL cluster on a loopback port for the whole run."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_template_url(pg_server):
+    """A migrated PostgreSQL database shared by the tests (emptied before each)."""
+    name = f"sso_{uuid.uuid4().hex[:8]}"
+    pg_server.create_database(name)
+    url = pg_server.url(name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "sso.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def empty_postgres(url: str) -> None:
+    """Remove every row from the shared PostgreSQL test database."""
+    engine = make_engine(url)
+    with writing(engine) as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "sso.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_template_url")
+    empty_postgres(url)
+    return url
+
+
+def test_config(db_url: str, **overrides) -> dict:
+    """The app config tests use: explicit secrets, the given database."""
+    return {"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key",
+            "SSO_FERNET_KEYS": [FERNET_KEY], "SSO_APPS": ["CRM", "Console"], **overrides}
+
+
+@pytest.fixture
+def app(db_url):
+    application = create_app(test_config(db_url))
+    yield application
+    application.extensions["sso_engine"].dispose()
+
+
+@pytest.fixture
+def sso(app):
+    """The service facade, as the seed calls it: `sso.user.update_current_user(...)`."""
+    return app.extensions["sso"]
+
+
+@pytest.fixture
+def make_user(sso):
+    """Create an approved user (with PASSWORD) from the command-line path; extra attributes via an update."""
+    def make(username: str, *, super_user: bool = False, password: str | None = PASSWORD) -> dict:
+        return sso.user.create_local(username, password, super_user=super_user)
+    return make
+
+
+@pytest.fixture
+def login(sso):
+    """Log a user in; returns the UST."""
+    def do(username: str, password: str = PASSWORD, app_name: str = "CRM") -> str:
+        return sso.user.login("test-cid", username, password, app_name, "127.0.0.1").ust
+    return do
+
+
+@pytest.fixture
+def admin(make_user, login):
+    """A super-user and its UST: (user, ust)."""
+    user = make_user("admin", super_user=True)
+    return user, login("admin")
+
+
+@pytest.fixture
+def alice(make_user, login):
+    """A regular user and her UST: (user, ust)."""
+    user = make_user("alice")
+    return user, login("alice")

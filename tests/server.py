@@ -1,0 +1,69 @@
+"""The service as it runs in production: gunicorn with two sync workers, on a loopback port."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """Start `gunicorn -w 2 wsgi:app` with the given environment; `.url` is its base address."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+        self.log = ROOT / "test-results" / f"gunicorn-{self.port}.log"
+
+    def start(self) -> "LiveServer":
+        self.log.parent.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(
+            [GUNICORN, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
+             "--access-logfile", "-", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log}:\n{self.log.read_text()[-3000:]}")
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start in time; see {self.log}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def server_env(db_url: str, fernet_key: str, **extra: str) -> dict[str, str]:
+    """Environment for a production-like server on `db_url`."""
+    return {"DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret", "SSO_FERNET_KEYS": fernet_key,
+            "SSO_APPS": "CRM,Console", **extra}

@@ -1,0 +1,54 @@
+"""The SSO user-account service: `create_app()` builds the Flask app and its service layer."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from .db import make_engine
+from .sso import SSO, Context
+from .sso.tokens import TokenCodec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests pass theirs here)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(config or {})
+    settings.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config)
+    app.extensions["sso_engine"] = engine
+    app.extensions["sso"] = SSO(ctx)
+
+    if app.config["SSO_TRUSTED_PROXIES"] > 0:
+        hops = app.config["SSO_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from . import cli
+    cli.init_app(app)
+    _register_faces(app)
+    return app
+
+
+def _register_faces(app: Flask) -> None:
+    """Attach the web console and the JSON API when they are present."""
+    try:
+        from .api import init_app as init_api
+    except ImportError:
+        init_api = None
+    try:
+        from .web import init_app as init_web
+    except ImportError:
+        init_web = None
+    for init in (init_api, init_web):
+        if init is not None:
+            init(app)

@@ -1,0 +1,58 @@
+"""Command line: `flask --app webapp init-db`, `... sso create-super-user NAME`, `... sso create-user NAME`."""
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .schema import upgrade
+from .sso import SSOError
+
+sso_cli = AppGroup("sso", help="Manage SSO users.")
+
+
+def _password() -> str:
+    from_env = os.environ.get("SSO_PASSWORD")
+    if from_env:
+        return from_env
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _create(username: str, super_user: bool) -> None:
+    sso = current_app.extensions["sso"]
+    try:
+        user = sso.user.create_local(username, _password(), super_user=super_user)
+    except SSOError as e:
+        details = "; ".join(f"{field}: {message}" for field, message in e.errors.items())
+        raise click.ClickException(f"{', '.join(e.sub_status)} {details}".strip()) from None
+    kind = "super-user" if super_user else "user"
+    click.echo(f"Created {kind} {user['username']} ({user['user_id']}).")
+
+
+@sso_cli.command("create-super-user")
+@click.argument("username")
+def create_super_user(username: str) -> None:
+    """Create an approved super-user (password from a prompt or $SSO_PASSWORD)."""
+    _create(username, True)
+
+
+@sso_cli.command("create-user")
+@click.argument("username")
+def create_user(username: str) -> None:
+    """Create an approved regular user (password from a prompt or $SSO_PASSWORD)."""
+    _create(username, False)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the database schema or upgrade it to the newest revision."""
+    upgrade(current_app.extensions["sso_engine"])
+    click.echo("Database schema is up to date.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on `app`."""
+    app.cli.add_command(init_db)
+    app.cli.add_command(sso_cli)

@@ -1,0 +1,104 @@
+"""Typed SQLAlchemy models: users, sessions, audit records and failed-login marks."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .sso.attributes import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+
+
+class Base(DeclarativeBase):
+    """Declarative base; all datetimes are stored as naive UTC."""
+
+
+class User(Base):
+    """An SSO user. `*_search` columns hold the case-folded value of their attribute."""
+
+    __tablename__ = "sso_user"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX))
+    username_search: Mapped[str] = mapped_column(String(USERNAME_MAX * 3), unique=True)
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    email_search: Mapped[str | None] = mapped_column(String(EMAIL_MAX * 3), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    display_name_search: Mapped[str | None] = mapped_column(String(NAME_MAX * 3), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    first_name_search: Mapped[str | None] = mapped_column(String(NAME_MAX * 3), index=True)
+    middle_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    middle_name_search: Mapped[str | None] = mapped_column(String(NAME_MAX * 3), index=True)
+    last_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    last_name_search: Mapped[str | None] = mapped_column(String(NAME_MAX * 3), index=True)
+
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    password_is_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_last_set: Mapped[datetime | None] = mapped_column(DateTime)
+    password_expiry: Mapped[datetime | None] = mapped_column(DateTime)
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    is_super_user: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_locked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    locked_time: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    creation_ctx: Mapped[dict | None] = mapped_column(JSON)
+    sign_up_time: Mapped[datetime] = mapped_column(DateTime)
+    sign_up_status: Mapped[str] = mapped_column(String(32))
+    approval_status: Mapped[str] = mapped_column(String(32), index=True)
+    approval_status_mod_time: Mapped[datetime | None] = mapped_column(DateTime)
+    approval_status_mod_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Session(Base):
+    """A live session; only a hash of the session id inside the UST is stored."""
+
+    __tablename__ = "sso_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
+    current_app: Mapped[str] = mapped_column(String(256))
+    remote_addr: Mapped[str | None] = mapped_column(String(256))
+    user_agent: Mapped[str | None] = mapped_column(String(1024))
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
+    expiration_time: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditRecord(Base):
+    """One audited change: who did what to whom, from where, with old and new values."""
+
+    __tablename__ = "sso_audit"
+    __table_args__ = (Index("ix_sso_audit_target_time", "target_id", "id"),
+                      Index("ix_sso_audit_actor_time", "actor_id", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime)
+    cid: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    current_app: Mapped[str | None] = mapped_column(String(256))
+    remote_addr: Mapped[str | None] = mapped_column(String(256))
+    user_agent: Mapped[str | None] = mapped_column(String(1024))
+    changes: Mapped[dict] = mapped_column(JSON)
+
+
+class LoginFailure(Base):
+    """A failed login, counted per username and per client address for throttling."""
+
+    __tablename__ = "sso_login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), index=True)
+    time: Mapped[datetime] = mapped_column(DateTime)
+
+
+users = User.__table__
+sessions = Session.__table__
+audit = AuditRecord.__table__
+login_failures = LoginFailure.__table__

@@ -1,0 +1,156 @@
+"""The user attribute table of SPEC §3 and the value rules; the one place each rule lives."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import FieldErrors
+
+USERNAME_MAX = 128
+EMAIL_MAX = 254
+NAME_MAX = 256
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+
+SIGN_UP_STATUSES = ("before_confirmation", "final")
+APPROVAL_STATUSES = ("approved", "rejected", "before_decision")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One updatable user attribute: its type, limits and who may write it."""
+
+    name: str
+    type: str                    # "text", "email", "username", "bool", "enum", "datetime"
+    nullable: bool
+    self_editable: bool
+    max_length: int | None = None
+    min_length: int | None = None
+    choices: tuple[str, ...] = ()
+    searchable: bool = False     # has a case-folded search column kept in step with it
+    label: str = ""
+
+
+ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in (
+    Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label="Username"),
+    Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label="Email"),
+    Attribute("display_name", "text", True, True, NAME_MAX, searchable=True, label="Display name"),
+    Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label="First name"),
+    Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label="Middle name"),
+    Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label="Last name"),
+    Attribute("is_locked", "bool", False, False, label="Locked"),
+    Attribute("password_expiry", "datetime", True, False, label="Password expiry"),
+    Attribute("password_must_change", "bool", False, False, label="Password must change"),
+    Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
+    Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
+)}
+
+SELF_EDITABLE = tuple(name for name, a in ATTRIBUTES.items() if a.self_editable)
+NAME_ATTRIBUTES = ("display_name", "first_name", "middle_name", "last_name")
+
+READ_ONLY = (
+    "user_id", "is_super_user", "is_active", "is_internal", "creation_ctx", "locked_time",
+    "locked_by", "approval_status_mod_time", "approval_status_mod_by", "password_is_set",
+    "password_last_set", "sign_up_time", "version",
+)
+
+
+def search_column(name: str) -> str:
+    """The case-folded companion column of a searchable attribute."""
+    return f"{name}_search"
+
+
+def fold(value: str | None) -> str | None:
+    """The case-insensitive form stored in search columns (None stays None)."""
+    return None if value is None else value.casefold()
+
+
+def utc_naive(value: datetime) -> datetime:
+    """A datetime as naive UTC, the form stored in the database (naive input is taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored naive-UTC datetime as an aware UTC one, for output."""
+    return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def parse_datetime(value: Any) -> datetime:
+    """A datetime or ISO 8601 string as naive UTC; raises ValueError when it is neither."""
+    if isinstance(value, datetime):
+        return utc_naive(value)
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time")
+    try:
+        return utc_naive(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z") from None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be stored as text (control characters, lone surrogates), or None."""
+    for char in value:
+        if unicodedata.category(char) == "Cc":
+            return "must not contain control characters"
+        if "\ud800" <= char <= "\udfff":
+            return "must not contain unpaired surrogate characters"
+    return None
+
+
+def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
+    """Validate one value for `attr`: (value to store, None) or (None, message)."""
+    if value is None:
+        return (None, None) if attr.nullable else (None, "may not be empty (null)")
+    if attr.type == "bool":
+        return (value, None) if type(value) is bool else (None, "must be true or false")
+    if attr.type == "enum":
+        if isinstance(value, str) and value in attr.choices:
+            return value, None
+        return None, "must be one of: " + ", ".join(attr.choices)
+    if attr.type == "datetime":
+        try:
+            return parse_datetime(value), None
+        except ValueError as e:
+            return None, str(e)
+    if not isinstance(value, str):
+        return None, "must be a string"
+    problem = text_problem(value)
+    if problem:
+        return None, problem
+    if attr.max_length is not None and len(value) > attr.max_length:
+        return None, f"must be at most {attr.max_length} characters"
+    if attr.type == "username":
+        if not value:
+            return None, "may not be empty"
+        if any(char.isspace() for char in value):
+            return None, "must not contain whitespace"
+    if attr.type == "email" and not is_valid_email(value):
+        return None, "must be a valid email address (to remove it, clear the field)"
+    return value, None
+
+
+def is_valid_email(value: str) -> bool:
+    """Whether `value` is a syntactically valid email address (no DNS look-up)."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def check_values(data: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    """Validate every value in `data` (keys already known to be attributes); collect problems."""
+    clean: dict[str, Any] = {}
+    for name, value in data.items():
+        stored, message = check_value(ATTRIBUTES[name], value)
+        if message:
+            errors.add(name, message)
+        else:
+            clean[name] = stored
+    return clean

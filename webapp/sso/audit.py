@@ -1,0 +1,30 @@
+"""The audit trail: one record per successful change, written in the change's transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from ..models import audit
+from .views import jsonable
+
+CHANNELS = ("web", "api", "python", "cli")
+
+
+def change(old: Any, new: Any) -> dict[str, Any]:
+    """One attribute's old and new value as stored in an audit record."""
+    return {"old": jsonable(old), "new": jsonable(new)}
+
+
+def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: str | None, target_id: str,
+           channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
+    """Insert one audit record (never a secret: callers pass attribute values only)."""
+    conn.execute(insert(audit).values(
+        time=now, cid=str(cid)[:256], action=action, actor_id=actor_id, target_id=target_id,
+        channel=channel if channel in CHANNELS else "python",
+        current_app=None if current_app is None else str(current_app)[:256],
+        remote_addr=None if remote_addr is None else str(remote_addr)[:256],
+        user_agent=None if user_agent is None else str(user_agent)[:1024],
+        changes=changes,
+    ))

@@ -1,0 +1,29 @@
+"""What every service function needs: the engine, the token codec, settings and a clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import Engine
+
+from .tokens import TokenCodec
+
+
+def utcnow() -> datetime:
+    """The current time as naive UTC (the stored form)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class Context:
+    """Shared dependencies of the SSO services, built once per app."""
+
+    engine: Engine
+    codec: TokenCodec
+    settings: dict[str, Any]
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def apps(self) -> list[str]:
+        return self.settings["SSO_APPS"]

@@ -1,0 +1,70 @@
+"""Status codes (Zato's, plus our E011001) and the one exception family the services raise."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class Code:
+    """Zato SSO status codes used by this product."""
+
+    username_exists = "E001002"
+    user_id_unknown = "E001100"
+    password_rejected_word = "E003001"
+    password_too_short = "E003002"
+    password_too_long = "E003003"
+    password_expired = "E003004"
+    password_expiring = "W003005"
+    password_must_change = "E003007"
+    app_not_allowed = "E004001"
+    auth_invalid = "E005001"
+    user_locked = "E005002"
+    sign_up_not_final = "E005003"
+    session_invalid = "E007001"
+    invalid_input = "E008002"
+    no_data = "E008003"
+    version_conflict = "E011001"
+
+
+class Kind:
+    """What sort of failure an error is; each face maps a kind to its own status (HTTP, form)."""
+
+    malformed = "malformed"          # 400: not an object, missing required input
+    invalid = "invalid"              # 422: the data itself is wrong
+    unauthenticated = "unauthenticated"  # 401: no usable session
+    forbidden = "forbidden"          # 403: the caller may not do this
+    not_found = "not_found"          # 404
+    conflict = "conflict"            # 409: unique value taken
+    precondition = "precondition"    # 412: expected version has moved on
+
+
+class SSOError(Exception):
+    """A refused SSO call: its Zato codes (`sub_status`) and a message per offending field."""
+
+    def __init__(self, kind: str, sub_status: Iterable[str], errors: Mapping[str, str] | None = None):
+        self.kind = kind
+        self.sub_status = list(dict.fromkeys(sub_status))
+        self.errors = dict(errors or {})
+        super().__init__(f"{kind}: {', '.join(self.sub_status)} {self.errors or ''}".strip())
+
+    @classmethod
+    def single(cls, kind: str, code: str, field: str | None = None, message: str | None = None) -> "SSOError":
+        """An error with one code and, if given, one field message."""
+        return cls(kind, [code], {field: message} if field else None)
+
+
+class FieldErrors:
+    """Collects every problem of one check step, so they are all reported at once."""
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str, code: str = Code.invalid_input) -> None:
+        """Record one field's problem (the first message per field wins)."""
+        self.codes.append(code)
+        self.errors.setdefault(field, message)
+
+    def raise_if_any(self, kind: str) -> None:
+        """Raise an SSOError of `kind` carrying everything collected, if anything was."""
+        if self.errors:
+            raise SSOError(kind, self.codes, self.errors)

@@ -1,0 +1,34 @@
+"""USTs: Fernet tokens (MultiFernet, so keys can rotate) over a random session id."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class TokenCodec:
+    """Makes and opens USTs; the first key signs, every key is accepted."""
+
+    def __init__(self, keys: list[str]):
+        self._fernet = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+
+    def new(self) -> tuple[str, str]:
+        """A new (ust, session_hash) pair; only the hash is ever stored."""
+        session_id = secrets.token_urlsafe(32)
+        return self._fernet.encrypt(session_id.encode()).decode(), session_hash(session_id)
+
+    def session_hash_of(self, ust: object) -> str | None:
+        """The stored hash for a UST, or None when it is not a token we made."""
+        if not isinstance(ust, str) or not ust or len(ust) > 4096:
+            return None
+        try:
+            session_id = self._fernet.decrypt(ust.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError, ValueError, TypeError):
+            return None
+        return session_hash(session_id.decode("ascii", "replace"))
+
+
+def session_hash(session_id: str) -> str:
+    """SHA-256 of a session id: a random 256-bit id needs no salt or slow hash."""
+    return hashlib.sha256(session_id.encode()).hexdigest()

@@ -1,0 +1,34 @@
+"""How a stored user row is shown: the regular user's view and the super-user's."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, as_utc
+
+
+class UserData(dict):
+    """A user as shown to a caller; `.version` is kept for ETags even where the view hides it."""
+
+    version: int = 0
+
+
+FULL_VIEW = ("user_id", *ATTRIBUTES, *(name for name in READ_ONLY if name != "user_id"))
+SELF_VIEW = ("user_id", *SELF_EDITABLE)
+
+
+def user_view(row: Any, full: bool) -> UserData:
+    """The attributes of `row` that a caller sees: all of them for super-users (never a secret)."""
+    data = UserData()
+    for name in FULL_VIEW if full else SELF_VIEW:
+        value = row[name]
+        data[name] = as_utc(value) if isinstance(value, datetime) else value
+    data.version = row["version"]
+    return data
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it is written to JSON (datetimes as ISO 8601 UTC)."""
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat() if value.tzinfo is None else value.isoformat()
+    return value
