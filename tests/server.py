@@ -32,6 +32,13 @@ class LiveServer:
         self.log = ROOT / "test-results" / f"gunicorn-{self.port}.log"
 
     def start(self) -> "LiveServer":
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "LiveServer":
         self.log.parent.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             [GUNICORN, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
@@ -42,9 +49,9 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log}:\n{self.log.read_text()[-3000:]}")
             try:
-                requests.get(self.url + "/login", timeout=1)
+                requests.get(self.url + "/login", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start in time; see {self.log}")
 

@@ -1,0 +1,94 @@
+"""Template helpers: how values, times, statuses and audit records read on a page (all escaped by Jinja)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask
+
+from ..sso.attributes import ATTRIBUTES
+from .forms import encode_value
+
+CHOICE_LABELS = {
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "before_decision": "Waiting for a decision",
+    "before_confirmation": "Waiting for confirmation",
+    "final": "Final",
+}
+ACTION_LABELS = {
+    "update": "Changed",
+    "create": "Created",
+    "login": "Logged in",
+    "change_password": "Password set",
+}
+CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
+EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user"}
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A datetime or ISO 8601 string as an aware UTC datetime (None when it is neither)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def format_time(value: Any) -> str:
+    """`2030-01-31 12:00:05 UTC`, or the value as given when it is not a time."""
+    moment = as_datetime(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ("" if value is None else str(value))
+
+
+def iso_time(value: Any) -> str:
+    """The machine-readable form for a <time datetime=...> attribute."""
+    moment = as_datetime(value)
+    return moment.isoformat() if moment else ""
+
+
+def value_kind(value: Any) -> str:
+    """How a value is drawn: "null" (not set), "empty" (""), "bool" or "text"."""
+    if value is None:
+        return "null"
+    if value == "" and isinstance(value, str):
+        return "empty"
+    if isinstance(value, bool):
+        return "bool"
+    return "text"
+
+
+def format_value(value: Any, name: str | None = None) -> str:
+    """A stored value in words: yes/no, choice labels, times in UTC."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    attr = ATTRIBUTES.get(name or "")
+    if attr is not None and attr.type == "datetime":
+        return format_time(value)
+    if isinstance(value, datetime):
+        return format_time(value)
+    if attr is not None and attr.type == "enum":
+        return CHOICE_LABELS.get(value, str(value))
+    return str(value)
+
+
+def attribute_label(name: str) -> str:
+    """The label of an attribute (or of a non-attribute audit key)."""
+    attr = ATTRIBUTES.get(name)
+    if attr is not None:
+        return attr.label
+    return EXTRA_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def init_display(app: Flask) -> None:
+    """Register the helpers as Jinja filters."""
+    app.jinja_env.filters.update(
+        time=format_time, iso_time=iso_time, value_kind=value_kind, show=format_value,
+        attribute_label=attribute_label, jsonvalue=encode_value,
+        choice_label=lambda value: CHOICE_LABELS.get(value, value),
+        action_label=lambda value: ACTION_LABELS.get(value, value),
+        channel_label=lambda value: CHANNEL_LABELS.get(value, value),
+    )

@@ -1,0 +1,250 @@
+"""Routes for super-users: find users, create one, edit every attribute, quick actions, set a password."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, g, redirect, request, url_for
+
+from ..sso import Kind, SSOError
+from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES
+from ..sso.views import UserData
+from . import fields as fv
+from .auth import caller_args, cid, super_user_required, user_agent, users, wants_partial
+from .blueprint import bp, flash_saved, refusal
+from .display import format_value
+from .editing import Editor, Outcome, save, views_after, views_for
+from .forms import AttributeForm, CreateUserForm, SetPasswordForm
+from .pages import error_page, page
+
+PAGE_SIZE = 20
+EDITABLE = tuple(ATTRIBUTES)
+CREATE_TEXT = ("username", "email", "display_name", "first_name", "middle_name", "last_name")
+LOCK_FILTERS = {"yes": True, "no": False}
+QUICK_ACTIONS = {
+    "lock": ("is_locked", "true", "Locked"),
+    "unlock": ("is_locked", "false", "Unlocked"),
+    "approve": ("approval_status", "approved", "Approved"),
+    "reject": ("approval_status", "rejected", "Rejected"),
+}
+CONFLICT_MESSAGE = ("Someone else saved this user while you were editing, and changed some of the same fields. "
+                    "Nothing was saved. For each field marked below, keep yours or take theirs, then save again.")
+MISMATCH = "does not match the new password"
+
+
+def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
+    """Any user's attributes, as a super-user edits them."""
+    return Editor(
+        names, "user",
+        load=lambda: users().get_user_by_id(cid(), user_id, *caller_args()),
+        write=lambda changes, version: users().update_user_by_id(
+            cid(), user_id, changes, *caller_args(), expected_version=version, channel="web",
+            user_agent=user_agent()),
+    )
+
+
+# --- the list ----------------------------------------------------------------------------------------------------
+
+
+def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
+    """Search criteria from the query string, and what the filter form shows."""
+    shown = {"q": args.get("q", "").strip(), "locked": args.get("locked", ""),
+             "approval": args.get("approval", "")}
+    page_text = args.get("page", "1")
+    criteria: dict[str, Any] = {"cur_page": int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1,
+                                "page_size": PAGE_SIZE}
+    if shown["q"]:
+        criteria["q"] = shown["q"]
+    if shown["locked"] in LOCK_FILTERS:
+        criteria["is_locked"] = LOCK_FILTERS[shown["locked"]]
+    else:
+        shown["locked"] = ""
+    if shown["approval"]:
+        criteria["approval_status"] = shown["approval"]
+    return criteria, shown
+
+
+@bp.get("/users")
+@super_user_required
+def user_list() -> Response:
+    """Users, searched by username, email or name, filtered by lock and approval, paged."""
+    criteria, shown = _search_criteria(request.args)
+    errors: dict[str, str] = {}
+    try:
+        result = users().search(cid(), criteria, *caller_args())
+    except SSOError as error:
+        if error.kind != Kind.invalid:
+            return refusal(error)
+        errors, result = dict(error.errors), None
+    status = 422 if errors else 200
+
+    def page_url(number: int) -> str:
+        return url_for("web.user_list", q=shown["q"] or None, locked=shown["locked"] or None,
+                       approval=shown["approval"] or None, page=number if number > 1 else None)
+
+    context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url,
+               "approval_statuses": APPROVAL_STATUSES}
+    if wants_partial():
+        return page("_user_rows.html", status, **context)
+    return page("users.html", status, **context)
+
+
+# --- creating ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@super_user_required
+def user_create() -> Response:
+    """Create a user; empty optional fields stay not set."""
+    form = CreateUserForm()
+    texts = {name: request.form.get(name, "") for name in CREATE_TEXT}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data: dict[str, Any] = {"username": texts["username"]}
+        data.update({name: texts[name] for name in CREATE_TEXT[1:] if texts[name] != ""})
+        if form.password.data:
+            data["password"] = form.password.data
+        data.update(password_must_change=form.password_must_change.data, is_locked=form.is_locked.data,
+                    auto_approve=form.auto_approve.data)
+        try:
+            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+        except SSOError as error:
+            if not error.errors or error.kind in (Kind.unauthenticated, Kind.forbidden):
+                return refusal(error)
+            errors = dict(error.errors)
+        else:
+            flash(f"Created user {created['username']}.", "success")
+            return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
+    fields = [fv.for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
+    general = {name: message for name, message in errors.items()
+               if name not in CREATE_TEXT and name != "password"}
+    return page("user_new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
+                general_errors=general)
+
+
+# --- editing -------------------------------------------------------------------------------------------------
+
+
+def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome: Outcome | None = None,
+               password_form: SetPasswordForm | None = None, password_errors: dict | None = None,
+               action_error: str | None = None) -> Response:
+    general = {name: message for name, message in (outcome.errors if outcome else {}).items()
+               if name not in EDITABLE}
+    context = {"user": user, "fields": fields, "version": version, "outcome": outcome,
+               "conflict_message": CONFLICT_MESSAGE if outcome and outcome.conflicts else None,
+               "general_errors": general}
+    if wants_partial() and password_form is None and action_error is None:
+        return page("_user_form.html", status, **context)
+    history = users().history(cid(), user["user_id"], *caller_args(), limit=50)
+    return page("user_edit.html", status, history=history,
+                password_form=password_form or SetPasswordForm(formdata=None),
+                password_errors=password_errors or {}, action_error=action_error,
+                is_self=user["user_id"] == g.user["user_id"], **context)
+
+
+@bp.get("/users/<user_id>")
+@super_user_required
+def user_edit(user_id: str) -> Response:
+    """Manage one user: every attribute, quick actions, set-password and the audit history."""
+    editor = user_editor(user_id)
+    try:
+        user = editor.load()
+    except SSOError as error:
+        return refusal(error)
+    return _edit_page(user, views_for(editor, user), user.version)
+
+
+@bp.post("/users/<user_id>")
+@super_user_required
+def user_save(user_id: str) -> Response:
+    """Save only what the super-user changed."""
+    editor = user_editor(user_id)
+    form = AttributeForm.parse(editor.names, request.form)
+    try:
+        outcome = save(editor, form)
+        user = outcome.current or editor.load()
+    except SSOError as error:
+        return refusal(error)
+    if outcome.status == 200:
+        return flash_saved([ATTRIBUTES[name].label for name in outcome.saved],
+                           [ATTRIBUTES[name].label for name in outcome.merged_with],
+                           url_for("web.user_edit", user_id=user_id),
+                           "Nothing to save: you did not change anything." if not outcome.sent
+                           else "Nothing to save: those values were already stored.")
+    fields, version = views_after(editor, form, outcome)
+    return _edit_page(user, fields, version, outcome.status, outcome)
+
+
+@bp.post("/users/<user_id>/quick")
+@super_user_required
+def user_quick_action(user_id: str) -> Response:
+    """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
+    action = QUICK_ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
+    name, value, done = action
+    form = AttributeForm.parse((name,), {name: value, "version": request.form.get("version", ""),
+                                         **({f"original_{name}": request.form[f"original_{name}"]}
+                                            if f"original_{name}" in request.form else {})})
+    editor = user_editor(user_id, (name,))
+    try:
+        outcome = save(editor, form)
+    except SSOError as error:
+        return refusal(error)
+    location = url_for("web.user_edit", user_id=user_id)
+    if outcome.status == 200:
+        if outcome.saved:
+            flash(f"{done}.", "success")
+        else:
+            flash(f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
+                  f"{format_value(value == 'true' if name == 'is_locked' else value, name).lower()}.", "info")
+        return redirect(location, 303)
+    full = user_editor(user_id)
+    try:
+        user = full.load()
+    except SSOError as error:
+        return refusal(error)
+    if outcome.conflicts:
+        _mine, theirs = outcome.conflicts[name]
+        message = (f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
+                   f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again.")
+    else:
+        message = "; ".join(f"{key}: {text}" for key, text in outcome.errors.items())
+    return _edit_page(user, views_for(full, user), user.version, outcome.status, action_error=message)
+
+
+@bp.post("/users/<user_id>/password")
+@super_user_required
+def user_set_password(user_id: str) -> Response:
+    """Set another user's password (optionally: expiry in days, must change at next login)."""
+    if user_id == g.user["user_id"]:
+        flash("To change your own password, give your current one here.", "info")
+        return redirect(url_for("web.change_password"), 303)
+    form = SetPasswordForm()
+    errors: dict[str, str] = {}
+    if form.expiry_days.raw_data and form.expiry_days.raw_data[0] and form.expiry_days.data is None:
+        errors["password_expiry"] = "must be a whole number of days"
+    if (form.new_password.data or "") != (form.confirm_password.data or ""):
+        errors["confirm_password"] = MISMATCH
+    if not errors:
+        data: dict[str, Any] = {"new_password": form.new_password.data or "", "user_id": user_id,
+                                "must_change": bool(form.must_change.data)}
+        if form.expiry_days.data is not None:
+            data["password_expiry"] = form.expiry_days.data
+        try:
+            users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+        except SSOError as error:
+            if not error.errors or error.kind in (Kind.unauthenticated, Kind.forbidden, Kind.not_found):
+                return refusal(error)
+            errors = dict(error.errors)
+        else:
+            flash("Password set." + (" They must choose a new one at their next login." if data["must_change"]
+                                      else ""), "success")
+            return redirect(url_for("web.user_edit", user_id=user_id), 303)
+    editor = user_editor(user_id)
+    try:
+        user = editor.load()
+    except SSOError as error:
+        return refusal(error)
+    return _edit_page(user, views_for(editor, user), user.version, 422, password_form=form,
+                      password_errors=errors)
+
