@@ -5,7 +5,7 @@ import os
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .schema import upgrade
 from .sso import SSOError
@@ -46,6 +46,7 @@ def create_user(username: str) -> None:
 
 
 @click.command("init-db")
+@with_appcontext  # `flask` pushes one itself, but app.test_cli_runner() and other callers do not
 def init_db() -> None:
     """Create the database schema or upgrade it to the newest revision."""
     upgrade(current_app.extensions["sso_engine"])

@@ -83,13 +83,11 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 def parse_datetime(value: Any) -> datetime:
     """A datetime or ISO 8601 string as naive UTC; raises ValueError when it is neither."""
-    if isinstance(value, datetime):
-        return utc_naive(value)
-    if not isinstance(value, str):
+    if not isinstance(value, (datetime, str)):
         raise ValueError("must be an ISO 8601 date and time")
     try:
-        return utc_naive(datetime.fromisoformat(value.strip()))
-    except (ValueError, OverflowError):
+        return utc_naive(value if isinstance(value, datetime) else datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves it outside years 1-9999
         raise ValueError("must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z") from None
 
 
@@ -101,6 +99,14 @@ def text_problem(value: str) -> str | None:
         if "\ud800" <= char <= "\udfff":
             return "must not contain unpaired surrogate characters"
     return None
+
+
+def safe_text(value: Any, limit: int) -> str | None:
+    """Request metadata (cid, address, user agent) as text any database stores: at most `limit`
+    characters, control characters and lone surrogates replaced by U+FFFD (None stays None)."""
+    if value is None:
+        return None
+    return "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char for char in str(value)[:limit])
 
 
 def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:

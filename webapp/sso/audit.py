@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from ..models import audit
+from .attributes import safe_text
 from .views import jsonable
 
 CHANNELS = ("web", "api", "python", "cli")
@@ -21,10 +22,8 @@ def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: 
            channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
     conn.execute(insert(audit).values(
-        time=now, cid=str(cid)[:256], action=action, actor_id=actor_id, target_id=target_id,
+        time=now, cid=safe_text(cid, 256), action=action, actor_id=actor_id, target_id=target_id,
         channel=channel if channel in CHANNELS else "python",
-        current_app=None if current_app is None else str(current_app)[:256],
-        remote_addr=None if remote_addr is None else str(remote_addr)[:256],
-        user_agent=None if user_agent is None else str(user_agent)[:1024],
-        changes=changes,
+        current_app=safe_text(current_app, 256), remote_addr=safe_text(remote_addr, 256),
+        user_agent=safe_text(user_agent, 1024), changes=changes,
     ))

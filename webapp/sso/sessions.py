@@ -9,8 +9,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..db import reading, writing
 from ..models import login_failures, sessions, users
-from .attributes import fold
-from .audit import record
+from .attributes import fold, safe_text, text_problem
+from .audit import change, record
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .passwords import hash_password, password_problem, verify_password
@@ -45,10 +45,6 @@ class Caller:
     @property
     def is_super_user(self) -> bool:
         return bool(self.user["is_super_user"])
-
-
-def _truncate(value: Any, limit: int) -> str | None:
-    return None if value is None else str(value)[:limit]
 
 
 def check_app(ctx: Context, current_app: Any) -> None:
@@ -112,7 +108,7 @@ class Sessions:
         self.ctx = ctx
 
     def _throttle_keys(self, username: str, remote_addr: Any) -> list[str]:
-        return [f"u:{fold(username)}"[:512], f"a:{remote_addr}"[:512]]
+        return [f"u:{fold(username)}"[:512], f"a:{safe_text(remote_addr, 256)}"]
 
     def _throttled(self, conn: Connection, keys: list[str], now: datetime) -> bool:
         limit = self.ctx.settings["SSO_LOGIN_MAX_FAILURES"]
@@ -142,13 +138,17 @@ class Sessions:
                    if not isinstance(value, str) or not value}
         if missing:
             raise SSOError(Kind.malformed, [Code.invalid_input], missing)
+        if text_problem(username):  # no stored username has one, and the database could not compare it
+            raise SSOError.single(Kind.forbidden, Code.auth_invalid)
         now = self.ctx.clock()
         keys = self._throttle_keys(username, remote_addr)
         with reading(self.ctx.engine) as conn:
             if self._throttled(conn, keys, now):
                 raise SSOError.single(Kind.forbidden, Code.auth_invalid)
             user = conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
-        if not verify_password(password, user["password_hash"] if user else _DUMMY_HASH) or user is None:
+        stored_hash = user["password_hash"] if user is not None else None
+        # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
+        if not verify_password(password, stored_hash or _DUMMY_HASH) or stored_hash is None:
             raise self._fail(keys, now)
         if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
                 or not user["is_active"]):
@@ -171,10 +171,12 @@ class Sessions:
                 conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"]))
                 conn.execute(update(users).where(users.c.user_id == user["user_id"])
                              .values(**columns, version=users.c.version + 1))
-                changes = {"password": {"old": "(not shown)", "new": "(changed)"}}
+                changes = {name: change(user[name], columns[name])
+                           for name in ("password_expiry", "password_must_change") if user[name] != columns[name]}
+                changes["password"] = {"old": "(not shown)", "new": "(changed)"}
             conn.execute(insert(sessions).values(
                 session_hash=digest, user_id=user["user_id"], current_app=current_app,
-                remote_addr=_truncate(remote_addr, 256), user_agent=_truncate(user_agent, 1024),
+                remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
                 creation_time=now, expiration_time=expiration))
             record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
                    channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,

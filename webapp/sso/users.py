@@ -13,16 +13,18 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
 from ..models import audit, sessions, users
-from .attributes import (ATTRIBUTES, NAME_ATTRIBUTES, READ_ONLY, check_value, check_values, fold, search_column)
+from .attributes import (ATTRIBUTES, NAME_ATTRIBUTES, READ_ONLY, check_value, check_values, fold, safe_text,
+                         search_column, text_problem)
 from .audit import change, record
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError
 from .passwords import verify_password
 from .sessions import Caller, Sessions, authenticate, check_new_password, password_columns
-from .views import UserData, jsonable, user_view
+from .views import UserData, user_view
 
 MAX_ATTEMPTS = 5
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
+CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
 
 CREATE_KEYS = ("username", "password", "email", "display_name", "first_name", "middle_name", "last_name",
                "password_must_change", "is_locked", "auto_approve")
@@ -63,7 +65,7 @@ def _reject_unknown(data: Mapping, allowed, describe=_unknown_key_message) -> No
 
 
 def _load_user(conn: Connection, user_id: Any):
-    if not isinstance(user_id, str):
+    if not isinstance(user_id, str) or text_problem(user_id):  # no id has one; PostgreSQL refuses NUL
         return None
     return conn.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
 
@@ -263,7 +265,7 @@ class Users:
             "user_id": new_user_id(), "is_super_user": super_user, "is_active": True, "is_internal": False,
             "is_locked": False, "password_must_change": False, "password_is_set": False,
             "sign_up_time": now, "sign_up_status": "final", "approval_status": "before_decision", "version": 1,
-            "creation_ctx": {"channel": channel, "creator": actor_id, "remote_addr": jsonable(remote_addr),
+            "creation_ctx": {"channel": channel, "creator": actor_id, "remote_addr": safe_text(remote_addr, 256),
                              "current_app": current_app},
         }
         for name in ATTRIBUTES:
@@ -378,6 +380,8 @@ class Users:
             own = user_id is None or user_id == caller.user_id
             if not own and not caller.is_super_user:
                 raise SSOError.single(Kind.forbidden, Code.auth_invalid)
+            if not own and (not isinstance(user_id, str) or text_problem(user_id)):
+                return []  # no user has such an id (and PostgreSQL could not compare it)
             target_id = caller.user_id if own else user_id
             actor = users.alias("actor")
             where = (or_(audit.c.target_id == target_id, audit.c.actor_id == target_id) if own
@@ -393,6 +397,8 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q"):
         if key in criteria and not isinstance(criteria[key], str):
             errors.add(key, "must be a string")
+        elif key in criteria and text_problem(criteria[key]):
+            errors.add(key, text_problem(criteria[key]))
     for key in ("sign_up_status", "approval_status"):
         if key in criteria:
             _, message = check_value(ATTRIBUTES[key], criteria[key])
@@ -404,6 +410,8 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
     for key in ("cur_page", "page_size"):
         if key in criteria and (type(criteria[key]) is not int or criteria[key] < 1):
             errors.add(key, "must be a whole number of at least 1")
+    if type(criteria.get("cur_page")) is int and criteria["cur_page"] > CUR_PAGE_MAX:
+        errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
         errors.add("name_op", "must be and or or")
     return errors

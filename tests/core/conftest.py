@@ -1,0 +1,50 @@
+"""Fixtures of the service-core tests (the shared ones live in tests/conftest.py)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from webapp import create_app
+
+from ..conftest import test_config as config_for
+from .helpers import audit_of, row_of
+
+
+@pytest.fixture
+def make_app(db_url):
+    """Another app on the same database, with config overrides (e.g. throttling, Fernet keys)."""
+    made = []
+
+    def make(**overrides):
+        application = create_app(config_for(db_url, **overrides))
+        made.append(application)
+        return application
+    yield make
+    for application in made:
+        application.extensions["sso_engine"].dispose()
+
+
+@pytest.fixture
+def unchanged(sso):
+    """Snapshot a user's row and audit trail; calling the result asserts nothing was written since."""
+    def snapshot(user_id: str):
+        before_row, before_audit = row_of(sso, user_id), len(audit_of(sso))
+
+        def check() -> None:
+            assert row_of(sso, user_id) == before_row
+            assert len(audit_of(sso)) == before_audit
+        return check
+    return snapshot
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, tmp_path):
+    """A database of each kind with no schema at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    yield server.create_database(name)
+    server.drop_database(name)
