@@ -374,18 +374,19 @@ class Users:
     # --- history ---------------------------------------------------------------------------------------------
 
     def history(self, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
-        """Audit records, newest first: one's own activity, or (super-users) anyone's changes."""
+        """Audit records, newest first: with no `user_id`, the caller's own activity (what they did and
+        what was done to them); with one, the changes made to that user's record (super-users, or oneself)."""
         with reading(self.ctx.engine) as conn:
             caller = self._caller(conn, current_ust, current_app)
-            own = user_id is None or user_id == caller.user_id
-            if not own and not caller.is_super_user:
+            if user_id is not None and user_id != caller.user_id and not caller.is_super_user:
                 raise SSOError.single(Kind.forbidden, Code.auth_invalid)
-            if not own and (not isinstance(user_id, str) or text_problem(user_id)):
+            if user_id is not None and (not isinstance(user_id, str) or text_problem(user_id)):
                 return []  # no user has such an id (and PostgreSQL could not compare it)
-            target_id = caller.user_id if own else user_id
+            if user_id is None:
+                where = or_(audit.c.target_id == caller.user_id, audit.c.actor_id == caller.user_id)
+            else:
+                where = audit.c.target_id == user_id
             actor = users.alias("actor")
-            where = (or_(audit.c.target_id == target_id, audit.c.actor_id == target_id) if own
-                     else audit.c.target_id == target_id)
             query = (select(audit, actor.c.username.label("actor_username"))
                      .outerjoin(actor, actor.c.user_id == audit.c.actor_id)
                      .where(where).order_by(audit.c.id.desc()).limit(max(1, min(limit, 500))))
