@@ -174,6 +174,9 @@ class Sessions:
                 changes = {name: change(user[name], columns[name])
                            for name in ("password_expiry", "password_must_change") if user[name] != columns[name]}
                 changes["password"] = {"old": "(not shown)", "new": "(changed)"}
+            # Expired sessions of this user are of no further use: they go as a new one starts.
+            conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
+                                                sessions.c.expiration_time <= now))
             conn.execute(insert(sessions).values(
                 session_hash=digest, user_id=user["user_id"], current_app=current_app,
                 remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
