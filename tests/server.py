@@ -44,12 +44,12 @@ class LiveServer:
             [GUNICORN, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
              "--access-logfile", "-", "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log}:\n{self.log.read_text()[-3000:]}")
             try:
-                requests.get(self.url + "/login", timeout=5)
+                requests.get(self.url + "/zato/sso/openapi.json", timeout=10)
                 return self
             except requests.RequestException:
                 time.sleep(0.1)

@@ -1,0 +1,197 @@
+"""The OpenAPI 3.1 document, generated from the operation table and the service's attribute table."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, Attribute
+from ..sso.errors import Code
+from ..sso.views import FULL_VIEW
+from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, UST, Operation
+from .wire import IF_MATCH_SYNTAX
+
+CODE_MEANINGS = {
+    Code.username_exists: "the username is taken",
+    Code.user_id_unknown: "no user has this user_id",
+    Code.password_rejected_word: "the password contains a common word",
+    Code.password_too_short: "the password is too short",
+    Code.password_too_long: "the password is too long",
+    Code.password_expired: "the password has expired: log in again with new_password",
+    Code.password_expiring: "the password expires soon",
+    Code.password_must_change: "the password must be changed: log in again with new_password",
+    Code.app_not_allowed: "current_app is not a configured application",
+    Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
+    Code.user_locked: "the caller is locked",
+    Code.sign_up_not_final: "the caller's sign-up is not final",
+    Code.session_invalid: "no valid session: the UST is missing, unknown, expired or logged out",
+    Code.invalid_input: "invalid input: see `errors` for each field",
+    Code.no_data: "nothing to update was sent",
+    Code.version_conflict: "the user changed since the ETag sent in If-Match",
+}
+
+HTTP_MEANINGS = {400: "Malformed request or missing input", 401: "Not authenticated", 403: "Forbidden",
+                 404: "Not found", 409: "Conflict", 412: "Precondition failed", 413: "Body too large",
+                 422: "Invalid data"}
+
+DATETIME_OUT = {"type": "string", "format": "date-time"}
+
+READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "user_id": {"type": "string"},
+    "is_super_user": {"type": "boolean"},
+    "is_active": {"type": "boolean"},
+    "is_internal": {"type": "boolean"},
+    "creation_ctx": {"type": ["object", "null"]},
+    "locked_time": {"type": ["string", "null"], "format": "date-time"},
+    "locked_by": {"type": ["string", "null"]},
+    "approval_status_mod_time": {"type": ["string", "null"], "format": "date-time"},
+    "approval_status_mod_by": {"type": ["string", "null"]},
+    "password_is_set": {"type": "boolean"},
+    "password_last_set": {"type": ["string", "null"], "format": "date-time"},
+    "sign_up_time": DATETIME_OUT,
+    "version": {"type": "integer", "minimum": 1},
+}
+
+
+def output_schema(attr: Attribute) -> dict[str, Any]:
+    """An attribute as it is answered: its type, null when allowed, its choices and its length limit."""
+    schema: dict[str, Any] = {"bool": {"type": "boolean"}, "datetime": dict(DATETIME_OUT)}.get(attr.type) or {
+        "type": "string"}
+    if attr.choices:
+        schema["enum"] = list(attr.choices) + ([None] if attr.nullable else [])
+    if attr.max_length is not None:
+        schema["maxLength"] = attr.max_length
+    if attr.nullable:
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+def user_properties() -> dict[str, dict[str, Any]]:
+    """Every attribute a super-user's GET may show (and nothing else: never a secret)."""
+    return {name: output_schema(ATTRIBUTES[name]) if name in ATTRIBUTES else dict(READ_ONLY_SCHEMAS[name])
+            for name in FULL_VIEW}
+
+
+def _envelope(status: dict[str, Any], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object",
+            "properties": {"cid": {"type": "string"}, "status": status, **properties},
+            "required": ["cid", "status", *required], "additionalProperties": False}
+
+
+def _schemas() -> dict[str, Any]:
+    ok = {"const": "ok"}
+    return {
+        "User": _envelope(ok, user_properties(), ["user_id", *SELF_EDITABLE]),
+        "UserRecord": {"type": "object", "properties": user_properties(), "required": list(FULL_VIEW),
+                       "additionalProperties": False},
+        "Ok": _envelope(ok, {}, []),
+        "Login": _envelope({"enum": ["ok", "warning"]},
+                           {"ust": {"type": "string"}, "expiration_time": DATETIME_OUT,
+                            "sub_status": {"type": "array", "items": {"const": Code.password_expiring}}},
+                           ["ust", "expiration_time"]),
+        "SearchResult": _envelope(ok, {
+            "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
+            "total": {"type": "integer", "minimum": 0},
+            "num_pages": {"type": "integer", "minimum": 1},
+            "cur_page": {"type": "integer", "minimum": 1},
+            "page_size": {"type": "integer", "minimum": 0},
+            "has_next_page": {"type": "boolean"},
+            "has_prev_page": {"type": "boolean"},
+            "next_page": {"type": ["integer", "null"]},
+            "prev_page": {"type": ["integer", "null"]},
+        }, ["result", "total", "num_pages", "cur_page", "page_size", "has_next_page", "has_prev_page", "next_page",
+            "prev_page"]),
+    }
+
+
+RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult"}
+
+
+def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
+    listed = "; ".join(f"`{code}` {CODE_MEANINGS[code]}" for code in codes)
+    return {
+        "description": f"{HTTP_MEANINGS[status]}: {listed}",
+        "content": {"application/json": {"schema": _envelope(
+            {"const": "error"},
+            {"sub_status": {"type": "array", "minItems": 1, "items": {"enum": list(codes)}},
+             "errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+            ["sub_status", "errors"])}},
+    }
+
+
+def _body_schema(op: Operation, required: bool) -> dict[str, Any]:
+    return {"type": "object",
+            "properties": {key: op.input_schema(key) for key in op.accepted},
+            "required": list(op.required_inputs) if required else [],
+            "additionalProperties": False}
+
+
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    return [{"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
+            for key in op.accepted if key != UST]
+
+
+def operation_object(op: Operation) -> dict[str, Any]:
+    """The OpenAPI operation object of `op`."""
+    ok: dict[str, Any] = {"description": "Success",
+                          "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/"
+                                                                              f"{RESULT_SCHEMAS[op.result]}"}}}}
+    if op.result == "user":
+        ok["headers"] = {"ETag": {"description": "strong; send it back in If-Match to update only this version",
+                                  "required": True, "schema": {"type": "string"}}}
+    doc: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "responses": {"200": ok, **{str(status): _error_response(status, codes) for status, codes in op.errors.items()}},
+    }
+    if op.method == "GET":
+        doc["parameters"] = _query_parameters(op)
+        doc["requestBody"] = {"required": False, "description": "Alternatively, the same inputs as a JSON object "
+                              "(Zato clients send them so, with no Content-Type).",
+                              "content": {"application/json": {"schema": _body_schema(op, False)}}}
+    else:
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _body_schema(op, True)}}}
+    if op.if_match:
+        doc.setdefault("parameters", []).append({
+            "name": "If-Match", "in": "header", "required": False,
+            "schema": {"type": "string", "pattern": IF_MATCH_SYNTAX},
+            "description": "an ETag from GET or PATCH: a stale one answers 412 and writes nothing; one that is not "
+                           "an entity tag at all answers 400"})
+    if op.uses_ust:
+        doc["security"] = [{"ust": []}, {}]  # or `ust` in the body
+    else:
+        doc["security"] = []
+    return doc
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document (the same for every request, so built once)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.url, {})[op.method.lower()] = operation_object(op)
+    paths[PREFIX + OPENAPI_PATH] = {"get": {"operationId": "openapi", "summary": "This document", "security": [],
+                                            "responses": {"200": {"description": "The OpenAPI document",
+                                                                  "content": {"application/json": {}}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SSO user accounts (Zato SSO compatible)", "version": "1.0.0",
+                 "description": "Every answer is one JSON object with `cid` and `status` (`ok`, `warning`, "
+                                "`error`); errors add `sub_status` (codes) and `errors` (field → message). "
+                                "Inputs travel in a JSON object body on every method, whatever the Content-Type; "
+                                "GET also takes them as query parameters typed as JSON would type them (true, false, "
+                                "null, numbers; quote a string that looks like one: \"123\"). Unknown keys are "
+                                "rejected. Read-only attributes: " + ", ".join(READ_ONLY) + "."},
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"ust": {"type": "http", "scheme": "bearer",
+                                        "description": "the UST from login; it may instead be sent as `ust` in the "
+                                                       "body (both, and different: 400)"}},
+        },
+    }
+
+
+def dumps(document_: dict[str, Any]) -> str:
+    """The document as JSON text."""
+    return json.dumps(document_, ensure_ascii=True, indent=1)

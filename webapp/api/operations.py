@@ -1,0 +1,220 @@
+"""The JSON API's operations (SPEC §6) as data: inputs, envelope and the errors each can answer.
+
+The views read this table to parse requests and the OpenAPI document is generated from it, so
+the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
+only their wire schemas are described here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
+from ..sso.errors import Code
+from ..sso.users import CHANGE_PASSWORD_KEYS, CREATE_KEYS, CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
+
+PREFIX = "/zato/sso"
+
+UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
+
+# Expected-version sentinel: no stored version is ever 0 or below, so the service answers E011001.
+NEVER_MATCHES = -1
+
+STEP_3 = {401: (Code.session_invalid,),
+          403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid)}
+PASSWORD_RULES = (Code.invalid_input, Code.password_rejected_word, Code.password_too_short,
+                  Code.password_too_long)
+# Every operation can answer these: a malformed body or missing input, and a body over the limit.
+WIRE_ERRORS = {400: (Code.invalid_input,), 413: (Code.invalid_input,)}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint of the API."""
+
+    name: str                      # Flask endpoint and OpenAPI operationId
+    method: str
+    path: str
+    summary: str
+    inputs: tuple[str, ...]        # keys besides the envelope, as the service names them
+    errors: Mapping[int, tuple[str, ...]]
+    result: str                    # "user", "login", "search" or "ok"
+    required: tuple[str, ...] = ()
+    uses_ust: bool = True
+    targets_user: bool = False     # `user_id` is the envelope's target (absent or null = the caller)
+    api_checks_keys: bool = False  # the API rejects unknown keys itself (the service call takes no dict)
+    if_match: bool = False
+    input_overrides: Mapping[str, dict] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return PREFIX + self.path
+
+    @property
+    def envelope(self) -> tuple[str, ...]:
+        keys = (UST, CURRENT_APP) if self.uses_ust else (CURRENT_APP,)
+        return keys + ((USER_ID,) if self.targets_user else ())
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every key the operation accepts, envelope first."""
+        return self.envelope + tuple(key for key in self.inputs if key not in self.envelope)
+
+    @property
+    def required_inputs(self) -> tuple[str, ...]:
+        return (CURRENT_APP, *self.required)
+
+    def input_schema(self, key: str) -> dict[str, Any]:
+        """The JSON Schema of one accepted key."""
+        if key in self.input_overrides:
+            return dict(self.input_overrides[key])
+        if key in ENVELOPE_SCHEMAS:
+            return dict(ENVELOPE_SCHEMAS[key])
+        if key in ATTRIBUTES:
+            return attribute_schema(ATTRIBUTES[key])
+        return dict(OTHER_INPUTS[key])
+
+
+def _codes(*parts: Mapping[int, tuple[str, ...]]) -> Mapping[int, tuple[str, ...]]:
+    merged: dict[int, tuple[str, ...]] = {}
+    for part in parts:
+        for status, codes in part.items():
+            merged[status] = tuple(dict.fromkeys((*merged.get(status, ()), *codes)))
+    return MappingProxyType(dict(sorted(merged.items())))
+
+
+# --- wire schemas -----------------------------------------------------------------------------------
+
+def _not_matching(chars: str) -> str:
+    return "^[^" + chars + "]*$"
+
+
+# Unicode category Cc is exactly U+0000–U+001F and U+007F–U+009F (the service's `text_problem`).
+CONTROL_CHARS = "\\u0000-\\u001f\\u007f-\\u009f"
+# What `str.isspace()` accepts outside Cc, spelt out: regex engines disagree on `\s`.
+SPACE_CHARS = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x110000))
+                      if c.isspace() and not ("\x00" <= c <= "\x1f" or "\x7f" <= c <= "\x9f"))
+
+
+def attribute_schema(attr: Attribute) -> dict[str, Any]:
+    """The JSON Schema of an updatable attribute, from the service's attribute table."""
+    schema: dict[str, Any]
+    if attr.type == "bool":
+        schema = {"type": "boolean"}
+    elif attr.type == "enum":
+        schema = {"type": "string", "enum": list(attr.choices)}
+    elif attr.type == "datetime":
+        schema = {"type": "string", "format": "date-time",
+                  "description": "ISO 8601; without an offset it is UTC"}
+    else:
+        schema = {"type": "string", "pattern": _not_matching(CONTROL_CHARS)}
+        if attr.type == "username":
+            schema["pattern"] = _not_matching(CONTROL_CHARS + SPACE_CHARS)
+            schema["description"] = "no whitespace; unique, case-insensitively"
+        if attr.type == "email":
+            schema["description"] = "a valid email address (to remove it, send null)"
+        if attr.min_length is not None:
+            schema["minLength"] = attr.min_length
+        if attr.max_length is not None:
+            schema["maxLength"] = attr.max_length
+    if attr.nullable:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+ENVELOPE_SCHEMAS: dict[str, dict[str, Any]] = {
+    UST: {"type": ["string", "null"], "writeOnly": True,
+          "description": "the session token; may instead come as `Authorization: Bearer` (both, and different: 400)"},
+    CURRENT_APP: {"type": "string", "description": "the calling application, one of those configured"},
+    USER_ID: {"type": ["string", "null"], "description": "the target user; absent or null means the caller"},
+}
+
+_PASSWORD = {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "writeOnly": True,
+             "description": "must not contain a common word"}
+_TEXT = {"type": "string"}
+
+OTHER_INPUTS: dict[str, dict[str, Any]] = {
+    "password": _PASSWORD,
+    "new_password": _PASSWORD,
+    "old_password": {"type": "string", "writeOnly": True},
+    "auto_approve": {"type": "boolean"},
+    "must_change": {"type": "boolean"},
+    "is_name_exact": {"type": "boolean", "default": True},
+    "name_op": {"type": "string", "enum": ["and", "or"], "default": "and"},
+    "paginate": {"type": "boolean", "default": True},
+    "cur_page": {"type": "integer", "minimum": 1, "maximum": CUR_PAGE_MAX, "default": 1},
+    "page_size": {"type": "integer", "minimum": 1, "default": PAGE_SIZE_DEFAULT,
+                  "description": f"larger than {PAGE_SIZE_MAX} counts as {PAGE_SIZE_MAX}"},
+    "q": {"type": "string", "description": "free text: contained in the username, email or a name"},
+}
+
+_SEARCH_OVERRIDES = {
+    USER_ID: _TEXT,
+    **{name: {"type": "string"} for name in ("username", "email", "display_name", "first_name", "middle_name",
+                                              "last_name")},
+}
+
+# --- the operations ------------------------------------------------------------------------------------
+
+LOGIN = Operation(
+    "login", "POST", "/user/login", "Log in: returns a UST and its expiration time",
+    inputs=("username", "password", "new_password"), required=("username", "password"), uses_ust=False,
+    api_checks_keys=True, result="login",
+    input_overrides={"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "writeOnly": True,
+                                                                                   "minLength": 1},
+                     "new_password": _PASSWORD},
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
+                                      Code.password_expired),
+                                422: PASSWORD_RULES}),
+)
+LOGOUT = Operation(
+    "logout", "POST", "/user/logout", "Log out (always ok, so USTs cannot be probed)",
+    inputs=(), api_checks_keys=True, result="ok",
+    errors=_codes(WIRE_ERRORS, {422: (Code.invalid_input,)}),
+)
+GET_USER = Operation(
+    "get_user", "GET", "/user", "The current user, or `user_id` (super-users)",
+    inputs=(), targets_user=True, api_checks_keys=True, result="user",
+    errors=_codes(WIRE_ERRORS, STEP_3, {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}),
+)
+UPDATE_USER = Operation(
+    "update_user", "PATCH", "/user", "Update the current user, or `user_id` (super-users); answers the updated user",
+    inputs=tuple(ATTRIBUTES), targets_user=True, if_match=True, result="user",
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
+                                        409: (Code.username_exists,), 412: (Code.version_conflict,),
+                                        422: (Code.no_data, Code.invalid_input)}),
+)
+CREATE_USER = Operation(
+    "create_user", "POST", "/user", "Create a user (super-users); answers the new user with its `user_id`",
+    inputs=CREATE_KEYS, required=("username",), result="user",
+    errors=_codes(WIRE_ERRORS, STEP_3, {409: (Code.username_exists,), 422: PASSWORD_RULES}),
+)
+CHANGE_PASSWORD = Operation(
+    "change_password", "PATCH", "/user/password", "Change one's own password, or (super-users) anyone's",
+    inputs=CHANGE_PASSWORD_KEYS, required=("new_password",), result="ok",
+    input_overrides={"password_expiry": {"type": "integer", "minimum": 1, "maximum": 36500,
+                                         "description": "days until the new password expires"}},
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
+                                        422: PASSWORD_RULES}),
+)
+SEARCH = Operation(
+    "search", "GET", "/user/search", "Search users (super-users), in Zato's result shape",
+    inputs=SEARCH_KEYS, result="search", input_overrides=_SEARCH_OVERRIDES,
+    errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
+)
+
+OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SEARCH)
+
+OPENAPI_PATH = "/openapi.json"
+
+
+def methods_by_path() -> dict[str, list[str]]:
+    """The methods each API path answers (for 405 and `Allow`)."""
+    table: dict[str, list[str]] = {PREFIX + OPENAPI_PATH: ["GET", "HEAD"]}
+    for op in OPERATIONS:
+        methods = table.setdefault(op.url, [])
+        methods += [op.method, "HEAD"] if op.method == "GET" else [op.method]
+    return {path: sorted(set(methods)) for path, methods in table.items()}

@@ -1,0 +1,133 @@
+"""The JSON API's endpoints: each parses the request, makes one service call and answers the envelope."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from ..sso.errors import SSOError
+from ..sso.users import Users
+from ..sso.views import UserData
+from . import openapi, responses
+from .operations import (CHANGE_PASSWORD, CREATE_USER, GET_USER, LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, SEARCH,
+                         UPDATE_USER, Operation, methods_by_path)
+from .responses import envelope, error
+from .wire import Call, etag, expected_version, parse_call
+
+CHANNEL = "api"
+
+bp = Blueprint("api", __name__)
+responses.register(bp)
+
+
+def users() -> Users:
+    return current_app.extensions["sso"].user
+
+
+def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[], Any]]:
+    """Route `op` to a function that takes the parsed call."""
+    def decorate(handler: Callable[[Call], Any]) -> Callable[[], Any]:
+        def view() -> Any:
+            return handler(parse_call(op, responses.cid()))
+        view.__name__ = op.name
+        view.__doc__ = handler.__doc__
+        bp.add_url_rule(op.url, op.name, view, methods=[op.method], provide_automatic_options=False)
+        return handler
+    return decorate
+
+
+def user_response(user: UserData):
+    """A user at the top level of the envelope, with the ETag of its version."""
+    return envelope(user, headers={"ETag": etag(user["user_id"], user.version)})
+
+
+@endpoint(LOGIN)
+def login(call: Call):
+    """POST user/login: the UST, its expiration time, and a warning when the password expires soon."""
+    result = users().login(call.cid, call.data["username"], call.data["password"], call.current_app,
+                           call.remote_addr, call.user_agent, call.data.get("new_password"), channel=CHANNEL)
+    payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
+    if result.sub_status:
+        payload["sub_status"] = result.sub_status
+    return envelope(payload, status=result.status)
+
+
+@endpoint(LOGOUT)
+def logout(call: Call):
+    """POST user/logout: always ok, so USTs cannot be probed."""
+    try:
+        users().logout(call.cid, call.ust, call.current_app, call.remote_addr)
+    except SSOError:
+        pass
+    return envelope()
+
+
+@endpoint(GET_USER)
+def get_user(call: Call):
+    """GET user: the caller, or `user_id` (super-users)."""
+    return user_response(users().get_user_by_id(call.cid, call.user_id, call.ust, call.current_app,
+                                                call.remote_addr))
+
+
+def _if_match_target(call: Call) -> Any:
+    """The user an If-Match must name: `user_id`, or the caller (asked of the service)."""
+    if call.user_id is not None:
+        return call.user_id
+    try:
+        return users().get_current_user(call.cid, call.ust, call.current_app, call.remote_addr)["user_id"]
+    except SSOError:
+        # The update below reports this refusal in SPEC §4 order (and would answer E011001, never write).
+        return None
+
+
+@endpoint(UPDATE_USER)
+def update_user(call: Call):
+    """PATCH user: a partial update of the caller or `user_id`; answers the updated user."""
+    version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
+    options = {"expected_version": version, "channel": CHANNEL, "user_agent": call.user_agent}
+    if call.user_id is None:
+        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr,
+                                           **options)
+    else:
+        user = users().update_user_by_id(call.cid, call.user_id, call.data, call.ust, call.current_app,
+                                          call.remote_addr, **options)
+    return user_response(user)
+
+
+@endpoint(CREATE_USER)
+def create_user(call: Call):
+    """POST user: create a user (super-users); answers the new user with its `user_id`."""
+    return user_response(users().create_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr,
+                                             channel=CHANNEL, user_agent=call.user_agent))
+
+
+@endpoint(CHANGE_PASSWORD)
+def change_password(call: Call):
+    """PATCH user/password: one's own with the old password, anyone's as a super-user."""
+    users().change_password(call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
+                            user_agent=call.user_agent)
+    return envelope()
+
+
+@endpoint(SEARCH)
+def search(call: Call):
+    """GET user/search: Zato's criteria and result shape."""
+    return envelope(users().search(call.cid, call.data, call.ust, call.current_app, call.remote_addr))
+
+
+@bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)
+def openapi_document():
+    """The OpenAPI 3.1 document, generated from the operation and attribute tables."""
+    # The one answer that is not an envelope: it is a document about the others.
+    response = current_app.response_class(openapi.dumps(openapi.document()), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def fallback(rest: str = ""):
+    """Anything else under the prefix: 405 (with Allow) on a known path, else 404, in the envelope."""
+    allowed = methods_by_path().get(f"{PREFIX}/{rest}")
+    if allowed:
+        return error(405, [], {"method": "must be one of " + ", ".join(allowed)}, headers={"Allow": ", ".join(allowed)})
+    return error(404, [], {"path": "no such endpoint"})

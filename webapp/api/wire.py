@@ -1,0 +1,194 @@
+"""Reading a request the way Zato clients send it: a JSON object body on every method (whatever the
+Content-Type says), query parameters on GET, the UST in the body or an `Authorization: Bearer` header."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from ..sso.errors import Code, Kind, SSOError
+from .operations import CURRENT_APP, NEVER_MATCHES, UST, USER_ID, Operation
+
+SCALARS = (str, int, float, bool, type(None))
+_TAG = r'(W/)?"([\x21\x23-\x7e]*)"'
+# If-Match as RFC 9110 writes it (without obsolete non-ASCII text): `*`, or entity tags separated by commas.
+# Published in the OpenAPI document.
+IF_MATCH_SYNTAX = r'^[ \t]*(?:\*|{tag}(?:[ \t]*,[ \t]*{tag})*)[ \t]*$'.format(tag=r'(?:W/)?"[\x21\x23-\x7e]*"')
+_OUR_ETAG = re.compile(r"([^:]+):([0-9]{1,18})")
+
+
+def malformed(field: str, message: str) -> SSOError:
+    """A 400: the request cannot be read as this operation's input."""
+    return SSOError.single(Kind.malformed, Code.invalid_input, field, message)
+
+
+@dataclass
+class Call:
+    """One API call, parsed: the envelope apart from the data the service gets."""
+
+    cid: str
+    ust: str | None
+    current_app: str
+    user_id: str | None  # the target; None is the caller
+    data: dict[str, Any]
+    remote_addr: str | None
+    user_agent: str | None
+    if_match: list[tuple[bool, str]] | None  # (weak, tag) pairs; None when absent or `*`
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate key {key[:64]!r}")
+        obj[key] = value
+    return obj
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: no NaN or Infinity, no duplicate keys, numbers that fit a float."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_unique_keys)
+
+
+def read_body() -> dict[str, Any]:
+    """The body as a flat JSON object; an empty body is an empty object."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise malformed("body", "must be UTF-8 encoded JSON") from None
+    except (ValueError, RecursionError):
+        raise malformed("body", "is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise malformed("body", "must be a JSON object")
+    nested = [key for key, value in body.items() if not isinstance(value, SCALARS)]
+    if nested:
+        raise SSOError(Kind.malformed, [Code.invalid_input],
+                       {key[:128]: "must be a single value, not a list or an object" for key in nested})
+    return body
+
+
+def query_value(text: str) -> Any:
+    """A query parameter typed as JSON would type it: true, false, null, numbers and "quoted" strings;
+    anything else is the text itself."""
+    try:
+        value = loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return value if isinstance(value, SCALARS) else text
+
+
+def read_query(op: Operation) -> dict[str, Any]:
+    """Query parameters: GET only, each key at most once, never the UST (URLs end up in logs)."""
+    if not request.args:
+        return {}
+    if op.method != "GET":
+        raise malformed("query", "parameters are accepted only on GET; send a JSON body")
+    params: dict[str, Any] = {}
+    for key, values in request.args.lists():
+        if key == UST:
+            raise malformed(UST, "must not be sent in the URL; use the Authorization header or the body")
+        if len(values) != 1:
+            raise malformed(key[:128], "must be given once")
+        params[key] = query_value(values[0])
+    return params
+
+
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer` header (other schemes are not ours and are ignored)."""
+    scheme, *rest = request.headers.get("Authorization", "").split(None, 1) or [""]
+    if scheme.lower() != "bearer":
+        return None
+    token = rest[0].strip() if rest else ""
+    if not token or any(char.isspace() for char in token):
+        raise malformed("Authorization", "a Bearer header must carry the UST, and only the UST")
+    return token
+
+
+def parse_if_match(header: str | None) -> list[tuple[bool, str]] | None:
+    """If-Match as (weak, tag) pairs; None when absent or `*` (any version)."""
+    if header is None:
+        return None
+    if not re.fullmatch(IF_MATCH_SYNTAX, header):
+        raise malformed("If-Match", 'must be the ETag this API sent, e.g. "zusr...:3", or *')
+    if header.strip() == "*":
+        return None
+    return [(bool(weak), tag) for weak, tag in re.findall(_TAG, header)]
+
+
+def expected_version(tags: list[tuple[bool, str]] | None, target_id: str | None) -> int | None:
+    """The version If-Match expects of `target_id`; NEVER_MATCHES when no strong tag names that user."""
+    if tags is None:
+        return None
+    versions = set()
+    for weak, tag in tags:
+        match = _OUR_ETAG.fullmatch(tag)
+        if not weak and match and match.group(1) == target_id:
+            versions.add(int(match.group(2)))
+    if len(versions) > 1:
+        raise malformed("If-Match", "names more than one version of this user")
+    return versions.pop() if versions else NEVER_MATCHES
+
+
+def etag(user_id: str, version: int) -> str:
+    """The strong ETag of one version of one user."""
+    return f'"{user_id}:{version}"'
+
+
+def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
+    """The envelope is the API's own: `ust` and `current_app` are strings, `user_id` a string or null."""
+    return {key: "must be a string" for key, value in values.items()
+            if value is not None and not isinstance(value, str)}
+
+
+def parse_call(op: Operation, cid: str) -> Call:
+    """Everything an operation needs from the request, or the 400/422 that says why not."""
+    body = read_body()
+    query = read_query(op)
+    clashes = [key for key in query if key in body and body[key] != query[key]]
+    if clashes:
+        raise SSOError(Kind.malformed, [Code.invalid_input],
+                       {key[:128]: "differs between the query string and the body" for key in clashes})
+    data = {**query, **body}
+
+    envelope = {key: data.pop(key, None) for key in op.envelope}
+    if envelope[CURRENT_APP] is None:
+        raise malformed(CURRENT_APP, "is required")
+    wrong_types = _envelope_type_errors(envelope)
+    if wrong_types:
+        raise SSOError(Kind.malformed, [Code.invalid_input], wrong_types)
+    missing = [key for key in op.required if key not in data]
+    if missing:
+        raise SSOError(Kind.malformed, [Code.invalid_input], {key: "is required" for key in missing})
+
+    ust = envelope.get(UST)
+    header_ust = bearer_token() if op.uses_ust else None
+    if ust is not None and header_ust is not None and ust != header_ust:
+        raise malformed(UST, "differs from the UST in the Authorization header")
+
+    if op.api_checks_keys:
+        unknown = [key for key in data if key not in op.inputs]
+        if unknown:
+            raise SSOError(Kind.invalid, [Code.invalid_input],
+                           {key[:128]: "is not an input of this call" for key in unknown})
+    if_match = parse_if_match(request.headers.get("If-Match")) if op.if_match else None
+    return Call(cid=cid, ust=header_ust if ust is None else ust, current_app=envelope[CURRENT_APP],
+                user_id=envelope.get(USER_ID), data=data, remote_addr=request.remote_addr,
+                user_agent=request.headers.get("User-Agent"), if_match=if_match)
