@@ -12,7 +12,7 @@ run:
 
 test:
 	bash scripts/bootstrap.sh --test
-	.venv/bin/python -m pytest -q $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench:
 	bash scripts/bootstrap.sh --bench

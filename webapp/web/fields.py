@@ -113,7 +113,9 @@ def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
 def from_input(item: FieldInput, context: str, original: Any, error: str | None = None) -> FieldView:
     """A field showing what the person sent (after an error, or while typing)."""
     attr = item.attr
-    shown = None if item.clear or original is MISSING else original
+    # A box that was not sent (disabled by a ticked "clear") keeps showing the stored value, so that
+    # unticking "clear" gives it back instead of leaving an empty box that would save "".
+    shown = None if original is MISSING else original
     text = item.text if item.text is not None else box_text(attr, shown)
     view = FieldView(item.name, context, text=text, clear=item.clear, choice=item.choice, original=original,
                      error=error or item.problem, resolve=item.resolve)
