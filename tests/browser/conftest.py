@@ -1,0 +1,84 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against gunicorn on SQLite and PostgreSQL.
+
+One browser per test session (per xdist worker), one live server per database kind (session scope,
+so pytest groups the tests by database), a fresh browser context per test. Every test makes its own
+users with unique names, so tests never depend on each other's data.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from webapp import create_app
+from webapp.db import make_engine
+from webapp.schema import upgrade
+
+from ..conftest import FERNET_KEY, test_config
+from ..server import LiveServer, server_env
+from .ui import CHROMIUM, CHROMIUM_ARGS, Live, Pages
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run (Debian's; Playwright never downloads one here)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _database(kind: str, request, tmp_path_factory) -> str:
+    """A fresh, migrated database of `kind` for one live server."""
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("browser-db") / "sso.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    pg = request.getfixturevalue("pg_server")
+    name = f"browser_{uuid.uuid4().hex[:8]}"
+    pg.create_database(name)
+    url = pg.url(name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _live(kind: str, request, tmp_path_factory) -> Iterator[Live]:
+    db_url = _database(kind, request, tmp_path_factory)
+    # Every browser logs in from 127.0.0.1, so the per-address login throttle (5 failures in 5 minutes)
+    # would block later tests after a few deliberate failures: the server keeps it on with a larger
+    # limit. The seeding app records no failures of its own.
+    app = create_app(test_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
+    try:
+        with LiveServer(server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="100")) as server:
+            yield Live(kind, server.url, db_url, app)
+    finally:
+        app.extensions["sso_engine"].dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def live(request, tmp_path_factory) -> Iterator[Live]:
+    """gunicorn on each database kind (tests using it run once per kind).
+
+    A test or module that does not depend on the database narrows it with
+    `@pytest.mark.parametrize("live", ["sqlite"], indirect=True)` and shares the same SQLite server.
+    """
+    yield from _live(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def js(request) -> bool:
+    """With JavaScript (htmx, console.js) and without it (plain POST/redirect/GET)."""
+    return request.param
+
+
+@pytest.fixture
+def pages(browser, live) -> Iterator[Pages]:
+    """Browser contexts on the live server of this test's database."""
+    made = Pages(browser, live.url)
+    yield made
+    made.close()

@@ -1,0 +1,148 @@
+"""Helpers for the browser tests: the seeding handle on a live server, and page actions."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from webapp.sso import SSOError
+
+from ..conftest import PASSWORD, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SEED_APP = "CRM"
+SEED_CID = "browser-seed"
+
+__all__ = ["PASSWORD", "Live", "Pages", "unique", "log_in", "flash", "axe_check", "field_state", "type_into", "choose"]
+
+
+def unique(prefix: str) -> str:
+    """A username nobody else in this run uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Live:
+    """A running server (`url`) plus an in-process app on the same database, for seeding and checking."""
+
+    def __init__(self, kind: str, url: str, db_url: str, app):
+        self.kind, self.url, self.db_url, self.app = kind, url, db_url, app
+        self.sso = app.extensions["sso"]
+        self.admin_name = unique("seed-admin")
+        self.sso.user.create_local(self.admin_name, PASSWORD, super_user=True)
+        self._ust = self.sso.user.login(SEED_CID, self.admin_name, PASSWORD, SEED_APP, "127.0.0.1").ust
+
+    def user(self, prefix: str = "user", *, super_user: bool = False, password: str | None = PASSWORD,
+             **attrs: Any) -> dict:
+        """Create an approved user named `prefix-<random>`; `attrs` are then set with update_user_by_id."""
+        created = self.sso.user.create_local(unique(prefix), password, super_user=super_user)
+        if attrs:
+            self.update(created["user_id"], attrs)
+        return self.get(created["user_id"])
+
+    def update(self, user_id: str, data: dict) -> dict:
+        return self.sso.user.update_user_by_id(SEED_CID, user_id, data, self._ust, SEED_APP, "127.0.0.1")
+
+    def get(self, user_id: str) -> dict:
+        return dict(self.sso.user.get_user_by_id(SEED_CID, user_id, self._ust, SEED_APP, "127.0.0.1"))
+
+    def login_error(self, username: str, password: str) -> list[str] | None:
+        """None when `username` can log in with `password`, else the refusal's sub_status."""
+        try:
+            self.sso.user.login(SEED_CID, username, password, SEED_APP, "127.0.0.1")
+        except SSOError as error:
+            return list(error.sub_status)
+        return None
+
+
+@dataclass
+class Pages:
+    """Makes browser contexts (each its own cookie jar) for one test; the fixture closes them after it."""
+
+    browser: Browser
+    base_url: str
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def new(self, *, js: bool = True, **options: Any) -> Page:
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = self.browser.new_context(base_url=self.base_url, java_script_enabled=js, **options)
+        self.contexts.append(context)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+
+        def on_dialog(dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+        page.on("dialog", on_dialog)
+        htmx: list[str] = []  # "METHOD /path" of every request htmx sent (HX-Request header)
+        page.htmx = htmx  # type: ignore[attr-defined]
+        page.on("request", lambda request: htmx.append(f"{request.method} {request.url[len(self.base_url):]}")
+                if request.headers.get("hx-request") == "true" else None)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD, *, landing: str | None = "/account") -> Page:
+    """Log in through the form and wait for the landing page."""
+    page.goto("/login")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    if landing:
+        page.wait_for_url(f"**{landing}")
+    return page
+
+
+def type_into(page: Page, name: str, text: str) -> None:
+    """Type a value into attribute field `name`, unticking its clear box first if it is ticked (not set)."""
+    clear = page.locator(f"#f-{name}-clear")
+    if clear.count() and clear.is_checked():
+        clear.uncheck()
+    page.fill(f"#f-{name}", text)
+
+
+def choose(page: Page, input_id: str) -> None:
+    """Pick a radio of a segmented control by clicking its label, as a person does (the radio is hidden)."""
+    page.click(f"label[for='{input_id}']")
+    expect(page.locator(f"#{input_id}")).to_be_checked()
+
+
+def flash(page: Page):
+    """The flash-message area."""
+    return page.locator("#messages")
+
+
+def field_state(page: Page, name: str):
+    """The "not set" / "empty text" badge of an attribute field."""
+    return page.locator(f"#f-{name}-state")
+
+
+def axe_check(page: Page, label: str) -> list[dict]:
+    """Run axe-core on the page; return the serious/critical violations and print the rest."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return {passes: r.passes.length,
+                violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                                   nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))};
+    }""")
+    assert result["passes"] > 10, f"axe ran no checks on {label}"
+    found = result["violations"]
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    for v in found:
+        if v not in serious:
+            print(f"axe [{label}] {v['impact']}: {v['id']} - {v['help']} {json.dumps(v['nodes'])}")
+    return serious
+
+
+expect.set_options(timeout=7_000)
