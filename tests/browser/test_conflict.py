@@ -79,3 +79,36 @@ def test_quick_action_after_someone_else_locked(pages, live, js):
     second.click("#lock-button")
     expect(flash(second)).to_contain_text("Nothing to do")
     assert live.get(target["user_id"])["locked_time"] == locked_time
+
+
+@pytest.mark.parametrize("live", ["sqlite"], indirect=True)
+def test_a_conflict_with_js_refreshes_the_record_and_the_history(pages, live):
+    """The 409 answer swaps the form and, out of band, the Record card, badges and history."""
+    target, (first, second) = two_editors(pages, live, True, email="start@example.com")
+    first.click("#lock-button")
+    expect(flash(first)).to_contain_text("Locked.")
+    first.fill("#f-email", "first@example.com")
+    first.click("#save")
+    expect(flash(first)).to_contain_text("Saved: Email.")
+    first_admin = first.locator("#nav-username").inner_text()
+
+    stale = second.locator("#user-version").inner_text()
+    second.fill("#f-email", "second@example.com")
+    second.click("#save")
+    expect(second.locator("#conflict-message")).to_be_visible()
+    stored = live.get(target["user_id"])
+    assert str(stored["version"]) != stale
+    expect(second.locator("#user-version")).to_have_text(str(stored["version"]))
+    expect(second.locator("#user-facts")).to_contain_text(f"by {first_admin}")
+    expect(second.locator("#user-locked-badge")).to_be_visible()
+    expect(second.locator("#unlock-button")).to_be_visible()
+    newest = second.locator("#history tbody tr").first
+    expect(newest).to_contain_text("first@example.com")
+    expect(newest).to_contain_text(first_admin)
+    # Each section is there once (replaced, not added), and still works: resolving saves.
+    expect(second.locator("#record-card")).to_have_count(1)
+    expect(second.locator("#history-card")).to_have_count(1)
+    choose(second, "f-email-keep-mine")
+    second.click("#save")
+    expect(flash(second)).to_contain_text("Saved: Email.")
+    assert live.get(target["user_id"])["email"] == "second@example.com"

@@ -79,7 +79,9 @@ def test_lock_expiry_and_history(pages, live, js):
     expect(flash(page)).to_contain_text("Locked.")
     expect(page.locator("#user-locked-badge")).to_be_visible()
     expect(page.locator("#unlock-button")).to_be_visible()
-    expect(page.locator("#user-facts")).to_contain_text(f"by {admin['user_id']}")
+    # Who locked reads as a username; the id stays in the title.
+    expect(page.locator("#user-facts")).to_contain_text(f"by {admin['username']}")
+    expect(page.locator("#user-facts .user-ref").first).to_have_attribute("title", admin["user_id"])
     stored = live.get(target["user_id"])
     assert stored["is_locked"] is True and stored["locked_by"] == admin["user_id"]
     assert live.login_error(target["username"], "Correct-Horse-9") is not None

@@ -265,3 +265,19 @@ def test_super_users_have_my_account_too(admin_client):
     account = forms(html)["account-form"]
     account.fill("first_name", "Ada").check("clear_first_name", on=False)
     assert account.submit(client).status_code == 303
+
+
+def test_an_htmx_conflict_also_refreshes_the_recent_activity_out_of_band(sso, alice_client, admin_ust):
+    client, user = alice_client
+    account = form(client, "/account", "account-form")
+    sso.user.update_user_by_id("cid", user["user_id"], {"display_name": "Theirs"}, admin_ust, "CRM", "10.0.0.9")
+    account.fill("display_name", "Mine")
+    response = account.submit(client, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+    assert response.status_code == 409
+    html = text(response)
+    assert html.lstrip().startswith("<form id=\"account-form\"")
+    start = html.index('id="history-card"')
+    history = html[start:html.index("</section>", start)]
+    assert history.startswith('id="history-card" aria-labelledby="activity-heading" hx-swap-oob="true"')
+    assert '<span class="value">Theirs</span>' in history and "root" in history and "10.0.0.9" in history
+    assert "hx-swap-oob" not in text(client.get("/account"))

@@ -338,3 +338,85 @@ def test_inline_validation_of_a_datetime_uses_the_service_rule(admin_client, mak
     page.fill("password_expiry", "2030-02-28T10:00")
     html = text(client.post("/validate/user/password_expiry", data=dict(page.data()), headers=HX))
     assert 'id="f-password_expiry-error" hidden' in html
+
+
+def _section(html: str, section_id: str) -> str:
+    """The markup of the <section id=section_id> ... </section> (sections do not nest here)."""
+    start = html.index(f'id="{section_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_an_htmx_conflict_also_refreshes_the_record_and_history_out_of_band(admin_client, make_user, sso,
+                                                                             admin_ust):
+    client, _admin = admin_client
+    bob = make_user("bob", password=None)
+    full = text(client.get(f"/users/{bob['user_id']}"))
+    assert "hx-swap-oob" not in full  # the whole page swaps nothing out of band
+    assert 'id="record-card"' in full and 'id="history-card"' in full
+    page = forms(full)["user-form"]
+    sso.user.update_user_by_id("cid", bob["user_id"], {"approval_status": "rejected", "is_locked": True},
+                               admin_ust, "CRM", "10.0.0.9")
+    page.fill("approval_status", "before_decision")
+    response = page.submit(client, headers=HX)
+    assert response.status_code == 409
+    html = text(response)
+    assert html.lstrip().startswith('<form id="user-form"')
+    version = stored(sso, admin_ust, bob["user_id"]).version
+    record = _section(html, "record-card")
+    assert record.startswith('id="record-card" aria-labelledby="facts-heading" hx-swap-oob="true"')
+    assert f'<dd id="user-version">{version}</dd>' in record and "by <span" in record
+    history = _section(html, "history-card")
+    assert history.startswith('id="history-card" aria-labelledby="history-heading" hx-swap-oob="true"')
+    assert "root" in history and "10.0.0.9" in history and '<span class="value">Rejected</span>' in history
+    assert 'id="user-badges" hx-swap-oob="true"' in html and 'id="user-locked-badge"' in html
+    assert 'id="actions-card" aria-labelledby="actions-heading" hx-swap-oob="true"' in html
+    assert 'id="unlock-button"' in html and f'name="version" value="{version}"' in _section(html, "actions-card")
+
+    # A refused save (422) refreshes them too.
+    again = forms(html)["user-form"]
+    again.check("resolve_approval_status", "mine").fill("email", "not an email")
+    response = again.submit(client, headers=HX)
+    assert response.status_code == 422
+    assert 'id="record-card" aria-labelledby="facts-heading" hx-swap-oob="true"' in text(response)
+    assert 'id="history-card" aria-labelledby="history-heading" hx-swap-oob="true"' in text(response)
+
+
+def test_the_record_and_history_name_users_by_username_with_the_id_kept(admin_client, make_user, sso, admin_ust):
+    client, admin = admin_client
+    bob = make_user("bob", password=None)
+    root_id = sso.user.get_current_user("cid", admin_ust, "CRM", "::1")["user_id"]
+    sso.user.update_user_by_id("cid", bob["user_id"], {"is_locked": True, "approval_status": "rejected"},
+                               admin_ust, "CRM", "::1")
+    html = text(client.get(f"/users/{bob['user_id']}"))
+    record = _section(html, "record-card")
+    assert record.count(f'by <span class="user-ref" title="{root_id}">root</span>') == 2
+    assert f"<code>{root_id}</code>" not in record
+    assert f'<span class="actor" title="{root_id}">root</span>' in _section(html, "history-card")
+    # On My account, whom the super-user changed reads as a username too (the link keeps the id).
+    page = form(client, f"/users/{bob['user_id']}", "user-form")
+    page.fill("display_name", "Bobby")
+    assert page.submit(client).status_code == 303
+    history = _section(text(client.get("/account")), "history-card")
+    assert f'href="/users/{bob["user_id"]}" class="target-link" title="{bob["user_id"]}">bob</a>' in history
+    assert f'>{bob["user_id"]}<' not in history
+
+
+def test_usernames_come_with_the_page_data_without_a_lookup_per_row(app, admin_client, make_user, monkeypatch):
+    client, _admin = admin_client
+    targets = [make_user(name, password=None) for name in ("bob", "carol")]
+    for target in targets:  # two rows for each target on the super-user's own activity
+        for value in ("One", "Two"):
+            page = form(client, f"/users/{target['user_id']}", "user-form")
+            page.fill("display_name", value)
+            assert page.submit(client).status_code == 303
+    facade = app.extensions["sso"].user
+    calls: list[dict] = []
+    search = facade.search
+    monkeypatch.setattr(facade, "search", lambda cid, criteria, *rest: calls.append(criteria) or search(
+        cid, criteria, *rest))
+    history = _section(text(client.get("/account")), "history-card")
+    assert history.count('class="target-link"') == 4 and ">bob</a>" in history and ">carol</a>" in history
+    assert calls == []  # audit records carry the target's username
+    calls.clear()
+    text(client.get(f"/users/{targets[0]['user_id']}"))
+    assert calls == []  # every id on it is already known from the page's own data

@@ -61,6 +61,12 @@ def value_kind(value: Any) -> str:
     return "text"
 
 
+def is_time(value: Any, name: str | None = None) -> bool:
+    """Whether `value` reads as a time (kept on one line on the page)."""
+    attr = ATTRIBUTES.get(name or "")
+    return isinstance(value, datetime) or (attr is not None and attr.type == "datetime" and value is not None)
+
+
 def format_value(value: Any, name: str | None = None) -> str:
     """A stored value in words: yes/no, choice labels, times in UTC."""
     if isinstance(value, bool):
@@ -86,7 +92,7 @@ def attribute_label(name: str) -> str:
 def init_display(app: Flask) -> None:
     """Register the helpers as Jinja filters."""
     app.jinja_env.filters.update(
-        time=format_time, iso_time=iso_time, value_kind=value_kind, show=format_value,
+        time=format_time, iso_time=iso_time, value_kind=value_kind, show=format_value, is_time=is_time,
         attribute_label=attribute_label, jsonvalue=encode_value,
         choice_label=lambda value: CHOICE_LABELS.get(value, value),
         action_label=lambda value: ACTION_LABELS.get(value, value),

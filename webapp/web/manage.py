@@ -14,6 +14,7 @@ from .blueprint import bp, flash_saved, refusal
 from .display import format_value
 from .editing import Editor, Outcome, save, views_after, views_for
 from .forms import AttributeForm, CreateUserForm, SetPasswordForm
+from .names import history_targets, usernames
 from .pages import error_page, page
 
 PAGE_SIZE = 20
@@ -132,10 +133,13 @@ def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome
     context = {"user": user, "fields": fields, "version": version, "outcome": outcome,
                "conflict_message": CONFLICT_MESSAGE if outcome and outcome.conflicts else None,
                "general_errors": general}
-    if wants_partial() and password_form is None and action_error is None:
-        return page("_user_form.html", status, **context)
     history = users().history(cid(), user["user_id"], *caller_args(), limit=50)
-    return page("user_edit.html", status, history=history,
+    context["history"] = history
+    context["names"] = usernames([user.get("locked_by"), user.get("approval_status_mod_by"),
+                                  *history_targets(history)], records=history, known=[user])
+    if wants_partial() and password_form is None and action_error is None:
+        return page("_user_form_response.html", status, **context)
+    return page("user_edit.html", status,
                 password_form=password_form or SetPasswordForm(formdata=None),
                 password_errors=password_errors or {}, action_error=action_error,
                 is_self=user["user_id"] == g.user["user_id"], **context)

@@ -11,6 +11,7 @@ from .auth import (UST_COOKIE, caller_args, cid, clear_ust_cookie, console_app, 
 from .blueprint import bp, flash_saved, refusal
 from .editing import Editor, Outcome, save, views_after, views_for
 from .forms import MISSING, AttributeForm, ChangePasswordForm, LoginForm, NewPasswordAtLoginForm, parse_field
+from .names import history_targets, usernames
 from .pages import error_page, page
 
 MUST_CHOOSE_PASSWORD = {
@@ -140,10 +141,11 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
     context = {"fields": fields, "version": version, "outcome": outcome,
                "conflict_message": CONFLICT_MESSAGE if outcome and outcome.conflicts else None,
                "general_errors": _general_errors(outcome, SELF_EDITABLE)}
-    if wants_partial():
-        return page("_account_form.html", status, **context)
     history = users().history(cid(), None, *caller_args(), limit=20)
-    return page("account.html", status, history=history, **context)
+    names = usernames(history_targets(history), records=history)
+    if wants_partial():
+        return page("_account_form_response.html", status, history=history, names=names, **context)
+    return page("account.html", status, history=history, names=names, **context)
 
 
 def _general_errors(outcome: Outcome | None, names) -> dict[str, str]:
