@@ -42,3 +42,13 @@ def test_a_regular_user_may_not_read_another_users_history(sso, admin, alice):
     _, alice_ust = alice
     with refused(Kind.forbidden, "E005001"):
         sso.user.history(CID, admin_user["user_id"], alice_ust, APP, ADDR)
+
+
+def test_history_records_name_the_actor_and_the_target_by_username(sso, admin, alice):
+    _, admin_ust = admin
+    alice_user, _ = alice
+    sso.user.update_user_by_id(CID, alice_user["user_id"], {"last_name": "Liddell"}, admin_ust, APP, ADDR)
+
+    newest = sso.user.history(CID, None, admin_ust, APP, ADDR)[0]
+
+    assert (newest["actor_username"], newest["target_username"]) == ("admin", "alice")

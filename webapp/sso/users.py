@@ -375,7 +375,8 @@ class Users:
 
     def history(self, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
         """Audit records, newest first: with no `user_id`, the caller's own activity (what they did and
-        what was done to them); with one, the changes made to that user's record (super-users, or oneself)."""
+        what was done to them); with one, the changes made to that user's record (super-users, or oneself).
+        Each record carries `actor_username` and `target_username` (None for a user that no longer exists)."""
         with reading(self.ctx.engine) as conn:
             caller = self._caller(conn, current_ust, current_app)
             if user_id is not None and user_id != caller.user_id and not caller.is_super_user:
@@ -386,9 +387,11 @@ class Users:
                 where = or_(audit.c.target_id == caller.user_id, audit.c.actor_id == caller.user_id)
             else:
                 where = audit.c.target_id == user_id
-            actor = users.alias("actor")
-            query = (select(audit, actor.c.username.label("actor_username"))
+            actor, target = users.alias("actor"), users.alias("target")
+            query = (select(audit, actor.c.username.label("actor_username"),
+                            target.c.username.label("target_username"))
                      .outerjoin(actor, actor.c.user_id == audit.c.actor_id)
+                     .outerjoin(target, target.c.user_id == audit.c.target_id)
                      .where(where).order_by(audit.c.id.desc()).limit(max(1, min(limit, 500))))
             return [dict(row) for row in conn.execute(query).mappings()]
 
