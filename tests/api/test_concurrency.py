@@ -25,11 +25,10 @@ def test_many_clients_updating_different_attributes_of_one_user_lose_no_acknowle
         barrier.wait()
         for round_ in range(WRITES_PER_THREAD):
             response = api.call("PATCH", "user", {"ust": ust, "current_app": APP, name: _value(name, round_)})
-            if response.status_code == 200:
-                assert response.json()[name] == _value(name, round_)
-                acknowledged.append(_value(name, round_))
-            else:  # only "kept changing, try again" may refuse a write without If-Match
-                refused(response, 412, "E011001")
+            # Without If-Match a busy row costs a wait, never a refusal: every write is acknowledged.
+            assert response.status_code == 200, response.text
+            assert response.json()[name] == _value(name, round_)
+            acknowledged.append(_value(name, round_))
         return acknowledged
 
     with ThreadPoolExecutor(len(ATTRIBUTES)) as pool:
@@ -37,7 +36,7 @@ def test_many_clients_updating_different_attributes_of_one_user_lose_no_acknowle
 
     final = ok(site.api.call("GET", "user", {"ust": site.admin_ust, "current_app": APP, "user_id": user["user_id"]}))
     for name, values in acknowledged.items():
-        assert values, f"no write to {name} was acknowledged"
+        assert len(values) == WRITES_PER_THREAD
         assert final[name] == values[-1]
     assert final["version"] == 1 + sum(map(len, acknowledged.values()))
     audited = [r for r in site.sso.user.history("t", user["user_id"], site.admin_ust, APP, "x")

@@ -8,7 +8,7 @@ import pytest
 from webapp.sso import Code, Kind
 from webapp.sso.attributes import READ_ONLY
 
-from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
+from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
 
 SUPER_ONLY = {"is_locked": False, "password_expiry": None, "password_must_change": False,
               "sign_up_status": "final", "approval_status": "approved"}
@@ -312,3 +312,48 @@ def test_two_users_racing_for_the_same_new_username_cannot_both_get_it(sso, make
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["E001002", "ok"]
+
+
+def _save_by_someone_else_after_my_read(sso, make_app, user_id, data):
+    """Arrange for another app (another server) to save `data` right after this app's next read."""
+    from sqlalchemy import event
+
+    other = make_app().extensions["sso"]
+    other_ust = other.user.login(CID, "admin", PASSWORD, APP, ADDR).ust
+    done = []
+
+    def interfere(conn, cursor, statement, *_):
+        if not done and statement.lstrip().upper().startswith("SELECT") and "sso_session" in statement:
+            done.append(True)
+            other.user.update_user_by_id(CID, user_id, data, other_ust, APP, ADDR)
+    event.listen(sso.ctx.engine, "after_cursor_execute", interfere)
+    return done
+
+
+def test_a_save_that_loses_a_race_without_expected_version_is_applied_on_the_fresh_row(
+        sso, make_app, admin, alice):
+    user, ust = alice
+    version = row_of(sso, user["user_id"])["version"]
+    interfered = _save_by_someone_else_after_my_read(sso, make_app, user["user_id"], {"first_name": "Theirs"})
+
+    shown = sso.user.update_current_user(CID, {"display_name": "Mine"}, ust, APP, ADDR)
+
+    assert interfered
+    row = row_of(sso, user["user_id"])
+    assert (row["display_name"], row["first_name"], row["version"]) == ("Mine", "Theirs", version + 2)
+    assert shown["display_name"] == "Mine" and shown["first_name"] == "Theirs"
+    assert [sorted(r["changes"]) for r in audit_of(sso, user["user_id"], "update")] == [["first_name"],
+                                                                                      ["display_name"]]
+
+
+def test_a_save_that_loses_a_race_with_expected_version_is_E011001_and_writes_nothing_of_its_own(
+        sso, make_app, admin, alice):
+    user, ust = alice
+    version = row_of(sso, user["user_id"])["version"]
+    _save_by_someone_else_after_my_read(sso, make_app, user["user_id"], {"first_name": "Theirs"})
+
+    with refused(Kind.precondition, Code.version_conflict):
+        sso.user.update_current_user(CID, {"display_name": "Mine"}, ust, APP, ADDR, expected_version=version)
+
+    row = row_of(sso, user["user_id"])
+    assert (row["display_name"], row["first_name"], row["version"]) == (None, "Theirs", version + 1)

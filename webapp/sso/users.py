@@ -22,7 +22,6 @@ from .passwords import verify_password
 from .sessions import Caller, Sessions, authenticate, check_new_password, password_columns
 from .views import UserData, user_view
 
-MAX_ATTEMPTS = 5
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
 
@@ -64,10 +63,21 @@ def _reject_unknown(data: Mapping, allowed, describe=_unknown_key_message) -> No
     errors.raise_if_any(Kind.invalid)
 
 
-def _load_user(conn: Connection, user_id: Any):
+def _load_user(conn: Connection, user_id: Any, *, lock: bool = False):
     if not isinstance(user_id, str) or text_problem(user_id):  # no id has one; PostgreSQL refuses NUL
         return None
-    return conn.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
+    query = select(users).where(users.c.user_id == user_id)
+    return conn.execute(query.with_for_update() if lock else query).mappings().first()
+
+
+def _changed(target, clean: Mapping[str, Any]) -> dict[str, Any]:
+    """The values in `clean` that differ from what `target` holds."""
+    return {name: value for name, value in clean.items() if target[name] != value}
+
+
+def _version_conflict() -> SSOError:
+    return SSOError.single(Kind.precondition, Code.version_conflict, "version",
+                           "this user was changed by someone else in the meantime")
 
 
 def _username_taken(conn: Connection, username: str, own_id: str | None) -> bool:
@@ -159,8 +169,11 @@ class Users:
         return self._update(cid, user_id, data, current_ust, current_app, remote_addr, expected_version, channel,
                             user_agent)
 
-    def _check_update(self, conn: Connection, user_id, data: Mapping, current_ust, current_app, expected_version):
-        """Steps 3–8 of SPEC §4 against one consistent read; returns (caller, target, clean values)."""
+    def _check_update(self, conn: Connection, user_id, data: Mapping, current_ust, current_app, expected_version,
+                      *, lock: bool = False):
+        """Steps 3–8 of SPEC §4 against one consistent read; returns (caller, target, clean values).
+
+        With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
         caller = self._caller(conn, current_ust, current_app)
         naming_other = user_id is not None and user_id != caller.user_id
         if naming_other and not caller.is_super_user:
@@ -172,7 +185,10 @@ class Users:
                 if not ATTRIBUTES[key].self_editable:
                     errors.add(key, "only a super-user may change this")
             errors.raise_if_any(Kind.forbidden)
-        target = _load_user(conn, user_id) if naming_other else caller.user
+        if naming_other or lock:
+            target = _load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+        else:
+            target = caller.user
         if target is None:
             raise SSOError.single(Kind.not_found, Code.user_id_unknown, "user_id", "no such user")
         errors = FieldErrors()
@@ -181,49 +197,58 @@ class Users:
         if "username" in clean and _username_taken(conn, clean["username"], target["user_id"]):
             raise _taken_error()
         if expected_version is not None and expected_version != target["version"]:
-            raise SSOError.single(Kind.precondition, Code.version_conflict, "version",
-                                  "this user was changed by someone else in the meantime")
+            raise _version_conflict()
         return caller, target, clean
 
     def _update(self, cid, user_id, data, current_ust, current_app, remote_addr, expected_version, channel,
                 user_agent) -> UserData:
         data = _require_mapping(data)
         _reject_unknown(data, ATTRIBUTES)
-        for _attempt in range(MAX_ATTEMPTS):
+        audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
+                         "user_agent": user_agent}
+        check = (user_id, data, current_ust, current_app, expected_version)
+        try:
+            # The fast path: reads in a read transaction, the write lock held only for UPDATE + INSERT.
             with reading(self.ctx.engine) as conn:
-                caller, target, clean = self._check_update(conn, user_id, data, current_ust, current_app,
-                                                           expected_version)
-            changed = {name: value for name, value in clean.items() if target[name] != value}
-            if not changed:
+                caller, target, clean = self._check_update(conn, *check)
+            if not _changed(target, clean):
                 return user_view(target, caller.is_super_user)
-            now = self.ctx.clock()
-            values: dict[str, Any] = {}
-            for name, value in changed.items():
-                values.update(_attribute_columns(name, value))
-                values.update(_side_effects(name, value, caller.user_id, now))
-            try:
-                with writing(self.ctx.engine) as conn:
-                    result = conn.execute(
-                        update(users)
-                        .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
-                        .values(**values, version=users.c.version + 1))
-                    if result.rowcount != 1:
-                        raise _RowMoved()
-                    record(conn, now=now, cid=cid, action="update", actor_id=caller.user_id,
-                           target_id=target["user_id"], channel=channel, current_app=current_app,
-                           remote_addr=remote_addr, user_agent=user_agent,
-                           changes={name: change(target[name], value) for name, value in changed.items()})
-            except _RowMoved:
-                if expected_version is not None:
-                    raise SSOError.single(Kind.precondition, Code.version_conflict, "version",
-                                          "this user was changed by someone else in the meantime") from None
-                continue
-            except IntegrityError:
-                raise _taken_error() from None
-            updated = {**target, **values, "version": target["version"] + 1}
-            return user_view(updated, caller.is_super_user)
-        raise SSOError.single(Kind.precondition, Code.version_conflict, "version",
-                              "this user kept changing; try again")
+            with writing(self.ctx.engine) as conn:
+                return self._write(conn, caller, target, clean, audit_context)
+        except _RowMoved:
+            if expected_version is not None:
+                raise _version_conflict() from None
+        except IntegrityError:
+            raise _taken_error() from None
+        # Someone saved this user between our read and our write, and the caller did not ask for a
+        # given version: check again with the row locked, which cannot lose (a busy row means a
+        # wait, never a refusal), and write only what still differs.
+        try:
+            with writing(self.ctx.engine) as conn:
+                caller, target, clean = self._check_update(conn, *check, lock=True)
+                return self._write(conn, caller, target, clean, audit_context)
+        except IntegrityError:
+            raise _taken_error() from None
+
+    def _write(self, conn: Connection, caller: Caller, target, clean: dict[str, Any], audit_context) -> UserData:
+        """UPDATE the changed columns where the version is still the one read, and audit it (one transaction)."""
+        changed = _changed(target, clean)
+        if not changed:
+            return user_view(target, caller.is_super_user)
+        now = self.ctx.clock()
+        values: dict[str, Any] = {}
+        for name, value in changed.items():
+            values.update(_attribute_columns(name, value))
+            values.update(_side_effects(name, value, caller.user_id, now))
+        result = conn.execute(
+            update(users)
+            .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
+            .values(**values, version=users.c.version + 1))
+        if result.rowcount != 1:
+            raise _RowMoved()
+        record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
+               changes={name: change(target[name], value) for name, value in changed.items()}, **audit_context)
+        return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)
 
     # --- creating ------------------------------------------------------------------------------------
 
