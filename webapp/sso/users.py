@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, true, union, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
@@ -408,8 +408,12 @@ class Users:
                 raise SSOError.single(Kind.forbidden, Code.auth_invalid)
             if user_id is not None and (not isinstance(user_id, str) or text_problem(user_id)):
                 return []  # no user has such an id (and PostgreSQL could not compare it)
+            size = max(1, min(limit, 500))
             if user_id is None:
-                where = or_(audit.c.target_id == caller.user_id, audit.c.actor_id == caller.user_id)
+                # Two index-ordered LIMIT queries: an OR over both columns would sort every match.
+                newest = [select(audit.c.id).where(column == caller.user_id).order_by(audit.c.id.desc())
+                          .limit(size).subquery() for column in (audit.c.target_id, audit.c.actor_id)]
+                where = audit.c.id.in_(union(*(select(part.c.id) for part in newest)))
             else:
                 where = audit.c.target_id == user_id
             actor, target = users.alias("actor"), users.alias("target")
@@ -417,7 +421,7 @@ class Users:
                             target.c.username.label("target_username"))
                      .outerjoin(actor, actor.c.user_id == audit.c.actor_id)
                      .outerjoin(target, target.c.user_id == audit.c.target_id)
-                     .where(where).order_by(audit.c.id.desc()).limit(max(1, min(limit, 500))))
+                     .where(where).order_by(audit.c.id.desc()).limit(size))
             return [dict(row) for row in conn.execute(query).mappings()]
 
 
