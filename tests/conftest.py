@@ -53,6 +53,19 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path_factory) -> str:
+    """A new migrated database of `kind` ("sqlite" or "postgresql"), e.g. for one live server."""
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "sso.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_server").create_database(f"sso_{uuid.uuid4().hex[:10]}")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
 def empty_postgres(url: str) -> None:
     """Remove every row from the shared PostgreSQL test database."""
     engine = make_engine(url)

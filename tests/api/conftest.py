@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,11 +13,9 @@ import pytest
 import requests
 
 from webapp import create_app
-from webapp.db import make_engine
-from webapp.schema import upgrade
 from webapp.sso.context import utcnow
 
-from ..conftest import FERNET_KEY, PASSWORD, test_config
+from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config
 from ..server import LiveServer, server_env
 
 APP = "CRM"
@@ -28,19 +25,6 @@ SERVER_ERROR = re.compile(r'^.*"[A-Z]+ [^"]*" 5\d\d .*$', re.MULTILINE)  # a 5xx
 def unique(prefix: str) -> str:
     """A username no other test uses."""
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-
-def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path_factory) -> str:
-    """A new migrated database of `kind` for one module."""
-    if kind == "sqlite":
-        path = tmp_path_factory.mktemp("api-db") / "sso.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("pg_server").create_database(f"api_{uuid.uuid4().hex[:10]}")
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
 
 
 class Api:

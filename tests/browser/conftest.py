@@ -6,18 +6,14 @@ users with unique names, so tests never depend on each other's data.
 """
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from webapp import create_app
-from webapp.db import make_engine
-from webapp.schema import upgrade
 
-from ..conftest import FERNET_KEY, test_config
+from ..conftest import FERNET_KEY, fresh_database, test_config
 from ..server import LiveServer, server_env
 from .ui import CHROMIUM, CHROMIUM_ARGS, Live, Pages
 
@@ -31,24 +27,8 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _database(kind: str, request, tmp_path_factory) -> str:
-    """A fresh, migrated database of `kind` for one live server."""
-    if kind == "sqlite":
-        path = tmp_path_factory.mktemp("browser-db") / "sso.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    pg = request.getfixturevalue("pg_server")
-    name = f"browser_{uuid.uuid4().hex[:8]}"
-    pg.create_database(name)
-    url = pg.url(name)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
-
-
 def _live(kind: str, request, tmp_path_factory) -> Iterator[Live]:
-    db_url = _database(kind, request, tmp_path_factory)
+    db_url = fresh_database(kind, request, tmp_path_factory)
     # Every browser logs in from 127.0.0.1, so the per-address login throttle (5 failures in 5 minutes)
     # would block later tests after a few deliberate failures: the server keeps it on with a larger
     # limit. The seeding app records no failures of its own.

@@ -8,7 +8,7 @@ import pytest
 from webapp import create_app
 
 from ..conftest import test_config as config_for
-from .helpers import audit_of, row_of
+from .helpers import ADDR, APP, CID, audit_of, row_of
 
 
 @pytest.fixture
@@ -48,3 +48,13 @@ def empty_db_url(request, tmp_path):
     name = f"fresh_{uuid.uuid4().hex[:8]}"
     yield server.create_database(name)
     server.drop_database(name)
+
+
+@pytest.fixture
+def as_admin(sso, admin):
+    """Update a user as the super-user."""
+    _, ust = admin
+
+    def update(user_id, data, **kw):
+        return sso.user.update_user_by_id(CID, user_id, data, ust, APP, ADDR, **kw)
+    return update

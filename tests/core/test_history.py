@@ -1,5 +1,4 @@
 """The audit history as the console shows it: one's own activity, and one record's changes."""
-import pytest
 
 from webapp.sso import Kind
 

@@ -14,15 +14,6 @@ SUPER_ONLY = {"is_locked": False, "password_expiry": None, "password_must_change
               "sign_up_status": "final", "approval_status": "approved"}
 
 
-@pytest.fixture
-def as_admin(sso, admin):
-    """Update a user as the super-user."""
-    _, ust = admin
-
-    def update(user_id, data, **kw):
-        return sso.user.update_user_by_id(CID, user_id, data, ust, APP, ADDR, **kw)
-    return update
-
 
 # --- step 1 -------------------------------------------------------------------------------------------
 

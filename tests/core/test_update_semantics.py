@@ -10,14 +10,6 @@ from webapp.sso import Code, Kind
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
 
 
-@pytest.fixture
-def as_admin(sso, admin):
-    _, ust = admin
-
-    def update(user_id, data, **kw):
-        return sso.user.update_user_by_id(CID, user_id, data, ust, APP, ADDR, **kw)
-    return update
-
 
 @pytest.fixture
 def as_alice(sso, alice):

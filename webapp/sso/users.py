@@ -5,7 +5,6 @@ import base64
 import math
 import os
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, true, union, update
