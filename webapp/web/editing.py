@@ -54,7 +54,11 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
     problems = form.problems()
     if problems:
         return Outcome(errors=problems, status=422)
-    current = editor.load()
+    # A form rendered by us carries its version and every original: the changes are known without
+    # reading the user, and the conditional write tells us if anyone saved meanwhile. Otherwise
+    # (a hand-made POST) compare with what is stored now.
+    complete = form.version is not None and form.has_all_originals()
+    current = None if complete else editor.load()
     originals = form.originals(current)
     changes = form.changes(originals)
     if not changes:
@@ -62,7 +66,7 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
     version = form.version if form.version is not None else current.version
     outcome = Outcome(sent=dict(changes), current=current)
     for _round in range(MAX_ROUNDS):
-        if current.version != version:
+        if current is not None and current.version != version:
             plan = plan_merge(changes, originals, current, editor.names)
             outcome.current = current
             if plan.conflicts:

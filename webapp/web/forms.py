@@ -197,7 +197,11 @@ class AttributeForm:
         """Inputs that could not be read, by field."""
         return {name: item.problem for name, item in self.fields.items() if item.problem}
 
-    def originals(self, current: Mapping[str, Any]) -> dict[str, Any]:
+    def has_all_originals(self) -> bool:
+        """Whether every field came with the original value it was rendered from."""
+        return all(item.original is not MISSING for item in self.fields.values())
+
+    def originals(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
         """Each field's original; a form without one is compared with what is stored now."""
         return {name: item.original if item.original is not MISSING else canonical(item.attr, current[name])
                 for name, item in self.fields.items()}
