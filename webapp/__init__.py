@@ -40,15 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_faces(app: Flask) -> None:
-    """Attach the web console and the JSON API when they are present."""
-    try:
-        from .api import init_app as init_api
-    except ImportError:
-        init_api = None
-    try:
-        from .web import init_app as init_web
-    except ImportError:
-        init_web = None
-    for init in (init_api, init_web):
-        if init is not None:
-            init(app)
+    """Attach the JSON API, then the web console (which exempts the API from CSRF)."""
+    from .api import init_app as init_api
+    from .web import init_app as init_web
+    init_api(app)
+    init_web(app)
