@@ -54,7 +54,7 @@ from webapp.db import make_engine, reading, writing  # noqa: E402
 from webapp.models import audit, users  # noqa: E402
 from webapp.schema import upgrade  # noqa: E402
 from webapp.sso.attributes import fold  # noqa: E402
-from webapp.sso.users import new_user_id  # noqa: E402
+from webapp.sso.store import new_user_id  # noqa: E402
 
 from htmlforms import Form, parse_forms  # noqa: E402  (bench/ is sys.path[0])
 from update_profile import print_profile, profile_update  # noqa: E402

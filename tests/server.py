@@ -70,7 +70,11 @@ class LiveServer:
         self.stop()
 
 
+# A low scrypt cost keeps the suite fast; the tests of hashing itself use the real default.
+TEST_SCRYPT_N = 2**10
+
+
 def server_env(db_url: str, fernet_key: str, **extra: str) -> dict[str, str]:
     """Environment for a production-like server on `db_url`."""
     return {"DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret", "SSO_FERNET_KEYS": fernet_key,
-            "SSO_APPS": "CRM,Console", **extra}
+            "SSO_APPS": "CRM,Console", "SSO_SCRYPT_N": str(TEST_SCRYPT_N), **extra}

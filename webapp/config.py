@@ -51,6 +51,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_EXPIRY_DAYS": _int(env, "SSO_PASSWORD_EXPIRY_DAYS", 730),
         "SSO_PASSWORD_EXPIRY_WARN_DAYS": _int(env, "SSO_PASSWORD_EXPIRY_WARN_DAYS", 30),
         "SSO_PASSWORD_REJECT_LIST": reject,
+        "SSO_SCRYPT_N": _int(env, "SSO_SCRYPT_N", 2**14),
         "SSO_TRUSTED_PROXIES": _int(env, "SSO_TRUSTED_PROXIES", 0),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
@@ -67,5 +68,8 @@ def check(config: dict[str, Any]) -> None:
             "from `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'` "
             "(the first key signs new tokens). `make run` generates both into instance/secrets.env."
         )
+    n = config.get("SSO_SCRYPT_N", 2**14)
+    if not isinstance(n, int) or n < 2 or n & (n - 1):
+        raise ConfigError(f"SSO_SCRYPT_N must be a power of two of at least 2, got {n!r}")
     if not config.get("SSO_APPS"):
         raise ConfigError("SSO_APPS must name at least one application")

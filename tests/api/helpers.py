@@ -4,7 +4,7 @@ from __future__ import annotations
 import requests
 
 from webapp.sso.attributes import SELF_EDITABLE
-from webapp.sso.views import FULL_VIEW
+from webapp.sso.presentation import FULL_VIEW
 
 ENVELOPE = {"cid", "status"}
 REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_EDITABLE}

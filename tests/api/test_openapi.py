@@ -10,8 +10,10 @@ from webapp.api.openapi import document
 from webapp.api.operations import OPERATIONS
 from webapp.sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE
 from webapp.sso.errors import Code
-from webapp.sso.users import CHANGE_PASSWORD_KEYS, CREATE_KEYS, SEARCH_KEYS
-from webapp.sso.views import FULL_VIEW
+from webapp.sso.create import CREATE_KEYS
+from webapp.sso.passwords import CHANGE_PASSWORD_KEYS
+from webapp.sso.search import SEARCH_KEYS
+from webapp.sso.presentation import FULL_VIEW
 
 DOC = document()
 ENVELOPE = {"ust", "current_app"}

@@ -17,7 +17,7 @@ from webapp.models import users
 from webapp.sso import SSOError
 from webapp.sso.attributes import ATTRIBUTES, SELF_EDITABLE, fold
 from webapp.sso.context import utcnow
-from webapp.sso.views import jsonable
+from webapp.sso.presentation import jsonable
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, row_of
 

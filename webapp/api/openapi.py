@@ -7,7 +7,7 @@ from typing import Any
 
 from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, Attribute
 from ..sso.errors import Code
-from ..sso.views import FULL_VIEW
+from ..sso.presentation import FULL_VIEW
 from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, UST, Operation
 from .wire import IF_MATCH_SYNTAX
 

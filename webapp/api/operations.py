@@ -12,7 +12,9 @@ from typing import Any, Mapping
 
 from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
 from ..sso.errors import Code
-from ..sso.users import CHANGE_PASSWORD_KEYS, CREATE_KEYS, CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
+from ..sso.create import CREATE_KEYS
+from ..sso.passwords import CHANGE_PASSWORD_KEYS
+from ..sso.search import CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
 
 PREFIX = "/zato/sso"
 

@@ -12,7 +12,7 @@ from flask import Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
 from ..sso.errors import Code, Kind, SSOError
-from ..sso.views import jsonable
+from ..sso.presentation import jsonable
 
 HTTP_STATUS = {
     Kind.malformed: 400,

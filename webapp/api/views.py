@@ -8,7 +8,7 @@ from flask import Blueprint, current_app
 
 from ..sso.errors import SSOError
 from ..sso.users import Users
-from ..sso.views import UserData
+from ..sso.presentation import UserData
 from . import openapi, responses
 from .operations import (CHANGE_PASSWORD, CREATE_USER, GET_USER, LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, SEARCH,
                          UPDATE_USER, Operation, methods_by_path)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, insert
 
 from ..models import audit
 from .attributes import safe_text
-from .views import jsonable
+from .presentation import jsonable
 
 CHANNELS = ("web", "api", "python", "cli")
 

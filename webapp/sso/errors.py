@@ -68,3 +68,24 @@ class FieldErrors:
         """Raise an SSOError of `kind` carrying everything collected, if anything was."""
         if self.errors:
             raise SSOError(kind, self.codes, self.errors)
+
+
+def no_such_user() -> SSOError:
+    """E001100: the `user_id` names nobody."""
+    return SSOError.single(Kind.not_found, Code.user_id_unknown, "user_id", "no such user")
+
+
+def super_user_required() -> SSOError:
+    """E005001: only a super-user may make this call."""
+    return SSOError.single(Kind.forbidden, Code.auth_invalid)
+
+
+def username_taken() -> SSOError:
+    """E001002: another user has this username (case-insensitively)."""
+    return SSOError.single(Kind.conflict, Code.username_exists, "username", "is already taken")
+
+
+def version_conflict() -> SSOError:
+    """E011001: the caller's expected version has moved on."""
+    return SSOError.single(Kind.precondition, Code.version_conflict, "version",
+                           "this user was changed by someone else in the meantime")

@@ -1,42 +1,24 @@
-"""Password hashing (scrypt from `cryptography`) and the password rules of SPEC §5."""
+"""The password rules of SPEC §5, the columns a new password writes, and change-password."""
 from __future__ import annotations
 
-import base64
-import hmac
-import os
+from datetime import datetime, timedelta
+from typing import Any
 
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from sqlalchemy import delete, update
 
+from ..db import reading, writing
+from ..models import sessions, users
 from .attributes import PASSWORD_MAX, PASSWORD_MIN, text_problem
-from .errors import Code
+from .audit import change, record
+from .authn import authenticate
+from .context import Context
+from .errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from .hashing import hash_password, verify_password
+from .store import load_user, reject_unknown, require_input, require_mapping
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_LENGTH = 2**14, 8, 1, 32
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-def hash_password(password: str) -> str:
-    """`scrypt$n$r$p$salt$hash`: a per-user salt and the parameters stored beside the hash."""
-    salt = os.urandom(16)
-    derived = Scrypt(salt=salt, length=KEY_LENGTH, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(password.encode())
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(derived)}"
-
-
-def verify_password(password: str, stored: str | None) -> bool:
-    """Whether `password` matches the stored hash (False for no hash or a malformed one)."""
-    if not stored or not isinstance(password, str):
-        return False
-    try:
-        scheme, n, r, p, salt, expected = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        derived = Scrypt(salt=base64.b64decode(salt), length=KEY_LENGTH, n=int(n), r=int(r), p=int(p)).derive(
-            password.encode("utf-8", "surrogatepass"))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(derived, base64.b64decode(expected))
+CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
+EXPIRY_DAYS_MAX = 36500
+PASSWORD_SECRET = {"old": "(not shown)", "new": "(changed)"}  # how the audit shows a password change
 
 
 def password_problem(password: object, reject_list: list[str]) -> tuple[str, str] | None:
@@ -54,3 +36,73 @@ def password_problem(password: object, reject_list: list[str]) -> tuple[str, str
     if any(word.casefold() in lowered for word in reject_list if word):
         return Code.password_rejected_word, "is too easy to guess (it contains a common word)"
     return None
+
+
+def check_new_password(ctx: Context, password: Any, field_name: str) -> None:
+    """Raise the SPEC §5 code when a new password breaks a rule."""
+    problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"])
+    if problem:
+        code, message = problem
+        raise SSOError.single(Kind.invalid, code, field_name, message)
+
+
+def password_columns(ctx: Context, password: str, now: datetime, expiry_days: int | None = None,
+                     must_change: bool = False) -> dict[str, Any]:
+    """The columns written when a password is set."""
+    days = ctx.settings["SSO_PASSWORD_EXPIRY_DAYS"] if expiry_days is None else expiry_days
+    return {
+        "password_hash": hash_password(password, ctx.settings["SSO_SCRYPT_N"]),
+        "password_is_set": True,
+        "password_last_set": now,
+        "password_expiry": now + timedelta(days=days),
+        "password_must_change": must_change,
+    }
+
+
+def password_changes(before: Any, columns: dict[str, Any]) -> dict[str, Any]:
+    """The audit changes of a password being set: expiry and must-change as values, the password hidden."""
+    changes = {name: change(before[name], columns[name])
+               for name in ("password_expiry", "password_must_change") if before[name] != columns[name]}
+    changes["password"] = dict(PASSWORD_SECRET)
+    return changes
+
+
+def change_password(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
+                    user_agent) -> None:
+    """Set a password (SPEC §5): one's own with the old one, anyone's as a super-user."""
+    data = require_mapping(data)
+    reject_unknown(data, CHANGE_PASSWORD_KEYS, lambda key: "is not a change-password input")
+    require_input(data, "new_password")
+    user_id = data.get("user_id")
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+        own = user_id is None or user_id == caller.user_id
+        if not own and not caller.is_super_user:
+            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id",
+                                  "you may change only your own password")
+        target = caller.user if own else load_user(conn, user_id)
+    if target is None:
+        raise no_such_user()
+    errors = FieldErrors()
+    days = data.get("password_expiry")
+    if days is not None and (type(days) is not int or not 1 <= days <= EXPIRY_DAYS_MAX):
+        errors.add("password_expiry", f"must be a whole number of days from 1 to {EXPIRY_DAYS_MAX}")
+    must_change = data.get("must_change", False)
+    if type(must_change) is not bool:
+        errors.add("must_change", "must be true or false")
+    errors.raise_if_any(Kind.invalid)
+    check_new_password(ctx, data["new_password"], "new_password")
+    if own and not verify_password(data.get("old_password"), target["password_hash"]):
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", "is not right")
+    now = ctx.clock()
+    columns = password_columns(ctx, data["new_password"], now, days, must_change)
+    with writing(ctx.engine) as conn:
+        conn.execute(update(users).where(users.c.user_id == target["user_id"])
+                     .values(**columns, version=users.c.version + 1))
+        ending = delete(sessions).where(sessions.c.user_id == target["user_id"])
+        if own:
+            ending = ending.where(sessions.c.id != caller.session_id)
+        conn.execute(ending)
+        record(conn, now=now, cid=cid, action="change_password", actor_id=caller.user_id,
+               target_id=target["user_id"], channel=channel, current_app=current_app,
+               remote_addr=remote_addr, user_agent=user_agent, changes=password_changes(target, columns))

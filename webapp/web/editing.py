@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..sso import Kind, SSOError
-from ..sso.views import UserData
+from ..sso.presentation import UserData
 from . import fields as fv
 from .forms import MISSING, AttributeForm
 from .merge import canonical, plan_merge

@@ -7,7 +7,7 @@ from flask import Response, flash, g, redirect, request, url_for
 
 from ..sso import Kind, SSOError
 from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES
-from ..sso.views import UserData
+from ..sso.presentation import UserData
 from . import fields as fv
 from .auth import caller_args, cid, super_user_required, user_agent, users, wants_partial
 from .blueprint import bp, flash_saved, refusal

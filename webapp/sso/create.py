@@ -1,0 +1,93 @@
+"""Creating users (SPEC §5): by a super-user through the API, or from the command line."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from ..db import reading, writing
+from ..models import users
+from .attributes import ATTRIBUTES, check_values, safe_text
+from .audit import change, record
+from .authn import authenticate
+from .context import Context
+from .errors import FieldErrors, Kind, super_user_required, username_taken
+from .passwords import check_new_password, password_columns
+from .presentation import UserData, user_view
+from .store import (attribute_columns, is_username_taken, new_user_id, reject_unknown, require_input,
+                    require_mapping, side_effects)
+
+CREATE_KEYS = ("username", "password", "email", "display_name", "first_name", "middle_name", "last_name",
+               "password_must_change", "is_locked", "auto_approve")
+
+
+def create_user(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
+                user_agent) -> UserData:
+    """Create a user (super-users only); returns the new user with its `user_id`."""
+    data = require_mapping(data)
+    reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+    if not caller.is_super_user:
+        raise super_user_required()
+    return insert_user(ctx, cid, data, actor_id=caller.user_id, channel=channel, current_app=current_app,
+                       remote_addr=remote_addr, user_agent=user_agent, super_user=False)
+
+
+def create_local(ctx: Context, username: str, password: str | None, *, super_user: bool) -> UserData:
+    """Create an approved, sign-up-final user from the command line (the only way to a super-user)."""
+    data: dict[str, Any] = {"username": username, "auto_approve": True}
+    if password is not None:
+        data["password"] = password
+    return insert_user(ctx, "cli", data, actor_id=None, channel="cli", current_app=None, remote_addr=None,
+                       user_agent=None, super_user=super_user)
+
+
+def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_app, remote_addr, user_agent,
+                super_user: bool) -> UserData:
+    """Validate `data` (CREATE_KEYS), then insert the user and its audit record in one transaction."""
+    require_input(data, "username")
+    errors = FieldErrors()
+    attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
+    clean = check_values(attrs, errors)
+    auto_approve = data.get("auto_approve", False)
+    if type(auto_approve) is not bool:
+        errors.add("auto_approve", "must be true or false")
+    errors.raise_if_any(Kind.invalid)
+    if "password" in data:
+        check_new_password(ctx, data["password"], "password")
+    now = ctx.clock()
+    row: dict[str, Any] = {
+        "user_id": new_user_id(), "is_super_user": super_user, "is_active": True, "is_internal": False,
+        "is_locked": False, "password_must_change": False, "password_is_set": False,
+        "sign_up_time": now, "sign_up_status": "final", "approval_status": "before_decision", "version": 1,
+        "creation_ctx": {"channel": channel, "creator": actor_id, "remote_addr": safe_text(remote_addr, 256),
+                         "current_app": current_app},
+    }
+    for name in ATTRIBUTES:
+        if ATTRIBUTES[name].searchable:
+            row.update(attribute_columns(name, clean.get(name)))
+    for name in ("is_locked", "password_must_change"):
+        if name in clean:
+            row[name] = clean[name]
+    if row["is_locked"]:
+        row.update(side_effects("is_locked", True, actor_id, now))
+    if auto_approve:
+        row["approval_status"] = "approved"
+        row.update(side_effects("approval_status", "approved", actor_id, now))
+    if "password" in data:
+        row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
+    shown = {name: change(None, row[name]) for name in (*ATTRIBUTES, "is_super_user") if row.get(name) is not None}
+    try:
+        with writing(ctx.engine) as conn:
+            if is_username_taken(conn, clean["username"], None):
+                raise username_taken()
+            conn.execute(insert(users).values(**row))
+            record(conn, now=now, cid=cid, action="create", actor_id=actor_id, target_id=row["user_id"],
+                   channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
+                   changes=shown)
+    except IntegrityError:
+        raise username_taken() from None
+    return user_view({name: row.get(name) for name in users.c.keys()}, True)

@@ -1,0 +1,113 @@
+"""The update of SPEC §2 and §4: the seed's `update_current_user` / `update_user_by_id`.
+
+How a write lands, in order:
+1. the fast path: every check against one read (read transaction), then the write lock held only
+   for the conditional UPDATE (`... WHERE version = :read`) and the audit INSERT;
+2. if the row moved in between (the UPDATE touched nothing): a caller who expected a version gets
+   E011001; anyone else goes to
+3. the locked path: the same checks again inside the write transaction with the row locked, which
+   cannot lose, writing only what still differs (so the audit's old values are the replaced ones).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db import reading, writing
+from ..models import users
+from .attributes import ATTRIBUTES, check_values
+from .audit import change, record
+from .authn import Caller, authenticate
+from .context import Context
+from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
+from .presentation import UserData, user_view
+from .store import (attribute_columns, changed, is_username_taken, load_user, reject_unknown, require_mapping,
+                    side_effects)
+
+
+class RowMoved(Exception):
+    """The row's version changed between our read and our conditional write."""
+
+
+def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, expected_version,
+                channel: str, user_agent) -> UserData:
+    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says."""
+    data = require_mapping(data)
+    reject_unknown(data, ATTRIBUTES)
+    audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
+                     "user_agent": user_agent}
+    check = (user_id, data, current_ust, current_app, expected_version)
+    try:
+        with reading(ctx.engine) as conn:
+            caller, target, clean = check_update(ctx, conn, *check)
+        if not changed(target, clean):
+            return user_view(target, caller.is_super_user)
+        with writing(ctx.engine) as conn:
+            return write_update(ctx, conn, caller, target, clean, audit_context)
+    except RowMoved:
+        if expected_version is not None:
+            raise version_conflict() from None
+    except IntegrityError:
+        raise username_taken() from None
+    try:
+        with writing(ctx.engine) as conn:
+            caller, target, clean = check_update(ctx, conn, *check, lock=True)
+            return write_update(ctx, conn, caller, target, clean, audit_context)
+    except IntegrityError:
+        raise username_taken() from None
+
+
+def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current_ust, current_app,
+                 expected_version, *, lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
+    """Steps 3–8 of SPEC §4 against one consistent read; returns (caller, target, clean values).
+
+    With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
+    caller = authenticate(ctx, conn, current_ust, current_app)
+    naming_other = user_id is not None and user_id != caller.user_id
+    if naming_other and not caller.is_super_user:
+        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may update only your own account")
+    if not caller.is_super_user:
+        errors = FieldErrors()
+        for key in data:
+            if not ATTRIBUTES[key].self_editable:
+                errors.add(key, "only a super-user may change this")
+        errors.raise_if_any(Kind.forbidden)
+    if naming_other or lock:
+        target = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+    else:
+        target = caller.user
+    if target is None:
+        raise no_such_user()
+    errors = FieldErrors()
+    clean = check_values(dict(data), errors)
+    errors.raise_if_any(Kind.invalid)
+    if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
+        raise username_taken()
+    if expected_version is not None and expected_version != target["version"]:
+        raise version_conflict()
+    return caller, target, clean
+
+
+def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any],
+                 audit_context: dict[str, Any]) -> UserData:
+    """UPDATE the changed columns where the version is still the one read, and audit it (one transaction)."""
+    values_changed = changed(target, clean)
+    if not values_changed:
+        return user_view(target, caller.is_super_user)
+    now = ctx.clock()
+    values: dict[str, Any] = {}
+    for name, value in values_changed.items():
+        values.update(attribute_columns(name, value))
+        values.update(side_effects(name, value, caller.user_id, now))
+    result = conn.execute(
+        update(users)
+        .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
+        .values(**values, version=users.c.version + 1))
+    if result.rowcount != 1:
+        raise RowMoved()
+    record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
+           changes={name: change(target[name], value) for name, value in values_changed.items()}, **audit_context)
+    return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)
