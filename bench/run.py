@@ -77,7 +77,7 @@ DRAIN_SECONDS = 0.5       # requests in flight when wrk stops still complete on 
 
 DISPLAY_NAME_FIELD = "display_name"   # the edit form's display-name input
 LIST_QUERY_PARAM = "q"                # the Manage-user list's search box
-# Fields beside the display-name box (webapp/web/forms.py). Someone typing a new name unticks its
+# Fields beside the display-name box (webapp/web/attribute_form/parse.py). Someone typing a new name unticks its
 # "clear" box, so CLEAR_FIELDS are always left out. STALE_FIELDS pin a save to the page it came from:
 # a second save from the same page is (rightly) a conflict with the first, so the benchmark leaves
 # them out when it must; the server then compares with what is stored, as it does for a form without them.

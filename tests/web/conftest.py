@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import PASSWORD
-from .browser import form
+from .html_forms import form
 
 
 def web_login(client, username: str, password: str = PASSWORD):

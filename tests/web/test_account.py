@@ -7,7 +7,7 @@ from webapp.db import reading
 from webapp.models import audit
 
 from ..conftest import PASSWORD
-from .browser import element, form, forms, text
+from .html_forms import element, form, forms, text
 
 
 def audit_rows(app, user_id: str, action: str = "update") -> list[dict]:

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from webapp.sso import SSOError
-from webapp.web.auth import RENEWED_KEY, UST_COOKIE, seal_pending
+from webapp.web.auth import RENEWED_KEY, UST_COOKIE
+from webapp.web.pending import seal_pending
 
 from ..conftest import PASSWORD
-from .browser import csrf_token, element, form, forms, text
+from .html_forms import csrf_token, element, form, forms, text
 from .conftest import web_login
 
 NEW_PASSWORD = "Brand-new-Secret-77"

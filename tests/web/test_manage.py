@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from .browser import csrf_token, element, form, forms, text
+from .html_forms import csrf_token, element, form, forms, text
 from .conftest import web_login
 from .test_account import audit_rows, stored
 
@@ -445,3 +445,14 @@ def test_saving_a_rendered_form_does_not_read_the_user_first_unless_someone_save
     assert reads == [bob["user_id"]]  # the version had moved: read once to merge
     after = stored(sso, admin_ust, bob["user_id"])
     assert (after["first_name"], after["last_name"]) == ("Rob", "Builder")
+
+
+def test_a_refused_save_on_manage_user_lists_the_bad_field_with_a_link_to_it(admin_client, make_user):
+    client, _admin = admin_client
+    bob = make_user("bob", password=None)
+    page = form(client, f"/users/{bob['user_id']}", "user-form")
+    page.fill("email", "not an email")
+    response = page.submit(client)
+    assert response.status_code == 422
+    summary = text(response).split('id="field-errors"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#f-email">Email</a>' in summary

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 
 from webapp.web.security import CONTENT_SECURITY_POLICY, init_security
 
-from .browser import csrf_token, form, text
+from .html_forms import csrf_token, form, text
 from .test_account import stored
 
 

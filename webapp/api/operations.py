@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
 from ..sso.errors import Code
 from ..sso.create import CREATE_KEYS
-from ..sso.passwords import CHANGE_PASSWORD_KEYS
+from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
 from ..sso.search import CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
 
 PREFIX = "/zato/sso"
@@ -197,7 +197,7 @@ CREATE_USER = Operation(
 CHANGE_PASSWORD = Operation(
     "change_password", "PATCH", "/user/password", "Change one's own password, or (super-users) anyone's",
     inputs=CHANGE_PASSWORD_KEYS, required=("new_password",), result="ok",
-    input_overrides={"password_expiry": {"type": "integer", "minimum": 1, "maximum": 36500,
+    input_overrides={"password_expiry": {"type": "integer", "minimum": 1, "maximum": EXPIRY_DAYS_MAX,
                                          "description": "days until the new password expires"}},
     errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
                                         422: PASSWORD_RULES}),

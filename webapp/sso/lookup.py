@@ -1,7 +1,10 @@
 """Reading one user (SPEC §6): oneself, or anyone as a super-user."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..db import reading
+from ..models import users
 from .authn import authenticate
 from .context import Context
 from .errors import no_such_user, super_user_required
@@ -27,4 +30,13 @@ def get_user_by_id(ctx: Context, cid, user_id, current_ust, current_app, remote_
         row = load_user(conn, user_id)
         if row is None:
             raise no_such_user()
-        return user_view(row, True)
+        data = user_view(row, True)
+        data.usernames = _usernames(conn, {row["locked_by"], row["approval_status_mod_by"]} - {None})
+        return data
+
+
+def _usernames(conn, ids: set[str]) -> dict[str, str]:
+    """{user_id: username} for the users among `ids` that exist (one query)."""
+    if not ids:
+        return {}
+    return dict(conn.execute(select(users.c.user_id, users.c.username).where(users.c.user_id.in_(ids))).all())

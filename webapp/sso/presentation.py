@@ -1,16 +1,23 @@
 """How a stored user row is shown: the regular user's view and the super-user's."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from .attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, as_utc
 
 
 class UserData(dict):
-    """A user as shown to a caller; `.version` is kept for ETags even where the view hides it."""
+    """A user as shown to a caller; `.version` is kept for ETags even where the view hides it.
+
+    `.usernames` names the other users the record points at (`locked_by`, `approval_status_mod_by`),
+    where the reading service looked them up; it is never part of the wire format.
+    """
 
     version: int = 0
+    usernames: Mapping[str, str] = MappingProxyType({})
 
 
 FULL_VIEW = ("user_id", *ATTRIBUTES, *(name for name in READ_ONLY if name != "user_id"))

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import account, login, manage, validate  # noqa: F401  (their routes register on the blueprint)
+from .blueprint import bp
 from .display import init_display
 from .security import init_security
 
 
 def init_app(app: Flask) -> None:
     """Register the console: CSRF, cookies, security headers, template helpers and the `web` blueprint."""
-    from . import manage, views  # noqa: F401  (their routes register on the blueprint)
-    from .blueprint import bp
-
     init_security(app)
     init_display(app)
     app.register_blueprint(bp)

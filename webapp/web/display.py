@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from ..sso.attributes import ATTRIBUTES
-from .forms import encode_value
+from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {
     "approved": "Approved",
@@ -50,8 +50,8 @@ def iso_time(value: Any) -> str:
     return moment.isoformat() if moment else ""
 
 
-def value_kind(value: Any) -> str:
-    """How a value is drawn: "null" (not set), "empty" (""), "bool" or "text"."""
+def value_state(value: Any) -> str:
+    """Which state a stored value is drawn as: "null" (not set), "empty" (""), "bool" or "text"."""
     if value is None:
         return "null"
     if value == "" and isinstance(value, str):
@@ -92,7 +92,7 @@ def attribute_label(name: str) -> str:
 def init_display(app: Flask) -> None:
     """Register the helpers as Jinja filters."""
     app.jinja_env.filters.update(
-        time=format_time, iso_time=iso_time, value_kind=value_kind, show=format_value, is_time=is_time,
+        time=format_time, iso_time=iso_time, value_state=value_state, show=format_value, is_time=is_time,
         attribute_label=attribute_label, jsonvalue=encode_value,
         choice_label=lambda value: CHOICE_LABELS.get(value, value),
         action_label=lambda value: ACTION_LABELS.get(value, value),

@@ -1,35 +1,60 @@
 """Routes for super-users: find users, create one, edit every attribute, quick actions, set a password."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, flash, g, redirect, request, url_for
 
-from ..sso import Kind, SSOError
+from ..sso import SSOError
 from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES
+from ..sso.create import CREATE_KEYS
 from ..sso.presentation import UserData
-from . import fields as fv
-from .auth import caller_args, cid, super_user_required, user_agent, users, wants_partial
-from .blueprint import bp, flash_saved, refusal
+from ..sso.search import SEARCH_KEYS
+from .attribute_form import (AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after,
+                             views_for)
+from .attribute_form.view import IDENTITY, groups
+from .auth import caller_args, cid, super_user_required, user_agent, users
+from .blueprint import bp
 from .display import format_value
-from .editing import Editor, Outcome, save, views_after, views_for
-from .forms import AttributeForm, CreateUserForm, SetPasswordForm
-from .names import history_targets, usernames
-from .pages import error_page, page
+from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
+from .names import usernames
+from .responses import error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
 
 PAGE_SIZE = 20
+HISTORY_ROWS = 50
 EDITABLE = tuple(ATTRIBUTES)
-CREATE_TEXT = ("username", "email", "display_name", "first_name", "middle_name", "last_name")
+CREATE_TEXT = IDENTITY        # the attribute boxes of a new user; the rest are its access settings
 LOCK_FILTERS = {"yes": True, "no": False}
-QUICK_ACTIONS = {
-    "lock": ("is_locked", "true", "Locked"),
-    "unlock": ("is_locked", "false", "Unlocked"),
-    "approve": ("approval_status", "approved", "Approved"),
-    "reject": ("approval_status", "rejected", "Rejected"),
-}
-CONFLICT_MESSAGE = ("Someone else saved this user while you were editing, and changed some of the same fields. "
-                    "Nothing was saved. For each field marked below, keep yours or take theirs, then save again.")
-MISMATCH = "does not match the new password"
+
+
+@dataclass(frozen=True)
+class QuickAction:
+    """A one-click change of one attribute on Manage user."""
+
+    action: str
+    button: str
+    name: str
+    value: str
+    done: str
+    danger: bool = False
+
+    @property
+    def target(self) -> bool | str:
+        """The value the click stores (`value` is as a form sends it)."""
+        return self.value == "true" if ATTRIBUTES[self.name].type == "bool" else self.value
+
+    def applies(self, user: UserData) -> bool:
+        """Whether the button is offered: the user is not already so."""
+        return user[self.name] != self.target
+
+
+QUICK_ACTIONS = {a.action: a for a in (
+    QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
+    QuickAction("lock", "Lock", "is_locked", "true", "Locked", danger=True),
+    QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
+    QuickAction("reject", "Reject", "approval_status", "rejected", "Rejected", danger=True),
+)}
 
 
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
@@ -73,9 +98,9 @@ def user_list() -> Response:
     try:
         result = users().search(cid(), criteria, *caller_args())
     except SSOError as error:
-        if error.kind != Kind.invalid:
+        errors, result = form_errors(error, SEARCH_KEYS), None
+        if errors is None:
             return refusal(error)
-        errors, result = dict(error.errors), None
     status = 422 if errors else 200
 
     def page_url(number: int) -> str:
@@ -84,9 +109,7 @@ def user_list() -> Response:
 
     context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url,
                "approval_statuses": APPROVAL_STATUSES}
-    if wants_partial():
-        return page("_user_rows.html", status, **context)
-    return page("users.html", status, **context)
+    return page("users/_rows.html" if wants_partial() else "users/list.html", status, **context)
 
 
 # --- creating ------------------------------------------------------------------------------------------------
@@ -109,17 +132,15 @@ def user_create() -> Response:
         try:
             created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
         except SSOError as error:
-            if not error.errors or error.kind in (Kind.unauthenticated, Kind.forbidden):
+            errors = form_errors(error, (*CREATE_KEYS, "data"))
+            if errors is None:
                 return refusal(error)
-            errors = dict(error.errors)
         else:
             flash(f"Created user {created['username']}.", "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
-    fields = [fv.for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
-    general = {name: message for name, message in errors.items()
-               if name not in CREATE_TEXT and name != "password"}
-    return page("user_new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
-                general_errors=general)
+    fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
+    return page("users/new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
+                general_errors=general_errors(errors, (*CREATE_TEXT, "password")))
 
 
 # --- editing -------------------------------------------------------------------------------------------------
@@ -128,33 +149,35 @@ def user_create() -> Response:
 def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome: Outcome | None = None,
                password_form: SetPasswordForm | None = None, password_errors: dict | None = None,
                action_error: str | None = None) -> Response:
-    general = {name: message for name, message in (outcome.errors if outcome else {}).items()
-               if name not in EDITABLE}
-    context = {"user": user, "fields": fields, "version": version, "outcome": outcome,
-               "conflict_message": CONFLICT_MESSAGE if outcome and outcome.conflicts else None,
-               "general_errors": general}
-    history = users().history(cid(), user["user_id"], *caller_args(), limit=50)
-    context["history"] = history
-    context["names"] = usernames([user.get("locked_by"), user.get("approval_status_mod_by"),
-                                  *history_targets(history)], records=history, known=[user])
+    history = users().history(cid(), user["user_id"], *caller_args(), limit=HISTORY_ROWS)
+    context = {"user": user, "fields": fields, "groups": groups(fields), "version": version, "outcome": outcome,
+               "conflict_message": conflict_message(outcome, "this user"),
+               "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
+               "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+               "history": history, "names": usernames(records=history, user=user)}
     if wants_partial() and password_form is None and action_error is None:
-        return page("_user_form_response.html", status, **context)
-    return page("user_edit.html", status,
+        return page("users/_form_response.html", status, **context)
+    return page("users/edit.html", status,
                 password_form=password_form or SetPasswordForm(formdata=None),
                 password_errors=password_errors or {}, action_error=action_error,
                 is_self=user["user_id"] == g.user["user_id"], **context)
+
+
+def _stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
+    """Manage user showing what is stored now (`extra`: a refused quick action or set-password)."""
+    editor = user_editor(user_id)
+    try:
+        user = editor.load()
+    except SSOError as error:
+        return refusal(error)
+    return _edit_page(user, views_for(editor, user), user.version, status, **extra)
 
 
 @bp.get("/users/<user_id>")
 @super_user_required
 def user_edit(user_id: str) -> Response:
     """Manage one user: every attribute, quick actions, set-password and the audit history."""
-    editor = user_editor(user_id)
-    try:
-        user = editor.load()
-    except SSOError as error:
-        return refusal(error)
-    return _edit_page(user, views_for(editor, user), user.version)
+    return _stored_edit_page(user_id)
 
 
 @bp.post("/users/<user_id>")
@@ -169,11 +192,7 @@ def user_save(user_id: str) -> Response:
     except SSOError as error:
         return refusal(error)
     if outcome.status == 200:
-        return flash_saved([ATTRIBUTES[name].label for name in outcome.saved],
-                           [ATTRIBUTES[name].label for name in outcome.merged_with],
-                           url_for("web.user_edit", user_id=user_id),
-                           "Nothing to save: you did not change anything." if not outcome.sent
-                           else "Nothing to save: those values were already stored.")
+        return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
     fields, version = views_after(editor, form, outcome)
     return _edit_page(user, fields, version, outcome.status, outcome)
 
@@ -185,7 +204,7 @@ def user_quick_action(user_id: str) -> Response:
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
         return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
-    name, value, done = action
+    name, value = action.name, action.value
     form = AttributeForm.parse((name,), {name: value, "version": request.form.get("version", ""),
                                          **({f"original_{name}": request.form[f"original_{name}"]}
                                             if f"original_{name}" in request.form else {})})
@@ -197,23 +216,18 @@ def user_quick_action(user_id: str) -> Response:
     location = url_for("web.user_edit", user_id=user_id)
     if outcome.status == 200:
         if outcome.saved:
-            flash(f"{done}.", "success")
+            flash(f"{action.done}.", "success")
         else:
             flash(f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
-                  f"{format_value(value == 'true' if name == 'is_locked' else value, name).lower()}.", "info")
+                  f"{format_value(action.target, name).lower()}.", "info")
         return redirect(location, 303)
-    full = user_editor(user_id)
-    try:
-        user = full.load()
-    except SSOError as error:
-        return refusal(error)
     if outcome.conflicts:
         _mine, theirs = outcome.conflicts[name]
         message = (f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
                    f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again.")
     else:
         message = "; ".join(f"{key}: {text}" for key, text in outcome.errors.items())
-    return _edit_page(user, views_for(full, user), user.version, outcome.status, action_error=message)
+    return _stored_edit_page(user_id, outcome.status, action_error=message)
 
 
 @bp.post("/users/<user_id>/password")
@@ -224,11 +238,9 @@ def user_set_password(user_id: str) -> Response:
         flash("To change your own password, give your current one here.", "info")
         return redirect(url_for("web.change_password"), 303)
     form = SetPasswordForm()
-    errors: dict[str, str] = {}
+    errors = confirmation_errors(form)
     if form.expiry_days.raw_data and form.expiry_days.raw_data[0] and form.expiry_days.data is None:
         errors["password_expiry"] = "must be a whole number of days"
-    if (form.new_password.data or "") != (form.confirm_password.data or ""):
-        errors["confirm_password"] = MISMATCH
     if not errors:
         data: dict[str, Any] = {"new_password": form.new_password.data or "", "user_id": user_id,
                                 "must_change": bool(form.must_change.data)}
@@ -237,18 +249,12 @@ def user_set_password(user_id: str) -> Response:
         try:
             users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
         except SSOError as error:
-            if not error.errors or error.kind in (Kind.unauthenticated, Kind.forbidden, Kind.not_found):
+            errors = form_errors(error, ("new_password", "password_expiry", "must_change", "data"))
+            if errors is None:
                 return refusal(error)
-            errors = dict(error.errors)
         else:
             flash("Password set." + (" They must choose a new one at their next login." if data["must_change"]
                                       else ""), "success")
             return redirect(url_for("web.user_edit", user_id=user_id), 303)
-    editor = user_editor(user_id)
-    try:
-        user = editor.load()
-    except SSOError as error:
-        return refusal(error)
-    return _edit_page(user, views_for(editor, user), user.version, 422, password_form=form,
-                      password_errors=errors)
+    return _stored_edit_page(user_id, 422, password_form=form, password_errors=errors)
 

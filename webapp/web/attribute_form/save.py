@@ -5,11 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sso import Kind, SSOError
-from ..sso.presentation import UserData
-from . import fields as fv
-from .forms import MISSING, AttributeForm
-from .merge import canonical, plan_merge
+from ...sso import Kind, SSOError
+from ...sso.presentation import UserData
+from ..responses import form_errors, form_status
+from .merge import plan_merge
+from .parse import AttributeForm
 
 MAX_ROUNDS = 3
 
@@ -26,10 +26,6 @@ class Outcome:
     current: UserData | None = None                          # the user as stored, for a re-render
     sent: dict[str, Any] = field(default_factory=dict)       # what the person changed
 
-    @property
-    def nothing_to_do(self) -> bool:
-        return self.status == 200 and not self.saved
-
 
 @dataclass
 class Editor:
@@ -39,11 +35,6 @@ class Editor:
     context: str
     load: Callable[[], UserData]
     write: Callable[[dict[str, Any], int], UserData]
-
-
-def error_status(error: SSOError) -> int:
-    """The status a form re-render answers for a refused save."""
-    return {Kind.forbidden: 403, Kind.not_found: 404}.get(error.kind, 422)
 
 
 def save(editor: Editor, form: AttributeForm) -> Outcome:
@@ -80,11 +71,11 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
             outcome.current = editor.write(changes, version)
         except SSOError as error:
             if error.kind != Kind.precondition:
-                if error.kind in (Kind.invalid, Kind.conflict, Kind.malformed, Kind.forbidden, Kind.not_found) \
-                        and error.errors and set(error.errors) <= set(editor.names) | {"data"}:
-                    outcome.errors, outcome.status = dict(error.errors), error_status(error)
-                    return outcome
-                raise
+                errors = form_errors(error, (*editor.names, "data"))
+                if errors is None:
+                    raise
+                outcome.errors, outcome.status = errors, form_status(error)
+                return outcome
             current = editor.load()
             continue
         outcome.saved = list(changes)
@@ -92,43 +83,3 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
     outcome.errors, outcome.status = {"version": "this user kept changing while you saved; try again"}, 409
     return outcome
 
-
-def views_for(editor: Editor, user: UserData) -> list[fv.FieldView]:
-    """Fields showing what is stored."""
-    return [fv.from_user(name, editor.context, user) for name in editor.names]
-
-
-def views_after(editor: Editor, form: AttributeForm, outcome: Outcome) -> tuple[list[fv.FieldView], int | None]:
-    """Fields after a refused save, and the version the form should carry.
-
-    After a conflict the form is rebased on what is stored now: each field's original becomes the
-    current value, fields the person did not change show the current value, and every conflicting
-    field asks "keep yours / take theirs". After any other error the form keeps its originals.
-    """
-    current = outcome.current
-    views: list[fv.FieldView] = []
-    if outcome.conflicts and current is not None:
-        for name in editor.names:
-            item = form.fields[name]
-            theirs = canonical(item.attr, current[name])
-            if name in outcome.sent or name in outcome.conflicts:
-                view = fv.from_input(item, editor.context, theirs)
-                if name in outcome.conflicts:
-                    mine, _ = outcome.conflicts[name]
-                    view.conflict_mine, view.conflict_theirs = canonical(item.attr, mine), theirs
-                    view.resolve = None
-                view.error = None
-            else:
-                view = fv.from_user(name, editor.context, current)
-            views.append(view)
-        return views, current.version
-    for name in editor.names:
-        item = form.fields[name]
-        if item.original is not MISSING:
-            original = item.original
-        elif current is not None:
-            original = canonical(item.attr, current[name])
-        else:
-            original = MISSING
-        views.append(fv.from_input(item, editor.context, original, outcome.errors.get(name)))
-    return views, form.version

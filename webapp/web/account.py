@@ -1,0 +1,80 @@
+"""Routes for a logged-in person: My account (own attributes, recent activity) and change password."""
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, request, url_for
+
+from ..sso import SSOError
+from ..sso.attributes import SELF_EDITABLE
+from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from .auth import caller_args, cid, login_required, user_agent, users
+from .blueprint import bp
+from .forms import ChangePasswordForm, confirmation_errors
+from .names import usernames
+from .responses import flash_saved, form_errors, general_errors, page, refusal, wants_partial
+
+HISTORY_ROWS = 20
+
+
+def account_editor() -> Editor:
+    """The caller's own self-editable attributes."""
+    return Editor(
+        SELF_EDITABLE, "account",
+        load=lambda: users().get_current_user(cid(), *caller_args()),
+        write=lambda changes, version: users().update_current_user(
+            cid(), changes, *caller_args(), expected_version=version, channel="web", user_agent=user_agent()),
+    )
+
+
+def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> Response:
+    history = users().history(cid(), None, *caller_args(), limit=HISTORY_ROWS)
+    context = {"fields": fields, "version": version, "outcome": outcome,
+               "conflict_message": conflict_message(outcome, "this account"),
+               "general_errors": general_errors(outcome.errors if outcome else {}, SELF_EDITABLE),
+               "history": history, "names": usernames(records=history)}
+    template = "account/_form_response.html" if wants_partial() else "account/account.html"
+    return page(template, status, **context)
+
+
+@bp.get("/account")
+@login_required
+def account() -> Response:
+    """My account: my own attributes and my recent activity."""
+    return _account_page(views_for(account_editor(), g.user), g.user.version)
+
+
+@bp.post("/account")
+@login_required
+def account_save() -> Response:
+    """Save only what I changed on My account."""
+    editor = account_editor()
+    form = AttributeForm.parse(editor.names, request.form)
+    try:
+        outcome = save(editor, form)
+    except SSOError as error:
+        return refusal(error)
+    if outcome.status == 200:
+        return flash_saved(outcome, url_for("web.account"))
+    fields, version = views_after(editor, form, outcome)
+    return _account_page(fields, version, outcome.status, outcome)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response:
+    """Change my own password (the current one is required)."""
+    form = ChangePasswordForm()
+    if request.method == "GET":
+        return page("account/password.html", form=form)
+    errors = confirmation_errors(form)
+    if not errors:
+        data = {"old_password": form.old_password.data or "", "new_password": form.new_password.data or ""}
+        try:
+            users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+        except SSOError as error:
+            errors = form_errors(error, data)
+            if errors is None:
+                return refusal(error)
+        else:
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("web.account"), 303)
+    return page("account/password.html", 422, form=form, errors=errors)

@@ -1,0 +1,114 @@
+"""What the browser sent in an attribute form, coerced field by field; every value rule lives in webapp/sso.
+
+Not a WTForms form: WTForms cannot tell an absent field (unchanged) from an empty one, or a cleared
+one (NULL) from "".
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...sso.attributes import ATTRIBUTES, Attribute
+from .values import MISSING, canonical, decode_value, same
+
+RESOLUTIONS = ("mine", "theirs")
+
+
+@dataclass
+class FieldInput:
+    """One attribute as a form sent it. `value` is MISSING when the person left it unchanged."""
+
+    name: str
+    value: Any = MISSING          # what to send: str (service parses datetimes), bool, or None (clear)
+    text: str | None = None       # the box's text as sent (None: the box was not sent, e.g. disabled)
+    clear: bool = False
+    choice: str = ""              # tri-state / select: "" is "unchanged"
+    original: Any = MISSING       # the value the form was rendered from
+    conflict_mine: Any = MISSING  # set when the form was re-rendered with a conflict on this field
+    resolve: str | None = None    # "mine" / "theirs" for a conflict
+    problem: str | None = None    # the input cannot be read (a form matter, not a value rule)
+
+    @property
+    def attr(self) -> Attribute:
+        return ATTRIBUTES[self.name]
+
+
+def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
+    """Coerce one attribute's inputs: box/choice, clear checkbox, original, conflict resolution."""
+    name = attr.name
+    item = FieldInput(name, original=decode_value(attr, form.get(f"original_{name}")),
+                      conflict_mine=decode_value(attr, form.get(f"conflict_{name}")))
+    resolve = form.get(f"resolve_{name}")
+    item.resolve = resolve if resolve in RESOLUTIONS else None
+    if attr.type == "bool":
+        item.choice = form.get(name, "")
+        choices = {"true": True, "false": False}
+        if item.choice in choices:
+            item.value = choices[item.choice]
+        elif item.choice:
+            item.problem = "choose unchanged, yes or no"
+    elif attr.type == "enum":
+        item.choice = form.get(name, "")
+        if item.choice:
+            item.value = item.choice
+    else:
+        item.text = form.get(name)
+        item.clear = attr.nullable and f"clear_{name}" in form
+        typed = bool(item.text) and canonical(attr, item.text) != item.original
+        if item.clear and typed and item.original is None:
+            # Not set before, so "clear" was ticked when the page came; typing a value (without
+            # the script that disables the box) means that value.
+            item.clear, item.value = False, item.text
+        elif item.clear:
+            item.value = None
+            if typed:
+                item.problem = "either tick “clear” or type a new value, not both"
+        elif item.text is not None:
+            item.value = item.text
+    if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
+        item.problem = item.problem or "someone else changed this too: choose to keep yours or take theirs"
+    return item
+
+
+@dataclass
+class AttributeForm:
+    """The My account / Manage user form: fields, their originals and the version it was rendered at."""
+
+    names: tuple[str, ...]
+    fields: dict[str, FieldInput] = field(default_factory=dict)
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, names: tuple[str, ...], form: Mapping[str, str]) -> "AttributeForm":
+        """Read the fields `names` from a submitted form (absent inputs mean unchanged)."""
+        parsed = cls(names, {name: parse_field(ATTRIBUTES[name], form) for name in names})
+        raw_version = form.get("version", "")
+        parsed.version = int(raw_version) if raw_version.isdigit() else None
+        return parsed
+
+    def problems(self) -> dict[str, str]:
+        """Inputs that could not be read, by field."""
+        return {name: item.problem for name, item in self.fields.items() if item.problem}
+
+    def has_all_originals(self) -> bool:
+        """Whether every field came with the original value it was rendered from."""
+        return all(item.original is not MISSING for item in self.fields.values())
+
+    def originals(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Each field's original; a form without one is compared with what is stored now."""
+        return {name: item.original if item.original is not MISSING else canonical(item.attr, current[name])
+                for name, item in self.fields.items()}
+
+    def changes(self, originals: Mapping[str, Any]) -> dict[str, Any]:
+        """Only what the person changed: sent values that differ from the originals.
+
+        A conflict resolved with "take theirs" is not a change: theirs is already stored.
+        """
+        changed: dict[str, Any] = {}
+        for name, item in self.fields.items():
+            if item.value is MISSING or (item.conflict_mine is not MISSING and item.resolve == "theirs"):
+                continue
+            if not same(name, item.value, originals[name]):
+                changed[name] = item.value
+        return changed

@@ -1,0 +1,194 @@
+"""What `fields/_field.html` draws for one attribute, from a user or from a sent form; the form's groups."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+
+from ...sso.attributes import ATTRIBUTES, NAME_ATTRIBUTES, Attribute
+from .parse import AttributeForm, FieldInput
+from .save import Editor, Outcome
+from .values import MISSING, box_text, canonical, encode_value
+
+CONTEXTS = ("account", "user", "create")   # My account, Manage user, New user
+IDENTITY = ("username", "email", *NAME_ATTRIBUTES)   # who the user is; the rest is access
+
+HELP = {
+    "username": "Used to log in. No spaces.",
+    "email": "To remove the address, tick “clear”.",
+    "display_name": "The name shown to others.",
+    "password_expiry": "Date and time in UTC. Tick “never expires” for no expiry.",
+    "is_locked": "A locked user cannot log in or use their sessions.",
+    "password_must_change": "The user must choose a new password at their next login.",
+}
+# A browser may fill in one's own details; never another user's (the Manage user form).
+OWN_AUTOCOMPLETE = {
+    "username": "username", "email": "email", "first_name": "given-name", "middle_name": "additional-name",
+    "last_name": "family-name", "display_name": "nickname",
+}
+CONFLICT_MESSAGE = ("Someone else saved {subject} while you were editing, and changed some of the same fields. "
+                    "Nothing was saved. For each field marked below, keep yours or take theirs, then save again.")
+
+
+@dataclass
+class FieldView:
+    """Everything `fields/_field.html` needs to draw one attribute's control, its state and its messages."""
+
+    name: str
+    context: str
+    text: str = ""
+    clear: bool = False
+    choice: str = ""
+    original: Any = MISSING
+    error: str | None = None
+    conflict_mine: Any = MISSING
+    conflict_theirs: Any = MISSING
+    resolve: str | None = None
+
+    @property
+    def attr(self) -> Attribute:
+        return ATTRIBUTES[self.name]
+
+    @property
+    def label(self) -> str:
+        return self.attr.label
+
+    @property
+    def value_type(self) -> str:
+        """The attribute's type ("text", "email", "username", "bool", "enum", "datetime")."""
+        return self.attr.type
+
+    @property
+    def input_id(self) -> str:
+        return f"f-{self.name}"
+
+    @property
+    def first_input_id(self) -> str:
+        """Where a link to this field lands (a yes/no field's first radio button)."""
+        return f"{self.input_id}-unchanged" if self.value_type == "bool" else self.input_id
+
+    @property
+    def clearable(self) -> bool:
+        return self.attr.nullable and self.context != "create"
+
+    @property
+    def tristate(self) -> bool:
+        return self.value_type in ("bool", "enum")
+
+    @property
+    def autocomplete(self) -> str:
+        return OWN_AUTOCOMPLETE.get(self.name, "off") if self.context == "account" else "off"
+
+    @property
+    def validate_url(self) -> str:
+        return url_for("web.validate_field", context=self.context, name=self.name)
+
+    @property
+    def has_original(self) -> bool:
+        return self.original is not MISSING
+
+    @property
+    def original_json(self) -> str:
+        return encode_value(self.original)
+
+    @property
+    def in_conflict(self) -> bool:
+        return self.conflict_theirs is not MISSING
+
+    @property
+    def conflict_json(self) -> str:
+        return encode_value(self.conflict_mine)
+
+    @property
+    def help(self) -> str | None:
+        if self.context == "create" and self.attr.nullable:
+            return "Optional: leave empty for not set."
+        return HELP.get(self.name)
+
+    @property
+    def described_by(self) -> str:
+        ids = [f"{self.input_id}-state"] if self.has_original and not self.tristate else []
+        if self.help:
+            ids.append(f"{self.input_id}-help")
+        if self.in_conflict:
+            ids.append(f"{self.input_id}-conflict")
+        ids.append(f"{self.input_id}-error")
+        return " ".join(ids)
+
+
+def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
+    """A field showing what is stored for `user`."""
+    value = canonical(ATTRIBUTES[name], user[name])
+    return FieldView(name, context, text=box_text(value), clear=value is None, original=value)
+
+
+def from_input(item: FieldInput, context: str, original: Any, error: str | None = None) -> FieldView:
+    """A field showing what the person sent (after an error, or while typing)."""
+    # A box that was not sent (disabled by a ticked "clear") keeps showing the stored value, so that
+    # unticking "clear" gives it back instead of leaving an empty box that would save "".
+    shown = None if original is MISSING else original
+    text = item.text if item.text is not None else box_text(shown)
+    view = FieldView(item.name, context, text=text, clear=item.clear, choice=item.choice, original=original,
+                     error=error or item.problem, resolve=item.resolve)
+    if item.conflict_mine is not MISSING and item.value is not MISSING:
+        view.conflict_mine, view.conflict_theirs = item.conflict_mine, original
+    return view
+
+
+def for_create(name: str, text: str = "", error: str | None = None) -> FieldView:
+    """A field of the create-user form (no original, no clear box: empty means not set)."""
+    return FieldView(name, "create", text=text, error=error)
+
+
+def groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]:
+    """The Manage user form's fieldsets: Identity, then Access."""
+    return [("Identity", [f for f in fields if f.name in IDENTITY]),
+            ("Access", [f for f in fields if f.name not in IDENTITY])]
+
+
+def conflict_message(outcome: Outcome | None, subject: str) -> str | None:
+    """The notice above a form whose save met someone else's changes to the same fields."""
+    return CONFLICT_MESSAGE.format(subject=subject) if outcome and outcome.conflicts else None
+
+
+def views_for(editor: Editor, user: Mapping[str, Any]) -> list[FieldView]:
+    """Fields showing what is stored."""
+    return [from_user(name, editor.context, user) for name in editor.names]
+
+
+def views_after(editor: Editor, form: AttributeForm, outcome: Outcome) -> tuple[list[FieldView], int | None]:
+    """Fields after a refused save, and the version the form should carry.
+
+    After a conflict the form is rebased on what is stored now: each field's original becomes the
+    current value, fields the person did not change show the current value, and every conflicting
+    field asks "keep yours / take theirs". After any other error the form keeps its originals.
+    """
+    current = outcome.current
+    views: list[FieldView] = []
+    if outcome.conflicts and current is not None:
+        for name in editor.names:
+            item = form.fields[name]
+            theirs = canonical(item.attr, current[name])
+            if name in outcome.sent or name in outcome.conflicts:
+                view = from_input(item, editor.context, theirs)
+                if name in outcome.conflicts:
+                    mine, _ = outcome.conflicts[name]
+                    view.conflict_mine, view.conflict_theirs = canonical(item.attr, mine), theirs
+                    view.resolve = None
+                view.error = None
+            else:
+                view = from_user(name, editor.context, current)
+            views.append(view)
+        return views, current.version
+    for name in editor.names:
+        item = form.fields[name]
+        if item.original is not MISSING:
+            original = item.original
+        elif current is not None:
+            original = canonical(item.attr, current[name])
+        else:
+            original = MISSING
+        views.append(from_input(item, editor.context, original, outcome.errors.get(name)))
+    return views, form.version

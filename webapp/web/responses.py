@@ -1,0 +1,148 @@
+"""How the console answers: htmx detection, redirects, pages, refusal pages, flashes, and the one
+decision every form makes about a refused call (`form_errors`: re-render with field errors, or refuse)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+
+from ..sso import Code, Kind, SSOError
+from ..sso.attributes import ATTRIBUTES
+from .auth import UST_COOKIE, clear_ust_cookie
+
+if TYPE_CHECKING:
+    from .attribute_form.save import Outcome
+
+SESSION_END_MESSAGES = {
+    Code.session_invalid: "Your session has ended. Please log in again.",
+    Code.user_locked: "Your account is locked. Ask an administrator to unlock it.",
+    Code.sign_up_not_final: "Your sign-up is not complete yet.",
+    Code.auth_invalid: "Your password has expired. Log in to choose a new one.",
+    Code.app_not_allowed: "This console is not configured as an SSO application (SSO_CONSOLE_APP).",
+}
+NOTHING_SENT = "Nothing to save: you did not change anything."
+NOTHING_NEW = "Nothing to save: those values were already stored."
+
+
+# --- htmx and redirects ------------------------------------------------------------------------------------
+
+
+def is_htmx() -> bool:
+    """Whether htmx sent this request."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_partial() -> bool:
+    """htmx asked for a part of the page (not a whole-body swap such as HX-Location or history)."""
+    return is_htmx() and request.headers.get("HX-Request-Type", "partial") == "partial" \
+        and "HX-History-Restore-Request" not in request.headers
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site (never another host), else None."""
+    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def go(location: str, status: int = 303) -> Response:
+    """Send the browser on: a 303 redirect, or for htmx a 200 with HX-Location (no full reload)."""
+    if is_htmx():
+        response = current_app.response_class(status=200)
+        response.headers["HX-Location"] = location
+        return response
+    return redirect(location, status)
+
+
+def to_login(error: SSOError | None = None) -> Response:
+    """Send the person to the login page (with why, when a session ended), forgetting a dead UST."""
+    if error is not None:
+        code = error.sub_status[0] if error.sub_status else Code.session_invalid
+        flash(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid]), "error")
+    target = url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" \
+        else url_for("web.login")
+    if is_htmx():
+        response = current_app.response_class(status=200)
+        response.headers["HX-Redirect"] = target
+    else:
+        response = redirect(target, 303)
+    if UST_COOKIE in request.cookies:
+        clear_ust_cookie(response)
+    return response
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """A rendered template with `status`; personal pages are never stored by caches."""
+    response = current_app.response_class(render_template(template, **context), status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(status: int, title: str, message: str) -> Response:
+    """An error as a page, or for htmx as an alert swapped into the page's message area."""
+    if is_htmx():
+        response = page("_alert.html", status, title=title, message=message)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return page("error.html", status, title=title, message=message, status_code=status)
+
+
+def refusal(error: SSOError) -> Response:
+    """Answer a service refusal that is not about a form's values."""
+    code = error.sub_status[0] if error.sub_status else ""
+    if error.kind == Kind.unauthenticated or (not error.errors and code in SESSION_END_MESSAGES):
+        return to_login(error)
+    if error.kind == Kind.not_found:
+        return error_page(404, "No such user", "There is no user with this id. They may have been removed.")
+    if error.kind == Kind.forbidden:
+        return error_page(403, "Not allowed", "You may not do this.")
+    messages = "; ".join(f"{name}: {text}" for name, text in error.errors.items()) or code
+    return error_page(422, "Not saved", f"The service refused this request ({messages}).")
+
+
+# --- the one decision: field errors or a refusal page ------------------------------------------------------
+
+
+def form_errors(error: SSOError, fields: Iterable[str]) -> dict[str, str] | None:
+    """The messages to show beside a form's `fields` (a re-render), or None: answer `refusal(error)`.
+
+    A refusal is about the form when it names fields and every name is one the form has; anything
+    else (no session, no permission, no such user, a message about what the form does not carry) is not.
+    """
+    if error.kind == Kind.unauthenticated or not error.errors or not set(error.errors) <= set(fields):
+        return None
+    return dict(error.errors)
+
+
+def form_status(error: SSOError) -> int:
+    """The status of a form re-render after a refusal about its fields."""
+    return {Kind.forbidden: 403, Kind.not_found: 404}.get(error.kind, 422)
+
+
+def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -> dict[str, str]:
+    """The messages that no field on the form shows (listed above the form)."""
+    beside = set(shown_beside_fields)
+    return {name: message for name, message in errors.items() if name not in beside}
+
+
+# --- flashes -----------------------------------------------------------------------------------------------
+
+
+def flash_saved(outcome: Outcome, location: str) -> Response:
+    """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
+    if outcome.saved:
+        message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."
+        if outcome.merged_with:
+            message += (" Someone else changed " + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
+                        + " meanwhile; their changes were kept.")
+        flash(message, "success")
+    else:
+        flash(NOTHING_NEW if outcome.sent else NOTHING_SENT, "info")
+    return go(location)
