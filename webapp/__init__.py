@@ -7,10 +7,13 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli
 from . import config as settings
+from .api import init_app as init_api
 from .db import make_engine
 from .sso import SSO, Context
 from .sso.tokens import TokenCodec
+from .web import init_app as init_web
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,15 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["SSO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from . import cli
     cli.init_app(app)
-    _register_faces(app)
-    return app
-
-
-def _register_faces(app: Flask) -> None:
-    """Attach the JSON API, then the web console (which exempts the API from CSRF)."""
-    from .api import init_app as init_api
-    from .web import init_app as init_web
     init_api(app)
-    init_web(app)
+    init_web(app)   # after the API: the console's CSRF protection exempts the API's blueprint
+    return app
