@@ -4,11 +4,19 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .conftest import APP, Api
+import pytest
+
+from .conftest import APP, Api, start_site
 from .helpers import ok, refused
 
 ATTRIBUTES = ("display_name", "first_name", "middle_name", "last_name", "email")
 WRITES_PER_THREAD = 6
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request, tmp_path_factory):
+    """Concurrency is about the database: a live server on each kind."""
+    yield from start_site(request.param, request, tmp_path_factory)
 
 
 def _value(name: str, round_: int) -> str:

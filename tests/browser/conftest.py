@@ -40,12 +40,12 @@ def _live(kind: str, request, tmp_path_factory) -> Iterator[Live]:
         app.extensions["sso_engine"].dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite"])
 def live(request, tmp_path_factory) -> Iterator[Live]:
-    """gunicorn on each database kind (tests using it run once per kind).
+    """gunicorn on SQLite: the browser proves the pages; every rule is tested on both databases below them.
 
-    A test or module that does not depend on the database narrows it with
-    `@pytest.mark.parametrize("live", ["sqlite"], indirect=True)` and shares the same SQLite server.
+    A case that is about the database widens it with
+    `@pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)`.
     """
     yield from _live(request.param, request, tmp_path_factory)
 
