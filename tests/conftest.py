@@ -20,7 +20,7 @@ from .pgserver import PostgresServer
 from .server import TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_user")
+TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_email_token", "sso_mail_request", "sso_user")
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
 
@@ -135,3 +135,12 @@ def alice(make_user, login):
     """A regular user and her UST: (user, ust)."""
     user = make_user("alice")
     return user, login("alice")
+
+
+@pytest.fixture(scope="module")
+def mailbox():
+    """A real SMTP server on loopback (aiosmtpd) that a whole module shares; tests tell their messages
+    apart by recipient (each test uses its own addresses)."""
+    from .mailbox import Mailbox
+    with Mailbox() as box:
+        yield box

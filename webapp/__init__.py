@@ -12,6 +12,7 @@ from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
 from .sso import SSO, Context
+from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
 from .web import init_app as init_web
 
@@ -28,7 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     engine = make_engine(app.config["DATABASE_URL"])
-    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config)
+    mailer = Mailer(app.config)
+    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config,
+                  mailer=mailer)
     app.extensions["sso_engine"] = engine
     app.extensions["sso"] = SSO(ctx)
 
@@ -36,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["SSO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    mailer.announce()
     cli.init_app(app)
     init_api(app)
     init_web(app)   # after the API: the console's CSRF protection exempts the API's blueprint

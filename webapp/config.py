@@ -13,6 +13,10 @@ DEFAULT_REJECT_LIST = (
     "welcome", "iloveyou", "admin", "monkey", "dragon", "zato",
 )
 
+# Words a self-chosen username or email may not contain (SPEC §11, Zato's reject_username/reject_email).
+DEFAULT_SIGNUP_REJECT_LIST = "zato,admin,root,system,sso"
+PASSWORD_RESET_BY = ("username", "email", "username_or_email")
+
 REQUIRED_SECRETS = ("SECRET_KEY", "SSO_FERNET_KEYS")
 
 
@@ -32,6 +36,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -55,6 +70,21 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_TRUSTED_PROXIES": _int(env, "SSO_TRUSTED_PROXIES", 0),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        # email (SPEC §11)
+        "SSO_SMTP_URL": env.get("SSO_SMTP_URL", "").strip(),
+        "SSO_SMTP_TIMEOUT": _int(env, "SSO_SMTP_TIMEOUT", 10),
+        "SSO_MAIL_FROM": env.get("SSO_MAIL_FROM", "").strip() or "no-reply@localhost",
+        "SSO_PUBLIC_URL": (env.get("SSO_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        "SSO_PRODUCT_NAME": env.get("SSO_PRODUCT_NAME", "").strip() or "SSO",
+        "SSO_SIGNUP_APPS": _csv(env.get("SSO_SIGNUP_APPS", "")),
+        "SSO_SIGNUP_APPROVAL_NEEDED": _flag(env, "SSO_SIGNUP_APPROVAL_NEEDED", True),
+        "SSO_SIGNUP_CONFIRM_HOURS": _int(env, "SSO_SIGNUP_CONFIRM_HOURS", 48),
+        "SSO_SIGNUP_REJECT_LIST": _csv(env.get("SSO_SIGNUP_REJECT_LIST") or DEFAULT_SIGNUP_REJECT_LIST),
+        "SSO_PASSWORD_RESET_BY": (env.get("SSO_PASSWORD_RESET_BY", "").strip() or "username"),
+        "SSO_PASSWORD_RESET_MINUTES": _int(env, "SSO_PASSWORD_RESET_MINUTES", 1440),
+        "SSO_PASSWORD_RESET_MAX_REQUESTS": _int(env, "SSO_PASSWORD_RESET_MAX_REQUESTS", 3),
+        "SSO_PASSWORD_RESET_MAX_PER_ADDRESS": _int(env, "SSO_PASSWORD_RESET_MAX_PER_ADDRESS", 20),
+        "SSO_PASSWORD_RESET_WINDOW": _int(env, "SSO_PASSWORD_RESET_WINDOW", 3600),
     }
 
 
@@ -73,3 +103,20 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError(f"SSO_SCRYPT_N must be a power of two of at least 2, got {n!r}")
     if not config.get("SSO_APPS"):
         raise ConfigError("SSO_APPS must name at least one application")
+    check_email(config)
+
+
+def check_email(config: dict[str, Any]) -> None:
+    """Stop at start when an email setting cannot work (a malformed SSO_SMTP_URL above all)."""
+    from .sso.mail import check_mail_settings
+    check_mail_settings(config)
+    unknown = [app for app in config.get("SSO_SIGNUP_APPS", []) if app not in config["SSO_APPS"]]
+    if unknown:
+        raise ConfigError(f"SSO_SIGNUP_APPS names {', '.join(unknown)}, which SSO_APPS does not list")
+    if config.get("SSO_PASSWORD_RESET_BY", "username") not in PASSWORD_RESET_BY:
+        raise ConfigError("SSO_PASSWORD_RESET_BY must be one of " + ", ".join(PASSWORD_RESET_BY)
+                          + f", got {config.get('SSO_PASSWORD_RESET_BY')!r}")
+    for name in ("SSO_SIGNUP_CONFIRM_HOURS", "SSO_PASSWORD_RESET_MINUTES", "SSO_SMTP_TIMEOUT",
+                 "SSO_PASSWORD_RESET_WINDOW"):
+        if name in config and (type(config[name]) is not int or config[name] < 1):
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")

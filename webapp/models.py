@@ -98,7 +98,35 @@ class LoginFailure(Base):
     time: Mapped[datetime] = mapped_column(DateTime)
 
 
+class EmailToken(Base):
+    """A token sent by email (sign-up confirmation, password reset); only its hash is stored."""
+
+    __tablename__ = "sso_email_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "signup" or "reset"
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
+    expiration_time: Mapped[datetime] = mapped_column(DateTime)
+    used_time: Mapped[datetime | None] = mapped_column(DateTime)
+    reset_key_hash: Mapped[str | None] = mapped_column(String(64))
+    reset_key_expiration: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class MailRequest(Base):
+    """A request that sends email (password reset), counted per credential and per address for throttling."""
+
+    __tablename__ = "sso_mail_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), index=True)
+    time: Mapped[datetime] = mapped_column(DateTime)
+
+
 users = User.__table__
 sessions = Session.__table__
 audit = AuditRecord.__table__
 login_failures = LoginFailure.__table__
+email_tokens = EmailToken.__table__
+mail_requests = MailRequest.__table__

@@ -28,11 +28,24 @@ CODE_MEANINGS = {
     Code.invalid_input: "invalid input: see `errors` for each field",
     Code.no_data: "nothing to update was sent",
     Code.version_conflict: "the user changed since the ETag sent in If-Match",
+    Code.username_invalid: "the username is missing, or contains a word that is not allowed",
+    Code.username_too_long: "the username is too long",
+    Code.username_has_whitespace: "the username contains whitespace",
+    Code.email_invalid: "the email is not a valid address, or contains a word that is not allowed",
+    Code.email_exists: "another account uses this email",
+    Code.email_too_long: "the email is too long",
+    Code.email_has_whitespace: "the email contains whitespace",
+    Code.email_missing: "an email is required",
+    Code.no_signup: "sign-up is not open for this application (SSO_SIGNUP_APPS)",
+    Code.no_such_signup_token: "no such sign-up token, or it has expired",
+    Code.signup_confirmed: "this sign-up is already confirmed",
+    Code.internal_error: "we could not send the email, try again later",
+    Code.password_reset_refused: "the password-reset token or reset key is not valid (unknown, expired or used)",
 }
 
 HTTP_MEANINGS = {400: "Malformed request or missing input", 401: "Not authenticated", 403: "Forbidden",
                  404: "Not found", 409: "Conflict", 412: "Precondition failed", 413: "Body too large",
-                 422: "Invalid data"}
+                 422: "Invalid data", 503: "Service unavailable"}
 
 DATETIME_OUT = {"type": "string", "format": "date-time"}
 
@@ -89,6 +102,8 @@ def _schemas() -> dict[str, Any]:
                            {"ust": {"type": "string"}, "expiration_time": DATETIME_OUT,
                             "sub_status": {"type": "array", "items": {"const": Code.password_expiring}}},
                            ["ust", "expiration_time"]),
+        "Signup": _envelope(ok, {"confirm_token": {"type": "string"}}, ["confirm_token"]),
+        "ResetKey": _envelope(ok, {"reset_key": {"type": "string"}}, ["reset_key"]),
         "SearchResult": _envelope(ok, {
             "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
             "total": {"type": "integer", "minimum": 0},
@@ -104,7 +119,8 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult"}
+RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult", "signup": "Signup",
+                  "reset_key": "ResetKey"}
 
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:

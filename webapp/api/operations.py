@@ -15,6 +15,7 @@ from ..sso.errors import Code
 from ..sso.create import CREATE_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
 from ..sso.search import CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
+from ..sso.signup import SIGNUP_KEYS
 
 PREFIX = "/zato/sso"
 
@@ -48,6 +49,7 @@ class Operation:
     api_checks_keys: bool = False  # the API rejects unknown keys itself (the service call takes no dict)
     if_match: bool = False
     input_overrides: Mapping[str, dict] = field(default_factory=dict)
+    list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
 
     @property
     def url(self) -> str:
@@ -151,6 +153,12 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     "page_size": {"type": "integer", "minimum": 1, "default": PAGE_SIZE_DEFAULT,
                   "description": f"larger than {PAGE_SIZE_MAX} counts as {PAGE_SIZE_MAX}"},
     "q": {"type": "string", "description": "free text: contained in the username, email or a name"},
+    "app_list": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                 "description": "the applications to sign up for; each must be in SSO_SIGNUP_APPS"},
+    "confirm_token": {"type": "string", "writeOnly": True, "description": "the token the sign-up answered"},
+    "credential": {"type": "string", "description": "a username or an email, as SSO_PASSWORD_RESET_BY says"},
+    "token": {"type": "string", "writeOnly": True, "description": "the password-reset token (PRT) from the email"},
+    "reset_key": {"type": "string", "writeOnly": True, "description": "the key the PATCH answered"},
 }
 
 _SEARCH_OVERRIDES = {
@@ -208,7 +216,48 @@ SEARCH = Operation(
     errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )
 
-OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SEARCH)
+_SIGNUP_USERNAME = (Code.username_invalid, Code.username_too_long, Code.username_has_whitespace)
+_SIGNUP_EMAIL = (Code.email_invalid, Code.email_too_long, Code.email_has_whitespace, Code.email_missing)
+SIGNUP = Operation(
+    "signup", "POST", "/user/signup", "Sign up: a new account waiting for confirmation; answers its `confirm_token`",
+    inputs=SIGNUP_KEYS, required=("username", "password", "app_list"), uses_ust=False, result="signup",
+    list_inputs=("app_list",),
+    input_overrides={"username": {"type": "string"}, "email": {"type": ["string", "null"]},
+                     "password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]}},
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.no_signup),
+                                409: (Code.username_exists, Code.email_exists),
+                                422: (*_SIGNUP_USERNAME, *_SIGNUP_EMAIL, *PASSWORD_RULES)}),
+)
+CONFIRM_SIGNUP = Operation(
+    "confirm_signup", "PATCH", "/user/signup", "Confirm a sign-up with its `confirm_token`",
+    inputs=("confirm_token",), required=("confirm_token",), uses_ust=False, api_checks_keys=True, result="ok",
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 404: (Code.no_such_signup_token,),
+                                409: (Code.signup_confirmed,), 422: (Code.invalid_input,)}),
+)
+REQUEST_RESET = Operation(
+    "request_password_reset", "POST", "/password/reset",
+    "Email a password-reset link to the account `credential` names; always ok, so accounts cannot be probed",
+    inputs=("credential",), required=("credential",), uses_ust=False, api_checks_keys=True, result="ok",
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 422: (Code.invalid_input,),
+                                503: (Code.internal_error,)}),
+)
+ACCESS_RESET = Operation(
+    "access_password_reset", "PATCH", "/password/reset", "Trade the emailed token for a `reset_key` (valid 30 minutes)",
+    inputs=("token",), required=("token",), uses_ust=False, api_checks_keys=True, result="reset_key",
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused),
+                                422: (Code.invalid_input,)}),
+)
+COMPLETE_RESET = Operation(
+    "complete_password_reset", "DELETE", "/password/reset",
+    "Set the new password with the token and its reset key; every session of the user ends",
+    inputs=("token", "reset_key", "password"), required=("token", "reset_key", "password"), uses_ust=False,
+    api_checks_keys=True, result="ok",
+    input_overrides={"password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]}},
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
+)
+
+OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SEARCH,
+                                     SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET)
 
 OPENAPI_PATH = "/openapi.json"
 

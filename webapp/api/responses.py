@@ -22,6 +22,7 @@ HTTP_STATUS = {
     Kind.not_found: 404,
     Kind.conflict: 409,
     Kind.precondition: 412,
+    Kind.unavailable: 503,
 }
 
 

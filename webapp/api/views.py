@@ -10,8 +10,9 @@ from ..sso.errors import SSOError
 from ..sso.users import Users
 from ..sso.presentation import UserData
 from . import openapi, responses
-from .operations import (CHANGE_PASSWORD, CREATE_USER, GET_USER, LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, SEARCH,
-                         UPDATE_USER, Operation, methods_by_path)
+from .operations import (ACCESS_RESET, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP, CREATE_USER, GET_USER, LOGIN,
+                         LOGOUT, OPENAPI_PATH, PREFIX, REQUEST_RESET, SEARCH, SIGNUP, UPDATE_USER, Operation,
+                         methods_by_path)
 from .responses import envelope, error
 from .wire import Call, etag, expected_version, parse_call
 
@@ -111,6 +112,46 @@ def change_password(call: Call):
 def search(call: Call):
     """GET user/search: Zato's criteria and result shape."""
     return envelope(users().search(call.cid, call.data, call.ust, call.current_app, call.remote_addr))
+
+
+@endpoint(SIGNUP)
+def signup(call: Call):
+    """POST user/signup: a new account waiting for confirmation; the calling app delivers `confirm_token`."""
+    result = users().signup(call.cid, call.data, call.current_app, call.remote_addr, channel=CHANNEL,
+                            user_agent=call.user_agent)
+    return envelope({"confirm_token": result.confirm_token})
+
+
+@endpoint(CONFIRM_SIGNUP)
+def confirm_signup(call: Call):
+    """PATCH user/signup: confirm a sign-up with its token."""
+    users().confirm_signup(call.cid, call.data["confirm_token"], call.current_app, call.remote_addr,
+                           channel=CHANNEL, user_agent=call.user_agent)
+    return envelope()
+
+
+@endpoint(REQUEST_RESET)
+def request_password_reset(call: Call):
+    """POST password/reset: email a reset link; ok whether or not the credential names an account."""
+    users().request_password_reset(call.cid, call.data["credential"], call.current_app, call.remote_addr,
+                                   channel=CHANNEL, user_agent=call.user_agent)
+    return envelope()
+
+
+@endpoint(ACCESS_RESET)
+def access_password_reset(call: Call):
+    """PATCH password/reset: the reset key for an emailed token."""
+    reset_key = users().access_password_reset(call.cid, call.data["token"], call.current_app, call.remote_addr,
+                                              channel=CHANNEL, user_agent=call.user_agent)
+    return envelope({"reset_key": reset_key})
+
+
+@endpoint(COMPLETE_RESET)
+def complete_password_reset(call: Call):
+    """DELETE password/reset: the new password, with the token and its reset key."""
+    users().complete_password_reset(call.cid, call.data["token"], call.data["reset_key"], call.data["password"],
+                                    call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent)
+    return envelope()
 
 
 @bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)

@@ -65,8 +65,15 @@ def loads(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_unique_keys)
 
 
-def read_body() -> dict[str, Any]:
-    """The body as a flat JSON object; an empty body is an empty object."""
+def _flat(key: str, value: Any, lists: tuple[str, ...]) -> bool:
+    if isinstance(value, SCALARS):
+        return True
+    return key in lists and isinstance(value, list) and all(isinstance(item, SCALARS) for item in value)
+
+
+def read_body(lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The body as a flat JSON object (`lists` name the keys that may hold a list of single values);
+    an empty body is an empty object."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -78,7 +85,7 @@ def read_body() -> dict[str, Any]:
         raise malformed("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise malformed("body", "must be a JSON object")
-    nested = [key for key, value in body.items() if not isinstance(value, SCALARS)]
+    nested = [key for key, value in body.items() if not _flat(key, value, lists)]
     if nested:
         raise SSOError(Kind.malformed, [Code.invalid_input],
                        {key[:128]: "must be a single value, not a list or an object" for key in nested})
@@ -160,7 +167,7 @@ def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
 
 def parse_call(op: Operation, cid: str) -> Call:
     """Everything an operation needs from the request, or the 400/422 that says why not."""
-    body = read_body()
+    body = read_body(op.list_inputs)
     query = read_query(op)
     clashes = [key for key in query if key in body and body[key] != query[key]]
     if clashes:

@@ -1,10 +1,10 @@
 """Creating users (SPEC §5): by a super-user through the API, or from the command line."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
@@ -46,8 +46,12 @@ def create_local(ctx: Context, username: str, password: str | None, *, super_use
 
 
 def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_app, remote_addr, user_agent,
-                super_user: bool) -> UserData:
-    """Validate `data` (CREATE_KEYS), then insert the user and its audit record in one transaction."""
+                super_user: bool, sign_up_status: str = "final", approved_by: str | None = None,
+                action: str = "create", within: Callable[[Connection, dict], None] | None = None) -> UserData:
+    """Validate `data` (CREATE_KEYS), then insert the user and its audit record in one transaction.
+
+    Sign-up passes its own `sign_up_status`, `approved_by` ("auto"), `action`, and `within`, which runs in
+    the same transaction after the insert (its tokens; raising there writes nothing)."""
     require_input(data, "username")
     errors = FieldErrors()
     attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
@@ -62,7 +66,7 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
     row: dict[str, Any] = {
         "user_id": new_user_id(), "is_super_user": super_user, "is_active": True, "is_internal": False,
         "is_locked": False, "password_must_change": False, "password_is_set": False,
-        "sign_up_time": now, "sign_up_status": "final", "approval_status": "before_decision", "version": 1,
+        "sign_up_time": now, "sign_up_status": sign_up_status, "approval_status": "before_decision", "version": 1,
         "creation_ctx": {"channel": channel, "creator": actor_id, "remote_addr": safe_text(remote_addr, 256),
                          "current_app": current_app},
     }
@@ -76,7 +80,7 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
         row.update(side_effects("is_locked", True, actor_id, now))
     if auto_approve:
         row["approval_status"] = "approved"
-        row.update(side_effects("approval_status", "approved", actor_id, now))
+        row.update(side_effects("approval_status", "approved", approved_by or actor_id, now))
     if "password" in data:
         row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
     shown = {name: change(None, row[name]) for name in (*ATTRIBUTES, "is_super_user") if row.get(name) is not None}
@@ -85,7 +89,9 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
             if is_username_taken(conn, clean["username"], None):
                 raise username_taken()
             conn.execute(insert(users).values(**row))
-            record(conn, now=now, cid=cid, action="create", actor_id=actor_id, target_id=row["user_id"],
+            if within is not None:
+                within(conn, row)
+            record(conn, now=now, cid=cid, action=action, actor_id=actor_id, target_id=row["user_id"],
                    channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
                    changes=shown)
     except IntegrityError:

@@ -7,8 +7,16 @@ from collections.abc import Iterable, Mapping
 class Code:
     """Zato SSO status codes used by this product."""
 
+    username_invalid = "E001001"
     username_exists = "E001002"
+    username_too_long = "E001003"
+    username_has_whitespace = "E001004"
     user_id_unknown = "E001100"
+    email_invalid = "E002001"
+    email_exists = "E002002"
+    email_too_long = "E002003"
+    email_has_whitespace = "E002004"
+    email_missing = "E002005"
     password_rejected_word = "E003001"
     password_too_short = "E003002"
     password_too_long = "E003003"
@@ -16,12 +24,17 @@ class Code:
     password_expiring = "W003005"
     password_must_change = "E003007"
     app_not_allowed = "E004001"
+    no_signup = "E004002"
     auth_invalid = "E005001"
     user_locked = "E005002"
     sign_up_not_final = "E005003"
+    no_such_signup_token = "E005006"
+    signup_confirmed = "E005007"
     session_invalid = "E007001"
     invalid_input = "E008002"
     no_data = "E008003"
+    internal_error = "E008004"
+    password_reset_refused = "E010001"
     version_conflict = "E011001"
 
 
@@ -35,6 +48,7 @@ class Kind:
     not_found = "not_found"          # 404
     conflict = "conflict"            # 409: unique value taken
     precondition = "precondition"    # 412: expected version has moved on
+    unavailable = "unavailable"      # 503: a service we depend on (the SMTP server) failed; try later
 
 
 class SSOError(Exception):
@@ -89,3 +103,11 @@ def version_conflict() -> SSOError:
     """E011001: the caller's expected version has moved on."""
     return SSOError.single(Kind.precondition, Code.version_conflict, "version",
                            "this user was changed by someone else in the meantime")
+
+
+MAIL_NOT_SENT = "we could not send the email, try again later"
+
+
+def mail_not_sent() -> SSOError:
+    """E008004 (503): the SMTP server did not take the message; nothing was written as if it had."""
+    return SSOError.single(Kind.unavailable, Code.internal_error, "email", MAIL_NOT_SENT)

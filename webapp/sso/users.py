@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import create, history, login, lookup, passwords, search, sessions, update
+from . import create, history, login, lookup, passwords, reset, search, sessions, signup, update
 from .context import Context
 from .presentation import UserData
 
@@ -81,3 +81,49 @@ class Users:
         """Set a password (SPEC §5): one's own with the old one, anyone's as a super-user."""
         passwords.change_password(self.ctx, cid, data, current_ust, current_app, remote_addr, channel=channel,
                                   user_agent=user_agent)
+
+    # --- email: sign-up and password reset (signup.py, reset.py) ---
+
+    def signup(self, cid, data, current_app, remote_addr, *, channel: str = "python", user_agent=None,
+               send_link: bool = False) -> signup.SignupResult:
+        """Sign up (SPEC §11): a user waiting for confirmation; its token is returned, or emailed as a link."""
+        return signup.signup(self.ctx, cid, data, current_app, remote_addr, channel=channel, user_agent=user_agent,
+                             send_link=send_link)
+
+    def confirm_signup(self, cid, confirm_token, current_app, remote_addr, *, channel: str = "python",
+                       user_agent=None) -> signup.Confirmed:
+        """Confirm a sign-up with its token (E005006 unknown or expired, E005007 already confirmed)."""
+        return signup.confirm_signup(self.ctx, cid, confirm_token, current_app, remote_addr, channel=channel,
+                                     user_agent=user_agent)
+
+    def check_signup_link(self, confirm_token) -> str:
+        """The username a confirmation link is for, or why it cannot be used (reads only)."""
+        return signup.check_confirmation(self.ctx, confirm_token)
+
+    def request_password_reset(self, cid, credential, current_app, remote_addr, *, channel: str = "python",
+                               user_agent=None) -> None:
+        """Email a password-reset link to the account `credential` names; answers alike for any credential."""
+        reset.request_password_reset(self.ctx, cid, credential, current_app, remote_addr, channel=channel,
+                                     user_agent=user_agent)
+
+    def access_password_reset(self, cid, token, current_app, remote_addr, *, channel: str = "python",
+                              user_agent=None) -> str:
+        """Trade a password-reset token for a reset key (valid 30 minutes)."""
+        return reset.access_password_reset(self.ctx, cid, token, current_app, remote_addr, channel=channel,
+                                           user_agent=user_agent)
+
+    def complete_password_reset(self, cid, token, reset_key, password, current_app, remote_addr, *,
+                                channel: str = "python", user_agent=None) -> None:
+        """Set the new password with the token and its reset key; every session of the user ends."""
+        reset.complete_password_reset(self.ctx, cid, token, reset_key, password, current_app, remote_addr,
+                                      channel=channel, user_agent=user_agent)
+
+    def check_password_reset_link(self, token) -> str:
+        """The username a reset link is for, while it can still be used (reads only); else E010001."""
+        return reset.check_link(self.ctx, token)
+
+    def reset_password_from_link(self, cid, token, password, current_app, remote_addr, *, channel: str = "python",
+                                 user_agent=None) -> str:
+        """The console's reset: the link's token and the new password in one step; returns the username."""
+        return reset.reset_password_from_link(self.ctx, cid, token, password, current_app, remote_addr,
+                                              channel=channel, user_agent=user_agent)
