@@ -32,6 +32,11 @@ set -a
 . instance/secrets.env
 set +a
 
+# Self-service by email on one machine: without SSO_SMTP_URL the messages (with their links) go to this log.
+export SSO_PUBLIC_URL="${SSO_PUBLIC_URL:-http://127.0.0.1:${PORT}}"
+export SSO_SIGNUP_APPS="${SSO_SIGNUP_APPS-Console}"
+export SSO_SIGNUP_APPROVAL_NEEDED="${SSO_SIGNUP_APPROVAL_NEEDED:-0}"
+
 .venv/bin/flask --app webapp init-db
 
 if [ ! -f instance/first-super-user.txt ]; then
@@ -48,6 +53,10 @@ echo
 echo "=================================================================="
 echo " Log in at http://127.0.0.1:${PORT}/login as admin / ${ADMIN_PASSWORD}"
 echo " (also in instance/first-super-user.txt)"
+if [ -z "${SSO_SMTP_URL:-}" ]; then
+echo " No SSO_SMTP_URL: sign-up and password-reset emails are printed"
+echo " below, with their links, instead of being sent."
+fi
 echo "=================================================================="
 echo
 
