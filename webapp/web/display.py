@@ -21,6 +21,10 @@ ACTION_LABELS = {
     "create": "Created",
     "login": "Logged in",
     "change_password": "Password set",
+    "signup": "Signed up",
+    "confirm_signup": "Sign-up confirmed",
+    "reset_requested": "Password reset requested",
+    "password_reset": "Password reset by email",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user"}
