@@ -7,10 +7,10 @@ attribute form is not here: see `attribute_form/`.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import EqualTo, Optional
 
-from ..sso.attributes import PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
+from ..sso.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters; avoid common words."
@@ -78,7 +78,39 @@ class CreateUserForm(FlaskForm):
     auto_approve = BooleanField("Approved (can log in at once)", id="f-auto_approve", default=True)
 
 
-def confirmation_errors(form: NewPasswordAtLoginForm | ChangePasswordForm | SetPasswordForm) -> dict[str, str]:
+class SignupForm(FlaskForm):
+    """What a person gives to open an account (SPEC §11); every rule is the service's."""
+
+    username = StringField("Username", id="signup-username", description="No spaces. You log in with it.",
+                           render_kw={"maxlength": USERNAME_MAX, "required": True, "autocomplete": "username",
+                                      "autocapitalize": "none", "spellcheck": "false"})
+    email = EmailField("Email", id="signup-email", description="We send a link there to confirm the account.",
+                       render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "email"})
+    display_name = StringField("Display name (optional)", id="signup-display-name",
+                               render_kw={"maxlength": NAME_MAX, "autocomplete": "name"})
+    password = PasswordField("Password", id="signup-password", description=PASSWORD_HELP,
+                             render_kw={**_PASSWORD_KW, "required": True})
+    confirm_password = PasswordField("Password again", id="signup-password-confirm",
+                                     validators=[EqualTo("password", "does not match the password")],
+                                     render_kw={**_PASSWORD_KW, "required": True})
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The credential a reset link is asked for with (its label follows SSO_PASSWORD_RESET_BY)."""
+
+    credential = StringField("Username", id="forgot-credential",
+                             render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "username",
+                                        "autocapitalize": "none", "spellcheck": "false"})
+
+
+class ResetPasswordForm(FlaskForm):
+    """The new password chosen from an emailed link."""
+
+    new_password = _new_password("reset-password", PASSWORD_HELP)
+    confirm_password = _confirmation("reset-password-confirm")
+
+
+def confirmation_errors(form: FlaskForm) -> dict[str, str]:
     """{"confirm_password": why} when the two new-password boxes differ (the `EqualTo` check), else {}."""
     if form.confirm_password.validate(form):
         return {}

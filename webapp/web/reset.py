@@ -2,45 +2,21 @@
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
 
 from ..sso import Kind, SSOError
-from ..sso.attributes import PASSWORD_MAX, PASSWORD_MIN
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
-from .pages import page
+from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
+from .responses import form_errors, page
+from .signup import no_referrer
 
 CREDENTIAL_LABELS = {"username": "Username", "email": "Email", "username_or_email": "Username or email"}
-MISMATCH = "does not match the new password"
-_PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password",
-                "required": True}
-
-
-class ForgotForm(FlaskForm):
-    """The credential SSO_PASSWORD_RESET_BY names."""
-
-    credential = StringField("Username", id="forgot-credential",
-                             render_kw={"maxlength": 254, "required": True, "autocomplete": "username",
-                                        "autocapitalize": "none", "spellcheck": "false"})
-
-
-class ResetForm(FlaskForm):
-    """The new password, twice."""
-
-    password = PasswordField("New password", id="reset-password", render_kw=_PASSWORD_KW)
-    confirm_password = PasswordField("New password again", id="reset-password-confirm", render_kw=_PASSWORD_KW)
-
-
-def _no_referrer(response: Response) -> Response:
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def password_forgot() -> Response:
     """Ask for a reset link; the answer is the same whether or not an account matches."""
-    form = ForgotForm()
+    form = ForgotPasswordForm()
     form.credential.label.text = CREDENTIAL_LABELS[current_app.config["SSO_PASSWORD_RESET_BY"]]
     if request.method == "GET":
         return page("auth/password_forgot.html", form=form)
@@ -57,35 +33,36 @@ def password_forgot() -> Response:
 @bp.get("/password/forgot/sent")
 def password_forgot_sent() -> Response:
     """Check your email."""
-    minutes = current_app.config["SSO_PASSWORD_RESET_MINUTES"]
-    return page("auth/password_forgot_sent.html", minutes=minutes)
+    return page("auth/password_forgot_sent.html", minutes=current_app.config["SSO_PASSWORD_RESET_MINUTES"])
 
 
 def _invalid() -> Response:
-    return _no_referrer(page("auth/link_invalid.html", 404, what="password-reset",
-                             again=url_for("web.password_forgot")))
+    return no_referrer(page("auth/link_invalid.html", 404, what="password-reset",
+                            again=url_for("web.password_forgot")))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def password_reset(token: str) -> Response:
     """The emailed link: choose a new password (opening the link only reads)."""
-    form = ResetForm()
+    form = ResetPasswordForm()
     try:
         username = users().check_password_reset_link(token)
     except SSOError:
         return _invalid()
     if request.method == "GET":
-        return _no_referrer(page("auth/password_reset.html", form=form, username=username, token=token))
-    if (form.password.data or "") != (form.confirm_password.data or ""):
-        return _no_referrer(page("auth/password_reset.html", 422, form=form, username=username, token=token,
-                                 errors={"confirm_password": MISMATCH}))
-    try:
-        users().reset_password_from_link(cid(), token, form.password.data or "", console_app(), request.remote_addr,
-                                         channel="web", user_agent=user_agent())
-    except SSOError as error:
-        if error.kind == Kind.invalid:
-            return _no_referrer(page("auth/password_reset.html", 422, form=form, username=username, token=token,
-                                     errors=error.errors))
-        return _invalid()
-    flash("Your new password is set, and you were signed out everywhere. Log in with it.", "success")
-    return redirect(url_for("web.login"), 303)
+        return no_referrer(page("auth/password_reset.html", form=form, username=username))
+    errors = confirmation_errors(form)
+    if not errors:
+        try:
+            users().reset_password_from_link(cid(), token, form.new_password.data or "", console_app(),
+                                             request.remote_addr, channel="web", user_agent=user_agent())
+        except SSOError as error:
+            # The service names the password `password`; the form's box is `new_password`.
+            errors = form_errors(error, ("password",))
+            if errors is None:
+                return _invalid()
+            errors = {"new_password": errors["password"]}
+        else:
+            flash("Your new password is set, and you were signed out everywhere. Log in with it.", "success")
+            return redirect(url_for("web.login"), 303)
+    return no_referrer(page("auth/password_reset.html", 422, form=form, username=username, errors=errors))
