@@ -99,6 +99,9 @@ def test_the_email_pages_have_no_serious_accessibility_violations(pages, live, m
             problems[label] = found
 
     email = f"{uuid.uuid4().hex[:8]}@example.com"
+    page.goto("/login")
+    expect(page.locator("#login-signup")).to_be_visible()
+    check("login with sign-up and forgot password")
     page.goto("/signup")
     check("sign up")
     page.fill("#signup-username", "has space")
