@@ -47,7 +47,7 @@ def test_every_kind_of_service_error_has_its_http_status():
     kinds = {value for name, value in vars(Kind).items() if not name.startswith("_")}
     assert set(responses.HTTP_STATUS) == kinds
     assert responses.HTTP_STATUS == {"malformed": 400, "invalid": 422, "unauthenticated": 401, "forbidden": 403,
-                                     "not_found": 404, "conflict": 409, "precondition": 412}
+                                     "not_found": 404, "conflict": 409, "precondition": 412, "unavailable": 503}
 
 
 @pytest.mark.parametrize(("text", "value"), [
