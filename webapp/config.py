@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .sso.mail import check_mail_settings
+
 DEFAULT_APPS = "CRM,Console"
 
 # Words a password may not contain (case-insensitive), SPEC §5; extend with SSO_PASSWORD_REJECT_LIST.
@@ -108,8 +110,10 @@ def check(config: dict[str, Any]) -> None:
 
 def check_email(config: dict[str, Any]) -> None:
     """Stop at start when an email setting cannot work (a malformed SSO_SMTP_URL above all)."""
-    from .sso.mail import check_mail_settings
-    check_mail_settings(config)
+    try:
+        check_mail_settings(config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     unknown = [app for app in config.get("SSO_SIGNUP_APPS", []) if app not in config["SSO_APPS"]]
     if unknown:
         raise ConfigError(f"SSO_SIGNUP_APPS names {', '.join(unknown)}, which SSO_APPS does not list")

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from sqlalchemy import Engine
 
+from .mail import Mailer
 from .tokens import TokenCodec
-
-if TYPE_CHECKING:
-    from .mail import Mailer
 
 
 def utcnow() -> datetime:
@@ -26,7 +24,7 @@ class Context:
     codec: TokenCodec
     settings: dict[str, Any]
     clock: Callable[[], datetime] = field(default=utcnow)
-    mailer: "Mailer | None" = None  # built by create_app (SPEC §11); None sends nothing and logs nothing
+    mailer: Mailer | None = None  # built by create_app (SPEC §11); None sends nothing and logs nothing
 
     @property
     def apps(self) -> list[str]:

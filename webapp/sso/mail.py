@@ -83,19 +83,15 @@ def parse_smtp_url(url: str) -> SmtpTarget | None:
 
 
 def check_mail_settings(config: dict[str, Any]) -> None:
-    """ConfigError at start for a malformed SSO_SMTP_URL, SSO_MAIL_FROM or SSO_PUBLIC_URL."""
-    from ..config import ConfigError
-    try:
-        parse_smtp_url(config.get("SSO_SMTP_URL", ""))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    """ValueError saying what to fix for a malformed SSO_SMTP_URL, SSO_MAIL_FROM or SSO_PUBLIC_URL."""
+    parse_smtp_url(config.get("SSO_SMTP_URL", ""))
     sender = config.get("SSO_MAIL_FROM", "no-reply@localhost")
     if "@" not in parseaddr(sender)[1] or "\n" in sender or "\r" in sender:
-        raise ConfigError(f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}")
+        raise ValueError(f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}")
     public = urlsplit(config.get("SSO_PUBLIC_URL", "http://127.0.0.1:8000"))
     if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
-        raise ConfigError("SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
-                          f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}")
+        raise ValueError("SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
+                         f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}")
 
 
 @dataclass
