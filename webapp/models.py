@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: users, sessions, audit records and failed-login marks."""
+"""Typed SQLAlchemy models: users, sessions, audit records, failed-login marks and TOTP recovery codes."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,6 +52,11 @@ class User(Base):
     approval_status_mod_by: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    is_totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_label: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    totp_key: Mapped[str | None] = mapped_column(Text)  # Fernet-encrypted (SSO_FERNET_KEYS), never output
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # the time-step of the last code accepted
+
 
 class Session(Base):
     """A live session; only a hash of the session id inside the UST is stored."""
@@ -86,6 +91,17 @@ class AuditRecord(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(256))
     user_agent: Mapped[str | None] = mapped_column(String(1024))
     changes: Mapped[dict] = mapped_column(JSON)
+
+
+class TotpRecoveryCode(Base):
+    """One unused recovery code of a user's two-factor sign-in; only its SHA-256 is stored."""
+
+    __tablename__ = "sso_totp_recovery_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
 
 
 class LoginFailure(Base):
@@ -130,3 +146,4 @@ audit = AuditRecord.__table__
 login_failures = LoginFailure.__table__
 email_tokens = EmailToken.__table__
 mail_requests = MailRequest.__table__
+recovery_codes = TotpRecoveryCode.__table__

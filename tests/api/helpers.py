@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import requests
 
-from webapp.sso.attributes import SELF_EDITABLE
+from webapp.sso.attributes import SELF_READABLE
 from webapp.sso.presentation import FULL_VIEW
 
 ENVELOPE = {"cid", "status"}
-REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_EDITABLE}
+REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_READABLE}
 SUPER_VIEW_KEYS = ENVELOPE | set(FULL_VIEW)
 
 

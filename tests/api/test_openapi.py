@@ -70,12 +70,24 @@ def test_create_change_password_and_search_accept_exactly_the_services_keys():
 def test_the_documented_user_is_every_attribute_and_read_only_field_and_never_a_secret():
     user = DOC["components"]["schemas"]["User"]
     assert set(user["properties"]) == {"cid", "status", *FULL_VIEW}
-    assert set(FULL_VIEW) == {"user_id", *ATTRIBUTES, *READ_ONLY}
+    assert set(FULL_VIEW) == {"user_id", *ATTRIBUTES, *READ_ONLY} - {"totp_key"}
     assert user["additionalProperties"] is False
-    assert set(user["required"]) == {"cid", "status", "user_id", *SELF_EDITABLE}
-    assert not {name for name in user["properties"] if re.search("hash|secret|session", name)}
+    assert set(user["required"]) == {"cid", "status", "user_id", *SELF_EDITABLE} - {"totp_key"}
+    assert not {name for name in user["properties"] if re.search("hash|secret|session|key", name)}
     for name, attr in ATTRIBUTES.items():
-        assert ("null" in types_of(user["properties"][name])) is attr.nullable
+        if not attr.write_only:
+            assert ("null" in types_of(user["properties"][name])) is attr.nullable
+
+
+def test_two_factor_sign_in_is_documented_and_its_key_only_ever_written():
+    login = body_schema("/zato/sso/user/login", "post")
+    assert "totp_code" in login["properties"] and login["properties"]["totp_code"]["writeOnly"] is True
+    assert Code.totp_missing in DOC["paths"]["/zato/sso/user/login"]["post"]["responses"]["403"]["description"]
+    totp = body_schema("/zato/sso/user/totp", "patch")
+    assert set(totp["properties"]) == ENVELOPE | {"user_id", "totp_key", "totp_label"}
+    assert set(totp["required"]) == {"current_app", "totp_key", "totp_label"}
+    assert body_schema("/zato/sso/user", "patch")["properties"]["totp_key"]["writeOnly"] is True
+    assert body_schema("/zato/sso/user", "post")["properties"]["totp_key"]["writeOnly"] is True
 
 
 def test_every_operation_documents_each_error_code_it_can_answer():

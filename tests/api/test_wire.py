@@ -117,8 +117,8 @@ def test_login_refuses_keys_it_does_not_take_including_zatos_remote_addr(api, al
     user, _ = alice
     body = answer(api.call("POST", "user/login", {"username": user["username"], "password": PASSWORD,
                                                   "current_app": APP, "remote_addr": "10.0.0.1",
-                                                  "totp_code": "123"}), 422, "E008002")
-    assert set(body["errors"]) == {"remote_addr", "totp_code"}
+                                                  "totp_code": "123", "otp": "123"}), 422, "E008002")
+    assert set(body["errors"]) == {"remote_addr", "otp"}
 
 
 def test_get_user_refuses_keys_it_does_not_take(api, alice):

@@ -222,13 +222,13 @@ def test_nothing_is_written_by_any_refused_update(sso, admin, alice, as_admin, a
 
 
 def test_a_regular_user_sees_only_their_editable_attributes_and_nobody_sees_a_secret(sso, admin, alice, as_alice):
-    from webapp.sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE
+    from webapp.sso.attributes import READ_ONLY, READABLE, SELF_READABLE
     user, ust = alice
     own = as_alice({"first_name": "Alice"})
-    assert set(own) == {"user_id", *SELF_EDITABLE}
-    assert set(sso.user.get_current_user(CID, ust, APP, ADDR)) == {"user_id", *SELF_EDITABLE}
+    assert set(own) == {"user_id", *SELF_READABLE}
+    assert set(sso.user.get_current_user(CID, ust, APP, ADDR)) == {"user_id", *SELF_READABLE}
     full = sso.user.get_user_by_id(CID, user["user_id"], admin[1], APP, ADDR)
-    assert set(full) == {*ATTRIBUTES, *READ_ONLY}
+    assert set(full) == {*READABLE, *READ_ONLY}
     assert full["version"] == own.version == row_of(sso, user["user_id"])["version"]
     for shown in (own, full):
-        assert not any("hash" in key or "password" == key for key in shown)
+        assert not any("hash" in key or "password" == key or "totp_key" == key for key in shown)

@@ -5,7 +5,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, Attribute
+from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
 from ..sso.errors import Code
 from ..sso.presentation import FULL_VIEW
 from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, UST, Operation
@@ -24,6 +24,7 @@ CODE_MEANINGS = {
     Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
     Code.user_locked: "the caller is locked",
     Code.sign_up_not_final: "the caller's sign-up is not final",
+    Code.totp_missing: "two-factor sign-in is on: send totp_code",
     Code.session_invalid: "no valid session: the UST is missing, unknown, expired or logged out",
     Code.invalid_input: "invalid input: see `errors` for each field",
     Code.no_data: "nothing to update was sent",
@@ -94,10 +95,12 @@ def _envelope(status: dict[str, Any], properties: dict[str, Any], required: list
 def _schemas() -> dict[str, Any]:
     ok = {"const": "ok"}
     return {
-        "User": _envelope(ok, user_properties(), ["user_id", *SELF_EDITABLE]),
+        "User": _envelope(ok, user_properties(), ["user_id", *SELF_READABLE]),
         "UserRecord": {"type": "object", "properties": user_properties(), "required": list(FULL_VIEW),
                        "additionalProperties": False},
         "Ok": _envelope(ok, {}, []),
+        "Totp": _envelope(ok, {"totp_key": {"type": "string", "description": "only when a new key was generated "
+                                                                             "(empty or null sent): keep it now"}}, []),
         "Login": _envelope({"enum": ["ok", "warning"]},
                            {"ust": {"type": "string"}, "expiration_time": DATETIME_OUT,
                             "sub_status": {"type": "array", "items": {"const": Code.password_expiring}}},
@@ -120,7 +123,7 @@ def _schemas() -> dict[str, Any]:
 
 
 RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult", "signup": "Signup",
-                  "reset_key": "ResetKey"}
+                  "reset_key": "ResetKey", "totp": "Totp"}
 
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:

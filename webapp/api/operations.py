@@ -42,7 +42,7 @@ class Operation:
     summary: str
     inputs: tuple[str, ...]        # keys besides the envelope, as the service names them
     errors: Mapping[int, tuple[str, ...]]
-    result: str                    # "user", "login", "search" or "ok"
+    result: str                    # "user", "login", "search", "totp" or "ok"
     required: tuple[str, ...] = ()
     uses_ust: bool = True
     targets_user: bool = False     # `user_id` is the envelope's target (absent or null = the caller)
@@ -108,6 +108,10 @@ def attribute_schema(attr: Attribute) -> dict[str, Any]:
         schema = {"type": "boolean"}
     elif attr.type == "enum":
         schema = {"type": "string", "enum": list(attr.choices)}
+    elif attr.type == "totp_key":
+        schema = {"type": "string", "pattern": "^[A-Za-z2-7 =-]*$", "minLength": attr.min_length,
+                  "maxLength": attr.max_length, "writeOnly": True,
+                  "description": "base32 (spaces, hyphens and padding are ignored); stored encrypted, never answered"}
     elif attr.type == "datetime":
         schema = {"type": "string", "format": "date-time",
                   "description": "ISO 8601; without an offset it is UTC"}
@@ -169,15 +173,19 @@ _SEARCH_OVERRIDES = {
 
 # --- the operations ------------------------------------------------------------------------------------
 
+_TOTP_CODE = {"type": ["string", "integer", "null"], "writeOnly": True,
+              "description": "the current 6-digit code of the user's authenticator app, or one of their recovery "
+                             "codes; needed when two-factor sign-in is on (missing: E005008)"}
+
 LOGIN = Operation(
     "login", "POST", "/user/login", "Log in: returns a UST and its expiration time",
-    inputs=("username", "password", "new_password"), required=("username", "password"), uses_ust=False,
-    api_checks_keys=True, result="login",
+    inputs=("username", "password", "new_password", "totp_code"), required=("username", "password"),
+    uses_ust=False, api_checks_keys=True, result="login",
     input_overrides={"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "writeOnly": True,
                                                                                    "minLength": 1},
-                     "new_password": _PASSWORD},
+                     "new_password": _PASSWORD, "totp_code": _TOTP_CODE},
     errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
-                                      Code.password_expired),
+                                      Code.password_expired, Code.totp_missing),
                                 422: PASSWORD_RULES}),
 )
 LOGOUT = Operation(
@@ -209,6 +217,16 @@ CHANGE_PASSWORD = Operation(
                                          "description": "days until the new password expires"}},
     errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
                                         422: PASSWORD_RULES}),
+)
+SET_TOTP = Operation(
+    "set_totp", "PATCH", "/user/totp", "Set the TOTP key and label of the current user, or `user_id` (super-users)",
+    inputs=("totp_key", "totp_label"), required=("totp_key", "totp_label"), targets_user=True, api_checks_keys=True,
+    result="totp",
+    input_overrides={"totp_key": {"type": ["string", "null"], "writeOnly": True,
+                                  "description": "base32, at least 16 characters; empty or null: a new random key, "
+                                                 "answered once as `totp_key`"}},
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
+                                        422: (Code.invalid_input,)}),
 )
 SEARCH = Operation(
     "search", "GET", "/user/search", "Search users (super-users), in Zato's result shape",
@@ -256,8 +274,8 @@ COMPLETE_RESET = Operation(
     errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
 )
 
-OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SEARCH,
-                                     SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET)
+OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SET_TOTP,
+                                     SEARCH, SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET)
 
 OPENAPI_PATH = "/openapi.json"
 

@@ -11,7 +11,7 @@ from ..sso.users import Users
 from ..sso.presentation import UserData
 from . import openapi, responses
 from .operations import (ACCESS_RESET, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP, CREATE_USER, GET_USER, LOGIN,
-                         LOGOUT, OPENAPI_PATH, PREFIX, REQUEST_RESET, SEARCH, SIGNUP, UPDATE_USER, Operation,
+                         LOGOUT, OPENAPI_PATH, PREFIX, REQUEST_RESET, SEARCH, SET_TOTP, SIGNUP, UPDATE_USER, Operation,
                          methods_by_path)
 from .responses import envelope, error
 from .wire import Call, etag, expected_version, parse_call
@@ -47,7 +47,8 @@ def user_response(user: UserData):
 def login(call: Call):
     """POST user/login: the UST, its expiration time, and a warning when the password expires soon."""
     result = users().login(call.cid, call.data["username"], call.data["password"], call.current_app,
-                           call.remote_addr, call.user_agent, call.data.get("new_password"), channel=CHANNEL)
+                           call.remote_addr, call.user_agent, call.data.get("new_password"), call.data.get("totp_code"),
+                           channel=CHANNEL)
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
         payload["sub_status"] = result.sub_status
@@ -106,6 +107,15 @@ def change_password(call: Call):
     users().change_password(call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
                             user_agent=call.user_agent)
     return envelope()
+
+
+@endpoint(SET_TOTP)
+def set_totp(call: Call):
+    """PATCH user/totp: set the TOTP key and label; a key generated here (empty or null sent) is answered once."""
+    sent = call.data["totp_key"]
+    key = users().reset_totp_key(call.cid, call.user_id, sent, call.data["totp_label"], call.ust, call.current_app,
+                                 call.remote_addr, channel=CHANNEL, user_agent=call.user_agent)
+    return envelope({"totp_key": key} if sent is None or sent == "" else {})
 
 
 @endpoint(SEARCH)

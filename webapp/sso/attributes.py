@@ -15,6 +15,9 @@ EMAIL_MAX = 254
 NAME_MAX = 256
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
+TOTP_KEY_MIN = 16
+TOTP_KEY_MAX = 128
+BASE32_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 SIGN_UP_STATUSES = ("before_confirmation", "final")
 APPROVAL_STATUSES = ("approved", "rejected", "before_decision")
@@ -25,7 +28,7 @@ class Attribute:
     """One updatable user attribute: its type, limits and who may write it."""
 
     name: str
-    type: str                    # "text", "email", "username", "bool", "enum", "datetime"
+    type: str                    # "text", "email", "username", "bool", "enum", "datetime", "totp_key"
     nullable: bool
     self_editable: bool
     max_length: int | None = None
@@ -33,6 +36,8 @@ class Attribute:
     choices: tuple[str, ...] = ()
     searchable: bool = False     # has a case-folded search column kept in step with it
     label: str = ""
+    write_only: bool = False     # a secret: stored encrypted, never shown, audited as "(changed)"
+    on_forms: bool = True        # edited on the attribute forms (False: a page of its own manages it)
 
 
 ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in (
@@ -47,9 +52,18 @@ ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in (
     Attribute("password_must_change", "bool", False, False, label="Password must change"),
     Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
     Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
+    Attribute("is_totp_enabled", "bool", False, True, label="Two-factor sign-in", on_forms=False),
+    Attribute("totp_label", "text", True, True, NAME_MAX, label="Two-factor label", on_forms=False),
+    Attribute("totp_key", "totp_key", False, True, TOTP_KEY_MAX, TOTP_KEY_MIN, label="Two-factor key",
+              write_only=True, on_forms=False),
 )}
 
 SELF_EDITABLE = tuple(name for name, a in ATTRIBUTES.items() if a.self_editable)
+READABLE = tuple(name for name, a in ATTRIBUTES.items() if not a.write_only)
+SELF_READABLE = tuple(name for name in SELF_EDITABLE if not ATTRIBUTES[name].write_only)
+FORM_ATTRIBUTES = tuple(name for name, a in ATTRIBUTES.items() if a.on_forms)
+SELF_FORM_ATTRIBUTES = tuple(name for name in SELF_EDITABLE if ATTRIBUTES[name].on_forms)
+WRITE_ONLY = tuple(name for name, a in ATTRIBUTES.items() if a.write_only)
 NAME_ATTRIBUTES = ("display_name", "first_name", "middle_name", "last_name")
 
 READ_ONLY = (
@@ -126,6 +140,8 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
             return None, str(e)
     if not isinstance(value, str):
         return None, "must be a string"
+    if attr.type == "totp_key":
+        return totp_key_value(value)
     problem = text_problem(value)
     if problem:
         return None, problem
@@ -139,6 +155,25 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
     if attr.type == "email" and not is_valid_email(value):
         return None, "must be a valid email address (to remove it, clear the field)"
     return value, None
+
+
+def normal_totp_key(value: str) -> str:
+    """A TOTP key as stored: upper case, without the spaces, hyphens and padding people copy with it."""
+    return "".join(char for char in value if char not in " -=").upper()
+
+
+def totp_key_value(value: str) -> tuple[str | None, str | None]:
+    """(normalised key, None) for a valid base32 TOTP key, else (None, message). The message never quotes it."""
+    if len(value) > TOTP_KEY_MAX:
+        return None, f"must be at most {TOTP_KEY_MAX} characters"
+    key = normal_totp_key(value)
+    if any(char not in BASE32_CHARS for char in key):
+        return None, "must be base32 (the letters A-Z and the digits 2-7)"
+    if len(key) < TOTP_KEY_MIN:
+        return None, f"must be at least {TOTP_KEY_MIN} base32 characters"
+    if len(key) % 8 in (1, 3, 6):  # no whole number of bytes is this long in base32
+        return None, "is not a whole base32 key (a character is missing or extra)"
+    return key, None
 
 
 def is_valid_email(value: str) -> bool:

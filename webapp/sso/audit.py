@@ -7,15 +7,21 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from ..models import audit
-from .attributes import safe_text
+from .attributes import ATTRIBUTES, safe_text
 from .presentation import jsonable
 
 CHANNELS = ("web", "api", "python", "cli")
+SECRET_CHANGE = {"old": "(not shown)", "new": "(changed)"}  # how the audit shows a secret (password, TOTP key)
 
 
 def change(old: Any, new: Any) -> dict[str, Any]:
     """One attribute's old and new value as stored in an audit record."""
     return {"old": jsonable(old), "new": jsonable(new)}
+
+
+def attribute_change(name: str, old: Any, new: Any) -> dict[str, Any]:
+    """One attribute's change as audited: a write-only attribute (a secret) only as "(changed)"."""
+    return dict(SECRET_CHANGE) if ATTRIBUTES[name].write_only else change(old, new)
 
 
 def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: str | None, target_id: str,

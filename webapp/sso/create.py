@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import reading, writing
 from ..models import users
 from .attributes import ATTRIBUTES, check_values, safe_text
-from .audit import change, record
+from .audit import attribute_change, change, record
 from .authn import authenticate
 from .context import Context
 from .errors import FieldErrors, Kind, super_user_required, username_taken
@@ -18,9 +18,10 @@ from .passwords import check_new_password, password_columns
 from .presentation import UserData, user_view
 from .store import (attribute_columns, is_username_taken, new_user_id, reject_unknown, require_input,
                     require_mapping, side_effects)
+from .totp import new_totp_key
 
 CREATE_KEYS = ("username", "password", "email", "display_name", "first_name", "middle_name", "last_name",
-               "password_must_change", "is_locked", "auto_approve")
+               "password_must_change", "is_locked", "is_totp_enabled", "totp_label", "totp_key", "auto_approve")
 
 
 def create_user(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
@@ -65,7 +66,7 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
     now = ctx.clock()
     row: dict[str, Any] = {
         "user_id": new_user_id(), "is_super_user": super_user, "is_active": True, "is_internal": False,
-        "is_locked": False, "password_must_change": False, "password_is_set": False,
+        "is_locked": False, "password_must_change": False, "password_is_set": False, "is_totp_enabled": False,
         "sign_up_time": now, "sign_up_status": sign_up_status, "approval_status": "before_decision", "version": 1,
         "creation_ctx": {"channel": channel, "creator": actor_id, "remote_addr": safe_text(remote_addr, 256),
                          "current_app": current_app},
@@ -73,9 +74,11 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
     for name in ATTRIBUTES:
         if ATTRIBUTES[name].searchable:
             row.update(attribute_columns(name, clean.get(name)))
-    for name in ("is_locked", "password_must_change"):
+    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label"):
         if name in clean:
             row[name] = clean[name]
+    # Every user has a TOTP key from the start, as in Zato: turning two-factor sign-in on needs no other step.
+    row.update(attribute_columns("totp_key", clean.get("totp_key") or new_totp_key(), ctx.codec))
     if row["is_locked"]:
         row.update(side_effects("is_locked", True, actor_id, now))
     if auto_approve:
@@ -83,7 +86,8 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
         row.update(side_effects("approval_status", "approved", approved_by or actor_id, now))
     if "password" in data:
         row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
-    shown = {name: change(None, row[name]) for name in (*ATTRIBUTES, "is_super_user") if row.get(name) is not None}
+    shown = {name: attribute_change(name, None, row[name]) if name in ATTRIBUTES else change(None, row[name])
+             for name in (*ATTRIBUTES, "is_super_user") if row.get(name) is not None}
     try:
         with writing(ctx.engine) as conn:
             if is_username_taken(conn, clean["username"], None):

@@ -30,6 +30,7 @@ class Code:
     sign_up_not_final = "E005003"
     no_such_signup_token = "E005006"
     signup_confirmed = "E005007"
+    totp_missing = "E005008"
     session_invalid = "E007001"
     invalid_input = "E008002"
     no_data = "E008003"

@@ -17,6 +17,7 @@ from .errors import Code, Kind, SSOError
 from .hashing import hash_password, verify_password
 from .passwords import check_new_password, password_changes, password_columns
 from .throttle import is_throttled, record_failure, throttle_keys
+from .totp import check_second_factor, consume_second_factor
 
 
 @dataclass
@@ -28,6 +29,7 @@ class LoginResult:
     user_id: str
     status: str = "ok"
     sub_status: list[str] = field(default_factory=list)
+    recovery_codes_left: int | None = None  # set when a recovery code stood in for the TOTP code
 
 
 _dummy_hashes: dict[int, str] = {}
@@ -45,9 +47,16 @@ def _refused() -> SSOError:
     return SSOError.single(Kind.forbidden, Code.auth_invalid)
 
 
+class Replayed(Exception):
+    """A racing login used the same second factor first."""
+
+
 def login(ctx: Context, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-          *, channel: str = "python") -> LoginResult:
-    """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001."""
+          totp_code=None, *, channel: str = "python") -> LoginResult:
+    """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
+
+    A user with two-factor sign-in on also needs `totp_code` (SPEC §10): none → E005008; a wrong one, or
+    one already used, → E005001, counted as a failed login. A recovery code may stand in for it."""
     check_app(ctx, current_app)
     missing = {name: "is required" for name, value in (("username", username), ("password", password))
                if not isinstance(value, str) or not value}
@@ -76,29 +85,48 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             raise SSOError.single(Kind.forbidden, Code.password_expired)
     else:
         check_new_password(ctx, new_password, "new_password")
+    # The second factor is asked for last, right before anything is written, so a code is typed only
+    # once the login can succeed with it (a forced new password comes first) and is used up with it.
+    factor = None
+    if user["is_totp_enabled"]:
+        factor = check_second_factor(ctx, user, totp_code, now)
+        if factor is None:
+            record_failure(ctx, keys, now)
+            raise _refused()
     ust, digest = ctx.codec.new()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     expiry = user["password_expiry"]
-    with writing(ctx.engine) as conn:
-        changes: dict[str, Any] = {}
-        if new_password is not None:
-            columns = password_columns(ctx, new_password, now)
-            expiry = columns["password_expiry"]
-            conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"]))
-            conn.execute(update(users).where(users.c.user_id == user["user_id"])
-                         .values(**columns, version=users.c.version + 1))
-            changes = password_changes(user, columns)
-        # Expired sessions of this user are of no further use: they go as a new one starts.
-        conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
-                                            sessions.c.expiration_time <= now))
-        conn.execute(insert(sessions).values(
-            session_hash=digest, user_id=user["user_id"], current_app=current_app,
-            remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
-            creation_time=now, expiration_time=expiration))
-        record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes=changes)
-    result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"])
+    left = None
+    try:
+        with writing(ctx.engine) as conn:
+            changes: dict[str, Any] = {}
+            if factor is not None:
+                used = consume_second_factor(conn, user["user_id"], factor)
+                if used is None:
+                    raise Replayed()  # rolls the transaction back: nothing of this login is written
+                changes.update(used)
+                left = used["recovery_codes_left"]["new"] if "recovery_codes_left" in used else None
+            if new_password is not None:
+                columns = password_columns(ctx, new_password, now)
+                expiry = columns["password_expiry"]
+                conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"]))
+                conn.execute(update(users).where(users.c.user_id == user["user_id"])
+                             .values(**columns, version=users.c.version + 1))
+                changes.update(password_changes(user, columns))
+            # Expired sessions of this user are of no further use: they go as a new one starts.
+            conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
+                                                sessions.c.expiration_time <= now))
+            conn.execute(insert(sessions).values(
+                session_hash=digest, user_id=user["user_id"], current_app=current_app,
+                remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
+                creation_time=now, expiration_time=expiration))
+            record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
+                   channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
+                   changes=changes)
+    except Replayed:
+        record_failure(ctx, keys, now)
+        raise _refused() from None
+    result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])
     if expiry is not None and expiry - now <= warn:
         result.status, result.sub_status = "warning", [Code.password_expiring]

@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from ..db import reading, writing
 from ..models import sessions, users
 from .attributes import PASSWORD_MAX, PASSWORD_MIN, text_problem
-from .audit import change, record
+from .audit import SECRET_CHANGE, change, record
 from .authn import authenticate
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user
@@ -18,7 +18,7 @@ from .store import load_user, reject_unknown, require_input, require_mapping
 
 CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
 EXPIRY_DAYS_MAX = 36500
-PASSWORD_SECRET = {"old": "(not shown)", "new": "(changed)"}  # how the audit shows a password change
+PASSWORD_SECRET = SECRET_CHANGE  # how the audit shows a password change
 
 
 def password_problem(password: object, reject_list: list[str]) -> tuple[str, str] | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from .attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE, as_utc
+from .attributes import READABLE, READ_ONLY, SELF_READABLE, as_utc
 
 
 class UserData(dict):
@@ -20,8 +20,9 @@ class UserData(dict):
     usernames: Mapping[str, str] = MappingProxyType({})
 
 
-FULL_VIEW = ("user_id", *ATTRIBUTES, *(name for name in READ_ONLY if name != "user_id"))
-SELF_VIEW = ("user_id", *SELF_EDITABLE)
+# Write-only attributes (the TOTP key) are in neither view: they are never output.
+FULL_VIEW = ("user_id", *READABLE, *(name for name in READ_ONLY if name != "user_id"))
+SELF_VIEW = ("user_id", *SELF_READABLE)
 
 
 def user_view(row: Any, full: bool) -> UserData:

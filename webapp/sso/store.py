@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from ..models import users
 from .attributes import ATTRIBUTES, READ_ONLY, fold, search_column, text_problem
 from .errors import Code, FieldErrors, Kind, SSOError
+from .tokens import TokenCodec
 
 
 def new_user_id() -> str:
@@ -52,6 +53,13 @@ def require_input(data: Mapping, *names: str) -> None:
         raise SSOError(Kind.malformed, [Code.invalid_input], missing)
 
 
+def load_user_by_username(conn: Connection, username: Any):
+    """The user row whose username is `username` (case-insensitively), or None."""
+    if not isinstance(username, str) or text_problem(username):
+        return None
+    return conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
+
+
 def load_user(conn: Connection, user_id: Any, *, lock: bool = False):
     """The user row with `user_id` (FOR UPDATE with `lock`), or None."""
     if not isinstance(user_id, str) or text_problem(user_id):  # no id has one; PostgreSQL refuses NUL
@@ -60,9 +68,14 @@ def load_user(conn: Connection, user_id: Any, *, lock: bool = False):
     return conn.execute(query.with_for_update() if lock else query).mappings().first()
 
 
-def changed(target: Mapping, clean: Mapping[str, Any]) -> dict[str, Any]:
+def current_value(target: Mapping, name: str, codec: TokenCodec) -> Any:
+    """What `target` holds for an attribute (a write-only one decrypted, to compare with)."""
+    return codec.unseal(target[name]) if ATTRIBUTES[name].write_only else target[name]
+
+
+def changed(target: Mapping, clean: Mapping[str, Any], codec: TokenCodec) -> dict[str, Any]:
     """The values in `clean` that differ from what `target` holds."""
-    return {name: value for name, value in clean.items() if target[name] != value}
+    return {name: value for name, value in clean.items() if current_value(target, name, codec) != value}
 
 
 def is_username_taken(conn: Connection, username: str, own_id: str | None) -> bool:
@@ -73,8 +86,12 @@ def is_username_taken(conn: Connection, username: str, own_id: str | None) -> bo
     return conn.execute(query.limit(1)).first() is not None
 
 
-def attribute_columns(name: str, value: Any) -> dict[str, Any]:
-    """The columns one attribute writes: itself, and its search column kept in step."""
+def attribute_columns(name: str, value: Any, codec: TokenCodec | None = None) -> dict[str, Any]:
+    """The columns one attribute writes: itself (a write-only one encrypted), and its search column kept in step."""
+    if ATTRIBUTES[name].write_only:
+        if codec is None:
+            raise ValueError(f"{name} is stored encrypted: pass the codec")
+        return {name: None if value is None else codec.seal(value)}
     columns = {name: value}
     if ATTRIBUTES[name].searchable:
         columns[search_column(name)] = fold(value)
@@ -87,4 +104,6 @@ def side_effects(name: str, value: Any, actor_id: str | None, now: datetime) -> 
         return {"locked_time": now, "locked_by": actor_id} if value else {"locked_time": None, "locked_by": None}
     if name == "approval_status":
         return {"approval_status_mod_time": now, "approval_status_mod_by": actor_id}
+    if name == "totp_key":  # the codes of a new key start afresh
+        return {"totp_last_step": None}
     return {}

@@ -1,4 +1,4 @@
-"""USTs: Fernet tokens (MultiFernet, so keys can rotate) over a random session id."""
+"""USTs: Fernet tokens (MultiFernet, so keys can rotate) over a random session id; secrets sealed at rest."""
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +17,19 @@ class TokenCodec:
         """A new (ust, session_hash) pair; only the hash is ever stored."""
         session_id = secrets.token_urlsafe(32)
         return self._fernet.encrypt(session_id.encode()).decode(), session_hash(session_id)
+
+    def seal(self, secret: str) -> str:
+        """A secret (a TOTP key) encrypted for storage with the first key."""
+        return self._fernet.encrypt(secret.encode()).decode()
+
+    def unseal(self, sealed: str | None) -> str | None:
+        """A stored secret decrypted with any of the keys; None when absent or not readable with them."""
+        if not sealed:
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode()
+        except (InvalidToken, UnicodeError, ValueError, TypeError):
+            return None
 
     def session_hash_of(self, ust: object) -> str | None:
         """The stored hash for a UST, or None when it is not a token we made."""

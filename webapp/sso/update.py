@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import reading, writing
 from ..models import users
 from .attributes import ATTRIBUTES, check_values
-from .audit import change, record
+from .audit import attribute_change, record
 from .authn import Caller, authenticate
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
@@ -43,7 +43,7 @@ def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remo
     try:
         with reading(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check)
-        if not changed(target, clean):
+        if not changed(target, clean, ctx.codec):
             return user_view(target, caller.is_super_user)
         with writing(ctx.engine) as conn:
             return write_update(ctx, conn, caller, target, clean, audit_context)
@@ -58,6 +58,30 @@ def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remo
             return write_update(ctx, conn, caller, target, clean, audit_context)
     except IntegrityError:
         raise username_taken() from None
+
+
+def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli", channel: str = "cli") -> UserData:
+    """An update from the command line (no session; the audit's actor is nobody): the same value rules
+    and the same conditional write and audit as every other update, on the row locked."""
+    data = require_mapping(data)
+    reject_unknown(data, ATTRIBUTES)
+    errors = FieldErrors()
+    clean = check_values(dict(data), errors)
+    errors.raise_if_any(Kind.invalid)
+    audit_context = {"cid": cid, "channel": channel, "current_app": None, "remote_addr": None, "user_agent": None}
+    try:
+        with writing(ctx.engine) as conn:
+            target = load_user(conn, user_id, lock=True)
+            if target is None:
+                raise no_such_user()
+            if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
+                raise username_taken()
+            return write_update(ctx, conn, NOBODY, target, clean, audit_context)
+    except IntegrityError:
+        raise username_taken() from None
+
+
+NOBODY = Caller(user={"user_id": None, "is_super_user": True}, session_id=0, current_app="")
 
 
 def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current_ust, current_app,
@@ -92,16 +116,21 @@ def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current
 
 
 def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any],
-                 audit_context: dict[str, Any]) -> UserData:
-    """UPDATE the changed columns where the version is still the one read, and audit it (one transaction)."""
-    values_changed = changed(target, clean)
-    if not values_changed:
+                 audit_context: dict[str, Any], *, also: dict[str, Any] | None = None,
+                 extra_changes: dict[str, Any] | None = None) -> UserData:
+    """UPDATE the changed columns where the version is still the one read, and audit it (one transaction).
+
+    `also`: columns that are no attribute, written in the same statement (e.g. the TOTP step just used);
+    `extra_changes`: audit lines for what the caller changed beside the row (e.g. new recovery codes)."""
+    values_changed = changed(target, clean, ctx.codec)
+    if not values_changed and not also:
         return user_view(target, caller.is_super_user)
     now = ctx.clock()
     values: dict[str, Any] = {}
     for name, value in values_changed.items():
-        values.update(attribute_columns(name, value))
+        values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
+    values.update(also or {})
     result = conn.execute(
         update(users)
         .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
@@ -109,5 +138,6 @@ def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: 
     if result.rowcount != 1:
         raise RowMoved()
     record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
-           changes={name: change(target[name], value) for name, value in values_changed.items()}, **audit_context)
+           changes={**{name: attribute_change(name, target[name], value) for name, value in values_changed.items()},
+                    **(extra_changes or {})}, **audit_context)
     return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import create, history, login, lookup, passwords, reset, search, sessions, signup, update
+from . import create, history, login, lookup, passwords, reset, search, sessions, signup, totp, update
 from .context import Context
 from .presentation import UserData
 
@@ -19,10 +19,10 @@ class Users:
     # --- sessions (login.py, sessions.py) ---
 
     def login(self, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-              *, channel: str = "python") -> login.LoginResult:
-        """Log a user in; returns the UST and its expiry (SPEC §5)."""
+              totp_code=None, *, channel: str = "python") -> login.LoginResult:
+        """Log a user in (with `totp_code` when two-factor sign-in is on); returns the UST and its expiry."""
         return login.login(self.ctx, cid, username, password, current_app, remote_addr, user_agent, new_password,
-                           channel=channel)
+                           totp_code, channel=channel)
 
     def logout(self, cid, current_ust, current_app, remote_addr) -> None:
         """End a session (always succeeds)."""
@@ -127,3 +127,37 @@ class Users:
         """The console's reset: the link's token and the new password in one step; returns the username."""
         return reset.reset_password_from_link(self.ctx, cid, token, password, current_app, remote_addr,
                                               channel=channel, user_agent=user_agent)
+
+    # --- two-factor sign-in (totp.py) ---
+
+    def reset_totp_key(self, cid, user_id, key, key_label, current_ust, current_app, remote_addr, *,
+                       channel: str = "python", user_agent=None) -> str:
+        """Set the TOTP key (None or "": a new random one) and label of the caller or `user_id`; returns the key."""
+        return totp.reset_totp_key(self.ctx, cid, user_id, key, key_label, current_ust, current_app, remote_addr,
+                                   channel=channel, user_agent=user_agent)
+
+    def reset_totp_key_local(self, username: str, key: str | None = None) -> tuple[UserData, str]:
+        """From the command line: set `key` (or a new random one) for `username`; returns (user, key)."""
+        return totp.reset_totp_key_local(self.ctx, username, key)
+
+    def enable_totp(self, cid, data, current_ust, current_app, remote_addr, *, channel: str = "python",
+                    user_agent=None) -> list[str]:
+        """Turn on one's own two-factor sign-in (`password`, `totp_key`, `totp_code`); returns recovery codes."""
+        return totp.enable_totp(self.ctx, cid, data, current_ust, current_app, remote_addr, channel=channel,
+                                user_agent=user_agent)
+
+    def disable_totp(self, cid, user_id, password, current_ust, current_app, remote_addr, *,
+                     channel: str = "python", user_agent=None) -> UserData:
+        """Turn two-factor sign-in off: one's own (user_id None) with the password, anyone's as a super-user."""
+        return totp.disable_totp(self.ctx, cid, user_id, password, current_ust, current_app, remote_addr,
+                                 channel=channel, user_agent=user_agent)
+
+    def regenerate_recovery_codes(self, cid, password, current_ust, current_app, remote_addr, *,
+                                  channel: str = "python", user_agent=None) -> list[str]:
+        """Ten new recovery codes for one's own two-factor sign-in (the old ones stop working)."""
+        return totp.regenerate_recovery_codes(self.ctx, cid, password, current_ust, current_app, remote_addr,
+                                              channel=channel, user_agent=user_agent)
+
+    def totp_status(self, cid, user_id, current_ust, current_app, remote_addr) -> totp.TotpStatus:
+        """Whether two-factor sign-in is on, its label and the recovery codes left (never the key)."""
+        return totp.totp_status(self.ctx, cid, user_id, current_ust, current_app, remote_addr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, flash, g, redirect, request, url_for
 
 from ..sso import SSOError
-from ..sso.attributes import SELF_EDITABLE
+from ..sso.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
@@ -18,7 +18,7 @@ HISTORY_ROWS = 20
 def account_editor() -> Editor:
     """The caller's own self-editable attributes."""
     return Editor(
-        SELF_EDITABLE, "account",
+        SELF_FORM_ATTRIBUTES, "account",
         load=lambda: users().get_current_user(cid(), *caller_args()),
         write=lambda changes, version: users().update_current_user(
             cid(), changes, *caller_args(), expected_version=version, channel="web", user_agent=user_agent()),
@@ -29,7 +29,7 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
     history = users().history(cid(), None, *caller_args(), limit=HISTORY_ROWS)
     context = {"fields": fields, "version": version, "outcome": outcome,
                "conflict_message": conflict_message(outcome, "this account"),
-               "general_errors": general_errors(outcome.errors if outcome else {}, SELF_EDITABLE),
+               "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
                "history": history, "names": usernames(records=history)}
     template = "account/_form_response.html" if wants_partial() else "account/account.html"
     return page(template, status, **context)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, flash, g, redirect, request, url_for
 
 from ..sso import SSOError
-from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES
+from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES
 from ..sso.create import CREATE_KEYS
 from ..sso.presentation import UserData
 from ..sso.search import SEARCH_KEYS
@@ -23,7 +23,7 @@ from .responses import error_page, flash_saved, form_errors, general_errors, pag
 
 PAGE_SIZE = 20
 HISTORY_ROWS = 50
-EDITABLE = tuple(ATTRIBUTES)
+EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
 CREATE_TEXT = IDENTITY        # the attribute boxes of a new user; the rest are its access settings
 LOCK_FILTERS = {"yes": True, "no": False}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, request
 
-from ..sso.attributes import ATTRIBUTES, SELF_EDITABLE, check_value
+from ..sso.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, check_value
 from .attribute_form.parse import parse_field
 from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input
@@ -17,9 +17,9 @@ from .responses import page
 def validate_field(context: str, name: str) -> Response:
     """The field as it would show after a save: the service's value rule, without saving."""
     attr = ATTRIBUTES.get(name)
-    if context not in CONTEXTS or attr is None or attr.type in ("bool", "enum"):
+    if context not in CONTEXTS or attr is None or not attr.on_forms or attr.type in ("bool", "enum"):
         abort(404)
-    if context == "account" and name not in SELF_EDITABLE:
+    if context == "account" and name not in SELF_FORM_ATTRIBUTES:
         abort(404)
     if context != "account":
         require_super_user()
