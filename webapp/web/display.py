@@ -25,9 +25,11 @@ ACTION_LABELS = {
     "confirm_signup": "Sign-up confirmed",
     "reset_requested": "Password reset requested",
     "password_reset": "Password reset by email",
+    "recovery_codes": "New recovery codes",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
-EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user"}
+EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user", "recovery_codes": "Recovery codes",
+                "recovery_codes_left": "Recovery codes left"}
 
 
 def as_datetime(value: Any) -> datetime | None:

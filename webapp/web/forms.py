@@ -115,3 +115,36 @@ def confirmation_errors(form: FlaskForm) -> dict[str, str]:
     if form.confirm_password.validate(form):
         return {}
     return {"confirm_password": form.confirm_password.errors[0]}
+
+
+# --- two-factor sign-in ------------------------------------------------------------------------------------
+
+_CODE_KW = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "maxlength": 32,
+            "required": True}
+_CURRENT_PASSWORD_KW = {"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"}
+
+
+class CodeAtLoginForm(FlaskForm):
+    """The second step of a login with two-factor sign-in: the sealed first step and the code."""
+
+    pending = HiddenField(id="code-pending")
+    next = HiddenField(id="code-next")
+    code = StringField("Code", id="login-code", render_kw=_CODE_KW)
+
+
+class EnableTotpForm(FlaskForm):
+    """Turning two-factor sign-in on: the sealed new key, a code of it, the current password and a label."""
+
+    sealed_key = HiddenField(id="totp-sealed-key")
+    totp_code = StringField("Code from the app", id="totp-code",
+                            render_kw={**_CODE_KW, "inputmode": "numeric", "maxlength": 8})
+    password = PasswordField("Current password", id="totp-password", render_kw=_CURRENT_PASSWORD_KW)
+    totp_label = StringField("Name of this key (optional)", id="totp-label",
+                             render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
+
+
+class CurrentPasswordForm(FlaskForm):
+    """An action on one's own two-factor sign-in that the current password confirms (use a prefix)."""
+
+    password = PasswordField("Current password", render_kw=_CURRENT_PASSWORD_KW)
+

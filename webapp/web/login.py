@@ -1,4 +1,5 @@
-"""Routes for everyone who is not yet in: the landing page, login (and its forced new password), logout."""
+"""Routes for everyone who is not yet in: the landing page, login (its forced new password and its two-factor
+code), logout."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, session, url_for
@@ -6,10 +7,11 @@ from flask import Response, flash, redirect, request, session, url_for
 from ..sso import Code, Kind, SSOError
 from .auth import UST_COOKIE, cid, clear_ust_cookie, console_app, signed_in, start_session, user_agent, users
 from .blueprint import bp
-from .forms import LoginForm, NewPasswordAtLoginForm, confirmation_errors
+from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmation_errors
 from .pending import open_pending, seal_pending
 from .responses import form_errors, page, safe_next
 
+WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
 MUST_CHOOSE_PASSWORD = {
     Code.password_must_change: "You must choose a new password before you continue.",
     Code.password_expired: "Your password has expired. Choose a new one to continue.",
@@ -30,7 +32,8 @@ def _after_login(result, next_url: str | None) -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
-    """Log in; a password that must change (E003007) or has expired (E003004) leads to a new one."""
+    """Log in; a password that must change (E003007) or has expired (E003004) leads to a new one, and
+    two-factor sign-in (E005008) to the code step."""
     form = LoginForm()
     next_url = safe_next(form.next.data or request.args.get("next"))
     form.next.data = next_url or ""
@@ -44,6 +47,8 @@ def login() -> Response:
                                channel="web")
     except SSOError as error:
         code = error.sub_status[0] if error.sub_status else ""
+        if code == Code.totp_missing:
+            return code_step(seal_pending(username, password), next_url)
         if code in MUST_CHOOSE_PASSWORD:
             choose = NewPasswordAtLoginForm(formdata=None, pending=seal_pending(username, password),
                                             next=next_url or "")
@@ -71,11 +76,13 @@ def login_new_password() -> Response:
         return redirect(url_for("web.login"), 303)
     errors = confirmation_errors(form)
     if not errors:
-        username, password = pending
+        username, password, new_password = pending.username, pending.password, form.new_password.data or ""
         try:
             result = users().login(cid(), username, password, console_app(), request.remote_addr, user_agent(),
-                                   form.new_password.data or "", channel="web")
+                                   new_password, channel="web")
         except SSOError as error:
+            if Code.totp_missing in error.sub_status:
+                return code_step(seal_pending(username, password, new_password), next_url)
             errors = form_errors(error, ("new_password",))
             if errors is None:
                 flash("Your login could not be completed. Please log in again.", "error")
@@ -84,6 +91,45 @@ def login_new_password() -> Response:
             flash("Your new password is set.", "success")
             return _after_login(result, next_url)
     return page("auth/new_password.html", 422, form=form, errors=errors)
+
+
+# --- the code step of two-factor sign-in --------------------------------------------------------------------
+
+
+def code_step(pending: str, next_url: str | None, status: int = 200, failure: str | None = None) -> Response:
+    """The page that asks for the two-factor code, carrying the sealed first step."""
+    form = CodeAtLoginForm(formdata=None, pending=pending, next=next_url or "")
+    return page("auth/code.html", status, form=form, failure=failure)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code() -> Response:
+    """Second step of a login with two-factor sign-in: the code from the app, or a recovery code."""
+    if request.method == "GET":
+        return redirect(url_for("web.login"))
+    form = CodeAtLoginForm()
+    next_url = safe_next(form.next.data)
+    pending = open_pending(form.pending.data)
+    if pending is None:
+        flash("That took too long. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    code = (form.code.data or "").strip()
+    if not code:
+        return code_step(form.pending.data, next_url, 422, "Enter the code from your app, or a recovery code.")
+    try:
+        result = users().login(cid(), pending.username, pending.password, console_app(), request.remote_addr,
+                               user_agent(), pending.new_password, code, channel="web")
+    except SSOError as error:
+        if error.sub_status == [Code.auth_invalid] and not error.errors:
+            return code_step(form.pending.data, next_url, 401, WRONG_CODE)
+        flash("Your login could not be completed. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    if pending.new_password is not None:
+        flash("Your new password is set.", "success")
+    if result.recovery_codes_left is not None:
+        flash(f"You used a recovery code; {result.recovery_codes_left} left. Make new ones under Two-factor "
+              "sign-in when you run low.", "warning")
+    return _after_login(result, next_url)
 
 
 @bp.route("/logout", methods=["GET", "POST"])

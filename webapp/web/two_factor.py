@@ -1,0 +1,121 @@
+"""Two-factor sign-in in the console (SPEC §10): My account → Two-factor sign-in, and a super-user turning a
+user's TOTP off. The login's code step is in login.py. Every rule is the service's (webapp/sso/totp.py)."""
+from __future__ import annotations
+
+from flask import Response, current_app, flash, g, redirect, url_for
+
+from ..sso import SSOError
+from ..sso.totp import grouped_key, new_totp_key, provisioning_uri, qr_svg
+from .auth import caller_args, cid, login_required, super_user_required, user_agent, users
+from .blueprint import bp
+from .forms import CurrentPasswordForm, EnableTotpForm
+from .pending import seal, unseal
+from .responses import form_errors, page, refusal
+
+ENROL_PURPOSE, ENROL_TTL = "totp enrolment", 1800  # seconds to scan the key and type its first code
+
+
+# --- My account → Two-factor sign-in ----------------------------------------------------------------------------
+
+def _enrolment(key: str) -> dict:
+    """What the page shows of a new key: the QR code (SVG made here) and the key as text."""
+    issuer = current_app.config["SSO_TOTP_ISSUER"]
+    uri = provisioning_uri(key, g.user["username"], issuer)
+    svg = qr_svg(uri, "QR code of your new two-factor key")
+    svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="totp-qr-title" ', 1).replace(
+        "<title>", '<title id="totp-qr-title">', 1)
+    return {"qr_svg": svg, "key_text": grouped_key(key), "issuer": issuer}
+
+
+def _page(status: int = 200, *, enable: EnableTotpForm | None = None, errors: dict | None = None,
+          codes: list[str] | None = None, failure: str | None = None) -> Response:
+    state = users().totp_status(cid(), None, *caller_args())
+    context: dict = {"state": state, "errors": errors or {}, "codes": codes, "failure": failure,
+                     "regenerate": CurrentPasswordForm(formdata=None, prefix="regenerate"),
+                     "disable": CurrentPasswordForm(formdata=None, prefix="disable")}
+    if not state.is_enabled and codes is None:
+        if enable is None:
+            key = new_totp_key()
+            enable = EnableTotpForm(formdata=None, sealed_key=seal({"k": key}, ENROL_PURPOSE))
+        else:
+            key = (unseal(enable.sealed_key.data, ENROL_PURPOSE, ENROL_TTL) or {}).get("k")
+        context.update(_enrolment(key), enable=enable)
+    return page("account/two_factor.html", status, **context)
+
+
+@bp.get("/account/two-factor")
+@login_required
+def two_factor() -> Response:
+    """The person's two-factor sign-in: a new key to enrol when it is off, recovery codes and turning off when on."""
+    return _page()
+
+
+@bp.post("/account/two-factor/enable")
+@login_required
+def two_factor_enable() -> Response:
+    """Turn it on: the current password and a code of the new key; the recovery codes are shown once."""
+    form = EnableTotpForm()
+    sealed = unseal(form.sealed_key.data, ENROL_PURPOSE, ENROL_TTL)
+    if sealed is None or not isinstance(sealed.get("k"), str):
+        flash("That key is too old. Here is a new one: scan it again.", "error")
+        return redirect(url_for("web.two_factor"), 303)
+    data = {"password": form.password.data or "", "totp_key": sealed["k"], "totp_code": form.totp_code.data or ""}
+    label = (form.totp_label.data or "").strip()
+    if label:
+        data["totp_label"] = label
+    try:
+        codes = users().enable_totp(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+    except SSOError as error:
+        errors = form_errors(error, ("totp_code", "password", "totp_label"))
+        if errors is None:
+            return refusal(error)
+        return _page(422, enable=form, errors=errors)
+    flash("Two-factor sign-in is on. From now on, logging in asks for a code from your app.", "success")
+    return _page(codes=codes)
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+def two_factor_recovery_codes() -> Response:
+    """Ten new recovery codes (the old ones stop working), shown once."""
+    form = CurrentPasswordForm(prefix="regenerate")
+    try:
+        codes = users().regenerate_recovery_codes(cid(), form.password.data or "", *caller_args(), channel="web",
+                                                  user_agent=user_agent())
+    except SSOError as error:
+        if form_errors(error, ("password", "is_totp_enabled")) is None:
+            return refusal(error)
+        return _page(422, failure="No new codes: " + ("your current password is not right." if "password" in
+                                                        error.errors else "two-factor sign-in is off."))
+    flash("New recovery codes are ready; the old ones no longer work.", "success")
+    return _page(codes=codes)
+
+
+@bp.post("/account/two-factor/disable")
+@login_required
+def two_factor_disable() -> Response:
+    """Turn one's own two-factor sign-in off (the current password confirms it)."""
+    form = CurrentPasswordForm(prefix="disable")
+    try:
+        users().disable_totp(cid(), None, form.password.data or "", *caller_args(), channel="web",
+                             user_agent=user_agent())
+    except SSOError as error:
+        if form_errors(error, ("password",)) is None:
+            return refusal(error)
+        return _page(422, failure="Still on: your current password is not right.")
+    flash("Two-factor sign-in is off. Logging in now asks only for your password.", "success")
+    return redirect(url_for("web.two_factor"), 303)
+
+
+# --- Manage user: a super-user turns it off -------------------------------------------------------------------
+
+@bp.post("/users/<user_id>/two-factor/disable")
+@super_user_required
+def user_two_factor_disable(user_id: str) -> Response:
+    """Turn a user's two-factor sign-in off (e.g. they lost their phone and their recovery codes)."""
+    try:
+        users().disable_totp(cid(), user_id, None, *caller_args(), channel="web", user_agent=user_agent())
+    except SSOError as error:
+        return refusal(error)
+    flash("Two-factor sign-in is off for this user: they log in with their password alone.", "success")
+    return redirect(url_for("web.user_edit", user_id=user_id), 303)
