@@ -20,8 +20,8 @@ from .pgserver import PostgresServer
 from .server import TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_email_token", "sso_mail_request",
-          "sso_totp_recovery_code", "sso_user")
+TABLES = ("sso_audit", "sso_session", "sso_session_ended", "sso_login_failure", "sso_email_token",
+          "sso_mail_request", "sso_totp_recovery_code", "sso_user")
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
 

@@ -1,5 +1,5 @@
-"""Command line: `flask --app webapp init-db`, `... sso create-super-user NAME`, `... sso create-user NAME`,
-`... sso reset-totp-key NAME [--key KEY]`."""
+"""Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
+a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key."""
 from __future__ import annotations
 
 import os
@@ -26,10 +26,13 @@ def _failed(e: SSOError) -> click.ClickException:
     return click.ClickException(f"{', '.join(e.sub_status)} {details}".strip())
 
 
-def _create(username: str, super_user: bool) -> None:
-    sso = current_app.extensions["sso"]
+def _users():
+    return current_app.extensions["sso"].user
+
+
+def _create(username: str, super_user: bool, email: str | None) -> None:
     try:
-        user = sso.user.create_local(username, _password(), super_user=super_user)
+        user = _users().create_local(username, _password(), super_user=super_user, email=email)
     except SSOError as e:
         raise _failed(e) from None
     kind = "super-user" if super_user else "user"
@@ -38,16 +41,64 @@ def _create(username: str, super_user: bool) -> None:
 
 @sso_cli.command("create-super-user")
 @click.argument("username")
-def create_super_user(username: str) -> None:
+@click.option("--email", default=None, help="The super-user's email address.")
+def create_super_user(username: str, email: str | None) -> None:
     """Create an approved super-user (password from a prompt or $SSO_PASSWORD)."""
-    _create(username, True)
+    _create(username, True, email)
 
 
 @sso_cli.command("create-user")
 @click.argument("username")
-def create_user(username: str) -> None:
+@click.option("--email", default=None, help="The user's email address.")
+def create_user(username: str, email: str | None) -> None:
     """Create an approved regular user (password from a prompt or $SSO_PASSWORD)."""
-    _create(username, False)
+    _create(username, False, email)
+
+
+@sso_cli.command("unlock")
+@click.argument("username")
+def unlock(username: str) -> None:
+    """Unlock a user (e.g. a super-user locked out); they log in again."""
+    try:
+        user = _users().unlock_local(username)
+    except SSOError as e:
+        raise _failed(e) from None
+    click.echo(f"Unlocked {user['username']} ({user['user_id']}).")
+
+
+@sso_cli.command("set-password")
+@click.argument("username")
+def set_password(username: str) -> None:
+    """Set a user's password (from a hidden prompt or $SSO_PASSWORD); all their sessions end."""
+    try:
+        _users().user_id_of(username)  # a typo is told before the password is asked for
+        _users().set_password_local(username, _password())
+    except SSOError as e:
+        raise _failed(e) from None
+    click.echo(f"Password of {username} set; their sessions have ended.")
+
+
+@sso_cli.command("list-users")
+def list_users() -> None:
+    """List every user: username, id, role and what decides whether they can log in."""
+    rows = _users().list_local()
+    for row in rows:
+        role = "super-user" if row["is_super_user"] else "user"
+        state = ", ".join(filter(None, [row["approval_status"], "locked" if row["is_locked"] else "",
+                                        "" if row["sign_up_status"] == "final" else "sign-up not confirmed"]))
+        click.echo(f"{row['username']}\t{row['user_id']}\t{role}\t{state}\t{row['email'] or ''}")
+    click.echo(f"{len(rows)} user(s).", err=True)
+
+
+@sso_cli.command("end-sessions")
+@click.argument("username")
+def end_sessions(username: str) -> None:
+    """End every session of a user (they must log in again)."""
+    try:
+        count = _users().end_sessions_local(username)
+    except SSOError as e:
+        raise _failed(e) from None
+    click.echo(f"Ended {count} session(s) of {username}.")
 
 
 @sso_cli.command("reset-totp-key")

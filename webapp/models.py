@@ -59,17 +59,31 @@ class User(Base):
 
 
 class Session(Base):
-    """A live session; only a hash of the session id inside the UST is stored."""
+    """A live session; only a hash of the secret id inside the UST is stored. `session_id` is a second,
+    public random id (never the UST or its hash) by which people and clients name a session."""
 
     __tablename__ = "sso_session"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
     current_app: Mapped[str] = mapped_column(String(256))
     remote_addr: Mapped[str | None] = mapped_column(String(256))
     user_agent: Mapped[str | None] = mapped_column(String(1024))
     creation_time: Mapped[datetime] = mapped_column(DateTime)
+    expiration_time: Mapped[datetime] = mapped_column(DateTime)
+    last_use_time: Mapped[datetime] = mapped_column(DateTime)  # kept to the minute: see sessions.touch
+
+
+class EndedSession(Base):
+    """A session ended because its user was locked: while the lock lasts, its UST answers E005002 (so the
+    client learns why); the row goes when the user is unlocked or the session would have expired."""
+
+    __tablename__ = "sso_session_ended"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
     expiration_time: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -142,6 +156,7 @@ class MailRequest(Base):
 
 users = User.__table__
 sessions = Session.__table__
+ended_sessions = EndedSession.__table__
 audit = AuditRecord.__table__
 login_failures = LoginFailure.__table__
 email_tokens = EmailToken.__table__

@@ -41,12 +41,13 @@ def test_an_app_that_is_not_configured_is_E004001_403(site):
     refused(site.api.call("GET", "user", {"ust": ust, "current_app": "Nope"}), 403, "E004001")
 
 
-def test_a_locked_caller_is_E005002_403_and_unlocking_revives_the_session(site):
+def test_a_locked_caller_is_E005002_403_and_after_unlocking_logs_in_again(site):
     user, ust = site.new_user()
     site.set(user["user_id"], is_locked=True)
     refused(_patch(site, ust, display_name="x"), 403, "E005002")
     site.set(user["user_id"], is_locked=False)
-    ok(_patch(site, ust, display_name="x"))
+    refused(_patch(site, ust, display_name="x"), 401, "E007001")  # SPEC §9: the lock ended the session
+    ok(_patch(site, site.login(user["username"]), display_name="x"))
 
 
 def test_a_caller_whose_sign_up_is_not_final_is_E005003_403(site):
@@ -214,9 +215,9 @@ def test_a_body_over_the_limit_is_413_in_the_envelope(site):
 
 
 def test_a_wrong_method_is_405_with_allow_and_an_unknown_path_404_both_in_the_envelope(site):
-    response = site.api.call("DELETE", "user", {"ust": site.admin_ust, "current_app": APP})
+    response = site.api.call("PUT", "user", {"ust": site.admin_ust, "current_app": APP})
     refused(response, 405)
-    assert response.headers["Allow"] == "GET, HEAD, PATCH, POST"
+    assert response.headers["Allow"] == "DELETE, GET, HEAD, PATCH, POST"
     refused(site.api.call("PUT", "user/login", {}), 405)
     refused(site.api.call("GET", "user/delete", {}), 404)
     refused(site.api.call("GET", "", None), 404)

@@ -133,7 +133,7 @@ def test_head_answers_like_get_without_a_body_and_options_is_405(api, alice):
     assert response.status_code == 200 and response.data == b"" and response.headers["ETag"]
     options = api.call("OPTIONS", "user")
     answer(options, 405)
-    assert options.headers["Allow"] == "GET, HEAD, PATCH, POST"
+    assert options.headers["Allow"] == "DELETE, GET, HEAD, PATCH, POST"
 
 
 def test_if_match_naming_two_versions_of_the_user_is_400(api, alice):

@@ -79,9 +79,11 @@ def test_quick_action_after_someone_else_locked(pages, live, js):
     """Both see "Lock"; the second click finds the user already locked: nothing to do, nothing rewritten."""
     target, (first, second) = two_editors(pages, live, js)
     first.click("#lock-button")
+    first.click("#confirm-button")  # the confirmation page says what happens
     expect(flash(first)).to_contain_text("Locked.")
     locked_time = live.get(target["user_id"])["locked_time"]
     second.click("#lock-button")
+    second.click("#confirm-button")  # the confirmation page says what happens
     expect(flash(second)).to_contain_text("Nothing to do")
     assert live.get(target["user_id"])["locked_time"] == locked_time
 
@@ -91,6 +93,7 @@ def test_a_conflict_with_js_refreshes_the_record_and_the_history(pages, live):
     """The 409 answer swaps the form and, out of band, the Record card, badges and history."""
     target, (first, second) = two_editors(pages, live, True, email="start@example.com")
     first.click("#lock-button")
+    first.click("#confirm-button")  # the confirmation page says what happens
     expect(flash(first)).to_contain_text("Locked.")
     first.fill("#f-email", "first@example.com")
     first.click("#save")

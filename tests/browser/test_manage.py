@@ -76,6 +76,7 @@ def test_lock_expiry_and_history(pages, live, js):
 
     # Lock with the quick action.
     page.click("#lock-button")
+    page.click("#confirm-button")  # the confirmation page says what happens
     expect(flash(page)).to_contain_text("Locked.")
     expect(page.locator("#user-locked-badge")).to_be_visible()
     expect(page.locator("#unlock-button")).to_be_visible()

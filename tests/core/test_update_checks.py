@@ -101,7 +101,8 @@ def test_an_unconfigured_app_is_refused_with_E004001_after_the_ust_check(sso, al
     nothing_written()
 
 
-def test_a_locked_caller_is_refused_with_E005002_and_unlocking_revives_the_session(sso, alice, as_admin):
+def test_a_locked_caller_is_refused_with_E005002_and_after_unlocking_must_log_in_again(sso, alice, as_admin,
+                                                                                       login):
     user, ust = alice
     as_admin(user["user_id"], {"is_locked": True})
     with refused(Kind.forbidden, Code.user_locked):
@@ -109,7 +110,9 @@ def test_a_locked_caller_is_refused_with_E005002_and_unlocking_revives_the_sessi
     with refused(Kind.forbidden, Code.user_locked):
         sso.user.get_current_user(CID, ust, APP, ADDR)
     as_admin(user["user_id"], {"is_locked": False})
-    assert sso.user.update_current_user(CID, {"display_name": "A"}, ust, APP, ADDR)["display_name"] == "A"
+    with refused(Kind.unauthenticated, Code.session_invalid):  # SPEC §9: a lock ends the sessions for good
+        sso.user.get_current_user(CID, ust, APP, ADDR)
+    assert sso.user.update_current_user(CID, {"display_name": "A"}, login("alice"), APP, ADDR)["display_name"] == "A"
 
 
 def test_a_caller_whose_sign_up_is_not_final_is_refused_with_E005003_until_it_is(sso, alice, as_admin):

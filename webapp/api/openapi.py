@@ -8,7 +8,7 @@ from typing import Any
 from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
 from ..sso.errors import Code
 from ..sso.presentation import FULL_VIEW
-from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, UST, Operation
+from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, TOKENS, Operation
 from .wire import IF_MATCH_SYNTAX
 
 CODE_MEANINGS = {
@@ -22,11 +22,15 @@ CODE_MEANINGS = {
     Code.password_must_change: "the password must be changed: log in again with new_password",
     Code.app_not_allowed: "current_app is not a configured application",
     Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
-    Code.user_locked: "the caller is locked",
+    Code.user_locked: "the caller is locked (a lock also ends the user's sessions: their USTs answer this until "
+                      "the user is unlocked, then E007001)",
     Code.sign_up_not_final: "the caller's sign-up is not final",
     Code.totp_missing: "two-factor sign-in is on: send totp_code",
-    Code.session_invalid: "no valid session: the UST is missing, unknown, expired or logged out",
+    Code.session_invalid: "no valid session: the UST is missing, unknown, expired or logged out (as a 404: the "
+                          "session asked about is not one the caller may see)",
     Code.invalid_input: "invalid input: see `errors` for each field",
+    Code.invalid_operation: "refused: it would take away the caller's own access, or leave no super-user who can "
+                            "log in",
     Code.no_data: "nothing to update was sent",
     Code.version_conflict: "the user changed since the ETag sent in If-Match",
     Code.username_invalid: "the username is missing, or contains a word that is not allowed",
@@ -64,6 +68,19 @@ READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "password_last_set": {"type": ["string", "null"], "format": "date-time"},
     "sign_up_time": DATETIME_OUT,
     "version": {"type": "integer", "minimum": 1},
+}
+
+
+SESSION_PROPERTIES: dict[str, dict[str, Any]] = {
+    "session_id": {"type": "string", "description": "public and random: names the session, cannot open it"},
+    "user_id": {"type": "string"},
+    "current_app": {"type": "string"},
+    "remote_addr": {"type": ["string", "null"]},
+    "user_agent": {"type": ["string", "null"]},
+    "creation_time": DATETIME_OUT,
+    "expiration_time": DATETIME_OUT,
+    "last_use_time": {**DATETIME_OUT, "description": "kept to the minute"},
+    "is_current": {"type": "boolean", "description": "the session of the UST making this call"},
 }
 
 
@@ -107,6 +124,15 @@ def _schemas() -> dict[str, Any]:
                            ["ust", "expiration_time"]),
         "Signup": _envelope(ok, {"confirm_token": {"type": "string"}}, ["confirm_token"]),
         "ResetKey": _envelope(ok, {"reset_key": {"type": "string"}}, ["reset_key"]),
+        "SessionRecord": {"type": "object", "properties": SESSION_PROPERTIES, "required": list(SESSION_PROPERTIES),
+                          "additionalProperties": False},
+        "Session": _envelope(ok, SESSION_PROPERTIES, list(SESSION_PROPERTIES)),
+        "SessionList": _envelope(ok, {"result": {"type": "array",
+                                                 "items": {"$ref": "#/components/schemas/SessionRecord"}}},
+                                 ["result"]),
+        "SessionValidity": _envelope(ok, {"is_valid": {"type": "boolean"}}, ["is_valid"]),
+        "Renewed": _envelope(ok, {"expiration_time": DATETIME_OUT}, ["expiration_time"]),
+        "Ended": _envelope(ok, {"ended": {"type": "integer", "minimum": 0}}, ["ended"]),
         "SearchResult": _envelope(ok, {
             "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
             "total": {"type": "integer", "minimum": 0},
@@ -123,7 +149,8 @@ def _schemas() -> dict[str, Any]:
 
 
 RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult", "signup": "Signup",
-                  "reset_key": "ResetKey", "totp": "Totp"}
+                  "reset_key": "ResetKey", "totp": "Totp", "session": "Session", "sessions": "SessionList",
+                  "verify": "SessionValidity", "renew": "Renewed", "ended": "Ended"}
 
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
@@ -147,7 +174,7 @@ def _body_schema(op: Operation, required: bool) -> dict[str, Any]:
 
 def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     return [{"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
-            for key in op.accepted if key != UST]
+            for key in op.accepted if key not in TOKENS]
 
 
 def operation_object(op: Operation) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from ..sso.signup import SIGNUP_KEYS
 PREFIX = "/zato/sso"
 
 UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
+CURRENT_UST, TARGET_UST = "current_ust", "target_ust"
+TOKENS = (UST, CURRENT_UST, TARGET_UST)  # never accepted in a URL
 
 # Expected-version sentinel: no stored version is ever 0 or below, so the service answers E011001.
 NEVER_MATCHES = -1
@@ -50,6 +52,8 @@ class Operation:
     if_match: bool = False
     input_overrides: Mapping[str, dict] = field(default_factory=dict)
     list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
+    ust_key: str = UST             # Zato's session calls name the caller's UST `current_ust`
+    target_required: bool = False  # `user_id` must be given (lifecycle calls)
 
     @property
     def url(self) -> str:
@@ -57,7 +61,7 @@ class Operation:
 
     @property
     def envelope(self) -> tuple[str, ...]:
-        keys = (UST, CURRENT_APP) if self.uses_ust else (CURRENT_APP,)
+        keys = (self.ust_key, CURRENT_APP) if self.uses_ust else (CURRENT_APP,)
         return keys + ((USER_ID,) if self.targets_user else ())
 
     @property
@@ -67,7 +71,7 @@ class Operation:
 
     @property
     def required_inputs(self) -> tuple[str, ...]:
-        return (CURRENT_APP, *self.required)
+        return (CURRENT_APP, *((USER_ID,) if self.target_required else ()), *self.required)
 
     def input_schema(self, key: str) -> dict[str, Any]:
         """The JSON Schema of one accepted key."""
@@ -136,6 +140,9 @@ def attribute_schema(attr: Attribute) -> dict[str, Any]:
 ENVELOPE_SCHEMAS: dict[str, dict[str, Any]] = {
     UST: {"type": ["string", "null"], "writeOnly": True,
           "description": "the session token; may instead come as `Authorization: Bearer` (both, and different: 400)"},
+    CURRENT_UST: {"type": ["string", "null"], "writeOnly": True,
+                  "description": "the caller's session token (Zato's name for `ust` in session calls); may instead "
+                                 "come as `Authorization: Bearer` (both, and different: 400)"},
     CURRENT_APP: {"type": "string", "description": "the calling application, one of those configured"},
     USER_ID: {"type": ["string", "null"], "description": "the target user; absent or null means the caller"},
 }
@@ -163,6 +170,9 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     "credential": {"type": "string", "description": "a username or an email, as SSO_PASSWORD_RESET_BY says"},
     "token": {"type": "string", "writeOnly": True, "description": "the password-reset token (PRT) from the email"},
     "reset_key": {"type": "string", "writeOnly": True, "description": "the key the PATCH answered"},
+    TARGET_UST: {"type": "string", "writeOnly": True, "description": "the session token asked about"},
+    "session_id": {"type": "string", "description": "a session's public id, from the session list"},
+    "all": {"type": "boolean", "description": "true: end every session of `user_id` (one's own: all but this one)"},
 }
 
 _SEARCH_OVERRIDES = {
@@ -201,7 +211,8 @@ GET_USER = Operation(
 UPDATE_USER = Operation(
     "update_user", "PATCH", "/user", "Update the current user, or `user_id` (super-users); answers the updated user",
     inputs=tuple(ATTRIBUTES), targets_user=True, if_match=True, result="user",
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input, Code.invalid_operation),
+                                        404: (Code.user_id_unknown,),
                                         409: (Code.username_exists,), 412: (Code.version_conflict,),
                                         422: (Code.no_data, Code.invalid_input)}),
 )
@@ -274,8 +285,76 @@ COMPLETE_RESET = Operation(
     errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
 )
 
-OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SET_TOTP,
-                                     SEARCH, SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET)
+# --- the lifecycle (SPEC §8) ----------------------------------------------------------------------------
+
+_TARGET_NEEDED = {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
+
+
+def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, removes_access: bool) -> Operation:
+    own_access = {403: (Code.invalid_operation,)} if removes_access else {}
+    return Operation(name, method, path, summary, inputs=(), targets_user=True, target_required=True,
+                     api_checks_keys=True, result=result, errors=_codes(WIRE_ERRORS, STEP_3, own_access, _TARGET_NEEDED))
+
+
+APPROVE_USER = _lifecycle("approve_user", "POST", "/user/approve", "Approve a user (super-users); answers the user",
+                          "user", removes_access=False)
+REJECT_USER = _lifecycle("reject_user", "POST", "/user/reject",
+                         "Reject a user (super-users; never oneself); answers the user", "user", removes_access=True)
+LOCK_USER = _lifecycle("lock_user", "POST", "/user/lock",
+                       "Lock a user (super-users; never oneself): their sessions end; answers the user", "user",
+                       removes_access=True)
+UNLOCK_USER = _lifecycle("unlock_user", "DELETE", "/user/lock",
+                         "Unlock a user (super-users); sessions the lock ended stay ended; answers the user", "user",
+                         removes_access=False)
+DELETE_USER = _lifecycle("delete_user", "DELETE", "/user",
+                         "Delete a user and their sessions (super-users; never oneself); the audit keeps the record",
+                         "ok", removes_access=True)
+
+# --- sessions (SPEC §9) ---------------------------------------------------------------------------------
+
+_TARGET_SESSION = {403: (Code.auth_invalid,), 422: (Code.invalid_input,)}
+
+VERIFY_SESSION = Operation(
+    "verify_session", "POST", "/user/session",
+    "Whether `target_ust` is usable now (super-users: anyone's; others: their own); never renews it",
+    inputs=(TARGET_UST,), required=(TARGET_UST,), ust_key=CURRENT_UST, api_checks_keys=True, result="verify",
+    errors=_codes(WIRE_ERRORS, STEP_3, _TARGET_SESSION),
+)
+GET_SESSION = Operation(
+    "get_session", "GET", "/user/session",
+    "The details of the live session behind `target_ust` (super-users: anyone's; others: their own)",
+    inputs=(TARGET_UST,), required=(TARGET_UST,), ust_key=CURRENT_UST, api_checks_keys=True, result="session",
+    errors=_codes(WIRE_ERRORS, STEP_3, _TARGET_SESSION, {404: (Code.session_invalid,)}),
+)
+RENEW_SESSION = Operation(
+    "renew_session", "PATCH", "/user/session", "Renew the caller's session: it expires a session lifetime from now",
+    inputs=(), api_checks_keys=True, result="renew",
+    errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
+)
+LIST_SESSIONS = Operation(
+    "list_sessions", "GET", "/user/session/list",
+    "Live sessions, newest first, `is_current` marked: the caller's, `user_id`'s or `target_ust`'s owner's "
+    "(another user's: super-users)",
+    inputs=(CURRENT_UST, TARGET_UST), targets_user=True, api_checks_keys=True, result="sessions",
+    input_overrides={TARGET_UST: {"type": "string", "writeOnly": True,
+                                  "description": "list the sessions of this token's owner (Zato's form, with "
+                                                 "`current_ust`)"}},
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid),
+                                        422: (Code.invalid_input,)}),
+)
+END_SESSIONS = Operation(
+    "end_sessions", "DELETE", "/user/session",
+    "End one session (`session_id`: one's own, or anyone's as a super-user) or all of `user_id`'s (`all`: true; "
+    "one's own: all but this one); answers how many ended",
+    inputs=("session_id", "all"), targets_user=True, api_checks_keys=True, result="ended",
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid),
+                                        422: (Code.invalid_input,)}),
+)
+
+OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SET_TOTP, SEARCH,
+                                     SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET,
+                                     APPROVE_USER, REJECT_USER, LOCK_USER, UNLOCK_USER, DELETE_USER,
+                                     VERIFY_SESSION, GET_SESSION, RENEW_SESSION, LIST_SESSIONS, END_SESSIONS)
 
 OPENAPI_PATH = "/openapi.json"
 

@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..sso.errors import SSOError
+from ..sso.errors import Code, Kind, SSOError
 from ..sso.users import Users
 from ..sso.presentation import UserData
 from . import openapi, responses
-from .operations import (ACCESS_RESET, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP, CREATE_USER, GET_USER, LOGIN,
-                         LOGOUT, OPENAPI_PATH, PREFIX, REQUEST_RESET, SEARCH, SET_TOTP, SIGNUP, UPDATE_USER, Operation,
+from .operations import (ACCESS_RESET, APPROVE_USER, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP, CREATE_USER,
+                         CURRENT_UST, DELETE_USER, END_SESSIONS, GET_SESSION, GET_USER, LIST_SESSIONS, LOCK_USER,
+                         LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, REJECT_USER, RENEW_SESSION, REQUEST_RESET, SEARCH, SET_TOTP,
+                         SIGNUP, TARGET_UST, UNLOCK_USER, UPDATE_USER, USER_ID, VERIFY_SESSION, Operation,
                          methods_by_path)
 from .responses import envelope, error
 from .wire import Call, etag, expected_version, parse_call
@@ -162,6 +164,95 @@ def complete_password_reset(call: Call):
     users().complete_password_reset(call.cid, call.data["token"], call.data["reset_key"], call.data["password"],
                                     call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent)
     return envelope()
+def _lifecycle_call(name: str, call: Call):
+    return getattr(users(), name)(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr,
+                                  channel=CHANNEL, user_agent=call.user_agent)
+
+
+@endpoint(APPROVE_USER)
+def approve_user(call: Call):
+    """POST user/approve: approve `user_id` (super-users)."""
+    return user_response(_lifecycle_call("approve_user", call))
+
+
+@endpoint(REJECT_USER)
+def reject_user(call: Call):
+    """POST user/reject: reject `user_id` (super-users; never oneself)."""
+    return user_response(_lifecycle_call("reject_user", call))
+
+
+@endpoint(LOCK_USER)
+def lock_user(call: Call):
+    """POST user/lock: lock `user_id` (super-users; never oneself); their sessions end."""
+    return user_response(_lifecycle_call("lock_user", call))
+
+
+@endpoint(UNLOCK_USER)
+def unlock_user(call: Call):
+    """DELETE user/lock: unlock `user_id` (super-users)."""
+    return user_response(_lifecycle_call("unlock_user", call))
+
+
+@endpoint(DELETE_USER)
+def delete_user(call: Call):
+    """DELETE user: delete `user_id` and everything of theirs (super-users; never oneself)."""
+    _lifecycle_call("delete_user", call)
+    return envelope()
+
+
+@endpoint(VERIFY_SESSION)
+def verify_session(call: Call):
+    """POST user/session: `is_valid` of `target_ust`; never renews it."""
+    valid = users().verify_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app, call.remote_addr)
+    return envelope({"is_valid": valid})
+
+
+@endpoint(GET_SESSION)
+def get_session(call: Call):
+    """GET user/session: the details of the session behind `target_ust`."""
+    return envelope(users().get_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app,
+                                        call.remote_addr))
+
+
+@endpoint(RENEW_SESSION)
+def renew_session(call: Call):
+    """PATCH user/session: the caller's session expires a session lifetime from now."""
+    return envelope({"expiration_time": users().renew(call.cid, call.ust, call.current_app, call.remote_addr)})
+
+
+@endpoint(LIST_SESSIONS)
+def list_sessions(call: Call):
+    """GET user/session/list: `{ust}`, `{ust, user_id}` or Zato's `{current_ust, target_ust}`."""
+    ust = call.ust
+    current_ust = call.data.get(CURRENT_UST)
+    if current_ust is not None:
+        if ust is not None and ust != current_ust:
+            raise SSOError(Kind.invalid, [Code.invalid_input], {"ust": "send either ust or current_ust",
+                                                                 CURRENT_UST: "send either ust or current_ust"})
+        ust = current_ust
+    result = users().list_sessions(call.cid, call.user_id, ust, call.current_app, call.remote_addr,
+                                   target_ust=call.data.get(TARGET_UST))
+    return envelope({"result": result})
+
+
+@endpoint(END_SESSIONS)
+def end_sessions(call: Call):
+    """DELETE user/session: `{session_id}` ends one session; `{user_id?, all: true}` ends all (own: but this one)."""
+    session_id, every = call.data.get("session_id"), call.data.get("all", False)
+    if type(every) is not bool:
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "all", "must be true or false")
+    if session_id is None and not every:
+        raise SSOError.single(Kind.malformed, Code.invalid_input, "session_id", "is required (or all: true)")
+    if session_id is not None and (every or call.user_id is not None):
+        both = "send either session_id, or all: true with an optional user_id"
+        raise SSOError(Kind.invalid, [Code.invalid_input],
+                       {"session_id": both, **({"all": both} if every else {USER_ID: both})})
+    options = {"channel": CHANNEL, "user_agent": call.user_agent}
+    if session_id is not None:
+        users().end_session(call.cid, session_id, call.ust, call.current_app, call.remote_addr, **options)
+        return envelope({"ended": 1})
+    return envelope({"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app,
+                                                   call.remote_addr, **options)})
 
 
 @bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import request
 
 from ..sso.errors import Code, Kind, SSOError
-from .operations import CURRENT_APP, NEVER_MATCHES, UST, USER_ID, Operation
+from .operations import CURRENT_APP, NEVER_MATCHES, TOKENS, USER_ID, Operation
 
 SCALARS = (str, int, float, bool, type(None))
 _TAG = r'(W/)?"([\x21\x23-\x7e]*)"'
@@ -110,8 +110,8 @@ def read_query(op: Operation) -> dict[str, Any]:
         raise malformed("query", "parameters are accepted only on GET; send a JSON body")
     params: dict[str, Any] = {}
     for key, values in request.args.lists():
-        if key == UST:
-            raise malformed(UST, "must not be sent in the URL; use the Authorization header or the body")
+        if key in TOKENS:
+            raise malformed(key, "must not be sent in the URL; use the Authorization header or the body")
         if len(values) != 1:
             raise malformed(key[:128], "must be given once")
         params[key] = query_value(values[0])
@@ -182,13 +182,20 @@ def parse_call(op: Operation, cid: str) -> Call:
     if wrong_types:
         raise SSOError(Kind.malformed, [Code.invalid_input], wrong_types)
     missing = [key for key in op.required if key not in data]
+    if op.target_required and envelope[USER_ID] is None:
+        missing.insert(0, USER_ID)
     if missing:
         raise SSOError(Kind.malformed, [Code.invalid_input], {key: "is required" for key in missing})
 
-    ust = envelope.get(UST)
+    ust = envelope.get(op.ust_key)
     header_ust = bearer_token() if op.uses_ust else None
     if ust is not None and header_ust is not None and ust != header_ust:
-        raise malformed(UST, "differs from the UST in the Authorization header")
+        raise malformed(op.ust_key, "differs from the UST in the Authorization header")
+
+    token_types = {key: "must be a string" for key in TOKENS if key in data and key in op.accepted
+                   and not isinstance(data[key], str) and not (key == "current_ust" and data[key] is None)}
+    if token_types:
+        raise SSOError(Kind.malformed, [Code.invalid_input], token_types)
 
     if op.api_checks_keys:
         unknown = [key for key in data if key not in op.inputs]

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import OperationalError
 
-from ..models import sessions, users
+from ..db import WRITE_OPTION, writing
+from ..models import ended_sessions, sessions, users
 from .context import Context
 from .errors import Code, Kind, SSOError
+
+# The last-use time is written only when it has moved by more than this: at most one write a minute
+# per session, however many calls it makes.
+LAST_USE_GRANULARITY = timedelta(minutes=1)
 
 
 @dataclass
@@ -17,16 +23,22 @@ class Caller:
     """The authenticated caller of a call: their user row and their session."""
 
     user: Any
-    session_id: int
-    current_app: str
+    session_id: int | None  # the session's row id (None for the command line)
+    current_app: str | None
+    public_session_id: str | None = None
 
     @property
-    def user_id(self) -> str:
+    def user_id(self) -> str | None:
         return self.user["user_id"]
 
     @property
     def is_super_user(self) -> bool:
         return bool(self.user["is_super_user"])
+
+
+def operator() -> Caller:
+    """The command line's caller: acts as a super-user, is nobody's account and holds no session."""
+    return Caller(user={"user_id": None, "is_super_user": True}, session_id=None, current_app=None)
 
 
 def check_app(ctx: Context, current_app: Any) -> None:
@@ -35,21 +47,63 @@ def check_app(ctx: Context, current_app: Any) -> None:
         raise SSOError.single(Kind.forbidden, Code.app_not_allowed, "current_app", "is not a configured application")
 
 
-def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any) -> Caller:
-    """The caller behind a UST, or the step-3 error that refuses them."""
-    digest = ctx.codec.session_hash_of(current_ust)
+def session_row(ctx: Context, conn: Connection, ust: Any):
+    """The live-or-expired session row behind a UST joined to its user, or None."""
+    digest = ctx.codec.session_hash_of(ust)
     if digest is None:
-        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
-    query = (select(sessions.c.id.label("session_pk"), sessions.c.expiration_time, users)
+        return None
+    query = (select(sessions.c.id.label("session_pk"), sessions.c.session_id.label("public_session_id"),
+                    sessions.c.expiration_time, sessions.c.last_use_time, users)
              .join(users, users.c.user_id == sessions.c.user_id)
              .where(sessions.c.session_hash == digest))
-    row = conn.execute(query).mappings().first()
+    return conn.execute(query).mappings().first()
+
+
+def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> bool:
+    """Whether `ust` names a session that a lock ended and whose user is still locked."""
+    digest = ctx.codec.session_hash_of(ust)
+    query = (select(users.c.is_locked).join(users, users.c.user_id == ended_sessions.c.user_id)
+             .where(ended_sessions.c.session_hash == digest, ended_sessions.c.expiration_time > now))
+    return bool(conn.execute(query).scalar())
+
+
+def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *,
+                 touch: bool = True) -> Caller:
+    """The caller behind a UST, or the step-3 error that refuses them. With `touch`, the session's
+    last-use time is kept (never its expiry: only renew extends a session)."""
+    if ctx.codec.session_hash_of(current_ust) is None:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    row = session_row(ctx, conn, current_ust)
     now = ctx.clock()
-    if row is None or row["expiration_time"] <= now or row["approval_status"] != "approved" or not row["is_active"]:
+    if row is None:
+        if _ended_by_lock(ctx, conn, current_ust, now):
+            check_app(ctx, current_app)
+            raise SSOError.single(Kind.forbidden, Code.user_locked)
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    if row["expiration_time"] <= now or row["approval_status"] != "approved" or not row["is_active"]:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     check_app(ctx, current_app)
     refuse_if_unusable(row, now)
-    return Caller(user=row, session_id=row["session_pk"], current_app=current_app)
+    if touch and now - row["last_use_time"] > LAST_USE_GRANULARITY:
+        _touch(ctx, conn, row["session_pk"], now)
+    return Caller(user=row, session_id=row["session_pk"], current_app=current_app,
+                  public_session_id=row["public_session_id"])
+
+
+def _touch(ctx: Context, conn: Connection, session_pk: int, now: datetime) -> None:
+    """Record the session's use. In a write transaction it joins it; from a read it takes its own short
+    one. Best effort: a busy database never fails the call for a bookkeeping write."""
+    statement = (update(sessions).where(sessions.c.id == session_pk,
+                                        sessions.c.last_use_time < now - LAST_USE_GRANULARITY)
+                 .values(last_use_time=now))
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.execute(statement)
+        return
+    try:
+        with writing(ctx.engine) as write:
+            write.execute(statement)
+    except OperationalError:
+        pass
 
 
 def refuse_if_unusable(user: Any, now: datetime) -> None:

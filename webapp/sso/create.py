@@ -37,9 +37,12 @@ def create_user(ctx: Context, cid, data, current_ust, current_app, remote_addr, 
                        remote_addr=remote_addr, user_agent=user_agent, super_user=False)
 
 
-def create_local(ctx: Context, username: str, password: str | None, *, super_user: bool) -> UserData:
+def create_local(ctx: Context, username: str, password: str | None, *, super_user: bool,
+                 email: str | None = None) -> UserData:
     """Create an approved, sign-up-final user from the command line (the only way to a super-user)."""
     data: dict[str, Any] = {"username": username, "auto_approve": True}
+    if email is not None:
+        data["email"] = email
     if password is not None:
         data["password"] = password
     return insert_user(ctx, "cli", data, actor_id=None, channel="cli", current_app=None, remote_addr=None,

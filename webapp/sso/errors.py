@@ -32,6 +32,7 @@ class Code:
     signup_confirmed = "E005007"
     totp_missing = "E005008"
     session_invalid = "E007001"
+    invalid_operation = "E008001"
     invalid_input = "E008002"
     no_data = "E008003"
     internal_error = "E008004"
@@ -93,6 +94,16 @@ def no_such_user() -> SSOError:
 def super_user_required() -> SSOError:
     """E005001: only a super-user may make this call."""
     return SSOError.single(Kind.forbidden, Code.auth_invalid)
+
+
+def own_access(field: str, message: str) -> SSOError:
+    """E008001: the call would take away the caller's own access, or leave no super-user who can log in."""
+    return SSOError.single(Kind.forbidden, Code.invalid_operation, field, message)
+
+
+def no_such_session(field: str) -> SSOError:
+    """E007001 as a 404: the session named by `field` is not a live session the caller may see."""
+    return SSOError.single(Kind.not_found, Code.session_invalid, field, "no such session")
 
 
 def username_taken() -> SSOError:

@@ -16,6 +16,7 @@ from .context import Context
 from .errors import Code, Kind, SSOError
 from .hashing import hash_password, verify_password
 from .passwords import check_new_password, password_changes, password_columns
+from .store import new_session_id
 from .throttle import is_throttled, record_failure, throttle_keys
 from .totp import check_second_factor, consume_second_factor
 
@@ -117,9 +118,9 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
                                                 sessions.c.expiration_time <= now))
             conn.execute(insert(sessions).values(
-                session_hash=digest, user_id=user["user_id"], current_app=current_app,
-                remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
-                creation_time=now, expiration_time=expiration))
+                session_hash=digest, session_id=new_session_id(), last_use_time=now, user_id=user["user_id"],
+                current_app=current_app, remote_addr=safe_text(remote_addr, 256),
+                user_agent=safe_text(user_agent, 1024), creation_time=now, expiration_time=expiration))
             record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
                    channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
                    changes=changes)

@@ -106,3 +106,18 @@ def change_password(ctx: Context, cid, data, current_ust, current_app, remote_ad
         record(conn, now=now, cid=cid, action="change_password", actor_id=caller.user_id,
                target_id=target["user_id"], channel=channel, current_app=current_app,
                remote_addr=remote_addr, user_agent=user_agent, changes=password_changes(target, columns))
+
+
+def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
+    """The command line: set `user_id`'s password (the rules of SPEC §5) and end all their sessions."""
+    check_new_password(ctx, password, "password")
+    now = ctx.clock()
+    columns = password_columns(ctx, password, now)
+    with writing(ctx.engine) as conn:
+        target = load_user(conn, user_id, lock=True)
+        if target is None:
+            raise no_such_user()
+        conn.execute(update(users).where(users.c.user_id == user_id).values(**columns, version=users.c.version + 1))
+        conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        record(conn, now=now, cid="cli", action="change_password", actor_id=None, target_id=user_id, channel="cli",
+               current_app=None, remote_addr=None, user_agent=None, changes=password_changes(target, columns))

@@ -20,6 +20,11 @@ def new_user_id() -> str:
     return "zusr" + base64.b32encode(os.urandom(15)).decode().lower()
 
 
+def new_session_id() -> str:
+    """A session's public id: `zses` + random base32. Not a secret: it names a session, never opens one."""
+    return "zses" + base64.b32encode(os.urandom(15)).decode().lower()
+
+
 def unknown_key_message(key: Any) -> str:
     """Why `key` cannot be in an update's data."""
     if key in ("password", "old_password", "new_password"):

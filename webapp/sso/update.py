@@ -20,10 +20,13 @@ from ..db import reading, writing
 from ..models import users
 from .attributes import ATTRIBUTES, check_values
 from .audit import attribute_change, record
-from .authn import Caller, authenticate
+from .authn import Caller, authenticate, operator
 from .context import Context
-from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
+from .errors import (Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required, username_taken,
+                     version_conflict)
+from .guards import hold_super_users, refuse_removing_own_access, require_a_usable_super_user, takes_access_away
 from .presentation import UserData, user_view
+from .sessions import end_for_lock, forget_lock
 from .store import (attribute_columns, changed, is_username_taken, load_user, reject_unknown, require_mapping,
                     side_effects)
 
@@ -33,13 +36,14 @@ class RowMoved(Exception):
 
 
 def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, expected_version,
-                channel: str, user_agent) -> UserData:
-    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says."""
+                channel: str, user_agent, super_user_only: bool = False) -> UserData:
+    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says. With `super_user_only`
+    (approve, reject, lock, unlock) a regular caller is refused with E005001 before anything else."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
                      "user_agent": user_agent}
-    check = (user_id, data, current_ust, current_app, expected_version)
+    check = (user_id, data, current_ust, current_app, expected_version, super_user_only)
     try:
         with reading(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check)
@@ -61,8 +65,8 @@ def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remo
 
 
 def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli", channel: str = "cli") -> UserData:
-    """An update from the command line (no session; the audit's actor is nobody): the same value rules
-    and the same conditional write and audit as every other update, on the row locked."""
+    """An update from the command line (no session; the audit's actor is nobody): the same value rules,
+    side effects, guard rails, conditional write and audit as every other update, on the row locked."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     errors = FieldErrors()
@@ -76,20 +80,22 @@ def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli",
                 raise no_such_user()
             if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
                 raise username_taken()
-            return write_update(ctx, conn, NOBODY, target, clean, audit_context)
+            return write_update(ctx, conn, operator(), target, clean, audit_context)
     except IntegrityError:
         raise username_taken() from None
 
 
-NOBODY = Caller(user={"user_id": None, "is_super_user": True}, session_id=0, current_app="")
-
 
 def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current_ust, current_app,
-                 expected_version, *, lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
-    """Steps 3–8 of SPEC §4 against one consistent read; returns (caller, target, clean values).
+                 expected_version, super_user_only: bool = False, *,
+                 lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
+    """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
+    returns (caller, target, clean values).
 
     With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
     caller = authenticate(ctx, conn, current_ust, current_app)
+    if super_user_only and not caller.is_super_user:
+        raise super_user_required()
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_super_user:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may update only your own account")
@@ -108,6 +114,7 @@ def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current
     errors = FieldErrors()
     clean = check_values(dict(data), errors)
     errors.raise_if_any(Kind.invalid)
+    refuse_removing_own_access(caller.user_id, target, clean, ctx.clock())
     if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
         raise username_taken()
     if expected_version is not None and expected_version != target["version"]:
@@ -131,13 +138,22 @@ def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: 
         values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
     values.update(also or {})
+    guarding = bool(target["is_super_user"]) and takes_access_away(values_changed, now)
+    if guarding:
+        hold_super_users(conn)
     result = conn.execute(
         update(users)
         .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
         .values(**values, version=users.c.version + 1))
     if result.rowcount != 1:
         raise RowMoved()
+    if guarding:
+        require_a_usable_super_user(conn, next(iter(values_changed)))
+    changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
+    if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended
+        end_for_lock(conn, target["user_id"], now)
+    elif values_changed.get("is_locked") is False:
+        forget_lock(conn, target["user_id"])
     record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
-           changes={**{name: attribute_change(name, target[name], value) for name, value in values_changed.items()},
-                    **(extra_changes or {})}, **audit_context)
+           changes={**changes, **(extra_changes or {})}, **audit_context)
     return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import create, history, login, lookup, passwords, reset, search, sessions, signup, totp, update
+from . import create, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
 from .context import Context
 from .presentation import UserData
 
@@ -31,6 +31,84 @@ class Users:
     def renew(self, cid, current_ust, current_app, remote_addr) -> datetime:
         """Extend a live session; returns its new expiration time."""
         return sessions.renew(self.ctx, cid, current_ust, current_app, remote_addr)
+
+    def verify_session(self, cid, target_ust, current_ust, current_app, remote_addr) -> bool:
+        """Whether `target_ust` is usable now (super-users: anyone's; others: their own); never renews it."""
+        return sessions.verify_session(self.ctx, cid, target_ust, current_ust, current_app, remote_addr)
+
+    def get_session(self, cid, target_ust, current_ust, current_app, remote_addr) -> dict[str, Any]:
+        """The details of the live session behind `target_ust` (super-users: anyone's; others: their own)."""
+        return sessions.get_session(self.ctx, cid, target_ust, current_ust, current_app, remote_addr)
+
+    def list_sessions(self, cid, user_id, current_ust, current_app, remote_addr, *,
+                      target_ust=None) -> list[dict[str, Any]]:
+        """Live sessions, newest first: the caller's, or (super-users) `user_id`'s or `target_ust`'s owner's."""
+        return sessions.list_sessions(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                      target_ust=target_ust)
+
+    def end_session(self, cid, session_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                    user_agent=None) -> None:
+        """End one session by its public `session_id`: one's own, or anyone's as a super-user."""
+        sessions.end_session(self.ctx, cid, session_id, current_ust, current_app, remote_addr, channel=channel,
+                             user_agent=user_agent)
+
+    def end_sessions(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                     user_agent=None) -> int:
+        """End all of `user_id`'s sessions (super-users); one's own (None): all but the current one."""
+        return sessions.end_sessions(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                     channel=channel, user_agent=user_agent)
+
+    def end_sessions_local(self, username: str) -> int:
+        """The command line: end every session of `username`."""
+        return sessions.end_sessions_local(self.ctx, username)
+
+    # --- the lifecycle (lifecycle.py) ---
+
+    def approve_user(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                     user_agent=None) -> UserData:
+        """Approve `user_id` (super-users)."""
+        return lifecycle.approve_user(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                      channel=channel, user_agent=user_agent)
+
+    def reject_user(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                    user_agent=None) -> UserData:
+        """Reject `user_id` (super-users; never oneself)."""
+        return lifecycle.reject_user(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                     channel=channel, user_agent=user_agent)
+
+    def lock_user(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                  user_agent=None) -> UserData:
+        """Lock `user_id` (super-users; never oneself): their sessions end."""
+        return lifecycle.lock_user(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                   channel=channel, user_agent=user_agent)
+
+    def unlock_user(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                    user_agent=None) -> UserData:
+        """Unlock `user_id` (super-users)."""
+        return lifecycle.unlock_user(self.ctx, cid, user_id, current_ust, current_app, remote_addr,
+                                     channel=channel, user_agent=user_agent)
+
+    def delete_user(self, cid, user_id, current_ust, current_app, remote_addr, *, channel: str = "python",
+                    user_agent=None) -> None:
+        """Delete `user_id` and everything of theirs (super-users; never oneself); the audit keeps the record."""
+        lifecycle.delete_user(self.ctx, cid, user_id, current_ust, current_app, remote_addr, channel=channel,
+                              user_agent=user_agent)
+
+    def unlock_local(self, username: str) -> UserData:
+        """The command line: unlock `username`."""
+        return lifecycle.unlock_local(self.ctx, username)
+
+    def user_id_of(self, username: str) -> str:
+        """The command line: the id of `username`, or E001100."""
+        return lifecycle.user_id_of(self.ctx, username)
+
+    def set_password_local(self, username: str, password: str) -> None:
+        """The command line: set `username`'s password; all their sessions end."""
+        passwords.set_password_local(self.ctx, lifecycle.user_id_of(self.ctx, username), password)
+
+    def list_local(self) -> list[dict[str, Any]]:
+        """The command line: every user, by username."""
+        return lifecycle.list_local(self.ctx)
 
     # --- reading (lookup.py, search.py, history.py) ---
 
@@ -72,9 +150,10 @@ class Users:
         return create.create_user(self.ctx, cid, data, current_ust, current_app, remote_addr, channel=channel,
                                   user_agent=user_agent)
 
-    def create_local(self, username: str, password: str | None, *, super_user: bool) -> UserData:
+    def create_local(self, username: str, password: str | None, *, super_user: bool,
+                     email: str | None = None) -> UserData:
         """Create an approved, sign-up-final user from the command line (the only way to a super-user)."""
-        return create.create_local(self.ctx, username, password, super_user=super_user)
+        return create.create_local(self.ctx, username, password, super_user=super_user, email=email)
 
     def change_password(self, cid, data, current_ust, current_app, remote_addr, *, channel: str = "python",
                         user_agent=None) -> None:

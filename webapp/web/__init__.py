@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import account, login, manage, reset, signup, two_factor, validate  # noqa: F401  (routes register on bp)
+from . import account, devices, lifecycle, login, manage, reset, signup, two_factor, validate  # noqa: F401  (routes register on bp)
 from .blueprint import bp
 from .display import init_display
 from .security import init_security

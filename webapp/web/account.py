@@ -30,7 +30,8 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
     context = {"fields": fields, "version": version, "outcome": outcome,
                "conflict_message": conflict_message(outcome, "this account"),
                "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
-               "history": history, "names": usernames(records=history)}
+               "history": history, "names": usernames(records=history),
+               "devices": users().list_sessions(cid(), None, *caller_args())}
     template = "account/_form_response.html" if wants_partial() else "account/account.html"
     return page(template, status, **context)
 

@@ -26,10 +26,20 @@ ACTION_LABELS = {
     "reset_requested": "Password reset requested",
     "password_reset": "Password reset by email",
     "recovery_codes": "New recovery codes",
+    "delete": "Deleted",
+    "end_session": "Signed out a session",
+    "end_sessions": "Signed out sessions",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user", "recovery_codes": "Recovery codes",
-                "recovery_codes_left": "Recovery codes left"}
+                "recovery_codes_left": "Recovery codes left", "session": "Session", "sessions": "Open sessions"}
+
+# (token in the user agent, name shown); the first match wins, so the more specific come first.
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("HeadlessChrome/", "Headless Chrome"),
+            ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Version/", "Safari"), ("curl/", "curl"),
+            ("python-requests/", "Python requests"))
+SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
+           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -95,11 +105,29 @@ def attribute_label(name: str) -> str:
     return EXTRA_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
+def describe_browser(agent: str | None) -> str:
+    """A user agent as a person reads it: "Firefox 120 on Linux" (or "Unknown browser")."""
+    if not agent:
+        return "Unknown browser"
+    name = version = None
+    for token, shown in BROWSERS:
+        at = agent.find(token)
+        if at >= 0:
+            name = shown
+            digits = agent[at + len(token):].split(".")[0].split(" ")[0]
+            version = digits if digits.isdigit() and token != "Version/" else None
+            break
+    system = next((shown for token, shown in SYSTEMS if token in agent), None)
+    if name is None:
+        name = agent.split("/")[0].split(" ")[0][:40] or "Unknown browser"
+    return " ".join(filter(None, [name, version])) + (f" on {system}" if system else "")
+
+
 def init_display(app: Flask) -> None:
     """Register the helpers as Jinja filters."""
     app.jinja_env.filters.update(
         time=format_time, iso_time=iso_time, value_state=value_state, show=format_value, is_time=is_time,
-        attribute_label=attribute_label, jsonvalue=encode_value,
+        attribute_label=attribute_label, jsonvalue=encode_value, browser=describe_browser,
         choice_label=lambda value: CHOICE_LABELS.get(value, value),
         action_label=lambda value: ACTION_LABELS.get(value, value),
         channel_label=lambda value: CHANNEL_LABELS.get(value, value),

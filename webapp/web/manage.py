@@ -30,7 +30,8 @@ LOCK_FILTERS = {"yes": True, "no": False}
 
 @dataclass(frozen=True)
 class QuickAction:
-    """A one-click change of one attribute on Manage user."""
+    """A change of one attribute on Manage user: one click, or (`confirm`) a click on the confirmation page
+    that says what will happen."""
 
     action: str
     button: str
@@ -38,6 +39,7 @@ class QuickAction:
     value: str
     done: str
     danger: bool = False
+    confirm: bool = False
 
     @property
     def target(self) -> bool | str:
@@ -51,9 +53,9 @@ class QuickAction:
 
 QUICK_ACTIONS = {a.action: a for a in (
     QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
-    QuickAction("lock", "Lock", "is_locked", "true", "Locked", danger=True),
+    QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
     QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
-    QuickAction("reject", "Reject", "approval_status", "rejected", "Rejected", danger=True),
+    QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
 )}
 
 
@@ -154,6 +156,7 @@ def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome
                "conflict_message": conflict_message(outcome, "this user"),
                "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
                "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+               "sessions": users().list_sessions(cid(), user["user_id"], *caller_args()),
                "history": history, "names": usernames(records=history, user=user)}
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
@@ -163,7 +166,7 @@ def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome
                 is_self=user["user_id"] == g.user["user_id"], **context)
 
 
-def _stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
+def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
     """Manage user showing what is stored now (`extra`: a refused quick action or set-password)."""
     editor = user_editor(user_id)
     try:
@@ -177,7 +180,7 @@ def _stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response
 @super_user_required
 def user_edit(user_id: str) -> Response:
     """Manage one user: every attribute, quick actions, set-password and the audit history."""
-    return _stored_edit_page(user_id)
+    return stored_edit_page(user_id)
 
 
 @bp.post("/users/<user_id>")
@@ -226,8 +229,8 @@ def user_quick_action(user_id: str) -> Response:
         message = (f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
                    f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again.")
     else:
-        message = "; ".join(f"{key}: {text}" for key, text in outcome.errors.items())
-    return _stored_edit_page(user_id, outcome.status, action_error=message)
+        message = "Not done: " + "; ".join(outcome.errors.values())
+    return stored_edit_page(user_id, outcome.status, action_error=message)
 
 
 @bp.post("/users/<user_id>/password")
@@ -256,5 +259,5 @@ def user_set_password(user_id: str) -> Response:
             flash("Password set." + (" They must choose a new one at their next login." if data["must_change"]
                                       else ""), "success")
             return redirect(url_for("web.user_edit", user_id=user_id), 303)
-    return _stored_edit_page(user_id, 422, password_form=form, password_errors=errors)
+    return stored_edit_page(user_id, 422, password_form=form, password_errors=errors)
 

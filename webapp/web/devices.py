@@ -1,0 +1,42 @@
+"""My account → Devices (SPEC §9): sign out one of my sessions, or all but this one."""
+from __future__ import annotations
+
+from flask import Response, flash, request, url_for
+
+from ..sso import Kind, SSOError
+from .auth import caller_args, cid, login_required, user_agent, users
+from .blueprint import bp
+from .responses import go, refusal
+
+DEVICES = "#devices-card"
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def account_end_session() -> Response:
+    """Sign out one of my other sessions (e.g. a lost phone)."""
+    try:
+        users().end_session(cid(), request.form.get("session_id", ""), *caller_args(), channel="web",
+                            user_agent=user_agent())
+    except SSOError as error:
+        if error.kind != Kind.not_found:
+            return refusal(error)
+        flash("That session had already ended.", "info")
+    else:
+        flash("Signed out that device.", "success")
+    return go(url_for("web.account") + DEVICES)
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def account_end_other_sessions() -> Response:
+    """Sign out everywhere else: every session of mine but this one."""
+    try:
+        count = users().end_sessions(cid(), None, *caller_args(), channel="web", user_agent=user_agent())
+    except SSOError as error:
+        return refusal(error)
+    if count:
+        flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+    else:
+        flash("Nothing to do: you are signed in nowhere else.", "info")
+    return go(url_for("web.account") + DEVICES)
