@@ -8,4 +8,7 @@ with engine.connect().execution_options(sso_write=True) as connection:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":  # a migration may take longer than a request may
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.exec_driver_sql("SET lock_timeout = 0")
         context.run_migrations()
