@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "sso_write"
+REPEAT = 0.05  # seconds between further alarms once a deadline has passed
 
 # The defaults of the settings of the same names (see webapp/config.py and the README).
 DEFAULT_TIMEOUTS = {"SSO_DB_TIMEOUT": 3000, "SSO_DB_CONNECT_TIMEOUT": 2, "SSO_DB_LOCK_TIMEOUT": 2000,
@@ -87,30 +88,39 @@ def _sqlite_events(engine: Engine, busy_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-_depth = threading.local()
+_state = threading.local()  # armed: a deadline is running; fired: it has passed
 
 
 def _on_alarm(_signum, _frame):
-    raise _Deadline()
+    if getattr(_state, "armed", False):
+        _state.fired = True
+        # Once past the deadline, fire again soon: the clean-up must not block on the hung server either.
+        signal.setitimer(signal.ITIMER_REAL, REPEAT)
+        raise _Deadline()
 
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Interrupt whatever the database call is waiting for after `seconds` (main thread only: gunicorn's
-    sync workers and the test client; elsewhere the server-side timeouts alone apply)."""
-    if (seconds <= 0 or getattr(_depth, "value", 0) or not hasattr(signal, "setitimer")
+    sync workers and the test client; elsewhere the server-side timeouts alone apply). The handler
+    stays installed and does nothing while no deadline is armed."""
+    if (seconds <= 0 or getattr(_state, "armed", False) or not hasattr(signal, "setitimer")
             or threading.current_thread() is not threading.main_thread()):
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    _depth.value = 1
+    if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+        signal.signal(signal.SIGALRM, _on_alarm)
+    _state.fired = False
+    _state.armed = True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        _depth.value = 0
+        try:
+            _state.armed = False  # (an alarm may still raise here, before this line: hence the inner finally)
+        finally:
+            _state.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _unavailable(engine: Engine, reason: BaseException) -> DatabaseUnavailable:
@@ -118,18 +128,36 @@ def _unavailable(engine: Engine, reason: BaseException) -> DatabaseUnavailable:
 
 
 @contextmanager
-def _guarded(engine: Engine) -> Iterator[None]:
-    """The deadline around one transaction, and every way a database can fail to answer as
+def _transaction(engine: Engine, **options: Any) -> Iterator[Connection]:
+    """One transaction under the deadline; every way a database can fail to answer becomes
     DatabaseUnavailable (a constraint violation and the like pass through unchanged)."""
     try:
         with _deadline(getattr(engine, "sso_deadline", 0)):
-            yield
-    except _Deadline as exc:
-        raise _unavailable(engine, exc) from None
-    except (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError) as exc:
-        raise _unavailable(engine, exc) from None
-    except sa_exc.DBAPIError as exc:
-        if exc.connection_invalidated:
+            conn = engine.connect().execution_options(**options)
+            transaction = None
+            try:
+                transaction = conn.begin()
+                yield conn
+                transaction.commit()
+            except BaseException:
+                if getattr(_state, "fired", False):
+                    # No ROLLBACK to a server that does not answer: the connection is dropped instead,
+                    # so nothing tries to reset it later either.
+                    conn.invalidate()
+                elif transaction is not None and transaction.is_active:
+                    transaction.rollback()
+                raise
+            finally:
+                conn.close()
+    except BaseException as exc:
+        if getattr(_state, "fired", False):
+            _state.fired = False
+            # The other pooled connections lead to the same hung server: drop them all (a sync worker
+            # serves one request at a time, so none is in use).
+            engine.dispose()
+            raise _unavailable(engine, exc) from None
+        if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError)) or (
+                isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
             raise _unavailable(engine, exc) from None
         raise
 
@@ -137,16 +165,12 @@ def _guarded(engine: Engine) -> Iterator[None]:
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A read transaction (rolled back at the end; it never writes)."""
-    with _guarded(engine):
-        with engine.connect() as conn:
-            with conn.begin():
-                yield conn
+    with _transaction(engine) as conn:
+        yield conn
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction: committed when the block ends normally, rolled back otherwise."""
-    with _guarded(engine):
-        with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-            with conn.begin():
-                yield conn
+    with _transaction(engine, **{WRITE_OPTION: True}) as conn:
+        yield conn
