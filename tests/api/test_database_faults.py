@@ -27,7 +27,7 @@ from webapp.schema import upgrade
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config as config_for
 from ..pgserver import PostgresServer
 from ..server import ROOT, LiveServer, server_env
-from ..web.browser import forms
+from ..web.html_forms import forms
 
 APP = "CRM"
 ANSWER_WITHIN = 1.0  # seconds, for every request while the database is out
