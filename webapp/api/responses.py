@@ -78,7 +78,7 @@ def from_sso_error(exc: SSOError) -> Response:
 def from_unavailable(exc: DatabaseUnavailable) -> Response:
     """The database could not serve the request in time: 503 with Retry-After, quickly."""
     current_app.logger.warning("cid=%s database unavailable (%s)", cid(), exc.reason)
-    return error(503, [], {"database": "did not answer in time; the request may not have been carried out, try again"},
+    return error(503, [Code.internal_error], {"database": "did not answer in time; the request may not have been carried out, try again"},
                  headers={"Retry-After": str(exc.retry_after)})
 
 
