@@ -17,7 +17,7 @@ from webapp.db import make_engine, writing
 from webapp.schema import upgrade
 
 from .pgserver import PostgresServer
-from .server import TEST_SCRYPT_N
+from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("sso_audit", "sso_session", "sso_session_ended", "sso_login_failure", "sso_email_token",
@@ -92,7 +92,9 @@ def test_config(db_url: str, **overrides) -> dict:
     """The app config tests use: explicit secrets, the given database."""
     return {"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key",
             "SSO_FERNET_KEYS": [FERNET_KEY], "SSO_APPS": ["CRM", "Console"], "SSO_SCRYPT_N": TEST_SCRYPT_N,
-            **overrides}
+            # a loaded test machine must not trip the database deadline (tests/api/test_database_faults.py
+            # sets its own)
+            "SSO_DB_TIMEOUT": TEST_DB_TIMEOUT, **overrides}
 
 
 @pytest.fixture

@@ -183,6 +183,52 @@ class PostgresServer:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    # ------------------------------------------------------------------ faults (tests of outages)
+    def processes(self) -> list[int]:
+        """The postmaster's pid and those of all its children (backends, background workers)."""
+        with open(os.path.join(self.datadir, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        pids = [postmaster]
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if ppid == postmaster:
+                    pids.append(int(entry))
+        return pids
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP the whole cluster: it keeps its sockets open but answers nothing (a hung server)."""
+        import signal
+
+        pids = self.processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def thaw(self, pids: list[int]) -> None:
+        """SIGCONT what `freeze` stopped."""
+        import signal
+
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown) but keep its data, to `resume` on the same port."""
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "fast", "-w", "stop", timeout=60)
+
+    def resume(self) -> None:
+        """Start a `halt`ed server again on its port."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.tmpdir} {self.OPTIONS} {self.extra_options}".strip()
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-l", self.logfile, "-o", options,
+                  "-w", "-t", "60", "start")
+
     # ------------------------------------------------------------------ URLs / databases
     def url(self, dbname: str = "postgres") -> str:
         """SQLAlchemy URL for `dbname`."""

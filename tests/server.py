@@ -72,9 +72,13 @@ class LiveServer:
 
 # A low scrypt cost keeps the suite fast; the tests of hashing itself use the real default.
 TEST_SCRYPT_N = 2**10
+# The database deadline (ms) of test servers: generous, so a busy machine does not turn slow answers into
+# 503s; the fault tests set a short one.
+TEST_DB_TIMEOUT = 30000
 
 
 def server_env(db_url: str, fernet_key: str, **extra: str) -> dict[str, str]:
     """Environment for a production-like server on `db_url`."""
     return {"DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret", "SSO_FERNET_KEYS": fernet_key,
-            "SSO_APPS": "CRM,Console", "SSO_SCRYPT_N": str(TEST_SCRYPT_N), **extra}
+            "SSO_APPS": "CRM,Console", "SSO_SCRYPT_N": str(TEST_SCRYPT_N),
+            "SSO_DB_TIMEOUT": str(TEST_DB_TIMEOUT), **extra}

@@ -11,6 +11,7 @@ from . import cli
 from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
+from .guards import init_guards
 from .sso import SSO, Context
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
@@ -28,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], app.config)
     mailer = Mailer(app.config)
     ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config,
                   mailer=mailer)
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     mailer.announce()
     cli.init_app(app)
+    init_guards(app)
     init_api(app)
     init_web(app)   # after the API: the console's CSRF protection exempts the API's blueprint
     return app

@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .db import DEFAULT_TIMEOUTS
+from .sso.hashing import SCRYPT_N
 from .sso.mail import check_mail_settings
 
 DEFAULT_APPS = "CRM,Console"
@@ -65,10 +67,17 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_SESSION_TTL": _int(env, "SSO_SESSION_TTL", 3600),
         "SSO_LOGIN_MAX_FAILURES": _int(env, "SSO_LOGIN_MAX_FAILURES", 5),
         "SSO_LOGIN_FAILURE_WINDOW": _int(env, "SSO_LOGIN_FAILURE_WINDOW", 300),
+        "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "SSO_LOGIN_MAX_FAILURES_PER_USERNAME": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_USERNAME", 20),
+        "SSO_LOGIN_MAX_DELAY": _int(env, "SSO_LOGIN_MAX_DELAY", 60),
+        "SSO_LOGIN_KNOWN_ADDRESS_DAYS": _int(env, "SSO_LOGIN_KNOWN_ADDRESS_DAYS", 30),
+        "SSO_PASSWORD_MIN_COMPLEXITY": _int(env, "SSO_PASSWORD_MIN_COMPLEXITY", 3),
+        **{name: _int(env, name, default) for name, default in DEFAULT_TIMEOUTS.items()},
+        "SSO_HSTS_MAX_AGE": _int(env, "SSO_HSTS_MAX_AGE", 31536000),
         "SSO_PASSWORD_EXPIRY_DAYS": _int(env, "SSO_PASSWORD_EXPIRY_DAYS", 730),
         "SSO_PASSWORD_EXPIRY_WARN_DAYS": _int(env, "SSO_PASSWORD_EXPIRY_WARN_DAYS", 30),
         "SSO_PASSWORD_REJECT_LIST": reject,
-        "SSO_SCRYPT_N": _int(env, "SSO_SCRYPT_N", 2**14),
+        "SSO_SCRYPT_N": _int(env, "SSO_SCRYPT_N", SCRYPT_N),
         "SSO_TRUSTED_PROXIES": _int(env, "SSO_TRUSTED_PROXIES", 0),
         "SSO_TOTP_ISSUER": env.get("SSO_TOTP_ISSUER") or "SSO",
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
@@ -101,7 +110,7 @@ def check(config: dict[str, Any]) -> None:
             "from `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'` "
             "(the first key signs new tokens). `make run` generates both into instance/secrets.env."
         )
-    n = config.get("SSO_SCRYPT_N", 2**14)
+    n = config.get("SSO_SCRYPT_N", SCRYPT_N)
     if not isinstance(n, int) or n < 2 or n & (n - 1):
         raise ConfigError(f"SSO_SCRYPT_N must be a power of two of at least 2, got {n!r}")
     if not config.get("SSO_APPS"):

@@ -1,30 +1,82 @@
-"""Engine and connection helpers kept in app.extensions; no global session."""
+"""Engine and connection helpers kept in app.extensions; no global session.
+
+A database that cannot answer in time (stopped, frozen, locked) never holds a request long: every
+transaction opened with `reading`/`writing` has a deadline (`SSO_DB_TIMEOUT`), PostgreSQL gets connect,
+statement and lock timeouts and the pool a checkout timeout, SQLite a short busy timeout; whatever of
+these fires becomes `DatabaseUnavailable`, which the API answers as 503 with `Retry-After` and the
+console as a 503 page. The broken connection is dropped, so the next request after the database is
+back simply works: no restart.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "sso_write"
+REPEAT = 0.05  # seconds between further alarms once a deadline has passed
+
+# The defaults of the settings of the same names (see webapp/config.py and the README).
+DEFAULT_TIMEOUTS = {"SSO_DB_TIMEOUT": 3000, "SSO_DB_CONNECT_TIMEOUT": 2, "SSO_DB_LOCK_TIMEOUT": 2000,
+                    "SSO_DB_POOL_TIMEOUT": 2, "SSO_SQLITE_BUSY_TIMEOUT": 2000, "SSO_DB_RETRY_AFTER": 5}
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and IMMEDIATE writes."""
+class DatabaseUnavailable(Exception):
+    """The database could not serve this request in time; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int, reason: str):
+        self.retry_after = retry_after
+        self.reason = reason  # for the log: the exception's class, never its message (it may quote SQL)
+        super().__init__(f"database unavailable ({reason})")
+
+
+class _Deadline(BaseException):
+    """Raised by the alarm inside a blocked database call. A BaseException, so psycopg does not try to
+    cancel the query first and SQLAlchemy drops the connection rather than reuse it."""
+
+
+def make_engine(url: str, settings: Mapping[str, Any] | None = None) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and IMMEDIATE writes.
+
+    With `settings` (the app's), the timeouts above apply; without (migrations, test set-up) only
+    SQLite's busy timeout does."""
+    timeouts = {**DEFAULT_TIMEOUTS, **{k: v for k, v in (settings or {}).items() if k in DEFAULT_TIMEOUTS}}
     parsed = make_url(url)
     # hide_parameters: SQL logging and DB errors must never show bound values (password hashes).
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+        connect_args: dict[str, Any] = {}
+        if settings is not None:
+            statement = max(1, timeouts["SSO_DB_TIMEOUT"])
+            lock = max(1, min(timeouts["SSO_DB_LOCK_TIMEOUT"], statement))
+            connect_args = {"connect_timeout": max(2, timeouts["SSO_DB_CONNECT_TIMEOUT"]),
+                            "options": f"-c statement_timeout={statement} -c lock_timeout={lock} "
+                                       f"-c idle_in_transaction_session_timeout={max(statement * 2, 10000)}"}
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True,
+                               pool_timeout=timeouts["SSO_DB_POOL_TIMEOUT"], connect_args=connect_args)
+    else:
+        busy = timeouts["SSO_SQLITE_BUSY_TIMEOUT"] if settings is not None else 30000
+        engine = create_engine(url, connect_args={"timeout": busy / 1000, "check_same_thread": False},
+                               hide_parameters=True)
+        _sqlite_events(engine, busy)
+    engine.sso_deadline = timeouts["SSO_DB_TIMEOUT"] / 1000 if settings is not None else 0  # type: ignore[attr-defined]
+    engine.sso_retry_after = timeouts["SSO_DB_RETRY_AFTER"]  # type: ignore[attr-defined]
+    return engine
 
+
+def _sqlite_events(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -35,20 +87,90 @@ def make_engine(url: str) -> Engine:
         immediate = conn.get_execution_options().get(WRITE_OPTION)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    return engine
+
+_state = threading.local()  # armed: a deadline is running; fired: it has passed
+
+
+def _on_alarm(_signum, _frame):
+    if getattr(_state, "armed", False):
+        _state.fired = True
+        # Once past the deadline, fire again soon: the clean-up must not block on the hung server either.
+        signal.setitimer(signal.ITIMER_REAL, REPEAT)
+        raise _Deadline()
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt whatever the database call is waiting for after `seconds` (main thread only: gunicorn's
+    sync workers and the test client; elsewhere the server-side timeouts alone apply). The handler
+    stays installed and does nothing while no deadline is armed."""
+    if (seconds <= 0 or getattr(_state, "armed", False) or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+        signal.signal(signal.SIGALRM, _on_alarm)
+    _state.fired = False
+    _state.armed = True
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        try:
+            _state.armed = False  # (an alarm may still raise here, before this line: hence the inner finally)
+        finally:
+            _state.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _unavailable(engine: Engine, reason: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(getattr(engine, "sso_retry_after", 5), type(reason).__name__)
+
+
+@contextmanager
+def _transaction(engine: Engine, **options: Any) -> Iterator[Connection]:
+    """One transaction under the deadline; every way a database can fail to answer becomes
+    DatabaseUnavailable (a constraint violation and the like pass through unchanged)."""
+    try:
+        with _deadline(getattr(engine, "sso_deadline", 0)):
+            conn = engine.connect().execution_options(**options)
+            transaction = None
+            try:
+                transaction = conn.begin()
+                yield conn
+                transaction.commit()
+            except BaseException:
+                if getattr(_state, "fired", False):
+                    # No ROLLBACK to a server that does not answer: the connection is dropped instead,
+                    # so nothing tries to reset it later either.
+                    conn.invalidate()
+                elif transaction is not None and transaction.is_active:
+                    transaction.rollback()
+                raise
+            finally:
+                conn.close()
+    except BaseException as exc:
+        if getattr(_state, "fired", False):
+            _state.fired = False
+            # The other pooled connections lead to the same hung server: drop them all (a sync worker
+            # serves one request at a time, so none is in use).
+            engine.dispose()
+            raise _unavailable(engine, exc) from None
+        if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError)) or (
+                isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+            raise _unavailable(engine, exc) from None
+        raise
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A read transaction (rolled back at the end; it never writes)."""
-    with engine.connect() as conn:
-        with conn.begin():
-            yield conn
+    with _transaction(engine) as conn:
+        yield conn
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction: committed when the block ends normally, rolled back otherwise."""
-    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-        with conn.begin():
-            yield conn
+    with _transaction(engine, **{WRITE_OPTION: True}) as conn:
+        yield conn

@@ -119,12 +119,14 @@ class TotpRecoveryCode(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, counted per username and per client address for throttling."""
+    """A mark of the login throttle (webapp/sso/throttle.py): `p:`/`a:`/`u:` keys count attempts per
+    (username, address), address and username; `k:` remembers an address a username signed in from."""
 
     __tablename__ = "sso_login_failure"
+    __table_args__ = (Index("ix_sso_login_failure_key_time", "key", "time"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(512), index=True)
+    key: Mapped[str] = mapped_column(String(512))
     time: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -47,7 +47,8 @@ def test_every_kind_of_service_error_has_its_http_status():
     kinds = {value for name, value in vars(Kind).items() if not name.startswith("_")}
     assert set(responses.HTTP_STATUS) == kinds
     assert responses.HTTP_STATUS == {"malformed": 400, "invalid": 422, "unauthenticated": 401, "forbidden": 403,
-                                     "not_found": 404, "conflict": 409, "precondition": 412, "unavailable": 503}
+                                     "not_found": 404, "conflict": 409, "precondition": 412,
+                                     "throttled": 429, "unavailable": 503}
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -173,8 +174,10 @@ def test_failed_logins_are_throttled_through_the_api_too(api, alice):
     for _ in range(5):
         answer(api.call("POST", "user/login", {"username": user["username"], "password": "Wrong-Pass-1",
                                                "current_app": APP}), 403, "E005001")
-    answer(api.call("POST", "user/login", {"username": user["username"], "password": PASSWORD, "current_app": APP}),
-           403, "E005001")
+    paused = api.call("POST", "user/login", {"username": user["username"], "password": PASSWORD, "current_app": APP})
+    answer(paused, 429, "E005001")
+    assert 280 <= int(paused.headers["Retry-After"]) <= 300  # the window, less the seconds since the first failure
+    assert paused.get_json()["errors"] == {"password": "sign-in paused, try again in 5 minutes"}
 
 
 def test_behind_a_trusted_proxy_the_audit_records_the_forwarded_address(db_url, make_user, alice):

@@ -148,64 +148,6 @@ def test_a_session_lasts_the_configured_lifetime(sso, make_user):
     assert result.expiration_time == clock.now() + timedelta(seconds=3600)
 
 
-# --- throttling -------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def throttled(make_app):
-    """An app allowing 3 failed logins per username and per address in the window."""
-    application = make_app(SSO_LOGIN_MAX_FAILURES=3, SSO_LOGIN_FAILURE_WINDOW=300)
-    sso = application.extensions["sso"]
-    sso.user.create_local("bob", PASSWORD, super_user=False)
-    sso.user.create_local("carol", PASSWORD, super_user=False)
-    return sso
-
-
-def test_failed_logins_for_one_username_lock_it_out_from_every_address(throttled):
-    sso = throttled
-    clock = frozen_clock(sso)
-    for addr in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        with refused(Kind.forbidden, Code.auth_invalid):
-            log_in(sso, "bob", "Wrong-Password-1", addr=addr)
-    for addr in ("10.0.0.4", "10.0.0.1"):
-        with refused(Kind.forbidden, Code.auth_invalid):
-            log_in(sso, "BOB", addr=addr)
-    assert log_in(sso, "carol", addr="10.0.0.4").status == "ok"
-    clock(seconds=301)
-    assert log_in(sso, "bob", addr="10.0.0.4").status == "ok"
-
-
-def test_failed_logins_from_one_address_lock_it_out_for_every_username(throttled):
-    sso = throttled
-    clock = frozen_clock(sso)
-    for username in ("bob", "carol", "nobody"):
-        with refused(Kind.forbidden, Code.auth_invalid):
-            log_in(sso, username, "Wrong-Password-1", addr="10.9.9.9")
-    with refused(Kind.forbidden, Code.auth_invalid):
-        log_in(sso, "bob", addr="10.9.9.9")
-    assert log_in(sso, "bob", addr="10.0.0.1").status == "ok"
-    clock(seconds=301)
-    assert log_in(sso, "carol", addr="10.9.9.9").status == "ok"
-
-
-def test_successful_logins_never_count_towards_the_limit(throttled):
-    sso = throttled
-    for _ in range(4):
-        assert log_in(sso, "bob").status == "ok"
-    for _ in range(2):
-        with refused(Kind.forbidden, Code.auth_invalid):
-            log_in(sso, "bob", "Wrong-Password-1")
-    assert log_in(sso, "bob").status == "ok"
-
-
-def test_a_limit_of_zero_turns_throttling_off(make_app):
-    sso = make_app(SSO_LOGIN_MAX_FAILURES=0).extensions["sso"]
-    sso.user.create_local("bob", PASSWORD, super_user=False)
-    for _ in range(7):
-        with refused(Kind.forbidden, Code.auth_invalid):
-            log_in(sso, "bob", "Wrong-Password-1")
-    assert log_in(sso, "bob").status == "ok"
-
-
 def test_a_new_password_at_login_is_audited_with_the_new_expiry_but_without_the_password(sso, make_user, as_admin):
     user = make_user("bob")
     as_admin(user["user_id"], {"password_must_change": True})

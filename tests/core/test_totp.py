@@ -192,7 +192,7 @@ def test_wrong_codes_count_as_failed_logins(sso, bob, make_app, clock):
     for _ in range(2):
         with refused(Kind.forbidden, Code.auth_invalid):
             log_in(strict, "bob", wrong)
-    with refused(Kind.forbidden, Code.auth_invalid):  # throttled now: even the right code is refused
+    with refused(Kind.throttled, Code.auth_invalid):  # paused now (429): even the right code is refused
         log_in(strict, "bob", right)
     assert session_rows(sso, bob["user_id"]) == []
 

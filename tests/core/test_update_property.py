@@ -6,6 +6,8 @@ old → new values from the creation state gives back the stored row.
 """
 from __future__ import annotations
 
+import unicodedata
+
 import itertools
 from datetime import datetime, timedelta, timezone
 
@@ -44,6 +46,15 @@ def mostly(good, bad):
     return st.sampled_from([True] * 6 + [False]).flatmap(lambda ok: good if ok else bad)
 
 
+def nfkc_has_no_space(value: str) -> bool:
+    return not any(char.isspace() for char in unicodedata.normalize("NFKC", value))
+
+
+def as_username(value: str):
+    """A username is stored in its NFKC form (issue 12)."""
+    return value, unicodedata.normalize("NFKC", value)
+
+
 PRINTABLE = st.characters(categories=("L", "N", "P", "S"))
 NAME = mostly(
     st.one_of(valid(st.text(PRINTABLE | st.just(" "), max_size=12)),
@@ -51,9 +62,10 @@ NAME = mostly(
     invalid("x" * 257, "a\x00b", "line\nbreak", "\ud800", 5, b"bytes"))
 VALUES = {
     "username": mostly(
-        st.one_of(valid(st.text(PRINTABLE, min_size=1, max_size=10)),
-                  valid(st.sampled_from(["bob", "Bob", "Admin", "p0", "u" * 128]))),
-        invalid(None, "", " ", "a b", "tab\there", "u" * 129, 7)),
+        st.one_of(st.text(PRINTABLE, min_size=1, max_size=10).filter(nfkc_has_no_space).map(as_username),
+                  valid(st.sampled_from(["bob", "Bob", "Admin", "p0", "u" * 128])),
+                  converted(("jose\u0301", "jos\u00e9"), ("\uff41dmin", "admin"))),
+        invalid(None, "", " ", "a b", "tab\there", "u" * 129, 7, "root\u200b1", "a\u202eb", "\ufeffbom")),
     "email": mostly(valid(st.sampled_from([None, "a@example.com", "A.B+tag@Example.org", "zoë@例え.jp"])),
                     invalid("", "nope", "a@", "a b@example.com", 5)),
     "display_name": NAME, "first_name": NAME, "middle_name": NAME, "last_name": NAME,

@@ -17,6 +17,7 @@ CODE_MEANINGS = {
     Code.password_rejected_word: "the password contains a common word",
     Code.password_too_short: "the password is too short",
     Code.password_too_long: "the password is too long",
+    Code.password_not_complex: "the password is too easy to guess (zxcvbn score below SSO_PASSWORD_MIN_COMPLEXITY)",
     Code.password_expired: "the password has expired: log in again with new_password",
     Code.password_expiring: "the password expires soon",
     Code.password_must_change: "the password must be changed: log in again with new_password",
@@ -50,7 +51,9 @@ CODE_MEANINGS = {
 
 HTTP_MEANINGS = {400: "Malformed request or missing input", 401: "Not authenticated", 403: "Forbidden",
                  404: "Not found", 409: "Conflict", 412: "Precondition failed", 413: "Body too large",
-                 422: "Invalid data", 503: "Service unavailable"}
+                 422: "Invalid data", 429: "Sign-in paused after failed attempts (see Retry-After)",
+                 503: "Service unavailable: the database (or the SMTP server) did not answer in time; try again "
+                      "later (after Retry-After seconds when it is sent)"}
 
 DATETIME_OUT = {"type": "string", "format": "date-time"}
 
@@ -155,11 +158,17 @@ RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "Searc
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
     listed = "; ".join(f"`{code}` {CODE_MEANINGS[code]}" for code in codes)
+    sub_status = ({"type": "array", "minItems": 1, "items": {"enum": list(codes)}} if codes
+                  else {"type": "array", "maxItems": 0})
+    headers = ({"headers": {"Retry-After": {"description": "seconds to wait before trying again",
+                                            "schema": {"type": "integer", "minimum": 1}, "required": False}}}
+               if status in (429, 503) else {})
     return {
-        "description": f"{HTTP_MEANINGS[status]}: {listed}",
+        **headers,
+        "description": f"{HTTP_MEANINGS[status]}: {listed}" if codes else HTTP_MEANINGS[status],
         "content": {"application/json": {"schema": _envelope(
             {"const": "error"},
-            {"sub_status": {"type": "array", "minItems": 1, "items": {"enum": list(codes)}},
+            {"sub_status": sub_status,
              "errors": {"type": "object", "additionalProperties": {"type": "string"}}},
             ["sub_status", "errors"])}},
     }

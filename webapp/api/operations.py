@@ -29,9 +29,12 @@ NEVER_MATCHES = -1
 STEP_3 = {401: (Code.session_invalid,),
           403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid)}
 PASSWORD_RULES = (Code.invalid_input, Code.password_rejected_word, Code.password_too_short,
-                  Code.password_too_long)
-# Every operation can answer these: a malformed body or missing input, and a body over the limit.
-WIRE_ERRORS = {400: (Code.invalid_input,), 413: (Code.invalid_input,)}
+                  Code.password_too_long, Code.password_not_complex)
+# Every operation can answer these: a malformed body or missing input, a body over the limit, and a
+# database that did not answer in time (503, E008004 as for a failed email, `Retry-After`).
+WIRE_ERRORS = {400: (Code.invalid_input,), 413: (Code.invalid_input,), 503: (Code.internal_error,)}
+# Sign-in paused by the throttle (docs/SECURITY.md): E005001 with `Retry-After`.
+PAUSED = {429: (Code.auth_invalid,)}
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,9 @@ LOGIN = Operation(
     input_overrides={"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "writeOnly": True,
                                                                                    "minLength": 1},
                      "new_password": _PASSWORD, "totp_code": _TOTP_CODE},
-    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
-                                      Code.password_expired, Code.totp_missing),
-                                422: PASSWORD_RULES}),
+    errors=_codes(WIRE_ERRORS, PAUSED, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
+                                              Code.password_expired, Code.totp_missing),
+                                        422: PASSWORD_RULES}),
 )
 LOGOUT = Operation(
     "logout", "POST", "/user/logout", "Log out (always ok, so USTs cannot be probed)",
@@ -226,8 +229,8 @@ CHANGE_PASSWORD = Operation(
     inputs=CHANGE_PASSWORD_KEYS, required=("new_password",), result="ok",
     input_overrides={"password_expiry": {"type": "integer", "minimum": 1, "maximum": EXPIRY_DAYS_MAX,
                                          "description": "days until the new password expires"}},
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
-                                        422: PASSWORD_RULES}),
+    errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
+                                                422: PASSWORD_RULES}),
 )
 SET_TOTP = Operation(
     "set_totp", "PATCH", "/user/totp", "Set the TOTP key and label of the current user, or `user_id` (super-users)",

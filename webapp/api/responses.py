@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
+from ..db import DatabaseUnavailable
 from ..sso.errors import Code, Kind, SSOError
 from ..sso.presentation import jsonable
 
@@ -22,6 +23,7 @@ HTTP_STATUS = {
     Kind.not_found: 404,
     Kind.conflict: 409,
     Kind.precondition: 412,
+    Kind.throttled: 429,
     Kind.unavailable: 503,
 }
 
@@ -69,7 +71,15 @@ def error(http_status: int, sub_status: list[str], errors: Mapping[str, str],
 
 def from_sso_error(exc: SSOError) -> Response:
     """An SSOError as the API answers it: its kind decides the HTTP status."""
-    return error(HTTP_STATUS.get(exc.kind, 400), exc.sub_status, exc.errors)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error(HTTP_STATUS.get(exc.kind, 400), exc.sub_status, exc.errors, headers=headers)
+
+
+def from_unavailable(exc: DatabaseUnavailable) -> Response:
+    """The database could not serve the request in time: 503 with Retry-After, quickly."""
+    current_app.logger.warning("cid=%s database unavailable (%s)", cid(), exc.reason)
+    return error(503, [Code.internal_error], {"database": "did not answer in time; the request may not have been carried out, try again"},
+                 headers={"Retry-After": str(exc.retry_after)})
 
 
 def from_http_exception(exc: HTTPException) -> Response:
@@ -95,5 +105,6 @@ def from_unexpected(exc: Exception) -> Response:
 def register(bp) -> None:
     """Map every failure inside the API's blueprint to the envelope: the one place errors are mapped."""
     bp.register_error_handler(SSOError, from_sso_error)
+    bp.register_error_handler(DatabaseUnavailable, from_unavailable)
     bp.register_error_handler(HTTPException, from_http_exception)
     bp.register_error_handler(Exception, from_unexpected)

@@ -6,15 +6,18 @@ from webapp.models import Base
 engine = context.config.attributes["engine"]
 sqlite = engine.dialect.name == "sqlite"
 with engine.connect().execution_options(sso_write=True) as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                      compare_type=True)
     # SQLite's batch migrations re-create a table (copy, drop, rename): with foreign keys on, dropping
     # sso_user would cascade and delete every session, token and attribute row. Alembic's advice: off
     # while migrating (outside any transaction, on the raw connection), back on afterwards.
     if sqlite:
         connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     try:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                          compare_type=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # a migration may take longer than a request may
+                connection.exec_driver_sql("SET statement_timeout = 0")
+                connection.exec_driver_sql("SET lock_timeout = 0")
             context.run_migrations()
     finally:
         if sqlite:

@@ -79,8 +79,24 @@ def search_column(name: str) -> str:
 
 
 def fold(value: str | None) -> str | None:
-    """The case-insensitive form stored in search columns (None stays None)."""
-    return None if value is None else value.casefold()
+    """The form stored in search columns and compared: NFKC, case-folded (Unicode's NFKC_Casefold
+    in effect), so `JOSÉ`, `josé` and `jose\u0301` are one name (None stays None)."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+
+
+# Characters a username may not hold: format characters (zero-width spaces and joiners, bidi
+# overrides and isolates, the BOM), private-use and unassigned code points, line and paragraph
+# separators. They make two different usernames look the same.
+USERNAME_REFUSED_CATEGORIES = ("Cf", "Co", "Cn", "Zl", "Zp")
+
+
+def username_problem(value: str) -> str | None:
+    """Why `value` cannot be a username beyond the text rules, or None."""
+    if any(unicodedata.category(char) in USERNAME_REFUSED_CATEGORIES for char in value):
+        return "must not contain invisible, formatting or text-direction characters"
+    return None
 
 
 def utc_naive(value: datetime) -> datetime:
@@ -100,6 +116,8 @@ def parse_datetime(value: Any) -> datetime:
     if not isinstance(value, (datetime, str)):
         raise ValueError("must be an ISO 8601 date and time")
     try:
+        if isinstance(value, str) and "\x00" in value:  # fromisoformat would stop reading at the NUL
+            raise ValueError("NUL")
         return utc_naive(value if isinstance(value, datetime) else datetime.fromisoformat(value.strip()))
     except (ValueError, OverflowError):  # OverflowError: an offset that moves it outside years 1-9999
         raise ValueError("must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z") from None
@@ -142,9 +160,11 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
         return None, "must be a string"
     if attr.type == "totp_key":
         return totp_key_value(value)
-    problem = text_problem(value)
+    problem = text_problem(value) or (username_problem(value) if attr.type == "username" else None)
     if problem:
         return None, problem
+    if attr.type == "username":
+        value = unicodedata.normalize("NFKC", value)  # stored in its compatibility-composed form
     if attr.max_length is not None and len(value) > attr.max_length:
         return None, f"must be at most {attr.max_length} characters"
     if attr.type == "username":

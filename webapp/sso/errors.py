@@ -23,6 +23,7 @@ class Code:
     password_expired = "E003004"
     password_expiring = "W003005"
     password_must_change = "E003007"
+    password_not_complex = "E003008"
     app_not_allowed = "E004001"
     no_signup = "E004002"
     auth_invalid = "E005001"
@@ -50,14 +51,18 @@ class Kind:
     not_found = "not_found"          # 404
     conflict = "conflict"            # 409: unique value taken
     precondition = "precondition"    # 412: expected version has moved on
-    unavailable = "unavailable"      # 503: a service we depend on (the SMTP server) failed; try later
+    throttled = "throttled"          # 429: too many failed attempts; retry_after says when to try again
+    unavailable = "unavailable"      # 503: a service we depend on failed or did not answer in time
+                                     # (the SMTP server; the database: DatabaseUnavailable); try later
 
 
 class SSOError(Exception):
     """A refused SSO call: its Zato codes (`sub_status`) and a message per offending field."""
 
-    def __init__(self, kind: str, sub_status: Iterable[str], errors: Mapping[str, str] | None = None):
+    def __init__(self, kind: str, sub_status: Iterable[str], errors: Mapping[str, str] | None = None,
+                 retry_after: int | None = None):
         self.kind = kind
+        self.retry_after = retry_after  # seconds, for `throttled` and `unavailable` (Retry-After)
         self.sub_status = list(dict.fromkeys(sub_status))
         self.errors = dict(errors or {})
         super().__init__(f"{kind}: {', '.join(self.sub_status)} {self.errors or ''}".strip())
@@ -123,3 +128,18 @@ MAIL_NOT_SENT = "we could not send the email, try again later"
 def mail_not_sent() -> SSOError:
     """E008004 (503): the SMTP server did not take the message; nothing was written as if it had."""
     return SSOError.single(Kind.unavailable, Code.internal_error, "email", MAIL_NOT_SENT)
+
+
+def paused_message(seconds: int) -> str:
+    """"sign-in paused, try again in N minutes" (seconds under a minute)."""
+    if seconds < 60:
+        return f"sign-in paused, try again in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"sign-in paused, try again in {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def sign_in_paused(seconds: float, field: str = "password") -> SSOError:
+    """E005001 with HTTP 429: too many failed attempts for this name or address; says when to retry.
+    The same for a name that exists and one that does not."""
+    wait = max(1, int(-(-seconds // 1)))
+    return SSOError(Kind.throttled, [Code.auth_invalid], {field: paused_message(wait)}, retry_after=wait)

@@ -14,10 +14,10 @@ from .audit import record
 from .authn import check_app
 from .context import Context
 from .errors import Code, Kind, SSOError
-from .hashing import hash_password, verify_password
+from .hashing import hash_password, rehash_changes, verify_password
 from .passwords import check_new_password, password_changes, password_columns
 from .store import new_session_id
-from .throttle import is_throttled, record_failure, throttle_keys
+from .throttle import begin_attempt, succeeded, took_back
 from .totp import check_second_factor, consume_second_factor
 
 
@@ -66,34 +66,39 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise _refused()
     now = ctx.clock()
-    keys = throttle_keys(username, remote_addr)
+    attempt = begin_attempt(ctx, username, remote_addr, now)  # counted before the password is checked
     with reading(ctx.engine) as conn:
-        if is_throttled(ctx, conn, keys, now):
-            raise _refused()
         user = conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
     stored_hash = user["password_hash"] if user is not None else None
     # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
     if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
-        record_failure(ctx, keys, now)
         raise _refused()
     if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
             or not user["is_active"]):
         raise _refused()
-    if new_password is None:
-        if user["password_must_change"]:
-            raise SSOError.single(Kind.forbidden, Code.password_must_change)
-        if user["password_expiry"] is not None and user["password_expiry"] <= now:
-            raise SSOError.single(Kind.forbidden, Code.password_expired)
-    else:
-        check_new_password(ctx, new_password, "new_password")
+    try:
+        if new_password is None:
+            if user["password_must_change"]:
+                raise SSOError.single(Kind.forbidden, Code.password_must_change)
+            if user["password_expiry"] is not None and user["password_expiry"] <= now:
+                raise SSOError.single(Kind.forbidden, Code.password_expired)
+        else:
+            check_new_password(ctx, new_password, "new_password")
+    except SSOError:
+        took_back(ctx, attempt)  # the password was right: not a guess
+        raise
     # The second factor is asked for last, right before anything is written, so a code is typed only
     # once the login can succeed with it (a forced new password comes first) and is used up with it.
     factor = None
     if user["is_totp_enabled"]:
-        factor = check_second_factor(ctx, user, totp_code, now)
-        if factor is None:
-            record_failure(ctx, keys, now)
+        try:
+            factor = check_second_factor(ctx, user, totp_code, now)
+        except SSOError:  # no code yet (E005008): the first half of a two-step login, not a guess
+            took_back(ctx, attempt)
+            raise
+        if factor is None:  # a wrong code counts like a wrong password (the attempt's marks stay)
             raise _refused()
+    rehash = rehash_changes(ctx, password, stored_hash) if new_password is None else None
     ust, digest = ctx.codec.new()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     expiry = user["password_expiry"]
@@ -114,6 +119,12 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
                 conn.execute(update(users).where(users.c.user_id == user["user_id"])
                              .values(**columns, version=users.c.version + 1))
                 changes.update(password_changes(user, columns))
+            if rehash is not None:  # a hash made at a lower cost than configured is made again, transparently
+                rehashed, rehash_audit = rehash
+                conn.execute(update(users).where(users.c.user_id == user["user_id"],
+                                                 users.c.password_hash == stored_hash).values(**rehashed))
+                changes.update(rehash_audit)
+            succeeded(conn, attempt, now)
             # Expired sessions of this user are of no further use: they go as a new one starts.
             conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
                                                 sessions.c.expiration_time <= now))
@@ -124,8 +135,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
                    channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
                    changes=changes)
-    except Replayed:
-        record_failure(ctx, keys, now)
+    except Replayed:  # counted: the attempt's marks stay
         raise _refused() from None
     result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])

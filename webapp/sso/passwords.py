@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+from zxcvbn import zxcvbn
 
 from sqlalchemy import delete, update
 
@@ -15,13 +19,28 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from .hashing import hash_password, verify_password
 from .store import load_user, reject_unknown, require_input, require_mapping
+from .throttle import begin_attempt, succeeded
 
 CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
 EXPIRY_DAYS_MAX = 36500
 PASSWORD_SECRET = SECRET_CHANGE  # how the audit shows a password change
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+ZXCVBN_MAX = 72  # the zxcvbn package scores at most this many characters; a longer password is scored on them
 
 
-def password_problem(password: object, reject_list: list[str]) -> tuple[str, str] | None:
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, case-folded."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def complexity(password: str) -> int:
+    """zxcvbn's score of `password`, 0 (guessable in moments) to 4 (very unguessable)."""
+    return int(zxcvbn(password[:ZXCVBN_MAX])["score"])
+
+
+def password_problem(password: object, reject_list: list[str], min_complexity: int = 0) -> tuple[str, str] | None:
     """(code, message) when `password` breaks a rule, else None."""
     if not isinstance(password, str):
         return Code.invalid_input, "must be a string"
@@ -35,12 +54,18 @@ def password_problem(password: object, reject_list: list[str]) -> tuple[str, str
     lowered = password.casefold()
     if any(word.casefold() in lowered for word in reject_list if word):
         return Code.password_rejected_word, "is too easy to guess (it contains a common word)"
+    if lowered in common_passwords():
+        return Code.password_rejected_word, "is too easy to guess (it is one of the most common passwords)"
+    if min_complexity > 0 and complexity(password) < min_complexity:
+        return Code.password_not_complex, ("is too easy to guess; use a longer password, e.g. a few unrelated "
+                                           "words with digits or symbols")
     return None
 
 
 def check_new_password(ctx: Context, password: Any, field_name: str) -> None:
     """Raise the SPEC §5 code when a new password breaks a rule."""
-    problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"])
+    problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"],
+                               ctx.settings.get("SSO_PASSWORD_MIN_COMPLEXITY", 0))
     if problem:
         code, message = problem
         raise SSOError.single(Kind.invalid, code, field_name, message)
@@ -92,9 +117,13 @@ def change_password(ctx: Context, cid, data, current_ust, current_app, remote_ad
         errors.add("must_change", "must be true or false")
     errors.raise_if_any(Kind.invalid)
     check_new_password(ctx, data["new_password"], "new_password")
-    if own and not verify_password(data.get("old_password"), target["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", "is not right")
     now = ctx.clock()
+    attempt = None
+    if own:
+        # A guess at the old password counts like a failed login of this username from this address.
+        attempt = begin_attempt(ctx, target["username"], remote_addr, now, field_name="old_password")
+        if not verify_password(data.get("old_password"), target["password_hash"]):
+            raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", "is not right")
     columns = password_columns(ctx, data["new_password"], now, days, must_change)
     with writing(ctx.engine) as conn:
         conn.execute(update(users).where(users.c.user_id == target["user_id"])
@@ -103,6 +132,7 @@ def change_password(ctx: Context, cid, data, current_ust, current_app, remote_ad
         if own:
             ending = ending.where(sessions.c.id != caller.session_id)
         conn.execute(ending)
+        succeeded(conn, attempt, now)
         record(conn, now=now, cid=cid, action="change_password", actor_id=caller.user_id,
                target_id=target["user_id"], channel=channel, current_app=current_app,
                remote_addr=remote_addr, user_agent=user_agent, changes=password_changes(target, columns))

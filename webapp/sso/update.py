@@ -36,14 +36,19 @@ class RowMoved(Exception):
 
 
 def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, expected_version,
-                channel: str, user_agent, super_user_only: bool = False) -> UserData:
-    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says. With `super_user_only`
-    (approve, reject, lock, unlock) a regular caller is refused with E005001 before anything else."""
+                channel: str, user_agent, super_user_only: bool = False,
+                unchanged: Mapping[str, Any] | None = None) -> UserData:
+    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says.
+
+    `super_user_only` (approve, reject, lock, unlock): a regular caller is refused with E005001 before
+    anything else. `unchanged` (the console's save after a lost race): attribute → the value the caller
+    last saw; the write is refused with E011001 only if one of those still differs, checked again under
+    the row lock when the row moved, so saves of different fields merge however many run at once."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
                      "user_agent": user_agent}
-    check = (user_id, data, current_ust, current_app, expected_version, super_user_only)
+    check = (user_id, data, current_ust, current_app, expected_version, super_user_only, unchanged)
     try:
         with reading(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check)
@@ -87,8 +92,8 @@ def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli",
 
 
 def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current_ust, current_app,
-                 expected_version, super_user_only: bool = False, *,
-                 lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
+                 expected_version, super_user_only: bool = False, unchanged: Mapping[str, Any] | None = None,
+                 *, lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
     """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
     returns (caller, target, clean values).
 
@@ -119,6 +124,10 @@ def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current
         raise username_taken()
     if expected_version is not None and expected_version != target["version"]:
         raise version_conflict()
+    if unchanged:
+        shown = user_view(target, True)
+        if any(name not in shown or shown[name] != value for name, value in unchanged.items()):
+            raise version_conflict()
     return caller, target, clean
 
 

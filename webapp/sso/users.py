@@ -131,16 +131,19 @@ class Users:
     # --- the update (update.py) ---
 
     def update_current_user(self, cid, data, current_ust, current_app, remote_addr, *, expected_version=None,
-                            channel: str = "python", user_agent=None) -> UserData:
+                            channel: str = "python", user_agent=None, unchanged=None) -> UserData:
         """Update the caller's own account with the partial `data`."""
         return update.update_user(self.ctx, cid, None, data, current_ust, current_app, remote_addr,
-                                  expected_version=expected_version, channel=channel, user_agent=user_agent)
+                                  expected_version=expected_version, channel=channel, user_agent=user_agent,
+                                  unchanged=unchanged)
 
     def update_user_by_id(self, cid, user_id, data, current_ust, current_app, remote_addr, *,
-                          expected_version=None, channel: str = "python", user_agent=None) -> UserData:
+                          expected_version=None, channel: str = "python", user_agent=None,
+                          unchanged=None) -> UserData:
         """Update the user `user_id` with the partial `data` (a regular user may name only themselves)."""
         return update.update_user(self.ctx, cid, user_id, data, current_ust, current_app, remote_addr,
-                                  expected_version=expected_version, channel=channel, user_agent=user_agent)
+                                  expected_version=expected_version, channel=channel, user_agent=user_agent,
+                                  unchanged=unchanged)
 
     # --- creating and passwords (create.py, passwords.py) ---
 

@@ -20,8 +20,9 @@ def account_editor() -> Editor:
     return Editor(
         SELF_FORM_ATTRIBUTES, "account",
         load=lambda: users().get_current_user(cid(), *caller_args()),
-        write=lambda changes, version: users().update_current_user(
-            cid(), changes, *caller_args(), expected_version=version, channel="web", user_agent=user_agent()),
+        write=lambda changes, version, unchanged=None: users().update_current_user(
+            cid(), changes, *caller_args(), expected_version=None if unchanged else version, channel="web",
+            user_agent=user_agent(), unchanged=unchanged),
     )
 
 
@@ -64,7 +65,7 @@ def account_save() -> Response:
 def change_password() -> Response:
     """Change my own password (the current one is required)."""
     form = ChangePasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF does not cover) never acts
         return page("account/password.html", form=form)
     errors = confirmation_errors(form)
     if not errors:

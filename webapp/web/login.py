@@ -37,7 +37,7 @@ def login() -> Response:
     form = LoginForm()
     next_url = safe_next(form.next.data or request.args.get("next"))
     form.next.data = next_url or ""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF does not cover) never acts
         if signed_in():
             return redirect(next_url or url_for("web.account"))
         return page("auth/login.html", form=form)
@@ -55,6 +55,11 @@ def login() -> Response:
             return page("auth/new_password.html", form=choose, reason=MUST_CHOOSE_PASSWORD[code])
         if error.kind == Kind.malformed:
             return page("auth/login.html", 422, form=form, errors=error.errors)
+        if error.kind == Kind.throttled:  # "sign-in paused, try again in N minutes", the same for anyone
+            response = page("auth/login.html", 429, form=form,
+                            failure=next(iter(error.errors.values())).capitalize() + ".")
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if error.kind == Kind.forbidden and code == Code.app_not_allowed:
             return page("auth/login.html", 503, form=form, failure="This console is not configured as an SSO "
                         "application: add SSO_CONSOLE_APP to SSO_APPS.")
@@ -66,7 +71,7 @@ def login() -> Response:
 @bp.route("/login/new-password", methods=["GET", "POST"])
 def login_new_password() -> Response:
     """Second step of a login that requires a new password."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF does not cover) never acts
         return redirect(url_for("web.login"))
     form = NewPasswordAtLoginForm()
     next_url = safe_next(form.next.data)
@@ -136,7 +141,7 @@ def login_code() -> Response:
 def logout() -> Response:
     """GET asks to confirm; POST ends the session and forgets the UST."""
     ust = request.cookies.get(UST_COOKIE)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask (CSRF covers POST, never HEAD: issue 12)
         return page("auth/logout.html") if ust else redirect(url_for("web.login"))
     if ust:
         users().logout(cid(), ust, console_app(), request.remote_addr)

@@ -1,6 +1,8 @@
 """Routes for super-users: find users, create one, edit every attribute, quick actions, set a password."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +66,9 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
     return Editor(
         names, "user",
         load=lambda: users().get_user_by_id(cid(), user_id, *caller_args()),
-        write=lambda changes, version: users().update_user_by_id(
-            cid(), user_id, changes, *caller_args(), expected_version=version, channel="web",
-            user_agent=user_agent()),
+        write=lambda changes, version, unchanged=None: users().update_user_by_id(
+            cid(), user_id, changes, *caller_args(), expected_version=None if unchanged else version,
+            channel="web", user_agent=user_agent(), unchanged=unchanged),
     )
 
 
@@ -78,7 +80,9 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
     shown = {"q": args.get("q", "").strip(), "locked": args.get("locked", ""),
              "approval": args.get("approval", "")}
     page_text = args.get("page", "1")
-    criteria: dict[str, Any] = {"cur_page": int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1,
+    # ASCII digits only, and few of them: "³".isdigit() is true and int() of 5000 digits raises (issue 12)
+    criteria: dict[str, Any] = {"cur_page": int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text)
+                                and int(page_text) > 0 else 1,
                                 "page_size": PAGE_SIZE}
     if shown["q"]:
         criteria["q"] = shown["q"]

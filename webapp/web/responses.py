@@ -44,6 +44,8 @@ def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site (never another host), else None."""
     if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
         return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):  # CR/LF would break the Location header
+        return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 

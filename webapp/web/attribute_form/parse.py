@@ -5,6 +5,8 @@ one (NULL) from "".
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,7 +86,8 @@ class AttributeForm:
         """Read the fields `names` from a submitted form (absent inputs mean unchanged)."""
         parsed = cls(names, {name: parse_field(ATTRIBUTES[name], form) for name in names})
         raw_version = form.get("version", "")
-        parsed.version = int(raw_version) if raw_version.isdigit() else None
+        # ASCII digits only, at most 18 ("²".isdigit() is true; int() of 5000 digits raises)
+        parsed.version = int(raw_version) if re.fullmatch(r"[0-9]{1,18}", raw_version) else None
         return parsed
 
     def problems(self) -> dict[str, str]:

@@ -34,7 +34,7 @@ class Editor:
     names: tuple[str, ...]
     context: str
     load: Callable[[], UserData]
-    write: Callable[[dict[str, Any], int], UserData]
+    write: Callable[..., UserData]  # (changes, version, unchanged=None)
 
 
 def save(editor: Editor, form: AttributeForm) -> Outcome:
@@ -68,7 +68,12 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
             if not changes:
                 return outcome
         try:
-            outcome.current = editor.write(changes, version)
+            if current is None:
+                outcome.current = editor.write(changes, version)
+            else:
+                # After a lost race: written under the row lock as long as the fields I change still hold
+                # what I merged against, so saves of different fields never exhaust the rounds.
+                outcome.current = editor.write(changes, version, {name: current[name] for name in changes})
         except SSOError as error:
             if error.kind != Kind.precondition:
                 errors = form_errors(error, (*editor.names, "data"))
