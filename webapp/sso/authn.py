@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ..models import sessions, users
+from . import events
 from .context import Context
 from .errors import Code, Kind, SSOError
 
@@ -49,6 +50,7 @@ def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: 
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     check_app(ctx, current_app)
     refuse_if_unusable(row, now)
+    events.emit(events.AUTHENTICATED, user_id=row["user_id"])
     return Caller(user=row, session_id=row["session_pk"], current_app=current_app)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..db import reading, writing
 from ..models import sessions, users
+from . import events
 from .attributes import fold, safe_text, text_problem
 from .audit import record
 from .authn import check_app
@@ -68,15 +69,18 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     keys = throttle_keys(username, remote_addr)
     with reading(ctx.engine) as conn:
         if is_throttled(ctx, conn, keys, now):
+            events.emit(events.LOGIN, result="throttled")
             raise _refused()
         user = conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
     stored_hash = user["password_hash"] if user is not None else None
     # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
     if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
         record_failure(ctx, keys, now)
+        events.emit(events.LOGIN, result="failed")
         raise _refused()
     if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
             or not user["is_active"]):
+        events.emit(events.LOGIN, result="failed")
         raise _refused()
     if new_password is None:
         if user["password_must_change"]:
@@ -125,8 +129,11 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
                    changes=changes)
     except Replayed:
         record_failure(ctx, keys, now)
+        events.emit(events.LOGIN, result="failed")
         raise _refused() from None
     result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
+    events.emit(events.LOGIN, result="ok")
+    events.emit(events.AUTHENTICATED, user_id=user["user_id"])
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])
     if expiry is not None and expiry - now <= warn:
         result.status, result.sub_status = "warning", [Code.password_expiring]
