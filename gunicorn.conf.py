@@ -12,6 +12,7 @@ GUNICORN_CMD_ARGS. What it reads from the environment:
   PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics (emptied at start); a private temporary
                         directory when unset
 """
+
 from __future__ import annotations
 
 import glob
@@ -32,12 +33,12 @@ def _int(name: str, default: int) -> int:
 bind = [f"{os.environ.get('HOST') or '127.0.0.1'}:{_int('PORT', 8000)}"]
 workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12))
 worker_class = "sync"
-timeout = 30              # a worker silent for this long is killed and replaced
-graceful_timeout = 30     # time to finish requests in flight on SIGTERM / reload
-keepalive = 5             # seconds; keep it above nothing, below the proxy's upstream idle timeout
+timeout = 30  # a worker silent for this long is killed and replaced
+graceful_timeout = 30  # time to finish requests in flight on SIGTERM / reload
+keepalive = 5  # seconds; keep it above nothing, below the proxy's upstream idle timeout
 limit_request_line = 8190
 limit_request_fields = 100
-control_socket_disable = True   # gunicorn 27 would share ~/.gunicorn/gunicorn.ctl between instances
+control_socket_disable = True  # gunicorn 27 would share ~/.gunicorn/gunicorn.ctl between instances
 
 # Forwarding headers are believed only from configured proxies.
 if _int("SSO_TRUSTED_PROXIES", 0) > 0:
@@ -92,6 +93,7 @@ def on_starting(server):
 def child_exit(server, worker):
     """A worker's counters stay counted after it exits; only its live gauges go."""
     from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)
 
 

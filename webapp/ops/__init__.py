@@ -1,5 +1,6 @@
 """Running it in production: request ids and the request log, health and readiness, Prometheus metrics,
 and the browsable API reference. Nothing here writes to the database."""
+
 from __future__ import annotations
 
 from flask import Flask

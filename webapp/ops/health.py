@@ -6,6 +6,7 @@ its own connection (never one from the app's pool, which could be busy or stale)
 a frozen database answers 503 on time instead of holding the worker; while one check is still stuck, the
 next ones answer 503 at once rather than piling up threads.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,9 +37,12 @@ def probe_engine(url: str, timeout: float) -> Engine:
     seconds = max(1, math.ceil(timeout))
     if parsed.get_backend_name() == "sqlite":
         return create_engine(url, poolclass=NullPool, connect_args={"timeout": timeout}, hide_parameters=True)
-    return create_engine(url, poolclass=NullPool, hide_parameters=True,
-                         connect_args={"connect_timeout": seconds,
-                                       "options": f"-c statement_timeout={int(timeout * 1000)}"})
+    return create_engine(
+        url,
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={"connect_timeout": seconds, "options": f"-c statement_timeout={int(timeout * 1000)}"},
+    )
 
 
 def head_revision() -> str | None:
@@ -60,8 +64,12 @@ class Readiness:
     def _sqlite_file_missing(self) -> bool:
         parsed = make_url(self.url)
         database = parsed.database or ""
-        return (parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-                and not database.startswith("file:") and not Path(database).exists())
+        return (
+            parsed.get_backend_name() == "sqlite"
+            and database not in ("", ":memory:")
+            and not database.startswith("file:")
+            and not Path(database).exists()
+        )
 
     def _query(self) -> Verdict:
         if self._sqlite_file_missing():
@@ -69,7 +77,7 @@ class Readiness:
         try:
             with self.engine.connect() as conn:
                 current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the class name says which
+        except Exception as exc:  # any failure means "not ready"; the class name says which
             return Verdict(False, f"unreachable ({type(exc).__name__})")
         if current != self.head:
             return Verdict(False, "ok", f"{current or 'none'} (code expects {self.head})")

@@ -5,14 +5,22 @@ makes one when it is unset) and `/metrics` adds up all workers' files, so any wo
 totals. Without that variable (the Flask dev server, tests in one process) the process's own registry
 is served.
 """
+
 from __future__ import annotations
 
 import hmac
 import os
 
 from flask import Flask, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import Engine, event
 
 from ..sso import events
@@ -20,18 +28,23 @@ from .requestlog import elapsed, route_of
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-REQUESTS = Counter("sso_http_requests", "HTTP requests answered, by route, method and status",
-                   ["route", "method", "status"])
-LATENCY = Histogram("sso_http_request_duration_seconds", "Time to answer an HTTP request, by route and method",
-                    ["route", "method"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+REQUESTS = Counter(
+    "sso_http_requests", "HTTP requests answered, by route, method and status", ["route", "method", "status"]
+)
+LATENCY = Histogram(
+    "sso_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route and method",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 LOGINS = Counter("sso_logins", "Login attempts by result (ok, failed, throttled)", ["result"])
-CHANGES = Counter("sso_changes", "Audited changes (update, create, login, change_password, ...) by channel",
-                  ["action", "channel"])
-CONFLICTS = Counter("sso_conflicts", "Answers that refused a write as a conflict: 409, or 412 (stale If-Match)",
-                    ["status"])
-DB_ERRORS = Counter("sso_database_errors", "Errors raised by the database driver, by SQLAlchemy error class",
-                    ["error"])
+CHANGES = Counter(
+    "sso_changes", "Audited changes (update, create, login, change_password, ...) by channel", ["action", "channel"]
+)
+CONFLICTS = Counter(
+    "sso_conflicts", "Answers that refused a write as a conflict: 409, or 412 (stale If-Match)", ["status"]
+)
+DB_ERRORS = Counter("sso_database_errors", "Errors raised by the database driver, by SQLAlchemy error class", ["error"])
 
 CONFLICT_STATUSES = (409, 412)
 
@@ -86,8 +99,12 @@ def authorized() -> bool:
 
 def metrics_response() -> Response:
     if not authorized():
-        return Response("bearer token required\n", status=401, mimetype="text/plain",
-                        headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"})
+        return Response(
+            "bearer token required\n",
+            status=401,
+            mimetype="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"},
+        )
     return Response(exposition(), mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 

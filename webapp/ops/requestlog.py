@@ -6,6 +6,7 @@ only when it is a short token; otherwise a new one is made. The line never carri
 value, a query string, a cookie or even the raw path (only the route that matched it, e.g.
 `/users/<user_id>`), so no password, UST, token or key can reach the log through it.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import re
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -43,15 +44,19 @@ def incoming_cid(app: Flask) -> str | None:
 
 
 def _utc(created: float) -> str:
-    return datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, then the request fields that are set."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {"time": _utc(record.created), "level": record.levelname, "logger": record.name,
-                                "message": record.getMessage()}
+        line: dict[str, Any] = {
+            "time": _utc(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for name in FIELDS:
             value = getattr(record, name, None)
             if value is not None:
@@ -105,6 +110,7 @@ def start_request() -> None:
 
 def _app() -> Flask:
     from flask import current_app
+
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
@@ -126,8 +132,15 @@ def finish_request(response: Response) -> Response:
         level = logging.ERROR if status >= 500 else logging.INFO
     logger = logging.getLogger(LOGGER)
     if logger.isEnabledFor(level):
-        fields = {"cid": g.cid, "method": request.method, "route": route_of(), "status": status, "duration_ms": round(elapsed() * 1000, 2), "user_id": g.get("sso_user_id"),
-                  "remote_addr": request.remote_addr}
+        fields = {
+            "cid": g.cid,
+            "method": request.method,
+            "route": route_of(),
+            "status": status,
+            "duration_ms": round(elapsed() * 1000, 2),
+            "user_id": g.get("sso_user_id"),
+            "remote_addr": request.remote_addr,
+        }
         logger.log(level, "request", extra=fields)
     return response
 

@@ -1,4 +1,5 @@
 """The operator's endpoints (unauthenticated, cheap, never touching the app's pool) and the API reference."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template

@@ -4,6 +4,7 @@ The service layer stays free of Flask and of any metrics library: it calls `emit
 (`webapp.ops`: metrics and the request log) subscribes with `listen`. A listener must not raise; one that
 does is ignored, so observing can never break a request.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,8 +12,8 @@ from typing import Any
 
 Listener = Callable[..., None]
 
-LOGIN = "login"                  # result="ok" | "failed" | "throttled"
-CHANGE = "change"                # action=..., channel=... (one per audit record)
+LOGIN = "login"  # result="ok" | "failed" | "throttled"
+CHANGE = "change"  # action=..., channel=... (one per audit record)
 AUTHENTICATED = "authenticated"  # user_id=... (the caller of this call)
 
 _listeners: dict[str, list[Listener]] = {}
@@ -30,5 +31,5 @@ def emit(event: str, **fields: Any) -> None:
     for listener in _listeners.get(event, ()):
         try:
             listener(**fields)
-        except Exception:  # noqa: BLE001 - observing must never fail the call it observes
+        except Exception:  # observing must never fail the call it observes
             pass

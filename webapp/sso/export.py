@@ -5,6 +5,7 @@ as text chunks: memory stays flat however long the trail, and no transaction sta
 consumer (a file, a slow browser) takes its time. The upper bound is the newest id when the export
 starts, so rows written meanwhile do not make it run forever.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,15 +27,27 @@ from .presentation import jsonable
 
 FORMATS = ("jsonl", "csv")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
-COLUMNS = ("id", "time", "cid", "action", "actor_id", "target_id", "channel", "current_app", "remote_addr",
-           "user_agent", "changes")
+COLUMNS = (
+    "id",
+    "time",
+    "cid",
+    "action",
+    "actor_id",
+    "target_id",
+    "channel",
+    "current_app",
+    "remote_addr",
+    "user_agent",
+    "changes",
+)
 BATCH = 1000
 # A spreadsheet would run a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def audit_rows(engine: Engine, *, since: datetime | None = None, target_id: str | None = None,
-               batch: int = BATCH) -> Iterator[dict[str, Any]]:
+def audit_rows(
+    engine: Engine, *, since: datetime | None = None, target_id: str | None = None, batch: int = BATCH
+) -> Iterator[dict[str, Any]]:
     """Audit records in id order (optionally from `since`, or only those whose target is `target_id`)."""
     with reading(engine) as conn:
         newest = conn.execute(select(func.max(audit.c.id))).scalar()
@@ -42,8 +55,12 @@ def audit_rows(engine: Engine, *, since: datetime | None = None, target_id: str 
         return
     after = 0
     while True:
-        query = (select(*(audit.c[name] for name in COLUMNS))
-                 .where(audit.c.id > after, audit.c.id <= newest).order_by(audit.c.id).limit(batch))
+        query = (
+            select(*(audit.c[name] for name in COLUMNS))
+            .where(audit.c.id > after, audit.c.id <= newest)
+            .order_by(audit.c.id)
+            .limit(batch)
+        )
         if since is not None:
             query = query.where(audit.c.time >= since)
         if target_id is not None:
@@ -97,8 +114,9 @@ def export_all(ctx: Context, *, since: datetime | None = None, fmt: str = "jsonl
     return render(audit_rows(ctx.engine, since=since), fmt)
 
 
-def export_history(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *,
-                   fmt: str = "jsonl") -> Iterator[str]:
+def export_history(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, fmt: str = "jsonl"
+) -> Iterator[str]:
     """The changes made to `user_id`, for a super-user or the user themself (the rule of `history`).
     The caller is checked now, before the first chunk, so a refusal is an error rather than a broken file."""
     if fmt not in FORMATS:

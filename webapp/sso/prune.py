@@ -6,6 +6,7 @@ expired. Every batch is its own short write transaction, and the DELETE repeats 
 the rows themselves, so a row renewed between the batch's SELECT and its DELETE (a session extended by
 its user, on PostgreSQL's READ COMMITTED) is re-checked and kept: nothing live is removed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import delete, select
 
 from ..db import writing
 from ..models import audit, login_failures, sessions
@@ -30,7 +31,7 @@ class Rule:
     """Rows of `table` whose `time_column` is before the cutoff are expired."""
 
     name: str
-    table: Table
+    table: Any  # a Table; the models module types its tables as FromClause, which delete() does not take
     time_column: str
     cutoff: Cutoff
     key: str = "id"
@@ -43,8 +44,12 @@ def _audit_cutoff(settings: dict[str, Any], now: datetime) -> datetime | None:
 
 RULES: list[Rule] = [
     Rule("expired sessions", sessions, "expiration_time", lambda settings, now: now),
-    Rule("login-failure marks", login_failures, "time",
-         lambda settings, now: now - timedelta(seconds=settings["SSO_LOGIN_FAILURE_WINDOW"])),
+    Rule(
+        "login-failure marks",
+        login_failures,
+        "time",
+        lambda settings, now: now - timedelta(seconds=settings["SSO_LOGIN_FAILURE_WINDOW"]),
+    ),
     Rule("audit records", audit, "time", _audit_cutoff),
 ]
 
