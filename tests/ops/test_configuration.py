@@ -1,4 +1,5 @@
 """The README's configuration table lists exactly the settings the code reads; secrets.env; the version."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,12 @@ def _is_environ(node: ast.AST) -> bool:
     """`env` (config.py's mapping) or `os.environ` (a WSGI `environ` is no setting)."""
     if isinstance(node, ast.Name):
         return node.id == "env"
-    return (isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
-            and node.value.id == "os")
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    )
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -28,14 +33,19 @@ def _names(node: ast.AST) -> set[str]:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
-            reads_env = (isinstance(func, ast.Attribute) and func.attr in ("get", "pop") and _is_environ(func.value)) \
-                or (isinstance(func, ast.Attribute) and func.attr == "getenv") \
-                or any(_is_environ(arg) for arg in sub.args)          # helpers such as _int(env, "NAME", 5)
+            reads_env = (
+                (isinstance(func, ast.Attribute) and func.attr in ("get", "pop") and _is_environ(func.value))
+                or (isinstance(func, ast.Attribute) and func.attr == "getenv")
+                or any(_is_environ(arg) for arg in sub.args)
+            )  # helpers such as _int(env, "NAME", 5)
             if isinstance(func, ast.Name) and func.id == "_int" and not any(_is_environ(a) for a in sub.args):
-                reads_env = True                                       # gunicorn.conf.py's _int("PORT", 8000)
+                reads_env = True  # gunicorn.conf.py's _int("PORT", 8000)
             if reads_env:
-                found |= {arg.value for arg in sub.args if isinstance(arg, ast.Constant)
-                          and isinstance(arg.value, str) and NAME.fullmatch(arg.value)}
+                found |= {
+                    arg.value
+                    for arg in sub.args
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and NAME.fullmatch(arg.value)
+                }
         elif isinstance(sub, ast.Subscript) and _is_environ(sub.value):
             key = sub.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str) and NAME.fullmatch(key.value):
@@ -75,8 +85,9 @@ def test_every_setting_the_code_reads_is_in_the_readme_table_and_nothing_else():
 
 
 def test_instance_secrets_env_is_read_and_the_environment_wins(tmp_path, monkeypatch):
-    (tmp_path / "secrets.env").write_text("# made by make run\nSECRET_KEY=from-file\nSSO_FERNET_KEYS='k1,k2'\n"
-                                          "SSO_SESSION_TTL=60\n")
+    (tmp_path / "secrets.env").write_text(
+        "# made by make run\nSECRET_KEY=from-file\nSSO_FERNET_KEYS='k1,k2'\nSSO_SESSION_TTL=60\n"
+    )
     monkeypatch.setenv("SSO_SESSION_TTL", "120")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("SSO_FERNET_KEYS", raising=False)

@@ -1,4 +1,5 @@
 """/healthz and /readyz with the database up, behind on migrations, missing, frozen and down."""
+
 from __future__ import annotations
 
 import os
@@ -77,6 +78,7 @@ def own_postgres():
 
 
 def postmaster_pid(server: PostgresServer) -> int:
+    assert server.datadir is not None
     return int(Path(server.datadir, "postmaster.pid").read_text().split()[0])
 
 
@@ -92,7 +94,7 @@ def test_readyz_follows_postgresql_up_frozen_and_down_within_its_timeout(own_pos
     assert took < TIMEOUT
 
     pid = postmaster_pid(own_postgres)
-    os.kill(pid, signal.SIGSTOP)   # frozen: connections are accepted by the kernel, never answered
+    os.kill(pid, signal.SIGSTOP)  # frozen: connections are accepted by the kernel, never answered
     try:
         response, took = timed_get(client, "/readyz")
         assert response.status_code == 503 and response.json["status"] == "not ready"
@@ -107,7 +109,7 @@ def test_readyz_follows_postgresql_up_frozen_and_down_within_its_timeout(own_pos
         assert time.monotonic() < deadline, "not ready again after the database thawed"
         time.sleep(0.2)
 
-    own_postgres.stop()             # down: connection refused
+    own_postgres.stop()  # down: connection refused
     response, took = timed_get(client, "/readyz")
     assert response.status_code == 503 and "unreachable" in response.json["database"]
     assert took < TIMEOUT + 1.5

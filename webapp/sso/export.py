@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Text, cast, func, select
 
 from ..db import reading
 from ..models import audit
@@ -47,61 +47,60 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def audit_rows(
     engine: Engine, *, since: datetime | None = None, target_id: str | None = None, batch: int = BATCH
-) -> Iterator[dict[str, Any]]:
-    """Audit records in id order (optionally from `since`, or only those whose target is `target_id`)."""
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of audit records in id order, each a tuple in `COLUMNS` order whose `changes` is the stored
+    JSON text (optionally from `since`, or only those whose target is `target_id`)."""
     with reading(engine) as conn:
         newest = conn.execute(select(func.max(audit.c.id))).scalar()
     if newest is None:
         return
+    columns = [audit.c[name] for name in COLUMNS[:-1]] + [cast(audit.c.changes, Text)]
     after = 0
     while True:
-        query = (
-            select(*(audit.c[name] for name in COLUMNS))
-            .where(audit.c.id > after, audit.c.id <= newest)
-            .order_by(audit.c.id)
-            .limit(batch)
-        )
+        query = select(*columns).where(audit.c.id > after, audit.c.id <= newest).order_by(audit.c.id).limit(batch)
         if since is not None:
             query = query.where(audit.c.time >= since)
         if target_id is not None:
             query = query.where(audit.c.target_id == target_id)
         with reading(engine) as conn:
-            rows = [dict(row) for row in conn.execute(query).mappings()]
+            rows = [tuple(row) for row in conn.execute(query)]
         if not rows:
             return
-        yield from rows
-        after = rows[-1]["id"]
+        yield rows
+        after = rows[-1][0]
 
 
-def _jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    for row in rows:
-        yield json.dumps({name: jsonable(row[name]) for name in COLUMNS}, ensure_ascii=False) + "\n"
+def _jsonl(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[str]:
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for rows in batches:
+        lines = []
+        for row in rows:
+            head = encode({name: jsonable(value) for name, value in zip(COLUMNS[:-1], row[:-1], strict=True)})
+            lines.append(f'{head[:-1]}, "changes": {row[-1] or "null"}}}\n')
+        yield "".join(lines)
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return jsonable(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
-def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _csv(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[name]) for name in COLUMNS])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for rows in batches:
+        writer.writerows([_cell(value) for value in row] for row in rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 
-def render(rows: Iterator[dict[str, Any]], fmt: str) -> Iterator[str]:
+def render(rows: Iterator[list[tuple[Any, ...]]], fmt: str) -> Iterator[str]:
     """The records as text chunks in `fmt` (jsonl: one JSON object per line; csv: a header row first,
     `changes` as JSON text, cells that a spreadsheet would run as a formula prefixed with `'`)."""
     if fmt not in FORMATS:
