@@ -1,4 +1,5 @@
 """The JSON API reference (Swagger UI from static/vendor) renders in Chromium under the console's CSP."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,14 @@ def test_the_api_reference_lists_the_operations_without_breaking_the_content_sec
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     outside: list[str] = []
-    page.on("request", lambda request: outside.append(request.url)
-            if not request.url.startswith(pages.base_url) and not request.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(pages.base_url) and not request.url.startswith("data:")
+            else None
+        ),
+    )
 
     page.goto("/login")
     page.get_by_role("link", name="JSON API reference").click()
