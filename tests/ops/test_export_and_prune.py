@@ -235,7 +235,11 @@ def test_prune_while_writes_run_removes_only_what_expired(db_url):
     assert not errors, errors
     assert made, "the writer never wrote while prune ran"
 
-    assert removed == {"expired sessions": 40, "login-failure marks": 30, "audit records": 120}
+    assert {name: removed[name] for name in ("expired sessions", "login-failure marks", "audit records")} == {
+        "expired sessions": 40,
+        "login-failure marks": 30,
+        "audit records": 120,
+    }
     for ust in live + made:  # every live session still works
         assert sso.user.get_current_user("c", ust, APP, ADDR)["username"] == "busy"
     with reading(engine) as conn:
@@ -261,3 +265,30 @@ def test_prune_keeps_the_audit_forever_by_default_and_the_command_says_what_it_r
     assert result.exit_code == 0, result.output
     assert "audit records: 0 removed" in result.output and "expired sessions: 0 removed" in result.output
     assert audit_count(sso.ctx.engine) == 5
+
+
+def test_prune_removes_email_tokens_a_day_after_they_expired_and_old_mail_request_marks(app, sso, make_user):
+    user = make_user("tess")
+    now = utcnow()
+    tokens, marks = cast(Table, models.email_tokens), cast(Table, models.mail_requests)
+    with writing(sso.ctx.engine) as conn:
+        conn.execute(
+            insert(tokens),
+            [
+                {
+                    "token_hash": f"h{i}",
+                    "purpose": "reset",
+                    "user_id": user["user_id"],
+                    "creation_time": now,
+                    "expiration_time": now - timedelta(hours=hours),
+                }
+                for i, hours in enumerate((49, 2))
+            ],
+        )
+        conn.execute(
+            insert(marks), [{"key": "c:tess", "time": now - timedelta(hours=2)}, {"key": "c:tess", "time": now}]
+        )
+    removed = sso.prune()
+    assert (removed["email tokens"], removed["mail-request marks"]) == (1, 1)
+    with reading(sso.ctx.engine) as conn:
+        assert conn.execute(select(tokens.c.token_hash)).scalars().all() == ["h1"]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ..db import writing
-from ..models import audit, login_failures, sessions
+from ..models import audit, email_tokens, login_failures, mail_requests, sessions
 from .context import Context
 
 BATCH = 500
@@ -51,6 +51,14 @@ RULES: list[Rule] = [
         lambda settings, now: now - timedelta(seconds=settings["SSO_LOGIN_FAILURE_WINDOW"]),
     ),
     Rule("audit records", audit, "time", _audit_cutoff),
+    # A reset key may be used up to 30 minutes after its token expired; a day later nothing can use it.
+    Rule("email tokens", email_tokens, "expiration_time", lambda settings, now: now - timedelta(days=1)),
+    Rule(
+        "mail-request marks",
+        mail_requests,
+        "time",
+        lambda settings, now: now - timedelta(seconds=settings["SSO_PASSWORD_RESET_WINDOW"]),
+    ),
 ]
 
 
