@@ -90,7 +90,8 @@ def configure_logging(app: Flask) -> None:
     handler.setFormatter(JsonFormatter() if app.config.get("SSO_LOG_FORMAT", "json") == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.setLevel(app.config.get("SSO_LOG_LEVEL", "INFO"))
-    logger.propagate = False
+    # Propagation stays on: nothing handles the root logger under gunicorn, and pytest's caplog listens there.
+    logger.propagate = True
 
 
 def _remember_user(user_id: str) -> None:
