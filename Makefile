@@ -1,7 +1,8 @@
 # Common entry points. Every target bootstraps first (fast when nothing changed).
-.PHONY: run test bench bootstrap
+.PHONY: run test lint bench screenshots bootstrap
 
 PYTEST_ARGS ?=
+LINT_PATHS ?= webapp tests scripts bench gunicorn.conf.py wsgi.py
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -14,6 +15,17 @@ test:
 	bash scripts/bootstrap.sh --test
 	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
+# ruff (lint and format check) and mypy, configured in pyproject.toml.
+lint:
+	bash scripts/bootstrap.sh --test
+	.venv/bin/ruff check $(LINT_PATHS)
+	.venv/bin/ruff format --check $(LINT_PATHS)
+	.venv/bin/mypy
+
 bench:
 	bash scripts/bootstrap.sh --bench
 	.venv/bin/python bench/run.py
+
+screenshots:
+	bash scripts/bootstrap.sh --test
+	.venv/bin/python scripts/screenshots.py

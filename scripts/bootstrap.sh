@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the project needs on a Debian 12 machine (run as root).
 #
-#   scripts/bootstrap.sh            runtime: PostgreSQL binaries, .venv, npm assets
-#   scripts/bootstrap.sh --test     + chromium and the test requirements
-#   scripts/bootstrap.sh --bench    + wrk and the test/bench requirements
+#   scripts/bootstrap.sh            runtime only: .venv (requirements.txt), npm assets into static/vendor
+#   scripts/bootstrap.sh --test     + PostgreSQL server binaries, chromium, the test requirements
+#   scripts/bootstrap.sh --bench    + PostgreSQL, wrk and the test/bench requirements
 #
 # Idempotent and quiet; a second run with nothing to do takes about a second
 # (stamp files keyed by a hash of the requirement files).
@@ -50,7 +50,10 @@ hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- system packages
 apt_pkgs=()
-if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+WANT_PG=0
+if [ "$WANT_TEST" = 1 ] || [ "$WANT_BENCH" = 1 ]; then WANT_PG=1; fi
+# Running the service needs no database server (SQLite by default); the tests start their own PostgreSQL.
+if [ "$WANT_PG" = 1 ] && ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     apt_pkgs+=(postgresql)
 fi
 if [ "$WANT_TEST" = 1 ] && [ ! -x /usr/bin/chromium ]; then
@@ -115,14 +118,20 @@ if [ ! -f node_modules/.bootstrap.stamp ] || [ "$(cat node_modules/.bootstrap.st
     printf '%s\n' "$npm_stamp" >node_modules/.bootstrap.stamp
 fi
 
-HTMX_SRC=node_modules/htmx.org/dist/htmx.min.js
-HTMX_DST=static/vendor/htmx.min.js
-[ -f "$HTMX_SRC" ] || die "$HTMX_SRC not found after npm ci"
-if ! cmp -s "$HTMX_SRC" "$HTMX_DST" 2>/dev/null; then
-    mkdir -p static/vendor
-    cp "$HTMX_SRC" "$HTMX_DST"
-    say "copied $HTMX_SRC -> $HTMX_DST"
-fi
+# vendor SOURCE DEST: copy an npm file into static/vendor when it differs.
+vendor() {
+    local src="node_modules/$1" dst="static/vendor/$2"
+    [ -f "$src" ] || die "$src not found after npm ci"
+    if ! cmp -s "$src" "$dst" 2>/dev/null; then
+        mkdir -p "$(dirname "$dst")"
+        cp "$src" "$dst"
+        say "copied $src -> $dst"
+    fi
+}
+vendor htmx.org/dist/htmx.min.js htmx.min.js
+vendor swagger-ui-dist/swagger-ui-bundle.js swagger-ui/swagger-ui-bundle.js
+vendor swagger-ui-dist/swagger-ui.css swagger-ui/swagger-ui.css
+vendor swagger-ui-dist/LICENSE swagger-ui/LICENSE
 
 # ---------------------------------------------------------------- sanity
 if [ "$WANT_TEST" = 1 ]; then
@@ -131,4 +140,6 @@ fi
 if [ "$WANT_BENCH" = 1 ]; then
     command -v wrk >/dev/null || die "wrk missing after install"
 fi
-compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || die "PostgreSQL server binaries missing after install"
+if [ "$WANT_PG" = 1 ]; then
+    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || die "PostgreSQL server binaries missing after install"
+fi

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run the service locally on http://127.0.0.1:${PORT:-8000} (after scripts/bootstrap.sh).
+# Run the service locally on http://${HOST:-127.0.0.1}:${PORT:-8000} (after scripts/bootstrap.sh).
 # First run: creates instance/secrets.env, the database, and a first super user
 # whose password is printed and kept in instance/first-super-user.txt.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-PORT="${PORT:-8000}"
+export HOST="${HOST:-127.0.0.1}"
+export PORT="${PORT:-8000}"
+export SSO_LOG_FORMAT="${SSO_LOG_FORMAT:-text}"   # a terminal: readable lines (production default is JSON)
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 
 [ -x .venv/bin/flask ] || { echo "run-local: .venv missing; run scripts/bootstrap.sh first" >&2; exit 1; }
 
@@ -27,10 +30,7 @@ EOF
 fi
 chmod 600 instance/secrets.env
 
-set -a
-# shellcheck disable=SC1091
-. instance/secrets.env
-set +a
+# create_app reads instance/secrets.env itself (the environment wins), so the flask commands need nothing.
 
 # Self-service by email on one machine: without SSO_SMTP_URL the messages (with their links) go to this log.
 export SSO_PUBLIC_URL="${SSO_PUBLIC_URL:-http://127.0.0.1:${PORT}}"
@@ -51,7 +51,7 @@ fi
 ADMIN_PASSWORD="$(sed -n 's/^password=//p' instance/first-super-user.txt)"
 echo
 echo "=================================================================="
-echo " Log in at http://127.0.0.1:${PORT}/login as admin / ${ADMIN_PASSWORD}"
+echo " Log in at http://${HOST}:${PORT}/login as admin / ${ADMIN_PASSWORD}"
 echo " (also in instance/first-super-user.txt)"
 if [ -z "${SSO_SMTP_URL:-}" ]; then
 echo " No SSO_SMTP_URL: sign-up and password-reset emails are printed"
@@ -60,5 +60,5 @@ fi
 echo "=================================================================="
 echo
 
-# --no-control-socket: gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl (shared by every instance).
-exec .venv/bin/gunicorn -w 2 -b "127.0.0.1:${PORT}" --no-control-socket wsgi:app
+# gunicorn.conf.py (read from this directory) takes HOST, PORT and WEB_CONCURRENCY from the environment.
+exec .venv/bin/gunicorn wsgi:app

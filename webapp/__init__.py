@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli
+from . import cli, ops
 from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
@@ -15,7 +15,10 @@ from .guards import init_guards
 from .sso import SSO, Context
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
+from .version import __version__
 from .web import init_app as init_web
+
+__all__ = ["ROOT", "__version__", "create_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     mailer.announce()
     cli.init_app(app)
+    ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_guards(app)
     init_api(app)
     init_web(app)   # after the API: the console's CSRF protection exempts the API's blueprint

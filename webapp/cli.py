@@ -1,8 +1,11 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
-a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key."""
+a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key,
+export-audit, prune."""
 from __future__ import annotations
 
 import os
+import sys
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -114,6 +117,41 @@ def reset_totp_key(username: str, key: str | None) -> None:
     state = "on" if user["is_totp_enabled"] else "off (turn it on in the console or with is_totp_enabled)"
     click.echo(f"TOTP key of {user['username']}: {stored}")
     click.echo(f"Two-factor sign-in is {state}.")
+
+
+def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00") from None
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@sso_cli.command("export-audit")
+@click.option("--since", callback=_parse_since, help="Only records from this UTC date or date-time on.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="A file instead of stdout.")
+def export_audit(since: datetime | None, fmt: str, output: str | None) -> None:
+    """Write the audit trail, oldest first, streaming (memory stays flat however long it is)."""
+    chunks = current_app.extensions["sso"].export_audit(since=since, fmt=fmt)
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return
+    with open(output, "w", encoding="utf-8", newline="") as target:
+        for chunk in chunks:
+            target.write(chunk)
+
+
+@sso_cli.command("prune")
+def prune() -> None:
+    """Delete expired sessions, old failed-login marks and audit records older than SSO_AUDIT_RETENTION_DAYS
+    (0 keeps them all). Short transactions: safe from cron while the service runs."""
+    for name, count in current_app.extensions["sso"].prune().items():
+        click.echo(f"{name}: {count} removed")
 
 
 @click.command("init-db")

@@ -23,6 +23,10 @@ PASSWORD_RESET_BY = ("username", "email", "username_or_email")
 
 REQUIRED_SECRETS = ("SECRET_KEY", "SSO_FERNET_KEYS")
 
+# A local install keeps its generated secrets here (scripts/run-local.sh writes it); the environment wins.
+SECRETS_FILE = "secrets.env"
+LOG_FORMATS = ("json", "text")
+
 
 class ConfigError(RuntimeError):
     """The app cannot start: a required setting is missing or wrong."""
@@ -53,9 +57,30 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a dotenv-style file (blank lines and `#` comments skipped); {} if absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[name.strip()] = value
+    return found
+
+
 def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Settings read from the environment (`os.environ` by default)."""
-    env = dict(os.environ if env is None else env)
+    """Settings read from the environment (`os.environ` by default, over `<instance>/secrets.env`)."""
+    if env is None:
+        env = {**read_env_file(Path(instance_path) / SECRETS_FILE), **os.environ}
+    env = dict(env)
     default_db = "sqlite:///" + str(Path(instance_path) / "sso.db")
     reject = list(DEFAULT_REJECT_LIST) + _csv(env.get("SSO_PASSWORD_REJECT_LIST", ""))
     return {
@@ -97,6 +122,11 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_RESET_MAX_REQUESTS": _int(env, "SSO_PASSWORD_RESET_MAX_REQUESTS", 3),
         "SSO_PASSWORD_RESET_MAX_PER_ADDRESS": _int(env, "SSO_PASSWORD_RESET_MAX_PER_ADDRESS", 20),
         "SSO_PASSWORD_RESET_WINDOW": _int(env, "SSO_PASSWORD_RESET_WINDOW", 3600),
+        "SSO_LOG_FORMAT": (env.get("SSO_LOG_FORMAT") or "json").lower(),
+        "SSO_LOG_LEVEL": (env.get("SSO_LOG_LEVEL") or "INFO").upper(),
+        "SSO_METRICS_TOKEN": env.get("SSO_METRICS_TOKEN") or None,
+        "SSO_READY_TIMEOUT": _int(env, "SSO_READY_TIMEOUT", 2),
+        "SSO_AUDIT_RETENTION_DAYS": _int(env, "SSO_AUDIT_RETENTION_DAYS", 0),
     }
 
 
@@ -113,6 +143,14 @@ def check(config: dict[str, Any]) -> None:
     n = config.get("SSO_SCRYPT_N", SCRYPT_N)
     if not isinstance(n, int) or n < 2 or n & (n - 1):
         raise ConfigError(f"SSO_SCRYPT_N must be a power of two of at least 2, got {n!r}")
+    if config.get("SSO_LOG_FORMAT", "json") not in LOG_FORMATS:
+        raise ConfigError(f"SSO_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {config['SSO_LOG_FORMAT']!r}")
+    if config.get("SSO_LOG_LEVEL", "INFO") not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"SSO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {config['SSO_LOG_LEVEL']!r}")
+    if config.get("SSO_READY_TIMEOUT", 2) <= 0:
+        raise ConfigError("SSO_READY_TIMEOUT must be a positive number of seconds")
+    if config.get("SSO_AUDIT_RETENTION_DAYS", 0) < 0:
+        raise ConfigError("SSO_AUDIT_RETENTION_DAYS must be 0 (keep forever) or a number of days")
     if not config.get("SSO_APPS"):
         raise ConfigError("SSO_APPS must name at least one application")
     check_email(config)

@@ -34,10 +34,10 @@ def new_cid() -> str:
 
 
 def cid() -> str:
-    """This request's correlation id."""
-    if "sso_api_cid" not in g:
-        g.sso_api_cid = new_cid()
-    return g.sso_api_cid
+    """This request's correlation id: the one webapp.ops set from X-Request-Id or made (the console's too)."""
+    if "cid" not in g:
+        g.cid = new_cid()
+    return g.cid
 
 
 def _default(value: Any) -> Any:

@@ -1,6 +1,10 @@
 """The SSO service layer: `app.extensions["sso"]`, whose `.user` mirrors Zato's `self.sso.user`."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+
+from . import export, prune
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .users import Users
@@ -12,6 +16,14 @@ class SSO:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.user = Users(ctx)
+
+    def export_audit(self, *, since: datetime | None = None, fmt: str = "jsonl") -> Iterator[str]:
+        """The whole audit trail as text chunks, for the operator (`flask sso export-audit`)."""
+        return export.export_all(self.ctx, since=since, fmt=fmt)
+
+    def prune(self) -> dict[str, int]:
+        """Delete expired rows by the retention rules (`flask sso prune`); counts per rule."""
+        return prune.prune(self.ctx)
 
 
 __all__ = ["SSO", "Code", "Context", "Kind", "SSOError"]

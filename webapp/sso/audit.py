@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from ..models import audit
+from . import events
 from .attributes import ATTRIBUTES, safe_text
 from .presentation import jsonable
 
@@ -27,9 +28,11 @@ def attribute_change(name: str, old: Any, new: Any) -> dict[str, Any]:
 def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: str | None, target_id: str,
            channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
+    channel = channel if channel in CHANNELS else "python"
     conn.execute(insert(audit).values(
         time=now, cid=safe_text(cid, 256), action=action, actor_id=actor_id, target_id=target_id,
-        channel=channel if channel in CHANNELS else "python",
+        channel=channel,
         current_app=safe_text(current_app, 256), remote_addr=safe_text(remote_addr, 256),
         user_agent=safe_text(user_agent, 1024), changes=changes,
     ))
+    events.emit(events.CHANGE, action=action, channel=channel)

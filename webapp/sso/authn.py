@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..db import WRITE_OPTION, writing
 from ..models import ended_sessions, sessions, users
+from . import events
 from .context import Context
 from .errors import Code, Kind, SSOError
 
@@ -86,6 +87,7 @@ def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: 
     refuse_if_unusable(row, now)
     if touch and now - row["last_use_time"] > LAST_USE_GRANULARITY:
         _touch(ctx, conn, row["session_pk"], now)
+    events.emit(events.AUTHENTICATED, user_id=row["user_id"])
     return Caller(user=row, session_id=row["session_pk"], current_app=current_app,
                   public_session_id=row["public_session_id"])
 

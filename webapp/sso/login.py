@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..db import reading, writing
 from ..models import sessions, users
+from . import events
 from .attributes import fold, safe_text, text_problem
 from .audit import record
 from .authn import check_app
@@ -66,15 +67,21 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise _refused()
     now = ctx.clock()
-    attempt = begin_attempt(ctx, username, remote_addr, now)  # counted before the password is checked
+    try:
+        attempt = begin_attempt(ctx, username, remote_addr, now)  # counted before the password is checked
+    except SSOError:
+        events.emit(events.LOGIN, result="throttled")
+        raise
     with reading(ctx.engine) as conn:
         user = conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
     stored_hash = user["password_hash"] if user is not None else None
     # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
     if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
+        events.emit(events.LOGIN, result="failed")
         raise _refused()
     if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
             or not user["is_active"]):
+        events.emit(events.LOGIN, result="failed")
         raise _refused()
     try:
         if new_password is None:
@@ -97,6 +104,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             took_back(ctx, attempt)
             raise
         if factor is None:  # a wrong code counts like a wrong password (the attempt's marks stay)
+            events.emit(events.LOGIN, result="failed")
             raise _refused()
     rehash = rehash_changes(ctx, password, stored_hash) if new_password is None else None
     ust, digest = ctx.codec.new()
@@ -136,8 +144,11 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
                    channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
                    changes=changes)
     except Replayed:  # counted: the attempt's marks stay
+        events.emit(events.LOGIN, result="failed")
         raise _refused() from None
     result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
+    events.emit(events.LOGIN, result="ok")
+    events.emit(events.AUTHENTICATED, user_id=user["user_id"])
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])
     if expiry is not None and expiry - now <= warn:
         result.status, result.sub_status = "warning", [Code.password_expiring]

@@ -2,10 +2,11 @@
 use-case module. No rule lives here."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from . import create, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
+from . import create, export, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
 from .context import Context
 from .presentation import UserData
 
@@ -127,6 +128,11 @@ class Users:
     def history(self, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
         """Audit records, newest first (see `history.history`)."""
         return history.history(self.ctx, cid, user_id, current_ust, current_app, remote_addr, limit=limit)
+
+    def export_history(self, cid, user_id, current_ust, current_app, remote_addr, *,
+                       fmt: str = "jsonl") -> Iterator[str]:
+        """Every change made to `user_id`, oldest first, as text chunks (see `export.export_history`)."""
+        return export.export_history(self.ctx, cid, user_id, current_ust, current_app, remote_addr, fmt=fmt)
 
     # --- the update (update.py) ---
 

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 
 from ..sso import SSOError
 from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES
 from ..sso.create import CREATE_KEYS
+from ..sso.export import FORMATS, MEDIA_TYPES
 from ..sso.presentation import UserData
 from ..sso.search import SEARCH_KEYS
 from .attribute_form import (AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after,
@@ -185,6 +186,22 @@ def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
 def user_edit(user_id: str) -> Response:
     """Manage one user: every attribute, quick actions, set-password and the audit history."""
     return stored_edit_page(user_id)
+
+
+@bp.get("/users/<user_id>/history.<fmt>")
+@super_user_required
+def user_history_download(user_id: str, fmt: str) -> Response:
+    """Every change made to this user, oldest first, as a CSV or JSON-lines download (streamed)."""
+    if fmt not in FORMATS:
+        abort(404)
+    try:
+        chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
+    except SSOError as error:
+        return refusal(error)
+    response = Response(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{user_id}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/users/<user_id>")
