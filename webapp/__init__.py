@@ -11,6 +11,7 @@ from . import cli
 from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
+from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests pass theirs here)."""
+    keep_large_buffers_out_of_the_heap()
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(settings.from_environment(app.instance_path))
