@@ -13,6 +13,7 @@ from .api import init_app as init_api
 from .db import make_engine
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
+from .sso.authn import init_request_scope
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
 from .web import init_app as init_web
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                   mailer=mailer)
     app.extensions["sso_engine"] = engine
     app.extensions["sso"] = SSO(ctx)
+    init_request_scope(app, engine)
 
     if app.config["SSO_TRUSTED_PROXIES"] > 0:
         hops = app.config["SSO_TRUSTED_PROXIES"]

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert
 
 from webapp.db import reading, writing
 from webapp.models import SQLITE_SEARCH_TABLE, users
