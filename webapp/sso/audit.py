@@ -27,9 +27,12 @@ def attribute_change(name: str, old: Any, new: Any) -> dict[str, Any]:
 def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: str | None, target_id: str,
            channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
-    conn.execute(insert(audit).values(
+    conn.execute(_INSERT, dict(
         time=now, cid=safe_text(cid, 256), action=action, actor_id=actor_id, target_id=target_id,
         channel=channel if channel in CHANNELS else "python",
         current_app=safe_text(current_app, 256), remote_addr=safe_text(remote_addr, 256),
         user_agent=safe_text(user_agent, 1024), changes=changes,
     ))
+
+
+_INSERT = insert(audit)   # built once; the values come as parameters (statement cache)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
@@ -115,6 +115,13 @@ def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current
     return caller, target, clean
 
 
+# Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set
+# of changed columns instead of building and cache-keying a statement on every request.
+_CONDITIONAL_UPDATE = (update(users)
+                       .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
+                       .values(version=users.c.version + 1))
+
+
 def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any],
                  audit_context: dict[str, Any], *, also: dict[str, Any] | None = None,
                  extra_changes: dict[str, Any] | None = None) -> UserData:
@@ -131,10 +138,8 @@ def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: 
         values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
     values.update(also or {})
-    result = conn.execute(
-        update(users)
-        .where(users.c.user_id == target["user_id"], users.c.version == target["version"])
-        .values(**values, version=users.c.version + 1))
+    result = conn.execute(_CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"],
+                                                "b_version": target["version"]})
     if result.rowcount != 1:
         raise RowMoved()
     record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
