@@ -188,11 +188,11 @@ def user_save(user_id: str) -> Response:
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
+        if outcome.status == 200:   # saved (or nothing to save): a 303 that reads and renders nothing more
+            return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()
     except SSOError as error:
         return refusal(error)
-    if outcome.status == 200:
-        return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
     fields, version = views_after(editor, form, outcome)
     return _edit_page(user, fields, version, outcome.status, outcome)
 
