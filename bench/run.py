@@ -21,7 +21,7 @@ tables and writes bench/results/latest.json; `--compare FILE` sets this run besi
                                   [--compare FILE] [--output FILE]
 
 Routes come from the app's url map by endpoint name (`url_for`, ENDPOINTS below); the console's
-forms are read with the tests' parser (tests/web/browser.py); the field names are set in
+forms are read with the tests' parser (tests/web/html_forms.py); the field names are set in
 `form_save_fields()` and `web_login_fields()` (the only functions to adjust when the forms change).
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ from werkzeug.routing import BuildError  # noqa: E402
 
 from tests.pgserver import PostgresServer, PostgresUnavailable  # noqa: E402
 from tests.server import LiveServer  # noqa: E402
-from tests.web.browser import Form, all_forms  # noqa: E402
+from tests.web.html_forms import Form, all_forms  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.db import make_engine, reading, writing  # noqa: E402
 from webapp.models import audit, users  # noqa: E402

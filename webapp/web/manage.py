@@ -76,8 +76,11 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
     shown = {"q": args.get("q", "").strip(), "locked": args.get("locked", ""),
              "approval": args.get("approval", "")}
     page_text = args.get("page", "1")
-    criteria: dict[str, Any] = {"cur_page": int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1,
-                                "page_size": PAGE_SIZE}
+    criteria: dict[str, Any] = {"page_size": PAGE_SIZE}
+    if args.get("after"):   # paging by key (beyond the counted 10,000, page numbers mean nothing)
+        criteria["after"] = args["after"]
+    else:
+        criteria["cur_page"] = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
     if shown["q"]:
         criteria["q"] = shown["q"]
     if shown["locked"] in LOCK_FILTERS:
@@ -103,9 +106,10 @@ def user_list() -> Response:
             return refusal(error)
     status = 422 if errors else 200
 
-    def page_url(number: int) -> str:
+    def page_url(number: int | None = 1, after: str | None = None) -> str:
         return url_for("web.user_list", q=shown["q"] or None, locked=shown["locked"] or None,
-                       approval=shown["approval"] or None, page=number if number > 1 else None)
+                       approval=shown["approval"] or None, page=number if number and number > 1 else None,
+                       after=after or None)
 
     context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url,
                "approval_statuses": APPROVAL_STATUSES}
