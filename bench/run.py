@@ -1,22 +1,28 @@
 """`make bench`: wrk against gunicorn (2 sync workers), on SQLite and on PostgreSQL.
 
-For each database: a fresh migrated database, a super-user and a target user, one gunicorn serving
-bench/reference_wsgi.py (the real app plus a bare-UPDATE reference route), then wrk at each
-connection count against
+For each database: a fresh migrated database, a super-user and target users, one gunicorn "node"
+(tests/server.LiveServer serving bench/reference_wsgi.py: the real app plus a bare-UPDATE reference
+route), then wrk at each connection count against
 
   reference   POST /bench/reference            one UPDATE, no session check (the floor)
   api         PATCH /zato/sso/user             the JSON update, a new display name each request
-  form        POST <Manage user edit page>     the web console's save, 303 = success
+  form        POST <Manage user save>          the web console's save, 303 = success
+  login       POST /zato/sso/user/login        scrypt at the server's SSO_SCRYPT_N
 
-and, with 100,000 users in the table, the time of the My account / Manage user pages and of the
-API search. Prints a table and writes bench/results/latest.json.
+then, in-process, statements / transactions per request and pyinstrument profiles of each kind of
+request; worker RSS and PSS; pages and searches with 100,000 and 1,000,000 users seeded straight into
+the tables (COPY on PostgreSQL, one executemany transaction on SQLite; folded search columns, and the
+trigram indexes of migration 0008 kept in step); on PostgreSQL, two nodes on one database. Prints
+tables and writes bench/results/latest.json; `--compare FILE` sets this run beside an earlier one.
 
     .venv/bin/python bench/run.py [--quick] [--duration 10] [--connections 8,32] [--db sqlite,postgresql]
-                                  [--targets reference,api,form] [--no-100k] [--profile]
-                                  [--repeat N] [--spread N] [--output FILE]
+                                  [--targets reference,api,form,login] [--scale 100000,1000000] [--no-scale]
+                                  [--no-profile] [--no-nodes] [--preload] [--repeat N] [--spread N]
+                                  [--compare FILE] [--output FILE]
 
-Where the web console's form field names are set: `form_save_fields()` and `web_login_fields()`
-below (the only two functions to adjust when the console's forms change).
+Routes come from the app's url map by endpoint name (`url_for`, ENDPOINTS below); the console's
+forms are read with the tests' parser (tests/web/html_forms.py); the field names are set in
+`form_save_fields()` and `web_login_fields()` (the only functions to adjust when the forms change).
 """
 from __future__ import annotations
 
@@ -45,10 +51,14 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from flask import url_for  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
+from werkzeug.routing import BuildError  # noqa: E402
 
 from tests.pgserver import PostgresServer, PostgresUnavailable  # noqa: E402
-from tests.server import free_port  # noqa: E402
+from tests.server import LiveServer  # noqa: E402
+from tests.web.html_forms import Form, all_forms  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.db import make_engine, reading, writing  # noqa: E402
 from webapp.models import audit, users  # noqa: E402
@@ -56,8 +66,7 @@ from webapp.schema import upgrade  # noqa: E402
 from webapp.sso.attributes import fold  # noqa: E402
 from webapp.sso.store import new_user_id  # noqa: E402
 
-from htmlforms import Form, parse_forms  # noqa: E402  (bench/ is sys.path[0])
-from update_profile import print_profile, profile_update  # noqa: E402
+from profiling import print_profile, profile_requests  # noqa: E402  (bench/ is sys.path[0])
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WSGI_APP = "bench.reference_wsgi:app"
@@ -65,7 +74,7 @@ API_APP = "CRM"
 SUPER_USER = "benchsuper"
 TARGET_USER = "benchtarget"
 PASSWORD = "Quiet-River-4821"
-BULK_USERS = 100_000
+SCALES = (100_000, 1_000_000)
 TIMED_REQUESTS = 50
 WARMUP_SECONDS = 1
 DRAIN_SECONDS = 0.5       # requests in flight when wrk stops still complete on the server
@@ -85,12 +94,26 @@ CLEAR_FIELDS = ("clear_{name}",)
 STALE_FIELDS = ("version", "original_{name}", "conflict_{name}")
 
 
+def types_of(form: Form) -> dict[str, str]:
+    """Every named control of a form -> its type."""
+    found: dict[str, str] = {}
+    for control in form.controls:
+        if control.name:
+            found.setdefault(control.name, control.type)
+    return found
+
+
+def fields_of(form: Form) -> list[tuple[str, str]]:
+    """What a browser without JavaScript posts from the form untouched."""
+    return form.data()
+
+
 def web_login_fields(form: "Form", username: str, password: str) -> list[tuple[str, str]]:
     """What the /login form posts: its own hidden fields (CSRF token) plus username and password."""
-    password_names = {name for name, kind in form.types.items() if kind == "password"}
+    password_names = {name for name, kind in types_of(form).items() if kind == "password"}
     password_name = next(iter(password_names), "password")
-    username_name = next((name for name in ("username", "login", "user", "email") if name in form.types), "username")
-    fields = [(name, value) for name, value in form.fields if name not in (username_name, password_name)]
+    username_name = next((name for name in ("username", "login", "user", "email") if name in types_of(form)), "username")
+    fields = [(name, value) for name, value in fields_of(form) if name not in (username_name, password_name)]
     return fields + [(username_name, username), (password_name, password)]
 
 
@@ -101,21 +124,28 @@ def form_save_fields(form: "Form", *, drop_stale: bool) -> tuple[list[tuple[str,
     the wrk script appends `<display-name field>=<new value>` to the first part. `drop_stale` leaves out
     the STALE_FIELDS of the display name too (run.py tries with them first, then without).
     """
-    name = DISPLAY_NAME_FIELD if DISPLAY_NAME_FIELD in form.types else next(
-        (n for n in form.types if n.endswith(DISPLAY_NAME_FIELD)), DISPLAY_NAME_FIELD)
+    types = types_of(form)
+    name = DISPLAY_NAME_FIELD if DISPLAY_NAME_FIELD in types else next(
+        (n for n in types if n.endswith(DISPLAY_NAME_FIELD)), DISPLAY_NAME_FIELD)
     left_out = {name, *(pattern.format(name=name) for pattern in CLEAR_FIELDS + (STALE_FIELDS if drop_stale else ()))}
-    fields = [(n, v) for n, v in form.fields if n not in left_out]
+    fields = [(n, v) for n, v in fields_of(form) if n not in left_out]
     return fields, name
 
 
 # ================================================================================================
-# Finding the routes the faces expose (they are being built; absent ones are skipped)
+# The routes, by endpoint name (url_for)
 # ================================================================================================
+
+ENDPOINTS = {"api_update": "api.update_user", "api_search": "api.search", "api_login": "api.login",
+             "web_login": "web.login", "account": "web.account", "edit": "web.user_edit", "user_list": "web.user_list"}
+ID_MARK = "USERIDMARK"
+
 
 @dataclass
 class Routes:
-    api_update: bool = False
-    api_search: bool = False
+    api_update: str | None = None
+    api_search: str | None = None
+    api_login: str | None = None
     web_login: str | None = None
     account: str | None = None
     edit: str | None = None           # with "{user_id}"
@@ -123,54 +153,17 @@ class Routes:
     notes: list[str] = field(default_factory=list)
 
 
-_NOT_PAGES = ("static", "zato", "bench", "api", "logout", "password", "history", "activity", "audit",
-              "openapi", "lock", "delete", "approve", "partial", "validate", "fragment")
-
-
-def _is_page(rule) -> bool:
-    text_ = (rule.rule + " " + rule.endpoint).lower()
-    return "GET" in (rule.methods or ()) and not any(word in text_ for word in _NOT_PAGES)
-
-
-def find_routes(app, args) -> Routes:
-    """The endpoints of the JSON API and the web console that this run can use, from the url map."""
-    rules = list(app.url_map.iter_rules())
+def find_routes(app) -> Routes:
+    """The paths of ENDPOINTS, built with url_for; a missing endpoint is noted and its figures skipped."""
     found = Routes()
-    found.api_update = any(r.rule == "/zato/sso/user" and "PATCH" in (r.methods or ()) for r in rules)
-    found.api_search = any(r.rule == "/zato/sso/user/search" and "GET" in (r.methods or ()) for r in rules)
-    found.web_login = next((r.rule for r in rules if r.rule == "/login" and "POST" in (r.methods or ())), None)
-
-    accounts = [r for r in rules if _is_page(r) and not r.arguments and "account" in (r.rule + r.endpoint).lower()]
-    if accounts:
-        found.account = min(accounts, key=lambda r: len(r.rule)).rule
-
-    def edit_score(r) -> int:
-        words = (r.rule + " " + r.endpoint).lower()
-        return (4 * ("edit" in words) + 2 * ("manage" in words) + 2 * ("POST" in (r.methods or ()))
-                + ("user" in words) - len(r.rule) // 40)
-
-    edits = [r for r in rules if _is_page(r) and len(r.arguments) == 1 and "user" in (r.rule + r.endpoint).lower()
-             and "account" not in r.rule]
-    if edits:
-        best = max(edits, key=edit_score)
-        (argument,) = best.arguments
-        found.edit = best.rule.replace(f"<{argument}>", "{user_id}")
-        for converter in ("string", "path", "any"):
-            found.edit = found.edit.replace(f"<{converter}:{argument}>", "{user_id}")
-        if "<" in found.edit:
-            found.notes.append(f"edit route {best.rule} has a converter this script does not expand")
-            found.edit = None
-        else:
-            found.notes.append(f"Manage user edit page: {best.rule} (endpoint {best.endpoint})")
-
-    lists = [r for r in rules if _is_page(r) and not r.arguments and "account" not in r.rule
-             and any(w in (r.rule + " " + r.endpoint).lower() for w in ("users", "manage", "search", "list"))]
-    if lists:
-        found.user_list = min(lists, key=lambda r: len(r.rule)).rule
-
-    found.account = args.account_path or found.account
-    found.edit = args.edit_path or found.edit
-    found.user_list = args.list_path or found.user_list
+    with app.test_request_context():
+        for key, endpoint in ENDPOINTS.items():
+            try:
+                path = url_for(endpoint, user_id=ID_MARK) if key == "edit" else url_for(endpoint)
+            except BuildError:
+                found.notes.append(f"no endpoint {endpoint}: its figures are skipped")
+                continue
+            setattr(found, key, path.replace(ID_MARK, "{user_id}"))
     return found
 
 
@@ -205,65 +198,32 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
                  "target_ids": [target["user_id"], *others], "ust": ust}
 
 
-class Gunicorn:
-    """gunicorn -w 2 (sync) serving bench/reference_wsgi.py on a free loopback port."""
+class Node(LiveServer):
+    """One app "node": gunicorn -w 2 (sync) serving bench/reference_wsgi.py on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], label: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
-        self.log = RESULTS / f"gunicorn-{label}.log"
-        self.process: subprocess.Popen | None = None
+    def __init__(self, env: dict[str, str], label: str, *, preload: bool = False):
+        super().__init__(env, 2, app=WSGI_APP, extra_args=("--preload",) if preload else (),
+                         log=RESULTS / f"gunicorn-{label}.log", access_log=False)
 
-    def __enter__(self) -> "Gunicorn":
-        self.process = subprocess.Popen(
-            [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{self.port}", "--no-control-socket", WSGI_APP],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        try:
-            self._wait_until_serving()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def _wait_until_serving(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log}:\n{self.log.read_text()[-3000:]}")
-            try:
-                requests.get(self.url + "/", timeout=5)
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start in time; see {self.log}")
-
-    def worker_rss_mib(self) -> list[float]:
-        """Resident memory of each worker (from /proc), in MiB."""
+    def worker_pids(self) -> list[int]:
         if self.process is None:
             return []
         try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            return [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
         except OSError:
             return []
+
+    def worker_memory(self) -> list[dict[str, float]]:
+        """RSS and PSS (shared pages split between the processes sharing them) of each worker, in MiB."""
         sizes = []
-        for pid in children:
+        for pid in self.worker_pids():
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             except OSError:
                 continue
-            kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-            sizes.append(round(kib / 1024, 1))
+            kib = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:] if line.split()[1:]}
+            sizes.append({"rss_mib": round(kib.get("Rss", 0) / 1024, 1), "pss_mib": round(kib.get("Pss", 0) / 1024, 1)})
         return sizes
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # ================================================================================================
@@ -280,7 +240,7 @@ class Target:
     refresh: Callable[[], list[str]] | None = None   # fresh args before each run (the form's cookies)
 
 
-def run_wrk(server: Gunicorn, target: Target, connections: int, seconds: float) -> dict[str, Any]:
+def run_wrk(server: Node, target: Target, connections: int, seconds: float) -> dict[str, Any]:
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", target.script, server.url, "--", *target.args]
@@ -320,7 +280,7 @@ def web_session(base: str, routes: Routes) -> requests.Session:
         raise WebUnavailable("no POST /login route")
     session = requests.Session()
     page = session.get(base + routes.web_login, timeout=10)
-    forms = [f for f in parse_forms(page.text) if "password" in f.types.values()]
+    forms = [f for f in all_forms(page.text) if "password" in types_of(f).values()]
     if page.status_code != 200 or not forms:
         raise WebUnavailable(f"GET {routes.web_login} gave {page.status_code} without a password form")
     form = forms[0]
@@ -341,8 +301,8 @@ def edit_form(session: requests.Session, base: str, routes: Routes, user_id: str
     page = session.get(page_url, timeout=10)
     if page.status_code != 200:
         raise WebUnavailable(f"GET {page_url} gave {page.status_code}")
-    forms = [f for f in parse_forms(page.text)
-             if f.method == "post" and any(n == DISPLAY_NAME_FIELD or n.endswith(DISPLAY_NAME_FIELD) for n in f.types)]
+    forms = [f for f in all_forms(page.text) if f.method.lower() == "post"
+             and any(n == DISPLAY_NAME_FIELD or n.endswith(DISPLAY_NAME_FIELD) for n in types_of(f))]
     if not forms:
         raise WebUnavailable(f"no POST form with a {DISPLAY_NAME_FIELD!r} field on {page_url}; "
                              "adjust DISPLAY_NAME_FIELD / form_save_fields() in bench/run.py")
@@ -369,7 +329,7 @@ def form_target(base: str, routes: Routes, seed: dict, engine) -> tuple[Target |
         if statuses == [303, 303] and display_name_of(engine, seed["target_id"]) == value:
             split = urlsplit(post_url)
             path = split.path + (f"?{split.query}" if split.query else "")
-            dropped = sorted({n for n, _ in form.fields} - {n for n, _ in fields} - {name})
+            dropped = sorted({n for n, _ in fields_of(form)} - {n for n, _ in fields} - {name})
             note = (f"form save: POST {path}, {len(fields) + 1} fields"
                     + (f" (left out: {', '.join(dropped)})" if dropped else ""))
             template = path.replace(seed["target_id"], "{user_id}")
@@ -399,32 +359,47 @@ LAST = ("Smith", "Johnson", "Nowak", "Kowalski", "Müller", "Svensson", "Tanaka"
         "Andersson", "Rossi", "Dubois", "Novak", "Larsen", "Silva", "Kim", "Patel", "Wójcik", "O'Brien")
 
 
-def bulk_insert_users(engine, count: int, is_postgres: bool) -> float:
-    """Insert `count` approved users straight into sso_user (search columns case-folded); seconds taken."""
+def _seed_rows(start: int, count: int, now: datetime):
+    """The bulk users start .. start+count-1 as (column names, row tuples), search columns folded."""
+    creation_ctx = json.dumps({"channel": "cli", "creator": None, "remote_addr": None, "current_app": None})
+    names = ("user_id", "username", "username_search", "email", "email_search", "display_name",
+             "display_name_search", "first_name", "first_name_search", "middle_name", "middle_name_search",
+             "last_name", "last_name_search", "password_hash", "password_is_set", "password_must_change",
+             "is_super_user", "is_active", "is_internal", "is_locked", "creation_ctx", "sign_up_time",
+             "sign_up_status", "approval_status", "approval_status_mod_time", "version")
+    rows = []
+    for i in range(start, start + count):
+        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+        middle = FIRST[(i * 7) % len(FIRST)] if i % 5 == 0 else None
+        username, email, display = f"user{i:07d}", f"{first}.{last}.{i}@example.com".replace("'", ""), f"{first} {last}"
+        rows.append((new_user_id(), username, fold(username), email, fold(email), display, fold(display),
+                     first, fold(first), middle, fold(middle), last, fold(last), None, False, False,
+                     False, True, False, i % 97 == 0, creation_ctx, now, "final", "approved", now, 1))
+    return names, rows
+
+
+def bulk_insert_users(engine, start: int, count: int) -> float:
+    """Insert users straight into sso_user: COPY on PostgreSQL, one executemany transaction on SQLite.
+
+    The search columns are folded as the app folds them; the trigram indexes follow by themselves
+    (PostgreSQL GIN; SQLite's FTS5 table through its triggers). Returns the seconds taken."""
     started = time.perf_counter()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    chunk = 10_000
-    for start in range(0, count, chunk):
-        rows = []
-        for i in range(start, min(count, start + chunk)):
-            first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
-            middle = FIRST[(i * 7) % len(FIRST)] if i % 5 == 0 else None
-            values = {"username": f"user{i:06d}", "email": f"{first}.{last}.{i}@example.com".replace("'", ""),
-                      "display_name": f"{first} {last}", "first_name": first, "middle_name": middle, "last_name": last}
-            row = {"user_id": new_user_id(), "is_super_user": False, "is_active": True, "is_internal": False,
-                   "is_locked": i % 97 == 0, "password_hash": None, "password_is_set": False,
-                   "password_must_change": False, "sign_up_time": now, "sign_up_status": "final",
-                   "approval_status": "approved", "approval_status_mod_time": now, "version": 1,
-                   "creation_ctx": {"channel": "cli", "creator": None, "remote_addr": None, "current_app": None}}
-            for name, value in values.items():
-                row[name] = value
-                row[f"{name}_search"] = fold(value)
-            rows.append(row)
-        with writing(engine) as conn:
-            conn.execute(insert(users), rows)
-    if is_postgres:
-        with writing(engine) as conn:
-            conn.execute(text("ANALYZE sso_user"))
+    chunk = 100_000
+    with writing(engine) as conn:
+        raw = conn.connection.driver_connection
+        for offset in range(start, start + count, chunk):
+            names, rows = _seed_rows(offset, min(chunk, start + count - offset), now)
+            if engine.dialect.name == "postgresql":
+                with raw.cursor() as cursor, cursor.copy(f"COPY sso_user ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                stamp = now.isoformat(sep=" ", timespec="microseconds")
+                rows = [tuple(stamp if v is now else int(v) if isinstance(v, bool) else v for v in row) for row in rows]
+                raw.executemany(f"INSERT INTO sso_user ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows)
+    with writing(engine) as conn:
+        conn.execute(text("ANALYZE sso_user" if engine.dialect.name == "postgresql" else "ANALYZE"))
     return time.perf_counter() - started
 
 
@@ -449,52 +424,58 @@ def time_requests(session: requests.Session, method: str, url: str, **kwargs) ->
         body = first.json()
         if isinstance(body, dict) and "total" in body:
             result["total"] = body["total"]
+            result["total_is_capped"] = body.get("total_is_capped", False)
     except ValueError:
         pass
     return result
 
 
-def measure_100k(server: Gunicorn, db: Database, routes: Routes, seed: dict) -> list[dict[str, Any]]:
-    """Page and search times with 100,000 more users in the table."""
-    seconds = bulk_insert_users(db.engine, BULK_USERS, db.name == "postgresql")
-    print(f"  inserted {BULK_USERS:,} users in {seconds:.1f} s", flush=True)
-    _, records = target_state(db.engine, [seed["target_id"]])
-    context = f"{BULK_USERS:,} extra users; the edited user has {records:,} audit records"
+def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales: list[int]) -> list[dict[str, Any]]:
+    """Page and search times with each number of extra users in the table (added up to each in turn)."""
     out: list[dict[str, Any]] = []
+    present = 0
+    for scale in scales:
+        seconds = bulk_insert_users(db.engine, present, scale - present)
+        print(f"  inserted {scale - present:,} users in {seconds:.1f} s (now {scale:,} extra)", flush=True)
+        present = scale
+        _, records = target_state(db.engine, [seed["target_id"]])
+        context = f"{scale:,} extra users; the edited user has {records:,} audit records"
 
-    def add(what: str, result: dict[str, Any]) -> None:
-        out.append({"db": db.name, "what": what, "context": context, **result})
-        shown = result.get("error") or result.get("skipped") or (
-            f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms"
-            + (f", total {result['total']:,}" if "total" in result else ""))
-        print(f"  {what:<44} {shown}", flush=True)
+        def add(what: str, result: dict[str, Any]) -> None:
+            out.append({"db": db.name, "users": scale, "what": what, "context": context, **result})
+            shown = result.get("error") or result.get("skipped") or (
+                f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms"
+                + (f", total {result['total']:,}{'+' if result.get('total_is_capped') else ''}" if "total" in result else ""))
+            print(f"  {scale:>9,} {what:<46} {shown}", flush=True)
 
-    if routes.api_search:
-        api = requests.Session()
-        api.headers["Authorization"] = f"Bearer {seed['ust']}"
-        search = server.url + "/zato/sso/user/search"
-        for what, params in (
-                ("API search: q contains 'ann'", {"q": "ann"}),
-                ("API search: display_name contains 'son'", {"display_name": "son", "is_name_exact": "false"}),
-                ("API search: username exact", {"username": "USER054321"})):
-            add(what, time_requests(api, "GET", search, params={"current_app": API_APP, **params}))
-    else:
-        add("API search", {"skipped": "no GET /zato/sso/user/search in the url map (API not there yet)"})
-
-    try:
-        web = web_session(server.url, routes)
-    except (WebUnavailable, requests.RequestException) as e:
-        add("web pages", {"skipped": f"web console not available yet ({e})"})
-        return out
-    pages = [("page: My account", routes.account),
-             ("page: Manage user (edit target)", routes.edit.format(user_id=seed["target_id"]) if routes.edit else None),
-             ("page: Manage user list, search 'ann'",
-              f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}" if routes.user_list else None)]
-    for what, path in pages:
-        if path is None:
-            add(what, {"skipped": "route not found in the url map"})
-        else:
-            add(what + f" [{path.split('?')[0]}]", time_requests(web, "GET", server.url + path))
+        if routes.api_search:
+            api = requests.Session()
+            api.headers["Authorization"] = f"Bearer {seed['ust']}"
+            search = server.url + routes.api_search
+            first_page = api.get(search, params={"current_app": API_APP, "q": "ann"}, timeout=60).json()
+            for what, params in (
+                    ("API search: q contains 'ann'", {"q": "ann"}),
+                    ("API search: q contains 'ann', next page by key", {"q": "ann", "after": first_page.get("next_after") or ""}),
+                    ("API search: display_name contains 'son'", {"display_name": "son", "is_name_exact": "false"}),
+                    ("API search: q contains '0054321' (one match)", {"q": "0054321"}),
+                    ("API search: username exact", {"username": "USER0054321"}),
+                    ("API search: everyone, page 2", {"cur_page": "2"})):
+                add(what, time_requests(api, "GET", search, params={"current_app": API_APP, **params}))
+        try:
+            web = web_session(server.url, routes)
+        except (WebUnavailable, requests.RequestException) as e:
+            add("web pages", {"skipped": f"web console not available ({e})"})
+            continue
+        pages = [("page: My account", routes.account),
+                 ("page: Manage user (edit target)", routes.edit.format(user_id=seed["target_id"]) if routes.edit else None),
+                 ("page: user list, search 'ann'",
+                  f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}" if routes.user_list else None),
+                 ("page: user list", routes.user_list)]
+        for what, path in pages:
+            if path is None:
+                add(what, {"skipped": "route not found in the url map"})
+            else:
+                add(what, time_requests(web, "GET", server.url + path))
     return out
 
 
@@ -525,7 +506,7 @@ def open_databases(names: list[str]):
             raise SystemExit(f"unknown database {name!r} (sqlite, postgresql)")
 
 
-def measure(server: Gunicorn, db: Database, seed: dict, target: Target, connections: int, args,
+def measure(server: Node, db: Database, seed: dict, target: Target, connections: int, args,
             notes: list[str]) -> dict[str, Any]:
     """One warmed-up wrk run, checked against the writes it made."""
     if target.refresh is not None:
@@ -549,42 +530,118 @@ def measure(server: Gunicorn, db: Database, seed: dict, target: Target, connecti
     return row
 
 
-def bench_database(db: Database, args, secret: str, fernet_key: str) -> tuple[list, list, list, dict | None]:
+def inprocess_calls(app, seed: dict, routes: Routes) -> dict[str, Callable[[int], Any]]:
+    """The bench's kinds of request through app.test_client(), each checked: name -> call(i)."""
+    calls: dict[str, Callable[[int], Any]] = {}
+
+    def checked(response, status: int | tuple[int, ...] = 200):
+        if response.status_code not in (status if isinstance(status, tuple) else (status,)):
+            raise RuntimeError(f"in-process request answered {response.status_code}, not {status}: "
+                               f"{response.get_data(as_text=True)[:300]}")
+        return response
+
+    api = app.test_client()
+    body = {"ust": seed["ust"], "current_app": API_APP, "user_id": seed["target_id"]}
+    if routes.api_update:
+        calls["api"] = lambda i: checked(api.patch(routes.api_update, json={**body, "display_name": f"ip-{uuid.uuid4().hex[:6]}-{i}"}))
+    if routes.api_login:
+        calls["login"] = lambda i: checked(api.post(routes.api_login, json={
+            "username": SUPER_USER, "password": PASSWORD, "current_app": API_APP}))
+    if routes.web_login and routes.edit:
+        web = app.test_client()
+        page = checked(web.get(routes.web_login)).get_data(as_text=True)
+        login_form = next(f for f in all_forms(page) if "password" in types_of(f).values())
+        checked(web.post(login_form.action or routes.web_login,
+                         data=MultiDict(web_login_fields(login_form, SUPER_USER, PASSWORD))), (302, 303))
+        edit = routes.edit.format(user_id=seed["target_id"])
+        form = next(f for f in all_forms(checked(web.get(edit)).get_data(as_text=True))
+                    if f.method.lower() == "post" and DISPLAY_NAME_FIELD in types_of(f))
+        fields, name = form_save_fields(form, drop_stale=True)
+        calls["form"] = lambda i: checked(web.post(form.action or edit, data=MultiDict(
+            fields + [(name, f"ip-{uuid.uuid4().hex[:6]}-{i}")])), 303)
+        if routes.account:
+            calls["page: My account"] = lambda i: checked(web.get(routes.account))
+        calls["page: Manage user"] = lambda i: checked(web.get(edit))
+        if routes.user_list:
+            calls["page: user list, search 'ann'"] = lambda i: checked(web.get(f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}"))
+    return calls
+
+
+def two_nodes(db: Database, env: dict[str, str], seed: dict, args, notes: list[str]) -> dict[str, Any]:
+    """Two gunicorn processes (2 workers each) on one database, wrk against each at once: every
+    acknowledged write present (versions and audit records), and throughput against one node."""
+    connections = args.connections[0]
+    target = Target("api", "api_update.lua", [seed["ust"], ",".join(seed["target_ids"]), API_APP], 200, True)
+    with Node(env, f"{db.name}-node1") as one, Node(env, f"{db.name}-node2") as two:
+        single = measure(one, db, seed, target, connections, args, notes)
+        before = target_state(db.engine, seed["target_ids"])
+        commands = []
+        for node in (one, two):
+            env_run = {**os.environ, "BENCH_RUN": uuid.uuid4().hex[:8]}
+            commands.append(subprocess.Popen(
+                ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(args.duration))}s", "--timeout", "10s",
+                 "-s", target.script, node.url, "--", *target.args], cwd=BENCH, env=env_run,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        results = []
+        for command in commands:
+            out, err = command.communicate(timeout=args.duration + 120)
+            line = next((ln for ln in out.splitlines() if ln.startswith("BENCH_JSON ")), None)
+            if line is None:
+                raise RuntimeError(f"wrk failed: {out[-1000:]} {err[-1000:]}")
+            results.append(json.loads(line.removeprefix("BENCH_JSON ")))
+        time.sleep(DRAIN_SECONDS)
+        after = target_state(db.engine, seed["target_ids"])
+    acknowledged = sum(r["requests"] - r["unexpected_status"] for r in results)
+    writes, records = after[0] - before[0], after[1] - before[1]
+    result = {"db": db.name, "connections_per_node": connections, "single_node_rps": single["rps"],
+              "two_nodes_rps": round(sum(r["rps"] for r in results), 1), "acknowledged": acknowledged,
+              "versions_moved": writes, "audit_records": records,
+              "every_acknowledged_write_present": acknowledged <= writes == records <= acknowledged + 2 * connections,
+              "unexpected": sum(r["unexpected_status"] for r in results),
+              "p99_ms": [r["p99_ms"] for r in results]}
+    result["scaling"] = round(result["two_nodes_rps"] / single["rps"], 2) if single["rps"] else None
+    print(f"  two nodes: {result['two_nodes_rps']} req/s together vs {single['rps']:.1f} for one "
+          f"(x{result['scaling']}); {acknowledged} acknowledged, versions moved {writes}, audit records {records}: "
+          + ("every acknowledged write present" if result["every_acknowledged_write_present"] else "WRITES MISSING"),
+          flush=True)
+    return result
+
+
+def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str, Any]:
     config = app_config(db.url, secret, fernet_key)
     app, seed = prepare(db, config, args.spread)
     db.engine = make_engine(db.url)
-    routes = find_routes(app, args)
+    routes = find_routes(app)
     notes = [f"{db.name}: {n}" for n in routes.notes]
     env = {"DATABASE_URL": db.url, "SECRET_KEY": secret, "SSO_FERNET_KEYS": fernet_key,
-           "SSO_APPS": f"{API_APP},Console", "SSO_LOGIN_MAX_FAILURES": "0"}
-    runs: list[dict[str, Any]] = []
-    pages: list[dict[str, Any]] = []
-    with Gunicorn(env, db.name) as server:
+           "SSO_APPS": f"{API_APP},Console", "SSO_LOGIN_MAX_FAILURES": "0",
+           "SSO_SCRYPT_N": str(app.config["SSO_SCRYPT_N"])}
+    out: dict[str, Any] = {"runs": [], "pages": [], "profiles": [], "memory": {}, "nodes": None,
+                           "scrypt_n": app.config["SSO_SCRYPT_N"]}
+    with Node(env, db.name, preload=args.preload) as server:
         targets: list[Target] = []
         probe = requests.post(f"{server.url}/bench/reference?user_id={seed['target_id']}", data="probe", timeout=10)
         if probe.status_code != 200 or display_name_of(db.engine, seed["target_id"]) != "probe":
             raise RuntimeError(f"reference endpoint answered {probe.status_code}: {probe.text[:300]}")
+        out["memory"]["after_start"] = server.worker_memory()
         if "reference" in args.targets:
             targets.append(Target("reference", "reference.lua", [",".join(seed["target_ids"])], 200, False))
-        if "api" in args.targets:
-            if routes.api_update:
-                answer = requests.patch(server.url + "/zato/sso/user", timeout=10, json={
-                    "ust": seed["ust"], "current_app": API_APP, "user_id": seed["target_id"], "display_name": "api-probe"})
-                if answer.status_code == 200 and display_name_of(db.engine, seed["target_id"]) == "api-probe":
-                    targets.append(Target("api", "api_update.lua", [seed["ust"], ",".join(seed["target_ids"]), API_APP],
-                                          200, True))
-                else:
-                    notes.append(f"{db.name}: JSON update: probe answered {answer.status_code}: {answer.text[:200]}")
-                    print(f"JSON update: probe failed ({answer.status_code}); skipped")
+        if "api" in args.targets and routes.api_update:
+            answer = requests.patch(server.url + routes.api_update, timeout=10, json={
+                "ust": seed["ust"], "current_app": API_APP, "user_id": seed["target_id"], "display_name": "api-probe"})
+            if answer.status_code == 200 and display_name_of(db.engine, seed["target_id"]) == "api-probe":
+                targets.append(Target("api", "api_update.lua", [seed["ust"], ",".join(seed["target_ids"]), API_APP],
+                                      200, True))
             else:
-                print("JSON update: not available yet (no PATCH /zato/sso/user in the url map)")
-                notes.append("JSON update: not available yet")
+                notes.append(f"{db.name}: JSON update: probe answered {answer.status_code}: {answer.text[:200]}")
         if "form" in args.targets:
             form, note = form_target(server.url, routes, seed, db.engine)
             print(note)
             notes.append(f"{db.name}: {note}")
             if form:
                 targets.append(form)
+        login = Target("login", "login.lua", [SUPER_USER, PASSWORD, API_APP], 200, False) \
+            if "login" in args.targets and routes.api_login else None
 
         for connections in args.connections:
             tries: dict[str, list[dict[str, Any]]] = {target.name: [] for target in targets}
@@ -597,21 +654,37 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> tuple[li
                           f"unexpected {row['unexpected_status']}", flush=True)
             for name, rows in tries.items():
                 best = max(rows, key=lambda r: r["rps"])
-                runs.append({**best, "rps_all_tries": [r["rps"] for r in rows]})
-        rss = server.worker_rss_mib()
-        notes.append(f"{db.name}: worker RSS after the runs: {', '.join(f'{m} MiB' for m in rss)}")
-        if args.bulk:
-            pages = measure_100k(server, db, routes, seed)
-    profile = None
+                out["runs"].append({**best, "rps_all_tries": [r["rps"] for r in rows]})
+        out["memory"]["after_load"] = server.worker_memory()
+        print("  worker memory after the update/form load: " + ", ".join(
+            f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_load"]), flush=True)
+        if login is not None:   # once, at the first connection count: every login is a full scrypt
+            row = measure(server, db, seed, login, args.connections[0], args, notes)
+            out["runs"].append({**row, "scrypt_n": app.config["SSO_SCRYPT_N"]})
+            print(f"  login     {db.name:<10} c={args.connections[0]:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.1f} ms  "
+                  f"p99 {row['p99_ms']:6.1f} ms  (scrypt N={app.config['SSO_SCRYPT_N']})", flush=True)
+            time.sleep(min(30.0, 1 + row["max_ms"] / 1000))   # logins still hashing when wrk stopped finish first
+            out["memory"]["after_logins"] = server.worker_memory()
+            print("  worker memory after the logins (settled): " + ", ".join(
+                f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_logins"]), flush=True)
+        if args.scale:
+            out["pages"] = measure_scale(server, db, routes, seed, args.scale)
+            out["memory"]["after_scale"] = server.worker_memory()
     if args.profile:
-        if routes.api_update:
-            profile = profile_update(app, seed, db.name)
-            print_profile(profile)
-        else:
-            print("profile: skipped (no JSON update yet)")
+        try:
+            calls = inprocess_calls(app, seed, routes)
+            out["profiles"] = profile_requests(calls, app, db.name, seconds=2 if args.duration <= 3 else 4)
+            for profile in out["profiles"]:
+                print_profile(profile)
+        except Exception as e:   # the figures above stand without the profile
+            notes.append(f"{db.name}: profile failed: {e!r}")
+            print(f"profile failed: {e!r}")
+    if args.nodes and db.name == "postgresql" and "api" in [t.name for t in targets]:
+        out["nodes"] = two_nodes(db, env, seed, args, notes)
     app.extensions["sso_engine"].dispose()
     db.engine.dispose()
-    return runs, pages, notes, profile
+    out["notes"] = notes
+    return out
 
 
 def add_ratios(runs: list[dict[str, Any]]) -> None:
@@ -638,29 +711,95 @@ def print_table(runs: list[dict[str, Any]]) -> None:
     print("writes go to " + (", ".join(f"{n} users round-robin" for n in spread) if spread != {1} else "one target user (one hot row)"))
 
 
+def print_pages(pages: list[dict[str, Any]]) -> None:
+    if not pages:
+        return
+    scales = sorted({p["users"] for p in pages})
+    dbs = [d for d in ("sqlite", "postgresql") if any(p["db"] == d for p in pages)]
+    columns = [(d, n) for d in dbs for n in scales]
+    header = f"{'median ms (p95)':<48}" + "".join(f"{d[:6] + ' ' + format(n, ','):>20}" for d, n in columns)
+    print("\n" + header + "\n" + "-" * len(header))
+    for what in dict.fromkeys(p["what"] for p in pages):
+        cells = []
+        for d, n in columns:
+            found = next((p for p in pages if p["db"] == d and p["users"] == n and p["what"] == what), None)
+            cells.append("-" if found is None or "median_ms" not in found else f"{found['median_ms']} ({found['p95_ms']})")
+        print(f"{what:<48}" + "".join(f"{c:>20}" for c in cells))
+
+
+TARGETS = (("api", "JSON update >= 0.60 of the reference", 0.60), ("form", "form save >= 0.40 of the reference", 0.40))
+
+
+def print_targets(report: dict[str, Any]) -> list[str]:
+    """The issue's targets against this run: met or not, by how much."""
+    lines = []
+    for name, label, floor in TARGETS:
+        for r in (r for r in report["runs"] if r["target"] == name and r.get("ratio_to_reference") is not None):
+            ratio = r["ratio_to_reference"]
+            lines.append(f"{label}: {r['db']} c={r['connections']}: {ratio:.2f} "
+                         + ("met" if ratio >= floor else f"NOT met (short by {floor - ratio:.2f})"))
+    for r in (r for r in report["runs"] if r["connections"] == 8 and r["target"] in ("api", "form")):
+        lines.append(f"p99 <= 25 ms at 8 connections: {r['target']} {r['db']}: {r['p99_ms']:.1f} ms "
+                     + ("met" if r["p99_ms"] <= 25 else f"NOT met (+{r['p99_ms'] - 25:.1f} ms)"))
+    biggest = max((p["users"] for p in report["pages"]), default=None)
+    for p in (p for p in report["pages"] if p["users"] == biggest and "median_ms" in p):
+        limit = 50 if "search" in p["what"] else 10
+        lines.append(f"{p['what']} at {biggest:,} users, {p['db']}: {p['median_ms']} ms median (< {limit}) "
+                     + ("met" if p["median_ms"] < limit else f"NOT met (+{p['median_ms'] - limit:.1f} ms)"))
+    for db, memory in report["memory"].items():
+        for when in ("after_load", "after_logins", "after_scale"):
+            for m in memory.get(when, []):
+                lines.append(f"worker RSS <= 65 MiB {when.replace('_', ' ')}, {db}: {m['rss_mib']} MiB (PSS {m['pss_mib']}) "
+                             + ("met" if m["rss_mib"] <= 65 else f"NOT met (+{m['rss_mib'] - 65:.1f} MiB)"))
+    print("\ntargets (issue 14; figures from a shared, busy machine):\n  " + "\n  ".join(lines))
+    return lines
+
+
+def print_comparison(report: dict[str, Any], previous_path: str) -> None:
+    previous = json.loads(Path(previous_path).read_text())
+    print(f"\ncompared with {previous_path} ({previous.get('meta', {}).get('time')}, "
+          f"commit {previous.get('meta', {}).get('commit')}):")
+    old_runs = {(r["target"], r["db"], r["connections"]): r for r in previous.get("runs", [])}
+    for r in report["runs"]:
+        old = old_runs.get((r["target"], r["db"], r["connections"]))
+        if old:
+            ratio = (f"  ratio {old.get('ratio_to_reference') or 0:.2f} -> {r.get('ratio_to_reference') or 0:.2f}"
+                     if r["target"] != "reference" else "")
+            print(f"  {r['target']:<9} {r['db']:<10} c={r['connections']:<3} {old['rps']:8.1f} -> {r['rps']:8.1f} req/s "
+                  f"(x{r['rps'] / old['rps']:.2f}), p99 {old['p99_ms']:.1f} -> {r['p99_ms']:.1f} ms{ratio}")
+    old_pages = {(p["db"], p.get("users", 100_000), p["what"].split(" [")[0].replace("Manage user list", "user list")): p
+                 for p in previous.get("pages", [])}
+    for p in report["pages"]:
+        old = old_pages.get((p["db"], p["users"], p["what"]))
+        if old and "median_ms" in old and "median_ms" in p:
+            print(f"  {p['what']:<48} {p['db']:<10} {p['users']:>9,}  {old['median_ms']:7.2f} -> {p['median_ms']:7.2f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--quick", action="store_true", help="3 s per wrk run")
     parser.add_argument("--connections", default="8,32", help="comma-separated (default 8,32)")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--targets", default="reference,api,form", help="comma-separated: reference, api, form")
+    parser.add_argument("--targets", default="reference,api,form,login", help="comma-separated: reference, api, form, login")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each target N times, interleaved, and keep the best (for a busy machine)")
     parser.add_argument("--spread", type=int, default=64,
-                        help="write to N target users round-robin (default 64, as a console with many "
-                             "users sees; 1 = every request on one hot row)")
-    parser.add_argument("--no-100k", dest="bulk", action="store_false", help="skip the 100,000-user page timings")
-    parser.add_argument("--profile", action="store_true", help="profile the JSON update in-process (pyinstrument)")
+                        help="write to N target users round-robin (default 64; 1 = every request on one hot row)")
+    parser.add_argument("--scale", default=",".join(str(n) for n in SCALES),
+                        help="extra users for the page/search timings, comma-separated (default 100000,1000000)")
+    parser.add_argument("--no-scale", dest="scale", action="store_const", const="", help="skip the page/search timings")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the in-process profiles")
+    parser.add_argument("--no-nodes", dest="nodes", action="store_false", help="skip the two-node run (PostgreSQL)")
+    parser.add_argument("--preload", action="store_true", help="gunicorn --preload (workers share the imported app)")
+    parser.add_argument("--compare", help="an earlier run's results file, set beside this run's figures")
     parser.add_argument("--output", default=str(RESULTS / "latest.json"), help="where to write the JSON results")
-    parser.add_argument("--account-path", help="override the detected My account path")
-    parser.add_argument("--edit-path", help="override the detected Manage user edit path, with {user_id}")
-    parser.add_argument("--list-path", help="override the detected Manage user list path")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    args.scale = sorted(int(n) for n in args.scale.split(",") if n.strip())
     if shutil.which("wrk") is None:
         print("wrk is not installed: `bash scripts/bootstrap.sh --bench` (or apt-get install -y wrk)", file=sys.stderr)
         return 2
@@ -672,37 +811,46 @@ def main(argv: list[str] | None = None) -> int:
               "will lower and scatter the figures", flush=True)
     secret = Fernet.generate_key().decode()
     fernet_key = Fernet.generate_key().decode()
-    runs: list[dict[str, Any]] = []
-    pages: list[dict[str, Any]] = []
-    notes: list[str] = []
-    profiles: list[dict[str, Any]] = []
+    report: dict[str, Any] = {"runs": [], "pages": [], "profiles": [], "memory": {}, "nodes": [], "notes": []}
+    scrypt = {}
     for db in open_databases([d.strip() for d in args.db.split(",") if d.strip()]):
         print(f"\n== {db.name} ==", flush=True)
-        db_runs, db_pages, db_notes, profile = bench_database(db, args, secret, fernet_key)
-        runs += db_runs
-        pages += db_pages
-        notes += db_notes
-        if profile:
-            profiles.append(profile)
+        result = bench_database(db, args, secret, fernet_key)
+        for key in ("runs", "pages", "profiles", "notes"):
+            report[key] += result[key]
+        report["memory"][db.name] = result["memory"]
+        scrypt[db.name] = result["scrypt_n"]
+        if result["nodes"]:
+            report["nodes"].append(result["nodes"])
 
-    add_ratios(runs)
-    print_table(runs)
-    if notes:
-        print("\nnotes:\n  " + "\n  ".join(notes))
+    add_ratios(report["runs"])
+    print_table(report["runs"])
+    print_pages(report["pages"])
+    if report["profiles"]:
+        print(f"\n{'per request (in-process)':<34} {'db':<11} {'stmts':>6} {'txns':>5} {'auths':>5} {'checkouts':>9} {'ms':>7}")
+        for profile in report["profiles"]:
+            trips = profile["per_request"]
+            print(f"{profile['target']:<34} {profile['db']:<11} {trips['statements']:>6} {trips['transactions']:>5} "
+                  f"{trips['authentications']:>5} {trips['checkouts']:>9} {profile['request_ms']:>7}")
+    if report["notes"]:
+        print("\nnotes:\n  " + "\n  ".join(report["notes"]))
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    report = {
-        "meta": {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit,
-                 "duration_s": args.duration, "connections": args.connections, "cpus": os.cpu_count(),
-                 "python": platform.python_version(),
-                 "load_average_before": [round(x, 2) for x in load_before],
-                 "load_average_after": [round(x, 2) for x in os.getloadavg()], "wrk": wrk_version[0] if wrk_version else None,
-                 "server": "gunicorn -w 2 (sync) bench.reference_wsgi:app", "target_users": args.spread,
-                 "repeat": args.repeat, "kept": "the try with the highest req/s",
-                 "postgresql": "private cluster with fsync=off, synchronous_commit=off (tests/pgserver.py)",
-                 "sqlite": "WAL, synchronous=NORMAL, BEGIN IMMEDIATE for writes (webapp/db.py)"},
-        "runs": runs, "pages": pages, "profiles": profiles, "notes": notes,
-    }
+    report["meta"] = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit,
+                      "duration_s": args.duration, "connections": args.connections, "cpus": os.cpu_count(),
+                      "python": platform.python_version(), "scrypt_n": scrypt,
+                      "load_average_before": [round(x, 2) for x in load_before],
+                      "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                      "wrk": wrk_version[0] if wrk_version else None,
+                      "server": f"gunicorn -w 2 (sync){' --preload' if args.preload else ''} bench.reference_wsgi:app",
+                      "target_users": args.spread, "repeat": args.repeat, "kept": "the try with the highest req/s",
+                      "postgresql": "private cluster with fsync=off, synchronous_commit=off (tests/pgserver.py)",
+                      "sqlite": "WAL, synchronous=NORMAL, BEGIN IMMEDIATE for writes (webapp/db.py)"}
+    report["targets"] = print_targets(report)
+    if args.compare:
+        print_comparison(report, args.compare)
+    print(f"\nload average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f} "
+          "(other sessions share these 2 cores: read ratios, not absolute figures)")
     Path(args.output).write_text(json.dumps(report, indent=2, default=str))
     print(f"\nwrote {args.output}")
     return 0

@@ -21,15 +21,20 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Start `gunicorn -w 2 wsgi:app` with the given environment; `.url` is its base address."""
+    """Start `gunicorn -w 2 wsgi:app` with the given environment; `.url` is its base address.
 
-    def __init__(self, env: dict[str, str], workers: int = 2):
+    bench/run.py starts its nodes with this too (another `app`, `extra_args` such as --preload, its log)."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, *, app: str = "wsgi:app",
+                 extra_args: tuple[str, ...] = (), log: Path | None = None, access_log: bool = True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
         self.workers = workers
+        self.app = app
+        self.extra_args = tuple(extra_args) + (("--access-logfile", "-") if access_log else ())
         self.process: subprocess.Popen | None = None
-        self.log = ROOT / "test-results" / f"gunicorn-{self.port}.log"
+        self.log = log or ROOT / "test-results" / f"gunicorn-{self.port}.log"
 
     def start(self) -> "LiveServer":
         try:
@@ -42,7 +47,7 @@ class LiveServer:
         self.log.parent.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             [GUNICORN, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
-             "--access-logfile", "-", "wsgi:app"],
+             *self.extra_args, self.app],
             cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,7 +12,9 @@ from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
 from .guards import init_guards
+from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
+from .sso.authn import init_request_scope
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
 from .version import __version__
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests pass theirs here)."""
+    keep_large_buffers_out_of_the_heap()
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(settings.from_environment(app.instance_path))
@@ -38,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                   mailer=mailer)
     app.extensions["sso_engine"] = engine
     app.extensions["sso"] = SSO(ctx)
+    init_request_scope(app, engine)
 
     if app.config["SSO_TRUSTED_PROXIES"] > 0:
         hops = app.config["SSO_TRUSTED_PROXIES"]

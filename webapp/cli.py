@@ -11,7 +11,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .schema import upgrade
 from .sso import SSOError
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
@@ -158,6 +157,7 @@ def prune() -> None:
 @with_appcontext  # `flask` pushes one itself, but app.test_cli_runner() and other callers do not
 def init_db() -> None:
     """Create the database schema or upgrade it to the newest revision."""
+    from .schema import upgrade  # Alembic (+ Mako, Pygments: ~10 MiB) only here, never in a worker
     upgrade(current_app.extensions["sso_engine"])
     click.echo("Database schema is up to date.")
 

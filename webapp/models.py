@@ -157,6 +157,17 @@ class MailRequest(Base):
 
 
 users = User.__table__
+
+# Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
+# PostgreSQL: one pg_trgm GIN index per column (declared here, so the schema check compares them).
+# SQLite: the FTS5 trigram table below, kept in step by triggers; it is not a SQLAlchemy table (a
+# virtual table), so tests/core/test_schema.py leaves its name out of the comparison.
+SEARCH_COLUMNS = ("username_search", "email_search", "display_name_search", "first_name_search",
+                  "middle_name_search", "last_name_search")
+SQLITE_SEARCH_TABLE = "sso_user_fts"
+for _column in SEARCH_COLUMNS:
+    Index(f"ix_{_column}_trgm", users.c[_column], postgresql_using="gin", postgresql_ops={_column: "gin_trgm_ops"},
+          info={"only_on": "postgresql"})
 sessions = Session.__table__
 ended_sessions = EndedSession.__table__
 audit = AuditRecord.__table__

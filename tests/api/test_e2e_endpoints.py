@@ -119,7 +119,7 @@ def test_search_answers_zato_result_shape(site):
     body = ok(site.api.call("GET", "user/search", {"ust": site.admin_ust, "current_app": APP, "last_name": surname,
                                                    "page_size": 2}))
     assert set(body) == {"cid", "status", "result", "total", "num_pages", "cur_page", "page_size", "has_next_page",
-                         "has_prev_page", "next_page", "prev_page"}
+                         "has_prev_page", "next_page", "prev_page", "total_is_capped", "next_after"}
     assert (body["total"], body["num_pages"], body["cur_page"], body["page_size"]) == (3, 2, 1, 2)
     assert (body["has_next_page"], body["has_prev_page"], body["next_page"], body["prev_page"]) == (True, False, 2, None)
     assert len(body["result"]) == 2 and {u["user_id"] for u in body["result"]} <= {u["user_id"] for u in made}

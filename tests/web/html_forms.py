@@ -118,11 +118,16 @@ class _FormParser(HTMLParser):
             self.select = None
 
 
-def forms(html: str) -> dict[str, Form]:
-    """Every form on the page, by id."""
+def all_forms(html: str) -> list[Form]:
+    """Every form on the page, in order (bench/run.py reads pages with this too: one form parser)."""
     parser = _FormParser()
     parser.feed(html)
-    return {form.id: form for form in parser.forms}
+    return parser.forms
+
+
+def forms(html: str) -> dict[str, Form]:
+    """Every form on the page, by id."""
+    return {form.id: form for form in all_forms(html)}
 
 
 def form(client, path: str, form_id: str) -> Form:

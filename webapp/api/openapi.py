@@ -138,16 +138,22 @@ def _schemas() -> dict[str, Any]:
         "Ended": _envelope(ok, {"ended": {"type": "integer", "minimum": 0}}, ["ended"]),
         "SearchResult": _envelope(ok, {
             "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0,
+                      "description": "counted up to 10,000: a broader match answers 10000 and total_is_capped"},
+            "total_is_capped": {"type": "boolean",
+                                "description": "extension: true when more than `total` users match"},
             "num_pages": {"type": "integer", "minimum": 1},
-            "cur_page": {"type": "integer", "minimum": 1},
+            "cur_page": {"type": ["integer", "null"], "minimum": 1,
+                         "description": "null when paging by key (`after`)"},
             "page_size": {"type": "integer", "minimum": 0},
             "has_next_page": {"type": "boolean"},
             "has_prev_page": {"type": "boolean"},
             "next_page": {"type": ["integer", "null"]},
             "prev_page": {"type": ["integer", "null"]},
-        }, ["result", "total", "num_pages", "cur_page", "page_size", "has_next_page", "has_prev_page", "next_page",
-            "prev_page"]),
+            "next_after": {"type": ["string", "null"],
+                           "description": "extension: pass as `after` for the next page by key (stable under inserts)"},
+        }, ["result", "total", "total_is_capped", "num_pages", "cur_page", "page_size", "has_next_page", "has_prev_page", "next_page",
+            "prev_page", "next_after"]),
     }
 
 

@@ -29,10 +29,13 @@ def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: 
            channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
     channel = channel if channel in CHANNELS else "python"
-    conn.execute(insert(audit).values(
+    conn.execute(_INSERT, dict(
         time=now, cid=safe_text(cid, 256), action=action, actor_id=actor_id, target_id=target_id,
         channel=channel,
         current_app=safe_text(current_app, 256), remote_addr=safe_text(remote_addr, 256),
         user_agent=safe_text(user_agent, 1024), changes=changes,
     ))
     events.emit(events.CHANGE, action=action, channel=channel)
+
+
+_INSERT = insert(audit)   # built once; the values come as parameters (statement cache)

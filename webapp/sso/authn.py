@@ -1,11 +1,21 @@
-"""Who the caller is: the UST, the application and the caller's state (SPEC §4 step 3)."""
+"""Who the caller is: the UST, the application and the caller's state (SPEC §4 step 3).
+
+One authentication per request (issue 14): inside `request_scope()` (every Flask request, see
+`init_request_scope`), the caller found for a (UST, application) is kept and handed to every later
+service call of the same request: the console's role check, the update and the page's own reads
+share one session lookup. Any committed write forgets them, so a request that logs out, changes a
+password or edits its own account authenticates afresh before its next call. Refusals are never kept.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, bindparam, event, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..db import WRITE_OPTION, writing
@@ -48,16 +58,75 @@ def check_app(ctx: Context, current_app: Any) -> None:
         raise SSOError.single(Kind.forbidden, Code.app_not_allowed, "current_app", "is not a configured application")
 
 
+_known: ContextVar[dict | None] = ContextVar("sso_request_callers", default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Within this block, one authentication per (UST, application) until a write commits."""
+    token = _known.set({})
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def _forget_callers(conn: Connection) -> None:
+    known = _known.get()
+    if known and conn.get_execution_options().get(WRITE_OPTION):   # a read transaction changes nothing
+        known.clear()
+
+
+def init_request_scope(app, engine: Engine) -> None:
+    """Every request of `app` is one scope; every commit on `engine` (a write) ends what it knew."""
+    event.listen(engine, "commit", _forget_callers)
+
+    def enter() -> None:
+        from flask import g
+        g._sso_request_scope = request_scope()
+        g._sso_request_scope.__enter__()
+
+    def leave(_error=None) -> None:
+        from flask import g
+        scope = g.pop("_sso_request_scope", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
+
+    app.before_request(enter)
+    app.teardown_request(leave)
+
+
+def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *,
+                 touch: bool = True) -> Caller:
+    """The caller behind a UST, or the step-3 error that refuses them (once per request scope). With
+    `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
+    digest = ctx.codec.session_hash_of(current_ust)
+    if digest is None:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    known = _known.get()
+    key = (id(ctx), digest, current_app if isinstance(current_app, str) else None)
+    if known is not None and key[2] is not None and key in known:
+        return known[key]
+    caller = _authenticate(ctx, conn, current_ust, digest, current_app, touch)
+    if known is not None and key[2] is not None:
+        known[key] = caller
+    return caller
+
+
+# Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement
+# (building and cache-keying it per call was a quarter of a JSON update's time).
+_SESSION_AND_USER = (select(sessions.c.id.label("session_pk"), sessions.c.session_id.label("public_session_id"),
+                            sessions.c.expiration_time, sessions.c.last_use_time, users)
+                     .join(users, users.c.user_id == sessions.c.user_id)
+                     .where(sessions.c.session_hash == bindparam("digest")))
+
+
 def session_row(ctx: Context, conn: Connection, ust: Any):
     """The live-or-expired session row behind a UST joined to its user, or None."""
     digest = ctx.codec.session_hash_of(ust)
     if digest is None:
         return None
-    query = (select(sessions.c.id.label("session_pk"), sessions.c.session_id.label("public_session_id"),
-                    sessions.c.expiration_time, sessions.c.last_use_time, users)
-             .join(users, users.c.user_id == sessions.c.user_id)
-             .where(sessions.c.session_hash == digest))
-    return conn.execute(query).mappings().first()
+    return conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
 
 
 def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> bool:
@@ -68,13 +137,9 @@ def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> b
     return bool(conn.execute(query).scalar())
 
 
-def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *,
-                 touch: bool = True) -> Caller:
-    """The caller behind a UST, or the step-3 error that refuses them. With `touch`, the session's
-    last-use time is kept (never its expiry: only renew extends a session)."""
-    if ctx.codec.session_hash_of(current_ust) is None:
-        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
-    row = session_row(ctx, conn, current_ust)
+def _authenticate(ctx: Context, conn: Connection, current_ust: Any, digest: str, current_app: Any,
+                  touch: bool) -> Caller:
+    row = conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
     now = ctx.clock()
     if row is None:
         if _ended_by_lock(ctx, conn, current_ust, now):

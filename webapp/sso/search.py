@@ -1,14 +1,20 @@
-"""Searching users (SPEC §6): Zato's criteria and result shape, plus `q` and `is_locked`."""
+"""Searching users (SPEC §6): Zato's criteria and result shape, plus `q`, `is_locked` and `after`.
+
+At scale (issue 14): *contains* matches use the trigram indexes of migration 0008 (PostgreSQL
+pg_trgm GIN; SQLite FTS5 trigram, narrowed first and re-checked with LIKE); the count stops at
+COUNT_CAP + 1 rows (`total_is_capped`: "more than 10,000"); `after` pages by key (the folded
+username of the last row seen, `next_after` in the result), so inserts never shift a page.
+"""
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, column, func, literal, literal_column, or_, select, table, true
 
 from ..db import reading
-from ..models import users
+from ..models import SQLITE_SEARCH_TABLE, users
 from .attributes import ATTRIBUTES, NAME_ATTRIBUTES, check_value, fold, search_column, text_problem
 from .authn import authenticate
 from .context import Context
@@ -18,8 +24,13 @@ from .store import reject_unknown
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
+COUNT_CAP = 10_000        # a broad match is counted up to here: "more than 10,000"
+TRIGRAM = 3               # the shortest text a trigram index can narrow (shorter: a scan)
 SEARCH_KEYS = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status",
-               "is_locked", "q", "is_name_exact", "name_op", "paginate", "cur_page", "page_size")
+               "is_locked", "q", "is_name_exact", "name_op", "paginate", "cur_page", "page_size", "after")
+
+_fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
+_user_rowid = literal_column(f"{users.name}.rowid")
 
 
 def search(ctx: Context, cid, criteria, current_ust, current_app, remote_addr) -> dict[str, Any]:
@@ -32,26 +43,61 @@ def search(ctx: Context, cid, criteria, current_ust, current_app, remote_addr) -
         caller = authenticate(ctx, conn, current_ust, current_app)
         if not caller.is_super_user:
             raise super_user_required()
-        where, paging = _search_filter(criteria)
-        total = conn.execute(select(func.count()).select_from(users).where(where)).scalar_one()
-        page, size, paginate = paging
-        query = select(users).where(where).order_by(users.c.username_search)
-        query = query.offset((page - 1) * size).limit(size) if paginate else query.limit(UNPAGED_MAX)
-        rows = conn.execute(query).mappings().all()
-    num_pages = max(1, math.ceil(total / size)) if paginate else 1
+        return run_search(conn, criteria)
+
+
+def run_search(conn, criteria: Mapping) -> dict[str, Any]:
+    """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
+    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name)
+    total = conn.execute(count).scalar_one()
+    total_is_capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    if total_is_capped and conn.dialect.name == "sqlite":
+        # A broad match: walking the username index and testing each row finds a page within a few
+        # hundred rows, where the trigram index would hand over every match to be sorted first.
+        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False)
+    rows = conn.execute(query).mappings().all()
+    more = paginate and len(rows) > size
+    rows = rows[:size] if paginate else rows
+    if not paginate:
+        num_pages, cur_page = 1, 1
+    elif after is None:
+        num_pages, cur_page = max(1, math.ceil(total / size), page + more), page
+    else:   # by key: no page number (Zato's fields say only whether there is a next page)
+        num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
         "result": [user_view(row, True) for row in rows],
-        "total": total, "num_pages": num_pages, "cur_page": page if paginate else 1,
+        "total": total, "total_is_capped": total_is_capped, "num_pages": num_pages, "cur_page": cur_page,
         "page_size": size if paginate else len(rows),
-        "has_next_page": paginate and page < num_pages, "has_prev_page": paginate and page > 1,
-        "next_page": page + 1 if paginate and page < num_pages else None,
-        "prev_page": page - 1 if paginate and page > 1 else None,
+        "has_next_page": more, "has_prev_page": paginate and (after is not None or page > 1),
+        "next_page": page + 1 if more and after is None else None,
+        "prev_page": page - 1 if paginate and after is None and page > 1 else None,
+        "next_after": rows[-1]["username_search"] if more else None,
     }
+
+
+def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = True):
+    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`."""
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "")
+    page, size, paginate, after = paging
+    capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
+    count = select(func.count()).select_from(capped)
+    query = select(users).where(where)
+    if after is not None:
+        query = query.where(users.c.username_search > after)
+    query = query.order_by(users.c.username_search)
+    if not paginate:
+        query = query.limit(UNPAGED_MAX)
+    elif after is None:
+        query = query.offset((page - 1) * size).limit(size + 1)
+    else:
+        query = query.limit(size + 1)
+    return count, query, paging
 
 
 def _criterion_errors(criteria: Mapping) -> FieldErrors:
     errors = FieldErrors()
-    for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q"):
+    for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
         if key in criteria and not isinstance(criteria[key], str):
             errors.add(key, "must be a string")
         elif key in criteria and text_problem(criteria[key]):
@@ -69,18 +115,39 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
             errors.add(key, "must be a whole number of at least 1")
     if type(criteria.get("cur_page")) is int and criteria["cur_page"] > CUR_PAGE_MAX:
         errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
+    if "after" in criteria and "cur_page" in criteria:
+        errors.add("after", "cannot be combined with cur_page (after pages by key)")
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
         errors.add("name_op", "must be and or or")
     return errors
 
 
-def _contains(column, text: str):
-    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like(column, folded: str):
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(f"%{escaped}%", escape="\\")
 
 
-def _search_filter(criteria: Mapping):
-    """The WHERE clause and (page, size, paginate) for validated search criteria."""
+def _contains(names: tuple[str, ...], text: str, dialect: str):
+    """Some of the search columns `names` contains `text` (case-insensitively), through the trigram index.
+
+    PostgreSQL's planner uses the pg_trgm GIN indexes for LIKE '%...%' by itself. On SQLite, the
+    FTS5 trigram table narrows to candidate rows first (text of at least TRIGRAM characters), and
+    LIKE re-checks them, so the answer is the same with or without the index."""
+    folded = fold(text)
+    like = or_(*(_like(users.c[name], folded) for name in names))
+    if dialect != "sqlite" or len(folded) < TRIGRAM:
+        return like
+    phrase = '"' + folded.replace('"', '""') + '"'
+    query = phrase if len(names) == len(SEARCH_COLUMN_NAMES) else "{" + " ".join(names) + "} : " + phrase
+    candidates = select(_fts.c.rowid).where(_fts.c[SQLITE_SEARCH_TABLE].op("MATCH")(query))
+    return and_(_user_rowid.in_(candidates), like)
+
+
+SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
+
+
+def _search_filter(criteria: Mapping, dialect: str):
+    """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
     errors = _criterion_errors(criteria)
     errors.raise_if_any(Kind.invalid)
     clauses = []
@@ -94,13 +161,13 @@ def _search_filter(criteria: Mapping):
             clauses.append(users.c[key] == criteria[key])
     exact = criteria.get("is_name_exact", True)
     names = [(users.c[search_column(key)] == fold(criteria[key])) if exact
-             else _contains(users.c[search_column(key)], criteria[key])
+             else _contains((search_column(key),), criteria[key], dialect)
              for key in NAME_ATTRIBUTES if key in criteria]
     if names:
         clauses.append(or_(*names) if criteria.get("name_op", "and") == "or" else and_(*names))
     if criteria.get("q"):
-        clauses.append(or_(*(_contains(users.c[search_column(key)], criteria["q"])
-                             for key in ("username", "email", *NAME_ATTRIBUTES))))
+        clauses.append(_contains(SEARCH_COLUMN_NAMES, criteria["q"], dialect))
     page = criteria.get("cur_page", 1)
     size = min(criteria.get("page_size", PAGE_SIZE_DEFAULT), PAGE_SIZE_MAX)
-    return (and_(true(), *clauses) if clauses else true()), (page, size, criteria.get("paginate", True))
+    after = fold(criteria["after"]) if "after" in criteria else None
+    return (and_(true(), *clauses) if clauses else true()), (page, size, criteria.get("paginate", True), after)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..models import users
 from .attributes import ATTRIBUTES, READ_ONLY, fold, search_column, text_problem
@@ -69,8 +69,11 @@ def load_user(conn: Connection, user_id: Any, *, lock: bool = False):
     """The user row with `user_id` (FOR UPDATE with `lock`), or None."""
     if not isinstance(user_id, str) or text_problem(user_id):  # no id has one; PostgreSQL refuses NUL
         return None
-    query = select(users).where(users.c.user_id == user_id)
-    return conn.execute(query.with_for_update() if lock else query).mappings().first()
+    return conn.execute(_USER_FOR_UPDATE if lock else _USER, {"user_id": user_id}).mappings().first()
+
+
+_USER = select(users).where(users.c.user_id == bindparam("user_id"))   # built once (statement cache)
+_USER_FOR_UPDATE = _USER.with_for_update()
 
 
 def current_value(target: Mapping, name: str, codec: TokenCodec) -> Any:

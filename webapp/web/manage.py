@@ -81,10 +81,13 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
     shown = {"q": args.get("q", "").strip(), "locked": args.get("locked", ""),
              "approval": args.get("approval", "")}
     page_text = args.get("page", "1")
-    # ASCII digits only, and few of them: "³".isdigit() is true and int() of 5000 digits raises (issue 12)
-    criteria: dict[str, Any] = {"cur_page": int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text)
-                                and int(page_text) > 0 else 1,
-                                "page_size": PAGE_SIZE}
+    criteria: dict[str, Any] = {"page_size": PAGE_SIZE}
+    if args.get("after"):   # paging by key (beyond the counted 10,000, page numbers mean nothing)
+        criteria["after"] = args["after"]
+    else:
+        # ASCII digits only, and few of them: "³".isdigit() is true and int() of 5000 digits raises (issue 12)
+        criteria["cur_page"] = (int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text) and int(page_text) > 0
+                                else 1)
     if shown["q"]:
         criteria["q"] = shown["q"]
     if shown["locked"] in LOCK_FILTERS:
@@ -110,9 +113,10 @@ def user_list() -> Response:
             return refusal(error)
     status = 422 if errors else 200
 
-    def page_url(number: int) -> str:
+    def page_url(number: int | None = 1, after: str | None = None) -> str:
         return url_for("web.user_list", q=shown["q"] or None, locked=shown["locked"] or None,
-                       approval=shown["approval"] or None, page=number if number > 1 else None)
+                       approval=shown["approval"] or None, page=number if number and number > 1 else None,
+                       after=after or None)
 
     context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url,
                "approval_statuses": APPROVAL_STATUSES}
@@ -212,11 +216,11 @@ def user_save(user_id: str) -> Response:
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
+        if outcome.status == 200:   # saved (or nothing to save): a 303 that reads and renders nothing more
+            return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()
     except SSOError as error:
         return refusal(error)
-    if outcome.status == 200:
-        return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
     fields, version = views_after(editor, form, outcome)
     return _edit_page(user, fields, version, outcome.status, outcome)
 
