@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "reset_requested": "Password reset requested",
     "password_reset": "Password reset by email",
     "recovery_codes": "New recovery codes",
+    "email_change_requested": "Email change requested (waiting for the link)",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user", "recovery_codes": "Recovery codes",
