@@ -116,12 +116,12 @@ def save_own_account(ctx: Context, cid, data, current_ust, current_app, remote_a
 def _write(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any], pending: dict[str, Any],
            audit_context: dict[str, Any]) -> AccountSaved:
     """The other fields through the normal update, and the pending email with its audit record (one transaction)."""
-    rest = {name: value for name, value in clean.items() if name != "email"}
-    user = write_update(ctx, conn, caller, target, rest if _needs_link(target, clean) else clean, audit_context)
-    if not _needs_link(target, clean):  # the row moved on to this very address meanwhile
-        _close_open_links(conn, target["user_id"], pending["now"])
-        return AccountSaved(user)
+    needs_link = _needs_link(target, clean)  # (not when the row moved on to this very address meanwhile)
+    rest = {name: value for name, value in clean.items() if name != "email"} if needs_link else clean
+    user = write_update(ctx, conn, caller, target, rest, audit_context)
     _close_open_links(conn, target["user_id"], pending["now"])
+    if not needs_link:
+        return AccountSaved(user)
     conn.execute(insert(email_tokens).values(
         token_hash=pending["digest"], purpose=tokens.EMAIL_CHANGE, user_id=target["user_id"],
         creation_time=pending["now"], expiration_time=pending["expires"], new_email=pending["new_email"]))
