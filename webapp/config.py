@@ -127,6 +127,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_METRICS_TOKEN": env.get("SSO_METRICS_TOKEN") or None,
         "SSO_READY_TIMEOUT": _int(env, "SSO_READY_TIMEOUT", 2),
         "SSO_AUDIT_RETENTION_DAYS": _int(env, "SSO_AUDIT_RETENTION_DAYS", 0),
+        # off by default, so an email change takes effect at once as SPEC §2 says
+        "SSO_EMAIL_CHANGE_CONFIRM": _flag(env, "SSO_EMAIL_CHANGE_CONFIRM", False),
+        "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
     }
 
 
@@ -169,6 +172,6 @@ def check_email(config: dict[str, Any]) -> None:
         raise ConfigError("SSO_PASSWORD_RESET_BY must be one of " + ", ".join(PASSWORD_RESET_BY)
                           + f", got {config.get('SSO_PASSWORD_RESET_BY')!r}")
     for name in ("SSO_SIGNUP_CONFIRM_HOURS", "SSO_PASSWORD_RESET_MINUTES", "SSO_SMTP_TIMEOUT",
-                 "SSO_PASSWORD_RESET_WINDOW"):
+                 "SSO_PASSWORD_RESET_WINDOW", "SSO_EMAIL_CHANGE_CONFIRM_HOURS"):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")

@@ -131,19 +131,20 @@ class LoginFailure(Base):
 
 
 class EmailToken(Base):
-    """A token sent by email (sign-up confirmation, password reset); only its hash is stored."""
+    """A token sent by email (sign-up confirmation, password reset, email change); only its hash is stored."""
 
     __tablename__ = "sso_email_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # "signup" or "reset"
+    purpose: Mapped[str] = mapped_column(String(16))  # "signup", "reset" or "email_change"
     user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
     creation_time: Mapped[datetime] = mapped_column(DateTime)
     expiration_time: Mapped[datetime] = mapped_column(DateTime)
     used_time: Mapped[datetime | None] = mapped_column(DateTime)
     reset_key_hash: Mapped[str | None] = mapped_column(String(64))
     reset_key_expiration: Mapped[datetime | None] = mapped_column(DateTime)
+    new_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))  # email_change: the address being confirmed
 
 
 class MailRequest(Base):

@@ -1,4 +1,4 @@
-"""Tokens sent by email (sign-up confirmation, password reset, reset keys): random, stored only as a hash."""
+"""Tokens sent by email (sign-up confirmation, password reset, reset keys, email change): random, stored only as a hash."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 
 from ..models import email_tokens
 
-SIGNUP, RESET = "signup", "reset"
+SIGNUP, RESET, EMAIL_CHANGE = "signup", "reset", "email_change"
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from . import create, export, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
+from . import create, email_change, export, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
 from .context import Context
 from .presentation import UserData
 
@@ -249,3 +249,23 @@ class Users:
     def totp_status(self, cid, user_id, current_ust, current_app, remote_addr) -> totp.TotpStatus:
         """Whether two-factor sign-in is on, its label and the recovery codes left (never the key)."""
         return totp.totp_status(self.ctx, cid, user_id, current_ust, current_app, remote_addr)
+
+    # --- email: a change of one's own address confirmed at the new one (email_change.py) ---
+
+    def save_own_account(self, cid, data, current_ust, current_app, remote_addr, *, expected_version=None,
+                         channel: str = "python", user_agent=None, unchanged=None) -> email_change.AccountSaved:
+        """My account's save: `update_current_user`, except that with SSO_EMAIL_CHANGE_CONFIRM=1 a new email
+        waits for the link emailed to it (the other fields are saved at once)."""
+        return email_change.save_own_account(self.ctx, cid, data, current_ust, current_app, remote_addr,
+                                             expected_version=expected_version, channel=channel,
+                                             user_agent=user_agent, unchanged=unchanged)
+
+    def check_email_change_link(self, token) -> tuple[str, str]:
+        """(username, new address) of an email-change link that can still be used (reads only)."""
+        return email_change.check_link(self.ctx, token)
+
+    def confirm_email_change(self, cid, token, current_app, remote_addr, *, channel: str = "python",
+                             user_agent=None) -> email_change.EmailChanged:
+        """Write the address an email-change link confirms (through the normal update and its audit record)."""
+        return email_change.confirm_email_change(self.ctx, cid, token, current_app, remote_addr, channel=channel,
+                                                 user_agent=user_agent)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import account, devices, lifecycle, login, manage, reset, signup, two_factor, validate  # noqa: F401  (routes register on bp)
+# noqa below: the modules are imported for their routes, which register on bp
+from . import account, devices, email_change, lifecycle, login, manage, reset, signup, two_factor, validate  # noqa: F401
 from .blueprint import bp
 from .display import init_display
 from .security import init_security

@@ -8,9 +8,10 @@ from ..sso.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
+from .email_change import flash_account_saved, write_own_account
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
-from .responses import flash_saved, form_errors, general_errors, page, refusal, wants_partial
+from .responses import form_errors, general_errors, page, refusal, wants_partial
 
 HISTORY_ROWS = 20
 
@@ -20,9 +21,7 @@ def account_editor() -> Editor:
     return Editor(
         SELF_FORM_ATTRIBUTES, "account",
         load=lambda: users().get_current_user(cid(), *caller_args()),
-        write=lambda changes, version, unchanged=None: users().update_current_user(
-            cid(), changes, *caller_args(), expected_version=None if unchanged else version, channel="web",
-            user_agent=user_agent(), unchanged=unchanged),
+        write=write_own_account,
     )
 
 
@@ -55,7 +54,7 @@ def account_save() -> Response:
     except SSOError as error:
         return refusal(error)
     if outcome.status == 200:
-        return flash_saved(outcome, url_for("web.account"))
+        return flash_account_saved(outcome, url_for("web.account"))
     fields, version = views_after(editor, form, outcome)
     return _account_page(fields, version, outcome.status, outcome)
 

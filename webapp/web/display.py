@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "delete": "Deleted",
     "end_session": "Signed out a session",
     "end_sessions": "Signed out sessions",
+    "email_change_requested": "Email change requested (waiting for the link)",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user", "recovery_codes": "Recovery codes",

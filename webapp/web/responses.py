@@ -125,7 +125,7 @@ def form_errors(error: SSOError, fields: Iterable[str]) -> dict[str, str] | None
 
 def form_status(error: SSOError) -> int:
     """The status of a form re-render after a refusal about its fields."""
-    return {Kind.forbidden: 403, Kind.not_found: 404}.get(error.kind, 422)
+    return {Kind.forbidden: 403, Kind.not_found: 404, Kind.unavailable: 503}.get(error.kind, 422)
 
 
 def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""email: sign-up confirmation and password-reset tokens (SPEC §11)
+"""email: sign-up confirmation, password-reset and email-change tokens (SPEC §11)
 
 Revision ID: 0005
 Revises: 0004
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('used_time', sa.DateTime(), nullable=True),
     sa.Column('reset_key_hash', sa.String(length=64), nullable=True),
     sa.Column('reset_key_expiration', sa.DateTime(), nullable=True),
+    sa.Column('new_email', sa.String(length=254), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['sso_user.user_id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')

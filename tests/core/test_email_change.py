@@ -1,0 +1,202 @@
+"""A change of one's own email confirmed at the new address (SPEC §11, SSO_EMAIL_CHANGE_CONFIRM=1), on both
+databases, with a real SMTP server on loopback: the link is read from the message it received."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from webapp import create_app
+from webapp.db import reading
+from webapp.models import email_tokens
+from webapp.sso import Code, Kind
+
+from ..conftest import test_config as config_for
+from ..mailbox import link_in, text_of, token_in
+from ..server import free_port
+from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
+
+PUBLIC = "https://sso.example.test"
+LINK_REFUSED = (Kind.not_found, Code.invalid_input)
+
+
+def settings(mailbox, **overrides):
+    return {"SSO_SMTP_URL": mailbox.url, "SSO_PUBLIC_URL": PUBLIC, "SSO_PRODUCT_NAME": "Example Accounts",
+            "SSO_EMAIL_CHANGE_CONFIRM": True, **overrides}
+
+
+@pytest.fixture
+def app(db_url, mailbox):
+    application = create_app(config_for(db_url, **settings(mailbox)))
+    yield application
+    application.extensions["sso_engine"].dispose()
+
+
+@pytest.fixture
+def other_app(db_url, mailbox):
+    """Another app on the same database with other settings."""
+    made = []
+
+    def make(**overrides):
+        made.append(create_app(config_for(db_url, **settings(mailbox, **overrides))))
+        return made[-1].extensions["sso"]
+    yield make
+    for application in made:
+        application.extensions["sso_engine"].dispose()
+
+
+def address() -> str:
+    return f"{uuid.uuid4().hex[:10]}@example.com"
+
+
+def save(sso, ust, data, **kw):
+    return sso.user.save_own_account(CID, data, ust, APP, ADDR, **kw)
+
+
+def tokens_of(sso, user_id):
+    with reading(sso.ctx.engine) as conn:
+        return [dict(row) for row in conn.execute(select(email_tokens).where(email_tokens.c.user_id == user_id))
+                .mappings()]
+
+
+def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once(sso, alice, mailbox):
+    user, ust = alice
+    old = address()
+    save(sso, ust, {"email": old})  # no address yet: the first one is confirmed too
+    sso.user.confirm_email_change(CID, token_in(mailbox.for_(old)), APP, ADDR)
+    new = address()
+
+    saved = save(sso, ust, {"email": new, "display_name": "Alice A."})
+    assert saved.pending_email == new and saved.user["email"] == old
+    row = row_of(sso, user["user_id"])
+    assert (row["email"], row["display_name"]) == (old, "Alice A.")
+
+    message = mailbox.for_(new)
+    assert message["Subject"] == "Confirm your new Example Accounts email address"
+    assert link_in(message).startswith(f"{PUBLIC}/account/email/confirm/")
+    body = text_of(message)
+    assert "alice" in body and "expires in 2 days" in body and "If it was not you" in body
+    token = token_in(message)
+    assert token not in str(tokens_of(sso, user["user_id"])), "only the token's hash is stored"
+    assert sso.user.check_email_change_link(token) == ("alice", new)
+    assert row_of(sso, user["user_id"])["email"] == old, "opening the link changes nothing"
+
+    changed = sso.user.confirm_email_change(CID, token, APP, ADDR, channel="web")
+    assert changed.email == new
+    row = row_of(sso, user["user_id"])
+    assert (row["email"], row["email_search"]) == (new, new)
+    assert row["version"] == 4  # created, first address, display name, new address
+
+    records = audit_of(sso, user["user_id"])
+    assert [r["action"] for r in records][-3:] == ["update", "email_change_requested", "update"]
+    assert records[-3]["changes"] == {"display_name": {"old": None, "new": "Alice A."}}
+    assert records[-2]["changes"] == {"pending_email": {"old": None, "new": new}}
+    assert records[-1]["changes"] == {"email": {"old": old, "new": new}}
+    assert (records[-1]["actor_id"], records[-1]["channel"]) == (user["user_id"], "web")
+    assert token not in str(audit_of(sso))
+
+    with refused(*LINK_REFUSED):  # single use
+        sso.user.confirm_email_change(CID, token, APP, ADDR)
+    with refused(*LINK_REFUSED):
+        sso.user.check_email_change_link(token)
+
+
+def test_the_link_expires(sso, alice, mailbox):
+    user, ust = alice
+    clock = frozen_clock(sso)
+    new = address()
+    save(sso, ust, {"email": new})
+    token = token_in(mailbox.for_(new))
+    clock(hours=47, minutes=59)
+    assert sso.user.check_email_change_link(token) == ("alice", new)
+    clock(minutes=1)
+    with refused(*LINK_REFUSED):
+        sso.user.confirm_email_change(CID, token, APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] is None
+
+
+def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alice, mailbox):
+    user, ust = alice
+    first, second = address(), address()
+    save(sso, ust, {"email": first})
+    save(sso, ust, {"email": second})
+    first_token, second_token = token_in(mailbox.for_(first)), token_in(mailbox.for_(second))
+    with refused(*LINK_REFUSED):
+        sso.user.confirm_email_change(CID, first_token, APP, ADDR)
+    sso.user.confirm_email_change(CID, second_token, APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] == second
+
+    third = address()
+    save(sso, ust, {"email": third})
+    cleared = save(sso, ust, {"email": None})  # nothing to prove: a clear is written at once
+    assert cleared.pending_email is None and row_of(sso, user["user_id"])["email"] is None
+    with refused(*LINK_REFUSED):
+        sso.user.confirm_email_change(CID, token_in(mailbox.for_(third)), APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] is None
+
+
+def test_the_value_rules_and_the_version_check_come_first_and_nothing_is_sent(sso, alice, mailbox, unchanged):
+    user, ust = alice
+    check = unchanged(user["user_id"])
+    new = address()
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        save(sso, ust, {"email": new, "first_name": "x" * 1000})
+    assert set(info.value.errors) == {"first_name"}
+    with refused(Kind.invalid, Code.invalid_input):
+        save(sso, ust, {"email": "not an address"})
+    with refused(Kind.precondition, Code.version_conflict):
+        save(sso, ust, {"email": new}, expected_version=99)
+    with refused(Kind.forbidden, Code.invalid_input):
+        save(sso, ust, {"email": new, "is_locked": True})
+    check()
+    assert mailbox.to(new) == [] and tokens_of(sso, user["user_id"]) == []
+
+
+def test_a_locked_account_cannot_use_its_link(sso, alice, mailbox, as_admin):
+    user, ust = alice
+    new = address()
+    save(sso, ust, {"email": new})
+    token = token_in(mailbox.for_(new))
+    as_admin(user["user_id"], {"is_locked": True})
+    with refused(*LINK_REFUSED):
+        sso.user.confirm_email_change(CID, token, APP, ADDR)
+    as_admin(user["user_id"], {"is_locked": False})
+    sso.user.confirm_email_change(CID, token, APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] == new
+
+
+def test_smtp_down_is_the_clear_error_and_nothing_is_stored(other_app, make_user, unchanged):
+    sso = other_app(SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3)
+    user = sso.user.create_local("bob", "Correct-Horse-9", super_user=False)
+    ust = sso.user.login(CID, "bob", "Correct-Horse-9", APP, ADDR).ust
+    check = unchanged(user["user_id"])
+    with refused(Kind.unavailable, Code.internal_error) as info:
+        save(sso, ust, {"email": address(), "display_name": "Bob"})
+    assert info.value.errors == {"email": "we could not send the email, try again later"}
+    check()
+    assert tokens_of(sso, user["user_id"]) == []
+
+
+def test_the_api_the_python_update_and_super_users_write_at_once(sso, alice, admin, mailbox):
+    user, ust = alice
+    mine, theirs = address(), address()
+    sso.user.update_current_user(CID, {"email": mine}, ust, APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] == mine
+    sso.user.update_user_by_id(CID, user["user_id"], {"email": theirs}, admin[1], APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] == theirs
+    assert mailbox.to(mine) == [] and mailbox.to(theirs) == []
+
+
+def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mailbox):
+    sso = other_app(SSO_EMAIL_CHANGE_CONFIRM=False)
+    user = sso.user.create_local("carol", "Correct-Horse-9", super_user=False)
+    ust = sso.user.login(CID, "carol", "Correct-Horse-9", APP, ADDR).ust
+    new = address()
+    saved = save(sso, ust, {"email": new, "display_name": "Carol"})
+    assert saved.pending_email is None and saved.user["email"] == new
+    row = row_of(sso, user["user_id"])
+    assert (row["email"], row["display_name"]) == (new, "Carol")
+    assert [r["changes"] for r in audit_of(sso, user["user_id"], "update")] == [
+        {"email": {"old": None, "new": new}, "display_name": {"old": None, "new": "Carol"}}]
+    assert mailbox.to(new) == [] and tokens_of(sso, user["user_id"]) == []

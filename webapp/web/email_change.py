@@ -1,0 +1,57 @@
+"""My account's email change confirmed at the new address (SPEC §11, SSO_EMAIL_CHANGE_CONFIRM=1): the save's
+write and its message, and the page the emailed link opens."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, g, redirect, request, url_for
+
+from ..sso import SSOError
+from ..sso.presentation import UserData
+from .attribute_form import Outcome
+from .auth import caller_args, cid, console_app, user_agent, users
+from .blueprint import bp
+from .responses import flash_saved, go, page
+from .signup import no_referrer
+
+PENDING = "email_change_pending"
+
+
+def write_own_account(changes: dict[str, Any], version: int, unchanged: dict[str, Any] | None = None) -> UserData:
+    """My account's write: the service holds a new email back until its link is opened (when the setting is on).
+
+    `unchanged` (a save after a lost race): the values the form merged against, re-checked by the service."""
+    saved = users().save_own_account(cid(), changes, *caller_args(), expected_version=None if unchanged else version,
+                                     channel="web", user_agent=user_agent(), unchanged=unchanged)
+    setattr(g, PENDING, saved.pending_email)
+    return saved.user
+
+
+def flash_account_saved(outcome: Outcome, location: str) -> Response:
+    """`flash_saved`, except that an email waiting for its link is not "saved": say where the link went."""
+    pending = g.pop(PENDING, None)
+    if pending is None or "email" not in outcome.saved:
+        return flash_saved(outcome, location)
+    outcome.saved.remove("email")
+    response = flash_saved(outcome, location) if outcome.saved else go(location)
+    flash(f"We sent a confirmation to {pending}; your email changes when you open the link.", "info")
+    return response
+
+
+def _invalid() -> Response:
+    return no_referrer(page("auth/link_invalid.html", 404, what="email-change", again=url_for("web.account")))
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+def email_change_confirm(token: str) -> Response:
+    """The emailed link: GET only reads (mail scanners fetch links); the button writes the new address."""
+    try:
+        if request.method == "GET":
+            username, email = users().check_email_change_link(token)
+            return no_referrer(page("account/email_confirm.html", username=username, email=email))
+        changed = users().confirm_email_change(cid(), token, console_app(), request.remote_addr, channel="web",
+                                               user_agent=user_agent())
+    except SSOError:
+        return _invalid()
+    flash(f"Your email address is now {changed.email}.", "success")
+    return redirect(url_for("web.account"), 303)
