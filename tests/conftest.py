@@ -20,7 +20,8 @@ from .pgserver import PostgresServer
 from .server import TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_email_token", "sso_mail_request", "sso_user")
+TABLES = ("sso_audit", "sso_session", "sso_login_failure", "sso_email_token", "sso_mail_request", "sso_user",
+          "sso_user_attr", "sso_rate_hit", "sso_api_client", "sso_linked_auth", "sso_zato_import")
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
 

@@ -70,6 +70,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_REJECT_LIST": reject,
         "SSO_SCRYPT_N": _int(env, "SSO_SCRYPT_N", 2**14),
         "SSO_TRUSTED_PROXIES": _int(env, "SSO_TRUSTED_PROXIES", 0),
+        "SSO_LOGIN_METADATA_APPS": _csv(env.get("SSO_LOGIN_METADATA_APPS", "")),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         # email (SPEC §11)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from ..models import sessions, users
 from .context import Context
 from .errors import Code, Kind, SSOError
+from .ratelimit import enforce as enforce_rate_limit
 
 
 @dataclass
@@ -49,6 +50,7 @@ def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: 
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     check_app(ctx, current_app)
     refuse_if_unusable(row, now)
+    enforce_rate_limit(ctx, row, current_app)
     return Caller(user=row, session_id=row["session_pk"], current_app=current_app)
 
 

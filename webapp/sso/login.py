@@ -14,8 +14,10 @@ from .audit import record
 from .authn import check_app
 from .context import Context
 from .errors import Code, Kind, SSOError
-from .hashing import hash_password, verify_password
+from .hashing import hash_password, needs_rehash, verify_password
 from .passwords import check_new_password, password_changes, password_columns
+from .login_metadata import resolve as resolve_metadata
+from .ratelimit import enforce as enforce_rate_limit
 from .throttle import is_throttled, record_failure, throttle_keys
 
 
@@ -46,13 +48,17 @@ def _refused() -> SSOError:
 
 
 def login(ctx: Context, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-          *, channel: str = "python") -> LoginResult:
-    """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001."""
+          *, channel: str = "python", claimed_metadata=None) -> LoginResult:
+    """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
+
+    `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
     check_app(ctx, current_app)
+    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent,
+                                                           claimed_metadata)
     missing = {name: "is required" for name, value in (("username", username), ("password", password))
                if not isinstance(value, str) or not value}
-    if missing:
-        raise SSOError(Kind.malformed, [Code.invalid_input], missing)
+    if missing:  # an empty or null credential is a wrong one, as in Zato (SPEC §14)
+        raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise _refused()
     now = ctx.clock()
@@ -69,6 +75,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
             or not user["is_active"]):
         raise _refused()
+    enforce_rate_limit(ctx, user, current_app)
     if new_password is None:
         if user["password_must_change"]:
             raise SSOError.single(Kind.forbidden, Code.password_must_change)
@@ -79,8 +86,14 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     ust, digest = ctx.codec.new()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     expiry = user["password_expiry"]
+    # A hash imported from Zato becomes scrypt (hashed before the write lock is taken).
+    rehashed = hash_password(password, ctx.settings["SSO_SCRYPT_N"]) \
+        if new_password is None and needs_rehash(stored_hash) else None
     with writing(ctx.engine) as conn:
         changes: dict[str, Any] = {}
+        if rehashed is not None:
+            conn.execute(update(users).where(users.c.user_id == user["user_id"], users.c.password_hash == stored_hash)
+                         .values(password_hash=rehashed))
         if new_password is not None:
             columns = password_columns(ctx, new_password, now)
             expiry = columns["password_expiry"]
@@ -96,7 +109,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
             creation_time=now, expiration_time=expiration))
         record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
+               channel=channel, current_app=current_app, remote_addr=audit_addr, user_agent=user_agent,
                changes=changes)
     result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"])
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])

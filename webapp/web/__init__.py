@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import account, login, manage, reset, signup, validate  # noqa: F401  (their routes register on the blueprint)
+from . import account, api_clients, login, manage, reset, signup, validate  # noqa: F401  (routes register on bp)
 from .blueprint import bp
 from .display import init_display
 from .security import init_security
