@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .schema import upgrade
 from .sso import SSOError
+from .sso.zato_import import ImportFailed
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
 
@@ -77,7 +78,6 @@ def revoke_api_client(name: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would be imported without writing anything.")
 def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: bool) -> None:
     """Copy users (with attributes) from a Zato 3.x ODB; passwords keep working (SPEC §15)."""
-    from .sso.zato_import import ImportFailed
     try:
         summary = current_app.extensions["sso"].user.import_zato(source_database_url, zato_secret_key=zato_secret_key,
                                                                  dry_run=dry_run)

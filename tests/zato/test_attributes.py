@@ -1,6 +1,7 @@
 """SPEC §12 user and session attributes, called as a Zato client calls them (live gunicorn, SQLite)."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pytest
@@ -73,7 +74,6 @@ def test_update_or_delete_of_a_missing_attribute_is_E009002(zato, kind):
 def test_an_expired_attribute_is_invisible_and_can_be_created_again(zato, kind):
     name = random_data()
     zato.client.post(path(kind), {**_owner(zato, kind), "name": name, "value": "soon gone", "expiration": 1})
-    import time
     time.sleep(1.2)
     assert zato.client.get(path(kind), {**_owner(zato, kind), "name": name}).found is False
     assert name not in zato.client.get(path(kind, "/names"), {**_owner(zato, kind)}).result

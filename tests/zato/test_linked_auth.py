@@ -1,6 +1,12 @@
 """SPEC §13 linked credentials over real HTTP: an API client, its link, calls with HTTP Basic."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from webapp import create_app
+from webapp.models import api_clients
+
+from ..conftest import test_config
 from .client import random_data
 
 
@@ -55,11 +61,6 @@ def test_a_revoked_client_is_refused_and_only_super_users_link(zato):
 
 
 def test_the_cli_prints_a_generated_secret_once_and_keeps_only_its_hash(zato, monkeypatch):
-    from sqlalchemy import select
-
-    from webapp import create_app
-    from webapp.models import api_clients
-    from ..conftest import test_config
     app = create_app(test_config(zato.db_url))
     monkeypatch.delenv("SSO_PASSWORD", raising=False)
     result = app.test_cli_runner().invoke(args=["sso", "create-api-client", "cli.client"])

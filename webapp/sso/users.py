@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from . import (create, history, linked, login, lookup, passwords, reset, search, sessions, signup, update,
-               user_attrs)
+               user_attrs, zato_import)
 from .context import Context
 from .presentation import UserData
 
@@ -181,8 +181,7 @@ class Users:
 
     def import_zato(self, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False):
         """Import the users of a Zato 3.x ODB (command line); returns the summary."""
-        from .zato_import import import_zato
-        return import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)
+        return zato_import.import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)
 
     # --- console views of the Zato drop-in (user_attrs.py, linked.py) ---
 
