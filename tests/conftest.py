@@ -21,7 +21,8 @@ from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("sso_audit", "sso_session", "sso_session_ended", "sso_login_failure", "sso_email_token",
-          "sso_mail_request", "sso_totp_recovery_code", "sso_user")
+          "sso_mail_request", "sso_totp_recovery_code", "sso_user", "sso_user_attr", "sso_rate_hit",
+          "sso_api_client", "sso_linked_auth", "sso_zato_import")
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
 

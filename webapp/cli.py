@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .sso import SSOError
+from .sso.zato_import import ImportFailed
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
 
@@ -151,6 +152,47 @@ def prune() -> None:
     (0 keeps them all). Short transactions: safe from cron while the service runs."""
     for name, count in current_app.extensions["sso"].prune().items():
         click.echo(f"{name}: {count} removed")
+
+
+@sso_cli.command("create-api-client")
+@click.argument("name")
+def create_api_client(name: str) -> None:
+    """Create an API client (HTTP Basic) to link to a user; secret from $SSO_PASSWORD or generated."""
+    sso = current_app.extensions["sso"]
+    given = os.environ.get("SSO_PASSWORD") or None
+    try:
+        secret = sso.user.create_api_client(name, given)
+    except SSOError as e:
+        raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
+    click.echo(f"Created API client {name}.")
+    if given is None:
+        click.echo(f"Its secret (shown only now): {secret}")
+
+
+@sso_cli.command("revoke-api-client")
+@click.argument("name")
+def revoke_api_client(name: str) -> None:
+    """Delete an API client, its link and the link's session."""
+    try:
+        current_app.extensions["sso"].user.revoke_api_client(name)
+    except SSOError as e:
+        raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
+    click.echo(f"Revoked API client {name}.")
+
+
+@sso_cli.command("import-zato")
+@click.argument("source_database_url")
+@click.option("--zato-secret-key", default=None, help="The Zato server's Fernet key, to decrypt its columns.")
+@click.option("--dry-run", is_flag=True, help="Report what would be imported without writing anything.")
+def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: bool) -> None:
+    """Copy users (with attributes) from a Zato 3.x ODB; passwords keep working (SPEC §15)."""
+    try:
+        summary = current_app.extensions["sso"].user.import_zato(source_database_url, zato_secret_key=zato_secret_key,
+                                                                 dry_run=dry_run)
+    except ImportFailed as e:
+        raise click.ClickException(str(e)) from None
+    for line in summary.lines():
+        click.echo(line)
 
 
 @click.command("init-db")

@@ -105,6 +105,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_SCRYPT_N": _int(env, "SSO_SCRYPT_N", SCRYPT_N),
         "SSO_TRUSTED_PROXIES": _int(env, "SSO_TRUSTED_PROXIES", 0),
         "SSO_TOTP_ISSUER": env.get("SSO_TOTP_ISSUER") or "SSO",
+        "SSO_LOGIN_METADATA_APPS": _csv(env.get("SSO_LOGIN_METADATA_APPS", "")),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         # email (SPEC §11)

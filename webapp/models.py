@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .sso.attributes import EMAIL_MAX, NAME_MAX, USERNAME_MAX
@@ -51,6 +51,9 @@ class User(Base):
     approval_status_mod_time: Mapped[datetime | None] = mapped_column(DateTime)
     approval_status_mod_by: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Zato's per-user rate limit (SPEC §14): `APP=N/UNIT` lines, first match wins.
+    is_rate_limit_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    rate_limit_def: Mapped[str | None] = mapped_column(Text)
 
     is_totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_label: Mapped[str | None] = mapped_column(String(NAME_MAX))
@@ -155,6 +158,68 @@ class MailRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(512), index=True)
     time: Mapped[datetime] = mapped_column(DateTime)
+class UserAttr(Base):
+    """A free-form attribute of a user, or of one of their sessions (`scope` = the session's id), SPEC §12."""
+
+    __tablename__ = "sso_user_attr"
+    __table_args__ = (UniqueConstraint("user_id", "scope", "name", name="uq_sso_user_attr_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(32))  # "" for the user; the session row's id for a session
+    session_pk: Mapped[int | None] = mapped_column(ForeignKey("sso_session.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    value: Mapped[str] = mapped_column(Text)  # JSON text, or a Fernet token of it when encrypted
+    is_encrypted: Mapped[bool] = mapped_column(Boolean)
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
+    last_modified: Mapped[datetime] = mapped_column(DateTime)
+    expiration_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class RateHit(Base):
+    """The requests counted in the current window of one user's rate limit, shared by all workers and nodes."""
+
+    __tablename__ = "sso_rate_hit"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class ApiClient(Base):
+    """A named HTTP Basic credential (Zato's linked auth), SPEC §13; only a hash of its secret is kept."""
+
+    __tablename__ = "sso_api_client"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean)
+
+
+class LinkedAuth(Base):
+    """An API client linked to the user it acts as; `session_token` is the link's session id, Fernet-encrypted."""
+
+    __tablename__ = "sso_linked_auth"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True)
+    auth_type: Mapped[str] = mapped_column(String(64))
+    auth_username: Mapped[str] = mapped_column(ForeignKey("sso_api_client.name", ondelete="CASCADE"), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean)
+    creation_time: Mapped[datetime] = mapped_column(DateTime)
+    session_token: Mapped[str | None] = mapped_column(Text)
+
+
+class ZatoImport(Base):
+    """A user brought over from a Zato ODB (SPEC §15): the version it had when the importer last wrote it."""
+
+    __tablename__ = "sso_zato_import"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    source_digest: Mapped[str] = mapped_column(String(64))
 
 
 users = User.__table__
@@ -176,3 +241,8 @@ login_failures = LoginFailure.__table__
 email_tokens = EmailToken.__table__
 mail_requests = MailRequest.__table__
 recovery_codes = TotpRecoveryCode.__table__
+user_attrs = UserAttr.__table__
+rate_hits = RateHit.__table__
+api_clients = ApiClient.__table__
+linked_auths = LinkedAuth.__table__
+zato_imports = ZatoImport.__table__

@@ -198,7 +198,7 @@ def test_a_nested_value_is_400_because_no_attribute_is_a_container(site):
     assert set(body["errors"]) == {"display_name", "email"}
 
 
-def test_a_missing_required_input_is_400(site):
+def test_a_missing_required_input_is_400_with_zatos_result_and_details(site):
     _, ust = site.new_user()
     assert "current_app" in refused(site.api.call("GET", "user", {"ust": ust}), 400, "E008002")["errors"]
     assert "username" in refused(site.api.call("POST", "user/login", {"current_app": APP, "password": "x"}),

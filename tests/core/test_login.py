@@ -54,9 +54,9 @@ def test_an_unconfigured_app_cannot_be_logged_into(sso, make_user):
         sso.user.login(CID, "bob", PASSWORD, "NoSuchApp", ADDR)
 
 
-def test_a_missing_username_or_password_is_a_malformed_request(sso):
+def test_an_empty_or_null_username_or_password_is_a_wrong_credential_as_in_zato(sso):
     for username, password in (("", PASSWORD), ("bob", ""), (None, PASSWORD), ("bob", None), (5, PASSWORD)):
-        with refused(Kind.malformed, Code.invalid_input):
+        with refused(Kind.forbidden, Code.auth_invalid):
             sso.user.login(CID, username, password, APP, ADDR)
 
 

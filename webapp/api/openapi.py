@@ -8,7 +8,7 @@ from typing import Any
 from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
 from ..sso.errors import Code
 from ..sso.presentation import FULL_VIEW
-from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, TOKENS, Operation
+from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, TOKENS, UST, Operation
 from .wire import IF_MATCH_SYNTAX
 
 CODE_MEANINGS = {
@@ -47,15 +47,20 @@ CODE_MEANINGS = {
     Code.signup_confirmed: "this sign-up is already confirmed",
     Code.internal_error: "we could not send the email, try again later",
     Code.password_reset_refused: "the password-reset token or reset key is not valid (unknown, expired or used)",
+    Code.metadata_not_allowed: "this application may not send login metadata (remote_addr, user_agent)",
+    Code.attr_exists: "an attribute of this name exists already",
+    Code.attr_missing: "no attribute of this name exists (or it has expired)",
 }
 
 HTTP_MEANINGS = {400: "Malformed request or missing input", 401: "Not authenticated", 403: "Forbidden",
                  404: "Not found", 409: "Conflict", 412: "Precondition failed", 413: "Body too large",
-                 422: "Invalid data", 429: "Sign-in paused after failed attempts (see Retry-After)",
+                 422: "Invalid data",
+                 429: "Sign-in paused after failed attempts, or the user's rate limit used up (see Retry-After)",
                  503: "Service unavailable: the database (or the SMTP server) did not answer in time; try again "
                       "later (after Retry-After seconds when it is sent)"}
 
-DATETIME_OUT = {"type": "string", "format": "date-time"}
+# Zato's form: naive UTC ISO 8601 (no offset), microseconds only when not zero.
+DATETIME_OUT = {"type": "string", "description": "UTC, ISO 8601 without an offset, e.g. 2345-12-27T11:22:33"}
 
 READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "user_id": {"type": "string"},
@@ -63,14 +68,15 @@ READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "is_active": {"type": "boolean"},
     "is_internal": {"type": "boolean"},
     "creation_ctx": {"type": ["object", "null"]},
-    "locked_time": {"type": ["string", "null"], "format": "date-time"},
+    "locked_time": {"type": ["string", "null"]},
     "locked_by": {"type": ["string", "null"]},
-    "approval_status_mod_time": {"type": ["string", "null"], "format": "date-time"},
+    "approval_status_mod_time": {"type": ["string", "null"]},
     "approval_status_mod_by": {"type": ["string", "null"]},
     "password_is_set": {"type": "boolean"},
-    "password_last_set": {"type": ["string", "null"], "format": "date-time"},
+    "password_last_set": {"type": ["string", "null"]},
     "sign_up_time": DATETIME_OUT,
     "version": {"type": "integer", "minimum": 1},
+    "is_approval_needed": {"type": "boolean"},
 }
 
 
@@ -136,6 +142,17 @@ def _schemas() -> dict[str, Any]:
         "SessionValidity": _envelope(ok, {"is_valid": {"type": "boolean"}}, ["is_valid"]),
         "Renewed": _envelope(ok, {"expiration_time": DATETIME_OUT}, ["expiration_time"]),
         "Ended": _envelope(ok, {"ended": {"type": "integer", "minimum": 0}}, ["ended"]),
+        "AttrResult": _envelope(ok, {
+            "found": {"type": "boolean"}, "name": {"type": "string"}, "value": {},
+            "creation_time": DATETIME_OUT, "last_modified": DATETIME_OUT,
+            "expiration_time": {"type": ["string", "null"]}, "is_encrypted": {"type": "boolean"},
+            "result": {"description": "get of many: a list of attributes; exists: a boolean, or name → boolean "
+                                      "for many; names: a list of names"},
+        }, []),
+        "LinkList": _envelope(ok, {"result": {"type": "array", "items": {"type": "object", "properties": {
+            "auth_type": {"type": "string"}, "auth_username": {"type": "string"}, "user_id": {"type": "string"},
+            "is_active": {"type": "boolean"}, "creation_time": DATETIME_OUT, "has_ext_principal": {"type": "boolean"},
+        }}}}, ["result"]),
         "SearchResult": _envelope(ok, {
             "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
             "total": {"type": "integer", "minimum": 0,
@@ -157,9 +174,13 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+# A missing required input also carries Zato's own keys (SPEC §14).
+ZATO_400 = {"result": {"const": "Error"}, "details": {"const": "Bad request"}}
+
 RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult", "signup": "Signup",
                   "reset_key": "ResetKey", "totp": "Totp", "session": "Session", "sessions": "SessionList",
-                  "verify": "SessionValidity", "renew": "Renewed", "ended": "Ended"}
+                  "verify": "SessionValidity", "renew": "Renewed", "ended": "Ended", "attr": "AttrResult",
+                  "links": "LinkList"}
 
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
@@ -175,7 +196,8 @@ def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
         "content": {"application/json": {"schema": _envelope(
             {"const": "error"},
             {"sub_status": sub_status,
-             "errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+             **(ZATO_400 if status == 400 else {})},
             ["sub_status", "errors"])}},
     }
 
@@ -189,7 +211,7 @@ def _body_schema(op: Operation, required: bool) -> dict[str, Any]:
 
 def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     return [{"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
-            for key in op.accepted if key not in TOKENS]
+            for key in op.accepted if key not in TOKENS and key not in op.nested]
 
 
 def operation_object(op: Operation) -> dict[str, Any]:
@@ -219,7 +241,7 @@ def operation_object(op: Operation) -> dict[str, Any]:
             "description": "an ETag from GET or PATCH: a stale one answers 412 and writes nothing; one that is not "
                            "an entity tag at all answers 400"})
     if op.uses_ust:
-        doc["security"] = [{"ust": []}, {}]  # or `ust` in the body
+        doc["security"] = [{"ust": []}, {"basic": []}, {}]  # or `ust` in the body
     else:
         doc["security"] = []
     return doc
@@ -246,7 +268,10 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": _schemas(),
-            "securitySchemes": {"ust": {"type": "http", "scheme": "bearer",
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic",
+                                          "description": "a linked API client: the call acts as the linked user "
+                                                         "and the X-Zato-SSO-UST header answers its UST"},
+                                "ust": {"type": "http", "scheme": "bearer",
                                         "description": "the UST from login; it may instead be sent as `ust` in the "
                                                        "body (both, and different: 400)"}},
         },

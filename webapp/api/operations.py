@@ -13,7 +13,9 @@ from typing import Any, Mapping
 from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
 from ..sso.errors import Code
 from ..sso.create import CREATE_KEYS
+from ..sso.login_metadata import METADATA_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
+from ..sso.user_attrs import EXPIRATION_MAX, INPUTS as ATTR_INPUTS, NAME_MAX as ATTR_NAME_MAX, WRITE_OPS as WRITE_ATTR_OPS
 from ..sso.search import CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
 from ..sso.signup import SIGNUP_KEYS
 
@@ -27,7 +29,8 @@ TOKENS = (UST, CURRENT_UST, TARGET_UST)  # never accepted in a URL
 NEVER_MATCHES = -1
 
 STEP_3 = {401: (Code.session_invalid,),
-          403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid)}
+          403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid),
+          429: (Code.auth_invalid,)}
 PASSWORD_RULES = (Code.invalid_input, Code.password_rejected_word, Code.password_too_short,
                   Code.password_too_long, Code.password_not_complex)
 # Every operation can answer these: a malformed body or missing input, a body over the limit, and a
@@ -53,6 +56,7 @@ class Operation:
     targets_user: bool = False     # `user_id` is the envelope's target (absent or null = the caller)
     api_checks_keys: bool = False  # the API rejects unknown keys itself (the service call takes no dict)
     if_match: bool = False
+    nested: tuple[str, ...] = ()   # inputs that may be lists or objects (attribute values, `data` lists)
     input_overrides: Mapping[str, dict] = field(default_factory=dict)
     list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
     ust_key: str = UST             # Zato's session calls name the caller's UST `current_ust`
@@ -180,6 +184,18 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     "all": {"type": "boolean", "description": "true: end every session of `user_id` (one's own: all but this one)"},
     "after": {"type": "string", "description": "extension: page by key, the rows after this (folded) username; "
                                                "a result's `next_after`; not with cur_page"},
+    "is_rate_limit_active": {"type": "boolean", "description": "whether rate_limit_def is enforced"},
+    "name": {"type": "string", "minLength": 1, "maxLength": ATTR_NAME_MAX, "description": "an attribute's name"},
+    "value": {"description": "any JSON value, at most 64 KiB as JSON"},
+    "expiration": {"type": ["integer", "null"], "minimum": 1, "maximum": EXPIRATION_MAX,
+                   "description": "seconds from now until the attribute expires (null: never)"},
+    "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
+    "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
+    "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
+    "data": {"type": "array", "minItems": 1, "maxItems": 1000,
+             "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise"},
+    "rate_limit_def": {"type": ["string", "null"], "maxLength": 4096,
+                       "description": "lines APP=N/UNIT (* = any app; UNIT s, m, h or d); the first match wins"},
 }
 
 _SEARCH_OVERRIDES = {
@@ -196,13 +212,19 @@ _TOTP_CODE = {"type": ["string", "integer", "null"], "writeOnly": True,
 
 LOGIN = Operation(
     "login", "POST", "/user/login", "Log in: returns a UST and its expiration time",
-    inputs=("username", "password", "new_password", "totp_code"), required=("username", "password"),
+    inputs=("username", "password", "new_password", "totp_code", *METADATA_KEYS), required=("username", "password"),
     uses_ust=False, api_checks_keys=True, result="login",
-    input_overrides={"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "writeOnly": True,
-                                                                                   "minLength": 1},
-                     "new_password": _PASSWORD, "totp_code": _TOTP_CODE},
+    input_overrides={"username": {"type": ["string", "null"], "description": "empty or null: E005001"},
+                     "password": {"type": ["string", "null"], "writeOnly": True,
+                                  "description": "empty or null: E005001"},
+                     "new_password": _PASSWORD, "totp_code": _TOTP_CODE,
+                     "remote_addr": {"type": "string", "description": "the end user's address, from an application "
+                                     "in SSO_LOGIN_METADATA_APPS only (else E006001)"},
+                     "user_agent": {"type": "string", "description": "the end user's user agent, from an "
+                                    "application in SSO_LOGIN_METADATA_APPS only (else E006001)"}},
     errors=_codes(WIRE_ERRORS, PAUSED, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
-                                              Code.password_expired, Code.totp_missing),
+                                              Code.password_expired, Code.totp_missing, Code.metadata_not_allowed),
+                                        429: (Code.auth_invalid,),
                                         422: PASSWORD_RULES}),
 )
 LOGOUT = Operation(
@@ -358,10 +380,63 @@ END_SESSIONS = Operation(
                                         422: (Code.invalid_input,)}),
 )
 
+# --- attributes of a user or of a session (SPEC §12): one operation per method and path -----------------------
+
+ATTR_METHODS = (("POST", "", "create", "Create an attribute (name/value) or many (data)"),
+                ("PATCH", "", "update", "Update an attribute or many"),
+                ("PUT", "", "set", "Create or update an attribute or many"),
+                ("DELETE", "", "delete", "Delete an attribute (name) or many (data: names)"),
+                ("GET", "", "get", "An attribute and its times (found: false if absent), or many (result)"),
+                ("GET", "/exists", "exists", "Whether an attribute exists (result), or many (result: name → bool)"),
+                ("GET", "/names", "names", "The names of all live attributes (result)"))
+ATTR_ERRORS = {403: (Code.auth_invalid, Code.invalid_input), 404: (Code.user_id_unknown, Code.attr_missing),
+               409: (Code.attr_exists,), 422: (Code.invalid_input,)}
+SESSION_ENVELOPE = ("current_ust", "target_ust", USER_ID)
+
+
+def _attr_operations() -> tuple[Operation, ...]:
+    ops = []
+    for method, suffix, action, summary in ATTR_METHODS:
+        result = "ok" if action in WRITE_ATTR_OPS else "attr"
+        ops.append(Operation(
+            f"user_attr_{action}", method, "/user/attr" + suffix, summary + " of a user (user_id: super-users)",
+            inputs=ATTR_INPUTS[action], targets_user=True, api_checks_keys=True, result=result,
+            nested=("value", "data"), errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS)))
+        ops.append(Operation(
+            f"session_attr_{action}", method, "/session/attr" + suffix, summary + " of the session target_ust",
+            inputs=(*SESSION_ENVELOPE, *ATTR_INPUTS[action]), required=("current_ust", "target_ust"),
+            uses_ust=False, api_checks_keys=True, result=result, nested=("value", "data"),
+            errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS, {404: (Code.session_invalid,)})))
+    return tuple(ops)
+
+
+ATTR_OPERATIONS = _attr_operations()
+
+_LINK_OVERRIDES = {"auth_type": {"type": "string", "enum": ["zato.basic_auth", "basic_auth"]},
+                   "auth_username": {"type": "string", "description": "an API client's name"},
+                   "is_active": {"type": "boolean", "default": True}}
+_LINK_ERRORS = {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.invalid_input),
+                409: (Code.invalid_input,), 422: (Code.invalid_input,)}
+LINK = Operation(
+    "link", "POST", "/user/linked", "Link an API client (HTTP Basic) to user_id (super-users)",
+    inputs=("auth_type", "auth_username", "is_active"), required=("auth_type", "auth_username"), targets_user=True,
+    api_checks_keys=True, result="ok", input_overrides=_LINK_OVERRIDES,
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+LINKS = Operation(
+    "links", "GET", "/user/linked", "The credentials linked to user_id (super-users), in result",
+    inputs=(), targets_user=True, api_checks_keys=True, result="links",
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+UNLINK = Operation(
+    "unlink", "DELETE", "/user/linked", "Unlink an API client from user_id (super-users)",
+    inputs=("auth_type", "auth_username"), required=("auth_type", "auth_username"), targets_user=True,
+    api_checks_keys=True, result="ok", input_overrides=_LINK_OVERRIDES,
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+
 OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SET_TOTP, SEARCH,
                                      SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET,
                                      APPROVE_USER, REJECT_USER, LOCK_USER, UNLOCK_USER, DELETE_USER,
-                                     VERIFY_SESSION, GET_SESSION, RENEW_SESSION, LIST_SESSIONS, END_SESSIONS)
+                                     VERIFY_SESSION, GET_SESSION, RENEW_SESSION, LIST_SESSIONS, END_SESSIONS,
+                                     *ATTR_OPERATIONS, LINK, LINKS, UNLINK)
 
 OPENAPI_PATH = "/openapi.json"
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 from ..sso.errors import Code, Kind, SSOError
+from ..sso.login_metadata import METADATA_KEYS
 from ..sso.users import Users
 from ..sso.presentation import UserData
 from . import openapi, responses
-from .operations import (ACCESS_RESET, APPROVE_USER, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP, CREATE_USER,
-                         CURRENT_UST, DELETE_USER, END_SESSIONS, GET_SESSION, GET_USER, LIST_SESSIONS, LOCK_USER,
-                         LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, REJECT_USER, RENEW_SESSION, REQUEST_RESET, SEARCH, SET_TOTP,
-                         SIGNUP, TARGET_UST, UNLOCK_USER, UPDATE_USER, USER_ID, VERIFY_SESSION, Operation,
-                         methods_by_path)
+from .operations import (ACCESS_RESET, APPROVE_USER, ATTR_OPERATIONS, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP,
+                         CREATE_USER, CURRENT_UST, DELETE_USER, END_SESSIONS, GET_SESSION, GET_USER, LINK, LINKS,
+                         LIST_SESSIONS, LOCK_USER, LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, REJECT_USER, RENEW_SESSION,
+                         REQUEST_RESET, SEARCH, SET_TOTP, SIGNUP, TARGET_UST, UNLINK, UNLOCK_USER, UPDATE_USER, USER_ID,
+                         VERIFY_SESSION, Operation, methods_by_path)
 from .responses import envelope, error
 from .wire import Call, etag, expected_version, parse_call
 
@@ -32,12 +33,49 @@ def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[], An
     """Route `op` to a function that takes the parsed call."""
     def decorate(handler: Callable[[Call], Any]) -> Callable[[], Any]:
         def view() -> Any:
-            return handler(parse_call(op, responses.cid()))
+            call = parse_call(op, responses.cid())
+            linked_ust = _linked_ust(op, call)
+            response = handler(call)
+            if linked_ust is not None:
+                response.headers["X-Zato-SSO-UST"] = linked_ust
+            return response
         view.__name__ = op.name
         view.__doc__ = handler.__doc__
         bp.add_url_rule(op.url, op.name, view, methods=[op.method], provide_automatic_options=False)
         return handler
     return decorate
+
+
+def _linked_ust(op: Operation, call: Call) -> str | None:
+    """With no UST but an HTTP Basic credential, act as the user it is linked to (SPEC §13)."""
+    auth = request.authorization
+    if not op.uses_ust or call.ust is not None or auth is None or auth.type != "basic":
+        return None
+    call.ust = users().basic_session(call.cid, auth.username, auth.password, call.current_app, call.remote_addr,
+                                     user_agent=call.user_agent)
+    return call.ust
+
+
+@endpoint(LINK)
+def link(call: Call):
+    """POST user/linked: link an API client to `user_id`."""
+    users().link(call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
+                 user_agent=call.user_agent)
+    return envelope()
+
+
+@endpoint(LINKS)
+def links(call: Call):
+    """GET user/linked: the credentials linked to `user_id`."""
+    return envelope({"result": users().links(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr)})
+
+
+@endpoint(UNLINK)
+def unlink(call: Call):
+    """DELETE user/linked: remove a link."""
+    users().unlink(call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
+                   user_agent=call.user_agent)
+    return envelope()
 
 
 def user_response(user: UserData):
@@ -48,9 +86,10 @@ def user_response(user: UserData):
 @endpoint(LOGIN)
 def login(call: Call):
     """POST user/login: the UST, its expiration time, and a warning when the password expires soon."""
+    claimed = {key: call.data[key] for key in METADATA_KEYS if key in call.data}
     result = users().login(call.cid, call.data["username"], call.data["password"], call.current_app,
                            call.remote_addr, call.user_agent, call.data.get("new_password"), call.data.get("totp_code"),
-                           channel=CHANNEL)
+                           channel=CHANNEL, claimed_metadata=claimed)
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
         payload["sub_status"] = result.sub_status
@@ -253,6 +292,28 @@ def end_sessions(call: Call):
         return envelope({"ended": 1})
     return envelope({"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app,
                                                    call.remote_addr, **options)})
+def _attr_handler(op: Operation) -> None:
+    """Route one attribute operation (SPEC §12): the owner from the envelope, the rest to the service."""
+    action = op.name.split("_attr_", 1)[1]
+
+    def handle(call: Call):
+        options = {"channel": CHANNEL, "user_agent": call.user_agent}
+        if op.name.startswith("user_"):
+            result = users().user_attr(call.cid, action, call.user_id, call.data, call.ust, call.current_app,
+                                       call.remote_addr, **options)
+        else:
+            data = dict(call.data)
+            current_ust, target_ust, user_id = (data.pop(key, None) for key in ("current_ust", "target_ust",
+                                                                                 "user_id"))
+            result = users().session_attr(call.cid, action, target_ust, data, current_ust, call.current_app,
+                                          call.remote_addr, user_id=user_id, **options)
+        return envelope(result)
+    handle.__doc__ = op.summary
+    endpoint(op)(handle)
+
+
+for _op in ATTR_OPERATIONS:
+    _attr_handler(_op)
 
 
 @bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)

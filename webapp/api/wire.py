@@ -71,9 +71,9 @@ def _flat(key: str, value: Any, lists: tuple[str, ...]) -> bool:
     return key in lists and isinstance(value, list) and all(isinstance(item, SCALARS) for item in value)
 
 
-def read_body(lists: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The body as a flat JSON object (`lists` name the keys that may hold a list of single values);
-    an empty body is an empty object."""
+def read_body(lists: tuple[str, ...] = (), nested: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The body as a flat JSON object (`lists` name the keys that may hold a list of single values,
+    `nested` those that may hold any JSON: attribute values and `data` lists); an empty body is {}."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -85,10 +85,10 @@ def read_body(lists: tuple[str, ...] = ()) -> dict[str, Any]:
         raise malformed("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise malformed("body", "must be a JSON object")
-    nested = [key for key, value in body.items() if not _flat(key, value, lists)]
-    if nested:
+    containers = [key for key, value in body.items() if not _flat(key, value, lists) and key not in nested]
+    if containers:
         raise SSOError(Kind.malformed, [Code.invalid_input],
-                       {key[:128]: "must be a single value, not a list or an object" for key in nested})
+                       {key[:128]: "must be a single value, not a list or an object" for key in containers})
     return body
 
 
@@ -167,7 +167,7 @@ def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
 
 def parse_call(op: Operation, cid: str) -> Call:
     """Everything an operation needs from the request, or the 400/422 that says why not."""
-    body = read_body(op.list_inputs)
+    body = read_body(op.list_inputs, op.nested)
     query = read_query(op)
     clashes = [key for key in query if key in body and body[key] != query[key]]
     if clashes:
@@ -177,7 +177,7 @@ def parse_call(op: Operation, cid: str) -> Call:
 
     envelope = {key: data.pop(key, None) for key in op.envelope}
     if envelope[CURRENT_APP] is None:
-        raise malformed(CURRENT_APP, "is required")
+        raise SSOError.single(Kind.missing, Code.invalid_input, CURRENT_APP, "is required")
     wrong_types = _envelope_type_errors(envelope)
     if wrong_types:
         raise SSOError(Kind.malformed, [Code.invalid_input], wrong_types)
@@ -185,7 +185,7 @@ def parse_call(op: Operation, cid: str) -> Call:
     if op.target_required and envelope[USER_ID] is None:
         missing.insert(0, USER_ID)
     if missing:
-        raise SSOError(Kind.malformed, [Code.invalid_input], {key: "is required" for key in missing})
+        raise SSOError(Kind.missing, [Code.invalid_input], {key: "is required" for key in missing})
 
     ust = envelope.get(op.ust_key)
     header_ust = bearer_token() if op.uses_ust else None

@@ -69,8 +69,10 @@ NAME_ATTRIBUTES = ("display_name", "first_name", "middle_name", "last_name")
 READ_ONLY = (
     "user_id", "is_super_user", "is_active", "is_internal", "creation_ctx", "locked_time",
     "locked_by", "approval_status_mod_time", "approval_status_mod_by", "password_is_set",
-    "password_last_set", "sign_up_time", "version",
+    "password_last_set", "sign_up_time", "version", "is_approval_needed",
 )
+# Read-only values computed from a row rather than stored in a column of their own.
+DERIVED = ("is_approval_needed",)
 
 
 def search_column(name: str) -> str:

@@ -23,6 +23,7 @@ from ..models import ended_sessions, sessions, users
 from . import events
 from .context import Context
 from .errors import Code, Kind, SSOError
+from .ratelimit import enforce as enforce_rate_limit
 
 # The last-use time is written only when it has moved by more than this: at most one write a minute
 # per session, however many calls it makes.
@@ -152,6 +153,7 @@ def _authenticate(ctx: Context, conn: Connection, current_ust: Any, digest: str,
     refuse_if_unusable(row, now)
     if touch and now - row["last_use_time"] > LAST_USE_GRANULARITY:
         _touch(ctx, conn, row["session_pk"], now)
+    enforce_rate_limit(ctx, row, current_app)
     events.emit(events.AUTHENTICATED, user_id=row["user_id"])
     return Caller(user=row, session_id=row["session_pk"], current_app=current_app,
                   public_session_id=row["public_session_id"])

@@ -16,12 +16,14 @@ from .context import Context
 from .errors import FieldErrors, Kind, super_user_required, username_taken
 from .passwords import check_new_password, password_columns
 from .presentation import UserData, user_view
+from .ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
 from .store import (attribute_columns, is_username_taken, new_user_id, reject_unknown, require_input,
                     require_mapping, side_effects)
 from .totp import new_totp_key
 
 CREATE_KEYS = ("username", "password", "email", "display_name", "first_name", "middle_name", "last_name",
-               "password_must_change", "is_locked", "is_totp_enabled", "totp_label", "totp_key", "auto_approve")
+               "password_must_change", "is_locked", "is_totp_enabled", "totp_label", "totp_key", "auto_approve",
+               "sign_up_status", *RATE_LIMIT_KEYS)
 
 
 def create_user(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
@@ -63,6 +65,7 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
     auto_approve = data.get("auto_approve", False)
     if type(auto_approve) is not bool:
         errors.add("auto_approve", "must be true or false")
+    limits = check_rate_limit_input(data, errors)
     errors.raise_if_any(Kind.invalid)
     if "password" in data:
         check_new_password(ctx, data["password"], "password")
@@ -77,20 +80,22 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
     for name in ATTRIBUTES:
         if ATTRIBUTES[name].searchable:
             row.update(attribute_columns(name, clean.get(name)))
-    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label"):
+    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label", "sign_up_status"):
         if name in clean:
             row[name] = clean[name]
+    row.update(limits)
     # Every user has a TOTP key from the start, as in Zato: turning two-factor sign-in on needs no other step.
     row.update(attribute_columns("totp_key", clean.get("totp_key") or new_totp_key(), ctx.codec))
     if row["is_locked"]:
         row.update(side_effects("is_locked", True, actor_id, now))
     if auto_approve:
         row["approval_status"] = "approved"
-        row.update(side_effects("approval_status", "approved", approved_by or actor_id, now))
+        # Approved with no actor (the CLI, an auto-approved sign-up): Zato writes "auto" (SPEC §14).
+        row.update(side_effects("approval_status", "approved", approved_by or actor_id or "auto", now))
     if "password" in data:
         row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
     shown = {name: attribute_change(name, None, row[name]) if name in ATTRIBUTES else change(None, row[name])
-             for name in (*ATTRIBUTES, "is_super_user") if row.get(name) is not None}
+             for name in (*ATTRIBUTES, "is_super_user", *RATE_LIMIT_KEYS) if row.get(name) is not None}
     try:
         with writing(ctx.engine) as conn:
             if is_username_taken(conn, clean["username"], None):

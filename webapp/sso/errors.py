@@ -28,6 +28,7 @@ class Code:
     no_signup = "E004002"
     auth_invalid = "E005001"
     user_locked = "E005002"
+    metadata_not_allowed = "E006001"
     sign_up_not_final = "E005003"
     no_such_signup_token = "E005006"
     signup_confirmed = "E005007"
@@ -38,13 +39,16 @@ class Code:
     no_data = "E008003"
     internal_error = "E008004"
     password_reset_refused = "E010001"
+    attr_exists = "E009001"
+    attr_missing = "E009002"
     version_conflict = "E011001"
 
 
 class Kind:
     """What sort of failure an error is; each face maps a kind to its own status (HTTP, form)."""
 
-    malformed = "malformed"          # 400: not an object, missing required input
+    malformed = "malformed"          # 400: not an object, a value of the wrong shape
+    missing = "missing"              # 400: a required input is absent (Zato's "Bad request")
     invalid = "invalid"              # 422: the data itself is wrong
     unauthenticated = "unauthenticated"  # 401: no usable session
     forbidden = "forbidden"          # 403: the caller may not do this
@@ -52,6 +56,7 @@ class Kind:
     conflict = "conflict"            # 409: unique value taken
     precondition = "precondition"    # 412: expected version has moved on
     throttled = "throttled"          # 429: too many failed attempts; retry_after says when to try again
+    rate_limited = "rate_limited"    # 429: the user's rate limit is used up (Zato's E005001)
     unavailable = "unavailable"      # 503: a service we depend on failed or did not answer in time
                                      # (the SMTP server; the database: DatabaseUnavailable); try later
 
@@ -71,6 +76,14 @@ class SSOError(Exception):
     def single(cls, kind: str, code: str, field: str | None = None, message: str | None = None) -> "SSOError":
         """An error with one code and, if given, one field message."""
         return cls(kind, [code], {field: message} if field else None)
+
+
+class RateLimited(SSOError):
+    """E005001 with HTTP 429: the caller's rate limit is used up for `retry_after` more seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(Kind.rate_limited, [Code.auth_invalid], {"rate_limit": "too many requests; try again later"})
+        self.retry_after = max(1, int(retry_after))
 
 
 class FieldErrors:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import os
 
@@ -25,9 +26,13 @@ def hash_password(password: str, n: int = SCRYPT_N) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    """Whether `password` matches the stored hash (False for no hash or a malformed one)."""
+    """Whether `password` matches the stored hash (False for no hash or a malformed one).
+
+    Besides our scrypt, a hash imported from Zato (passlib's PBKDF2-SHA512) is verified too."""
     if not stored or not isinstance(password, str):
         return False
+    if stored.startswith(PBKDF2_PREFIX):
+        return verify_pbkdf2_sha512(password, stored)
     try:
         scheme, n, r, p, salt, expected = stored.split("$")
         if scheme != "scrypt":
@@ -50,12 +55,16 @@ def parameters(stored: str | None) -> tuple[int, int, int] | None:
 
 def needs_rehash(stored: str | None, n: int) -> bool:
     """Whether a stored hash was made with weaker parameters than the configured cost `n`."""
+    if is_imported(stored):  # a Zato hash, verified once: scrypt from now on
+        return True
     found = parameters(stored)
     return found is not None and (found[0] < n or found[1] < SCRYPT_R or found[2] < SCRYPT_P)
 
 
 def describe(stored: str | None) -> str | None:
     """The parameters of a hash as the audit shows them (never the hash): `scrypt N=131072 r=8 p=1`."""
+    if is_imported(stored):
+        return "pbkdf2-sha512 (imported from Zato)"
     found = parameters(stored)
     return None if found is None else "scrypt N={} r={} p={}".format(*found)
 
@@ -68,3 +77,33 @@ def rehash_changes(ctx, password: str, stored: str | None) -> tuple[dict, dict] 
         return None
     upgraded = hash_password(password, n)
     return {"password_hash": upgraded}, {"password_hash": {"old": describe(stored), "new": describe(upgraded)}}
+
+
+# --- hashes imported from Zato (SPEC §15): verified once, then replaced by scrypt at login ---------------------
+
+PBKDF2_PREFIX = "$pbkdf2-sha512$"
+
+
+def _ab64_decode(text: str) -> bytes:
+    """passlib's "adapted base64": standard base64 with `.` for `+` and no padding."""
+    text = text.replace(".", "+")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def verify_pbkdf2_sha512(password: str, stored: str) -> bool:
+    """Check `password` against `$pbkdf2-sha512$ROUNDS$SALT$HASH` (passlib's format) with hashlib."""
+    try:
+        _, _, rounds, salt, expected = stored.split("$")
+        if not rounds.isdigit() or not 1 <= int(rounds) <= 10_000_000:
+            return False
+        checksum = _ab64_decode(expected)
+        derived = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8", "surrogatepass"), _ab64_decode(salt),
+                                      int(rounds), len(checksum))
+    except (ValueError, TypeError):
+        return False
+    return len(checksum) >= 32 and hmac.compare_digest(derived, checksum)
+
+
+def is_imported(stored: str | None) -> bool:
+    """Whether a stored hash is not our scrypt but one imported from Zato (replaced at the next login)."""
+    return bool(stored) and stored.startswith(PBKDF2_PREFIX)

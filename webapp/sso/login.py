@@ -16,7 +16,9 @@ from .authn import check_app
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .hashing import hash_password, rehash_changes, verify_password
+from .login_metadata import resolve as resolve_metadata
 from .passwords import check_new_password, password_changes, password_columns
+from .ratelimit import enforce as enforce_rate_limit
 from .store import new_session_id
 from .throttle import begin_attempt, succeeded, took_back
 from .totp import check_second_factor, consume_second_factor
@@ -54,16 +56,19 @@ class Replayed(Exception):
 
 
 def login(ctx: Context, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-          totp_code=None, *, channel: str = "python") -> LoginResult:
+          totp_code=None, *, channel: str = "python", claimed_metadata=None) -> LoginResult:
     """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
 
     A user with two-factor sign-in on also needs `totp_code` (SPEC §10): none → E005008; a wrong one, or
-    one already used, → E005001, counted as a failed login. A recovery code may stand in for it."""
+    one already used, → E005001, counted as a failed login. A recovery code may stand in for it.
+    `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
     check_app(ctx, current_app)
+    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent,
+                                                           claimed_metadata)
     missing = {name: "is required" for name, value in (("username", username), ("password", password))
                if not isinstance(value, str) or not value}
-    if missing:
-        raise SSOError(Kind.malformed, [Code.invalid_input], missing)
+    if missing:  # an empty or null credential is a wrong one, as in Zato (SPEC §14)
+        raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise _refused()
     now = ctx.clock()
@@ -83,6 +88,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
             or not user["is_active"]):
         events.emit(events.LOGIN, result="failed")
         raise _refused()
+    enforce_rate_limit(ctx, user, current_app)
     try:
         if new_password is None:
             if user["password_must_change"]:
@@ -141,7 +147,7 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
                 current_app=current_app, remote_addr=safe_text(remote_addr, 256),
                 user_agent=safe_text(user_agent, 1024), creation_time=now, expiration_time=expiration))
             record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
-                   channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
+                   channel=channel, current_app=current_app, remote_addr=audit_addr, user_agent=user_agent,
                    changes=changes)
     except Replayed:  # counted: the attempt's marks stay
         events.emit(events.LOGIN, result="failed")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
-from .attributes import READABLE, READ_ONLY, SELF_READABLE, as_utc
+from .attributes import DERIVED, READ_ONLY, READABLE, SELF_READABLE, as_utc
 
 
 class UserData(dict):
@@ -29,10 +29,24 @@ def user_view(row: Any, full: bool) -> UserData:
     """The attributes of `row` that a caller sees: all of them for super-users (never a secret)."""
     data = UserData()
     for name in FULL_VIEW if full else SELF_VIEW:
-        value = row[name]
+        value = derived(row, name) if name in DERIVED else row[name]
         data[name] = as_utc(value) if isinstance(value, datetime) else value
     data.version = row["version"]
     return data
+
+
+def derived(row: Any, name: str) -> Any:
+    """A read-only value computed from the row (Zato's `is_approval_needed`: not yet approved)."""
+    if name == "is_approval_needed":
+        return row["approval_status"] != "approved"
+    raise KeyError(name)
+
+
+def wire_datetime(value: datetime) -> str:
+    """A datetime as Zato writes it: naive UTC ISO 8601, microseconds only when not zero (SPEC §14)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat()
 
 
 def jsonable(value: Any) -> Any:

@@ -31,6 +31,17 @@ class TokenCodec:
         except (InvalidToken, UnicodeError, ValueError, TypeError):
             return None
 
+    def wrap(self, session_id: str) -> str:
+        """A UST for a known session id (each call gives a new token that opens to the same session)."""
+        return self._fernet.encrypt(session_id.encode()).decode()
+
+    def open_session_id(self, token: str) -> str | None:
+        """The session id inside a UST (or a sealed id stored for a linked credential), or None."""
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("ascii")
+        except (InvalidToken, UnicodeError, ValueError, TypeError):
+            return None
+
     def session_hash_of(self, ust: object) -> str | None:
         """The stored hash for a UST, or None when it is not a token we made."""
         if not isinstance(ust, str) or not ust or len(ust) > 4096:

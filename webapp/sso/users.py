@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from . import create, email_change, export, history, lifecycle, login, lookup, passwords, reset, search, sessions, signup, totp, update
+from . import (create, email_change, export, history, lifecycle, linked, login, lookup, passwords, reset, search,
+               sessions, signup, totp, update, user_attrs, zato_import)
 from .context import Context
 from .presentation import UserData
 
@@ -20,10 +21,10 @@ class Users:
     # --- sessions (login.py, sessions.py) ---
 
     def login(self, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-              totp_code=None, *, channel: str = "python") -> login.LoginResult:
+              totp_code=None, *, channel: str = "python", claimed_metadata=None) -> login.LoginResult:
         """Log a user in (with `totp_code` when two-factor sign-in is on); returns the UST and its expiry."""
         return login.login(self.ctx, cid, username, password, current_app, remote_addr, user_agent, new_password,
-                           totp_code, channel=channel)
+                           totp_code, channel=channel, claimed_metadata=claimed_metadata)
 
     def logout(self, cid, current_ust, current_app, remote_addr) -> None:
         """End a session (always succeeds)."""
@@ -269,3 +270,71 @@ class Users:
         """Write the address an email-change link confirms (through the normal update and its audit record)."""
         return email_change.confirm_email_change(self.ctx, cid, token, current_app, remote_addr, channel=channel,
                                                  user_agent=user_agent)
+    # --- free-form attributes (user_attrs.py) ---
+
+    def user_attr(self, cid, op, user_id, inputs, current_ust, current_app, remote_addr, *, channel: str = "python",
+                  user_agent=None) -> dict[str, Any]:
+        """Zato's `user.attr`: `op` is create/update/set/delete/get/exists/names (SPEC §12)."""
+        return user_attrs.user_attr(self.ctx, cid, op, user_id, inputs, current_ust, current_app, remote_addr,
+                                    channel=channel, user_agent=user_agent)
+
+    def session_attr(self, cid, op, target_ust, inputs, current_ust, current_app, remote_addr, *, user_id=None,
+                     channel: str = "python", user_agent=None) -> dict[str, Any]:
+        """Zato's `session.attr`: the same operations on the session behind `target_ust`."""
+        return user_attrs.session_attr(self.ctx, cid, op, target_ust, inputs, current_ust, current_app,
+                                       remote_addr, user_id=user_id, channel=channel, user_agent=user_agent)
+
+    # --- API clients and linked credentials (linked.py) ---
+
+    def create_api_client(self, name: str, secret: str | None = None) -> str:
+        """Create an API client (command line); returns its secret, shown once."""
+        return linked.create_api_client(self.ctx, name, secret)
+
+    def revoke_api_client(self, name: str, *, actor_id: str | None = None, channel: str = "cli",
+                          remote_addr=None) -> None:
+        """Delete an API client, its link and the link's session."""
+        linked.revoke_api_client(self.ctx, name, actor_id=actor_id, channel=channel, remote_addr=remote_addr)
+
+    def list_api_clients(self) -> list[dict[str, Any]]:
+        """Every API client and the user it acts as."""
+        return linked.list_api_clients(self.ctx)
+
+    def link(self, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str = "python",
+             user_agent=None) -> None:
+        """Link an API client to `user_id` (super-users)."""
+        linked.link(self.ctx, cid, user_id, data, current_ust, current_app, remote_addr, channel=channel,
+                    user_agent=user_agent)
+
+    def links(self, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+        """The credentials linked to `user_id` (super-users)."""
+        return linked.links(self.ctx, cid, user_id, current_ust, current_app, remote_addr)
+
+    def unlink(self, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str = "python",
+               user_agent=None) -> None:
+        """Remove a link (super-users)."""
+        linked.unlink(self.ctx, cid, user_id, data, current_ust, current_app, remote_addr, channel=channel,
+                      user_agent=user_agent)
+
+    def basic_session(self, cid, name, secret, current_app, remote_addr, *, user_agent=None) -> str:
+        """The UST a linked API client's Basic credential acts with (SPEC §13)."""
+        return linked.basic_session(self.ctx, cid, name, secret, current_app, remote_addr, user_agent=user_agent)
+
+    # --- coming from Zato (zato_import.py) ---
+
+    def import_zato(self, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False):
+        """Import the users of a Zato 3.x ODB (command line); returns the summary."""
+        return zato_import.import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)
+
+    # --- console views of the Zato drop-in (user_attrs.py, linked.py) ---
+
+    def list_attributes(self, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+        """A user's live attribute names with their expiry (no values)."""
+        return user_attrs.list_attributes(self.ctx, cid, user_id, current_ust, current_app, remote_addr)
+
+    def api_clients(self, cid, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+        """Every API client and the user it acts as (super-users)."""
+        return linked.console_clients(self.ctx, cid, current_ust, current_app, remote_addr)
+
+    def revoke_api_client_as(self, cid, name, current_ust, current_app, remote_addr) -> None:
+        """Revoke an API client (super-users)."""
+        linked.console_revoke(self.ctx, cid, name, current_ust, current_app, remote_addr)

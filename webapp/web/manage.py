@@ -166,7 +166,8 @@ def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome
                "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
                "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
                "sessions": users().list_sessions(cid(), user["user_id"], *caller_args()),
-               "history": history, "names": usernames(records=history, user=user)}
+               "history": history, "names": usernames(records=history, user=user),
+               "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args())}
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
     return page("users/edit.html", status,

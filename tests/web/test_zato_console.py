@@ -1,0 +1,37 @@
+"""The console's parts of the Zato drop-in: attributes on Manage user (read-only), the API clients page."""
+from __future__ import annotations
+
+from ..conftest import PASSWORD
+
+
+def test_manage_user_lists_attribute_names_and_expiry_but_never_values(admin_client, make_user, sso):
+    client, _ = admin_client
+    bob = make_user("bob")
+    ust = sso.user.login("cid", "bob", PASSWORD, "CRM", "127.0.0.1").ust
+    sso.user.user_attr("cid", "create", None, {"name": "favourite", "value": "very-private-value"}, ust, "CRM", "x")
+    sso.user.user_attr("cid", "create", None, {"name": "token", "value": 1, "expiration": 3600, "encrypt": True},
+                       ust, "CRM", "x")
+    html = client.get(f"/users/{bob['user_id']}").get_data(as_text=True)
+    assert 'id="free-attrs-table"' in html and "favourite" in html and "token" in html
+    assert "very-private-value" not in html and "encrypted" in html and "never" in html
+
+
+def test_api_clients_are_listed_and_revoked_only_after_confirmation(admin_client, sso, make_user):
+    client, _ = admin_client
+    sso.user.create_api_client("crm.backend")
+    page = client.get("/api-clients").get_data(as_text=True)
+    assert "crm.backend" in page and "not linked" in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    unconfirmed = client.post("/api-clients/crm.backend/revoke", data={"csrf_token": token})
+    assert unconfirmed.status_code == 422
+    assert "crm.backend" in client.get("/api-clients").get_data(as_text=True)
+    done = client.post("/api-clients/crm.backend/revoke", data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 303
+    assert "crm.backend" not in client.get("/api-clients").get_data(as_text=True).split("</h1>")[1].split(
+        "API client crm.backend revoked")[-1]
+
+
+def test_a_regular_user_cannot_see_the_api_clients(alice_client):
+    client, _ = alice_client
+    assert client.get("/api-clients").status_code == 403
+    assert client.post("/api-clients/x/revoke", data={"confirm": "yes"}).status_code in (400, 403)

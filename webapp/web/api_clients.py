@@ -1,0 +1,34 @@
+"""API clients (SPEC §13) for super-users: the list, and revoking one (after a confirmation)."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, request, url_for
+
+from ..sso import SSOError
+from .auth import caller_args, cid, super_user_required, users
+from .blueprint import bp
+from .responses import error_page, page, refusal
+
+
+@bp.get("/api-clients")
+@super_user_required
+def api_clients() -> Response:
+    """Every API client and the user it acts as."""
+    try:
+        clients = users().api_clients(cid(), *caller_args())
+    except SSOError as error:
+        return refusal(error)
+    return page("api_clients/list.html", clients=clients)
+
+
+@bp.post("/api-clients/<name>/revoke")
+@super_user_required
+def api_client_revoke(name: str) -> Response:
+    """Revoke one API client; the confirmation box must be ticked."""
+    if request.form.get("confirm") != "yes":
+        return error_page(422, "Not revoked", "Tick the confirmation box to revoke an API client.")
+    try:
+        users().revoke_api_client_as(cid(), name, *caller_args())
+    except SSOError as error:
+        return refusal(error)
+    flash(f"API client {name} revoked.", "success")
+    return redirect(url_for("web.api_clients"), 303)
