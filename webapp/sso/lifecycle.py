@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from ..db import reading, writing
 from ..models import ended_sessions, sessions, users
-from .attributes import fold
+from .attributes import DERIVED, fold
 from .audit import change, record
 from .authn import authenticate
 from .context import Context
@@ -85,7 +85,8 @@ def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_add
             require_a_usable_super_user(conn, "user_id")
         record(conn, now=ctx.clock(), cid=cid, action="delete", actor_id=caller.user_id, target_id=user_id,
                channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={name: change(target[name], None) for name in FULL_VIEW if target[name] is not None})
+               changes={name: change(target[name], None) for name in FULL_VIEW
+                        if name not in DERIVED and target[name] is not None})
 
 
 def user_id_of(ctx: Context, username: str) -> str:

@@ -23,7 +23,7 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
 from .hashing import hash_password, verify_password
 from .ratelimit import enforce as enforce_rate_limit
-from .store import load_user
+from .store import new_session_id, load_user
 from .tokens import session_hash
 
 AUTH_TYPE = "zato.basic_auth"
@@ -243,7 +243,8 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
             conn.execute(delete(sessions).where(sessions.c.user_id == row["user_id"],
                                                 sessions.c.expiration_time <= now))
             conn.execute(insert(sessions).values(
-                session_hash=session_hash(session_id), user_id=row["user_id"], current_app=current_app,
+                session_hash=session_hash(session_id), session_id=new_session_id(), last_use_time=now,
+                user_id=row["user_id"], current_app=current_app,
                 remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
                 creation_time=now, expiration_time=expiration))
             conn.execute(update(linked_auths).where(linked_auths.c.id == row["link_id"])

@@ -198,16 +198,27 @@ def import_zato(ctx: Context, source_url: str, *, zato_secret_key: str | None = 
             summary.rejected.append((name, str(e)))
             continue
         summary.notes += [(name, note) for note in notes]
-        with writing(ctx.engine) as conn:
-            outcome = _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run)
-            if dry_run:
-                conn.rollback()
+        try:
+            with writing(ctx.engine) as conn:
+                outcome = _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run)
+                if dry_run:
+                    raise _DryRun(outcome)  # leaving the block by an exception rolls the transaction back
+        except _DryRun as rolled_back:
+            outcome = rolled_back.outcome
         kind, why = outcome
         if kind in ("skipped", "rejected"):
             getattr(summary, kind).append((name, why))
         else:
             getattr(summary, kind).append(name)
     return summary
+
+
+class _DryRun(Exception):
+    """Ends a dry run's transaction without writing; carries what the import would have done."""
+
+    def __init__(self, outcome: tuple[str, str]):
+        super().__init__(outcome[0])
+        self.outcome = outcome
 
 
 def _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run) -> tuple[str, str]:
@@ -233,7 +244,7 @@ def _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run) -> tup
         version = here["version"] + 1
         conn.execute(update(users).where(users.c.user_id == user_id).values(version=version, **row))
         action = "updated"
-        changes = {key: change(here[key], row[key]) for key in ATTRIBUTES if here[key] != row[key]}
+        changes = {key: change(here[key], row[key]) for key in ATTRIBUTES if key in row and here[key] != row[key]}
     if row["password_hash"] is not None and (here is None or here["password_hash"] != row["password_hash"]):
         changes["password"] = {"old": None, "new": "(changed)"}
     if attr_rows:
