@@ -10,16 +10,15 @@ next ones answer 503 at once rather than piling up threads.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from ..schema import alembic_config
 
 
 @dataclass
@@ -45,9 +44,21 @@ def probe_engine(url: str, timeout: float) -> Engine:
     )
 
 
+MIGRATION_FILES = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+_REVISION = re.compile(r"^(revision|down_revision)\s*=\s*['\"]?([^'\"\s]*)['\"]?", re.MULTILINE)
+
+
 def head_revision() -> str | None:
-    """The newest migration this code ships."""
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    """The newest migration this code ships: the revision no other revises (read from the files, so a worker
+    never loads Alembic, which only `init-db` needs)."""
+    revisions, revised = set(), set()
+    for path in MIGRATION_FILES.glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text()))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+            revised.add(found.get("down_revision"))
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
 
 
 class Readiness:

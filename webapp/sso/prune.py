@@ -35,6 +35,7 @@ class Rule:
     time_column: str
     cutoff: Cutoff
     key: str = "id"
+    only: Callable[[Any], Any] | None = None  # a further condition on the table's rows (a WHERE clause)
 
 
 def _audit_cutoff(settings: dict[str, Any], now: datetime) -> datetime | None:
@@ -49,6 +50,15 @@ RULES: list[Rule] = [
         login_failures,
         "time",
         lambda settings, now: now - timedelta(seconds=settings["SSO_LOGIN_FAILURE_WINDOW"]),
+        only=lambda table: table.c.key.not_like("k:%"),
+    ),
+    # `k:` marks remember an address a user signed in from (the throttle spares it the per-username delay).
+    Rule(
+        "known sign-in addresses",
+        login_failures,
+        "time",
+        lambda settings, now: now - timedelta(days=settings["SSO_LOGIN_KNOWN_ADDRESS_DAYS"]),
+        only=lambda table: table.c.key.like("k:%"),
     ),
     Rule("audit records", audit, "time", _audit_cutoff),
     # A reset key may be used up to 30 minutes after its token expired; a day later nothing can use it.
@@ -69,6 +79,8 @@ def prune_rule(ctx: Context, rule: Rule, now: datetime, batch: int = BATCH) -> i
         return 0
     table = rule.table
     expired = table.c[rule.time_column] < cutoff
+    if rule.only is not None:
+        expired = expired & rule.only(table)
     removed = 0
     while True:
         with writing(ctx.engine) as conn:
