@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 # noqa below: the modules are imported for their routes, which register on bp
-from . import account, devices, email_change, lifecycle, login, manage, reset, signup, two_factor, validate  # noqa: F401
+from . import account, devices, email_change, history, lifecycle, login, manage, reset, signup, two_factor, validate  # noqa: F401
 from .blueprint import bp
 from .display import init_display
 from .security import init_security

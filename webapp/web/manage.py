@@ -25,10 +25,19 @@ from .names import usernames
 from .responses import error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
 
 PAGE_SIZE = 20
-HISTORY_ROWS = 50
+RECENT_CHANGES = 8   # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
 CREATE_TEXT = IDENTITY        # the attribute boxes of a new user; the rest are its access settings
 LOCK_FILTERS = {"yes": True, "no": False}
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """A box outside the attribute fields listed in the error summary (`fields/_error_summary.html`)."""
+
+    first_input_id: str
+    label: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ def user_create() -> Response:
     form = CreateUserForm()
     texts = {name: request.form.get(name, "") for name in CREATE_TEXT}
     errors: dict[str, str] = {}
+    created = None
     if request.method == "POST":
         data: dict[str, Any] = {"username": texts["username"]}
         data.update({name: texts[name] for name in CREATE_TEXT[1:] if texts[name] != ""})
@@ -140,18 +150,28 @@ def user_create() -> Response:
             data["password"] = form.password.data
         data.update(password_must_change=form.password_must_change.data, is_locked=form.is_locked.data,
                     auto_approve=form.auto_approve.data)
+        mismatch = ({} if form.password_confirm.validate(form)
+                    else {"password_confirm": form.password_confirm.errors[0]})
         try:
-            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+            # Boxes that differ are the form's own refusal: the service still checks the rest, so every
+            # mistake is reported at once, but writes nothing.
+            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent(),
+                                          check_only=bool(mismatch))
         except SSOError as error:
             errors = form_errors(error, (*CREATE_KEYS, "data"))
             if errors is None:
                 return refusal(error)
-        else:
+        errors = {**(errors or {}), **mismatch}
+        if created is not None and not errors:
             flash(f"Created user {created['username']}.", "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
     fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
+    summary_extra = [SummaryItem(box.id, box.label.text, errors[name])
+                     for name, box in (("password", form.password), ("password_confirm", form.password_confirm))
+                     if errors.get(name)]
     return page("users/new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
-                general_errors=general_errors(errors, (*CREATE_TEXT, "password")))
+                summary_extra=summary_extra,
+                general_errors=general_errors(errors, (*CREATE_TEXT, "password", "password_confirm")))
 
 
 # --- editing -------------------------------------------------------------------------------------------------
@@ -160,7 +180,8 @@ def user_create() -> Response:
 def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome: Outcome | None = None,
                password_form: SetPasswordForm | None = None, password_errors: dict | None = None,
                action_error: str | None = None) -> Response:
-    history = users().history(cid(), user["user_id"], *caller_args(), limit=HISTORY_ROWS)
+    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES,
+                                   changes_only=True)["records"]
     context = {"user": user, "fields": fields, "groups": groups(fields), "version": version, "outcome": outcome,
                "conflict_message": conflict_message(outcome, "this user"),
                "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
