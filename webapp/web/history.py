@@ -27,12 +27,12 @@ def _filters(args) -> dict[str, Any]:
     return {"kind": kind if kind in ACTION_LABELS else "", "changes": args.get("changes") == "1"}
 
 
-def _history(endpoint: str, user_id: str | None, **route: Any) -> tuple[dict, dict, dict]:
+def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict, dict, dict]:
     shown = _filters(request.args)
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
-    result = users().history_page(cid(), user_id, *caller_args(), limit=PAGE_ROWS, before=before, after=after,
+    result = users().history_page(cid(), subject_id, *caller_args(), limit=PAGE_ROWS, before=before, after=after,
                                   kind=shown["kind"] or None, changes_only=shown["changes"])
     state = {"kind": shown["kind"] or None, "changes": "1" if shown["changes"] else None}
     links = {
