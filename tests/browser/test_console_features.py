@@ -147,12 +147,13 @@ def test_times_show_in_the_viewers_zone(pages, live, script):
 def test_leaving_a_form_with_edits_asks_first_but_not_after_saving(pages, live):
     target = live.user("feat-unsaved")
     page, _ = _admin(pages, live)
+    page.stay_on_unload = True   # answer "stay" to the warning
     page.goto(f"/users/{target['user_id']}")
     page.click("#f-display_name")
     page.keyboard.type("Unsaved")
     page.click("#back-to-users")
     page.wait_for_timeout(500)
-    assert page.dialogs, "no warning before leaving unsaved edits"
+    assert page.dialogs == ["beforeunload"], "no warning before leaving unsaved edits"
     expect(page).to_have_url(re.compile(rf"/users/{target['user_id']}$"))
     page.click("#save")
     expect(flash(page)).to_contain_text("Saved: Display name.")
@@ -184,3 +185,20 @@ def test_axe_on_the_new_pages(pages, live, scheme, width):
     if found:
         problems["create errors"] = found
     assert not problems, problems
+
+
+def test_copy_the_user_id(pages, live):
+    target = live.user("feat-copy")
+    page, _ = _admin(pages, live, permissions=["clipboard-read", "clipboard-write"])
+    page.goto(f"/users/{target['user_id']}")
+    page.click("#copy-user-id")
+    expect(page.locator("#user-id-copied")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == target["user_id"]
+
+
+def test_no_copy_button_without_javascript(pages, live):
+    target = live.user("feat-copy-nojs")
+    page, _ = _admin(pages, live, js=False)
+    page.goto(f"/users/{target['user_id']}")
+    expect(page.locator("#copy-user-id")).to_be_hidden()
+    expect(page.locator("#user-id")).to_have_text(target["user_id"])
