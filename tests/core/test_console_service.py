@@ -92,13 +92,15 @@ def test_search_sorts_stably_and_filters_by_super_user(sso, admin, make_user, lo
     assert names(order_by="last_sign_in", order="desc")[0] == "srt-b"
     assert names(order_by="last_sign_in")[0] == "srt-b"   # never signed in sorts last either way
     assert names(is_super_user=True) == []
+    assert names(is_totp_enabled=False) == ["srt-a", "srt-b", "srt-c"] and names(is_totp_enabled=True) == []
     rows = sso.user.search(CID, {"q": "srt-", "with_last_sign_in": True}, admin_ust, APP, ADDR)["result"]
     assert [u["last_sign_in"] is not None for u in rows] == [False, True, False]
     assert "last_sign_in" not in sso.user.search(CID, {"q": "srt-"}, admin_ust, APP, ADDR)["result"][0]
 
 
 @pytest.mark.parametrize("bad", [{"order_by": "password_hash"}, {"order_by": ["username"]}, {"order": "up"},
-                                 {"order": {}}, {"is_super_user": "yes"}, {"with_last_sign_in": 1}])
+                                 {"order": {}}, {"is_super_user": "yes"}, {"with_last_sign_in": 1},
+                                 {"is_totp_enabled": "on"}])
 def test_search_sort_criteria_are_checked(sso, admin, bad):
     _, admin_ust = admin
     with refused(Kind.invalid, "E008002") as info:

@@ -22,7 +22,8 @@ def test_history_page_permissions(admin_client, alice_client):
 
 @pytest.mark.parametrize("query", ["?sort=password_hash", "?sort=last_sign_in&dir=sideways", "?size=100000",
                                    "?super=maybe&signup=nope&locked=x", "?page=99999999999999999999",
-                                   "?sort=sign_up_time&dir=desc&size=50&super=yes&signup=final"])
+                                   "?sort=sign_up_time&dir=desc&size=50&super=yes&signup=final",
+                                   "?totp=yes", "?totp=on"])
 def test_the_list_reads_any_query(admin_client, query):
     client, _ = admin_client
     response = client.get(f"/users{query}")

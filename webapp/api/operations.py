@@ -187,6 +187,7 @@ _SEARCH_OVERRIDES = {
     **{name: {"type": "string"} for name in ("username", "email", "display_name", "first_name", "middle_name",
                                               "last_name")},
     "is_super_user": {"type": "boolean"},
+    "is_totp_enabled": {"type": "boolean", "description": "two-factor sign-in on"},
     "order_by": {"type": "string", "enum": list(SORTABLE), "default": "username",
                  "description": "ties are broken by user id, so paging is stable"},
     "order": {"type": "string", "enum": list(ORDERS), "default": "asc", "description": "empty values sort last"},

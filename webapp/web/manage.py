@@ -90,7 +90,7 @@ SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search or
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}
-LIST_STATE = ("q", "locked", "approval", "signup", "super", "sort", "dir", "size")
+LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "sort", "dir", "size")
 
 
 def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
@@ -109,7 +109,7 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
                                 else 1)
     if shown["q"]:
         criteria["q"] = shown["q"]
-    for key, criterion in (("locked", "is_locked"), ("super", "is_super_user")):
+    for key, criterion in (("locked", "is_locked"), ("super", "is_super_user"), ("totp", "is_totp_enabled")):
         if shown[key] in YES_NO:
             criteria[criterion] = YES_NO[shown[key]]
         else:
