@@ -1,6 +1,6 @@
 """The service support of the console pages (issue 11), on both databases: history paging and filters,
 addresses in one's own activity, search sorting and the new criteria, a create that reports every
-mistake, and how long a paused sign-in stays paused."""
+mistake."""
 from __future__ import annotations
 
 import pytest
@@ -125,19 +125,3 @@ def test_create_check_only_writes_nothing_and_names_a_taken_username(sso, admin,
     with pytest.raises(Exception) as info:
         sso.user.create_user(CID, {"username": "Taken"}, admin_ust, APP, ADDR, check_only=True)
     assert info.value.errors == {"username": "is already taken"}
-
-
-def test_a_paused_sign_in_says_for_how_long_for_any_username(make_app, make_user):
-    app = make_app(SSO_LOGIN_MAX_FAILURES=2, SSO_LOGIN_FAILURE_WINDOW=600)
-    users = app.extensions["sso"].user
-    make_user("real")
-    assert users.login_pause("real", "10.1.1.1") is None
-    for _ in range(2):
-        with pytest.raises(Exception):
-            users.login(CID, "ghost", "wrong-password", APP, "10.1.1.1")
-    pause = users.login_pause("ghost", "10.1.1.1")
-    assert 590 <= pause <= 600
-    assert users.login_pause("real", "10.1.1.1") == pause          # the address is paused: same answer
-    assert users.login_pause("real", "10.9.9.9") is None
-    with pytest.raises(Exception):
-        users.login(CID, "real", PASSWORD, APP, "10.1.1.1")
