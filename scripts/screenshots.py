@@ -5,8 +5,9 @@
 
 Starts gunicorn (tests/server.py's LiveServer) on a throwaway SQLite database seeded with a handful of
 realistic users (one locked, one waiting for approval, some history), then drives Debian's Chromium
-(headless, 1280 px wide, full page) through: login, My account, Manage users, a user's edit page and
-a conflict (someone else saved the same field meanwhile). Needs `scripts/bootstrap.sh --test`.
+(headless, 1280 px wide, full page) through: login, My account, Manage users, a user's edit page,
+a conflict (someone else saved the same field meanwhile), a user's history, a refused create; and at
+390 px the list and a history. Needs `scripts/bootstrap.sh --test`.
 """
 from __future__ import annotations
 
@@ -126,7 +127,31 @@ def run(out: Path) -> list[Path]:
                 expect(page.locator("#conflict-message")).to_be_visible()
                 written.append(shoot(page, out, "conflict", scheme))
                 seed.update("hedy.lamarr", {"display_name": "Hedy Lamarr"}, channel="api")  # as before
+                page.goto(f"/users/{seed.ids['ada.lovelace']}/history")
+                written.append(shoot(page, out, "history", scheme))
+                page.goto("/users/new")
+                page.fill("#f-username", "has a space")
+                page.fill("#f-email", "not an email")
+                page.fill("#f-password", "my-password-1")
+                page.fill("#f-password_confirm", "my-password-1")
+                page.click("#create-submit")
+                expect(page.locator("#field-errors")).to_be_visible()
+                written.append(shoot(page, out, "create-errors", scheme))
                 context.close()
+                # A phone: the list and a user's history at 390 px.
+                phone = browser.new_context(base_url=server.url, color_scheme=scheme,
+                                            viewport={"width": 390, "height": 844})
+                page = phone.new_page()
+                page.goto("/login")
+                page.fill("#login-username", ADMIN)
+                page.fill("#login-password", PASSWORD)
+                page.click("#login-submit")
+                page.wait_for_url("**/account")
+                page.goto("/users?sort=sign_up_time&dir=desc")
+                written.append(shoot(page, out, "users-phone", scheme))
+                page.goto(f"/users/{seed.ids['ada.lovelace']}/history")
+                written.append(shoot(page, out, "history-phone", scheme))
+                phone.close()
             browser.close()
         app.extensions["sso_engine"].dispose()
     return written

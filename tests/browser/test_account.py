@@ -56,34 +56,36 @@ def test_set_a_value_on_a_not_set_field(pages, live, js):
     user = live.user("unset")
     page = log_in(pages.new(js=js), user["username"])
     expect(field_state(page, "last_name")).to_have_text("not set")
-    if js:  # the ticked box disables the input until it is unticked
-        expect(page.locator("#f-last_name")).to_be_disabled()
-        page.uncheck("#f-last_name-clear")
+    expect(page.locator("#f-last_name")).to_be_enabled()   # typing into it is enough (issue 11)
     page.fill("#f-last_name", "Byron")
+    if js:  # typing unticks "clear"
+        expect(page.locator("#f-last_name-clear")).not_to_be_checked()
     page.click("#save")
     expect(flash(page)).to_contain_text("Saved: Last name.")
     assert live.get(user["user_id"])["last_name"] == "Byron"
 
 
-def test_clear_checkbox_disables_its_input(pages, live, js):
+def test_clear_checkbox_dims_its_input(pages, live, js):
     user = live.user("cbox", display_name="Shown")
     page = log_in(pages.new(js=js), user["username"])
     box, field = page.locator("#f-display_name"), page.locator("#field-display_name")
     expect(box).to_be_enabled()
     page.check("#f-display_name-clear")
+    expect(box).to_be_enabled()  # never disabled: typing into it unticks "clear" (issue 11)
     if not js:
-        expect(box).to_be_enabled()  # without the script the box stays usable; the server reads the tick
         return
-    expect(box).to_be_disabled()
     expect(field).to_have_class("field is-cleared")
-    page.wait_for_timeout(700)  # the inline-validation round trip re-renders the field: still disabled
-    expect(page.locator("#f-display_name")).to_be_disabled()
+    page.wait_for_timeout(700)  # the inline-validation round trip re-renders the field: still cleared
     expect(page.locator("#f-display_name-clear")).to_be_checked()
+    expect(page.locator("#field-display_name")).to_have_class("field is-cleared")
     page.uncheck("#f-display_name-clear")
-    expect(page.locator("#f-display_name")).to_be_enabled()
     expect(page.locator("#field-display_name")).not_to_have_class("is-cleared")
     expect(page.locator("#f-display_name")).to_have_value("Shown")
     assert live.get(user["user_id"])["display_name"] == "Shown"  # ticking saves nothing by itself
+    page.check("#f-display_name-clear")
+    page.click("#save")
+    expect(page.locator("#messages")).to_contain_text("Saved: Display name.")
+    assert live.get(user["user_id"])["display_name"] is None   # the ticked box wins over the dimmed text
 
 
 def test_invalid_value_is_shown_per_field(pages, live, js):

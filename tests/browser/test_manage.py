@@ -154,6 +154,7 @@ def test_create_a_user(pages, live, js):
     page.fill("#f-username", name)
     page.fill("#f-email", f"{name}@example.com")
     page.fill("#f-password", "Brand-New-Pass-7")
+    page.fill("#f-password_confirm", "Brand-New-Pass-7")
     page.uncheck("#f-auto_approve")
     page.check("#f-password_must_change")
     page.click("#create-submit")

@@ -78,8 +78,12 @@ class Pages:
         page.dialogs = dialogs  # type: ignore[attr-defined]
 
         def on_dialog(dialog) -> None:
-            dialogs.append(dialog.message)
-            dialog.dismiss()
+            dialogs.append(dialog.message if dialog.type != "beforeunload" else "beforeunload")
+            # "Leave the page with unsaved changes?" is answered yes unless a test wants to stay.
+            if dialog.type == "beforeunload" and not getattr(page, "stay_on_unload", False):
+                dialog.accept()
+            else:
+                dialog.dismiss()
         page.on("dialog", on_dialog)
         htmx: list[str] = []  # "METHOD /path" of every request htmx sent (HX-Request header)
         page.htmx = htmx  # type: ignore[attr-defined]

@@ -15,8 +15,8 @@ from ..sso.errors import Code
 from ..sso.create import CREATE_KEYS
 from ..sso.login_metadata import METADATA_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
+from ..sso.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS, SORTABLE
 from ..sso.user_attrs import EXPIRATION_MAX, INPUTS as ATTR_INPUTS, NAME_MAX as ATTR_NAME_MAX, WRITE_OPS as WRITE_ATTR_OPS
-from ..sso.search import CUR_PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS
 from ..sso.signup import SIGNUP_KEYS
 
 PREFIX = "/zato/sso"
@@ -202,6 +202,13 @@ _SEARCH_OVERRIDES = {
     USER_ID: _TEXT,
     **{name: {"type": "string"} for name in ("username", "email", "display_name", "first_name", "middle_name",
                                               "last_name")},
+    "is_super_user": {"type": "boolean"},
+    "is_totp_enabled": {"type": "boolean", "description": "two-factor sign-in on"},
+    "order_by": {"type": "string", "enum": list(SORTABLE), "default": "username",
+                 "description": "ties are broken by user id, so paging is stable"},
+    "order": {"type": "string", "enum": list(ORDERS), "default": "asc", "description": "empty values sort last"},
+    "with_last_sign_in": {"type": "boolean", "default": False,
+                          "description": "each result gains last_sign_in: the newest login's time, or null"},
 }
 
 # --- the operations ------------------------------------------------------------------------------------

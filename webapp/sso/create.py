@@ -13,8 +13,8 @@ from .attributes import ATTRIBUTES, check_values, safe_text
 from .audit import attribute_change, change, record
 from .authn import authenticate
 from .context import Context
-from .errors import FieldErrors, Kind, super_user_required, username_taken
-from .passwords import check_new_password, password_columns
+from .errors import Code, FieldErrors, Kind, super_user_required, username_taken
+from .passwords import password_columns, password_problem
 from .presentation import UserData, user_view
 from .ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
 from .store import (attribute_columns, is_username_taken, new_user_id, reject_unknown, require_input,
@@ -27,14 +27,21 @@ CREATE_KEYS = ("username", "password", "email", "display_name", "first_name", "m
 
 
 def create_user(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> UserData:
-    """Create a user (super-users only); returns the new user with its `user_id`."""
+                user_agent, check_only: bool = False) -> UserData | None:
+    """Create a user (super-users only); returns the new user with its `user_id`.
+
+    With `check_only`, every check runs (values, password rules, a taken username) and every problem
+    is raised at once, but nothing is written and None is returned (a form can report all mistakes
+    even when it refuses the input itself, e.g. two password boxes that differ)."""
     data = require_mapping(data)
     reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
     if not caller.is_super_user:
         raise super_user_required()
+    if check_only:
+        check_new_user(ctx, data, taken_too=True)
+        return None
     return insert_user(ctx, cid, data, actor_id=caller.user_id, channel=channel, current_app=current_app,
                        remote_addr=remote_addr, user_agent=user_agent, super_user=False)
 
@@ -51,6 +58,29 @@ def create_local(ctx: Context, username: str, password: str | None, *, super_use
                        user_agent=None, super_user=super_user)
 
 
+def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The checked attribute values and rate-limit columns of a new user; raises every problem at once
+    (password included)."""
+    require_input(data, "username")
+    errors = FieldErrors()
+    attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
+    clean = check_values(attrs, errors)
+    if type(data.get("auto_approve", False)) is not bool:
+        errors.add("auto_approve", "must be true or false")
+    if "password" in data:
+        problem = password_problem(data["password"], ctx.settings["SSO_PASSWORD_REJECT_LIST"],
+                                   ctx.settings.get("SSO_PASSWORD_MIN_COMPLEXITY", 0))
+        if problem:
+            errors.add("password", problem[1], problem[0])
+    if taken_too and "username" in clean and "username" not in errors.errors:
+        with reading(ctx.engine) as conn:
+            if is_username_taken(conn, clean["username"], None):
+                errors.add("username", "is already taken", Code.username_exists)
+    limits = check_rate_limit_input(data, errors)
+    errors.raise_if_any(Kind.invalid)
+    return clean, limits
+
+
 def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_app, remote_addr, user_agent,
                 super_user: bool, sign_up_status: str = "final", approved_by: str | None = None,
                 action: str = "create", within: Callable[[Connection, dict], None] | None = None) -> UserData:
@@ -58,17 +88,8 @@ def insert_user(ctx: Context, cid, data: Mapping, *, actor_id, channel, current_
 
     Sign-up passes its own `sign_up_status`, `approved_by` ("auto"), `action`, and `within`, which runs in
     the same transaction after the insert (its tokens; raising there writes nothing)."""
-    require_input(data, "username")
-    errors = FieldErrors()
-    attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
-    clean = check_values(attrs, errors)
+    clean, limits = check_new_user(ctx, data)
     auto_approve = data.get("auto_approve", False)
-    if type(auto_approve) is not bool:
-        errors.add("auto_approve", "must be true or false")
-    limits = check_rate_limit_input(data, errors)
-    errors.raise_if_any(Kind.invalid)
-    if "password" in data:
-        check_new_password(ctx, data["password"], "password")
     now = ctx.clock()
     row: dict[str, Any] = {
         "user_id": new_user_id(), "is_super_user": super_user, "is_active": True, "is_internal": False,

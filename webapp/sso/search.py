@@ -1,4 +1,7 @@
-"""Searching users (SPEC §6): Zato's criteria and result shape, plus `q`, `is_locked` and `after`.
+"""Searching users (SPEC §6): Zato's criteria and result shape, plus `q`, `is_locked` and `after`;
+for the console (issue 11) `is_super_user`, `is_totp_enabled`, sorting (`order_by`, `order`, always
+stable: ties are broken by user id; `after` pages only the username order) and `with_last_sign_in`
+(each row gains `last_sign_in`, the time of the newest login in the audit trail, or None).
 
 At scale (issue 14): *contains* matches use the trigram indexes of migration 0008 (PostgreSQL
 pg_trgm GIN; SQLite FTS5 trigram, narrowed first and re-checked with LIKE); the count stops at
@@ -14,8 +17,8 @@ from typing import Any
 from sqlalchemy import and_, column, func, literal, literal_column, or_, select, table, true
 
 from ..db import reading
-from ..models import SQLITE_SEARCH_TABLE, users
-from .attributes import ATTRIBUTES, NAME_ATTRIBUTES, check_value, fold, search_column, text_problem
+from ..models import SQLITE_SEARCH_TABLE, audit, users
+from .attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value, fold, search_column, text_problem
 from .authn import authenticate
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, super_user_required
@@ -27,7 +30,37 @@ CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
 COUNT_CAP = 10_000        # a broad match is counted up to here: "more than 10,000"
 TRIGRAM = 3               # the shortest text a trigram index can narrow (shorter: a scan)
 SEARCH_KEYS = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status",
-               "is_locked", "q", "is_name_exact", "name_op", "paginate", "cur_page", "page_size", "after")
+               "is_locked", "q", "is_name_exact", "name_op", "paginate", "cur_page", "page_size", "after",
+               "is_super_user", "is_totp_enabled", "order_by", "order", "with_last_sign_in")
+ORDERS = ("asc", "desc")
+
+
+def _last_sign_in(user_id_column):
+    """The time of a user's newest login (a correlated subquery on the audit's (target_id, id) index)."""
+    return (select(audit.c.time).where(audit.c.target_id == user_id_column, audit.c.action == "login")
+            .order_by(audit.c.id.desc()).limit(1).scalar_subquery())
+
+
+SORTABLE = {
+    "username": users.c.username_search, "email": users.c.email_search,
+    "display_name": users.c.display_name_search, "sign_up_time": users.c.sign_up_time,
+    "sign_up_status": users.c.sign_up_status, "approval_status": users.c.approval_status,
+    "is_locked": users.c.is_locked, "last_sign_in": _last_sign_in(users.c.user_id),
+}
+
+
+def _ordering(criteria: Mapping) -> list:
+    """ORDER BY for validated criteria: the chosen column (empty values last either way), then user id."""
+    column = SORTABLE[criteria.get("order_by", "username")]
+    direction = column.desc() if criteria.get("order", "asc") == "desc" else column.asc()
+    return [direction.nulls_last(), users.c.user_id.asc()]
+
+
+def _row_view(row, with_last_sign_in: bool):
+    view = user_view(row, True)
+    if with_last_sign_in:
+        view["last_sign_in"] = as_utc(row["last_sign_in"])
+    return view
 
 _fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
 _user_rowid = literal_column(f"{users.name}.rowid")
@@ -66,7 +99,7 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     else:   # by key: no page number (Zato's fields say only whether there is a next page)
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
-        "result": [user_view(row, True) for row in rows],
+        "result": [_row_view(row, criteria.get("with_last_sign_in", False)) for row in rows],
         "total": total, "total_is_capped": total_is_capped, "num_pages": num_pages, "cur_page": cur_page,
         "page_size": size if paginate else len(rows),
         "has_next_page": more, "has_prev_page": paginate and (after is not None or page > 1),
@@ -85,7 +118,9 @@ def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = T
     query = select(users).where(where)
     if after is not None:
         query = query.where(users.c.username_search > after)
-    query = query.order_by(users.c.username_search)
+    query = query.order_by(*_ordering(criteria))
+    if criteria.get("with_last_sign_in"):
+        query = query.add_columns(SORTABLE["last_sign_in"].label("last_sign_in"))
     if not paginate:
         query = query.limit(UNPAGED_MAX)
     elif after is None:
@@ -107,7 +142,7 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
             _, message = check_value(ATTRIBUTES[key], criteria[key])
             if message:
                 errors.add(key, message)
-    for key in ("is_locked", "is_name_exact", "paginate"):
+    for key in ("is_locked", "is_name_exact", "paginate", "is_super_user", "is_totp_enabled", "with_last_sign_in"):
         if key in criteria and type(criteria[key]) is not bool:
             errors.add(key, "must be true or false")
     for key in ("cur_page", "page_size"):
@@ -117,6 +152,12 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
         errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
         errors.add("after", "cannot be combined with cur_page (after pages by key)")
+    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
+        errors.add("order_by", "must be one of " + ", ".join(SORTABLE))
+    if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
+        errors.add("order", "must be asc or desc")
+    if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
+        errors.add("after", "pages only the username order (ascending)")
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
         errors.add("name_op", "must be and or or")
     return errors
@@ -156,7 +197,7 @@ def _search_filter(criteria: Mapping, dialect: str):
     for key in ("username", "email"):
         if key in criteria:
             clauses.append(users.c[search_column(key)] == fold(criteria[key]))
-    for key in ("sign_up_status", "approval_status", "is_locked"):
+    for key in ("sign_up_status", "approval_status", "is_locked", "is_super_user", "is_totp_enabled"):
         if key in criteria:
             clauses.append(users.c[key] == criteria[key])
     exact = criteria.get("is_name_exact", True)

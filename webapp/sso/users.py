@@ -135,6 +135,13 @@ class Users:
         """Every change made to `user_id`, oldest first, as text chunks (see `export.export_history`)."""
         return export.export_history(self.ctx, cid, user_id, current_ust, current_app, remote_addr, fmt=fmt)
 
+    def history_page(self, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50,
+                     before: int | None = None, after: int | None = None, kind: str | None = None,
+                     changes_only: bool = False) -> dict[str, Any]:
+        """One page of audit records with its neighbours' cursors (see `history.history_page`)."""
+        return history.history_page(self.ctx, cid, user_id, current_ust, current_app, remote_addr, limit=limit,
+                                    before=before, after=after, kind=kind, changes_only=changes_only)
+
     # --- the update (update.py) ---
 
     def update_current_user(self, cid, data, current_ust, current_app, remote_addr, *, expected_version=None,
@@ -155,10 +162,10 @@ class Users:
     # --- creating and passwords (create.py, passwords.py) ---
 
     def create_user(self, cid, data, current_ust, current_app, remote_addr, *, channel: str = "python",
-                    user_agent=None) -> UserData:
-        """Create a user (super-users only); returns the new user with its `user_id`."""
+                    user_agent=None, check_only: bool = False) -> UserData | None:
+        """Create a user (super-users only); returns the new user with its `user_id` (None: `check_only`)."""
         return create.create_user(self.ctx, cid, data, current_ust, current_app, remote_addr, channel=channel,
-                                  user_agent=user_agent)
+                                  user_agent=user_agent, check_only=check_only)
 
     def create_local(self, username: str, password: str | None, *, super_user: bool,
                      email: str | None = None) -> UserData:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 # noqa below: the modules are imported for their routes, which register on bp
-from . import (account, api_clients, devices, email_change, lifecycle, login, manage, reset, signup,  # noqa: F401
-               two_factor, validate)
+from . import (account, api_clients, devices, email_change, history, lifecycle, login, manage, reset,  # noqa: F401
+               signup, two_factor, validate)
 from .blueprint import bp
 from .display import init_display
 from .security import init_security

@@ -13,7 +13,7 @@ from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .responses import form_errors, general_errors, page, refusal, wants_partial
 
-HISTORY_ROWS = 20
+HISTORY_ROWS = 10   # the newest; the rest is on My activity
 
 
 def account_editor() -> Editor:

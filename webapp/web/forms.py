@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import EqualTo, Optional
+from wtforms.widgets import PasswordInput
 
 from ..sso.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
@@ -72,7 +73,13 @@ class SetPasswordForm(FlaskForm):
 class CreateUserForm(FlaskForm):
     """The inputs of a new user that are not attribute fields (those come from `_field.html`)."""
 
-    password = PasswordField("Password", id="f-password", render_kw=_PASSWORD_KW)
+    # A refused create shows the boxes again as they were typed (the page is never cached: no-store).
+    password = PasswordField("Password", id="f-password", widget=PasswordInput(hide_value=False),
+                             render_kw=_PASSWORD_KW)
+    password_confirm = PasswordField("Password again", id="f-password_confirm",
+                                     widget=PasswordInput(hide_value=False),
+                                     validators=[EqualTo("password", "does not match the password")],
+                                     render_kw=_PASSWORD_KW)
     password_must_change = BooleanField("Must choose a new password at first login", id="f-password_must_change")
     is_locked = BooleanField("Locked", id="f-is_locked")
     auto_approve = BooleanField("Approved (can log in at once)", id="f-auto_approve", default=True)

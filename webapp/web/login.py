@@ -2,6 +2,7 @@
 code), logout."""
 from __future__ import annotations
 
+
 from flask import Response, flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
@@ -65,8 +66,7 @@ def login() -> Response:
         if error.kind == Kind.forbidden and code == Code.app_not_allowed:
             return page("auth/login.html", 503, form=form, failure="This console is not configured as an SSO "
                         "application: add SSO_CONSOLE_APP to SSO_APPS.")
-        return page("auth/login.html", 401, form=form,
-                    failure="Wrong username or password, or this account may not log in now.")
+        return page("auth/login.html", 401, form=form, failure="Wrong username or password, or this account may not log in now.")
     return _after_login(result, next_url)
 
 

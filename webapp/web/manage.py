@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 
 from ..sso import SSOError
-from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES
+from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
 from ..sso.create import CREATE_KEYS
 from ..sso.export import FORMATS, MEDIA_TYPES
 from ..sso.presentation import UserData
@@ -25,10 +25,18 @@ from .names import usernames
 from .responses import error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
 
 PAGE_SIZE = 20
-HISTORY_ROWS = 50
+RECENT_CHANGES = 8   # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
 CREATE_TEXT = IDENTITY        # the attribute boxes of a new user; the rest are its access settings
-LOCK_FILTERS = {"yes": True, "no": False}
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """A box outside the attribute fields listed in the error summary (`fields/_error_summary.html`)."""
+
+    first_input_id: str
+    label: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,24 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
 # --- the list ----------------------------------------------------------------------------------------------------
 
 
+SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search order_by, header)
+    "username": "Username", "display_name": "Display name", "email": "Email", "approval_status": "Approval",
+    "is_locked": "Locked", "sign_up_status": "Sign-up", "sign_up_time": "Created", "last_sign_in": "Last sign-in",
+}
+PAGE_SIZES = (20, 50, 100)
+YES_NO = {"yes": True, "no": False}
+LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "sort", "dir", "size")
+
+
 def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
-    """Search criteria from the query string, and what the filter form shows."""
-    shown = {"q": args.get("q", "").strip(), "locked": args.get("locked", ""),
-             "approval": args.get("approval", "")}
+    """Search criteria from the query string, and what the filter form shows (unreadable values: the default)."""
+    shown = {key: args.get(key, "").strip() for key in LIST_STATE}
     page_text = args.get("page", "1")
-    criteria: dict[str, Any] = {"page_size": PAGE_SIZE}
-    if args.get("after"):   # paging by key (beyond the counted 10,000, page numbers mean nothing)
+    size = int(shown["size"]) if shown["size"].isdigit() and int(shown["size"]) in PAGE_SIZES else PAGE_SIZE
+    shown["size"] = str(size) if size != PAGE_SIZE else ""
+    criteria: dict[str, Any] = {"page_size": size, "with_last_sign_in": True}
+    sorted_otherwise = args.get("sort", "username") not in ("", "username") or args.get("dir") == "desc"
+    if args.get("after") and not sorted_otherwise:   # paging by key (beyond the counted 10,000)
         criteria["after"] = args["after"]
     else:
         # ASCII digits only, and few of them: "³".isdigit() is true and int() of 5000 digits raises (issue 12)
@@ -90,19 +109,32 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
                                 else 1)
     if shown["q"]:
         criteria["q"] = shown["q"]
-    if shown["locked"] in LOCK_FILTERS:
-        criteria["is_locked"] = LOCK_FILTERS[shown["locked"]]
-    else:
-        shown["locked"] = ""
+    for key, criterion in (("locked", "is_locked"), ("super", "is_super_user"), ("totp", "is_totp_enabled")):
+        if shown[key] in YES_NO:
+            criteria[criterion] = YES_NO[shown[key]]
+        else:
+            shown[key] = ""
     if shown["approval"]:
         criteria["approval_status"] = shown["approval"]
+    if shown["signup"] in SIGN_UP_STATUSES:
+        criteria["sign_up_status"] = shown["signup"]
+    else:
+        shown["signup"] = ""
+    if shown["sort"] in SORT_COLUMNS and shown["sort"] != "username":
+        criteria["order_by"] = shown["sort"]
+    else:
+        shown["sort"] = ""
+    if shown["dir"] == "desc":
+        criteria["order"] = "desc"
+    else:
+        shown["dir"] = ""
     return criteria, shown
 
 
 @bp.get("/users")
 @super_user_required
 def user_list() -> Response:
-    """Users, searched by username, email or name, filtered by lock and approval, paged."""
+    """Users: searched by username, email or name; filtered; sorted by any column; paged."""
     criteria, shown = _search_criteria(request.args)
     errors: dict[str, str] = {}
     try:
@@ -113,13 +145,24 @@ def user_list() -> Response:
             return refusal(error)
     status = 422 if errors else 200
 
-    def page_url(number: int | None = 1, after: str | None = None) -> str:
-        return url_for("web.user_list", q=shown["q"] or None, locked=shown["locked"] or None,
-                       approval=shown["approval"] or None, page=number if number and number > 1 else None,
-                       after=after or None)
+    def list_url(**changes: Any) -> str:
+        state = {**shown, "page": None, **changes}
+        return url_for("web.user_list", **{key: value for key, value in state.items() if value})
 
-    context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url,
-               "approval_statuses": APPROVAL_STATUSES}
+    def page_url(number: int | None = 1, after: str | None = None) -> str:
+        if after and (shown["sort"] or shown["dir"]):   # key paging follows the username order only
+            number, after = ((result or {}).get("cur_page") or 1) + 1, None
+        return list_url(page=number if number and number > 1 else None, after=after or None)
+
+    def sort_url(key: str) -> str:
+        """The header's link: sort by `key`, or flip the direction when it is the current sort."""
+        current = shown["sort"] or "username"
+        flip = key == current and shown["dir"] != "desc"
+        return list_url(sort=key if key != "username" else None, dir="desc" if flip else None)
+
+    context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url, "sort_url": sort_url,
+               "sort_columns": SORT_COLUMNS, "page_sizes": PAGE_SIZES, "default_size": PAGE_SIZE,
+               "approval_statuses": APPROVAL_STATUSES, "sign_up_statuses": SIGN_UP_STATUSES}
     return page("users/_rows.html" if wants_partial() else "users/list.html", status, **context)
 
 
@@ -133,6 +176,7 @@ def user_create() -> Response:
     form = CreateUserForm()
     texts = {name: request.form.get(name, "") for name in CREATE_TEXT}
     errors: dict[str, str] = {}
+    created = None
     if request.method == "POST":
         data: dict[str, Any] = {"username": texts["username"]}
         data.update({name: texts[name] for name in CREATE_TEXT[1:] if texts[name] != ""})
@@ -140,18 +184,28 @@ def user_create() -> Response:
             data["password"] = form.password.data
         data.update(password_must_change=form.password_must_change.data, is_locked=form.is_locked.data,
                     auto_approve=form.auto_approve.data)
+        mismatch = ({} if form.password_confirm.validate(form)
+                    else {"password_confirm": form.password_confirm.errors[0]})
         try:
-            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+            # Boxes that differ are the form's own refusal: the service still checks the rest, so every
+            # mistake is reported at once, but writes nothing.
+            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent(),
+                                          check_only=bool(mismatch))
         except SSOError as error:
             errors = form_errors(error, (*CREATE_KEYS, "data"))
             if errors is None:
                 return refusal(error)
-        else:
+        errors = {**(errors or {}), **mismatch}
+        if created is not None and not errors:
             flash(f"Created user {created['username']}.", "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
     fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
+    summary_extra = [SummaryItem(box.id, box.label.text, errors[name])
+                     for name, box in (("password", form.password), ("password_confirm", form.password_confirm))
+                     if errors.get(name)]
     return page("users/new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
-                general_errors=general_errors(errors, (*CREATE_TEXT, "password")))
+                summary_extra=summary_extra,
+                general_errors=general_errors(errors, (*CREATE_TEXT, "password", "password_confirm")))
 
 
 # --- editing -------------------------------------------------------------------------------------------------
@@ -160,7 +214,8 @@ def user_create() -> Response:
 def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome: Outcome | None = None,
                password_form: SetPasswordForm | None = None, password_errors: dict | None = None,
                action_error: str | None = None) -> Response:
-    history = users().history(cid(), user["user_id"], *caller_args(), limit=HISTORY_ROWS)
+    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES,
+                                   changes_only=True)["records"]
     context = {"user": user, "fields": fields, "groups": groups(fields), "version": version, "outcome": outcome,
                "conflict_message": conflict_message(outcome, "this user"),
                "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),

@@ -118,6 +118,15 @@ class FieldView:
         return " ".join(ids)
 
 
+def in_console_words(attr: Attribute, message: str | None) -> str | None:
+    """A value rule's message as the console's controls put it: a date is typed in the picker's own format,
+    so the API's "ISO 8601" wording would mislead."""
+    if message and attr.type == "datetime" and "ISO 8601" in message:
+        return "must be a whole date and time, as the picker shows it" + (
+            ", or tick “Never expires”" if attr.nullable else "")
+    return message
+
+
 def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
     """A field showing what is stored for `user`."""
     value = canonical(ATTRIBUTES[name], user[name])
@@ -131,7 +140,7 @@ def from_input(item: FieldInput, context: str, original: Any, error: str | None 
     shown = None if original is MISSING else original
     text = item.text if item.text is not None else box_text(shown)
     view = FieldView(item.name, context, text=text, clear=item.clear, choice=item.choice, original=original,
-                     error=error or item.problem, resolve=item.resolve)
+                     error=in_console_words(item.attr, error or item.problem), resolve=item.resolve)
     if item.conflict_mine is not MISSING and item.value is not MISSING:
         view.conflict_mine, view.conflict_theirs = item.conflict_mine, original
     return view
