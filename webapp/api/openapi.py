@@ -122,8 +122,11 @@ def _schemas() -> dict[str, Any]:
     ok = {"const": "ok"}
     return {
         "User": _envelope(ok, user_properties(), ["user_id", *SELF_READABLE]),
-        "UserRecord": {"type": "object", "properties": user_properties(), "required": list(FULL_VIEW),
-                       "additionalProperties": False},
+        "UserRecord": {"type": "object",
+                       "properties": {**user_properties(),
+                                      "last_sign_in": {**DATETIME_OUT, "type": ["string", "null"],
+                                                       "description": "with `with_last_sign_in`: the newest login"}},
+                       "required": list(FULL_VIEW), "additionalProperties": False},
         "Ok": _envelope(ok, {}, []),
         "Totp": _envelope(ok, {"totp_key": {"type": "string", "description": "only when a new key was generated "
                                                                              "(empty or null sent): keep it now"}}, []),

@@ -54,15 +54,15 @@ def login() -> Response:
             choose = NewPasswordAtLoginForm(formdata=None, pending=seal_pending(username, password),
                                             next=next_url or "")
             return page("auth/new_password.html", form=choose, reason=MUST_CHOOSE_PASSWORD[code])
-        # An empty username or password is a wrong credential to the service (Zato's E005001, SPEC §14);
-        # the form still says which field is empty.
-        if error.kind == Kind.malformed or (code == Code.auth_invalid and {"username", "password"} & set(error.errors)):
-            return page("auth/login.html", 422, form=form, errors=error.errors)
         if error.kind == Kind.throttled:  # "sign-in paused, try again in N minutes", the same for anyone
             response = page("auth/login.html", 429, form=form,
                             failure=next(iter(error.errors.values())).capitalize() + ".")
             response.headers["Retry-After"] = str(error.retry_after)
             return response
+        # An empty username or password is a wrong credential to the service (Zato's E005001, SPEC §14);
+        # the form still says which field is empty.
+        if error.kind == Kind.malformed or (code == Code.auth_invalid and {"username", "password"} & set(error.errors)):
+            return page("auth/login.html", 422, form=form, errors=error.errors)
         if error.kind == Kind.forbidden and code == Code.app_not_allowed:
             return page("auth/login.html", 503, form=form, failure="This console is not configured as an SSO "
                         "application: add SSO_CONSOLE_APP to SSO_APPS.")
