@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -97,10 +99,17 @@ def test_metrics_are_counted_across_both_workers_and_need_the_token(node):
         **{"If-Match": me.headers["ETag"]},
     )
     assert stale.status_code == 412
-    # 30 probes, 10 at a time: while one worker is busy the other accepts, so both count something.
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        probes = list(pool.map(lambda _: call(node, "GET", "/healthz").status_code, range(30)))
-    assert probes == [200] * 30
+    # One worker is kept busy reading a request that arrives slowly (a sync worker serves one at a time),
+    # so the 30 probes meanwhile go to the other; then the slow request ends and the first counts it too.
+    slow = socket.create_connection(("127.0.0.1", node.port), timeout=30)
+    slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+    time.sleep(0.3)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        probes = list(pool.map(lambda _: call(node, "GET", "/healthz").status_code, range(29)))
+    slow.sendall(b"Connection: close\r\n\r\n")
+    assert slow.recv(64).startswith(b"HTTP/1.1 200")
+    slow.close()
+    assert probes == [200] * 29
 
     pids = {path.name.split("_")[-1] for path in node.metrics_dir.glob("counter_*.db")}
     assert len(pids) >= 2, f"only one worker counted anything: {pids}"
