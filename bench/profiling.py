@@ -1,10 +1,12 @@
 """Where each kind of request's time goes: pyinstrument over in-process loops, and round trips per request."""
+
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 API_APP = "CRM"
@@ -14,10 +16,10 @@ def _where(path: str) -> tuple[str, str]:
     """(package, module path) of a source file, for grouping profile samples."""
     parts = Path(path).parts
     if "site-packages" in parts:
-        rest = parts[parts.index("site-packages") + 1:]
+        rest = parts[parts.index("site-packages") + 1 :]
         return rest[0].split(".")[0], "/".join(rest)
     if "webapp" in parts:
-        rest = parts[parts.index("webapp"):]
+        rest = parts[parts.index("webapp") :]
         return "webapp", "/".join(rest)
     if "/lib/python3" in path:
         return "stdlib", Path(path).name
@@ -37,10 +39,15 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
     def counter(key):
         def bump(*_args, **_kwargs):
             counts[key] += 1
+
         return bump
 
-    hooks = [(engine.pool, "checkout", counter("checkouts")), (engine, "before_cursor_execute", counter("statements")),
-             (engine, "commit", counter("commits")), (engine, "rollback", counter("rollbacks"))]
+    hooks = [
+        (engine.pool, "checkout", counter("checkouts")),
+        (engine, "before_cursor_execute", counter("statements")),
+        (engine, "commit", counter("commits")),
+        (engine, "rollback", counter("rollbacks")),
+    ]
     for target, name, hook in hooks:
         event.listen(target, name, hook)
     # A session lookup: authn._authenticate where the request-scoped cache exists, else every authenticate().
@@ -50,8 +57,12 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
     def counted(*args, **kwargs):
         counts["authentications"] += 1
         return original(*args, **kwargs)
-    patched = [module for module in list(sys.modules.values())
-               if getattr(module, "__name__", "").startswith("webapp.") and getattr(module, name, None) is original]
+
+    patched = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "__name__", "").startswith("webapp.") and getattr(module, name, None) is original
+    ]
     for module in patched:
         setattr(module, name, counted)
     try:
@@ -67,21 +78,26 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
     return per
 
 
-def profile_requests(calls: dict[str, Callable[[int], Any]], app, db_name: str, seconds: float = 3.0,
-                     with_profile: bool = True) -> list[dict[str, Any]]:
+def profile_requests(
+    calls: dict[str, Callable[[int], Any]], app, db_name: str, seconds: float = 3.0, with_profile: bool = True
+) -> list[dict[str, Any]]:
     """For each named in-process request: ms per request, round trips, and (pyinstrument) where the time goes."""
     from pyinstrument import Profiler
 
     out = []
     for name, call in calls.items():
-        call(0)   # warm (and check)
+        call(0)  # warm (and check)
         started, n = time.perf_counter(), 0
         while time.perf_counter() - started < min(1.0, seconds / 3) or n < 5:
             call(n + 1)
             n += 1
         request_ms = round((time.perf_counter() - started) * 1000 / n, 3)
-        entry: dict[str, Any] = {"db": db_name, "target": name, "request_ms": request_ms,
-                                 "per_request": count_round_trips(app, call, n=20 if name == "login" else 50)}
+        entry: dict[str, Any] = {
+            "db": db_name,
+            "target": name,
+            "request_ms": request_ms,
+            "per_request": count_round_trips(app, call, n=20 if name == "login" else 50),
+        }
         if with_profile:
             profiler = Profiler(interval=0.0005)
             profiler.start()
@@ -111,7 +127,7 @@ def summarise(profiler, label: str) -> dict[str, Any]:
         if own > 0:
             by_package[package] = by_package.get(package, 0.0) + own
             by_function[key] = by_function.get(key, 0.0) + own
-        if package == "webapp" and key not in open_keys:   # count a recursive call once
+        if package == "webapp" and key not in open_keys:  # count a recursive call once
             inclusive[key] = inclusive.get(key, 0.0) + frame.time
             open_keys = open_keys | {key}
         for child in children:
@@ -125,18 +141,30 @@ def summarise(profiler, label: str) -> dict[str, Any]:
     def top(table: dict[str, float], n: int) -> list[tuple[str, float]]:
         return [(k, round(100 * v / total, 1)) for k, v in sorted(table.items(), key=lambda kv: -kv[1])[:n]]
 
-    return {"self_time_by_package_pct": top(by_package, 8), "self_time_by_function_pct": top(by_function, 12),
-            "inclusive_webapp_pct": top(inclusive, 12), "tree": str(RESULTS / f"profile-{label}.txt")}
+    return {
+        "self_time_by_package_pct": top(by_package, 8),
+        "self_time_by_function_pct": top(by_function, 12),
+        "inclusive_webapp_pct": top(inclusive, 12),
+        "tree": str(RESULTS / f"profile-{label}.txt"),
+    }
 
 
 def print_profile(profile: dict[str, Any]) -> None:
     trips = profile["per_request"]
-    print(f"\n{profile['target']} ({profile['db']}, in-process): {profile['request_ms']} ms a request; per request "
-          f"{trips['statements']} statements, {trips['transactions']} transactions, {trips['checkouts']} pool checkouts, "
-          f"{trips['authentications']} authentications")
+    print(
+        f"\n{profile['target']} ({profile['db']}, in-process): {profile['request_ms']} ms a request; per request "
+        f"{trips['statements']} statements, {trips['transactions']} transactions, {trips['checkouts']} pool checkouts, "
+        f"{trips['authentications']} authentications"
+    )
     if "self_time_by_package_pct" not in profile:
         return
     print("  self time by package:  " + ", ".join(f"{k} {v}%" for k, v in profile["self_time_by_package_pct"]))
-    print("  inclusive, webapp:     " + ", ".join(f"{k.split('/')[-1]} {v}%" for k, v in profile["inclusive_webapp_pct"][:8]))
-    print("  self, top functions:   " + ", ".join(f"{k.split('/')[-1]} {v}%" for k, v in profile["self_time_by_function_pct"][:8]))
+    print(
+        "  inclusive, webapp:     "
+        + ", ".join(f"{k.split('/')[-1]} {v}%" for k, v in profile["inclusive_webapp_pct"][:8])
+    )
+    print(
+        "  self, top functions:   "
+        + ", ".join(f"{k.split('/')[-1]} {v}%" for k, v in profile["self_time_by_function_pct"][:8])
+    )
     print(f"  call tree: {profile['tree']} (and .html)")

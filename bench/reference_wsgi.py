@@ -5,6 +5,7 @@ request body in one UPDATE, through the app's own engine and write transaction, 
 check, no read and no audit record: the floor that the real update paths are measured against.
 Every target of a run is served by this same module, so the process setup is identical.
 """
+
 from __future__ import annotations
 
 from flask import request
@@ -22,8 +23,11 @@ def bench_reference():
     """One UPDATE of sso_user; answers a small JSON body like the API does."""
     value = request.get_data(as_text=True)[:256] or "reference"
     with writing(app.extensions["sso_engine"]) as conn:
-        result = conn.execute(update(users).where(users.c.user_id == request.args.get("user_id", ""))
-                              .values(display_name=value, display_name_search=value.casefold()))
+        result = conn.execute(
+            update(users)
+            .where(users.c.user_id == request.args.get("user_id", ""))
+            .values(display_name=value, display_name_search=value.casefold())
+        )
     return {"status": "ok", "updated": result.rowcount}
 
 

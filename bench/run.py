@@ -24,6 +24,7 @@ Routes come from the app's url map by endpoint name (`url_for`, ENDPOINTS below)
 forms are read with the tests' parser (tests/web/html_forms.py); the field names are set in
 `form_save_fields()` and `web_login_fields()` (the only functions to adjust when the forms change).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from flask import url_for  # noqa: E402
+from profiling import print_profile, profile_requests  # noqa: E402  (bench/ is sys.path[0])
 from sqlalchemy import func, select, text  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 from werkzeug.routing import BuildError  # noqa: E402
@@ -66,8 +69,6 @@ from webapp.schema import upgrade  # noqa: E402
 from webapp.sso.attributes import fold  # noqa: E402
 from webapp.sso.store import new_user_id  # noqa: E402
 
-from profiling import print_profile, profile_requests  # noqa: E402  (bench/ is sys.path[0])
-
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WSGI_APP = "bench.reference_wsgi:app"
 API_APP = "CRM"
@@ -77,15 +78,15 @@ PASSWORD = "Quiet-River-4821"
 SCALES = (100_000, 1_000_000)
 TIMED_REQUESTS = 50
 WARMUP_SECONDS = 1
-DRAIN_SECONDS = 0.5       # requests in flight when wrk stops still complete on the server
+DRAIN_SECONDS = 0.5  # requests in flight when wrk stops still complete on the server
 
 
 # ================================================================================================
 # The web console's form field names: the one place to adjust them.
 # ================================================================================================
 
-DISPLAY_NAME_FIELD = "display_name"   # the edit form's display-name input
-LIST_QUERY_PARAM = "q"                # the Manage-user list's search box
+DISPLAY_NAME_FIELD = "display_name"  # the edit form's display-name input
+LIST_QUERY_PARAM = "q"  # the Manage-user list's search box
 # Fields beside the display-name box (webapp/web/attribute_form/parse.py). Someone typing a new name unticks its
 # "clear" box, so CLEAR_FIELDS are always left out. STALE_FIELDS pin a save to the page it came from:
 # a second save from the same page is (rightly) a conflict with the first, so the benchmark leaves
@@ -108,16 +109,18 @@ def fields_of(form: Form) -> list[tuple[str, str]]:
     return form.data()
 
 
-def web_login_fields(form: "Form", username: str, password: str) -> list[tuple[str, str]]:
+def web_login_fields(form: Form, username: str, password: str) -> list[tuple[str, str]]:
     """What the /login form posts: its own hidden fields (CSRF token) plus username and password."""
     password_names = {name for name, kind in types_of(form).items() if kind == "password"}
     password_name = next(iter(password_names), "password")
-    username_name = next((name for name in ("username", "login", "user", "email") if name in types_of(form)), "username")
+    username_name = next(
+        (name for name in ("username", "login", "user", "email") if name in types_of(form)), "username"
+    )
     fields = [(name, value) for name, value in fields_of(form) if name not in (username_name, password_name)]
-    return fields + [(username_name, username), (password_name, password)]
+    return [*fields, (username_name, username), (password_name, password)]
 
 
-def form_save_fields(form: "Form", *, drop_stale: bool) -> tuple[list[tuple[str, str]], str]:
+def form_save_fields(form: Form, *, drop_stale: bool) -> tuple[list[tuple[str, str]], str]:
     """The Manage-user save as a browser without JavaScript posts it when only the display name changed.
 
     Returns (every other field with its value as the page rendered it, the display-name field's name);
@@ -125,8 +128,11 @@ def form_save_fields(form: "Form", *, drop_stale: bool) -> tuple[list[tuple[str,
     the STALE_FIELDS of the display name too (run.py tries with them first, then without).
     """
     types = types_of(form)
-    name = DISPLAY_NAME_FIELD if DISPLAY_NAME_FIELD in types else next(
-        (n for n in types if n.endswith(DISPLAY_NAME_FIELD)), DISPLAY_NAME_FIELD)
+    name = (
+        DISPLAY_NAME_FIELD
+        if DISPLAY_NAME_FIELD in types
+        else next((n for n in types if n.endswith(DISPLAY_NAME_FIELD)), DISPLAY_NAME_FIELD)
+    )
     left_out = {name, *(pattern.format(name=name) for pattern in CLEAR_FIELDS + (STALE_FIELDS if drop_stale else ()))}
     fields = [(n, v) for n, v in fields_of(form) if n not in left_out]
     return fields, name
@@ -136,8 +142,15 @@ def form_save_fields(form: "Form", *, drop_stale: bool) -> tuple[list[tuple[str,
 # The routes, by endpoint name (url_for)
 # ================================================================================================
 
-ENDPOINTS = {"api_update": "api.update_user", "api_search": "api.search", "api_login": "api.login",
-             "web_login": "web.login", "account": "web.account", "edit": "web.user_edit", "user_list": "web.user_list"}
+ENDPOINTS = {
+    "api_update": "api.update_user",
+    "api_search": "api.search",
+    "api_login": "api.login",
+    "web_login": "web.login",
+    "account": "web.account",
+    "edit": "web.user_edit",
+    "user_list": "web.user_list",
+}
 ID_MARK = "USERIDMARK"
 
 
@@ -148,7 +161,7 @@ class Routes:
     api_login: str | None = None
     web_login: str | None = None
     account: str | None = None
-    edit: str | None = None           # with "{user_id}"
+    edit: str | None = None  # with "{user_id}"
     user_list: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -171,6 +184,7 @@ def find_routes(app) -> Routes:
 # Database and server
 # ================================================================================================
 
+
 @dataclass
 class Database:
     name: str
@@ -179,8 +193,13 @@ class Database:
 
 
 def app_config(url: str, secret: str, fernet_key: str) -> dict[str, Any]:
-    return {"DATABASE_URL": url, "SECRET_KEY": secret, "SSO_FERNET_KEYS": [fernet_key],
-            "SSO_APPS": [API_APP, "Console"], "SSO_LOGIN_MAX_FAILURES": 0}
+    return {
+        "DATABASE_URL": url,
+        "SECRET_KEY": secret,
+        "SSO_FERNET_KEYS": [fernet_key],
+        "SSO_APPS": [API_APP, "Console"],
+        "SSO_LOGIN_MAX_FAILURES": 0,
+    }
 
 
 def prepare(db: Database, config: dict[str, Any], spread: int):
@@ -192,24 +211,38 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
     sso = app.extensions["sso"]
     super_user = sso.user.create_local(SUPER_USER, PASSWORD, super_user=True)
     target = sso.user.create_local(TARGET_USER, PASSWORD, super_user=False)
-    others = [sso.user.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)]
+    others = [
+        sso.user.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)
+    ]
     ust = sso.user.login("bench", SUPER_USER, PASSWORD, API_APP, "127.0.0.1").ust
-    return app, {"super_user_id": super_user["user_id"], "target_id": target["user_id"],
-                 "target_ids": [target["user_id"], *others], "ust": ust}
+    return app, {
+        "super_user_id": super_user["user_id"],
+        "target_id": target["user_id"],
+        "target_ids": [target["user_id"], *others],
+        "ust": ust,
+    }
 
 
 class Node(LiveServer):
     """One app "node": gunicorn -w 2 (sync) serving bench/reference_wsgi.py on a free loopback port."""
 
     def __init__(self, env: dict[str, str], label: str, *, preload: bool = False):
-        super().__init__(env, 2, app=WSGI_APP, extra_args=("--preload",) if preload else (),
-                         log=RESULTS / f"gunicorn-{label}.log", access_log=False)
+        super().__init__(
+            env,
+            2,
+            app=WSGI_APP,
+            extra_args=("--preload",) if preload else (),
+            log=RESULTS / f"gunicorn-{label}.log",
+            access_log=False,
+        )
 
     def worker_pids(self) -> list[int]:
         if self.process is None:
             return []
         try:
-            return [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+            return [
+                int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            ]
         except OSError:
             return []
 
@@ -230,20 +263,32 @@ class Node(LiveServer):
 # wrk
 # ================================================================================================
 
+
 @dataclass
 class Target:
     name: str
     script: str
     args: list[str]
     success: int
-    writes_version: bool     # each success increments the target user's version
-    refresh: Callable[[], list[str]] | None = None   # fresh args before each run (the form's cookies)
+    writes_version: bool  # each success increments the target user's version
+    refresh: Callable[[], list[str]] | None = None  # fresh args before each run (the form's cookies)
 
 
 def run_wrk(server: Node, target: Target, connections: int, seconds: float) -> dict[str, Any]:
     threads = min(2, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-               "-s", target.script, server.url, "--", *target.args]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        target.script,
+        server.url,
+        "--",
+        *target.args,
+    ]
     env = {**os.environ, "BENCH_RUN": uuid.uuid4().hex[:8]}
     done = subprocess.run(command, cwd=BENCH, env=env, capture_output=True, text=True, timeout=seconds + 120)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
@@ -256,8 +301,9 @@ def target_state(engine, user_ids: list[str]) -> tuple[int, int]:
     """(sum of versions, audit records) of the target users: how many writes really happened."""
     with reading(engine) as conn:
         version = conn.execute(select(func.sum(users.c.version)).where(users.c.user_id.in_(user_ids))).scalar_one()
-        records = conn.execute(select(func.count()).select_from(audit)
-                               .where(audit.c.target_id.in_(user_ids))).scalar_one()
+        records = conn.execute(
+            select(func.count()).select_from(audit).where(audit.c.target_id.in_(user_ids))
+        ).scalar_one()
     return version, records
 
 
@@ -269,6 +315,7 @@ def display_name_of(engine, user_id: str) -> str | None:
 # ================================================================================================
 # The web console, through HTTP
 # ================================================================================================
+
 
 class WebUnavailable(Exception):
     """The web console (or the part of it this step needs) is not there, or not working yet."""
@@ -285,11 +332,18 @@ def web_session(base: str, routes: Routes) -> requests.Session:
         raise WebUnavailable(f"GET {routes.web_login} gave {page.status_code} without a password form")
     form = forms[0]
     url = urljoin(page.url, form.action or routes.web_login)
-    answer = session.post(url, data=web_login_fields(form, SUPER_USER, PASSWORD), allow_redirects=False,
-                          timeout=10, headers={"Origin": base, "Referer": page.url})
+    answer = session.post(
+        url,
+        data=web_login_fields(form, SUPER_USER, PASSWORD),
+        allow_redirects=False,
+        timeout=10,
+        headers={"Origin": base, "Referer": page.url},
+    )
     if answer.status_code not in (302, 303) or not session.cookies:
-        raise WebUnavailable(f"web login answered {answer.status_code} (expected a redirect and a cookie); "
-                             "adjust web_login_fields() in bench/run.py")
+        raise WebUnavailable(
+            f"web login answered {answer.status_code} (expected a redirect and a cookie); "
+            "adjust web_login_fields() in bench/run.py"
+        )
     return session
 
 
@@ -301,11 +355,17 @@ def edit_form(session: requests.Session, base: str, routes: Routes, user_id: str
     page = session.get(page_url, timeout=10)
     if page.status_code != 200:
         raise WebUnavailable(f"GET {page_url} gave {page.status_code}")
-    forms = [f for f in all_forms(page.text) if f.method.lower() == "post"
-             and any(n == DISPLAY_NAME_FIELD or n.endswith(DISPLAY_NAME_FIELD) for n in types_of(f))]
+    forms = [
+        f
+        for f in all_forms(page.text)
+        if f.method.lower() == "post"
+        and any(n == DISPLAY_NAME_FIELD or n.endswith(DISPLAY_NAME_FIELD) for n in types_of(f))
+    ]
     if not forms:
-        raise WebUnavailable(f"no POST form with a {DISPLAY_NAME_FIELD!r} field on {page_url}; "
-                             "adjust DISPLAY_NAME_FIELD / form_save_fields() in bench/run.py")
+        raise WebUnavailable(
+            f"no POST form with a {DISPLAY_NAME_FIELD!r} field on {page_url}; "
+            "adjust DISPLAY_NAME_FIELD / form_save_fields() in bench/run.py"
+        )
     return page_url, forms[0]
 
 
@@ -323,18 +383,24 @@ def form_target(base: str, routes: Routes, seed: dict, engine) -> tuple[Target |
         statuses = []
         for attempt in (1, 2):
             value = f"bench-probe-{uuid.uuid4().hex[:8]}-{attempt}"
-            answer = session.post(post_url, data=fields + [(name, value)], allow_redirects=False, timeout=10,
-                                  headers={"Origin": base, "Referer": page_url})
+            answer = session.post(
+                post_url,
+                data=[*fields, (name, value)],
+                allow_redirects=False,
+                timeout=10,
+                headers={"Origin": base, "Referer": page_url},
+            )
             statuses.append(answer.status_code)
         if statuses == [303, 303] and display_name_of(engine, seed["target_id"]) == value:
             split = urlsplit(post_url)
             path = split.path + (f"?{split.query}" if split.query else "")
             dropped = sorted({n for n, _ in fields_of(form)} - {n for n, _ in fields} - {name})
-            note = (f"form save: POST {path}, {len(fields) + 1} fields"
-                    + (f" (left out: {', '.join(dropped)})" if dropped else ""))
+            note = f"form save: POST {path}, {len(fields) + 1} fields" + (
+                f" (left out: {', '.join(dropped)})" if dropped else ""
+            )
             template = path.replace(seed["target_id"], "{user_id}")
 
-            def fresh_args(drop_stale=drop_stale) -> list[str]:
+            def fresh_args(drop_stale=drop_stale, template=template) -> list[str]:
                 # wrk replays one cookie: log in anew before each run, so the console's once-a-minute
                 # session renewal (webapp/web/auth.py) does not fire on every request of a later run.
                 session = web_session(base, routes)
@@ -345,36 +411,133 @@ def form_target(base: str, routes: Routes, seed: dict, engine) -> tuple[Target |
 
             return Target("form", "form_save.lua", fresh_args(), 303, True, refresh=fresh_args), note
         tried.append(f"{'without' if drop_stale else 'with'} the page's version/original fields: {statuses}")
-    return None, ("form save: not usable — two saves from one page answered " + "; ".join(tried)
-                  + " (expected 303, 303 and the value stored); adjust form_save_fields() in bench/run.py")
+    return None, (
+        "form save: not usable — two saves from one page answered "
+        + "; ".join(tried)
+        + " (expected 303, 303 and the value stored); adjust form_save_fields() in bench/run.py"
+    )
 
 
 # ================================================================================================
 # 100,000 users: page and search times
 # ================================================================================================
 
-FIRST = ("Anna", "Hannah", "Joanne", "Mark", "Peter", "Maria", "Jonas", "Ewa", "Liam", "Olivia", "Noah", "Emma",
-         "Sven", "Ärger", "Zoë", "Dmitri", "Aiko", "Juan", "Fatima", "Wei", "Oskar", "Ingrid", "Kofi", "Priya")
-LAST = ("Smith", "Johnson", "Nowak", "Kowalski", "Müller", "Svensson", "Tanaka", "García", "Okafor", "Chen",
-        "Andersson", "Rossi", "Dubois", "Novak", "Larsen", "Silva", "Kim", "Patel", "Wójcik", "O'Brien")
+FIRST = (
+    "Anna",
+    "Hannah",
+    "Joanne",
+    "Mark",
+    "Peter",
+    "Maria",
+    "Jonas",
+    "Ewa",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Sven",
+    "Ärger",
+    "Zoë",
+    "Dmitri",
+    "Aiko",
+    "Juan",
+    "Fatima",
+    "Wei",
+    "Oskar",
+    "Ingrid",
+    "Kofi",
+    "Priya",
+)
+LAST = (
+    "Smith",
+    "Johnson",
+    "Nowak",
+    "Kowalski",
+    "Müller",
+    "Svensson",
+    "Tanaka",
+    "García",
+    "Okafor",
+    "Chen",
+    "Andersson",
+    "Rossi",
+    "Dubois",
+    "Novak",
+    "Larsen",
+    "Silva",
+    "Kim",
+    "Patel",
+    "Wójcik",
+    "O'Brien",
+)
 
 
 def _seed_rows(start: int, count: int, now: datetime):
     """The bulk users start .. start+count-1 as (column names, row tuples), search columns folded."""
     creation_ctx = json.dumps({"channel": "cli", "creator": None, "remote_addr": None, "current_app": None})
-    names = ("user_id", "username", "username_search", "email", "email_search", "display_name",
-             "display_name_search", "first_name", "first_name_search", "middle_name", "middle_name_search",
-             "last_name", "last_name_search", "password_hash", "password_is_set", "password_must_change",
-             "is_super_user", "is_active", "is_internal", "is_locked", "creation_ctx", "sign_up_time",
-             "sign_up_status", "approval_status", "approval_status_mod_time", "version")
+    names = (
+        "user_id",
+        "username",
+        "username_search",
+        "email",
+        "email_search",
+        "display_name",
+        "display_name_search",
+        "first_name",
+        "first_name_search",
+        "middle_name",
+        "middle_name_search",
+        "last_name",
+        "last_name_search",
+        "password_hash",
+        "password_is_set",
+        "password_must_change",
+        "is_super_user",
+        "is_active",
+        "is_internal",
+        "is_locked",
+        "creation_ctx",
+        "sign_up_time",
+        "sign_up_status",
+        "approval_status",
+        "approval_status_mod_time",
+        "version",
+    )
     rows = []
     for i in range(start, start + count):
         first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
         middle = FIRST[(i * 7) % len(FIRST)] if i % 5 == 0 else None
         username, email, display = f"user{i:07d}", f"{first}.{last}.{i}@example.com".replace("'", ""), f"{first} {last}"
-        rows.append((new_user_id(), username, fold(username), email, fold(email), display, fold(display),
-                     first, fold(first), middle, fold(middle), last, fold(last), None, False, False,
-                     False, True, False, i % 97 == 0, creation_ctx, now, "final", "approved", now, 1))
+        rows.append(
+            (
+                new_user_id(),
+                username,
+                fold(username),
+                email,
+                fold(email),
+                display,
+                fold(display),
+                first,
+                fold(first),
+                middle,
+                fold(middle),
+                last,
+                fold(last),
+                None,
+                False,
+                False,
+                False,
+                True,
+                False,
+                i % 97 == 0,
+                creation_ctx,
+                now,
+                "final",
+                "approved",
+                now,
+                1,
+            )
+        )
     return names, rows
 
 
@@ -384,7 +547,7 @@ def bulk_insert_users(engine, start: int, count: int) -> float:
     The search columns are folded as the app folds them; the trigram indexes follow by themselves
     (PostgreSQL GIN; SQLite's FTS5 table through its triggers). Returns the seconds taken."""
     started = time.perf_counter()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     chunk = 100_000
     with writing(engine) as conn:
         raw = conn.connection.driver_connection
@@ -397,7 +560,9 @@ def bulk_insert_users(engine, start: int, count: int) -> float:
             else:
                 stamp = now.isoformat(sep=" ", timespec="microseconds")
                 rows = [tuple(stamp if v is now else int(v) if isinstance(v, bool) else v for v in row) for row in rows]
-                raw.executemany(f"INSERT INTO sso_user ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows)
+                raw.executemany(
+                    f"INSERT INTO sso_user ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows
+                )
     with writing(engine) as conn:
         conn.execute(text("ANALYZE sso_user" if engine.dialect.name == "postgresql" else "ANALYZE"))
     return time.perf_counter() - started
@@ -409,7 +574,8 @@ def time_requests(session: requests.Session, method: str, url: str, **kwargs) ->
     for _ in range(3):
         first = session.request(method, url, timeout=60, **kwargs)
     if first is None or first.status_code != 200:
-        return {"error": f"status {first.status_code if first is not None else '?'}: {first.text[:200] if first is not None else ''}"}
+        status, text = (first.status_code, first.text[:200]) if first is not None else ("?", "")
+        return {"error": f"status {status}: {text}"}
     times = []
     for _ in range(TIMED_REQUESTS):
         started = time.perf_counter()
@@ -418,8 +584,12 @@ def time_requests(session: requests.Session, method: str, url: str, **kwargs) ->
         if answer.status_code != 200:
             return {"error": f"status {answer.status_code} during timing"}
     times.sort()
-    result = {"median_ms": round(statistics.median(times), 2), "p95_ms": round(times[math.ceil(0.95 * len(times)) - 1], 2),
-              "max_ms": round(times[-1], 2), "bytes": len(first.content)}
+    result = {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[math.ceil(0.95 * len(times)) - 1], 2),
+        "max_ms": round(times[-1], 2),
+        "bytes": len(first.content),
+    }
     try:
         body = first.json()
         if isinstance(body, dict) and "total" in body:
@@ -441,11 +611,20 @@ def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales
         _, records = target_state(db.engine, [seed["target_id"]])
         context = f"{scale:,} extra users; the edited user has {records:,} audit records"
 
-        def add(what: str, result: dict[str, Any]) -> None:
+        def add(what: str, result: dict[str, Any], scale=scale, context=context) -> None:
             out.append({"db": db.name, "users": scale, "what": what, "context": context, **result})
-            shown = result.get("error") or result.get("skipped") or (
-                f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms"
-                + (f", total {result['total']:,}{'+' if result.get('total_is_capped') else ''}" if "total" in result else ""))
+            shown = (
+                result.get("error")
+                or result.get("skipped")
+                or (
+                    f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms"
+                    + (
+                        f", total {result['total']:,}{'+' if result.get('total_is_capped') else ''}"
+                        if "total" in result
+                        else ""
+                    )
+                )
+            )
             print(f"  {scale:>9,} {what:<46} {shown}", flush=True)
 
         if routes.api_search:
@@ -454,23 +633,31 @@ def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales
             search = server.url + routes.api_search
             first_page = api.get(search, params={"current_app": API_APP, "q": "ann"}, timeout=60).json()
             for what, params in (
-                    ("API search: q contains 'ann'", {"q": "ann"}),
-                    ("API search: q contains 'ann', next page by key", {"q": "ann", "after": first_page.get("next_after") or ""}),
-                    ("API search: display_name contains 'son'", {"display_name": "son", "is_name_exact": "false"}),
-                    ("API search: q contains '0054321' (one match)", {"q": "0054321"}),
-                    ("API search: username exact", {"username": "USER0054321"}),
-                    ("API search: everyone, page 2", {"cur_page": "2"})):
+                ("API search: q contains 'ann'", {"q": "ann"}),
+                (
+                    "API search: q contains 'ann', next page by key",
+                    {"q": "ann", "after": first_page.get("next_after") or ""},
+                ),
+                ("API search: display_name contains 'son'", {"display_name": "son", "is_name_exact": "false"}),
+                ("API search: q contains '0054321' (one match)", {"q": "0054321"}),
+                ("API search: username exact", {"username": "USER0054321"}),
+                ("API search: everyone, page 2", {"cur_page": "2"}),
+            ):
                 add(what, time_requests(api, "GET", search, params={"current_app": API_APP, **params}))
         try:
             web = web_session(server.url, routes)
         except (WebUnavailable, requests.RequestException) as e:
             add("web pages", {"skipped": f"web console not available ({e})"})
             continue
-        pages = [("page: My account", routes.account),
-                 ("page: Manage user (edit target)", routes.edit.format(user_id=seed["target_id"]) if routes.edit else None),
-                 ("page: user list, search 'ann'",
-                  f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}" if routes.user_list else None),
-                 ("page: user list", routes.user_list)]
+        pages = [
+            ("page: My account", routes.account),
+            ("page: Manage user (edit target)", routes.edit.format(user_id=seed["target_id"]) if routes.edit else None),
+            (
+                "page: user list, search 'ann'",
+                f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}" if routes.user_list else None,
+            ),
+            ("page: user list", routes.user_list),
+        ]
         for what, path in pages:
             if path is None:
                 add(what, {"skipped": "route not found in the url map"})
@@ -482,6 +669,7 @@ def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales
 # ================================================================================================
 # The run
 # ================================================================================================
+
 
 def open_databases(names: list[str]):
     """Yield each database in turn; its server (PostgreSQL) runs only while it is benchmarked."""
@@ -506,8 +694,9 @@ def open_databases(names: list[str]):
             raise SystemExit(f"unknown database {name!r} (sqlite, postgresql)")
 
 
-def measure(server: Node, db: Database, seed: dict, target: Target, connections: int, args,
-            notes: list[str]) -> dict[str, Any]:
+def measure(
+    server: Node, db: Database, seed: dict, target: Target, connections: int, args, notes: list[str]
+) -> dict[str, Any]:
     """One warmed-up wrk run, checked against the writes it made."""
     if target.refresh is not None:
         target.args = target.refresh()
@@ -518,15 +707,25 @@ def measure(server: Node, db: Database, seed: dict, target: Target, connections:
     time.sleep(DRAIN_SECONDS)
     after = target_state(db.engine, seed["target_ids"])
     successes = result["requests"] - result["unexpected_status"]
-    row = {"target": target.name, "db": db.name, "connections": connections, "users": args.spread, **result,
-           "writes": after[0] - before[0] if target.writes_version else None, "audit_records": after[1] - before[1]}
+    row = {
+        "target": target.name,
+        "db": db.name,
+        "connections": connections,
+        "users": args.spread,
+        **result,
+        "writes": after[0] - before[0] if target.writes_version else None,
+        "audit_records": after[1] - before[1],
+    }
     # Requests still in flight when wrk stops are not counted by wrk but do complete.
     if target.writes_version and not successes <= row["writes"] <= successes + connections:
-        notes.append(f"{db.name} {target.name} c={connections}: {successes} successes but the "
-                     f"version moved by {row['writes']}")
+        notes.append(
+            f"{db.name} {target.name} c={connections}: {successes} successes but the version moved by {row['writes']}"
+        )
     if result["unexpected_status"]:
-        notes.append(f"{db.name} {target.name} c={connections}: {result['unexpected_status']} of "
-                     f"{result['requests']} responses unexpected, the first one {result['first_unexpected_status']}")
+        notes.append(
+            f"{db.name} {target.name} c={connections}: {result['unexpected_status']} of "
+            f"{result['requests']} responses unexpected, the first one {result['first_unexpected_status']}"
+        )
     return row
 
 
@@ -536,34 +735,50 @@ def inprocess_calls(app, seed: dict, routes: Routes) -> dict[str, Callable[[int]
 
     def checked(response, status: int | tuple[int, ...] = 200):
         if response.status_code not in (status if isinstance(status, tuple) else (status,)):
-            raise RuntimeError(f"in-process request answered {response.status_code}, not {status}: "
-                               f"{response.get_data(as_text=True)[:300]}")
+            raise RuntimeError(
+                f"in-process request answered {response.status_code}, not {status}: "
+                f"{response.get_data(as_text=True)[:300]}"
+            )
         return response
 
     api = app.test_client()
     body = {"ust": seed["ust"], "current_app": API_APP, "user_id": seed["target_id"]}
     if routes.api_update:
-        calls["api"] = lambda i: checked(api.patch(routes.api_update, json={**body, "display_name": f"ip-{uuid.uuid4().hex[:6]}-{i}"}))
+        calls["api"] = lambda i: checked(
+            api.patch(routes.api_update, json={**body, "display_name": f"ip-{uuid.uuid4().hex[:6]}-{i}"})
+        )
     if routes.api_login:
-        calls["login"] = lambda i: checked(api.post(routes.api_login, json={
-            "username": SUPER_USER, "password": PASSWORD, "current_app": API_APP}))
+        calls["login"] = lambda i: checked(
+            api.post(routes.api_login, json={"username": SUPER_USER, "password": PASSWORD, "current_app": API_APP})
+        )
     if routes.web_login and routes.edit:
         web = app.test_client()
         page = checked(web.get(routes.web_login)).get_data(as_text=True)
         login_form = next(f for f in all_forms(page) if "password" in types_of(f).values())
-        checked(web.post(login_form.action or routes.web_login,
-                         data=MultiDict(web_login_fields(login_form, SUPER_USER, PASSWORD))), (302, 303))
+        checked(
+            web.post(
+                login_form.action or routes.web_login,
+                data=MultiDict(web_login_fields(login_form, SUPER_USER, PASSWORD)),
+            ),
+            (302, 303),
+        )
         edit = routes.edit.format(user_id=seed["target_id"])
-        form = next(f for f in all_forms(checked(web.get(edit)).get_data(as_text=True))
-                    if f.method.lower() == "post" and DISPLAY_NAME_FIELD in types_of(f))
+        form = next(
+            f
+            for f in all_forms(checked(web.get(edit)).get_data(as_text=True))
+            if f.method.lower() == "post" and DISPLAY_NAME_FIELD in types_of(f)
+        )
         fields, name = form_save_fields(form, drop_stale=True)
-        calls["form"] = lambda i: checked(web.post(form.action or edit, data=MultiDict(
-            fields + [(name, f"ip-{uuid.uuid4().hex[:6]}-{i}")])), 303)
+        calls["form"] = lambda i: checked(
+            web.post(form.action or edit, data=MultiDict([*fields, (name, f"ip-{uuid.uuid4().hex[:6]}-{i}")])), 303
+        )
         if routes.account:
             calls["page: My account"] = lambda i: checked(web.get(routes.account))
         calls["page: Manage user"] = lambda i: checked(web.get(edit))
         if routes.user_list:
-            calls["page: user list, search 'ann'"] = lambda i: checked(web.get(f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}"))
+            calls["page: user list, search 'ann'"] = lambda i: checked(
+                web.get(f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}")
+            )
     return calls
 
 
@@ -578,10 +793,28 @@ def two_nodes(db: Database, env: dict[str, str], seed: dict, args, notes: list[s
         commands = []
         for node in (one, two):
             env_run = {**os.environ, "BENCH_RUN": uuid.uuid4().hex[:8]}
-            commands.append(subprocess.Popen(
-                ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(args.duration))}s", "--timeout", "10s",
-                 "-s", target.script, node.url, "--", *target.args], cwd=BENCH, env=env_run,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            commands.append(
+                subprocess.Popen(
+                    [
+                        "wrk",
+                        "-t2",
+                        f"-c{connections}",
+                        f"-d{max(1, round(args.duration))}s",
+                        "--timeout",
+                        "10s",
+                        "-s",
+                        target.script,
+                        node.url,
+                        "--",
+                        *target.args,
+                    ],
+                    cwd=BENCH,
+                    env=env_run,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
         results = []
         for command in commands:
             out, err = command.communicate(timeout=args.duration + 120)
@@ -593,17 +826,25 @@ def two_nodes(db: Database, env: dict[str, str], seed: dict, args, notes: list[s
         after = target_state(db.engine, seed["target_ids"])
     acknowledged = sum(r["requests"] - r["unexpected_status"] for r in results)
     writes, records = after[0] - before[0], after[1] - before[1]
-    result = {"db": db.name, "connections_per_node": connections, "single_node_rps": single["rps"],
-              "two_nodes_rps": round(sum(r["rps"] for r in results), 1), "acknowledged": acknowledged,
-              "versions_moved": writes, "audit_records": records,
-              "every_acknowledged_write_present": acknowledged <= writes == records <= acknowledged + 2 * connections,
-              "unexpected": sum(r["unexpected_status"] for r in results),
-              "p99_ms": [r["p99_ms"] for r in results]}
+    result = {
+        "db": db.name,
+        "connections_per_node": connections,
+        "single_node_rps": single["rps"],
+        "two_nodes_rps": round(sum(r["rps"] for r in results), 1),
+        "acknowledged": acknowledged,
+        "versions_moved": writes,
+        "audit_records": records,
+        "every_acknowledged_write_present": acknowledged <= writes == records <= acknowledged + 2 * connections,
+        "unexpected": sum(r["unexpected_status"] for r in results),
+        "p99_ms": [r["p99_ms"] for r in results],
+    }
     result["scaling"] = round(result["two_nodes_rps"] / single["rps"], 2) if single["rps"] else None
-    print(f"  two nodes: {result['two_nodes_rps']} req/s together vs {single['rps']:.1f} for one "
-          f"(x{result['scaling']}); {acknowledged} acknowledged, versions moved {writes}, audit records {records}: "
-          + ("every acknowledged write present" if result["every_acknowledged_write_present"] else "WRITES MISSING"),
-          flush=True)
+    print(
+        f"  two nodes: {result['two_nodes_rps']} req/s together vs {single['rps']:.1f} for one "
+        f"(x{result['scaling']}); {acknowledged} acknowledged, versions moved {writes}, audit records {records}: "
+        + ("every acknowledged write present" if result["every_acknowledged_write_present"] else "WRITES MISSING"),
+        flush=True,
+    )
     return result
 
 
@@ -613,11 +854,22 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
     db.engine = make_engine(db.url)
     routes = find_routes(app)
     notes = [f"{db.name}: {n}" for n in routes.notes]
-    env = {"DATABASE_URL": db.url, "SECRET_KEY": secret, "SSO_FERNET_KEYS": fernet_key,
-           "SSO_APPS": f"{API_APP},Console", "SSO_LOGIN_MAX_FAILURES": "0",
-           "SSO_SCRYPT_N": str(app.config["SSO_SCRYPT_N"])}
-    out: dict[str, Any] = {"runs": [], "pages": [], "profiles": [], "memory": {}, "nodes": None,
-                           "scrypt_n": app.config["SSO_SCRYPT_N"]}
+    env = {
+        "DATABASE_URL": db.url,
+        "SECRET_KEY": secret,
+        "SSO_FERNET_KEYS": fernet_key,
+        "SSO_APPS": f"{API_APP},Console",
+        "SSO_LOGIN_MAX_FAILURES": "0",
+        "SSO_SCRYPT_N": str(app.config["SSO_SCRYPT_N"]),
+    }
+    out: dict[str, Any] = {
+        "runs": [],
+        "pages": [],
+        "profiles": [],
+        "memory": {},
+        "nodes": None,
+        "scrypt_n": app.config["SSO_SCRYPT_N"],
+    }
     with Node(env, db.name, preload=args.preload) as server:
         targets: list[Target] = []
         probe = requests.post(f"{server.url}/bench/reference?user_id={seed['target_id']}", data="probe", timeout=10)
@@ -627,11 +879,20 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
         if "reference" in args.targets:
             targets.append(Target("reference", "reference.lua", [",".join(seed["target_ids"])], 200, False))
         if "api" in args.targets and routes.api_update:
-            answer = requests.patch(server.url + routes.api_update, timeout=10, json={
-                "ust": seed["ust"], "current_app": API_APP, "user_id": seed["target_id"], "display_name": "api-probe"})
+            answer = requests.patch(
+                server.url + routes.api_update,
+                timeout=10,
+                json={
+                    "ust": seed["ust"],
+                    "current_app": API_APP,
+                    "user_id": seed["target_id"],
+                    "display_name": "api-probe",
+                },
+            )
             if answer.status_code == 200 and display_name_of(db.engine, seed["target_id"]) == "api-probe":
-                targets.append(Target("api", "api_update.lua", [seed["ust"], ",".join(seed["target_ids"]), API_APP],
-                                      200, True))
+                targets.append(
+                    Target("api", "api_update.lua", [seed["ust"], ",".join(seed["target_ids"]), API_APP], 200, True)
+                )
             else:
                 notes.append(f"{db.name}: JSON update: probe answered {answer.status_code}: {answer.text[:200]}")
         if "form" in args.targets:
@@ -640,33 +901,49 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
             notes.append(f"{db.name}: {note}")
             if form:
                 targets.append(form)
-        login = Target("login", "login.lua", [SUPER_USER, PASSWORD, API_APP], 200, False) \
-            if "login" in args.targets and routes.api_login else None
+        login = (
+            Target("login", "login.lua", [SUPER_USER, PASSWORD, API_APP], 200, False)
+            if "login" in args.targets and routes.api_login
+            else None
+        )
 
         for connections in args.connections:
             tries: dict[str, list[dict[str, Any]]] = {target.name: [] for target in targets}
-            for _round in range(args.repeat):   # interleaved, so a busy moment hits every target alike
+            for _round in range(args.repeat):  # interleaved, so a busy moment hits every target alike
                 for target in targets:
                     row = measure(server, db, seed, target, connections, args, notes)
                     tries[target.name].append(row)
-                    print(f"  {target.name:<9} {db.name:<10} c={connections:<3} {row['rps']:8.1f} req/s  "
-                          f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
-                          f"unexpected {row['unexpected_status']}", flush=True)
-            for name, rows in tries.items():
+                    print(
+                        f"  {target.name:<9} {db.name:<10} c={connections:<3} {row['rps']:8.1f} req/s  "
+                        f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
+                        f"unexpected {row['unexpected_status']}",
+                        flush=True,
+                    )
+            for rows in tries.values():
                 best = max(rows, key=lambda r: r["rps"])
                 out["runs"].append({**best, "rps_all_tries": [r["rps"] for r in rows]})
         out["memory"]["after_load"] = server.worker_memory()
-        print("  worker memory after the update/form load: " + ", ".join(
-            f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_load"]), flush=True)
-        if login is not None:   # once, at the first connection count: every login is a full scrypt
+        print(
+            "  worker memory after the update/form load: "
+            + ", ".join(f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_load"]),
+            flush=True,
+        )
+        if login is not None:  # once, at the first connection count: every login is a full scrypt
             row = measure(server, db, seed, login, args.connections[0], args, notes)
             out["runs"].append({**row, "scrypt_n": app.config["SSO_SCRYPT_N"]})
-            print(f"  login     {db.name:<10} c={args.connections[0]:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.1f} ms  "
-                  f"p99 {row['p99_ms']:6.1f} ms  (scrypt N={app.config['SSO_SCRYPT_N']})", flush=True)
-            time.sleep(min(30.0, 1 + row["max_ms"] / 1000))   # logins still hashing when wrk stopped finish first
+            print(
+                f"  login     {db.name:<10} c={args.connections[0]:<3} {row['rps']:8.1f} req/s  "
+                f"p50 {row['p50_ms']:6.1f} ms  "
+                f"p99 {row['p99_ms']:6.1f} ms  (scrypt N={app.config['SSO_SCRYPT_N']})",
+                flush=True,
+            )
+            time.sleep(min(30.0, 1 + row["max_ms"] / 1000))  # logins still hashing when wrk stopped finish first
             out["memory"]["after_logins"] = server.worker_memory()
-            print("  worker memory after the logins (settled): " + ", ".join(
-                f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_logins"]), flush=True)
+            print(
+                "  worker memory after the logins (settled): "
+                + ", ".join(f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_logins"]),
+                flush=True,
+            )
         if args.scale:
             out["pages"] = measure_scale(server, db, routes, seed, args.scale)
             out["memory"]["after_scale"] = server.worker_memory()
@@ -676,7 +953,7 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
             out["profiles"] = profile_requests(calls, app, db.name, seconds=2 if args.duration <= 3 else 4)
             for profile in out["profiles"]:
                 print_profile(profile)
-        except Exception as e:   # the figures above stand without the profile
+        except Exception as e:  # the figures above stand without the profile
             notes.append(f"{db.name}: profile failed: {e!r}")
             print(f"profile failed: {e!r}")
     if args.nodes and db.name == "postgresql" and "api" in [t.name for t in targets]:
@@ -696,19 +973,31 @@ def add_ratios(runs: list[dict[str, Any]]) -> None:
 
 
 def print_table(runs: list[dict[str, Any]]) -> None:
-    header = (f"{'target':<10} {'db':<11} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'non-2xx':>8} {'unexpect':>8} {'sockerr':>7} {'vs ref':>7} {'ok/s':>9}")
+    header = (
+        f"{'target':<10} {'db':<11} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>8} {'unexpect':>8} {'sockerr':>7} {'vs ref':>7} {'ok/s':>9}"
+    )
     print("\n" + header)
     print("-" * len(header))
-    for r in sorted(runs, key=lambda r: (r["db"] != "sqlite", r["connections"], r["target"] != "reference", r["target"])):
+    for r in sorted(
+        runs, key=lambda r: (r["db"] != "sqlite", r["connections"], r["target"] != "reference", r["target"])
+    ):
         errors = sum(r["socket_errors"].values())
         ratio = f"{100 * r['ratio_to_reference']:.0f}%" if r["ratio_to_reference"] is not None else "-"
-        print(f"{r['target']:<10} {r['db']:<11} {r['connections']:>5} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} "
-              f"{r['p99_ms']:>8.2f} {r['non_2xx_3xx']:>8} {r['unexpected_status']:>8} {errors:>7} {ratio:>7} {r['ok_rps']:>9.1f}")
-    print("non-2xx = wrk's count of 4xx/5xx; unexpect = any status but the target's success (200, or 303 for the form);\n"
-          "vs ref = req/s over the reference's at the same database and connections; ok/s = successful requests/s")
+        print(
+            f"{r['target']:<10} {r['db']:<11} {r['connections']:>5} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} "
+            f"{r['p99_ms']:>8.2f} {r['non_2xx_3xx']:>8} {r['unexpected_status']:>8} {errors:>7} {ratio:>7} "
+            f"{r['ok_rps']:>9.1f}"
+        )
+    print(
+        "non-2xx = wrk's count of 4xx/5xx; unexpect = any status but the target's success (200, or 303 for the form);\n"
+        "vs ref = req/s over the reference's at the same database and connections; ok/s = successful requests/s"
+    )
     spread = {r["users"] for r in runs}
-    print("writes go to " + (", ".join(f"{n} users round-robin" for n in spread) if spread != {1} else "one target user (one hot row)"))
+    print(
+        "writes go to "
+        + (", ".join(f"{n} users round-robin" for n in spread) if spread != {1} else "one target user (one hot row)")
+    )
 
 
 def print_pages(pages: list[dict[str, Any]]) -> None:
@@ -723,7 +1012,9 @@ def print_pages(pages: list[dict[str, Any]]) -> None:
         cells = []
         for d, n in columns:
             found = next((p for p in pages if p["db"] == d and p["users"] == n and p["what"] == what), None)
-            cells.append("-" if found is None or "median_ms" not in found else f"{found['median_ms']} ({found['p95_ms']})")
+            cells.append(
+                "-" if found is None or "median_ms" not in found else f"{found['median_ms']} ({found['p95_ms']})"
+            )
         print(f"{what:<48}" + "".join(f"{c:>20}" for c in cells))
 
 
@@ -736,43 +1027,62 @@ def print_targets(report: dict[str, Any]) -> list[str]:
     for name, label, floor in TARGETS:
         for r in (r for r in report["runs"] if r["target"] == name and r.get("ratio_to_reference") is not None):
             ratio = r["ratio_to_reference"]
-            lines.append(f"{label}: {r['db']} c={r['connections']}: {ratio:.2f} "
-                         + ("met" if ratio >= floor else f"NOT met (short by {floor - ratio:.2f})"))
+            lines.append(
+                f"{label}: {r['db']} c={r['connections']}: {ratio:.2f} "
+                + ("met" if ratio >= floor else f"NOT met (short by {floor - ratio:.2f})")
+            )
     for r in (r for r in report["runs"] if r["connections"] == 8 and r["target"] in ("api", "form")):
-        lines.append(f"p99 <= 25 ms at 8 connections: {r['target']} {r['db']}: {r['p99_ms']:.1f} ms "
-                     + ("met" if r["p99_ms"] <= 25 else f"NOT met (+{r['p99_ms'] - 25:.1f} ms)"))
+        lines.append(
+            f"p99 <= 25 ms at 8 connections: {r['target']} {r['db']}: {r['p99_ms']:.1f} ms "
+            + ("met" if r["p99_ms"] <= 25 else f"NOT met (+{r['p99_ms'] - 25:.1f} ms)")
+        )
     biggest = max((p["users"] for p in report["pages"]), default=None)
     for p in (p for p in report["pages"] if p["users"] == biggest and "median_ms" in p):
         limit = 50 if "search" in p["what"] else 10
-        lines.append(f"{p['what']} at {biggest:,} users, {p['db']}: {p['median_ms']} ms median (< {limit}) "
-                     + ("met" if p["median_ms"] < limit else f"NOT met (+{p['median_ms'] - limit:.1f} ms)"))
+        lines.append(
+            f"{p['what']} at {biggest:,} users, {p['db']}: {p['median_ms']} ms median (< {limit}) "
+            + ("met" if p["median_ms"] < limit else f"NOT met (+{p['median_ms'] - limit:.1f} ms)")
+        )
     for db, memory in report["memory"].items():
         for when in ("after_load", "after_logins", "after_scale"):
             for m in memory.get(when, []):
-                lines.append(f"worker RSS <= 65 MiB {when.replace('_', ' ')}, {db}: {m['rss_mib']} MiB (PSS {m['pss_mib']}) "
-                             + ("met" if m["rss_mib"] <= 65 else f"NOT met (+{m['rss_mib'] - 65:.1f} MiB)"))
+                lines.append(
+                    f"worker RSS <= 65 MiB {when.replace('_', ' ')}, {db}: {m['rss_mib']} MiB (PSS {m['pss_mib']}) "
+                    + ("met" if m["rss_mib"] <= 65 else f"NOT met (+{m['rss_mib'] - 65:.1f} MiB)")
+                )
     print("\ntargets (issue 14; figures from a shared, busy machine):\n  " + "\n  ".join(lines))
     return lines
 
 
 def print_comparison(report: dict[str, Any], previous_path: str) -> None:
     previous = json.loads(Path(previous_path).read_text())
-    print(f"\ncompared with {previous_path} ({previous.get('meta', {}).get('time')}, "
-          f"commit {previous.get('meta', {}).get('commit')}):")
+    print(
+        f"\ncompared with {previous_path} ({previous.get('meta', {}).get('time')}, "
+        f"commit {previous.get('meta', {}).get('commit')}):"
+    )
     old_runs = {(r["target"], r["db"], r["connections"]): r for r in previous.get("runs", [])}
     for r in report["runs"]:
         old = old_runs.get((r["target"], r["db"], r["connections"]))
         if old:
-            ratio = (f"  ratio {old.get('ratio_to_reference') or 0:.2f} -> {r.get('ratio_to_reference') or 0:.2f}"
-                     if r["target"] != "reference" else "")
-            print(f"  {r['target']:<9} {r['db']:<10} c={r['connections']:<3} {old['rps']:8.1f} -> {r['rps']:8.1f} req/s "
-                  f"(x{r['rps'] / old['rps']:.2f}), p99 {old['p99_ms']:.1f} -> {r['p99_ms']:.1f} ms{ratio}")
-    old_pages = {(p["db"], p.get("users", 100_000), p["what"].split(" [")[0].replace("Manage user list", "user list")): p
-                 for p in previous.get("pages", [])}
+            ratio = (
+                f"  ratio {old.get('ratio_to_reference') or 0:.2f} -> {r.get('ratio_to_reference') or 0:.2f}"
+                if r["target"] != "reference"
+                else ""
+            )
+            print(
+                f"  {r['target']:<9} {r['db']:<10} c={r['connections']:<3} {old['rps']:8.1f} -> {r['rps']:8.1f} req/s "
+                f"(x{r['rps'] / old['rps']:.2f}), p99 {old['p99_ms']:.1f} -> {r['p99_ms']:.1f} ms{ratio}"
+            )
+    old_pages = {
+        (p["db"], p.get("users", 100_000), p["what"].split(" [")[0].replace("Manage user list", "user list")): p
+        for p in previous.get("pages", [])
+    }
     for p in report["pages"]:
         old = old_pages.get((p["db"], p["users"], p["what"]))
         if old and "median_ms" in old and "median_ms" in p:
-            print(f"  {p['what']:<48} {p['db']:<10} {p['users']:>9,}  {old['median_ms']:7.2f} -> {p['median_ms']:7.2f} ms")
+            print(
+                f"  {p['what']:<48} {p['db']:<10} {p['users']:>9,}  {old['median_ms']:7.2f} -> {p['median_ms']:7.2f} ms"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -781,13 +1091,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 s per wrk run")
     parser.add_argument("--connections", default="8,32", help="comma-separated (default 8,32)")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--targets", default="reference,api,form,login", help="comma-separated: reference, api, form, login")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run each target N times, interleaved, and keep the best (for a busy machine)")
-    parser.add_argument("--spread", type=int, default=64,
-                        help="write to N target users round-robin (default 64; 1 = every request on one hot row)")
-    parser.add_argument("--scale", default=",".join(str(n) for n in SCALES),
-                        help="extra users for the page/search timings, comma-separated (default 100000,1000000)")
+    parser.add_argument(
+        "--targets", default="reference,api,form,login", help="comma-separated: reference, api, form, login"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each target N times, interleaved, and keep the best (for a busy machine)",
+    )
+    parser.add_argument(
+        "--spread",
+        type=int,
+        default=64,
+        help="write to N target users round-robin (default 64; 1 = every request on one hot row)",
+    )
+    parser.add_argument(
+        "--scale",
+        default=",".join(str(n) for n in SCALES),
+        help="extra users for the page/search timings, comma-separated (default 100000,1000000)",
+    )
     parser.add_argument("--no-scale", dest="scale", action="store_const", const="", help="skip the page/search timings")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the in-process profiles")
     parser.add_argument("--no-nodes", dest="nodes", action="store_false", help="skip the two-node run (PostgreSQL)")
@@ -807,8 +1130,11 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     if load_before[0] > 0.5:
-        print(f"warning: load average {load_before[0]:.2f} before the run: other work on this machine "
-              "will lower and scatter the figures", flush=True)
+        print(
+            f"warning: load average {load_before[0]:.2f} before the run: other work on this machine "
+            "will lower and scatter the figures",
+            flush=True,
+        )
     secret = Fernet.generate_key().decode()
     fernet_key = Fernet.generate_key().decode()
     report: dict[str, Any] = {"runs": [], "pages": [], "profiles": [], "memory": {}, "nodes": [], "notes": []}
@@ -827,30 +1153,47 @@ def main(argv: list[str] | None = None) -> int:
     print_table(report["runs"])
     print_pages(report["pages"])
     if report["profiles"]:
-        print(f"\n{'per request (in-process)':<34} {'db':<11} {'stmts':>6} {'txns':>5} {'auths':>5} {'checkouts':>9} {'ms':>7}")
+        print(
+            f"\n{'per request (in-process)':<34} {'db':<11} {'stmts':>6} {'txns':>5} {'auths':>5} "
+            f"{'checkouts':>9} {'ms':>7}"
+        )
         for profile in report["profiles"]:
             trips = profile["per_request"]
-            print(f"{profile['target']:<34} {profile['db']:<11} {trips['statements']:>6} {trips['transactions']:>5} "
-                  f"{trips['authentications']:>5} {trips['checkouts']:>9} {profile['request_ms']:>7}")
+            print(
+                f"{profile['target']:<34} {profile['db']:<11} {trips['statements']:>6} {trips['transactions']:>5} "
+                f"{trips['authentications']:>5} {trips['checkouts']:>9} {profile['request_ms']:>7}"
+            )
     if report["notes"]:
         print("\nnotes:\n  " + "\n  ".join(report["notes"]))
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    report["meta"] = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit,
-                      "duration_s": args.duration, "connections": args.connections, "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "scrypt_n": scrypt,
-                      "load_average_before": [round(x, 2) for x in load_before],
-                      "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                      "wrk": wrk_version[0] if wrk_version else None,
-                      "server": f"gunicorn -w 2 (sync){' --preload' if args.preload else ''} bench.reference_wsgi:app",
-                      "target_users": args.spread, "repeat": args.repeat, "kept": "the try with the highest req/s",
-                      "postgresql": "private cluster with fsync=off, synchronous_commit=off (tests/pgserver.py)",
-                      "sqlite": "WAL, synchronous=NORMAL, BEGIN IMMEDIATE for writes (webapp/db.py)"}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    report["meta"] = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "scrypt_n": scrypt,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "wrk": wrk_version[0] if wrk_version else None,
+        "server": f"gunicorn -w 2 (sync){' --preload' if args.preload else ''} bench.reference_wsgi:app",
+        "target_users": args.spread,
+        "repeat": args.repeat,
+        "kept": "the try with the highest req/s",
+        "postgresql": "private cluster with fsync=off, synchronous_commit=off (tests/pgserver.py)",
+        "sqlite": "WAL, synchronous=NORMAL, BEGIN IMMEDIATE for writes (webapp/db.py)",
+    }
     report["targets"] = print_targets(report)
     if args.compare:
         print_comparison(report, args.compare)
-    print(f"\nload average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f} "
-          "(other sessions share these 2 cores: read ratios, not absolute figures)")
+    print(
+        f"\nload average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f} "
+        "(other sessions share these 2 cores: read ratios, not absolute figures)"
+    )
     Path(args.output).write_text(json.dumps(report, indent=2, default=str))
     print(f"\nwrote {args.output}")
     return 0

@@ -9,6 +9,7 @@ realistic users (one locked, one waiting for approval, some history), then drive
 a conflict (someone else saved the same field meanwhile), a user's history, a refused create; and at
 390 px the list and a history. Needs `scripts/bootstrap.sh --test`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,14 @@ from webapp.db import make_engine  # noqa: E402
 from webapp.schema import upgrade  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "Correct-Horse-9"
 ADMIN = "grace.hopper"
 APP = "CRM"
@@ -57,25 +64,55 @@ class Seed:
         self.user.update_user_by_id("seed", self.ids[username], data, self.ust, APP, ADDR, channel=channel)
 
     def people(self) -> None:
-        self.user.update_current_user("seed", {"email": "grace.hopper@example.com", "display_name": "Grace Hopper",
-                                               "first_name": "Grace", "last_name": "Hopper"},
-                                      self.ust, APP, ADDR, channel="web")
-        self.create("ada.lovelace", email="ada@example.com", display_name="Ada Lovelace", first_name="Ada",
-                    last_name="Lovelace")
+        self.user.update_current_user(
+            "seed",
+            {
+                "email": "grace.hopper@example.com",
+                "display_name": "Grace Hopper",
+                "first_name": "Grace",
+                "last_name": "Hopper",
+            },
+            self.ust,
+            APP,
+            ADDR,
+            channel="web",
+        )
+        self.create(
+            "ada.lovelace", email="ada@example.com", display_name="Ada Lovelace", first_name="Ada", last_name="Lovelace"
+        )
         self.update("ada.lovelace", {"display_name": "Countess Ada Lovelace", "middle_name": ""})
         self.update("ada.lovelace", {"email": "ada.lovelace@example.org"}, channel="api")
         self.update("ada.lovelace", {"password_expiry": "2027-03-01T09:00:00"})
-        self.create("alan.turing", email="alan.turing@example.com", display_name="Alan Turing", first_name="Alan",
-                    middle_name="Mathison", last_name="Turing")
+        self.create(
+            "alan.turing",
+            email="alan.turing@example.com",
+            display_name="Alan Turing",
+            first_name="Alan",
+            middle_name="Mathison",
+            last_name="Turing",
+        )
         self.update("alan.turing", {"is_locked": True})
-        self.create("katherine.johnson", approve=False, email="katherine.johnson@example.com",
-                    display_name="Katherine Johnson", first_name="Katherine", last_name="Johnson")
-        self.create("margaret.hamilton", email="mh@example.com", display_name="Margaret Hamilton",
-                    first_name="Margaret", last_name="Hamilton", password_must_change=True)
+        self.create(
+            "katherine.johnson",
+            approve=False,
+            email="katherine.johnson@example.com",
+            display_name="Katherine Johnson",
+            first_name="Katherine",
+            last_name="Johnson",
+        )
+        self.create(
+            "margaret.hamilton",
+            email="mh@example.com",
+            display_name="Margaret Hamilton",
+            first_name="Margaret",
+            last_name="Hamilton",
+            password_must_change=True,
+        )
         self.create("linus.t", display_name="Linus")
         self.update("linus.t", {"approval_status": "rejected"})
-        self.create("hedy.lamarr", email="hedy@example.com", display_name="Hedy Lamarr", first_name="Hedy",
-                    last_name="Lamarr")
+        self.create(
+            "hedy.lamarr", email="hedy@example.com", display_name="Hedy Lamarr", first_name="Hedy", last_name="Lamarr"
+        )
         self.create("dennis.ritchie", email="dmr@example.com", display_name="Dennis Ritchie")
         self.update("dennis.ritchie", {"email": None, "password_expiry": None})
 
@@ -97,15 +134,22 @@ def run(out: Path) -> list[Path]:
         engine = make_engine(db_url)
         upgrade(engine)
         engine.dispose()
-        app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "screenshots", "SSO_FERNET_KEYS": [fernet_key],
-                          "SSO_APPS": ["CRM", "Console"]})
+        app = create_app(
+            {
+                "DATABASE_URL": db_url,
+                "SECRET_KEY": "screenshots",
+                "SSO_FERNET_KEYS": [fernet_key],
+                "SSO_APPS": ["CRM", "Console"],
+            }
+        )
         seed = Seed(app)
         seed.people()
         with LiveServer(server_env(db_url, fernet_key)) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for scheme in SCHEMES:
-                context = browser.new_context(base_url=server.url, color_scheme=scheme,
-                                              viewport={"width": 1280, "height": 800})
+                context = browser.new_context(
+                    base_url=server.url, color_scheme=scheme, viewport={"width": 1280, "height": 800}
+                )
                 page = context.new_page()
                 page.goto("/login")
                 written.append(shoot(page, out, "login", scheme))
@@ -139,8 +183,9 @@ def run(out: Path) -> list[Path]:
                 written.append(shoot(page, out, "create-errors", scheme))
                 context.close()
                 # A phone: the list and a user's history at 390 px.
-                phone = browser.new_context(base_url=server.url, color_scheme=scheme,
-                                            viewport={"width": 390, "height": 844})
+                phone = browser.new_context(
+                    base_url=server.url, color_scheme=scheme, viewport={"width": 390, "height": 844}
+                )
                 page = phone.new_page()
                 page.goto("/login")
                 page.fill("#login-username", ADMIN)

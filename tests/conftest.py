@@ -2,6 +2,7 @@
 
 Tests that take `app` (or anything built on it) run once per database: `[sqlite]` and `[postgresql]`.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -20,9 +21,21 @@ from .pgserver import PostgresServer
 from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("sso_audit", "sso_session", "sso_session_ended", "sso_login_failure", "sso_email_token",
-          "sso_mail_request", "sso_totp_recovery_code", "sso_user", "sso_user_attr", "sso_rate_hit",
-          "sso_api_client", "sso_linked_auth", "sso_zato_import")
+TABLES = (
+    "sso_audit",
+    "sso_session",
+    "sso_session_ended",
+    "sso_login_failure",
+    "sso_email_token",
+    "sso_mail_request",
+    "sso_totp_recovery_code",
+    "sso_user",
+    "sso_user_attr",
+    "sso_rate_hit",
+    "sso_api_client",
+    "sso_linked_auth",
+    "sso_zato_import",
+)
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
 
@@ -91,11 +104,18 @@ def db_url(request, tmp_path):
 
 def test_config(db_url: str, **overrides) -> dict:
     """The app config tests use: explicit secrets, the given database."""
-    return {"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key",
-            "SSO_FERNET_KEYS": [FERNET_KEY], "SSO_APPS": ["CRM", "Console"], "SSO_SCRYPT_N": TEST_SCRYPT_N,
-            # a loaded test machine must not trip the database deadline (tests/api/test_database_faults.py
-            # sets its own)
-            "SSO_DB_TIMEOUT": TEST_DB_TIMEOUT, **overrides}
+    return {
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret-key",
+        "SSO_FERNET_KEYS": [FERNET_KEY],
+        "SSO_APPS": ["CRM", "Console"],
+        "SSO_SCRYPT_N": TEST_SCRYPT_N,
+        # a loaded test machine must not trip the database deadline (tests/api/test_database_faults.py
+        # sets its own)
+        "SSO_DB_TIMEOUT": TEST_DB_TIMEOUT,
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -114,16 +134,20 @@ def sso(app):
 @pytest.fixture
 def make_user(sso):
     """Create an approved user (with PASSWORD) from the command-line path; extra attributes via an update."""
+
     def make(username: str, *, super_user: bool = False, password: str | None = PASSWORD) -> dict:
         return sso.user.create_local(username, password, super_user=super_user)
+
     return make
 
 
 @pytest.fixture
 def login(sso):
     """Log a user in; returns the UST."""
+
     def do(username: str, password: str = PASSWORD, app_name: str = "CRM") -> str:
         return sso.user.login("test-cid", username, password, app_name, "127.0.0.1").ust
+
     return do
 
 
@@ -146,5 +170,6 @@ def mailbox():
     """A real SMTP server on loopback (aiosmtpd) that a whole module shares; tests tell their messages
     apart by recipient (each test uses its own addresses)."""
     from .mailbox import Mailbox
+
     with Mailbox() as box:
         yield box

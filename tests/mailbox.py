@@ -1,4 +1,5 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives, for the email tests."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ LINK = re.compile(r"https?://\S+")
 class _Keep:
     """aiosmtpd handler: parse and keep each message."""
 
-    def __init__(self, box: "Mailbox"):
+    def __init__(self, box: Mailbox):
         self.box = box
 
     async def handle_DATA(self, server, session, envelope):
@@ -39,12 +40,15 @@ class Mailbox:
         options = {}
         if user is not None:
             options = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
-        self.controller = Controller(_Keep(self), hostname="127.0.0.1", port=self.port, server_hostname="mailbox.test",
-                                     **options)
+        self.controller = Controller(
+            _Keep(self), hostname="127.0.0.1", port=self.port, server_hostname="mailbox.test", **options
+        )
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == (
-            self.user, self.password)
+            self.user,
+            self.password,
+        )
         return AuthResult(success=ok)
 
     @property
@@ -52,14 +56,14 @@ class Mailbox:
         credentials = f"{self.user}:{self.password}@" if self.user is not None else ""
         return f"smtp://{credentials}127.0.0.1:{self.port}"
 
-    def start(self) -> "Mailbox":
+    def start(self) -> Mailbox:
         self.controller.start()
         return self
 
     def stop(self) -> None:
         self.controller.stop()
 
-    def __enter__(self) -> "Mailbox":
+    def __enter__(self) -> Mailbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -78,8 +82,10 @@ class Mailbox:
             if len(received) >= count:
                 return received[-1]
             time.sleep(0.05)
-        raise AssertionError(f"no message #{count} for {address} arrived within {timeout} s "
-                             f"(received for: {[str(m['To']) for m in self.messages]})")
+        raise AssertionError(
+            f"no message #{count} for {address} arrived within {timeout} s "
+            f"(received for: {[str(m['To']) for m in self.messages]})"
+        )
 
 
 def text_of(message: EmailMessage) -> str:

@@ -22,7 +22,7 @@ import socket
 import subprocess
 import tempfile
 
-__all__ = ["PostgresServer", "find_pg_bin", "PostgresUnavailable"]
+__all__ = ["PostgresServer", "PostgresUnavailable", "find_pg_bin"]
 
 
 class PostgresUnavailable(RuntimeError):
@@ -36,9 +36,7 @@ def find_pg_bin() -> str:
         version = path.split("/")[-3]
         return tuple(int(part) for part in re.findall(r"\d+", version)) or (0,)
 
-    candidates = [
-        os.path.dirname(p) for p in glob.glob("/usr/lib/postgresql/*/bin/postgres") if os.access(p, os.X_OK)
-    ]
+    candidates = [os.path.dirname(p) for p in glob.glob("/usr/lib/postgresql/*/bin/postgres") if os.access(p, os.X_OK)]
     if not candidates:
         raise PostgresUnavailable(
             "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
@@ -55,9 +53,7 @@ def _free_port() -> int:
 class PostgresServer:
     """A private PostgreSQL cluster; use as a context manager or call start() / stop()."""
 
-    OPTIONS = (
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
 
     def __init__(self, *, bindir: str | None = None, extra_options: str = "") -> None:
         self.bindir = bindir
@@ -95,9 +91,7 @@ class PostgresServer:
             if self.logfile and os.path.exists(self.logfile):
                 with open(self.logfile, "rb") as f:
                     log = f.read().decode(errors="replace")[-4000:]
-            raise RuntimeError(
-                f"{' '.join(args)} failed with exit code {proc.returncode}:\n{output}\n{log}"
-            )
+            raise RuntimeError(f"{' '.join(args)} failed with exit code {proc.returncode}:\n{output}\n{log}")
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -106,7 +100,7 @@ class PostgresServer:
         return env
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         if self._running:
             return self
         if self.bindir is None:
@@ -129,27 +123,33 @@ class PostgresServer:
             self.logfile = os.path.join(self.tmpdir, "postgres.log")
             self._run(
                 os.path.join(self.bindir, "initdb"),
-                "-D", self.datadir,
-                "-A", "trust",
-                "-U", "postgres",
+                "-D",
+                self.datadir,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
                 "--no-sync",
-                "-E", "UTF8",
+                "-E",
+                "UTF8",
                 "--locale=C",
             )
             last_error: Exception | None = None
             for _attempt in range(5):  # the free port may be taken between probe and bind
                 self.port = _free_port()
-                options = (
-                    f"-h 127.0.0.1 -p {self.port} -k {self.tmpdir} {self.OPTIONS} {self.extra_options}"
-                ).strip()
+                options = (f"-h 127.0.0.1 -p {self.port} -k {self.tmpdir} {self.OPTIONS} {self.extra_options}").strip()
                 try:
                     self._run(
                         os.path.join(self.bindir, "pg_ctl"),
-                        "-D", self.datadir,
-                        "-l", self.logfile,
-                        "-o", options,
+                        "-D",
+                        self.datadir,
+                        "-l",
+                        self.logfile,
+                        "-o",
+                        options,
                         "-w",
-                        "-t", "60",
+                        "-t",
+                        "60",
                         "start",
                     )
                 except RuntimeError as exc:
@@ -166,10 +166,9 @@ class PostgresServer:
         if self._running and self.datadir:
             try:
                 self._run(
-                    os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop",
-                    timeout=60,
+                    os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop", timeout=60
                 )
-            except Exception:  # noqa: BLE001 - best effort during cleanup
+            except Exception:
                 pass
         self._running = False
         if self.tmpdir:
@@ -177,7 +176,7 @@ class PostgresServer:
             self.tmpdir = None
         atexit.unregister(self.stop)
 
-    def __enter__(self) -> "PostgresServer":
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -226,8 +225,19 @@ class PostgresServer:
     def resume(self) -> None:
         """Start a `halt`ed server again on its port."""
         options = f"-h 127.0.0.1 -p {self.port} -k {self.tmpdir} {self.OPTIONS} {self.extra_options}".strip()
-        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-l", self.logfile, "-o", options,
-                  "-w", "-t", "60", "start")
+        self._run(
+            os.path.join(self.bindir, "pg_ctl"),
+            "-D",
+            self.datadir,
+            "-l",
+            self.logfile,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     # ------------------------------------------------------------------ URLs / databases
     def url(self, dbname: str = "postgres") -> str:

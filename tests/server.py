@@ -1,4 +1,5 @@
 """The service as it runs in production: gunicorn with two sync workers, on a loopback port."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,16 @@ class LiveServer:
 
     bench/run.py starts its nodes with this too (another `app`, `extra_args` such as --preload, its log)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, *, app: str = "wsgi:app",
-                 extra_args: tuple[str, ...] = (), log: Path | None = None, access_log: bool = True):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 2,
+        *,
+        app: str = "wsgi:app",
+        extra_args: tuple[str, ...] = (),
+        log: Path | None = None,
+        access_log: bool = True,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
@@ -36,19 +45,31 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
         self.log = log or ROOT / "test-results" / f"gunicorn-{self.port}.log"
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         try:
             return self._start()
         except BaseException:
             self.stop()
             raise
 
-    def _start(self) -> "LiveServer":
+    def _start(self) -> LiveServer:
         self.log.parent.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
-            [GUNICORN, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
-             *self.extra_args, self.app],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+            [
+                GUNICORN,
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--no-control-socket",
+                *self.extra_args,
+                self.app,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,7 +89,7 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -84,6 +105,12 @@ TEST_DB_TIMEOUT = 30000
 
 def server_env(db_url: str, fernet_key: str, **extra: str) -> dict[str, str]:
     """Environment for a production-like server on `db_url`."""
-    return {"DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret", "SSO_FERNET_KEYS": fernet_key,
-            "SSO_APPS": "CRM,Console", "SSO_SCRYPT_N": str(TEST_SCRYPT_N),
-            "SSO_DB_TIMEOUT": str(TEST_DB_TIMEOUT), **extra}
+    return {
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "live-test-secret",
+        "SSO_FERNET_KEYS": fernet_key,
+        "SSO_APPS": "CRM,Console",
+        "SSO_SCRYPT_N": str(TEST_SCRYPT_N),
+        "SSO_DB_TIMEOUT": str(TEST_DB_TIMEOUT),
+        **extra,
+    }

@@ -1,4 +1,5 @@
 """The SSO user-account service: `create_app()` builds the Flask app and its service layer."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests pass theirs here)."""
     keep_large_buffers_out_of_the_heap()
-    app = Flask(__name__, instance_path=str(ROOT / "instance"),
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
     app.config.update(settings.from_environment(app.instance_path))
     app.config.update(config or {})
     settings.check(app.config)
@@ -37,8 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"], app.config)
     mailer = Mailer(app.config)
-    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config,
-                  mailer=mailer)
+    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config, mailer=mailer)
     app.extensions["sso_engine"] = engine
     app.extensions["sso"] = SSO(ctx)
     init_request_scope(app, engine)
@@ -52,5 +56,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_guards(app)
     init_api(app)
-    init_web(app)   # after the API: the console's CSRF protection exempts the API's blueprint
+    init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app

@@ -1,6 +1,7 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
 a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key,
 export-audit, prune."""
+
 from __future__ import annotations
 
 import os
@@ -87,8 +88,16 @@ def list_users() -> None:
     rows = _users().list_local()
     for row in rows:
         role = "super-user" if row["is_super_user"] else "user"
-        state = ", ".join(filter(None, [row["approval_status"], "locked" if row["is_locked"] else "",
-                                        "" if row["sign_up_status"] == "final" else "sign-up not confirmed"]))
+        state = ", ".join(
+            filter(
+                None,
+                [
+                    row["approval_status"],
+                    "locked" if row["is_locked"] else "",
+                    "" if row["sign_up_status"] == "final" else "sign-up not confirmed",
+                ],
+            )
+        )
         click.echo(f"{row['username']}\t{row['user_id']}\t{role}\t{state}\t{row['email'] or ''}")
     click.echo(f"{len(rows)} user(s).", err=True)
 
@@ -187,8 +196,9 @@ def revoke_api_client(name: str) -> None:
 def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: bool) -> None:
     """Copy users (with attributes) from a Zato 3.x ODB; passwords keep working (SPEC §15)."""
     try:
-        summary = current_app.extensions["sso"].user.import_zato(source_database_url, zato_secret_key=zato_secret_key,
-                                                                 dry_run=dry_run)
+        summary = current_app.extensions["sso"].user.import_zato(
+            source_database_url, zato_secret_key=zato_secret_key, dry_run=dry_run
+        )
     except ImportFailed as e:
         raise click.ClickException(str(e)) from None
     for line in summary.lines():
@@ -200,6 +210,7 @@ def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: 
 def init_db() -> None:
     """Create the database schema or upgrade it to the newest revision."""
     from .schema import upgrade  # Alembic (+ Mako, Pygments: ~10 MiB) only here, never in a worker
+
     upgrade(current_app.extensions["sso_engine"])
     click.echo("Database schema is up to date.")
 

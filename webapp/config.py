@@ -1,4 +1,5 @@
 """Configuration from the environment; secrets have no fallback."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,20 @@ DEFAULT_APPS = "CRM,Console"
 
 # Words a password may not contain (case-insensitive), SPEC §5; extend with SSO_PASSWORD_REJECT_LIST.
 DEFAULT_REJECT_LIST = (
-    "password", "passw0rd", "qwerty", "123456", "12345678", "111111", "abc123", "letmein",
-    "welcome", "iloveyou", "admin", "monkey", "dragon", "zato",
+    "password",
+    "passw0rd",
+    "qwerty",
+    "123456",
+    "12345678",
+    "111111",
+    "abc123",
+    "letmein",
+    "welcome",
+    "iloveyou",
+    "admin",
+    "monkey",
+    "dragon",
+    "zato",
 )
 
 # Words a self-chosen username or email may not contain (SPEC §11, Zato's reject_username/reject_email).
@@ -175,9 +188,17 @@ def check_email(config: dict[str, Any]) -> None:
     if unknown:
         raise ConfigError(f"SSO_SIGNUP_APPS names {', '.join(unknown)}, which SSO_APPS does not list")
     if config.get("SSO_PASSWORD_RESET_BY", "username") not in PASSWORD_RESET_BY:
-        raise ConfigError("SSO_PASSWORD_RESET_BY must be one of " + ", ".join(PASSWORD_RESET_BY)
-                          + f", got {config.get('SSO_PASSWORD_RESET_BY')!r}")
-    for name in ("SSO_SIGNUP_CONFIRM_HOURS", "SSO_PASSWORD_RESET_MINUTES", "SSO_SMTP_TIMEOUT",
-                 "SSO_PASSWORD_RESET_WINDOW", "SSO_EMAIL_CHANGE_CONFIRM_HOURS"):
+        raise ConfigError(
+            "SSO_PASSWORD_RESET_BY must be one of "
+            + ", ".join(PASSWORD_RESET_BY)
+            + f", got {config.get('SSO_PASSWORD_RESET_BY')!r}"
+        )
+    for name in (
+        "SSO_SIGNUP_CONFIRM_HOURS",
+        "SSO_PASSWORD_RESET_MINUTES",
+        "SSO_SMTP_TIMEOUT",
+        "SSO_PASSWORD_RESET_WINDOW",
+        "SSO_EMAIL_CHANGE_CONFIRM_HOURS",
+    ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")

@@ -7,6 +7,7 @@ these fires becomes `DatabaseUnavailable`, which the API answers as 503 with `Re
 console as a 503 page. The broken connection is dropped, so the next request after the database is
 back simply works: no restart.
 """
+
 from __future__ import annotations
 
 import signal
@@ -23,8 +24,14 @@ WRITE_OPTION = "sso_write"
 REPEAT = 0.05  # seconds between further alarms once a deadline has passed
 
 # The defaults of the settings of the same names (see webapp/config.py and the README).
-DEFAULT_TIMEOUTS = {"SSO_DB_TIMEOUT": 3000, "SSO_DB_CONNECT_TIMEOUT": 2, "SSO_DB_LOCK_TIMEOUT": 2000,
-                    "SSO_DB_POOL_TIMEOUT": 2, "SSO_SQLITE_BUSY_TIMEOUT": 2000, "SSO_DB_RETRY_AFTER": 5}
+DEFAULT_TIMEOUTS = {
+    "SSO_DB_TIMEOUT": 3000,
+    "SSO_DB_CONNECT_TIMEOUT": 2,
+    "SSO_DB_LOCK_TIMEOUT": 2000,
+    "SSO_DB_POOL_TIMEOUT": 2,
+    "SSO_SQLITE_BUSY_TIMEOUT": 2000,
+    "SSO_DB_RETRY_AFTER": 5,
+}
 
 
 class DatabaseUnavailable(Exception):
@@ -54,15 +61,25 @@ def make_engine(url: str, settings: Mapping[str, Any] | None = None) -> Engine:
         if settings is not None:
             statement = max(1, timeouts["SSO_DB_TIMEOUT"])
             lock = max(1, min(timeouts["SSO_DB_LOCK_TIMEOUT"], statement))
-            connect_args = {"connect_timeout": max(2, timeouts["SSO_DB_CONNECT_TIMEOUT"]),
-                            "options": f"-c statement_timeout={statement} -c lock_timeout={lock} "
-                                       f"-c idle_in_transaction_session_timeout={max(statement * 2, 10000)}"}
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True,
-                               pool_timeout=timeouts["SSO_DB_POOL_TIMEOUT"], connect_args=connect_args)
+            connect_args = {
+                "connect_timeout": max(2, timeouts["SSO_DB_CONNECT_TIMEOUT"]),
+                "options": f"-c statement_timeout={statement} -c lock_timeout={lock} "
+                f"-c idle_in_transaction_session_timeout={max(statement * 2, 10000)}",
+            }
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            hide_parameters=True,
+            pool_timeout=timeouts["SSO_DB_POOL_TIMEOUT"],
+            connect_args=connect_args,
+        )
     else:
         busy = timeouts["SSO_SQLITE_BUSY_TIMEOUT"] if settings is not None else 30000
-        engine = create_engine(url, connect_args={"timeout": busy / 1000, "check_same_thread": False},
-                               hide_parameters=True)
+        engine = create_engine(
+            url, connect_args={"timeout": busy / 1000, "check_same_thread": False}, hide_parameters=True
+        )
         _sqlite_events(engine, busy)
     engine.sso_deadline = timeouts["SSO_DB_TIMEOUT"] / 1000 if settings is not None else 0  # type: ignore[attr-defined]
     engine.sso_retry_after = timeouts["SSO_DB_RETRY_AFTER"]  # type: ignore[attr-defined]
@@ -104,8 +121,12 @@ def _deadline(seconds: float) -> Iterator[None]:
     """Interrupt whatever the database call is waiting for after `seconds` (main thread only: gunicorn's
     sync workers and the test client; elsewhere the server-side timeouts alone apply). The handler
     stays installed and does nothing while no deadline is armed."""
-    if (seconds <= 0 or getattr(_state, "armed", False) or not hasattr(signal, "setitimer")
-            or threading.current_thread() is not threading.main_thread()):
+    if (
+        seconds <= 0
+        or getattr(_state, "armed", False)
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     if signal.getsignal(signal.SIGALRM) is not _on_alarm:
@@ -157,7 +178,8 @@ def _transaction(engine: Engine, **options: Any) -> Iterator[Connection]:
             engine.dispose()
             raise _unavailable(engine, exc) from None
         if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError)) or (
-                isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+            isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+        ):
             raise _unavailable(engine, exc) from None
         raise
 

@@ -1,6 +1,7 @@
 """Guards every request passes, whichever face serves it (issue 12): whole request bodies only (a
 chunked body over `SSO_MAX_BODY` is a 413, a malformed one a 400, never a truncated read), HSTS over
 HTTPS, and a database that cannot answer in time as a 503 with `Retry-After`."""
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,11 @@ class WholeBody:
         self.limit = limit
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
-        if self.limit is not None and not environ.get("CONTENT_LENGTH") and \
-                "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        if (
+            self.limit is not None
+            and not environ.get("CONTENT_LENGTH")
+            and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
             environ[BODY_ERROR], body = self._read(environ["wsgi.input"])
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -42,7 +46,7 @@ class WholeBody:
                 size += len(part)
                 if size > self.limit:
                     return 413, b""
-        except Exception:  # noqa: BLE001 - the server's own parse errors: bad chunk size, missing end
+        except Exception:
             return 400, b""
 
 
@@ -65,9 +69,13 @@ def _hsts(response: Response) -> Response:
 def unavailable_page(exc: DatabaseUnavailable) -> Response:
     """The console's answer when the database cannot serve the request in time."""
     current_app.logger.warning("database unavailable (%s) on %s %s", exc.reason, request.method, request.path)
-    text = render_template("error.html", title="Service briefly unavailable", status_code=503,
-                           message="The account database did not answer in time, so this request may not have been "
-                                   f"carried out. Please try again in {exc.retry_after} seconds.")
+    text = render_template(
+        "error.html",
+        title="Service briefly unavailable",
+        status_code=503,
+        message="The account database did not answer in time, so this request may not have been "
+        f"carried out. Please try again in {exc.retry_after} seconds.",
+    )
     response = current_app.response_class(text, status=503)
     response.headers["Retry-After"] = str(exc.retry_after)
     response.headers["Cache-Control"] = "no-store"

@@ -7,12 +7,13 @@ A fixed threshold (which also switches the dynamic raise off) keeps every buffer
 in its own mapping, returned to the system on free. This is `MALLOC_MMAP_THRESHOLD_=131072`,
 set from inside the process, so no start-up script has to remember it.
 """
+
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 
-M_MMAP_THRESHOLD = -3          # glibc <malloc.h>
+M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
 MMAP_THRESHOLD_BYTES = 128 * 1024
 
 _done = False

@@ -1,9 +1,11 @@
 """Typed SQLAlchemy models: users, sessions, audit records, failed-login marks and TOTP recovery codes."""
+
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .sso.attributes import EMAIL_MAX, NAME_MAX, USERNAME_MAX
@@ -94,8 +96,10 @@ class AuditRecord(Base):
     """One audited change: who did what to whom, from where, with old and new values."""
 
     __tablename__ = "sso_audit"
-    __table_args__ = (Index("ix_sso_audit_target_time", "target_id", "id"),
-                      Index("ix_sso_audit_actor_time", "actor_id", "id"))
+    __table_args__ = (
+        Index("ix_sso_audit_target_time", "target_id", "id"),
+        Index("ix_sso_audit_actor_time", "actor_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     time: Mapped[datetime] = mapped_column(DateTime)
@@ -158,6 +162,8 @@ class MailRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(512), index=True)
     time: Mapped[datetime] = mapped_column(DateTime)
+
+
 class UserAttr(Base):
     """A free-form attribute of a user, or of one of their sessions (`scope` = the session's id), SPEC §12."""
 
@@ -222,27 +228,38 @@ class ZatoImport(Base):
     source_digest: Mapped[str] = mapped_column(String(64))
 
 
-users = User.__table__
+users = cast(Table, User.__table__)
 
 # Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
 # PostgreSQL: one pg_trgm GIN index per column (declared here, so the schema check compares them).
 # SQLite: the FTS5 trigram table below, kept in step by triggers; it is not a SQLAlchemy table (a
 # virtual table), so tests/core/test_schema.py leaves its name out of the comparison.
-SEARCH_COLUMNS = ("username_search", "email_search", "display_name_search", "first_name_search",
-                  "middle_name_search", "last_name_search")
+SEARCH_COLUMNS = (
+    "username_search",
+    "email_search",
+    "display_name_search",
+    "first_name_search",
+    "middle_name_search",
+    "last_name_search",
+)
 SQLITE_SEARCH_TABLE = "sso_user_fts"
 for _column in SEARCH_COLUMNS:
-    Index(f"ix_{_column}_trgm", users.c[_column], postgresql_using="gin", postgresql_ops={_column: "gin_trgm_ops"},
-          info={"only_on": "postgresql"})
-sessions = Session.__table__
-ended_sessions = EndedSession.__table__
-audit = AuditRecord.__table__
-login_failures = LoginFailure.__table__
-email_tokens = EmailToken.__table__
-mail_requests = MailRequest.__table__
-recovery_codes = TotpRecoveryCode.__table__
-user_attrs = UserAttr.__table__
-rate_hits = RateHit.__table__
-api_clients = ApiClient.__table__
-linked_auths = LinkedAuth.__table__
-zato_imports = ZatoImport.__table__
+    Index(
+        f"ix_{_column}_trgm",
+        users.c[_column],
+        postgresql_using="gin",
+        postgresql_ops={_column: "gin_trgm_ops"},
+        info={"only_on": "postgresql"},
+    )
+sessions = cast(Table, Session.__table__)
+ended_sessions = cast(Table, EndedSession.__table__)
+audit = cast(Table, AuditRecord.__table__)
+login_failures = cast(Table, LoginFailure.__table__)
+email_tokens = cast(Table, EmailToken.__table__)
+mail_requests = cast(Table, MailRequest.__table__)
+recovery_codes = cast(Table, TotpRecoveryCode.__table__)
+user_attrs = cast(Table, UserAttr.__table__)
+rate_hits = cast(Table, RateHit.__table__)
+api_clients = cast(Table, ApiClient.__table__)
+linked_auths = cast(Table, LinkedAuth.__table__)
+zato_imports = cast(Table, ZatoImport.__table__)

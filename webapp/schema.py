@@ -1,4 +1,5 @@
 """Creating and upgrading the schema with the Alembic migrations in webapp/migrations."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Fixtures of the JSON API tests: a gunicorn server per module and database, and a client that talks
 to it the way Zato clients do (a JSON body on every method, no Content-Type)."""
+
 from __future__ import annotations
 
 import json
@@ -34,15 +35,25 @@ class Api:
         self.base_url = base_url
         self.http = requests.Session()
 
-    def call(self, method: str, path: str, body: Any = None, *, ust: str | None = None, headers=None,
-             params=None, raw: bytes | str | None = None) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        ust: str | None = None,
+        headers=None,
+        params=None,
+        raw: bytes | str | None = None,
+    ) -> requests.Response:
         """One request; `body` is sent as JSON text, `raw` as it is; `ust` goes in an Authorization header."""
         sent = dict(headers or {})
         if ust is not None:
             sent["Authorization"] = f"Bearer {ust}"
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        return self.http.request(method, self.base_url + "/zato/sso/" + path, data=data, headers=sent,
-                                 params=params, timeout=30)
+        return self.http.request(
+            method, self.base_url + "/zato/sso/" + path, data=data, headers=sent, params=params, timeout=30
+        )
 
 
 @dataclass
@@ -60,8 +71,9 @@ class Site:
         """A UST made in-process (the server shares the database and the Fernet key)."""
         return self.sso.user.login("test", username, password, APP, "127.0.0.1").ust
 
-    def new_user(self, prefix: str = "user", *, super_user: bool = False, login: bool = True,
-                 **attributes: Any) -> tuple[dict, str | None]:
+    def new_user(
+        self, prefix: str = "user", *, super_user: bool = False, login: bool = True, **attributes: Any
+    ) -> tuple[dict, str | None]:
         """A fresh approved user (password PASSWORD), its extra attributes set by the admin; and its UST."""
         user = self.sso.user.create_local(unique(prefix), PASSWORD, super_user=super_user)
         ust = self.login(user["username"]) if login else None

@@ -1,4 +1,5 @@
 """Assertions on what an API client sees."""
+
 from __future__ import annotations
 
 import requests

@@ -1,4 +1,5 @@
 """Concurrent writers over HTTP against gunicorn (2 workers), on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -40,30 +41,32 @@ def test_many_clients_updating_different_attributes_of_one_user_lose_no_acknowle
         return acknowledged
 
     with ThreadPoolExecutor(len(ATTRIBUTES)) as pool:
-        acknowledged = dict(zip(ATTRIBUTES, pool.map(writer, ATTRIBUTES)))
+        acknowledged = dict(zip(ATTRIBUTES, pool.map(writer, ATTRIBUTES), strict=True))
 
     final = ok(site.api.call("GET", "user", {"ust": site.admin_ust, "current_app": APP, "user_id": user["user_id"]}))
     for name, values in acknowledged.items():
         assert len(values) == WRITES_PER_THREAD
         assert final[name] == values[-1]
     assert final["version"] == 1 + sum(map(len, acknowledged.values()))
-    audited = [r for r in site.sso.user.history("t", user["user_id"], site.admin_ust, APP, "x")
-               if r["action"] == "update"]
+    audited = [
+        r for r in site.sso.user.history("t", user["user_id"], site.admin_ust, APP, "x") if r["action"] == "update"
+    ]
     written = {(name, change["new"]) for r in audited for name, change in r["changes"].items()}
     assert written == {(name, value) for name, values in acknowledged.items() for value in values}
 
 
 def test_two_clients_racing_with_the_same_if_match_get_exactly_one_200_and_one_412(site):
-    for attempt in range(5):
+    for _attempt in range(5):
         user, ust = site.new_user()
         tag = site.api.call("GET", "user", {"ust": ust, "current_app": APP}).headers["ETag"]
         barrier = threading.Barrier(2)
 
-        def racer(value: str):
+        def racer(value: str, barrier=barrier, ust=ust, tag=tag):
             api = Api(site.api.base_url)
             barrier.wait()
-            return api.call("PATCH", "user", {"ust": ust, "current_app": APP, "display_name": value},
-                            headers={"If-Match": tag})
+            return api.call(
+                "PATCH", "user", {"ust": ust, "current_app": APP, "display_name": value}, headers={"If-Match": tag}
+            )
 
         with ThreadPoolExecutor(2) as pool:
             responses = list(pool.map(racer, ("left", "right")))

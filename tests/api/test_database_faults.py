@@ -5,6 +5,7 @@ service must recover by itself, and no acknowledged write may be lost.
 
 The slow cases of the suite: one module, one private PostgreSQL cluster, run once. The figures are
 printed and written to test-results/database-faults.txt."""
+
 from __future__ import annotations
 
 import json
@@ -24,15 +25,21 @@ from webapp.db import make_engine, reading
 from webapp.models import users
 from webapp.schema import upgrade
 
-from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config as config_for
+from ..conftest import FERNET_KEY, PASSWORD, fresh_database
+from ..conftest import test_config as config_for
 from ..pgserver import PostgresServer
 from ..server import ROOT, LiveServer, server_env
 from ..web.html_forms import forms
 
 APP = "CRM"
 ANSWER_WITHIN = 1.0  # seconds, for every request while the database is out
-FAULT_ENV = {"SSO_DB_TIMEOUT": "800", "SSO_DB_POOL_TIMEOUT": "1", "SSO_SQLITE_BUSY_TIMEOUT": "300",
-             "SSO_DB_RETRY_AFTER": "2", "SSO_LOGIN_MAX_FAILURES": "0"}
+FAULT_ENV = {
+    "SSO_DB_TIMEOUT": "800",
+    "SSO_DB_POOL_TIMEOUT": "1",
+    "SSO_SQLITE_BUSY_TIMEOUT": "300",
+    "SSO_DB_RETRY_AFTER": "2",
+    "SSO_LOGIN_MAX_FAILURES": "0",
+}
 FIGURES = ROOT / "test-results" / "database-faults.txt"
 
 
@@ -63,13 +70,16 @@ class Load:
     def round(self, http: requests.Session) -> None:
         username = f"w_{uuid.uuid4().hex[:12]}"
         body = {"ust": self.admin_ust, "current_app": APP, "username": username, "password": PASSWORD}
-        created = self.one("write", lambda: http.post(f"{self.base}/zato/sso/user", data=json.dumps(body),
-                                                      timeout=10))
+        created = self.one("write", lambda: http.post(f"{self.base}/zato/sso/user", data=json.dumps(body), timeout=10))
         if created is not None and created.status_code == 200:
             with self.lock:
                 self.acknowledged.append(username)
-        self.one("read", lambda: http.get(f"{self.base}/zato/sso/user", timeout=10,
-                                          data=json.dumps({"ust": self.admin_ust, "current_app": APP})))
+        self.one(
+            "read",
+            lambda: http.get(
+                f"{self.base}/zato/sso/user", timeout=10, data=json.dumps({"ust": self.admin_ust, "current_app": APP})
+            ),
+        )
         self.one("login page", lambda: http.get(f"{self.base}/login", timeout=10))
         self.one("console page", lambda: self.console.get(f"{self.base}/account", timeout=10, allow_redirects=False))
 
@@ -81,6 +91,7 @@ class Load:
             http = requests.Session()
             while time.monotonic() < deadline:
                 self.round(http)
+
         threads = [threading.Thread(target=client) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -116,6 +127,7 @@ def console_session(base: str, username: str) -> requests.Session:
 def start(url: str, tmp: Path):
     app_config = config_for(url)
     from webapp import create_app
+
     app = create_app(app_config)
     sso = app.extensions["sso"]
     admin = sso.user.create_local(f"admin_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=True)
@@ -141,17 +153,22 @@ def assert_out_but_answering(load: Load, phase: str, mostly_503: bool = True) ->
                 assert retry == "2"
     if mostly_503:
         assert sum(1 for _, what, status, _, _ in answers if status == 503) >= len(answers) // 2, by_status
-    return {"requests": len(answers), "503": sum(1 for a in answers if a[2] == 503),
-            "200": sum(1 for a in answers if a[2] == 200), "slowest_s": round(slowest, 3),
-            "by_kind": {f"{what} {status}": count for (what, status), count in sorted(by_status.items())}}
+    return {
+        "requests": len(answers),
+        "503": sum(1 for a in answers if a[2] == 503),
+        "200": sum(1 for a in answers if a[2] == 200),
+        "slowest_s": round(slowest, 3),
+        "by_kind": {f"{what} {status}": count for (what, status), count in sorted(by_status.items())},
+    }
 
 
 def assert_no_write_lost(load: Load, url: str) -> int:
     engine = make_engine(url)
     try:
         with reading(engine) as conn:
-            stored = set(conn.execute(select(users.c.username).where(users.c.username.in_(load.acknowledged)))
-                         .scalars())
+            stored = set(
+                conn.execute(select(users.c.username).where(users.c.username.in_(load.acknowledged))).scalars()
+            )
     finally:
         engine.dispose()
     lost = [name for name in load.acknowledged if name not in stored]
@@ -196,8 +213,10 @@ def test_postgresql_stopped_then_frozen_answers_503_quickly_and_recovers(tmp_pat
             lost = assert_no_write_lost(load, url)
             record("postgresql stopped", stopped)
             record("postgresql frozen", frozen)
-            record("postgresql writes", {"acknowledged": len(load.acknowledged), "lost": lost,
-                                         "requests_total": len(load.answers)})
+            record(
+                "postgresql writes",
+                {"acknowledged": len(load.acknowledged), "lost": lost, "requests_total": len(load.answers)},
+            )
         finally:
             server.stop()
         log = server.log.read_text()

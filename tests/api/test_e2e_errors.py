@@ -1,5 +1,6 @@
 """Every error code of SPEC §4 as the API answers it over HTTP (status, sub_status, nothing written),
 and the API's own refusals (400, 404, 405, 413), against gunicorn on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 from ..conftest import PASSWORD
@@ -12,6 +13,7 @@ def _patch(site, ust, **data):
 
 
 # --- SPEC §4, in check order -------------------------------------------------------------------------
+
 
 def test_an_update_with_no_attributes_is_E008003_422(site):
     _, ust = site.new_user()
@@ -83,17 +85,40 @@ def test_a_regular_user_setting_a_super_user_attribute_is_E008002_403(site):
 
 def test_a_user_id_that_matches_no_user_is_E001100_404(site):
     refused(_patch(site, site.admin_ust, user_id="zusrnobody", display_name="x"), 404, "E001100")
-    refused(site.api.call("GET", "user", {"ust": site.admin_ust, "current_app": APP, "user_id": "zusrnobody"}),
-            404, "E001100")
+    refused(
+        site.api.call("GET", "user", {"ust": site.admin_ust, "current_app": APP, "user_id": "zusrnobody"}),
+        404,
+        "E001100",
+    )
 
 
 def test_bad_values_are_all_reported_at_once_as_E008002_422(site):
     user, _ = site.new_user()
-    body = refused(_patch(site, site.admin_ust, user_id=user["user_id"], is_locked="yes", email="",
-                          username="has space", sign_up_status="maybe", display_name="x" * 257,
-                          first_name="nul\u0000byte", password_expiry="next tuesday"), 422, "E008002")
-    assert set(body["errors"]) == {"is_locked", "email", "username", "sign_up_status", "display_name", "first_name",
-                                   "password_expiry"}
+    body = refused(
+        _patch(
+            site,
+            site.admin_ust,
+            user_id=user["user_id"],
+            is_locked="yes",
+            email="",
+            username="has space",
+            sign_up_status="maybe",
+            display_name="x" * 257,
+            first_name="nul\u0000byte",
+            password_expiry="next tuesday",
+        ),
+        422,
+        "E008002",
+    )
+    assert set(body["errors"]) == {
+        "is_locked",
+        "email",
+        "username",
+        "sign_up_status",
+        "display_name",
+        "first_name",
+        "password_expiry",
+    }
     assert site.get(user["user_id"])["version"] == 1
 
 
@@ -102,19 +127,30 @@ def test_a_username_taken_case_insensitively_is_E001002_409(site):
     _, ust = site.new_user()
     body = refused(_patch(site, ust, username=other["username"].upper()), 409, "E001002")
     assert "username" in body["errors"]
-    refused(site.api.call("POST", "user", {"ust": site.admin_ust, "current_app": APP,
-                                           "username": other["username"]}), 409, "E001002")
+    refused(
+        site.api.call("POST", "user", {"ust": site.admin_ust, "current_app": APP, "username": other["username"]}),
+        409,
+        "E001002",
+    )
 
 
 def test_a_stale_if_match_is_E011001_412_and_writes_nothing(site):
     user, ust = site.new_user()
     first = site.api.call("GET", "user", {"ust": ust, "current_app": APP})
     etag = first.headers["ETag"]
-    second = ok(site.api.call("PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "one"},
-                              headers={"If-Match": etag}))
+    second = ok(
+        site.api.call(
+            "PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "one"}, headers={"If-Match": etag}
+        )
+    )
     assert second["display_name"] == "one"
-    refused(site.api.call("PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "two"},
-                          headers={"If-Match": etag}), 412, "E011001")
+    refused(
+        site.api.call(
+            "PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "two"}, headers={"If-Match": etag}
+        ),
+        412,
+        "E011001",
+    )
     assert site.get(user["user_id"])["display_name"] == "one"
 
 
@@ -129,23 +165,37 @@ def test_an_if_match_for_another_user_or_a_weak_one_is_412_and_star_matches_any_
 
 def test_an_if_match_that_is_not_an_entity_tag_is_400(site):
     _, ust = site.new_user()
-    refused(site.api.call("PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "x"},
-                          headers={"If-Match": "version 3"}), 400, "E008002")
+    refused(
+        site.api.call(
+            "PATCH", "user", {"ust": ust, "current_app": APP, "display_name": "x"}, headers={"If-Match": "version 3"}
+        ),
+        400,
+        "E008002",
+    )
 
 
 # --- around the update --------------------------------------------------------------------------------------
 
+
 def test_a_wrong_password_or_unknown_user_at_login_is_E005001_403(site):
     user, _ = site.new_user(login=False)
     for username, password in ((user["username"], "Wrong-Pass-123"), (unique("ghost"), PASSWORD)):
-        refused(site.api.call("POST", "user/login", {"username": username, "password": password,
-                                                      "current_app": APP}), 403, "E005001")
+        refused(
+            site.api.call("POST", "user/login", {"username": username, "password": password, "current_app": APP}),
+            403,
+            "E005001",
+        )
 
 
 def test_login_to_an_unconfigured_app_is_E004001_403(site):
     user, _ = site.new_user(login=False)
-    refused(site.api.call("POST", "user/login", {"username": user["username"], "password": PASSWORD,
-                                                  "current_app": "Nope"}), 403, "E004001")
+    refused(
+        site.api.call(
+            "POST", "user/login", {"username": user["username"], "password": PASSWORD, "current_app": "Nope"}
+        ),
+        403,
+        "E004001",
+    )
 
 
 def test_login_when_the_password_must_change_is_E003007_until_a_new_one_is_sent(site):
@@ -164,31 +214,46 @@ def test_a_new_password_breaking_a_rule_is_refused_with_its_code_as_422(site):
 
 def test_a_wrong_old_password_is_E005001_403(site):
     _, ust = site.new_user()
-    refused(site.api.call("PATCH", "user/password", {"ust": ust, "current_app": APP, "old_password": "Nope-Nope-1",
-                                                     "new_password": "Another-Gate-77"}), 403, "E005001")
+    refused(
+        site.api.call(
+            "PATCH",
+            "user/password",
+            {"ust": ust, "current_app": APP, "old_password": "Nope-Nope-1", "new_password": "Another-Gate-77"},
+        ),
+        403,
+        "E005001",
+    )
 
 
 def test_a_regular_user_changing_another_users_password_is_E008002_403(site):
     other, _ = site.new_user()
     _, ust = site.new_user()
-    refused(site.api.call("PATCH", "user/password", {"ust": ust, "current_app": APP, "user_id": other["user_id"],
-                                                     "new_password": "Another-Gate-77"}), 403, "E008002")
+    refused(
+        site.api.call(
+            "PATCH",
+            "user/password",
+            {"ust": ust, "current_app": APP, "user_id": other["user_id"], "new_password": "Another-Gate-77"},
+        ),
+        403,
+        "E008002",
+    )
 
 
 def test_a_regular_user_may_not_create_or_search_users_E005001_403(site):
     _, ust = site.new_user()
     refused(site.api.call("POST", "user", {"ust": ust, "current_app": APP, "username": unique("x")}), 403, "E005001")
     refused(site.api.call("GET", "user/search", {"ust": ust, "current_app": APP}), 403, "E005001")
-    refused(site.api.call("GET", "user", {"ust": ust, "current_app": APP, "user_id": site.admin["user_id"]}),
-            403, "E005001")
+    refused(
+        site.api.call("GET", "user", {"ust": ust, "current_app": APP, "user_id": site.admin["user_id"]}), 403, "E005001"
+    )
 
 
 # --- the API's own refusals ------------------------------------------------------------------------------------
 
+
 def test_a_body_that_is_not_json_or_not_an_object_is_400(site):
     _, ust = site.new_user()
-    for raw in (b"{not json", b'["a list"]', b'"text"', b"\xff\xfe", b'{"display_name": NaN}',
-                b'{"a": 1, "a": 2}'):
+    for raw in (b"{not json", b'["a list"]', b'"text"', b"\xff\xfe", b'{"display_name": NaN}', b'{"a": 1, "a": 2}'):
         refused(site.api.call("PATCH", "user", raw=raw, ust=ust), 400, "E008002")
 
 
@@ -201,12 +266,18 @@ def test_a_nested_value_is_400_because_no_attribute_is_a_container(site):
 def test_a_missing_required_input_is_400_with_zatos_result_and_details(site):
     _, ust = site.new_user()
     assert "current_app" in refused(site.api.call("GET", "user", {"ust": ust}), 400, "E008002")["errors"]
-    assert "username" in refused(site.api.call("POST", "user/login", {"current_app": APP, "password": "x"}),
-                                 400, "E008002")["errors"]
-    assert "username" in refused(site.api.call("POST", "user", {"ust": site.admin_ust, "current_app": APP}),
-                                 400, "E008002")["errors"]
-    assert "new_password" in refused(site.api.call("PATCH", "user/password", {"ust": ust, "current_app": APP}),
-                                     400, "E008002")["errors"]
+    assert (
+        "username"
+        in refused(site.api.call("POST", "user/login", {"current_app": APP, "password": "x"}), 400, "E008002")["errors"]
+    )
+    assert (
+        "username"
+        in refused(site.api.call("POST", "user", {"ust": site.admin_ust, "current_app": APP}), 400, "E008002")["errors"]
+    )
+    assert (
+        "new_password"
+        in refused(site.api.call("PATCH", "user/password", {"ust": ust, "current_app": APP}), 400, "E008002")["errors"]
+    )
 
 
 def test_a_body_over_the_limit_is_413_in_the_envelope(site):

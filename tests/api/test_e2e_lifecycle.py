@@ -1,5 +1,6 @@
 """SPEC §8–§9 over real HTTP (gunicorn, SQLite): a Zato-style client (a JSON body on every method, no
 Content-Type, the UST in the body) doing Zato's own flows, plus our end-session call and the guard rails."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -104,8 +105,7 @@ def test_locking_makes_the_ust_fail_with_E005002_and_ends_it_for_good(site, zato
 
 def test_reject_then_delete_and_the_user_is_gone(site, zato):
     user, ust = created_and_logged_in(site, zato)
-    assert ok(zato("POST", "user/reject", ust=site.admin_ust, user_id=user["user_id"]))["approval_status"] == \
-        "rejected"
+    assert ok(zato("POST", "user/reject", ust=site.admin_ust, user_id=user["user_id"]))["approval_status"] == "rejected"
     refused(zato("GET", "user", ust=ust), 401, "E007001")
     body = ok(zato("DELETE", "user", ust=site.admin_ust, user_id=user["user_id"]))
     assert set(body) == {"cid", "status"}
@@ -122,8 +122,13 @@ def test_reject_then_delete_and_the_user_is_gone(site, zato):
 def test_a_regular_user_is_denied_every_lifecycle_call_and_other_peoples_sessions(site, zato):
     victim, victim_ust = site.new_user("victim")
     _, ust = site.new_user("regular")
-    for method, path in (("POST", "user/approve"), ("POST", "user/reject"), ("POST", "user/lock"),
-                         ("DELETE", "user/lock"), ("DELETE", "user")):
+    for method, path in (
+        ("POST", "user/approve"),
+        ("POST", "user/reject"),
+        ("POST", "user/lock"),
+        ("DELETE", "user/lock"),
+        ("DELETE", "user"),
+    ):
         refused(zato(method, path, ust=ust, user_id=victim["user_id"]), 403, "E005001")
     refused(zato("POST", "user/session", current_ust=ust, target_ust=victim_ust), 403, "E005001")
     refused(zato("GET", "user/session", current_ust=ust, target_ust=victim_ust), 403, "E005001")
@@ -139,8 +144,12 @@ def test_the_guard_rails_hold_over_http_whichever_call_is_used(site, zato):
     admin, ust = site.new_user("boss", super_user=True)
     for method, path in (("POST", "user/lock"), ("POST", "user/reject"), ("DELETE", "user")):
         refused(zato(method, path, ust=ust, user_id=admin["user_id"]), 403, "E008001")
-    for data in ({"is_locked": True}, {"approval_status": "rejected"}, {"sign_up_status": "before_confirmation"},
-                 {"password_expiry": "2000-01-01T00:00:00"}):
+    for data in (
+        {"is_locked": True},
+        {"approval_status": "rejected"},
+        {"sign_up_status": "before_confirmation"},
+        {"password_expiry": "2000-01-01T00:00:00"},
+    ):
         body = refused(zato("PATCH", "user", ust=ust, **data), 403, "E008001")
         assert set(body["errors"]) == set(data)
         refused(zato("PATCH", "user", ust=ust, user_id=admin["user_id"], **data), 403, "E008001")
@@ -156,15 +165,17 @@ def test_bad_inputs_name_the_field(site, zato):
     body = refused(zato("POST", "user/lock", ust=site.admin_ust, user_id="zusrx", is_locked=True), 422, "E008002")
     assert "is_locked" in body["errors"]
     assert "target_ust" in refused(zato("POST", "user/session", current_ust=ust), 400, "E008002")["errors"]
-    assert "target_ust" in refused(zato("POST", "user/session", current_ust=ust, target_ust=1), 400,
-                                   "E008002")["errors"]
+    assert (
+        "target_ust" in refused(zato("POST", "user/session", current_ust=ust, target_ust=1), 400, "E008002")["errors"]
+    )
     refused(zato("GET", "user/session", current_ust=ust, target_ust="junk"), 404, "E007001")
     assert "session_id" in refused(zato("DELETE", "user/session", ust=ust), 400, "E008002")["errors"]
     assert "all" in refused(zato("DELETE", "user/session", ust=ust, all="yes"), 422, "E008002")["errors"]
     refused(zato("DELETE", "user/session", ust=ust, session_id="zsesx", all=True), 422, "E008002")
     refused(zato("DELETE", "user/session", ust=ust, session_id=7), 422, "E008002")
     refused(zato("GET", "user/session/list", ust=ust, current_ust=site.admin_ust), 422, "E008002")
-    response = site.api.call("GET", "user/session", params={"current_app": APP, "target_ust": ust},
-                             body={"current_ust": ust})
+    response = site.api.call(
+        "GET", "user/session", params={"current_app": APP, "target_ust": ust}, body={"current_ust": ust}
+    )
     assert "target_ust" in refused(response, 400, "E008002")["errors"]
     refused(site.api.call("PUT", "user/session", {"ust": ust, "current_app": APP}), 405)

@@ -1,5 +1,6 @@
 """Requests generated from the OpenAPI document (schemathesis) against gunicorn on PostgreSQL, with a real
 super-user's UST: no answer is a 5xx and every answer conforms to the document."""
+
 from __future__ import annotations
 
 import os
@@ -8,9 +9,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                               response_headers_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from webapp.api.openapi import document
 from webapp.api.operations import LOGOUT, OPERATIONS
@@ -23,14 +28,25 @@ schema.config.checks.negative_data_rejection.expected_statuses.append("413")
 schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
 
 # Positive-data acceptance is left out: a schema cannot say which emails are valid or which usernames are taken.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+]
 EXAMPLES_PER_OPERATION = int(os.environ.get("API_FUZZ_EXAMPLES", 40))  # raise it for a longer hunt
 MIN_CASES_PER_OPERATION = 20
 OPERATIONS_BY_ROUTE = {(op.method, op.url): op for op in OPERATIONS}
 # What the fuzzer's own PATCHes might do to itself, undone after each one so its UST keeps working.
-USABLE = {"is_locked": False, "approval_status": "approved", "sign_up_status": "final", "password_expiry": None,
-          "password_must_change": False}
+USABLE = {
+    "is_locked": False,
+    "approval_status": "approved",
+    "sign_up_status": "final",
+    "password_expiry": None,
+    "password_must_change": False,
+}
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Issue 12 over real HTTP (gunicorn, two workers): the throttle under parallel guesses on both
 databases, the throttle and HSTS behind a proxy, chunked bodies, NUL-ended datetimes."""
+
 from __future__ import annotations
 
 import socket
@@ -20,35 +21,40 @@ WRONG = "Wrong-Password-1"
 def guarded(request, tmp_path_factory):
     """A server with the default throttle per pair (5) and username (20); every test comes from
     127.0.0.1, so the per-address limit is out of the way here (the proxy tests cover it)."""
-    yield from start_site(request.param, request, tmp_path_factory, SSO_LOGIN_MAX_FAILURES="5",
-                          SSO_LOGIN_MAX_FAILURES_PER_ADDRESS="1000")
+    yield from start_site(
+        request.param, request, tmp_path_factory, SSO_LOGIN_MAX_FAILURES="5", SSO_LOGIN_MAX_FAILURES_PER_ADDRESS="1000"
+    )
 
 
 @pytest.fixture(scope="module")
 def proxied(request, tmp_path_factory):
     """A server behind one trusted proxy (SQLite)."""
-    yield from start_site("sqlite", request, tmp_path_factory, SSO_LOGIN_MAX_FAILURES="5",
-                          SSO_TRUSTED_PROXIES="1")
+    yield from start_site("sqlite", request, tmp_path_factory, SSO_LOGIN_MAX_FAILURES="5", SSO_TRUSTED_PROXIES="1")
 
 
 def login(site, username, password, headers=None):
-    return site.api.call("POST", "user/login", {"username": username, "password": password, "current_app": APP},
-                         headers=headers)
+    return site.api.call(
+        "POST", "user/login", {"username": username, "password": password, "current_app": APP}, headers=headers
+    )
 
 
 def test_48_parallel_wrong_passwords_are_counted_exactly_5_times(guarded):
     user, _ = guarded.new_user("target", login=False)
     with ThreadPoolExecutor(48) as pool:
-        answers = list(pool.map(lambda _: requests.post(
-            guarded.api.base_url + "/zato/sso/user/login", timeout=60,
-            data=f'{{"username": "{user["username"]}", "password": "{WRONG}", "current_app": "{APP}"}}'),
-            range(48)))
+        answers = list(
+            pool.map(
+                lambda _: requests.post(
+                    guarded.api.base_url + "/zato/sso/user/login",
+                    timeout=60,
+                    data=f'{{"username": "{user["username"]}", "password": "{WRONG}", "current_app": "{APP}"}}',
+                ),
+                range(48),
+            )
+        )
     statuses = sorted(response.status_code for response in answers)
     assert statuses == [403] * 5 + [429] * 43, statuses
     assert all(response.json()["sub_status"] == ["E005001"] for response in answers)
     assert all(int(response.headers["Retry-After"]) > 0 for response in answers if response.status_code == 429)
-
-
 
 
 def test_a_paused_sign_in_says_when_and_not_whether_the_account_exists(guarded):
@@ -79,7 +85,7 @@ def test_behind_a_trusted_proxy_a_stranger_pauses_only_their_own_address(proxied
         refused(login(proxied, user["username"], WRONG, stranger), 403, "E005001")
     refused(login(proxied, user["username"], PASSWORD, stranger), 429, "E005001")
     ok(login(proxied, user["username"], PASSWORD, person))
-    for number in range(20):  # one address guessing many names reaches the per-address limit
+    for _ in range(20):  # one address guessing many names reaches the per-address limit
         refused(login(proxied, unique("n"), WRONG, {"X-Forwarded-For": "203.0.113.77"}), 403, "E005001")
     refused(login(proxied, user["username"], PASSWORD, {"X-Forwarded-For": "203.0.113.77"}), 429, "E005001")
     ok(login(proxied, user["username"], PASSWORD, {"X-Forwarded-For": "198.51.100.8"}))
@@ -97,14 +103,16 @@ def test_hsts_is_sent_over_https_only(proxied, guarded):
 
 def _chunks(data: bytes, size: int = 4096):
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 def test_a_chunked_body_over_the_limit_is_413_and_one_under_it_is_read_whole(guarded):
     user, _ = guarded.new_user("chunky", login=False)
     padding = "x" * (70 * 1024)
-    big = f'{{"username": "{user["username"]}", "password": "{PASSWORD}", "current_app": "{APP}", ' \
-          f'"pad": "{padding}"}}'.encode()
+    big = (
+        f'{{"username": "{user["username"]}", "password": "{PASSWORD}", "current_app": "{APP}", '
+        f'"pad": "{padding}"}}'.encode()
+    )
     response = requests.post(guarded.api.base_url + "/zato/sso/user/login", data=_chunks(big), timeout=30)
     body = refused(response, 413, "E008002")
     assert body["errors"] == {"body": f"must be at most {64 * 1024} bytes"}
@@ -125,16 +133,27 @@ def raw_request(base_url: str, request: bytes) -> bytes:
 
 @pytest.mark.parametrize("chunked", [b"zz\r\n{}\r\n0\r\n\r\n", b"5\r\n{}\r\n0\r\n\r\n", b"2\r\n{}"])
 def test_a_malformed_chunked_body_is_400_not_500(guarded, chunked):
-    answer = raw_request(guarded.api.base_url, b"POST /zato/sso/user/login HTTP/1.1\r\nHost: localhost\r\n"
-                                               b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+    answer = raw_request(
+        guarded.api.base_url,
+        b"POST /zato/sso/user/login HTTP/1.1\r\nHost: localhost\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked,
+    )
     status_line = answer.split(b"\r\n", 1)[0]
     assert status_line.split()[1] == b"400", answer[:500]
 
 
 def test_a_datetime_ending_in_nul_is_refused_over_http(guarded):
     user, _ = guarded.new_user("nul", login=False)
-    response = guarded.api.call("PATCH", "user", {"ust": guarded.admin_ust, "current_app": APP,
-                                                  "user_id": user["user_id"],
-                                                  "password_expiry": "2030-01-31T12:00:00\u0000"})
-    assert refused(response, 422, "E008002")["errors"] == {"password_expiry": "must be an ISO 8601 date and time, "
-                                                                              "e.g. 2030-01-31T12:00:00Z"}
+    response = guarded.api.call(
+        "PATCH",
+        "user",
+        {
+            "ust": guarded.admin_ust,
+            "current_app": APP,
+            "user_id": user["user_id"],
+            "password_expiry": "2030-01-31T12:00:00\u0000",
+        },
+    )
+    assert refused(response, 422, "E008002")["errors"] == {
+        "password_expiry": "must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z"
+    }

@@ -1,4 +1,5 @@
 """The OpenAPI document agrees with the service's attribute table and key lists, so it cannot drift."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,11 @@ import pytest
 from webapp.api.openapi import document
 from webapp.api.operations import OPERATIONS
 from webapp.sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE
-from webapp.sso.errors import Code
 from webapp.sso.create import CREATE_KEYS
+from webapp.sso.errors import Code
 from webapp.sso.passwords import CHANGE_PASSWORD_KEYS
-from webapp.sso.search import SEARCH_KEYS
 from webapp.sso.presentation import FULL_VIEW
+from webapp.sso.search import SEARCH_KEYS
 
 DOC = document()
 ENVELOPE = {"ust", "current_app"}
@@ -30,6 +31,7 @@ def types_of(schema: dict) -> set[str]:
 
 def test_the_document_is_a_valid_openapi_3_1_document():
     from schemathesis.specs.openapi.definitions import OPENAPI_31
+
     jsonschema_rs.Draft202012Validator(OPENAPI_31).validate(DOC)
     assert DOC["openapi"] == "3.1.0"
 

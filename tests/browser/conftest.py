@@ -4,6 +4,7 @@ One browser per test session (per xdist worker), one live server per database ki
 so pytest groups the tests by database), a fresh browser context per test. Every test makes its own
 users with unique names, so tests never depend on each other's data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

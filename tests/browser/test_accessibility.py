@@ -1,4 +1,5 @@
 """axe-core on every console page, light and dark; one <h1> per page; the keyboard alone gets through."""
+
 from __future__ import annotations
 
 import pytest
@@ -96,8 +97,12 @@ def test_keyboard_only(pages, live):
 
 
 def test_no_page_overflows_a_phone_screen(pages, live):
-    admin = live.user("narrow", super_user=True, email="someone.with.a.rather.long.address@example.com",
-                      display_name="A display name long enough to wrap on a phone")
+    admin = live.user(
+        "narrow",
+        super_user=True,
+        email="someone.with.a.rather.long.address@example.com",
+        display_name="A display name long enough to wrap on a phone",
+    )
     page = pages.new(viewport={"width": 375, "height": 700})
     page.goto("/login")
     widths = {"/login": page.evaluate("[document.documentElement.scrollWidth, innerWidth]")}

@@ -1,4 +1,5 @@
 """My account in a real browser: edit, clear to "not set", the clear box, a conflict between two tabs."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -22,8 +23,7 @@ def test_edit_my_account(pages, live, js):
     # With JavaScript the save went through htmx (no full-page form post); without, plain POST/redirect.
     assert ("POST /account" in page.htmx) is js
     stored = live.get(user["user_id"])
-    assert (stored["display_name"], stored["first_name"], stored["email"]) == ("Ada Lovelace", "Ada",
-                                                                                "old@example.com")
+    assert (stored["display_name"], stored["first_name"], stored["email"]) == ("Ada Lovelace", "Ada", "old@example.com")
     # Only what changed was sent: the untouched, never-set last name is still NULL.
     assert stored["last_name"] is None
     expect(field_state(page, "last_name")).to_have_text("not set")
@@ -56,7 +56,7 @@ def test_set_a_value_on_a_not_set_field(pages, live, js):
     user = live.user("unset")
     page = log_in(pages.new(js=js), user["username"])
     expect(field_state(page, "last_name")).to_have_text("not set")
-    expect(page.locator("#f-last_name")).to_be_enabled()   # typing into it is enough (issue 11)
+    expect(page.locator("#f-last_name")).to_be_enabled()  # typing into it is enough (issue 11)
     page.fill("#f-last_name", "Byron")
     if js:  # typing unticks "clear"
         expect(page.locator("#f-last_name-clear")).not_to_be_checked()
@@ -85,7 +85,7 @@ def test_clear_checkbox_dims_its_input(pages, live, js):
     page.check("#f-display_name-clear")
     page.click("#save")
     expect(page.locator("#messages")).to_contain_text("Saved: Display name.")
-    assert live.get(user["user_id"])["display_name"] is None   # the ticked box wins over the dimmed text
+    assert live.get(user["user_id"])["display_name"] is None  # the ticked box wins over the dimmed text
 
 
 def test_invalid_value_is_shown_per_field(pages, live, js):

@@ -1,4 +1,5 @@
 """Two super-users editing one user in two browsers: different fields merge, the same field is a conflict."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,9 @@ def test_different_fields_are_both_saved(pages, live, js):
     expect(flash(first)).to_contain_text("Saved: First name.")
     type_into(second, "last_name", "Hopper")
     second.click("#save")
-    expect(flash(second)).to_contain_text("Saved: Last name. Someone else changed First name meanwhile; "
-                                          "their changes were kept.")
+    expect(flash(second)).to_contain_text(
+        "Saved: Last name. Someone else changed First name meanwhile; their changes were kept."
+    )
     stored = live.get(target["user_id"])
     assert (stored["first_name"], stored["last_name"], stored["display_name"]) == ("Grace", "Hopper", "Shared User")
     # The second editor's page now shows both.

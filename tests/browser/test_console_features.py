@@ -1,5 +1,6 @@
 """Issue 11, what the peers have: the history pages, the sortable and filterable list, times in the viewer's
 zone, the unsaved-changes warning; axe on the new pages (light and dark, 390 px and 1280 px)."""
+
 from __future__ import annotations
 
 import re
@@ -22,13 +23,13 @@ def test_history_pages_are_paged_filtered_and_keep_sign_ins_apart(pages, live, j
     target = live.user("feat-hist")
     live.update(target["user_id"], {"is_locked": True})
     live.update(target["user_id"], {"is_locked": False})
-    for _ in range(30):   # many sign-ins: the creation and lock history must stay within reach
+    for _ in range(30):  # many sign-ins: the creation and lock history must stay within reach
         live.sso.user.login(SEED_CID, target["username"], PASSWORD, SEED_APP, "127.0.0.1")
     page, _ = _admin(pages, live, js)
     page.goto(f"/users/{target['user_id']}")
     recent = page.locator("#history-card")
     expect(recent.locator("h2")).to_have_text("Recent changes")
-    expect(recent.locator("#history tbody tr")).to_have_count(3)   # created, locked, unlocked: no sign-ins
+    expect(recent.locator("#history tbody tr")).to_have_count(3)  # created, locked, unlocked: no sign-ins
     expect(recent).not_to_contain_text("Logged in")
     page.click("#history-more")
     page.wait_for_url(f"**/users/{target['user_id']}/history")
@@ -77,9 +78,11 @@ def test_the_list_sorts_filters_and_keeps_its_state_in_the_address(pages, live, 
     live.sso.user.login(SEED_CID, bert["username"], PASSWORD, SEED_APP, "127.0.0.1")
     page, _ = _admin(pages, live, js)
     page.goto(f"/users?q={token}")
-    ids = lambda: [row.get_attribute("id")[len("user-row-"):]  # noqa: E731
-                   for row in page.locator("#user-table tbody tr").all()]
-    assert ids() == [carla["user_id"], anna["user_id"], bert["user_id"]]   # by username
+
+    def ids():
+        return [row.get_attribute("id")[len("user-row-") :] for row in page.locator("#user-table tbody tr").all()]
+
+    assert ids() == [carla["user_id"], anna["user_id"], bert["user_id"]]  # by username
     expect(page.locator("th[aria-sort]")).to_have_text(re.compile("Username"))
     # Keyboard: the header is a link; Enter sorts by it, again flips the direction.
     page.locator("#sort-display_name").focus()
@@ -147,7 +150,7 @@ def test_times_show_in_the_viewers_zone(pages, live, script):
 def test_leaving_a_form_with_edits_asks_first_but_not_after_saving(pages, live):
     target = live.user("feat-unsaved")
     page, _ = _admin(pages, live)
-    page.stay_on_unload = True   # answer "stay" to the warning
+    page.stay_on_unload = True  # answer "stay" to the warning
     page.goto(f"/users/{target['user_id']}")
     page.click("#f-display_name")
     page.keyboard.type("Unsaved")
@@ -169,8 +172,13 @@ def test_axe_on_the_new_pages(pages, live, scheme, width):
     live.update(target["user_id"], {"is_locked": True})
     page, _ = _admin(pages, live, bypass_csp=True, color_scheme=scheme, viewport={"width": width, "height": 800})
     problems = {}
-    for path in ("/users?sort=sign_up_time&dir=desc&super=no&size=50", f"/users/{target['user_id']}/history",
-                 f"/users/{target['user_id']}/history?changes=1", "/account/history", "/users/new"):
+    for path in (
+        "/users?sort=sign_up_time&dir=desc&super=no&size=50",
+        f"/users/{target['user_id']}/history",
+        f"/users/{target['user_id']}/history?changes=1",
+        "/account/history",
+        "/users/new",
+    ):
         page.goto(path)
         expect(page.locator("h1")).to_have_count(1)
         found = axe_check(page, f"{scheme} {width} {path}")

@@ -1,5 +1,6 @@
 """Issue 11, fixes 1-7: what a new administrator tripped over (focus, not-set fields, creating a user, a
 mistyped expiry, the history on a phone, addresses in one's own activity). Fix 8 is test_login_paused.py."""
+
 from __future__ import annotations
 
 import uuid
@@ -70,7 +71,7 @@ def test_creating_a_user_reports_every_mistake_at_once_and_keeps_the_passwords(p
     page.goto("/users/new")
     page.fill("#f-username", "has a space")
     page.fill("#f-email", "not an email")
-    page.fill("#f-password", "my-password-123")      # long enough, but a common word
+    page.fill("#f-password", "my-password-123")  # long enough, but a common word
     page.fill("#f-password_confirm", "my-password-123")
     page.click("#create-submit")
     summary = page.locator("#field-errors")
@@ -102,8 +103,8 @@ def test_a_mistyped_expiry_keeps_what_was_typed_in_the_pickers_format(pages, liv
     box = page.locator("#f-password_expiry")
     box.click()
     page.keyboard.press("Control+a")
-    page.keyboard.press("Backspace")   # empty the focused segment: the date is now incomplete
-    page.wait_for_timeout(700)          # longer than the inline validation's delay
+    page.keyboard.press("Backspace")  # empty the focused segment: the date is now incomplete
+    page.wait_for_timeout(700)  # longer than the inline validation's delay
     assert box.evaluate("e => e.validity.badInput"), "the incomplete date was wiped"
     page.click("#save")
     error = page.locator("#f-password_expiry-error")
@@ -130,7 +131,7 @@ def test_the_history_on_a_phone(pages, live):
     expect(region).to_be_focused()
     changes = page.locator("#history thead th", has_text="Changes")
     box = changes.bounding_box()
-    assert box["x"] < 390 - 100, box   # the column starts well inside the screen
+    assert box["x"] < 390 - 100, box  # the column starts well inside the screen
     heads = page.locator("#history thead th")
     tops = {round(heads.nth(i).bounding_box()["y"]) for i in range(heads.count())}
     heights = {round(heads.nth(i).bounding_box()["height"]) for i in range(heads.count())}
@@ -142,11 +143,12 @@ def test_the_history_on_a_phone(pages, live):
 
 def test_own_activity_hides_the_address_a_super_user_edited_from(pages, live):
     person = live.user("fix-addr")
-    live.sso.user.update_user_by_id(SEED_CID, person["user_id"], {"display_name": "Edited"}, live._ust,
-                                    SEED_APP, "203.0.113.77")
+    live.sso.user.update_user_by_id(
+        SEED_CID, person["user_id"], {"display_name": "Edited"}, live._ust, SEED_APP, "203.0.113.77"
+    )
     page = log_in(pages.new(), person["username"])
     rows = page.locator("#history tbody tr")
     expect(rows.first).to_contain_text("Logged in")
-    expect(rows.first).to_contain_text("127.0.0.1")   # their own sign-in shows where from
+    expect(rows.first).to_contain_text("127.0.0.1")  # their own sign-in shows where from
     expect(page.locator("#history")).to_contain_text("Edited")
     expect(page.locator("#history")).not_to_contain_text("203.0.113.77")

@@ -1,5 +1,6 @@
 """Chromium, with JavaScript on and off: sign up → the emailed link → confirm → log in; forgot password → the
 emailed link → a new password → log in. One gunicorn on SQLite mailing a real SMTP server on loopback."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,7 +11,8 @@ from playwright.sync_api import expect
 
 from webapp import create_app
 
-from ..conftest import FERNET_KEY, fresh_database, test_config as config_for
+from ..conftest import FERNET_KEY, fresh_database
+from ..conftest import test_config as config_for
 from ..mailbox import link_in
 from ..server import LiveServer, server_env
 from .ui import PASSWORD, Live, Pages, axe_check, flash, log_in
@@ -23,8 +25,16 @@ def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
     """gunicorn on SQLite with console sign-up open (no approval) and SMTP to the module's mailbox."""
     db_url = fresh_database("sqlite", request, tmp_path_factory)
     app = create_app(config_for(db_url, SSO_LOGIN_MAX_FAILURES=0))
-    server = LiveServer(server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="100", SSO_SMTP_URL=mailbox.url,
-                                   SSO_SIGNUP_APPS="Console", SSO_SIGNUP_APPROVAL_NEEDED="0"))
+    server = LiveServer(
+        server_env(
+            db_url,
+            FERNET_KEY,
+            SSO_LOGIN_MAX_FAILURES="100",
+            SSO_SMTP_URL=mailbox.url,
+            SSO_SIGNUP_APPS="Console",
+            SSO_SIGNUP_APPROVAL_NEEDED="0",
+        )
+    )
     server.env["SSO_PUBLIC_URL"] = server.url
     try:
         with server:

@@ -1,4 +1,5 @@
 """Hostile text is shown as text, never run; cookies are HttpOnly and SameSite."""
+
 from __future__ import annotations
 
 import pytest

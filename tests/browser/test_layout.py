@@ -1,4 +1,5 @@
 """Layout details that only a real browser shows: aligned controls, times on one line, no shift on errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,13 +41,14 @@ def test_a_wrapping_checkbox_label_lines_up_with_its_first_line(pages, live):
 
 
 def test_times_and_not_set_pills_stay_on_one_line(pages, live):
-    page, admin = _admin(pages, live)
+    page, _ = _admin(pages, live)
     target = live.user("layout-time")
     live.update(target["user_id"], {"password_expiry": "2028-11-28T10:11:12", "is_locked": True})
     live.update(target["user_id"], {"password_expiry": None})
     page.goto(f"/users/{target['user_id']}")
-    pills = page.locator("#history .value-time, #history .value-null, #history time, #user-facts .value-null, "
-                         "#user-facts time")
+    pills = page.locator(
+        "#history .value-time, #history .value-null, #history time, #user-facts .value-null, #user-facts time"
+    )
     assert pills.count() >= 4
     for index in range(pills.count()):
         assert pills.nth(index).evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"

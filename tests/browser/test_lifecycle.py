@@ -1,5 +1,6 @@
 """Lifecycle and sessions in Chromium, with JavaScript and without: sign out another device, delete a user
 after confirming, the self-lock refusal; axe and the keyboard on the new pages (light and dark)."""
+
 from __future__ import annotations
 
 import pytest

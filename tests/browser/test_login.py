@@ -1,4 +1,5 @@
 """Logging in and out, and the forced password change at login, in a real browser."""
+
 from __future__ import annotations
 
 import pytest

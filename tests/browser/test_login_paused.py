@@ -1,5 +1,6 @@
 """Issue 11, fix 8: after too many failed logins the login page says sign-in is paused and for how long,
 the same for an account that exists and one that does not. Its own server: a low failure limit."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 from webapp import create_app
 
 from .. import conftest
-from ..conftest import FERNET_KEY, PASSWORD, fresh_database  # noqa: F401
+from ..conftest import FERNET_KEY, PASSWORD, fresh_database
 from ..server import LiveServer, server_env
 from .ui import Pages, log_in, unique
 
@@ -22,8 +23,9 @@ def paused_server(request, tmp_path_factory):
     name = unique("paused")
     app.extensions["sso"].user.create_local(name, PASSWORD, super_user=False)
     try:
-        with LiveServer(server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="3",
-                                   SSO_LOGIN_FAILURE_WINDOW="600")) as server:
+        with LiveServer(
+            server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="3", SSO_LOGIN_FAILURE_WINDOW="600")
+        ) as server:
             yield server.url, name
     finally:
         app.extensions["sso_engine"].dispose()
@@ -36,7 +38,7 @@ def test_sign_in_paused_says_for_how_long_without_telling_who_exists(browser, pa
         page = pages.new()
         log_in(page, "nobody-at-all", "wrong-password-1", landing=None)
         expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
-        for _ in range(4):   # the limit is 3: by now sign-in is paused
+        for _ in range(4):  # the limit is 3: by now sign-in is paused
             log_in(page, "nobody-at-all", "wrong-password-1", landing=None)
         unknown = page.locator("#login-error").inner_text()
         assert re.search(r"[Ss]ign-in (is )?paused", unknown), unknown

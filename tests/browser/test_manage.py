@@ -1,9 +1,10 @@
 """Manage users in a real browser: search (live with htmx), open, lock, expiry, history, create, set password."""
+
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -95,7 +96,7 @@ def test_lock_expiry_and_history(pages, live, js):
     expect(page.locator("#user-facts")).to_contain_text("2031-05-06 07:08:09 UTC")
     expect(page.locator("#f-password_expiry")).to_have_value("2031-05-06T07:08:09")
     expect(page.locator("#f-password_expiry-clear")).not_to_be_checked()
-    assert live.get(target["user_id"])["password_expiry"] == datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    assert live.get(target["user_id"])["password_expiry"] == datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 
     # Clear it again: never expires.
     page.check("#f-password_expiry-clear")
@@ -182,6 +183,6 @@ def test_set_password_with_expiry_and_must_change(pages, live, js):
     stored = live.get(target["user_id"])
     assert stored["password_must_change"] is True
     expiry = stored["password_expiry"]
-    assert timedelta(days=9) < expiry - datetime.now(timezone.utc) <= timedelta(days=10)
+    assert timedelta(days=9) < expiry - datetime.now(UTC) <= timedelta(days=10)
     expect(page.locator("#user-facts")).to_contain_text(expiry.strftime("%Y-%m-%d"))
     assert live.login_error(target["username"], "Tangerine-Rocket-58") == ["E003007"]

@@ -2,6 +2,7 @@
 made by pyotp, log in with the code (and a recovery code) in a second step, with JavaScript and without;
 a typo at enrolment (without JavaScript), turning it off, a super-user turning it off, the keyboard and the
 CSP; axe on every new page in light and dark."""
+
 from __future__ import annotations
 
 import time
@@ -91,7 +92,7 @@ def test_a_wrong_password_or_code_at_enrolment_turns_nothing_on(pages, live):
     page.click("#enable-submit")
     expect(page.locator("#enable-errors")).to_be_visible()
     expect(page.locator("#totp-code-error")).to_contain_text("not the current code")
-    expect(page.locator("#totp-key")).to_have_text(" ".join(key[i:i + 4] for i in range(0, len(key), 4)))
+    expect(page.locator("#totp-key")).to_have_text(" ".join(key[i : i + 4] for i in range(0, len(key), 4)))
     assert live.get(user["user_id"])["is_totp_enabled"] is False
     page.fill("#totp-code", pyotp.TOTP(key).now())
     page.fill("#totp-password", "Not-My-Password-1")
@@ -137,8 +138,10 @@ def test_the_code_step_works_from_the_keyboard_and_the_csp_holds(pages, live):
     user = live.user("totp-kbd", totp_key=KEY, is_totp_enabled=True)
     page = pages.new()
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     log_in(page, user["username"], landing=None)
     expect(page.locator("#code-form")).to_be_visible()
     page.locator("#login-code").focus()

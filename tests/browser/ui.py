@@ -1,4 +1,5 @@
 """Helpers for the browser tests: the seeding handle on a live server, and page actions."""
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,19 @@ from webapp.sso import SSOError
 from ..conftest import PASSWORD, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SEED_APP = "CRM"
 SEED_CID = "browser-seed"
 
-__all__ = ["PASSWORD", "Live", "Pages", "unique", "log_in", "flash", "axe_check", "field_state", "type_into", "choose"]
+__all__ = ["PASSWORD", "Live", "Pages", "axe_check", "choose", "field_state", "flash", "log_in", "type_into", "unique"]
 
 
 def unique(prefix: str) -> str:
@@ -37,8 +44,9 @@ class Live:
         self.sso.user.create_local(self.admin_name, PASSWORD, super_user=True)
         self._ust = self.sso.user.login(SEED_CID, self.admin_name, PASSWORD, SEED_APP, "127.0.0.1").ust
 
-    def user(self, prefix: str = "user", *, super_user: bool = False, password: str | None = PASSWORD,
-             **attrs: Any) -> dict:
+    def user(
+        self, prefix: str = "user", *, super_user: bool = False, password: str | None = PASSWORD, **attrs: Any
+    ) -> dict:
         """Create an approved user named `prefix-<random>`; `attrs` are then set with update_user_by_id."""
         created = self.sso.user.create_local(unique(prefix), password, super_user=super_user)
         if attrs:
@@ -84,11 +92,18 @@ class Pages:
                 dialog.accept()
             else:
                 dialog.dismiss()
+
         page.on("dialog", on_dialog)
         htmx: list[str] = []  # "METHOD /path" of every request htmx sent (HX-Request header)
         page.htmx = htmx  # type: ignore[attr-defined]
-        page.on("request", lambda request: htmx.append(f"{request.method} {request.url[len(self.base_url):]}")
-                if request.headers.get("hx-request") == "true" else None)
+        page.on(
+            "request",
+            lambda request: (
+                htmx.append(f"{request.method} {request.url[len(self.base_url) :]}")
+                if request.headers.get("hx-request") == "true"
+                else None
+            ),
+        )
         return page
 
     def close(self) -> None:

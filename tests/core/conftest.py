@@ -1,4 +1,5 @@
 """Fixtures of the service-core tests (the shared ones live in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,6 +21,7 @@ def make_app(db_url):
         application = create_app(config_for(db_url, **overrides))
         made.append(application)
         return application
+
     yield make
     for application in made:
         application.extensions["sso_engine"].dispose()
@@ -28,13 +30,16 @@ def make_app(db_url):
 @pytest.fixture
 def unchanged(sso):
     """Snapshot a user's row and audit trail; calling the result asserts nothing was written since."""
+
     def snapshot(user_id: str):
         before_row, before_audit = row_of(sso, user_id), len(audit_of(sso))
 
         def check() -> None:
             assert row_of(sso, user_id) == before_row
             assert len(audit_of(sso)) == before_audit
+
         return check
+
     return snapshot
 
 
@@ -57,4 +62,5 @@ def as_admin(sso, admin):
 
     def update(user_id, data, **kw):
         return sso.user.update_user_by_id(CID, user_id, data, ust, APP, ADDR, **kw)
+
     return update

@@ -1,4 +1,5 @@
 """Helpers for the service-core tests: direct reads of the database and expected refusals."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -17,7 +18,18 @@ from ..conftest import PASSWORD
 
 CID, APP, ADDR = "test-cid", "CRM", "127.0.0.1"
 
-__all__ = ["ADDR", "APP", "CID", "PASSWORD", "refused", "count_users", "row_of", "audit_of", "session_rows", "frozen_clock"]
+__all__ = [
+    "ADDR",
+    "APP",
+    "CID",
+    "PASSWORD",
+    "audit_of",
+    "count_users",
+    "frozen_clock",
+    "refused",
+    "row_of",
+    "session_rows",
+]
 
 
 @contextmanager
@@ -67,5 +79,6 @@ def frozen_clock(sso, at: datetime | None = None):
     def move(**delta) -> datetime:
         state["now"] = state["now"] + timedelta(**delta)
         return state["now"]
+
     move.now = lambda: state["now"]  # type: ignore[attr-defined]
     return move

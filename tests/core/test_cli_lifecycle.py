@@ -1,5 +1,6 @@
 """The command line for the administrator who is locked out or in a hurry (issue 8): unlock, set-password,
 list-users, end-sessions, and create-super-user --email."""
+
 from __future__ import annotations
 
 from webapp.sso import Code, Kind
@@ -24,7 +25,10 @@ def test_unlock_lets_a_locked_out_super_user_back_in(app, sso, admin, make_user,
     assert login("admin")
     [*_, record] = audit_of(sso, admin[0]["user_id"], "update")
     assert (record["channel"], record["actor_id"], record["changes"]) == (
-        "cli", None, {"is_locked": {"old": True, "new": False}})
+        "cli",
+        None,
+        {"is_locked": {"old": True, "new": False}},
+    )
     assert other["user_id"] != admin[0]["user_id"]
 
 
@@ -34,7 +38,7 @@ def test_unlock_of_an_unknown_user_fails_clearly(app):
 
 
 def test_set_password_from_the_environment_ends_every_session(app, sso, alice, login):
-    user, ust = alice
+    user, _ust = alice
     result = run(app, "set-password", "alice", env={"SSO_PASSWORD": NEW_PASSWORD})
     assert result.exit_code == 0, result.output
     assert NEW_PASSWORD not in result.output
@@ -47,8 +51,7 @@ def test_set_password_from_the_environment_ends_every_session(app, sso, alice, l
 
 
 def test_set_password_asks_twice_with_a_hidden_prompt(app, sso, alice, login):
-    result = run(app, "set-password", "alice", env={"SSO_PASSWORD": None},
-                 input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    result = run(app, "set-password", "alice", env={"SSO_PASSWORD": None}, input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert NEW_PASSWORD not in result.output
     assert login("alice", NEW_PASSWORD)
@@ -73,7 +76,7 @@ def test_list_users_shows_each_user_role_and_state(app, sso, admin, alice, as_ad
 
 
 def test_end_sessions_signs_a_user_out_everywhere(app, sso, alice, login):
-    user, ust = alice
+    _user, ust = alice
     login("alice")
     result = run(app, "end-sessions", "alice")
     assert result.exit_code == 0, result.output

@@ -1,5 +1,9 @@
 """SPEC §5 create user and search users (super-users only)."""
+
 from __future__ import annotations
+
+import functools
+import operator
 
 import pytest
 
@@ -21,6 +25,7 @@ def usernames(result) -> list[str]:
 
 
 # --- create ---------------------------------------------------------------------------------------------
+
 
 def test_a_regular_user_cannot_create_users(sso, alice):
     _, ust = alice
@@ -50,22 +55,54 @@ def test_a_new_user_waits_for_approval_unless_auto_approved(sso, admin):
     approved = create(sso, ust, username="carol", password=PASSWORD, auto_approve=True)
     stored = row_of(sso, approved["user_id"])
     assert (stored["approval_status"], stored["approval_status_mod_by"], stored["approval_status_mod_time"]) == (
-        "approved", admin_user["user_id"], clock.now())
+        "approved",
+        admin_user["user_id"],
+        clock.now(),
+    )
     assert sso.user.login(CID, "carol", PASSWORD, APP, ADDR).status == "ok"
 
 
 def test_a_new_user_gets_the_attributes_given_and_a_zato_style_id(sso, admin):
     _, ust = admin
-    created = create(sso, ust, username="Bob", email="bob@example.com", display_name="", first_name="Bob",
-                     middle_name=None, last_name="Builder", password=PASSWORD, password_must_change=True,
-                     auto_approve=True)
+    created = create(
+        sso,
+        ust,
+        username="Bob",
+        email="bob@example.com",
+        display_name="",
+        first_name="Bob",
+        middle_name=None,
+        last_name="Builder",
+        password=PASSWORD,
+        password_must_change=True,
+        auto_approve=True,
+    )
     assert created["user_id"].startswith("zusr") and len(created["user_id"]) > 20
     stored = row_of(sso, created["user_id"])
-    assert {key: stored[key] for key in ("username", "email", "display_name", "first_name", "middle_name",
-                                         "last_name", "password_is_set", "is_super_user", "version")} == {
-        "username": "Bob", "email": "bob@example.com", "display_name": "", "first_name": "Bob",
-        "middle_name": None, "last_name": "Builder", "password_is_set": True, "is_super_user": False,
-        "version": 1}
+    assert {
+        key: stored[key]
+        for key in (
+            "username",
+            "email",
+            "display_name",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "password_is_set",
+            "is_super_user",
+            "version",
+        )
+    } == {
+        "username": "Bob",
+        "email": "bob@example.com",
+        "display_name": "",
+        "first_name": "Bob",
+        "middle_name": None,
+        "last_name": "Builder",
+        "password_is_set": True,
+        "is_super_user": False,
+        "version": 1,
+    }
     with refused(Kind.forbidden, Code.password_must_change):
         sso.user.login(CID, "bob", PASSWORD, APP, ADDR)
     record = audit_of(sso, created["user_id"], "create")[0]
@@ -119,15 +156,18 @@ def test_create_applies_the_update_value_rules_and_the_password_rules(sso, admin
 
 # --- search ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def people(sso, admin):
     """Five users with names to search for; returns the super-user's UST."""
     _, ust = admin
-    for username, first, last, email in (("ann", "Ann", "Smith", "ann@example.com"),
-                                         ("anna", "Anna", "Smithson", "anna@example.com"),
-                                         ("bo", "Bo", "Jones", None),
-                                         ("joanne", "Joanne", "Smith", "jo@example.org"),
-                                         ("zed", None, "Zed", "zed@example.com")):
+    for username, first, last, email in (
+        ("ann", "Ann", "Smith", "ann@example.com"),
+        ("anna", "Anna", "Smithson", "anna@example.com"),
+        ("bo", "Bo", "Jones", None),
+        ("joanne", "Joanne", "Smith", "jo@example.org"),
+        ("zed", None, "Zed", "zed@example.com"),
+    ):
         create(sso, ust, username=username, first_name=first, last_name=last, email=email)
     return ust
 
@@ -160,13 +200,21 @@ def test_search_pages_through_results_in_zato_shape(sso, people):
     first = search(sso, people, page_size=2)
     assert (first["total"], first["num_pages"], first["cur_page"], first["page_size"]) == (6, 3, 1, 2)
     assert (first["has_next_page"], first["has_prev_page"], first["next_page"], first["prev_page"]) == (
-        True, False, 2, None)
+        True,
+        False,
+        2,
+        None,
+    )
     last = search(sso, people, page_size=2, cur_page=3)
     assert usernames(last) == ["joanne", "zed"]
     assert (last["has_next_page"], last["has_prev_page"], last["next_page"], last["prev_page"]) == (
-        False, True, None, 2)
+        False,
+        True,
+        None,
+        2,
+    )
     pages = [usernames(search(sso, people, page_size=2, cur_page=page)) for page in (1, 2, 3)]
-    assert sum(pages, []) == ["admin", "ann", "anna", "bo", "joanne", "zed"]
+    assert functools.reduce(operator.iadd, pages, []) == ["admin", "ann", "anna", "bo", "joanne", "zed"]
 
 
 def test_a_page_size_over_100_is_clamped_to_100(sso, admin):

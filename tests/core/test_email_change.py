@@ -1,5 +1,6 @@
 """A change of one's own email confirmed at the new address (SPEC §11, SSO_EMAIL_CHANGE_CONFIRM=1), on both
 databases, with a real SMTP server on loopback: the link is read from the message it received."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,13 @@ LINK_REFUSED = (Kind.not_found, Code.invalid_input)
 
 
 def settings(mailbox, **overrides):
-    return {"SSO_SMTP_URL": mailbox.url, "SSO_PUBLIC_URL": PUBLIC, "SSO_PRODUCT_NAME": "Example Accounts",
-            "SSO_EMAIL_CHANGE_CONFIRM": True, **overrides}
+    return {
+        "SSO_SMTP_URL": mailbox.url,
+        "SSO_PUBLIC_URL": PUBLIC,
+        "SSO_PRODUCT_NAME": "Example Accounts",
+        "SSO_EMAIL_CHANGE_CONFIRM": True,
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -41,6 +47,7 @@ def other_app(db_url, mailbox):
     def make(**overrides):
         made.append(create_app(config_for(db_url, **settings(mailbox, **overrides))))
         return made[-1].extensions["sso"]
+
     yield make
     for application in made:
         application.extensions["sso_engine"].dispose()
@@ -56,8 +63,9 @@ def save(sso, ust, data, **kw):
 
 def tokens_of(sso, user_id):
     with reading(sso.ctx.engine) as conn:
-        return [dict(row) for row in conn.execute(select(email_tokens).where(email_tokens.c.user_id == user_id))
-                .mappings()]
+        return [
+            dict(row) for row in conn.execute(select(email_tokens).where(email_tokens.c.user_id == user_id)).mappings()
+        ]
 
 
 def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once(sso, alice, mailbox):
@@ -198,5 +206,6 @@ def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mail
     row = row_of(sso, user["user_id"])
     assert (row["email"], row["display_name"]) == (new, "Carol")
     assert [r["changes"] for r in audit_of(sso, user["user_id"], "update")] == [
-        {"email": {"old": None, "new": new}, "display_name": {"old": None, "new": "Carol"}}]
+        {"email": {"old": None, "new": new}, "display_name": {"old": None, "new": "Carol"}}
+    ]
     assert mailbox.to(new) == [] and tokens_of(sso, user["user_id"]) == []

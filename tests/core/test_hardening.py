@@ -1,4 +1,5 @@
 """Issue 12 in the service layer: look-alike usernames, NUL-ended datetimes, the rehash at login."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -16,13 +17,16 @@ def create(sso, admin):
     _, ust = admin
 
     def make(username: str) -> dict:
-        return sso.user.create_user(CID, {"username": username, "password": PASSWORD, "auto_approve": True},
-                                    ust, APP, ADDR)
+        return sso.user.create_user(
+            CID, {"username": username, "password": PASSWORD, "auto_approve": True}, ust, APP, ADDR
+        )
+
     return make
 
 
-@pytest.mark.parametrize("composed, decomposed", [("jos\u00e9", "jose\u0301"), ("Alice", "\uff21lice"),
-                                                  ("ﬁnn", "finn")])
+@pytest.mark.parametrize(
+    "composed, decomposed", [("jos\u00e9", "jose\u0301"), ("Alice", "\uff21lice"), ("ﬁnn", "finn")]
+)
 def test_a_username_is_stored_nfkc_and_its_other_forms_are_taken(create, composed, decomposed):
     first = create(decomposed)
     assert first["username"] == unicodedata.normalize("NFKC", decomposed)
@@ -30,8 +34,9 @@ def test_a_username_is_stored_nfkc_and_its_other_forms_are_taken(create, compose
         create(composed)
 
 
-@pytest.mark.parametrize("hidden", ["root\u200b1", "a\u202eb", "\ufeffbom", "x\u2066y", "soft\u00adhyphen",
-                                    "priv\ue000", "line\u2028sep"])
+@pytest.mark.parametrize(
+    "hidden", ["root\u200b1", "a\u202eb", "\ufeffbom", "x\u2066y", "soft\u00adhyphen", "priv\ue000", "line\u2028sep"]
+)
 def test_a_username_with_invisible_or_direction_characters_is_refused_naming_the_field(create, sso, admin, hidden):
     with refused(Kind.invalid, Code.invalid_input) as info:
         create(hidden)
@@ -64,8 +69,9 @@ def test_a_weaker_hash_is_made_again_at_the_next_successful_login(make_app, make
     row = row_of(stronger, bob["user_id"])
     assert row["password_hash"].startswith(f"scrypt${TEST_SCRYPT_N * 4}$8$1$") and row["version"] == bob.version
     (login,) = audit_of(stronger, bob["user_id"], "login")
-    assert login["changes"] == {"password_hash": {"old": f"scrypt N={TEST_SCRYPT_N} r=8 p=1",
-                                                  "new": f"scrypt N={TEST_SCRYPT_N * 4} r=8 p=1"}}
+    assert login["changes"] == {
+        "password_hash": {"old": f"scrypt N={TEST_SCRYPT_N} r=8 p=1", "new": f"scrypt N={TEST_SCRYPT_N * 4} r=8 p=1"}
+    }
     stronger.user.login(CID, "bob", PASSWORD, APP, ADDR)  # once is enough
     assert row_of(stronger, bob["user_id"])["password_hash"] == row["password_hash"]
     assert audit_of(stronger, bob["user_id"], "login")[-1]["changes"] == {}
@@ -80,4 +86,5 @@ def row_of_hash(make_app, user) -> str:
 
 def test_the_default_cost_is_owasp_minimum():
     from webapp.config import from_environment
+
     assert from_environment("/tmp", {})["SSO_SCRYPT_N"] == 2**17

@@ -1,4 +1,5 @@
 """The password hash itself, at the real default cost (the rest of the suite runs at a lower one)."""
+
 from __future__ import annotations
 
 from webapp.sso.hashing import SCRYPT_N, hash_password, verify_password

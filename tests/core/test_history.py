@@ -10,7 +10,7 @@ def _actions(records):
 
 
 def test_own_activity_lists_what_i_did_and_what_was_done_to_me_newest_first(sso, admin, alice, login):
-    admin_user, admin_ust = admin
+    _admin_user, admin_ust = admin
     alice_user, alice_ust = alice
     sso.user.update_current_user(CID, {"display_name": "Alice"}, alice_ust, APP, ADDR)
     sso.user.update_user_by_id(CID, alice_user["user_id"], {"is_locked": True}, admin_ust, APP, ADDR)
@@ -18,8 +18,11 @@ def test_own_activity_lists_what_i_did_and_what_was_done_to_me_newest_first(sso,
 
     mine = sso.user.history(CID, None, login("alice"), APP, ADDR)  # the lock ended her session
 
-    assert _actions(mine)[1:4] == [("update", "admin", ["is_locked"]), ("update", "admin", ["is_locked"]),
-                                  ("update", "alice", ["display_name"])]
+    assert _actions(mine)[1:4] == [
+        ("update", "admin", ["is_locked"]),
+        ("update", "admin", ["is_locked"]),
+        ("update", "alice", ["display_name"]),
+    ]
 
 
 def test_a_records_history_shows_only_changes_made_to_that_record(sso, admin, alice):

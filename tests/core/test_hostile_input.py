@@ -1,4 +1,6 @@
-"""Inputs no database can store (NUL, lone surrogates, huge strings) give an SSOError or are made safe: never a crash."""
+"""Inputs no database can store (NUL, lone surrogates, huge strings) give an SSOError or are made safe: never a
+crash."""
+
 from __future__ import annotations
 
 from webapp.sso import Code, Kind
@@ -17,9 +19,15 @@ def test_hostile_request_metadata_is_stored_safely_and_the_call_succeeds(sso, ad
         created = sso.user.create_user(bad, {"username": f"carol{number}"}, admin_ust, APP, bad, user_agent=bad)
         assert created["creation_ctx"]["remote_addr"] is not None
     stored = session_rows(sso, bob["user_id"])
-    for text in (*(row[key] for row in stored for key in ("remote_addr", "user_agent")),
-                 *(record[key] for record in audit_of(sso) for key in ("cid", "remote_addr", "user_agent")
-                   if record[key] is not None)):
+    for text in (
+        *(row[key] for row in stored for key in ("remote_addr", "user_agent")),
+        *(
+            record[key]
+            for record in audit_of(sso)
+            for key in ("cid", "remote_addr", "user_agent")
+            if record[key] is not None
+        ),
+    ):
         assert "\x00" not in text and "\x07" not in text and "\ud800" not in text
         assert len(text) <= 1024
 
@@ -61,6 +69,11 @@ def test_hostile_search_criteria_are_refused_as_invalid(sso, admin):
     _, ust = admin
     for bad in HOSTILE[:3]:
         with refused(Kind.invalid, Code.invalid_input) as info:
-            sso.user.search("cid", {"username": bad, "email": bad, "first_name": bad, "q": bad, "user_id": bad},
-                            ust, APP, "127.0.0.1")
+            sso.user.search(
+                "cid",
+                {"username": bad, "email": bad, "first_name": bad, "q": bad, "user_id": bad},
+                ust,
+                APP,
+                "127.0.0.1",
+            )
         assert set(info.value.errors) == {"username", "email", "first_name", "q", "user_id"}

@@ -1,4 +1,5 @@
 """SPEC §8: approve, reject, lock, unlock and delete through the Python API, and the guard rails."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -88,6 +89,7 @@ def test_locking_through_the_plain_update_ends_the_sessions_too(sso, as_admin, a
 
 def test_a_lock_ended_session_answers_no_such_session_once_it_would_have_expired(sso, admin, alice):
     from .helpers import frozen_clock
+
     user, ust = alice
     clock = frozen_clock(sso)
     call(sso, "lock_user", user["user_id"], admin[1])
@@ -104,8 +106,7 @@ def test_lock_and_unlock_that_change_nothing_write_nothing(sso, admin, alice, un
 
 
 @pytest.mark.parametrize("name", CALLS)
-def test_a_regular_user_is_refused_every_lifecycle_call_and_nothing_is_written(sso, alice, make_user, unchanged,
-                                                                              name):
+def test_a_regular_user_is_refused_every_lifecycle_call_and_nothing_is_written(sso, alice, make_user, unchanged, name):
     bob = make_user("bob")
     check = unchanged(bob["user_id"])
     with refused(Kind.forbidden, Code.auth_invalid):
@@ -131,8 +132,9 @@ def test_every_lifecycle_call_needs_a_user_id_and_a_valid_session(sso, admin, al
         call(sso, name, alice[0]["user_id"], "not-a-ust")
 
 
-@pytest.mark.parametrize("name, field", [("lock_user", "is_locked"), ("reject_user", "approval_status"),
-                                         ("delete_user", "user_id")])
+@pytest.mark.parametrize(
+    "name, field", [("lock_user", "is_locked"), ("reject_user", "approval_status"), ("delete_user", "user_id")]
+)
 def test_a_super_user_cannot_lock_reject_or_delete_themselves(sso, admin, unchanged, name, field):
     check = unchanged(admin[0]["user_id"])
     with refused(Kind.forbidden, Code.invalid_operation) as info:
@@ -142,29 +144,37 @@ def test_a_super_user_cannot_lock_reject_or_delete_themselves(sso, admin, unchan
     assert whoami(sso, admin[1]) == "admin"
 
 
-@pytest.mark.parametrize("data", [
-    {"is_locked": True},
-    {"approval_status": "rejected"},
-    {"approval_status": "before_decision"},
-    {"sign_up_status": "before_confirmation"},
-    {"password_expiry": "2001-01-01T00:00:00"},
-    {"is_locked": True, "approval_status": "rejected", "first_name": "Ann"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"is_locked": True},
+        {"approval_status": "rejected"},
+        {"approval_status": "before_decision"},
+        {"sign_up_status": "before_confirmation"},
+        {"password_expiry": "2001-01-01T00:00:00"},
+        {"is_locked": True, "approval_status": "rejected", "first_name": "Ann"},
+    ],
+)
 def test_the_plain_update_cannot_take_a_super_users_own_access_away_either(sso, admin, unchanged, data):
     check = unchanged(admin[0]["user_id"])
     for target in (None, admin[0]["user_id"]):
         with refused(Kind.forbidden, Code.invalid_operation) as info:
-            sso.user.update_user_by_id(CID, target, data, admin[1], APP, ADDR) if target else \
-                sso.user.update_current_user(CID, data, admin[1], APP, ADDR)
+            sso.user.update_user_by_id(
+                CID, target, data, admin[1], APP, ADDR
+            ) if target else sso.user.update_current_user(CID, data, admin[1], APP, ADDR)
         assert set(info.value.errors) == set(data) - {"first_name"}
     check()
 
 
 def test_a_super_user_may_still_set_harmless_values_on_their_own_account(sso, admin):
     future = (utcnow() + timedelta(days=30)).isoformat()
-    shown = sso.user.update_current_user(CID, {"is_locked": False, "approval_status": "approved",
-                                               "sign_up_status": "final", "password_expiry": future}, admin[1], APP,
-                                         ADDR)
+    shown = sso.user.update_current_user(
+        CID,
+        {"is_locked": False, "approval_status": "approved", "sign_up_status": "final", "password_expiry": future},
+        admin[1],
+        APP,
+        ADDR,
+    )
     assert shown["password_expiry"] is not None
 
 
@@ -185,11 +195,15 @@ def test_two_super_users_locking_each_other_at_once_leave_one_who_can_log_in(sso
         admin_caller = authenticate(sso.ctx, conn, admin[1], APP)  # admin's lock of `other` has been checked...
         other_row = load_user(conn, other["user_id"])
     call(sso, "lock_user", admin[0]["user_id"], other_ust)  # ...when `other` locks admin
-    with refused(Kind.forbidden, Code.invalid_operation):
-        with writing(engine) as conn:
-            write_update(sso.ctx, conn, admin_caller, other_row, {"is_locked": True},
-                         {"cid": CID, "channel": "python", "current_app": APP, "remote_addr": ADDR,
-                          "user_agent": None})
+    with refused(Kind.forbidden, Code.invalid_operation), writing(engine) as conn:
+        write_update(
+            sso.ctx,
+            conn,
+            admin_caller,
+            other_row,
+            {"is_locked": True},
+            {"cid": CID, "channel": "python", "current_app": APP, "remote_addr": ADDR, "user_agent": None},
+        )
     assert row_of(sso, other["user_id"])["is_locked"] is False
     assert whoami(sso, other_ust) == "other"
 
@@ -212,7 +226,7 @@ def test_deleting_removes_the_user_and_their_sessions_and_the_audit_keeps_the_re
     assert record["actor_id"] == admin[0]["user_id"] and record["channel"] == "api"
     assert record["changes"]["username"] == {"old": "alice", "new": None}
     assert record["changes"]["email"] == {"old": "alice@example.com", "new": None}
-    assert not any("hash" in key or "password" == key for key in record["changes"])
+    assert not any("hash" in key or key == "password" for key in record["changes"])
     history = sso.user.history(CID, user["user_id"], admin[1], APP, ADDR)
     assert history[0]["action"] == "delete"
     assert sso.user.search(CID, {"user_id": user["user_id"]}, admin[1], APP, ADDR)["total"] == 0

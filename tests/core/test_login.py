@@ -1,4 +1,5 @@
 """SPEC §5 login: who may log in, the password's state, the expiry warning and throttling."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,6 +19,7 @@ def as_admin(sso, admin):
 
     def update(user_id, data):
         return sso.user.update_user_by_id(CID, user_id, data, ust, APP, ADDR)
+
     return update
 
 
@@ -60,8 +62,15 @@ def test_an_empty_or_null_username_or_password_is_a_wrong_credential_as_in_zato(
             sso.user.login(CID, username, password, APP, ADDR)
 
 
-@pytest.mark.parametrize("data", [{"approval_status": "rejected"}, {"approval_status": "before_decision"},
-                                  {"is_locked": True}, {"sign_up_status": "before_confirmation"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"approval_status": "rejected"},
+        {"approval_status": "before_decision"},
+        {"is_locked": True},
+        {"sign_up_status": "before_confirmation"},
+    ],
+)
 def test_a_user_who_may_not_log_in_gets_E005001_even_with_the_right_password(sso, make_user, as_admin, data):
     user = make_user("bob")
     as_admin(user["user_id"], data)
@@ -116,8 +125,14 @@ def test_the_wrong_password_with_a_new_one_changes_nothing(sso, make_user, as_ad
     assert row_of(sso, user["user_id"]) == before
 
 
-@pytest.mark.parametrize("weak, code", [("short1", Code.password_too_short), ("x" * 257, Code.password_too_long),
-                                        ("my-Password-is-long", Code.password_rejected_word)])
+@pytest.mark.parametrize(
+    "weak, code",
+    [
+        ("short1", Code.password_too_short),
+        ("x" * 257, Code.password_too_long),
+        ("my-Password-is-long", Code.password_rejected_word),
+    ],
+)
 def test_a_weak_new_password_at_login_is_refused_and_changes_nothing(sso, make_user, as_admin, weak, code):
     user = make_user("bob")
     as_admin(user["user_id"], {"password_must_change": True})

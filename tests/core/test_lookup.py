@@ -6,8 +6,9 @@ from .helpers import ADDR, APP, CID
 def test_a_user_read_by_id_names_who_locked_it_and_who_decided_its_approval(sso, admin, alice):
     admin_user, admin_ust = admin
     alice_user, _ = alice
-    sso.user.update_user_by_id(CID, alice_user["user_id"], {"is_locked": True, "approval_status": "rejected"},
-                               admin_ust, APP, ADDR)
+    sso.user.update_user_by_id(
+        CID, alice_user["user_id"], {"is_locked": True, "approval_status": "rejected"}, admin_ust, APP, ADDR
+    )
 
     shown = sso.user.get_user_by_id(CID, alice_user["user_id"], admin_ust, APP, ADDR)
 

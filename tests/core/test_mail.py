@@ -1,4 +1,5 @@
 """Mail delivery (SPEC §11): the SMTP URL, the log when no SMTP is set, authentication, timeouts, the message."""
+
 from __future__ import annotations
 
 import logging
@@ -19,30 +20,61 @@ LINK = "https://sso.example.test/password/reset/SECRET-TOKEN-abcdefghijklmnop"
 
 
 def message(to="reader@example.com", username="jane"):
-    return render("password_reset", to, product="Example <Accounts>", username=username, link=LINK,
-                  valid_for="24 hours", expires_at="2030-01-01 10:00 UTC")
+    return render(
+        "password_reset",
+        to,
+        product="Example <Accounts>",
+        username=username,
+        link=LINK,
+        valid_for="24 hours",
+        expires_at="2030-01-01 10:00 UTC",
+    )
 
 
-@pytest.mark.parametrize("url, target", [
-    ("smtp://mail.example.com", SmtpTarget("smtp", "mail.example.com", 25)),
-    ("smtp://127.0.0.1:2525", SmtpTarget("smtp", "127.0.0.1", 2525)),
-    ("smtps://user:p%40ss@mail.example.com", SmtpTarget("smtps", "mail.example.com", 465, "user", "p@ss")),
-    ("smtp+starttls://u:pw@mail.example.com:2587", SmtpTarget("smtp+starttls", "mail.example.com", 2587, "u", "pw")),
-])
+@pytest.mark.parametrize(
+    "url, target",
+    [
+        ("smtp://mail.example.com", SmtpTarget("smtp", "mail.example.com", 25)),
+        ("smtp://127.0.0.1:2525", SmtpTarget("smtp", "127.0.0.1", 2525)),
+        ("smtps://user:p%40ss@mail.example.com", SmtpTarget("smtps", "mail.example.com", 465, "user", "p@ss")),
+        (
+            "smtp+starttls://u:pw@mail.example.com:2587",
+            SmtpTarget("smtp+starttls", "mail.example.com", 2587, "u", "pw"),
+        ),
+    ],
+)
 def test_smtp_urls_name_scheme_host_port_and_credentials(url, target):
     assert parse_smtp_url(url) == target
     assert "pw" not in target.describe() and "p@ss" not in target.describe()
 
 
-@pytest.mark.parametrize("url", ["mail.example.com", "http://mail.example.com", "smtp://", "smtp://host:notaport",
-                                 "smtp://host:99999", "smtp://host/path", "smtp://user@host", "smtp://host?x=1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mail.example.com",
+        "http://mail.example.com",
+        "smtp://",
+        "smtp://host:notaport",
+        "smtp://host:99999",
+        "smtp://host/path",
+        "smtp://user@host",
+        "smtp://host?x=1",
+    ],
+)
 def test_a_malformed_smtp_url_stops_the_app_at_start_saying_what_is_wrong(url, tmp_path):
     with pytest.raises(ConfigError, match="SSO_SMTP_URL"):
         create_app(config_for(f"sqlite:///{tmp_path}/x.db", SSO_SMTP_URL=url))
 
 
-@pytest.mark.parametrize("setting, value", [("SSO_MAIL_FROM", "not an address"), ("SSO_PUBLIC_URL", "ftp://x"),
-                                            ("SSO_SIGNUP_APPS", ["Nope"]), ("SSO_PASSWORD_RESET_BY", "phone")])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("SSO_MAIL_FROM", "not an address"),
+        ("SSO_PUBLIC_URL", "ftp://x"),
+        ("SSO_SIGNUP_APPS", ["Nope"]),
+        ("SSO_PASSWORD_RESET_BY", "phone"),
+    ],
+)
 def test_other_email_settings_are_checked_at_start(setting, value, tmp_path):
     with pytest.raises(ConfigError, match=setting):
         create_app(config_for(f"sqlite:///{tmp_path}/x.db", **{setting: value}))
@@ -60,7 +92,8 @@ def test_without_smtp_the_app_says_so_at_start_and_each_message_goes_to_the_log_
 def test_a_message_has_a_plain_text_and_an_html_part_from_one_wording():
     with Mailbox() as box:
         Mailer({"SSO_SMTP_URL": box.url, "SSO_MAIL_FROM": "Accounts <sso@example.test>"}).send(
-            message(username="<b>jane</b>"), about="test")
+            message(username="<b>jane</b>"), about="test"
+        )
         received = box.for_("reader@example.com")
     assert received["Subject"] == "Reset your Example <Accounts> password"
     assert received["From"] == "Accounts <sso@example.test>" and received["Message-ID"] and received["Date"]

@@ -1,4 +1,5 @@
 """SPEC §4/§5: no password (nor its hash, nor a UST) ever reaches the logs, the audit trail or the database file."""
+
 from __future__ import annotations
 
 import logging
@@ -16,31 +17,43 @@ from .helpers import ADDR, APP, CID, PASSWORD
 
 def test_passwords_hashes_and_usts_never_appear_in_logs_audit_or_database_file(sso, admin, caplog, db_url):
     from ..conftest import FERNET_KEY
+
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # as an operator debugging SQL would
     _, admin_ust = admin
-    secrets = ["First-Secret-Pass-1", "Second-Secret-Pass-2", "Third-Secret-Pass-3", "Fourth-Secret-Pass-4",
-               "Wrong-Secret-Pass-5", "Weak"]
+    secrets = [
+        "First-Secret-Pass-1",
+        "Second-Secret-Pass-2",
+        "Third-Secret-Pass-3",
+        "Fourth-Secret-Pass-4",
+        "Wrong-Secret-Pass-5",
+        "Weak",
+    ]
     first, second, third, fourth, wrong, weak = secrets
 
-    bob = sso.user.create_user(CID, {"username": "bob", "password": first, "auto_approve": True,
-                                     "password_must_change": True}, admin_ust, APP, ADDR)
+    bob = sso.user.create_user(
+        CID,
+        {"username": "bob", "password": first, "auto_approve": True, "password_must_change": True},
+        admin_ust,
+        APP,
+        ADDR,
+    )
     for attempt in (wrong, first):
         try:
             sso.user.login(CID, "bob", attempt, APP, ADDR)
-        except Exception:  # noqa: BLE001 - refusals are expected; only what they leave behind matters
+        except Exception:
             pass
     bob_ust = sso.user.login(CID, "bob", first, APP, ADDR, new_password=second).ust
     sso.user.change_password(CID, {"old_password": second, "new_password": third}, bob_ust, APP, ADDR)
     for bad in ({"old_password": wrong, "new_password": fourth}, {"old_password": third, "new_password": weak}):
         try:
             sso.user.change_password(CID, bad, bob_ust, APP, ADDR)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     sso.user.change_password(CID, {"user_id": bob["user_id"], "new_password": fourth}, admin_ust, APP, ADDR)
     try:
         sso.user.update_current_user(CID, {"password": wrong}, admin_ust, APP, ADDR)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     sso.user.logout(CID, bob_ust, APP, ADDR)
 
@@ -50,7 +63,7 @@ def test_passwords_hashes_and_usts_never_appear_in_logs_audit_or_database_file(s
     session_ids = [Fernet(FERNET_KEY).decrypt(ust.encode()).decode() for ust in (admin_ust, bob_ust)]
 
     assert "change_password" in audit_text and caplog.records, "the scenario ran and was logged"
-    for secret in secrets + [PASSWORD]:
+    for secret in [*secrets, PASSWORD]:
         assert secret not in caplog.text, f"password {secret!r} was logged"
         assert secret not in audit_text, f"password {secret!r} is in the audit trail"
     # SQLAlchemy's own DEBUG level dumps whole result rows by design; from INFO up (echo=True, SQL with

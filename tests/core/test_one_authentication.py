@@ -1,5 +1,6 @@
 """One authentication per request (issue 14): service calls inside one request scope share the
 caller found first, and any committed write makes the next call look again."""
+
 from __future__ import annotations
 
 from sqlalchemy import event
@@ -15,8 +16,13 @@ def session_lookups(sso):
     seen = []
 
     def spy(_conn, _cursor, statement, *_args):
-        if "sso_session" in statement and "JOIN" in statement.upper() and statement.lstrip().upper().startswith("SELECT"):
+        if (
+            "sso_session" in statement
+            and "JOIN" in statement.upper()
+            and statement.lstrip().upper().startswith("SELECT")
+        ):
             seen.append(statement)
+
     event.listen(sso.ctx.engine, "before_cursor_execute", spy)
     return seen
 
@@ -31,7 +37,7 @@ def test_several_calls_in_one_request_authenticate_once(sso, admin, alice):
         sso.user.search(CID, {"username": "alice"}, ust, APP, ADDR)
         sso.user.history(CID, target["user_id"], ust, APP, ADDR)
     assert len(lookups) == 1
-    sso.user.get_current_user(CID, ust, APP, ADDR)      # outside a scope: every call looks again
+    sso.user.get_current_user(CID, ust, APP, ADDR)  # outside a scope: every call looks again
     sso.user.get_current_user(CID, ust, APP, ADDR)
     assert len(lookups) == 3
 

@@ -1,4 +1,5 @@
 """Password reset by email (SPEC §11) on both databases: the PRT is read from the message a real SMTP server got."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,8 @@ from webapp.db import reading
 from webapp.models import email_tokens
 from webapp.sso import Code, Kind
 
-from ..conftest import PASSWORD, test_config as config_for
+from ..conftest import PASSWORD
+from ..conftest import test_config as config_for
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of, session_rows
@@ -21,8 +23,7 @@ NEW_PASSWORD = "Brand-New-Horse-31"
 
 
 def settings(mailbox, **overrides):
-    return {"SSO_SMTP_URL": mailbox.url, "SSO_PUBLIC_URL": PUBLIC, "SSO_PRODUCT_NAME": "Example Accounts",
-            **overrides}
+    return {"SSO_SMTP_URL": mailbox.url, "SSO_PUBLIC_URL": PUBLIC, "SSO_PRODUCT_NAME": "Example Accounts", **overrides}
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def other_app(db_url, mailbox):
     def make(**overrides):
         made.append(create_app(config_for(db_url, **settings(mailbox, **overrides))))
         return made[-1].extensions["sso"]
+
     yield make
     for application in made:
         application.extensions["sso_engine"].dispose()
@@ -48,11 +50,13 @@ def other_app(db_url, mailbox):
 @pytest.fixture
 def person(make_user, as_admin):
     """An approved user with an email address of their own."""
+
     def make(**attributes):
         name = f"person.{uuid.uuid4().hex[:8]}"
         user = make_user(name)
         as_admin(user["user_id"], {"email": f"{name}@example.com", **attributes})
         return {**user, "email": f"{name}@example.com"}
+
     return make
 
 
@@ -61,7 +65,8 @@ def request_reset(sso, credential, addr=ADDR):
 
 
 def test_the_emailed_link_gives_a_reset_key_that_sets_the_new_password_and_ends_every_session(
-        sso, person, login, mailbox, as_admin):
+    sso, person, login, mailbox, as_admin
+):
     user = person()
     as_admin(user["user_id"], {"password_must_change": True})
     sso.user.login(CID, user["username"], PASSWORD, APP, ADDR, new_password="Interim-Horse-88")
@@ -90,7 +95,9 @@ def test_the_emailed_link_gives_a_reset_key_that_sets_the_new_password_and_ends_
 
     records = audit_of(sso, user["user_id"])
     assert [r["action"] for r in records if r["action"].startswith(("reset", "password"))] == [
-        "reset_requested", "password_reset"]
+        "reset_requested",
+        "password_reset",
+    ]
     changes = audit_of(sso, user["user_id"], "password_reset")[0]["changes"]
     assert changes["password"] == {"old": "(not shown)", "new": "(changed)"}
     assert changes["password_must_change"] == {"old": True, "new": False}
@@ -110,8 +117,17 @@ def test_tokens_and_reset_keys_are_stored_only_as_hashes(sso, person, mailbox):
 
 def test_an_unknown_credential_answers_exactly_like_a_known_one_and_nothing_is_sent(sso, person, mailbox):
     known = person()
-    answers = [request_reset(sso, credential) for credential in
-               (known["username"], "nobody-" + uuid.uuid4().hex, known["email"], "", "bad\x00name", "x" * 5000)]
+    answers = [
+        request_reset(sso, credential)
+        for credential in (
+            known["username"],
+            "nobody-" + uuid.uuid4().hex,
+            known["email"],
+            "",
+            "bad\x00name",
+            "x" * 5000,
+        )
+    ]
     assert answers == [None] * 6
     mailbox.for_(known["email"])
     assert len(mailbox.to(known["email"])) == 1  # by username only (SSO_PASSWORD_RESET_BY's default)
@@ -194,8 +210,9 @@ def test_a_password_that_breaks_the_rules_is_refused_and_the_key_still_works(sso
 
 def test_a_sign_up_token_is_no_reset_token(other_app, mailbox):
     sso = other_app(SSO_SIGNUP_APPS=["CRM"])
-    result = sso.user.signup(CID, {"username": f"n.{uuid.uuid4().hex[:6]}", "password": PASSWORD, "app_list": ["CRM"]},
-                             APP, ADDR)
+    result = sso.user.signup(
+        CID, {"username": f"n.{uuid.uuid4().hex[:6]}", "password": PASSWORD, "app_list": ["CRM"]}, APP, ADDR
+    )
     with refused(Kind.forbidden, Code.password_reset_refused):
         sso.user.access_password_reset(CID, result.confirm_token, APP, ADDR)
 

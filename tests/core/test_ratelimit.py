@@ -1,4 +1,5 @@
 """SPEC §14 rate-limit definitions and the shared counter, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,8 +12,7 @@ from webapp.sso.ratelimit import enforce, parse, rule_for
 
 def test_a_definition_is_lines_of_app_n_unit_and_the_first_match_wins():
     definition = "# comment\nCRM=5/m\n\n*=100/d\nCRM=1/s"
-    assert [(r.app, r.limit, r.unit) for r in parse(definition)] == [("CRM", 5, "m"), ("*", 100, "d"),
-                                                                    ("CRM", 1, "s")]
+    assert [(r.app, r.limit, r.unit) for r in parse(definition)] == [("CRM", 5, "m"), ("*", 100, "d"), ("CRM", 1, "s")]
     assert rule_for(definition, "CRM").limit == 5
     assert rule_for(definition, "Other").limit == 100
     assert rule_for("CRM=1/h", "Other") is None

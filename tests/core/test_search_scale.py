@@ -1,5 +1,6 @@
 """Search at scale (issue 14): the trigram indexes kept in step, the capped count, paging by key,
 and EXPLAIN checks that the *contains* searches use the indexes, on both databases."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,9 @@ def fts_is_consistent(sso) -> None:
     engine = sso.ctx.engine
     if engine.dialect.name == "sqlite":
         with writing(engine) as conn:
-            conn.exec_driver_sql(f"INSERT INTO {SQLITE_SEARCH_TABLE}({SQLITE_SEARCH_TABLE}, rank) "
-                                 "VALUES ('integrity-check', 1)")
+            conn.exec_driver_sql(
+                f"INSERT INTO {SQLITE_SEARCH_TABLE}({SQLITE_SEARCH_TABLE}, rank) VALUES ('integrity-check', 1)"
+            )
 
 
 def bulk_rows(count: int, prefix: str, **columns) -> list[dict]:
@@ -41,11 +43,27 @@ def bulk_rows(count: int, prefix: str, **columns) -> list[dict]:
     now = datetime(2026, 1, 1)
     rows = []
     for i in range(count):
-        values = {"username": f"{prefix}{i:06d}", "email": None, "display_name": columns.get("display_name"),
-                  "first_name": None, "middle_name": None, "last_name": None}
-        row = {"user_id": new_user_id(), "is_super_user": False, "is_active": True, "is_internal": False,
-               "is_locked": False, "password_is_set": False, "password_must_change": False, "sign_up_time": now,
-               "sign_up_status": "final", "approval_status": "approved", "version": 1}
+        values = {
+            "username": f"{prefix}{i:06d}",
+            "email": None,
+            "display_name": columns.get("display_name"),
+            "first_name": None,
+            "middle_name": None,
+            "last_name": None,
+        }
+        row = {
+            "user_id": new_user_id(),
+            "is_super_user": False,
+            "is_active": True,
+            "is_internal": False,
+            "is_locked": False,
+            "password_is_set": False,
+            "password_must_change": False,
+            "sign_up_time": now,
+            "sign_up_status": "final",
+            "approval_status": "approved",
+            "version": 1,
+        }
         for name, value in values.items():
             row[name], row[f"{name}_search"] = value, fold(value)
         rows.append(row)
@@ -54,33 +72,36 @@ def bulk_rows(count: int, prefix: str, **columns) -> list[dict]:
 
 # --- the index kept in step ------------------------------------------------------------------------------
 
+
 def test_every_write_path_keeps_the_contains_search_in_step(sso, admin):
     _, ust = admin
-    made = sso.user.create_user(CID, {"username": "quill", "display_name": "Marigold Fenwick",
-                                      "email": "Quill@Example.org"}, ust, APP, ADDR)
+    made = sso.user.create_user(
+        CID, {"username": "quill", "display_name": "Marigold Fenwick", "email": "Quill@Example.org"}, ust, APP, ADDR
+    )
     fts_is_consistent(sso)
-    assert found(sso, ust, q="marigold") == {"quill"}            # create
+    assert found(sso, ust, q="marigold") == {"quill"}  # create
     assert found(sso, ust, q="EXAMPLE.ORG") == {"quill"}
     assert found(sso, ust, display_name="fenw", is_name_exact=False) == {"quill"}
 
-    sso.user.update_user_by_id(CID, made["user_id"], {"display_name": "Juniper Ashby", "username": "quillon"},
-                               ust, APP, ADDR)
+    sso.user.update_user_by_id(
+        CID, made["user_id"], {"display_name": "Juniper Ashby", "username": "quillon"}, ust, APP, ADDR
+    )
     fts_is_consistent(sso)
-    assert found(sso, ust, q="marigold") == set()               # update: the old text is gone
+    assert found(sso, ust, q="marigold") == set()  # update: the old text is gone
     assert found(sso, ust, q="juniper") == {"quillon"}
     assert found(sso, ust, q="quillon") == {"quillon"}
 
     sso.user.update_user_by_id(CID, made["user_id"], {"display_name": None, "email": None}, ust, APP, ADDR)
     fts_is_consistent(sso)
-    assert found(sso, ust, q="juniper") == set()                 # clear
+    assert found(sso, ust, q="juniper") == set()  # clear
     assert found(sso, ust, q="example.org") == set()
 
-    with writing(sso.ctx.engine) as conn:                        # a bulk insert straight into the table
+    with writing(sso.ctx.engine) as conn:  # a bulk insert straight into the table
         conn.execute(insert(users), bulk_rows(3, "imported", display_name="Heliotrope Vance"))
     fts_is_consistent(sso)
     assert found(sso, ust, q="heliotrope") == {"imported000000", "imported000001", "imported000002"}
 
-    with writing(sso.ctx.engine) as conn:                        # delete
+    with writing(sso.ctx.engine) as conn:  # delete
         conn.execute(delete(users).where(users.c.username == "imported000001"))
     fts_is_consistent(sso)
     assert found(sso, ust, q="heliotrope") == {"imported000000", "imported000002"}
@@ -89,8 +110,20 @@ def test_every_write_path_keeps_the_contains_search_in_step(sso, admin):
 @pytest.mark.parametrize("needle", ["an", "ann", "ß", "SS", 'a"b', "%", "_n", "o'b", "zoë", "ÄRG"])
 def test_indexed_contains_answers_exactly_what_a_plain_substring_test_answers(sso, admin, needle):
     _, ust = admin
-    names = ["Anna", "Hannah", "Joanne", "Strauß", "Weiss", 'Qa"bc', "100% Real", "Jo_nes", "O'Brien", "Zoë",
-             "Ärger", "Pann_a"]
+    names = [
+        "Anna",
+        "Hannah",
+        "Joanne",
+        "Strauß",
+        "Weiss",
+        'Qa"bc',
+        "100% Real",
+        "Jo_nes",
+        "O'Brien",
+        "Zoë",
+        "Ärger",
+        "Pann_a",
+    ]
     for i, name in enumerate(names):
         sso.user.create_user(CID, {"username": f"p{i}", "display_name": name}, ust, APP, ADDR)
     expected = {f"p{i}" for i, name in enumerate(names) if fold(needle) in fold(name)}
@@ -99,6 +132,7 @@ def test_indexed_contains_answers_exactly_what_a_plain_substring_test_answers(ss
 
 
 # --- the capped count ------------------------------------------------------------------------------------
+
 
 def test_a_broad_match_is_counted_up_to_the_cap_and_says_so(sso, admin):
     _, ust = admin
@@ -109,11 +143,12 @@ def test_a_broad_match_is_counted_up_to_the_cap_and_says_so(sso, admin):
     assert result["has_next_page"] and len(result["result"]) == 50
     last = search(sso, ust, q="rosalind", page_size=50, cur_page=COUNT_CAP // 50)
     assert last["has_next_page"], "the page at the cap still knows more follow"
-    narrow = search(sso, ust, q="broad00001")        # broad000010 .. broad000019 and broad00001
+    narrow = search(sso, ust, q="broad00001")  # broad000010 .. broad000019 and broad00001
     assert (narrow["total"], narrow["total_is_capped"]) == (10, False)
 
 
 # --- paging by key --------------------------------------------------------------------------------------
+
 
 def test_paging_by_key_sees_every_user_once_while_others_are_inserted(sso, admin):
     _, ust = admin
@@ -163,25 +198,27 @@ def test_paging_by_key_cannot_be_mixed_with_a_page_number(sso, admin):
 
 # --- EXPLAIN: the indexes are used ----------------------------------------------------------------------
 
+
 def plan_of(conn, statement) -> str:
     sql = str(statement.compile(conn, compile_kwargs={"literal_binds": True}))
     if conn.dialect.name == "sqlite":
         return "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")   # a tiny table: would the index serve at all?
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table: would the index serve at all?
     return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
 
 
-@pytest.mark.parametrize("criteria", [{"q": "ann"}, {"display_name": "sonja", "is_name_exact": False},
-                                      {"email": "x@example.org"}])
+@pytest.mark.parametrize(
+    "criteria", [{"q": "ann"}, {"display_name": "sonja", "is_name_exact": False}, {"email": "x@example.org"}]
+)
 def test_contains_searches_and_their_count_use_the_trigram_indexes(sso, admin, criteria):
     engine = sso.ctx.engine
-    with writing(engine) as conn:   # enough rows, and fresh statistics, for the planner to choose freely
+    with writing(engine) as conn:  # enough rows, and fresh statistics, for the planner to choose freely
         conn.execute(insert(users), bulk_rows(20000, "plan", display_name="Quentin Abernathy"))
         conn.exec_driver_sql("ANALYZE sso_user" if engine.dialect.name != "sqlite" else "ANALYZE")
     with reading(engine) as conn:
         count, page, _ = search_statements(criteria, conn.dialect.name)
         plans = [plan_of(conn, count), plan_of(conn, page)]
-    for plan in plans[:1]:   # the count: the page query may walk the username index in order, by design
+    for plan in plans[:1]:  # the count: the page query may walk the username index in order, by design
         if engine.dialect.name == "sqlite":
             assert "SCAN sso_user\n" not in plan + "\n" and "SCAN sso_user " not in plan, plan
             if "email" not in criteria:

@@ -1,4 +1,5 @@
 """SPEC §9 through the Python API: public session ids, verify, get, list, end one and end all, last use."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -37,8 +38,17 @@ def test_the_list_shows_my_live_sessions_newest_first_with_the_current_one_marke
     assert [s["current_app"] for s in shown] == ["Console", "CRM"]
     assert [s["is_current"] for s in shown] == [False, True]
     assert shown[0]["remote_addr"] == "10.0.0.2" and shown[0]["user_agent"] == "Firefox/120"
-    assert set(shown[0]) == {"session_id", "user_id", "current_app", "remote_addr", "user_agent", "creation_time",
-                             "expiration_time", "last_use_time", "is_current"}
+    assert set(shown[0]) == {
+        "session_id",
+        "user_id",
+        "current_app",
+        "remote_addr",
+        "user_agent",
+        "creation_time",
+        "expiration_time",
+        "last_use_time",
+        "is_current",
+    }
     assert shown[0]["creation_time"].tzinfo is not None
     assert [s["is_current"] for s in listed(sso, second)] == [True, False]
     assert listed(sso, first, user["user_id"]) == shown  # one's own id is one's own list
@@ -46,7 +56,7 @@ def test_the_list_shows_my_live_sessions_newest_first_with_the_current_one_marke
 
 def test_expired_and_ended_sessions_are_not_listed(sso, alice, login):
     clock = frozen_clock(sso)
-    _, old = alice
+    _, _old = alice
     clock(minutes=50)
     newer = login("alice")
     clock(minutes=15)
@@ -151,8 +161,16 @@ def test_a_super_user_ends_anyones_session_and_a_regular_user_no_one_elses(sso, 
         whoami(sso, ust)
 
 
-@pytest.mark.parametrize("bad, kind", [(None, Kind.invalid), (5, Kind.invalid), ("", Kind.not_found),
-                                       ("zses\x00", Kind.not_found), ("x" * 5000, Kind.not_found)])
+@pytest.mark.parametrize(
+    "bad, kind",
+    [
+        (None, Kind.invalid),
+        (5, Kind.invalid),
+        ("", Kind.not_found),
+        ("zses\x00", Kind.not_found),
+        ("x" * 5000, Kind.not_found),
+    ],
+)
 def test_a_bad_session_id_is_refused_with_the_field_named(sso, alice, bad, kind):
     with pytest.raises(Exception) as info:
         sso.user.end_session(CID, bad, alice[1], APP, ADDR)
@@ -172,7 +190,7 @@ def test_ending_all_my_sessions_keeps_the_current_one(sso, alice, login):
 
 
 def test_a_super_user_ends_all_of_another_users_sessions(sso, admin, alice, login):
-    user, ust = alice
+    user, _ust = alice
     login("alice")
     assert sso.user.end_sessions(CID, user["user_id"], admin[1], APP, ADDR) == 2
     assert session_rows(sso, user["user_id"]) == []

@@ -1,4 +1,5 @@
 """SPEC §5 sessions and USTs: Fernet tokens over a random id, of which only a hash is stored."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ def test_a_tampered_ust_is_refused(sso, alice):
     for position in (10, len(ust) // 2, len(ust) - 5):
         swapped = "B" if ust[position] == "A" else "A"
         with refused(Kind.unauthenticated, Code.session_invalid):
-            whoami(sso, ust[:position] + swapped + ust[position + 1:])
+            whoami(sso, ust[:position] + swapped + ust[position + 1 :])
     assert whoami(sso, ust) == "alice"
 
 
@@ -92,7 +93,7 @@ def test_a_ust_made_under_an_old_key_still_works_after_rotation(make_app, db_url
 
 
 def test_a_ust_made_with_an_unknown_key_is_refused(sso, alice):
-    user, _ = alice
+    _user, _ = alice
     stranger = Fernet(Fernet.generate_key()).encrypt(b"some-session-id").decode()
     with refused(Kind.unauthenticated, Code.session_invalid):
         whoami(sso, stranger)
@@ -100,6 +101,7 @@ def test_a_ust_made_with_an_unknown_key_is_refused(sso, alice):
 
 def test_the_database_stores_only_a_hash_of_the_session_id(sso, alice, login):
     from ..conftest import FERNET_KEY
+
     user, ust = alice
     ust_2 = login("alice")
     stored = session_rows(sso, user["user_id"])

@@ -1,4 +1,5 @@
 """Sign-up and confirmation (SPEC §11) on both databases, with a real SMTP server on loopback."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,8 @@ from webapp.db import reading
 from webapp.models import email_tokens
 from webapp.sso import Code, Kind
 
-from ..conftest import PASSWORD, test_config as config_for
+from ..conftest import PASSWORD
+from ..conftest import test_config as config_for
 from ..mailbox import html_of, link_in, text_of, token_in
 from ..server import free_port
 from .helpers import ADDR, APP, CID, audit_of, count_users, frozen_clock, refused, row_of
@@ -20,8 +22,13 @@ PUBLIC = "https://sso.example.test"
 
 
 def settings(mailbox, **overrides):
-    return {"SSO_SMTP_URL": mailbox.url, "SSO_SIGNUP_APPS": ["CRM"], "SSO_PUBLIC_URL": PUBLIC,
-            "SSO_PRODUCT_NAME": "Example Accounts", **overrides}
+    return {
+        "SSO_SMTP_URL": mailbox.url,
+        "SSO_SIGNUP_APPS": ["CRM"],
+        "SSO_PUBLIC_URL": PUBLIC,
+        "SSO_PRODUCT_NAME": "Example Accounts",
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -39,6 +46,7 @@ def other_app(db_url, mailbox):
     def make(**overrides):
         made.append(create_app(config_for(db_url, **settings(mailbox, **overrides))))
         return made[-1].extensions["sso"]
+
     yield make
     for application in made:
         application.extensions["sso_engine"].dispose()
@@ -87,7 +95,14 @@ def test_a_token_confirms_once_and_an_unknown_or_expired_one_not_at_all(sso):
     sso.user.confirm_signup(CID, first.confirm_token, APP, ADDR)
     with refused(Kind.conflict, Code.signup_confirmed):
         sso.user.confirm_signup(CID, first.confirm_token, APP, ADDR)
-    for token in ("x" * 43, first.confirm_token[:-1] + ("B" if first.confirm_token.endswith("A") else "A"), "", None, 42, "bad\x00token"):
+    for token in (
+        "x" * 43,
+        first.confirm_token[:-1] + ("B" if first.confirm_token.endswith("A") else "A"),
+        "",
+        None,
+        42,
+        "bad\x00token",
+    ):
         with refused(Kind.not_found, Code.no_such_signup_token):
             sso.user.confirm_signup(CID, token, APP, ADDR)
 
@@ -124,24 +139,27 @@ def test_sign_up_is_open_only_to_the_sign_up_apps(sso):
     assert count_users(sso) == before
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("username", "", Code.username_invalid),
-    ("username", 17, Code.username_invalid),
-    ("username", "u" * 129, Code.username_too_long),
-    ("username", "two words", Code.username_has_whitespace),
-    ("username", "admin", Code.username_invalid),
-    ("username", "The.Root", Code.username_invalid),
-    ("username", "sso-42", Code.username_invalid),
-    ("email", "not-an-address", Code.email_invalid),
-    ("email", "", Code.email_invalid),
-    ("email", "a" * 250 + "@example.com", Code.email_too_long),
-    ("email", "two words@example.com", Code.email_has_whitespace),
-    ("email", "admin@example.com", Code.email_invalid),
-    ("password", "short", Code.password_too_short),
-    ("password", "x" * 257, Code.password_too_long),
-    ("password", "MyPassword-77", Code.password_rejected_word),
-    ("display_name", "x" * 257, Code.invalid_input),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("username", "", Code.username_invalid),
+        ("username", 17, Code.username_invalid),
+        ("username", "u" * 129, Code.username_too_long),
+        ("username", "two words", Code.username_has_whitespace),
+        ("username", "admin", Code.username_invalid),
+        ("username", "The.Root", Code.username_invalid),
+        ("username", "sso-42", Code.username_invalid),
+        ("email", "not-an-address", Code.email_invalid),
+        ("email", "", Code.email_invalid),
+        ("email", "a" * 250 + "@example.com", Code.email_too_long),
+        ("email", "two words@example.com", Code.email_has_whitespace),
+        ("email", "admin@example.com", Code.email_invalid),
+        ("password", "short", Code.password_too_short),
+        ("password", "x" * 257, Code.password_too_long),
+        ("password", "MyPassword-77", Code.password_rejected_word),
+        ("display_name", "x" * 257, Code.invalid_input),
+    ],
+)
 def test_each_invalid_input_has_zatos_code_and_nothing_is_written(sso, field, value, code):
     before = count_users(sso)
     with refused(Kind.invalid, code) as info:
@@ -177,8 +195,9 @@ def test_missing_required_inputs_are_a_malformed_request(sso):
         sso.user.signup(CID, {"username": new_name()}, APP, ADDR)
     assert set(info.value.errors) == {"password", "app_list"}
     with refused(Kind.invalid, Code.invalid_input):
-        sso.user.signup(CID, {"username": new_name(), "password": PASSWORD, "app_list": ["CRM"], "is_super_user": True},
-                        APP, ADDR)
+        sso.user.signup(
+            CID, {"username": new_name(), "password": PASSWORD, "app_list": ["CRM"], "is_super_user": True}, APP, ADDR
+        )
 
 
 def test_the_api_path_sends_no_email_the_console_path_emails_the_link(sso, mailbox):

@@ -1,6 +1,7 @@
 """Failed-login throttling (SPEC §5, issue 12 #6-#8): (username, address) pairs, addresses, usernames
 with a growing delay; old-password guesses count too; a pause names its end and tells nothing of the
 account."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,9 +17,13 @@ NEW_PASSWORD = "Brand-New-Secret-42"
 @pytest.fixture
 def throttled(make_app):
     """3 failures per pair, 5 per address, 6 per username, in 300 s; delays up to 60 s."""
-    application = make_app(SSO_LOGIN_MAX_FAILURES=3, SSO_LOGIN_MAX_FAILURES_PER_ADDRESS=5,
-                           SSO_LOGIN_MAX_FAILURES_PER_USERNAME=6, SSO_LOGIN_MAX_DELAY=60,
-                           SSO_LOGIN_FAILURE_WINDOW=300)
+    application = make_app(
+        SSO_LOGIN_MAX_FAILURES=3,
+        SSO_LOGIN_MAX_FAILURES_PER_ADDRESS=5,
+        SSO_LOGIN_MAX_FAILURES_PER_USERNAME=6,
+        SSO_LOGIN_MAX_DELAY=60,
+        SSO_LOGIN_FAILURE_WINDOW=300,
+    )
     sso = application.extensions["sso"]
     for name in ("bob", "carol"):
         sso.user.create_local(name, PASSWORD, super_user=False)
@@ -130,11 +135,9 @@ def test_wrong_old_passwords_on_change_password_are_throttled_like_logins(thrott
     ust = log_in(sso, "bob", addr="10.4.0.1").ust
     for _ in range(3):
         with refused(Kind.forbidden, Code.auth_invalid):
-            sso.user.change_password(CID, {"old_password": WRONG, "new_password": NEW_PASSWORD}, ust, APP,
-                                     "10.4.0.1")
+            sso.user.change_password(CID, {"old_password": WRONG, "new_password": NEW_PASSWORD}, ust, APP, "10.4.0.1")
     with refused(Kind.throttled, Code.auth_invalid) as info:  # the right one too, until the pause ends
-        sso.user.change_password(CID, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, ust, APP,
-                                 "10.4.0.1")
+        sso.user.change_password(CID, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, ust, APP, "10.4.0.1")
     assert list(info.value.errors) == ["old_password"] and info.value.retry_after == 300
     paused(sso, "bob", "10.4.0.1")  # and the same guesses count against signing in from there
     clock(seconds=301)

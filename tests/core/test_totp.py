@@ -1,10 +1,11 @@
 """SPEC §10 two-factor sign-in through the Python API: keys (encrypted, never shown), codes at login
 (no replay), recovery codes, turning it on and off, and the CLI's reset-totp-key."""
+
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
@@ -18,7 +19,7 @@ from webapp.sso import Code, Kind
 from ..conftest import FERNET_KEY
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of, session_rows
 
-KEY = "KMCLCWN4YPMD2WO3"          # 80 bits: the test key Zato's own suite uses, the shortest SPEC §10 allows
+KEY = "KMCLCWN4YPMD2WO3"  # 80 bits: the test key Zato's own suite uses, the shortest SPEC §10 allows
 OTHER_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
@@ -32,7 +33,7 @@ class ShortKeyTotp(pyotp.TOTP):
 def code(key: str, at: datetime, steps: int = 0) -> str:
     """What an authenticator app shows for `key` at `at` (naive UTC), `steps` time-steps later."""
     totp = pyotp.TOTP(key) if len(key) >= 23 else ShortKeyTotp(key)
-    return totp.at(int(at.replace(tzinfo=timezone.utc).timestamp()) + 30 * steps)
+    return totp.at(int(at.replace(tzinfo=UTC).timestamp()) + 30 * steps)
 
 
 def stored_key(sso, user_id: str) -> str:
@@ -51,7 +52,7 @@ def log_in(sso, username, totp_code=None, password=PASSWORD, **kw):
 @pytest.fixture
 def clock(sso):
     """The service clock, frozen at the start of a time-step (so ±1 step is exact)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     return frozen_clock(sso, now.replace(second=0))
 
 
@@ -65,12 +66,13 @@ def bob(sso, make_user, as_admin):
 
 # --- keys ------------------------------------------------------------------------------------------------------
 
+
 def test_every_new_user_gets_a_random_key_encrypted_at_rest_and_never_shown(sso, make_user, admin):
     first, second = make_user("first"), make_user("second")
     raw = [stored_key(sso, user["user_id"]) for user in (first, second)]
     keys = [decrypted(sealed) for sealed in raw]
     assert keys[0] != keys[1]
-    for sealed, key in zip(raw, keys):
+    for sealed, key in zip(raw, keys, strict=True):
         assert len(key) >= 16 and set(key) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         assert key not in sealed
     shown = sso.user.get_user_by_id(CID, first["user_id"], admin[1], APP, ADDR)
@@ -81,15 +83,18 @@ def test_every_new_user_gets_a_random_key_encrypted_at_rest_and_never_shown(sso,
     assert keys[0] not in json.dumps(audit_of(sso), default=str)
 
 
-def test_a_key_set_by_update_is_normalised_encrypted_audited_as_changed_and_never_answered(sso, make_user,
-                                                                                          as_admin, admin):
+def test_a_key_set_by_update_is_normalised_encrypted_audited_as_changed_and_never_answered(
+    sso, make_user, as_admin, admin
+):
     user = make_user("carol")
     answer = as_admin(user["user_id"], {"totp_key": "kmcl cwn4 ypmd 2wo3", "totp_label": "Carol's phone"})
     assert "totp_key" not in answer and answer["totp_label"] == "Carol's phone"
     assert decrypted(stored_key(sso, user["user_id"])) == KEY
     update = audit_of(sso, user["user_id"], "update")[-1]
-    assert update["changes"] == {"totp_key": {"old": "(not shown)", "new": "(changed)"},
-                                 "totp_label": {"old": None, "new": "Carol's phone"}}
+    assert update["changes"] == {
+        "totp_key": {"old": "(not shown)", "new": "(changed)"},
+        "totp_label": {"old": None, "new": "Carol's phone"},
+    }
     assert KEY not in json.dumps(audit_of(sso), default=str) and "KMCL" not in json.dumps(audit_of(sso), default=str)
     found = sso.user.search(CID, {"username": "carol"}, admin[1], APP, ADDR)
     assert found["total"] == 1 and "totp_key" not in found["result"][0]
@@ -103,13 +108,16 @@ def test_the_same_key_again_changes_nothing(sso, make_user, as_admin):
     assert (row_of(sso, user["user_id"]), len(audit_of(sso))) == before
 
 
-@pytest.mark.parametrize("key, message", [
-    ("ABC", "must be at least 16 base32 characters"),
-    ("KMCLCWN4YPMD2WO1", "must be base32 (the letters A-Z and the digits 2-7)"),
-    ("A" * 17, "is not a whole base32 key (a character is missing or extra)"),
-    (None, "may not be empty (null)"),
-    (12345678901234567, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("ABC", "must be at least 16 base32 characters"),
+        ("KMCLCWN4YPMD2WO1", "must be base32 (the letters A-Z and the digits 2-7)"),
+        ("A" * 17, "is not a whole base32 key (a character is missing or extra)"),
+        (None, "may not be empty (null)"),
+        (12345678901234567, "must be a string"),
+    ],
+)
 def test_a_bad_key_is_refused_naming_the_field_without_quoting_it(sso, make_user, as_admin, unchanged, key, message):
     user = make_user("erin")
     nothing_written = unchanged(user["user_id"])
@@ -121,7 +129,10 @@ def test_a_bad_key_is_refused_naming_the_field_without_quoting_it(sso, make_user
 
 def test_reset_totp_key_sets_key_and_label_or_generates_a_key(sso, alice, admin):
     user, ust = alice
-    assert sso.user.reset_totp_key(CID, None, "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", "Phone", ust, APP, ADDR) == OTHER_KEY
+    assert (
+        sso.user.reset_totp_key(CID, None, "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp", "Phone", ust, APP, ADDR)
+        == OTHER_KEY
+    )
     assert decrypted(stored_key(sso, user["user_id"])) == OTHER_KEY
     assert row_of(sso, user["user_id"])["totp_label"] == "Phone"
     generated = sso.user.reset_totp_key(CID, user["user_id"], None, None, admin[1], APP, ADDR)
@@ -145,6 +156,7 @@ def test_a_rotated_fernet_key_still_opens_stored_totp_keys(sso, bob, clock, make
 
 
 # --- login ----------------------------------------------------------------------------------------------------
+
 
 def test_login_without_a_code_is_E005008_and_is_not_a_failed_login(sso, bob, clock):
     for missing in (None, ""):
@@ -225,9 +237,15 @@ def test_a_user_who_may_not_log_in_gets_E005001_before_any_question_of_a_code(ss
 
 # --- turning it on: password + a code of the new key; recovery codes ------------------------------------------
 
+
 def enable(sso, ust, key=OTHER_KEY, at=None, **data):
-    return sso.user.enable_totp(CID, {"password": PASSWORD, "totp_key": key,
-                                      "totp_code": code(key, at or sso.ctx.clock()), **data}, ust, APP, ADDR)
+    return sso.user.enable_totp(
+        CID,
+        {"password": PASSWORD, "totp_key": key, "totp_code": code(key, at or sso.ctx.clock()), **data},
+        ust,
+        APP,
+        ADDR,
+    )
 
 
 def test_enabling_needs_the_current_password_and_a_code_of_the_new_key(sso, alice, clock, unchanged):
@@ -237,8 +255,9 @@ def test_enabling_needs_the_current_password_and_a_code_of_the_new_key(sso, alic
         enable(sso, ust, password="Not-My-Password-1")
     assert set(info.value.errors) == {"password"}
     with refused(Kind.invalid, Code.invalid_input) as info:
-        sso.user.enable_totp(CID, {"password": PASSWORD, "totp_key": OTHER_KEY, "totp_code": code(KEY, clock.now())},
-                             ust, APP, ADDR)
+        sso.user.enable_totp(
+            CID, {"password": PASSWORD, "totp_key": OTHER_KEY, "totp_code": code(KEY, clock.now())}, ust, APP, ADDR
+        )
     assert set(info.value.errors) == {"totp_code"}
     with refused(Kind.malformed, Code.invalid_input) as info:
         sso.user.enable_totp(CID, {"totp_key": OTHER_KEY}, ust, APP, ADDR)
@@ -247,8 +266,7 @@ def test_enabling_needs_the_current_password_and_a_code_of_the_new_key(sso, alic
 
     codes = enable(sso, ust, totp_label="Alice's phone")
     row = row_of(sso, user["user_id"])
-    assert (row["is_totp_enabled"], row["totp_label"], decrypted(row["totp_key"])) == (True, "Alice's phone",
-                                                                                       OTHER_KEY)
+    assert (row["is_totp_enabled"], row["totp_label"], decrypted(row["totp_key"])) == (True, "Alice's phone", OTHER_KEY)
     assert len(codes) == len(set(codes)) == 10
     changes = audit_of(sso, user["user_id"], "update")[-1]["changes"]
     assert changes["totp_key"] == changes["recovery_codes"] == {"old": "(not shown)", "new": "(changed)"}
@@ -295,6 +313,7 @@ def test_recovery_codes_need_totp_on(sso, alice):
 
 # --- turning it off ---------------------------------------------------------------------------------------------
 
+
 def test_turning_ones_own_totp_off_needs_the_password(sso, alice, clock):
     user, ust = alice
     enable(sso, ust)
@@ -318,6 +337,7 @@ def test_a_super_user_turns_anyones_totp_off_and_a_regular_user_cannot(sso, bob,
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
+
 
 def test_cli_reset_totp_key_generates_or_sets_a_key_and_prints_it(app, sso, make_user, as_admin, clock):
     user = make_user("ivan")

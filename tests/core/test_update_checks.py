@@ -1,4 +1,5 @@
 """SPEC §4: the update's checks, one test per rule and code, in the order they run."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,12 +11,17 @@ from webapp.sso.attributes import READ_ONLY
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
 
-SUPER_ONLY = {"is_locked": False, "password_expiry": None, "password_must_change": False,
-              "sign_up_status": "final", "approval_status": "approved"}
-
+SUPER_ONLY = {
+    "is_locked": False,
+    "password_expiry": None,
+    "password_must_change": False,
+    "sign_up_status": "final",
+    "approval_status": "approved",
+}
 
 
 # --- step 1 -------------------------------------------------------------------------------------------
+
 
 def test_an_empty_update_is_refused_with_E008003_before_the_ust_is_even_looked_at(sso, alice, unchanged):
     user, ust = alice
@@ -29,10 +35,11 @@ def test_an_empty_update_is_refused_with_E008003_before_the_ust_is_even_looked_a
 
 # --- step 2 -------------------------------------------------------------------------------------------
 
+
 def test_unknown_read_only_and_password_keys_are_all_reported_at_once(sso, alice, unchanged):
     user, ust = alice
     nothing_written = unchanged(user["user_id"])
-    bad = {"nickname": "x", "password": "New-Secret-77", "new_password": "x", **{name: None for name in READ_ONLY}}
+    bad = {"nickname": "x", "password": "New-Secret-77", "new_password": "x", **dict.fromkeys(READ_ONLY)}
     with refused(Kind.invalid, Code.invalid_input) as info:
         sso.user.update_current_user(CID, {**bad, "display_name": "Alice"}, ust, APP, ADDR)
     assert set(info.value.errors) == set(bad)
@@ -49,6 +56,7 @@ def test_an_unknown_key_is_reported_before_the_ust_is_checked(sso):
 
 # --- step 3: the session --------------------------------------------------------------------------------
 
+
 def test_an_unknown_or_malformed_ust_is_refused_with_E007001(sso, alice):
     for ust in ("gAAAAABnot-a-real-token", "", None, 42, "x" * 5000):
         with refused(Kind.unauthenticated, Code.session_invalid):
@@ -58,7 +66,7 @@ def test_an_unknown_or_malformed_ust_is_refused_with_E007001(sso, alice):
 def test_a_tampered_ust_is_refused_with_E007001(sso, alice):
     user, ust = alice
     middle = len(ust) // 2
-    tampered = ust[:middle] + ("A" if ust[middle] != "A" else "B") + ust[middle + 1:]
+    tampered = ust[:middle] + ("A" if ust[middle] != "A" else "B") + ust[middle + 1 :]
     for bad in (tampered, ust[:-4], ust + "AAAA"):
         with refused(Kind.unauthenticated, Code.session_invalid):
             sso.user.update_current_user(CID, {"display_name": "A"}, bad, APP, ADDR)
@@ -101,8 +109,7 @@ def test_an_unconfigured_app_is_refused_with_E004001_after_the_ust_check(sso, al
     nothing_written()
 
 
-def test_a_locked_caller_is_refused_with_E005002_and_after_unlocking_must_log_in_again(sso, alice, as_admin,
-                                                                                       login):
+def test_a_locked_caller_is_refused_with_E005002_and_after_unlocking_must_log_in_again(sso, alice, as_admin, login):
     user, ust = alice
     as_admin(user["user_id"], {"is_locked": True})
     with refused(Kind.forbidden, Code.user_locked):
@@ -144,9 +151,10 @@ def test_a_locked_caller_is_refused_before_their_forbidden_keys_are_looked_at(ss
 
 # --- step 4: whose account -------------------------------------------------------------------------------
 
+
 def test_a_regular_user_naming_another_users_id_is_forbidden(sso, admin, alice, unchanged):
     admin_user, _ = admin
-    user, ust = alice
+    _user, ust = alice
     nothing_written = unchanged(admin_user["user_id"])
     for target in (admin_user["user_id"], "zusrnosuchuserexists"):
         with refused(Kind.forbidden, Code.invalid_input) as info:
@@ -163,6 +171,7 @@ def test_a_regular_user_may_name_their_own_id(sso, alice):
 
 
 # --- step 5: the caller's role --------------------------------------------------------------------------
+
 
 def test_a_regular_user_sending_super_user_keys_is_forbidden_and_every_key_is_named(sso, alice, unchanged):
     user, ust = alice
@@ -190,13 +199,22 @@ def test_a_forbidden_key_with_a_bad_value_is_reported_as_forbidden_not_invalid(s
 
 def test_a_super_user_may_write_every_attribute_of_another_user(sso, alice, as_admin):
     user, _ = alice
-    data = {"username": "alice2", "email": "a@example.com", "display_name": "A", "first_name": "F",
-            "middle_name": "M", "last_name": "L", **SUPER_ONLY, "password_must_change": True}
+    data = {
+        "username": "alice2",
+        "email": "a@example.com",
+        "display_name": "A",
+        "first_name": "F",
+        "middle_name": "M",
+        "last_name": "L",
+        **SUPER_ONLY,
+        "password_must_change": True,
+    }
     shown = as_admin(user["user_id"], data)
     assert {name: shown[name] for name in data} == data
 
 
 # --- step 6: the target ----------------------------------------------------------------------------------
+
 
 def test_a_user_id_that_matches_no_user_is_E001100_even_with_bad_values(sso, as_admin):
     for user_id in ("zusrnosuchuserexists", "", 42):
@@ -207,6 +225,7 @@ def test_a_user_id_that_matches_no_user_is_E001100_even_with_bad_values(sso, as_
 
 
 # --- step 7: uniqueness (the value checks are in test_update_values.py) --------------------------------
+
 
 def test_a_username_taken_by_another_user_in_any_case_is_E001002(sso, admin, alice, as_admin, unchanged):
     user, ust = alice
@@ -235,6 +254,7 @@ def test_bad_values_are_reported_before_a_taken_username(sso, admin, alice):
 
 # --- step 8: the expected version ----------------------------------------------------------------------
 
+
 def test_a_stale_expected_version_is_E011001_and_writes_nothing(sso, alice, as_admin, unchanged):
     user, ust = alice
     version = row_of(sso, user["user_id"])["version"]
@@ -258,6 +278,7 @@ def test_bad_values_are_reported_before_a_stale_version(sso, alice):
 
 def test_two_writers_racing_with_the_same_expected_version_cannot_both_win(sso, alice, as_admin):
     import threading
+
     user, ust = alice
     version = row_of(sso, user["user_id"])["version"]
     outcomes: list[str] = []
@@ -271,11 +292,13 @@ def test_two_writers_racing_with_the_same_expected_version_cannot_both_win(sso, 
             else:
                 sso.user.update_current_user(CID, data, ust, APP, ADDR, expected_version=version)
             outcomes.append("ok")
-        except Exception as e:  # noqa: BLE001 - the outcome is what the test looks at
+        except Exception as e:
             outcomes.append(getattr(e, "sub_status", [repr(e)])[0])
 
-    threads = [threading.Thread(target=write, args=({"first_name": "Admin's"}, True)),
-               threading.Thread(target=write, args=({"last_name": "Alice's"}, False))]
+    threads = [
+        threading.Thread(target=write, args=({"first_name": "Admin's"}, True)),
+        threading.Thread(target=write, args=({"last_name": "Alice's"}, False)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -287,6 +310,7 @@ def test_two_writers_racing_with_the_same_expected_version_cannot_both_win(sso, 
 
 def test_two_users_racing_for_the_same_new_username_cannot_both_get_it(sso, make_user, login):
     import threading
+
     make_user("bob"), make_user("carol")
     usts = {name: login(name) for name in ("bob", "carol")}
     outcomes: list[str] = []
@@ -297,7 +321,7 @@ def test_two_users_racing_for_the_same_new_username_cannot_both_get_it(sso, make
         try:
             sso.user.update_current_user(CID, {"username": "Winner"}, ust, APP, ADDR)
             outcomes.append("ok")
-        except Exception as e:  # noqa: BLE001 - the outcome is what the test looks at
+        except Exception as e:
             outcomes.append(getattr(e, "sub_status", [repr(e)])[0])
 
     threads = [threading.Thread(target=rename, args=(ust,)) for ust in usts.values()]
@@ -320,12 +344,12 @@ def _save_by_someone_else_after_my_read(sso, make_app, user_id, data):
         if not done and statement.lstrip().upper().startswith("SELECT") and "sso_session" in statement:
             done.append(True)
             other.user.update_user_by_id(CID, user_id, data, other_ust, APP, ADDR)
+
     event.listen(sso.ctx.engine, "after_cursor_execute", interfere)
     return done
 
 
-def test_a_save_that_loses_a_race_without_expected_version_is_applied_on_the_fresh_row(
-        sso, make_app, admin, alice):
+def test_a_save_that_loses_a_race_without_expected_version_is_applied_on_the_fresh_row(sso, make_app, admin, alice):
     user, ust = alice
     version = row_of(sso, user["user_id"])["version"]
     interfered = _save_by_someone_else_after_my_read(sso, make_app, user["user_id"], {"first_name": "Theirs"})
@@ -336,12 +360,15 @@ def test_a_save_that_loses_a_race_without_expected_version_is_applied_on_the_fre
     row = row_of(sso, user["user_id"])
     assert (row["display_name"], row["first_name"], row["version"]) == ("Mine", "Theirs", version + 2)
     assert shown["display_name"] == "Mine" and shown["first_name"] == "Theirs"
-    assert [sorted(r["changes"]) for r in audit_of(sso, user["user_id"], "update")] == [["first_name"],
-                                                                                      ["display_name"]]
+    assert [sorted(r["changes"]) for r in audit_of(sso, user["user_id"], "update")] == [
+        ["first_name"],
+        ["display_name"],
+    ]
 
 
 def test_a_save_that_loses_a_race_with_expected_version_is_E011001_and_writes_nothing_of_its_own(
-        sso, make_app, admin, alice):
+    sso, make_app, admin, alice
+):
     user, ust = alice
     version = row_of(sso, user["user_id"])["version"]
     _save_by_someone_else_after_my_read(sso, make_app, user["user_id"], {"first_name": "Theirs"})

@@ -4,14 +4,15 @@ Absent key = unchanged, None = NULL, a value = that value; refused updates chang
 changing update adds one to the version and one audit record; and replaying the audit trail's
 old → new values from the creation state gives back the stored row.
 """
+
 from __future__ import annotations
 
-import unicodedata
-
 import itertools
-from datetime import datetime, timedelta, timezone
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from webapp.db import reading
@@ -57,29 +58,47 @@ def as_username(value: str):
 
 PRINTABLE = st.characters(categories=("L", "N", "P", "S"))
 NAME = mostly(
-    st.one_of(valid(st.text(PRINTABLE | st.just(" "), max_size=12)),
-              valid(st.sampled_from([None, "", "Ann", "ANN", "Zoë", "Straße", "x" * 256]))),
-    invalid("x" * 257, "a\x00b", "line\nbreak", "\ud800", 5, b"bytes"))
+    st.one_of(
+        valid(st.text(PRINTABLE | st.just(" "), max_size=12)),
+        valid(st.sampled_from([None, "", "Ann", "ANN", "Zoë", "Straße", "x" * 256])),
+    ),
+    invalid("x" * 257, "a\x00b", "line\nbreak", "\ud800", 5, b"bytes"),
+)
 VALUES = {
     "username": mostly(
-        st.one_of(st.text(PRINTABLE, min_size=1, max_size=10).filter(nfkc_has_no_space).map(as_username),
-                  valid(st.sampled_from(["bob", "Bob", "Admin", "p0", "u" * 128])),
-                  converted(("jose\u0301", "jos\u00e9"), ("\uff41dmin", "admin"))),
-        invalid(None, "", " ", "a b", "tab\there", "u" * 129, 7, "root\u200b1", "a\u202eb", "\ufeffbom")),
-    "email": mostly(valid(st.sampled_from([None, "a@example.com", "A.B+tag@Example.org", "zoë@例え.jp"])),
-                    invalid("", "nope", "a@", "a b@example.com", 5)),
-    "display_name": NAME, "first_name": NAME, "middle_name": NAME, "last_name": NAME,
+        st.one_of(
+            st.text(PRINTABLE, min_size=1, max_size=10).filter(nfkc_has_no_space).map(as_username),
+            valid(st.sampled_from(["bob", "Bob", "Admin", "p0", "u" * 128])),
+            converted(("jose\u0301", "jos\u00e9"), ("\uff41dmin", "admin")),
+        ),
+        invalid(None, "", " ", "a b", "tab\there", "u" * 129, 7, "root\u200b1", "a\u202eb", "\ufeffbom"),
+    ),
+    "email": mostly(
+        valid(st.sampled_from([None, "a@example.com", "A.B+tag@Example.org", "zoë@例え.jp"])),
+        invalid("", "nope", "a@", "a b@example.com", 5),
+    ),
+    "display_name": NAME,
+    "first_name": NAME,
+    "middle_name": NAME,
+    "last_name": NAME,
     "is_locked": mostly(valid(st.booleans()), invalid(None, "yes", 1, 0)),
     "password_must_change": mostly(valid(st.booleans()), invalid(None, "true", 1)),
     "password_expiry": mostly(
-        st.one_of(valid(st.sampled_from([None, PAST, FUTURE])),
-                  converted((FUTURE.replace(tzinfo=timezone.utc) + timedelta(hours=2), FUTURE + timedelta(hours=2)),
-                            (FUTURE.replace(tzinfo=timezone(timedelta(hours=2))), FUTURE - timedelta(hours=2)),
-                            ("2099-02-03T04:05:06.789Z", FUTURE), ("2001-02-03T04:05:06", PAST))),
-        invalid("soon", "", 5, "2099-02-30T00:00:00")),
+        st.one_of(
+            valid(st.sampled_from([None, PAST, FUTURE])),
+            converted(
+                (FUTURE.replace(tzinfo=UTC) + timedelta(hours=2), FUTURE + timedelta(hours=2)),
+                (FUTURE.replace(tzinfo=timezone(timedelta(hours=2))), FUTURE - timedelta(hours=2)),
+                ("2099-02-03T04:05:06.789Z", FUTURE),
+                ("2001-02-03T04:05:06", PAST),
+            ),
+        ),
+        invalid("soon", "", 5, "2099-02-30T00:00:00"),
+    ),
     "sign_up_status": mostly(valid(st.sampled_from(["final", "before_confirmation"])), invalid(None, "FINAL")),
-    "approval_status": mostly(valid(st.sampled_from(["approved", "rejected", "before_decision"])),
-                              invalid(None, "maybe")),
+    "approval_status": mostly(
+        valid(st.sampled_from(["approved", "rejected", "before_decision"])), invalid(None, "maybe")
+    ),
     "is_totp_enabled": mostly(valid(st.booleans()), invalid(None, "on", 1)),
     "totp_label": NAME,
 }
@@ -99,9 +118,12 @@ VERSION_MODES = st.sampled_from([None, None, None, "current", "stale"])
 EXTRA_KEYS = st.sampled_from([None] * 12 + [{"nickname": "x"}, {"password": PASSWORD}])
 STEP = st.one_of(
     st.tuples(st.just("admin"), updates(list(VALUES)), VERSION_MODES, EXTRA_KEYS),
-    st.tuples(st.sampled_from(["self", "self_by_id"]),
-              st.one_of(updates(list(SELF_EDITABLE)), updates(list(SELF_EDITABLE)), updates(list(VALUES))),
-              VERSION_MODES, EXTRA_KEYS),
+    st.tuples(
+        st.sampled_from(["self", "self_by_id"]),
+        st.one_of(updates(list(SELF_EDITABLE)), updates(list(SELF_EDITABLE)), updates(list(VALUES))),
+        VERSION_MODES,
+        EXTRA_KEYS,
+    ),
 )
 
 NAMES = iter(f"p{number}" for number in itertools.count())
@@ -139,7 +161,7 @@ def attributes_of(row: dict) -> dict:
 
 def replay_audit(sso, user_id: str) -> dict:
     """Attributes rebuilt from the audit trail alone, checking each record's old values on the way."""
-    state = {name: None for name in ATTRIBUTES}
+    state = dict.fromkeys(ATTRIBUTES)
     for record in audit_of(sso, user_id):
         if record["action"] not in ("create", "update"):
             continue
@@ -150,8 +172,12 @@ def replay_audit(sso, user_id: str) -> dict:
     return state
 
 
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=st.lists(STEP, min_size=2, max_size=8))
 def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_to_the_row(sso, admin, steps):
     _, admin_ust = admin
@@ -159,8 +185,7 @@ def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_t
     user_id = created["user_id"]
     own_ust = sso.user.login(CID, created["username"], PASSWORD, APP, ADDR).ust
     with reading(sso.ctx.engine) as conn:
-        taken = {name for name in conn.execute(select(users.c.username_search).where(users.c.user_id != user_id))
-                 .scalars()}
+        taken = set(conn.execute(select(users.c.username_search).where(users.c.user_id != user_id)).scalars())
     model = attributes_of(row_of(sso, user_id))
     version, audits = row_of(sso, user_id)["version"], len(audit_of(sso, user_id))
 

@@ -1,7 +1,8 @@
 """SPEC §2 and §4: what a successful update writes, and what it leaves alone."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,13 +11,13 @@ from webapp.sso import Code, Kind
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
 
 
-
 @pytest.fixture
 def as_alice(sso, alice):
     _, ust = alice
 
     def update(data, **kw):
         return sso.user.update_current_user(CID, data, ust, APP, ADDR, **kw)
+
     return update
 
 
@@ -89,15 +90,32 @@ def test_each_update_writes_one_audit_record_with_its_context(sso, admin, alice,
     admin_user, admin_ust = admin
     user, _ = alice
     clock = frozen_clock(sso)
-    sso.user.update_user_by_id("cid-42", user["user_id"], {"first_name": "Alice", "is_locked": True}, admin_ust,
-                               "Console", "10.1.2.3", channel="api", user_agent="curl/8")
+    sso.user.update_user_by_id(
+        "cid-42",
+        user["user_id"],
+        {"first_name": "Alice", "is_locked": True},
+        admin_ust,
+        "Console",
+        "10.1.2.3",
+        channel="api",
+        user_agent="curl/8",
+    )
     records = audit_of(sso, user["user_id"], "update")
     assert len(records) == 1
     record = records[0]
-    assert {key: record[key] for key in ("time", "cid", "actor_id", "target_id", "channel", "current_app",
-                                         "remote_addr", "user_agent")} == {
-        "time": clock.now(), "cid": "cid-42", "actor_id": admin_user["user_id"], "target_id": user["user_id"],
-        "channel": "api", "current_app": "Console", "remote_addr": "10.1.2.3", "user_agent": "curl/8"}
+    assert {
+        key: record[key]
+        for key in ("time", "cid", "actor_id", "target_id", "channel", "current_app", "remote_addr", "user_agent")
+    } == {
+        "time": clock.now(),
+        "cid": "cid-42",
+        "actor_id": admin_user["user_id"],
+        "target_id": user["user_id"],
+        "channel": "api",
+        "current_app": "Console",
+        "remote_addr": "10.1.2.3",
+        "user_agent": "curl/8",
+    }
     assert record["changes"] == {"first_name": {"old": None, "new": "Alice"}, "is_locked": {"old": False, "new": True}}
 
 
@@ -114,9 +132,8 @@ def test_locking_records_who_and_when_and_unlocking_clears_both(sso, admin, alic
     locked_at = clock.now()
     shown = as_admin(user["user_id"], {"is_locked": True})
     stored = row_of(sso, user["user_id"])
-    assert (stored["is_locked"], stored["locked_time"], stored["locked_by"]) == (True, locked_at,
-                                                                                admin_user["user_id"])
-    assert shown["locked_time"] == locked_at.replace(tzinfo=timezone.utc)
+    assert (stored["is_locked"], stored["locked_time"], stored["locked_by"]) == (True, locked_at, admin_user["user_id"])
+    assert shown["locked_time"] == locked_at.replace(tzinfo=UTC)
     clock(minutes=5)
     as_admin(user["user_id"], {"is_locked": True})
     assert row_of(sso, user["user_id"])["locked_time"] == locked_at
@@ -135,21 +152,24 @@ def test_an_approval_change_stamps_when_and_by_whom_but_an_unchanged_one_does_no
     decided_at = clock(minutes=1)
     as_admin(user["user_id"], {"approval_status": "rejected"})
     stored = row_of(sso, user["user_id"])
-    assert (stored["approval_status_mod_time"], stored["approval_status_mod_by"]) == (decided_at,
-                                                                                     admin_user["user_id"])
+    assert (stored["approval_status_mod_time"], stored["approval_status_mod_by"]) == (decided_at, admin_user["user_id"])
 
 
 def test_naive_datetimes_are_utc_and_aware_ones_are_converted(sso, alice, as_admin):
     user, _ = alice
     expected = datetime(2031, 1, 2, 3, 4, 5, 600000)
-    for given in (expected,
-                  datetime(2031, 1, 2, 5, 4, 5, 600000, tzinfo=timezone(timedelta(hours=2))),
-                  datetime(2031, 1, 1, 22, 4, 5, 600000, tzinfo=timezone(timedelta(hours=-5))),
-                  "2031-01-02T03:04:05.600000", "2031-01-02T03:04:05.6Z", "2031-01-02T05:04:05.600+02:00"):
+    for given in (
+        expected,
+        datetime(2031, 1, 2, 5, 4, 5, 600000, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2031, 1, 1, 22, 4, 5, 600000, tzinfo=timezone(timedelta(hours=-5))),
+        "2031-01-02T03:04:05.600000",
+        "2031-01-02T03:04:05.6Z",
+        "2031-01-02T05:04:05.600+02:00",
+    ):
         as_admin(user["user_id"], {"password_expiry": None})
         shown = as_admin(user["user_id"], {"password_expiry": given})
         assert row_of(sso, user["user_id"])["password_expiry"] == expected, given
-        assert shown["password_expiry"] == expected.replace(tzinfo=timezone.utc), given
+        assert shown["password_expiry"] == expected.replace(tzinfo=UTC), given
 
 
 def test_the_same_instant_in_another_zone_is_not_a_change(sso, alice, as_admin, unchanged):
@@ -223,6 +243,7 @@ def test_nothing_is_written_by_any_refused_update(sso, admin, alice, as_admin, a
 
 def test_a_regular_user_sees_only_their_editable_attributes_and_nobody_sees_a_secret(sso, admin, alice, as_alice):
     from webapp.sso.attributes import READ_ONLY, READABLE, SELF_READABLE
+
     user, ust = alice
     own = as_alice({"first_name": "Alice"})
     assert set(own) == {"user_id", *SELF_READABLE}
@@ -231,4 +252,4 @@ def test_a_regular_user_sees_only_their_editable_attributes_and_nobody_sees_a_se
     assert set(full) == {*READABLE, *READ_ONLY}
     assert full["version"] == own.version == row_of(sso, user["user_id"])["version"]
     for shown in (own, full):
-        assert not any("hash" in key or "password" == key or "totp_key" == key for key in shown)
+        assert not any("hash" in key or key == "password" or key == "totp_key" for key in shown)

@@ -1,4 +1,5 @@
 """SPEC §12 attributes through the Python facade, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,7 +24,10 @@ def test_values_are_json_of_at_most_64_kib_and_the_limit_names_the_field(sso, ad
     with pytest.raises(SSOError) as error:
         call(sso, "create", ust, {"name": "big", "value": "x" * (64 * 1024)})
     assert (error.value.kind, error.value.sub_status, list(error.value.errors)) == (
-        Kind.invalid, [Code.invalid_input], ["value"])
+        Kind.invalid,
+        [Code.invalid_input],
+        ["value"],
+    )
     call(sso, "create", ust, {"name": "just-fits", "value": "x" * (64 * 1024 - 2)})
 
 
@@ -35,9 +39,8 @@ def test_a_duplicate_in_one_list_or_an_unknown_key_is_refused_and_nothing_writte
     assert call(sso, "names", ust, {})["result"] == []
 
 
-def test_expired_attributes_are_pruned_on_the_next_write_and_every_write_is_audited_without_values(sso, admin,
-                                                                                                    app):
-    user, ust = admin
+def test_expired_attributes_are_pruned_on_the_next_write_and_every_write_is_audited_without_values(sso, admin, app):
+    _user, ust = admin
     call(sso, "create", ust, {"name": "old", "value": "secret-value", "expiration": 60})
     real_clock = sso.ctx.clock
     sso.ctx.clock = lambda: real_clock() + timedelta(seconds=61)  # the session itself lives an hour

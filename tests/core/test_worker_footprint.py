@@ -1,4 +1,5 @@
 """What a worker loads and keeps (issue 14): no migration tooling, no import-time tables, flat memory."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,8 @@ from ..conftest import ROOT
 
 
 def test_the_written_out_whitespace_table_is_exactly_what_isspace_accepts_outside_control_chars():
-    every = tuple(c for c in range(0x110000)
-                  if chr(c).isspace() and not (0 <= c <= 0x1F or 0x7F <= c <= 0x9F))
-    assert SPACE_CODE_POINTS == every
+    every = tuple(c for c in range(0x110000) if chr(c).isspace() and not (0 <= c <= 0x1F or 0x7F <= c <= 0x9F))
+    assert every == SPACE_CODE_POINTS
 
 
 def test_a_worker_imports_no_migration_tooling_and_scrypt_leaves_no_heap_behind(tmp_path):
@@ -30,10 +30,16 @@ for _ in range(3):
     hash_password('Quiet-River-4821', 2**14)   # 16 MiB each: glibc would keep the 2nd and 3rd on the heap
 print(json.dumps({"modules": sorted(sys.modules), "grew_mib": rss() - before}))
 """
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/sso.db", "SECRET_KEY": "x", "SSO_APPS": "CRM",
-           "SSO_FERNET_KEYS": Fernet.generate_key().decode(), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/sso.db",
+        "SECRET_KEY": "x",
+        "SSO_APPS": "CRM",
+        "SSO_FERNET_KEYS": Fernet.generate_key().decode(),
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
     loaded = {name.split(".")[0] for name in found["modules"]}

@@ -1,5 +1,6 @@
 """SPEC §15: importing a Zato ODB built here from Zato's documented schema, on SQLite and PostgreSQL,
 with password hashes made by passlib (an independent implementation)."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,8 +9,21 @@ from datetime import datetime, timedelta
 import pytest
 from cryptography.fernet import Fernet
 from passlib.hash import pbkdf2_sha512
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
-                        create_engine, insert, select)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+)
 
 from webapp.models import audit, users
 from webapp.sso import Code, Kind, SSOError
@@ -19,35 +33,62 @@ ZATO_KEY = Fernet.generate_key().decode()
 
 meta = MetaData()
 ZATO_USER = Table(
-    "zato_sso_user", meta,
-    Column("id", Integer, primary_key=True), Column("user_id", String(191), nullable=False, unique=True),
-    Column("is_active", Boolean, nullable=False), Column("is_internal", Boolean, nullable=False),
-    Column("is_super_user", Boolean, nullable=False), Column("is_locked", Boolean, nullable=False),
-    Column("locked_time", DateTime), Column("creation_ctx", Text, nullable=False), Column("locked_by", String(191)),
+    "zato_sso_user",
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", String(191), nullable=False, unique=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("is_internal", Boolean, nullable=False),
+    Column("is_super_user", Boolean, nullable=False),
+    Column("is_locked", Boolean, nullable=False),
+    Column("locked_time", DateTime),
+    Column("creation_ctx", Text, nullable=False),
+    Column("locked_by", String(191)),
     Column("approval_status", String(191), nullable=False),
     Column("approval_status_mod_time", DateTime, nullable=False),
     Column("approval_status_mod_by", String(191), nullable=False),
-    Column("username", String(191), nullable=False, unique=True), Column("password", Text, nullable=False),
-    Column("password_is_set", Boolean, nullable=False), Column("password_must_change", Boolean, nullable=False),
-    Column("password_last_set", DateTime, nullable=False), Column("password_expiry", DateTime, nullable=False),
-    Column("sign_up_status", String(191), nullable=False), Column("sign_up_time", DateTime, nullable=False),
-    Column("sign_up_confirm_time", DateTime), Column("sign_up_confirm_token", String(191), nullable=False,
-                                                     unique=True),
-    Column("email", Text), Column("display_name", String(191)), Column("first_name", String(191)),
-    Column("middle_name", String(191)), Column("last_name", String(191)),
-    Column("display_name_upper", String(191)), Column("first_name_upper", String(191)),
-    Column("middle_name_upper", String(191)), Column("last_name_upper", String(191)),
-    Column("is_rate_limit_active", Boolean), Column("rate_limit_type", String(40)), Column("rate_limit_def", Text),
-    Column("rate_limit_check_parent_def", Boolean), Column("is_totp_enabled", Boolean, nullable=False),
-    Column("totp_key", Text), Column("totp_label", Text), Column("opaque1", JSON),
+    Column("username", String(191), nullable=False, unique=True),
+    Column("password", Text, nullable=False),
+    Column("password_is_set", Boolean, nullable=False),
+    Column("password_must_change", Boolean, nullable=False),
+    Column("password_last_set", DateTime, nullable=False),
+    Column("password_expiry", DateTime, nullable=False),
+    Column("sign_up_status", String(191), nullable=False),
+    Column("sign_up_time", DateTime, nullable=False),
+    Column("sign_up_confirm_time", DateTime),
+    Column("sign_up_confirm_token", String(191), nullable=False, unique=True),
+    Column("email", Text),
+    Column("display_name", String(191)),
+    Column("first_name", String(191)),
+    Column("middle_name", String(191)),
+    Column("last_name", String(191)),
+    Column("display_name_upper", String(191)),
+    Column("first_name_upper", String(191)),
+    Column("middle_name_upper", String(191)),
+    Column("last_name_upper", String(191)),
+    Column("is_rate_limit_active", Boolean),
+    Column("rate_limit_type", String(40)),
+    Column("rate_limit_def", Text),
+    Column("rate_limit_check_parent_def", Boolean),
+    Column("is_totp_enabled", Boolean, nullable=False),
+    Column("totp_key", Text),
+    Column("totp_label", Text),
+    Column("opaque1", JSON),
 )
 ZATO_ATTR = Table(
-    "zato_sso_attr", meta,
-    Column("id", Integer, primary_key=True), Column("creation_time", DateTime, nullable=False),
-    Column("last_modified", DateTime), Column("expiration_time", DateTime),
-    Column("is_session_attr", Boolean, nullable=False), Column("is_encrypted", Boolean, nullable=False),
-    Column("serial_method", String(20), nullable=False), Column("name", String(191), nullable=False),
-    Column("value", Text), Column("_ust_string", String(191), nullable=False), Column("opaque1", JSON),
+    "zato_sso_attr",
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("creation_time", DateTime, nullable=False),
+    Column("last_modified", DateTime),
+    Column("expiration_time", DateTime),
+    Column("is_session_attr", Boolean, nullable=False),
+    Column("is_encrypted", Boolean, nullable=False),
+    Column("serial_method", String(20), nullable=False),
+    Column("name", String(191), nullable=False),
+    Column("value", Text),
+    Column("_ust_string", String(191), nullable=False),
+    Column("opaque1", JSON),
     Column("user_id", String(191), ForeignKey("zato_sso_user.user_id", ondelete="CASCADE"), nullable=False),
     Column("ust", String(191)),
 )
@@ -57,13 +98,30 @@ def zato_user(username: str, password: str, *, encrypt: bool = False, rounds: in
     now = datetime(2024, 5, 6, 7, 8, 9)
     hashed = pbkdf2_sha512.using(rounds=rounds, salt_size=64).hash(password)
     seal = (lambda value: Fernet(ZATO_KEY).encrypt(value.encode()).decode()) if encrypt else (lambda value: value)
-    row = {"user_id": "zusr" + uuid.uuid4().hex[:26], "is_active": True, "is_internal": False,
-           "is_super_user": False, "is_locked": False, "creation_ctx": '{"source": "zato"}',
-           "approval_status": "approved", "approval_status_mod_time": now, "approval_status_mod_by": "auto",
-           "username": username, "password": seal(hashed), "password_is_set": True, "password_must_change": False,
-           "password_last_set": now, "password_expiry": now + timedelta(days=3650), "sign_up_status": "final",
-           "sign_up_time": now, "sign_up_confirm_token": uuid.uuid4().hex, "email": seal(f"{username}@example.com"),
-           "display_name": username.title(), "is_totp_enabled": False, "is_rate_limit_active": None}
+    row = {
+        "user_id": "zusr" + uuid.uuid4().hex[:26],
+        "is_active": True,
+        "is_internal": False,
+        "is_super_user": False,
+        "is_locked": False,
+        "creation_ctx": '{"source": "zato"}',
+        "approval_status": "approved",
+        "approval_status_mod_time": now,
+        "approval_status_mod_by": "auto",
+        "username": username,
+        "password": seal(hashed),
+        "password_is_set": True,
+        "password_must_change": False,
+        "password_last_set": now,
+        "password_expiry": now + timedelta(days=3650),
+        "sign_up_status": "final",
+        "sign_up_time": now,
+        "sign_up_confirm_token": uuid.uuid4().hex,
+        "email": seal(f"{username}@example.com"),
+        "display_name": username.title(),
+        "is_totp_enabled": False,
+        "is_rate_limit_active": None,
+    }
     row.update(extra)
     return row
 
@@ -92,12 +150,33 @@ def test_users_come_over_with_their_passwords_which_become_scrypt_at_first_login
     url, engine = zato_odb
     plain = zato_user("ann", "Old-Zato-Secret-1", rounds=120000)
     sealed = zato_user("bob", "Bob-Zato-Secret-2", encrypt=True)
-    fill(engine, plain, sealed, attrs=[
-        {"creation_time": datetime(2024, 1, 1), "is_session_attr": False, "is_encrypted": False,
-         "serial_method": "json", "name": "colour", "value": '"blue"', "_ust_string": "", "user_id": plain["user_id"]},
-        {"creation_time": datetime(2024, 1, 1), "is_session_attr": False, "is_encrypted": True, "serial_method": "json",
-         "name": "pin", "value": Fernet(ZATO_KEY).encrypt(b'"1234"').decode(), "_ust_string": "",
-         "user_id": sealed["user_id"]}])
+    fill(
+        engine,
+        plain,
+        sealed,
+        attrs=[
+            {
+                "creation_time": datetime(2024, 1, 1),
+                "is_session_attr": False,
+                "is_encrypted": False,
+                "serial_method": "json",
+                "name": "colour",
+                "value": '"blue"',
+                "_ust_string": "",
+                "user_id": plain["user_id"],
+            },
+            {
+                "creation_time": datetime(2024, 1, 1),
+                "is_session_attr": False,
+                "is_encrypted": True,
+                "serial_method": "json",
+                "name": "pin",
+                "value": Fernet(ZATO_KEY).encrypt(b'"1234"').decode(),
+                "_ust_string": "",
+                "user_id": sealed["user_id"],
+            },
+        ],
+    )
     summary = sso.user.import_zato(url, zato_secret_key=ZATO_KEY)
     assert (summary.imported, summary.rejected) == (["ann", "bob"], [])
     with app.extensions["sso_engine"].connect() as conn:
@@ -151,8 +230,13 @@ def test_an_invalid_email_is_kept_and_listed_and_unusable_rows_are_rejected_with
     url, engine = zato_odb
     fred = zato_user("fred", "Fred-Secret-7")
     fred["password"] = "$1$md5$notpbkdf2"
-    fill(engine, zato_user("eve", "Eve-Zato-Secret-5", email="not-an-email"),
-         zato_user("has space", "Some-Secret-6"), fred, zato_user("gina", "Gina-Secret-8", encrypt=True))
+    fill(
+        engine,
+        zato_user("eve", "Eve-Zato-Secret-5", email="not-an-email"),
+        zato_user("has space", "Some-Secret-6"),
+        fred,
+        zato_user("gina", "Gina-Secret-8", encrypt=True),
+    )
     summary = sso.user.import_zato(url)  # no key: gina's columns cannot be read
     assert summary.imported == ["eve"]
     assert ("eve", "email 'not-an-email' is not a valid address; kept as it was") in summary.notes

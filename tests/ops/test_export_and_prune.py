@@ -188,8 +188,9 @@ def test_a_users_history_export_is_for_super_users_and_the_user_only(sso, make_u
 
 def test_prune_while_writes_run_removes_only_what_expired(db_url):
     # The throttle off: its own bookkeeping (it forgets old marks as it counts) would race the counts here.
-    app = create_app(config_for(db_url, SSO_AUDIT_RETENTION_DAYS=30, SSO_LOGIN_FAILURE_WINDOW=300,
-                                SSO_LOGIN_MAX_FAILURES=0))
+    app = create_app(
+        config_for(db_url, SSO_AUDIT_RETENTION_DAYS=30, SSO_LOGIN_FAILURE_WINDOW=300, SSO_LOGIN_MAX_FAILURES=0)
+    )
     sso, engine = app.extensions["sso"], app.extensions["sso_engine"]
     sso.user.create_local("busy", PASSWORD, super_user=False)
     sso.user.create_local("idle", PASSWORD, super_user=False)
@@ -207,8 +208,10 @@ def test_prune_while_writes_run_removes_only_what_expired(db_url):
         conn.execute(
             insert(login_failures), [{"key": f"a:10.0.0.{i}", "time": now - timedelta(hours=2)} for i in range(30)]
         )
-        conn.execute(insert(login_failures), [{"key": "u:someone", "time": now},
-                                              {"key": "k:someone|10.0.0.1", "time": now - timedelta(days=2)}])
+        conn.execute(
+            insert(login_failures),
+            [{"key": "u:someone", "time": now}, {"key": "k:someone|10.0.0.1", "time": now - timedelta(days=2)}],
+        )
     add_audit_rows(engine, 120, days_ago=45, target="zusr-old")
     add_audit_rows(engine, 10, days_ago=29, target="zusr-recent")
     recent_audit = audit_count(engine) - 120

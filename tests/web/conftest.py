@@ -1,4 +1,5 @@
 """Web console fixtures: a test client, and clients logged in through the login form."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A tiny no-JavaScript browser for the Flask test client: read a page's form, fill it in, submit it."""
+
 from __future__ import annotations
 
 import re
@@ -48,17 +49,20 @@ class Form:
             pairs.append((c.name, c.value))
         return pairs
 
-    def fill(self, name: str, value: str) -> "Form":
+    def fill(self, name: str, value: str) -> Form:
         """Type into a text box, or choose a select option."""
         found = [c for c in self.controls if c.name == name and c.type not in ("checkbox", "radio", "hidden")]
         assert found, f"no field {name}"
         found[0].value = value
         return self
 
-    def check(self, name: str, value: str | None = None, on: bool = True) -> "Form":
+    def check(self, name: str, value: str | None = None, on: bool = True) -> Form:
         """Tick (or untick) a checkbox, or choose a radio button by value."""
-        found = [c for c in self.controls if c.name == name and c.type in ("checkbox", "radio")
-                 and (value is None or c.value == value)]
+        found = [
+            c
+            for c in self.controls
+            if c.name == name and c.type in ("checkbox", "radio") and (value is None or c.value == value)
+        ]
         assert found, f"no checkbox/radio {name}={value}"
         if found[0].type == "radio":
             for c in self.controls:
@@ -97,8 +101,9 @@ class _FormParser(HTMLParser):
             return
         elif tag == "input":
             kind = a.get("type", "text").lower()
-            self.current.controls.append(Control("input", kind, a.get("name", ""), a.get("value", ""),
-                                                 "checked" in a, a))
+            self.current.controls.append(
+                Control("input", kind, a.get("name", ""), a.get("value", ""), "checked" in a, a)
+            )
         elif tag == "select":
             self.select = Control("select", "select", a.get("name", ""), "", attrs=a)
             self.first_option = None

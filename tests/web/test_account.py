@@ -1,4 +1,5 @@
 """My account: only what changed is saved, NULL vs "", merges and conflicts, errors on their fields, htmx."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,8 +13,13 @@ from .html_forms import element, form, forms, text
 
 def audit_rows(app, user_id: str, action: str = "update") -> list[dict]:
     with reading(app.extensions["sso_engine"]) as conn:
-        rows = conn.execute(select(audit).where(audit.c.target_id == user_id, audit.c.action == action)
-                            .order_by(audit.c.id)).mappings().all()
+        rows = (
+            conn.execute(
+                select(audit).where(audit.c.target_id == user_id, audit.c.action == action).order_by(audit.c.id)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(row) for row in rows]
 
 
@@ -29,7 +35,7 @@ def test_my_account_shows_my_fields_with_not_set_for_nulls(alice_client):
         assert f'id="f-{name}"' in html
     assert 'id="f-is_locked' not in html  # not self-editable
     assert '<label for="f-email-clear">Clear' in html
-    assert "not set" in element(html, "f-email-state") + html[html.index('id="f-email-state"'):][:200]
+    assert "not set" in element(html, "f-email-state") + html[html.index('id="f-email-state"') :][:200]
     assert "Recent activity" in html and "Logged in" in html
 
 
@@ -62,8 +68,7 @@ def test_an_untouched_field_changed_meanwhile_by_someone_else_stays(app, sso, al
     assert audit_rows(app, user["user_id"])[-1]["changes"] == {"display_name": {"old": None, "new": "Mine"}}
 
 
-def test_changing_the_same_field_as_someone_else_shows_a_conflict_and_writes_nothing(
-        app, sso, alice_client, admin_ust):
+def test_changing_the_same_field_as_someone_else_shows_a_conflict_and_writes_nothing(app, sso, alice_client, admin_ust):
     client, user = alice_client
     account = form(client, "/account", "account-form")
     sso.user.update_user_by_id("cid", user["user_id"], {"display_name": "Theirs"}, admin_ust, "CRM", "::1")
@@ -73,7 +78,10 @@ def test_changing_the_same_field_as_someone_else_shows_a_conflict_and_writes_not
     assert response.status_code == 409
     html = text(response)
     assert "Nothing was saved" in html
-    assert "Yours: <span class=\"value\">Mine</span>" in html and "Theirs (saved now): <span class=\"value\">Theirs</span>" in html
+    assert (
+        'Yours: <span class="value">Mine</span>' in html
+        and 'Theirs (saved now): <span class="value">Theirs</span>' in html
+    )
     assert 'id="f-display_name-keep-mine"' in html and 'id="f-display_name-take-theirs"' in html
     after = stored(sso, admin_ust, user["user_id"])
     assert after.version == before.version and after["first_name"] is None
@@ -191,8 +199,9 @@ def test_saving_an_unchanged_form_writes_nothing(app, alice_client):
 
 def test_a_display_name_with_markup_is_shown_escaped(sso, alice_client, admin_ust):
     client, user = alice_client
-    sso.user.update_user_by_id("cid", user["user_id"], {"display_name": "<script>alert(1)</script>"},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", user["user_id"], {"display_name": "<script>alert(1)</script>"}, admin_ust, "CRM", "::1"
+    )
     html = text(client.get("/account"))
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -205,8 +214,9 @@ def test_an_htmx_save_answers_with_hx_location(sso, alice_client, admin_ust):
     response = account.submit(client, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
     assert response.status_code == 200 and response.headers["HX-Location"] == "/account"
     assert stored(sso, admin_ust, user["user_id"])["display_name"] == "Via htmx"
-    assert "Saved: Display name." in text(client.get("/account", headers={"HX-Request": "true",
-                                                                           "HX-Request-Type": "full"}))
+    assert "Saved: Display name." in text(
+        client.get("/account", headers={"HX-Request": "true", "HX-Request-Type": "full"})
+    )
 
 
 def test_an_htmx_save_with_errors_returns_only_the_form_with_422(alice_client):
@@ -216,7 +226,7 @@ def test_an_htmx_save_with_errors_returns_only_the_form_with_422(alice_client):
     response = account.submit(client, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
     assert response.status_code == 422
     html = text(response)
-    assert html.lstrip().startswith("<form id=\"account-form\"") and "<html" not in html
+    assert html.lstrip().startswith('<form id="account-form"') and "<html" not in html
     assert "may not be empty" in element(html, "f-username-error")
 
 
@@ -226,6 +236,7 @@ def test_inline_validation_answers_the_field_partial_with_the_service_message(al
     account.fill("email", "nope").check("clear_email", on=False)
     headers = {"HX-Request": "true", "HX-Request-Type": "partial"}
     from werkzeug.datastructures import MultiDict
+
     response = client.post("/validate/account/email", data=MultiDict(account.data()), headers=headers)
     assert response.status_code == 200
     html = text(response)
@@ -242,7 +253,8 @@ def test_changing_my_password(sso, alice_client):
     client, _user = alice_client
     page = form(client, "/account/password", "password-form")
     page.fill("old_password", "Wrong-one-123").fill("new_password", "Fresh-Secret-42").fill(
-        "confirm_password", "Fresh-Secret-42")
+        "confirm_password", "Fresh-Secret-42"
+    )
     response = page.submit(client)
     assert response.status_code == 422
     assert "is not right" in element(text(response), "old-password-error")
@@ -275,10 +287,10 @@ def test_an_htmx_conflict_also_refreshes_the_recent_activity_out_of_band(sso, al
     response = account.submit(client, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
     assert response.status_code == 409
     html = text(response)
-    assert html.lstrip().startswith("<form id=\"account-form\"")
+    assert html.lstrip().startswith('<form id="account-form"')
     start = html.index('id="history-card"')
-    history = html[start:html.index("</section>", start)]
+    history = html[start : html.index("</section>", start)]
     assert history.startswith('id="history-card" aria-labelledby="activity-heading" hx-swap-oob="true"')
     assert '<span class="value">Theirs</span>' in history and "root" in history
-    assert "10.0.0.9" not in history   # one's own activity keeps no address of the super-user who edited
+    assert "10.0.0.9" not in history  # one's own activity keeps no address of the super-user who edited
     assert "hx-swap-oob" not in text(client.get("/account"))

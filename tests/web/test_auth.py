@@ -1,4 +1,5 @@
 """Logging in and out of the console, forced password changes, the session cookie and its renewal."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,8 +11,8 @@ from webapp.web.auth import RENEWED_KEY, UST_COOKIE
 from webapp.web.pending import seal_pending
 
 from ..conftest import PASSWORD
-from .html_forms import csrf_token, element, form, forms, text
 from .conftest import web_login
+from .html_forms import csrf_token, element, form, forms, text
 
 NEW_PASSWORD = "Brand-new-Secret-77"
 
@@ -132,8 +133,9 @@ def test_a_user_who_must_change_the_password_chooses_a_new_one_at_login(client, 
 
 def test_an_expired_password_is_replaced_at_login(client, make_user, sso, admin_ust):
     user = make_user("alice")
-    sso.user.update_user_by_id("cid", user["user_id"], {"password_expiry": datetime.utcnow() - timedelta(days=1)},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", user["user_id"], {"password_expiry": datetime.utcnow() - timedelta(days=1)}, admin_ust, "CRM", "::1"
+    )
     html = text(web_login(client, "alice"))
     assert "Your password has expired" in html
     choose = forms(html)["new-password-form"]
@@ -160,14 +162,22 @@ def test_a_new_password_that_breaks_a_rule_is_shown_on_its_field(client, make_us
 def test_a_forged_first_step_leads_back_to_login(client, app, make_user):
     make_user("alice")
     token = csrf_token(text(client.get("/login")))
-    response = client.post("/login/new-password", data={
-        "csrf_token": token, "pending": "not-a-sealed-token", "new_password": NEW_PASSWORD,
-        "confirm_password": NEW_PASSWORD})
+    response = client.post(
+        "/login/new-password",
+        data={
+            "csrf_token": token,
+            "pending": "not-a-sealed-token",
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     with app.test_request_context():
         wrong = seal_pending("alice", "Not-Her-Password-1")
-    response = client.post("/login/new-password", data={
-        "csrf_token": token, "pending": wrong, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    response = client.post(
+        "/login/new-password",
+        data={"csrf_token": token, "pending": wrong, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     assert response.status_code == 303 and ust_of(client) is None
 
 
@@ -207,7 +217,8 @@ def test_an_htmx_request_with_an_ended_session_redirects_the_whole_page(client, 
 
 def test_a_password_expiring_soon_is_announced_after_login(client, make_user, sso, admin_ust):
     user = make_user("alice")
-    sso.user.update_user_by_id("cid", user["user_id"], {"password_expiry": datetime.utcnow() + timedelta(days=5)},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", user["user_id"], {"password_expiry": datetime.utcnow() + timedelta(days=5)}, admin_ust, "CRM", "::1"
+    )
     assert web_login(client, "alice").status_code == 303
     assert "Your password expires soon." in text(client.get("/account"))

@@ -1,5 +1,6 @@
 """My account with SSO_EMAIL_CHANGE_CONFIRM=1, without JavaScript (Flask test client, SQLite, a real SMTP server
 on loopback): the new email waits for the link read from the captured message."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,8 +21,9 @@ PUBLIC = "https://sso.example.test"
 
 @pytest.fixture
 def app(db_url, mailbox):
-    application = create_app(config_for(db_url, SSO_SMTP_URL=mailbox.url, SSO_PUBLIC_URL=PUBLIC,
-                                        SSO_EMAIL_CHANGE_CONFIRM=True))
+    application = create_app(
+        config_for(db_url, SSO_SMTP_URL=mailbox.url, SSO_PUBLIC_URL=PUBLIC, SSO_EMAIL_CHANGE_CONFIRM=True)
+    )
     yield application
     application.extensions["sso_engine"].dispose()
 
@@ -36,12 +38,12 @@ def test_my_new_email_changes_when_i_open_the_link_and_confirm(alice_client, mai
     html = text(client.get("/account"))
     assert f"We sent a confirmation to {new}; your email changes when you open the link." in html
     assert "Saved: Display name." in html and "Saved: Email" not in html
-    assert "not set" in element(html, "f-email-state") + html[html.index('id="f-email-state"'):][:200]
+    assert "not set" in element(html, "f-email-state") + html[html.index('id="f-email-state"') :][:200]
     assert 'value="Alice A."' in html
 
     link = link_in(mailbox.for_(new))
     assert link.startswith(PUBLIC)
-    path = link[len(PUBLIC):]
+    path = link[len(PUBLIC) :]
     opened = client.get(path)
     assert opened.status_code == 200 and new in text(opened) and "alice" in text(opened)
     assert opened.headers["Referrer-Policy"] == "no-referrer"
@@ -60,7 +62,7 @@ def test_the_link_works_signed_out_too(app, alice_client, mailbox):
     client, _user = alice_client
     new = f"{uuid.uuid4().hex[:10]}@example.com"
     form(client, "/account", "account-form").fill("email", new).submit(client)
-    path = link_in(mailbox.for_(new))[len(PUBLIC):]
+    path = link_in(mailbox.for_(new))[len(PUBLIC) :]
     other_browser = app.test_client()
     confirmed = form(other_browser, path, "email-confirm-form").submit(other_browser, follow_redirects=True)
     assert f"Your email address is now {new}." in text(confirmed) and 'id="login-form"' in text(confirmed)
@@ -69,8 +71,11 @@ def test_the_link_works_signed_out_too(app, alice_client, mailbox):
 
 
 def test_smtp_down_says_we_could_not_send_the_email_and_saves_nothing(db_url, make_user):
-    down = create_app(config_for(db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3,
-                                 SSO_EMAIL_CHANGE_CONFIRM=True))
+    down = create_app(
+        config_for(
+            db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3, SSO_EMAIL_CHANGE_CONFIRM=True
+        )
+    )
     make_user("dora")
     client = down.test_client()
     assert web_login(client, "dora").status_code == 303

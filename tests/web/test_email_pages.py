@@ -1,4 +1,5 @@
 """The console's email pages without JavaScript (Flask test client, SQLite, a real SMTP server on loopback)."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,11 +8,12 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import PASSWORD, test_config as config_for
+from ..conftest import PASSWORD
+from ..conftest import test_config as config_for
 from ..mailbox import link_in, token_in
 from ..server import free_port
-from .html_forms import form, text
 from .conftest import web_login
+from .html_forms import form, text
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PUBLIC = "https://sso.example.test"
@@ -20,15 +22,22 @@ NEW_PASSWORD = "Brand-New-Horse-31"
 
 @pytest.fixture
 def app(db_url, mailbox):
-    application = create_app(config_for(db_url, SSO_SMTP_URL=mailbox.url, SSO_SIGNUP_APPS=["Console"],
-                                        SSO_SIGNUP_APPROVAL_NEEDED=False, SSO_PUBLIC_URL=PUBLIC))
+    application = create_app(
+        config_for(
+            db_url,
+            SSO_SMTP_URL=mailbox.url,
+            SSO_SIGNUP_APPS=["Console"],
+            SSO_SIGNUP_APPROVAL_NEEDED=False,
+            SSO_PUBLIC_URL=PUBLIC,
+        )
+    )
     yield application
     application.extensions["sso_engine"].dispose()
 
 
 def path_of(link: str) -> str:
     assert link.startswith(PUBLIC)
-    return link[len(PUBLIC):]
+    return link[len(PUBLIC) :]
 
 
 def sign_up(client, username: str, email: str, password: str = PASSWORD, again: str | None = None):
@@ -82,8 +91,11 @@ def test_sign_up_errors_are_shown_on_their_fields_and_nothing_is_sent(client, ma
 
 
 def test_smtp_down_says_we_could_not_send_the_email(db_url):
-    down = create_app(config_for(db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3,
-                                 SSO_SIGNUP_APPS=["Console"]))
+    down = create_app(
+        config_for(
+            db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3, SSO_SIGNUP_APPS=["Console"]
+        )
+    )
     client = down.test_client()
     answer = sign_up(client, "new-" + uuid.uuid4().hex[:6], f"{uuid.uuid4().hex[:8]}@example.com")
     assert answer.status_code == 503

@@ -1,6 +1,7 @@
 """Issue 12 in the console, over real HTTP (gunicorn, eight workers here, SQLite): HEAD never acts, digit-like
 and huge numbers and CR/LF in `next` are no 500s, a paused sign-in says so, and eight administrators
 saving eight different fields of one user at once all succeed."""
+
 from __future__ import annotations
 
 import threading
@@ -11,13 +12,21 @@ import requests
 
 from webapp import create_app
 
-from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config as config_for
+from ..conftest import FERNET_KEY, PASSWORD, fresh_database
+from ..conftest import test_config as config_for
 from ..server import LiveServer, server_env
 from .html_forms import forms
 
-FIELDS = {"display_name": "Display", "first_name": "First", "middle_name": "Middle", "last_name": "Last",
-          "email": "eight@example.com", "sign_up_status": "before_confirmation", "approval_status": "rejected",
-          "username": None}
+FIELDS = {
+    "display_name": "Display",
+    "first_name": "First",
+    "middle_name": "Middle",
+    "last_name": "Last",
+    "email": "eight@example.com",
+    "sign_up_status": "before_confirmation",
+    "approval_status": "rejected",
+    "username": None,
+}
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +34,13 @@ def live(request, tmp_path_factory):
     url = fresh_database("sqlite", request, tmp_path_factory)
     app = create_app(config_for(url))
     sso = app.extensions["sso"]
-    admins = [sso.user.create_local(f"admin{number}_{uuid.uuid4().hex[:4]}", PASSWORD, super_user=True)
-              for number in range(8)]
+    admins = [
+        sso.user.create_local(f"admin{number}_{uuid.uuid4().hex[:4]}", PASSWORD, super_user=True) for number in range(8)
+    ]
     # eight workers, so that eight saves really run at once
-    with LiveServer(server_env(url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="3",
-                               SSO_LOGIN_MAX_FAILURES_PER_ADDRESS="1000"), workers=8) as server:
+    with LiveServer(
+        server_env(url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="3", SSO_LOGIN_MAX_FAILURES_PER_ADDRESS="1000"), workers=8
+    ) as server:
         yield server.url, sso, admins
     app.extensions["sso_engine"].dispose()
     assert '" 500 ' not in server.log.read_text(), f"a 500 in {server.log}"
@@ -89,7 +100,7 @@ def test_a_paused_sign_in_says_so_in_the_console(live):
     base, _, _ = live
     http = requests.Session()
     name = f"nobody_{uuid.uuid4().hex[:6]}"
-    for attempt in range(4):
+    for _ in range(4):
         form = forms(http.get(f"{base}/login", timeout=30).text)["login-form"]
         form.fill("username", name).fill("password", "Wrong-Password-1")
         answer = http.post(f"{base}/login", data=form.data(), timeout=30)
@@ -103,7 +114,7 @@ def test_eight_admins_saving_eight_different_fields_at_once_all_succeed(live, ro
     target = sso.user.create_local(f"eight_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
     sessions = [signed_in(base, admin["username"]) for admin in admins]
     prepared = []
-    for http, (name, value) in zip(sessions, FIELDS.items()):
+    for http, (name, value) in zip(sessions, FIELDS.items(), strict=True):
         form = forms(http.get(f"{base}/users/{target['user_id']}", timeout=30).text)["user-form"]
         wanted = value if value is not None else target["username"] + "x"
         form.fill(name, wanted)
@@ -114,13 +125,18 @@ def test_eight_admins_saving_eight_different_fields_at_once_all_succeed(live, ro
     def save(http, form, name, _wanted):
         start.wait()
         answers[name] = http.post(f"{base}{form.action}", data=form.data(), allow_redirects=False, timeout=60)
+
     threads = [threading.Thread(target=save, args=args) for args in prepared]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert {name: answer.status_code for name, answer in answers.items()} == {name: 303 for name in FIELDS}
-    stored = sso.user.get_user_by_id("t", target["user_id"],
-                                     sso.user.login("t", admins[0]["username"], PASSWORD, "CRM", "10.1.1.1").ust,
-                                     "CRM", "10.1.1.1")
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(FIELDS, 303)
+    stored = sso.user.get_user_by_id(
+        "t",
+        target["user_id"],
+        sso.user.login("t", admins[0]["username"], PASSWORD, "CRM", "10.1.1.1").ust,
+        "CRM",
+        "10.1.1.1",
+    )
     assert {name: stored[name] for _, _, name, _ in prepared} == {name: wanted for _, _, name, wanted in prepared}

@@ -1,5 +1,6 @@
 """The console's lifecycle and sessions (SPEC §8–§9), without JavaScript: the confirmation pages, delete,
 the guard rails, Manage user → Sessions and My account → Devices."""
+
 from __future__ import annotations
 
 import re
@@ -19,14 +20,17 @@ def confirm_path(client, user_id: str, action: str) -> str:
     return unescape(re.search(r'id="' + action + r'-button"\s+href="([^"]+)"', html).group(1))
 
 
-def test_the_confirmation_says_what_will_happen_and_nothing_happens_until_confirmed(admin_client, make_user,
-                                                                                   login, sso):
+def test_the_confirmation_says_what_will_happen_and_nothing_happens_until_confirmed(
+    admin_client, make_user, login, sso
+):
     client, _ = admin_client
     bob = make_user("bob")
     login("bob"), login("bob")
-    for action, words in (("lock", ["bob cannot log in until someone unlocks", "2 open sessions end now"]),
-                          ("reject", ["bob cannot log in", "2 open sessions stop working"]),
-                          ("delete", ["cannot be undone", "audit history keeps a record", "2 open sessions end"])):
+    for action, words in (
+        ("lock", ["bob cannot log in until someone unlocks", "2 open sessions end now"]),
+        ("reject", ["bob cannot log in", "2 open sessions stop working"]),
+        ("delete", ["cannot be undone", "audit history keeps a record", "2 open sessions end"]),
+    ):
         response = client.get(confirm_path(client, bob["user_id"], action))
         html = text(response)
         assert response.status_code == 200 and "<h1" in html and f"{action.capitalize()} bob" in html
@@ -53,9 +57,11 @@ def test_deleting_after_confirming_removes_the_user_and_lists_them_no_more(admin
 
 def test_a_super_user_cannot_lock_reject_or_delete_themselves_from_the_console(admin_client):
     client, admin = admin_client
-    for action, form_id, message in (("lock", "lock-form", "you cannot lock your own account"),
-                                     ("reject", "reject-form", "you cannot reject your own account"),
-                                     ("delete", "delete-form", "you cannot delete your own account")):
+    for action, form_id, message in (
+        ("lock", "lock-form", "you cannot lock your own account"),
+        ("reject", "reject-form", "you cannot reject your own account"),
+        ("delete", "delete-form", "you cannot delete your own account"),
+    ):
         response = form(client, confirm_path(client, admin["user_id"], action), form_id).submit(client)
         assert response.status_code == 403, action
         assert message in element(text(response), "action-error")
@@ -87,9 +93,15 @@ def test_manage_user_lists_sessions_and_signs_them_all_out(admin_client, make_us
 
 
 def test_my_devices_show_each_session_and_sign_out_one_or_everywhere_else(alice_client, sso, login):
-    client, alice = alice_client
-    phone = sso.user.login("c", "alice", PASSWORD, "CRM", "10.2.2.2",
-                           "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1").ust
+    client, _alice = alice_client
+    phone = sso.user.login(
+        "c",
+        "alice",
+        PASSWORD,
+        "CRM",
+        "10.2.2.2",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1",
+    ).ust
     laptop = login("alice")
     html = text(client.get("/account"))
     assert 'id="devices-card"' in html and "Safari on iOS" in html and "10.2.2.2" in html
@@ -113,8 +125,7 @@ def test_my_devices_show_each_session_and_sign_out_one_or_everywhere_else(alice_
     assert client.get("/account").status_code == 200  # this device stays signed in
 
 
-def test_a_regular_user_cannot_reach_the_lifecycle_pages_or_end_anothers_session(alice_client, make_user, sso,
-                                                                                 login):
+def test_a_regular_user_cannot_reach_the_lifecycle_pages_or_end_anothers_session(alice_client, make_user, sso, login):
     client, _ = alice_client
     bob = make_user("bob")
     bob_ust = login("bob")
@@ -131,7 +142,11 @@ def test_a_regular_user_cannot_reach_the_lifecycle_pages_or_end_anothers_session
 def test_the_new_forms_need_a_csrf_token(admin_client, make_user):
     client, _ = admin_client
     bob = make_user("bob")
-    for path in (f"/users/{bob['user_id']}/delete", f"/users/{bob['user_id']}/sessions/end",
-                 "/account/sessions/end-others", "/account/sessions/end"):
+    for path in (
+        f"/users/{bob['user_id']}/delete",
+        f"/users/{bob['user_id']}/sessions/end",
+        "/account/sessions/end-others",
+        "/account/sessions/end",
+    ):
         assert client.post(path, data={}).status_code == 400, path
     assert client.get(f"/users/{bob['user_id']}").status_code == 200

@@ -1,4 +1,5 @@
 """The user list beyond the counted 10,000 (issue 14): "more than 10,000", and Next by key."""
+
 from __future__ import annotations
 
 import re
@@ -21,10 +22,21 @@ def test_a_broad_search_says_more_than_10000_and_pages_on_by_key(app, admin_clie
     now = datetime(2026, 1, 1)
     rows = []
     for i in range(COUNT_CAP + 3):
-        row = {"user_id": new_user_id(), "username": f"many{i:06d}", "display_name": "Rosalind Kettering",
-               "is_super_user": False, "is_active": True, "is_internal": False, "is_locked": False,
-               "password_is_set": False, "password_must_change": False, "sign_up_time": now,
-               "sign_up_status": "final", "approval_status": "approved", "version": 1}
+        row = {
+            "user_id": new_user_id(),
+            "username": f"many{i:06d}",
+            "display_name": "Rosalind Kettering",
+            "is_super_user": False,
+            "is_active": True,
+            "is_internal": False,
+            "is_locked": False,
+            "password_is_set": False,
+            "password_must_change": False,
+            "sign_up_time": now,
+            "sign_up_status": "final",
+            "approval_status": "approved",
+            "version": 1,
+        }
         for name in ("username", "display_name"):
             row[f"{name}_search"] = fold(row[name])
         rows.append(row)

@@ -1,13 +1,15 @@
 """Manage user: super-users only; list and search; every attribute; quick actions; passwords; history."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
-from .html_forms import csrf_token, element, form, forms, text
+
 from .conftest import web_login
+from .html_forms import csrf_token, element, form, forms, text
 from .test_account import audit_rows, stored
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -21,11 +23,13 @@ def test_a_regular_user_gets_403_on_every_manage_page(alice_client, make_user):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "<h1>Not allowed</h1>" in text(response)
-    for path, data in ((f"/users/{bob['user_id']}", {"display_name": "x"}),
-                       (f"/users/{bob['user_id']}/quick", {"action": "lock"}),
-                       (f"/users/{bob['user_id']}/password", {"new_password": "Whatever-123", "confirm_password": "Whatever-123"}),
-                       ("/users/new", {"username": "eve"}),
-                       ("/validate/user/email", {"email": "x"})):
+    for path, data in (
+        (f"/users/{bob['user_id']}", {"display_name": "x"}),
+        (f"/users/{bob['user_id']}/quick", {"action": "lock"}),
+        (f"/users/{bob['user_id']}/password", {"new_password": "Whatever-123", "confirm_password": "Whatever-123"}),
+        ("/users/new", {"username": "eve"}),
+        ("/validate/user/email", {"email": "x"}),
+    ):
         assert client.post(path, data={"csrf_token": token, **data}).status_code == 403, path
     assert 'id="nav-users"' not in text(client.get("/account"))
 
@@ -34,8 +38,9 @@ def test_the_list_finds_users_by_username_email_or_name(admin_client, make_user,
     client, _admin = admin_client
     carol = make_user("carol", password=None)
     make_user("dave", password=None)
-    sso.user.update_user_by_id("cid", carol["user_id"], {"email": "c.smith@example.com", "last_name": "Ávila"},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", carol["user_id"], {"email": "c.smith@example.com", "last_name": "Ávila"}, admin_ust, "CRM", "::1"
+    )
     html = text(client.get("/users"))
     assert "<h1>Manage users</h1>" in html and "carol" in html and "dave" in html
     for query in ("caro", "SMITH@", "ávila", "ÁVILA"):
@@ -83,8 +88,17 @@ def test_the_edit_page_shows_every_attribute_with_safe_controls(admin_client, ma
     bob = make_user("bob", password=None)
     html = text(client.get(f"/users/{bob['user_id']}"))
     assert "<h1>User bob</h1>" in html
-    for name in ("username", "email", "display_name", "first_name", "middle_name", "last_name", "password_expiry",
-                 "sign_up_status", "approval_status"):
+    for name in (
+        "username",
+        "email",
+        "display_name",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "password_expiry",
+        "sign_up_status",
+        "approval_status",
+    ):
         assert f'id="f-{name}"' in html, name
     for name in ("is_locked", "password_must_change"):
         for suffix in ("unchanged", "yes", "no"):
@@ -128,8 +142,7 @@ def test_password_expiry_is_a_utc_datetime_and_clear_means_never(admin_client, m
     assert page.value("clear_password_expiry") is None
     page.fill("password_expiry", "2031-02-03T04:05")  # what a browser sends when seconds are 0
     assert page.submit(client).status_code == 303
-    assert stored(sso, admin_ust, bob["user_id"])["password_expiry"] == datetime(2031, 2, 3, 4, 5,
-                                                                                   tzinfo=timezone.utc)
+    assert stored(sso, admin_ust, bob["user_id"])["password_expiry"] == datetime(2031, 2, 3, 4, 5, tzinfo=UTC)
     page = form(client, f"/users/{bob['user_id']}", "user-form")
     assert page.value("password_expiry") == "2031-02-03T04:05:00"
     page.fill("password_expiry", "2031-02-03T04:05")  # same moment, other spelling: not a change
@@ -159,11 +172,12 @@ def quick_form(client, user_id: str, action: str):
 def test_quick_actions_lock_unlock_approve_and_reject(admin_client, make_user, sso, admin_ust):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
-    path = f"/users/{bob['user_id']}"
-    for action, check in (("lock", lambda u: u["is_locked"] is True),
-                          ("unlock", lambda u: u["is_locked"] is False and u["locked_time"] is None),
-                          ("reject", lambda u: u["approval_status"] == "rejected"),
-                          ("approve", lambda u: u["approval_status"] == "approved")):
+    for action, check in (
+        ("lock", lambda u: u["is_locked"] is True),
+        ("unlock", lambda u: u["is_locked"] is False and u["locked_time"] is None),
+        ("reject", lambda u: u["approval_status"] == "rejected"),
+        ("approve", lambda u: u["approval_status"] == "approved"),
+    ):
         response = quick_form(client, bob["user_id"], action).submit(client)
         assert response.status_code == 303, action
         assert check(stored(sso, admin_ust, bob["user_id"])), action
@@ -250,13 +264,14 @@ def test_create_user_errors_are_shown_on_their_fields(admin_client, make_user):
 def test_the_audit_history_shows_old_and_new_who_when_where_and_channel(admin_client, make_user, sso, admin_ust):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
-    sso.user.update_user_by_id("cid", bob["user_id"], {"display_name": "Robert"}, admin_ust, "CRM", "10.0.0.9",
-                               channel="api")
+    sso.user.update_user_by_id(
+        "cid", bob["user_id"], {"display_name": "Robert"}, admin_ust, "CRM", "10.0.0.9", channel="api"
+    )
     page = form(client, f"/users/{bob['user_id']}", "user-form")
     page.fill("display_name", "Bob")
     page.submit(client, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     html = text(client.get(f"/users/{bob['user_id']}"))
-    history = html[html.index('id="history"'):]
+    history = html[html.index('id="history"') :]
     assert '<span class="value">Robert</span>' in history and '<span class="value">Bob</span>' in history
     assert "root" in history and "admin" in history
     assert "JSON API" in history and "web console" in history
@@ -274,8 +289,9 @@ def test_a_manage_save_sends_only_the_changed_attribute(app, admin_client, make_
     client, _admin = admin_client
     bob = make_user("bob", password=None)
     page = form(client, f"/users/{bob['user_id']}", "user-form")
-    sso.user.update_user_by_id("cid", bob["user_id"], {"is_locked": True, "email": "b@example.com"},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", bob["user_id"], {"is_locked": True, "email": "b@example.com"}, admin_ust, "CRM", "::1"
+    )
     page.fill("first_name", "Bo")
     assert page.submit(client).status_code == 303
     now = stored(sso, admin_ust, bob["user_id"])
@@ -319,8 +335,10 @@ def test_my_own_record_sends_me_to_change_password(admin_client):
     html = text(client.get(f"/users/{admin['user_id']}"))
     assert 'id="own-password-link"' in html and 'id="set-password-form"' not in html
     token = csrf_token(html)
-    response = client.post(f"/users/{admin['user_id']}/password",
-                           data={"csrf_token": token, "new_password": "x" * 10, "confirm_password": "x" * 10})
+    response = client.post(
+        f"/users/{admin['user_id']}/password",
+        data={"csrf_token": token, "new_password": "x" * 10, "confirm_password": "x" * 10},
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/account/password"
 
 
@@ -339,7 +357,6 @@ def test_manage_pages_have_one_clear_heading(admin_client, path):
     assert text(client.get(path)).count("<h1>") == 1
 
 
-
 def test_inline_validation_of_a_datetime_uses_the_service_rule(admin_client, make_user):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
@@ -356,19 +373,19 @@ def test_inline_validation_of_a_datetime_uses_the_service_rule(admin_client, mak
 def _section(html: str, section_id: str) -> str:
     """The markup of the <section id=section_id> ... </section> (sections do not nest here)."""
     start = html.index(f'id="{section_id}"')
-    return html[start:html.index("</section>", start)]
+    return html[start : html.index("</section>", start)]
 
 
-def test_an_htmx_conflict_also_refreshes_the_record_and_history_out_of_band(admin_client, make_user, sso,
-                                                                             admin_ust):
+def test_an_htmx_conflict_also_refreshes_the_record_and_history_out_of_band(admin_client, make_user, sso, admin_ust):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
     full = text(client.get(f"/users/{bob['user_id']}"))
     assert "hx-swap-oob" not in full  # the whole page swaps nothing out of band
     assert 'id="record-card"' in full and 'id="history-card"' in full
     page = forms(full)["user-form"]
-    sso.user.update_user_by_id("cid", bob["user_id"], {"approval_status": "rejected", "is_locked": True},
-                               admin_ust, "CRM", "10.0.0.9")
+    sso.user.update_user_by_id(
+        "cid", bob["user_id"], {"approval_status": "rejected", "is_locked": True}, admin_ust, "CRM", "10.0.0.9"
+    )
     page.fill("approval_status", "before_decision")
     response = page.submit(client, headers=HX)
     assert response.status_code == 409
@@ -395,11 +412,12 @@ def test_an_htmx_conflict_also_refreshes_the_record_and_history_out_of_band(admi
 
 
 def test_the_record_and_history_name_users_by_username_with_the_id_kept(admin_client, make_user, sso, admin_ust):
-    client, admin = admin_client
+    client, _admin = admin_client
     bob = make_user("bob", password=None)
     root_id = sso.user.get_current_user("cid", admin_ust, "CRM", "::1")["user_id"]
-    sso.user.update_user_by_id("cid", bob["user_id"], {"is_locked": True, "approval_status": "rejected"},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", bob["user_id"], {"is_locked": True, "approval_status": "rejected"}, admin_ust, "CRM", "::1"
+    )
     html = text(client.get(f"/users/{bob['user_id']}"))
     record = _section(html, "record-card")
     assert record.count(f'by <span class="user-ref" title="{root_id}">root</span>') == 2
@@ -411,7 +429,7 @@ def test_the_record_and_history_name_users_by_username_with_the_id_kept(admin_cl
     assert page.submit(client).status_code == 303
     history = _section(text(client.get("/account")), "history-card")
     assert f'href="/users/{bob["user_id"]}" class="target-link" title="{bob["user_id"]}">bob</a>' in history
-    assert f'>{bob["user_id"]}<' not in history
+    assert f">{bob['user_id']}<" not in history
 
 
 def test_usernames_come_with_the_page_data_without_a_lookup_per_row(app, admin_client, make_user, monkeypatch):
@@ -425,8 +443,9 @@ def test_usernames_come_with_the_page_data_without_a_lookup_per_row(app, admin_c
     facade = app.extensions["sso"].user
     calls: list[dict] = []
     search = facade.search
-    monkeypatch.setattr(facade, "search", lambda cid, criteria, *rest: calls.append(criteria) or search(
-        cid, criteria, *rest))
+    monkeypatch.setattr(
+        facade, "search", lambda cid, criteria, *rest: calls.append(criteria) or search(cid, criteria, *rest)
+    )
     history = _section(text(client.get("/account")), "history-card")
     assert history.count('class="target-link"') == 4 and ">bob</a>" in history and ">carol</a>" in history
     assert calls == []  # audit records carry the target's username
@@ -436,7 +455,8 @@ def test_usernames_come_with_the_page_data_without_a_lookup_per_row(app, admin_c
 
 
 def test_saving_a_rendered_form_does_not_read_the_user_first_unless_someone_saved_meanwhile(
-        app, admin_client, make_user, sso, admin_ust, monkeypatch):
+    app, admin_client, make_user, sso, admin_ust, monkeypatch
+):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
     facade = app.extensions["sso"].user

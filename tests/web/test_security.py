@@ -1,4 +1,5 @@
 """CSRF on every form, security headers on every response, no inline script or style, labelled controls."""
+
 from __future__ import annotations
 
 import re
@@ -48,15 +49,17 @@ def test_a_token_from_another_browser_session_is_refused(app, sso, alice_client,
 def test_every_console_post_checks_the_csrf_token(admin_client, make_user, sso, admin_ust):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
-    for path, data in (("/login", {"username": "admin", "password": "x"}),
-                       ("/login/new-password", {"pending": "x"}),
-                       ("/logout", {}),
-                       ("/account/password", {"old_password": "x"}),
-                       ("/users/new", {"username": "eve"}),
-                       (f"/users/{bob['user_id']}", {"is_locked": "true"}),
-                       (f"/users/{bob['user_id']}/quick", {"action": "lock"}),
-                       (f"/users/{bob['user_id']}/password", {"new_password": "Some-Long-Secret-1"}),
-                       ("/validate/account/email", {"email": "x"})):
+    for path, data in (
+        ("/login", {"username": "admin", "password": "x"}),
+        ("/login/new-password", {"pending": "x"}),
+        ("/logout", {}),
+        ("/account/password", {"old_password": "x"}),
+        ("/users/new", {"username": "eve"}),
+        (f"/users/{bob['user_id']}", {"is_locked": "true"}),
+        (f"/users/{bob['user_id']}/quick", {"action": "lock"}),
+        (f"/users/{bob['user_id']}/password", {"new_password": "Some-Long-Secret-1"}),
+        ("/validate/account/email", {"email": "x"}),
+    ):
         assert client.post(path, data=data).status_code == 400, path
     after = stored(sso, admin_ust, bob["user_id"])
     assert after["is_locked"] is False and after.version == 1
@@ -66,6 +69,7 @@ def test_every_console_post_checks_the_csrf_token(admin_client, make_user, sso, 
 
 def test_csrf_is_registered_as_an_app_extension(app):
     from flask_wtf.csrf import CSRFProtect
+
     assert isinstance(app.extensions["csrf"], CSRFProtect)
 
 
@@ -85,8 +89,9 @@ def test_the_json_api_blueprint_is_exempt_from_csrf():
 def test_the_real_json_api_needs_no_csrf_token(app, make_user):
     assert "api" in app.blueprints
     make_user("alice")
-    response = app.test_client().post("/zato/sso/user/login", json={
-        "username": "alice", "password": "wrong-password-1", "current_app": "CRM"})
+    response = app.test_client().post(
+        "/zato/sso/user/login", json={"username": "alice", "password": "wrong-password-1", "current_app": "CRM"}
+    )
     assert response.is_json and "csrf" not in text(response).lower()
     assert (response.status_code, response.json["sub_status"]) == (403, ["E005001"])
 
@@ -99,16 +104,32 @@ EXPECTED_HEADERS = {
 
 
 def test_the_csp_is_the_one_required():
-    assert CONTENT_SECURITY_POLICY == ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
-                                       "data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    assert CONTENT_SECURITY_POLICY == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
+        "data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
 
 
 def test_every_response_carries_the_security_headers(admin_client, make_user):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
-    responses = [client.get(path) for path in (
-        "/", "/login", "/account", "/account/password", "/users", "/users/new", f"/users/{bob['user_id']}",
-        "/users/zusrmissing", "/no-such-page", "/static/css/console.css", "/static/js/console.js", "/logout")]
+    responses = [
+        client.get(path)
+        for path in (
+            "/",
+            "/login",
+            "/account",
+            "/account/password",
+            "/users",
+            "/users/new",
+            f"/users/{bob['user_id']}",
+            "/users/zusrmissing",
+            "/no-such-page",
+            "/static/css/console.css",
+            "/static/js/console.js",
+            "/logout",
+        )
+    ]
     responses.append(client.post("/account", data={}))  # CSRF refusal
     responses.append(client.post("/zato/sso/user/login", json={}))
     for response in responses:
@@ -168,13 +189,20 @@ def _check_page(html: str, path: str) -> None:
     assert not re.search(r"javascript:", html, re.I)
 
 
-def test_pages_have_no_inline_script_or_style_and_every_control_is_labelled(admin_client, make_user, sso,
-                                                                             admin_ust):
+def test_pages_have_no_inline_script_or_style_and_every_control_is_labelled(admin_client, make_user, sso, admin_ust):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
     sso.user.update_user_by_id("cid", bob["user_id"], {"display_name": "<b onclick=x>"}, admin_ust, "CRM", "::1")
-    for path in ("/login", "/account", "/account/password", "/users", "/users/new", f"/users/{bob['user_id']}",
-                 "/logout", "/users/zusrmissing"):
+    for path in (
+        "/login",
+        "/account",
+        "/account/password",
+        "/users",
+        "/users/new",
+        f"/users/{bob['user_id']}",
+        "/logout",
+        "/users/zusrmissing",
+    ):
         response = client.get(path)
         _check_page(text(response), path)
     anonymous = client.application.test_client()
@@ -189,8 +217,9 @@ def test_a_regular_users_pages_pass_the_same_checks(alice_client):
 
 def test_an_htmx_request_refused_for_csrf_shows_an_alert_in_the_message_area(alice_client):
     client, _user = alice_client
-    response = client.post("/account", data={"display_name": "x"},
-                           headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+    response = client.post(
+        "/account", data={"display_name": "x"}, headers={"HX-Request": "true", "HX-Request-Type": "partial"}
+    )
     assert response.status_code == 400
     assert response.headers["HX-Retarget"] == "#messages" and response.headers["HX-Reswap"] == "innerHTML"
     assert text(response).startswith('<div class="flash flash-error" role="alert">')

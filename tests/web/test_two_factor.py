@@ -1,5 +1,6 @@
 """Two-factor sign-in in the console without JavaScript (the Flask client reading the page's forms): the
 login's code step, enrolment, and what a forged or stale form gets."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,8 @@ from webapp.web.auth import UST_COOKIE
 from webapp.web.pending import seal_pending
 
 from ..conftest import PASSWORD
-from .html_forms import csrf_token, element, form, forms, text
 from .conftest import web_login
+from .html_forms import csrf_token, element, form, forms, text
 
 KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NEW_PASSWORD = "Brand-new-Secret-77"
@@ -30,12 +31,12 @@ def later_code(key: str = KEY) -> str:
 
 
 def with_totp(sso, admin_ust, user, **more):
-    sso.user.update_user_by_id("cid", user["user_id"], {"totp_key": KEY, "is_totp_enabled": True, **more},
-                               admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "cid", user["user_id"], {"totp_key": KEY, "is_totp_enabled": True, **more}, admin_ust, "CRM", "::1"
+    )
 
 
-def test_a_user_with_two_factor_sign_in_gets_a_code_step_and_nothing_before_the_code(client, make_user, sso,
-                                                                                    admin_ust):
+def test_a_user_with_two_factor_sign_in_gets_a_code_step_and_nothing_before_the_code(client, make_user, sso, admin_ust):
     with_totp(sso, admin_ust, make_user("alice"))
     response = web_login(client, "alice")
     assert response.status_code == 200 and ust_of(client) is None
@@ -78,16 +79,21 @@ def test_a_forged_or_stale_first_step_leads_back_to_login(client, app, make_user
 def test_enrolment_reads_the_key_off_the_page_and_needs_password_and_code(alice_client, sso):
     client, user = alice_client
     html = text(client.get("/account/two-factor"))
-    assert re.search(r'<svg role="img" aria-labelledby="totp-qr-title"', html) and "<script" not in html.split(
-        "</header>")[1]
+    assert (
+        re.search(r'<svg role="img" aria-labelledby="totp-qr-title"', html)
+        and "<script" not in html.split("</header>")[1]
+    )
     key = re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
     enable = forms(html)["enable-form"]
     response = enable.fill("totp_code", pyotp.TOTP(key).now()).fill("password", "wrong-password-1").submit(client)
-    assert response.status_code == 422 and "not your current password" in element(text(response),
-                                                                                     "totp-password-error")
+    assert response.status_code == 422 and "not your current password" in element(text(response), "totp-password-error")
     assert key.replace(" ", "") in text(response).replace(" ", "")  # the same key, to try again
-    response = forms(text(response))["enable-form"].fill("totp_code", pyotp.TOTP(key).now()).fill(
-        "password", PASSWORD).submit(client)
+    response = (
+        forms(text(response))["enable-form"]
+        .fill("totp_code", pyotp.TOTP(key).now())
+        .fill("password", PASSWORD)
+        .submit(client)
+    )
     assert response.status_code == 200
     codes = re.findall(r"<li><code>([A-Z0-9-]{19})</code></li>", text(response))
     assert len(codes) == 10
@@ -105,8 +111,9 @@ def test_a_tampered_key_is_not_enrolled(alice_client, sso):
     assert sso.user.login("cid", user["username"], PASSWORD, "CRM", "::1").status == "ok"  # still off
 
 
-def test_only_a_super_user_turns_someone_elses_two_factor_sign_in_off(alice_client, admin_client, make_user, sso,
-                                                                      admin_ust):
+def test_only_a_super_user_turns_someone_elses_two_factor_sign_in_off(
+    alice_client, admin_client, make_user, sso, admin_ust
+):
     target = make_user("bob")
     with_totp(sso, admin_ust, target)
     client, _ = alice_client

@@ -1,4 +1,5 @@
 """The console's parts of the Zato drop-in: attributes on Manage user (read-only), the API clients page."""
+
 from __future__ import annotations
 
 from ..conftest import PASSWORD
@@ -9,8 +10,9 @@ def test_manage_user_lists_attribute_names_and_expiry_but_never_values(admin_cli
     bob = make_user("bob")
     ust = sso.user.login("cid", "bob", PASSWORD, "CRM", "127.0.0.1").ust
     sso.user.user_attr("cid", "create", None, {"name": "favourite", "value": "very-private-value"}, ust, "CRM", "x")
-    sso.user.user_attr("cid", "create", None, {"name": "token", "value": 1, "expiration": 3600, "encrypt": True},
-                       ust, "CRM", "x")
+    sso.user.user_attr(
+        "cid", "create", None, {"name": "token", "value": 1, "expiration": 3600, "encrypt": True}, ust, "CRM", "x"
+    )
     html = client.get(f"/users/{bob['user_id']}").get_data(as_text=True)
     assert 'id="free-attrs-table"' in html and "favourite" in html and "token" in html
     assert "very-private-value" not in html and "encrypted" in html and "never" in html
@@ -27,8 +29,13 @@ def test_api_clients_are_listed_and_revoked_only_after_confirmation(admin_client
     assert "crm.backend" in client.get("/api-clients").get_data(as_text=True)
     done = client.post("/api-clients/crm.backend/revoke", data={"csrf_token": token, "confirm": "yes"})
     assert done.status_code == 303
-    assert "crm.backend" not in client.get("/api-clients").get_data(as_text=True).split("</h1>")[1].split(
-        "API client crm.backend revoked")[-1]
+    assert (
+        "crm.backend"
+        not in client.get("/api-clients")
+        .get_data(as_text=True)
+        .split("</h1>")[1]
+        .split("API client crm.backend revoked")[-1]
+    )
 
 
 def test_a_regular_user_cannot_see_the_api_clients(alice_client):

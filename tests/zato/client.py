@@ -3,6 +3,7 @@
 It behaves as Zato's REST test client does: the request is a JSON body on every method (GET and
 DELETE included) with no Content-Type, `current_app` is injected into every non-empty request,
 and `expect_ok` means HTTP 200, a `cid`, and `status == "ok"`. Answers read as attributes."""
+
 from __future__ import annotations
 
 import json
@@ -29,13 +30,21 @@ class ZatoClient:
         self.base_url = base_url
         self.http = requests.Session()
 
-    def request(self, method: str, path: str, request: dict[str, Any] | None = None, expect_ok: bool = True,
-                headers: dict[str, str] | None = None, auth=None) -> Answer:
+    def request(
+        self,
+        method: str,
+        path: str,
+        request: dict[str, Any] | None = None,
+        expect_ok: bool = True,
+        headers: dict[str, str] | None = None,
+        auth=None,
+    ) -> Answer:
         body = dict(request or {})
         if body:
             body.setdefault("current_app", APP)
-        response = self.http.request(method, self.base_url + path, data=json.dumps(body).encode(),
-                                     headers=headers, auth=auth, timeout=30)
+        response = self.http.request(
+            method, self.base_url + path, data=json.dumps(body).encode(), headers=headers, auth=auth, timeout=30
+        )
         assert "Content-Type" not in response.request.headers
         payload = response.json()
         if expect_ok:

@@ -1,5 +1,6 @@
 """A live server (gunicorn, 2 workers, SQLite) per module, a super-user logged in over HTTP, and helpers
 that do what Zato's test base class does (create and approve a user, log in)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,15 +28,17 @@ class Zato:
     def create_and_approve_user(self, **extra) -> tuple[str, str, str]:
         """(user_id, username, password) of a new approved user, made over HTTP by the super-user."""
         username, password = random_username(), random_data()
-        created = self.client.post("/zato/sso/user", {"ust": self.super_user_ust, "username": username,
-                                                      "password": password, **extra})
+        created = self.client.post(
+            "/zato/sso/user", {"ust": self.super_user_ust, "username": username, "password": password, **extra}
+        )
         self.approve(created.user_id)
         return created.user_id, username, password
 
     def approve(self, user_id: str) -> None:
         """Approve as the super-user (in-process: the approve endpoint belongs to the lifecycle area)."""
-        self.sso.user.update_user_by_id("t", user_id, {"approval_status": "approved"}, self.super_user_ust, "CRM",
-                                        "127.0.0.1")
+        self.sso.user.update_user_by_id(
+            "t", user_id, {"approval_status": "approved"}, self.super_user_ust, "CRM", "127.0.0.1"
+        )
 
     def login(self, username: str, password: str, **extra) -> str:
         return self.client.post("/zato/sso/user/login", {"username": username, "password": password, **extra}).ust

@@ -1,4 +1,5 @@
 """SPEC §12 user and session attributes, called as a Zato client calls them (live gunicorn, SQLite)."""
+
 from __future__ import annotations
 
 import time
@@ -45,8 +46,9 @@ def test_a_duplicate_create_is_E009001_single_or_many(zato, kind):
     data = [{"name": random_data(), "value": "a"}, {"name": name, "value": "b"}]
     many = zato.client.post(path(kind), {**_owner(zato, kind), "data": data}, False)
     assert many.sub_status == ["E009001"]
-    assert zato.client.get(path(kind, "/exists"), {**_owner(zato, kind), "name": data[0]["name"]}).result is False, \
+    assert zato.client.get(path(kind, "/exists"), {**_owner(zato, kind), "name": data[0]["name"]}).result is False, (
         "a list is all or nothing"
+    )
 
 
 def test_many_at_once_create_get_exists_names_update_delete(zato, kind):
@@ -66,8 +68,11 @@ def test_many_at_once_create_get_exists_names_update_delete(zato, kind):
 
 def test_update_or_delete_of_a_missing_attribute_is_E009002(zato, kind):
     for method in ("patch", "delete"):
-        answer = getattr(zato.client, method)(path(kind), {**_owner(zato, kind), "name": random_data(),
-                                                           **({"value": 1} if method == "patch" else {})}, False)
+        answer = getattr(zato.client, method)(
+            path(kind),
+            {**_owner(zato, kind), "name": random_data(), **({"value": 1} if method == "patch" else {})},
+            False,
+        )
         assert (answer.status, answer.sub_status) == ("error", ["E009002"])
 
 
@@ -94,31 +99,37 @@ def test_a_regular_user_on_another_users_attributes_is_E005001_and_on_their_own_
     user_id2, _, _ = zato.create_and_approve_user()
     ust = zato.login(username1, password1)
     for method in ("post", "get"):
-        answer = getattr(zato.client, method)(U, {"ust": ust, "user_id": user_id2, "name": random_data(),
-                                                  **({"value": 1} if method == "post" else {})}, False)
+        answer = getattr(zato.client, method)(
+            U,
+            {"ust": ust, "user_id": user_id2, "name": random_data(), **({"value": 1} if method == "post" else {})},
+            False,
+        )
         assert (answer.http.status_code, answer.sub_status) == (403, ["E005001"])
     zato.client.post(U, {"ust": ust, "user_id": user_id1, "name": "mine", "value": 1})
     zato.client.post(U, {"ust": ust, "name": "also-mine", "value": 1})
     zato.client.post(U, {"ust": zato.super_user_ust, "user_id": user_id2, "name": "by-admin", "value": 1})
     assert zato.client.get(U + "/names", {"ust": zato.super_user_ust, "user_id": user_id1}).result == [
-        "also-mine", "mine"]
+        "also-mine",
+        "mine",
+    ]
 
 
 def test_a_regular_user_on_another_users_session_is_E005001(zato):
     _, username, password = zato.create_and_approve_user()
     ust = zato.login(username, password)
-    answer = zato.client.post(S, {"current_ust": ust, "target_ust": zato.super_user_ust, "name": "x", "value": 1},
-                              False)
+    answer = zato.client.post(
+        S, {"current_ust": ust, "target_ust": zato.super_user_ust, "name": "x", "value": 1}, False
+    )
     assert (answer.http.status_code, answer.sub_status) == (403, ["E005001"])
     zato.client.post(S, {"current_ust": ust, "target_ust": ust, "name": "x", "value": 1})
 
 
 def test_a_value_over_64_kib_or_a_bad_expiration_names_the_field(zato):
-    big = zato.client.post(U, {"ust": zato.super_user_ust, "name": random_data(), "value": "x" * (64 * 1024)},
-                           False)
+    big = zato.client.post(U, {"ust": zato.super_user_ust, "name": random_data(), "value": "x" * (64 * 1024)}, False)
     assert big.http.status_code in (413, 422)
-    bad = zato.client.post(U, {"ust": zato.super_user_ust, "name": random_data(), "value": 1, "expiration": "soon"},
-                           False)
+    bad = zato.client.post(
+        U, {"ust": zato.super_user_ust, "name": random_data(), "value": 1, "expiration": "soon"}, False
+    )
     assert (bad.http.status_code, bad.sub_status, list(bad.errors)) == (422, ["E008002"], ["expiration"])
     neither = zato.client.post(U, {"ust": zato.super_user_ust, "value": 1}, False)
     assert (neither.http.status_code, neither.result) == (400, "Error")

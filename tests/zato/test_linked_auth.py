@@ -1,4 +1,5 @@
 """SPEC §13 linked credentials over real HTTP: an API client, its link, calls with HTTP Basic."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -18,12 +19,20 @@ def _client(zato) -> tuple[str, str]:
 def test_a_linked_api_client_acts_as_its_user_and_gets_the_ust_in_a_header(zato):
     user_id, _, _ = zato.create_and_approve_user()
     name, secret = _client(zato)
-    zato.client.post("/zato/sso/user/linked", {"ust": zato.super_user_ust, "user_id": user_id,
-                                               "auth_type": "zato.basic_auth", "auth_username": name,
-                                               "is_active": True})
+    zato.client.post(
+        "/zato/sso/user/linked",
+        {
+            "ust": zato.super_user_ust,
+            "user_id": user_id,
+            "auth_type": "zato.basic_auth",
+            "auth_username": name,
+            "is_active": True,
+        },
+    )
     listed = zato.client.get("/zato/sso/user/linked", {"ust": zato.super_user_ust, "user_id": user_id}).result
     assert [(link["auth_type"], link["auth_username"], link["is_active"]) for link in listed] == [
-        ("zato.basic_auth", name, True)]
+        ("zato.basic_auth", name, True)
+    ]
     first = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, auth=(name, secret))
     assert first.user_id == user_id
     ust = first.http.headers["X-Zato-SSO-UST"]
@@ -34,8 +43,10 @@ def test_a_linked_api_client_acts_as_its_user_and_gets_the_ust_in_a_header(zato)
     assert (wrong.http.status_code, wrong.sub_status) == (403, ["E005001"])
     assert "X-Zato-SSO-UST" not in wrong.http.headers
 
-    zato.client.delete("/zato/sso/user/linked", {"ust": zato.super_user_ust, "user_id": user_id,
-                                                 "auth_type": "zato.basic_auth", "auth_username": name})
+    zato.client.delete(
+        "/zato/sso/user/linked",
+        {"ust": zato.super_user_ust, "user_id": user_id, "auth_type": "zato.basic_auth", "auth_username": name},
+    )
     unlinked = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, False, auth=(name, secret))
     assert unlinked.sub_status == ["E005001"]
     ended = zato.client.get("/zato/sso/user", {"ust": ust}, False)
@@ -55,8 +66,9 @@ def test_a_revoked_client_is_refused_and_only_super_users_link(zato):
     zato.sso.user.revoke_api_client(name)
     revoked = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, False, auth=(name, secret))
     assert (revoked.http.status_code, revoked.sub_status) == (403, ["E005001"])
-    bad_type = zato.client.post("/zato/sso/user/linked", {"ust": zato.super_user_ust, **link,
-                                                          "auth_type": "zato.jwt"}, False)
+    bad_type = zato.client.post(
+        "/zato/sso/user/linked", {"ust": zato.super_user_ust, **link, "auth_type": "zato.jwt"}, False
+    )
     assert "auth_type" in bad_type.errors
 
 

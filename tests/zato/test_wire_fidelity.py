@@ -1,9 +1,10 @@
 """SPEC §14 wire fidelity, as a Zato client meets it: datetimes, login's edge cases and metadata,
 the extra output keys, create's extra keys (live gunicorn, SQLite)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -22,26 +23,30 @@ def zato(request, tmp_path_factory):
 
 
 def test_datetimes_are_naive_utc_with_microseconds_only_when_not_zero(zato):
-    created = zato.client.post("/zato/sso/user", {"ust": zato.super_user_ust, "username": random_username(),
-                                                  "password": random_data()})
+    created = zato.client.post(
+        "/zato/sso/user", {"ust": zato.super_user_ust, "username": random_username(), "password": random_data()}
+    )
     for name in ("sign_up_time", "password_last_set", "password_expiry"):
         assert NAIVE.match(getattr(created, name)), (name, getattr(created, name))
-    zato.client.patch("/zato/sso/user", {"ust": zato.super_user_ust, "user_id": created.user_id,
-                                         "password_expiry": "2345-12-27T11:22:33"})
+    zato.client.patch(
+        "/zato/sso/user",
+        {"ust": zato.super_user_ust, "user_id": created.user_id, "password_expiry": "2345-12-27T11:22:33"},
+    )
     got = zato.client.get("/zato/sso/user", {"ust": zato.super_user_ust, "user_id": created.user_id})
     assert got.password_expiry == "2345-12-27T11:22:33"
 
 
 def test_datetime_input_with_an_offset_is_converted_to_utc(zato):
     user_id, _, _ = zato.create_and_approve_user()
-    zato.client.patch("/zato/sso/user", {"ust": zato.super_user_ust, "user_id": user_id,
-                                         "password_expiry": "2345-12-27T13:22:33.500000+02:00"})
+    zato.client.patch(
+        "/zato/sso/user",
+        {"ust": zato.super_user_ust, "user_id": user_id, "password_expiry": "2345-12-27T13:22:33.500000+02:00"},
+    )
     got = zato.client.get("/zato/sso/user", {"ust": zato.super_user_ust, "user_id": user_id})
     assert got.password_expiry == "2345-12-27T11:22:33.500000"
 
 
-@pytest.mark.parametrize("credentials", [{"username": ""}, {"username": None}, {"password": ""},
-                                         {"password": None}])
+@pytest.mark.parametrize("credentials", [{"username": ""}, {"username": None}, {"password": ""}, {"password": None}])
 def test_an_empty_or_null_username_or_password_is_E005001_403(zato, credentials):
     request = {"username": zato.super_username, "password": random_data(), **credentials}
     answer = zato.client.post("/zato/sso/user/login", request, False)
@@ -61,37 +66,59 @@ def test_a_missing_username_or_password_is_400_with_zatos_result_and_details(zat
 
 def test_login_metadata_from_an_untrusted_app_is_E006001(zato):
     _, username, password = zato.create_and_approve_user()
-    answer = zato.client.post("/zato/sso/user/login", {"username": username, "password": password,
-                                                       "remote_addr": "203.0.113.9"}, False)
+    answer = zato.client.post(
+        "/zato/sso/user/login", {"username": username, "password": password, "remote_addr": "203.0.113.9"}, False
+    )
     assert (answer.http.status_code, answer.sub_status) == (403, ["E006001"])
 
 
 def test_login_metadata_from_a_trusted_app_is_kept_with_the_connecting_address(zato):
     user_id, username, password = zato.create_and_approve_user()
-    zato.client.post("/zato/sso/user/login", {"username": username, "password": password,
-                                              "current_app": "Console", "remote_addr": "203.0.113.9",
-                                              "user_agent": "EndUserBrowser/1"})
+    zato.client.post(
+        "/zato/sso/user/login",
+        {
+            "username": username,
+            "password": password,
+            "current_app": "Console",
+            "remote_addr": "203.0.113.9",
+            "user_agent": "EndUserBrowser/1",
+        },
+    )
     engine = zato.sso.ctx.engine
     with engine.connect() as conn:
-        row = conn.execute(select(audit).where(audit.c.target_id == user_id, audit.c.action == "login")).mappings().one()
+        row = (
+            conn.execute(select(audit).where(audit.c.target_id == user_id, audit.c.action == "login")).mappings().one()
+        )
     assert row["remote_addr"] == "203.0.113.9 (via 127.0.0.1)"
     assert row["user_agent"] == "EndUserBrowser/1"
 
 
 def test_create_answers_is_approval_needed_and_takes_zatos_extra_keys(zato):
-    created = zato.client.post("/zato/sso/user", {
-        "ust": zato.super_user_ust, "username": random_username(), "email": "myemail@example.com",
-        "is_rate_limit_active": True, "rate_limit_def": "*=1/d", "sign_up_status": "before_confirmation"})
+    created = zato.client.post(
+        "/zato/sso/user",
+        {
+            "ust": zato.super_user_ust,
+            "username": random_username(),
+            "email": "myemail@example.com",
+            "is_rate_limit_active": True,
+            "rate_limit_def": "*=1/d",
+            "sign_up_status": "before_confirmation",
+        },
+    )
     assert created.is_approval_needed is True and created.approval_status == "before_decision"
     assert created.sign_up_status == "before_confirmation"
-    approved = zato.client.post("/zato/sso/user", {"ust": zato.super_user_ust, "username": random_username(),
-                                                   "auto_approve": True})
+    approved = zato.client.post(
+        "/zato/sso/user", {"ust": zato.super_user_ust, "username": random_username(), "auto_approve": True}
+    )
     assert approved.is_approval_needed is False and approved.approval_status_mod_by == zato.super_user_id
 
 
 def test_a_bad_rate_limit_definition_is_refused_at_create(zato):
-    answer = zato.client.post("/zato/sso/user", {"ust": zato.super_user_ust, "username": random_username(),
-                                                 "rate_limit_def": "CRM=lots"}, False)
+    answer = zato.client.post(
+        "/zato/sso/user",
+        {"ust": zato.super_user_ust, "username": random_username(), "rate_limit_def": "CRM=lots"},
+        False,
+    )
     assert (answer.http.status_code, answer.sub_status) == (422, ["E008002"])
     assert "rate_limit_def" in answer.errors
 
@@ -104,4 +131,4 @@ def test_the_cli_made_super_user_was_approved_by_auto_and_a_regular_view_hides_z
     mine = zato.client.get("/zato/sso/user", {"ust": zato.login(username, password)})
     for key in ("is_active", "is_approval_needed", "is_internal", "is_locked", "is_super_user"):
         assert key not in mine
-    assert datetime.fromisoformat(me.sign_up_time).replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
+    assert datetime.fromisoformat(me.sign_up_time).replace(tzinfo=UTC) <= datetime.now(UTC)

@@ -1,4 +1,5 @@
 """The JSON API (SPEC §6): Zato SSO's REST user endpoints under /zato/sso/, over the same service layer."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, generated from the operation table and the service's attribute table."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from typing import Any
 from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
 from ..sso.errors import Code
 from ..sso.presentation import FULL_VIEW
-from .operations import OPERATIONS, OPENAPI_PATH, PREFIX, TOKENS, UST, Operation
+from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
 from .wire import IF_MATCH_SYNTAX
 
 CODE_MEANINGS = {
@@ -24,14 +25,14 @@ CODE_MEANINGS = {
     Code.app_not_allowed: "current_app is not a configured application",
     Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
     Code.user_locked: "the caller is locked (a lock also ends the user's sessions: their USTs answer this until "
-                      "the user is unlocked, then E007001)",
+    "the user is unlocked, then E007001)",
     Code.sign_up_not_final: "the caller's sign-up is not final",
     Code.totp_missing: "two-factor sign-in is on: send totp_code",
     Code.session_invalid: "no valid session: the UST is missing, unknown, expired or logged out (as a 404: the "
-                          "session asked about is not one the caller may see)",
+    "session asked about is not one the caller may see)",
     Code.invalid_input: "invalid input: see `errors` for each field",
     Code.invalid_operation: "refused: it would take away the caller's own access, or leave no super-user who can "
-                            "log in",
+    "log in",
     Code.no_data: "nothing to update was sent",
     Code.version_conflict: "the user changed since the ETag sent in If-Match",
     Code.username_invalid: "the username is missing, or contains a word that is not allowed",
@@ -52,12 +53,19 @@ CODE_MEANINGS = {
     Code.attr_missing: "no attribute of this name exists (or it has expired)",
 }
 
-HTTP_MEANINGS = {400: "Malformed request or missing input", 401: "Not authenticated", 403: "Forbidden",
-                 404: "Not found", 409: "Conflict", 412: "Precondition failed", 413: "Body too large",
-                 422: "Invalid data",
-                 429: "Sign-in paused after failed attempts, or the user's rate limit used up (see Retry-After)",
-                 503: "Service unavailable: the database (or the SMTP server) did not answer in time; try again "
-                      "later (after Retry-After seconds when it is sent)"}
+HTTP_MEANINGS = {
+    400: "Malformed request or missing input",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Body too large",
+    422: "Invalid data",
+    429: "Sign-in paused after failed attempts, or the user's rate limit used up (see Retry-After)",
+    503: "Service unavailable: the database (or the SMTP server) did not answer in time; try again "
+    "later (after Retry-After seconds when it is sent)",
+}
 
 # Zato's form: naive UTC ISO 8601 (no offset), microseconds only when not zero.
 DATETIME_OUT = {"type": "string", "description": "UTC, ISO 8601 without an offset, e.g. 2345-12-27T11:22:33"}
@@ -96,7 +104,8 @@ SESSION_PROPERTIES: dict[str, dict[str, Any]] = {
 def output_schema(attr: Attribute) -> dict[str, Any]:
     """An attribute as it is answered: its type, null when allowed, its choices and its length limit."""
     schema: dict[str, Any] = {"bool": {"type": "boolean"}, "datetime": dict(DATETIME_OUT)}.get(attr.type) or {
-        "type": "string"}
+        "type": "string"
+    }
     if attr.choices:
         schema["enum"] = list(attr.choices) + ([None] if attr.nullable else [])
     if attr.max_length is not None:
@@ -108,141 +117,274 @@ def output_schema(attr: Attribute) -> dict[str, Any]:
 
 def user_properties() -> dict[str, dict[str, Any]]:
     """Every attribute a super-user's GET may show (and nothing else: never a secret)."""
-    return {name: output_schema(ATTRIBUTES[name]) if name in ATTRIBUTES else dict(READ_ONLY_SCHEMAS[name])
-            for name in FULL_VIEW}
+    return {
+        name: output_schema(ATTRIBUTES[name]) if name in ATTRIBUTES else dict(READ_ONLY_SCHEMAS[name])
+        for name in FULL_VIEW
+    }
 
 
 def _envelope(status: dict[str, Any], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object",
-            "properties": {"cid": {"type": "string"}, "status": status, **properties},
-            "required": ["cid", "status", *required], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {"cid": {"type": "string"}, "status": status, **properties},
+        "required": ["cid", "status", *required],
+        "additionalProperties": False,
+    }
 
 
 def _schemas() -> dict[str, Any]:
     ok = {"const": "ok"}
     return {
         "User": _envelope(ok, user_properties(), ["user_id", *SELF_READABLE]),
-        "UserRecord": {"type": "object",
-                       "properties": {**user_properties(),
-                                      "last_sign_in": {**DATETIME_OUT, "type": ["string", "null"],
-                                                       "description": "with `with_last_sign_in`: the newest login"}},
-                       "required": list(FULL_VIEW), "additionalProperties": False},
+        "UserRecord": {
+            "type": "object",
+            "properties": {
+                **user_properties(),
+                "last_sign_in": {
+                    **DATETIME_OUT,
+                    "type": ["string", "null"],
+                    "description": "with `with_last_sign_in`: the newest login",
+                },
+            },
+            "required": list(FULL_VIEW),
+            "additionalProperties": False,
+        },
         "Ok": _envelope(ok, {}, []),
-        "Totp": _envelope(ok, {"totp_key": {"type": "string", "description": "only when a new key was generated "
-                                                                             "(empty or null sent): keep it now"}}, []),
-        "Login": _envelope({"enum": ["ok", "warning"]},
-                           {"ust": {"type": "string"}, "expiration_time": DATETIME_OUT,
-                            "sub_status": {"type": "array", "items": {"const": Code.password_expiring}}},
-                           ["ust", "expiration_time"]),
+        "Totp": _envelope(
+            ok,
+            {
+                "totp_key": {
+                    "type": "string",
+                    "description": "only when a new key was generated (empty or null sent): keep it now",
+                }
+            },
+            [],
+        ),
+        "Login": _envelope(
+            {"enum": ["ok", "warning"]},
+            {
+                "ust": {"type": "string"},
+                "expiration_time": DATETIME_OUT,
+                "sub_status": {"type": "array", "items": {"const": Code.password_expiring}},
+            },
+            ["ust", "expiration_time"],
+        ),
         "Signup": _envelope(ok, {"confirm_token": {"type": "string"}}, ["confirm_token"]),
         "ResetKey": _envelope(ok, {"reset_key": {"type": "string"}}, ["reset_key"]),
-        "SessionRecord": {"type": "object", "properties": SESSION_PROPERTIES, "required": list(SESSION_PROPERTIES),
-                          "additionalProperties": False},
+        "SessionRecord": {
+            "type": "object",
+            "properties": SESSION_PROPERTIES,
+            "required": list(SESSION_PROPERTIES),
+            "additionalProperties": False,
+        },
         "Session": _envelope(ok, SESSION_PROPERTIES, list(SESSION_PROPERTIES)),
-        "SessionList": _envelope(ok, {"result": {"type": "array",
-                                                 "items": {"$ref": "#/components/schemas/SessionRecord"}}},
-                                 ["result"]),
+        "SessionList": _envelope(
+            ok, {"result": {"type": "array", "items": {"$ref": "#/components/schemas/SessionRecord"}}}, ["result"]
+        ),
         "SessionValidity": _envelope(ok, {"is_valid": {"type": "boolean"}}, ["is_valid"]),
         "Renewed": _envelope(ok, {"expiration_time": DATETIME_OUT}, ["expiration_time"]),
         "Ended": _envelope(ok, {"ended": {"type": "integer", "minimum": 0}}, ["ended"]),
-        "AttrResult": _envelope(ok, {
-            "found": {"type": "boolean"}, "name": {"type": "string"}, "value": {},
-            "creation_time": DATETIME_OUT, "last_modified": DATETIME_OUT,
-            "expiration_time": {"type": ["string", "null"]}, "is_encrypted": {"type": "boolean"},
-            "result": {"description": "get of many: a list of attributes; exists: a boolean, or name → boolean "
-                                      "for many; names: a list of names"},
-        }, []),
-        "LinkList": _envelope(ok, {"result": {"type": "array", "items": {"type": "object", "properties": {
-            "auth_type": {"type": "string"}, "auth_username": {"type": "string"}, "user_id": {"type": "string"},
-            "is_active": {"type": "boolean"}, "creation_time": DATETIME_OUT, "has_ext_principal": {"type": "boolean"},
-        }}}}, ["result"]),
-        "SearchResult": _envelope(ok, {
-            "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
-            "total": {"type": "integer", "minimum": 0,
-                      "description": "counted up to 10,000: a broader match answers 10000 and total_is_capped"},
-            "total_is_capped": {"type": "boolean",
-                                "description": "extension: true when more than `total` users match"},
-            "num_pages": {"type": "integer", "minimum": 1},
-            "cur_page": {"type": ["integer", "null"], "minimum": 1,
-                         "description": "null when paging by key (`after`)"},
-            "page_size": {"type": "integer", "minimum": 0},
-            "has_next_page": {"type": "boolean"},
-            "has_prev_page": {"type": "boolean"},
-            "next_page": {"type": ["integer", "null"]},
-            "prev_page": {"type": ["integer", "null"]},
-            "next_after": {"type": ["string", "null"],
-                           "description": "extension: pass as `after` for the next page by key (stable under inserts)"},
-        }, ["result", "total", "total_is_capped", "num_pages", "cur_page", "page_size", "has_next_page", "has_prev_page", "next_page",
-            "prev_page", "next_after"]),
+        "AttrResult": _envelope(
+            ok,
+            {
+                "found": {"type": "boolean"},
+                "name": {"type": "string"},
+                "value": {},
+                "creation_time": DATETIME_OUT,
+                "last_modified": DATETIME_OUT,
+                "expiration_time": {"type": ["string", "null"]},
+                "is_encrypted": {"type": "boolean"},
+                "result": {
+                    "description": "get of many: a list of attributes; exists: a boolean, or name → boolean "
+                    "for many; names: a list of names"
+                },
+            },
+            [],
+        ),
+        "LinkList": _envelope(
+            ok,
+            {
+                "result": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "auth_type": {"type": "string"},
+                            "auth_username": {"type": "string"},
+                            "user_id": {"type": "string"},
+                            "is_active": {"type": "boolean"},
+                            "creation_time": DATETIME_OUT,
+                            "has_ext_principal": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+            ["result"],
+        ),
+        "SearchResult": _envelope(
+            ok,
+            {
+                "result": {"type": "array", "items": {"$ref": "#/components/schemas/UserRecord"}},
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "counted up to 10,000: a broader match answers 10000 and total_is_capped",
+                },
+                "total_is_capped": {
+                    "type": "boolean",
+                    "description": "extension: true when more than `total` users match",
+                },
+                "num_pages": {"type": "integer", "minimum": 1},
+                "cur_page": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "description": "null when paging by key (`after`)",
+                },
+                "page_size": {"type": "integer", "minimum": 0},
+                "has_next_page": {"type": "boolean"},
+                "has_prev_page": {"type": "boolean"},
+                "next_page": {"type": ["integer", "null"]},
+                "prev_page": {"type": ["integer", "null"]},
+                "next_after": {
+                    "type": ["string", "null"],
+                    "description": "extension: pass as `after` for the next page by key (stable under inserts)",
+                },
+            },
+            [
+                "result",
+                "total",
+                "total_is_capped",
+                "num_pages",
+                "cur_page",
+                "page_size",
+                "has_next_page",
+                "has_prev_page",
+                "next_page",
+                "prev_page",
+                "next_after",
+            ],
+        ),
     }
 
 
 # A missing required input also carries Zato's own keys (SPEC §14).
 ZATO_400 = {"result": {"const": "Error"}, "details": {"const": "Bad request"}}
 
-RESULT_SCHEMAS = {"user": "User", "ok": "Ok", "login": "Login", "search": "SearchResult", "signup": "Signup",
-                  "reset_key": "ResetKey", "totp": "Totp", "session": "Session", "sessions": "SessionList",
-                  "verify": "SessionValidity", "renew": "Renewed", "ended": "Ended", "attr": "AttrResult",
-                  "links": "LinkList"}
+RESULT_SCHEMAS = {
+    "user": "User",
+    "ok": "Ok",
+    "login": "Login",
+    "search": "SearchResult",
+    "signup": "Signup",
+    "reset_key": "ResetKey",
+    "totp": "Totp",
+    "session": "Session",
+    "sessions": "SessionList",
+    "verify": "SessionValidity",
+    "renew": "Renewed",
+    "ended": "Ended",
+    "attr": "AttrResult",
+    "links": "LinkList",
+}
 
 
 def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
     listed = "; ".join(f"`{code}` {CODE_MEANINGS[code]}" for code in codes)
-    sub_status = ({"type": "array", "minItems": 1, "items": {"enum": list(codes)}} if codes
-                  else {"type": "array", "maxItems": 0})
-    headers = ({"headers": {"Retry-After": {"description": "seconds to wait before trying again",
-                                            "schema": {"type": "integer", "minimum": 1}, "required": False}}}
-               if status in (429, 503) else {})
+    sub_status = (
+        {"type": "array", "minItems": 1, "items": {"enum": list(codes)}} if codes else {"type": "array", "maxItems": 0}
+    )
+    headers = (
+        {
+            "headers": {
+                "Retry-After": {
+                    "description": "seconds to wait before trying again",
+                    "schema": {"type": "integer", "minimum": 1},
+                    "required": False,
+                }
+            }
+        }
+        if status in (429, 503)
+        else {}
+    )
     return {
         **headers,
         "description": f"{HTTP_MEANINGS[status]}: {listed}" if codes else HTTP_MEANINGS[status],
-        "content": {"application/json": {"schema": _envelope(
-            {"const": "error"},
-            {"sub_status": sub_status,
-             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-             **(ZATO_400 if status == 400 else {})},
-            ["sub_status", "errors"])}},
+        "content": {
+            "application/json": {
+                "schema": _envelope(
+                    {"const": "error"},
+                    {
+                        "sub_status": sub_status,
+                        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+                        **(ZATO_400 if status == 400 else {}),
+                    },
+                    ["sub_status", "errors"],
+                )
+            }
+        },
     }
 
 
 def _body_schema(op: Operation, required: bool) -> dict[str, Any]:
-    return {"type": "object",
-            "properties": {key: op.input_schema(key) for key in op.accepted},
-            "required": list(op.required_inputs) if required else [],
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {key: op.input_schema(key) for key in op.accepted},
+        "required": list(op.required_inputs) if required else [],
+        "additionalProperties": False,
+    }
 
 
 def _query_parameters(op: Operation) -> list[dict[str, Any]]:
-    return [{"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
-            for key in op.accepted if key not in TOKENS and key not in op.nested]
+    return [
+        {"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
+        for key in op.accepted
+        if key not in TOKENS and key not in op.nested
+    ]
 
 
 def operation_object(op: Operation) -> dict[str, Any]:
     """The OpenAPI operation object of `op`."""
-    ok: dict[str, Any] = {"description": "Success",
-                          "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/"
-                                                                              f"{RESULT_SCHEMAS[op.result]}"}}}}
+    ok: dict[str, Any] = {
+        "description": "Success",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{RESULT_SCHEMAS[op.result]}"}}},
+    }
     if op.result == "user":
-        ok["headers"] = {"ETag": {"description": "strong; send it back in If-Match to update only this version",
-                                  "required": True, "schema": {"type": "string"}}}
+        ok["headers"] = {
+            "ETag": {
+                "description": "strong; send it back in If-Match to update only this version",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        }
     doc: dict[str, Any] = {
         "operationId": op.name,
         "summary": op.summary,
-        "responses": {"200": ok, **{str(status): _error_response(status, codes) for status, codes in op.errors.items()}},
+        "responses": {
+            "200": ok,
+            **{str(status): _error_response(status, codes) for status, codes in op.errors.items()},
+        },
     }
     if op.method == "GET":
         doc["parameters"] = _query_parameters(op)
-        doc["requestBody"] = {"required": False, "description": "Alternatively, the same inputs as a JSON object "
-                              "(Zato clients send them so, with no Content-Type).",
-                              "content": {"application/json": {"schema": _body_schema(op, False)}}}
+        doc["requestBody"] = {
+            "required": False,
+            "description": "Alternatively, the same inputs as a JSON object "
+            "(Zato clients send them so, with no Content-Type).",
+            "content": {"application/json": {"schema": _body_schema(op, False)}},
+        }
     else:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _body_schema(op, True)}}}
     if op.if_match:
-        doc.setdefault("parameters", []).append({
-            "name": "If-Match", "in": "header", "required": False,
-            "schema": {"type": "string", "pattern": IF_MATCH_SYNTAX},
-            "description": "an ETag from GET or PATCH: a stale one answers 412 and writes nothing; one that is not "
-                           "an entity tag at all answers 400"})
+        doc.setdefault("parameters", []).append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": IF_MATCH_SYNTAX},
+                "description": "an ETag from GET or PATCH: a stale one answers 412 and writes nothing; one that is not "
+                "an entity tag at all answers 400",
+            }
+        )
     if op.uses_ust:
         doc["security"] = [{"ust": []}, {"basic": []}, {}]  # or `ust` in the body
     else:
@@ -256,27 +398,43 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.url, {})[op.method.lower()] = operation_object(op)
-    paths[PREFIX + OPENAPI_PATH] = {"get": {"operationId": "openapi", "summary": "This document", "security": [],
-                                            "responses": {"200": {"description": "The OpenAPI document",
-                                                                  "content": {"application/json": {}}}}}}
+    paths[PREFIX + OPENAPI_PATH] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
+        }
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SSO user accounts (Zato SSO compatible)", "version": "1.0.0",
-                 "description": "Every answer is one JSON object with `cid` and `status` (`ok`, `warning`, "
-                                "`error`); errors add `sub_status` (codes) and `errors` (field → message). "
-                                "Inputs travel in a JSON object body on every method, whatever the Content-Type; "
-                                "GET also takes them as query parameters typed as JSON would type them (true, false, "
-                                "null, numbers; quote a string that looks like one: \"123\"). Unknown keys are "
-                                "rejected. Read-only attributes: " + ", ".join(READ_ONLY) + "."},
+        "info": {
+            "title": "SSO user accounts (Zato SSO compatible)",
+            "version": "1.0.0",
+            "description": "Every answer is one JSON object with `cid` and `status` (`ok`, `warning`, "
+            "`error`); errors add `sub_status` (codes) and `errors` (field → message). "
+            "Inputs travel in a JSON object body on every method, whatever the Content-Type; "
+            "GET also takes them as query parameters typed as JSON would type them (true, false, "
+            'null, numbers; quote a string that looks like one: "123"). Unknown keys are '
+            "rejected. Read-only attributes: " + ", ".join(READ_ONLY) + ".",
+        },
         "paths": paths,
         "components": {
             "schemas": _schemas(),
-            "securitySchemes": {"basic": {"type": "http", "scheme": "basic",
-                                          "description": "a linked API client: the call acts as the linked user "
-                                                         "and the X-Zato-SSO-UST header answers its UST"},
-                                "ust": {"type": "http", "scheme": "bearer",
-                                        "description": "the UST from login; it may instead be sent as `ust` in the "
-                                                       "body (both, and different: 400)"}},
+            "securitySchemes": {
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "a linked API client: the call acts as the linked user "
+                    "and the X-Zato-SSO-UST header answers its UST",
+                },
+                "ust": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the UST from login; it may instead be sent as `ust` in the "
+                    "body (both, and different: 400)",
+                },
+            },
         },
     }
 

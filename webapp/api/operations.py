@@ -4,20 +4,25 @@ The views read this table to parse requests and the OpenAPI document is generate
 the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
 only their wire schemas are described here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
-from ..sso.errors import Code
 from ..sso.create import CREATE_KEYS
+from ..sso.errors import Code
 from ..sso.login_metadata import METADATA_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
 from ..sso.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS, SORTABLE
-from ..sso.user_attrs import EXPIRATION_MAX, INPUTS as ATTR_INPUTS, NAME_MAX as ATTR_NAME_MAX, WRITE_OPS as WRITE_ATTR_OPS
 from ..sso.signup import SIGNUP_KEYS
+from ..sso.user_attrs import EXPIRATION_MAX
+from ..sso.user_attrs import INPUTS as ATTR_INPUTS
+from ..sso.user_attrs import NAME_MAX as ATTR_NAME_MAX
+from ..sso.user_attrs import WRITE_OPS as WRITE_ATTR_OPS
 
 PREFIX = "/zato/sso"
 
@@ -28,11 +33,18 @@ TOKENS = (UST, CURRENT_UST, TARGET_UST)  # never accepted in a URL
 # Expected-version sentinel: no stored version is ever 0 or below, so the service answers E011001.
 NEVER_MATCHES = -1
 
-STEP_3 = {401: (Code.session_invalid,),
-          403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid),
-          429: (Code.auth_invalid,)}
-PASSWORD_RULES = (Code.invalid_input, Code.password_rejected_word, Code.password_too_short,
-                  Code.password_too_long, Code.password_not_complex)
+STEP_3 = {
+    401: (Code.session_invalid,),
+    403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid),
+    429: (Code.auth_invalid,),
+}
+PASSWORD_RULES = (
+    Code.invalid_input,
+    Code.password_rejected_word,
+    Code.password_too_short,
+    Code.password_too_long,
+    Code.password_not_complex,
+)
 # Every operation can answer these: a malformed body or missing input, a body over the limit, and a
 # database that did not answer in time (503, E008004 as for a failed email, `Retry-After`).
 WIRE_ERRORS = {400: (Code.invalid_input,), 413: (Code.invalid_input,), 503: (Code.internal_error,)}
@@ -44,22 +56,22 @@ PAUSED = {429: (Code.auth_invalid,)}
 class Operation:
     """One endpoint of the API."""
 
-    name: str                      # Flask endpoint and OpenAPI operationId
+    name: str  # Flask endpoint and OpenAPI operationId
     method: str
     path: str
     summary: str
-    inputs: tuple[str, ...]        # keys besides the envelope, as the service names them
+    inputs: tuple[str, ...]  # keys besides the envelope, as the service names them
     errors: Mapping[int, tuple[str, ...]]
-    result: str                    # "user", "login", "search", "totp" or "ok"
+    result: str  # "user", "login", "search", "totp" or "ok"
     required: tuple[str, ...] = ()
     uses_ust: bool = True
-    targets_user: bool = False     # `user_id` is the envelope's target (absent or null = the caller)
+    targets_user: bool = False  # `user_id` is the envelope's target (absent or null = the caller)
     api_checks_keys: bool = False  # the API rejects unknown keys itself (the service call takes no dict)
     if_match: bool = False
-    nested: tuple[str, ...] = ()   # inputs that may be lists or objects (attribute values, `data` lists)
+    nested: tuple[str, ...] = ()  # inputs that may be lists or objects (attribute values, `data` lists)
     input_overrides: Mapping[str, dict] = field(default_factory=dict)
     list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
-    ust_key: str = UST             # Zato's session calls name the caller's UST `current_ust`
+    ust_key: str = UST  # Zato's session calls name the caller's UST `current_ust`
     target_required: bool = False  # `user_id` must be given (lifecycle calls)
 
     @property
@@ -101,6 +113,7 @@ def _codes(*parts: Mapping[int, tuple[str, ...]]) -> Mapping[int, tuple[str, ...
 
 # --- wire schemas -----------------------------------------------------------------------------------
 
+
 def _not_matching(chars: str) -> str:
     return "^[^" + chars + "]*$"
 
@@ -122,12 +135,16 @@ def attribute_schema(attr: Attribute) -> dict[str, Any]:
     elif attr.type == "enum":
         schema = {"type": "string", "enum": list(attr.choices)}
     elif attr.type == "totp_key":
-        schema = {"type": "string", "pattern": "^[A-Za-z2-7 =-]*$", "minLength": attr.min_length,
-                  "maxLength": attr.max_length, "writeOnly": True,
-                  "description": "base32 (spaces, hyphens and padding are ignored); stored encrypted, never answered"}
+        schema = {
+            "type": "string",
+            "pattern": "^[A-Za-z2-7 =-]*$",
+            "minLength": attr.min_length,
+            "maxLength": attr.max_length,
+            "writeOnly": True,
+            "description": "base32 (spaces, hyphens and padding are ignored); stored encrypted, never answered",
+        }
     elif attr.type == "datetime":
-        schema = {"type": "string", "format": "date-time",
-                  "description": "ISO 8601; without an offset it is UTC"}
+        schema = {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is UTC"}
     else:
         schema = {"type": "string", "pattern": _not_matching(CONTROL_CHARS)}
         if attr.type == "username":
@@ -147,17 +164,28 @@ def attribute_schema(attr: Attribute) -> dict[str, Any]:
 
 
 ENVELOPE_SCHEMAS: dict[str, dict[str, Any]] = {
-    UST: {"type": ["string", "null"], "writeOnly": True,
-          "description": "the session token; may instead come as `Authorization: Bearer` (both, and different: 400)"},
-    CURRENT_UST: {"type": ["string", "null"], "writeOnly": True,
-                  "description": "the caller's session token (Zato's name for `ust` in session calls); may instead "
-                                 "come as `Authorization: Bearer` (both, and different: 400)"},
+    UST: {
+        "type": ["string", "null"],
+        "writeOnly": True,
+        "description": "the session token; may instead come as `Authorization: Bearer` (both, and different: 400)",
+    },
+    CURRENT_UST: {
+        "type": ["string", "null"],
+        "writeOnly": True,
+        "description": "the caller's session token (Zato's name for `ust` in session calls); may instead "
+        "come as `Authorization: Bearer` (both, and different: 400)",
+    },
     CURRENT_APP: {"type": "string", "description": "the calling application, one of those configured"},
     USER_ID: {"type": ["string", "null"], "description": "the target user; absent or null means the caller"},
 }
 
-_PASSWORD = {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "writeOnly": True,
-             "description": "must not contain a common word"}
+_PASSWORD = {
+    "type": "string",
+    "minLength": PASSWORD_MIN,
+    "maxLength": PASSWORD_MAX,
+    "writeOnly": True,
+    "description": "must not contain a common word",
+}
 _TEXT = {"type": "string"}
 
 OTHER_INPUTS: dict[str, dict[str, Any]] = {
@@ -170,11 +198,19 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     "name_op": {"type": "string", "enum": ["and", "or"], "default": "and"},
     "paginate": {"type": "boolean", "default": True},
     "cur_page": {"type": "integer", "minimum": 1, "maximum": CUR_PAGE_MAX, "default": 1},
-    "page_size": {"type": "integer", "minimum": 1, "default": PAGE_SIZE_DEFAULT,
-                  "description": f"larger than {PAGE_SIZE_MAX} counts as {PAGE_SIZE_MAX}"},
+    "page_size": {
+        "type": "integer",
+        "minimum": 1,
+        "default": PAGE_SIZE_DEFAULT,
+        "description": f"larger than {PAGE_SIZE_MAX} counts as {PAGE_SIZE_MAX}",
+    },
     "q": {"type": "string", "description": "free text: contained in the username, email or a name"},
-    "app_list": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                 "description": "the applications to sign up for; each must be in SSO_SIGNUP_APPS"},
+    "app_list": {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": 1,
+        "description": "the applications to sign up for; each must be in SSO_SIGNUP_APPS",
+    },
     "confirm_token": {"type": "string", "writeOnly": True, "description": "the token the sign-up answered"},
     "credential": {"type": "string", "description": "a username or an email, as SSO_PASSWORD_RESET_BY says"},
     "token": {"type": "string", "writeOnly": True, "description": "the password-reset token (PRT) from the email"},
@@ -182,141 +218,294 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     TARGET_UST: {"type": "string", "writeOnly": True, "description": "the session token asked about"},
     "session_id": {"type": "string", "description": "a session's public id, from the session list"},
     "all": {"type": "boolean", "description": "true: end every session of `user_id` (one's own: all but this one)"},
-    "after": {"type": "string", "description": "extension: page by key, the rows after this (folded) username; "
-                                               "a result's `next_after`; not with cur_page"},
+    "after": {
+        "type": "string",
+        "description": "extension: page by key, the rows after this (folded) username; "
+        "a result's `next_after`; not with cur_page",
+    },
     "is_rate_limit_active": {"type": "boolean", "description": "whether rate_limit_def is enforced"},
     "name": {"type": "string", "minLength": 1, "maxLength": ATTR_NAME_MAX, "description": "an attribute's name"},
     "value": {"description": "any JSON value, at most 64 KiB as JSON"},
-    "expiration": {"type": ["integer", "null"], "minimum": 1, "maximum": EXPIRATION_MAX,
-                   "description": "seconds from now until the attribute expires (null: never)"},
+    "expiration": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": EXPIRATION_MAX,
+        "description": "seconds from now until the attribute expires (null: never)",
+    },
     "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
     "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
     "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
-    "data": {"type": "array", "minItems": 1, "maxItems": 1000,
-             "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise"},
-    "rate_limit_def": {"type": ["string", "null"], "maxLength": 4096,
-                       "description": "lines APP=N/UNIT (* = any app; UNIT s, m, h or d); the first match wins"},
+    "data": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 1000,
+        "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise",
+    },
+    "rate_limit_def": {
+        "type": ["string", "null"],
+        "maxLength": 4096,
+        "description": "lines APP=N/UNIT (* = any app; UNIT s, m, h or d); the first match wins",
+    },
 }
 
 _SEARCH_OVERRIDES = {
     USER_ID: _TEXT,
-    **{name: {"type": "string"} for name in ("username", "email", "display_name", "first_name", "middle_name",
-                                              "last_name")},
+    **{
+        name: {"type": "string"}
+        for name in ("username", "email", "display_name", "first_name", "middle_name", "last_name")
+    },
     "is_super_user": {"type": "boolean"},
     "is_totp_enabled": {"type": "boolean", "description": "two-factor sign-in on"},
-    "order_by": {"type": "string", "enum": list(SORTABLE), "default": "username",
-                 "description": "ties are broken by user id, so paging is stable"},
+    "order_by": {
+        "type": "string",
+        "enum": list(SORTABLE),
+        "default": "username",
+        "description": "ties are broken by user id, so paging is stable",
+    },
     "order": {"type": "string", "enum": list(ORDERS), "default": "asc", "description": "empty values sort last"},
-    "with_last_sign_in": {"type": "boolean", "default": False,
-                          "description": "each result gains last_sign_in: the newest login's time, or null"},
+    "with_last_sign_in": {
+        "type": "boolean",
+        "default": False,
+        "description": "each result gains last_sign_in: the newest login's time, or null",
+    },
 }
 
 # --- the operations ------------------------------------------------------------------------------------
 
-_TOTP_CODE = {"type": ["string", "integer", "null"], "writeOnly": True,
-              "description": "the current 6-digit code of the user's authenticator app, or one of their recovery "
-                             "codes; needed when two-factor sign-in is on (missing: E005008)"}
+_TOTP_CODE = {
+    "type": ["string", "integer", "null"],
+    "writeOnly": True,
+    "description": "the current 6-digit code of the user's authenticator app, or one of their recovery "
+    "codes; needed when two-factor sign-in is on (missing: E005008)",
+}
 
 LOGIN = Operation(
-    "login", "POST", "/user/login", "Log in: returns a UST and its expiration time",
-    inputs=("username", "password", "new_password", "totp_code", *METADATA_KEYS), required=("username", "password"),
-    uses_ust=False, api_checks_keys=True, result="login",
-    input_overrides={"username": {"type": ["string", "null"], "description": "empty or null: E005001"},
-                     "password": {"type": ["string", "null"], "writeOnly": True,
-                                  "description": "empty or null: E005001"},
-                     "new_password": _PASSWORD, "totp_code": _TOTP_CODE,
-                     "remote_addr": {"type": "string", "description": "the end user's address, from an application "
-                                     "in SSO_LOGIN_METADATA_APPS only (else E006001)"},
-                     "user_agent": {"type": "string", "description": "the end user's user agent, from an "
-                                    "application in SSO_LOGIN_METADATA_APPS only (else E006001)"}},
-    errors=_codes(WIRE_ERRORS, PAUSED, {403: (Code.app_not_allowed, Code.auth_invalid, Code.password_must_change,
-                                              Code.password_expired, Code.totp_missing, Code.metadata_not_allowed),
-                                        429: (Code.auth_invalid,),
-                                        422: PASSWORD_RULES}),
+    "login",
+    "POST",
+    "/user/login",
+    "Log in: returns a UST and its expiration time",
+    inputs=("username", "password", "new_password", "totp_code", *METADATA_KEYS),
+    required=("username", "password"),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="login",
+    input_overrides={
+        "username": {"type": ["string", "null"], "description": "empty or null: E005001"},
+        "password": {"type": ["string", "null"], "writeOnly": True, "description": "empty or null: E005001"},
+        "new_password": _PASSWORD,
+        "totp_code": _TOTP_CODE,
+        "remote_addr": {
+            "type": "string",
+            "description": "the end user's address, from an application in SSO_LOGIN_METADATA_APPS only (else E006001)",
+        },
+        "user_agent": {
+            "type": "string",
+            "description": "the end user's user agent, from an "
+            "application in SSO_LOGIN_METADATA_APPS only (else E006001)",
+        },
+    },
+    errors=_codes(
+        WIRE_ERRORS,
+        PAUSED,
+        {
+            403: (
+                Code.app_not_allowed,
+                Code.auth_invalid,
+                Code.password_must_change,
+                Code.password_expired,
+                Code.totp_missing,
+                Code.metadata_not_allowed,
+            ),
+            429: (Code.auth_invalid,),
+            422: PASSWORD_RULES,
+        },
+    ),
 )
 LOGOUT = Operation(
-    "logout", "POST", "/user/logout", "Log out (always ok, so USTs cannot be probed)",
-    inputs=(), api_checks_keys=True, result="ok",
+    "logout",
+    "POST",
+    "/user/logout",
+    "Log out (always ok, so USTs cannot be probed)",
+    inputs=(),
+    api_checks_keys=True,
+    result="ok",
     errors=_codes(WIRE_ERRORS, {422: (Code.invalid_input,)}),
 )
 GET_USER = Operation(
-    "get_user", "GET", "/user", "The current user, or `user_id` (super-users)",
-    inputs=(), targets_user=True, api_checks_keys=True, result="user",
+    "get_user",
+    "GET",
+    "/user",
+    "The current user, or `user_id` (super-users)",
+    inputs=(),
+    targets_user=True,
+    api_checks_keys=True,
+    result="user",
     errors=_codes(WIRE_ERRORS, STEP_3, {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}),
 )
 UPDATE_USER = Operation(
-    "update_user", "PATCH", "/user", "Update the current user, or `user_id` (super-users); answers the updated user",
-    inputs=tuple(ATTRIBUTES), targets_user=True, if_match=True, result="user",
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input, Code.invalid_operation),
-                                        404: (Code.user_id_unknown,),
-                                        409: (Code.username_exists,), 412: (Code.version_conflict,),
-                                        422: (Code.no_data, Code.invalid_input)}),
+    "update_user",
+    "PATCH",
+    "/user",
+    "Update the current user, or `user_id` (super-users); answers the updated user",
+    inputs=tuple(ATTRIBUTES),
+    targets_user=True,
+    if_match=True,
+    result="user",
+    errors=_codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {
+            403: (Code.invalid_input, Code.invalid_operation),
+            404: (Code.user_id_unknown,),
+            409: (Code.username_exists,),
+            412: (Code.version_conflict,),
+            422: (Code.no_data, Code.invalid_input),
+        },
+    ),
 )
 CREATE_USER = Operation(
-    "create_user", "POST", "/user", "Create a user (super-users); answers the new user with its `user_id`",
-    inputs=CREATE_KEYS, required=("username",), result="user",
+    "create_user",
+    "POST",
+    "/user",
+    "Create a user (super-users); answers the new user with its `user_id`",
+    inputs=CREATE_KEYS,
+    required=("username",),
+    result="user",
     errors=_codes(WIRE_ERRORS, STEP_3, {409: (Code.username_exists,), 422: PASSWORD_RULES}),
 )
 CHANGE_PASSWORD = Operation(
-    "change_password", "PATCH", "/user/password", "Change one's own password, or (super-users) anyone's",
-    inputs=CHANGE_PASSWORD_KEYS, required=("new_password",), result="ok",
-    input_overrides={"password_expiry": {"type": "integer", "minimum": 1, "maximum": EXPIRY_DAYS_MAX,
-                                         "description": "days until the new password expires"}},
-    errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
-                                                422: PASSWORD_RULES}),
+    "change_password",
+    "PATCH",
+    "/user/password",
+    "Change one's own password, or (super-users) anyone's",
+    inputs=CHANGE_PASSWORD_KEYS,
+    required=("new_password",),
+    result="ok",
+    input_overrides={
+        "password_expiry": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": EXPIRY_DAYS_MAX,
+            "description": "days until the new password expires",
+        }
+    },
+    errors=_codes(
+        WIRE_ERRORS, STEP_3, PAUSED, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: PASSWORD_RULES}
+    ),
 )
 SET_TOTP = Operation(
-    "set_totp", "PATCH", "/user/totp", "Set the TOTP key and label of the current user, or `user_id` (super-users)",
-    inputs=("totp_key", "totp_label"), required=("totp_key", "totp_label"), targets_user=True, api_checks_keys=True,
+    "set_totp",
+    "PATCH",
+    "/user/totp",
+    "Set the TOTP key and label of the current user, or `user_id` (super-users)",
+    inputs=("totp_key", "totp_label"),
+    required=("totp_key", "totp_label"),
+    targets_user=True,
+    api_checks_keys=True,
     result="totp",
-    input_overrides={"totp_key": {"type": ["string", "null"], "writeOnly": True,
-                                  "description": "base32, at least 16 characters; empty or null: a new random key, "
-                                                 "answered once as `totp_key`"}},
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,),
-                                        422: (Code.invalid_input,)}),
+    input_overrides={
+        "totp_key": {
+            "type": ["string", "null"],
+            "writeOnly": True,
+            "description": "base32, at least 16 characters; empty or null: a new random key, "
+            "answered once as `totp_key`",
+        }
+    },
+    errors=_codes(
+        WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
+    ),
 )
 SEARCH = Operation(
-    "search", "GET", "/user/search", "Search users (super-users), in Zato's result shape",
-    inputs=SEARCH_KEYS, result="search", input_overrides=_SEARCH_OVERRIDES,
+    "search",
+    "GET",
+    "/user/search",
+    "Search users (super-users), in Zato's result shape",
+    inputs=SEARCH_KEYS,
+    result="search",
+    input_overrides=_SEARCH_OVERRIDES,
     errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )
 
 _SIGNUP_USERNAME = (Code.username_invalid, Code.username_too_long, Code.username_has_whitespace)
 _SIGNUP_EMAIL = (Code.email_invalid, Code.email_too_long, Code.email_has_whitespace, Code.email_missing)
 SIGNUP = Operation(
-    "signup", "POST", "/user/signup", "Sign up: a new account waiting for confirmation; answers its `confirm_token`",
-    inputs=SIGNUP_KEYS, required=("username", "password", "app_list"), uses_ust=False, result="signup",
+    "signup",
+    "POST",
+    "/user/signup",
+    "Sign up: a new account waiting for confirmation; answers its `confirm_token`",
+    inputs=SIGNUP_KEYS,
+    required=("username", "password", "app_list"),
+    uses_ust=False,
+    result="signup",
     list_inputs=("app_list",),
-    input_overrides={"username": {"type": "string"}, "email": {"type": ["string", "null"]},
-                     "password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]}},
-    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.no_signup),
-                                409: (Code.username_exists, Code.email_exists),
-                                422: (*_SIGNUP_USERNAME, *_SIGNUP_EMAIL, *PASSWORD_RULES)}),
+    input_overrides={
+        "username": {"type": "string"},
+        "email": {"type": ["string", "null"]},
+        "password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]},
+    },
+    errors=_codes(
+        WIRE_ERRORS,
+        {
+            403: (Code.app_not_allowed, Code.no_signup),
+            409: (Code.username_exists, Code.email_exists),
+            422: (*_SIGNUP_USERNAME, *_SIGNUP_EMAIL, *PASSWORD_RULES),
+        },
+    ),
 )
 CONFIRM_SIGNUP = Operation(
-    "confirm_signup", "PATCH", "/user/signup", "Confirm a sign-up with its `confirm_token`",
-    inputs=("confirm_token",), required=("confirm_token",), uses_ust=False, api_checks_keys=True, result="ok",
-    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 404: (Code.no_such_signup_token,),
-                                409: (Code.signup_confirmed,), 422: (Code.invalid_input,)}),
+    "confirm_signup",
+    "PATCH",
+    "/user/signup",
+    "Confirm a sign-up with its `confirm_token`",
+    inputs=("confirm_token",),
+    required=("confirm_token",),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="ok",
+    errors=_codes(
+        WIRE_ERRORS,
+        {
+            403: (Code.app_not_allowed,),
+            404: (Code.no_such_signup_token,),
+            409: (Code.signup_confirmed,),
+            422: (Code.invalid_input,),
+        },
+    ),
 )
 REQUEST_RESET = Operation(
-    "request_password_reset", "POST", "/password/reset",
+    "request_password_reset",
+    "POST",
+    "/password/reset",
     "Email a password-reset link to the account `credential` names; always ok, so accounts cannot be probed",
-    inputs=("credential",), required=("credential",), uses_ust=False, api_checks_keys=True, result="ok",
-    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 422: (Code.invalid_input,),
-                                503: (Code.internal_error,)}),
+    inputs=("credential",),
+    required=("credential",),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="ok",
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 422: (Code.invalid_input,), 503: (Code.internal_error,)}),
 )
 ACCESS_RESET = Operation(
-    "access_password_reset", "PATCH", "/password/reset", "Trade the emailed token for a `reset_key` (valid 30 minutes)",
-    inputs=("token",), required=("token",), uses_ust=False, api_checks_keys=True, result="reset_key",
-    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused),
-                                422: (Code.invalid_input,)}),
+    "access_password_reset",
+    "PATCH",
+    "/password/reset",
+    "Trade the emailed token for a `reset_key` (valid 30 minutes)",
+    inputs=("token",),
+    required=("token",),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="reset_key",
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: (Code.invalid_input,)}),
 )
 COMPLETE_RESET = Operation(
-    "complete_password_reset", "DELETE", "/password/reset",
+    "complete_password_reset",
+    "DELETE",
+    "/password/reset",
     "Set the new password with the token and its reset key; every session of the user ends",
-    inputs=("token", "reset_key", "password"), required=("token", "reset_key", "password"), uses_ust=False,
-    api_checks_keys=True, result="ok",
+    inputs=("token", "reset_key", "password"),
+    required=("token", "reset_key", "password"),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="ok",
     input_overrides={"password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]}},
     errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
 )
@@ -328,76 +517,156 @@ _TARGET_NEEDED = {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
 
 def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, removes_access: bool) -> Operation:
     own_access = {403: (Code.invalid_operation,)} if removes_access else {}
-    return Operation(name, method, path, summary, inputs=(), targets_user=True, target_required=True,
-                     api_checks_keys=True, result=result, errors=_codes(WIRE_ERRORS, STEP_3, own_access, _TARGET_NEEDED))
+    return Operation(
+        name,
+        method,
+        path,
+        summary,
+        inputs=(),
+        targets_user=True,
+        target_required=True,
+        api_checks_keys=True,
+        result=result,
+        errors=_codes(WIRE_ERRORS, STEP_3, own_access, _TARGET_NEEDED),
+    )
 
 
-APPROVE_USER = _lifecycle("approve_user", "POST", "/user/approve", "Approve a user (super-users); answers the user",
-                          "user", removes_access=False)
-REJECT_USER = _lifecycle("reject_user", "POST", "/user/reject",
-                         "Reject a user (super-users; never oneself); answers the user", "user", removes_access=True)
-LOCK_USER = _lifecycle("lock_user", "POST", "/user/lock",
-                       "Lock a user (super-users; never oneself): their sessions end; answers the user", "user",
-                       removes_access=True)
-UNLOCK_USER = _lifecycle("unlock_user", "DELETE", "/user/lock",
-                         "Unlock a user (super-users); sessions the lock ended stay ended; answers the user", "user",
-                         removes_access=False)
-DELETE_USER = _lifecycle("delete_user", "DELETE", "/user",
-                         "Delete a user and their sessions (super-users; never oneself); the audit keeps the record",
-                         "ok", removes_access=True)
+APPROVE_USER = _lifecycle(
+    "approve_user",
+    "POST",
+    "/user/approve",
+    "Approve a user (super-users); answers the user",
+    "user",
+    removes_access=False,
+)
+REJECT_USER = _lifecycle(
+    "reject_user",
+    "POST",
+    "/user/reject",
+    "Reject a user (super-users; never oneself); answers the user",
+    "user",
+    removes_access=True,
+)
+LOCK_USER = _lifecycle(
+    "lock_user",
+    "POST",
+    "/user/lock",
+    "Lock a user (super-users; never oneself): their sessions end; answers the user",
+    "user",
+    removes_access=True,
+)
+UNLOCK_USER = _lifecycle(
+    "unlock_user",
+    "DELETE",
+    "/user/lock",
+    "Unlock a user (super-users); sessions the lock ended stay ended; answers the user",
+    "user",
+    removes_access=False,
+)
+DELETE_USER = _lifecycle(
+    "delete_user",
+    "DELETE",
+    "/user",
+    "Delete a user and their sessions (super-users; never oneself); the audit keeps the record",
+    "ok",
+    removes_access=True,
+)
 
 # --- sessions (SPEC §9) ---------------------------------------------------------------------------------
 
 _TARGET_SESSION = {403: (Code.auth_invalid,), 422: (Code.invalid_input,)}
 
 VERIFY_SESSION = Operation(
-    "verify_session", "POST", "/user/session",
+    "verify_session",
+    "POST",
+    "/user/session",
     "Whether `target_ust` is usable now (super-users: anyone's; others: their own); never renews it",
-    inputs=(TARGET_UST,), required=(TARGET_UST,), ust_key=CURRENT_UST, api_checks_keys=True, result="verify",
+    inputs=(TARGET_UST,),
+    required=(TARGET_UST,),
+    ust_key=CURRENT_UST,
+    api_checks_keys=True,
+    result="verify",
     errors=_codes(WIRE_ERRORS, STEP_3, _TARGET_SESSION),
 )
 GET_SESSION = Operation(
-    "get_session", "GET", "/user/session",
+    "get_session",
+    "GET",
+    "/user/session",
     "The details of the live session behind `target_ust` (super-users: anyone's; others: their own)",
-    inputs=(TARGET_UST,), required=(TARGET_UST,), ust_key=CURRENT_UST, api_checks_keys=True, result="session",
+    inputs=(TARGET_UST,),
+    required=(TARGET_UST,),
+    ust_key=CURRENT_UST,
+    api_checks_keys=True,
+    result="session",
     errors=_codes(WIRE_ERRORS, STEP_3, _TARGET_SESSION, {404: (Code.session_invalid,)}),
 )
 RENEW_SESSION = Operation(
-    "renew_session", "PATCH", "/user/session", "Renew the caller's session: it expires a session lifetime from now",
-    inputs=(), api_checks_keys=True, result="renew",
+    "renew_session",
+    "PATCH",
+    "/user/session",
+    "Renew the caller's session: it expires a session lifetime from now",
+    inputs=(),
+    api_checks_keys=True,
+    result="renew",
     errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )
 LIST_SESSIONS = Operation(
-    "list_sessions", "GET", "/user/session/list",
+    "list_sessions",
+    "GET",
+    "/user/session/list",
     "Live sessions, newest first, `is_current` marked: the caller's, `user_id`'s or `target_ust`'s owner's "
     "(another user's: super-users)",
-    inputs=(CURRENT_UST, TARGET_UST), targets_user=True, api_checks_keys=True, result="sessions",
-    input_overrides={TARGET_UST: {"type": "string", "writeOnly": True,
-                                  "description": "list the sessions of this token's owner (Zato's form, with "
-                                                 "`current_ust`)"}},
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid),
-                                        422: (Code.invalid_input,)}),
+    inputs=(CURRENT_UST, TARGET_UST),
+    targets_user=True,
+    api_checks_keys=True,
+    result="sessions",
+    input_overrides={
+        TARGET_UST: {
+            "type": "string",
+            "writeOnly": True,
+            "description": "list the sessions of this token's owner (Zato's form, with `current_ust`)",
+        }
+    },
+    errors=_codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid), 422: (Code.invalid_input,)},
+    ),
 )
 END_SESSIONS = Operation(
-    "end_sessions", "DELETE", "/user/session",
+    "end_sessions",
+    "DELETE",
+    "/user/session",
     "End one session (`session_id`: one's own, or anyone's as a super-user) or all of `user_id`'s (`all`: true; "
     "one's own: all but this one); answers how many ended",
-    inputs=("session_id", "all"), targets_user=True, api_checks_keys=True, result="ended",
-    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid),
-                                        422: (Code.invalid_input,)}),
+    inputs=("session_id", "all"),
+    targets_user=True,
+    api_checks_keys=True,
+    result="ended",
+    errors=_codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid), 422: (Code.invalid_input,)},
+    ),
 )
 
 # --- attributes of a user or of a session (SPEC §12): one operation per method and path -----------------------
 
-ATTR_METHODS = (("POST", "", "create", "Create an attribute (name/value) or many (data)"),
-                ("PATCH", "", "update", "Update an attribute or many"),
-                ("PUT", "", "set", "Create or update an attribute or many"),
-                ("DELETE", "", "delete", "Delete an attribute (name) or many (data: names)"),
-                ("GET", "", "get", "An attribute and its times (found: false if absent), or many (result)"),
-                ("GET", "/exists", "exists", "Whether an attribute exists (result), or many (result: name → bool)"),
-                ("GET", "/names", "names", "The names of all live attributes (result)"))
-ATTR_ERRORS = {403: (Code.auth_invalid, Code.invalid_input), 404: (Code.user_id_unknown, Code.attr_missing),
-               409: (Code.attr_exists,), 422: (Code.invalid_input,)}
+ATTR_METHODS = (
+    ("POST", "", "create", "Create an attribute (name/value) or many (data)"),
+    ("PATCH", "", "update", "Update an attribute or many"),
+    ("PUT", "", "set", "Create or update an attribute or many"),
+    ("DELETE", "", "delete", "Delete an attribute (name) or many (data: names)"),
+    ("GET", "", "get", "An attribute and its times (found: false if absent), or many (result)"),
+    ("GET", "/exists", "exists", "Whether an attribute exists (result), or many (result: name → bool)"),
+    ("GET", "/names", "names", "The names of all live attributes (result)"),
+)
+ATTR_ERRORS = {
+    403: (Code.auth_invalid, Code.invalid_input),
+    404: (Code.user_id_unknown, Code.attr_missing),
+    409: (Code.attr_exists,),
+    422: (Code.invalid_input,),
+}
 SESSION_ENVELOPE = ("current_ust", "target_ust", USER_ID)
 
 
@@ -405,45 +674,118 @@ def _attr_operations() -> tuple[Operation, ...]:
     ops = []
     for method, suffix, action, summary in ATTR_METHODS:
         result = "ok" if action in WRITE_ATTR_OPS else "attr"
-        ops.append(Operation(
-            f"user_attr_{action}", method, "/user/attr" + suffix, summary + " of a user (user_id: super-users)",
-            inputs=ATTR_INPUTS[action], targets_user=True, api_checks_keys=True, result=result,
-            nested=("value", "data"), errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS)))
-        ops.append(Operation(
-            f"session_attr_{action}", method, "/session/attr" + suffix, summary + " of the session target_ust",
-            inputs=(*SESSION_ENVELOPE, *ATTR_INPUTS[action]), required=("current_ust", "target_ust"),
-            uses_ust=False, api_checks_keys=True, result=result, nested=("value", "data"),
-            errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS, {404: (Code.session_invalid,)})))
+        ops.append(
+            Operation(
+                f"user_attr_{action}",
+                method,
+                "/user/attr" + suffix,
+                summary + " of a user (user_id: super-users)",
+                inputs=ATTR_INPUTS[action],
+                targets_user=True,
+                api_checks_keys=True,
+                result=result,
+                nested=("value", "data"),
+                errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS),
+            )
+        )
+        ops.append(
+            Operation(
+                f"session_attr_{action}",
+                method,
+                "/session/attr" + suffix,
+                summary + " of the session target_ust",
+                inputs=(*SESSION_ENVELOPE, *ATTR_INPUTS[action]),
+                required=("current_ust", "target_ust"),
+                uses_ust=False,
+                api_checks_keys=True,
+                result=result,
+                nested=("value", "data"),
+                errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS, {404: (Code.session_invalid,)}),
+            )
+        )
     return tuple(ops)
 
 
 ATTR_OPERATIONS = _attr_operations()
 
-_LINK_OVERRIDES = {"auth_type": {"type": "string", "enum": ["zato.basic_auth", "basic_auth"]},
-                   "auth_username": {"type": "string", "description": "an API client's name"},
-                   "is_active": {"type": "boolean", "default": True}}
-_LINK_ERRORS = {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.invalid_input),
-                409: (Code.invalid_input,), 422: (Code.invalid_input,)}
+_LINK_OVERRIDES = {
+    "auth_type": {"type": "string", "enum": ["zato.basic_auth", "basic_auth"]},
+    "auth_username": {"type": "string", "description": "an API client's name"},
+    "is_active": {"type": "boolean", "default": True},
+}
+_LINK_ERRORS = {
+    403: (Code.auth_invalid,),
+    404: (Code.user_id_unknown, Code.invalid_input),
+    409: (Code.invalid_input,),
+    422: (Code.invalid_input,),
+}
 LINK = Operation(
-    "link", "POST", "/user/linked", "Link an API client (HTTP Basic) to user_id (super-users)",
-    inputs=("auth_type", "auth_username", "is_active"), required=("auth_type", "auth_username"), targets_user=True,
-    api_checks_keys=True, result="ok", input_overrides=_LINK_OVERRIDES,
-    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+    "link",
+    "POST",
+    "/user/linked",
+    "Link an API client (HTTP Basic) to user_id (super-users)",
+    inputs=("auth_type", "auth_username", "is_active"),
+    required=("auth_type", "auth_username"),
+    targets_user=True,
+    api_checks_keys=True,
+    result="ok",
+    input_overrides=_LINK_OVERRIDES,
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS),
+)
 LINKS = Operation(
-    "links", "GET", "/user/linked", "The credentials linked to user_id (super-users), in result",
-    inputs=(), targets_user=True, api_checks_keys=True, result="links",
-    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+    "links",
+    "GET",
+    "/user/linked",
+    "The credentials linked to user_id (super-users), in result",
+    inputs=(),
+    targets_user=True,
+    api_checks_keys=True,
+    result="links",
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS),
+)
 UNLINK = Operation(
-    "unlink", "DELETE", "/user/linked", "Unlink an API client from user_id (super-users)",
-    inputs=("auth_type", "auth_username"), required=("auth_type", "auth_username"), targets_user=True,
-    api_checks_keys=True, result="ok", input_overrides=_LINK_OVERRIDES,
-    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS))
+    "unlink",
+    "DELETE",
+    "/user/linked",
+    "Unlink an API client from user_id (super-users)",
+    inputs=("auth_type", "auth_username"),
+    required=("auth_type", "auth_username"),
+    targets_user=True,
+    api_checks_keys=True,
+    result="ok",
+    input_overrides=_LINK_OVERRIDES,
+    errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS),
+)
 
-OPERATIONS: tuple[Operation, ...] = (LOGIN, LOGOUT, GET_USER, UPDATE_USER, CREATE_USER, CHANGE_PASSWORD, SET_TOTP, SEARCH,
-                                     SIGNUP, CONFIRM_SIGNUP, REQUEST_RESET, ACCESS_RESET, COMPLETE_RESET,
-                                     APPROVE_USER, REJECT_USER, LOCK_USER, UNLOCK_USER, DELETE_USER,
-                                     VERIFY_SESSION, GET_SESSION, RENEW_SESSION, LIST_SESSIONS, END_SESSIONS,
-                                     *ATTR_OPERATIONS, LINK, LINKS, UNLINK)
+OPERATIONS: tuple[Operation, ...] = (
+    LOGIN,
+    LOGOUT,
+    GET_USER,
+    UPDATE_USER,
+    CREATE_USER,
+    CHANGE_PASSWORD,
+    SET_TOTP,
+    SEARCH,
+    SIGNUP,
+    CONFIRM_SIGNUP,
+    REQUEST_RESET,
+    ACCESS_RESET,
+    COMPLETE_RESET,
+    APPROVE_USER,
+    REJECT_USER,
+    LOCK_USER,
+    UNLOCK_USER,
+    DELETE_USER,
+    VERIFY_SESSION,
+    GET_SESSION,
+    RENEW_SESSION,
+    LIST_SESSIONS,
+    END_SESSIONS,
+    *ATTR_OPERATIONS,
+    LINK,
+    LINKS,
+    UNLINK,
+)
 
 OPENAPI_PATH = "/openapi.json"
 

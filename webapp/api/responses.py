@@ -1,4 +1,5 @@
 """Every API response is one JSON object with `cid` and `status`; errors are mapped to HTTP here, once."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def envelope(payload: Mapping[str, Any] | None = None, *, status: str = "ok", http_status: int = 200,
-             headers: Mapping[str, str] | None = None) -> Response:
+def envelope(
+    payload: Mapping[str, Any] | None = None,
+    *,
+    status: str = "ok",
+    http_status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     """A JSON response: `cid` and `status` first, then the payload's keys beside them."""
     body = {"cid": cid(), "status": status, **(payload or {})}
     text = json.dumps(body, default=_default, ensure_ascii=True, allow_nan=False)
@@ -64,14 +70,23 @@ def envelope(payload: Mapping[str, Any] | None = None, *, status: str = "ok", ht
     return response
 
 
-def error(http_status: int, sub_status: list[str], errors: Mapping[str, str],
-          headers: Mapping[str, str] | None = None, extra_keys: Mapping[str, Any] | None = None) -> Response:
+def error(
+    http_status: int,
+    sub_status: list[str],
+    errors: Mapping[str, str],
+    headers: Mapping[str, str] | None = None,
+    extra_keys: Mapping[str, Any] | None = None,
+) -> Response:
     """An error envelope."""
     extra = dict(headers or {})
     if http_status == 401:
         extra.setdefault("WWW-Authenticate", 'Bearer realm="zato-sso"')
-    return envelope({"sub_status": list(sub_status), "errors": dict(errors), **(extra_keys or {})}, status="error",
-                    http_status=http_status, headers=extra)
+    return envelope(
+        {"sub_status": list(sub_status), "errors": dict(errors), **(extra_keys or {})},
+        status="error",
+        http_status=http_status,
+        headers=extra,
+    )
 
 
 def from_sso_error(exc: SSOError) -> Response:
@@ -84,8 +99,12 @@ def from_sso_error(exc: SSOError) -> Response:
 def from_unavailable(exc: DatabaseUnavailable) -> Response:
     """The database could not serve the request in time: 503 with Retry-After, quickly."""
     current_app.logger.warning("cid=%s database unavailable (%s)", cid(), exc.reason)
-    return error(503, [Code.internal_error], {"database": "did not answer in time; the request may not have been carried out, try again"},
-                 headers={"Retry-After": str(exc.retry_after)})
+    return error(
+        503,
+        [Code.internal_error],
+        {"database": "did not answer in time; the request may not have been carried out, try again"},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 def from_http_exception(exc: HTTPException) -> Response:
@@ -96,8 +115,7 @@ def from_http_exception(exc: HTTPException) -> Response:
         return error(413, [Code.invalid_input], {"body": f"must be at most {limit} bytes"})
     if status == 405:
         return error(405, [], {"method": "is not allowed here"})
-    return error(status, [Code.invalid_input] if 400 <= status < 500 else [],
-                 {"request": exc.description or exc.name})
+    return error(status, [Code.invalid_input] if 400 <= status < 500 else [], {"request": exc.description or exc.name})
 
 
 def from_unexpected(exc: Exception) -> Response:

@@ -1,4 +1,5 @@
 """The JSON API's endpoints: each parses the request, makes one service call and answers the envelope."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,14 +9,45 @@ from flask import Blueprint, current_app, request
 
 from ..sso.errors import Code, Kind, SSOError
 from ..sso.login_metadata import METADATA_KEYS
-from ..sso.users import Users
 from ..sso.presentation import UserData
+from ..sso.users import Users
 from . import openapi, responses
-from .operations import (ACCESS_RESET, APPROVE_USER, ATTR_OPERATIONS, CHANGE_PASSWORD, COMPLETE_RESET, CONFIRM_SIGNUP,
-                         CREATE_USER, CURRENT_UST, DELETE_USER, END_SESSIONS, GET_SESSION, GET_USER, LINK, LINKS,
-                         LIST_SESSIONS, LOCK_USER, LOGIN, LOGOUT, OPENAPI_PATH, PREFIX, REJECT_USER, RENEW_SESSION,
-                         REQUEST_RESET, SEARCH, SET_TOTP, SIGNUP, TARGET_UST, UNLINK, UNLOCK_USER, UPDATE_USER, USER_ID,
-                         VERIFY_SESSION, Operation, methods_by_path)
+from .operations import (
+    ACCESS_RESET,
+    APPROVE_USER,
+    ATTR_OPERATIONS,
+    CHANGE_PASSWORD,
+    COMPLETE_RESET,
+    CONFIRM_SIGNUP,
+    CREATE_USER,
+    CURRENT_UST,
+    DELETE_USER,
+    END_SESSIONS,
+    GET_SESSION,
+    GET_USER,
+    LINK,
+    LINKS,
+    LIST_SESSIONS,
+    LOCK_USER,
+    LOGIN,
+    LOGOUT,
+    OPENAPI_PATH,
+    PREFIX,
+    REJECT_USER,
+    RENEW_SESSION,
+    REQUEST_RESET,
+    SEARCH,
+    SET_TOTP,
+    SIGNUP,
+    TARGET_UST,
+    UNLINK,
+    UNLOCK_USER,
+    UPDATE_USER,
+    USER_ID,
+    VERIFY_SESSION,
+    Operation,
+    methods_by_path,
+)
 from .responses import envelope, error
 from .wire import Call, etag, expected_version, parse_call
 
@@ -31,6 +63,7 @@ def users() -> Users:
 
 def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[], Any]]:
     """Route `op` to a function that takes the parsed call."""
+
     def decorate(handler: Callable[[Call], Any]) -> Callable[[], Any]:
         def view() -> Any:
             call = parse_call(op, responses.cid())
@@ -39,10 +72,12 @@ def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[], An
             if linked_ust is not None:
                 response.headers["X-Zato-SSO-UST"] = linked_ust
             return response
+
         view.__name__ = op.name
         view.__doc__ = handler.__doc__
         bp.add_url_rule(op.url, op.name, view, methods=[op.method], provide_automatic_options=False)
         return handler
+
     return decorate
 
 
@@ -51,16 +86,25 @@ def _linked_ust(op: Operation, call: Call) -> str | None:
     auth = request.authorization
     if not op.uses_ust or call.ust is not None or auth is None or auth.type != "basic":
         return None
-    call.ust = users().basic_session(call.cid, auth.username, auth.password, call.current_app, call.remote_addr,
-                                     user_agent=call.user_agent)
+    call.ust = users().basic_session(
+        call.cid, auth.username, auth.password, call.current_app, call.remote_addr, user_agent=call.user_agent
+    )
     return call.ust
 
 
 @endpoint(LINK)
 def link(call: Call):
     """POST user/linked: link an API client to `user_id`."""
-    users().link(call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
-                 user_agent=call.user_agent)
+    users().link(
+        call.cid,
+        call.user_id,
+        call.data,
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope()
 
 
@@ -73,8 +117,16 @@ def links(call: Call):
 @endpoint(UNLINK)
 def unlink(call: Call):
     """DELETE user/linked: remove a link."""
-    users().unlink(call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
-                   user_agent=call.user_agent)
+    users().unlink(
+        call.cid,
+        call.user_id,
+        call.data,
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope()
 
 
@@ -87,9 +139,18 @@ def user_response(user: UserData):
 def login(call: Call):
     """POST user/login: the UST, its expiration time, and a warning when the password expires soon."""
     claimed = {key: call.data[key] for key in METADATA_KEYS if key in call.data}
-    result = users().login(call.cid, call.data["username"], call.data["password"], call.current_app,
-                           call.remote_addr, call.user_agent, call.data.get("new_password"), call.data.get("totp_code"),
-                           channel=CHANNEL, claimed_metadata=claimed)
+    result = users().login(
+        call.cid,
+        call.data["username"],
+        call.data["password"],
+        call.current_app,
+        call.remote_addr,
+        call.user_agent,
+        call.data.get("new_password"),
+        call.data.get("totp_code"),
+        channel=CHANNEL,
+        claimed_metadata=claimed,
+    )
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
         payload["sub_status"] = result.sub_status
@@ -106,8 +167,7 @@ def logout(call: Call):
 @endpoint(GET_USER)
 def get_user(call: Call):
     """GET user: the caller, or `user_id` (super-users)."""
-    return user_response(users().get_user_by_id(call.cid, call.user_id, call.ust, call.current_app,
-                                                call.remote_addr))
+    return user_response(users().get_user_by_id(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr))
 
 
 def _if_match_target(call: Call) -> Any:
@@ -127,26 +187,36 @@ def update_user(call: Call):
     version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
     options = {"expected_version": version, "channel": CHANNEL, "user_agent": call.user_agent}
     if call.user_id is None:
-        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr,
-                                           **options)
+        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr, **options)
     else:
-        user = users().update_user_by_id(call.cid, call.user_id, call.data, call.ust, call.current_app,
-                                          call.remote_addr, **options)
+        user = users().update_user_by_id(
+            call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
+        )
     return user_response(user)
 
 
 @endpoint(CREATE_USER)
 def create_user(call: Call):
     """POST user: create a user (super-users); answers the new user with its `user_id`."""
-    return user_response(users().create_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr,
-                                             channel=CHANNEL, user_agent=call.user_agent))
+    return user_response(
+        users().create_user(
+            call.cid,
+            call.data,
+            call.ust,
+            call.current_app,
+            call.remote_addr,
+            channel=CHANNEL,
+            user_agent=call.user_agent,
+        )
+    )
 
 
 @endpoint(CHANGE_PASSWORD)
 def change_password(call: Call):
     """PATCH user/password: one's own with the old password, anyone's as a super-user."""
-    users().change_password(call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL,
-                            user_agent=call.user_agent)
+    users().change_password(
+        call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
+    )
     return envelope()
 
 
@@ -154,8 +224,17 @@ def change_password(call: Call):
 def set_totp(call: Call):
     """PATCH user/totp: set the TOTP key and label; a key generated here (empty or null sent) is answered once."""
     sent = call.data["totp_key"]
-    key = users().reset_totp_key(call.cid, call.user_id, sent, call.data["totp_label"], call.ust, call.current_app,
-                                 call.remote_addr, channel=CHANNEL, user_agent=call.user_agent)
+    key = users().reset_totp_key(
+        call.cid,
+        call.user_id,
+        sent,
+        call.data["totp_label"],
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope({"totp_key": key} if sent is None or sent == "" else {})
 
 
@@ -168,44 +247,75 @@ def search(call: Call):
 @endpoint(SIGNUP)
 def signup(call: Call):
     """POST user/signup: a new account waiting for confirmation; the calling app delivers `confirm_token`."""
-    result = users().signup(call.cid, call.data, call.current_app, call.remote_addr, channel=CHANNEL,
-                            user_agent=call.user_agent)
+    result = users().signup(
+        call.cid, call.data, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
+    )
     return envelope({"confirm_token": result.confirm_token})
 
 
 @endpoint(CONFIRM_SIGNUP)
 def confirm_signup(call: Call):
     """PATCH user/signup: confirm a sign-up with its token."""
-    users().confirm_signup(call.cid, call.data["confirm_token"], call.current_app, call.remote_addr,
-                           channel=CHANNEL, user_agent=call.user_agent)
+    users().confirm_signup(
+        call.cid,
+        call.data["confirm_token"],
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope()
 
 
 @endpoint(REQUEST_RESET)
 def request_password_reset(call: Call):
     """POST password/reset: email a reset link; ok whether or not the credential names an account."""
-    users().request_password_reset(call.cid, call.data["credential"], call.current_app, call.remote_addr,
-                                   channel=CHANNEL, user_agent=call.user_agent)
+    users().request_password_reset(
+        call.cid,
+        call.data["credential"],
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope()
 
 
 @endpoint(ACCESS_RESET)
 def access_password_reset(call: Call):
     """PATCH password/reset: the reset key for an emailed token."""
-    reset_key = users().access_password_reset(call.cid, call.data["token"], call.current_app, call.remote_addr,
-                                              channel=CHANNEL, user_agent=call.user_agent)
+    reset_key = users().access_password_reset(
+        call.cid, call.data["token"], call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
+    )
     return envelope({"reset_key": reset_key})
 
 
 @endpoint(COMPLETE_RESET)
 def complete_password_reset(call: Call):
     """DELETE password/reset: the new password, with the token and its reset key."""
-    users().complete_password_reset(call.cid, call.data["token"], call.data["reset_key"], call.data["password"],
-                                    call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent)
+    users().complete_password_reset(
+        call.cid,
+        call.data["token"],
+        call.data["reset_key"],
+        call.data["password"],
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
     return envelope()
+
+
 def _lifecycle_call(name: str, call: Call):
-    return getattr(users(), name)(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr,
-                                  channel=CHANNEL, user_agent=call.user_agent)
+    return getattr(users(), name)(
+        call.cid,
+        call.user_id,
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
 
 
 @endpoint(APPROVE_USER)
@@ -249,8 +359,7 @@ def verify_session(call: Call):
 @endpoint(GET_SESSION)
 def get_session(call: Call):
     """GET user/session: the details of the session behind `target_ust`."""
-    return envelope(users().get_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app,
-                                        call.remote_addr))
+    return envelope(users().get_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app, call.remote_addr))
 
 
 @endpoint(RENEW_SESSION)
@@ -266,11 +375,15 @@ def list_sessions(call: Call):
     current_ust = call.data.get(CURRENT_UST)
     if current_ust is not None:
         if ust is not None and ust != current_ust:
-            raise SSOError(Kind.invalid, [Code.invalid_input], {"ust": "send either ust or current_ust",
-                                                                 CURRENT_UST: "send either ust or current_ust"})
+            raise SSOError(
+                Kind.invalid,
+                [Code.invalid_input],
+                {"ust": "send either ust or current_ust", CURRENT_UST: "send either ust or current_ust"},
+            )
         ust = current_ust
-    result = users().list_sessions(call.cid, call.user_id, ust, call.current_app, call.remote_addr,
-                                   target_ust=call.data.get(TARGET_UST))
+    result = users().list_sessions(
+        call.cid, call.user_id, ust, call.current_app, call.remote_addr, target_ust=call.data.get(TARGET_UST)
+    )
     return envelope({"result": result})
 
 
@@ -284,14 +397,18 @@ def end_sessions(call: Call):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "session_id", "is required (or all: true)")
     if session_id is not None and (every or call.user_id is not None):
         both = "send either session_id, or all: true with an optional user_id"
-        raise SSOError(Kind.invalid, [Code.invalid_input],
-                       {"session_id": both, **({"all": both} if every else {USER_ID: both})})
+        raise SSOError(
+            Kind.invalid, [Code.invalid_input], {"session_id": both, **({"all": both} if every else {USER_ID: both})}
+        )
     options = {"channel": CHANNEL, "user_agent": call.user_agent}
     if session_id is not None:
         users().end_session(call.cid, session_id, call.ust, call.current_app, call.remote_addr, **options)
         return envelope({"ended": 1})
-    return envelope({"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app,
-                                                   call.remote_addr, **options)})
+    return envelope(
+        {"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr, **options)}
+    )
+
+
 def _attr_handler(op: Operation) -> None:
     """Route one attribute operation (SPEC §12): the owner from the envelope, the rest to the service."""
     action = op.name.split("_attr_", 1)[1]
@@ -299,15 +416,25 @@ def _attr_handler(op: Operation) -> None:
     def handle(call: Call):
         options = {"channel": CHANNEL, "user_agent": call.user_agent}
         if op.name.startswith("user_"):
-            result = users().user_attr(call.cid, action, call.user_id, call.data, call.ust, call.current_app,
-                                       call.remote_addr, **options)
+            result = users().user_attr(
+                call.cid, action, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
+            )
         else:
             data = dict(call.data)
-            current_ust, target_ust, user_id = (data.pop(key, None) for key in ("current_ust", "target_ust",
-                                                                                 "user_id"))
-            result = users().session_attr(call.cid, action, target_ust, data, current_ust, call.current_app,
-                                          call.remote_addr, user_id=user_id, **options)
+            current_ust, target_ust, user_id = (data.pop(key, None) for key in ("current_ust", "target_ust", "user_id"))
+            result = users().session_attr(
+                call.cid,
+                action,
+                target_ust,
+                data,
+                current_ust,
+                call.current_app,
+                call.remote_addr,
+                user_id=user_id,
+                **options,
+            )
         return envelope(result)
+
     handle.__doc__ = op.summary
     endpoint(op)(handle)
 

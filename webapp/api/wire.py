@@ -1,5 +1,6 @@
 """Reading a request the way Zato clients send it: a JSON object body on every method (whatever the
 Content-Type says), query parameters on GET, the UST in the body or an `Authorization: Bearer` header."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ SCALARS = (str, int, float, bool, type(None))
 _TAG = r'(W/)?"([\x21\x23-\x7e]*)"'
 # If-Match as RFC 9110 writes it (without obsolete non-ASCII text): `*`, or entity tags separated by commas.
 # Published in the OpenAPI document.
-IF_MATCH_SYNTAX = r'^[ \t]*(?:\*|{tag}(?:[ \t]*,[ \t]*{tag})*)[ \t]*$'.format(tag=r'(?:W/)?"[\x21\x23-\x7e]*"')
+IF_MATCH_SYNTAX = r"^[ \t]*(?:\*|{tag}(?:[ \t]*,[ \t]*{tag})*)[ \t]*$".format(tag=r'(?:W/)?"[\x21\x23-\x7e]*"')
 _OUR_ETAG = re.compile(r"([^:]+):([0-9]{1,18})")
 
 
@@ -87,8 +88,11 @@ def read_body(lists: tuple[str, ...] = (), nested: tuple[str, ...] = ()) -> dict
         raise malformed("body", "must be a JSON object")
     containers = [key for key, value in body.items() if not _flat(key, value, lists) and key not in nested]
     if containers:
-        raise SSOError(Kind.malformed, [Code.invalid_input],
-                       {key[:128]: "must be a single value, not a list or an object" for key in containers})
+        raise SSOError(
+            Kind.malformed,
+            [Code.invalid_input],
+            {key[:128]: "must be a single value, not a list or an object" for key in containers},
+        )
     return body
 
 
@@ -161,8 +165,9 @@ def etag(user_id: str, version: int) -> str:
 
 def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
     """The envelope is the API's own: `ust` and `current_app` are strings, `user_id` a string or null."""
-    return {key: "must be a string" for key, value in values.items()
-            if value is not None and not isinstance(value, str)}
+    return {
+        key: "must be a string" for key, value in values.items() if value is not None and not isinstance(value, str)
+    }
 
 
 def parse_call(op: Operation, cid: str) -> Call:
@@ -171,8 +176,11 @@ def parse_call(op: Operation, cid: str) -> Call:
     query = read_query(op)
     clashes = [key for key in query if key in body and body[key] != query[key]]
     if clashes:
-        raise SSOError(Kind.malformed, [Code.invalid_input],
-                       {key[:128]: "differs between the query string and the body" for key in clashes})
+        raise SSOError(
+            Kind.malformed,
+            [Code.invalid_input],
+            {key[:128]: "differs between the query string and the body" for key in clashes},
+        )
     data = {**query, **body}
 
     envelope = {key: data.pop(key, None) for key in op.envelope}
@@ -185,24 +193,38 @@ def parse_call(op: Operation, cid: str) -> Call:
     if op.target_required and envelope[USER_ID] is None:
         missing.insert(0, USER_ID)
     if missing:
-        raise SSOError(Kind.missing, [Code.invalid_input], {key: "is required" for key in missing})
+        raise SSOError(Kind.missing, [Code.invalid_input], dict.fromkeys(missing, "is required"))
 
     ust = envelope.get(op.ust_key)
     header_ust = bearer_token() if op.uses_ust else None
     if ust is not None and header_ust is not None and ust != header_ust:
         raise malformed(op.ust_key, "differs from the UST in the Authorization header")
 
-    token_types = {key: "must be a string" for key in TOKENS if key in data and key in op.accepted
-                   and not isinstance(data[key], str) and not (key == "current_ust" and data[key] is None)}
+    token_types = {
+        key: "must be a string"
+        for key in TOKENS
+        if key in data
+        and key in op.accepted
+        and not isinstance(data[key], str)
+        and not (key == "current_ust" and data[key] is None)
+    }
     if token_types:
         raise SSOError(Kind.malformed, [Code.invalid_input], token_types)
 
     if op.api_checks_keys:
         unknown = [key for key in data if key not in op.inputs]
         if unknown:
-            raise SSOError(Kind.invalid, [Code.invalid_input],
-                           {key[:128]: "is not an input of this call" for key in unknown})
+            raise SSOError(
+                Kind.invalid, [Code.invalid_input], {key[:128]: "is not an input of this call" for key in unknown}
+            )
     if_match = parse_if_match(request.headers.get("If-Match")) if op.if_match else None
-    return Call(cid=cid, ust=header_ust if ust is None else ust, current_app=envelope[CURRENT_APP],
-                user_id=envelope.get(USER_ID), data=data, remote_addr=request.remote_addr,
-                user_agent=request.headers.get("User-Agent"), if_match=if_match)
+    return Call(
+        cid=cid,
+        ust=header_ust if ust is None else ust,
+        current_app=envelope[CURRENT_APP],
+        user_id=envelope.get(USER_ID),
+        data=data,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+        if_match=if_match,
+    )

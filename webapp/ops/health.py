@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 
-
 @dataclass
 class Verdict:
     """The answer of one readiness check."""

@@ -1,4 +1,5 @@
 """The SSO service layer: `app.extensions["sso"]`, whose `.user` mirrors Zato's `self.sso.user`."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

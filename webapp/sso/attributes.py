@@ -1,9 +1,10 @@
 """The user attribute table of SPEC §3 and the value rules; the one place each rule lives."""
+
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -28,35 +29,47 @@ class Attribute:
     """One updatable user attribute: its type, limits and who may write it."""
 
     name: str
-    type: str                    # "text", "email", "username", "bool", "enum", "datetime", "totp_key"
+    type: str  # "text", "email", "username", "bool", "enum", "datetime", "totp_key"
     nullable: bool
     self_editable: bool
     max_length: int | None = None
     min_length: int | None = None
     choices: tuple[str, ...] = ()
-    searchable: bool = False     # has a case-folded search column kept in step with it
+    searchable: bool = False  # has a case-folded search column kept in step with it
     label: str = ""
-    write_only: bool = False     # a secret: stored encrypted, never shown, audited as "(changed)"
-    on_forms: bool = True        # edited on the attribute forms (False: a page of its own manages it)
+    write_only: bool = False  # a secret: stored encrypted, never shown, audited as "(changed)"
+    on_forms: bool = True  # edited on the attribute forms (False: a page of its own manages it)
 
 
-ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in (
-    Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label="Username"),
-    Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label="Email"),
-    Attribute("display_name", "text", True, True, NAME_MAX, searchable=True, label="Display name"),
-    Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label="First name"),
-    Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label="Middle name"),
-    Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label="Last name"),
-    Attribute("is_locked", "bool", False, False, label="Locked"),
-    Attribute("password_expiry", "datetime", True, False, label="Password expiry"),
-    Attribute("password_must_change", "bool", False, False, label="Password must change"),
-    Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
-    Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
-    Attribute("is_totp_enabled", "bool", False, True, label="Two-factor sign-in", on_forms=False),
-    Attribute("totp_label", "text", True, True, NAME_MAX, label="Two-factor label", on_forms=False),
-    Attribute("totp_key", "totp_key", False, True, TOTP_KEY_MAX, TOTP_KEY_MIN, label="Two-factor key",
-              write_only=True, on_forms=False),
-)}
+ATTRIBUTES: dict[str, Attribute] = {
+    a.name: a
+    for a in (
+        Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label="Username"),
+        Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label="Email"),
+        Attribute("display_name", "text", True, True, NAME_MAX, searchable=True, label="Display name"),
+        Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label="First name"),
+        Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label="Middle name"),
+        Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label="Last name"),
+        Attribute("is_locked", "bool", False, False, label="Locked"),
+        Attribute("password_expiry", "datetime", True, False, label="Password expiry"),
+        Attribute("password_must_change", "bool", False, False, label="Password must change"),
+        Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
+        Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
+        Attribute("is_totp_enabled", "bool", False, True, label="Two-factor sign-in", on_forms=False),
+        Attribute("totp_label", "text", True, True, NAME_MAX, label="Two-factor label", on_forms=False),
+        Attribute(
+            "totp_key",
+            "totp_key",
+            False,
+            True,
+            TOTP_KEY_MAX,
+            TOTP_KEY_MIN,
+            label="Two-factor key",
+            write_only=True,
+            on_forms=False,
+        ),
+    )
+}
 
 SELF_EDITABLE = tuple(name for name, a in ATTRIBUTES.items() if a.self_editable)
 READABLE = tuple(name for name, a in ATTRIBUTES.items() if not a.write_only)
@@ -67,9 +80,20 @@ WRITE_ONLY = tuple(name for name, a in ATTRIBUTES.items() if a.write_only)
 NAME_ATTRIBUTES = ("display_name", "first_name", "middle_name", "last_name")
 
 READ_ONLY = (
-    "user_id", "is_super_user", "is_active", "is_internal", "creation_ctx", "locked_time",
-    "locked_by", "approval_status_mod_time", "approval_status_mod_by", "password_is_set",
-    "password_last_set", "sign_up_time", "version", "is_approval_needed",
+    "user_id",
+    "is_super_user",
+    "is_active",
+    "is_internal",
+    "creation_ctx",
+    "locked_time",
+    "locked_by",
+    "approval_status_mod_time",
+    "approval_status_mod_by",
+    "password_is_set",
+    "password_last_set",
+    "sign_up_time",
+    "version",
+    "is_approval_needed",
 )
 # Read-only values computed from a row rather than stored in a column of their own.
 DERIVED = ("is_approval_needed",)
@@ -104,13 +128,13 @@ def username_problem(value: str) -> str | None:
 def utc_naive(value: datetime) -> datetime:
     """A datetime as naive UTC, the form stored in the database (naive input is taken as UTC)."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
 def as_utc(value: datetime | None) -> datetime | None:
     """A stored naive-UTC datetime as an aware UTC one, for output."""
-    return None if value is None else value.replace(tzinfo=timezone.utc)
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def parse_datetime(value: Any) -> datetime:

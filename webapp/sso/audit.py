@@ -1,4 +1,5 @@
 """The audit trail: one record per successful change, written in the change's transaction."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,17 +26,38 @@ def attribute_change(name: str, old: Any, new: Any) -> dict[str, Any]:
     return dict(SECRET_CHANGE) if ATTRIBUTES[name].write_only else change(old, new)
 
 
-def record(conn: Connection, *, now: datetime, cid: Any, action: str, actor_id: str | None, target_id: str,
-           channel: str, current_app: Any, remote_addr: Any, user_agent: Any, changes: dict[str, Any]) -> None:
+def record(
+    conn: Connection,
+    *,
+    now: datetime,
+    cid: Any,
+    action: str,
+    actor_id: str | None,
+    target_id: str,
+    channel: str,
+    current_app: Any,
+    remote_addr: Any,
+    user_agent: Any,
+    changes: dict[str, Any],
+) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
     channel = channel if channel in CHANNELS else "python"
-    conn.execute(_INSERT, dict(
-        time=now, cid=safe_text(cid, 256), action=action, actor_id=actor_id, target_id=target_id,
-        channel=channel,
-        current_app=safe_text(current_app, 256), remote_addr=safe_text(remote_addr, 256),
-        user_agent=safe_text(user_agent, 1024), changes=changes,
-    ))
+    conn.execute(
+        _INSERT,
+        {
+            "time": now,
+            "cid": safe_text(cid, 256),
+            "action": action,
+            "actor_id": actor_id,
+            "target_id": target_id,
+            "channel": channel,
+            "current_app": safe_text(current_app, 256),
+            "remote_addr": safe_text(remote_addr, 256),
+            "user_agent": safe_text(user_agent, 1024),
+            "changes": changes,
+        },
+    )
     events.emit(events.CHANGE, action=action, channel=channel)
 
 
-_INSERT = insert(audit)   # built once; the values come as parameters (statement cache)
+_INSERT = insert(audit)  # built once; the values come as parameters (statement cache)

@@ -6,6 +6,7 @@ service call of the same request: the console's role check, the update and the p
 share one session lookup. Any committed write forgets them, so a request that logs out, changes a
 password or edits its own account authenticates afresh before its next call. Refusals are never kept.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -74,7 +75,7 @@ def request_scope() -> Iterator[None]:
 
 def _forget_callers(conn: Connection) -> None:
     known = _known.get()
-    if known and conn.get_execution_options().get(WRITE_OPTION):   # a read transaction changes nothing
+    if known and conn.get_execution_options().get(WRITE_OPTION):  # a read transaction changes nothing
         known.clear()
 
 
@@ -84,11 +85,13 @@ def init_request_scope(app, engine: Engine) -> None:
 
     def enter() -> None:
         from flask import g
+
         g._sso_request_scope = request_scope()
         g._sso_request_scope.__enter__()
 
     def leave(_error=None) -> None:
         from flask import g
+
         scope = g.pop("_sso_request_scope", None)
         if scope is not None:
             scope.__exit__(None, None, None)
@@ -97,8 +100,7 @@ def init_request_scope(app, engine: Engine) -> None:
     app.teardown_request(leave)
 
 
-def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *,
-                 touch: bool = True) -> Caller:
+def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *, touch: bool = True) -> Caller:
     """The caller behind a UST, or the step-3 error that refuses them (once per request scope). With
     `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
     digest = ctx.codec.session_hash_of(current_ust)
@@ -116,10 +118,17 @@ def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: 
 
 # Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement
 # (building and cache-keying it per call was a quarter of a JSON update's time).
-_SESSION_AND_USER = (select(sessions.c.id.label("session_pk"), sessions.c.session_id.label("public_session_id"),
-                            sessions.c.expiration_time, sessions.c.last_use_time, users)
-                     .join(users, users.c.user_id == sessions.c.user_id)
-                     .where(sessions.c.session_hash == bindparam("digest")))
+_SESSION_AND_USER = (
+    select(
+        sessions.c.id.label("session_pk"),
+        sessions.c.session_id.label("public_session_id"),
+        sessions.c.expiration_time,
+        sessions.c.last_use_time,
+        users,
+    )
+    .join(users, users.c.user_id == sessions.c.user_id)
+    .where(sessions.c.session_hash == bindparam("digest"))
+)
 
 
 def session_row(ctx: Context, conn: Connection, ust: Any):
@@ -133,13 +142,17 @@ def session_row(ctx: Context, conn: Connection, ust: Any):
 def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> bool:
     """Whether `ust` names a session that a lock ended and whose user is still locked."""
     digest = ctx.codec.session_hash_of(ust)
-    query = (select(users.c.is_locked).join(users, users.c.user_id == ended_sessions.c.user_id)
-             .where(ended_sessions.c.session_hash == digest, ended_sessions.c.expiration_time > now))
+    query = (
+        select(users.c.is_locked)
+        .join(users, users.c.user_id == ended_sessions.c.user_id)
+        .where(ended_sessions.c.session_hash == digest, ended_sessions.c.expiration_time > now)
+    )
     return bool(conn.execute(query).scalar())
 
 
-def _authenticate(ctx: Context, conn: Connection, current_ust: Any, digest: str, current_app: Any,
-                  touch: bool) -> Caller:
+def _authenticate(
+    ctx: Context, conn: Connection, current_ust: Any, digest: str, current_app: Any, touch: bool
+) -> Caller:
     row = conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
     now = ctx.clock()
     if row is None:
@@ -155,16 +168,19 @@ def _authenticate(ctx: Context, conn: Connection, current_ust: Any, digest: str,
         _touch(ctx, conn, row["session_pk"], now)
     enforce_rate_limit(ctx, row, current_app)
     events.emit(events.AUTHENTICATED, user_id=row["user_id"])
-    return Caller(user=row, session_id=row["session_pk"], current_app=current_app,
-                  public_session_id=row["public_session_id"])
+    return Caller(
+        user=row, session_id=row["session_pk"], current_app=current_app, public_session_id=row["public_session_id"]
+    )
 
 
 def _touch(ctx: Context, conn: Connection, session_pk: int, now: datetime) -> None:
     """Record the session's use. In a write transaction it joins it; from a read it takes its own short
     one. Best effort: a busy database never fails the call for a bookkeeping write."""
-    statement = (update(sessions).where(sessions.c.id == session_pk,
-                                        sessions.c.last_use_time < now - LAST_USE_GRANULARITY)
-                 .values(last_use_time=now))
+    statement = (
+        update(sessions)
+        .where(sessions.c.id == session_pk, sessions.c.last_use_time < now - LAST_USE_GRANULARITY)
+        .values(last_use_time=now)
+    )
     if conn.get_execution_options().get(WRITE_OPTION):
         conn.execute(statement)
         return

@@ -1,9 +1,11 @@
 """What every service function needs: the engine, the token codec, settings and a clock."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -13,7 +15,7 @@ from .tokens import TokenCodec
 
 def utcnow() -> datetime:
     """The current time as naive UTC (the stored form)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -11,6 +11,7 @@ With the setting off, the save is exactly `update.update_user` (SPEC §2).
 Only the console's My account comes here; the JSON API, the Python API and super-users on Manage user
 write the email at once, as before.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -62,8 +63,12 @@ def confirmation_needed(ctx: Context) -> bool:
 
 def link_refused() -> SSOError:
     """The link is unknown, expired, used, replaced by a newer one, or its account may not log in."""
-    return SSOError.single(Kind.not_found, Code.invalid_input, "token",
-                           "this email-change link is not valid (it may have expired or been used already)")
+    return SSOError.single(
+        Kind.not_found,
+        Code.invalid_input,
+        "token",
+        "this email-change link is not valid (it may have expired or been used already)",
+    )
 
 
 def _needs_link(target: Mapping, clean: Mapping[str, Any]) -> bool:
@@ -72,22 +77,55 @@ def _needs_link(target: Mapping, clean: Mapping[str, Any]) -> bool:
     return isinstance(new, str) and fold(new) != fold(target["email"])
 
 
-def save_own_account(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, expected_version,
-                     channel: str, user_agent, unchanged: Mapping[str, Any] | None = None) -> AccountSaved:
+def save_own_account(
+    ctx: Context,
+    cid,
+    data,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    expected_version,
+    channel: str,
+    user_agent,
+    unchanged: Mapping[str, Any] | None = None,
+) -> AccountSaved:
     """Update the caller's own account with `data`; with the setting on, a new email waits for its link."""
     if not confirmation_needed(ctx):
-        return AccountSaved(update_user(ctx, cid, None, data, current_ust, current_app, remote_addr,
-                                        expected_version=expected_version, channel=channel, user_agent=user_agent,
-                                        unchanged=unchanged))
+        return AccountSaved(
+            update_user(
+                ctx,
+                cid,
+                None,
+                data,
+                current_ust,
+                current_app,
+                remote_addr,
+                expected_version=expected_version,
+                channel=channel,
+                user_agent=user_agent,
+                unchanged=unchanged,
+            )
+        )
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     check = (None, data, current_ust, current_app, expected_version, False, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)
     if not _needs_link(target, clean):
-        user = update_user(ctx, cid, None, data, current_ust, current_app, remote_addr,
-                           expected_version=expected_version, channel=channel, user_agent=user_agent,
-                           unchanged=unchanged)
+        user = update_user(
+            ctx,
+            cid,
+            None,
+            data,
+            current_ust,
+            current_app,
+            remote_addr,
+            expected_version=expected_version,
+            channel=channel,
+            user_agent=user_agent,
+            unchanged=unchanged,
+        )
         if "email" in data:  # the newest save of the email wins over an open request
             with writing(ctx.engine) as conn:
                 _close_open_links(conn, caller.user_id, ctx.clock())
@@ -98,8 +136,13 @@ def save_own_account(ctx: Context, cid, data, current_ust, current_app, remote_a
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"])
     _send_link(ctx, target, new_email, token, expires)
-    audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
-                     "user_agent": user_agent}
+    audit_context = {
+        "cid": cid,
+        "channel": channel,
+        "current_app": current_app,
+        "remote_addr": remote_addr,
+        "user_agent": user_agent,
+    }
     pending = {"digest": digest, "new_email": new_email, "now": now, "expires": expires}
     try:
         try:
@@ -115,8 +158,15 @@ def save_own_account(ctx: Context, cid, data, current_ust, current_app, remote_a
         raise username_taken() from None
 
 
-def _write(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any], pending: dict[str, Any],
-           audit_context: dict[str, Any]) -> AccountSaved:
+def _write(
+    ctx: Context,
+    conn: Connection,
+    caller: Caller,
+    target,
+    clean: dict[str, Any],
+    pending: dict[str, Any],
+    audit_context: dict[str, Any],
+) -> AccountSaved:
     """The other fields through the normal update, and the pending email with its audit record (one transaction)."""
     needs_link = _needs_link(target, clean)  # (not when the row moved on to this very address meanwhile)
     rest = {name: value for name, value in clean.items() if name != "email"} if needs_link else clean
@@ -124,26 +174,52 @@ def _write(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[s
     _close_open_links(conn, target["user_id"], pending["now"])
     if not needs_link:
         return AccountSaved(user)
-    conn.execute(insert(email_tokens).values(
-        token_hash=pending["digest"], purpose=tokens.EMAIL_CHANGE, user_id=target["user_id"],
-        creation_time=pending["now"], expiration_time=pending["expires"], new_email=pending["new_email"]))
-    record(conn, now=pending["now"], action="email_change_requested", actor_id=caller.user_id,
-           target_id=target["user_id"], changes={"pending_email": change(None, pending["new_email"])}, **audit_context)
+    conn.execute(
+        insert(email_tokens).values(
+            token_hash=pending["digest"],
+            purpose=tokens.EMAIL_CHANGE,
+            user_id=target["user_id"],
+            creation_time=pending["now"],
+            expiration_time=pending["expires"],
+            new_email=pending["new_email"],
+        )
+    )
+    record(
+        conn,
+        now=pending["now"],
+        action="email_change_requested",
+        actor_id=caller.user_id,
+        target_id=target["user_id"],
+        changes={"pending_email": change(None, pending["new_email"])},
+        **audit_context,
+    )
     return AccountSaved(user, pending["new_email"])
 
 
 def _close_open_links(conn: Connection, user_id: str, now: datetime) -> None:
     """End every open email-change link of the user (a newer request or a direct save replaces them)."""
-    conn.execute(update(email_tokens).where(email_tokens.c.user_id == user_id,
-                                            email_tokens.c.purpose == tokens.EMAIL_CHANGE,
-                                            email_tokens.c.used_time.is_(None)).values(used_time=now))
+    conn.execute(
+        update(email_tokens)
+        .where(
+            email_tokens.c.user_id == user_id,
+            email_tokens.c.purpose == tokens.EMAIL_CHANGE,
+            email_tokens.c.used_time.is_(None),
+        )
+        .values(used_time=now)
+    )
 
 
 def _send_link(ctx: Context, target, new_email: str, token: str, expires: datetime) -> None:
     settings = ctx.settings
-    message = render("email_change", new_email, product=settings["SSO_PRODUCT_NAME"], username=target["username"],
-                     link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
-                     valid_for=valid_for(settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"] * 60), expires_at=when(expires))
+    message = render(
+        "email_change",
+        new_email,
+        product=settings["SSO_PRODUCT_NAME"],
+        username=target["username"],
+        link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
+        valid_for=valid_for(settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"] * 60),
+        expires_at=when(expires),
+    )
     if ctx.mailer is None:
         return
     try:
@@ -153,6 +229,7 @@ def _send_link(ctx: Context, target, new_email: str, token: str, expires: dateti
 
 
 # --- the link ----------------------------------------------------------------------------------------------
+
 
 def _open_link(ctx: Context, conn: Connection, token: Any, now: datetime, *, lock: bool = False):
     """The link's row and its user while the link may still be used, else `link_refused()`."""
@@ -172,15 +249,19 @@ def check_link(ctx: Context, token: Any) -> tuple[str, str]:
     return user["username"], row["new_email"]
 
 
-def confirm_email_change(ctx: Context, cid, token, current_app, remote_addr, *, channel: str,
-                         user_agent) -> EmailChanged:
+def confirm_email_change(
+    ctx: Context, cid, token, current_app, remote_addr, *, channel: str, user_agent
+) -> EmailChanged:
     """Write the pending address of a usable link through the normal update; the link is then used."""
     check_app(ctx, current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = _open_link(ctx, conn, token, now, lock=True)
-        used = conn.execute(update(email_tokens).where(email_tokens.c.id == row["id"],
-                                                       email_tokens.c.used_time.is_(None)).values(used_time=now))
+        used = conn.execute(
+            update(email_tokens)
+            .where(email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None))
+            .values(used_time=now)
+        )
         if used.rowcount != 1:  # a racing confirmation won
             raise link_refused()
         errors = FieldErrors()
@@ -188,8 +269,13 @@ def confirm_email_change(ctx: Context, cid, token, current_app, remote_addr, *, 
         errors.raise_if_any(Kind.invalid)
         # The person proved they own both the account (when asking) and the new address (now): they are the actor.
         caller = Caller(user=user, session_id=0, current_app=current_app)
-        audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
-                         "user_agent": user_agent}
+        audit_context = {
+            "cid": cid,
+            "channel": channel,
+            "current_app": current_app,
+            "remote_addr": remote_addr,
+            "user_agent": user_agent,
+        }
         try:
             write_update(ctx, conn, caller, user, clean, audit_context)
         except RowMoved:  # cannot happen with the row locked; never write half of it

@@ -1,4 +1,6 @@
-"""Tokens sent by email (sign-up confirmation, password reset, reset keys, email change): random, stored only as a hash."""
+"""Tokens sent by email (sign-up confirmation, password reset, reset keys, email change): random, stored only as a
+hash."""
+
 from __future__ import annotations
 
 import hashlib

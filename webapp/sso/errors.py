@@ -1,4 +1,5 @@
 """Status codes (Zato's, plus our E011001) and the one exception family the services raise."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -47,25 +48,30 @@ class Code:
 class Kind:
     """What sort of failure an error is; each face maps a kind to its own status (HTTP, form)."""
 
-    malformed = "malformed"          # 400: not an object, a value of the wrong shape
-    missing = "missing"              # 400: a required input is absent (Zato's "Bad request")
-    invalid = "invalid"              # 422: the data itself is wrong
+    malformed = "malformed"  # 400: not an object, a value of the wrong shape
+    missing = "missing"  # 400: a required input is absent (Zato's "Bad request")
+    invalid = "invalid"  # 422: the data itself is wrong
     unauthenticated = "unauthenticated"  # 401: no usable session
-    forbidden = "forbidden"          # 403: the caller may not do this
-    not_found = "not_found"          # 404
-    conflict = "conflict"            # 409: unique value taken
-    precondition = "precondition"    # 412: expected version has moved on
-    throttled = "throttled"          # 429: too many failed attempts; retry_after says when to try again
-    rate_limited = "rate_limited"    # 429: the user's rate limit is used up (Zato's E005001)
-    unavailable = "unavailable"      # 503: a service we depend on failed or did not answer in time
-                                     # (the SMTP server; the database: DatabaseUnavailable); try later
+    forbidden = "forbidden"  # 403: the caller may not do this
+    not_found = "not_found"  # 404
+    conflict = "conflict"  # 409: unique value taken
+    precondition = "precondition"  # 412: expected version has moved on
+    throttled = "throttled"  # 429: too many failed attempts; retry_after says when to try again
+    rate_limited = "rate_limited"  # 429: the user's rate limit is used up (Zato's E005001)
+    unavailable = "unavailable"  # 503: a service we depend on failed or did not answer in time
+    # (the SMTP server; the database: DatabaseUnavailable); try later
 
 
 class SSOError(Exception):
     """A refused SSO call: its Zato codes (`sub_status`) and a message per offending field."""
 
-    def __init__(self, kind: str, sub_status: Iterable[str], errors: Mapping[str, str] | None = None,
-                 retry_after: int | None = None):
+    def __init__(
+        self,
+        kind: str,
+        sub_status: Iterable[str],
+        errors: Mapping[str, str] | None = None,
+        retry_after: int | None = None,
+    ):
         self.kind = kind
         self.retry_after = retry_after  # seconds, for `throttled` and `unavailable` (Retry-After)
         self.sub_status = list(dict.fromkeys(sub_status))
@@ -73,7 +79,7 @@ class SSOError(Exception):
         super().__init__(f"{kind}: {', '.join(self.sub_status)} {self.errors or ''}".strip())
 
     @classmethod
-    def single(cls, kind: str, code: str, field: str | None = None, message: str | None = None) -> "SSOError":
+    def single(cls, kind: str, code: str, field: str | None = None, message: str | None = None) -> SSOError:
         """An error with one code and, if given, one field message."""
         return cls(kind, [code], {field: message} if field else None)
 
@@ -131,8 +137,9 @@ def username_taken() -> SSOError:
 
 def version_conflict() -> SSOError:
     """E011001: the caller's expected version has moved on."""
-    return SSOError.single(Kind.precondition, Code.version_conflict, "version",
-                           "this user was changed by someone else in the meantime")
+    return SSOError.single(
+        Kind.precondition, Code.version_conflict, "version", "this user was changed by someone else in the meantime"
+    )
 
 
 MAIL_NOT_SENT = "we could not send the email, try again later"
@@ -144,7 +151,7 @@ def mail_not_sent() -> SSOError:
 
 
 def paused_message(seconds: int) -> str:
-    """"sign-in paused, try again in N minutes" (seconds under a minute)."""
+    """ "sign-in paused, try again in N minutes" (seconds under a minute)."""
     if seconds < 60:
         return f"sign-in paused, try again in {seconds} second{'s' if seconds != 1 else ''}"
     minutes = -(-seconds // 60)

@@ -1,6 +1,7 @@
 """The guard rails of SPEC §8: nobody removes their own access, and some super-user can always log in.
 
 Both are checked by the service, so no face (console, API, Python, command line) can get round them."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,8 +22,9 @@ _OWN_ACCESS = {
 }
 
 
-def refuse_removing_own_access(caller_id: str | None, target: Mapping[str, Any], clean: Mapping[str, Any],
-                               now: datetime) -> None:
+def refuse_removing_own_access(
+    caller_id: str | None, target: Mapping[str, Any], clean: Mapping[str, Any], now: datetime
+) -> None:
     """E008001 naming every change in `clean` that would shut the caller out of their own account."""
     if caller_id is None or target["user_id"] != caller_id:
         return
@@ -49,9 +51,18 @@ def hold_super_users(conn: Connection) -> None:
 
 def usable_super_users(conn: Connection) -> int:
     """How many super-users could log in now (an expired password can be replaced at login, so it counts)."""
-    query = select(func.count()).select_from(users).where(
-        users.c.is_super_user.is_(True), users.c.is_active.is_(True), users.c.approval_status == "approved",
-        users.c.is_locked.is_(False), users.c.sign_up_status == "final", users.c.password_is_set.is_(True))
+    query = (
+        select(func.count())
+        .select_from(users)
+        .where(
+            users.c.is_super_user.is_(True),
+            users.c.is_active.is_(True),
+            users.c.approval_status == "approved",
+            users.c.is_locked.is_(False),
+            users.c.sign_up_status == "final",
+            users.c.password_is_set.is_(True),
+        )
+    )
     return conn.execute(query).scalar_one()
 
 

@@ -1,4 +1,5 @@
 """Password hashing: scrypt from `cryptography`, the parameters stored beside each hash."""
+
 from __future__ import annotations
 
 import base64
@@ -38,7 +39,8 @@ def verify_password(password: str, stored: str | None) -> bool:
         if scheme != "scrypt":
             return False
         derived = Scrypt(salt=base64.b64decode(salt), length=KEY_LENGTH, n=int(n), r=int(r), p=int(p)).derive(
-            password.encode("utf-8", "surrogatepass"))
+            password.encode("utf-8", "surrogatepass")
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(derived, base64.b64decode(expected))
@@ -97,8 +99,9 @@ def verify_pbkdf2_sha512(password: str, stored: str) -> bool:
         if not rounds.isdigit() or not 1 <= int(rounds) <= 10_000_000:
             return False
         checksum = _ab64_decode(expected)
-        derived = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8", "surrogatepass"), _ab64_decode(salt),
-                                      int(rounds), len(checksum))
+        derived = hashlib.pbkdf2_hmac(
+            "sha512", password.encode("utf-8", "surrogatepass"), _ab64_decode(salt), int(rounds), len(checksum)
+        )
     except (ValueError, TypeError):
         return False
     return len(checksum) >= 32 and hmac.compare_digest(derived, checksum)

@@ -5,6 +5,7 @@ the page newer than it, so a page stays put while new records arrive and no page
 first. Filters: `kind` (one action, e.g. "update"), `changes_only` (everything but sign-ins, which
 are kept apart so a hundred logins do not push an account's creation and lock history out of view).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,7 +20,7 @@ from .context import Context
 from .errors import FieldErrors, Kind, super_user_required
 
 HISTORY_MAX = 500
-SIGN_IN_ACTIONS = ("login", "logout")      # kept apart from changes ("changes only" leaves them out)
+SIGN_IN_ACTIONS = ("login", "logout")  # kept apart from changes ("changes only" leaves them out)
 KIND_MAX = 64
 
 
@@ -46,9 +47,20 @@ def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) ->
     errors.raise_if_any(Kind.invalid)
 
 
-def history_page(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50,
-                 before: int | None = None, after: int | None = None, kind: str | None = None,
-                 changes_only: bool = False) -> dict[str, Any]:
+def history_page(
+    ctx: Context,
+    cid,
+    user_id,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    after: int | None = None,
+    kind: str | None = None,
+    changes_only: bool = False,
+) -> dict[str, Any]:
     """One page of audit records, newest first, and where the neighbouring pages start:
     `{"records", "has_older", "has_newer", "older_before", "newer_after"}`.
 
@@ -75,17 +87,26 @@ def history_page(ctx: Context, cid, user_id, current_ust, current_app, remote_ad
         order = audit.c.id.asc() if after is not None else audit.c.id.desc()
         if user_id is None:
             # Two index-ordered LIMIT queries: an OR over both columns would sort every match.
-            newest = [select(audit.c.id).where(column == caller.user_id, *conditions).order_by(order)
-                      .limit(size + 1).subquery() for column in (audit.c.target_id, audit.c.actor_id)]
+            newest = [
+                select(audit.c.id)
+                .where(column == caller.user_id, *conditions)
+                .order_by(order)
+                .limit(size + 1)
+                .subquery()
+                for column in (audit.c.target_id, audit.c.actor_id)
+            ]
             where = [audit.c.id.in_(union(*(select(part.c.id) for part in newest)))]
         else:
             where = [audit.c.target_id == user_id, *conditions]
         actor, target = users.alias("actor"), users.alias("target")
-        query = (select(audit, actor.c.username.label("actor_username"),
-                        target.c.username.label("target_username"))
-                 .outerjoin(actor, actor.c.user_id == audit.c.actor_id)
-                 .outerjoin(target, target.c.user_id == audit.c.target_id)
-                 .where(*where).order_by(order).limit(size + 1))
+        query = (
+            select(audit, actor.c.username.label("actor_username"), target.c.username.label("target_username"))
+            .outerjoin(actor, actor.c.user_id == audit.c.actor_id)
+            .outerjoin(target, target.c.user_id == audit.c.target_id)
+            .where(*where)
+            .order_by(order)
+            .limit(size + 1)
+        )
         records = [dict(row) for row in conn.execute(query).mappings()]
     more = len(records) > size
     records = records[:size]

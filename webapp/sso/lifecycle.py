@@ -1,5 +1,6 @@
 """The account lifecycle of SPEC §8: approve, reject, lock, unlock (each the update of one attribute, so the
 same rules, guard rails and audit, and a call that changes nothing writes nothing) and delete."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,43 +25,94 @@ def _require_user_id(user_id: Any) -> None:
         raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", "is required")
 
 
-def _set(ctx: Context, cid, user_id, data: dict[str, Any], current_ust, current_app, remote_addr, *,
-         channel: str, user_agent) -> UserData:
+def _set(
+    ctx: Context, cid, user_id, data: dict[str, Any], current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     _require_user_id(user_id)
-    return update_user(ctx, cid, user_id, data, current_ust, current_app, remote_addr, expected_version=None,
-                       channel=channel, user_agent=user_agent, super_user_only=True)
+    return update_user(
+        ctx,
+        cid,
+        user_id,
+        data,
+        current_ust,
+        current_app,
+        remote_addr,
+        expected_version=None,
+        channel=channel,
+        user_agent=user_agent,
+        super_user_only=True,
+    )
 
 
-def approve_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-                 user_agent) -> UserData:
+def approve_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     """Approve `user_id` (super-users): they may log in, if nothing else stops them."""
-    return _set(ctx, cid, user_id, {"approval_status": "approved"}, current_ust, current_app, remote_addr,
-                channel=channel, user_agent=user_agent)
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"approval_status": "approved"},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def reject_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> UserData:
+def reject_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     """Reject `user_id` (super-users): they cannot log in, and their sessions stop working."""
-    return _set(ctx, cid, user_id, {"approval_status": "rejected"}, current_ust, current_app, remote_addr,
-                channel=channel, user_agent=user_agent)
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"approval_status": "rejected"},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def lock_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-              user_agent) -> UserData:
+def lock_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     """Lock `user_id` (super-users): they cannot log in, and their sessions end."""
-    return _set(ctx, cid, user_id, {"is_locked": True}, current_ust, current_app, remote_addr,
-                channel=channel, user_agent=user_agent)
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"is_locked": True},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def unlock_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> UserData:
+def unlock_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     """Unlock `user_id` (super-users): they may log in again (the sessions the lock ended stay ended)."""
-    return _set(ctx, cid, user_id, {"is_locked": False}, current_ust, current_app, remote_addr,
-                channel=channel, user_agent=user_agent)
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"is_locked": False},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> None:
+def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent) -> None:
     """Delete `user_id` (super-users) with everything that hangs off the account, in one transaction; the
     audit keeps the record as it was."""
     _require_user_id(user_id)
@@ -83,10 +135,23 @@ def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_add
         conn.execute(delete(users).where(users.c.user_id == user_id))
         if target["is_super_user"]:
             require_a_usable_super_user(conn, "user_id")
-        record(conn, now=ctx.clock(), cid=cid, action="delete", actor_id=caller.user_id, target_id=user_id,
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={name: change(target[name], None) for name in FULL_VIEW
-                        if name not in DERIVED and target[name] is not None})
+        record(
+            conn,
+            now=ctx.clock(),
+            cid=cid,
+            action="delete",
+            actor_id=caller.user_id,
+            target_id=user_id,
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={
+                name: change(target[name], None)
+                for name in FULL_VIEW
+                if name not in DERIVED and target[name] is not None
+            },
+        )
 
 
 def user_id_of(ctx: Context, username: str) -> str:
@@ -105,7 +170,14 @@ def unlock_local(ctx: Context, username: str) -> UserData:
 
 def list_local(ctx: Context) -> list[dict[str, Any]]:
     """The command line: every user, by username, with what decides whether they can log in."""
-    columns = (users.c.username, users.c.user_id, users.c.is_super_user, users.c.approval_status,
-               users.c.is_locked, users.c.sign_up_status, users.c.email)
+    columns = (
+        users.c.username,
+        users.c.user_id,
+        users.c.is_super_user,
+        users.c.approval_status,
+        users.c.is_locked,
+        users.c.sign_up_status,
+        users.c.email,
+    )
     with reading(ctx.engine) as conn:
         return [dict(row) for row in conn.execute(select(*columns).order_by(users.c.username_search)).mappings()]

@@ -5,6 +5,7 @@ super-user links it to a user; a JSON API call carrying that Basic credential th
 user: the link's session is renewed, or a new one opened, and its UST is answered in the
 `X-Zato-SSO-UST` header. The link keeps its session id sealed with the Fernet keys, so the
 same session serves every call while it lives."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,7 +24,7 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
 from .hashing import hash_password, verify_password
 from .ratelimit import enforce as enforce_rate_limit
-from .store import new_session_id, load_user
+from .store import load_user, new_session_id
 from .tokens import session_hash
 
 AUTH_TYPE = "zato.basic_auth"
@@ -42,16 +43,24 @@ def _client_target(name: str) -> str:
 
 # --- API clients (command line and console) -------------------------------------------------------------------
 
+
 def check_client_name(name: Any) -> str:
     """A client name: 1–128 characters, no whitespace, no colon (HTTP Basic could not carry it)."""
-    if not isinstance(name, str) or not name or len(name) > NAME_MAX or text_problem(name) \
-            or ":" in name or any(char.isspace() for char in name):
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > NAME_MAX
+        or text_problem(name)
+        or ":" in name
+        or any(char.isspace() for char in name)
+    ):
         raise _invalid("name", f"must be 1 to {NAME_MAX} characters without whitespace or a colon")
     return name
 
 
-def create_api_client(ctx: Context, name: str, secret: str | None = None, *, actor_id: str | None = None,
-                      channel: str = "cli") -> str:
+def create_api_client(
+    ctx: Context, name: str, secret: str | None = None, *, actor_id: str | None = None, channel: str = "cli"
+) -> str:
     """Create an API client; returns its secret (the one given, or a new random one, never stored)."""
     check_client_name(name)
     secret = secret or secrets.token_urlsafe(24)
@@ -60,18 +69,35 @@ def create_api_client(ctx: Context, name: str, secret: str | None = None, *, act
     now = ctx.clock()
     try:
         with writing(ctx.engine) as conn:
-            conn.execute(insert(api_clients).values(name=name, secret_hash=hash_password(secret, ctx.settings[
-                "SSO_SCRYPT_N"]), creation_time=now, is_active=True))
-            record(conn, now=now, cid=channel, action="api_client_create", actor_id=actor_id,
-                   target_id=_client_target(name), channel=channel, current_app=None, remote_addr=None,
-                   user_agent=None, changes={"api_client": {"old": None, "new": name}})
+            conn.execute(
+                insert(api_clients).values(
+                    name=name,
+                    secret_hash=hash_password(secret, ctx.settings["SSO_SCRYPT_N"]),
+                    creation_time=now,
+                    is_active=True,
+                )
+            )
+            record(
+                conn,
+                now=now,
+                cid=channel,
+                action="api_client_create",
+                actor_id=actor_id,
+                target_id=_client_target(name),
+                channel=channel,
+                current_app=None,
+                remote_addr=None,
+                user_agent=None,
+                changes={"api_client": {"old": None, "new": name}},
+            )
     except IntegrityError:
         raise SSOError.single(Kind.conflict, Code.invalid_input, "name", "an API client of this name exists") from None
     return secret
 
 
-def revoke_api_client(ctx: Context, name: str, *, actor_id: str | None = None, channel: str = "cli",
-                      remote_addr=None) -> None:
+def revoke_api_client(
+    ctx: Context, name: str, *, actor_id: str | None = None, channel: str = "cli", remote_addr=None
+) -> None:
     """Delete an API client and its links (its sessions end too); unknown → E008002 (404)."""
     now = ctx.clock()
     with writing(ctx.engine) as conn:
@@ -80,18 +106,39 @@ def revoke_api_client(ctx: Context, name: str, *, actor_id: str | None = None, c
             _end_link_session(ctx, conn, link)
         if conn.execute(delete(api_clients).where(api_clients.c.name == name)).rowcount != 1:
             raise SSOError.single(Kind.not_found, Code.invalid_input, "name", "no such API client")
-        record(conn, now=now, cid=channel, action="api_client_revoke", actor_id=actor_id,
-               target_id=_client_target(name), channel=channel, current_app=None, remote_addr=remote_addr,
-               user_agent=None, changes={"api_client": {"old": name, "new": None}})
+        record(
+            conn,
+            now=now,
+            cid=channel,
+            action="api_client_revoke",
+            actor_id=actor_id,
+            target_id=_client_target(name),
+            channel=channel,
+            current_app=None,
+            remote_addr=remote_addr,
+            user_agent=None,
+            changes={"api_client": {"old": name, "new": None}},
+        )
 
 
 def list_api_clients(ctx: Context) -> list[dict[str, Any]]:
     """Every API client with the user it is linked to (if any), by name."""
-    query = (select(api_clients.c.name, api_clients.c.creation_time, api_clients.c.is_active,
-                    linked_auths.c.user_id, users.c.username, linked_auths.c.is_active.label("link_active"))
-             .select_from(api_clients.outerjoin(linked_auths, linked_auths.c.auth_username == api_clients.c.name)
-                          .outerjoin(users, users.c.user_id == linked_auths.c.user_id))
-             .order_by(api_clients.c.name))
+    query = (
+        select(
+            api_clients.c.name,
+            api_clients.c.creation_time,
+            api_clients.c.is_active,
+            linked_auths.c.user_id,
+            users.c.username,
+            linked_auths.c.is_active.label("link_active"),
+        )
+        .select_from(
+            api_clients.outerjoin(linked_auths, linked_auths.c.auth_username == api_clients.c.name).outerjoin(
+                users, users.c.user_id == linked_auths.c.user_id
+            )
+        )
+        .order_by(api_clients.c.name)
+    )
     with reading(ctx.engine) as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -115,6 +162,7 @@ def console_revoke(ctx: Context, cid, name, current_ust, current_app, remote_add
 
 # --- links (JSON API, super-users) --------------------------------------------------------------------------------
 
+
 def _super_user_and_target(ctx, conn, user_id, current_ust, current_app):
     caller = authenticate(ctx, conn, current_ust, current_app)
     if not caller.is_super_user:
@@ -132,7 +180,7 @@ def _link_inputs(data: Any, required: tuple[str, ...]) -> dict[str, Any]:
         raise _invalid("data", "must be an object")
     missing = [key for key in required if key not in data]
     if missing:
-        raise SSOError(Kind.missing, [Code.invalid_input], {key: "is required" for key in missing})
+        raise SSOError(Kind.missing, [Code.invalid_input], dict.fromkeys(missing, "is required"))
     errors = FieldErrors()
     for key in data:
         if key not in LINK_KEYS:
@@ -147,8 +195,9 @@ def _link_inputs(data: Any, required: tuple[str, ...]) -> dict[str, Any]:
     return dict(data)
 
 
-def link(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str,
-         user_agent=None) -> None:
+def link(
+    ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
+) -> None:
     """Link the API client `auth_username` to `user_id` (super-users)."""
     data = _link_inputs(data, ("auth_type", "auth_username"))
     now = ctx.clock()
@@ -158,45 +207,86 @@ def link(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr
             client = conn.execute(select(api_clients).where(api_clients.c.name == data["auth_username"])).first()
             if client is None:
                 raise _invalid("auth_username", "no API client has this name (create it with sso create-api-client)")
-            conn.execute(insert(linked_auths).values(
-                user_id=target["user_id"], auth_type=AUTH_TYPE, auth_username=data["auth_username"],
-                is_active=data.get("is_active", True), creation_time=now))
-            record(conn, now=now, cid=cid, action="link", actor_id=caller.user_id, target_id=target["user_id"],
-                   channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-                   changes={"linked_auth": {"old": None, "new": data["auth_username"]}})
+            conn.execute(
+                insert(linked_auths).values(
+                    user_id=target["user_id"],
+                    auth_type=AUTH_TYPE,
+                    auth_username=data["auth_username"],
+                    is_active=data.get("is_active", True),
+                    creation_time=now,
+                )
+            )
+            record(
+                conn,
+                now=now,
+                cid=cid,
+                action="link",
+                actor_id=caller.user_id,
+                target_id=target["user_id"],
+                channel=channel,
+                current_app=current_app,
+                remote_addr=remote_addr,
+                user_agent=user_agent,
+                changes={"linked_auth": {"old": None, "new": data["auth_username"]}},
+            )
     except IntegrityError:
-        raise SSOError.single(Kind.conflict, Code.invalid_input, "auth_username",
-                              "this API client is already linked to a user") from None
+        raise SSOError.single(
+            Kind.conflict, Code.invalid_input, "auth_username", "this API client is already linked to a user"
+        ) from None
 
 
 def links(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
     """The credentials linked to `user_id` (super-users)."""
     with reading(ctx.engine) as conn:
         _, target = _super_user_and_target(ctx, conn, user_id, current_ust, current_app)
-        rows = conn.execute(select(linked_auths.c.auth_type, linked_auths.c.auth_username, linked_auths.c.user_id,
-                                   linked_auths.c.is_active, linked_auths.c.creation_time)
-                            .where(linked_auths.c.user_id == target["user_id"])
-                            .order_by(linked_auths.c.auth_username)).mappings()
+        rows = conn.execute(
+            select(
+                linked_auths.c.auth_type,
+                linked_auths.c.auth_username,
+                linked_auths.c.user_id,
+                linked_auths.c.is_active,
+                linked_auths.c.creation_time,
+            )
+            .where(linked_auths.c.user_id == target["user_id"])
+            .order_by(linked_auths.c.auth_username)
+        ).mappings()
         return [{**row, "has_ext_principal": False} for row in rows]
 
 
-def unlink(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str,
-           user_agent=None) -> None:
+def unlink(
+    ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
+) -> None:
     """Remove the link of `auth_username` to `user_id` (super-users); its session ends."""
     data = _link_inputs(data, ("auth_type", "auth_username"))
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         caller, target = _super_user_and_target(ctx, conn, user_id, current_ust, current_app)
-        row = conn.execute(select(linked_auths).where(linked_auths.c.user_id == target["user_id"],
-                                                      linked_auths.c.auth_username == data["auth_username"])
-                           ).mappings().first()
+        row = (
+            conn.execute(
+                select(linked_auths).where(
+                    linked_auths.c.user_id == target["user_id"], linked_auths.c.auth_username == data["auth_username"]
+                )
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise SSOError.single(Kind.not_found, Code.invalid_input, "auth_username", "is not linked to this user")
         _end_link_session(ctx, conn, row)
         conn.execute(delete(linked_auths).where(linked_auths.c.id == row["id"]))
-        record(conn, now=now, cid=cid, action="unlink", actor_id=caller.user_id, target_id=target["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={"linked_auth": {"old": data["auth_username"], "new": None}})
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="unlink",
+            actor_id=caller.user_id,
+            target_id=target["user_id"],
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={"linked_auth": {"old": data["auth_username"], "new": None}},
+        )
 
 
 def _end_link_session(ctx: Context, conn, link_row) -> None:
@@ -207,6 +297,7 @@ def _end_link_session(ctx: Context, conn, link_row) -> None:
 
 # --- a call made with the Basic credential -----------------------------------------------------------------------
 
+
 def _denied() -> SSOError:
     return SSOError.single(Kind.forbidden, Code.auth_invalid)
 
@@ -215,18 +306,37 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
     """The UST of the linked user's session for an API client's Basic credential (renewed or new)."""
     check_app(ctx, current_app)
     with reading(ctx.engine) as conn:
-        row = conn.execute(
-            select(api_clients.c.secret_hash, api_clients.c.is_active.label("client_active"),
-                   linked_auths.c.id.label("link_id"), linked_auths.c.is_active.label("link_active"),
-                   linked_auths.c.session_token, users)
-            .select_from(api_clients.join(linked_auths, linked_auths.c.auth_username == api_clients.c.name)
-                         .join(users, users.c.user_id == linked_auths.c.user_id))
-            .where(api_clients.c.name == name)).mappings().first() if isinstance(name, str) else None
+        row = (
+            conn.execute(
+                select(
+                    api_clients.c.secret_hash,
+                    api_clients.c.is_active.label("client_active"),
+                    linked_auths.c.id.label("link_id"),
+                    linked_auths.c.is_active.label("link_active"),
+                    linked_auths.c.session_token,
+                    users,
+                )
+                .select_from(
+                    api_clients.join(linked_auths, linked_auths.c.auth_username == api_clients.c.name).join(
+                        users, users.c.user_id == linked_auths.c.user_id
+                    )
+                )
+                .where(api_clients.c.name == name)
+            )
+            .mappings()
+            .first()
+            if isinstance(name, str)
+            else None
+        )
     stored = row["secret_hash"] if row is not None else None
     if not verify_password(secret if isinstance(secret, str) else "", stored) or stored is None:
         raise _denied()
-    if not row["client_active"] or not row["link_active"] or row["approval_status"] != "approved" \
-            or not row["is_active"]:
+    if (
+        not row["client_active"]
+        or not row["link_active"]
+        or row["approval_status"] != "approved"
+        or not row["is_active"]
+    ):
         raise _denied()
     now = ctx.clock()
     refuse_if_unusable(row, now)
@@ -234,26 +344,61 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     session_id = ctx.codec.open_session_id(row["session_token"]) if row["session_token"] else None
     with writing(ctx.engine) as conn:
-        renewed = session_id is not None and conn.execute(
-            update(sessions).where(sessions.c.session_hash == session_hash(session_id),
-                                   sessions.c.expiration_time > now)
-            .values(expiration_time=expiration)).rowcount == 1
+        renewed = (
+            session_id is not None
+            and conn.execute(
+                update(sessions)
+                .where(sessions.c.session_hash == session_hash(session_id), sessions.c.expiration_time > now)
+                .values(expiration_time=expiration)
+            ).rowcount
+            == 1
+        )
         if not renewed:
             session_id = secrets.token_urlsafe(32)
-            conn.execute(delete(sessions).where(sessions.c.user_id == row["user_id"],
-                                                sessions.c.expiration_time <= now))
-            conn.execute(insert(sessions).values(
-                session_hash=session_hash(session_id), session_id=new_session_id(), last_use_time=now,
-                user_id=row["user_id"], current_app=current_app,
-                remote_addr=safe_text(remote_addr, 256), user_agent=safe_text(user_agent, 1024),
-                creation_time=now, expiration_time=expiration))
-            conn.execute(update(linked_auths).where(linked_auths.c.id == row["link_id"])
-                         .values(session_token=ctx.codec.wrap(session_id)))
-            record(conn, now=now, cid=cid, action="login", actor_id=row["user_id"], target_id=row["user_id"],
-                   channel="api", current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-                   changes={"linked_auth": {"old": None, "new": name}})
+            conn.execute(
+                delete(sessions).where(sessions.c.user_id == row["user_id"], sessions.c.expiration_time <= now)
+            )
+            conn.execute(
+                insert(sessions).values(
+                    session_hash=session_hash(session_id),
+                    session_id=new_session_id(),
+                    last_use_time=now,
+                    user_id=row["user_id"],
+                    current_app=current_app,
+                    remote_addr=safe_text(remote_addr, 256),
+                    user_agent=safe_text(user_agent, 1024),
+                    creation_time=now,
+                    expiration_time=expiration,
+                )
+            )
+            conn.execute(
+                update(linked_auths)
+                .where(linked_auths.c.id == row["link_id"])
+                .values(session_token=ctx.codec.wrap(session_id))
+            )
+            record(
+                conn,
+                now=now,
+                cid=cid,
+                action="login",
+                actor_id=row["user_id"],
+                target_id=row["user_id"],
+                channel="api",
+                current_app=current_app,
+                remote_addr=remote_addr,
+                user_agent=user_agent,
+                changes={"linked_auth": {"old": None, "new": name}},
+            )
     return ctx.codec.wrap(session_id)
 
 
-__all__ = ["AUTH_TYPE", "basic_session", "create_api_client", "link", "links", "list_api_clients",
-           "revoke_api_client", "unlink"]
+__all__ = [
+    "AUTH_TYPE",
+    "basic_session",
+    "create_api_client",
+    "link",
+    "links",
+    "list_api_clients",
+    "revoke_api_client",
+    "unlink",
+]

@@ -1,4 +1,5 @@
 """Login (SPEC §5): the password, the account's state, a forced or expired password, the new session."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,18 +56,32 @@ class Replayed(Exception):
     """A racing login used the same second factor first."""
 
 
-def login(ctx: Context, cid, username, password, current_app, remote_addr, user_agent=None, new_password=None,
-          totp_code=None, *, channel: str = "python", claimed_metadata=None) -> LoginResult:
+def login(
+    ctx: Context,
+    cid,
+    username,
+    password,
+    current_app,
+    remote_addr,
+    user_agent=None,
+    new_password=None,
+    totp_code=None,
+    *,
+    channel: str = "python",
+    claimed_metadata=None,
+) -> LoginResult:
     """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
 
     A user with two-factor sign-in on also needs `totp_code` (SPEC §10): none → E005008; a wrong one, or
     one already used, → E005001, counted as a failed login. A recovery code may stand in for it.
     `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
     check_app(ctx, current_app)
-    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent,
-                                                           claimed_metadata)
-    missing = {name: "is required" for name, value in (("username", username), ("password", password))
-               if not isinstance(value, str) or not value}
+    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent, claimed_metadata)
+    missing = {
+        name: "is required"
+        for name, value in (("username", username), ("password", password))
+        if not isinstance(value, str) or not value
+    }
     if missing:  # an empty or null credential is a wrong one, as in Zato (SPEC §14)
         raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
     if text_problem(username):  # no stored username has one, and the database could not compare it
@@ -84,8 +99,12 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
     if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
         events.emit(events.LOGIN, result="failed")
         raise _refused()
-    if (user["approval_status"] != "approved" or user["is_locked"] or user["sign_up_status"] != "final"
-            or not user["is_active"]):
+    if (
+        user["approval_status"] != "approved"
+        or user["is_locked"]
+        or user["sign_up_status"] != "final"
+        or not user["is_active"]
+    ):
         events.emit(events.LOGIN, result="failed")
         raise _refused()
     enforce_rate_limit(ctx, user, current_app)
@@ -130,25 +149,51 @@ def login(ctx: Context, cid, username, password, current_app, remote_addr, user_
                 columns = password_columns(ctx, new_password, now)
                 expiry = columns["password_expiry"]
                 conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"]))
-                conn.execute(update(users).where(users.c.user_id == user["user_id"])
-                             .values(**columns, version=users.c.version + 1))
+                conn.execute(
+                    update(users)
+                    .where(users.c.user_id == user["user_id"])
+                    .values(**columns, version=users.c.version + 1)
+                )
                 changes.update(password_changes(user, columns))
             if rehash is not None:  # a hash made at a lower cost than configured is made again, transparently
                 rehashed, rehash_audit = rehash
-                conn.execute(update(users).where(users.c.user_id == user["user_id"],
-                                                 users.c.password_hash == stored_hash).values(**rehashed))
+                conn.execute(
+                    update(users)
+                    .where(users.c.user_id == user["user_id"], users.c.password_hash == stored_hash)
+                    .values(**rehashed)
+                )
                 changes.update(rehash_audit)
             succeeded(conn, attempt, now)
             # Expired sessions of this user are of no further use: they go as a new one starts.
-            conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"],
-                                                sessions.c.expiration_time <= now))
-            conn.execute(insert(sessions).values(
-                session_hash=digest, session_id=new_session_id(), last_use_time=now, user_id=user["user_id"],
-                current_app=current_app, remote_addr=safe_text(remote_addr, 256),
-                user_agent=safe_text(user_agent, 1024), creation_time=now, expiration_time=expiration))
-            record(conn, now=now, cid=cid, action="login", actor_id=user["user_id"], target_id=user["user_id"],
-                   channel=channel, current_app=current_app, remote_addr=audit_addr, user_agent=user_agent,
-                   changes=changes)
+            conn.execute(
+                delete(sessions).where(sessions.c.user_id == user["user_id"], sessions.c.expiration_time <= now)
+            )
+            conn.execute(
+                insert(sessions).values(
+                    session_hash=digest,
+                    session_id=new_session_id(),
+                    last_use_time=now,
+                    user_id=user["user_id"],
+                    current_app=current_app,
+                    remote_addr=safe_text(remote_addr, 256),
+                    user_agent=safe_text(user_agent, 1024),
+                    creation_time=now,
+                    expiration_time=expiration,
+                )
+            )
+            record(
+                conn,
+                now=now,
+                cid=cid,
+                action="login",
+                actor_id=user["user_id"],
+                target_id=user["user_id"],
+                channel=channel,
+                current_app=current_app,
+                remote_addr=audit_addr,
+                user_agent=user_agent,
+                changes=changes,
+            )
     except Replayed:  # counted: the attempt's marks stay
         events.emit(events.LOGIN, result="failed")
         raise _refused() from None

@@ -1,4 +1,5 @@
 """Login metadata (SPEC §14): a trusted backend may pass its end user's address and user agent."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -10,8 +11,9 @@ from .errors import Code, FieldErrors, Kind, SSOError
 METADATA_KEYS = ("remote_addr", "user_agent")
 
 
-def resolve(ctx: Context, current_app: Any, remote_addr: Any, user_agent: Any,
-            claimed: Mapping[str, Any] | None) -> tuple[Any, Any, Any]:
+def resolve(
+    ctx: Context, current_app: Any, remote_addr: Any, user_agent: Any, claimed: Mapping[str, Any] | None
+) -> tuple[Any, Any, Any]:
     """(address, user agent) for the session, and the address the audit keeps.
 
     Without claimed metadata these are the connecting client's. With it (only from an app in
@@ -21,8 +23,11 @@ def resolve(ctx: Context, current_app: Any, remote_addr: Any, user_agent: Any,
     if not claimed:
         return remote_addr, user_agent, remote_addr
     if current_app not in ctx.settings.get("SSO_LOGIN_METADATA_APPS", ()):
-        raise SSOError(Kind.forbidden, [Code.metadata_not_allowed],
-                       {key: "may be sent only by an application trusted with login metadata" for key in claimed})
+        raise SSOError(
+            Kind.forbidden,
+            [Code.metadata_not_allowed],
+            dict.fromkeys(claimed, "may be sent only by an application trusted with login metadata"),
+        )
     errors = FieldErrors()
     for key, value in claimed.items():
         if not isinstance(value, str) or not value:

@@ -1,4 +1,5 @@
 """Reading one user (SPEC §6): oneself, or anyone as a super-user."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

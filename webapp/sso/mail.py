@@ -6,6 +6,7 @@ optional `user:password@`. Every step of the SMTP conversation waits at most wha
 logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
 turn it into "we could not send the email, try again later".
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,17 +70,22 @@ def parse_smtp_url(url: str) -> SmtpTarget | None:
     except ValueError as exc:
         raise ValueError(f"SSO_SMTP_URL is not a valid URL ({exc}); {example}") from None
     if parts.scheme not in SCHEMES:
-        raise ValueError(f"SSO_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, got {url.split(':')[0]!r}"
-                         f"; {example}")
+        raise ValueError(
+            f"SSO_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, got {url.split(':')[0]!r}; {example}"
+        )
     if not parts.hostname:
         raise ValueError(f"SSO_SMTP_URL names no host; {example}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"SSO_SMTP_URL must be only scheme, optional user:password, host and port; {example}")
     if (parts.username is None) != (parts.password is None):
         raise ValueError(f"SSO_SMTP_URL must give both a user and a password, or neither; {example}")
-    return SmtpTarget(parts.scheme, parts.hostname, port or SCHEMES[parts.scheme],
-                      unquote(parts.username) if parts.username else None,
-                      unquote(parts.password) if parts.password is not None else None)
+    return SmtpTarget(
+        parts.scheme,
+        parts.hostname,
+        port or SCHEMES[parts.scheme],
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password is not None else None,
+    )
 
 
 def check_mail_settings(config: dict[str, Any]) -> None:
@@ -87,11 +93,15 @@ def check_mail_settings(config: dict[str, Any]) -> None:
     parse_smtp_url(config.get("SSO_SMTP_URL", ""))
     sender = config.get("SSO_MAIL_FROM", "no-reply@localhost")
     if "@" not in parseaddr(sender)[1] or "\n" in sender or "\r" in sender:
-        raise ValueError(f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}")
+        raise ValueError(
+            f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}"
+        )
     public = urlsplit(config.get("SSO_PUBLIC_URL", "http://127.0.0.1:8000"))
     if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
-        raise ValueError("SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
-                         f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}")
+        raise ValueError(
+            "SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
+            f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}"
+        )
 
 
 @dataclass
@@ -105,8 +115,12 @@ class Message:
     kind: str  # the template's name, for logs
 
 
-_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                   undefined=StrictUndefined, keep_trailing_newline=True)
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 
 def render(name: str, to: str, **values: Any) -> Message:
@@ -150,8 +164,10 @@ class Mailer:
     def startup_note(self) -> str:
         """What the server says at start about where mail goes."""
         if self.target is None:
-            return ("SSO_SMTP_URL is not set: emails (sign-up confirmations, password resets) are NOT sent; "
-                    "each one is written to this log instead, with its link.")
+            return (
+                "SSO_SMTP_URL is not set: emails (sign-up confirmations, password resets) are NOT sent; "
+                "each one is written to this log instead, with its link."
+            )
         return f"emails go through {self.target.describe()} from {self.sender}"
 
     def announce(self) -> None:
@@ -175,8 +191,13 @@ class Mailer:
     def send(self, message: Message, *, about: str) -> None:
         """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
         if self.target is None:
-            log.warning("email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
-                        message.to, about, message.subject, message.text)
+            log.warning(
+                "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
+                message.to,
+                about,
+                message.subject,
+                message.text,
+            )
             return
         try:
             mime = self.build(message)
@@ -185,8 +206,14 @@ class Mailer:
                 conn.send_message(mime)
         except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
             # Never the message itself: it carries the token.
-            log.error("could not send the %s email about %s through %s: %s: %s", message.kind, about,
-                      self.target.describe(), type(exc).__name__, _reason(exc))
+            log.error(
+                "could not send the %s email about %s through %s: %s: %s",
+                message.kind,
+                about,
+                self.target.describe(),
+                type(exc).__name__,
+                _reason(exc),
+            )
             raise MailNotSent(str(type(exc).__name__)) from None
         log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
 
@@ -200,8 +227,9 @@ class Mailer:
                 step()
                 conn.noop()
         except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
-            log.error("could not reach %s (for %s): %s: %s", self.target.describe(), about, type(exc).__name__,
-                      _reason(exc))
+            log.error(
+                "could not reach %s (for %s): %s: %s", self.target.describe(), about, type(exc).__name__, _reason(exc)
+            )
             raise MailNotSent(str(type(exc).__name__)) from None
 
     def _connection(self):
@@ -244,8 +272,9 @@ class _Connection:
         target = self.target
         context = ssl.create_default_context()
         if target.scheme == "smtps":
-            self.conn = smtplib.SMTP_SSL(target.host, target.port, local_hostname=self.helo_name,
-                                         timeout=self.remaining(), context=context)
+            self.conn = smtplib.SMTP_SSL(
+                target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining(), context=context
+            )
         else:
             self.conn = smtplib.SMTP(target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining())
         self.step()

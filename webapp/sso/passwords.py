@@ -1,4 +1,5 @@
 """The password rules of SPEC §5, the columns a new password writes, and change-password."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,9 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zxcvbn import zxcvbn
-
 from sqlalchemy import delete, update
+from zxcvbn import zxcvbn
 
 from ..db import reading, writing
 from ..models import sessions, users
@@ -57,22 +57,25 @@ def password_problem(password: object, reject_list: list[str], min_complexity: i
     if lowered in common_passwords():
         return Code.password_rejected_word, "is too easy to guess (it is one of the most common passwords)"
     if min_complexity > 0 and complexity(password) < min_complexity:
-        return Code.password_not_complex, ("is too easy to guess; use a longer password, e.g. a few unrelated "
-                                           "words with digits or symbols")
+        return Code.password_not_complex, (
+            "is too easy to guess; use a longer password, e.g. a few unrelated words with digits or symbols"
+        )
     return None
 
 
 def check_new_password(ctx: Context, password: Any, field_name: str) -> None:
     """Raise the SPEC §5 code when a new password breaks a rule."""
-    problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"],
-                               ctx.settings.get("SSO_PASSWORD_MIN_COMPLEXITY", 0))
+    problem = password_problem(
+        password, ctx.settings["SSO_PASSWORD_REJECT_LIST"], ctx.settings.get("SSO_PASSWORD_MIN_COMPLEXITY", 0)
+    )
     if problem:
         code, message = problem
         raise SSOError.single(Kind.invalid, code, field_name, message)
 
 
-def password_columns(ctx: Context, password: str, now: datetime, expiry_days: int | None = None,
-                     must_change: bool = False) -> dict[str, Any]:
+def password_columns(
+    ctx: Context, password: str, now: datetime, expiry_days: int | None = None, must_change: bool = False
+) -> dict[str, Any]:
     """The columns written when a password is set."""
     days = ctx.settings["SSO_PASSWORD_EXPIRY_DAYS"] if expiry_days is None else expiry_days
     return {
@@ -86,14 +89,18 @@ def password_columns(ctx: Context, password: str, now: datetime, expiry_days: in
 
 def password_changes(before: Any, columns: dict[str, Any]) -> dict[str, Any]:
     """The audit changes of a password being set: expiry and must-change as values, the password hidden."""
-    changes = {name: change(before[name], columns[name])
-               for name in ("password_expiry", "password_must_change") if before[name] != columns[name]}
+    changes = {
+        name: change(before[name], columns[name])
+        for name in ("password_expiry", "password_must_change")
+        if before[name] != columns[name]
+    }
     changes["password"] = dict(PASSWORD_SECRET)
     return changes
 
 
-def change_password(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
-                    user_agent) -> None:
+def change_password(
+    ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> None:
     """Set a password (SPEC §5): one's own with the old one, anyone's as a super-user."""
     data = require_mapping(data)
     reject_unknown(data, CHANGE_PASSWORD_KEYS, lambda key: "is not a change-password input")
@@ -103,8 +110,9 @@ def change_password(ctx: Context, cid, data, current_ust, current_app, remote_ad
         caller = authenticate(ctx, conn, current_ust, current_app)
         own = user_id is None or user_id == caller.user_id
         if not own and not caller.is_super_user:
-            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id",
-                                  "you may change only your own password")
+            raise SSOError.single(
+                Kind.forbidden, Code.invalid_input, "user_id", "you may change only your own password"
+            )
         target = caller.user if own else load_user(conn, user_id)
     if target is None:
         raise no_such_user()
@@ -126,16 +134,27 @@ def change_password(ctx: Context, cid, data, current_ust, current_app, remote_ad
             raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", "is not right")
     columns = password_columns(ctx, data["new_password"], now, days, must_change)
     with writing(ctx.engine) as conn:
-        conn.execute(update(users).where(users.c.user_id == target["user_id"])
-                     .values(**columns, version=users.c.version + 1))
+        conn.execute(
+            update(users).where(users.c.user_id == target["user_id"]).values(**columns, version=users.c.version + 1)
+        )
         ending = delete(sessions).where(sessions.c.user_id == target["user_id"])
         if own:
             ending = ending.where(sessions.c.id != caller.session_id)
         conn.execute(ending)
         succeeded(conn, attempt, now)
-        record(conn, now=now, cid=cid, action="change_password", actor_id=caller.user_id,
-               target_id=target["user_id"], channel=channel, current_app=current_app,
-               remote_addr=remote_addr, user_agent=user_agent, changes=password_changes(target, columns))
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="change_password",
+            actor_id=caller.user_id,
+            target_id=target["user_id"],
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes=password_changes(target, columns),
+        )
 
 
 def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
@@ -149,5 +168,16 @@ def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
             raise no_such_user()
         conn.execute(update(users).where(users.c.user_id == user_id).values(**columns, version=users.c.version + 1))
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
-        record(conn, now=now, cid="cli", action="change_password", actor_id=None, target_id=user_id, channel="cli",
-               current_app=None, remote_addr=None, user_agent=None, changes=password_changes(target, columns))
+        record(
+            conn,
+            now=now,
+            cid="cli",
+            action="change_password",
+            actor_id=None,
+            target_id=user_id,
+            channel="cli",
+            current_app=None,
+            remote_addr=None,
+            user_agent=None,
+            changes=password_changes(target, columns),
+        )

@@ -1,8 +1,9 @@
 """How a stored user row is shown: the regular user's view and the super-user's."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -45,7 +46,7 @@ def derived(row: Any, name: str) -> Any:
 def wire_datetime(value: datetime) -> str:
     """A datetime as Zato writes it: naive UTC ISO 8601, microseconds only when not zero (SPEC §14)."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat()
 
 

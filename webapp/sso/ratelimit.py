@@ -4,6 +4,7 @@ A definition is lines `APP=N/UNIT` (`*` = any app; UNIT `s`, `m`, `h` or `d`); t
 the caller's app (or `*`) decides. Each user's count lives in the database (`sso_rate_hit`), one row
 per user and rule, so every worker and node counts the same requests: a fixed window, bumped by
 one atomic upsert."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,7 @@ def parse(definition: str) -> list[Rule]:
             continue
         match = _LINE.fullmatch(line)
         if match is None or int(match.group(2)) < 1:
-            raise ValueError(f"line {number} must read APP=N/UNIT (N at least 1, UNIT s, m, h or d), "
-                             f"e.g. *=100/m")
+            raise ValueError(f"line {number} must read APP=N/UNIT (N at least 1, UNIT s, m, h or d), e.g. *=100/m")
         rules.append(Rule(match.group(1), int(match.group(2)), match.group(3)))
     return rules
 
@@ -117,7 +117,9 @@ def _bump(conn: Connection, key: str, start: datetime) -> int:
     same_window = rate_hits.c.window_start == statement.excluded.window_start
     statement = statement.on_conflict_do_update(
         index_elements=[rate_hits.c.key],
-        set_={"count": case((same_window, rate_hits.c.count + 1), else_=1),
-              "window_start": statement.excluded.window_start},
+        set_={
+            "count": case((same_window, rate_hits.c.count + 1), else_=1),
+            "window_start": statement.excluded.window_start,
+        },
     ).returning(rate_hits.c.count)
     return conn.execute(statement).scalar_one()

@@ -6,6 +6,7 @@ SMTP server is still contacted, so an SMTP failure is reported alike for known a
 The PRT is single use and expires (`SSO_PASSWORD_RESET_MINUTES`); accessing it (PATCH) gives a reset key
 valid for 30 minutes; the new password (DELETE) ends every session of the user. Every refusal is E010001.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -35,21 +36,32 @@ log = logging.getLogger("webapp.mail")
 
 def refused() -> SSOError:
     """E010001: the token, the reset key or the account does not allow a reset (never saying which)."""
-    return SSOError.single(Kind.forbidden, Code.password_reset_refused, "token",
-                           "this password-reset link is not valid (it may have expired or been used already)")
+    return SSOError.single(
+        Kind.forbidden,
+        Code.password_reset_refused,
+        "token",
+        "this password-reset link is not valid (it may have expired or been used already)",
+    )
 
 
 def may_log_in(user: Any) -> bool:
     """Only an account that could log in with a password gets (and may use) a reset link."""
-    return (user["approval_status"] == "approved" and not user["is_locked"] and user["sign_up_status"] == "final"
-            and bool(user["is_active"]))
+    return (
+        user["approval_status"] == "approved"
+        and not user["is_locked"]
+        and user["sign_up_status"] == "final"
+        and bool(user["is_active"])
+    )
 
 
 # --- throttling ----------------------------------------------------------------------------------------
 
+
 def _throttle_keys(credential: str, remote_addr: Any) -> list[tuple[str, str]]:
-    return [(f"reset:c:{safe_text(fold(credential), 500)}", "SSO_PASSWORD_RESET_MAX_REQUESTS"),
-            (f"reset:a:{safe_text(remote_addr, 256)}", "SSO_PASSWORD_RESET_MAX_PER_ADDRESS")]
+    return [
+        (f"reset:c:{safe_text(fold(credential), 500)}", "SSO_PASSWORD_RESET_MAX_REQUESTS"),
+        (f"reset:a:{safe_text(remote_addr, 256)}", "SSO_PASSWORD_RESET_MAX_PER_ADDRESS"),
+    ]
 
 
 def _throttled(ctx: Context, conn: Connection, keys: list[tuple[str, str]], now: datetime) -> bool:
@@ -58,8 +70,11 @@ def _throttled(ctx: Context, conn: Connection, keys: list[tuple[str, str]], now:
         limit = ctx.settings[setting]
         if limit <= 0:
             continue
-        count = conn.execute(select(func.count()).select_from(mail_requests).where(
-            mail_requests.c.key == key, mail_requests.c.time > since)).scalar_one()
+        count = conn.execute(
+            select(func.count())
+            .select_from(mail_requests)
+            .where(mail_requests.c.key == key, mail_requests.c.time > since)
+        ).scalar_one()
         if count >= limit:
             return True
     return False
@@ -73,6 +88,7 @@ def _count_request(ctx: Context, conn: Connection, keys: list[tuple[str, str]], 
 
 # --- request (POST) ------------------------------------------------------------------------------------
 
+
 def _accounts(ctx: Context, conn: Connection, credential: str) -> list[Any]:
     """The accounts a credential names, as SSO_PASSWORD_RESET_BY says."""
     by = ctx.settings["SSO_PASSWORD_RESET_BY"]
@@ -81,13 +97,20 @@ def _accounts(ctx: Context, conn: Connection, credential: str) -> list[Any]:
     if by in ("username", "username_or_email") and len(credential) <= USERNAME_MAX:
         found = list(conn.execute(select(users).where(users.c.username_search == folded)).mappings())
     if not found and by in ("email", "username_or_email") and len(credential) <= EMAIL_MAX:
-        found = list(conn.execute(select(users).where(users.c.email_search == folded)
-                                  .order_by(users.c.user_id).limit(MAX_ACCOUNTS_PER_EMAIL)).mappings())
+        found = list(
+            conn.execute(
+                select(users)
+                .where(users.c.email_search == folded)
+                .order_by(users.c.user_id)
+                .limit(MAX_ACCOUNTS_PER_EMAIL)
+            ).mappings()
+        )
     return found
 
 
-def request_password_reset(ctx: Context, cid, credential, current_app, remote_addr, *, channel: str,
-                           user_agent) -> None:
+def request_password_reset(
+    ctx: Context, cid, credential, current_app, remote_addr, *, channel: str, user_agent
+) -> None:
     """Email a reset link to the account `credential` names (if any, and if it may log in); answers alike either way."""
     check_app(ctx, current_app)
     if not isinstance(credential, str):
@@ -112,12 +135,29 @@ def request_password_reset(ctx: Context, cid, credential, current_app, remote_ad
         token, digest = tokens.new_token()
         _send_link(ctx, user, token, expires)
         with writing(ctx.engine) as conn:
-            conn.execute(insert(email_tokens).values(token_hash=digest, purpose=tokens.RESET, user_id=user["user_id"],
-                                                     creation_time=now, expiration_time=expires))
+            conn.execute(
+                insert(email_tokens).values(
+                    token_hash=digest,
+                    purpose=tokens.RESET,
+                    user_id=user["user_id"],
+                    creation_time=now,
+                    expiration_time=expires,
+                )
+            )
             _count_request(ctx, conn, keys, now)
-            record(conn, now=now, cid=cid, action="reset_requested", actor_id=None, target_id=user["user_id"],
-                   channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-                   changes={})
+            record(
+                conn,
+                now=now,
+                cid=cid,
+                action="reset_requested",
+                actor_id=None,
+                target_id=user["user_id"],
+                channel=channel,
+                current_app=current_app,
+                remote_addr=remote_addr,
+                user_agent=user_agent,
+                changes={},
+            )
         keys = []  # one request counts once, however many accounts share the address
 
 
@@ -132,9 +172,15 @@ def _reach_smtp(ctx: Context, cid) -> None:
 
 def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
     settings = ctx.settings
-    message = render("password_reset", user["email"], product=settings["SSO_PRODUCT_NAME"], username=user["username"],
-                     link=settings["SSO_PUBLIC_URL"] + RESET_PATH + token,
-                     valid_for=valid_for(settings["SSO_PASSWORD_RESET_MINUTES"]), expires_at=when(expires))
+    message = render(
+        "password_reset",
+        user["email"],
+        product=settings["SSO_PRODUCT_NAME"],
+        username=user["username"],
+        link=settings["SSO_PUBLIC_URL"] + RESET_PATH + token,
+        valid_for=valid_for(settings["SSO_PASSWORD_RESET_MINUTES"]),
+        expires_at=when(expires),
+    )
     if ctx.mailer is None:
         return
     try:
@@ -144,6 +190,7 @@ def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
 
 
 # --- access (PATCH) and the new password (DELETE) ------------------------------------------------------
+
 
 def _usable(ctx: Context, conn: Connection, token: Any, now: datetime, *, lock: bool = False):
     """The PRT's row and its user while the PRT may still be used, else E010001."""
@@ -174,43 +221,81 @@ def access_password_reset(ctx: Context, cid, token, current_app, remote_addr, *,
         row, _ = _usable(ctx, conn, token, now)
         if row["reset_key_hash"] is not None or row["expiration_time"] <= now:
             raise refused()
-        taken = conn.execute(update(email_tokens).where(email_tokens.c.id == row["id"],
-                                                        email_tokens.c.reset_key_hash.is_(None))
-                             .values(reset_key_hash=key_digest,
-                                     reset_key_expiration=now + timedelta(minutes=RESET_KEY_MINUTES)))
+        taken = conn.execute(
+            update(email_tokens)
+            .where(email_tokens.c.id == row["id"], email_tokens.c.reset_key_hash.is_(None))
+            .values(reset_key_hash=key_digest, reset_key_expiration=now + timedelta(minutes=RESET_KEY_MINUTES))
+        )
         if taken.rowcount != 1:
             raise refused()
     return reset_key
 
 
-def complete_password_reset(ctx: Context, cid, token, reset_key, password, current_app, remote_addr, *,
-                            channel: str, user_agent) -> None:
+def complete_password_reset(
+    ctx: Context, cid, token, reset_key, password, current_app, remote_addr, *, channel: str, user_agent
+) -> None:
     """DELETE password/reset: with the PRT and its reset key, set the new password (§5 rules)."""
     check_app(ctx, current_app)
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         row, _ = _usable(ctx, conn, token, now)
     key_digest = tokens.token_hash(reset_key)
-    if (row["reset_key_hash"] is None or key_digest is None or row["reset_key_expiration"] <= now
-            or not hmac.compare_digest(row["reset_key_hash"], key_digest)):
+    if (
+        row["reset_key_hash"] is None
+        or key_digest is None
+        or row["reset_key_expiration"] <= now
+        or not hmac.compare_digest(row["reset_key_hash"], key_digest)
+    ):
         raise refused()
-    _set_password(ctx, cid, token, password, now, current_app, remote_addr, channel=channel, user_agent=user_agent,
-                  reset_key_hash=key_digest)
+    _set_password(
+        ctx,
+        cid,
+        token,
+        password,
+        now,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+        reset_key_hash=key_digest,
+    )
 
 
-def reset_password_from_link(ctx: Context, cid, token, password, current_app, remote_addr, *, channel: str,
-                             user_agent) -> str:
+def reset_password_from_link(
+    ctx: Context, cid, token, password, current_app, remote_addr, *, channel: str, user_agent
+) -> str:
     """The console's one step: a valid, not yet accessed PRT and the new password; returns the username."""
     check_app(ctx, current_app)
     now = ctx.clock()
     username = check_link(ctx, token)
-    _set_password(ctx, cid, token, password, now, current_app, remote_addr, channel=channel, user_agent=user_agent,
-                  reset_key_hash=None)
+    _set_password(
+        ctx,
+        cid,
+        token,
+        password,
+        now,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+        reset_key_hash=None,
+    )
     return username
 
 
-def _set_password(ctx: Context, cid, token, password, now: datetime, current_app, remote_addr, *, channel: str,
-                  user_agent, reset_key_hash: str | None) -> None:
+def _set_password(
+    ctx: Context,
+    cid,
+    token,
+    password,
+    now: datetime,
+    current_app,
+    remote_addr,
+    *,
+    channel: str,
+    user_agent,
+    reset_key_hash: str | None,
+) -> None:
     problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"])
     if problem:
         raise SSOError.single(Kind.invalid, problem[0], "password", problem[1])
@@ -218,18 +303,37 @@ def _set_password(ctx: Context, cid, token, password, now: datetime, current_app
         row, user = _usable(ctx, conn, token, now, lock=True)
         # The PRT goes with this use (the key must still be the one checked), and so does every other open PRT.
         condition = [email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None)]
-        condition.append(email_tokens.c.reset_key_hash.is_(None) if reset_key_hash is None
-                         else email_tokens.c.reset_key_hash == reset_key_hash)
+        condition.append(
+            email_tokens.c.reset_key_hash.is_(None)
+            if reset_key_hash is None
+            else email_tokens.c.reset_key_hash == reset_key_hash
+        )
         if conn.execute(update(email_tokens).where(*condition).values(used_time=now)).rowcount != 1:
             raise refused()
-        conn.execute(update(email_tokens).where(email_tokens.c.user_id == user["user_id"],
-                                                email_tokens.c.purpose == tokens.RESET,
-                                                email_tokens.c.used_time.is_(None)).values(used_time=now))
+        conn.execute(
+            update(email_tokens)
+            .where(
+                email_tokens.c.user_id == user["user_id"],
+                email_tokens.c.purpose == tokens.RESET,
+                email_tokens.c.used_time.is_(None),
+            )
+            .values(used_time=now)
+        )
         columns = password_columns(ctx, password, now, must_change=False)
-        conn.execute(update(users).where(users.c.user_id == user["user_id"])
-                     .values(**columns, version=users.c.version + 1))
+        conn.execute(
+            update(users).where(users.c.user_id == user["user_id"]).values(**columns, version=users.c.version + 1)
+        )
         conn.execute(delete(sessions).where(sessions.c.user_id == user["user_id"]))
-        record(conn, now=now, cid=cid, action="password_reset", actor_id=user["user_id"], target_id=user["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes=password_changes(user, columns))
-
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="password_reset",
+            actor_id=user["user_id"],
+            target_id=user["user_id"],
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes=password_changes(user, columns),
+        )

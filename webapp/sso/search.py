@@ -8,6 +8,7 @@ pg_trgm GIN; SQLite FTS5 trigram, narrowed first and re-checked with LIKE); the 
 COUNT_CAP + 1 rows (`total_is_capped`: "more than 10,000"); `after` pages by key (the folded
 username of the last row seen, `next_after` in the result), so inserts never shift a page.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,25 +28,52 @@ from .store import reject_unknown
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
-COUNT_CAP = 10_000        # a broad match is counted up to here: "more than 10,000"
-TRIGRAM = 3               # the shortest text a trigram index can narrow (shorter: a scan)
-SEARCH_KEYS = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status",
-               "is_locked", "q", "is_name_exact", "name_op", "paginate", "cur_page", "page_size", "after",
-               "is_super_user", "is_totp_enabled", "order_by", "order", "with_last_sign_in")
+COUNT_CAP = 10_000  # a broad match is counted up to here: "more than 10,000"
+TRIGRAM = 3  # the shortest text a trigram index can narrow (shorter: a scan)
+SEARCH_KEYS = (
+    "user_id",
+    "username",
+    "email",
+    *NAME_ATTRIBUTES,
+    "sign_up_status",
+    "approval_status",
+    "is_locked",
+    "q",
+    "is_name_exact",
+    "name_op",
+    "paginate",
+    "cur_page",
+    "page_size",
+    "after",
+    "is_super_user",
+    "is_totp_enabled",
+    "order_by",
+    "order",
+    "with_last_sign_in",
+)
 ORDERS = ("asc", "desc")
 
 
 def _last_sign_in(user_id_column):
     """The time of a user's newest login (a correlated subquery on the audit's (target_id, id) index)."""
-    return (select(audit.c.time).where(audit.c.target_id == user_id_column, audit.c.action == "login")
-            .order_by(audit.c.id.desc()).limit(1).scalar_subquery())
+    return (
+        select(audit.c.time)
+        .where(audit.c.target_id == user_id_column, audit.c.action == "login")
+        .order_by(audit.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 SORTABLE = {
-    "username": users.c.username_search, "email": users.c.email_search,
-    "display_name": users.c.display_name_search, "sign_up_time": users.c.sign_up_time,
-    "sign_up_status": users.c.sign_up_status, "approval_status": users.c.approval_status,
-    "is_locked": users.c.is_locked, "last_sign_in": _last_sign_in(users.c.user_id),
+    "username": users.c.username_search,
+    "email": users.c.email_search,
+    "display_name": users.c.display_name_search,
+    "sign_up_time": users.c.sign_up_time,
+    "sign_up_status": users.c.sign_up_status,
+    "approval_status": users.c.approval_status,
+    "is_locked": users.c.is_locked,
+    "last_sign_in": _last_sign_in(users.c.user_id),
 }
 
 
@@ -61,6 +89,7 @@ def _row_view(row, with_last_sign_in: bool):
     if with_last_sign_in:
         view["last_sign_in"] = as_utc(row["last_sign_in"])
     return view
+
 
 _fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
 _user_rowid = literal_column(f"{users.name}.rowid")
@@ -96,13 +125,17 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
         num_pages, cur_page = 1, 1
     elif after is None:
         num_pages, cur_page = max(1, math.ceil(total / size), page + more), page
-    else:   # by key: no page number (Zato's fields say only whether there is a next page)
+    else:  # by key: no page number (Zato's fields say only whether there is a next page)
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
         "result": [_row_view(row, criteria.get("with_last_sign_in", False)) for row in rows],
-        "total": total, "total_is_capped": total_is_capped, "num_pages": num_pages, "cur_page": cur_page,
+        "total": total,
+        "total_is_capped": total_is_capped,
+        "num_pages": num_pages,
+        "cur_page": cur_page,
         "page_size": size if paginate else len(rows),
-        "has_next_page": more, "has_prev_page": paginate and (after is not None or page > 1),
+        "has_next_page": more,
+        "has_prev_page": paginate and (after is not None or page > 1),
         "next_page": page + 1 if more and after is None else None,
         "prev_page": page - 1 if paginate and after is None and page > 1 else None,
         "next_after": rows[-1]["username_search"] if more else None,
@@ -201,9 +234,13 @@ def _search_filter(criteria: Mapping, dialect: str):
         if key in criteria:
             clauses.append(users.c[key] == criteria[key])
     exact = criteria.get("is_name_exact", True)
-    names = [(users.c[search_column(key)] == fold(criteria[key])) if exact
-             else _contains((search_column(key),), criteria[key], dialect)
-             for key in NAME_ATTRIBUTES if key in criteria]
+    names = [
+        (users.c[search_column(key)] == fold(criteria[key]))
+        if exact
+        else _contains((search_column(key),), criteria[key], dialect)
+        for key in NAME_ATTRIBUTES
+        if key in criteria
+    ]
     if names:
         clauses.append(or_(*names) if criteria.get("name_op", "and") == "or" else and_(*names))
     if criteria.get("q"):

@@ -3,6 +3,7 @@
 A session is named publicly by its `session_id` (random, not a secret: it cannot open the session).
 Who may see or end a session: its owner, or a super-user. Ending a session is audited; so is a lock
 ending them (as part of the lock's own record)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -19,8 +20,16 @@ from .context import Context
 from .errors import Code, Kind, SSOError, no_such_session, no_such_user, super_user_required
 from .store import load_user
 
-SESSION_FIELDS = ("session_id", "user_id", "current_app", "remote_addr", "user_agent", "creation_time",
-                  "expiration_time", "last_use_time")
+SESSION_FIELDS = (
+    "session_id",
+    "user_id",
+    "current_app",
+    "remote_addr",
+    "user_agent",
+    "creation_time",
+    "expiration_time",
+    "last_use_time",
+)
 
 
 def session_view(row: Any, current_pk: int | None) -> dict[str, Any]:
@@ -47,8 +56,11 @@ def renew(ctx: Context, cid, current_ust, current_app, remote_addr) -> datetime:
     now = ctx.clock()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     with writing(ctx.engine) as conn:
-        conn.execute(update(sessions).where(sessions.c.id == caller.session_id)
-                     .values(expiration_time=expiration, last_use_time=now))
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.id == caller.session_id)
+            .values(expiration_time=expiration, last_use_time=now)
+        )
     return expiration
 
 
@@ -96,19 +108,26 @@ def get_session(ctx: Context, cid, target_ust, current_ust, current_app, remote_
         return session_view(live, caller.session_id)
 
 
-def list_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *,
-                  target_ust=None) -> list[dict[str, Any]]:
+def list_sessions(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, target_ust=None
+) -> list[dict[str, Any]]:
     """The live sessions, newest first, of the caller, of `user_id`, or of the owner of `target_ust`
     (another user's: super-users only)."""
     if user_id is not None and target_ust is not None:
-        raise SSOError(Kind.invalid, [Code.invalid_input], {"target_ust": "send either target_ust or user_id",
-                                                             "user_id": "send either target_ust or user_id"})
+        raise SSOError(
+            Kind.invalid,
+            [Code.invalid_input],
+            {"target_ust": "send either target_ust or user_id", "user_id": "send either target_ust or user_id"},
+        )
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
         owner = _owner(ctx, conn, caller, user_id, target_ust, now)
-        query = (select(sessions).where(sessions.c.user_id == owner, sessions.c.expiration_time > now)
-                 .order_by(sessions.c.creation_time.desc(), sessions.c.id.desc()))
+        query = (
+            select(sessions)
+            .where(sessions.c.user_id == owner, sessions.c.expiration_time > now)
+            .order_by(sessions.c.creation_time.desc(), sessions.c.id.desc())
+        )
         return [session_view(row, caller.session_id) for row in conn.execute(query).mappings()]
 
 
@@ -127,8 +146,9 @@ def _owner(ctx: Context, conn: Connection, caller: Caller, user_id, target_ust, 
     return user_id
 
 
-def end_session(ctx: Context, cid, session_id, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> None:
+def end_session(
+    ctx: Context, cid, session_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> None:
     """End one live session by its public id: one's own, or anyone's as a super-user."""
     if not isinstance(session_id, str):
         raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", "must be a string")
@@ -137,19 +157,33 @@ def end_session(ctx: Context, cid, session_id, current_ust, current_app, remote_
         now = ctx.clock()
         row = None
         if not text_problem(session_id):  # no id has one; PostgreSQL refuses NUL
-            row = conn.execute(select(sessions).where(sessions.c.session_id == session_id,
-                                                      sessions.c.expiration_time > now)).mappings().first()
+            row = (
+                conn.execute(
+                    select(sessions).where(sessions.c.session_id == session_id, sessions.c.expiration_time > now)
+                )
+                .mappings()
+                .first()
+            )
         # Another user's session is as unknown to a regular user as one that does not exist.
         if row is None or (row["user_id"] != caller.user_id and not caller.is_super_user):
             raise no_such_session("session_id")
         conn.execute(delete(sessions).where(sessions.c.id == row["id"]))
-        record(conn, now=now, cid=cid, action="end_session", actor_id=caller.user_id, target_id=row["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={"session": change(session_id, None)})
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="end_session",
+            actor_id=caller.user_id,
+            target_id=row["user_id"],
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={"session": change(session_id, None)},
+        )
 
 
-def end_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str,
-                 user_agent) -> int:
+def end_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent) -> int:
     """End every session of `user_id` (super-users) or, with None or one's own id, every session of the
     caller but the current one. Returns how many ended."""
     with writing(ctx.engine) as conn:
@@ -161,9 +195,18 @@ def end_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_ad
             if load_user(conn, user_id) is None:
                 raise no_such_user()
         target = caller.user_id if own else user_id
-        return _end_all(conn, ctx.clock(), target, keep=caller.session_id if own else None, cid=cid,
-                        actor_id=caller.user_id, channel=channel, current_app=current_app,
-                        remote_addr=remote_addr, user_agent=user_agent)
+        return _end_all(
+            conn,
+            ctx.clock(),
+            target,
+            keep=caller.session_id if own else None,
+            cid=cid,
+            actor_id=caller.user_id,
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+        )
 
 
 def end_sessions_local(ctx: Context, username: str) -> int:
@@ -172,8 +215,18 @@ def end_sessions_local(ctx: Context, username: str) -> int:
         row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
         if row is None:
             raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no such user")
-        return _end_all(conn, ctx.clock(), row.user_id, keep=None, cid="cli", actor_id=None, channel="cli",
-                        current_app=None, remote_addr=None, user_agent=None)
+        return _end_all(
+            conn,
+            ctx.clock(),
+            row.user_id,
+            keep=None,
+            cid="cli",
+            actor_id=None,
+            channel="cli",
+            current_app=None,
+            remote_addr=None,
+            user_agent=None,
+        )
 
 
 def _end_all(conn: Connection, now: datetime, user_id: str, *, keep: int | None, **audit_context) -> int:
@@ -182,18 +235,26 @@ def _end_all(conn: Connection, now: datetime, user_id: str, *, keep: int | None,
         ending = ending.where(sessions.c.id != keep)
     count = conn.execute(ending).rowcount
     if count:
-        record(conn, now=now, action="end_sessions", target_id=user_id, changes={"sessions": change(count, 0)},
-               **audit_context)
+        record(
+            conn,
+            now=now,
+            action="end_sessions",
+            target_id=user_id,
+            changes={"sessions": change(count, 0)},
+            **audit_context,
+        )
     return count
 
 
 def end_for_lock(conn: Connection, user_id: str, now: datetime) -> int:
     """Inside a lock's transaction: end the user's sessions, remembering them so that their USTs answer
     E005002 while the lock lasts. Returns how many ended."""
-    conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id,
-                                              ended_sessions.c.expiration_time <= now))
+    conn.execute(
+        delete(ended_sessions).where(ended_sessions.c.user_id == user_id, ended_sessions.c.expiration_time <= now)
+    )
     live = select(sessions.c.session_hash, sessions.c.user_id, sessions.c.expiration_time).where(
-        sessions.c.user_id == user_id, sessions.c.expiration_time > now)
+        sessions.c.user_id == user_id, sessions.c.expiration_time > now
+    )
     conn.execute(insert(ended_sessions).from_select(["session_hash", "user_id", "expiration_time"], live))
     return conn.execute(delete(sessions).where(sessions.c.user_id == user_id)).rowcount
 

@@ -4,6 +4,7 @@ Through the API the answer carries `confirm_token` and the calling app delivers 
 console passes `send_link=True` and the token travels only in an emailed link. The message is sent
 before anything is written, so a failed delivery leaves no account behind.
 """
+
 from __future__ import annotations
 
 import re
@@ -112,8 +113,9 @@ def check_apps(ctx: Context, current_app: Any, app_list: Any) -> None:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "app_list", "must be a list of application names")
     unknown = [app for app in app_list if app not in ctx.apps]
     if unknown:
-        raise SSOError.single(Kind.forbidden, Code.app_not_allowed, "app_list",
-                              "names an application that is not configured")
+        raise SSOError.single(
+            Kind.forbidden, Code.app_not_allowed, "app_list", "names an application that is not configured"
+        )
     allowed = ctx.settings["SSO_SIGNUP_APPS"]
     if current_app not in allowed or any(app not in allowed for app in app_list):
         raise SSOError.single(Kind.forbidden, Code.no_signup, "app_list", "sign-up is not open for this application")
@@ -130,8 +132,9 @@ def may_sign_up(ctx: Context, app: str) -> bool:
     return app in ctx.settings["SSO_SIGNUP_APPS"]
 
 
-def signup(ctx: Context, cid, data, current_app, remote_addr, *, channel: str, user_agent,
-           send_link: bool = False) -> SignupResult:
+def signup(
+    ctx: Context, cid, data, current_app, remote_addr, *, channel: str, user_agent, send_link: bool = False
+) -> SignupResult:
     """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link)."""
     if not isinstance(data, dict):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "data", "must be an object")
@@ -166,16 +169,34 @@ def signup(ctx: Context, cid, data, current_app, remote_addr, *, channel: str, u
     def with_token(conn, row: dict) -> None:
         if email is not None and email_taken_by_other(conn, email, row["user_id"]):
             raise _taken({"email": "is already used by another account"}, [Code.email_exists])
-        conn.execute(insert(email_tokens).values(
-            token_hash=digest, purpose=tokens.SIGNUP, user_id=row["user_id"], creation_time=now,
-            expiration_time=expires))
+        conn.execute(
+            insert(email_tokens).values(
+                token_hash=digest,
+                purpose=tokens.SIGNUP,
+                user_id=row["user_id"],
+                creation_time=now,
+                expiration_time=expires,
+            )
+        )
 
     approval_needed = ctx.settings["SSO_SIGNUP_APPROVAL_NEEDED"]
     fields = {name: data[name] for name in ("username", "password", "email", *NAME_ATTRIBUTES) if name in data}
     fields.update(username=username, email=email, auto_approve=not approval_needed)
-    user = insert_user(ctx, cid, fields, actor_id=None, channel=channel, current_app=current_app,
-                       remote_addr=remote_addr, user_agent=user_agent, super_user=False,
-                       sign_up_status="before_confirmation", approved_by="auto", action="signup", within=with_token)
+    user = insert_user(
+        ctx,
+        cid,
+        fields,
+        actor_id=None,
+        channel=channel,
+        current_app=current_app,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        super_user=False,
+        sign_up_status="before_confirmation",
+        approved_by="auto",
+        action="signup",
+        within=with_token,
+    )
     return SignupResult(user_id=user["user_id"], confirm_token=token)
 
 
@@ -202,9 +223,15 @@ def _raise_if_taken(conn, username: str, email: str | None) -> None:
 
 def _send_confirmation(ctx: Context, email: str, username: str, token: str, expires) -> None:
     settings = ctx.settings
-    message = render("signup_confirm", email, product=settings["SSO_PRODUCT_NAME"], username=username,
-                     link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
-                     valid_for=valid_for(settings["SSO_SIGNUP_CONFIRM_HOURS"] * 60), expires_at=when(expires))
+    message = render(
+        "signup_confirm",
+        email,
+        product=settings["SSO_PRODUCT_NAME"],
+        username=username,
+        link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
+        valid_for=valid_for(settings["SSO_SIGNUP_CONFIRM_HOURS"] * 60),
+        expires_at=when(expires),
+    )
     try:
         if ctx.mailer is not None:
             ctx.mailer.send(message, about=f"the sign-up of {username!r}")
@@ -219,10 +246,13 @@ def _token_state(ctx: Context, conn, confirm_token: Any):
         raise SSOError.single(Kind.not_found, Code.no_such_signup_token, "confirm_token", "no such sign-up token")
     user = conn.execute(select(users).where(users.c.user_id == row["user_id"])).mappings().one()
     if row["used_time"] is not None or user["sign_up_status"] == "final":
-        raise SSOError.single(Kind.conflict, Code.signup_confirmed, "confirm_token", "this sign-up is already confirmed")
+        raise SSOError.single(
+            Kind.conflict, Code.signup_confirmed, "confirm_token", "this sign-up is already confirmed"
+        )
     if row["expiration_time"] <= ctx.clock():
-        raise SSOError.single(Kind.not_found, Code.no_such_signup_token, "confirm_token",
-                              "this sign-up token has expired")
+        raise SSOError.single(
+            Kind.not_found, Code.no_such_signup_token, "confirm_token", "this sign-up token has expired"
+        )
     return row, user
 
 
@@ -233,22 +263,39 @@ def check_confirmation(ctx: Context, confirm_token: Any) -> str:
     return user["username"]
 
 
-def confirm_signup(ctx: Context, cid, confirm_token, current_app, remote_addr, *, channel: str,
-                   user_agent) -> Confirmed:
+def confirm_signup(
+    ctx: Context, cid, confirm_token, current_app, remote_addr, *, channel: str, user_agent
+) -> Confirmed:
     """Confirm a sign-up (PATCH user/signup): unknown or expired token E005006, already confirmed E005007."""
     check_app(ctx, current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = _token_state(ctx, conn, confirm_token)
-        used = conn.execute(update(email_tokens).where(email_tokens.c.id == row["id"],
-                                                       email_tokens.c.used_time.is_(None)).values(used_time=now))
-        moved = conn.execute(update(users).where(users.c.user_id == user["user_id"],
-                                                 users.c.sign_up_status == "before_confirmation")
-                             .values(sign_up_status="final", version=users.c.version + 1))
+        used = conn.execute(
+            update(email_tokens)
+            .where(email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None))
+            .values(used_time=now)
+        )
+        moved = conn.execute(
+            update(users)
+            .where(users.c.user_id == user["user_id"], users.c.sign_up_status == "before_confirmation")
+            .values(sign_up_status="final", version=users.c.version + 1)
+        )
         if used.rowcount != 1 or moved.rowcount != 1:  # a racing confirmation won
-            raise SSOError.single(Kind.conflict, Code.signup_confirmed, "confirm_token",
-                                  "this sign-up is already confirmed")
-        record(conn, now=now, cid=cid, action="confirm_signup", actor_id=user["user_id"], target_id=user["user_id"],
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={"sign_up_status": change("before_confirmation", "final")})
+            raise SSOError.single(
+                Kind.conflict, Code.signup_confirmed, "confirm_token", "this sign-up is already confirmed"
+            )
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="confirm_signup",
+            actor_id=user["user_id"],
+            target_id=user["user_id"],
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={"sign_up_status": change("before_confirmation", "final")},
+        )
     return Confirmed(user_id=user["user_id"], username=user["username"], approval_status=user["approval_status"])

@@ -1,4 +1,5 @@
 """Reading and writing user rows: the helpers every user service shares."""
+
 from __future__ import annotations
 
 import base64
@@ -41,8 +42,9 @@ def require_mapping(data: Any) -> Mapping:
     return data
 
 
-def reject_unknown(data: Mapping, allowed: Collection[str],
-                   describe: Callable[[Any], str] = unknown_key_message) -> None:
+def reject_unknown(
+    data: Mapping, allowed: Collection[str], describe: Callable[[Any], str] = unknown_key_message
+) -> None:
     """E008002 naming every key of `data` that is not in `allowed`."""
     errors = FieldErrors()
     for key in data:
@@ -72,7 +74,7 @@ def load_user(conn: Connection, user_id: Any, *, lock: bool = False):
     return conn.execute(_USER_FOR_UPDATE if lock else _USER, {"user_id": user_id}).mappings().first()
 
 
-_USER = select(users).where(users.c.user_id == bindparam("user_id"))   # built once (statement cache)
+_USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once (statement cache)
 _USER_FOR_UPDATE = _USER.with_for_update()
 
 

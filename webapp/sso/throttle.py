@@ -16,6 +16,7 @@ The limits, within `SSO_LOGIN_FAILURE_WINDOW` seconds:
   wait (its own pair and address limits still hold): a person is not kept out by strangers.
 `SSO_LOGIN_MAX_FAILURES=0` turns all of it off. Nothing here depends on whether the account exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,23 +51,33 @@ def attempt_keys(username: Any, remote_addr: Any) -> Attempt:
     """The keys an attempt by `username` from `remote_addr` is counted under."""
     name = fold(unicodedata.normalize("NFKC", safe_text(username, 256) or ""))
     addr = safe_text(remote_addr, 256) or "-"
-    return Attempt(pair=f"p:{name}|{addr}"[:KEY_MAX], address=f"a:{addr}"[:KEY_MAX],
-                   username=f"u:{name}"[:KEY_MAX], known=f"k:{name}|{addr}"[:KEY_MAX])
+    return Attempt(
+        pair=f"p:{name}|{addr}"[:KEY_MAX],
+        address=f"a:{addr}"[:KEY_MAX],
+        username=f"u:{name}"[:KEY_MAX],
+        known=f"k:{name}|{addr}"[:KEY_MAX],
+    )
 
 
 def _lock(conn: Connection, keys: list[str]) -> None:
     """Serialise attempts that share a key (SQLite's BEGIN IMMEDIATE already serialises every writer)."""
     if conn.dialect.name != "postgresql":
         return
-    ids = sorted({int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-                  for key in keys})
+    ids = sorted(
+        {int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True) for key in keys}
+    )
     for lock_id in ids:  # always in the same order: two attempts never wait for each other in a cycle
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def _times(conn: Connection, key: str, since: datetime) -> list[datetime]:
-    return list(conn.execute(select(login_failures.c.time).where(
-        login_failures.c.key == key, login_failures.c.time > since).order_by(login_failures.c.time)).scalars())
+    return list(
+        conn.execute(
+            select(login_failures.c.time)
+            .where(login_failures.c.key == key, login_failures.c.time > since)
+            .order_by(login_failures.c.time)
+        ).scalars()
+    )
 
 
 def _wait(ctx: Context, conn: Connection, attempt: Attempt, now: datetime) -> float:
@@ -75,8 +86,10 @@ def _wait(ctx: Context, conn: Connection, attempt: Attempt, now: datetime) -> fl
     window = timedelta(seconds=settings["SSO_LOGIN_FAILURE_WINDOW"])
     since = now - window
     waits = [0.0]
-    for key, limit in ((attempt.pair, settings["SSO_LOGIN_MAX_FAILURES"]),
-                       (attempt.address, settings["SSO_LOGIN_MAX_FAILURES_PER_ADDRESS"])):
+    for key, limit in (
+        (attempt.pair, settings["SSO_LOGIN_MAX_FAILURES"]),
+        (attempt.address, settings["SSO_LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
         if limit > 0:
             times = _times(conn, key, since)
             if len(times) >= limit:
@@ -93,16 +106,23 @@ def _wait(ctx: Context, conn: Connection, attempt: Attempt, now: datetime) -> fl
 
 def _is_known(ctx: Context, conn: Connection, attempt: Attempt, now: datetime) -> bool:
     since = now - timedelta(days=ctx.settings["SSO_LOGIN_KNOWN_ADDRESS_DAYS"])
-    return conn.execute(select(login_failures.c.id).where(
-        login_failures.c.key == attempt.known, login_failures.c.time > since).limit(1)).first() is not None
+    return (
+        conn.execute(
+            select(login_failures.c.id)
+            .where(login_failures.c.key == attempt.known, login_failures.c.time > since)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _is_on(ctx: Context) -> bool:
     return ctx.settings["SSO_LOGIN_MAX_FAILURES"] > 0
 
 
-def begin_attempt(ctx: Context, username: Any, remote_addr: Any, now: datetime, *,
-                  field_name: str = "password") -> Attempt | None:
+def begin_attempt(
+    ctx: Context, username: Any, remote_addr: Any, now: datetime, *, field_name: str = "password"
+) -> Attempt | None:
     """Count an attempt before its password is checked, or raise "sign-in paused" (HTTP 429) with the
     seconds to wait. Returns None when throttling is off."""
     if not _is_on(ctx):
@@ -117,12 +137,20 @@ def begin_attempt(ctx: Context, username: Any, remote_addr: Any, now: datetime, 
             raise sign_in_paused(wait, field_name)
         # Marks that left the window (known-address marks after their days) are forgotten as we go.
         known = login_failures.c.key.like("k:%")
-        conn.execute(delete(login_failures).where(or_(
-            and_(not_(known), login_failures.c.time <= now - window),
-            and_(known, login_failures.c.time <= known_since))))
+        conn.execute(
+            delete(login_failures).where(
+                or_(
+                    and_(not_(known), login_failures.c.time <= now - window),
+                    and_(known, login_failures.c.time <= known_since),
+                )
+            )
+        )
         for key in (attempt.pair, attempt.address, attempt.username):
-            attempt.mark_ids.append(conn.execute(
-                insert(login_failures).values(key=key, time=now).returning(login_failures.c.id)).scalar_one())
+            attempt.mark_ids.append(
+                conn.execute(
+                    insert(login_failures).values(key=key, time=now).returning(login_failures.c.id)
+                ).scalar_one()
+            )
     return attempt
 
 
@@ -131,8 +159,11 @@ def succeeded(conn: Connection, attempt: Attempt | None, now: datetime) -> None:
     remember the address as known to this username. Runs inside the caller's write transaction."""
     if attempt is None:
         return
-    conn.execute(delete(login_failures).where(or_(login_failures.c.id.in_(attempt.mark_ids),
-                                                  login_failures.c.key.in_([attempt.known, attempt.pair]))))
+    conn.execute(
+        delete(login_failures).where(
+            or_(login_failures.c.id.in_(attempt.mark_ids), login_failures.c.key.in_([attempt.known, attempt.pair]))
+        )
+    )
     conn.execute(insert(login_failures).values(key=attempt.known, time=now))
 
 

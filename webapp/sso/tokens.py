@@ -1,4 +1,5 @@
 """USTs: Fernet tokens (MultiFernet, so keys can rotate) over a random session id; secrets sealed at rest."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ encryption at rest and its "(changed)" audit live where every attribute's do. Wh
 which time-step a code belongs to, the last step accepted (no replay), the recovery codes, and the
 ceremony of turning two-factor sign-in on (current password + a code from the new key).
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
@@ -33,16 +34,17 @@ from .store import current_value, load_user, load_user_by_username, reject_unkno
 from .update import check_update, update_local, update_user, write_update
 
 DIGITS = 6
-INTERVAL = 30          # seconds per time-step
-VALID_WINDOW = 1       # a code of the step before or after now is accepted too (clock drift)
+INTERVAL = 30  # seconds per time-step
+VALID_WINDOW = 1  # a code of the step before or after now is accepted too (clock drift)
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper without doubt
-RECOVERY_GROUPS, RECOVERY_GROUP_LEN = 4, 4              # 16 characters: 80 bits, so a plain SHA-256 suffices
+RECOVERY_GROUPS, RECOVERY_GROUP_LEN = 4, 4  # 16 characters: 80 bits, so a plain SHA-256 suffices
 
 ENABLE_KEYS = ("password", "totp_key", "totp_code", "totp_label")
 
 
 # --- keys and codes ----------------------------------------------------------------------------------------
+
 
 class _Totp(pyotp.TOTP):
     """pyotp's TOTP without its 112-bit floor on keys: SPEC §10 (and Zato, whose own test key has 16
@@ -59,7 +61,7 @@ def new_totp_key() -> str:
 
 def time_step(now: datetime) -> int:
     """The RFC 6238 time-step of a naive-UTC `now`."""
-    return int(now.replace(tzinfo=timezone.utc).timestamp()) // INTERVAL
+    return int(now.replace(tzinfo=UTC).timestamp()) // INTERVAL
 
 
 def code_at(key: str, step: int) -> str:
@@ -95,21 +97,22 @@ def provisioning_uri(key: str, account: str, issuer: str) -> str:
 def qr_svg(uri: str, title: str) -> str:
     """The QR code of `uri` as inline SVG (drawn on the server: no script, dark modules on white)."""
     qr = segno.make(uri, error="m")
-    return qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="totp-qr",
-                         omitsize=False)
+    return qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="totp-qr", omitsize=False)
 
 
 def grouped_key(key: str) -> str:
     """The key in groups of four, as people copy it by hand."""
-    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 # --- recovery codes ------------------------------------------------------------------------------------------
 
+
 def new_recovery_code() -> str:
     """One recovery code, e.g. `K7QD-M3XP-9TZA-WHN4`."""
-    return "-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP_LEN))
-                    for _ in range(RECOVERY_GROUPS))
+    return "-".join(
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP_LEN)) for _ in range(RECOVERY_GROUPS)
+    )
 
 
 def recovery_hash(code: str) -> str:
@@ -125,18 +128,25 @@ def replace_recovery_codes(conn: Connection, user_id: str, now: datetime) -> lis
     """Ten new recovery codes for `user_id` (the old ones stop working); returns them, shown once."""
     codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     conn.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
-    conn.execute(insert(recovery_codes), [{"user_id": user_id, "code_hash": recovery_hash(code.replace("-", "")),
-                                           "creation_time": now} for code in codes])
+    conn.execute(
+        insert(recovery_codes),
+        [
+            {"user_id": user_id, "code_hash": recovery_hash(code.replace("-", "")), "creation_time": now}
+            for code in codes
+        ],
+    )
     return codes
 
 
 def count_recovery_codes(conn: Connection, user_id: str) -> int:
     """How many unused recovery codes `user_id` has."""
-    return conn.execute(select(func.count()).select_from(recovery_codes)
-                        .where(recovery_codes.c.user_id == user_id)).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(recovery_codes).where(recovery_codes.c.user_id == user_id)
+    ).scalar_one()
 
 
 # --- the second factor at login ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SecondFactor:
@@ -156,9 +166,11 @@ def check_second_factor(ctx: Context, user: Mapping, totp_code: Any, now: dateti
         return None
     if looks_like_recovery_code(code):
         with reading(ctx.engine) as conn:
-            row = conn.execute(select(recovery_codes.c.id).where(
-                recovery_codes.c.user_id == user["user_id"],
-                recovery_codes.c.code_hash == recovery_hash(code))).first()
+            row = conn.execute(
+                select(recovery_codes.c.id).where(
+                    recovery_codes.c.user_id == user["user_id"], recovery_codes.c.code_hash == recovery_hash(code)
+                )
+            ).first()
         return SecondFactor(recovery_id=row[0]) if row else None
     step = matching_step(ctx.codec.unseal(user["totp_key"]), code, now, user["totp_last_step"])
     return SecondFactor(step=step) if step is not None else None
@@ -168,28 +180,42 @@ def consume_second_factor(conn: Connection, user_id: str, factor: SecondFactor) 
     """Use the factor up inside the login's write transaction; None when a racing login used it first,
     else the audit changes to record."""
     if factor.recovery_id is not None:
-        gone = conn.execute(delete(recovery_codes).where(recovery_codes.c.id == factor.recovery_id,
-                                                         recovery_codes.c.user_id == user_id))
+        gone = conn.execute(
+            delete(recovery_codes).where(recovery_codes.c.id == factor.recovery_id, recovery_codes.c.user_id == user_id)
+        )
         if gone.rowcount != 1:
             return None
         left = count_recovery_codes(conn, user_id)
         return {"recovery_codes_left": change(left + 1, left)}
-    moved = conn.execute(update(users).where(
-        users.c.user_id == user_id,
-        (users.c.totp_last_step.is_(None)) | (users.c.totp_last_step < factor.step)).values(
-        totp_last_step=factor.step))
+    moved = conn.execute(
+        update(users)
+        .where(users.c.user_id == user_id, (users.c.totp_last_step.is_(None)) | (users.c.totp_last_step < factor.step))
+        .values(totp_last_step=factor.step)
+    )
     return {} if moved.rowcount == 1 else None
 
 
 # --- setting a key (PATCH /zato/sso/user/totp, the CLI) -------------------------------------------------------
 
-def reset_totp_key(ctx: Context, cid, user_id, key, key_label, current_ust, current_app, remote_addr, *,
-                   channel: str, user_agent) -> str:
+
+def reset_totp_key(
+    ctx: Context, cid, user_id, key, key_label, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> str:
     """Set the TOTP key and label of the caller or (super-users) `user_id`, through the update; an empty
     or null key means a new random one. Returns the key set."""
     key = new_totp_key() if key is None or key == "" else key
-    update_user(ctx, cid, user_id, {"totp_key": key, "totp_label": key_label}, current_ust, current_app,
-                remote_addr, expected_version=None, channel=channel, user_agent=user_agent)
+    update_user(
+        ctx,
+        cid,
+        user_id,
+        {"totp_key": key, "totp_label": key_label},
+        current_ust,
+        current_app,
+        remote_addr,
+        expected_version=None,
+        channel=channel,
+        user_agent=user_agent,
+    )
     return check_value(ATTRIBUTES["totp_key"], key)[0]
 
 
@@ -206,6 +232,7 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
 
 # --- the console's ceremonies --------------------------------------------------------------------------------
 
+
 def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> Caller:
     return authenticate(ctx, conn, current_ust, current_app)
 
@@ -215,45 +242,78 @@ def _check_password(user: Mapping, password: Any) -> None:
         raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
 
 
-def enable_totp(ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str,
-                user_agent) -> list[str]:
+def enable_totp(
+    ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> list[str]:
     """Turn on one's own two-factor sign-in with a new key: the current `password` and a `totp_code` of
     that `totp_key` prove both; optional `totp_label`. Returns ten new recovery codes (shown once)."""
     data = require_mapping(data)
     reject_unknown(data, ENABLE_KEYS, lambda key: "is not an input of turning on two-factor sign-in")
     require_input(data, "password", "totp_key", "totp_code")
-    attrs = {"is_totp_enabled": True, "totp_key": data["totp_key"],
-             **({"totp_label": data["totp_label"]} if "totp_label" in data else {})}
+    attrs = {
+        "is_totp_enabled": True,
+        "totp_key": data["totp_key"],
+        **({"totp_label": data["totp_label"]} if "totp_label" in data else {}),
+    }
     now = ctx.clock()
-    audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
-                     "user_agent": user_agent}
+    audit_context = {
+        "cid": cid,
+        "channel": channel,
+        "current_app": current_app,
+        "remote_addr": remote_addr,
+        "user_agent": user_agent,
+    }
     with writing(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, None, attrs, current_ust, current_app, None, lock=True)
         _check_password(target, data["password"])
         code = normal_code(data["totp_code"])
         step = None if code is None else matching_step(clean["totp_key"], code, now, None)
         if step is None:
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "totp_code",
-                                  "is not the current code of this key: check the app's clock and try again")
+            raise SSOError.single(
+                Kind.invalid,
+                Code.invalid_input,
+                "totp_code",
+                "is not the current code of this key: check the app's clock and try again",
+            )
         codes = replace_recovery_codes(conn, target["user_id"], now)
-        write_update(ctx, conn, caller, target, clean, audit_context, also={"totp_last_step": step},
-                     extra_changes={"recovery_codes": dict(SECRET_CHANGE)})
+        write_update(
+            ctx,
+            conn,
+            caller,
+            target,
+            clean,
+            audit_context,
+            also={"totp_last_step": step},
+            extra_changes={"recovery_codes": dict(SECRET_CHANGE)},
+        )
     return codes
 
 
-def disable_totp(ctx: Context, cid, user_id, password, current_ust, current_app, remote_addr, *, channel: str,
-                 user_agent) -> UserData:
+def disable_totp(
+    ctx: Context, cid, user_id, password, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
     """Turn two-factor sign-in off: one's own with the current password, anyone's as a super-user."""
     if user_id is None:
         with reading(ctx.engine) as conn:
             caller = _own_account(ctx, conn, current_ust, current_app)
         _check_password(caller.user, password)
-    return update_user(ctx, cid, user_id, {"is_totp_enabled": False}, current_ust, current_app, remote_addr,
-                       expected_version=None, channel=channel, user_agent=user_agent)
+    return update_user(
+        ctx,
+        cid,
+        user_id,
+        {"is_totp_enabled": False},
+        current_ust,
+        current_app,
+        remote_addr,
+        expected_version=None,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def regenerate_recovery_codes(ctx: Context, cid, password, current_ust, current_app, remote_addr, *,
-                              channel: str, user_agent) -> list[str]:
+def regenerate_recovery_codes(
+    ctx: Context, cid, password, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> list[str]:
     """Ten new recovery codes for one's own two-factor sign-in (the old ones stop working); needs the
     current password and two-factor sign-in on."""
     now = ctx.clock()
@@ -261,12 +321,23 @@ def regenerate_recovery_codes(ctx: Context, cid, password, current_ust, current_
         caller = _own_account(ctx, conn, current_ust, current_app)
         _check_password(caller.user, password)
         if not caller.user["is_totp_enabled"]:
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "is_totp_enabled",
-                                  "two-factor sign-in is off: turn it on first")
+            raise SSOError.single(
+                Kind.invalid, Code.invalid_input, "is_totp_enabled", "two-factor sign-in is off: turn it on first"
+            )
         codes = replace_recovery_codes(conn, caller.user_id, now)
-        record(conn, now=now, cid=cid, action="recovery_codes", actor_id=caller.user_id, target_id=caller.user_id,
-               channel=channel, current_app=current_app, remote_addr=remote_addr, user_agent=user_agent,
-               changes={"recovery_codes": dict(SECRET_CHANGE)})
+        record(
+            conn,
+            now=now,
+            cid=cid,
+            action="recovery_codes",
+            actor_id=caller.user_id,
+            target_id=caller.user_id,
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={"recovery_codes": dict(SECRET_CHANGE)},
+        )
     return codes
 
 
@@ -292,9 +363,12 @@ def totp_status(ctx: Context, cid, user_id, current_ust, current_app, remote_add
             user = load_user(conn, user_id)
             if user is None:
                 raise no_such_user()
-        return TotpStatus(is_enabled=bool(user["is_totp_enabled"]), label=user["totp_label"],
-                          has_key=current_value(user, "totp_key", ctx.codec) is not None,
-                          recovery_codes_left=count_recovery_codes(conn, user["user_id"]))
+        return TotpStatus(
+            is_enabled=bool(user["is_totp_enabled"]),
+            label=user["totp_label"],
+            has_key=current_value(user, "totp_key", ctx.codec) is not None,
+            recovery_codes_left=count_recovery_codes(conn, user["user_id"]),
+        )
 
 
 def account_name(user: Mapping) -> str:

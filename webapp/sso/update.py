@@ -9,6 +9,7 @@ How a write lands, in order:
 3. the locked path: the same checks again inside the write transaction with the row locked, which
    cannot lose, writing only what still differs (so the audit's old values are the replaced ones).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -23,22 +24,49 @@ from .attributes import ATTRIBUTES, check_values
 from .audit import attribute_change, record
 from .authn import Caller, authenticate, operator
 from .context import Context
-from .errors import (Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required, username_taken,
-                     version_conflict)
+from .errors import (
+    Code,
+    FieldErrors,
+    Kind,
+    SSOError,
+    no_such_user,
+    super_user_required,
+    username_taken,
+    version_conflict,
+)
 from .guards import hold_super_users, refuse_removing_own_access, require_a_usable_super_user, takes_access_away
 from .presentation import UserData, user_view
 from .sessions import end_for_lock, forget_lock
-from .store import (attribute_columns, changed, is_username_taken, load_user, reject_unknown, require_mapping,
-                    side_effects)
+from .store import (
+    attribute_columns,
+    changed,
+    is_username_taken,
+    load_user,
+    reject_unknown,
+    require_mapping,
+    side_effects,
+)
 
 
 class RowMoved(Exception):
     """The row's version changed between our read and our conditional write."""
 
 
-def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, expected_version,
-                channel: str, user_agent, super_user_only: bool = False,
-                unchanged: Mapping[str, Any] | None = None) -> UserData:
+def update_user(
+    ctx: Context,
+    cid,
+    user_id,
+    data,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    expected_version,
+    channel: str,
+    user_agent,
+    super_user_only: bool = False,
+    unchanged: Mapping[str, Any] | None = None,
+) -> UserData:
     """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says.
 
     `super_user_only` (approve, reject, lock, unlock): a regular caller is refused with E005001 before
@@ -47,8 +75,13 @@ def update_user(ctx: Context, cid, user_id, data, current_ust, current_app, remo
     the row lock when the row moved, so saves of different fields merge however many run at once."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
-    audit_context = {"cid": cid, "channel": channel, "current_app": current_app, "remote_addr": remote_addr,
-                     "user_agent": user_agent}
+    audit_context = {
+        "cid": cid,
+        "channel": channel,
+        "current_app": current_app,
+        "remote_addr": remote_addr,
+        "user_agent": user_agent,
+    }
     check = (user_id, data, current_ust, current_app, expected_version, super_user_only, unchanged)
     try:
         if ctx.engine.dialect.name == "sqlite":
@@ -98,10 +131,19 @@ def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli",
         raise username_taken() from None
 
 
-
-def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current_ust, current_app,
-                 expected_version, super_user_only: bool = False, unchanged: Mapping[str, Any] | None = None,
-                 *, lock: bool = False) -> tuple[Caller, Any, dict[str, Any]]:
+def check_update(
+    ctx: Context,
+    conn: Connection,
+    user_id,
+    data: Mapping,
+    current_ust,
+    current_app,
+    expected_version,
+    super_user_only: bool = False,
+    unchanged: Mapping[str, Any] | None = None,
+    *,
+    lock: bool = False,
+) -> tuple[Caller, Any, dict[str, Any]]:
     """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
     returns (caller, target, clean values).
 
@@ -141,14 +183,24 @@ def check_update(ctx: Context, conn: Connection, user_id, data: Mapping, current
 
 # Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set
 # of changed columns instead of building and cache-keying a statement on every request.
-_CONDITIONAL_UPDATE = (update(users)
-                       .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
-                       .values(version=users.c.version + 1))
+_CONDITIONAL_UPDATE = (
+    update(users)
+    .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
+    .values(version=users.c.version + 1)
+)
 
 
-def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: dict[str, Any],
-                 audit_context: dict[str, Any], *, also: dict[str, Any] | None = None,
-                 extra_changes: dict[str, Any] | None = None) -> UserData:
+def write_update(
+    ctx: Context,
+    conn: Connection,
+    caller: Caller,
+    target,
+    clean: dict[str, Any],
+    audit_context: dict[str, Any],
+    *,
+    also: dict[str, Any] | None = None,
+    extra_changes: dict[str, Any] | None = None,
+) -> UserData:
     """UPDATE the changed columns where the version is still the one read, and audit it (one transaction).
 
     `also`: columns that are no attribute, written in the same statement (e.g. the TOTP step just used);
@@ -165,8 +217,9 @@ def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: 
     guarding = bool(target["is_super_user"]) and takes_access_away(values_changed, now)
     if guarding:
         hold_super_users(conn)
-    result = conn.execute(_CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"],
-                                                "b_version": target["version"]})
+    result = conn.execute(
+        _CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"], "b_version": target["version"]}
+    )
     if result.rowcount != 1:
         raise RowMoved()
     if guarding:
@@ -176,6 +229,13 @@ def write_update(ctx: Context, conn: Connection, caller: Caller, target, clean: 
         end_for_lock(conn, target["user_id"], now)
     elif values_changed.get("is_locked") is False:
         forget_lock(conn, target["user_id"])
-    record(conn, now=now, action="update", actor_id=caller.user_id, target_id=target["user_id"],
-           changes={**changes, **(extra_changes or {})}, **audit_context)
+    record(
+        conn,
+        now=now,
+        action="update",
+        actor_id=caller.user_id,
+        target_id=target["user_id"],
+        changes={**changes, **(extra_changes or {})},
+        **audit_context,
+    )
     return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)

@@ -7,6 +7,7 @@ a list is all or nothing. Values are any JSON value of at most 64 KiB, stored as
 as a Fernet token of it when `encrypt` is true). Expired attributes are invisible and are pruned
 whenever their owner's attributes are written. The audit records which names changed, never values.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,6 +67,7 @@ def _refuse(field: str, message: str) -> SSOError:
 
 # --- who owns the attributes ---------------------------------------------------------------------------------
 
+
 def user_owner(ctx: Context, conn: Connection, user_id, current_ust, current_app) -> Owner:
     """The user `user_id` (None: the caller); a regular user naming someone else gets E005001."""
     caller = authenticate(ctx, conn, current_ust, current_app)
@@ -82,9 +84,17 @@ def session_owner(ctx: Context, conn: Connection, target_ust, current_ust, curre
     """The live session behind `target_ust`; only its owner or a super-user may use its attributes."""
     caller = authenticate(ctx, conn, current_ust, current_app)
     digest = ctx.codec.session_hash_of(target_ust)
-    row = None if digest is None else conn.execute(
-        select(sessions.c.id, sessions.c.user_id, sessions.c.expiration_time)
-        .where(sessions.c.session_hash == digest)).mappings().first()
+    row = (
+        None
+        if digest is None
+        else conn.execute(
+            select(sessions.c.id, sessions.c.user_id, sessions.c.expiration_time).where(
+                sessions.c.session_hash == digest
+            )
+        )
+        .mappings()
+        .first()
+    )
     if row is None or row["expiration_time"] <= ctx.clock():
         raise SSOError.single(Kind.not_found, Code.session_invalid, "target_ust", "no such session")
     if row["user_id"] != caller.user_id and not caller.is_super_user:
@@ -95,6 +105,7 @@ def session_owner(ctx: Context, conn: Connection, target_ust, current_ust, curre
 
 
 # --- reading the inputs ----------------------------------------------------------------------------------------
+
 
 def _check_name(value: Any, field: str, errors: FieldErrors) -> str | None:
     if not isinstance(value, str) or not value:
@@ -145,7 +156,9 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
     """(many, items): the single `name` or the `data` list, each item validated for `op`."""
     unknown = [key for key in inputs if key not in INPUTS[op]]
     if unknown:
-        raise SSOError(Kind.invalid, [Code.invalid_input], {key[:128]: "is not an input of this call" for key in unknown})
+        raise SSOError(
+            Kind.invalid, [Code.invalid_input], {key[:128]: "is not an input of this call" for key in unknown}
+        )
     if "name" in inputs and "data" in inputs:
         raise _refuse("data", "send either name or data, not both")
     if "name" not in inputs and "data" not in inputs:
@@ -174,8 +187,11 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
     items: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
-        at = (lambda key: f"data[{index}].{key}") if many and writes else (
-            (lambda key: f"data[{index}]") if many else (lambda key: key))
+        at = (
+            (lambda key, index=index: f"data[{index}].{key}")
+            if many and writes
+            else ((lambda key, index=index: f"data[{index}]") if many else (lambda key: key))
+        )
         extra = [key for key in item if key not in ("name", "value", "expiration", "encrypt")]
         for key in extra:
             errors.add(at(str(key)[:64]), "is not a key of an attribute")
@@ -209,8 +225,11 @@ def _fernet(ctx: Context) -> MultiFernet:
 
 
 def _live(owner: Owner, now: datetime):
-    return and_(user_attrs.c.user_id == owner.user_id, user_attrs.c.scope == owner.scope,
-                or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now))
+    return and_(
+        user_attrs.c.user_id == owner.user_id,
+        user_attrs.c.scope == owner.scope,
+        or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now),
+    )
 
 
 def _live_rows(conn: Connection, owner: Owner, now: datetime, names: list[str] | None = None) -> dict[str, Any]:
@@ -221,9 +240,13 @@ def _live_rows(conn: Connection, owner: Owner, now: datetime, names: list[str] |
 
 
 def _prune(conn: Connection, owner: Owner, now: datetime) -> None:
-    conn.execute(delete(user_attrs).where(user_attrs.c.user_id == owner.user_id,
-                                          user_attrs.c.expiration_time.is_not(None),
-                                          user_attrs.c.expiration_time <= now))
+    conn.execute(
+        delete(user_attrs).where(
+            user_attrs.c.user_id == owner.user_id,
+            user_attrs.c.expiration_time.is_not(None),
+            user_attrs.c.expiration_time <= now,
+        )
+    )
 
 
 def _stored_value(ctx: Context, item: dict[str, Any]) -> str:
@@ -261,10 +284,19 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
             changes[label] = {"old": "(set)", "new": None}
             continue
         if row is None:
-            conn.execute(insert(user_attrs).values(
-                user_id=owner.user_id, scope=owner.scope, session_pk=owner.session_pk, name=name,
-                value=_stored_value(ctx, item), is_encrypted=item["encrypt"], creation_time=now, last_modified=now,
-                expiration_time=_expiry(item, now)))
+            conn.execute(
+                insert(user_attrs).values(
+                    user_id=owner.user_id,
+                    scope=owner.scope,
+                    session_pk=owner.session_pk,
+                    name=name,
+                    value=_stored_value(ctx, item),
+                    is_encrypted=item["encrypt"],
+                    creation_time=now,
+                    last_modified=now,
+                    expiration_time=_expiry(item, now),
+                )
+            )
             changes[label] = {"old": None, "new": "(set)"}
             continue
         values: dict[str, Any] = {"last_modified": now, "expiration_time": _expiry(item, now, row["expiration_time"])}
@@ -285,9 +317,14 @@ def _shown(ctx: Context, row: Any, decrypt: bool) -> dict[str, Any]:
                 value = None  # a key no longer configured: the value cannot be read back
     else:
         value = json.loads(value)
-    return {"name": row["name"], "value": value, "creation_time": row["creation_time"],
-            "last_modified": row["last_modified"], "expiration_time": row["expiration_time"],
-            "is_encrypted": bool(row["is_encrypted"])}
+    return {
+        "name": row["name"],
+        "value": value,
+        "creation_time": row["creation_time"],
+        "last_modified": row["last_modified"],
+        "expiration_time": row["expiration_time"],
+        "is_encrypted": bool(row["is_encrypted"]),
+    }
 
 
 def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,7 +333,9 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
     if op == "names":
         unknown = list(inputs)
         if unknown:
-            raise SSOError(Kind.invalid, [Code.invalid_input], {k[:128]: "is not an input of this call" for k in unknown})
+            raise SSOError(
+                Kind.invalid, [Code.invalid_input], {k[:128]: "is not an input of this call" for k in unknown}
+            )
         return {"result": list(_live_rows(conn, owner, now))}
     errors = FieldErrors()
     decrypt = _check_bool(inputs.get("decrypt"), "decrypt", errors, True)
@@ -316,8 +355,19 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
 
 # --- the service calls --------------------------------------------------------------------------------------------
 
-def attr_call(ctx: Context, cid, op: str, owner_of, inputs: Mapping[str, Any], current_app, remote_addr, *,
-              channel: str, user_agent) -> dict[str, Any]:
+
+def attr_call(
+    ctx: Context,
+    cid,
+    op: str,
+    owner_of,
+    inputs: Mapping[str, Any],
+    current_app,
+    remote_addr,
+    *,
+    channel: str,
+    user_agent,
+) -> dict[str, Any]:
     """Run one attribute operation; `owner_of(conn)` resolves (and authorises) the owner."""
     if op not in OPERATIONS:
         raise _refuse("operation", "is not an attribute operation")
@@ -332,27 +382,67 @@ def attr_call(ctx: Context, cid, op: str, owner_of, inputs: Mapping[str, Any], c
             owner = owner_of(conn)
             changes = write(ctx, conn, op, owner, items)
             scope = "user" if owner.session_pk is None else "session"
-            record(conn, now=ctx.clock(), cid=cid, action=f"{scope}_attr_{op}",
-                   actor_id=owner.actor_id, target_id=owner.user_id, channel=channel, current_app=current_app,
-                   remote_addr=remote_addr, user_agent=user_agent, changes=changes)
+            record(
+                conn,
+                now=ctx.clock(),
+                cid=cid,
+                action=f"{scope}_attr_{op}",
+                actor_id=owner.actor_id,
+                target_id=owner.user_id,
+                channel=channel,
+                current_app=current_app,
+                remote_addr=remote_addr,
+                user_agent=user_agent,
+                changes=changes,
+            )
     except IntegrityError:  # another writer created the same name between our read and our insert
         raise SSOError.single(Kind.conflict, Code.attr_exists, "name", "exists already") from None
     return {}
 
 
-def user_attr(ctx: Context, cid, op: str, user_id, inputs, current_ust, current_app, remote_addr, *,
-              channel: str, user_agent=None) -> dict[str, Any]:
+def user_attr(
+    ctx: Context, cid, op: str, user_id, inputs, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
+) -> dict[str, Any]:
     """An attribute operation on the user `user_id` (None: the caller)."""
-    return attr_call(ctx, cid, op, lambda conn: user_owner(ctx, conn, user_id, current_ust, current_app), inputs,
-                     current_app, remote_addr, channel=channel, user_agent=user_agent)
+    return attr_call(
+        ctx,
+        cid,
+        op,
+        lambda conn: user_owner(ctx, conn, user_id, current_ust, current_app),
+        inputs,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
-def session_attr(ctx: Context, cid, op: str, target_ust, inputs, current_ust, current_app, remote_addr, *,
-                 user_id=None, channel: str, user_agent=None) -> dict[str, Any]:
+def session_attr(
+    ctx: Context,
+    cid,
+    op: str,
+    target_ust,
+    inputs,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    user_id=None,
+    channel: str,
+    user_agent=None,
+) -> dict[str, Any]:
     """An attribute operation on the session behind `target_ust`."""
-    return attr_call(ctx, cid, op, lambda conn: session_owner(ctx, conn, target_ust, current_ust, current_app,
-                                                              user_id),
-                     inputs, current_app, remote_addr, channel=channel, user_agent=user_agent)
+    return attr_call(
+        ctx,
+        cid,
+        op,
+        lambda conn: session_owner(ctx, conn, target_ust, current_ust, current_app, user_id),
+        inputs,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
 
 
 def list_attributes(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
@@ -361,9 +451,18 @@ def list_attributes(ctx: Context, cid, user_id, current_ust, current_app, remote
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         owner = user_owner(ctx, conn, user_id, current_ust, current_app)
-        rows = conn.execute(select(user_attrs.c.name, user_attrs.c.scope, user_attrs.c.is_encrypted,
-                                   user_attrs.c.last_modified, user_attrs.c.expiration_time)
-                            .where(user_attrs.c.user_id == owner.user_id,
-                                   or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now))
-                            .order_by(user_attrs.c.scope, user_attrs.c.name)).mappings()
+        rows = conn.execute(
+            select(
+                user_attrs.c.name,
+                user_attrs.c.scope,
+                user_attrs.c.is_encrypted,
+                user_attrs.c.last_modified,
+                user_attrs.c.expiration_time,
+            )
+            .where(
+                user_attrs.c.user_id == owner.user_id,
+                or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now),
+            )
+            .order_by(user_attrs.c.scope, user_attrs.c.name)
+        ).mappings()
         return [{**row, "is_session_attr": row["scope"] != ""} for row in rows]

@@ -7,6 +7,7 @@ Each imported user gets one audit record (channel `cli`); `sso_zato_import` reme
 version and the source row's digest, so a second run changes nothing, and a user changed here
 since the last import is never overwritten. A dry run reports the same summary without writing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,11 +29,33 @@ from .hashing import PBKDF2_PREFIX
 from .user_attrs import _fernet  # our keys, to keep encrypted attributes encrypted
 
 FERNET_PREFIX = "gAAAAA"
-USER_COLUMNS = ("username", "email", "display_name", "first_name", "middle_name", "last_name", "password_hash",
-                "password_is_set", "password_must_change", "password_last_set", "password_expiry", "is_super_user",
-                "is_active", "is_internal", "is_locked", "locked_time", "locked_by", "creation_ctx", "sign_up_time",
-                "sign_up_status", "approval_status", "approval_status_mod_time", "approval_status_mod_by",
-                "is_rate_limit_active", "rate_limit_def")
+USER_COLUMNS = (
+    "username",
+    "email",
+    "display_name",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "password_hash",
+    "password_is_set",
+    "password_must_change",
+    "password_last_set",
+    "password_expiry",
+    "is_super_user",
+    "is_active",
+    "is_internal",
+    "is_locked",
+    "locked_time",
+    "locked_by",
+    "creation_ctx",
+    "sign_up_time",
+    "sign_up_status",
+    "approval_status",
+    "approval_status_mod_time",
+    "approval_status_mod_by",
+    "is_rate_limit_active",
+    "rate_limit_def",
+)
 
 
 class ImportFailed(Exception):
@@ -53,9 +76,11 @@ class Summary:
 
     def lines(self) -> list[str]:
         verb = "would be " if self.dry_run else ""
-        out = [f"{len(self.imported)} {verb}imported, {len(self.updated)} {verb}updated, "
-               f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, {len(self.rejected)} rejected"
-               + (" (dry run: nothing written)" if self.dry_run else "")]
+        out = [
+            f"{len(self.imported)} {verb}imported, {len(self.updated)} {verb}updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, {len(self.rejected)} rejected"
+            + (" (dry run: nothing written)" if self.dry_run else "")
+        ]
         out += [f"  skipped {name}: {why}" for name, why in self.skipped]
         out += [f"  rejected {name}: {why}" for name, why in self.rejected]
         out += [f"  note {name}: {why}" for name, why in self.notes]
@@ -112,16 +137,22 @@ def convert(source: dict[str, Any], decrypt: _Decrypter) -> tuple[dict[str, Any]
     if email is not None and not is_valid_email(email):
         notes.append(f"email {email!r} is not a valid address; kept as it was")
     row: dict[str, Any] = {
-        "username": username, "email": email, "password_hash": password if source.get("password_is_set", True)
-        else None,
+        "username": username,
+        "email": email,
+        "password_hash": password if source.get("password_is_set", True) else None,
         "password_is_set": _as_bool(source.get("password_is_set", True)),
         "password_must_change": _as_bool(source.get("password_must_change")),
-        "password_last_set": source.get("password_last_set"), "password_expiry": source.get("password_expiry"),
-        "is_super_user": _as_bool(source.get("is_super_user")), "is_active": _as_bool(source.get("is_active", True)),
-        "is_internal": _as_bool(source.get("is_internal")), "is_locked": _as_bool(source.get("is_locked")),
-        "locked_time": source.get("locked_time"), "locked_by": source.get("locked_by"),
+        "password_last_set": source.get("password_last_set"),
+        "password_expiry": source.get("password_expiry"),
+        "is_super_user": _as_bool(source.get("is_super_user")),
+        "is_active": _as_bool(source.get("is_active", True)),
+        "is_internal": _as_bool(source.get("is_internal")),
+        "is_locked": _as_bool(source.get("is_locked")),
+        "locked_time": source.get("locked_time"),
+        "locked_by": source.get("locked_by"),
         "creation_ctx": _creation_ctx(source.get("creation_ctx")),
-        "sign_up_time": source.get("sign_up_time"), "sign_up_status": source.get("sign_up_status") or "final",
+        "sign_up_time": source.get("sign_up_time"),
+        "sign_up_status": source.get("sign_up_status") or "final",
         "approval_status": source.get("approval_status") or "before_decision",
         "approval_status_mod_time": source.get("approval_status_mod_time"),
         "approval_status_mod_by": source.get("approval_status_mod_by"),
@@ -151,13 +182,15 @@ def _read_source(url: str) -> tuple[list[dict], dict[str, list[dict]]]:
             attrs: dict[str, list[dict]] = {}
             if engine.dialect.has_table(conn, "zato_sso_attr"):
                 attr_table = Table("zato_sso_attr", meta, autoload_with=conn)
-                for r in conn.execute(select(attr_table).where(attr_table.c.is_session_attr.is_(False))
-                                      .order_by(attr_table.c.name)).mappings():
+                for r in conn.execute(
+                    select(attr_table).where(attr_table.c.is_session_attr.is_(False)).order_by(attr_table.c.name)
+                ).mappings():
                     attrs.setdefault(r["user_id"], []).append(dict(r))
         engine.dispose()
     except SQLAlchemyError as e:
-        raise ImportFailed(f"cannot read a Zato ODB there ({type(e).__name__}); it needs a zato_sso_user table") \
-            from None
+        raise ImportFailed(
+            f"cannot read a Zato ODB there ({type(e).__name__}); it needs a zato_sso_user table"
+        ) from None
     return rows, attrs
 
 
@@ -172,15 +205,23 @@ def _attr_rows(ctx: Context, user_id: str, source_attrs: list[dict], decrypt: _D
         except (TypeError, ValueError):
             value = json.dumps(value)
         stored = _fernet(ctx).encrypt(value.encode()).decode() if a.get("is_encrypted") else value
-        out.append({"user_id": user_id, "scope": "", "session_pk": None, "name": a["name"], "value": stored,
-                    "is_encrypted": bool(a.get("is_encrypted")), "creation_time": a["creation_time"],
-                    "last_modified": a.get("last_modified") or a["creation_time"],
-                    "expiration_time": a.get("expiration_time")})
+        out.append(
+            {
+                "user_id": user_id,
+                "scope": "",
+                "session_pk": None,
+                "name": a["name"],
+                "value": stored,
+                "is_encrypted": bool(a.get("is_encrypted")),
+                "creation_time": a["creation_time"],
+                "last_modified": a.get("last_modified") or a["creation_time"],
+                "expiration_time": a.get("expiration_time"),
+            }
+        )
     return out
 
 
-def import_zato(ctx: Context, source_url: str, *, zato_secret_key: str | None = None,
-                dry_run: bool = False) -> Summary:
+def import_zato(ctx: Context, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False) -> Summary:
     """Import every user of the Zato ODB at `source_url` (see the module docstring)."""
     decrypt = _Decrypter(zato_secret_key)
     rows, attrs = _read_source(source_url)
@@ -224,8 +265,9 @@ class _DryRun(Exception):
 def _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run) -> tuple[str, str]:
     mark = conn.execute(select(zato_imports).where(zato_imports.c.user_id == user_id)).mappings().first()
     here = conn.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
-    taken = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(row["username"]),
-                                                       users.c.user_id != user_id)).first()
+    taken = conn.execute(
+        select(users.c.user_id).where(users.c.username_search == fold(row["username"]), users.c.user_id != user_id)
+    ).first()
     if taken is not None:
         return "rejected", "the username belongs to another user here"
     if here is not None and mark is None:
@@ -248,12 +290,28 @@ def _import_one(ctx, conn, user_id, row, attr_rows, digest, now, dry_run) -> tup
     if row["password_hash"] is not None and (here is None or here["password_hash"] != row["password_hash"]):
         changes["password"] = {"old": None, "new": "(changed)"}
     if attr_rows:
-        conn.execute(delete(user_attrs).where(user_attrs.c.user_id == user_id, user_attrs.c.scope == "",
-                                              user_attrs.c.name.in_([a["name"] for a in attr_rows])))
+        conn.execute(
+            delete(user_attrs).where(
+                user_attrs.c.user_id == user_id,
+                user_attrs.c.scope == "",
+                user_attrs.c.name.in_([a["name"] for a in attr_rows]),
+            )
+        )
         conn.execute(insert(user_attrs), attr_rows)
         changes["attributes"] = {"old": None, "new": sorted(a["name"] for a in attr_rows)}
     conn.execute(delete(zato_imports).where(zato_imports.c.user_id == user_id))
     conn.execute(insert(zato_imports).values(user_id=user_id, imported_at=now, version=version, source_digest=digest))
-    record(conn, now=now, cid="import-zato", action="import", actor_id=None, target_id=user_id, channel="cli",
-           current_app=None, remote_addr=None, user_agent=None, changes=changes)
+    record(
+        conn,
+        now=now,
+        cid="import-zato",
+        action="import",
+        actor_id=None,
+        target_id=user_id,
+        channel="cli",
+        current_app=None,
+        remote_addr=None,
+        user_agent=None,
+        changes=changes,
+    )
     return action, ""

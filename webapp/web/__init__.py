@@ -1,11 +1,24 @@
 """The web console (SPEC §7): server-rendered forms over the SSO service layer, htmx as an enhancement."""
+
 from __future__ import annotations
 
 from flask import Flask
 
-# noqa below: the modules are imported for their routes, which register on bp
-from . import (account, api_clients, devices, email_change, history, lifecycle, login, manage, reset,  # noqa: F401
-               signup, two_factor, validate)
+# The modules are imported for their routes, which register on bp.
+from . import (  # noqa: F401
+    account,
+    api_clients,
+    devices,
+    email_change,
+    history,
+    lifecycle,
+    login,
+    manage,
+    reset,
+    signup,
+    two_factor,
+    validate,
+)
 from .blueprint import bp
 from .display import init_display
 from .security import init_security

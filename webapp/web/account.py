@@ -1,4 +1,5 @@
 """Routes for a logged-in person: My account (own attributes, recent activity) and change password."""
+
 from __future__ import annotations
 
 from flask import Response, flash, g, redirect, request, url_for
@@ -13,13 +14,14 @@ from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .responses import form_errors, general_errors, page, refusal, wants_partial
 
-HISTORY_ROWS = 10   # the newest; the rest is on My activity
+HISTORY_ROWS = 10  # the newest; the rest is on My activity
 
 
 def account_editor() -> Editor:
     """The caller's own self-editable attributes."""
     return Editor(
-        SELF_FORM_ATTRIBUTES, "account",
+        SELF_FORM_ATTRIBUTES,
+        "account",
         load=lambda: users().get_current_user(cid(), *caller_args()),
         write=write_own_account,
     )
@@ -27,11 +29,16 @@ def account_editor() -> Editor:
 
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> Response:
     history = users().history(cid(), None, *caller_args(), limit=HISTORY_ROWS)
-    context = {"fields": fields, "version": version, "outcome": outcome,
-               "conflict_message": conflict_message(outcome, "this account"),
-               "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
-               "history": history, "names": usernames(records=history),
-               "devices": users().list_sessions(cid(), None, *caller_args())}
+    context = {
+        "fields": fields,
+        "version": version,
+        "outcome": outcome,
+        "conflict_message": conflict_message(outcome, "this account"),
+        "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
+        "history": history,
+        "names": usernames(records=history),
+        "devices": users().list_sessions(cid(), None, *caller_args()),
+    }
     template = "account/_form_response.html" if wants_partial() else "account/account.html"
     return page(template, status, **context)
 

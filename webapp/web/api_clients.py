@@ -1,4 +1,5 @@
 """API clients (SPEC §13) for super-users: the list, and revoking one (after a confirmation)."""
+
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for

@@ -3,6 +3,7 @@
 A refusal here is raised, never rendered: `NotSignedIn` and 403 are answered by the blueprint's
 error handlers (`blueprint.py`), so this module needs nothing from `responses.py`.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,7 +19,7 @@ from ..sso.users import Users
 from .security import cookie_secure
 
 UST_COOKIE = "sso_ust"
-RENEW_EVERY = 60          # seconds: renew the SSO session at most once a minute while the person is active
+RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
 SUPER_USERS_ONLY = "Only super-users can manage users."
 
@@ -60,8 +61,7 @@ def caller_args() -> tuple[str, str, str | None]:
 
 def set_ust_cookie(response: Response, ust: str) -> None:
     """Keep the UST in an HttpOnly, SameSite=Lax cookie (Secure over HTTPS); it ends with the browser."""
-    response.set_cookie(UST_COOKIE, ust, httponly=True, samesite="Lax", secure=cookie_secure(current_app),
-                        path="/")
+    response.set_cookie(UST_COOKIE, ust, httponly=True, samesite="Lax", secure=cookie_secure(current_app), path="/")
 
 
 def clear_ust_cookie(response: Response) -> None:
@@ -106,20 +106,24 @@ def require_super_user() -> None:
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Only for a logged-in person."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         load_caller()
         return view(*args, **kwargs)
+
     return wrapped
 
 
 def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Only for a logged-in super-user; anyone else gets 403."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         load_caller()
         require_super_user()
         return view(*args, **kwargs)
+
     return wrapped
 
 

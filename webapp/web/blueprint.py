@@ -1,4 +1,5 @@
 """The console's blueprint, shared by the route modules, and the refusals it answers for all of them."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -20,9 +21,12 @@ def not_signed_in(error: NotSignedIn) -> Response:
 @bp.errorhandler(CSRFError)
 def csrf_refused(_error: CSRFError) -> Response:
     """A form without a valid CSRF token: refused, nothing written."""
-    return error_page(400, "Form not accepted",
-                      "This form's security token was missing, wrong or too old, so nothing was saved. "
-                      "Reload the page and try again.")
+    return error_page(
+        400,
+        "Form not accepted",
+        "This form's security token was missing, wrong or too old, so nothing was saved. "
+        "Reload the page and try again.",
+    )
 
 
 @bp.errorhandler(Forbidden)

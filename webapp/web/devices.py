@@ -1,4 +1,5 @@
 """My account → Devices (SPEC §9): sign out one of my sessions, or all but this one."""
+
 from __future__ import annotations
 
 from flask import Response, flash, request, url_for
@@ -16,8 +17,9 @@ DEVICES = "#devices-card"
 def account_end_session() -> Response:
     """Sign out one of my other sessions (e.g. a lost phone)."""
     try:
-        users().end_session(cid(), request.form.get("session_id", ""), *caller_args(), channel="web",
-                            user_agent=user_agent())
+        users().end_session(
+            cid(), request.form.get("session_id", ""), *caller_args(), channel="web", user_agent=user_agent()
+        )
     except SSOError as error:
         if error.kind != Kind.not_found:
             return refusal(error)

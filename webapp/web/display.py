@@ -1,7 +1,8 @@
 """Template helpers: how values, times, statuses and audit records read on a page (all escaped by Jinja)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -32,15 +33,36 @@ ACTION_LABELS = {
     "email_change_requested": "Email change requested (waiting for the link)",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
-EXTRA_LABELS = {"password": "Password", "is_super_user": "Super-user", "recovery_codes": "Recovery codes",
-                "recovery_codes_left": "Recovery codes left", "session": "Session", "sessions": "Open sessions"}
+EXTRA_LABELS = {
+    "password": "Password",
+    "is_super_user": "Super-user",
+    "recovery_codes": "Recovery codes",
+    "recovery_codes_left": "Recovery codes left",
+    "session": "Session",
+    "sessions": "Open sessions",
+}
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
-BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("HeadlessChrome/", "Headless Chrome"),
-            ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Version/", "Safari"), ("curl/", "curl"),
-            ("python-requests/", "Python requests"))
-SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
-           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("HeadlessChrome/", "Headless Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Version/", "Safari"),
+    ("curl/", "curl"),
+    ("python-requests/", "Python requests"),
+)
+SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -52,7 +74,7 @@ def as_datetime(value: Any) -> datetime | None:
             return None
     if not isinstance(value, datetime):
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def format_time(value: Any) -> str:
@@ -115,7 +137,7 @@ def describe_browser(agent: str | None) -> str:
         at = agent.find(token)
         if at >= 0:
             name = shown
-            digits = agent[at + len(token):].split(".")[0].split(" ")[0]
+            digits = agent[at + len(token) :].split(".")[0].split(" ")[0]
             version = digits if digits.isdigit() and token != "Version/" else None
             break
     system = next((shown for token, shown in SYSTEMS if token in agent), None)
@@ -127,8 +149,14 @@ def describe_browser(agent: str | None) -> str:
 def init_display(app: Flask) -> None:
     """Register the helpers as Jinja filters."""
     app.jinja_env.filters.update(
-        time=format_time, iso_time=iso_time, value_state=value_state, show=format_value, is_time=is_time,
-        attribute_label=attribute_label, jsonvalue=encode_value, browser=describe_browser,
+        time=format_time,
+        iso_time=iso_time,
+        value_state=value_state,
+        show=format_value,
+        is_time=is_time,
+        attribute_label=attribute_label,
+        jsonvalue=encode_value,
+        browser=describe_browser,
         choice_label=lambda value: CHOICE_LABELS.get(value, value),
         action_label=lambda value: ACTION_LABELS.get(value, value),
         channel_label=lambda value: CHANNEL_LABELS.get(value, value),

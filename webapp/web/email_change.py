@@ -1,5 +1,6 @@
 """My account's email change confirmed at the new address (SPEC §11, SSO_EMAIL_CHANGE_CONFIRM=1): the save's
 write and its message, and the page the emailed link opens."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,15 @@ def write_own_account(changes: dict[str, Any], version: int, unchanged: dict[str
     """My account's write: the service holds a new email back until its link is opened (when the setting is on).
 
     `unchanged` (a save after a lost race): the values the form merged against, re-checked by the service."""
-    saved = users().save_own_account(cid(), changes, *caller_args(), expected_version=None if unchanged else version,
-                                     channel="web", user_agent=user_agent(), unchanged=unchanged)
+    saved = users().save_own_account(
+        cid(),
+        changes,
+        *caller_args(),
+        expected_version=None if unchanged else version,
+        channel="web",
+        user_agent=user_agent(),
+        unchanged=unchanged,
+    )
     setattr(g, PENDING, saved.pending_email)
     return saved.user
 
@@ -49,8 +57,9 @@ def email_change_confirm(token: str) -> Response:
         if request.method == "GET":
             username, email = users().check_email_change_link(token)
             return no_referrer(page("account/email_confirm.html", username=username, email=email))
-        changed = users().confirm_email_change(cid(), token, console_app(), request.remote_addr, channel="web",
-                                               user_agent=user_agent())
+        changed = users().confirm_email_change(
+            cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
+        )
     except SSOError:
         return _invalid()
     flash(f"Your email address is now {changed.email}.", "success")

@@ -4,6 +4,7 @@ Every rule lives in webapp/sso. HTML limits (`maxlength`, `minlength`, `required
 states them come from the service's constants, so the page and the server cannot disagree. The
 attribute form is not here: see `attribute_form/`.
 """
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -20,24 +21,39 @@ MISMATCH = "does not match the new password"
 
 def _confirmation(field_id: str) -> PasswordField:
     """The "new password again" box: it must equal `new_password` (checked by `form.validate()`)."""
-    return PasswordField("New password again", id=field_id, validators=[EqualTo("new_password", MISMATCH)],
-                         render_kw={**_PASSWORD_KW, "required": True})
+    return PasswordField(
+        "New password again",
+        id=field_id,
+        validators=[EqualTo("new_password", MISMATCH)],
+        render_kw={**_PASSWORD_KW, "required": True},
+    )
 
 
 def _new_password(field_id: str, description: str = "") -> PasswordField:
-    return PasswordField("New password", id=field_id, description=description,
-                         render_kw={**_PASSWORD_KW, "required": True})
+    return PasswordField(
+        "New password", id=field_id, description=description, render_kw={**_PASSWORD_KW, "required": True}
+    )
 
 
 class LoginForm(FlaskForm):
     """Username and password."""
 
-    username = StringField("Username", id="login-username",
-                           render_kw={"maxlength": USERNAME_MAX, "required": True, "autocomplete": "username",
-                                      "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField("Password", id="login-password",
-                             render_kw={"maxlength": PASSWORD_MAX, "required": True,
-                                        "autocomplete": "current-password"})
+    username = StringField(
+        "Username",
+        id="login-username",
+        render_kw={
+            "maxlength": USERNAME_MAX,
+            "required": True,
+            "autocomplete": "username",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+    password = PasswordField(
+        "Password",
+        id="login-password",
+        render_kw={"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"},
+    )
     next = HiddenField(id="login-next")
 
 
@@ -53,9 +69,11 @@ class NewPasswordAtLoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """Changing one's own password."""
 
-    old_password = PasswordField("Current password", id="old-password",
-                                 render_kw={"maxlength": PASSWORD_MAX, "required": True,
-                                            "autocomplete": "current-password"})
+    old_password = PasswordField(
+        "Current password",
+        id="old-password",
+        render_kw={"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"},
+    )
     new_password = _new_password("new-password", PASSWORD_HELP)
     confirm_password = _confirmation("confirm-password")
 
@@ -65,8 +83,12 @@ class SetPasswordForm(FlaskForm):
 
     new_password = _new_password("set-password")
     confirm_password = _confirmation("set-password-confirm")
-    expiry_days = IntegerField("Expires after (days)", id="set-password-expiry-days", validators=[Optional()],
-                               render_kw={"min": 1, "inputmode": "numeric"})
+    expiry_days = IntegerField(
+        "Expires after (days)",
+        id="set-password-expiry-days",
+        validators=[Optional()],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
     must_change = BooleanField("Must choose a new password at next login", id="set-password-must-change")
 
 
@@ -74,12 +96,16 @@ class CreateUserForm(FlaskForm):
     """The inputs of a new user that are not attribute fields (those come from `_field.html`)."""
 
     # A refused create shows the boxes again as they were typed (the page is never cached: no-store).
-    password = PasswordField("Password", id="f-password", widget=PasswordInput(hide_value=False),
-                             render_kw=_PASSWORD_KW)
-    password_confirm = PasswordField("Password again", id="f-password_confirm",
-                                     widget=PasswordInput(hide_value=False),
-                                     validators=[EqualTo("password", "does not match the password")],
-                                     render_kw=_PASSWORD_KW)
+    password = PasswordField(
+        "Password", id="f-password", widget=PasswordInput(hide_value=False), render_kw=_PASSWORD_KW
+    )
+    password_confirm = PasswordField(
+        "Password again",
+        id="f-password_confirm",
+        widget=PasswordInput(hide_value=False),
+        validators=[EqualTo("password", "does not match the password")],
+        render_kw=_PASSWORD_KW,
+    )
     password_must_change = BooleanField("Must choose a new password at first login", id="f-password_must_change")
     is_locked = BooleanField("Locked", id="f-is_locked")
     auto_approve = BooleanField("Approved (can log in at once)", id="f-auto_approve", default=True)
@@ -88,26 +114,52 @@ class CreateUserForm(FlaskForm):
 class SignupForm(FlaskForm):
     """What a person gives to open an account (SPEC §11); every rule is the service's."""
 
-    username = StringField("Username", id="signup-username", description="No spaces. You log in with it.",
-                           render_kw={"maxlength": USERNAME_MAX, "required": True, "autocomplete": "username",
-                                      "autocapitalize": "none", "spellcheck": "false"})
-    email = EmailField("Email", id="signup-email", description="We send a link there to confirm the account.",
-                       render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "email"})
-    display_name = StringField("Display name (optional)", id="signup-display-name",
-                               render_kw={"maxlength": NAME_MAX, "autocomplete": "name"})
-    password = PasswordField("Password", id="signup-password", description=PASSWORD_HELP,
-                             render_kw={**_PASSWORD_KW, "required": True})
-    confirm_password = PasswordField("Password again", id="signup-password-confirm",
-                                     validators=[EqualTo("password", "does not match the password")],
-                                     render_kw={**_PASSWORD_KW, "required": True})
+    username = StringField(
+        "Username",
+        id="signup-username",
+        description="No spaces. You log in with it.",
+        render_kw={
+            "maxlength": USERNAME_MAX,
+            "required": True,
+            "autocomplete": "username",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+    email = EmailField(
+        "Email",
+        id="signup-email",
+        description="We send a link there to confirm the account.",
+        render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "email"},
+    )
+    display_name = StringField(
+        "Display name (optional)", id="signup-display-name", render_kw={"maxlength": NAME_MAX, "autocomplete": "name"}
+    )
+    password = PasswordField(
+        "Password", id="signup-password", description=PASSWORD_HELP, render_kw={**_PASSWORD_KW, "required": True}
+    )
+    confirm_password = PasswordField(
+        "Password again",
+        id="signup-password-confirm",
+        validators=[EqualTo("password", "does not match the password")],
+        render_kw={**_PASSWORD_KW, "required": True},
+    )
 
 
 class ForgotPasswordForm(FlaskForm):
     """The credential a reset link is asked for with (its label follows SSO_PASSWORD_RESET_BY)."""
 
-    credential = StringField("Username", id="forgot-credential",
-                             render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "username",
-                                        "autocapitalize": "none", "spellcheck": "false"})
+    credential = StringField(
+        "Username",
+        id="forgot-credential",
+        render_kw={
+            "maxlength": EMAIL_MAX,
+            "required": True,
+            "autocomplete": "username",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
 
 
 class ResetPasswordForm(FlaskForm):
@@ -126,8 +178,13 @@ def confirmation_errors(form: FlaskForm) -> dict[str, str]:
 
 # --- two-factor sign-in ------------------------------------------------------------------------------------
 
-_CODE_KW = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "maxlength": 32,
-            "required": True}
+_CODE_KW = {
+    "autocomplete": "one-time-code",
+    "autocapitalize": "none",
+    "spellcheck": "false",
+    "maxlength": 32,
+    "required": True,
+}
 _CURRENT_PASSWORD_KW = {"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"}
 
 
@@ -143,15 +200,16 @@ class EnableTotpForm(FlaskForm):
     """Turning two-factor sign-in on: the sealed new key, a code of it, the current password and a label."""
 
     sealed_key = HiddenField(id="totp-sealed-key")
-    totp_code = StringField("Code from the app", id="totp-code",
-                            render_kw={**_CODE_KW, "inputmode": "numeric", "maxlength": 8})
+    totp_code = StringField(
+        "Code from the app", id="totp-code", render_kw={**_CODE_KW, "inputmode": "numeric", "maxlength": 8}
+    )
     password = PasswordField("Current password", id="totp-password", render_kw=_CURRENT_PASSWORD_KW)
-    totp_label = StringField("Name of this key (optional)", id="totp-label",
-                             render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
+    totp_label = StringField(
+        "Name of this key (optional)", id="totp-label", render_kw={"maxlength": NAME_MAX, "autocomplete": "off"}
+    )
 
 
 class CurrentPasswordForm(FlaskForm):
     """An action on one's own two-factor sign-in that the current password confirms (use a prefix)."""
 
     password = PasswordField("Current password", render_kw=_CURRENT_PASSWORD_KW)
-

@@ -1,6 +1,7 @@
 """The full audit history pages: one user's record (super-users) and one's own activity; paged by record
 id (Older / Newer), filtered by kind and "changes only" (sign-ins kept apart). Plain GET forms and
 links: the same with and without JavaScript."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,8 +33,16 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
-    result = users().history_page(cid(), subject_id, *caller_args(), limit=PAGE_ROWS, before=before, after=after,
-                                  kind=shown["kind"] or None, changes_only=shown["changes"])
+    result = users().history_page(
+        cid(),
+        subject_id,
+        *caller_args(),
+        limit=PAGE_ROWS,
+        before=before,
+        after=after,
+        kind=shown["kind"] or None,
+        changes_only=shown["changes"],
+    )
     state = {"kind": shown["kind"] or None, "changes": "1" if shown["changes"] else None}
     links = {
         "older": url_for(endpoint, **route, **state, before=result["older_before"]) if result["has_older"] else None,
@@ -53,8 +62,15 @@ def user_history(user_id: str) -> Response:
         result, shown, links = _history("web.user_history", user_id, user_id=user_id)
     except SSOError as error:
         return refusal(error)
-    return page("users/history.html", user=user, result=result, shown=shown, links=links, kinds=ACTION_LABELS,
-                names=usernames(records=result["records"], user=user))
+    return page(
+        "users/history.html",
+        user=user,
+        result=result,
+        shown=shown,
+        links=links,
+        kinds=ACTION_LABELS,
+        names=usernames(records=result["records"], user=user),
+    )
 
 
 @bp.get("/account/history")
@@ -65,5 +81,12 @@ def account_history() -> Response:
         result, shown, links = _history("web.account_history", None)
     except SSOError as error:
         return refusal(error)
-    return page("account/history.html", result=result, shown=shown, links=links, kinds=ACTION_LABELS,
-                names=usernames(records=result["records"]), subject_id=g.user["user_id"])
+    return page(
+        "account/history.html",
+        result=result,
+        shown=shown,
+        links=links,
+        kinds=ACTION_LABELS,
+        names=usernames(records=result["records"]),
+        subject_id=g.user["user_id"],
+    )

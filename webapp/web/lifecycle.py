@@ -1,5 +1,6 @@
 """Routes for super-users around an account's lifecycle (SPEC §8): the confirmation that says what lock,
 reject and delete will do, delete itself, and signing a user out everywhere (SPEC §9)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,22 +24,40 @@ class Confirmation:
     consequences: tuple[str, ...]
 
 
-CONFIRMATIONS = {c.action: c for c in (
-    Confirmation("lock", "Lock {username}?", "Lock {username}", (
-        "{username} cannot log in until someone unlocks the account.",
-        "Their {sessions} end now; an application using one is told the account is locked.",
-        "Unlocking later lets them log in again (those sessions stay ended).",
-    )),
-    Confirmation("reject", "Reject {username}?", "Reject {username}", (
-        "{username} cannot log in, and their {sessions} stop working.",
-        "You can approve the account again later.",
-    )),
-    Confirmation("delete", "Delete {username}?", "Delete {username} for good", (
-        "The account and everything of theirs are removed: their {sessions} end now.",
-        "This cannot be undone. The audit history keeps a record of the account as it was.",
-        "The username {username} becomes free for someone else.",
-    )),
-)}
+CONFIRMATIONS = {
+    c.action: c
+    for c in (
+        Confirmation(
+            "lock",
+            "Lock {username}?",
+            "Lock {username}",
+            (
+                "{username} cannot log in until someone unlocks the account.",
+                "Their {sessions} end now; an application using one is told the account is locked.",
+                "Unlocking later lets them log in again (those sessions stay ended).",
+            ),
+        ),
+        Confirmation(
+            "reject",
+            "Reject {username}?",
+            "Reject {username}",
+            (
+                "{username} cannot log in, and their {sessions} stop working.",
+                "You can approve the account again later.",
+            ),
+        ),
+        Confirmation(
+            "delete",
+            "Delete {username}?",
+            "Delete {username} for good",
+            (
+                "The account and everything of theirs are removed: their {sessions} end now.",
+                "This cannot be undone. The audit history keeps a record of the account as it was.",
+                "The username {username} becomes free for someone else.",
+            ),
+        ),
+    )
+}
 
 
 def _sessions_phrase(count: int) -> str:
@@ -59,11 +78,17 @@ def user_confirm(user_id: str) -> Response:
         return refusal(error)
     words = {"username": user["username"], "sessions": _sessions_phrase(len(sessions))}
     quick = QUICK_ACTIONS.get(confirmation.action)
-    return page("users/confirm.html", user=user, confirmation=confirmation, quick=quick,
-                question=confirmation.question.format(**words), button=confirmation.button.format(**words),
-                consequences=[line.format(**words) for line in confirmation.consequences],
-                version=request.args.get("version", str(user.version)),
-                original=request.args.get("original"))
+    return page(
+        "users/confirm.html",
+        user=user,
+        confirmation=confirmation,
+        quick=quick,
+        question=confirmation.question.format(**words),
+        button=confirmation.button.format(**words),
+        consequences=[line.format(**words) for line in confirmation.consequences],
+        version=request.args.get("version", str(user.version)),
+        original=request.args.get("original"),
+    )
 
 
 @bp.post("/users/<user_id>/delete")
@@ -91,9 +116,12 @@ def user_end_sessions(user_id: str) -> Response:
         return refusal(error)
     own = user_id == g.user["user_id"]
     if count:
-        flash(f"Signed out {count} session{'s' if count != 1 else ''}"
-              f"{' (this one stays signed in)' if own else ''}.", "success")
+        flash(
+            f"Signed out {count} session{'s' if count != 1 else ''}{' (this one stays signed in)' if own else ''}.",
+            "success",
+        )
     else:
-        flash("Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.",
-              "info")
+        flash(
+            "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"
+        )
     return go(url_for("web.user_edit", user_id=user_id) + "#sessions-card")

@@ -1,7 +1,7 @@
 """Routes for everyone who is not yet in: the landing page, login (its forced new password and its two-factor
 code), logout."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from flask import Response, flash, redirect, request, session, url_for
 
@@ -44,19 +44,22 @@ def login() -> Response:
         return page("auth/login.html", form=form)
     username, password = form.username.data or "", form.password.data or ""
     try:
-        result = users().login(cid(), username, password, console_app(), request.remote_addr, user_agent(),
-                               channel="web")
+        result = users().login(
+            cid(), username, password, console_app(), request.remote_addr, user_agent(), channel="web"
+        )
     except SSOError as error:
         code = error.sub_status[0] if error.sub_status else ""
         if code == Code.totp_missing:
             return code_step(seal_pending(username, password), next_url)
         if code in MUST_CHOOSE_PASSWORD:
-            choose = NewPasswordAtLoginForm(formdata=None, pending=seal_pending(username, password),
-                                            next=next_url or "")
+            choose = NewPasswordAtLoginForm(
+                formdata=None, pending=seal_pending(username, password), next=next_url or ""
+            )
             return page("auth/new_password.html", form=choose, reason=MUST_CHOOSE_PASSWORD[code])
         if error.kind == Kind.throttled:  # "sign-in paused, try again in N minutes", the same for anyone
-            response = page("auth/login.html", 429, form=form,
-                            failure=next(iter(error.errors.values())).capitalize() + ".")
+            response = page(
+                "auth/login.html", 429, form=form, failure=next(iter(error.errors.values())).capitalize() + "."
+            )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         # An empty username or password is a wrong credential to the service (Zato's E005001, SPEC §14);
@@ -64,9 +67,15 @@ def login() -> Response:
         if error.kind == Kind.malformed or (code == Code.auth_invalid and {"username", "password"} & set(error.errors)):
             return page("auth/login.html", 422, form=form, errors=error.errors)
         if error.kind == Kind.forbidden and code == Code.app_not_allowed:
-            return page("auth/login.html", 503, form=form, failure="This console is not configured as an SSO "
-                        "application: add SSO_CONSOLE_APP to SSO_APPS.")
-        return page("auth/login.html", 401, form=form, failure="Wrong username or password, or this account may not log in now.")
+            return page(
+                "auth/login.html",
+                503,
+                form=form,
+                failure="This console is not configured as an SSO application: add SSO_CONSOLE_APP to SSO_APPS.",
+            )
+        return page(
+            "auth/login.html", 401, form=form, failure="Wrong username or password, or this account may not log in now."
+        )
     return _after_login(result, next_url)
 
 
@@ -85,8 +94,9 @@ def login_new_password() -> Response:
     if not errors:
         username, password, new_password = pending.username, pending.password, form.new_password.data or ""
         try:
-            result = users().login(cid(), username, password, console_app(), request.remote_addr, user_agent(),
-                                   new_password, channel="web")
+            result = users().login(
+                cid(), username, password, console_app(), request.remote_addr, user_agent(), new_password, channel="web"
+            )
         except SSOError as error:
             if Code.totp_missing in error.sub_status:
                 return code_step(seal_pending(username, password, new_password), next_url)
@@ -124,8 +134,17 @@ def login_code() -> Response:
     if not code:
         return code_step(form.pending.data, next_url, 422, "Enter the code from your app, or a recovery code.")
     try:
-        result = users().login(cid(), pending.username, pending.password, console_app(), request.remote_addr,
-                               user_agent(), pending.new_password, code, channel="web")
+        result = users().login(
+            cid(),
+            pending.username,
+            pending.password,
+            console_app(),
+            request.remote_addr,
+            user_agent(),
+            pending.new_password,
+            code,
+            channel="web",
+        )
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
             return code_step(form.pending.data, next_url, 401, WRONG_CODE)
@@ -134,8 +153,11 @@ def login_code() -> Response:
     if pending.new_password is not None:
         flash("Your new password is set.", "success")
     if result.recovery_codes_left is not None:
-        flash(f"You used a recovery code; {result.recovery_codes_left} left. Make new ones under Two-factor "
-              "sign-in when you run low.", "warning")
+        flash(
+            f"You used a recovery code; {result.recovery_codes_left} left. Make new ones under Two-factor "
+            "sign-in when you run low.",
+            "warning",
+        )
     return _after_login(result, next_url)
 
 

@@ -1,8 +1,8 @@
 """Routes for super-users: find users, create one, edit every attribute, quick actions, set a password."""
+
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +14,7 @@ from ..sso.create import CREATE_KEYS
 from ..sso.export import FORMATS, MEDIA_TYPES
 from ..sso.presentation import UserData
 from ..sso.search import SEARCH_KEYS
-from .attribute_form import (AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after,
-                             views_for)
+from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
 from .attribute_form.view import IDENTITY, groups
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
@@ -25,9 +24,9 @@ from .names import usernames
 from .responses import error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
 
 PAGE_SIZE = 20
-RECENT_CHANGES = 8   # the edit page's short list; the rest is on the history page
+RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
-CREATE_TEXT = IDENTITY        # the attribute boxes of a new user; the rest are its access settings
+CREATE_TEXT = IDENTITY  # the attribute boxes of a new user; the rest are its access settings
 
 
 @dataclass(frozen=True)
@@ -62,22 +61,33 @@ class QuickAction:
         return user[self.name] != self.target
 
 
-QUICK_ACTIONS = {a.action: a for a in (
-    QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
-    QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
-    QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
-    QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
-)}
+QUICK_ACTIONS = {
+    a.action: a
+    for a in (
+        QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
+        QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
+        QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
+        QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
+    )
+}
 
 
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
     """Any user's attributes, as a super-user edits them."""
     return Editor(
-        names, "user",
+        names,
+        "user",
         load=lambda: users().get_user_by_id(cid(), user_id, *caller_args()),
         write=lambda changes, version, unchanged=None: users().update_user_by_id(
-            cid(), user_id, changes, *caller_args(), expected_version=None if unchanged else version,
-            channel="web", user_agent=user_agent(), unchanged=unchanged),
+            cid(),
+            user_id,
+            changes,
+            *caller_args(),
+            expected_version=None if unchanged else version,
+            channel="web",
+            user_agent=user_agent(),
+            unchanged=unchanged,
+        ),
     )
 
 
@@ -85,8 +95,14 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
 
 
 SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search order_by, header)
-    "username": "Username", "display_name": "Display name", "email": "Email", "approval_status": "Approval",
-    "is_locked": "Locked", "sign_up_status": "Sign-up", "sign_up_time": "Created", "last_sign_in": "Last sign-in",
+    "username": "Username",
+    "display_name": "Display name",
+    "email": "Email",
+    "approval_status": "Approval",
+    "is_locked": "Locked",
+    "sign_up_status": "Sign-up",
+    "sign_up_time": "Created",
+    "last_sign_in": "Last sign-in",
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}
@@ -101,12 +117,11 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
     shown["size"] = str(size) if size != PAGE_SIZE else ""
     criteria: dict[str, Any] = {"page_size": size, "with_last_sign_in": True}
     sorted_otherwise = args.get("sort", "username") not in ("", "username") or args.get("dir") == "desc"
-    if args.get("after") and not sorted_otherwise:   # paging by key (beyond the counted 10,000)
+    if args.get("after") and not sorted_otherwise:  # paging by key (beyond the counted 10,000)
         criteria["after"] = args["after"]
     else:
         # ASCII digits only, and few of them: "³".isdigit() is true and int() of 5000 digits raises (issue 12)
-        criteria["cur_page"] = (int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text) and int(page_text) > 0
-                                else 1)
+        criteria["cur_page"] = int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text) and int(page_text) > 0 else 1
     if shown["q"]:
         criteria["q"] = shown["q"]
     for key, criterion in (("locked", "is_locked"), ("super", "is_super_user"), ("totp", "is_totp_enabled")):
@@ -150,7 +165,7 @@ def user_list() -> Response:
         return url_for("web.user_list", **{key: value for key, value in state.items() if value})
 
     def page_url(number: int | None = 1, after: str | None = None) -> str:
-        if after and (shown["sort"] or shown["dir"]):   # key paging follows the username order only
+        if after and (shown["sort"] or shown["dir"]):  # key paging follows the username order only
             number, after = ((result or {}).get("cur_page") or 1) + 1, None
         return list_url(page=number if number and number > 1 else None, after=after or None)
 
@@ -160,9 +175,18 @@ def user_list() -> Response:
         flip = key == current and shown["dir"] != "desc"
         return list_url(sort=key if key != "username" else None, dir="desc" if flip else None)
 
-    context = {"result": result, "shown": shown, "errors": errors, "page_url": page_url, "sort_url": sort_url,
-               "sort_columns": SORT_COLUMNS, "page_sizes": PAGE_SIZES, "default_size": PAGE_SIZE,
-               "approval_statuses": APPROVAL_STATUSES, "sign_up_statuses": SIGN_UP_STATUSES}
+    context = {
+        "result": result,
+        "shown": shown,
+        "errors": errors,
+        "page_url": page_url,
+        "sort_url": sort_url,
+        "sort_columns": SORT_COLUMNS,
+        "page_sizes": PAGE_SIZES,
+        "default_size": PAGE_SIZE,
+        "approval_statuses": APPROVAL_STATUSES,
+        "sign_up_statuses": SIGN_UP_STATUSES,
+    }
     return page("users/_rows.html" if wants_partial() else "users/list.html", status, **context)
 
 
@@ -182,15 +206,18 @@ def user_create() -> Response:
         data.update({name: texts[name] for name in CREATE_TEXT[1:] if texts[name] != ""})
         if form.password.data:
             data["password"] = form.password.data
-        data.update(password_must_change=form.password_must_change.data, is_locked=form.is_locked.data,
-                    auto_approve=form.auto_approve.data)
-        mismatch = ({} if form.password_confirm.validate(form)
-                    else {"password_confirm": form.password_confirm.errors[0]})
+        data.update(
+            password_must_change=form.password_must_change.data,
+            is_locked=form.is_locked.data,
+            auto_approve=form.auto_approve.data,
+        )
+        mismatch = {} if form.password_confirm.validate(form) else {"password_confirm": form.password_confirm.errors[0]}
         try:
             # Boxes that differ are the form's own refusal: the service still checks the rest, so every
             # mistake is reported at once, but writes nothing.
-            created = users().create_user(cid(), data, *caller_args(), channel="web", user_agent=user_agent(),
-                                          check_only=bool(mismatch))
+            created = users().create_user(
+                cid(), data, *caller_args(), channel="web", user_agent=user_agent(), check_only=bool(mismatch)
+            )
         except SSOError as error:
             errors = form_errors(error, (*CREATE_KEYS, "data"))
             if errors is None:
@@ -200,35 +227,63 @@ def user_create() -> Response:
             flash(f"Created user {created['username']}.", "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
     fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
-    summary_extra = [SummaryItem(box.id, box.label.text, errors[name])
-                     for name, box in (("password", form.password), ("password_confirm", form.password_confirm))
-                     if errors.get(name)]
-    return page("users/new.html", 422 if errors else 200, form=form, fields=fields, errors=errors,
-                summary_extra=summary_extra,
-                general_errors=general_errors(errors, (*CREATE_TEXT, "password", "password_confirm")))
+    summary_extra = [
+        SummaryItem(box.id, box.label.text, errors[name])
+        for name, box in (("password", form.password), ("password_confirm", form.password_confirm))
+        if errors.get(name)
+    ]
+    return page(
+        "users/new.html",
+        422 if errors else 200,
+        form=form,
+        fields=fields,
+        errors=errors,
+        summary_extra=summary_extra,
+        general_errors=general_errors(errors, (*CREATE_TEXT, "password", "password_confirm")),
+    )
 
 
 # --- editing -------------------------------------------------------------------------------------------------
 
 
-def _edit_page(user: UserData, fields: list, version, status: int = 200, outcome: Outcome | None = None,
-               password_form: SetPasswordForm | None = None, password_errors: dict | None = None,
-               action_error: str | None = None) -> Response:
-    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES,
-                                   changes_only=True)["records"]
-    context = {"user": user, "fields": fields, "groups": groups(fields), "version": version, "outcome": outcome,
-               "conflict_message": conflict_message(outcome, "this user"),
-               "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
-               "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
-               "sessions": users().list_sessions(cid(), user["user_id"], *caller_args()),
-               "history": history, "names": usernames(records=history, user=user),
-               "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args())}
+def _edit_page(
+    user: UserData,
+    fields: list,
+    version,
+    status: int = 200,
+    outcome: Outcome | None = None,
+    password_form: SetPasswordForm | None = None,
+    password_errors: dict | None = None,
+    action_error: str | None = None,
+) -> Response:
+    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
+        "records"
+    ]
+    context = {
+        "user": user,
+        "fields": fields,
+        "groups": groups(fields),
+        "version": version,
+        "outcome": outcome,
+        "conflict_message": conflict_message(outcome, "this user"),
+        "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
+        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+        "sessions": users().list_sessions(cid(), user["user_id"], *caller_args()),
+        "history": history,
+        "names": usernames(records=history, user=user),
+        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+    }
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
-    return page("users/edit.html", status,
-                password_form=password_form or SetPasswordForm(formdata=None),
-                password_errors=password_errors or {}, action_error=action_error,
-                is_self=user["user_id"] == g.user["user_id"], **context)
+    return page(
+        "users/edit.html",
+        status,
+        password_form=password_form or SetPasswordForm(formdata=None),
+        password_errors=password_errors or {},
+        action_error=action_error,
+        is_self=user["user_id"] == g.user["user_id"],
+        **context,
+    )
 
 
 def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
@@ -272,7 +327,7 @@ def user_save(user_id: str) -> Response:
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
-        if outcome.status == 200:   # saved (or nothing to save): a 303 that reads and renders nothing more
+        if outcome.status == 200:  # saved (or nothing to save): a 303 that reads and renders nothing more
             return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()
     except SSOError as error:
@@ -289,9 +344,14 @@ def user_quick_action(user_id: str) -> Response:
     if action is None:
         return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
     name, value = action.name, action.value
-    form = AttributeForm.parse((name,), {name: value, "version": request.form.get("version", ""),
-                                         **({f"original_{name}": request.form[f"original_{name}"]}
-                                            if f"original_{name}" in request.form else {})})
+    form = AttributeForm.parse(
+        (name,),
+        {
+            name: value,
+            "version": request.form.get("version", ""),
+            **({f"original_{name}": request.form[f"original_{name}"]} if f"original_{name}" in request.form else {}),
+        },
+    )
     editor = user_editor(user_id, (name,))
     try:
         outcome = save(editor, form)
@@ -302,13 +362,18 @@ def user_quick_action(user_id: str) -> Response:
         if outcome.saved:
             flash(f"{action.done}.", "success")
         else:
-            flash(f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
-                  f"{format_value(action.target, name).lower()}.", "info")
+            flash(
+                f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
+                f"{format_value(action.target, name).lower()}.",
+                "info",
+            )
         return redirect(location, 303)
     if outcome.conflicts:
         _mine, theirs = outcome.conflicts[name]
-        message = (f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
-                   f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again.")
+        message = (
+            f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
+            f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again."
+        )
     else:
         message = "Not done: " + "; ".join(outcome.errors.values())
     return stored_edit_page(user_id, outcome.status, action_error=message)
@@ -326,8 +391,11 @@ def user_set_password(user_id: str) -> Response:
     if form.expiry_days.raw_data and form.expiry_days.raw_data[0] and form.expiry_days.data is None:
         errors["password_expiry"] = "must be a whole number of days"
     if not errors:
-        data: dict[str, Any] = {"new_password": form.new_password.data or "", "user_id": user_id,
-                                "must_change": bool(form.must_change.data)}
+        data: dict[str, Any] = {
+            "new_password": form.new_password.data or "",
+            "user_id": user_id,
+            "must_change": bool(form.must_change.data),
+        }
         if form.expiry_days.data is not None:
             data["password_expiry"] = form.expiry_days.data
         try:
@@ -337,8 +405,9 @@ def user_set_password(user_id: str) -> Response:
             if errors is None:
                 return refusal(error)
         else:
-            flash("Password set." + (" They must choose a new one at their next login." if data["must_change"]
-                                      else ""), "success")
+            flash(
+                "Password set." + (" They must choose a new one at their next login." if data["must_change"] else ""),
+                "success",
+            )
             return redirect(url_for("web.user_edit", user_id=user_id), 303)
     return stored_edit_page(user_id, 422, password_form=form, password_errors=errors)
-

@@ -5,6 +5,7 @@ usernames of its `locked_by` and `approval_status_mod_by`, from `get_user_by_id`
 records' `actor_username` / `target_username`. No lookups: an id without a name (the user no longer
 exists) is shown as the id itself.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

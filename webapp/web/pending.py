@@ -4,6 +4,7 @@ password, or for the two-factor code), and a TOTP key shown for enrolment.
 They travel sealed (Fernet, a key derived from SECRET_KEY per purpose, time-limited) in a hidden field,
 never in a readable cookie; a token sealed for one purpose never opens as another.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
-PENDING_TTL = 600         # seconds to choose a new password or type the code after the password was right
+PENDING_TTL = 600  # seconds to choose a new password or type the code after the password was right
 PENDING_PURPOSE = "pending password change"
 
 
@@ -30,8 +31,9 @@ class Pending:
 
 
 def _fernet(purpose: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=f"sso-console {purpose}".encode()).derive(str(current_app.config["SECRET_KEY"]).encode())
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"sso-console {purpose}".encode()).derive(
+        str(current_app.config["SECRET_KEY"]).encode()
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -1,4 +1,5 @@
 """Console pages of the password reset (SPEC §11): "Forgot password?" and the link's "Choose a new password"."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, url_for
@@ -21,8 +22,14 @@ def password_forgot() -> Response:
     if request.method == "GET":
         return page("auth/password_forgot.html", form=form)
     try:
-        users().request_password_reset(cid(), form.credential.data or "", console_app(), request.remote_addr,
-                                       channel="web", user_agent=user_agent())
+        users().request_password_reset(
+            cid(),
+            form.credential.data or "",
+            console_app(),
+            request.remote_addr,
+            channel="web",
+            user_agent=user_agent(),
+        )
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/password_forgot.html", 503, form=form, failure=error.errors.get("email"))
@@ -37,8 +44,7 @@ def password_forgot_sent() -> Response:
 
 
 def _invalid() -> Response:
-    return no_referrer(page("auth/link_invalid.html", 404, what="password-reset",
-                            again=url_for("web.password_forgot")))
+    return no_referrer(page("auth/link_invalid.html", 404, what="password-reset", again=url_for("web.password_forgot")))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -54,8 +60,15 @@ def password_reset(token: str) -> Response:
     errors = confirmation_errors(form)
     if not errors:
         try:
-            users().reset_password_from_link(cid(), token, form.new_password.data or "", console_app(),
-                                             request.remote_addr, channel="web", user_agent=user_agent())
+            users().reset_password_from_link(
+                cid(),
+                token,
+                form.new_password.data or "",
+                console_app(),
+                request.remote_addr,
+                channel="web",
+                user_agent=user_agent(),
+            )
         except SSOError as error:
             # The service names the password `password`; the form's box is `new_password`.
             errors = form_errors(error, ("password",))

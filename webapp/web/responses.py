@@ -1,5 +1,6 @@
 """How the console answers: htmx detection, redirects, pages, refusal pages, flashes, and the one
 decision every form makes about a refused call (`form_errors`: re-render with field errors, or refuse)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -36,8 +37,11 @@ def is_htmx() -> bool:
 
 def wants_partial() -> bool:
     """htmx asked for a part of the page (not a whole-body swap such as HX-Location or history)."""
-    return is_htmx() and request.headers.get("HX-Request-Type", "partial") == "partial" \
+    return (
+        is_htmx()
+        and request.headers.get("HX-Request-Type", "partial") == "partial"
         and "HX-History-Restore-Request" not in request.headers
+    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -64,8 +68,9 @@ def to_login(error: SSOError | None = None) -> Response:
     if error is not None:
         code = error.sub_status[0] if error.sub_status else Code.session_invalid
         flash(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid]), "error")
-    target = url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" \
-        else url_for("web.login")
+    target = (
+        url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" else url_for("web.login")
+    )
     if is_htmx():
         response = current_app.response_class(status=200)
         response.headers["HX-Redirect"] = target
@@ -142,8 +147,11 @@ def flash_saved(outcome: Outcome, location: str) -> Response:
     if outcome.saved:
         message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."
         if outcome.merged_with:
-            message += (" Someone else changed " + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
-                        + " meanwhile; their changes were kept.")
+            message += (
+                " Someone else changed "
+                + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
+                + " meanwhile; their changes were kept."
+            )
         flash(message, "success")
     else:
         flash(NOTHING_NEW if outcome.sent else NOTHING_SENT, "info")

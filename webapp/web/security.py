@@ -1,4 +1,5 @@
 """CSRF, cookie flags and the headers every response carries."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request

@@ -1,4 +1,5 @@
 """Console pages of sign-up (SPEC §11): "Create an account", "Check your email", and the link's "Confirm"."""
+
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, request, session, url_for
@@ -41,13 +42,18 @@ def signup() -> Response:
     errors = confirmation_errors(form)
     if errors:
         return page("auth/signup.html", 422, form=form, errors=errors)
-    data = {"username": form.username.data or "", "email": form.email.data or None,
-            "password": form.password.data or "", "app_list": [console_app()]}
+    data = {
+        "username": form.username.data or "",
+        "email": form.email.data or None,
+        "password": form.password.data or "",
+        "app_list": [console_app()],
+    }
     if form.display_name.data:
         data["display_name"] = form.display_name.data
     try:
-        users().signup(cid(), data, console_app(), request.remote_addr, channel="web", user_agent=user_agent(),
-                       send_link=True)
+        users().signup(
+            cid(), data, console_app(), request.remote_addr, channel="web", user_agent=user_agent(), send_link=True
+        )
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
@@ -62,8 +68,9 @@ def signup() -> Response:
 @bp.get("/signup/sent")
 def signup_sent() -> Response:
     """Check your email."""
-    return page("auth/signup_sent.html", email=session.get(SENT_TO),
-                hours=current_app.config["SSO_SIGNUP_CONFIRM_HOURS"])
+    return page(
+        "auth/signup_sent.html", email=session.get(SENT_TO), hours=current_app.config["SSO_SIGNUP_CONFIRM_HOURS"]
+    )
 
 
 @bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
@@ -72,14 +79,16 @@ def signup_confirm(token: str) -> Response:
     try:
         if request.method == "GET":
             return no_referrer(page("auth/signup_confirm.html", username=users().check_signup_link(token)))
-        confirmed = users().confirm_signup(cid(), token, console_app(), request.remote_addr, channel="web",
-                                           user_agent=user_agent())
+        confirmed = users().confirm_signup(
+            cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
+        )
     except SSOError as error:
         if Code.signup_confirmed in error.sub_status:
             flash("This account is already confirmed. You can log in.", "info")
             return redirect(url_for("web.login"), 303)
-        return no_referrer(page("auth/link_invalid.html", 404, what="sign-up",
-                                again=url_for("web.signup") if signup_open() else None))
+        return no_referrer(
+            page("auth/link_invalid.html", 404, what="sign-up", again=url_for("web.signup") if signup_open() else None)
+        )
     session.pop(SENT_TO, None)
     if confirmed.approval_status == "approved":
         flash("Your account is confirmed. Log in with your username and password.", "success")

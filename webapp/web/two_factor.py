@@ -1,5 +1,6 @@
 """Two-factor sign-in in the console (SPEC §10): My account → Two-factor sign-in, and a super-user turning a
 user's TOTP off. The login's code step is in login.py. Every rule is the service's (webapp/sso/totp.py)."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, flash, g, redirect, url_for
@@ -17,22 +18,35 @@ ENROL_PURPOSE, ENROL_TTL = "totp enrolment", 1800  # seconds to scan the key and
 
 # --- My account → Two-factor sign-in ----------------------------------------------------------------------------
 
+
 def _enrolment(key: str) -> dict:
     """What the page shows of a new key: the QR code (SVG made here) and the key as text."""
     issuer = current_app.config["SSO_TOTP_ISSUER"]
     uri = provisioning_uri(key, g.user["username"], issuer)
     svg = qr_svg(uri, "QR code of your new two-factor key")
     svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="totp-qr-title" ', 1).replace(
-        "<title>", '<title id="totp-qr-title">', 1)
+        "<title>", '<title id="totp-qr-title">', 1
+    )
     return {"qr_svg": svg, "key_text": grouped_key(key), "issuer": issuer}
 
 
-def _page(status: int = 200, *, enable: EnableTotpForm | None = None, errors: dict | None = None,
-          codes: list[str] | None = None, failure: str | None = None) -> Response:
+def _page(
+    status: int = 200,
+    *,
+    enable: EnableTotpForm | None = None,
+    errors: dict | None = None,
+    codes: list[str] | None = None,
+    failure: str | None = None,
+) -> Response:
     state = users().totp_status(cid(), None, *caller_args())
-    context: dict = {"state": state, "errors": errors or {}, "codes": codes, "failure": failure,
-                     "regenerate": CurrentPasswordForm(formdata=None, prefix="regenerate"),
-                     "disable": CurrentPasswordForm(formdata=None, prefix="disable")}
+    context: dict = {
+        "state": state,
+        "errors": errors or {},
+        "codes": codes,
+        "failure": failure,
+        "regenerate": CurrentPasswordForm(formdata=None, prefix="regenerate"),
+        "disable": CurrentPasswordForm(formdata=None, prefix="disable"),
+    }
     if not state.is_enabled and codes is None:
         if enable is None:
             key = new_totp_key()
@@ -80,13 +94,17 @@ def two_factor_recovery_codes() -> Response:
     """Ten new recovery codes (the old ones stop working), shown once."""
     form = CurrentPasswordForm(prefix="regenerate")
     try:
-        codes = users().regenerate_recovery_codes(cid(), form.password.data or "", *caller_args(), channel="web",
-                                                  user_agent=user_agent())
+        codes = users().regenerate_recovery_codes(
+            cid(), form.password.data or "", *caller_args(), channel="web", user_agent=user_agent()
+        )
     except SSOError as error:
         if form_errors(error, ("password", "is_totp_enabled")) is None:
             return refusal(error)
-        return _page(422, failure="No new codes: " + ("your current password is not right." if "password" in
-                                                        error.errors else "two-factor sign-in is off."))
+        return _page(
+            422,
+            failure="No new codes: "
+            + ("your current password is not right." if "password" in error.errors else "two-factor sign-in is off."),
+        )
     flash("New recovery codes are ready; the old ones no longer work.", "success")
     return _page(codes=codes)
 
@@ -97,8 +115,9 @@ def two_factor_disable() -> Response:
     """Turn one's own two-factor sign-in off (the current password confirms it)."""
     form = CurrentPasswordForm(prefix="disable")
     try:
-        users().disable_totp(cid(), None, form.password.data or "", *caller_args(), channel="web",
-                             user_agent=user_agent())
+        users().disable_totp(
+            cid(), None, form.password.data or "", *caller_args(), channel="web", user_agent=user_agent()
+        )
     except SSOError as error:
         if form_errors(error, ("password",)) is None:
             return refusal(error)
@@ -108,6 +127,7 @@ def two_factor_disable() -> Response:
 
 
 # --- Manage user: a super-user turns it off -------------------------------------------------------------------
+
 
 @bp.post("/users/<user_id>/two-factor/disable")
 @super_user_required

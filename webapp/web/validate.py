@@ -1,4 +1,5 @@
 """Inline validation (htmx): one attribute field checked by the service's own value rule, as the field partial."""
+
 from __future__ import annotations
 
 from flask import Response, abort, request

@@ -1,4 +1,5 @@
 """My changes against what someone else saved meanwhile: what can still be sent, and what conflicts."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,8 +18,9 @@ class MergePlan:
     changed_by_others: list[str] = field(default_factory=list)
 
 
-def plan_merge(changes: Mapping[str, Any], originals: Mapping[str, Any], current: Mapping[str, Any],
-               names: tuple[str, ...]) -> MergePlan:
+def plan_merge(
+    changes: Mapping[str, Any], originals: Mapping[str, Any], current: Mapping[str, Any], names: tuple[str, ...]
+) -> MergePlan:
     """Merge my `changes` (made against `originals`) onto `current`.
 
     For a field I changed: still as I found it → send mine; already what I want → nothing to send;
@@ -31,6 +33,7 @@ def plan_merge(changes: Mapping[str, Any], originals: Mapping[str, Any], current
             plan.changes[name] = mine
         elif not same(name, theirs, mine):
             plan.conflicts[name] = (mine, theirs)
-    plan.changed_by_others = [name for name in names
-                              if name not in changes and not same(name, current[name], originals[name])]
+    plan.changed_by_others = [
+        name for name in names if name not in changes and not same(name, current[name], originals[name])
+    ]
     return plan

@@ -3,10 +3,10 @@
 Not a WTForms form: WTForms cannot tell an absent field (unchanged) from an empty one, or a cleared
 one (NULL) from "".
 """
+
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,14 +22,14 @@ class FieldInput:
     """One attribute as a form sent it. `value` is MISSING when the person left it unchanged."""
 
     name: str
-    value: Any = MISSING          # what to send: str (service parses datetimes), bool, or None (clear)
-    text: str | None = None       # the box's text as sent (None: the box was not sent, e.g. disabled)
+    value: Any = MISSING  # what to send: str (service parses datetimes), bool, or None (clear)
+    text: str | None = None  # the box's text as sent (None: the box was not sent, e.g. disabled)
     clear: bool = False
-    choice: str = ""              # tri-state / select: "" is "unchanged"
-    original: Any = MISSING       # the value the form was rendered from
+    choice: str = ""  # tri-state / select: "" is "unchanged"
+    original: Any = MISSING  # the value the form was rendered from
     conflict_mine: Any = MISSING  # set when the form was re-rendered with a conflict on this field
-    resolve: str | None = None    # "mine" / "theirs" for a conflict
-    problem: str | None = None    # the input cannot be read (a form matter, not a value rule)
+    resolve: str | None = None  # "mine" / "theirs" for a conflict
+    problem: str | None = None  # the input cannot be read (a form matter, not a value rule)
 
     @property
     def attr(self) -> Attribute:
@@ -39,8 +39,11 @@ class FieldInput:
 def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
     """Coerce one attribute's inputs: box/choice, clear checkbox, original, conflict resolution."""
     name = attr.name
-    item = FieldInput(name, original=decode_value(attr, form.get(f"original_{name}")),
-                      conflict_mine=decode_value(attr, form.get(f"conflict_{name}")))
+    item = FieldInput(
+        name,
+        original=decode_value(attr, form.get(f"original_{name}")),
+        conflict_mine=decode_value(attr, form.get(f"conflict_{name}")),
+    )
     resolve = form.get(f"resolve_{name}")
     item.resolve = resolve if resolve in RESOLUTIONS else None
     if attr.type == "bool":
@@ -82,7 +85,7 @@ class AttributeForm:
     version: int | None = None
 
     @classmethod
-    def parse(cls, names: tuple[str, ...], form: Mapping[str, str]) -> "AttributeForm":
+    def parse(cls, names: tuple[str, ...], form: Mapping[str, str]) -> AttributeForm:
         """Read the fields `names` from a submitted form (absent inputs mean unchanged)."""
         parsed = cls(names, {name: parse_field(ATTRIBUTES[name], form) for name in names})
         raw_version = form.get("version", "")
@@ -100,8 +103,10 @@ class AttributeForm:
 
     def originals(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
         """Each field's original; a form without one is compared with what is stored now."""
-        return {name: item.original if item.original is not MISSING else canonical(item.attr, current[name])
-                for name, item in self.fields.items()}
+        return {
+            name: item.original if item.original is not MISSING else canonical(item.attr, current[name])
+            for name, item in self.fields.items()
+        }
 
     def changes(self, originals: Mapping[str, Any]) -> dict[str, Any]:
         """Only what the person changed: sent values that differ from the originals.

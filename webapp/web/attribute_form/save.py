@@ -1,4 +1,5 @@
 """Saving an attribute form: send only the changes, merge with others' saves, stop at real conflicts."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,13 +19,13 @@ MAX_ROUNDS = 3
 class Outcome:
     """How a save ended. `status` is the HTTP status of a re-render (200 when saved or nothing to do)."""
 
-    saved: list[str] = field(default_factory=list)           # attributes written
-    merged_with: list[str] = field(default_factory=list)     # others' changes kept alongside
-    errors: dict[str, str] = field(default_factory=dict)     # field → message (nothing written)
+    saved: list[str] = field(default_factory=list)  # attributes written
+    merged_with: list[str] = field(default_factory=list)  # others' changes kept alongside
+    errors: dict[str, str] = field(default_factory=dict)  # field → message (nothing written)
     conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (mine, theirs)
     status: int = 200
-    current: UserData | None = None                          # the user as stored, for a re-render
-    sent: dict[str, Any] = field(default_factory=dict)       # what the person changed
+    current: UserData | None = None  # the user as stored, for a re-render
+    sent: dict[str, Any] = field(default_factory=dict)  # what the person changed
 
 
 @dataclass
@@ -87,4 +88,3 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
         return outcome
     outcome.errors, outcome.status = {"version": "this user kept changing while you saved; try again"}, 409
     return outcome
-

@@ -3,6 +3,7 @@
 Values are compared in one canonical form per attribute, so an untouched field never looks changed
 (datetimes to the second: a datetime-local box shows no microseconds, and may drop ":00" seconds).
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """What `fields/_field.html` draws for one attribute, from a user or from a sent form; the form's groups."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,8 +13,8 @@ from .parse import AttributeForm, FieldInput
 from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value
 
-CONTEXTS = ("account", "user", "create")   # My account, Manage user, New user
-IDENTITY = ("username", "email", *NAME_ATTRIBUTES)   # who the user is; the rest is access
+CONTEXTS = ("account", "user", "create")  # My account, Manage user, New user
+IDENTITY = ("username", "email", *NAME_ATTRIBUTES)  # who the user is; the rest is access
 
 HELP = {
     "username": "Used to log in. No spaces.",
@@ -25,11 +26,17 @@ HELP = {
 }
 # A browser may fill in one's own details; never another user's (the Manage user form).
 OWN_AUTOCOMPLETE = {
-    "username": "username", "email": "email", "first_name": "given-name", "middle_name": "additional-name",
-    "last_name": "family-name", "display_name": "nickname",
+    "username": "username",
+    "email": "email",
+    "first_name": "given-name",
+    "middle_name": "additional-name",
+    "last_name": "family-name",
+    "display_name": "nickname",
 }
-CONFLICT_MESSAGE = ("Someone else saved {subject} while you were editing, and changed some of the same fields. "
-                    "Nothing was saved. For each field marked below, keep yours or take theirs, then save again.")
+CONFLICT_MESSAGE = (
+    "Someone else saved {subject} while you were editing, and changed some of the same fields. "
+    "Nothing was saved. For each field marked below, keep yours or take theirs, then save again."
+)
 
 
 @dataclass
@@ -123,7 +130,8 @@ def in_console_words(attr: Attribute, message: str | None) -> str | None:
     so the API's "ISO 8601" wording would mislead."""
     if message and attr.type == "datetime" and "ISO 8601" in message:
         return "must be a whole date and time, as the picker shows it" + (
-            ", or tick “Never expires”" if attr.nullable else "")
+            ", or tick “Never expires”" if attr.nullable else ""
+        )
     return message
 
 
@@ -139,8 +147,16 @@ def from_input(item: FieldInput, context: str, original: Any, error: str | None 
     # unticking "clear" gives it back instead of leaving an empty box that would save "".
     shown = None if original is MISSING else original
     text = item.text if item.text is not None else box_text(shown)
-    view = FieldView(item.name, context, text=text, clear=item.clear, choice=item.choice, original=original,
-                     error=in_console_words(item.attr, error or item.problem), resolve=item.resolve)
+    view = FieldView(
+        item.name,
+        context,
+        text=text,
+        clear=item.clear,
+        choice=item.choice,
+        original=original,
+        error=in_console_words(item.attr, error or item.problem),
+        resolve=item.resolve,
+    )
     if item.conflict_mine is not MISSING and item.value is not MISSING:
         view.conflict_mine, view.conflict_theirs = item.conflict_mine, original
     return view
@@ -153,8 +169,10 @@ def for_create(name: str, text: str = "", error: str | None = None) -> FieldView
 
 def groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]:
     """The Manage user form's fieldsets: Identity, then Access."""
-    return [("Identity", [f for f in fields if f.name in IDENTITY]),
-            ("Access", [f for f in fields if f.name not in IDENTITY])]
+    return [
+        ("Identity", [f for f in fields if f.name in IDENTITY]),
+        ("Access", [f for f in fields if f.name not in IDENTITY]),
+    ]
 
 
 def conflict_message(outcome: Outcome | None, subject: str) -> str | None:
