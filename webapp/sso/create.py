@@ -222,4 +222,4 @@ def insert_user(
             )
     except IntegrityError:
         raise username_taken() from None
-    return user_view({name: row.get(name) for name in users.c}, True)
+    return user_view({name: row.get(name) for name in users.c.keys()}, True)  # noqa: SIM118 (iterating .c gives columns)
