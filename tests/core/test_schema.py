@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from webapp.models import SQLITE_SEARCH_TABLE, Base
+from webapp.models import SQLITE_SEARCH_TABLE, metadata
 
 
 def _ours_on(dialect: str):
@@ -26,4 +26,4 @@ def test_the_migrated_database_matches_the_models(app):
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": _ours_on(conn.dialect.name)}
         )
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []

@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from webapp.models import Base
+from webapp.models import metadata
 
 engine = context.config.attributes["engine"]
 sqlite = engine.dialect.name == "sqlite"
 with engine.connect().execution_options(sso_write=True) as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
     # SQLite's batch migrations re-create a table (copy, drop, rename): with foreign keys on, dropping
     # sso_user would cascade and delete every session, token and attribute row. Alembic's advice: off
     # while migrating (outside any transaction, on the raw connection), back on afterwards.

@@ -22,6 +22,8 @@ from .errors import FieldErrors, Kind, super_user_required
 HISTORY_MAX = 500
 SIGN_IN_ACTIONS = ("login", "logout")  # kept apart from changes ("changes only" leaves them out)
 KIND_MAX = 64
+# Made once: an alias builds a proxy of every column of `users` the first time its `.c` is read.
+ACTOR, TARGET = users.alias("actor"), users.alias("target")
 
 
 def history(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
@@ -98,7 +100,7 @@ def history_page(
             where = [audit.c.id.in_(union(*(select(part.c.id) for part in newest)))]
         else:
             where = [audit.c.target_id == user_id, *conditions]
-        actor, target = users.alias("actor"), users.alias("target")
+        actor, target = ACTOR, TARGET
         query = (
             select(audit, actor.c.username.label("actor_username"), target.c.username.label("target_username"))
             .outerjoin(actor, actor.c.user_id == audit.c.actor_id)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, update
-from zxcvbn import zxcvbn
 
 from ..db import reading, writing
 from ..models import sessions, users
@@ -37,6 +36,10 @@ def common_passwords() -> frozenset[str]:
 
 def complexity(password: str) -> int:
     """zxcvbn's score of `password`, 0 (guessable in moments) to 4 (very unguessable)."""
+    # Imported when first needed: its word lists take about 12 MiB, which a worker that never sets a
+    # password (most of them, most of the time) should not hold.
+    from zxcvbn import zxcvbn
+
     return int(zxcvbn(password[:ZXCVBN_MAX])["score"])
 
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
-import segno
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..db import reading, writing
@@ -96,6 +95,8 @@ def provisioning_uri(key: str, account: str, issuer: str) -> str:
 
 def qr_svg(uri: str, title: str) -> str:
     """The QR code of `uri` as inline SVG (drawn on the server: no script, dark modules on white)."""
+    import segno  # only two-factor enrolment draws a QR code: not loaded by every worker
+
     qr = segno.make(uri, error="m")
     return qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="totp-qr", omitsize=False)
 

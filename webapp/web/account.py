@@ -9,6 +9,7 @@ from ..sso.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
+from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
@@ -37,8 +38,8 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
         "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
         "history": history,
         "names": usernames(records=history),
-        "devices": users().list_sessions(cid(), None, *caller_args()),
     }
+    context["devices"], context["devices_total"] = newest_sessions(users().list_sessions(cid(), None, *caller_args()))
     template = "account/_form_response.html" if wants_partial() else "account/account.html"
     return page(template, status, **context)
 

@@ -10,6 +10,16 @@ from .blueprint import bp
 from .responses import go, refusal
 
 DEVICES = "#devices-card"
+SESSIONS_SHOWN = 20  # a script that logs in on every call can hold hundreds: the page lists the newest
+
+
+def newest_sessions(sessions: list[dict]) -> tuple[list[dict], int]:
+    """The sessions a page lists (the newest `SESSIONS_SHOWN`, always with this one) and how many there are."""
+    shown = sessions[:SESSIONS_SHOWN]
+    current = next((s for s in sessions[SESSIONS_SHOWN:] if s.get("is_current")), None)
+    if current is not None:
+        shown = [*shown[:-1], current]
+    return shown, len(sessions)
 
 
 @bp.post("/account/sessions/end")

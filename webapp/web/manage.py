@@ -18,6 +18,7 @@ from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, fo
 from .attribute_form.view import IDENTITY, groups
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
+from .devices import newest_sessions
 from .display import format_value
 from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
 from .names import usernames
@@ -268,11 +269,13 @@ def _edit_page(
         "conflict_message": conflict_message(outcome, "this user"),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
         "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
-        "sessions": users().list_sessions(cid(), user["user_id"], *caller_args()),
         "history": history,
         "names": usernames(records=history, user=user),
         "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
     }
+    context["sessions"], context["sessions_total"] = newest_sessions(
+        users().list_sessions(cid(), user["user_id"], *caller_args())
+    )
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
     return page(

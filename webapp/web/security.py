@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response as BaseResponse
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -18,6 +19,9 @@ SECURITY_HEADERS = {
 }
 # Forms stay usable for a working day; the token is also bound to the browser session.
 CSRF_TIME_LIMIT = 8 * 3600
+# Messages waiting to be shown: a client that posts without ever reading a page (a script, a replayed
+# form) would otherwise grow the session cookie past the 4 KB a browser keeps, losing the session.
+MAX_FLASHES = 5
 
 
 def cookie_secure(app: Flask) -> bool:
@@ -30,6 +34,12 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: BaseResponse) -> None:
+        flashes = session.get("_flashes")
+        if flashes and len(flashes) > MAX_FLASHES:
+            session["_flashes"] = flashes[-MAX_FLASHES:]  # the newest ones
+        super().save_session(app, session, response)
 
 
 def add_security_headers(response: Response) -> Response:
