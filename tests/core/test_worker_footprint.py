@@ -44,4 +44,7 @@ print(json.dumps({"modules": sorted(sys.modules), "grew_mib": rss() - before}))
     found = json.loads(done.stdout.strip().splitlines()[-1])
     loaded = {name.split(".")[0] for name in found["modules"]}
     assert not loaded & {"alembic", "mako", "pygments"}, "only `init-db` and the migrations need these"
+    # About 12 MiB of word lists and the QR encoder: loaded by the first password set or 2FA enrolment.
+    assert not loaded & {"zxcvbn", "segno"}, "a worker that sets no password and draws no QR code needs neither"
+    assert "sqlalchemy.orm" not in found["modules"], "the tables are Core: the ORM is about 5 MiB per worker"
     assert found["grew_mib"] < 8, f"scrypt's buffers stayed resident: +{found['grew_mib']:.1f} MiB"
