@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,11 @@ from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "sso_write"
 REPEAT = 0.05  # seconds between further alarms once a deadline has passed
+# A pooled PostgreSQL connection idle this long is pinged before use (a restart or a dropped link is found
+# before the request's first statement). A busy worker's connections are never idle that long, so the
+# requests under load make no extra round trip; a failure in the middle of load is caught as any other
+# disconnect (the request answers 503 and the pool starts afresh).
+PING_AFTER_IDLE = 10.0
 
 # The defaults of the settings of the same names (see webapp/config.py and the README).
 DEFAULT_TIMEOUTS = {
@@ -68,13 +74,13 @@ def make_engine(url: str, settings: Mapping[str, Any] | None = None) -> Engine:
             }
         engine = create_engine(
             url,
-            pool_pre_ping=True,
             pool_size=10,
             max_overflow=20,
             hide_parameters=True,
             pool_timeout=timeouts["SSO_DB_POOL_TIMEOUT"],
             connect_args=connect_args,
         )
+        _ping_idle_connections(engine)
     else:
         busy = timeouts["SSO_SQLITE_BUSY_TIMEOUT"] if settings is not None else 30000
         engine = create_engine(
@@ -84,6 +90,29 @@ def make_engine(url: str, settings: Mapping[str, Any] | None = None) -> Engine:
     engine.sso_deadline = timeouts["SSO_DB_TIMEOUT"] / 1000 if settings is not None else 0  # type: ignore[attr-defined]
     engine.sso_retry_after = timeouts["SSO_DB_RETRY_AFTER"]  # type: ignore[attr-defined]
     return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pre-ping, but only a connection that sat idle for `PING_AFTER_IDLE` seconds (see above)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()
+        except Exception as error:  # any failure: the pool drops this connection and makes a new one
+            raise sa_exc.DisconnectionError() from error
 
 
 def _sqlite_events(engine: Engine, busy_ms: int) -> None:
