@@ -238,7 +238,8 @@ zato_imports = Table(
 
 
 # Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
-# PostgreSQL: one pg_trgm GIN index per column (declared here, so the schema check compares them).
+# PostgreSQL: one pg_trgm GIN index per column (declared by `declare_search_indexes`, for Alembic and
+# the schema check).
 # SQLite: the FTS5 trigram table below, kept in step by triggers; it is not a SQLAlchemy table (a
 # virtual table), so tests/core/test_schema.py leaves its name out of the comparison.
 SEARCH_COLUMNS = (
@@ -250,11 +251,19 @@ SEARCH_COLUMNS = (
     "last_name_search",
 )
 SQLITE_SEARCH_TABLE = "sso_user_fts"
-for _column in SEARCH_COLUMNS:
-    Index(
-        f"ix_{_column}_trgm",
-        users.c[_column],
-        postgresql_using="gin",
-        postgresql_ops={_column: "gin_trgm_ops"},
-        info={"only_on": "postgresql"},
-    )
+
+
+def declare_search_indexes() -> None:
+    """Add PostgreSQL's trigram indexes to `metadata` (once). Not done at import: declaring them loads
+    SQLAlchemy's PostgreSQL dialect (about 2 MiB), which a SQLite worker never needs, and no query
+    needs the Index objects; the migrations' environment and the schema test call this."""
+    if any(index.name and index.name.endswith("_trgm") for index in users.indexes):
+        return
+    for column in SEARCH_COLUMNS:
+        Index(
+            f"ix_{column}_trgm",
+            users.c[column],
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            info={"only_on": "postgresql"},
+        )

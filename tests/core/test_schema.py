@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from webapp.models import SQLITE_SEARCH_TABLE, metadata
+from webapp.models import SQLITE_SEARCH_TABLE, declare_search_indexes, metadata
 
 
 def _ours_on(dialect: str):
@@ -22,6 +22,7 @@ def _ours_on(dialect: str):
 
 
 def test_the_migrated_database_matches_the_models(app):
+    declare_search_indexes()
     with app.extensions["sso_engine"].connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": _ours_on(conn.dialect.name)}

@@ -47,4 +47,5 @@ print(json.dumps({"modules": sorted(sys.modules), "grew_mib": rss() - before}))
     # About 12 MiB of word lists and the QR encoder: loaded by the first password set or 2FA enrolment.
     assert not loaded & {"zxcvbn", "segno"}, "a worker that sets no password and draws no QR code needs neither"
     assert "sqlalchemy.orm" not in found["modules"], "the tables are Core: the ORM is about 5 MiB per worker"
+    assert "sqlalchemy.dialects.postgresql" not in found["modules"], "a SQLite worker needs no PostgreSQL dialect"
     assert found["grew_mib"] < 8, f"scrypt's buffers stayed resident: +{found['grew_mib']:.1f} MiB"

@@ -2,8 +2,9 @@
 
 from alembic import context
 
-from webapp.models import metadata
+from webapp.models import declare_search_indexes, metadata
 
+declare_search_indexes()
 engine = context.config.attributes["engine"]
 sqlite = engine.dialect.name == "sqlite"
 with engine.connect().execution_options(sso_write=True) as connection:

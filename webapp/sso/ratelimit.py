@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db import writing
 from ..models import rate_hits
@@ -39,6 +37,16 @@ class Rule:
     @property
     def seconds(self) -> int:
         return UNIT_SECONDS[self.unit]
+
+
+def _upsert_insert(dialect: str):
+    """The dialect's INSERT with ON CONFLICT; imported on use, so a SQLite worker never loads the
+    PostgreSQL dialect (about 2 MiB)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def parse(definition: str) -> list[Rule]:
@@ -112,7 +120,7 @@ def _window_start(now: datetime, seconds: int) -> datetime:
 
 def _bump(conn: Connection, key: str, start: datetime) -> int:
     """One atomic upsert: a new window starts at 1, the current one goes up by 1; returns the count."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = _upsert_insert(conn.dialect.name)
     statement = insert(rate_hits).values(key=key, window_start=start, count=1)
     same_window = rate_hits.c.window_start == statement.excluded.window_start
     statement = statement.on_conflict_do_update(
