@@ -7,6 +7,7 @@ import threading
 import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -25,7 +26,7 @@ class _Keep:
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.box.lock:
-            self.box.messages.append(message)  # type: ignore[arg-type]
+            self.box.messages.append(message)
         return "250 OK"
 
 
@@ -37,7 +38,7 @@ class Mailbox:
         self.lock = threading.Lock()
         self.port = free_port()
         self.user, self.password = user, password
-        options = {}
+        options: dict[str, Any] = {}
         if user is not None:
             options = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
         self.controller = Controller(

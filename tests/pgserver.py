@@ -72,7 +72,17 @@ class PostgresServer:
             return [runuser, "-u", "postgres", "--", *args]
         return list(args)
 
+    def _tool(self, name: str) -> str:
+        assert self.bindir is not None, "start() first"
+        return os.path.join(self.bindir, name)
+
+    def _cluster(self) -> tuple[str, str]:
+        """(datadir, logfile) of a started cluster."""
+        assert self.datadir is not None and self.logfile is not None, "start() first"
+        return self.datadir, self.logfile
+
     def _run(self, *args: str, timeout: float = 120) -> None:
+        assert self.tmpdir is not None, "start() first"
         out_path = os.path.join(self.tmpdir, "cmd.out")
         with open(out_path, "wb") as out:
             proc = subprocess.run(
@@ -165,9 +175,7 @@ class PostgresServer:
     def stop(self) -> None:
         if self._running and self.datadir:
             try:
-                self._run(
-                    os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop", timeout=60
-                )
+                self._run(self._tool("pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop", timeout=60)
             except Exception:
                 pass
         self._running = False
@@ -185,7 +193,8 @@ class PostgresServer:
     # ------------------------------------------------------------------ faults (tests of outages)
     def processes(self) -> list[int]:
         """The postmaster's pid and those of all its children (backends, background workers)."""
-        with open(os.path.join(self.datadir, "postmaster.pid")) as f:
+        datadir, _ = self._cluster()
+        with open(os.path.join(datadir, "postmaster.pid")) as f:
             postmaster = int(f.readline())
         pids = [postmaster]
         for entry in os.listdir("/proc"):
@@ -220,24 +229,14 @@ class PostgresServer:
 
     def halt(self) -> None:
         """Stop the server (fast shutdown) but keep its data, to `resume` on the same port."""
-        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "fast", "-w", "stop", timeout=60)
+        datadir, _ = self._cluster()
+        self._run(self._tool("pg_ctl"), "-D", datadir, "-m", "fast", "-w", "stop", timeout=60)
 
     def resume(self) -> None:
         """Start a `halt`ed server again on its port."""
+        datadir, logfile = self._cluster()
         options = f"-h 127.0.0.1 -p {self.port} -k {self.tmpdir} {self.OPTIONS} {self.extra_options}".strip()
-        self._run(
-            os.path.join(self.bindir, "pg_ctl"),
-            "-D",
-            self.datadir,
-            "-l",
-            self.logfile,
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        self._run(self._tool("pg_ctl"), "-D", datadir, "-l", logfile, "-o", options, "-w", "-t", "60", "start")
 
     # ------------------------------------------------------------------ URLs / databases
     def url(self, dbname: str = "postgres") -> str:

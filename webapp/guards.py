@@ -30,21 +30,23 @@ class WholeBody:
             and not environ.get("CONTENT_LENGTH")
             and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         ):
-            environ[BODY_ERROR], body = self._read(environ["wsgi.input"])
+            environ[BODY_ERROR], body = self._read(environ["wsgi.input"], self.limit)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
 
-    def _read(self, stream: Any) -> tuple[int | None, bytes]:
-        parts, size = [], 0
+    @staticmethod
+    def _read(stream: Any, limit: int) -> tuple[int | None, bytes]:
+        parts: list[bytes] = []
+        size = 0
         try:
             while True:
-                part = stream.read(min(READ_CHUNK, self.limit + 1 - size))
+                part = stream.read(min(READ_CHUNK, limit + 1 - size))
                 if not part:
                     return None, b"".join(parts)
                 parts.append(part)
                 size += len(part)
-                if size > self.limit:
+                if size > limit:
                     return 413, b""
         except Exception:
             return 400, b""
@@ -84,7 +86,7 @@ def unavailable_page(exc: DatabaseUnavailable) -> Response:
 
 def init_guards(app: Flask) -> None:
     """Install the body reader, the HSTS header and the console's 503 page."""
-    app.wsgi_app = WholeBody(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
+    app.wsgi_app = WholeBody(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]  # Flask's documented way to wrap it
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_bodies)
     app.after_request(_hsts)
     app.register_error_handler(DatabaseUnavailable, unavailable_page)

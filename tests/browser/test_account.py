@@ -9,7 +9,8 @@ from .ui import choose, field_state, flash, log_in, type_into
 
 def test_edit_my_account(pages, live, js):
     user = live.user("acct", email="old@example.com", display_name="Old Name")
-    page = log_in(pages.new(js=js), user["username"])
+    page = pages.new(js=js)  # a page of `Pages.new`, with its `htmx` request log
+    log_in(page, user["username"])
     expect(page.locator("#f-display_name")).to_have_value("Old Name")
     version = page.locator("#f-version").input_value()
     page.fill("#f-display_name", "Ada Lovelace")

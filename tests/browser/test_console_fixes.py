@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FloatRect, Locator, expect
 
 from .ui import SEED_APP, SEED_CID, axe_check, field_state, flash, log_in
 
@@ -117,6 +117,12 @@ def test_a_mistyped_expiry_keeps_what_was_typed_in_the_pickers_format(pages, liv
     assert "Password expiry" not in flash(page).inner_text()
 
 
+def _box(locator: Locator) -> FloatRect:
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not visible"
+    return box
+
+
 def test_the_history_on_a_phone(pages, live):
     target = live.user("fix-phone", email="phone@example.com")
     live.update(target["user_id"], {"display_name": "A long display name for the phone", "is_locked": True})
@@ -130,11 +136,11 @@ def test_the_history_on_a_phone(pages, live):
     region.focus()
     expect(region).to_be_focused()
     changes = page.locator("#history thead th", has_text="Changes")
-    box = changes.bounding_box()
+    box = _box(changes)
     assert box["x"] < 390 - 100, box  # the column starts well inside the screen
     heads = page.locator("#history thead th")
-    tops = {round(heads.nth(i).bounding_box()["y"]) for i in range(heads.count())}
-    heights = {round(heads.nth(i).bounding_box()["height"]) for i in range(heads.count())}
+    tops = {round(_box(heads.nth(i))["y"]) for i in range(heads.count())}
+    heights = {round(_box(heads.nth(i))["height"]) for i in range(heads.count())}
     line = heads.first.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
     assert len(tops) == 1 and max(heights) < 2 * line + 16, (tops, heights, line)
     found = [v for v in axe_check(page, "history 390px") if v["id"] == "scrollable-region-focusable"]

@@ -50,4 +50,5 @@ def test_session_cookies_are_httponly_and_samesite(pages, live):
         assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax", cookie
     assert page.evaluate("document.cookie") == ""
     response = page.goto("/account")
+    assert response is not None
     assert "script-src 'self'" in response.headers["content-security-policy"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.sso import Kind
+from webapp.sso import Kind, SSOError
 
 from .helpers import ADDR, APP, CID, refused
 
@@ -131,7 +131,7 @@ def test_search_sort_criteria_are_checked(sso, admin, bad):
 def test_create_reports_the_weak_password_with_the_other_mistakes(sso, admin):
     _, admin_ust = admin
     data = {"username": "has space", "email": "nope", "password": "my-password-1"}
-    with pytest.raises(Exception) as info:
+    with pytest.raises(SSOError) as info:
         sso.user.create_user(CID, data, admin_ust, APP, ADDR)
     assert set(info.value.errors) == {"username", "email", "password"}
 
@@ -146,6 +146,6 @@ def test_create_check_only_writes_nothing_and_names_a_taken_username(sso, admin,
         is None
     )
     assert sso.user.search(CID, {"username": "fresh"}, admin_ust, APP, ADDR)["total"] == 0
-    with pytest.raises(Exception) as info:
+    with pytest.raises(SSOError) as info:
         sso.user.create_user(CID, {"username": "Taken"}, admin_ust, APP, ADDR, check_only=True)
     assert info.value.errors == {"username": "is already taken"}

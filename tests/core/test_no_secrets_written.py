@@ -78,6 +78,7 @@ def test_passwords_hashes_and_usts_never_appear_in_logs_audit_or_database_file(s
 
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
+        assert url.database is not None
         sso.ctx.engine.dispose()
         stored = b"".join(path.read_bytes() for path in Path(url.database).parent.glob("sso.db*"))
         for secret in [*secrets, PASSWORD, admin_ust, bob_ust, *session_ids]:

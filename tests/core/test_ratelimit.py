@@ -13,8 +13,9 @@ from webapp.sso.ratelimit import enforce, parse, rule_for
 def test_a_definition_is_lines_of_app_n_unit_and_the_first_match_wins():
     definition = "# comment\nCRM=5/m\n\n*=100/d\nCRM=1/s"
     assert [(r.app, r.limit, r.unit) for r in parse(definition)] == [("CRM", 5, "m"), ("*", 100, "d"), ("CRM", 1, "s")]
-    assert rule_for(definition, "CRM").limit == 5
-    assert rule_for(definition, "Other").limit == 100
+    crm, other = rule_for(definition, "CRM"), rule_for(definition, "Other")
+    assert crm is not None and crm.limit == 5
+    assert other is not None and other.limit == 100
     assert rule_for("CRM=1/h", "Other") is None
     for bad in ("CRM=5", "CRM=0/m", "CRM=5/w", "=5/m", "CRM=-1/m"):
         with pytest.raises(ValueError):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.sso import Code, Kind
+from webapp.sso import Code, Kind, SSOError
 
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, session_rows
 
@@ -172,7 +172,7 @@ def test_a_super_user_ends_anyones_session_and_a_regular_user_no_one_elses(sso, 
     ],
 )
 def test_a_bad_session_id_is_refused_with_the_field_named(sso, alice, bad, kind):
-    with pytest.raises(Exception) as info:
+    with pytest.raises(SSOError) as info:
         sso.user.end_session(CID, bad, alice[1], APP, ADDR)
     assert info.value.kind == kind and "session_id" in info.value.errors
 

@@ -338,7 +338,7 @@ def _save_by_someone_else_after_my_read(sso, make_app, user_id, data):
 
     other = make_app().extensions["sso"]
     other_ust = other.user.login(CID, "admin", PASSWORD, APP, ADDR).ust
-    done = []
+    done: list[bool] = []
 
     def interfere(conn, cursor, statement, *_):
         if not done and statement.lstrip().upper().startswith("SELECT") and "sso_session" in statement:

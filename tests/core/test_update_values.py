@@ -85,7 +85,8 @@ def test_none_is_accepted_for_every_nullable_attribute(accepts):
 
 
 def test_a_boolean_must_be_a_real_bool(rejects):
-    for value in ("yes", "true", 1, 0, "", [], 1.0):
+    values: tuple[object, ...] = ("yes", "true", 1, 0, "", [], 1.0)
+    for value in values:
         rejects({"is_locked": value, "password_must_change": value})
 
 

@@ -14,10 +14,9 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
 
 import pytest
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from webapp import create_app, models
 from webapp.db import make_engine, reading, writing
@@ -30,8 +29,7 @@ from ..conftest import test_config as config_for
 
 APP, ADDR = "CRM", "127.0.0.1"
 ROWS = 100_000
-# models types its tables as FromClause; insert()/update() want a Table.
-audit, login_failures, sessions = (cast(Table, t) for t in (models.audit, models.login_failures, models.sessions))
+audit, login_failures, sessions = models.audit, models.login_failures, models.sessions
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -276,7 +274,7 @@ def test_prune_keeps_the_audit_forever_by_default_and_the_command_says_what_it_r
 def test_prune_removes_email_tokens_a_day_after_they_expired_and_old_mail_request_marks(app, sso, make_user):
     user = make_user("tess")
     now = utcnow()
-    tokens, marks = cast(Table, models.email_tokens), cast(Table, models.mail_requests)
+    tokens, marks = models.email_tokens, models.mail_requests
     with writing(sso.ctx.engine) as conn:
         conn.execute(
             insert(tokens),

@@ -186,7 +186,12 @@ def test_the_session_is_renewed_at_most_once_a_minute(client, make_user, sso, mo
     web_login(client, "alice")
     calls = []
     original = sso.user.renew
-    monkeypatch.setattr(sso.user, "renew", lambda *args: calls.append(args) or original(*args))
+
+    def counted_renew(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(sso.user, "renew", counted_renew)
     client.get("/account")
     client.get("/account")
     assert calls == []  # just logged in: the session is fresh

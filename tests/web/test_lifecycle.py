@@ -17,7 +17,9 @@ from .html_forms import csrf_token, element, form, forms, text
 
 def confirm_path(client, user_id: str, action: str) -> str:
     html = text(client.get(f"/users/{user_id}"))
-    return unescape(re.search(r'id="' + action + r'-button"\s+href="([^"]+)"', html).group(1))
+    link = re.search(r'id="' + action + r'-button"\s+href="([^"]+)"', html)
+    assert link is not None
+    return unescape(link.group(1))
 
 
 def test_the_confirmation_says_what_will_happen_and_nothing_happens_until_confirmed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from html import unescape
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -22,7 +23,7 @@ def test_a_broad_search_says_more_than_10000_and_pages_on_by_key(app, admin_clie
     now = datetime(2026, 1, 1)
     rows = []
     for i in range(COUNT_CAP + 3):
-        row = {
+        row: dict[str, Any] = {
             "user_id": new_user_id(),
             "username": f"many{i:06d}",
             "display_name": "Rosalind Kettering",

@@ -83,7 +83,9 @@ def test_enrolment_reads_the_key_off_the_page_and_needs_password_and_code(alice_
         re.search(r'<svg role="img" aria-labelledby="totp-qr-title"', html)
         and "<script" not in html.split("</header>")[1]
     )
-    key = re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    shown = re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', html)
+    assert shown is not None
+    key = shown.group(1).replace(" ", "")
     enable = forms(html)["enable-form"]
     response = enable.fill("totp_code", pyotp.TOTP(key).now()).fill("password", "wrong-password-1").submit(client)
     assert response.status_code == 422 and "not your current password" in element(text(response), "totp-password-error")

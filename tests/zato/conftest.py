@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from webapp import create_app
+from webapp.sso import SSO
 
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config
 from ..server import LiveServer, server_env
@@ -22,7 +23,7 @@ class Zato:
     super_user_ust: str
     super_user_id: str
     super_username: str
-    sso: object
+    sso: SSO
     db_url: str
 
     def create_and_approve_user(self, **extra) -> tuple[str, str, str]:

@@ -248,7 +248,7 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     },
 }
 
-_SEARCH_OVERRIDES = {
+_SEARCH_OVERRIDES: dict[str, dict[str, Any]] = {
     USER_ID: _TEXT,
     **{
         name: {"type": "string"}
@@ -708,7 +708,7 @@ def _attr_operations() -> tuple[Operation, ...]:
 
 ATTR_OPERATIONS = _attr_operations()
 
-_LINK_OVERRIDES = {
+_LINK_OVERRIDES: dict[str, dict[str, Any]] = {
     "auth_type": {"type": "string", "enum": ["zato.basic_auth", "basic_auth"]},
     "auth_username": {"type": "string", "description": "an API client's name"},
     "is_active": {"type": "boolean", "default": True},

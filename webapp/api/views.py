@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from flask import Blueprint, current_app, request
 
@@ -53,6 +53,14 @@ from .wire import Call, etag, expected_version, parse_call
 
 CHANNEL = "api"
 
+
+class CallOptions(TypedDict):
+    """The keyword arguments (after `*`) that a service call from this API passes as `**options`."""
+
+    channel: str
+    user_agent: str | None
+
+
 bp = Blueprint("api", __name__)
 responses.register(bp)
 
@@ -61,10 +69,10 @@ def users() -> Users:
     return current_app.extensions["sso"].user
 
 
-def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[], Any]]:
-    """Route `op` to a function that takes the parsed call."""
+def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+    """Route `op` to a function that takes the parsed call (the handler itself is returned unchanged)."""
 
-    def decorate(handler: Callable[[Call], Any]) -> Callable[[], Any]:
+    def decorate(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
         def view() -> Any:
             call = parse_call(op, responses.cid())
             linked_ust = _linked_ust(op, call)
@@ -185,12 +193,21 @@ def _if_match_target(call: Call) -> Any:
 def update_user(call: Call):
     """PATCH user: a partial update of the caller or `user_id`; answers the updated user."""
     version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
-    options = {"expected_version": version, "channel": CHANNEL, "user_agent": call.user_agent}
+    options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
     if call.user_id is None:
-        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr, **options)
+        user = users().update_current_user(
+            call.cid, call.data, call.ust, call.current_app, call.remote_addr, expected_version=version, **options
+        )
     else:
         user = users().update_user_by_id(
-            call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
+            call.cid,
+            call.user_id,
+            call.data,
+            call.ust,
+            call.current_app,
+            call.remote_addr,
+            expected_version=version,
+            **options,
         )
     return user_response(user)
 
@@ -198,17 +215,11 @@ def update_user(call: Call):
 @endpoint(CREATE_USER)
 def create_user(call: Call):
     """POST user: create a user (super-users); answers the new user with its `user_id`."""
-    return user_response(
-        users().create_user(
-            call.cid,
-            call.data,
-            call.ust,
-            call.current_app,
-            call.remote_addr,
-            channel=CHANNEL,
-            user_agent=call.user_agent,
-        )
+    created = users().create_user(
+        call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
     )
+    assert created is not None, "create_user answers None only when asked to check_only"
+    return user_response(created)
 
 
 @endpoint(CHANGE_PASSWORD)
@@ -400,7 +411,7 @@ def end_sessions(call: Call):
         raise SSOError(
             Kind.invalid, [Code.invalid_input], {"session_id": both, **({"all": both} if every else {USER_ID: both})}
         )
-    options = {"channel": CHANNEL, "user_agent": call.user_agent}
+    options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
     if session_id is not None:
         users().end_session(call.cid, session_id, call.ust, call.current_app, call.remote_addr, **options)
         return envelope({"ended": 1})
@@ -414,7 +425,7 @@ def _attr_handler(op: Operation) -> None:
     action = op.name.split("_attr_", 1)[1]
 
     def handle(call: Call):
-        options = {"channel": CHANNEL, "user_agent": call.user_agent}
+        options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
         if op.name.startswith("user_"):
             result = users().user_attr(
                 call.cid, action, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -104,6 +104,10 @@ def search_column(name: str) -> str:
     return f"{name}_search"
 
 
+@overload
+def fold(value: str) -> str: ...
+@overload
+def fold(value: None) -> None: ...
 def fold(value: str | None) -> str | None:
     """The form stored in search columns and compared: NFKC, case-folded (Unicode's NFKC_Casefold
     in effect), so `JOSÉ`, `josé` and `jose\u0301` are one name (None stays None)."""
@@ -132,6 +136,10 @@ def utc_naive(value: datetime) -> datetime:
     return value
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """A stored naive-UTC datetime as an aware UTC one, for output."""
     return None if value is None else value.replace(tzinfo=UTC)

@@ -49,6 +49,15 @@ class Caller:
         return bool(self.user["is_super_user"])
 
 
+class UserCaller(Caller):
+    """A caller who is a user with an account (signed in with a UST, or proven by an emailed link), so
+    never the command line's `operator()`: their `user_id` is always set."""
+
+    @property
+    def user_id(self) -> str:
+        return self.user["user_id"]
+
+
 def operator() -> Caller:
     """The command line's caller: acts as a super-user, is nobody's account and holds no session."""
     return Caller(user={"user_id": None, "is_super_user": True}, session_id=None, current_app=None)
@@ -100,7 +109,9 @@ def init_request_scope(app, engine: Engine) -> None:
     app.teardown_request(leave)
 
 
-def authenticate(ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *, touch: bool = True) -> Caller:
+def authenticate(
+    ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *, touch: bool = True
+) -> UserCaller:
     """The caller behind a UST, or the step-3 error that refuses them (once per request scope). With
     `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
     digest = ctx.codec.session_hash_of(current_ust)
@@ -152,7 +163,7 @@ def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> b
 
 def _authenticate(
     ctx: Context, conn: Connection, current_ust: Any, digest: str, current_app: Any, touch: bool
-) -> Caller:
+) -> UserCaller:
     row = conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
     now = ctx.clock()
     if row is None:
@@ -168,7 +179,7 @@ def _authenticate(
         _touch(ctx, conn, row["session_pk"], now)
     enforce_rate_limit(ctx, row, current_app)
     events.emit(events.AUTHENTICATED, user_id=row["user_id"])
-    return Caller(
+    return UserCaller(
         user=row, session_id=row["session_pk"], current_app=current_app, public_session_id=row["public_session_id"]
     )
 

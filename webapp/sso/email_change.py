@@ -27,7 +27,7 @@ from ..models import email_tokens
 from . import email_tokens as tokens
 from .attributes import ATTRIBUTES, check_values, fold
 from .audit import change, record
-from .authn import Caller, check_app
+from .authn import Caller, UserCaller, check_app
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
 from .mail import MailNotSent, render, valid_for, when
@@ -268,7 +268,7 @@ def confirm_email_change(
         clean = check_values({"email": row["new_email"]}, errors)
         errors.raise_if_any(Kind.invalid)
         # The person proved they own both the account (when asking) and the new address (now): they are the actor.
-        caller = Caller(user=user, session_id=0, current_app=current_app)
+        caller = UserCaller(user=user, session_id=0, current_app=current_app)
         audit_context = {
             "cid": cid,
             "channel": channel,

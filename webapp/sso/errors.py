@@ -81,7 +81,7 @@ class SSOError(Exception):
     @classmethod
     def single(cls, kind: str, code: str, field: str | None = None, message: str | None = None) -> SSOError:
         """An error with one code and, if given, one field message."""
-        return cls(kind, [code], {field: message} if field else None)
+        return cls(kind, [code], {field: message or ""} if field else None)
 
 
 class RateLimited(SSOError):

@@ -109,4 +109,4 @@ def verify_pbkdf2_sha512(password: str, stored: str) -> bool:
 
 def is_imported(stored: str | None) -> bool:
     """Whether a stored hash is not our scrypt but one imported from Zato (replaced at the next login)."""
-    return bool(stored) and stored.startswith(PBKDF2_PREFIX)
+    return stored is not None and stored.startswith(PBKDF2_PREFIX)

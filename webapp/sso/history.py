@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import ColumnElement, select, union
 
 from ..db import reading
 from ..models import audit, users
@@ -77,7 +77,7 @@ def history_page(
         if user_id is not None and (not isinstance(user_id, str) or text_problem(user_id)):
             return _page([], False, before, after)  # no user has such an id (and PostgreSQL could not compare it)
         size = max(1, min(limit, HISTORY_MAX))
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if kind is not None:
             conditions.append(audit.c.action == kind)
         if changes_only:
@@ -97,7 +97,7 @@ def history_page(
                 .subquery()
                 for column in (audit.c.target_id, audit.c.actor_id)
             ]
-            where = [audit.c.id.in_(union(*(select(part.c.id) for part in newest)))]
+            where: list[ColumnElement[bool]] = [audit.c.id.in_(union(*(select(part.c.id) for part in newest)))]
         else:
             where = [audit.c.target_id == user_id, *conditions]
         actor, target = ACTOR, TARGET

@@ -331,6 +331,7 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
     stored = row["secret_hash"] if row is not None else None
     if not verify_password(secret if isinstance(secret, str) else "", stored) or stored is None:
         raise _denied()
+    assert row is not None, "a stored hash came from the link's row"
     if (
         not row["client_active"]
         or not row["link_active"]
@@ -389,6 +390,7 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
                 user_agent=user_agent,
                 changes={"linked_auth": {"old": None, "new": name}},
             )
+    assert session_id is not None, "renewed, or a new session just above"
     return ctx.codec.wrap(session_id)
 
 

@@ -99,6 +99,7 @@ def login(
     if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
         events.emit(events.LOGIN, result="failed")
         raise _refused()
+    assert user is not None, "a stored hash came from the user's row"
     if (
         user["approval_status"] != "approved"
         or user["is_locked"]

@@ -128,7 +128,8 @@ def render(name: str, to: str, **values: Any) -> Message:
     wording = _env.get_template(f"mail/{name}.jinja").make_module(values)
     text = _env.get_template("mail/_layout.txt").render(m=wording, **values)
     html = _env.get_template("mail/_layout.html").render(m=wording, **values)
-    return Message(to=to, subject=str(wording.subject), text=text, html=html, kind=name)
+    subject = wording.subject  # type: ignore[attr-defined]  # Jinja's TemplateModule does not type a template's exports
+    return Message(to=to, subject=str(subject), text=text, html=html, kind=name)
 
 
 def valid_for(minutes: int) -> str:

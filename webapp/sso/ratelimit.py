@@ -95,7 +95,7 @@ def check_rate_limit_input(data: Mapping[str, Any], errors: FieldErrors) -> dict
     return columns
 
 
-def enforce(ctx: Context, user: Mapping[str, Any], current_app: Any) -> None:
+def enforce(ctx: Context, user: Mapping[Any, Any], current_app: Any) -> None:
     """Count one request of `user` to `current_app`; RateLimited (429) when over the limit."""
     if not user.get("is_rate_limit_active"):
         return
@@ -123,11 +123,11 @@ def _bump(conn: Connection, key: str, start: datetime) -> int:
     insert = _upsert_insert(conn.dialect.name)
     statement = insert(rate_hits).values(key=key, window_start=start, count=1)
     same_window = rate_hits.c.window_start == statement.excluded.window_start
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[rate_hits.c.key],
         set_={
             "count": case((same_window, rate_hits.c.count + 1), else_=1),
             "window_start": statement.excluded.window_start,
         },
     ).returning(rate_hits.c.count)
-    return conn.execute(statement).scalar_one()
+    return conn.execute(upsert).scalar_one()

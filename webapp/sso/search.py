@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, column, func, literal, literal_column, or_, select, table, true
+from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, or_, select, table, true
 
 from ..db import reading
 from ..models import SQLITE_SEARCH_TABLE, audit, users
@@ -92,7 +92,7 @@ def _row_view(row, with_last_sign_in: bool):
 
 
 _fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
-_user_rowid = literal_column(f"{users.name}.rowid")
+_user_rowid: ColumnClause[Any] = literal_column(f"{users.name}.rowid")
 
 
 def search(ctx: Context, cid, criteria, current_ust, current_app, remote_addr) -> dict[str, Any]:
@@ -168,8 +168,8 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
         if key in criteria and not isinstance(criteria[key], str):
             errors.add(key, "must be a string")
-        elif key in criteria and text_problem(criteria[key]):
-            errors.add(key, text_problem(criteria[key]))
+        elif key in criteria and (problem := text_problem(criteria[key])):
+            errors.add(key, problem)
     for key in ("sign_up_status", "approval_status"):
         if key in criteria:
             _, message = check_value(ATTRIBUTES[key], criteria[key])

@@ -15,7 +15,7 @@ from ..db import reading, writing
 from ..models import ended_sessions, sessions, users
 from .attributes import as_utc, fold, text_problem
 from .audit import change, record
-from .authn import Caller, authenticate, refuse_if_unusable, session_row
+from .authn import UserCaller, authenticate, refuse_if_unusable, session_row
 from .context import Context
 from .errors import Code, Kind, SSOError, no_such_session, no_such_user, super_user_required
 from .store import load_user
@@ -64,7 +64,7 @@ def renew(ctx: Context, cid, current_ust, current_app, remote_addr) -> datetime:
     return expiration
 
 
-def _target_row(ctx: Context, conn: Connection, caller: Caller, target_ust: Any):
+def _target_row(ctx: Context, conn: Connection, caller: UserCaller, target_ust: Any):
     """The session behind `target_ust` (or None); E005001 when it is another user's and the caller
     is not a super-user."""
     row = session_row(ctx, conn, target_ust)
@@ -131,7 +131,7 @@ def list_sessions(
         return [session_view(row, caller.session_id) for row in conn.execute(query).mappings()]
 
 
-def _owner(ctx: Context, conn: Connection, caller: Caller, user_id, target_ust, now: datetime) -> str:
+def _owner(ctx: Context, conn: Connection, caller: UserCaller, user_id, target_ust, now: datetime) -> str:
     if target_ust is not None:
         row = _target_row(ctx, conn, caller, target_ust)
         if row is None or row["expiration_time"] <= now:

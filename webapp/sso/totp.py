@@ -24,7 +24,7 @@ from ..db import reading, writing
 from ..models import recovery_codes, users
 from .attributes import ATTRIBUTES, check_value
 from .audit import SECRET_CHANGE, change, record
-from .authn import Caller, authenticate
+from .authn import UserCaller, authenticate
 from .context import Context
 from .errors import Code, Kind, SSOError, no_such_user
 from .hashing import verify_password
@@ -234,7 +234,7 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
 # --- the console's ceremonies --------------------------------------------------------------------------------
 
 
-def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> Caller:
+def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> UserCaller:
     return authenticate(ctx, conn, current_ust, current_app)
 
 

@@ -22,7 +22,7 @@ from ..db import reading, writing
 from ..models import users
 from .attributes import ATTRIBUTES, check_values
 from .audit import attribute_change, record
-from .authn import Caller, authenticate, operator
+from .authn import Caller, UserCaller, authenticate, operator
 from .context import Context
 from .errors import (
     Code,
@@ -143,7 +143,7 @@ def check_update(
     unchanged: Mapping[str, Any] | None = None,
     *,
     lock: bool = False,
-) -> tuple[Caller, Any, dict[str, Any]]:
+) -> tuple[UserCaller, Any, dict[str, Any]]:
     """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
     returns (caller, target, clean values).
 

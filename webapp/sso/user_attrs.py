@@ -280,6 +280,7 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
         name, row = item["name"], existing.get(item["name"])
         label = f"attribute {name}"
         if op == "delete":
+            assert row is not None, "checked above: every attribute to delete exists"
             conn.execute(delete(user_attrs).where(user_attrs.c.id == row["id"]))
             changes[label] = {"old": "(set)", "new": None}
             continue

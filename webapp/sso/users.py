@@ -28,6 +28,7 @@ from . import (
 )
 from .context import Context
 from .presentation import UserData
+from .signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 
 
 class Users:
@@ -326,7 +327,7 @@ class Users:
 
     def signup(
         self, cid, data, current_app, remote_addr, *, channel: str = "python", user_agent=None, send_link: bool = False
-    ) -> signup.SignupResult:
+    ) -> SignupResult:
         """Sign up (SPEC §11): a user waiting for confirmation; its token is returned, or emailed as a link."""
         return signup.signup(
             self.ctx, cid, data, current_app, remote_addr, channel=channel, user_agent=user_agent, send_link=send_link
@@ -334,7 +335,7 @@ class Users:
 
     def confirm_signup(
         self, cid, confirm_token, current_app, remote_addr, *, channel: str = "python", user_agent=None
-    ) -> signup.Confirmed:
+    ) -> Confirmed:
         """Confirm a sign-up with its token (E005006 unknown or expired, E005007 already confirmed)."""
         return signup.confirm_signup(
             self.ctx, cid, confirm_token, current_app, remote_addr, channel=channel, user_agent=user_agent

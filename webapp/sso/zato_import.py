@@ -229,7 +229,7 @@ def import_zato(ctx: Context, source_url: str, *, zato_secret_key: str | None = 
     now = ctx.clock()
     for source in rows:
         name = str(source.get("username"))
-        user_id = source.get("user_id")
+        user_id = source["user_id"]  # the Zato table's primary key
         source_attrs = attrs.get(user_id, [])
         digest = _digest(source, source_attrs)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from ..sso import SSOError
 from ..sso.attributes import SELF_FORM_ATTRIBUTES
@@ -13,7 +13,7 @@ from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
-from .responses import form_errors, general_errors, page, refusal, wants_partial
+from .responses import ViewResponse, form_errors, general_errors, page, refusal, wants_partial
 
 HISTORY_ROWS = 10  # the newest; the rest is on My activity
 
@@ -28,7 +28,7 @@ def account_editor() -> Editor:
     )
 
 
-def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> Response:
+def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:
     history = users().history(cid(), None, *caller_args(), limit=HISTORY_ROWS)
     context = {
         "fields": fields,
@@ -46,14 +46,14 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
 
 @bp.get("/account")
 @login_required
-def account() -> Response:
+def account() -> ViewResponse:
     """My account: my own attributes and my recent activity."""
     return _account_page(views_for(account_editor(), g.user), g.user.version)
 
 
 @bp.post("/account")
 @login_required
-def account_save() -> Response:
+def account_save() -> ViewResponse:
     """Save only what I changed on My account."""
     editor = account_editor()
     form = AttributeForm.parse(editor.names, request.form)
@@ -69,12 +69,12 @@ def account_save() -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> Response:
+def change_password() -> ViewResponse:
     """Change my own password (the current one is required)."""
     form = ChangePasswordForm()
     if request.method != "POST":  # GET, and HEAD (which CSRF does not cover) never acts
         return page("account/password.html", form=form)
-    errors = confirmation_errors(form)
+    errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
         data = {"old_password": form.old_password.data or "", "new_password": form.new_password.data or ""}
         try:

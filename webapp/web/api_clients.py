@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 
 from ..sso import SSOError
 from .auth import caller_args, cid, super_user_required, users
 from .blueprint import bp
-from .responses import error_page, page, refusal
+from .responses import ViewResponse, error_page, page, refusal
 
 
 @bp.get("/api-clients")
 @super_user_required
-def api_clients() -> Response:
+def api_clients() -> ViewResponse:
     """Every API client and the user it acts as."""
     try:
         clients = users().api_clients(cid(), *caller_args())
@@ -23,7 +23,7 @@ def api_clients() -> Response:
 
 @bp.post("/api-clients/<name>/revoke")
 @super_user_required
-def api_client_revoke(name: str) -> Response:
+def api_client_revoke(name: str) -> ViewResponse:
     """Revoke one API client; the confirmation box must be ticked."""
     if request.form.get("confirm") != "yes":
         return error_page(422, "Not revoked", "Tick the confirmation box to revoke an API client.")

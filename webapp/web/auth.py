@@ -10,13 +10,16 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, current_app, g, redirect, request, session
+from flask import abort, current_app, g, redirect, request, session
 
 from ..sso import SSOError
 from ..sso.users import Users
 from .security import cookie_secure
+
+if TYPE_CHECKING:
+    from .responses import ViewResponse
 
 UST_COOKIE = "sso_ust"
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
@@ -59,12 +62,12 @@ def caller_args() -> tuple[str, str, str | None]:
     return g.ust, console_app(), request.remote_addr
 
 
-def set_ust_cookie(response: Response, ust: str) -> None:
+def set_ust_cookie(response: ViewResponse, ust: str) -> None:
     """Keep the UST in an HttpOnly, SameSite=Lax cookie (Secure over HTTPS); it ends with the browser."""
     response.set_cookie(UST_COOKIE, ust, httponly=True, samesite="Lax", secure=cookie_secure(current_app), path="/")
 
 
-def clear_ust_cookie(response: Response) -> None:
+def clear_ust_cookie(response: ViewResponse) -> None:
     """Forget the UST in this browser."""
     response.delete_cookie(UST_COOKIE, path="/", httponly=True, samesite="Lax", secure=cookie_secure(current_app))
 
@@ -127,7 +130,7 @@ def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def start_session(ust: str, location: str) -> Response:
+def start_session(ust: str, location: str) -> ViewResponse:
     """After a login: a fresh Flask session (new CSRF secret), the UST cookie, and on to `location`."""
     messages = session.get("_flashes")
     session.clear()

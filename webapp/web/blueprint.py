@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from .auth import NotSignedIn
-from .responses import error_page, to_login
+from .responses import ViewResponse, error_page, to_login
 
 bp = Blueprint("web", __name__)
 
 
 @bp.errorhandler(NotSignedIn)
-def not_signed_in(error: NotSignedIn) -> Response:
+def not_signed_in(error: NotSignedIn) -> ViewResponse:
     """No live session: on to the login page (saying why when the service ended it)."""
     return to_login(error.error)
 
 
 @bp.errorhandler(CSRFError)
-def csrf_refused(_error: CSRFError) -> Response:
+def csrf_refused(_error: CSRFError) -> ViewResponse:
     """A form without a valid CSRF token: refused, nothing written."""
     return error_page(
         400,
@@ -30,11 +30,11 @@ def csrf_refused(_error: CSRFError) -> Response:
 
 
 @bp.errorhandler(Forbidden)
-def forbidden(error: Forbidden) -> Response:
+def forbidden(error: Forbidden) -> ViewResponse:
     """A role check refused (`auth.require_super_user`)."""
     return error_page(403, "Not allowed", error.description or "You may not do this.")
 
 
 @bp.errorhandler(NotFound)
-def not_found(_error: NotFound) -> Response:
+def not_found(_error: NotFound) -> ViewResponse:
     return error_page(404, "Not found", "There is nothing at this address.")

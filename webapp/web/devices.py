@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, request, url_for
+from flask import flash, request, url_for
 
 from ..sso import Kind, SSOError
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
-from .responses import go, refusal
+from .responses import ViewResponse, go, refusal
 
 DEVICES = "#devices-card"
 SESSIONS_SHOWN = 20  # a script that logs in on every call can hold hundreds: the page lists the newest
@@ -24,7 +24,7 @@ def newest_sessions(sessions: list[dict]) -> tuple[list[dict], int]:
 
 @bp.post("/account/sessions/end")
 @login_required
-def account_end_session() -> Response:
+def account_end_session() -> ViewResponse:
     """Sign out one of my other sessions (e.g. a lost phone)."""
     try:
         users().end_session(
@@ -41,7 +41,7 @@ def account_end_session() -> Response:
 
 @bp.post("/account/sessions/end-others")
 @login_required
-def account_end_other_sessions() -> Response:
+def account_end_other_sessions() -> ViewResponse:
     """Sign out everywhere else: every session of mine but this one."""
     try:
         count = users().end_sessions(cid(), None, *caller_args(), channel="web", user_agent=user_agent())

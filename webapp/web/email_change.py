@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from ..sso import SSOError
 from ..sso.presentation import UserData
 from .attribute_form import Outcome
 from .auth import caller_args, cid, console_app, user_agent, users
 from .blueprint import bp
-from .responses import flash_saved, go, page
+from .responses import ViewResponse, flash_saved, go, page
 from .signup import no_referrer
 
 PENDING = "email_change_pending"
@@ -35,7 +35,7 @@ def write_own_account(changes: dict[str, Any], version: int, unchanged: dict[str
     return saved.user
 
 
-def flash_account_saved(outcome: Outcome, location: str) -> Response:
+def flash_account_saved(outcome: Outcome, location: str) -> ViewResponse:
     """`flash_saved`, except that an email waiting for its link is not "saved": say where the link went."""
     pending = g.pop(PENDING, None)
     if pending is None or "email" not in outcome.saved:
@@ -46,12 +46,12 @@ def flash_account_saved(outcome: Outcome, location: str) -> Response:
     return response
 
 
-def _invalid() -> Response:
+def _invalid() -> ViewResponse:
     return no_referrer(page("auth/link_invalid.html", 404, what="email-change", again=url_for("web.account")))
 
 
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
-def email_change_confirm(token: str) -> Response:
+def email_change_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button writes the new address."""
     try:
         if request.method == "GET":

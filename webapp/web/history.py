@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, request, url_for
+from flask import g, request, url_for
 
 from ..sso import SSOError
 from .auth import caller_args, cid, login_required, super_user_required, users
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
-from .responses import page, refusal
+from .responses import ViewResponse, page, refusal
 
 PAGE_ROWS = 25
 
@@ -43,7 +43,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
         kind=shown["kind"] or None,
         changes_only=shown["changes"],
     )
-    state = {"kind": shown["kind"] or None, "changes": "1" if shown["changes"] else None}
+    state: dict[str, Any] = {"kind": shown["kind"] or None, "changes": "1" if shown["changes"] else None}
     links = {
         "older": url_for(endpoint, **route, **state, before=result["older_before"]) if result["has_older"] else None,
         "newer": url_for(endpoint, **route, **state, after=result["newer_after"]) if result["has_newer"] else None,
@@ -55,7 +55,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
 
 @bp.get("/users/<user_id>/history")
 @super_user_required
-def user_history(user_id: str) -> Response:
+def user_history(user_id: str) -> ViewResponse:
     """Every change made to one user's record, paged and filtered."""
     try:
         user = users().get_user_by_id(cid(), user_id, *caller_args())
@@ -75,7 +75,7 @@ def user_history(user_id: str) -> Response:
 
 @bp.get("/account/history")
 @login_required
-def account_history() -> Response:
+def account_history() -> ViewResponse:
     """My activity: what I did and what was done to me, paged and filtered."""
     try:
         result, shown, links = _history("web.account_history", None)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, flash, g, request, url_for
+from flask import flash, g, request, url_for
 
 from ..sso import Code, SSOError
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
 from .manage import QUICK_ACTIONS, stored_edit_page
-from .responses import error_page, go, page, refusal
+from .responses import ViewResponse, error_page, go, page, refusal
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _sessions_phrase(count: int) -> str:
 
 @bp.get("/users/<user_id>/confirm")
 @super_user_required
-def user_confirm(user_id: str) -> Response:
+def user_confirm(user_id: str) -> ViewResponse:
     """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
@@ -93,7 +93,7 @@ def user_confirm(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/delete")
 @super_user_required
-def user_delete(user_id: str) -> Response:
+def user_delete(user_id: str) -> ViewResponse:
     """Delete a user (after the confirmation page): their record, sessions and the rest, for good."""
     try:
         username = users().get_user_by_id(cid(), user_id, *caller_args())["username"]
@@ -108,7 +108,7 @@ def user_delete(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/sessions/end")
 @super_user_required
-def user_end_sessions(user_id: str) -> Response:
+def user_end_sessions(user_id: str) -> ViewResponse:
     """Sign a user out everywhere (on one's own record: everywhere but here)."""
     try:
         count = users().end_sessions(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())

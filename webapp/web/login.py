@@ -3,14 +3,14 @@ code), logout."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
 from .auth import UST_COOKIE, cid, clear_ust_cookie, console_app, signed_in, start_session, user_agent, users
 from .blueprint import bp
 from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmation_errors
 from .pending import open_pending, seal_pending
-from .responses import form_errors, page, safe_next
+from .responses import ViewResponse, form_errors, page, safe_next
 
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
 MUST_CHOOSE_PASSWORD = {
@@ -20,19 +20,19 @@ MUST_CHOOSE_PASSWORD = {
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> ViewResponse:
     """The landing page: My account when logged in, else the login page."""
     return redirect(url_for("web.account" if UST_COOKIE in request.cookies else "web.login"))
 
 
-def _after_login(result, next_url: str | None) -> Response:
+def _after_login(result, next_url: str | None) -> ViewResponse:
     if Code.password_expiring in result.sub_status:
         flash("Your password expires soon. Choose a new one under Change password.", "warning")
     return start_session(result.ust, next_url or url_for("web.account"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response:
+def login() -> ViewResponse:
     """Log in; a password that must change (E003007) or has expired (E003004) leads to a new one, and
     two-factor sign-in (E005008) to the code step."""
     form = LoginForm()
@@ -80,7 +80,7 @@ def login() -> Response:
 
 
 @bp.route("/login/new-password", methods=["GET", "POST"])
-def login_new_password() -> Response:
+def login_new_password() -> ViewResponse:
     """Second step of a login that requires a new password."""
     if request.method != "POST":  # GET, and HEAD (which CSRF does not cover) never acts
         return redirect(url_for("web.login"))
@@ -90,7 +90,7 @@ def login_new_password() -> Response:
     if pending is None:
         flash("That took too long. Log in again to choose your new password.", "error")
         return redirect(url_for("web.login"), 303)
-    errors = confirmation_errors(form)
+    errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
         username, password, new_password = pending.username, pending.password, form.new_password.data or ""
         try:
@@ -113,26 +113,27 @@ def login_new_password() -> Response:
 # --- the code step of two-factor sign-in --------------------------------------------------------------------
 
 
-def code_step(pending: str, next_url: str | None, status: int = 200, failure: str | None = None) -> Response:
+def code_step(pending: str, next_url: str | None, status: int = 200, failure: str | None = None) -> ViewResponse:
     """The page that asks for the two-factor code, carrying the sealed first step."""
     form = CodeAtLoginForm(formdata=None, pending=pending, next=next_url or "")
     return page("auth/code.html", status, form=form, failure=failure)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-def login_code() -> Response:
+def login_code() -> ViewResponse:
     """Second step of a login with two-factor sign-in: the code from the app, or a recovery code."""
     if request.method == "GET":
         return redirect(url_for("web.login"))
     form = CodeAtLoginForm()
     next_url = safe_next(form.next.data)
-    pending = open_pending(form.pending.data)
+    sealed = form.pending.data or ""
+    pending = open_pending(sealed)
     if pending is None:
         flash("That took too long. Please log in again.", "error")
         return redirect(url_for("web.login"), 303)
     code = (form.code.data or "").strip()
     if not code:
-        return code_step(form.pending.data, next_url, 422, "Enter the code from your app, or a recovery code.")
+        return code_step(sealed, next_url, 422, "Enter the code from your app, or a recovery code.")
     try:
         result = users().login(
             cid(),
@@ -147,7 +148,7 @@ def login_code() -> Response:
         )
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
-            return code_step(form.pending.data, next_url, 401, WRONG_CODE)
+            return code_step(sealed, next_url, 401, WRONG_CODE)
         flash("Your login could not be completed. Please log in again.", "error")
         return redirect(url_for("web.login"), 303)
     if pending.new_password is not None:
@@ -162,7 +163,7 @@ def login_code() -> Response:
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
+def logout() -> ViewResponse:
     """GET asks to confirm; POST ends the session and forgets the UST."""
     ust = request.cookies.get(UST_COOKIE)
     if request.method != "POST":  # GET and HEAD only ask (CSRF covers POST, never HEAD: issue 12)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
+from flask import abort, current_app, flash, g, redirect, request, stream_with_context, url_for
 
 from ..sso import SSOError
 from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
@@ -22,7 +22,7 @@ from .devices import newest_sessions
 from .display import format_value
 from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
 from .names import usernames
-from .responses import error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
+from .responses import ViewResponse, error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
 
 PAGE_SIZE = 20
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
@@ -149,10 +149,10 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
 
 @bp.get("/users")
 @super_user_required
-def user_list() -> Response:
+def user_list() -> ViewResponse:
     """Users: searched by username, email or name; filtered; sorted by any column; paged."""
     criteria, shown = _search_criteria(request.args)
-    errors: dict[str, str] = {}
+    errors: dict[str, str] | None = {}
     try:
         result = users().search(cid(), criteria, *caller_args())
     except SSOError as error:
@@ -196,7 +196,7 @@ def user_list() -> Response:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @super_user_required
-def user_create() -> Response:
+def user_create() -> ViewResponse:
     """Create a user; empty optional fields stay not set."""
     form = CreateUserForm()
     texts = {name: request.form.get(name, "") for name in CREATE_TEXT}
@@ -220,10 +220,11 @@ def user_create() -> Response:
                 cid(), data, *caller_args(), channel="web", user_agent=user_agent(), check_only=bool(mismatch)
             )
         except SSOError as error:
-            errors = form_errors(error, (*CREATE_KEYS, "data"))
-            if errors is None:
+            refused = form_errors(error, (*CREATE_KEYS, "data"))
+            if refused is None:
                 return refusal(error)
-        errors = {**(errors or {}), **mismatch}
+            errors = refused
+        errors = {**errors, **mismatch}
         if created is not None and not errors:
             flash(f"Created user {created['username']}.", "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
@@ -256,7 +257,7 @@ def _edit_page(
     password_form: SetPasswordForm | None = None,
     password_errors: dict | None = None,
     action_error: str | None = None,
-) -> Response:
+) -> ViewResponse:
     history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
         "records"
     ]
@@ -289,7 +290,7 @@ def _edit_page(
     )
 
 
-def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
+def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> ViewResponse:
     """Manage user showing what is stored now (`extra`: a refused quick action or set-password)."""
     editor = user_editor(user_id)
     try:
@@ -301,14 +302,14 @@ def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> Response:
 
 @bp.get("/users/<user_id>")
 @super_user_required
-def user_edit(user_id: str) -> Response:
+def user_edit(user_id: str) -> ViewResponse:
     """Manage one user: every attribute, quick actions, set-password and the audit history."""
     return stored_edit_page(user_id)
 
 
 @bp.get("/users/<user_id>/history.<fmt>")
 @super_user_required
-def user_history_download(user_id: str, fmt: str) -> Response:
+def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     """Every change made to this user, oldest first, as a CSV or JSON-lines download (streamed)."""
     if fmt not in FORMATS:
         abort(404)
@@ -316,7 +317,7 @@ def user_history_download(user_id: str, fmt: str) -> Response:
         chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
     except SSOError as error:
         return refusal(error)
-    response = Response(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])
+    response = current_app.response_class(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{user_id}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -324,7 +325,7 @@ def user_history_download(user_id: str, fmt: str) -> Response:
 
 @bp.post("/users/<user_id>")
 @super_user_required
-def user_save(user_id: str) -> Response:
+def user_save(user_id: str) -> ViewResponse:
     """Save only what the super-user changed."""
     editor = user_editor(user_id)
     form = AttributeForm.parse(editor.names, request.form)
@@ -341,7 +342,7 @@ def user_save(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/quick")
 @super_user_required
-def user_quick_action(user_id: str) -> Response:
+def user_quick_action(user_id: str) -> ViewResponse:
     """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
@@ -384,7 +385,7 @@ def user_quick_action(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/password")
 @super_user_required
-def user_set_password(user_id: str) -> Response:
+def user_set_password(user_id: str) -> ViewResponse:
     """Set another user's password (optionally: expiry in days, must change at next login)."""
     if user_id == g.user["user_id"]:
         flash("To change your own password, give your current one here.", "info")
@@ -404,9 +405,10 @@ def user_set_password(user_id: str) -> Response:
         try:
             users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
         except SSOError as error:
-            errors = form_errors(error, ("new_password", "password_expiry", "must_change", "data"))
-            if errors is None:
+            refused = form_errors(error, ("new_password", "password_expiry", "must_change", "data"))
+            if refused is None:
                 return refusal(error)
+            errors = refused
         else:
             flash(
                 "Password set." + (" They must choose a new one at their next login." if data["must_change"] else ""),

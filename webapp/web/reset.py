@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 
 from ..sso import Kind, SSOError
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
-from .responses import form_errors, page
+from .responses import ViewResponse, form_errors, page
 from .signup import no_referrer
 
 CREDENTIAL_LABELS = {"username": "Username", "email": "Email", "username_or_email": "Username or email"}
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-def password_forgot() -> Response:
+def password_forgot() -> ViewResponse:
     """Ask for a reset link; the answer is the same whether or not an account matches."""
     form = ForgotPasswordForm()
     form.credential.label.text = CREDENTIAL_LABELS[current_app.config["SSO_PASSWORD_RESET_BY"]]
@@ -38,17 +38,17 @@ def password_forgot() -> Response:
 
 
 @bp.get("/password/forgot/sent")
-def password_forgot_sent() -> Response:
+def password_forgot_sent() -> ViewResponse:
     """Check your email."""
     return page("auth/password_forgot_sent.html", minutes=current_app.config["SSO_PASSWORD_RESET_MINUTES"])
 
 
-def _invalid() -> Response:
+def _invalid() -> ViewResponse:
     return no_referrer(page("auth/link_invalid.html", 404, what="password-reset", again=url_for("web.password_forgot")))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def password_reset(token: str) -> Response:
+def password_reset(token: str) -> ViewResponse:
     """The emailed link: choose a new password (opening the link only reads)."""
     form = ResetPasswordForm()
     try:
@@ -57,7 +57,7 @@ def password_reset(token: str) -> Response:
         return _invalid()
     if request.method == "GET":
         return no_referrer(page("auth/password_reset.html", form=form, username=username))
-    errors = confirmation_errors(form)
+    errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
         try:
             users().reset_password_from_link(

@@ -4,10 +4,11 @@ decision every form makes about a refused call (`form_errors`: re-render with fi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..sso import Code, Kind, SSOError
 from ..sso.attributes import ATTRIBUTES
@@ -25,6 +26,10 @@ SESSION_END_MESSAGES = {
 }
 NOTHING_SENT = "Nothing to save: you did not change anything."
 NOTHING_NEW = "Nothing to save: those values were already stored."
+
+# What a console view returns: werkzeug's Response, so both `redirect()` (werkzeug's) and
+# `current_app.response_class` (Flask's, a subclass) fit. Views annotate with this, never flask.Response.
+ViewResponse: TypeAlias = Response
 
 
 # --- htmx and redirects ------------------------------------------------------------------------------------
@@ -54,7 +59,7 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def go(location: str, status: int = 303) -> Response:
+def go(location: str, status: int = 303) -> ViewResponse:
     """Send the browser on: a 303 redirect, or for htmx a 200 with HX-Location (no full reload)."""
     if is_htmx():
         response = current_app.response_class(status=200)
@@ -63,7 +68,7 @@ def go(location: str, status: int = 303) -> Response:
     return redirect(location, status)
 
 
-def to_login(error: SSOError | None = None) -> Response:
+def to_login(error: SSOError | None = None) -> ViewResponse:
     """Send the person to the login page (with why, when a session ended), forgetting a dead UST."""
     if error is not None:
         code = error.sub_status[0] if error.sub_status else Code.session_invalid
@@ -71,6 +76,7 @@ def to_login(error: SSOError | None = None) -> Response:
     target = (
         url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" else url_for("web.login")
     )
+    response: ViewResponse
     if is_htmx():
         response = current_app.response_class(status=200)
         response.headers["HX-Redirect"] = target
@@ -84,14 +90,14 @@ def to_login(error: SSOError | None = None) -> Response:
 # --- pages -------------------------------------------------------------------------------------------------
 
 
-def page(template: str, status: int = 200, **context: Any) -> Response:
+def page(template: str, status: int = 200, **context: Any) -> ViewResponse:
     """A rendered template with `status`; personal pages are never stored by caches."""
     response = current_app.response_class(render_template(template, **context), status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def error_page(status: int, title: str, message: str) -> Response:
+def error_page(status: int, title: str, message: str) -> ViewResponse:
     """An error as a page, or for htmx as an alert swapped into the page's message area."""
     if is_htmx():
         response = page("_alert.html", status, title=title, message=message)
@@ -101,7 +107,7 @@ def error_page(status: int, title: str, message: str) -> Response:
     return page("error.html", status, title=title, message=message, status_code=status)
 
 
-def refusal(error: SSOError) -> Response:
+def refusal(error: SSOError) -> ViewResponse:
     """Answer a service refusal that is not about a form's values."""
     code = error.sub_status[0] if error.sub_status else ""
     if error.kind == Kind.unauthenticated or (not error.errors and code in SESSION_END_MESSAGES):
@@ -142,7 +148,7 @@ def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -
 # --- flashes -----------------------------------------------------------------------------------------------
 
 
-def flash_saved(outcome: Outcome, location: str) -> Response:
+def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
     """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
     if outcome.saved:
         message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.wrappers import Response as BaseResponse
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,7 +34,7 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure(app)
 
-    def save_session(self, app: Flask, session: SessionMixin, response: BaseResponse) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         flashes = session.get("_flashes")
         if flashes and len(flashes) > MAX_FLASHES:
             session["_flashes"] = flashes[-MAX_FLASHES:]  # the newest ones

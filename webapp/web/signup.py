@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
 from ..sso.signup import may_sign_up
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
-from .responses import form_errors, page, refusal
+from .responses import ViewResponse, form_errors, page, refusal
 
 SENT_TO = "signup_sent_to"
 FIELDS = ("username", "email", "display_name", "password", "confirm_password")
@@ -25,21 +25,21 @@ def _signup_flag() -> dict:
     return {"signup_open": signup_open}
 
 
-def no_referrer(response: Response) -> Response:
+def no_referrer(response: ViewResponse) -> ViewResponse:
     """A page whose address carries a token tells no other site where it came from."""
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> Response:
+def signup() -> ViewResponse:
     """Create an account: the service checks everything, then emails a confirmation link."""
     if not signup_open():
         abort(404)
     form = SignupForm()
     if request.method == "GET":
         return page("auth/signup.html", form=form)
-    errors = confirmation_errors(form)
+    errors: dict[str, str] | None = confirmation_errors(form)
     if errors:
         return page("auth/signup.html", 422, form=form, errors=errors)
     data = {
@@ -66,7 +66,7 @@ def signup() -> Response:
 
 
 @bp.get("/signup/sent")
-def signup_sent() -> Response:
+def signup_sent() -> ViewResponse:
     """Check your email."""
     return page(
         "auth/signup_sent.html", email=session.get(SENT_TO), hours=current_app.config["SSO_SIGNUP_CONFIRM_HOURS"]
@@ -74,7 +74,7 @@ def signup_sent() -> Response:
 
 
 @bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
-def signup_confirm(token: str) -> Response:
+def signup_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button confirms."""
     try:
         if request.method == "GET":

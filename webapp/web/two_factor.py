@@ -3,7 +3,7 @@ user's TOTP off. The login's code step is in login.py. Every rule is the service
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, g, redirect, url_for
+from flask import current_app, flash, g, redirect, url_for
 
 from ..sso import SSOError
 from ..sso.totp import grouped_key, new_totp_key, provisioning_uri, qr_svg
@@ -11,7 +11,7 @@ from .auth import caller_args, cid, login_required, super_user_required, user_ag
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm
 from .pending import seal, unseal
-from .responses import form_errors, page, refusal
+from .responses import ViewResponse, form_errors, page, refusal
 
 ENROL_PURPOSE, ENROL_TTL = "totp enrolment", 1800  # seconds to scan the key and type its first code
 
@@ -37,7 +37,7 @@ def _page(
     errors: dict | None = None,
     codes: list[str] | None = None,
     failure: str | None = None,
-) -> Response:
+) -> ViewResponse:
     state = users().totp_status(cid(), None, *caller_args())
     context: dict = {
         "state": state,
@@ -52,21 +52,23 @@ def _page(
             key = new_totp_key()
             enable = EnableTotpForm(formdata=None, sealed_key=seal({"k": key}, ENROL_PURPOSE))
         else:
-            key = (unseal(enable.sealed_key.data, ENROL_PURPOSE, ENROL_TTL) or {}).get("k")
+            sealed = unseal(enable.sealed_key.data, ENROL_PURPOSE, ENROL_TTL) or {}
+            assert isinstance(sealed.get("k"), str), "two_factor_enable re-renders only a form whose key it opened"
+            key = sealed["k"]
         context.update(_enrolment(key), enable=enable)
     return page("account/two_factor.html", status, **context)
 
 
 @bp.get("/account/two-factor")
 @login_required
-def two_factor() -> Response:
+def two_factor() -> ViewResponse:
     """The person's two-factor sign-in: a new key to enrol when it is off, recovery codes and turning off when on."""
     return _page()
 
 
 @bp.post("/account/two-factor/enable")
 @login_required
-def two_factor_enable() -> Response:
+def two_factor_enable() -> ViewResponse:
     """Turn it on: the current password and a code of the new key; the recovery codes are shown once."""
     form = EnableTotpForm()
     sealed = unseal(form.sealed_key.data, ENROL_PURPOSE, ENROL_TTL)
@@ -90,7 +92,7 @@ def two_factor_enable() -> Response:
 
 @bp.post("/account/two-factor/recovery-codes")
 @login_required
-def two_factor_recovery_codes() -> Response:
+def two_factor_recovery_codes() -> ViewResponse:
     """Ten new recovery codes (the old ones stop working), shown once."""
     form = CurrentPasswordForm(prefix="regenerate")
     try:
@@ -111,7 +113,7 @@ def two_factor_recovery_codes() -> Response:
 
 @bp.post("/account/two-factor/disable")
 @login_required
-def two_factor_disable() -> Response:
+def two_factor_disable() -> ViewResponse:
     """Turn one's own two-factor sign-in off (the current password confirms it)."""
     form = CurrentPasswordForm(prefix="disable")
     try:
@@ -131,7 +133,7 @@ def two_factor_disable() -> Response:
 
 @bp.post("/users/<user_id>/two-factor/disable")
 @super_user_required
-def user_two_factor_disable(user_id: str) -> Response:
+def user_two_factor_disable(user_id: str) -> ViewResponse:
     """Turn a user's two-factor sign-in off (e.g. they lost their phone and their recovery codes)."""
     try:
         users().disable_totp(cid(), user_id, None, *caller_args(), channel="web", user_agent=user_agent())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import abort, request
 
 from ..sso.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, check_value
 from .attribute_form.parse import parse_field
@@ -10,12 +10,12 @@ from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input
 from .auth import login_required, require_super_user
 from .blueprint import bp
-from .responses import page
+from .responses import ViewResponse, page
 
 
 @bp.post("/validate/<context>/<name>")
 @login_required
-def validate_field(context: str, name: str) -> Response:
+def validate_field(context: str, name: str) -> ViewResponse:
     """The field as it would show after a save: the service's value rule, without saving."""
     attr = ATTRIBUTES.get(name)
     if context not in CONTEXTS or attr is None or not attr.on_forms or attr.type in ("bool", "enum"):

@@ -102,11 +102,15 @@ class AttributeForm:
         return all(item.original is not MISSING for item in self.fields.values())
 
     def originals(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Each field's original; a form without one is compared with what is stored now."""
-        return {
-            name: item.original if item.original is not MISSING else canonical(item.attr, current[name])
-            for name, item in self.fields.items()
-        }
+        """Each field's original; a form without one is compared with what is stored now (`current`)."""
+        originals = {}
+        for name, item in self.fields.items():
+            if item.original is not MISSING:
+                originals[name] = item.original
+            else:
+                assert current is not None, "a form missing an original is compared with the stored user"
+                originals[name] = canonical(item.attr, current[name])
+        return originals
 
     def changes(self, originals: Mapping[str, Any]) -> dict[str, Any]:
         """Only what the person changed: sent values that differ from the originals.

@@ -55,7 +55,11 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
     changes = form.changes(originals)
     if not changes:
         return Outcome(current=current)
-    version = form.version if form.version is not None else current.version
+    if form.version is not None:
+        version = form.version
+    else:
+        assert current is not None, "a form without its version is not complete: the user was loaded"
+        version = current.version
     outcome = Outcome(sent=dict(changes), current=current)
     for _round in range(MAX_ROUNDS):
         if current is not None and current.version != version:
