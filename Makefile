@@ -11,11 +11,12 @@ run:
 	bash scripts/bootstrap.sh
 	bash scripts/run-local.sh
 
-test:
-	bash scripts/bootstrap.sh --test
+# The lint steps first (a finding fails the run, in CI too: .ci/run is `make test`), then the suite.
+test: lint
 	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-# ruff (lint and format check) and mypy, configured in pyproject.toml.
+# ruff (lint and format check) and mypy, configured in pyproject.toml; bootstraps the test set
+# (requirements-dev.txt pins ruff, mypy and the typing stubs).
 lint:
 	bash scripts/bootstrap.sh --test
 	.venv/bin/ruff check $(LINT_PATHS)
