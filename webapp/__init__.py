@@ -12,7 +12,7 @@ from . import cli, ops
 from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
-from .guards import init_guards
+from .http_hardening import init_http_hardening
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
 from .sso.authn import init_request_scope
@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mailer.announce()
     cli.init_app(app)
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
-    init_guards(app)
+    init_http_hardening(app)
     init_api(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app

@@ -1,4 +1,4 @@
-"""Guards every request passes, whichever face serves it (issue 12): whole request bodies only (a
+"""HTTP-level hardening every request passes, whichever face serves it (issue 12): whole request bodies only (a
 chunked body over `SSO_MAX_BODY` is a 413, a malformed one a 400, never a truncated read), HSTS over
 HTTPS, and a database that cannot answer in time as a 503 with `Retry-After`."""
 
@@ -84,7 +84,7 @@ def unavailable_page(exc: DatabaseUnavailable) -> Response:
     return response
 
 
-def init_guards(app: Flask) -> None:
+def init_http_hardening(app: Flask) -> None:
     """Install the body reader, the HSTS header and the console's 503 page."""
     app.wsgi_app = WholeBody(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]  # Flask's documented way to wrap it
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_bodies)
