@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -16,6 +18,7 @@ from .sso import SSOError
 from .sso.zato_import import ImportFailed
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
+T = TypeVar("T")
 
 
 def _password() -> str:
@@ -34,11 +37,16 @@ def _users():
     return current_app.extensions["sso"].user
 
 
-def _create(username: str, super_user: bool, email: str | None) -> None:
+def _call(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`service(*args, **kwargs)`; a refusal becomes this command's error (its codes and messages, exit 1)."""
     try:
-        user = _users().create_local(username, _password(), super_user=super_user, email=email)
+        return service(*args, **kwargs)
     except SSOError as e:
         raise _failed(e) from None
+
+
+def _create(username: str, super_user: bool, email: str | None) -> None:
+    user = _call(_users().create_local, username, _password(), super_user=super_user, email=email)
     kind = "super-user" if super_user else "user"
     click.echo(f"Created {kind} {user['username']} ({user['user_id']}).")
 
@@ -63,10 +71,7 @@ def create_user(username: str, email: str | None) -> None:
 @click.argument("username")
 def unlock(username: str) -> None:
     """Unlock a user (e.g. a super-user locked out); they log in again."""
-    try:
-        user = _users().unlock_local(username)
-    except SSOError as e:
-        raise _failed(e) from None
+    user = _call(_users().unlock_local, username)
     click.echo(f"Unlocked {user['username']} ({user['user_id']}).")
 
 
@@ -74,11 +79,8 @@ def unlock(username: str) -> None:
 @click.argument("username")
 def set_password(username: str) -> None:
     """Set a user's password (from a hidden prompt or $SSO_PASSWORD); all their sessions end."""
-    try:
-        _users().user_id_of(username)  # a typo is told before the password is asked for
-        _users().set_password_local(username, _password())
-    except SSOError as e:
-        raise _failed(e) from None
+    _call(_users().user_id_of, username)  # a typo is told before the password is asked for
+    _call(_users().set_password_local, username, _password())
     click.echo(f"Password of {username} set; their sessions have ended.")
 
 
@@ -106,10 +108,7 @@ def list_users() -> None:
 @click.argument("username")
 def end_sessions(username: str) -> None:
     """End every session of a user (they must log in again)."""
-    try:
-        count = _users().end_sessions_local(username)
-    except SSOError as e:
-        raise _failed(e) from None
+    count = _call(_users().end_sessions_local, username)
     click.echo(f"Ended {count} session(s) of {username}.")
 
 
@@ -118,11 +117,7 @@ def end_sessions(username: str) -> None:
 @click.option("--key", default=None, help="The base32 key to set (default: a new random one).")
 def reset_totp_key(username: str, key: str | None) -> None:
     """Set a user's TOTP key (or a new random one) and print it."""
-    sso = current_app.extensions["sso"]
-    try:
-        user, stored = sso.user.reset_totp_key_local(username, key)
-    except SSOError as e:
-        raise _failed(e) from None
+    user, stored = _call(_users().reset_totp_key_local, username, key)
     state = "on" if user["is_totp_enabled"] else "off (turn it on in the console or with is_totp_enabled)"
     click.echo(f"TOTP key of {user['username']}: {stored}")
     click.echo(f"Two-factor sign-in is {state}.")
