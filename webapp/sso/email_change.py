@@ -32,8 +32,7 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
 from .mail import MailNotSent, render, valid_for, when
 from .presentation import UserData
-from .reset import may_log_in
-from .store import load_user, reject_unknown, require_mapping
+from .store import reject_unknown, require_mapping
 from .update import RowMoved, check_update, update_user, write_update
 
 CONFIRM_PATH = "/account/email/confirm/"  # the console page a confirmation link opens
@@ -231,21 +230,10 @@ def _send_link(ctx: Context, target, new_email: str, token: str, expires: dateti
 # --- the link ----------------------------------------------------------------------------------------------
 
 
-def _open_link(ctx: Context, conn: Connection, token: Any, now: datetime, *, lock: bool = False):
-    """The link's row and its user while the link may still be used, else `link_refused()`."""
-    row = tokens.find(conn, tokens.EMAIL_CHANGE, token, lock=lock)
-    if row is None or row["used_time"] is not None or row["expiration_time"] <= now:
-        raise link_refused()
-    user = load_user(conn, row["user_id"], lock=lock)
-    if user is None or not may_log_in(user):
-        raise link_refused()
-    return row, user
-
-
 def check_link(ctx: Context, token: Any) -> tuple[str, str]:
     """(username, new address) of a usable email-change link (reads only); else `link_refused()`."""
     with reading(ctx.engine) as conn:
-        row, user = _open_link(ctx, conn, token, ctx.clock())
+        row, user = tokens.open_link(conn, tokens.EMAIL_CHANGE, token, link_refused, now=ctx.clock())
     return user["username"], row["new_email"]
 
 
@@ -256,7 +244,7 @@ def confirm_email_change(
     check_app(ctx, current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
-        row, user = _open_link(ctx, conn, token, now, lock=True)
+        row, user = tokens.open_link(conn, tokens.EMAIL_CHANGE, token, link_refused, now=now, lock=True)
         used = conn.execute(
             update(email_tokens)
             .where(email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None))

@@ -23,6 +23,7 @@ from .attributes import EMAIL_MAX, USERNAME_MAX, fold, safe_text
 from .audit import record
 from .authn import check_app
 from .context import Context
+from .email_tokens import may_log_in
 from .errors import Code, Kind, SSOError, mail_not_sent
 from .mail import MailNotSent, render, valid_for, when
 from .passwords import password_changes, password_columns, password_problem
@@ -41,16 +42,6 @@ def refused() -> SSOError:
         Code.password_reset_refused,
         "token",
         "this password-reset link is not valid (it may have expired or been used already)",
-    )
-
-
-def may_log_in(user: Any) -> bool:
-    """Only an account that could log in with a password gets (and may use) a reset link."""
-    return (
-        user["approval_status"] == "approved"
-        and not user["is_locked"]
-        and user["sign_up_status"] == "final"
-        and bool(user["is_active"])
     )
 
 
@@ -192,21 +183,16 @@ def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
 # --- access (PATCH) and the new password (DELETE) ------------------------------------------------------
 
 
-def _usable(ctx: Context, conn: Connection, token: Any, now: datetime, *, lock: bool = False):
-    """The PRT's row and its user while the PRT may still be used, else E010001."""
-    row = tokens.find(conn, tokens.RESET, token, lock=lock)
-    if row is None or row["used_time"] is not None:
-        raise refused()
-    user = conn.execute(select(users).where(users.c.user_id == row["user_id"])).mappings().one()
-    if not may_log_in(user):
-        raise refused()
-    return row, user
+def _usable(conn: Connection, token: Any, *, lock: bool = False):
+    """The PRT's row and its user while the PRT may still be used (its expiry is the caller's: a reset key
+    outlives it), else E010001."""
+    return tokens.open_link(conn, tokens.RESET, token, refused, lock=lock)
 
 
 def check_link(ctx: Context, token: Any) -> str:
     """The username a reset link is for, while it can still set a password (reads only); else E010001."""
     with reading(ctx.engine) as conn:
-        row, user = _usable(ctx, conn, token, ctx.clock())
+        row, user = _usable(conn, token)
     if row["reset_key_hash"] is not None or row["expiration_time"] <= ctx.clock():
         raise refused()
     return user["username"]
@@ -218,7 +204,7 @@ def access_password_reset(ctx: Context, cid, token, current_app, remote_addr, *,
     now = ctx.clock()
     reset_key, key_digest = tokens.new_token()
     with writing(ctx.engine) as conn:
-        row, _ = _usable(ctx, conn, token, now)
+        row, _ = _usable(conn, token)
         if row["reset_key_hash"] is not None or row["expiration_time"] <= now:
             raise refused()
         taken = conn.execute(
@@ -238,7 +224,7 @@ def complete_password_reset(
     check_app(ctx, current_app)
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        row, _ = _usable(ctx, conn, token, now)
+        row, _ = _usable(conn, token)
     key_digest = tokens.token_hash(reset_key)
     if (
         row["reset_key_hash"] is None
@@ -300,7 +286,7 @@ def _set_password(
     if problem:
         raise SSOError.single(Kind.invalid, problem[0], "password", problem[1])
     with writing(ctx.engine) as conn:
-        row, user = _usable(ctx, conn, token, now, lock=True)
+        row, user = _usable(conn, token, lock=True)
         # The PRT goes with this use (the key must still be the one checked), and so does every other open PRT.
         condition = [email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None)]
         condition.append(
