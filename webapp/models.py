@@ -22,7 +22,16 @@ from sqlalchemy import (
     false,
 )
 
-from .sso.attributes import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+from .sso.attributes import (
+    APP_MAX,
+    CID_MAX,
+    EMAIL_MAX,
+    KEY_MAX,
+    NAME_MAX,
+    REMOTE_ADDR_MAX,
+    USER_AGENT_MAX,
+    USERNAME_MAX,
+)
 
 metadata = MetaData()
 
@@ -81,9 +90,9 @@ sessions = Table(
     Column("session_hash", String(64), unique=True, nullable=False),
     Column("session_id", String(64), unique=True, nullable=False),
     Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
-    Column("current_app", String(256), nullable=False),
-    Column("remote_addr", String(256)),
-    Column("user_agent", String(1024)),
+    Column("current_app", String(APP_MAX), nullable=False),
+    Column("remote_addr", String(REMOTE_ADDR_MAX)),
+    Column("user_agent", String(USER_AGENT_MAX)),
     Column("creation_time", DateTime, nullable=False),
     Column("expiration_time", DateTime, nullable=False),
     Column("last_use_time", DateTime, nullable=False),  # kept to the minute: see sessions.touch
@@ -107,14 +116,14 @@ audit = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("time", DateTime, nullable=False),
-    Column("cid", String(256), nullable=False),
+    Column("cid", String(CID_MAX), nullable=False),
     Column("action", String(32), nullable=False),
     Column("actor_id", String(64)),
     Column("target_id", String(64), nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("current_app", String(256)),
-    Column("remote_addr", String(256)),
-    Column("user_agent", String(1024)),
+    Column("current_app", String(APP_MAX)),
+    Column("remote_addr", String(REMOTE_ADDR_MAX)),
+    Column("user_agent", String(USER_AGENT_MAX)),
     Column("changes", JSON, nullable=False),
     Index("ix_sso_audit_target_time", "target_id", "id"),
     Index("ix_sso_audit_actor_time", "actor_id", "id"),
@@ -138,7 +147,7 @@ login_failures = Table(
     "sso_login_failure",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(512), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
     Column("time", DateTime, nullable=False),
     Index("ix_sso_login_failure_key_time", "key", "time"),
 )
@@ -166,7 +175,7 @@ mail_requests = Table(
     "sso_mail_request",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(512), index=True, nullable=False),
+    Column("key", String(KEY_MAX), index=True, nullable=False),
     Column("time", DateTime, nullable=False),
 )
 
@@ -193,7 +202,7 @@ user_attrs = Table(
 rate_hits = Table(
     "sso_rate_hit",
     metadata,
-    Column("key", String(512), primary_key=True),
+    Column("key", String(KEY_MAX), primary_key=True),
     Column("window_start", DateTime, nullable=False),
     Column("count", Integer, nullable=False),
 )

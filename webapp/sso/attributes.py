@@ -18,6 +18,13 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
 TOTP_KEY_MAX = 128
+# The request metadata stored beside the attributes, and the counters' keys: models.py declares those columns
+# with these widths, and `safe_text` cuts a value to them.
+CID_MAX = 256
+APP_MAX = 256
+REMOTE_ADDR_MAX = 256
+USER_AGENT_MAX = 1024
+KEY_MAX = 512  # a login-throttle, rate-limit or mail-request key
 BASE32_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 SIGN_UP_STATUSES = ("before_confirmation", "final")

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert
 
 from ..models import audit
 from . import events
-from .attributes import ATTRIBUTES, safe_text
+from .attributes import APP_MAX, ATTRIBUTES, CID_MAX, REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text
 from .presentation import jsonable
 
 CHANNELS = ("web", "api", "python", "cli")
@@ -46,14 +46,14 @@ def record(
         _INSERT,
         {
             "time": now,
-            "cid": safe_text(cid, 256),
+            "cid": safe_text(cid, CID_MAX),
             "action": action,
             "actor_id": actor_id,
             "target_id": target_id,
             "channel": channel,
-            "current_app": safe_text(current_app, 256),
-            "remote_addr": safe_text(remote_addr, 256),
-            "user_agent": safe_text(user_agent, 1024),
+            "current_app": safe_text(current_app, APP_MAX),
+            "remote_addr": safe_text(remote_addr, REMOTE_ADDR_MAX),
+            "user_agent": safe_text(user_agent, USER_AGENT_MAX),
             "changes": changes,
         },
     )

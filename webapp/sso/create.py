@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
 from ..models import users
-from .attributes import ATTRIBUTES, check_values, safe_text
+from .attributes import ATTRIBUTES, REMOTE_ADDR_MAX, check_values, safe_text
 from .audit import attribute_change, change, record
 from .authn import authenticate
 from .context import Context
@@ -174,7 +174,7 @@ def insert_user(
         "creation_ctx": {
             "channel": channel,
             "creator": actor_id,
-            "remote_addr": safe_text(remote_addr, 256),
+            "remote_addr": safe_text(remote_addr, REMOTE_ADDR_MAX),
             "current_app": current_app,
         },
     }

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
 from ..models import api_clients, linked_auths, sessions, users
-from .attributes import safe_text, text_problem
+from .attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text, text_problem
 from .audit import record
 from .authn import authenticate, check_app, refuse_if_unusable
 from .context import Context
@@ -366,8 +366,8 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
                     last_use_time=now,
                     user_id=row["user_id"],
                     current_app=current_app,
-                    remote_addr=safe_text(remote_addr, 256),
-                    user_agent=safe_text(user_agent, 1024),
+                    remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
+                    user_agent=safe_text(user_agent, USER_AGENT_MAX),
                     creation_time=now,
                     expiration_time=expiration,
                 )

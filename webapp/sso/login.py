@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from ..db import reading, writing
 from ..models import sessions, users
 from . import events
-from .attributes import fold, safe_text, text_problem
+from .attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, fold, safe_text, text_problem
 from .audit import record
 from .authn import check_app
 from .context import Context
@@ -176,8 +176,8 @@ def login(
                     last_use_time=now,
                     user_id=user["user_id"],
                     current_app=current_app,
-                    remote_addr=safe_text(remote_addr, 256),
-                    user_agent=safe_text(user_agent, 1024),
+                    remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
+                    user_agent=safe_text(user_agent, USER_AGENT_MAX),
                     creation_time=now,
                     expiration_time=expiration,
                 )

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, case
 
 from ..db import writing
 from ..models import rate_hits
+from .attributes import KEY_MAX
 from .context import Context
 from .errors import FieldErrors, RateLimited
 
@@ -104,7 +105,7 @@ def enforce(ctx: Context, user: Mapping[Any, Any], current_app: Any) -> None:
         return
     now = ctx.clock()
     start = _window_start(now, rule.seconds)
-    key = f"{user['user_id']}|{rule.app}|{rule.limit}/{rule.unit}"[:512]
+    key = f"{user['user_id']}|{rule.app}|{rule.limit}/{rule.unit}"[:KEY_MAX]
     with writing(ctx.engine) as conn:
         count = _bump(conn, key, start)
     if count > rule.limit:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from ..db import reading, writing
 from ..models import email_tokens, mail_requests, sessions, users
 from . import email_tokens as tokens
-from .attributes import EMAIL_MAX, USERNAME_MAX, fold, safe_text
+from .attributes import EMAIL_MAX, KEY_MAX, REMOTE_ADDR_MAX, USERNAME_MAX, fold, safe_text
 from .audit import record
 from .authn import check_app
 from .context import Context
@@ -49,9 +49,13 @@ def refused() -> SSOError:
 
 
 def _throttle_keys(credential: str, remote_addr: Any) -> list[tuple[str, str]]:
+    by_credential, by_address = "reset:c:", "reset:a:"
     return [
-        (f"reset:c:{safe_text(fold(credential), 500)}", "SSO_PASSWORD_RESET_MAX_REQUESTS"),
-        (f"reset:a:{safe_text(remote_addr, 256)}", "SSO_PASSWORD_RESET_MAX_PER_ADDRESS"),
+        (
+            f"{by_credential}{safe_text(fold(credential), KEY_MAX - len(by_credential))}",
+            "SSO_PASSWORD_RESET_MAX_REQUESTS",
+        ),
+        (f"{by_address}{safe_text(remote_addr, REMOTE_ADDR_MAX)}", "SSO_PASSWORD_RESET_MAX_PER_ADDRESS"),
     ]
 
 
@@ -114,7 +118,8 @@ def request_password_reset(
             log.info("password reset requests for this credential or address are throttled (cid %s)", cid)
             return
         # A credential no account can have (empty, control characters) is looked up nowhere.
-        accounts = _accounts(ctx, conn, clean) if clean and safe_text(clean, 512) == clean else []
+        longest = max(USERNAME_MAX, EMAIL_MAX)  # a longer credential names no account either
+        accounts = _accounts(ctx, conn, clean) if clean and safe_text(clean, longest) == clean else []
     recipients = [user for user in accounts if may_log_in(user) and user["email"]]
     if not recipients:
         _reach_smtp(ctx, cid)

@@ -29,11 +29,9 @@ from sqlalchemy import Connection, and_, delete, insert, not_, or_, select, text
 
 from ..db import writing
 from ..models import login_failures
-from .attributes import fold, safe_text
+from .attributes import KEY_MAX, REMOTE_ADDR_MAX, fold, safe_text
 from .context import Context
 from .errors import sign_in_paused
-
-KEY_MAX = 512
 
 
 @dataclass
@@ -49,8 +47,9 @@ class Attempt:
 
 def attempt_keys(username: Any, remote_addr: Any) -> Attempt:
     """The keys an attempt by `username` from `remote_addr` is counted under."""
-    name = fold(unicodedata.normalize("NFKC", safe_text(username, 256) or ""))
-    addr = safe_text(remote_addr, 256) or "-"
+    # the name gets half a key, so a pair key keeps (most of) its address
+    name = fold(unicodedata.normalize("NFKC", safe_text(username, KEY_MAX // 2) or ""))
+    addr = safe_text(remote_addr, REMOTE_ADDR_MAX) or "-"
     return Attempt(
         pair=f"p:{name}|{addr}"[:KEY_MAX],
         address=f"a:{addr}"[:KEY_MAX],
