@@ -61,6 +61,12 @@ class CallOptions(TypedDict):
     user_agent: str | None
 
 
+class UpdateOptions(CallOptions):
+    """An update's options: the version the caller read (from If-Match), besides the usual ones."""
+
+    expected_version: int | None
+
+
 bp = Blueprint("api", __name__)
 responses.register(bp)
 
@@ -193,21 +199,12 @@ def _if_match_target(call: Call) -> Any:
 def update_user(call: Call):
     """PATCH user: a partial update of the caller or `user_id`; answers the updated user."""
     version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
-    options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
+    options: UpdateOptions = {"expected_version": version, "channel": CHANNEL, "user_agent": call.user_agent}
     if call.user_id is None:
-        user = users().update_current_user(
-            call.cid, call.data, call.ust, call.current_app, call.remote_addr, expected_version=version, **options
-        )
+        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr, **options)
     else:
         user = users().update_user_by_id(
-            call.cid,
-            call.user_id,
-            call.data,
-            call.ust,
-            call.current_app,
-            call.remote_addr,
-            expected_version=version,
-            **options,
+            call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
         )
     return user_response(user)
 
