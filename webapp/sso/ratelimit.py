@@ -44,10 +44,12 @@ def _upsert_insert(dialect: str):
     """The dialect's INSERT with ON CONFLICT; imported on use, so a SQLite worker never loads the
     PostgreSQL dialect (about 2 MiB)."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def parse(definition: str) -> list[Rule]:
