@@ -70,6 +70,7 @@ def check_app(ctx: Context, current_app: Any) -> None:
 
 
 _known: ContextVar[dict | None] = ContextVar("sso_request_callers", default=None)
+_held: ContextVar[bool] = ContextVar("sso_caller_held", default=False)
 
 
 @contextmanager
@@ -82,9 +83,31 @@ def request_scope() -> Iterator[None]:
         _known.reset(token)
 
 
+@contextmanager
+def one_authentication() -> Iterator[None]:
+    """Within this block, one authentication per (UST, application) even across the block's own writes.
+
+    For a run of calls none of which can change the caller's own access (a bulk action: locking,
+    rejecting or deleting oneself is refused, approving or unlocking oneself changes nothing, signing
+    oneself out keeps the current session), so the caller is looked up, rate-counted and touched once
+    instead of once per user. On leaving, the enclosing request scope forgets what it knew (the
+    block's writes have committed)."""
+    outer = _known.get()
+    known_token = _known.set({})
+    held_token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(held_token)
+        _known.reset(known_token)
+        if outer:
+            outer.clear()
+
+
 def _forget_callers(conn: Connection) -> None:
     known = _known.get()
-    if known and conn.get_execution_options().get(WRITE_OPTION):  # a read transaction changes nothing
+    # A read transaction changes nothing; inside `one_authentication` the writes cannot change the caller.
+    if known and not _held.get() and conn.get_execution_options().get(WRITE_OPTION):
         known.clear()
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from . import (
+    bulk,
     create,
     email_change,
     export,
@@ -153,6 +154,26 @@ class Users:
         lifecycle.delete_user(
             self.ctx, cid, user_id, current_ust, current_app, remote_addr, channel=channel, user_agent=user_agent
         )
+
+    def bulk_action(
+        self, cid, action, user_ids, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> list[bulk.BulkOutcome]:
+        """Approve, reject, lock, unlock, sign out or delete each of `user_ids` (super-users); each user's outcome."""
+        return bulk.bulk_action(
+            self.ctx,
+            cid,
+            action,
+            user_ids,
+            current_ust,
+            current_app,
+            remote_addr,
+            channel=channel,
+            user_agent=user_agent,
+        )
+
+    def bulk_selection(self, cid, user_ids, current_ust, current_app, remote_addr) -> list[bulk.BulkTarget]:
+        """The selected users as a bulk confirmation shows them (super-users): username and live sessions."""
+        return bulk.selection(self.ctx, cid, user_ids, current_ust, current_app, remote_addr)
 
     def unlock_local(self, username: str) -> UserData:
         """The command line: unlock `username`."""

@@ -1,0 +1,194 @@
+"""Bulk actions (issue 11): approve, reject, lock, unlock, sign out or delete several users in one call.
+
+Each user goes through the very call that acts on one (`lifecycle.py`, `sessions.end_sessions`), in its own
+transaction, with its guard rails and its own audit record; one user's refusal never stops the others.
+The caller is authenticated once for the whole run (`authn.one_authentication`): a non-super-user gets one
+refusal, not one per user, and the run costs one session lookup and one rate-limit hit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+
+from ..db import reading
+from ..models import sessions, users
+from . import lifecycle
+from .attributes import text_problem
+from .authn import authenticate, one_authentication
+from .context import Context
+from .errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from .sessions import end_sessions
+
+BULK_MAX = 100  # users per call: the console's largest page
+USER_ID_MAX = 64  # the column's length
+
+Outcome = Literal["done", "unchanged", "refused", "not_found"]
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """One action a bulk call may run: the single call, and (for an update) the attribute and value it sets."""
+
+    name: str
+    call: Callable[..., Any]
+    attribute: str | None = None
+    value: Any = None
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        BulkAction("approve", lifecycle.approve_user, "approval_status", "approved"),
+        BulkAction("reject", lifecycle.reject_user, "approval_status", "rejected"),
+        BulkAction("lock", lifecycle.lock_user, "is_locked", True),
+        BulkAction("unlock", lifecycle.unlock_user, "is_locked", False),
+        BulkAction("sign_out", end_sessions),
+        BulkAction("delete", lifecycle.delete_user),
+    )
+}
+
+# What a refusal without a field message means (the guard rails always carry their own message).
+_REASONS = {
+    Code.auth_invalid: "not allowed",
+    Code.user_id_unknown: "no such user",
+    Code.version_conflict: "changed by someone else meanwhile; try again",
+}
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What happened to one user: `done`, `unchanged` (already so, or no sessions to end), `refused` (with
+    the service's `message`) or `not_found`. `sessions`: how many sessions a sign-out ended."""
+
+    user_id: str
+    username: str | None
+    outcome: Outcome
+    message: str | None = None
+    sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkTarget:
+    """A selected user before anything is done: their username and live sessions (None: no such user)."""
+
+    user_id: str
+    username: str | None
+    sessions: int = 0
+
+
+def _invalid(field: str, message: str) -> SSOError:
+    return SSOError.single(Kind.invalid, Code.invalid_input, field, message)
+
+
+def check_action(action: Any) -> BulkAction:
+    """The action named `action`, or E008002 naming the field `action`."""
+    found = ACTIONS.get(action) if isinstance(action, str) else None
+    if found is None:
+        raise _invalid("action", "must be one of " + ", ".join(ACTIONS))
+    return found
+
+
+def check_user_ids(user_ids: Any) -> list[str]:
+    """The ids in their first order with duplicates collapsed, or E008002 naming the field `user_ids`:
+    not a list, empty, more than BULK_MAX, or an item that cannot be a user id (not text, empty, too long,
+    control characters). An id that is well-formed but names nobody is a `not_found` outcome, not an error."""
+    if not isinstance(user_ids, list | tuple):
+        raise _invalid("user_ids", "must be a list of user ids")
+    for position, user_id in enumerate(user_ids, 1):
+        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > USER_ID_MAX or text_problem(user_id):
+            raise _invalid("user_ids", f"item {position} is not a user id")
+    unique = list(dict.fromkeys(user_ids))
+    if not unique:
+        raise _invalid("user_ids", "select at least one user")
+    if len(unique) > BULK_MAX:
+        raise _invalid("user_ids", f"at most {BULK_MAX} users at a time")
+    return unique
+
+
+def _check(action: Any, user_ids: Any) -> tuple[BulkAction, list[str]]:
+    """Both inputs checked, every problem reported at once (E008002 naming `action` and/or `user_ids`)."""
+    errors = FieldErrors()
+    chosen, ids = None, None
+    try:
+        chosen = check_action(action)
+    except SSOError as error:
+        errors.add("action", error.errors["action"])
+    try:
+        ids = check_user_ids(user_ids)
+    except SSOError as error:
+        errors.add("user_ids", error.errors["user_ids"])
+    errors.raise_if_any(Kind.invalid)
+    assert chosen is not None and ids is not None
+    return chosen, ids
+
+
+def _rows(conn, user_ids: list[str]) -> dict[str, Any]:
+    columns = (users.c.user_id, users.c.username, users.c.version, users.c.is_locked, users.c.approval_status)
+    return {row.user_id: row for row in conn.execute(select(*columns).where(users.c.user_id.in_(user_ids)))}
+
+
+def selection(ctx: Context, cid, user_ids, current_ust, current_app, remote_addr) -> list[BulkTarget]:
+    """The selected users as a confirmation shows them (super-users): username and live sessions, in order."""
+    ids = check_user_ids(user_ids)
+    with reading(ctx.engine) as conn:
+        if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
+            raise super_user_required()
+        found = _rows(conn, ids)
+        counts: dict[str, int] = dict(
+            conn.execute(
+                select(sessions.c.user_id, func.count())
+                .where(sessions.c.user_id.in_(ids), sessions.c.expiration_time > ctx.clock())
+                .group_by(sessions.c.user_id)
+            ).all()
+        )
+    return [
+        BulkTarget(user_id, found[user_id].username if user_id in found else None, counts.get(user_id, 0))
+        for user_id in ids
+    ]
+
+
+def _refusal(error: SSOError) -> str:
+    if error.errors:
+        return "; ".join(error.errors.values())
+    code = error.sub_status[0] if error.sub_status else ""
+    return _REASONS.get(code, f"refused ({code})")
+
+
+def bulk_action(
+    ctx: Context, cid, action, user_ids, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> list[BulkOutcome]:
+    """Run `action` (approve, reject, lock, unlock, sign_out, delete) for each of `user_ids` (super-users),
+    each through the single call in its own transaction; returns each user's outcome, in order."""
+    chosen, ids = _check(action, user_ids)
+    outcomes: list[BulkOutcome] = []
+    with one_authentication():
+        with reading(ctx.engine) as conn:
+            if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
+                raise super_user_required()
+            before = _rows(conn, ids)
+        for user_id in ids:
+            row = before.get(user_id)
+            username = row.username if row is not None else None
+            if row is None:
+                outcomes.append(BulkOutcome(user_id, None, "not_found"))
+                continue
+            try:
+                result = chosen.call(
+                    ctx, cid, user_id, current_ust, current_app, remote_addr, channel=channel, user_agent=user_agent
+                )
+            except SSOError as error:
+                if error.kind == Kind.not_found:  # removed since the read above
+                    outcomes.append(BulkOutcome(user_id, username, "not_found"))
+                else:
+                    outcomes.append(BulkOutcome(user_id, username, "refused", _refusal(error)))
+                continue
+            if chosen.name == "sign_out":
+                outcomes.append(BulkOutcome(user_id, username, "done" if result else "unchanged", sessions=result))
+            elif chosen.attribute is not None and result.version == row.version:  # the call wrote nothing
+                outcomes.append(BulkOutcome(user_id, username, "unchanged"))
+            else:
+                outcomes.append(BulkOutcome(user_id, username, "done"))
+    return outcomes
