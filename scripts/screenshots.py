@@ -6,7 +6,8 @@
 Starts gunicorn (tests/server.py's LiveServer) on a throwaway SQLite database seeded with a handful of
 realistic users (one locked, one waiting for approval, some history), then drives Debian's Chromium
 (headless, 1280 px wide, full page) through: login, My account, Manage users, a user's edit page,
-a conflict (someone else saved the same field meanwhile), a user's history, a refused create; and at
+a conflict (someone else saved the same field meanwhile), a user's history, a refused create, a bulk
+lock's confirmation and its results; and at
 390 px the list and a history. Needs `scripts/bootstrap.sh --test`.
 """
 
@@ -52,6 +53,7 @@ class Seed:
         self.user = app.extensions["sso"].user
         self.user.create_local(ADMIN, PASSWORD, super_user=True)
         self.ust = self.user.login("seed", ADMIN, PASSWORD, APP, ADDR, "Mozilla/5.0 (X11; Linux x86_64)").ust
+        self.admin_id = self.user.get_current_user("seed", self.ust, APP, ADDR)["user_id"]
         self.ids: dict[str, str] = {}
 
     def create(self, username: str, *, approve: bool = True, **attrs) -> str:
@@ -181,6 +183,18 @@ def run(out: Path) -> list[Path]:
                 page.click("#create-submit")
                 expect(page.locator("#field-errors")).to_be_visible()
                 written.append(shoot(page, out, "create-errors", scheme))
+                # Bulk: lock three ticked users (one already locked, one oneself), confirm, read each outcome.
+                page.goto("/users")
+                for username in ("hedy.lamarr", "alan.turing", ADMIN):
+                    page.check(f"#select-{seed.ids.get(username) or seed.admin_id}")
+                page.select_option("#bulk-action", "lock")
+                page.click("#bulk-apply")
+                expect(page.locator("#bulk-selection")).to_be_visible()
+                written.append(shoot(page, out, "bulk-confirm", scheme))
+                page.click("#confirm-button")
+                expect(page.locator("#bulk-summary")).to_be_visible()
+                written.append(shoot(page, out, "bulk-results", scheme))
+                seed.update("hedy.lamarr", {"is_locked": False})  # as before
                 context.close()
                 # A phone: the list and a user's history at 390 px.
                 phone = browser.new_context(

@@ -5,7 +5,7 @@
   "use strict";
 
   var NEWS = "#field-errors, #form-errors, #conflict-message, #action-error, " +
-             "#set-password-errors, #password-errors, #messages .flash";
+             "#set-password-errors, #password-errors, #bulk-error, #messages .flash";
 
   function focusOn(element) {
     if (!element.hasAttribute("tabindex") && !element.matches("input, select, textarea, button, a[href]")) {

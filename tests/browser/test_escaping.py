@@ -21,7 +21,7 @@ def test_script_in_a_display_name_renders_as_text(pages, live):
 
     page.goto(f"/users?q={victim['username']}")
     row = page.locator(f"#user-row-{victim['user_id']}")
-    expect(row.locator("td").nth(1)).to_have_text(PAYLOAD)
+    expect(row.locator("td").nth(2)).to_have_text(PAYLOAD)  # after the select box and the username
     page.goto(f"/users/{victim['user_id']}")
     expect(page.locator("#f-display_name")).to_have_value(PAYLOAD)
     expect(page.locator("#f-last_name")).to_have_value(IMG_PAYLOAD)

@@ -8,6 +8,7 @@ from flask import Flask
 from . import (  # noqa: F401
     account,
     api_clients,
+    bulk,
     devices,
     email_change,
     history,

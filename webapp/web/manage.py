@@ -73,6 +73,32 @@ QUICK_ACTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class BulkChoice:
+    """An action of the list's "Apply to selected" menu (the service's `bulk_action` name), how its result
+    reads, and whether a confirmation page comes first (what cannot be undone in one click)."""
+
+    action: str
+    label: str
+    verb: str  # "Lock": the confirmation's question and button, the result page's title
+    done: str  # "locked": the result page's word for a user it was done to
+    unchanged: str  # why nothing changed for a user ("already locked")
+    confirm: bool = False
+
+
+BULK_CHOICES = {
+    c.action: c
+    for c in (
+        BulkChoice("approve", "Approve", "Approve", "approved", "already approved"),
+        BulkChoice("unlock", "Unlock", "Unlock", "unlocked", "not locked"),
+        BulkChoice("lock", "Lock…", "Lock", "locked", "already locked", confirm=True),
+        BulkChoice("reject", "Reject…", "Reject", "rejected", "already rejected", confirm=True),
+        BulkChoice("sign_out", "Sign out everywhere…", "Sign out", "signed out", "no sessions", confirm=True),
+        BulkChoice("delete", "Delete…", "Delete", "deleted", "nothing to delete", confirm=True),
+    )
+}
+
+
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
     """Any user's attributes, as a super-user edits them."""
     return Editor(
@@ -151,7 +177,21 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
 @super_user_required
 def user_list() -> ViewResponse:
     """Users: searched by username, email or name; filtered; sorted by any column; paged."""
-    criteria, shown = _search_criteria(request.args)
+    return list_page(request.args, back=request.full_path.rstrip("?"))
+
+
+def list_page(
+    args,
+    *,
+    back: str,
+    status: int = 200,
+    selected: frozenset[str] = frozenset(),
+    bulk_action: str = "",
+    bulk_error: str | None = None,
+) -> ViewResponse:
+    """The list for the query string `args`; `back` is its address (where a bulk action's pages lead back
+    to). A refused bulk action shows it again with its message (`bulk_error`) and the same boxes ticked."""
+    criteria, shown = _search_criteria(args)
     errors: dict[str, str] | None = {}
     try:
         result = users().search(cid(), criteria, *caller_args())
@@ -159,7 +199,7 @@ def user_list() -> ViewResponse:
         errors, result = form_errors(error, SEARCH_KEYS), None
         if errors is None:
             return refusal(error)
-    status = 422 if errors else 200
+    status = 422 if errors else status
 
     def list_url(**changes: Any) -> str:
         state = {**shown, "page": None, **changes}
@@ -187,6 +227,11 @@ def user_list() -> ViewResponse:
         "default_size": PAGE_SIZE,
         "approval_statuses": APPROVAL_STATUSES,
         "sign_up_statuses": SIGN_UP_STATUSES,
+        "back": back,
+        "bulk_choices": BULK_CHOICES,
+        "selected": selected,
+        "bulk_action": bulk_action,
+        "bulk_error": bulk_error,
     }
     return page("users/_rows.html" if wants_partial() else "users/list.html", status, **context)
 

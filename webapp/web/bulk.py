@@ -1,0 +1,152 @@
+"""Bulk actions from the users list (issue 11): the selected users, a confirmation for what is hard to undo,
+and a result page listing each user's outcome. A plain form POST and a page back, with or without JavaScript;
+every user goes through the service's single call (`Users.bulk_action`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import g, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from ..sso import Kind, SSOError
+from ..sso.bulk import BulkOutcome
+from .auth import caller_args, cid, super_user_required, user_agent, users
+from .blueprint import bp
+from .lifecycle import CONFIRMATIONS, Confirmation
+from .manage import BULK_CHOICES, BulkChoice, list_page
+from .responses import ViewResponse, page, refusal, safe_next
+
+NO_SELECTION = "Select at least one user first, then choose what to do."
+NO_ACTION = "Choose what to do with the selected users."
+
+# A selection's confirmation reuses the single one's words ({username}: "each selected user"); sign-out,
+# which asks nothing for one user, asks here, where it may sign out a whole page at once.
+SIGN_OUT = Confirmation(
+    "sign_out",
+    "",
+    "",
+    (
+        "{username} is signed out: their {sessions} end now, in every application.",
+        "Nothing else about the accounts changes; they can log in again.",
+        "If you are among them, you stay signed in here.",
+    ),
+)
+# Where the single wording names the user in a way a selection cannot.
+SELECTION_LINES = {"The username {username} becomes free for someone else.": "Their usernames become free for others."}
+
+
+def _back() -> str:
+    """Where the pages lead back to: the list as it was (search, filters, sort, page), never elsewhere."""
+    target = safe_next(request.form.get("back"))
+    list_path = url_for("web.user_list")
+    if target is None or urlsplit(target).path != list_path:
+        return list_path
+    return target
+
+
+def _users_word(count: int) -> str:
+    return f"{count} user{'s' if count != 1 else ''}"
+
+
+def _sessions_phrase(total: int) -> str:
+    return {0: "open sessions (none at the moment)", 1: "open sessions (1 in all)"}.get(
+        total, f"open sessions ({total} in all)"
+    )
+
+
+def consequences(action: str, sessions: int) -> list[str]:
+    """What confirming `action` for a selection does, in the single confirmation's words."""
+    confirmation = SIGN_OUT if action == "sign_out" else CONFIRMATIONS[action]
+    words = {"username": "each selected user", "sessions": _sessions_phrase(sessions)}
+    lines = [SELECTION_LINES.get(line, line).format(**words) for line in confirmation.consequences]
+    return [line[:1].upper() + line[1:] for line in lines]
+
+
+def _list_again(message: str, ids: list[str], action: str) -> ViewResponse:
+    """The list as it was, the same boxes ticked, saying what is missing (no error page)."""
+    back = _back()
+    args = MultiDict(parse_qsl(urlsplit(back).query))
+    return list_page(args, back=back, status=422, selected=frozenset(ids), bulk_action=action, bulk_error=message)
+
+
+def outcome_text(choice: BulkChoice, outcome: BulkOutcome, own: bool) -> str:
+    """How one user's outcome reads on the result page."""
+    if outcome.outcome == "done":
+        text = choice.done[:1].upper() + choice.done[1:]
+        if choice.action == "sign_out":
+            ended = f"{outcome.sessions} session{'s' if outcome.sessions != 1 else ''} ended"
+            text += f" ({ended}; this one stays signed in)" if own else f" ({ended})"
+        return text
+    if outcome.outcome == "unchanged":
+        return f"No change: {'no other sessions' if own and choice.action == 'sign_out' else choice.unchanged}"
+    if outcome.outcome == "refused":
+        return f"Not done: {outcome.message}"
+    return "No such user"
+
+
+def summary(choice: BulkChoice, outcomes: list[BulkOutcome]) -> str:
+    """ "2 locked, 1 no change, 1 not done" (the kinds that occurred, in this order)."""
+    counts: Counter[str] = Counter(o.outcome for o in outcomes)
+    parts = []
+    for kind, word in (
+        ("done", choice.done),
+        ("unchanged", "no change"),
+        ("refused", "not done"),
+        ("not_found", "no such user"),
+    ):
+        if counts[kind]:
+            parts.append(f"{counts[kind]} {word}")
+    return ", ".join(parts) + "."
+
+
+@bp.post("/users/bulk")
+@super_user_required
+def user_bulk() -> ViewResponse:
+    """Apply the chosen action to the ticked users: approve and unlock at once; lock, reject, sign out and
+    delete after a confirmation that lists them. Then each user's outcome."""
+    ids = [user_id for user_id in request.form.getlist("user_id") if user_id]
+    action = request.form.get("action", "")
+    choice = BULK_CHOICES.get(action)
+    if not ids:
+        return _list_again(NO_SELECTION, ids, action if choice else "")
+    if choice is None:
+        return _list_again(NO_ACTION, ids, "")
+    try:
+        if choice.confirm and request.form.get("confirmed") != "1":
+            return _confirm(choice, ids)
+        outcomes = users().bulk_action(
+            cid(), choice.action, ids, *caller_args(), channel="web", user_agent=user_agent()
+        )
+    except SSOError as error:
+        if error.kind == Kind.invalid and error.errors:  # too many, or an id no list could have sent
+            return _list_again("Not done: " + "; ".join(error.errors.values()), ids, action)
+        return refusal(error)
+    me = g.user["user_id"]
+    rows = [(o, outcome_text(choice, o, o.user_id == me)) for o in outcomes]
+    return page(
+        "users/bulk_result.html",
+        choice=choice,
+        rows=rows,
+        summary=summary(choice, outcomes),
+        back=_back(),
+        title=f"{choice.verb}: results",
+    )
+
+
+def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
+    targets = users().bulk_selection(cid(), ids, *caller_args())
+    found = [t for t in targets if t.username is not None]
+    verb = choice.verb
+    count = _users_word(len(found))
+    return page(
+        "users/bulk_confirm.html",
+        choice=choice,
+        targets=targets,
+        question=f"{verb} {count}?",
+        button=f"{verb} {count} for good" if choice.action == "delete" else f"{verb} {count}",
+        consequences=consequences(choice.action, sum(t.sessions for t in found)),
+        back=_back(),
+        me=g.user["user_id"],
+    )
