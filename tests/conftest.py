@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from webapp import create_app
 from webapp.db import make_engine, writing
+from webapp.models import metadata
 from webapp.schema import upgrade
 
 from .pgserver import PostgresServer
@@ -82,24 +83,52 @@ def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path_factory) 
     return url
 
 
+# Children before parents, so the rows go without waiting for the cascades.
+_DELETE_ORDER = [table.name for table in reversed(metadata.sorted_tables) if table.name in TABLES]
+_DELETE_ORDER += [name for name in TABLES if name not in _DELETE_ORDER]
+_emptying: dict[str, tuple[Engine, str]] = {}
+
+
 def empty_postgres(url: str) -> None:
-    """Remove every row from the shared PostgreSQL test database."""
-    engine = make_engine(url)
+    """Remove every row from the shared PostgreSQL test database and start its ids at 1 again.
+
+    What `TRUNCATE ... RESTART IDENTITY CASCADE` does, as DELETEs and `setval`: about 3 ms a test instead of
+    50 (TRUNCATE makes new files for every table and index). The engine is kept for the run."""
+    if url not in _emptying:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            sequences = conn.execute(
+                text(
+                    "SELECT s.oid::regclass::text FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+                    "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"
+                ),
+                {"tables": list(TABLES)},
+            ).scalars()
+            restart = "SELECT " + (", ".join(f"setval('{name}', 1, false)" for name in sequences) or "1")
+        _emptying[url] = (engine, restart)
+    engine, restart = _emptying[url]
     with writing(engine) as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        for table in _DELETE_ORDER:
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text(restart))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh, migrated database of each kind."""
-    if request.param == "sqlite":
+def database_for(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database of `kind` for one test: a copy of the SQLite template, or the shared PostgreSQL
+    database emptied."""
+    if kind == "sqlite":
         path = tmp_path / "sso.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_template_url")
     empty_postgres(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, migrated database of each kind."""
+    return database_for(request.param, request, tmp_path)
 
 
 def test_config(db_url: str, **overrides) -> dict:

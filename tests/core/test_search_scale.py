@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, insert
 
+from webapp import create_app
 from webapp.db import reading, writing
 from webapp.models import SQLITE_SEARCH_TABLE, users
 from webapp.sso import Kind, SSOError
@@ -17,6 +18,8 @@ from webapp.sso.attributes import fold
 from webapp.sso.search import COUNT_CAP, search_statements
 from webapp.sso.store import new_user_id
 
+from ..conftest import PASSWORD, fresh_database
+from ..conftest import test_config as config_for
 from .helpers import ADDR, APP, CID
 
 
@@ -70,6 +73,16 @@ def bulk_rows(count: int, prefix: str, **columns) -> list[dict]:
     return rows
 
 
+def shared_database(request, tmp_path_factory):
+    """A fresh database of the fixture's kind with the `admin` super-user (as the `admin` fixture makes him),
+    for the cases of a parametrized test that only read: (sso, admin's UST)."""
+    app = create_app(config_for(fresh_database(request.param, request, tmp_path_factory)))
+    sso = app.extensions["sso"]
+    sso.user.create_local("admin", PASSWORD, super_user=True)
+    yield sso, sso.user.login(CID, "admin", PASSWORD, APP, ADDR).ust
+    app.extensions["sso_engine"].dispose()
+
+
 # --- the index kept in step ------------------------------------------------------------------------------
 
 
@@ -107,26 +120,35 @@ def test_every_write_path_keeps_the_contains_search_in_step(sso, admin):
     assert found(sso, ust, q="heliotrope") == {"imported000000", "imported000002"}
 
 
+NAMES = [
+    "Anna",
+    "Hannah",
+    "Joanne",
+    "Strauß",
+    "Weiss",
+    'Qa"bc',
+    "100% Real",
+    "Jo_nes",
+    "O'Brien",
+    "Zoë",
+    "Ärger",
+    "Pann_a",
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def named(request, tmp_path_factory):
+    """The names above created (through the service) once per database for every needle: (sso, UST)."""
+    for sso, ust in shared_database(request, tmp_path_factory):
+        for i, name in enumerate(NAMES):
+            sso.user.create_user(CID, {"username": f"p{i}", "display_name": name}, ust, APP, ADDR)
+        yield sso, ust
+
+
 @pytest.mark.parametrize("needle", ["an", "ann", "ß", "SS", 'a"b', "%", "_n", "o'b", "zoë", "ÄRG"])
-def test_indexed_contains_answers_exactly_what_a_plain_substring_test_answers(sso, admin, needle):
-    _, ust = admin
-    names = [
-        "Anna",
-        "Hannah",
-        "Joanne",
-        "Strauß",
-        "Weiss",
-        'Qa"bc',
-        "100% Real",
-        "Jo_nes",
-        "O'Brien",
-        "Zoë",
-        "Ärger",
-        "Pann_a",
-    ]
-    for i, name in enumerate(names):
-        sso.user.create_user(CID, {"username": f"p{i}", "display_name": name}, ust, APP, ADDR)
-    expected = {f"p{i}" for i, name in enumerate(names) if fold(needle) in fold(name)}
+def test_indexed_contains_answers_exactly_what_a_plain_substring_test_answers(named, needle):
+    sso, ust = named
+    expected = {f"p{i}" for i, name in enumerate(NAMES) if fold(needle) in fold(name)}
     assert found(sso, ust, q=needle) - {"admin"} == expected
     assert found(sso, ust, display_name=needle, is_name_exact=False) == expected
 
@@ -207,14 +229,23 @@ def plan_of(conn, statement) -> str:
     return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def planned(request, tmp_path_factory):
+    """Enough rows, and fresh statistics, for the planner to choose freely; made once per database for
+    every criteria (the plans only read): the engine."""
+    for sso, _ust in shared_database(request, tmp_path_factory):
+        engine = sso.ctx.engine
+        with writing(engine) as conn:
+            conn.execute(insert(users), bulk_rows(20000, "plan", display_name="Quentin Abernathy"))
+            conn.exec_driver_sql("ANALYZE sso_user" if engine.dialect.name != "sqlite" else "ANALYZE")
+        yield engine
+
+
 @pytest.mark.parametrize(
     "criteria", [{"q": "ann"}, {"display_name": "sonja", "is_name_exact": False}, {"email": "x@example.org"}]
 )
-def test_contains_searches_and_their_count_use_the_trigram_indexes(sso, admin, criteria):
-    engine = sso.ctx.engine
-    with writing(engine) as conn:  # enough rows, and fresh statistics, for the planner to choose freely
-        conn.execute(insert(users), bulk_rows(20000, "plan", display_name="Quentin Abernathy"))
-        conn.exec_driver_sql("ANALYZE sso_user" if engine.dialect.name != "sqlite" else "ANALYZE")
+def test_contains_searches_and_their_count_use_the_trigram_indexes(planned, criteria):
+    engine = planned
     with reading(engine) as conn:
         count, page, _ = search_statements(criteria, conn.dialect.name)
         plans = [plan_of(conn, count), plan_of(conn, page)]

@@ -1,11 +1,24 @@
-"""Web console fixtures: a test client, and clients logged in through the login form."""
+"""Web console fixtures: a test client, and clients logged in through the login form.
+
+The console's tests run on SQLite: what a page shows and how a form is read is no database rule, and every
+rule below the pages is tested on both databases in tests/core. A case that is about the database (the SQL a
+request sends, inputs only a database refuses, many rows) widens it with
+`@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)`."""
 
 from __future__ import annotations
 
 import pytest
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, database_for
 from .html_forms import form
+
+BOTH_DATABASES = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request, tmp_path):
+    """A fresh, migrated SQLite database (PostgreSQL too for a case marked BOTH_DATABASES)."""
+    return database_for(request.param, request, tmp_path)
 
 
 def web_login(client, username: str, password: str = PASSWORD):

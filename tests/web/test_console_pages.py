@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import BOTH_DATABASES
+
 
 @pytest.mark.parametrize(
     "query",
@@ -17,6 +19,7 @@ import pytest
         "?changes=yes&before=-1",
     ],
 )
+@BOTH_DATABASES  # numbers no database column holds
 def test_history_pages_read_any_query(admin_client, alice_client, query):
     client, admin = admin_client
     assert client.get(f"/users/{admin['user_id']}/history{query}").status_code == 200
@@ -44,6 +47,7 @@ def test_history_page_permissions(admin_client, alice_client):
         "?totp=on",
     ],
 )
+@BOTH_DATABASES  # numbers no database column holds
 def test_the_list_reads_any_query(admin_client, query):
     client, _ = admin_client
     response = client.get(f"/users{query}")

@@ -15,7 +15,10 @@ from webapp.sso.attributes import fold
 from webapp.sso.search import COUNT_CAP
 from webapp.sso.store import new_user_id
 
+from .conftest import BOTH_DATABASES
 from .html_forms import text
+
+pytestmark = BOTH_DATABASES  # 10,003 rows, counted up to the cap and paged by key in each database
 
 
 def test_a_broad_search_says_more_than_10000_and_pages_on_by_key(app, admin_client):

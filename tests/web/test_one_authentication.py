@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from .conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the SQL a request sends, counted
+
 
 def session_lookups(app):
     seen = []
