@@ -11,6 +11,46 @@ from webapp import create_app
 from ..conftest import test_config as config_for
 from .helpers import ADDR, APP, CID, audit_of, row_of
 
+PUBLIC = "https://sso.example.test"
+
+
+def _emailing(request: pytest.FixtureRequest, **overrides) -> dict:
+    """In a module marked `pytest.mark.emails(SETTING=value, ...)`: the settings of an app that sends its
+    emails to the module's `mailbox` with links to PUBLIC, plus the marker's settings and `overrides`."""
+    marker = request.node.get_closest_marker("emails")
+    if marker is None:
+        return overrides
+    mailbox = request.getfixturevalue("mailbox")
+    return {
+        "SSO_SMTP_URL": mailbox.url,
+        "SSO_PUBLIC_URL": PUBLIC,
+        "SSO_PRODUCT_NAME": "Example Accounts",
+        **marker.kwargs,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app(request, db_url):
+    """The app on this test's database (emailing, in a module marked `emails`)."""
+    application = create_app(config_for(db_url, **_emailing(request)))
+    yield application
+    application.extensions["sso_engine"].dispose()
+
+
+@pytest.fixture
+def other_app(request, db_url):
+    """Another app on the same database with other settings: `other_app(SETTING=value)` is its facade."""
+    made = []
+
+    def make(**overrides):
+        made.append(create_app(config_for(db_url, **_emailing(request, **overrides))))
+        return made[-1].extensions["sso"]
+
+    yield make
+    for application in made:
+        application.extensions["sso_engine"].dispose()
+
 
 @pytest.fixture
 def make_app(db_url):

@@ -7,44 +7,20 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from webapp import create_app
 from webapp.db import reading
 from webapp.models import email_tokens
 from webapp.sso import Code, Kind
 
 from ..conftest import PASSWORD
-from ..conftest import test_config as config_for
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port
+from .conftest import PUBLIC
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of, session_rows
 
-PUBLIC = "https://sso.example.test"
 NEW_PASSWORD = "Brand-New-Horse-31"
 
 
-def settings(mailbox, **overrides):
-    return {"SSO_SMTP_URL": mailbox.url, "SSO_PUBLIC_URL": PUBLIC, "SSO_PRODUCT_NAME": "Example Accounts", **overrides}
-
-
-@pytest.fixture
-def app(db_url, mailbox):
-    application = create_app(config_for(db_url, **settings(mailbox)))
-    yield application
-    application.extensions["sso_engine"].dispose()
-
-
-@pytest.fixture
-def other_app(db_url, mailbox):
-    """Another app on the same database with other settings."""
-    made = []
-
-    def make(**overrides):
-        made.append(create_app(config_for(db_url, **settings(mailbox, **overrides))))
-        return made[-1].extensions["sso"]
-
-    yield make
-    for application in made:
-        application.extensions["sso_engine"].dispose()
+pytestmark = pytest.mark.emails()
 
 
 @pytest.fixture
