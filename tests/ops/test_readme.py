@@ -13,16 +13,20 @@ from pathlib import Path
 import pytest
 import requests
 
-from ..server import free_port
+from ..server import TEST_SCRYPT_N, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"<!-- readme-test: (\w+) -->\n```\w*\n(.*?)```", re.DOTALL)
-# A clean shell: none of the settings a developer or the test run may have exported.
+# A clean shell: none of the settings a developer or the test run may have exported; only the low scrypt cost
+# of the whole suite (the hashing itself is tested in tests/core/test_hashing.py).
 CLEAN_ENV = {
-    name: value
-    for name, value in os.environ.items()
-    if not name.startswith(("SSO_", "PROMETHEUS_"))
-    and name not in ("DATABASE_URL", "SECRET_KEY", "HOST", "PORT", "WEB_CONCURRENCY", "FLASK_APP")
+    **{
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SSO_", "PROMETHEUS_"))
+        and name not in ("DATABASE_URL", "SECRET_KEY", "HOST", "PORT", "WEB_CONCURRENCY", "FLASK_APP")
+    },
+    "SSO_SCRYPT_N": str(TEST_SCRYPT_N),
 }
 
 
