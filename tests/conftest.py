@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from webapp import create_app
-from webapp.db import make_engine, writing
+from webapp.db import make_engine
 from webapp.models import metadata
 from webapp.schema import upgrade
 
@@ -95,7 +95,9 @@ def empty_postgres(url: str) -> None:
     What `TRUNCATE ... RESTART IDENTITY CASCADE` does, as DELETEs and `setval`: about 3 ms a test instead of
     50 (TRUNCATE makes new files for every table and index). The engine is kept for the run."""
     if url not in _emptying:
-        engine = make_engine(url)
+        # SQLAlchemy's own pre-ping on every checkout: a test may end every connection to the database
+        # (tests/core/test_idle_ping.py), and the app's engine pings only connections idle for a while.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=1)
         with engine.connect() as conn:
             sequences = conn.execute(
                 text(
@@ -107,7 +109,7 @@ def empty_postgres(url: str) -> None:
             restart = "SELECT " + (", ".join(f"setval('{name}', 1, false)" for name in sequences) or "1")
         _emptying[url] = (engine, restart)
     engine, restart = _emptying[url]
-    with writing(engine) as conn:
+    with engine.begin() as conn:
         for table in _DELETE_ORDER:
             conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text(restart))
