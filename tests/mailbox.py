@@ -50,7 +50,9 @@ class Mailbox:
             self.user,
             self.password,
         )
-        return AuthResult(success=ok)
+        # handled=False: the server itself answers a failure with 535, as a real one does (with aiosmtpd's
+        # default, handled=True, it answers nothing and the client waits out its timeout).
+        return AuthResult(success=ok, handled=ok)
 
     @property
     def url(self) -> str:
