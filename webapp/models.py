@@ -30,6 +30,7 @@ from .sso.attributes import (
     NAME_MAX,
     REMOTE_ADDR_MAX,
     USER_AGENT_MAX,
+    USER_ID_MAX,
     USERNAME_MAX,
 )
 
@@ -40,7 +41,7 @@ metadata = MetaData()
 users = Table(
     "sso_user",
     metadata,
-    Column("user_id", String(64), primary_key=True),
+    Column("user_id", String(USER_ID_MAX), primary_key=True),
     Column("username", String(USERNAME_MAX), nullable=False),
     Column("username_search", String(USERNAME_MAX * 3), unique=True, nullable=False),
     Column("email", String(EMAIL_MAX)),
@@ -89,7 +90,9 @@ sessions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("session_hash", String(64), unique=True, nullable=False),
     Column("session_id", String(64), unique=True, nullable=False),
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
     Column("current_app", String(APP_MAX), nullable=False),
     Column("remote_addr", String(REMOTE_ADDR_MAX)),
     Column("user_agent", String(USER_AGENT_MAX)),
@@ -105,7 +108,9 @@ ended_sessions = Table(
     "sso_session_ended",
     metadata,
     Column("session_hash", String(64), primary_key=True),
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
     Column("expiration_time", DateTime, nullable=False),
 )
 
@@ -135,7 +140,9 @@ recovery_codes = Table(
     "sso_totp_recovery_code",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
     Column("code_hash", String(64), nullable=False),
     Column("creation_time", DateTime, nullable=False),
 )
@@ -160,7 +167,9 @@ email_tokens = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), unique=True, nullable=False),
     Column("purpose", String(16), nullable=False),  # "signup", "reset" or "email_change"
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
     Column("creation_time", DateTime, nullable=False),
     Column("expiration_time", DateTime, nullable=False),
     Column("used_time", DateTime),
@@ -185,7 +194,7 @@ user_attrs = Table(
     "sso_user_attr",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), nullable=False),
     Column("scope", String(32), nullable=False),  # "" for the user; the session row's id for a session
     Column("session_pk", Integer, ForeignKey("sso_session.id", ondelete="CASCADE"), index=True),
     Column("name", String(256), nullable=False),
@@ -224,7 +233,9 @@ linked_auths = Table(
     "sso_linked_auth",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
     Column("auth_type", String(64), nullable=False),
     Column(
         "auth_username", String(128), ForeignKey("sso_api_client.name", ondelete="CASCADE"), unique=True, nullable=False
@@ -239,7 +250,7 @@ linked_auths = Table(
 zato_imports = Table(
     "sso_zato_import",
     metadata,
-    Column("user_id", String(64), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
     Column("imported_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("source_digest", String(64), nullable=False),

@@ -25,6 +25,7 @@ APP_MAX = 256
 REMOTE_ADDR_MAX = 256
 USER_AGENT_MAX = 1024
 KEY_MAX = 512  # a login-throttle, rate-limit or mail-request key
+USER_ID_MAX = 64  # the width of a user id column (`zusr…` ids are 28 characters)
 BASE32_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 SIGN_UP_STATUSES = ("before_confirmation", "final")

@@ -16,35 +16,32 @@ from sqlalchemy import func, select
 from ..db import reading
 from ..models import sessions, users
 from . import lifecycle
-from .attributes import text_problem
+from .attributes import USER_ID_MAX, text_problem
 from .authn import authenticate, one_authentication
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from .presentation import UserData
 from .sessions import end_sessions
 
 BULK_MAX = 100  # users per call: the console's largest page
-USER_ID_MAX = 64  # the column's length
-
 Outcome = Literal["done", "unchanged", "refused", "not_found"]
 
 
 @dataclass(frozen=True)
 class BulkAction:
-    """One action a bulk call may run: the single call, and (for an update) the attribute and value it sets."""
+    """One action a bulk call may run, and the single call that does it for one user."""
 
     name: str
     call: Callable[..., Any]
-    attribute: str | None = None
-    value: Any = None
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        BulkAction("approve", lifecycle.approve_user, "approval_status", "approved"),
-        BulkAction("reject", lifecycle.reject_user, "approval_status", "rejected"),
-        BulkAction("lock", lifecycle.lock_user, "is_locked", True),
-        BulkAction("unlock", lifecycle.unlock_user, "is_locked", False),
+        BulkAction("approve", lifecycle.approve_user),
+        BulkAction("reject", lifecycle.reject_user),
+        BulkAction("lock", lifecycle.lock_user),
+        BulkAction("unlock", lifecycle.unlock_user),
         BulkAction("sign_out", end_sessions),
         BulkAction("delete", lifecycle.delete_user),
     )
@@ -126,7 +123,7 @@ def _check(action: Any, user_ids: Any) -> tuple[BulkAction, list[str]]:
 
 
 def _rows(conn, user_ids: list[str]) -> dict[str, Any]:
-    columns = (users.c.user_id, users.c.username, users.c.version, users.c.is_locked, users.c.approval_status)
+    columns = (users.c.user_id, users.c.username, users.c.version)
     return {row.user_id: row for row in conn.execute(select(*columns).where(users.c.user_id.in_(user_ids)))}
 
 
@@ -187,7 +184,7 @@ def bulk_action(
                 continue
             if chosen.name == "sign_out":
                 outcomes.append(BulkOutcome(user_id, username, "done" if result else "unchanged", sessions=result))
-            elif chosen.attribute is not None and result.version == row.version:  # the call wrote nothing
+            elif isinstance(result, UserData) and result.version == row.version:  # an update that wrote nothing
                 outcomes.append(BulkOutcome(user_id, username, "unchanged"))
             else:
                 outcomes.append(BulkOutcome(user_id, username, "done"))
