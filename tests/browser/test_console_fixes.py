@@ -127,7 +127,7 @@ def test_the_history_on_a_phone(pages, live):
     target = live.user("fix-phone", email="phone@example.com")
     live.update(target["user_id"], {"display_name": "A long display name for the phone", "is_locked": True})
     admin = live.user("fix-phone-adm", super_user=True)
-    page = log_in(pages.new(viewport={"width": 390, "height": 800}, bypass_csp=True), admin["username"])
+    page = log_in(pages.new(viewport={"width": 390, "height": 800}, axe=True), admin["username"])
     page.goto(f"/users/{target['user_id']}")
     region = page.locator("#history-card .table-wrap")
     expect(region).to_have_attribute("tabindex", "0")

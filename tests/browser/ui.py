@@ -76,10 +76,14 @@ class Pages:
     base_url: str
     contexts: list[BrowserContext] = field(default_factory=list)
 
-    def new(self, *, js: bool = True, **options: Any) -> Page:
+    def new(self, *, js: bool = True, axe: bool = False, **options: Any) -> Page:
+        """A page in a new context; with `axe`, axe-core is loaded into every document it opens (for axe_check;
+        the page's Content-Security-Policy still applies to the page's own scripts)."""
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = self.browser.new_context(base_url=self.base_url, java_script_enabled=js, **options)
         self.contexts.append(context)
+        if axe:
+            context.add_init_script(path=str(AXE))  # ~30 ms a page, where add_script_tag takes ~200
         context.set_default_timeout(10_000)
         page = context.new_page()
         dialogs: list[str] = []
@@ -146,21 +150,48 @@ def field_state(page: Page, name: str):
     return page.locator(f"#f-{name}-state")
 
 
-def axe_check(page: Page, label: str) -> list[dict]:
-    """Run axe-core on the page; return the serious/critical violations and print the rest."""
-    page.add_script_tag(path=str(AXE))
+SCHEMES = ("light", "dark")
+
+
+def axe_check(page: Page, label: str, *, widths: tuple[int, ...] = ()) -> list[dict]:
+    """Run axe-core on the page as it stands in the light and in the dark colour scheme, at its own width and at
+    each of `widths` px (switched in place: the page is not loaded again, then put back as it was). Returns the
+    serious/critical violations, each with where it was found; prints the rest. At each of `widths` a page wider
+    than the window (it would scroll sideways) is a violation too."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))  # a context made without Pages.new(axe=True); needs bypass_csp
+    own = page.viewport_size
+    serious: list[dict] = []
+    for width in (None, *widths):
+        if width is not None:
+            page.set_viewport_size({"width": width, "height": own["height"] if own else 800})
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > width:
+                serious.append({"id": "wider-than-window", "where": f"{label} {width}px", "scroll_width": scroll})
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            where = " ".join(filter(None, (label, scheme, f"{width}px" if width else "")))
+            serious += _axe_run(page, where)
+    page.emulate_media(color_scheme="light")
+    if own:
+        page.set_viewport_size(own)
+    return serious
+
+
+def _axe_run(page: Page, where: str) -> list[dict]:
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return {passes: r.passes.length,
                 violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                                    nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))};
     }""")
-    assert result["passes"] > 10, f"axe ran no checks on {label}"
-    found = result["violations"]
-    serious = [v for v in found if v["impact"] in ("serious", "critical")]
-    for v in found:
-        if v not in serious:
-            print(f"axe [{label}] {v['impact']}: {v['id']} - {v['help']} {json.dumps(v['nodes'])}")
+    assert result["passes"] > 10, f"axe ran no checks on {where}"
+    serious = []
+    for v in result["violations"]:
+        if v["impact"] in ("serious", "critical"):
+            serious.append({**v, "where": where})
+        else:
+            print(f"axe [{where}] {v['impact']}: {v['id']} - {v['help']} {json.dumps(v['nodes'])}")
     return serious
 
 
