@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -150,7 +150,7 @@ def field_state(page: Page, name: str):
     return page.locator(f"#f-{name}-state")
 
 
-SCHEMES = ("light", "dark")
+SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 
 
 def axe_check(page: Page, label: str, *, widths: tuple[int, ...] = ()) -> list[dict]:
