@@ -133,7 +133,7 @@ def db_url(request, tmp_path):
     return database_for(request.param, request, tmp_path)
 
 
-def test_config(db_url: str, **overrides) -> dict:
+def app_config(db_url: str, **overrides) -> dict:
     """The app config tests use: explicit secrets, the given database."""
     return {
         "TESTING": True,
@@ -151,7 +151,7 @@ def test_config(db_url: str, **overrides) -> dict:
 
 @pytest.fixture
 def app(db_url):
-    application = create_app(test_config(db_url))
+    application = create_app(app_config(db_url))
     yield application
     application.extensions["sso_engine"].dispose()
 

@@ -16,7 +16,7 @@ import requests
 from webapp import create_app
 from webapp.sso.context import utcnow
 
-from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config
+from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, server_env
 
 APP = "CRM"
@@ -96,7 +96,7 @@ class Site:
 def start_site(kind: str, request: pytest.FixtureRequest, tmp_path_factory, **env: str):
     """Yield a Site: a fresh database, an admin, and gunicorn (2 workers) serving it."""
     url = fresh_database(kind, request, tmp_path_factory)
-    app = create_app(test_config(url))
+    app = create_app(app_config(url))
     sso = app.extensions["sso"]
     site = Site(api=Api(""), sso=sso, url=url, db_kind=kind)
     site.admin = sso.user.create_local(unique("admin"), PASSWORD, super_user=True)

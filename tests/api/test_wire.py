@@ -12,7 +12,7 @@ from webapp.api.wire import query_value
 from webapp.sso.errors import Kind
 
 from ..conftest import PASSWORD
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from .conftest import APP
 
 

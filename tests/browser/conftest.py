@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from webapp import create_app
 
-from ..conftest import FERNET_KEY, fresh_database, test_config
+from ..conftest import FERNET_KEY, app_config, fresh_database
 from ..server import LiveServer, server_env
 from .ui import CHROMIUM, CHROMIUM_ARGS, Live, Pages
 
@@ -33,7 +33,7 @@ def _live(kind: str, request, tmp_path_factory) -> Iterator[Live]:
     # Every browser logs in from 127.0.0.1, so the per-address login throttle (5 failures in 5 minutes)
     # would block later tests after a few deliberate failures: the server keeps it on with a larger
     # limit. The seeding app records no failures of its own.
-    app = create_app(test_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
+    app = create_app(app_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
     try:
         with LiveServer(server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="100")) as server:
             yield Live(kind, server.url, db_url, app)

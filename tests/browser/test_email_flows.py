@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from webapp import create_app
 
 from ..conftest import FERNET_KEY, fresh_database
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..mailbox import link_in
 from ..server import LiveServer, server_env
 from .ui import PASSWORD, Live, Pages, axe_check, flash, log_in

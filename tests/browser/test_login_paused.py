@@ -19,7 +19,7 @@ from .ui import Pages, log_in, unique
 @pytest.fixture(scope="module")
 def paused_server(request, tmp_path_factory):
     db_url = fresh_database("sqlite", request, tmp_path_factory)
-    app = create_app(conftest.test_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
+    app = create_app(conftest.app_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
     name = unique("paused")
     app.extensions["sso"].user.create_local(name, PASSWORD, super_user=False)
     try:

@@ -8,7 +8,7 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from .helpers import ADDR, APP, CID, audit_of, row_of
 
 PUBLIC = "https://sso.example.test"

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from webapp import create_app
 
 from ..conftest import FERNET_KEY
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from .helpers import ADDR, APP, CID, PASSWORD, row_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from webapp import create_app
 from webapp.config import ConfigError
 from webapp.sso.mail import Mailer, MailNotSent, SmtpTarget, parse_smtp_url, render
 
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..mailbox import Mailbox, html_of, link_in, text_of
 
 LINK = "https://sso.example.test/password/reset/SECRET-TOKEN-abcdefghijklmnop"

@@ -14,7 +14,7 @@ from webapp.db import make_engine, reading, writing
 from webapp.schema import alembic_config
 
 from ..conftest import PASSWORD
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 
 LEGACY = [  # (user_id, username as an older version stored it), oldest first
     ("zusr1", "josé"),

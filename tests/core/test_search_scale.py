@@ -19,7 +19,7 @@ from webapp.sso.search import COUNT_CAP, search_statements
 from webapp.sso.store import new_user_id
 
 from ..conftest import PASSWORD, fresh_database
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from .helpers import ADDR, APP, CID
 
 

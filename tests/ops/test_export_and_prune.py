@@ -25,7 +25,7 @@ from webapp.sso.context import utcnow
 from webapp.sso.prune import prune
 
 from ..conftest import FERNET_KEY, PASSWORD
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 
 APP, ADDR = "CRM", "127.0.0.1"
 ROWS = 100_000

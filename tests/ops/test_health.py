@@ -16,7 +16,7 @@ from webapp.db import make_engine
 from webapp.ops.health import head_revision
 from webapp.schema import alembic_config, upgrade
 
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..pgserver import PostgresServer
 
 TIMEOUT = 1

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from webapp import create_app
 
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..core.helpers import audit_of
 from ..server import LiveServer, server_env
 

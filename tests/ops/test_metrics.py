@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from webapp import create_app
 
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 
 
 def sample(name: str, **labels: str) -> float:

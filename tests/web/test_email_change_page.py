@@ -9,7 +9,7 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..mailbox import link_in
 from ..server import free_port
 from .conftest import web_login

@@ -13,7 +13,7 @@ import requests
 from webapp import create_app
 
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database
-from ..conftest import test_config as config_for
+from ..conftest import app_config as config_for
 from ..server import LiveServer, server_env
 from .html_forms import forms
 

@@ -10,7 +10,7 @@ import pytest
 from webapp import create_app
 from webapp.sso import SSO
 
-from ..conftest import FERNET_KEY, PASSWORD, fresh_database, test_config
+from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, server_env
 from .client import ZatoClient, random_data, random_username
 
@@ -47,7 +47,7 @@ class Zato:
 
 def start_zato(request, tmp_path_factory, **env: str):
     url = fresh_database("sqlite", request, tmp_path_factory)
-    app = create_app(test_config(url))
+    app = create_app(app_config(url))
     sso = app.extensions["sso"]
     username = random_username()
     admin = sso.user.create_local(username, PASSWORD, super_user=True)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from webapp import create_app
 from webapp.models import api_clients
 
-from ..conftest import test_config
+from ..conftest import app_config
 from .client import random_data
 
 
@@ -73,7 +73,7 @@ def test_a_revoked_client_is_refused_and_only_super_users_link(zato):
 
 
 def test_the_cli_prints_a_generated_secret_once_and_keeps_only_its_hash(zato, monkeypatch):
-    app = create_app(test_config(zato.db_url))
+    app = create_app(app_config(zato.db_url))
     monkeypatch.delenv("SSO_PASSWORD", raising=False)
     result = app.test_cli_runner().invoke(args=["sso", "create-api-client", "cli.client"])
     assert result.exit_code == 0, result.output
