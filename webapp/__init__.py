@@ -18,6 +18,7 @@ from .sso import SSO, Context
 from .sso.authn import init_request_scope
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
+from .static_files import init_static_files
 from .version import __version__
 from .web import init_app as init_web
 
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_http_hardening(app)
+    init_static_files(app)
     init_api(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app
