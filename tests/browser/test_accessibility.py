@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .ui import PASSWORD, axe_check, flash, log_in
+from .ui import PASSWORD, axe_check, flash, log_in, signed_in
 
 # Accessibility does not depend on the database: these run on the SQLite server only.
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
@@ -33,7 +33,7 @@ def test_axe_finds_no_serious_violations(pages, live):
     expect(page.locator("#new-password-form")).to_be_visible()
     check("new password at login")
 
-    log_in(page, admin["username"])
+    signed_in(page, admin["username"])
     check("my account")
     page.fill("#f-email", "not an email")
     # Let inline validation show its message first: it moves the Save button down as it appears.
@@ -105,7 +105,7 @@ def test_no_page_overflows_a_phone_screen(pages, live):
     page = pages.new(viewport={"width": 375, "height": 700})
     page.goto("/login")
     widths = {"/login": page.evaluate("[document.documentElement.scrollWidth, innerWidth]")}
-    log_in(page, admin["username"])
+    signed_in(page, admin["username"])
     for path in ("/account", "/account/password", "/users", f"/users/{admin['user_id']}", "/users/new"):
         page.goto(path)
         widths[path] = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .ui import choose, field_state, flash, log_in, type_into
+from .ui import choose, field_state, flash, signed_in, type_into
 
 
 def test_edit_my_account(pages, live, js):
     user = live.user("acct", email="old@example.com", display_name="Old Name")
     page = pages.new(js=js)  # a page of `Pages.new`, with its `htmx` request log
-    log_in(page, user["username"])
+    signed_in(page, user["username"])
     expect(page.locator("#f-display_name")).to_have_value("Old Name")
     version = page.locator("#f-version").input_value()
     page.fill("#f-display_name", "Ada Lovelace")
@@ -36,7 +36,7 @@ def test_edit_my_account(pages, live, js):
 
 def test_clear_a_field_shows_not_set(pages, live, js):
     user = live.user("clear", email="clear.me@example.com", middle_name="")
-    page = log_in(pages.new(js=js), user["username"])
+    page = signed_in(pages.new(js=js), user["username"])
     expect(field_state(page, "email")).to_have_text("")
     expect(field_state(page, "middle_name")).to_have_text("empty text")
     page.check("#f-email-clear")
@@ -55,7 +55,7 @@ def test_clear_a_field_shows_not_set(pages, live, js):
 def test_set_a_value_on_a_not_set_field(pages, live, js):
     """A field shown as "not set" (its clear box ticked) takes a typed value."""
     user = live.user("unset")
-    page = log_in(pages.new(js=js), user["username"])
+    page = signed_in(pages.new(js=js), user["username"])
     expect(field_state(page, "last_name")).to_have_text("not set")
     expect(page.locator("#f-last_name")).to_be_enabled()  # typing into it is enough (issue 11)
     page.fill("#f-last_name", "Byron")
@@ -68,7 +68,7 @@ def test_set_a_value_on_a_not_set_field(pages, live, js):
 
 def test_clear_checkbox_dims_its_input(pages, live, js):
     user = live.user("cbox", display_name="Shown")
-    page = log_in(pages.new(js=js), user["username"])
+    page = signed_in(pages.new(js=js), user["username"])
     box, field = page.locator("#f-display_name"), page.locator("#field-display_name")
     expect(box).to_be_enabled()
     page.check("#f-display_name-clear")
@@ -91,7 +91,7 @@ def test_clear_checkbox_dims_its_input(pages, live, js):
 
 def test_invalid_value_is_shown_per_field(pages, live, js):
     user = live.user("badmail", email="good@example.com")
-    page = log_in(pages.new(js=js), user["username"])
+    page = signed_in(pages.new(js=js), user["username"])
     page.fill("#f-email", "not an email")
     if js:  # inline validation from the service rule, before saving
         expect(page.locator("#f-email-error")).to_be_visible()
@@ -106,8 +106,8 @@ def test_invalid_value_is_shown_per_field(pages, live, js):
 def test_two_tabs_same_field_conflict(pages, live, js):
     """The same person in two browsers: the second save of one field is a conflict, not an overwrite."""
     user = live.user("tabs", display_name="Start")
-    first = log_in(pages.new(js=js), user["username"])
-    second = log_in(pages.new(js=js), user["username"])
+    first = signed_in(pages.new(js=js), user["username"])
+    second = signed_in(pages.new(js=js), user["username"])
     first.fill("#f-display_name", "From first")
     first.click("#save")
     expect(flash(first)).to_contain_text("Saved: Display name.")

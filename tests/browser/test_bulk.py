@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from .ui import PASSWORD, axe_check, log_in
+from .ui import PASSWORD, axe_check, signed_in
 
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
@@ -18,8 +18,7 @@ def _setup(pages, live, js=True, count=3, **options):
     token = f"bulk{uuid.uuid4().hex[:6]}"
     made = [live.user(f"{token}-{i}") for i in range(count)]
     admin = live.user("bulk-admin", super_user=True)
-    page = log_in(pages.new(js=js, **options), admin["username"])
-    page.goto(f"/users?q={token}")
+    page = signed_in(pages.new(js=js, **options), admin["username"], landing=f"/users?q={token}")
     expect(page.locator("#user-table tbody tr")).to_have_count(count)
     return page, made, admin, token
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .ui import choose, flash, log_in, type_into
+from .ui import choose, flash, signed_in, type_into
 
 # On SQLite (the `live` default), as the other browser tests: the saves here come one after the other and the
 # outcome is the version check's, which tests/core proves on both databases (real races too, in
@@ -18,8 +18,7 @@ def two_editors(pages, live, js, **attrs):
     editors = []
     for name in ("alice-adm", "bob-adm"):
         admin = live.user(name, super_user=True)
-        page = log_in(pages.new(js=js), admin["username"])
-        page.goto(f"/users/{target['user_id']}")
+        page = signed_in(pages.new(js=js), admin["username"], landing=f"/users/{target['user_id']}")
         expect(page.locator("#user-form")).to_be_visible()
         editors.append(page)
     return target, editors

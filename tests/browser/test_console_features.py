@@ -9,14 +9,14 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from .ui import PASSWORD, SEED_APP, SEED_CID, axe_check, flash, log_in
+from .ui import PASSWORD, SEED_APP, SEED_CID, axe_check, flash, signed_in
 
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
 
 def _admin(pages, live, js=True, **options):
     admin = live.user("feat-admin", super_user=True)
-    return log_in(pages.new(js=js, **options), admin["username"]), admin
+    return signed_in(pages.new(js=js, **options), admin["username"]), admin
 
 
 def test_history_pages_are_paged_filtered_and_keep_sign_ins_apart(pages, live, js):
@@ -59,7 +59,7 @@ def test_history_pages_are_paged_filtered_and_keep_sign_ins_apart(pages, live, j
 
 def test_own_activity_page(pages, live):
     person = live.user("feat-own")
-    page = log_in(pages.new(), person["username"])
+    page = signed_in(pages.new(), person["username"])
     page.click("#history-more")
     page.wait_for_url("**/account/history")
     expect(page.locator("h1")).to_have_text("My activity")

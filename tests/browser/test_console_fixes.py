@@ -8,14 +8,14 @@ import uuid
 import pytest
 from playwright.sync_api import FloatRect, Locator, expect
 
-from .ui import SEED_APP, SEED_CID, axe_check, field_state, flash, log_in
+from .ui import SEED_APP, SEED_CID, axe_check, field_state, flash, signed_in
 
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
 
 def _admin(pages, live, **options):
     admin = live.user("fix-admin", super_user=True)
-    return log_in(pages.new(**options), admin["username"]), admin
+    return signed_in(pages.new(**options), admin["username"]), admin
 
 
 def test_focus_goes_to_the_errors_or_the_one_bad_field_and_to_the_flash_after_saving(pages, live):
@@ -127,8 +127,11 @@ def test_the_history_on_a_phone(pages, live):
     target = live.user("fix-phone", email="phone@example.com")
     live.update(target["user_id"], {"display_name": "A long display name for the phone", "is_locked": True})
     admin = live.user("fix-phone-adm", super_user=True)
-    page = log_in(pages.new(viewport={"width": 390, "height": 800}, axe=True), admin["username"])
-    page.goto(f"/users/{target['user_id']}")
+    page = signed_in(
+        pages.new(viewport={"width": 390, "height": 800}, axe=True),
+        admin["username"],
+        landing=f"/users/{target['user_id']}",
+    )
     region = page.locator("#history-card .table-wrap")
     expect(region).to_have_attribute("tabindex", "0")
     expect(region).to_have_attribute("role", "region")
@@ -152,7 +155,7 @@ def test_own_activity_hides_the_address_a_super_user_edited_from(pages, live):
     live.sso.user.update_user_by_id(
         SEED_CID, person["user_id"], {"display_name": "Edited"}, live._ust, SEED_APP, "203.0.113.77"
     )
-    page = log_in(pages.new(), person["username"])
+    page = signed_in(pages.new(), person["username"])
     rows = page.locator("#history tbody tr")
     expect(rows.first).to_contain_text("Logged in")
     expect(rows.first).to_contain_text("127.0.0.1")  # their own sign-in shows where from

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .ui import flash, log_in, type_into
+from .ui import flash, signed_in, type_into
 
 PAYLOAD = "<script>alert(1)</script>"
 IMG_PAYLOAD = '<img src=x onerror="alert(2)">'
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 def test_script_in_a_display_name_renders_as_text(pages, live):
     victim = live.user("xss", display_name=PAYLOAD, last_name=IMG_PAYLOAD)
     admin = live.user("xssadm", super_user=True)
-    page = log_in(pages.new(), admin["username"])
-
-    page.goto(f"/users?q={victim['username']}")
+    page = signed_in(pages.new(), admin["username"], landing=f"/users?q={victim['username']}")
     row = page.locator(f"#user-row-{victim['user_id']}")
     expect(row.locator("td").nth(2)).to_have_text(PAYLOAD)  # after the select box and the username
     page.goto(f"/users/{victim['user_id']}")
@@ -34,7 +32,7 @@ def test_script_in_a_display_name_renders_as_text(pages, live):
     expect(flash(page)).to_contain_text("Saved: First name.")
     assert live.get(victim["user_id"])["first_name"] == PAYLOAD
 
-    own = log_in(pages.new(), victim["username"])
+    own = signed_in(pages.new(), victim["username"])
     expect(own.locator("#f-display_name")).to_have_value(PAYLOAD)
     assert own.locator("script:not([src])").count() == 0
     assert page.locator("script:not([src])").count() == 0
@@ -43,7 +41,7 @@ def test_script_in_a_display_name_renders_as_text(pages, live):
 
 def test_session_cookies_are_httponly_and_samesite(pages, live):
     user = live.user("cookie")
-    page = log_in(pages.new(), user["username"])
+    page = signed_in(pages.new(), user["username"])
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert set(cookies) >= {"sso_ust", "session"}
     for cookie in cookies.values():

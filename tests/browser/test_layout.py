@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .ui import log_in, type_into
+from .ui import signed_in, type_into
 
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
 
 def _admin(pages, live, **options):
     admin = live.user("layout-adm", super_user=True)
-    return log_in(pages.new(**options), admin["username"]), admin
+    return signed_in(pages.new(**options), admin["username"]), admin
 
 
 def test_the_search_box_is_as_tall_as_the_selects(pages, live):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .ui import PASSWORD, axe_check, flash, log_in
+from .ui import PASSWORD, axe_check, flash, signed_in
 
 # None of this depends on the database: the SQLite server only.
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
@@ -16,8 +16,8 @@ PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/6
 
 def test_signing_out_another_device(pages, live, js):
     person = live.user("devices")
-    laptop = log_in(pages.new(js=js), person["username"])
-    phone = log_in(pages.new(js=js, user_agent=PHONE_UA), person["username"])
+    laptop = signed_in(pages.new(js=js), person["username"])
+    phone = signed_in(pages.new(js=js, user_agent=PHONE_UA), person["username"])
     laptop.goto("/account")
     rows = laptop.locator("#devices tbody tr")
     expect(rows).to_have_count(2)
@@ -38,8 +38,8 @@ def test_signing_out_another_device(pages, live, js):
 
 def test_signing_out_everywhere_else(pages, live, js):
     person = live.user("elsewhere")
-    here = log_in(pages.new(js=js), person["username"])
-    others = [log_in(pages.new(js=js), person["username"]) for _ in range(2)]
+    here = signed_in(pages.new(js=js), person["username"])
+    others = [signed_in(pages.new(js=js), person["username"]) for _ in range(2)]
     here.goto("/account")
     here.click("#end-others-button")
     expect(flash(here)).to_contain_text("Signed out 2 other sessions.")
@@ -53,8 +53,7 @@ def test_signing_out_everywhere_else(pages, live, js):
 def test_deleting_a_user_after_confirming(pages, live, js):
     admin = live.user("deleter", super_user=True)
     target = live.user("doomed")
-    page = log_in(pages.new(js=js), admin["username"])
-    page.goto(f"/users/{target['user_id']}")
+    page = signed_in(pages.new(js=js), admin["username"], landing=f"/users/{target['user_id']}")
     page.click("#delete-button")
     expect(page.locator("h1")).to_have_text(f"Delete {target['username']}?")
     expect(page.locator("#consequences")).to_contain_text("cannot be undone")
@@ -73,8 +72,7 @@ def test_deleting_a_user_after_confirming(pages, live, js):
 
 def test_a_super_user_cannot_lock_themselves(pages, live, js):
     admin = live.user("selflock", super_user=True)
-    page = log_in(pages.new(js=js), admin["username"])
-    page.goto(f"/users/{admin['user_id']}")
+    page = signed_in(pages.new(js=js), admin["username"], landing=f"/users/{admin['user_id']}")
     page.click("#lock-button")
     expect(page.locator("#consequences")).to_contain_text("cannot log in until someone unlocks")
     page.click("#confirm-button")
@@ -87,9 +85,8 @@ def test_a_super_user_cannot_lock_themselves(pages, live, js):
 def test_locking_from_the_console_signs_the_user_out(pages, live, js):
     admin = live.user("locker", super_user=True)
     target = live.user("lockee")
-    theirs = log_in(pages.new(js=js), target["username"])
-    page = log_in(pages.new(js=js), admin["username"])
-    page.goto(f"/users/{target['user_id']}")
+    theirs = signed_in(pages.new(js=js), target["username"])
+    page = signed_in(pages.new(js=js), admin["username"], landing=f"/users/{target['user_id']}")
     expect(page.locator("#sessions-count")).to_contain_text("1 open session")
     page.click("#lock-button")
     expect(page.locator("#consequences")).to_contain_text("1 open session end now")
@@ -104,9 +101,9 @@ def test_locking_from_the_console_signs_the_user_out(pages, live, js):
 def test_the_new_pages_have_no_serious_axe_violations(pages, live):
     admin = live.user("a11y-life", super_user=True)
     target = live.user("a11y-life-target")
-    log_in(pages.new(user_agent=PHONE_UA), admin["username"])  # a second device to list
+    signed_in(pages.new(user_agent=PHONE_UA), admin["username"])  # a second device to list
     live.sso.user.login("seed", target["username"], PASSWORD, "CRM", "10.9.9.9", "curl/8.4.0")
-    page = log_in(pages.new(axe=True), admin["username"])
+    page = signed_in(pages.new(axe=True), admin["username"])
     problems: dict[str, list] = {}
 
     def check(label: str) -> None:
@@ -149,9 +146,8 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
 def test_the_keyboard_alone_signs_out_a_device_and_confirms_a_lock(pages, live):
     admin = live.user("kbd-life", super_user=True)
     target = live.user("kbd-life-target")
-    log_in(pages.new(user_agent=PHONE_UA), admin["username"])
-    page = log_in(pages.new(), admin["username"])
-    page.goto("/account")
+    signed_in(pages.new(user_agent=PHONE_UA), admin["username"])
+    page = signed_in(pages.new(), admin["username"], landing="/account")
     tab_to(page, "#devices button")
     page.keyboard.press("Enter")
     expect(flash(page)).to_contain_text("Signed out that device.")

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from .ui import choose, field_state, flash, log_in, type_into
+from .ui import choose, field_state, flash, signed_in, type_into
 
 
 def admin_page(pages, live, js):
     admin = live.user("admin", super_user=True)
-    return log_in(pages.new(js=js), admin["username"]), admin
+    return signed_in(pages.new(js=js), admin["username"]), admin
 
 
 def test_search_and_open_a_user(pages, live, js):

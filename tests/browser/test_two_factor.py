@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from .ui import PASSWORD, axe_check, flash, log_in
+from .ui import PASSWORD, axe_check, flash, log_in, signed_in
 
 # Nothing here depends on the database: the SQLite server only.
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
@@ -56,7 +56,7 @@ def second_step(page: Page, username: str, code: str) -> None:
 
 def test_enrol_then_log_in_with_a_code_and_with_a_recovery_code(pages, live, js):
     user = live.user("totp")
-    page = log_in(pages.new(js=js), user["username"])
+    page = signed_in(pages.new(js=js), user["username"])
     key, codes = enrol(page)
     assert len(set(codes)) == 10
     stored = live.get(user["user_id"])
@@ -84,8 +84,7 @@ def test_enrol_then_log_in_with_a_code_and_with_a_recovery_code(pages, live, js)
 
 def test_a_wrong_password_or_code_at_enrolment_turns_nothing_on(pages, live):
     user = live.user("totp-typo")
-    page = log_in(pages.new(js=False), user["username"])
-    page.goto("/account/two-factor")
+    page = signed_in(pages.new(js=False), user["username"], landing="/account/two-factor")
     key = page.locator("#totp-key").inner_text().replace(" ", "")
     page.fill("#totp-code", pyotp.TOTP(KEY).now() if pyotp.TOTP(KEY).now() != pyotp.TOTP(key).now() else "000000")
     page.fill("#totp-password", PASSWORD)
@@ -103,7 +102,7 @@ def test_a_wrong_password_or_code_at_enrolment_turns_nothing_on(pages, live):
 
 def test_turning_it_off_and_new_recovery_codes(pages, live):
     user = live.user("totp-off")
-    page = log_in(pages.new(), user["username"])
+    page = signed_in(pages.new(), user["username"])
     _, old_codes = enrol(page)
     page.goto("/account/two-factor")
     page.fill("#regenerate-password", PASSWORD)
@@ -125,8 +124,7 @@ def test_turning_it_off_and_new_recovery_codes(pages, live):
 def test_a_super_user_turns_a_users_two_factor_sign_in_off(pages, live):
     admin = live.user("totp-admin", super_user=True)
     target = live.user("totp-lost", totp_key=KEY, is_totp_enabled=True, totp_label="Lost phone")
-    page = log_in(pages.new(), admin["username"])
-    page.goto(f"/users/{target['user_id']}")
+    page = signed_in(pages.new(), admin["username"], landing=f"/users/{target['user_id']}")
     expect(page.locator("#user-totp-state")).to_contain_text("Lost phone")
     page.click("#totp-off-button")
     expect(flash(page)).to_contain_text("Two-factor sign-in is off for this user")
@@ -152,8 +150,7 @@ def test_the_code_step_works_from_the_keyboard_and_the_csp_holds(pages, live):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     other = live.user("totp-csp")
     page.context.clear_cookies()
-    log_in(page, other["username"])
-    page.goto("/account/two-factor")
+    signed_in(page, other["username"], landing="/account/two-factor")
     expect(page.locator(".totp-qr-figure svg")).to_be_visible()
     assert violations == []
 
@@ -171,8 +168,7 @@ def test_axe_finds_no_serious_violations_on_the_two_factor_pages(pages, live):
         if found:
             problems[label] = found
 
-    log_in(page, user["username"])
-    page.goto("/account/two-factor")
+    signed_in(page, user["username"], landing="/account/two-factor")
     check("two-factor off, new key")
     page.fill("#totp-code", "000000")
     page.fill("#totp-password", "Not-My-Password-1")
@@ -194,7 +190,6 @@ def test_axe_finds_no_serious_violations_on_the_two_factor_pages(pages, live):
     expect(page.locator("#code-error")).to_be_visible()
     check("login code step, wrong code")
     page.context.clear_cookies()
-    log_in(page, admin["username"])
-    page.goto(f"/users/{target['user_id']}")
+    signed_in(page, admin["username"], landing=f"/users/{target['user_id']}")
     check("manage user with two-factor on")
     assert not problems, problems
