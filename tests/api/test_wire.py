@@ -104,8 +104,17 @@ def test_a_body_with_a_utf8_bom_is_read(api, alice):
 
 def test_an_empty_body_is_an_empty_object(api, alice):
     _, ust = alice
-    body = answer(api.call("GET", "user", raw=b"  ", headers={"Authorization": f"Bearer {ust}"}), 400, "E008002")
+    body = answer(api.call("GET", "user", raw=b" \t\r\n", headers={"Authorization": f"Bearer {ust}"}), 400, "E008002")
     assert body["errors"] == {"current_app": "is required"}
+
+
+def test_a_body_of_whitespace_json_does_not_allow_is_not_json(api, alice):
+    # found by the fuzzer: a vertical tab as the body was read as an empty body
+    _, ust = alice
+    headers = {"Authorization": f"Bearer {ust}"}
+    for raw in (b"\x0b", b"\x0c", b" \x0b "):
+        body = answer(api.call("GET", f"user?current_app={APP}", raw=raw, headers=headers), 400, "E008002")
+        assert body["errors"] == {"body": "is not valid JSON"}, raw
 
 
 def test_a_lone_surrogate_is_refused_by_the_value_rules_and_echoed_safely(api, alice):
