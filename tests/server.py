@@ -15,6 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
+def console_session(base: str, username: str, password: str) -> requests.Session:
+    """A `requests` session signed in to the console of the server at `base` through its login form."""
+    from .web.html_forms import login_form  # tests/web imports this module's LiveServer
+
+    http = requests.Session()
+    filled = login_form(http.get(f"{base}/login", timeout=30).text, username, password)
+    answer = http.post(f"{base}/login", data=filled.data(), allow_redirects=False, timeout=30)
+    assert answer.status_code == 303, answer.text
+    return http
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

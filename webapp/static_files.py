@@ -14,19 +14,24 @@ from werkzeug.security import safe_join
 CACHED = "public, max-age=31536000, immutable"
 
 
+def _digest_of(folder: str | None, filename: str) -> str | None:
+    """The first 16 hex digits of the file's SHA-256, or None when there is no such file in `folder`."""
+    path = safe_join(folder, filename) if folder else None
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def init_static_files(app: Flask) -> None:
-    folder = app.static_folder
-    known: dict[str, str | None] = {}
+    known: dict[str, str | None] = {}  # filenames named by the templates or served: a fixed few
 
     def digest(filename: str) -> str | None:
-        if filename in known and not app.debug:  # under `flask run --debug` files change while it runs
-            return known[filename]
-        path = safe_join(folder, filename) if folder else None
-        try:
-            with open(path, "rb") as file:  # type: ignore[arg-type]  # None is caught as a TypeError
-                known[filename] = hashlib.sha256(file.read()).hexdigest()[:16]
-        except (OSError, TypeError):
-            known[filename] = None
+        if filename not in known or app.debug:  # under `flask run --debug` files change while it runs
+            known[filename] = _digest_of(app.static_folder, filename)
         return known[filename]
 
     @app.url_defaults

@@ -28,8 +28,7 @@ from webapp.schema import upgrade
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database
 from ..conftest import app_config as config_for
 from ..pgserver import PostgresServer
-from ..server import ROOT, LiveServer, server_env
-from ..web.html_forms import forms
+from ..server import ROOT, LiveServer, console_session, server_env
 
 APP = "CRM"
 ANSWER_WITHIN = 1.0  # seconds, for every request while the database is out
@@ -116,16 +115,6 @@ class Load:
         pytest.fail(f"no recovery within {within} s: {Counter(a[2] for a in self.of(phase))}")
 
 
-def console_session(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login", timeout=10)
-    form = forms(page.text)["login-form"]
-    form.fill("username", username).fill("password", PASSWORD)
-    answer = session.post(f"{base}/login", data=form.data(), timeout=10, allow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return session
-
-
 def start(url: str, tmp: Path):
     app_config = config_for(url)
     from webapp import create_app
@@ -136,7 +125,7 @@ def start(url: str, tmp: Path):
     ust = sso.user.login("t", admin["username"], PASSWORD, APP, "127.0.0.1").ust
     app.extensions["sso_engine"].dispose()
     server = LiveServer(server_env(url, FERNET_KEY, **FAULT_ENV)).start()
-    load = Load(base=server.url, admin_ust=ust, console=console_session(server.url, admin["username"]))
+    load = Load(base=server.url, admin_ust=ust, console=console_session(server.url, admin["username"], PASSWORD))
     return server, load
 
 

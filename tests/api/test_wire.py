@@ -108,7 +108,7 @@ def test_an_empty_body_is_an_empty_object(api, alice):
     assert body["errors"] == {"current_app": "is required"}
 
 
-def test_a_body_of_whitespace_json_does_not_allow_is_not_json(api, alice):
+def test_a_body_of_whitespace_that_json_does_not_allow_is_not_json(api, alice):
     # found by the fuzzer: a vertical tab as the body was read as an empty body
     _, ust = alice
     headers = {"Authorization": f"Bearer {ust}"}

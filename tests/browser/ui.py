@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from webapp.sso import SSOError
 
 from ..conftest import PASSWORD, ROOT
-from ..web.html_forms import forms
+from ..web.html_forms import login_form
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -144,9 +144,8 @@ def signed_in(page: Page, username: str, password: str = PASSWORD, *, landing: s
     CSRF token, the context's cookies and user agent), then open `landing`: what `log_in` does, less the
     rendering of the login page, for tests about what comes after it (about 600 ms a login)."""
     http = page.context.request
-    login_form = forms(http.get("/login").text())["login-form"]
-    login_form.fill("username", username).fill("password", password)
-    answer = http.post("/login", form=dict(login_form.data()), max_redirects=0)
+    filled = login_form(http.get("/login").text(), username, password)
+    answer = http.post("/login", form=dict(filled.data()), max_redirects=0)
     assert answer.status == 303, (answer.status, answer.text()[:300])
     page.goto(landing)
     return page

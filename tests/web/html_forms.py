@@ -135,6 +135,11 @@ def forms(html: str) -> dict[str, Form]:
     return {form.id: form for form in all_forms(html)}
 
 
+def login_form(html: str, username: str, password: str) -> Form:
+    """The login page's form (its CSRF token included) filled in for `username` and `password`."""
+    return forms(html)["login-form"].fill("username", username).fill("password", password)
+
+
 def form(client, path: str, form_id: str) -> Form:
     """GET `path` and return its form `form_id`."""
     response = client.get(path)

@@ -14,8 +14,8 @@ from webapp import create_app
 
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database
 from ..conftest import app_config as config_for
-from ..server import LiveServer, server_env
-from .html_forms import forms
+from ..server import LiveServer, console_session, server_env
+from .html_forms import forms, login_form
 
 FIELDS = {
     "display_name": "Display",
@@ -46,17 +46,9 @@ def live(request, tmp_path_factory):
     assert '" 500 ' not in server.log.read_text(), f"a 500 in {server.log}"
 
 
-def signed_in(base: str, username: str) -> requests.Session:
-    http = requests.Session()
-    form = forms(http.get(f"{base}/login", timeout=30).text)["login-form"]
-    form.fill("username", username).fill("password", PASSWORD)
-    assert http.post(f"{base}/login", data=form.data(), allow_redirects=False, timeout=30).status_code == 303
-    return http
-
-
 def test_head_on_logout_does_not_end_the_session(live):
     base, _, admins = live
-    http = signed_in(base, admins[0]["username"])
+    http = console_session(base, admins[0]["username"], PASSWORD)
     assert http.head(f"{base}/logout", timeout=30).status_code == 200
     assert http.get(f"{base}/account", allow_redirects=False, timeout=30).status_code == 200
     for path in ("/account/password", "/login/new-password", "/login"):  # HEAD acts nowhere
@@ -67,14 +59,14 @@ def test_head_on_logout_does_not_end_the_session(live):
 @pytest.mark.parametrize("page", ["\u00b3", "\u0663", "9" * 4000, "-1", "0"])  # (4000: gunicorn's line limit)
 def test_a_digit_like_or_huge_page_number_shows_the_first_page(live, page):
     base, _, admins = live
-    http = signed_in(base, admins[1]["username"])
+    http = console_session(base, admins[1]["username"], PASSWORD)
     assert http.get(f"{base}/users", params={"page": page}, timeout=30).status_code == 200
 
 
 @pytest.mark.parametrize("version", ["\u00b2", "9" * 5000, "\uff11"])
 def test_a_digit_like_or_huge_version_in_a_form_is_no_500(live, version):
     base, sso, admins = live
-    http = signed_in(base, admins[2]["username"])
+    http = console_session(base, admins[2]["username"], PASSWORD)
     target = sso.user.create_local(f"t_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
     form = forms(http.get(f"{base}/users/{target['user_id']}", timeout=30).text)["user-form"]
     form.fill("first_name", "Changed")
@@ -88,8 +80,7 @@ def test_cr_lf_in_next_is_ignored_not_a_500(live, next_url):
     base, _, admins = live
     http = requests.Session()
     assert http.get(f"{base}/login", params={"next": next_url}, timeout=30).status_code == 200
-    form = forms(http.get(f"{base}/login", timeout=30).text)["login-form"]
-    form.fill("username", admins[3]["username"]).fill("password", PASSWORD)
+    form = login_form(http.get(f"{base}/login", timeout=30).text, admins[3]["username"], PASSWORD)
     data = [(name, next_url if name == "next" else value) for name, value in form.data()]
     answer = http.post(f"{base}/login", data=data, allow_redirects=False, timeout=30)
     assert answer.status_code == 303 and "X-Injected" not in answer.headers
@@ -101,8 +92,7 @@ def test_a_paused_sign_in_says_so_in_the_console(live):
     http = requests.Session()
     name = f"nobody_{uuid.uuid4().hex[:6]}"
     for _ in range(4):
-        form = forms(http.get(f"{base}/login", timeout=30).text)["login-form"]
-        form.fill("username", name).fill("password", "Wrong-Password-1")
+        form = login_form(http.get(f"{base}/login", timeout=30).text, name, "Wrong-Password-1")
         answer = http.post(f"{base}/login", data=form.data(), timeout=30)
     assert answer.status_code == 429 and 280 <= int(answer.headers["Retry-After"]) <= 300
     assert "Sign-in paused, try again in 5 minutes." in answer.text
@@ -112,7 +102,7 @@ def test_a_paused_sign_in_says_so_in_the_console(live):
 def test_eight_admins_saving_eight_different_fields_at_once_all_succeed(live, round_):
     base, sso, admins = live
     target = sso.user.create_local(f"eight_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
-    sessions = [signed_in(base, admin["username"]) for admin in admins]
+    sessions = [console_session(base, admin["username"], PASSWORD) for admin in admins]
     prepared = []
     for http, (name, value) in zip(sessions, FIELDS.items(), strict=True):
         form = forms(http.get(f"{base}/users/{target['user_id']}", timeout=30).text)["user-form"]
