@@ -104,15 +104,15 @@ def test_a_body_with_a_utf8_bom_is_read(api, alice):
 
 def test_an_empty_body_is_an_empty_object(api, alice):
     _, ust = alice
-    body = answer(api.call("GET", "user", raw=b" \t\r\n", headers={"Authorization": f"Bearer {ust}"}), 400, "E008002")
+    body = answer(api.call("GET", "user", raw=b"", headers={"Authorization": f"Bearer {ust}"}), 400, "E008002")
     assert body["errors"] == {"current_app": "is required"}
 
 
-def test_a_body_of_whitespace_that_json_does_not_allow_is_not_json(api, alice):
-    # found by the fuzzer: a vertical tab as the body was read as an empty body
+def test_a_body_of_whitespace_alone_is_not_json(api, alice):
+    # found by the fuzzer: whitespace (a vertical tab, then JSON's own) was read as no body
     _, ust = alice
     headers = {"Authorization": f"Bearer {ust}"}
-    for raw in (b"\x0b", b"\x0c", b" \x0b "):
+    for raw in (b" ", b" \t\r\n", b"\x0b", b"\x0c", b" \x0b "):
         body = answer(api.call("GET", f"user?current_app={APP}", raw=raw, headers=headers), 400, "E008002")
         assert body["errors"] == {"body": "is not valid JSON"}, raw
 

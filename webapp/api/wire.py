@@ -72,14 +72,12 @@ def _flat(key: str, value: Any, lists: tuple[str, ...]) -> bool:
     return key in lists and isinstance(value, list) and all(isinstance(item, SCALARS) for item in value)
 
 
-JSON_WHITESPACE = b" \t\n\r"  # RFC 8259's four; bytes.strip() would take vertical tab and form feed too
-
-
 def read_body(lists: tuple[str, ...] = (), nested: tuple[str, ...] = ()) -> dict[str, Any]:
     """The body as a flat JSON object (`lists` name the keys that may hold a list of single values,
-    `nested` those that may hold any JSON: attribute values and `data` lists); an empty body is {}."""
+    `nested` those that may hold any JSON: attribute values and `data` lists); no body (zero bytes) is {}, and
+    anything else is for the JSON parser to read, whitespace alone included (RFC 8259: a JSON text has a value)."""
     raw = request.get_data(cache=True)
-    if not raw.strip(JSON_WHITESPACE):
+    if not raw:
         return {}
     try:
         body = loads(raw.decode("utf-8-sig"))
