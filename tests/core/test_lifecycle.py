@@ -87,6 +87,18 @@ def test_locking_through_the_plain_update_ends_the_sessions_too(sso, as_admin, a
         whoami(sso, ust)
 
 
+def test_a_lock_ended_session_of_a_user_no_longer_approved_answers_like_a_live_one(sso, as_admin, alice):
+    # found by the update property test: locked and rejected in one update, the session answered "locked",
+    # where a live session of a rejected user answers "no such session" first (SPEC §4 step 3)
+    user, ust = alice
+    as_admin(user["user_id"], {"is_locked": True, "approval_status": "rejected"})
+    with refused(Kind.unauthenticated, Code.session_invalid):
+        whoami(sso, ust)
+    as_admin(user["user_id"], {"approval_status": "approved"})
+    with refused(Kind.forbidden, Code.user_locked):
+        whoami(sso, ust)
+
+
 def test_a_lock_ended_session_answers_no_such_session_once_it_would_have_expired(sso, admin, alice):
     from .helpers import frozen_clock
 

@@ -174,14 +174,21 @@ def session_row(ctx: Context, conn: Connection, ust: Any):
 
 
 def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> bool:
-    """Whether `ust` names a session that a lock ended and whose user is still locked."""
+    """Whether `ust` names a session that a lock ended and whose user is still locked, and that would
+    otherwise still be good (its user approved and active, as `_authenticate` asks of a live one first)."""
     digest = ctx.codec.session_hash_of(ust)
     query = (
-        select(users.c.is_locked)
+        select(users.c.user_id)
         .join(users, users.c.user_id == ended_sessions.c.user_id)
-        .where(ended_sessions.c.session_hash == digest, ended_sessions.c.expiration_time > now)
+        .where(
+            ended_sessions.c.session_hash == digest,
+            ended_sessions.c.expiration_time > now,
+            users.c.is_locked.is_(True),
+            users.c.approval_status == "approved",
+            users.c.is_active.is_(True),
+        )
     )
-    return bool(conn.execute(query).scalar())
+    return conn.execute(query).first() is not None
 
 
 def _authenticate(
