@@ -1,4 +1,4 @@
-"""The SSO user-account service: `create_app()` builds the Flask app and its service layer."""
+"""The SSO user-account service: `create_app()` builds the Flask app and its service layer (`create_service()`)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,34 @@ from .db import make_engine
 from .http_hardening import init_http_hardening
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
-from .sso.authn import init_request_scope
+from .sso.authn import forget_callers_on_commit, init_request_scope
 from .sso.mail import Mailer
 from .sso.tokens import TokenCodec
 from .static_files import init_static_files
 from .version import __version__
 from .web import init_app as init_web
 
-__all__ = ["ROOT", "__version__", "create_app"]
+__all__ = ["ROOT", "__version__", "configuration", "create_app", "create_service"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def configuration(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings: the environment's (over `instance/secrets.env`), then `config`; checked."""
+    merged = {**settings.from_environment(str(ROOT / "instance")), **(config or {})}
+    settings.check(merged)
+    return merged
+
+
+def create_service(config: dict[str, Any]) -> SSO:
+    """The service layer on checked settings (see `configuration`): its engine, token codec and mailer, no Flask.
+    `create_app` builds its own with this; the tests of the service alone call it directly."""
+    engine = make_engine(config["DATABASE_URL"], config)
+    mailer = Mailer(config)
+    ctx = Context(engine=engine, codec=TokenCodec(config["SSO_FERNET_KEYS"]), settings=config, mailer=mailer)
+    forget_callers_on_commit(engine)
+    mailer.announce()
+    return SSO(ctx)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -36,23 +54,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(settings.from_environment(app.instance_path))
-    app.config.update(config or {})
-    settings.check(app.config)
+    app.config.update(configuration(config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    engine = make_engine(app.config["DATABASE_URL"], app.config)
-    mailer = Mailer(app.config)
-    ctx = Context(engine=engine, codec=TokenCodec(app.config["SSO_FERNET_KEYS"]), settings=app.config, mailer=mailer)
-    app.extensions["sso_engine"] = engine
-    app.extensions["sso"] = SSO(ctx)
-    init_request_scope(app, engine)
+    service = create_service(app.config)
+    app.extensions["sso_engine"] = service.ctx.engine
+    app.extensions["sso"] = service
+    init_request_scope(app)
 
     if app.config["SSO_TRUSTED_PROXIES"] > 0:
         hops = app.config["SSO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    mailer.announce()
     cli.init_app(app)
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_http_hardening(app)

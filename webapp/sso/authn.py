@@ -111,9 +111,13 @@ def _forget_callers(conn: Connection) -> None:
         known.clear()
 
 
-def init_request_scope(app, engine: Engine) -> None:
-    """Every request of `app` is one scope; every commit on `engine` (a write) ends what it knew."""
+def forget_callers_on_commit(engine: Engine) -> None:
+    """Every commit on `engine` (a write) ends what the current scope knew of its callers."""
     event.listen(engine, "commit", _forget_callers)
+
+
+def init_request_scope(app) -> None:
+    """Every request of `app` is one scope."""
 
     def enter() -> None:
         from flask import g
