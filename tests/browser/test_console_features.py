@@ -149,7 +149,7 @@ def test_times_show_in_the_viewers_zone(pages, live, script):
 
 def test_leaving_a_form_with_edits_asks_first_but_not_after_saving(pages, live):
     target = live.user("feat-unsaved")
-    page, _ = _admin(pages, live, fresh=True)  # see Pages.new
+    page, _ = _admin(pages, live)
     page.stay_on_unload = True  # answer "stay" to the warning
     page.goto(f"/users/{target['user_id']}")
     page.click("#f-display_name")
