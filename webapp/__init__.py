@@ -25,11 +25,12 @@ from .web import init_app as init_web
 __all__ = ["ROOT", "__version__", "configuration", "create_app", "create_service"]
 
 ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"  # secrets.env and the default SQLite file
 
 
 def configuration(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The settings: the environment's (over `instance/secrets.env`), then `config`; checked."""
-    merged = {**settings.from_environment(str(ROOT / "instance")), **(config or {})}
+    merged = {**settings.from_environment(str(INSTANCE)), **(config or {})}
     settings.check(merged)
     return merged
 
@@ -50,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     keep_large_buffers_out_of_the_heap()
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(INSTANCE),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )

@@ -148,7 +148,7 @@ def authenticate(
     key = (id(ctx), digest, current_app if isinstance(current_app, str) else None)
     if known is not None and key[2] is not None and key in known:
         return known[key]
-    caller = _authenticate(ctx, conn, current_ust, digest, current_app, touch)
+    caller = _authenticate(ctx, conn, digest, current_app, touch)
     if known is not None and key[2] is not None:
         known[key] = caller
     return caller
@@ -177,35 +177,33 @@ def session_row(ctx: Context, conn: Connection, ust: Any):
     return conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
 
 
-def _ended_by_lock(ctx: Context, conn: Connection, ust: Any, now: datetime) -> bool:
-    """Whether `ust` names a session that a lock ended and whose user is still locked, and that would
-    otherwise still be good (its user approved and active, as `_authenticate` asks of a live one first)."""
-    digest = ctx.codec.session_hash_of(ust)
+def _user_of_lock_ended_session(conn: Connection, digest: str, now: datetime) -> Any:
+    """The user (is_locked, approval_status, is_active) of the unexpired session a lock ended, or None."""
     query = (
-        select(users.c.user_id)
+        select(users.c.is_locked, users.c.approval_status, users.c.is_active)
         .join(users, users.c.user_id == ended_sessions.c.user_id)
-        .where(
-            ended_sessions.c.session_hash == digest,
-            ended_sessions.c.expiration_time > now,
-            users.c.is_locked.is_(True),
-            users.c.approval_status == "approved",
-            users.c.is_active.is_(True),
-        )
+        .where(ended_sessions.c.session_hash == digest, ended_sessions.c.expiration_time > now)
     )
-    return conn.execute(query).first() is not None
+    return conn.execute(query).mappings().first()
 
 
-def _authenticate(
-    ctx: Context, conn: Connection, current_ust: Any, digest: str, current_app: Any, touch: bool
-) -> UserCaller:
+def _approved_and_active(user: Any) -> bool:
+    """What a session's user must be before anything else is said of the session (else "no such session")."""
+    return user["approval_status"] == "approved" and bool(user["is_active"])
+
+
+def _authenticate(ctx: Context, conn: Connection, digest: str, current_app: Any, touch: bool) -> UserCaller:
     row = conn.execute(_SESSION_AND_USER, {"digest": digest}).mappings().first()
     now = ctx.clock()
     if row is None:
-        if _ended_by_lock(ctx, conn, current_ust, now):
+        # a session a lock ended answers "locked" while its user is still locked, and only where a live
+        # session of that user would get that far
+        ended = _user_of_lock_ended_session(conn, digest, now)
+        if ended is not None and ended["is_locked"] and _approved_and_active(ended):
             check_app(ctx, current_app)
             raise SSOError.single(Kind.forbidden, Code.user_locked)
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
-    if row["expiration_time"] <= now or row["approval_status"] != "approved" or not row["is_active"]:
+    if row["expiration_time"] <= now or not _approved_and_active(row):
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     check_app(ctx, current_app)
     refuse_if_unusable(row, now)
