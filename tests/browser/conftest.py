@@ -1,8 +1,8 @@
 """Real-browser tests: Debian's Chromium driven by Playwright against gunicorn on SQLite and PostgreSQL.
 
 One browser per test session (per xdist worker), one live server per database kind (session scope,
-so pytest groups the tests by database), a fresh browser context per test. Every test makes its own
-users with unique names, so tests never depend on each other's data.
+so pytest groups the tests by database), browser contexts kept between tests and emptied (ContextPool).
+Every test makes its own users with unique names, so tests never depend on each other's data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from webapp import create_app
 
 from ..conftest import FERNET_KEY, app_config, fresh_database
 from ..server import LiveServer, server_env
-from .ui import CHROMIUM, CHROMIUM_ARGS, Live, Pages
+from .ui import CHROMIUM, CHROMIUM_ARGS, ContextPool, Live, Pages
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +57,17 @@ def js(request) -> bool:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def contexts(browser) -> Iterator[ContextPool]:
+    """The browser contexts kept between tests (see ContextPool)."""
+    pool = ContextPool(browser)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def pages(browser, live) -> Iterator[Pages]:
+def pages(contexts, live) -> Iterator[Pages]:
     """Browser contexts on the live server of this test's database."""
-    made = Pages(browser, live.url)
+    made = Pages(contexts, live.url)
     yield made
     made.close()

@@ -15,7 +15,7 @@ from ..conftest import FERNET_KEY, fresh_database
 from ..conftest import app_config as config_for
 from ..mailbox import link_in
 from ..server import LiveServer, server_env
-from .ui import PASSWORD, Live, Pages, axe_check, flash, log_in
+from .ui import PASSWORD, Live, axe_check, flash, log_in
 
 NEW_PASSWORD = "Brand-New-Horse-31"
 
@@ -41,13 +41,6 @@ def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
             yield Live("sqlite", server.url, db_url, app)
     finally:
         app.extensions["sso_engine"].dispose()
-
-
-@pytest.fixture
-def pages(browser, live) -> Iterator[Pages]:
-    made = Pages(browser, live.url)
-    yield made
-    made.close()
 
 
 def test_sign_up_open_the_emailed_link_confirm_and_log_in(pages, live, mailbox, js):

@@ -31,9 +31,9 @@ def paused_server(request, tmp_path_factory):
         app.extensions["sso_engine"].dispose()
 
 
-def test_sign_in_paused_says_for_how_long_without_telling_who_exists(browser, paused_server):
+def test_sign_in_paused_says_for_how_long_without_telling_who_exists(contexts, paused_server):
     url, name = paused_server
-    pages = Pages(browser, url)
+    pages = Pages(contexts, url)
     try:
         page = pages.new()
         log_in(page, "nobody-at-all", "wrong-password-1", landing=None)

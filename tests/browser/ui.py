@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from webapp.sso import SSOError
 
@@ -29,6 +30,7 @@ SEED_CID = "browser-seed"
 
 __all__ = [
     "PASSWORD",
+    "ContextPool",
     "Live",
     "Pages",
     "axe_check",
@@ -81,26 +83,81 @@ class Live:
         return None
 
 
-@dataclass
-class Pages:
-    """Makes browser contexts (each its own cookie jar) for one test; the fixture closes them after it."""
+class ContextPool:
+    """Browser pages, each in a context of its own, kept from one test to the next (one pool a worker).
 
-    browser: Browser
-    base_url: str
-    contexts: list[BrowserContext] = field(default_factory=list)
+    A new context and page cost Chromium about 500 ms more than a page kept open (its first document needs a new
+    renderer process). A page is kept with the options its context was made with and handed out again only for
+    the same ones, emptied: on a plain address of the site, no cookie, no local or session storage, no other
+    page, its viewport and colour scheme as made. What stays is its HTTP cache, as a returning browser's does
+    (static files are cached by digest, webapp/static_files.py), and its back history."""
 
-    def new(self, *, js: bool = True, axe: bool = False, **options: Any) -> Page:
-        """A page in a new context; with `axe`, axe-core is loaded into every document it opens (for axe_check;
-        the page's Content-Security-Policy still applies to the page's own scripts)."""
-        options.setdefault("viewport", {"width": 1280, "height": 900})
-        context = self.browser.new_context(base_url=self.base_url, java_script_enabled=js, **options)
-        self.contexts.append(context)
+    BLANK = "/favicon.svg"  # where a kept page waits: on the site (a later visit needs no new process), no script
+
+    KEEP = 4  # pages kept at most (the least recently given back goes first): an idle renderer still costs a little
+
+    def __init__(self, browser: Browser):
+        self.browser = browser
+        self.idle: list[tuple[str, Page]] = []
+
+    def take(self, base_url: str, js: bool, axe: bool, options: dict[str, Any]) -> tuple[str, Page]:
+        key = json.dumps([base_url, js, axe, options], sort_keys=True)
+        for index, (kept_key, page) in enumerate(reversed(self.idle)):
+            if kept_key == key:
+                del self.idle[len(self.idle) - 1 - index]
+                page.bring_to_front()  # the active window again, as a new page is (other kept ones stay open)
+                return key, page
+        context = self.browser.new_context(base_url=base_url, java_script_enabled=js, **options)
         if axe:
             context.add_init_script(path=str(AXE))  # ~30 ms a page, where add_script_tag takes ~200
         context.set_default_timeout(10_000)
-        page = context.new_page()
+        return key, context.new_page()
+
+    def give_back(self, key: str, page: Page, viewport: dict[str, int]) -> None:
+        """Empty `page` and keep it for the next test with the same options; a page that cannot be emptied is
+        closed with its context."""
+        context = page.context
+        try:
+            page.stay_on_unload = False  # type: ignore[attr-defined]
+            page.goto(self.BLANK)  # a "leave with unsaved changes?" is answered by the test's own handler
+            page.evaluate("localStorage.clear(); sessionStorage.clear()")
+            context.clear_cookies()
+            for other in context.pages:
+                if other is not page:
+                    other.close()
+            page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            page.emulate_media(color_scheme="light")
+        except PlaywrightError:
+            context.close()
+            return
+        self.idle.append((key, page))
+        while len(self.idle) > self.KEEP:
+            self.idle.pop(0)[1].context.close()
+
+    def close(self) -> None:
+        for _, page in self.idle:
+            page.context.close()
+        self.idle.clear()
+
+
+@dataclass
+class Pages:
+    """Browser pages (each in a context of its own, so its own cookie jar) for one test, taken from the
+    worker's pool and given back emptied after it."""
+
+    pool: ContextPool
+    base_url: str
+    taken: list[tuple[str, Page, dict[str, int], list[tuple[str, Any]]]] = field(default_factory=list)
+
+    def new(self, *, js: bool = True, axe: bool = False, **options: Any) -> Page:
+        """A page in a context of its own; with `axe`, axe-core is loaded into every document it opens (for
+        axe_check; the page's Content-Security-Policy still applies to the page's own scripts). The page keeps
+        what its documents wrote to the console in `page.console` (for failure messages)."""
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        key, page = self.pool.take(self.base_url, js, axe, options)
         dialogs: list[str] = []
         page.dialogs = dialogs  # type: ignore[attr-defined]
+        page.stay_on_unload = False  # type: ignore[attr-defined]
 
         def on_dialog(dialog) -> None:
             dialogs.append(dialog.message if dialog.type != "beforeunload" else "beforeunload")
@@ -110,22 +167,33 @@ class Pages:
             else:
                 dialog.dismiss()
 
-        page.on("dialog", on_dialog)
         htmx: list[str] = []  # "METHOD /path" of every request htmx sent (HX-Request header)
         page.htmx = htmx  # type: ignore[attr-defined]
-        page.on(
-            "request",
-            lambda request: (
+
+        def on_request(request) -> None:
+            if request.headers.get("hx-request") == "true":
                 htmx.append(f"{request.method} {request.url[len(self.base_url) :]}")
-                if request.headers.get("hx-request") == "true"
-                else None
-            ),
-        )
+
+        console: list[str] = []
+        page.console = console  # type: ignore[attr-defined]
+
+        def on_console(message) -> None:
+            console.append(f"{message.type}: {message.text}")
+
+        listeners = [("dialog", on_dialog), ("request", on_request), ("console", on_console)]
+        for event, listener in listeners:
+            page.on(event, listener)  # type: ignore[call-overload]
+        self.taken.append((key, page, options["viewport"], listeners))
         return page
 
     def close(self) -> None:
-        for context in self.contexts:
-            context.close()
+        for key, page, viewport, listeners in self.taken:
+            if page.is_closed():
+                page.context.close()
+                continue
+            self.pool.give_back(key, page, viewport)
+            for event, listener in listeners:
+                page.remove_listener(event, listener)
 
 
 def log_in(page: Page, username: str, password: str = PASSWORD, *, landing: str | None = "/account") -> Page:
