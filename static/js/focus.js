@@ -1,6 +1,6 @@
 /* Where the focus goes when a page or an htmx swap brings news: a refused save's error summary (or the
    only bad field), a conflict notice, else a new flash message (#messages is a polite live region).
-   Each is handled once, and scrolled into view. */
+   Each is handled once, and scrolled to the middle unless it is in view already. */
 (function () {
   "use strict";
 
@@ -11,7 +11,10 @@
     if (!element.hasAttribute("tabindex") && !element.matches("input, select, textarea, button, a[href]")) {
       element.setAttribute("tabindex", "-1");
     }
-    element.scrollIntoView({block: "center"});
+    var box = element.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {  // a page in view does not jump under the pointer
+      element.scrollIntoView({block: "center"});
+    }
     element.focus({preventScroll: true});
   }
 

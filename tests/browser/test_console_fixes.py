@@ -18,6 +18,24 @@ def _admin(pages, live, **options):
     return signed_in(pages.new(**options), admin["username"]), admin
 
 
+def test_news_already_in_view_takes_the_focus_without_moving_the_page(pages, live):
+    target = live.user("fix-still")
+    page, _ = _admin(pages, live, viewport={"width": 1280, "height": 900})
+    page.goto(f"/users/{target['user_id']}")
+    page.fill("#f-username", "has a space")
+    page.fill("#f-email", "not an email")
+    # The form's top 100 px below the window's: its error summary will be in view, well above the middle.
+    scrolled = page.evaluate(
+        "() => { const top = document.querySelector('#user-form').getBoundingClientRect().top;"
+        " window.scrollTo(0, scrollY + top - 100); return scrollY; }"
+    )
+    assert scrolled > 0
+    page.press("#f-email", "Enter")
+    expect(page.locator("#field-errors")).to_be_focused()
+    expect(page.locator("#field-errors")).to_be_in_viewport()
+    assert page.evaluate("scrollY") == scrolled  # centring it (as before) scrolled back to the top
+
+
 def test_focus_goes_to_the_errors_or_the_one_bad_field_and_to_the_flash_after_saving(pages, live):
     target = live.user("fix-focus")
     page, _ = _admin(pages, live, viewport={"width": 1280, "height": 600})
