@@ -21,12 +21,14 @@ from . import (  # noqa: F401
     validate,
 )
 from .blueprint import bp
+from .compiled_templates import share_compiled_templates
 from .display import init_display
 from .security import init_security
 
 
 def init_app(app: Flask) -> None:
     """Register the console: CSRF, cookies, security headers, template helpers and the `web` blueprint."""
+    share_compiled_templates(app)  # first: CSRF protection makes the Jinja environment
     init_security(app)
     init_display(app)
     app.register_blueprint(bp)
