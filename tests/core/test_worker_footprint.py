@@ -8,7 +8,7 @@ import sys
 
 from cryptography.fernet import Fernet
 
-from webapp.api.operations import SPACE_CODE_POINTS
+from webapp.api.schemas import SPACE_CODE_POINTS
 
 from ..conftest import ROOT
 

@@ -2,7 +2,7 @@
 
 The views read this table to parse requests and the OpenAPI document is generated from it, so
 the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
-only their wire schemas are described here.
+only their wire schemas are described, in schemas.py.
 """
 
 from __future__ import annotations
@@ -12,22 +12,30 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..sso.attributes import ATTRIBUTES, PASSWORD_MAX, PASSWORD_MIN, Attribute
+from ..sso.attributes import ATTRIBUTES
 from ..sso.create import CREATE_KEYS
 from ..sso.errors import Code
 from ..sso.login_metadata import METADATA_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
-from ..sso.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SEARCH_KEYS, SORTABLE
+from ..sso.search import SEARCH_KEYS
 from ..sso.signup import SIGNUP_KEYS
-from ..sso.user_attrs import EXPIRATION_MAX
 from ..sso.user_attrs import INPUTS as ATTR_INPUTS
-from ..sso.user_attrs import NAME_MAX as ATTR_NAME_MAX
 from ..sso.user_attrs import WRITE_OPS as WRITE_ATTR_OPS
+from .schemas import (
+    CURRENT_APP,
+    CURRENT_UST,
+    ENVELOPE_SCHEMAS,
+    OTHER_INPUTS,
+    PASSWORD_SCHEMA,
+    SEARCH_OVERRIDES,
+    TARGET_UST,
+    USER_ID,
+    UST,
+    attribute_schema,
+)
 
 PREFIX = "/zato/sso"
 
-UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
-CURRENT_UST, TARGET_UST = "current_ust", "target_ust"
 TOKENS = (UST, CURRENT_UST, TARGET_UST)  # never accepted in a URL
 
 # Expected-version sentinel: no stored version is ever 0 or below, so the service answers E011001.
@@ -111,165 +119,6 @@ def _codes(*parts: Mapping[int, tuple[str, ...]]) -> Mapping[int, tuple[str, ...
     return MappingProxyType(dict(sorted(merged.items())))
 
 
-# --- wire schemas -----------------------------------------------------------------------------------
-
-
-def _not_matching(chars: str) -> str:
-    return "^[^" + chars + "]*$"
-
-
-# Unicode category Cc is exactly U+0000–U+001F and U+007F–U+009F (the service's `text_problem`).
-CONTROL_CHARS = "\\u0000-\\u001f\\u007f-\\u009f"
-# What `str.isspace()` accepts outside Cc, spelt out: regex engines disagree on `\s`. Written out
-# (building it from all 1.1M code points took 97 ms at every import); tests/api/test_openapi.py
-# checks it against str.isspace() over every code point.
-SPACE_CODE_POINTS = (0x20, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
-SPACE_CHARS = "".join(f"\\u{c:04x}" for c in SPACE_CODE_POINTS)
-
-
-def attribute_schema(attr: Attribute) -> dict[str, Any]:
-    """The JSON Schema of an updatable attribute, from the service's attribute table."""
-    schema: dict[str, Any]
-    if attr.type == "bool":
-        schema = {"type": "boolean"}
-    elif attr.type == "enum":
-        schema = {"type": "string", "enum": list(attr.choices)}
-    elif attr.type == "totp_key":
-        schema = {
-            "type": "string",
-            "pattern": "^[A-Za-z2-7 =-]*$",
-            "minLength": attr.min_length,
-            "maxLength": attr.max_length,
-            "writeOnly": True,
-            "description": "base32 (spaces, hyphens and padding are ignored); stored encrypted, never answered",
-        }
-    elif attr.type == "datetime":
-        schema = {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is UTC"}
-    else:
-        schema = {"type": "string", "pattern": _not_matching(CONTROL_CHARS)}
-        if attr.type == "username":
-            schema["pattern"] = _not_matching(CONTROL_CHARS + SPACE_CHARS)
-            schema["description"] = "no whitespace; unique, case-insensitively"
-        if attr.type == "email":
-            schema["description"] = "a valid email address (to remove it, send null)"
-        if attr.min_length is not None:
-            schema["minLength"] = attr.min_length
-        if attr.max_length is not None:
-            schema["maxLength"] = attr.max_length
-    if attr.nullable:
-        schema["type"] = [schema["type"], "null"]
-        if "enum" in schema:
-            schema["enum"] = [*schema["enum"], None]
-    return schema
-
-
-ENVELOPE_SCHEMAS: dict[str, dict[str, Any]] = {
-    UST: {
-        "type": ["string", "null"],
-        "writeOnly": True,
-        "description": "the session token; may instead come as `Authorization: Bearer` (both, and different: 400)",
-    },
-    CURRENT_UST: {
-        "type": ["string", "null"],
-        "writeOnly": True,
-        "description": "the caller's session token (Zato's name for `ust` in session calls); may instead "
-        "come as `Authorization: Bearer` (both, and different: 400)",
-    },
-    CURRENT_APP: {"type": "string", "description": "the calling application, one of those configured"},
-    USER_ID: {"type": ["string", "null"], "description": "the target user; absent or null means the caller"},
-}
-
-_PASSWORD = {
-    "type": "string",
-    "minLength": PASSWORD_MIN,
-    "maxLength": PASSWORD_MAX,
-    "writeOnly": True,
-    "description": "must not contain a common word",
-}
-_TEXT = {"type": "string"}
-
-OTHER_INPUTS: dict[str, dict[str, Any]] = {
-    "password": _PASSWORD,
-    "new_password": _PASSWORD,
-    "old_password": {"type": "string", "writeOnly": True},
-    "auto_approve": {"type": "boolean"},
-    "must_change": {"type": "boolean"},
-    "is_name_exact": {"type": "boolean", "default": True},
-    "name_op": {"type": "string", "enum": ["and", "or"], "default": "and"},
-    "paginate": {"type": "boolean", "default": True},
-    "cur_page": {"type": "integer", "minimum": 1, "maximum": CUR_PAGE_MAX, "default": 1},
-    "page_size": {
-        "type": "integer",
-        "minimum": 1,
-        "default": PAGE_SIZE_DEFAULT,
-        "description": f"larger than {PAGE_SIZE_MAX} counts as {PAGE_SIZE_MAX}",
-    },
-    "q": {"type": "string", "description": "free text: contained in the username, email or a name"},
-    "app_list": {
-        "type": "array",
-        "items": {"type": "string"},
-        "minItems": 1,
-        "description": "the applications to sign up for; each must be in SSO_SIGNUP_APPS",
-    },
-    "confirm_token": {"type": "string", "writeOnly": True, "description": "the token the sign-up answered"},
-    "credential": {"type": "string", "description": "a username or an email, as SSO_PASSWORD_RESET_BY says"},
-    "token": {"type": "string", "writeOnly": True, "description": "the password-reset token (PRT) from the email"},
-    "reset_key": {"type": "string", "writeOnly": True, "description": "the key the PATCH answered"},
-    TARGET_UST: {"type": "string", "writeOnly": True, "description": "the session token asked about"},
-    "session_id": {"type": "string", "description": "a session's public id, from the session list"},
-    "all": {"type": "boolean", "description": "true: end every session of `user_id` (one's own: all but this one)"},
-    "after": {
-        "type": "string",
-        "description": "extension: page by key, the rows after this (folded) username; "
-        "a result's `next_after`; not with cur_page",
-    },
-    "is_rate_limit_active": {"type": "boolean", "description": "whether rate_limit_def is enforced"},
-    "name": {"type": "string", "minLength": 1, "maxLength": ATTR_NAME_MAX, "description": "an attribute's name"},
-    "value": {"description": "any JSON value, at most 64 KiB as JSON"},
-    "expiration": {
-        "type": ["integer", "null"],
-        "minimum": 1,
-        "maximum": EXPIRATION_MAX,
-        "description": "seconds from now until the attribute expires (null: never)",
-    },
-    "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
-    "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
-    "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
-    "data": {
-        "type": "array",
-        "minItems": 1,
-        "maxItems": 1000,
-        "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise",
-    },
-    "rate_limit_def": {
-        "type": ["string", "null"],
-        "maxLength": 4096,
-        "description": "lines APP=N/UNIT (* = any app; UNIT s, m, h or d); the first match wins",
-    },
-}
-
-_SEARCH_OVERRIDES: dict[str, dict[str, Any]] = {
-    USER_ID: _TEXT,
-    **{
-        name: {"type": "string"}
-        for name in ("username", "email", "display_name", "first_name", "middle_name", "last_name")
-    },
-    "is_super_user": {"type": "boolean"},
-    "is_totp_enabled": {"type": "boolean", "description": "two-factor sign-in on"},
-    "order_by": {
-        "type": "string",
-        "enum": list(SORTABLE),
-        "default": "username",
-        "description": "ties are broken by user id, so paging is stable",
-    },
-    "order": {"type": "string", "enum": list(ORDERS), "default": "asc", "description": "empty values sort last"},
-    "with_last_sign_in": {
-        "type": "boolean",
-        "default": False,
-        "description": "each result gains last_sign_in: the newest login's time, or null",
-    },
-}
-
 # --- the operations ------------------------------------------------------------------------------------
 
 _TOTP_CODE = {
@@ -292,7 +141,7 @@ LOGIN = Operation(
     input_overrides={
         "username": {"type": ["string", "null"], "description": "empty or null: E005001"},
         "password": {"type": ["string", "null"], "writeOnly": True, "description": "empty or null: E005001"},
-        "new_password": _PASSWORD,
+        "new_password": PASSWORD_SCHEMA,
         "totp_code": _TOTP_CODE,
         "remote_addr": {
             "type": "string",
@@ -422,7 +271,7 @@ SEARCH = Operation(
     "Search users (super-users), in Zato's result shape",
     inputs=SEARCH_KEYS,
     result="search",
-    input_overrides=_SEARCH_OVERRIDES,
+    input_overrides=SEARCH_OVERRIDES,
     errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )
 
@@ -441,7 +290,7 @@ SIGNUP = Operation(
     input_overrides={
         "username": {"type": "string"},
         "email": {"type": ["string", "null"]},
-        "password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]},
+        "password": {"type": "string", "writeOnly": True, "description": PASSWORD_SCHEMA["description"]},
     },
     errors=_codes(
         WIRE_ERRORS,
@@ -506,7 +355,7 @@ COMPLETE_RESET = Operation(
     uses_ust=False,
     api_checks_keys=True,
     result="ok",
-    input_overrides={"password": {"type": "string", "writeOnly": True, "description": _PASSWORD["description"]}},
+    input_overrides={"password": {"type": "string", "writeOnly": True, "description": PASSWORD_SCHEMA["description"]}},
     errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
 )
 
