@@ -11,10 +11,11 @@ pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 def test_the_api_reference_lists_the_operations_without_breaking_the_content_security_policy(pages):
     page = pages.new()
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    pages.listen(page, "console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    pages.listen(page, "pageerror", lambda error: problems.append(str(error)))
     outside: list[str] = []
-    page.on(
+    pages.listen(
+        page,
         "request",
         lambda request: (
             outside.append(request.url)

@@ -33,7 +33,7 @@ def test_news_already_in_view_takes_the_focus_without_moving_the_page(pages, liv
     page.press("#f-email", "Enter")
     expect(page.locator("#field-errors")).to_be_focused()
     expect(page.locator("#field-errors")).to_be_in_viewport()
-    assert page.evaluate("scrollY") == scrolled  # centring it (as before) scrolled back to the top
+    assert page.evaluate("scrollY") == scrolled  # centring it (as before) moved the page
 
 
 def test_focus_goes_to_the_errors_or_the_one_bad_field_and_to_the_flash_after_saving(pages, live):

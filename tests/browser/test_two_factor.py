@@ -136,7 +136,8 @@ def test_the_code_step_works_from_the_keyboard_and_the_csp_holds(pages, live):
     user = live.user("totp-kbd", totp_key=KEY, is_totp_enabled=True)
     page = pages.new()
     violations: list[str] = []
-    page.on(
+    pages.listen(
+        page,
         "console",
         lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
     )

@@ -89,8 +89,9 @@ class ContextPool:
     A new context and page cost Chromium about 500 ms more than a page kept open (its first document needs a new
     renderer process). A page is kept with the options its context was made with and handed out again only for
     the same ones, emptied: on a plain address of the site, no cookie, no local or session storage, no other
-    page, its viewport and colour scheme as made. What stays is its HTTP cache, as a returning browser's does
-    (static files are cached by digest, webapp/static_files.py), and its back history."""
+    page, no listener of the last test's (`Pages.listen`), its viewport and colour scheme as made. What stays is
+    its HTTP cache, as a returning browser's does (static files are cached by digest, webapp/static_files.py),
+    and its back history."""
 
     BLANK = "/favicon.svg"  # where a kept page waits: on the site (a later visit needs no new process), no script
 
@@ -180,11 +181,16 @@ class Pages:
         def on_console(message) -> None:
             console.append(f"{message.type}: {message.text}")
 
-        listeners = [("dialog", on_dialog), ("request", on_request), ("console", on_console)]
-        for event, listener in listeners:
-            page.on(event, listener)  # type: ignore[call-overload]
-        self.taken.append((key, page, options["viewport"], listeners))
+        self.taken.append((key, page, options["viewport"], []))
+        for event, listener in (("dialog", on_dialog), ("request", on_request), ("console", on_console)):
+            self.listen(page, event, listener)
         return page
+
+    def listen(self, page: Page, event: str, listener: Any) -> None:
+        """`page.on(event, listener)` until the test ends: a test listens through this, so that a kept page
+        does not go on calling its listeners in the next test."""
+        page.on(event, listener)  # type: ignore[call-overload]
+        next(listeners for _, taken, _, listeners in self.taken if taken is page).append((event, listener))
 
     def close(self) -> None:
         for key, page, viewport, listeners in self.taken:

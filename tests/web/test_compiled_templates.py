@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, render_template_string
+from jinja2 import Environment, FileSystemLoader
 
 from webapp import create_app
 from webapp.web.compiled_templates import SHARED, CompiledTemplates
@@ -46,13 +49,39 @@ def test_a_second_app_renders_from_the_compiled_code_and_an_edited_template_is_c
         assert fourth.jinja_env.get_template("page.html").render(name="four") == "Goodbye four"
 
 
-def test_the_apps_share_the_process_cache_and_a_template_string_still_renders(db_url):
+def test_an_environment_set_up_otherwise_compiles_its_own(tmp_path):
+    (tmp_path / "page.html").write_text("{{ '<b>' | shout }}")
+    cache = CompiledTemplates()
+
+    def environment(autoescape: bool, shout) -> Environment:
+        made = Environment(loader=FileSystemLoader(tmp_path), autoescape=autoescape, bytecode_cache=cache)
+        made.filters["shout"] = shout
+        return made
+
+    def upper(value):
+        return value.upper()
+
+    def exclaim(value):
+        return value + "!"
+
+    assert environment(True, upper).get_template("page.html").render() == "&lt;B&gt;"
+    assert environment(False, upper).get_template("page.html").render() == "<B>"
+    assert environment(False, exclaim).get_template("page.html").render() == "<b>!"
+    assert len(cache) == 3
+
+
+def test_the_apps_share_the_process_cache_and_a_template_string_is_not_kept(db_url):
     app = create_app(app_config(db_url))
     try:
-        assert app.jinja_env.bytecode_cache is SHARED
-        app.jinja_env.get_template("base.html")
-        assert len(SHARED) > 0  # the console's templates went in
+        env = app.jinja_env
+        assert env.bytecode_cache is SHARED
+        filename = env.get_template("base.html").filename
+        assert filename is not None
+        bucket = SHARED.get_bucket(env, "base.html", filename, Path(filename).read_text())
+        assert bucket.code is not None  # the console's base page went in
+        kept = len(SHARED)
         with app.test_request_context():
-            assert render_template_string("{{ 1 + 1 }}") == "2"  # not from a file: not cached, compiled as ever
+            assert render_template_string("{{ 1 + 1 }}") == "2"
+        assert len(SHARED) == kept  # not from a file: compiled as ever, not kept
     finally:
         app.extensions["sso_engine"].dispose()
