@@ -13,40 +13,29 @@ from webapp.web.compiled_templates import SHARED, CompiledTemplates
 from ..conftest import app_config
 
 
-def _app(folder, cache: CompiledTemplates) -> Flask:
+def _render_in_a_new_app(folder, cache: CompiledTemplates, name: str, *, may_compile: bool) -> str:
+    """page.html rendered by a new app on `folder` and `cache`; unless `may_compile`, compiling fails the test."""
     app = Flask(__name__, template_folder=str(folder))
     app.jinja_options = {**app.jinja_options, "bytecode_cache": cache}
-    return app
+    if not may_compile:
 
+        def compile_again(*args, **kwargs):
+            raise AssertionError("compiled again")
 
-def _refuse_to_compile(app: Flask) -> None:
-    def compile_again(*args, **kwargs):
-        raise AssertionError("compiled again")
-
-    app.jinja_env.compile = compile_again  # type: ignore[method-assign]
+        app.jinja_env.compile = compile_again  # type: ignore[method-assign]
+    with app.app_context():
+        return app.jinja_env.get_template("page.html").render(name=name)
 
 
 def test_a_second_app_renders_from_the_compiled_code_and_an_edited_template_is_compiled_anew(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("Hello {{ name }}")
     cache = CompiledTemplates()
-    first = _app(tmp_path, cache)
-    with first.app_context():
-        assert first.jinja_env.get_template("page.html").render(name="one") == "Hello one"
-
-    second = _app(tmp_path, cache)
-    _refuse_to_compile(second)
-    with second.app_context():
-        assert second.jinja_env.get_template("page.html").render(name="two") == "Hello two"
-
+    assert _render_in_a_new_app(tmp_path, cache, "one", may_compile=True) == "Hello one"
+    assert _render_in_a_new_app(tmp_path, cache, "two", may_compile=False) == "Hello two"
     page.write_text("Goodbye {{ name }}")
-    third = _app(tmp_path, cache)
-    with third.app_context():
-        assert third.jinja_env.get_template("page.html").render(name="three") == "Goodbye three"
-    fourth = _app(tmp_path, cache)
-    _refuse_to_compile(fourth)
-    with fourth.app_context():
-        assert fourth.jinja_env.get_template("page.html").render(name="four") == "Goodbye four"
+    assert _render_in_a_new_app(tmp_path, cache, "three", may_compile=True) == "Goodbye three"
+    assert _render_in_a_new_app(tmp_path, cache, "four", may_compile=False) == "Goodbye four"
 
 
 def test_an_environment_set_up_otherwise_compiles_its_own(tmp_path):
