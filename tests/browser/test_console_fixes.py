@@ -18,12 +18,18 @@ def _admin(pages, live, **options):
     return signed_in(pages.new(**options), admin["username"]), admin
 
 
-def test_news_already_in_view_takes_the_focus_without_moving_the_page(pages, live):
-    target = live.user("fix-still")
-    page, _ = _admin(pages, live, viewport={"width": 1280, "height": 900})
+def _two_mistakes(pages, live, prefix: str, height: int):
+    """A super-user on a user's edit page, a window `height` px high, a bad username and email typed in."""
+    target = live.user(prefix)
+    page, _ = _admin(pages, live, viewport={"width": 1280, "height": height})
     page.goto(f"/users/{target['user_id']}")
     page.fill("#f-username", "has a space")
     page.fill("#f-email", "not an email")
+    return page, target
+
+
+def test_news_already_in_view_takes_the_focus_without_moving_the_page(pages, live):
+    page, _ = _two_mistakes(pages, live, "fix-still", 900)
     # The form's top 100 px below the window's: its error summary will be in view, well above the middle.
     scrolled = page.evaluate(
         "() => { const top = document.querySelector('#user-form').getBoundingClientRect().top;"
@@ -37,12 +43,8 @@ def test_news_already_in_view_takes_the_focus_without_moving_the_page(pages, liv
 
 
 def test_focus_goes_to_the_errors_or_the_one_bad_field_and_to_the_flash_after_saving(pages, live):
-    target = live.user("fix-focus")
-    page, _ = _admin(pages, live, viewport={"width": 1280, "height": 600})
-    page.goto(f"/users/{target['user_id']}")
+    page, target = _two_mistakes(pages, live, "fix-focus", 600)
     # Two mistakes: the summary takes the focus and is scrolled into view.
-    page.fill("#f-username", "has a space")
-    page.fill("#f-email", "not an email")
     page.locator("#save").scroll_into_view_if_needed()
     page.click("#save")
     expect(page.locator("#field-errors")).to_be_focused()

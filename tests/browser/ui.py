@@ -158,7 +158,6 @@ class Pages:
         key, page = self.pool.take(self.base_url, js, axe, options)
         dialogs: list[str] = []
         page.dialogs = dialogs  # type: ignore[attr-defined]
-        page.stay_on_unload = False  # type: ignore[attr-defined]
 
         def on_dialog(dialog) -> None:
             dialogs.append(dialog.message if dialog.type != "beforeunload" else "beforeunload")
