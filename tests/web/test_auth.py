@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from webapp.sso import SSOError
-from webapp.web.auth import RENEWED_KEY, UST_COOKIE
+from webapp.web.auth import RENEWED_KEY
 from webapp.web.pending import seal_pending
+from webapp.web.session_cookie import UST_COOKIE
 
 from ..conftest import PASSWORD
 from .conftest import web_login

@@ -42,3 +42,15 @@ def test_a_regular_user_cannot_see_the_api_clients(alice_client):
     client, _ = alice_client
     assert client.get("/api-clients").status_code == 403
     assert client.post("/api-clients/x/revoke", data={"confirm": "yes"}).status_code in (400, 403)
+
+
+def test_revoking_an_api_client_that_does_not_exist_says_no_such_api_client(admin_client, sso):
+    client, _ = admin_client
+    sso.user.create_api_client("crm.backend")
+    page = client.get("/api-clients").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    missing = client.post("/api-clients/no.such.client/revoke", data={"csrf_token": token, "confirm": "yes"})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert "<h1>No such API client</h1>" in html and "No such user" not in html
+    assert "crm.backend" in client.get("/api-clients").get_data(as_text=True)

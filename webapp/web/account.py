@@ -13,7 +13,8 @@ from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
-from .responses import ViewResponse, form_errors, general_errors, page, refusal, wants_partial
+from .refusals import form_errors, general_errors
+from .responses import ViewResponse, page, refusal, wants_partial
 
 HISTORY_ROWS = 10  # the newest; the rest is on My activity
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
-from .auth import UST_COOKIE, cid, clear_ust_cookie, console_app, signed_in, start_session, user_agent, users
+from .auth import cid, console_app, signed_in, start_session, user_agent, users
 from .blueprint import bp
 from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmation_errors
 from .pending import open_pending, seal_pending
-from .responses import ViewResponse, form_errors, page, safe_next
+from .refusals import form_errors
+from .responses import ViewResponse, page, safe_next
+from .session_cookie import UST_COOKIE, clear_ust_cookie
 
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
 MUST_CHOOSE_PASSWORD = {

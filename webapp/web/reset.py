@@ -8,7 +8,8 @@ from ..sso import Kind, SSOError
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
-from .responses import ViewResponse, form_errors, page
+from .refusals import form_errors
+from .responses import ViewResponse, page
 from .signup import no_referrer
 
 CREDENTIAL_LABELS = {"username": "Username", "email": "Email", "username_or_email": "Username or email"}

@@ -9,7 +9,8 @@ from ..sso.email.signup import may_sign_up
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
-from .responses import ViewResponse, form_errors, page, refusal
+from .refusals import form_errors
+from .responses import ViewResponse, page, refusal
 
 SENT_TO = "signup_sent_to"
 FIELDS = ("username", "email", "display_name", "password", "confirm_password")

@@ -11,7 +11,8 @@ from .auth import caller_args, cid, login_required, super_user_required, user_ag
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm
 from .pending import seal, unseal
-from .responses import ViewResponse, form_errors, page, refusal
+from .refusals import form_errors
+from .responses import ViewResponse, page, refusal
 
 ENROL_PURPOSE, ENROL_TTL = "totp enrolment", 1800  # seconds to scan the key and type its first code
 

@@ -1,63 +1,17 @@
-"""Routes for super-users around an account's lifecycle (SPEC §8): the confirmation that says what lock,
-reject and delete will do, delete itself, and signing a user out everywhere (SPEC §9)."""
+"""Manage users → one user's lifecycle (SPEC §8): the confirmation that says what lock,
+reject and delete will do (its words are `choices.CONFIRMATIONS`), delete itself, and signing a user out
+everywhere (SPEC §9)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import flash, g, request, url_for
 
-from ..sso import Code, SSOError
-from .auth import caller_args, cid, super_user_required, user_agent, users
-from .blueprint import bp
-from .manage import QUICK_ACTIONS, stored_edit_page
-from .responses import ViewResponse, error_page, go, page, refusal
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """What a confirmation page asks and says will happen."""
-
-    action: str
-    question: str
-    button: str
-    consequences: tuple[str, ...]
-
-
-CONFIRMATIONS = {
-    c.action: c
-    for c in (
-        Confirmation(
-            "lock",
-            "Lock {username}?",
-            "Lock {username}",
-            (
-                "{username} cannot log in until someone unlocks the account.",
-                "Their {sessions} end now; an application using one is told the account is locked.",
-                "Unlocking later lets them log in again (those sessions stay ended).",
-            ),
-        ),
-        Confirmation(
-            "reject",
-            "Reject {username}?",
-            "Reject {username}",
-            (
-                "{username} cannot log in, and their {sessions} stop working.",
-                "You can approve the account again later.",
-            ),
-        ),
-        Confirmation(
-            "delete",
-            "Delete {username}?",
-            "Delete {username} for good",
-            (
-                "The account and everything of theirs are removed: their {sessions} end now.",
-                "This cannot be undone. The audit history keeps a record of the account as it was.",
-                "The username {username} becomes free for someone else.",
-            ),
-        ),
-    )
-}
+from ...sso import Code, SSOError
+from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..blueprint import bp
+from ..responses import ViewResponse, error_page, go, page, refusal
+from .choices import CONFIRMATIONS, QUICK_ACTIONS
+from .edit import stored_edit_page
 
 
 def _sessions_phrase(count: int) -> str:
