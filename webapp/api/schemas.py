@@ -1,4 +1,4 @@
-"""The JSON API's wire schemas: the JSON Schema of every key an operation accepts (webapp/api/operations.py),
+"""The JSON API's wire schemas: the JSON Schema of every key an operation accepts (webapp/api/operations/),
 from the service layer's tables (`ATTRIBUTES` and the limits of each use case)."""
 
 from __future__ import annotations
