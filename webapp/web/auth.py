@@ -16,8 +16,7 @@ from typing import Any
 from flask import abort, current_app, g, redirect, request, session
 from werkzeug.wrappers import Response
 
-from ..sso import SSOError
-from ..sso.facade import Users
+from ..sso import Call, Service, SSOError
 from .refusals import NotSignedIn
 from .session_cookie import UST_COOKIE, set_ust_cookie
 
@@ -26,9 +25,11 @@ RENEWED_KEY = "ust_renewed"
 SUPER_USERS_ONLY = "Only super-users can manage users."
 
 
-def users() -> Users:
-    """The SSO `user` facade of this app."""
-    return current_app.extensions["sso"].user
+def service(ust: str | None = None) -> Service:
+    """The service on behalf of this request's caller: the console's `Call` (`ust`, else the cookie's UST
+    once the caller is loaded; the browser's address and user agent; channel `web`; one cid a request)."""
+    call = Call(cid(), ust or g.get("ust"), console_app(), request.remote_addr, "web", user_agent())
+    return current_app.extensions["sso"].serve(call)
 
 
 def cid() -> str:
@@ -48,18 +49,13 @@ def user_agent() -> str | None:
     return request.headers.get("User-Agent") or None
 
 
-def caller_args() -> tuple[str, str, str | None]:
-    """(current_ust, current_app, remote_addr) for a service call on behalf of this request's caller."""
-    return g.ust, console_app(), request.remote_addr
-
-
 def signed_in() -> bool:
     """Whether this browser's UST cookie names a live session (nothing else is checked or renewed)."""
     ust = request.cookies.get(UST_COOKIE)
     if not ust:
         return False
     try:
-        users().get_current_user(cid(), ust, console_app(), request.remote_addr)
+        service(ust).get_current_user()
     except SSOError:
         return False
     return True
@@ -71,10 +67,11 @@ def load_caller() -> None:
     if not ust:
         raise NotSignedIn()
     try:
-        user = users().get_current_user(cid(), ust, console_app(), request.remote_addr)
+        caller = service(ust)
+        user = caller.get_current_user()
         now = int(time.time())
         if now - session.get(RENEWED_KEY, 0) >= RENEW_EVERY:
-            users().renew(cid(), ust, console_app(), request.remote_addr)
+            caller.renew()
             session[RENEWED_KEY] = now
     except SSOError as error:
         raise NotSignedIn(error) from error

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
 from ..sso.email.signup import may_sign_up
-from .auth import cid, console_app, user_agent, users
+from .auth import console_app, service
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
 from .refusals import form_errors
@@ -52,9 +52,7 @@ def signup() -> ViewResponse:
     if form.display_name.data:
         data["display_name"] = form.display_name.data
     try:
-        users().signup(
-            cid(), data, console_app(), request.remote_addr, channel="web", user_agent=user_agent(), send_link=True
-        )
+        service().signup(data, send_link=True)
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
@@ -79,10 +77,8 @@ def signup_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button confirms."""
     try:
         if request.method == "GET":
-            return no_referrer(page("auth/signup_confirm.html", username=users().check_signup_link(token)))
-        confirmed = users().confirm_signup(
-            cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
-        )
+            return no_referrer(page("auth/signup_confirm.html", username=service().check_signup_link(token)))
+        confirmed = service().confirm_signup(token)
     except SSOError as error:
         if Code.signup_confirmed in error.sub_status:
             flash("This account is already confirmed. You can log in.", "info")

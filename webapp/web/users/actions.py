@@ -10,7 +10,7 @@ from flask import flash, g, redirect, request, url_for
 from ...sso import SSOError
 from ...sso.kernel.attributes import ATTRIBUTES
 from ..attribute_form import AttributeForm, save
-from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..display import format_value
 from ..forms import SetPasswordForm, confirmation_errors
@@ -83,7 +83,7 @@ def user_set_password(user_id: str) -> ViewResponse:
         if form.expiry_days.data is not None:
             data["password_expiry"] = form.expiry_days.data
         try:
-            users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+            service().change_password(data)
         except SSOError as error:
             refused = form_errors(error, ("new_password", "password_expiry", "must_change", "data"))
             if refused is None:

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...sso import Kind, SSOError
 from ...sso.bulk import BulkOutcome
-from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..responses import ViewResponse, page, refusal, safe_next
 from .choices import BULK_CHOICES, CONFIRMATIONS, BulkChoice, Confirmation
@@ -116,9 +116,7 @@ def user_bulk() -> ViewResponse:
     try:
         if choice.confirm and request.form.get("confirmed") != "1":
             return _confirm(choice, ids)
-        outcomes = users().bulk_action(
-            cid(), choice.action, ids, *caller_args(), channel="web", user_agent=user_agent()
-        )
+        outcomes = service().bulk_action(choice.action, ids)
     except SSOError as error:
         if error.kind == Kind.invalid and error.errors:  # too many, or an id no list could have sent
             return _list_again("Not done: " + "; ".join(error.errors.values()), ids, action)
@@ -136,7 +134,7 @@ def user_bulk() -> ViewResponse:
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
-    targets = users().bulk_selection(cid(), ids, *caller_args())
+    targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
     verb = choice.verb
     count = _users_word(len(found))

@@ -11,7 +11,7 @@ from ...sso import SSOError
 from ...sso.accounts.create import CREATE_KEYS
 from ..attribute_form import for_create
 from ..attribute_form.view import IDENTITY
-from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..forms import CreateUserForm
 from ..refusals import form_errors, general_errors
@@ -51,9 +51,7 @@ def user_create() -> ViewResponse:
         try:
             # Boxes that differ are the form's own refusal: the service still checks the rest, so every
             # mistake is reported at once, but writes nothing.
-            created = users().create_user(
-                cid(), data, *caller_args(), channel="web", user_agent=user_agent(), check_only=bool(mismatch)
-            )
+            created = service().create_user(data, check_only=bool(mismatch))
         except SSOError as error:
             refused = form_errors(error, (*CREATE_KEYS, "data"))
             if refused is None:

@@ -13,7 +13,7 @@ from ...sso.kernel.attributes import FORM_ATTRIBUTES
 from ...sso.kernel.presentation import UserData
 from ..attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
 from ..attribute_form.view import groups
-from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..devices import newest_sessions
 from ..forms import SetPasswordForm
@@ -31,16 +31,9 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
     return Editor(
         names,
         "user",
-        load=lambda: users().get_user_by_id(cid(), user_id, *caller_args()),
-        write=lambda changes, version, unchanged=None: users().update_user_by_id(
-            cid(),
-            user_id,
-            changes,
-            *caller_args(),
-            expected_version=None if unchanged else version,
-            channel="web",
-            user_agent=user_agent(),
-            unchanged=unchanged,
+        load=lambda: service().get_user_by_id(user_id),
+        write=lambda changes, version, unchanged=None: service().update_user(
+            user_id, changes, expected_version=None if unchanged else version, unchanged=unchanged
         ),
     )
 
@@ -55,9 +48,7 @@ def _edit_page(
     password_errors: dict | None = None,
     action_error: str | None = None,
 ) -> ViewResponse:
-    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
-        "records"
-    ]
+    history = service().history_page(user["user_id"], limit=RECENT_CHANGES, changes_only=True)["records"]
     context = {
         "user": user,
         "fields": fields,
@@ -69,11 +60,9 @@ def _edit_page(
         "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
         "history": history,
         "names": usernames(records=history, user=user),
-        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+        "user_attributes": service().list_attributes(user["user_id"]),
     }
-    context["sessions"], context["sessions_total"] = newest_sessions(
-        users().list_sessions(cid(), user["user_id"], *caller_args())
-    )
+    context["sessions"], context["sessions_total"] = newest_sessions(service().list_sessions(user["user_id"]))
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
     return page(
@@ -128,7 +117,7 @@ def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     if fmt not in FORMATS:
         abort(404)
     try:
-        chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
+        chunks = service().export_history(user_id, fmt=fmt)
     except SSOError as error:
         return refusal(error)
     response = current_app.response_class(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])

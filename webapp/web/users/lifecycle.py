@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, g, request, url_for
 
 from ...sso import Code, SSOError
-from ..auth import caller_args, cid, super_user_required, user_agent, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..responses import ViewResponse, error_page, go, page, refusal
 from .choices import CONFIRMATIONS, QUICK_ACTIONS
@@ -26,8 +26,8 @@ def user_confirm(user_id: str) -> ViewResponse:
     if confirmation is None:
         return error_page(400, "Unknown action", "Choose lock, reject or delete.")
     try:
-        user = users().get_user_by_id(cid(), user_id, *caller_args())
-        sessions = users().list_sessions(cid(), user_id, *caller_args())
+        user = service().get_user_by_id(user_id)
+        sessions = service().list_sessions(user_id)
     except SSOError as error:
         return refusal(error)
     words = {"username": user["username"], "sessions": _sessions_phrase(len(sessions))}
@@ -50,8 +50,8 @@ def user_confirm(user_id: str) -> ViewResponse:
 def user_delete(user_id: str) -> ViewResponse:
     """Delete a user (after the confirmation page): their record, sessions and the rest, for good."""
     try:
-        username = users().get_user_by_id(cid(), user_id, *caller_args())["username"]
-        users().delete_user(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())
+        username = service().get_user_by_id(user_id)["username"]
+        service().delete_user(user_id)
     except SSOError as error:
         if Code.invalid_operation in error.sub_status:
             return stored_edit_page(user_id, 403, action_error="Not done: " + "; ".join(error.errors.values()))
@@ -65,7 +65,7 @@ def user_delete(user_id: str) -> ViewResponse:
 def user_end_sessions(user_id: str) -> ViewResponse:
     """Sign a user out everywhere (on one's own record: everywhere but here)."""
     try:
-        count = users().end_sessions(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())
+        count = service().end_sessions(user_id)
     except SSOError as error:
         return refusal(error)
     own = user_id == g.user["user_id"]

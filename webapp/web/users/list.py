@@ -10,7 +10,7 @@ from flask import request, url_for
 from ...sso import SSOError
 from ...sso.accounts.search import SEARCH_KEYS
 from ...sso.kernel.attributes import APPROVAL_STATUSES, SIGN_UP_STATUSES
-from ..auth import caller_args, cid, super_user_required, users
+from ..auth import service, super_user_required
 from ..blueprint import bp
 from ..refusals import form_errors
 from ..responses import ViewResponse, page, refusal, wants_partial
@@ -90,7 +90,7 @@ def list_page(
     criteria, shown = _search_criteria(args)
     errors: dict[str, str] | None = {}
     try:
-        result = users().search(cid(), criteria, *caller_args())
+        result = service().search(criteria)
     except SSOError as error:
         errors, result = form_errors(error, SEARCH_KEYS), None
         if errors is None:
