@@ -14,7 +14,7 @@ from .audit import change, record
 from .authn import authenticate
 from .context import Context
 from .errors import Code, Kind, SSOError, no_such_user, own_access, super_user_required
-from .guards import hold_super_users, require_a_usable_super_user
+from .guards import OWN_DELETE, hold_super_users, require_a_usable_super_user
 from .presentation import FULL_VIEW, UserData
 from .store import load_user
 from .update import update_local, update_user
@@ -121,7 +121,7 @@ def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_add
     if not caller.is_super_user:
         raise super_user_required()
     if user_id == caller.user_id:
-        raise own_access("user_id", "you cannot delete your own account")
+        raise own_access("user_id", OWN_DELETE)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:
