@@ -258,6 +258,7 @@ def signup(call: Call):
     result = users().signup(
         call.cid, call.data, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
     )
+    assert result is not None, "signup answers None only when asked to check_only"
     return envelope({"confirm_token": result.confirm_token})
 
 

@@ -347,11 +347,29 @@ class Users:
     # --- email: sign-up and password reset (signup.py, reset.py) ---
 
     def signup(
-        self, cid, data, current_app, remote_addr, *, channel: str = "python", user_agent=None, send_link: bool = False
-    ) -> SignupResult:
-        """Sign up (SPEC §11): a user waiting for confirmation; its token is returned, or emailed as a link."""
+        self,
+        cid,
+        data,
+        current_app,
+        remote_addr,
+        *,
+        channel: str = "python",
+        user_agent=None,
+        send_link: bool = False,
+        check_only: bool = False,
+    ) -> SignupResult | None:
+        """Sign up (SPEC §11): a user waiting for confirmation; its token is returned, or emailed as a link
+        (None: `check_only`, every problem raised at once, nothing written)."""
         return signup.signup(
-            self.ctx, cid, data, current_app, remote_addr, channel=channel, user_agent=user_agent, send_link=send_link
+            self.ctx,
+            cid,
+            data,
+            current_app,
+            remote_addr,
+            channel=channel,
+            user_agent=user_agent,
+            send_link=send_link,
+            check_only=check_only,
         )
 
     def confirm_signup(
