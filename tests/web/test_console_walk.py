@@ -10,14 +10,12 @@ import uuid
 import pytest
 
 from webapp import create_app
-
 from webapp.sso.user_attrs import WRITE_OPS
 from webapp.web.display import ACTION_LABELS
 
 from ..conftest import PASSWORD, ROOT
 from ..conftest import app_config as config_for
 from .html_forms import csrf_token, element, form, text
-
 
 # --- one's own record --------------------------------------------------------------------------------------
 
@@ -81,7 +79,7 @@ def test_a_confirmation_names_one_session_in_the_singular_and_none_in_words(admi
 
 
 def test_signing_out_one_session_reads_in_the_singular(admin_client, make_user, login):
-    client, admin = admin_client
+    client, _ = admin_client
     bob = make_user("bob")
     login("bob")
     page = text(client.get(f"/users/{bob['user_id']}"))
@@ -137,9 +135,7 @@ def test_a_revoked_api_client_reads_as_such_in_the_history_and_its_kind_can_be_p
     client, _ = admin_client
     sso.user.create_api_client("billing-robot")
     page = text(client.get("/api-clients"))
-    answer = client.post(
-        "/api-clients/billing-robot/revoke", data={"csrf_token": csrf_token(page), "confirm": "yes"}
-    )
+    answer = client.post("/api-clients/billing-robot/revoke", data={"csrf_token": csrf_token(page), "confirm": "yes"})
     assert answer.status_code == 303
     html = text(client.get("/account/history"))
     row = re.search(r'<tr id="audit-\d+" class="audit-api_client_revoke">.*?</tr>', html, re.S)
