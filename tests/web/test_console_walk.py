@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from webapp import create_app
-from webapp.sso.user_attrs import WRITE_OPS
+from webapp.sso.zato.attributes import WRITE_OPS
 from webapp.web.display import ACTION_LABELS
 
 from ..conftest import PASSWORD, ROOT

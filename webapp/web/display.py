@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from ..sso.attributes import ATTRIBUTES
-from ..sso.linked import client_of_target
+from ..sso.credentials.api_clients import client_of_target
+from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {

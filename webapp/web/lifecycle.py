@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import flash, g, request, url_for
 
 from ..sso import Code, SSOError
-from ..sso.guards import OWN_DELETE
+from ..sso.accounts.guards import OWN_DELETE
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
 from .manage import QUICK_ACTIONS, stored_edit_page
