@@ -21,7 +21,7 @@ def test_a_typed_edit_still_asks_before_leaving_after_the_inline_check_redrew_th
     target = live.user("walk-unsaved")
     admin = live.user("walk-admin", super_user=True)
     page = signed_in(pages.new(), admin["username"], landing=f"/users/{target['user_id']}")
-    page.stay_on_unload = True  # answer "stay" to the warning
+    page.stay_on_unload = True  # type: ignore[attr-defined]  # answer "stay" to the warning
     box = page.locator("#f-display_name")
     with page.expect_response(re.compile(r"/validate/")):
         box.click()
@@ -33,8 +33,8 @@ def test_a_typed_edit_still_asks_before_leaving_after_the_inline_check_redrew_th
         with page.expect_event("dialog"):
             page.click("#back-to-users")
     except PlaywrightTimeoutError:
-        raise AssertionError(f"left without a warning; console: {page.console}") from None
-    assert page.dialogs == ["beforeunload"]
+        raise AssertionError(f"left without a warning; console: {page.console}") from None  # type: ignore[attr-defined]
+    assert page.dialogs == ["beforeunload"]  # type: ignore[attr-defined]
     expect(page).to_have_url(re.compile(rf"/users/{target['user_id']}$"))
     expect(box).to_have_value("Typed Name")
     # Typing the stored value back is no edit: leaving then asks nothing.
@@ -42,10 +42,10 @@ def test_a_typed_edit_still_asks_before_leaving_after_the_inline_check_redrew_th
     with page.expect_response(re.compile(r"/validate/")):
         page.check("#f-display_name-clear")
     page.wait_for_timeout(600)  # longer than the inline check's delay: its redraw too has come
-    count = len(page.dialogs)
+    count = len(page.dialogs)  # type: ignore[attr-defined]
     page.click("#back-to-users")
     page.wait_for_url("**/users")
-    assert len(page.dialogs) == count
+    assert len(page.dialogs) == count  # type: ignore[attr-defined]
 
 
 def test_a_devices_sign_out_button_is_on_a_phone_screen_and_the_table_scrolls_with_the_keyboard(pages, live):

@@ -19,11 +19,13 @@ from .responses import ViewResponse, error_page, go, page, refusal
 @dataclass(frozen=True)
 class SessionsLine:
     """A consequence that names the user's open sessions: its words when there are none, and as one message
-    with a singular and a plural (`%(num)d` the number, `%(username)s` the user)."""
+    with a singular and a plural (`%(num)d` the number, `%(username)s` the user); `selection` is its wording
+    for several users at once (`%(sessions)s`: how many in all, bulk.py)."""
 
     none: str
     one: str
     many: str
+    selection: str
 
     def format(self, count: int, username: str) -> str:
         if count == 0:
@@ -41,10 +43,15 @@ class Confirmation:
     consequences: tuple[str | SessionsLine, ...]
 
     def lines(self, username: str, sessions: int) -> list[str]:
+        """The consequences for one user with `sessions` open sessions."""
         return [
             line.format(sessions, username) if isinstance(line, SessionsLine) else line % {"username": username}
             for line in self.consequences
         ]
+
+    def texts(self) -> list[str]:
+        """The consequences as written for a selection of users (`%(username)s`, `%(sessions)s` to fill in)."""
+        return [line.selection if isinstance(line, SessionsLine) else line for line in self.consequences]
 
 
 CONFIRMATIONS = {
@@ -60,6 +67,7 @@ CONFIRMATIONS = {
                     "They have no open session at the moment.",
                     "Their %(num)d open session ends now; an application using it is told the account is locked.",
                     "Their %(num)d open sessions end now; an application using one is told the account is locked.",
+                    "Their %(sessions)s end now; an application using one is told the account is locked.",
                 ),
                 "Unlocking later lets them log in again (sessions ended now stay ended).",
             ),
@@ -73,6 +81,7 @@ CONFIRMATIONS = {
                     "%(username)s cannot log in (they have no open session at the moment).",
                     "%(username)s cannot log in, and their %(num)d open session stops working.",
                     "%(username)s cannot log in, and their %(num)d open sessions stop working.",
+                    "%(username)s cannot log in, and their %(sessions)s stop working.",
                 ),
                 "You can approve the account again later.",
             ),
@@ -86,6 +95,7 @@ CONFIRMATIONS = {
                     "The account and everything of theirs are removed (they have no open session at the moment).",
                     "The account and everything of theirs are removed: their %(num)d open session ends now.",
                     "The account and everything of theirs are removed: their %(num)d open sessions end now.",
+                    "The account and everything of theirs are removed: their %(sessions)s end now.",
                 ),
                 "This cannot be undone. The audit history keeps a record of the account as it was.",
                 "The username %(username)s becomes free for someone else.",
