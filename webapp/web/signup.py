@@ -40,9 +40,7 @@ def signup() -> ViewResponse:
     form = SignupForm()
     if request.method == "GET":
         return page("auth/signup.html", form=form)
-    errors: dict[str, str] | None = confirmation_errors(form)
-    if errors:
-        return page("auth/signup.html", 422, form=form, errors=errors)
+    mismatch = confirmation_errors(form)
     data = {
         "username": form.username.data or "",
         "email": form.email.data or None,
@@ -52,16 +50,32 @@ def signup() -> ViewResponse:
     if form.display_name.data:
         data["display_name"] = form.display_name.data
     try:
-        service().signup(data, send_link=True)
+        # Every mistake at once (a taken username or email with the rest, and the form's own two boxes that
+        # differ), before anything is written or sent.
+        service().signup(data, send_link=True, check_only=True)
+        if not mismatch:
+            service().signup(data, send_link=True)
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
-        errors = form_errors(error, FIELDS)
-        if errors is None:
+        refused = form_errors(error, FIELDS)
+        if refused is None:
             return refusal(error)
-        return page("auth/signup.html", 422, form=form, errors=errors)
+        return _refused(form, {**refused, **mismatch})
+    if mismatch:
+        return _refused(form, mismatch)
     session[SENT_TO] = data["email"]
     return redirect(url_for("web.signup_sent"), 303)
+
+
+def _refused(form: SignupForm, errors: dict[str, str]) -> ViewResponse:
+    """The form again (422) with every mistake at its box and in a summary above, in the form's order."""
+    summary = [
+        {"first_input_id": box.id, "label": box.label.text, "error": errors[box.name]}
+        for box in form
+        if box.name in errors
+    ]
+    return page("auth/signup.html", 422, form=form, errors=errors, summary=summary)
 
 
 @bp.get("/signup/sent")

@@ -7,9 +7,12 @@ tables for their buttons and words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from ...sso.accounts import guards
 from ...sso.kernel.attributes import ATTRIBUTES
 from ...sso.kernel.presentation import UserData
+from ..plural import ngettext
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class QuickAction:
         """Whether the button is offered: the user is not already so."""
         return user[self.name] != self.target
 
+    def refused_on_own_account(self) -> str | None:
+        """Why the guard rails refuse this on one's own account (None: they do not)."""
+        return guards.refused_on_own_account(self.name, self.target, datetime.now(UTC))
+
 
 QUICK_ACTIONS = {
     a.action: a
@@ -47,13 +54,41 @@ QUICK_ACTIONS = {
 
 
 @dataclass(frozen=True)
+class SessionsLine:
+    """A consequence that names the user's open sessions: its words when there are none, and as one message
+    with a singular and a plural (`%(num)d` the number, `%(username)s` the user); `selection` is its wording
+    for several users at once (`%(sessions)s`: how many in all, bulk.py)."""
+
+    none: str
+    one: str
+    many: str
+    selection: str
+
+    def format(self, count: int, username: str) -> str:
+        if count == 0:
+            return self.none % {"username": username}
+        return ngettext(self.one, self.many, count, username=username)
+
+
+@dataclass(frozen=True)
 class Confirmation:
-    """What a confirmation page asks and says will happen."""
+    """What a confirmation page asks and says will happen (`%(username)s` is the user)."""
 
     action: str
     question: str
     button: str
-    consequences: tuple[str, ...]
+    consequences: tuple[str | SessionsLine, ...]
+
+    def lines(self, username: str, sessions: int) -> list[str]:
+        """The consequences for one user with `sessions` open sessions."""
+        return [
+            line.format(sessions, username) if isinstance(line, SessionsLine) else line % {"username": username}
+            for line in self.consequences
+        ]
+
+    def texts(self) -> list[str]:
+        """The consequences as written for a selection of users (`%(username)s`, `%(sessions)s` to fill in)."""
+        return [line.selection if isinstance(line, SessionsLine) else line for line in self.consequences]
 
 
 CONFIRMATIONS = {
@@ -61,35 +96,56 @@ CONFIRMATIONS = {
     for c in (
         Confirmation(
             "lock",
-            "Lock {username}?",
-            "Lock {username}",
+            "Lock %(username)s?",
+            "Lock %(username)s",
             (
-                "{username} cannot log in until someone unlocks the account.",
-                "Their {sessions} end now; an application using one is told the account is locked.",
-                "Unlocking later lets them log in again (those sessions stay ended).",
+                "%(username)s cannot log in until someone unlocks the account.",
+                SessionsLine(
+                    "They have no open session at the moment.",
+                    "Their %(num)d open session ends now; an application using it is told the account is locked.",
+                    "Their %(num)d open sessions end now; an application using one is told the account is locked.",
+                    "Their %(sessions)s end now; an application using one is told the account is locked.",
+                ),
+                "Unlocking later lets them log in again (sessions ended now stay ended).",
             ),
         ),
         Confirmation(
             "reject",
-            "Reject {username}?",
-            "Reject {username}",
+            "Reject %(username)s?",
+            "Reject %(username)s",
             (
-                "{username} cannot log in, and their {sessions} stop working.",
+                SessionsLine(
+                    "%(username)s cannot log in (they have no open session at the moment).",
+                    "%(username)s cannot log in, and their %(num)d open session stops working.",
+                    "%(username)s cannot log in, and their %(num)d open sessions stop working.",
+                    "%(username)s cannot log in, and their %(sessions)s stop working.",
+                ),
                 "You can approve the account again later.",
             ),
         ),
         Confirmation(
             "delete",
-            "Delete {username}?",
-            "Delete {username} for good",
+            "Delete %(username)s?",
+            "Delete %(username)s for good",
             (
-                "The account and everything of theirs are removed: their {sessions} end now.",
+                SessionsLine(
+                    "The account and everything of theirs are removed (they have no open session at the moment).",
+                    "The account and everything of theirs are removed: their %(num)d open session ends now.",
+                    "The account and everything of theirs are removed: their %(num)d open sessions end now.",
+                    "The account and everything of theirs are removed: their %(sessions)s end now.",
+                ),
                 "This cannot be undone. The audit history keeps a record of the account as it was.",
-                "The username {username} becomes free for someone else.",
+                "The username %(username)s becomes free for someone else.",
             ),
         ),
     )
 }
+
+
+def refused_on_own_account(action: str) -> str | None:
+    """Why the guard rails refuse `action` (lock, reject, delete) on one's own account (SPEC §8), or None."""
+    quick = QUICK_ACTIONS.get(action)
+    return guards.OWN_DELETE if quick is None else quick.refused_on_own_account()
 
 
 @dataclass(frozen=True)

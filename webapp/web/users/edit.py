@@ -9,6 +9,7 @@ from flask import abort, current_app, g, request, stream_with_context, url_for
 
 from ...sso import SSOError
 from ...sso.accounts.export import FORMATS, MEDIA_TYPES
+from ...sso.accounts.guards import OWN_DELETE
 from ...sso.kernel.attributes import FORM_ATTRIBUTES
 from ...sso.kernel.presentation import UserData
 from ..attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
@@ -20,7 +21,7 @@ from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
 from ..responses import ViewResponse, flash_saved, page, refusal, wants_partial
-from .choices import QUICK_ACTIONS
+from .choices import QUICK_ACTIONS, QuickAction
 
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
@@ -36,6 +37,16 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
             user_id, changes, expected_version=None if unchanged else version, unchanged=unchanged
         ),
     )
+
+
+def offered_actions(user: UserData) -> tuple[list[QuickAction], list[str]]:
+    """The quick actions Manage user offers for `user`, and on one's own record what the guard rails refuse
+    there (neither offered nor promised, SPEC §8): lock, reject and delete."""
+    applicable = [a for a in QUICK_ACTIONS.values() if a.applies(user)]
+    if user["user_id"] != g.user["user_id"]:
+        return applicable, []
+    refused = [a.refused_on_own_account() for a in QUICK_ACTIONS.values() if a.confirm]
+    return [a for a in applicable if not a.refused_on_own_account()], [*filter(None, refused), OWN_DELETE]
 
 
 def _edit_page(
@@ -57,11 +68,12 @@ def _edit_page(
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, "this user"),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
-        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+        "is_self": user["user_id"] == g.user["user_id"],
         "history": history,
         "names": usernames(records=history, user=user),
         "user_attributes": service().list_attributes(user["user_id"]),
     }
+    context["quick_actions"], context["own_refusals"] = offered_actions(user)
     context["sessions"], context["sessions_total"] = newest_sessions(service().list_sessions(user["user_id"]))
     if wants_partial() and password_form is None and action_error is None:
         return page("users/_form_response.html", status, **context)
@@ -71,7 +83,6 @@ def _edit_page(
         password_form=password_form or SetPasswordForm(formdata=None),
         password_errors=password_errors or {},
         action_error=action_error,
-        is_self=user["user_id"] == g.user["user_id"],
         **context,
     )
 

@@ -9,19 +9,17 @@ from flask import flash, g, request, url_for
 from ...sso import Code, SSOError
 from ..auth import service, super_user_required
 from ..blueprint import bp
+from ..plural import ngettext
 from ..responses import ViewResponse, error_page, go, page, refusal
-from .choices import CONFIRMATIONS, QUICK_ACTIONS
+from .choices import CONFIRMATIONS, QUICK_ACTIONS, refused_on_own_account
 from .edit import stored_edit_page
-
-
-def _sessions_phrase(count: int) -> str:
-    return {0: "open sessions (none at the moment)", 1: "1 open session"}.get(count, f"{count} open sessions")
 
 
 @bp.get("/users/<user_id>/confirm")
 @super_user_required
 def user_confirm(user_id: str) -> ViewResponse:
-    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
+    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed); on one's own record,
+    say that it will not be done (the guard rails refuse it), and offer no button."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
         return error_page(400, "Unknown action", "Choose lock, reject or delete.")
@@ -30,16 +28,18 @@ def user_confirm(user_id: str) -> ViewResponse:
         sessions = service().list_sessions(user_id)
     except SSOError as error:
         return refusal(error)
-    words = {"username": user["username"], "sessions": _sessions_phrase(len(sessions))}
-    quick = QUICK_ACTIONS.get(confirmation.action)
+    username = user["username"]
+    refused = refused_on_own_account(confirmation.action) if user_id == g.user["user_id"] else None
     return page(
         "users/confirm.html",
+        403 if refused else 200,
         user=user,
         confirmation=confirmation,
-        quick=quick,
-        question=confirmation.question.format(**words),
-        button=confirmation.button.format(**words),
-        consequences=[line.format(**words) for line in confirmation.consequences],
+        quick=QUICK_ACTIONS.get(confirmation.action),
+        question=confirmation.question % {"username": username},
+        button=confirmation.button % {"username": username},
+        consequences=[] if refused else confirmation.lines(username, len(sessions)),
+        refused=refused,
         version=request.args.get("version", str(user.version)),
         original=request.args.get("original"),
     )
@@ -70,10 +70,15 @@ def user_end_sessions(user_id: str) -> ViewResponse:
         return refusal(error)
     own = user_id == g.user["user_id"]
     if count:
-        flash(
-            f"Signed out {count} session{'s' if count != 1 else ''}{' (this one stays signed in)' if own else ''}.",
-            "success",
-        )
+        if own:
+            done = ngettext(
+                "Signed out %(num)d session (this one stays signed in).",
+                "Signed out %(num)d sessions (this one stays signed in).",
+                count,
+            )
+        else:
+            done = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
+        flash(done, "success")
     else:
         flash(
             "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"
