@@ -1,6 +1,6 @@
 """Manage users → bulk actions from the list (issue 11): the selected users, a confirmation for what is hard to undo,
 and a result page listing each user's outcome. A plain form POST and a page back, with or without JavaScript;
-every user goes through the service's single call (`Users.bulk_action`)."""
+every user goes through the service's single call (`Service.bulk_action`)."""
 
 from __future__ import annotations
 
