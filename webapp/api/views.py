@@ -36,6 +36,7 @@ from .operations import (
     REJECT_USER,
     RENEW_SESSION,
     REQUEST_RESET,
+    RESTORE_VALUE,
     SEARCH,
     SET_TOTP,
     SIGNUP,
@@ -161,6 +162,16 @@ def update_user(call: ApiCall):
     """PATCH user: a partial update of the caller or `user_id`; answers the updated user."""
     version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
     return user_response(served(call).update_user(call.user_id, call.data, expected_version=version))
+
+
+@endpoint(RESTORE_VALUE)
+def restore_value(call: ApiCall):
+    """POST user/restore (extension): put back the old value of one audited change; answers the updated user."""
+    data = call.data
+    user = served(call).restore_value(
+        data["record_id"], data["attribute"], user_id=call.user_id, force=data.get("force", False)
+    )
+    return user_response(user)
 
 
 @endpoint(CREATE_USER)

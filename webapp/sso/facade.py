@@ -121,6 +121,26 @@ class Users:
         return self._as(cid, current_ust, current_app, remote_addr).history(user_id, limit=limit)
 
     # --- the update ---
+    def restore_value(
+        self,
+        cid,
+        record_id,
+        attribute,
+        current_ust,
+        current_app,
+        remote_addr,
+        *,
+        user_id=None,
+        force=False,
+        channel=PY,
+        user_agent=None,
+    ) -> UserData:
+        """Set `attribute` back to the old value of audit record `record_id` (SPEC §20): of the caller, or of
+        `user_id` (super-users); E011001 when the field changed since that record, unless `force`."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).restore_value(
+            record_id, attribute, user_id=user_id, force=force
+        )
+
     def update_current_user(
         self,
         cid,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, search, update
+from .accounts import create, export, history, lifecycle, lookup, restore, search, update
 from .credentials import api_clients, passwords, two_factor
 from .email import email_change, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
@@ -74,6 +74,12 @@ class Service:
         return export.export_history(self.ctx, self.call, user_id, fmt=fmt)
 
     # --- accounts: writing ---
+    def restore_value(self, record_id, attribute, *, user_id=None, force: bool = False) -> UserData:
+        return restore.restore_value(self.ctx, self.call, record_id, attribute, user_id=user_id, force=force)
+
+    def restore_preview(self, record_id, attribute, *, user_id=None) -> dict[str, Any]:
+        return restore.restore_preview(self.ctx, self.call, record_id, attribute, user_id=user_id)
+
     def update_user(
         self, user_id, data, *, expected_version=None, unchanged: Mapping[str, Any] | None = None
     ) -> UserData:

@@ -4,7 +4,7 @@ The views read this table to parse requests and the OpenAPI document is generate
 the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
 only their wire schemas are described, in schemas.py. `table.py` says what an operation is; one
 module per area defines its rows: `users`, `credentials`, `sessions`, `email`, `lifecycle`,
-`attributes`, `linked`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
+`attributes`, `linked`, `privacy`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .credentials import CHANGE_PASSWORD, SET_TOTP
 from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SIGNUP
 from .lifecycle import APPROVE_USER, DELETE_USER, LOCK_USER, REJECT_USER, UNLOCK_USER
 from .linked import LINK, LINKS, UNLINK
+from .privacy import RESTORE_VALUE
 from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
 from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
 from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
@@ -46,6 +47,7 @@ __all__ = [
     "REJECT_USER",
     "RENEW_SESSION",
     "REQUEST_RESET",
+    "RESTORE_VALUE",
     "SEARCH",
     "SET_TOTP",
     "SIGNUP",
@@ -89,6 +91,7 @@ OPERATIONS: tuple[Operation, ...] = (
     LINK,
     LINKS,
     UNLINK,
+    RESTORE_VALUE,
 )
 
 OPENAPI_PATH = "/openapi.json"

@@ -61,6 +61,7 @@ def update_user(
     expected_version,
     super_user_only: bool = False,
     unchanged: Mapping[str, Any] | None = None,
+    restored_from: int | None = None,
 ) -> UserData:
     """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says.
 
@@ -71,6 +72,8 @@ def update_user(
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     audit_context = call.audit()
+    if restored_from is not None:
+        audit_context["restored_from"] = restored_from
     check = (call, user_id, data, expected_version, super_user_only, unchanged)
     try:
         if ctx.engine.dialect.name == "sqlite":

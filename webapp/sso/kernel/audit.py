@@ -39,6 +39,7 @@ def record(
     remote_addr: Any,
     user_agent: Any,
     changes: dict[str, Any],
+    restored_from: int | None = None,
 ) -> None:
     """Insert one audit record (never a secret: callers pass attribute values only)."""
     channel = channel if channel in CHANNELS else "python"
@@ -55,6 +56,7 @@ def record(
             "remote_addr": safe_text(remote_addr, REMOTE_ADDR_MAX),
             "user_agent": safe_text(user_agent, USER_AGENT_MAX),
             "changes": changes,
+            "restored_from": restored_from,
         },
     )
     events.emit(events.CHANGE, action=action, channel=channel)

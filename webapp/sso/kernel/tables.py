@@ -79,6 +79,7 @@ users = Table(
     Column("totp_label", String(NAME_MAX)),
     Column("totp_key", Text),  # Fernet-encrypted (SSO_FERNET_KEYS), never output
     Column("totp_last_step", Integer),  # the time-step of the last code accepted
+    Column("deletion_time", DateTime, index=True),  # a deletion the person scheduled is due then (SPEC §20)
 )
 
 
@@ -130,6 +131,7 @@ audit = Table(
     Column("remote_addr", String(REMOTE_ADDR_MAX)),
     Column("user_agent", String(USER_AGENT_MAX)),
     Column("changes", JSON, nullable=False),
+    Column("restored_from", Integer),  # the record whose old value this update restored (SPEC §20)
     Index("ix_sso_audit_target_time", "target_id", "id"),
     Index("ix_sso_audit_actor_time", "actor_id", "id"),
 )

@@ -1,0 +1,91 @@
+"""SPEC §20 over real HTTP (gunicorn, SQLite): restore a value, download one's data, delete one's account."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from webapp.db import reading
+from webapp.sso.kernel.tables import audit
+
+from .conftest import APP, start_site
+from .helpers import ok, refused
+
+
+@pytest.fixture(scope="module")
+def site(request, tmp_path_factory):
+    """One live server for this module, on SQLite."""
+    yield from start_site("sqlite", request, tmp_path_factory)
+
+
+def last_update(site, user_id: str) -> dict:
+    query = select(audit).where(audit.c.target_id == user_id, audit.c.action == "update").order_by(audit.c.id.desc())
+    with reading(site.sso.ctx.engine) as conn:
+        return dict(conn.execute(query.limit(1)).mappings().one())
+
+
+def test_restore_a_value_with_and_without_a_conflict(site):
+    user, ust = site.new_user("restore")
+    ok(site.api.call("PATCH", "user", {"current_app": APP, "display_name": "Before"}, ust=ust))
+    ok(site.api.call("PATCH", "user", {"current_app": APP, "display_name": "Oops"}, ust=ust))
+    oops = last_update(site, user["user_id"])
+
+    restored = ok(
+        site.api.call(
+            "POST", "user/restore", {"current_app": APP, "record_id": oops["id"], "attribute": "display_name"}, ust=ust
+        )
+    )
+    assert restored["display_name"] == "Before"
+    assert last_update(site, user["user_id"])["restored_from"] == oops["id"]
+
+    # The same record again: the field has changed since (to "Before"), so it is a conflict naming the field.
+    answer = refused(
+        site.api.call(
+            "POST", "user/restore", {"current_app": APP, "record_id": oops["id"], "attribute": "display_name"}, ust=ust
+        ),
+        412,
+        "E011001",
+    )
+    assert "display_name" in answer["errors"]
+    forced = ok(
+        site.api.call(
+            "POST",
+            "user/restore",
+            {"current_app": APP, "record_id": oops["id"], "attribute": "display_name", "force": True},
+            ust=ust,
+        )
+    )
+    assert forced["display_name"] == "Before"  # the old value of that record, whatever was stored since
+
+
+def test_restore_refuses_bad_input_with_the_field_named(site):
+    user, ust = site.new_user("restore")
+    other, other_ust = site.new_user("restore")
+    ok(site.api.call("PATCH", "user", {"current_app": APP, "last_name": "X"}, ust=other_ust))
+    theirs = last_update(site, other["user_id"])
+
+    answer = refused(
+        site.api.call(
+            "POST", "user/restore", {"current_app": APP, "record_id": theirs["id"], "attribute": "last_name"}, ust=ust
+        ),
+        404,
+        "E008002",
+    )
+    assert list(answer["errors"]) == ["record_id"]
+    answer = refused(
+        site.api.call("POST", "user/restore", {"current_app": APP, "record_id": "x", "attribute": 5}, ust=ust),
+        422,
+        "E008002",
+    )
+    assert {"record_id", "attribute"} <= set(answer["errors"])
+    refused(
+        site.api.call("POST", "user/restore", {"current_app": APP, "attribute": "last_name"}, ust=ust), 400, "E008002"
+    )
+    refused(
+        site.api.call(
+            "POST", "user/restore", {"current_app": APP, "record_id": 1, "attribute": "x", "extra": 1}, ust=ust
+        ),
+        422,
+        "E008002",
+    )
+    assert user["user_id"] != other["user_id"]

@@ -1,0 +1,126 @@
+"""Restore a value (SPEC §20): put back the old value one audited change replaced, through the normal update.
+
+The record must be an update of the user named (absent: the caller) that changed `attribute`; the attribute
+must still be an attribute one edits on the forms and not a secret. When the field has changed again since
+that record, the answer is E011001 naming the field (the console's conflict screen), unless the caller has
+seen the current value and asks to restore anyway (`force`). The update runs with the version just read,
+so a save in between is a conflict too, and its audit record names the record it restored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ...db import reading
+from ..kernel.attributes import ATTRIBUTES
+from ..kernel.call import Call
+from ..kernel.caller import authenticate
+from ..kernel.context import Context
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.presentation import UserData, jsonable
+from ..kernel.rows import load_user
+from ..kernel.tables import audit
+from .update import update_user
+
+RECORD_ID_MAX = 2**62
+CHANGED_SINCE = "has changed since this record"
+EMAIL_CONFIRMED = "change your email on My account: a new address is confirmed by email first"
+
+
+def restorable(name: str) -> bool:
+    """Whether a change of attribute `name` can be restored at all: a current attribute edited on the forms,
+    never a secret (the audit keeps none) nor one managed by a page of its own (two-factor)."""
+    attribute = ATTRIBUTES.get(name)
+    return attribute is not None and not attribute.write_only and attribute.on_forms
+
+
+def may_restore(name: str, *, is_super_user: bool, own_record: bool) -> bool:
+    """Whether a caller may restore `name` on a record (the update's rule: super-users any field of anyone,
+    others the self-editable fields of their own record)."""
+    return restorable(name) and (is_super_user or (own_record and ATTRIBUTES[name].self_editable))
+
+
+def _check(record_id: Any, attribute: Any, force: Any) -> None:
+    errors = FieldErrors()
+    if type(record_id) is not int or not 1 <= record_id <= RECORD_ID_MAX:
+        errors.add("record_id", "must be a record id (a whole number of at least 1)")
+    if not isinstance(attribute, str) or not attribute or len(attribute) > 64:
+        errors.add("attribute", "must be the name of an attribute")
+    if type(force) is not bool:
+        errors.add("force", "must be true or false")
+    errors.raise_if_any(Kind.invalid)
+
+
+def _record_of(conn, record_id: int, subject_id: str) -> Any:
+    row = conn.execute(select(audit).where(audit.c.id == record_id)).mappings().first()
+    if row is None or row["target_id"] != subject_id:
+        # One answer for a record that does not exist and one about somebody else (no probing).
+        raise SSOError.single(
+            Kind.not_found, Code.invalid_input, "record_id", "no change with this id was made to this user"
+        )
+    return row
+
+
+def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=None, force: bool = False) -> UserData:
+    """Set `attribute` of `user_id` (None: the caller) back to the old value of audit record `record_id`."""
+    _check(record_id, attribute, force)
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        subject_id = caller.user_id if user_id is None else user_id
+        if subject_id != caller.user_id and not caller.is_super_user:
+            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values")
+        row = _record_of(conn, record_id, subject_id)
+        changes = row["changes"] or {}
+        if row["action"] != "update" or attribute not in changes or not isinstance(changes[attribute], dict):
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
+        if not restorable(attribute):
+            message = (
+                "is no longer a field"
+                if attribute not in ATTRIBUTES
+                else "cannot be restored (a secret or sensitive field)"
+            )
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", message)
+        if attribute == "email" and not caller.is_super_user and ctx.settings.get("SSO_EMAIL_CHANGE_CONFIRM"):
+            raise SSOError.single(Kind.forbidden, Code.invalid_input, "attribute", EMAIL_CONFIRMED)
+        target = load_user(conn, subject_id)
+        if target is None:
+            raise no_such_user()
+        if not force and jsonable(target[attribute]) != changes[attribute].get("new"):
+            raise SSOError.single(Kind.precondition, Code.version_conflict, attribute, CHANGED_SINCE)
+        version = target["version"]
+    return update_user(
+        ctx,
+        call,
+        user_id,
+        {attribute: changes[attribute].get("old")},
+        expected_version=version,
+        restored_from=record_id,
+    )
+
+
+def restore_preview(ctx: Context, call: Call, record_id, attribute, *, user_id=None) -> dict[str, Any]:
+    """What the conflict screen shows: the record's old and new value and the value stored now (the caller
+    must be allowed to read the record: a super-user, or the record is about themself)."""
+    _check(record_id, attribute, False)
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        subject_id = caller.user_id if user_id is None else user_id
+        if subject_id != caller.user_id and not caller.is_super_user:
+            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values")
+        row = _record_of(conn, record_id, subject_id)
+        change = (row["changes"] or {}).get(attribute)
+        if row["action"] != "update" or not isinstance(change, dict) or not restorable(attribute):
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
+        target = load_user(conn, subject_id)
+        if target is None:
+            raise no_such_user()
+        return {
+            "record_id": record_id,
+            "attribute": attribute,
+            "time": row["time"],
+            "old": change.get("old"),
+            "new": change.get("new"),
+            "current": jsonable(target[attribute]),
+            "version": target["version"],
+        }
