@@ -1,0 +1,82 @@
+"""Restore a value (SPEC §20) from a history page: a small POST form under each change the caller may edit
+now. A field changed since that record shows the conflict screen (what the record replaced, what is stored
+now) with *Restore anyway* and *Keep the current value*. Plain POST/redirect/GET: the same with and without
+JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, g, request, url_for
+
+from ..sso import Code, SSOError
+from ..sso.accounts.restore import may_restore
+from ..sso.kernel.attributes import ATTRIBUTES
+from .auth import login_required, service, super_user_required
+from .blueprint import bp
+from .responses import ViewResponse, go, page, refusal, safe_next
+
+
+@bp.app_template_global()
+def restore_url(record: dict[str, Any], name: str, subject_id: str | None) -> str | None:
+    """Where the *Restore this value* form of one change posts, or None when the caller may not restore it
+    (not an update of the page's subject, a secret, a field they may not edit)."""
+    user = g.get("user")
+    if user is None or record.get("action") != "update" or record.get("target_id") != subject_id:
+        return None
+    own = subject_id == user["user_id"]
+    is_super_user = bool(g.get("is_super_user"))
+    if not may_restore(name, is_super_user=is_super_user, own_record=own):
+        return None
+    if name == "email" and not is_super_user and current_app.extensions["sso"].ctx.settings["SSO_EMAIL_CHANGE_CONFIRM"]:
+        return None  # a new address is confirmed by email first (My account's own form)
+    if is_super_user:
+        return url_for("web.user_restore", user_id=subject_id)
+    return url_for("web.account_restore")
+
+
+def _form() -> tuple[int | None, str, bool, str]:
+    text = request.form.get("record_id", "")
+    record_id = int(text) if text.isdigit() and len(text) <= 18 else None
+    back = safe_next(request.form.get("next"))
+    return record_id, request.form.get("attribute", ""), request.form.get("force") == "1", back or ""
+
+
+def _restore(user_id: str | None, fallback: str) -> ViewResponse:
+    record_id, attribute, force, back = _form()
+    back = back or fallback
+    try:
+        service().restore_value(record_id, attribute, user_id=user_id, force=force)
+    except SSOError as error:
+        if Code.version_conflict in error.sub_status and record_id is not None:
+            try:
+                preview = service().restore_preview(record_id, attribute, user_id=user_id)
+            except SSOError as again:
+                return refusal(again)
+            return page(
+                "history/restore_conflict.html",
+                409,
+                preview=preview,
+                label=ATTRIBUTES[attribute].label,
+                action=request.path,
+                back=back,
+            )
+        if record_id is None:
+            return refusal(SSOError.single("invalid", Code.invalid_input, "record_id", "is not a record id"))
+        return refusal(error)
+    flash(f"Restored {ATTRIBUTES[attribute].label} to the value it had before record {record_id}.", "success")
+    return go(back)
+
+
+@bp.post("/users/<user_id>/restore")
+@super_user_required
+def user_restore(user_id: str) -> ViewResponse:
+    """Restore one attribute of a user to the old value of one of their audit records."""
+    return _restore(user_id, url_for("web.user_history", user_id=user_id))
+
+
+@bp.post("/account/restore")
+@login_required
+def account_restore() -> ViewResponse:
+    """Restore one of my self-editable attributes to the old value of one of my audit records."""
+    return _restore(None, url_for("web.account_history"))
