@@ -201,6 +201,18 @@ def _schemas() -> dict[str, Any]:
             },
             [],
         ),
+        "UserExport": {
+            "type": "object",
+            "description": "Extension: the person's data as a file, not an envelope; its full JSON Schema is "
+            "docs/export-schema-v1.json in the project",
+            "properties": {
+                "format": {"const": "sso-user-export"},
+                "version": {"const": 1},
+                "user": {"type": "object"},
+                "audit": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["format", "version", "user", "audit"],
+        },
         "LinkList": _envelope(
             ok,
             {
@@ -285,6 +297,7 @@ RESULT_SCHEMAS = {
     "ended": "Ended",
     "attr": "AttrResult",
     "links": "LinkList",
+    "export": "UserExport",
 }
 
 
@@ -338,7 +351,7 @@ def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     return [
         {"name": key, "in": "query", "required": key in op.required_inputs, "schema": op.input_schema(key)}
         for key in op.accepted
-        if key not in TOKENS and key not in op.nested
+        if key not in TOKENS and key != "password" and key not in op.nested
     ]
 
 

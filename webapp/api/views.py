@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, stream_with_context
 
 from ..sso.kernel.errors import Code, Kind, SSOError
 from ..sso.kernel.presentation import UserData
@@ -23,6 +23,7 @@ from .operations import (
     CURRENT_UST,
     DELETE_USER,
     END_SESSIONS,
+    EXPORT_USER,
     GET_SESSION,
     GET_USER,
     LINK,
@@ -172,6 +173,16 @@ def restore_value(call: ApiCall):
         data["record_id"], data["attribute"], user_id=call.user_id, force=data.get("force", False)
     )
     return user_response(user)
+
+
+@endpoint(EXPORT_USER)
+def export_user(call: ApiCall):
+    """GET user/export (extension): the person's data as a JSON file, streamed (checked and audited first)."""
+    chunks = served(call).export_user(call.user_id, password=call.data.get("password"))
+    response = current_app.response_class(stream_with_context(chunks), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @endpoint(CREATE_USER)

@@ -121,7 +121,7 @@ def read_query(op: Operation) -> dict[str, Any]:
         raise malformed("query", "parameters are accepted only on GET; send a JSON body")
     params: dict[str, Any] = {}
     for key, values in request.args.lists():
-        if key in TOKENS:
+        if key in TOKENS or key == "password":
             raise malformed(key, "must not be sent in the URL; use the Authorization header or the body")
         if len(values) != 1:
             raise malformed(key[:128], "must be given once")

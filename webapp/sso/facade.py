@@ -4,6 +4,7 @@ builds the call's `Call` and hands it to the service (`service.Service`); no rul
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -119,6 +120,16 @@ class Users:
     def history(self, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
         """Audit records: one's own activity (None), or the changes made to `user_id` (super-users)."""
         return self._as(cid, current_ust, current_app, remote_addr).history(user_id, limit=limit)
+
+    def export_user(
+        self, cid, current_ust, current_app, remote_addr, *, user_id=None, password=None, channel=PY, user_agent=None
+    ) -> Iterator[str]:
+        """Everything held about the caller (or `user_id`, super-users) as JSON text chunks (SPEC §20): join
+        them for the document (docs/export-schema-v1.json). A sign-in older than SSO_RECENT_SIGNIN_MINUTES
+        needs `password`."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).export_user(
+            user_id, password=password
+        )
 
     # --- the update ---
     def restore_value(

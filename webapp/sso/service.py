@@ -16,6 +16,7 @@ from .email.signup import Confirmed, SignupResult  # by name: the method `signup
 from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
+from .privacy import export as privacy_export
 from .sessions import login, session_calls
 from .zato import attributes, importer
 
@@ -72,6 +73,10 @@ class Service:
 
     def export_history(self, user_id, *, fmt: str = "jsonl") -> Iterator[str]:
         return export.export_history(self.ctx, self.call, user_id, fmt=fmt)
+
+    # --- privacy ---
+    def export_user(self, user_id=None, *, password=None) -> Iterator[str]:
+        return privacy_export.export_user(self.ctx, self.call, user_id, password=password)
 
     # --- accounts: writing ---
     def restore_value(self, record_id, attribute, *, user_id=None, force: bool = False) -> UserData:

@@ -15,7 +15,7 @@ from .credentials import CHANGE_PASSWORD, SET_TOTP
 from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SIGNUP
 from .lifecycle import APPROVE_USER, DELETE_USER, LOCK_USER, REJECT_USER, UNLOCK_USER
 from .linked import LINK, LINKS, UNLINK
-from .privacy import RESTORE_VALUE
+from .privacy import EXPORT_USER, RESTORE_VALUE
 from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
 from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
 from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
@@ -32,6 +32,7 @@ __all__ = [
     "CURRENT_UST",
     "DELETE_USER",
     "END_SESSIONS",
+    "EXPORT_USER",
     "GET_SESSION",
     "GET_USER",
     "LINK",
@@ -92,6 +93,7 @@ OPERATIONS: tuple[Operation, ...] = (
     LINKS,
     UNLINK,
     RESTORE_VALUE,
+    EXPORT_USER,
 )
 
 OPENAPI_PATH = "/openapi.json"

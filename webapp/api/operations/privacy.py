@@ -1,4 +1,5 @@
-"""Privacy and history (SPEC §20), extensions to Zato's API: restore a value from the audit history."""
+"""Privacy and history (SPEC §20), extensions to Zato's API: restore a value from the audit history, download
+a person's data, schedule and cancel the deletion of one's account."""
 
 from __future__ import annotations
 
@@ -39,4 +40,25 @@ RESTORE_VALUE = Operation(
             422: (Code.invalid_input,),
         },
     ),
+)
+
+_PASSWORD = {
+    "password": {
+        "type": "string",
+        "writeOnly": True,
+        "description": "the caller's password, needed when their sign-in is older than SSO_RECENT_SIGNIN_MINUTES",
+    }
+}
+EXPORT_USER = Operation(
+    "export_user",
+    "GET",
+    "/user/export",
+    "Extension: everything held about the caller (or user_id, super-users; audited) as one JSON document "
+    "(docs/export-schema-v1.json), streamed",
+    inputs=("password",),
+    targets_user=True,
+    api_checks_keys=True,
+    result="export",
+    input_overrides=_PASSWORD,
+    errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown,)}),
 )
