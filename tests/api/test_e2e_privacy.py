@@ -89,3 +89,23 @@ def test_restore_refuses_bad_input_with_the_field_named(site):
         "E008002",
     )
     assert user["user_id"] != other["user_id"]
+
+
+def test_export_over_http_is_a_json_file_and_never_anothers(site):
+    user, ust = site.new_user("export")
+    other, _ = site.new_user("export")
+    answer = site.api.call("GET", "user/export", {"current_app": APP}, ust=ust)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/json")
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="my-data.json"'
+    document = answer.json()
+    assert (document["format"], document["user"]["user_id"]) == ("sso-user-export", user["user_id"])
+    assert document["audit"][-1]["action"] == "export"
+
+    refused(
+        site.api.call("GET", "user/export", {"current_app": APP, "user_id": other["user_id"]}, ust=ust), 403, "E005001"
+    )
+    refused(site.api.call("GET", "user/export", ust=ust, params={"current_app": APP, "password": "x"}), 400, "E008002")
+    by_admin = site.api.call(
+        "GET", "user/export", {"current_app": APP, "user_id": other["user_id"]}, ust=site.admin_ust
+    )
+    assert by_admin.json()["produced_by"] == "an administrator"
