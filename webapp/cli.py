@@ -1,6 +1,6 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
 a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key,
-export-audit, prune."""
+export-audit, prune, delete-due."""
 
 from __future__ import annotations
 
@@ -111,6 +111,19 @@ def end_sessions(username: str) -> None:
     """End every session of a user (they must log in again)."""
     count = _call(_users().end_sessions_local, username)
     click.echo(f"Ended {count} session(s) of {username}.")
+
+
+@sso_cli.command("delete-due")
+def delete_due() -> None:
+    """Delete the accounts whose owners asked for it and whose grace period is over (run it from cron, e.g.
+    hourly); each as SPEC §8's delete, the person as the actor."""
+    outcomes = _call(_users().delete_due)
+    for username, outcome in outcomes:
+        click.echo(f"{username}\t{outcome}")
+    deleted = sum(1 for _, outcome in outcomes if outcome == "deleted")
+    click.echo(f"Deleted {deleted} account(s) due for deletion.", err=True)
+    if deleted != len(outcomes):
+        sys.exit(1)
 
 
 @sso_cli.command("reset-totp-key")

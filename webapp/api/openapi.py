@@ -85,6 +85,10 @@ READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "sign_up_time": DATETIME_OUT,
     "version": {"type": "integer", "minimum": 1},
     "is_approval_needed": {"type": "boolean"},
+    "deletion_time": {
+        "type": ["string", "null"],
+        "description": "extension: when a deletion the person scheduled is due (SPEC §20); null when none is",
+    },
 }
 
 
@@ -201,6 +205,7 @@ def _schemas() -> dict[str, Any]:
             },
             [],
         ),
+        "DeletionScheduled": _envelope(ok, {"deletion_time": DATETIME_OUT}, ["deletion_time"]),
         "UserExport": {
             "type": "object",
             "description": "Extension: the person's data as a file, not an envelope; its full JSON Schema is "
@@ -298,6 +303,7 @@ RESULT_SCHEMAS = {
     "attr": "AttrResult",
     "links": "LinkList",
     "export": "UserExport",
+    "deletion": "DeletionScheduled",
 }
 
 

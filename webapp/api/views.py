@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, stream_with_context
 
 from ..sso.kernel.errors import Code, Kind, SSOError
-from ..sso.kernel.presentation import UserData
+from ..sso.kernel.presentation import UserData, wire_datetime
 from ..sso.service import Service
 from ..sso.sessions.login_metadata import METADATA_KEYS
 from . import openapi, responses
@@ -16,6 +16,7 @@ from .operations import (
     ACCESS_RESET,
     APPROVE_USER,
     ATTR_OPERATIONS,
+    CANCEL_DELETION,
     CHANGE_PASSWORD,
     COMPLETE_RESET,
     CONFIRM_SIGNUP,
@@ -38,6 +39,7 @@ from .operations import (
     RENEW_SESSION,
     REQUEST_RESET,
     RESTORE_VALUE,
+    SCHEDULE_DELETION,
     SEARCH,
     SET_TOTP,
     SIGNUP,
@@ -183,6 +185,24 @@ def export_user(call: ApiCall):
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@endpoint(SCHEDULE_DELETION)
+def schedule_deletion(call: ApiCall):
+    """POST user/deletion (extension): schedule the deletion of one's own account; answers when it is due."""
+    due = served(call).schedule_deletion(call.data["password"])
+    return envelope({"deletion_time": wire_datetime(due)})
+
+
+@endpoint(CANCEL_DELETION)
+def cancel_deletion(call: ApiCall):
+    """DELETE user/deletion (extension): an administrator's cancel (`user_id`), or the owner's emailed link
+    (`token` and `password`, no UST)."""
+    if call.ust is None and "token" in call.data:
+        served(call).keep_account(call.data["token"], call.data.get("password"))
+    else:
+        served(call).cancel_deletion(call.user_id)
+    return envelope()
 
 
 @endpoint(CREATE_USER)

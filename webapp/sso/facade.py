@@ -131,6 +131,19 @@ class Users:
             user_id, password=password
         )
 
+    def schedule_deletion(self, cid, password, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None):
+        """Schedule the deletion of the caller's own account SSO_DELETE_GRACE_DAYS ahead (SPEC §20): locked at
+        once, sessions ended, a keep-my-account link emailed; returns when it is due."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).schedule_deletion(password)
+
+    def cancel_deletion(self, cid, user_id, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None):
+        """Cancel the scheduled deletion of `user_id` (super-users)."""
+        self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).cancel_deletion(user_id)
+
+    def keep_account(self, cid, token, password, current_app, remote_addr, *, channel=PY, user_agent=None) -> str:
+        """The emailed link's token with the password: cancel one's scheduled deletion; returns the username."""
+        return self._as(cid, None, current_app, remote_addr, channel, user_agent).keep_account(token, password)
+
     # --- the update ---
     def restore_value(
         self,

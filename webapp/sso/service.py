@@ -16,6 +16,7 @@ from .email.signup import Confirmed, SignupResult  # by name: the method `signup
 from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
+from .privacy import deletion
 from .privacy import export as privacy_export
 from .sessions import login, session_calls
 from .zato import attributes, importer
@@ -77,6 +78,18 @@ class Service:
     # --- privacy ---
     def export_user(self, user_id=None, *, password=None) -> Iterator[str]:
         return privacy_export.export_user(self.ctx, self.call, user_id, password=password)
+
+    def schedule_deletion(self, password) -> datetime:
+        return deletion.schedule_deletion(self.ctx, self.call, password)
+
+    def cancel_deletion(self, user_id) -> None:
+        deletion.cancel_deletion(self.ctx, self.call, user_id)
+
+    def check_keep_link(self, token) -> str:
+        return deletion.check_keep_link(self.ctx, token)
+
+    def keep_account(self, token, password) -> str:
+        return deletion.keep_account(self.ctx, self.call, token, password)
 
     # --- accounts: writing ---
     def restore_value(self, record_id, attribute, *, user_id=None, force: bool = False) -> UserData:
@@ -228,6 +241,9 @@ class Operator:
 
     def reset_totp_key_local(self, username: str, key: str | None = None) -> tuple[UserData, str]:
         return two_factor.reset_totp_key_local(self.ctx, username, key)
+
+    def delete_due(self) -> list[tuple[str, str]]:
+        return deletion.delete_due(self.ctx)
 
     def end_sessions_local(self, username: str) -> int:
         return session_calls.end_sessions_local(self.ctx, username)

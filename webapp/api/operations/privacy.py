@@ -62,3 +62,35 @@ EXPORT_USER = Operation(
     input_overrides=_PASSWORD,
     errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown,)}),
 )
+SCHEDULE_DELETION = Operation(
+    "schedule_deletion",
+    "POST",
+    "/user/deletion",
+    "Extension: schedule the deletion of one's own account SSO_DELETE_GRACE_DAYS ahead (the password again): "
+    "locked at once, sessions ended, a keep-my-account link emailed; answers `deletion_time`",
+    inputs=("password",),
+    required=("password",),
+    result="deletion",
+    input_overrides={"password": {"type": "string", "writeOnly": True, "description": "the caller's password"}},
+    errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid, Code.invalid_operation)}),
+)
+CANCEL_DELETION = Operation(
+    "cancel_deletion",
+    "DELETE",
+    "/user/deletion",
+    "Extension: cancel a scheduled deletion: an administrator's `{ust, user_id}`, or the owner's `{token, "
+    "password}` from the emailed link (their account is locked, so they hold no UST)",
+    inputs=("token", "password"),
+    targets_user=True,
+    api_checks_keys=True,
+    result="ok",
+    input_overrides={
+        "token": {"type": "string", "writeOnly": True, "description": "the token of the emailed keep-my-account link"},
+        "password": {"type": "string", "writeOnly": True, "description": "the owner's password, with `token`"},
+    },
+    errors=codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.auth_invalid,), 404: (Code.invalid_input, Code.user_id_unknown), 422: (Code.invalid_input,)},
+    ),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from ...db import reading, writing
 from ..kernel.attributes import DERIVED, fold
@@ -65,28 +65,36 @@ def delete_user(ctx: Context, call: Call, user_id) -> None:
         target = load_user(conn, user_id, lock=True)
         if target is None:
             raise no_such_user()
-        if target["is_super_user"]:
-            hold_super_users(conn)
-        # Sessions (and anything else keyed to the user) also go by ON DELETE CASCADE; said here so it
-        # does not depend on SQLite's foreign-key pragma.
-        conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
-        conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id))
-        conn.execute(delete(users).where(users.c.user_id == user_id))
-        if target["is_super_user"]:
-            require_a_usable_super_user(conn, "user_id")
-        record(
-            conn,
-            now=ctx.clock(),
-            **call.audit(),
-            action="delete",
-            actor_id=caller.user_id,
-            target_id=user_id,
-            changes={
-                name: change(target[name], None)
-                for name in FULL_VIEW
-                if name not in DERIVED and target[name] is not None
-            },
-        )
+        delete_row(ctx, conn, target, actor_id=caller.user_id, audit_context=call.audit())
+
+
+def delete_row(
+    ctx: Context, conn: Connection, target: Any, *, actor_id: str | None, audit_context: dict[str, Any]
+) -> None:
+    """Inside a write transaction, with `target` read FOR UPDATE: delete the user and everything keyed to them,
+    keep a usable super-user (E008001, rolled back), and audit the record as it was (SPEC §8; also the
+    deletion a person scheduled, when due, with themself as the actor)."""
+    user_id = target["user_id"]
+    if target["is_super_user"]:
+        hold_super_users(conn)
+    # Sessions (and anything else keyed to the user) also go by ON DELETE CASCADE; said here so it
+    # does not depend on SQLite's foreign-key pragma.
+    conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+    conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id))
+    conn.execute(delete(users).where(users.c.user_id == user_id))
+    if target["is_super_user"]:
+        require_a_usable_super_user(conn, "user_id")
+    record(
+        conn,
+        now=ctx.clock(),
+        **audit_context,
+        action="delete",
+        actor_id=actor_id,
+        target_id=user_id,
+        changes={
+            name: change(target[name], None) for name in FULL_VIEW if name not in DERIVED and target[name] is not None
+        },
+    )
 
 
 def user_id_of(ctx: Context, username: str) -> str:

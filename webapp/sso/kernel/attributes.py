@@ -102,6 +102,7 @@ READ_ONLY = (
     "sign_up_time",
     "version",
     "is_approval_needed",
+    "deletion_time",  # a deletion the person scheduled is due then (SPEC §20)
 )
 # Read-only values computed from a row rather than stored in a column of their own.
 DERIVED = ("is_approval_needed",)

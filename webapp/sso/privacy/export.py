@@ -60,7 +60,6 @@ def _dump(value: Any) -> str:
 def _user_part(row: Any) -> dict[str, Any]:
     shown = {name: jsonable(value) for name, value in user_view(row, True).items()}
     shown["version"] = row["version"]
-    shown["deletion_time"] = jsonable(row["deletion_time"])
     for name in ("locked_by", "approval_status_mod_by"):  # who: an id of another person, said as a role
         if shown.get(name) not in (None, row["user_id"]):
             shown[name] = ADMINISTRATOR
