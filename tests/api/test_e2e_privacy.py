@@ -8,6 +8,7 @@ from sqlalchemy import select
 from webapp.db import reading
 from webapp.sso.kernel.tables import audit
 
+from ..conftest import PASSWORD
 from .conftest import APP, start_site
 from .helpers import ok, refused
 
@@ -109,3 +110,39 @@ def test_export_over_http_is_a_json_file_and_never_anothers(site):
         "GET", "user/export", {"current_app": APP, "user_id": other["user_id"]}, ust=site.admin_ust
     )
     assert by_admin.json()["produced_by"] == "an administrator"
+
+
+def test_schedule_and_cancel_a_deletion_over_http(site):
+    user, ust = site.new_user("leaving")
+    shown = ok(site.api.call("GET", "user", {"current_app": APP, "user_id": user["user_id"]}, ust=site.admin_ust))
+    assert shown["deletion_time"] is None
+
+    answer = refused(
+        site.api.call("POST", "user/deletion", {"current_app": APP, "password": "wrong"}, ust=ust), 403, "E005001"
+    )
+    assert list(answer["errors"]) == ["password"]
+    refused(site.api.call("POST", "user/deletion", {"current_app": APP}, ust=ust), 400, "E008002")
+    due = ok(site.api.call("POST", "user/deletion", {"current_app": APP, "password": PASSWORD}, ust=ust))[
+        "deletion_time"
+    ]
+    refused(site.api.call("GET", "user", {"current_app": APP}, ust=ust), 403, "E005002")  # locked, sessions ended
+    shown = ok(site.api.call("GET", "user", {"current_app": APP, "user_id": user["user_id"]}, ust=site.admin_ust))
+    assert (shown["deletion_time"], shown["is_locked"]) == (due, True)
+
+    # The owner's cancel is the emailed link's token with the password: a forged one names the token.
+    answer = refused(
+        site.api.call("DELETE", "user/deletion", {"current_app": APP, "token": "A" * 43, "password": PASSWORD}),
+        404,
+        "E008002",
+    )
+    assert list(answer["errors"]) == ["token"]
+    other, other_ust = site.new_user("other")
+    refused(
+        site.api.call("DELETE", "user/deletion", {"current_app": APP, "user_id": user["user_id"]}, ust=other_ust),
+        403,
+        "E005001",
+    )
+    ok(site.api.call("DELETE", "user/deletion", {"current_app": APP, "user_id": user["user_id"]}, ust=site.admin_ust))
+    shown = ok(site.api.call("GET", "user", {"current_app": APP, "user_id": user["user_id"]}, ust=site.admin_ust))
+    assert (shown["deletion_time"], shown["is_locked"]) == (None, False)
+    assert other["user_id"] != user["user_id"]

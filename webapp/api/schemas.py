@@ -155,6 +155,10 @@ SEARCH_OVERRIDES: dict[str, dict[str, Any]] = {
     },
     "is_super_user": {"type": "boolean"},
     "is_totp_enabled": {"type": "boolean", "description": "two-factor sign-in on"},
+    "deletion_scheduled": {
+        "type": "boolean",
+        "description": "extension: the owner scheduled the account's deletion (deletion_time set)",
+    },
     "order_by": {
         "type": "string",
         "enum": list(SORTABLE),

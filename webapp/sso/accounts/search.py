@@ -48,6 +48,7 @@ SEARCH_KEYS = (
     "after",
     "is_super_user",
     "is_totp_enabled",
+    "deletion_scheduled",
     "order_by",
     "order",
     "with_last_sign_in",
@@ -176,7 +177,15 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
             _, message = check_value(ATTRIBUTES[key], criteria[key])
             if message:
                 errors.add(key, message)
-    for key in ("is_locked", "is_name_exact", "paginate", "is_super_user", "is_totp_enabled", "with_last_sign_in"):
+    for key in (
+        "is_locked",
+        "is_name_exact",
+        "paginate",
+        "is_super_user",
+        "is_totp_enabled",
+        "with_last_sign_in",
+        "deletion_scheduled",
+    ):
         if key in criteria and type(criteria[key]) is not bool:
             errors.add(key, "must be true or false")
     for key in ("cur_page", "page_size"):
@@ -234,6 +243,9 @@ def _search_filter(criteria: Mapping, dialect: str):
     for key in ("sign_up_status", "approval_status", "is_locked", "is_super_user", "is_totp_enabled"):
         if key in criteria:
             clauses.append(users.c[key] == criteria[key])
+    if "deletion_scheduled" in criteria:  # SPEC §20: accounts whose owners asked for their deletion
+        scheduled = users.c.deletion_time.is_not(None)
+        clauses.append(scheduled if criteria["deletion_scheduled"] else ~scheduled)
     exact = criteria.get("is_name_exact", True)
     names = [
         (users.c[search_column(key)] == fold(criteria[key]))

@@ -29,7 +29,7 @@ SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search or
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}
-LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "sort", "dir", "size")
+LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "deleting", "sort", "dir", "size")
 
 
 def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
@@ -47,7 +47,12 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
         criteria["cur_page"] = int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text) and int(page_text) > 0 else 1
     if shown["q"]:
         criteria["q"] = shown["q"]
-    for key, criterion in (("locked", "is_locked"), ("super", "is_super_user"), ("totp", "is_totp_enabled")):
+    for key, criterion in (
+        ("locked", "is_locked"),
+        ("super", "is_super_user"),
+        ("totp", "is_totp_enabled"),
+        ("deleting", "deletion_scheduled"),
+    ):
         if shown[key] in YES_NO:
             criteria[criterion] = YES_NO[shown[key]]
         else:
