@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from ...db import reading, writing
-from ..accounts.guards import hold_super_users, require_a_usable_super_user
+from ..accounts.guards import hold_super_users, require_a_usable_super_user, usable_super_users
 from ..accounts.lifecycle import delete_row
 from ..email import tokens
 from ..email.mail import MailNotSent, render, when
@@ -23,7 +23,7 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import authenticate, end_for_lock, forget_lock
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, own_access, super_user_required
 from ..kernel.hashing import verify_password
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, users
@@ -32,6 +32,7 @@ UNDELETE = "undelete"  # the purpose of the emailed link that keeps the account
 KEEP_PATH = "/account/keep/"  # the console page that link opens
 SELF_DELETE_OFF = "deleting one's own account is turned off here (SSO_SELF_DELETE)"
 WRONG_PASSWORD = "is not your current password"
+LAST_SUPER_USER = "you are the last super-user who can log in: make another one first"
 
 
 def link_refused() -> SSOError:
@@ -70,6 +71,8 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         _check_password(caller.user, password)
+        if caller.is_super_user and usable_super_users(conn) <= 1:  # said before any email goes out
+            raise own_access("user_id", LAST_SUPER_USER)
     user = caller.user
     due = now + timedelta(days=ctx.settings.get("SSO_DELETE_GRACE_DAYS", 14))
     token = digest = None
