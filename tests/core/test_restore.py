@@ -1,6 +1,11 @@
 """Restore a value (SPEC §20): the old value of one audited change, put back through the normal update."""
 
+from sqlalchemy import insert
+
+from webapp.db import writing
 from webapp.sso import Kind
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.tables import audit
 
 from .helpers import ADDR, APP, CID, audit_of, refused, row_of
 
@@ -95,16 +100,10 @@ def test_refusals_a_record_of_another_user_a_secret_a_deleted_user_and_bad_input
 
 
 def test_a_retired_field_in_an_old_record_is_refused(sso, admin, alice):
-    from sqlalchemy import insert
-
-    from webapp.db import writing
-    from webapp.sso.kernel.context import utcnow
-    from webapp.sso.kernel.tables import audit
-
     _, admin_ust = admin
     alice_user, _ = alice
     with writing(sso.ctx.engine) as conn:
-        new_id = conn.execute(
+        key = conn.execute(
             insert(audit).values(
                 time=utcnow(),
                 cid="old",
@@ -114,7 +113,9 @@ def test_a_retired_field_in_an_old_record_is_refused(sso, admin, alice):
                 channel="cli",
                 changes={"nickname": {"old": "Ali", "new": "Al"}},
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+    assert key is not None
+    new_id = key[0]
     with refused(Kind.invalid, "E008002") as info:
         sso.user.restore_value(CID, new_id, "nickname", admin_ust, APP, ADDR, user_id=alice_user["user_id"])
     assert info.value.errors == {"attribute": "is no longer a field"}
