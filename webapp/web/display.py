@@ -20,6 +20,9 @@ CHOICE_LABELS = {
 }
 ACTION_LABELS = {
     "update": "Changed",
+    "export": "Data downloaded",
+    "deletion_scheduled": "Deletion scheduled",
+    "deletion_cancelled": "Deletion cancelled",
     "create": "Created",
     "login": "Logged in",
     "change_password": "Password set",
@@ -58,6 +61,7 @@ EXTRA_LABELS = {
     "sessions": "Open sessions",
     "api_client": "API client",
     "linked_auth": "Linked API client",
+    "deletion_time": "Deletion scheduled on",
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
