@@ -119,3 +119,13 @@ def test_a_retired_field_in_an_old_record_is_refused(sso, admin, alice):
     with refused(Kind.invalid, "E008002") as info:
         sso.user.restore_value(CID, new_id, "nickname", admin_ust, APP, ADDR, user_id=alice_user["user_id"])
     assert info.value.errors == {"attribute": "is no longer a field"}
+
+
+def test_ids_no_record_or_user_can_have_are_refused_not_a_server_error(sso, admin):
+    _, admin_ust = admin
+    with refused(Kind.invalid, "E008002") as info:
+        sso.user.restore_value(CID, 183782549236716, "email", admin_ust, APP, ADDR)
+    assert list(info.value.errors) == ["record_id"]
+    for user_id in ("\x00", "\x06}", 5):
+        with refused(Kind.not_found, "E008002"):
+            sso.user.restore_value(CID, 1, "email", admin_ust, APP, ADDR, user_id=user_id)

@@ -60,7 +60,9 @@ EXPORT_USER = Operation(
     api_checks_keys=True,
     result="export",
     input_overrides=_PASSWORD,
-    errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown,)}),
+    errors=codes(
+        WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
+    ),
 )
 SCHEDULE_DELETION = Operation(
     "schedule_deletion",
@@ -70,9 +72,14 @@ SCHEDULE_DELETION = Operation(
     "locked at once, sessions ended, a keep-my-account link emailed; answers `deletion_time`",
     inputs=("password",),
     required=("password",),
+    api_checks_keys=True,
     result="deletion",
     input_overrides={"password": {"type": "string", "writeOnly": True, "description": "the caller's password"}},
-    errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid, Code.invalid_operation)}),
+    errors=codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.auth_invalid, Code.invalid_operation), 412: (Code.version_conflict,), 422: (Code.invalid_input,)},
+    ),
 )
 CANCEL_DELETION = Operation(
     "cancel_deletion",

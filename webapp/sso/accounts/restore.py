@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ...db import reading
-from ..kernel.attributes import ATTRIBUTES
+from ..kernel.attributes import ATTRIBUTES, text_problem
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
@@ -23,7 +23,7 @@ from ..kernel.rows import load_user
 from ..kernel.tables import audit
 from .update import update_user
 
-RECORD_ID_MAX = 2**62
+RECORD_ID_MAX = 2**31 - 1  # sso_audit.id is an INTEGER (PostgreSQL refuses a larger one)
 CHANGED_SINCE = "has changed since this record"
 EMAIL_CONFIRMED = "change your email on My account: a new address is confirmed by email first"
 
@@ -52,7 +52,11 @@ def _check(record_id: Any, attribute: Any, force: Any) -> None:
     errors.raise_if_any(Kind.invalid)
 
 
-def _record_of(conn, record_id: int, subject_id: str) -> Any:
+def _record_of(conn, record_id: int, subject_id: Any) -> Any:
+    if not isinstance(subject_id, str) or text_problem(subject_id):  # no user has such an id (nor a record)
+        raise SSOError.single(
+            Kind.not_found, Code.invalid_input, "record_id", "no change with this id was made to this user"
+        )
     row = conn.execute(select(audit).where(audit.c.id == record_id)).mappings().first()
     if row is None or row["target_id"] != subject_id:
         # One answer for a record that does not exist and one about somebody else (no probing).
