@@ -53,8 +53,10 @@ class Users:
         *,
         channel: str = "python",
         claimed_metadata=None,
+        passkey=None,
     ) -> login.LoginResult:
-        """Log a user in (with `totp_code` when two-factor sign-in is on); returns the UST and its expiry."""
+        """Log a user in (with `totp_code`, or a `passkey` answer, when two-factor sign-in is on); returns the UST
+        and its expiry."""
         return login.login(
             self.ctx,
             cid,
@@ -67,6 +69,7 @@ class Users:
             totp_code,
             channel=channel,
             claimed_metadata=claimed_metadata,
+            passkey=passkey,
         )
 
     def logout(self, cid, current_ust, current_app, remote_addr) -> None:
