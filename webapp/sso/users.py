@@ -17,6 +17,8 @@ from . import (
     linked,
     login,
     lookup,
+    passkey_login,
+    passkeys,
     passwords,
     reset,
     search,
@@ -473,6 +475,105 @@ class Users:
     def totp_status(self, cid, user_id, current_ust, current_app, remote_addr) -> totp.TotpStatus:
         """Whether two-factor sign-in is on, its label and the recovery codes left (never the key)."""
         return totp.totp_status(self.ctx, cid, user_id, current_ust, current_app, remote_addr)
+
+    # --- passkeys (passkeys.py, passkey_login.py; SPEC §18) ---
+
+    def passkey_register_options(self, cid, password, current_ust, current_app, remote_addr) -> passkeys.Ceremony:
+        """Begin adding a passkey to one's own account (a sign-in within 5 minutes, else the `password`)."""
+        return passkeys.register_options(self.ctx, cid, password, current_ust, current_app, remote_addr)
+
+    def passkey_register_verify(
+        self, cid, challenge_id, credential, name, current_ust, current_app, remote_addr, *, channel, user_agent
+    ) -> passkeys.PasskeyData:
+        """Finish adding a passkey: the browser's answer to the challenge, and the passkey's name."""
+        return passkeys.register_verify(
+            self.ctx,
+            cid,
+            challenge_id,
+            credential,
+            name,
+            current_ust,
+            current_app,
+            remote_addr,
+            channel=channel,
+            user_agent=user_agent,
+        )
+
+    def list_passkeys(self, cid, user_id, current_ust, current_app, remote_addr) -> list[passkeys.PasskeyData]:
+        """The passkeys of the caller, or (super-users) of `user_id`; never a key."""
+        return passkeys.list_passkeys(self.ctx, cid, user_id, current_ust, current_app, remote_addr)
+
+    def rename_passkey(
+        self, cid, passkey_id, name, current_ust, current_app, remote_addr, *, channel="python", user_agent=None
+    ) -> passkeys.PasskeyData:
+        """Rename one of one's own passkeys."""
+        return passkeys.rename_passkey(
+            self.ctx,
+            cid,
+            passkey_id,
+            name,
+            current_ust,
+            current_app,
+            remote_addr,
+            channel=channel,
+            user_agent=user_agent,
+        )
+
+    def remove_passkey(
+        self,
+        cid,
+        passkey_id,
+        current_ust,
+        current_app,
+        remote_addr,
+        *,
+        user_id=None,
+        password=None,
+        channel="python",
+        user_agent=None,
+    ) -> None:
+        """Remove a passkey: one's own (a recent sign-in, else the `password`), or (super-users) anyone's."""
+        passkeys.remove_passkey(
+            self.ctx,
+            cid,
+            passkey_id,
+            current_ust,
+            current_app,
+            remote_addr,
+            user_id=user_id,
+            password=password,
+            channel=channel,
+            user_agent=user_agent,
+        )
+
+    def passkey_login_options(self, cid, current_app, remote_addr, *, second_factor=False) -> passkeys.Ceremony:
+        """Begin signing in with a passkey (or, with `second_factor`, a passkey in place of the TOTP code)."""
+        return passkey_login.sign_in_options(self.ctx, cid, current_app, remote_addr, second_factor=second_factor)
+
+    def login_with_passkey(
+        self,
+        cid,
+        challenge_id,
+        credential,
+        current_app,
+        remote_addr,
+        user_agent=None,
+        *,
+        channel="python",
+        claimed_metadata=None,
+    ) -> login.LoginResult:
+        """Sign in with a passkey alone (usernameless, user verification required)."""
+        return passkey_login.login_with_passkey(
+            self.ctx,
+            cid,
+            challenge_id,
+            credential,
+            current_app,
+            remote_addr,
+            user_agent,
+            channel=channel,
+            claimed_metadata=claimed_metadata,
+        )
 
     # --- email: a change of one's own address confirmed at the new one (email_change.py) ---
 
