@@ -133,12 +133,19 @@ LOGIN = Operation(
     "POST",
     "/user/login",
     "Log in: returns a UST and its expiration time",
-    inputs=("username", "password", "new_password", "totp_code", *METADATA_KEYS),
+    inputs=("username", "password", "new_password", "totp_code", "passkey", *METADATA_KEYS),
     required=("username", "password"),
     uses_ust=False,
     api_checks_keys=True,
     result="login",
+    nested=("passkey",),
     input_overrides={
+        "passkey": {
+            "type": "object",
+            "writeOnly": True,
+            "description": "extension (SPEC §18): in place of totp_code, {challenge_id, credential} from "
+            "passkey/login/options with second_factor: true and a passkey of this user",
+        },
         "username": {"type": ["string", "null"], "description": "empty or null: E005001"},
         "password": {"type": ["string", "null"], "writeOnly": True, "description": "empty or null: E005001"},
         "new_password": PASSWORD_SCHEMA,
@@ -166,7 +173,7 @@ LOGIN = Operation(
                 Code.metadata_not_allowed,
             ),
             429: (Code.auth_invalid,),
-            422: PASSWORD_RULES,
+            422: (*PASSWORD_RULES, Code.invalid_input),
         },
     ),
 )
@@ -606,6 +613,128 @@ UNLINK = Operation(
     errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS),
 )
 
+# --- passkeys (SPEC §18; extensions) -----------------------------------------------------------------------
+
+_CREDENTIAL = {
+    "type": ["object", "string"],
+    "writeOnly": True,
+    "description": "the browser's answer (PublicKeyCredential.toJSON(), or that JSON as text), at most 32 KiB",
+}
+_CHALLENGE_ID = {"type": "string", "maxLength": 128, "description": "from the options call (single use, 5 minutes)"}
+_PASSKEY_ERRORS = {404: (Code.user_id_unknown, Code.invalid_input), 422: (Code.invalid_input,)}
+LIST_PASSKEYS = Operation(
+    "list_passkeys",
+    "GET",
+    "/user/passkey",
+    "The passkeys of the current user, or `user_id` (super-users), in result (never a key)",
+    inputs=(),
+    targets_user=True,
+    api_checks_keys=True,
+    result="passkeys",
+    errors=_codes(WIRE_ERRORS, STEP_3, _PASSKEY_ERRORS),
+)
+REMOVE_PASSKEY = Operation(
+    "remove_passkey",
+    "DELETE",
+    "/user/passkey",
+    "Remove a passkey: one's own (a sign-in within 5 minutes, else `password`), or a user's (super-users)",
+    inputs=("passkey_id", "password"),
+    required=("passkey_id",),
+    targets_user=True,
+    api_checks_keys=True,
+    result="ok",
+    input_overrides={
+        "passkey_id": {"type": "string", "maxLength": 64},
+        "password": {"type": "string", "writeOnly": True, "description": "one's current password (see summary)"},
+    },
+    errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, _PASSKEY_ERRORS),
+)
+PASSKEY_REGISTER_OPTIONS = Operation(
+    "passkey_register_options",
+    "POST",
+    "/user/passkey/register/options",
+    "Begin adding a passkey to one's own account: challenge_id and the options for navigator.credentials.create",
+    inputs=("password",),
+    api_checks_keys=True,
+    result="passkey_options",
+    input_overrides={
+        "password": {
+            "type": "string",
+            "writeOnly": True,
+            "description": "one's current password, needed when the sign-in is older than 5 minutes",
+        }
+    },
+    errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, {422: (Code.invalid_input,)}),
+)
+PASSKEY_REGISTER_VERIFY = Operation(
+    "passkey_register_verify",
+    "POST",
+    "/user/passkey/register/verify",
+    "Finish adding a passkey: the browser's answer and the passkey's name; answers the passkey",
+    inputs=("challenge_id", "credential", "name"),
+    required=("challenge_id", "credential", "name"),
+    api_checks_keys=True,
+    result="passkey",
+    nested=("credential",),
+    input_overrides={
+        "challenge_id": _CHALLENGE_ID,
+        "credential": _CREDENTIAL,
+        "name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "what the person calls it"},
+    },
+    errors=_codes(WIRE_ERRORS, STEP_3, {409: (Code.invalid_input,), 422: (Code.invalid_input,)}),
+)
+PASSKEY_LOGIN_OPTIONS = Operation(
+    "passkey_login_options",
+    "POST",
+    "/user/passkey/login/options",
+    "Begin signing in with a passkey: challenge_id and the options for navigator.credentials.get",
+    inputs=("second_factor",),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="passkey_options",
+    input_overrides={
+        "second_factor": {
+            "type": "boolean",
+            "default": False,
+            "description": "true: for user/login's `passkey`, in place of a TOTP code",
+        }
+    },
+    errors=_codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.invalid_operation), 422: (Code.invalid_input,)}),
+)
+PASSKEY_LOGIN_VERIFY = Operation(
+    "passkey_login_verify",
+    "POST",
+    "/user/passkey/login/verify",
+    "Sign in with a passkey alone (user verification required): returns a UST and its expiration time",
+    inputs=("challenge_id", "credential", *METADATA_KEYS),
+    required=("challenge_id", "credential"),
+    uses_ust=False,
+    api_checks_keys=True,
+    result="login",
+    nested=("credential",),
+    input_overrides={
+        "challenge_id": _CHALLENGE_ID,
+        "credential": _CREDENTIAL,
+        "remote_addr": {"type": "string", "description": "as for user/login"},
+        "user_agent": {"type": "string", "description": "as for user/login"},
+    },
+    errors=_codes(
+        WIRE_ERRORS,
+        PAUSED,
+        {
+            403: (
+                Code.app_not_allowed,
+                Code.auth_invalid,
+                Code.invalid_operation,
+                Code.password_must_change,
+                Code.password_expired,
+                Code.metadata_not_allowed,
+            ),
+            422: (Code.invalid_input,),
+        },
+    ),
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     LOGIN,
     LOGOUT,
@@ -634,6 +763,12 @@ OPERATIONS: tuple[Operation, ...] = (
     LINK,
     LINKS,
     UNLINK,
+    LIST_PASSKEYS,
+    REMOVE_PASSKEY,
+    PASSKEY_REGISTER_OPTIONS,
+    PASSKEY_REGISTER_VERIFY,
+    PASSKEY_LOGIN_OPTIONS,
+    PASSKEY_LOGIN_VERIFY,
 )
 
 OPENAPI_PATH = "/openapi.json"

@@ -27,13 +27,19 @@ from .operations import (
     GET_USER,
     LINK,
     LINKS,
+    LIST_PASSKEYS,
     LIST_SESSIONS,
     LOCK_USER,
     LOGIN,
     LOGOUT,
     OPENAPI_PATH,
+    PASSKEY_LOGIN_OPTIONS,
+    PASSKEY_LOGIN_VERIFY,
+    PASSKEY_REGISTER_OPTIONS,
+    PASSKEY_REGISTER_VERIFY,
     PREFIX,
     REJECT_USER,
+    REMOVE_PASSKEY,
     RENEW_SESSION,
     REQUEST_RESET,
     SEARCH,
@@ -164,6 +170,7 @@ def login(call: Call):
         call.data.get("totp_code"),
         channel=CHANNEL,
         claimed_metadata=claimed,
+        passkey=call.data.get("passkey"),
     )
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
@@ -415,6 +422,93 @@ def end_sessions(call: Call):
     return envelope(
         {"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr, **options)}
     )
+
+
+# --- passkeys (SPEC §18) ---------------------------------------------------------------------------------------
+
+
+def _login_payload(result) -> dict[str, Any]:
+    payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
+    if result.sub_status:
+        payload["sub_status"] = result.sub_status
+    return payload
+
+
+@endpoint(LIST_PASSKEYS)
+def list_passkeys(call: Call):
+    """GET user/passkey: the passkeys of the caller or (super-users) of user_id."""
+    found = users().list_passkeys(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr)
+    return envelope({"result": [passkey.to_dict() for passkey in found]})
+
+
+@endpoint(REMOVE_PASSKEY)
+def remove_passkey(call: Call):
+    """DELETE user/passkey: remove one passkey."""
+    users().remove_passkey(
+        call.cid,
+        call.data["passkey_id"],
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        user_id=call.user_id,
+        password=call.data.get("password"),
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
+    return envelope()
+
+
+@endpoint(PASSKEY_REGISTER_OPTIONS)
+def passkey_register_options(call: Call):
+    """POST user/passkey/register/options: a challenge and the creation options."""
+    ceremony = users().passkey_register_options(
+        call.cid, call.data.get("password"), call.ust, call.current_app, call.remote_addr
+    )
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_REGISTER_VERIFY)
+def passkey_register_verify(call: Call):
+    """POST user/passkey/register/verify: the new passkey."""
+    added = users().passkey_register_verify(
+        call.cid,
+        call.data["challenge_id"],
+        call.data["credential"],
+        call.data["name"],
+        call.ust,
+        call.current_app,
+        call.remote_addr,
+        channel=CHANNEL,
+        user_agent=call.user_agent,
+    )
+    return envelope(added.to_dict())
+
+
+@endpoint(PASSKEY_LOGIN_OPTIONS)
+def passkey_login_options(call: Call):
+    """POST user/passkey/login/options: a challenge and the request options."""
+    second_factor = call.data.get("second_factor", False)
+    if type(second_factor) is not bool:
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "second_factor", "must be true or false")
+    ceremony = users().passkey_login_options(call.cid, call.current_app, call.remote_addr, second_factor=second_factor)
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_LOGIN_VERIFY)
+def passkey_login_verify(call: Call):
+    """POST user/passkey/login/verify: the UST of a sign-in with a passkey alone."""
+    claimed = {key: call.data[key] for key in METADATA_KEYS if key in call.data}
+    result = users().login_with_passkey(
+        call.cid,
+        call.data["challenge_id"],
+        call.data["credential"],
+        call.current_app,
+        call.remote_addr,
+        call.user_agent,
+        channel=CHANNEL,
+        claimed_metadata=claimed,
+    )
+    return envelope(_login_payload(result), status=result.status)
 
 
 def _attr_handler(op: Operation) -> None:
