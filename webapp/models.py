@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
     Index,
-    BigInteger,
     Integer,
     LargeBinary,
     MetaData,

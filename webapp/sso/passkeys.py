@@ -295,6 +295,14 @@ def confirm_recent_sign_in(
         succeeded(conn, attempt, now)
 
 
+def sign_in_is_recent(ctx: Context, cid, current_ust, current_app, remote_addr) -> bool:
+    """Whether the caller signed in within 5 minutes (else adding or removing a passkey asks for the password)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+        signed_in = _signed_in_at(conn, caller)
+    return signed_in is not None and ctx.clock() - signed_in <= RECENT_SIGN_IN
+
+
 # --- registration --------------------------------------------------------------------------------------------
 
 

@@ -546,6 +546,10 @@ class Users:
             user_agent=user_agent,
         )
 
+    def sign_in_is_recent(self, cid, current_ust, current_app, remote_addr) -> bool:
+        """Whether the caller signed in within 5 minutes (adding or removing a passkey needs no password then)."""
+        return passkeys.sign_in_is_recent(self.ctx, cid, current_ust, current_app, remote_addr)
+
     def passkey_login_options(self, cid, current_app, remote_addr, *, second_factor=False) -> passkeys.Ceremony:
         """Begin signing in with a passkey (or, with `second_factor`, a passkey in place of the TOTP code)."""
         return passkey_login.sign_in_options(self.ctx, cid, current_app, remote_addr, second_factor=second_factor)

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     lifecycle,
     login,
     manage,
+    passkeys,
     reset,
     signup,
     two_factor,

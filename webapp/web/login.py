@@ -12,6 +12,8 @@ from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmat
 from .pending import open_pending, seal_pending
 from .responses import ViewResponse, form_errors, page, safe_next
 
+# The Flask-session keys holding the handle of a passkey ceremony's challenge (web/passkeys.py, SPEC §18).
+CEREMONY_KEYS = {"register": "passkey_register", "login": "passkey_login", "factor": "passkey_factor"}
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
 MUST_CHOOSE_PASSWORD = {
     Code.password_must_change: "You must choose a new password before you continue.",
@@ -131,6 +133,8 @@ def login_code() -> ViewResponse:
     if pending is None:
         flash("That took too long. Please log in again.", "error")
         return redirect(url_for("web.login"), 303)
+    if request.form.get("credential"):
+        return _passkey_instead(sealed, next_url)
     code = (form.code.data or "").strip()
     if not code:
         return code_step(sealed, next_url, 422, "Enter the code from your app, or a recovery code.")
@@ -159,6 +163,42 @@ def login_code() -> ViewResponse:
             "sign-in when you run low.",
             "warning",
         )
+    return _after_login(result, next_url)
+
+
+def _passkey_instead(sealed: str, next_url: str | None) -> ViewResponse:
+    """At the code step: the login with a passkey in place of the code (SPEC §18)."""
+    pending = open_pending(sealed)
+    if pending is None:
+        flash("That took too long. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    credential = request.form.get("credential", "")
+    answer = {"challenge_id": session.pop(CEREMONY_KEYS["factor"], None), "credential": credential}
+    try:
+        result = users().login(
+            cid(),
+            pending.username,
+            pending.password,
+            console_app(),
+            request.remote_addr,
+            user_agent(),
+            pending.new_password,
+            channel="web",
+            passkey=answer,
+        )
+    except SSOError as error:
+        if error.sub_status == [Code.auth_invalid] and not error.errors:
+            return code_step(
+                sealed, next_url, 401, "That passkey is not one of this account's. Try another, or the code."
+            )
+        if error.sub_status == [Code.invalid_input]:
+            return code_step(
+                sealed, next_url, 422, "That took too long, or the page was used twice. Try the passkey again."
+            )
+        flash("Your login could not be completed. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    if pending.new_password is not None:
+        flash("Your new password is set.", "success")
     return _after_login(result, next_url)
 
 

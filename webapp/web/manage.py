@@ -318,6 +318,7 @@ def _edit_page(
         "history": history,
         "names": usernames(records=history, user=user),
         "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+        "passkeys": users().list_passkeys(cid(), user["user_id"], *caller_args()),
     }
     context["sessions"], context["sessions_total"] = newest_sessions(
         users().list_sessions(cid(), user["user_id"], *caller_args())
