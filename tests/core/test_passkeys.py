@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import passkey_challenges, passkeys
+from webapp.sso.kernel.tables import passkey_challenges, passkeys
 from webapp.sso import Code, Kind
 
 from ..passkey_authenticator import SoftAuthenticator, b64
