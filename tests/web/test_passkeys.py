@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from webapp.sso.context import utcnow
+from webapp.sso.kernel.context import utcnow
 
 from ..passkey_authenticator import SoftAuthenticator
 from .conftest import web_login
