@@ -91,8 +91,9 @@ def open_page(browser: Browser, site) -> Iterator:
         context.set_default_timeout(10_000)
         made.append(context)
         page = context.new_page()
-        page.console = []  # type: ignore[attr-defined]
-        page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))  # type: ignore[attr-defined]
+        console: list[str] = []
+        page.console = console  # type: ignore[attr-defined]
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
         return page
 
     yield new

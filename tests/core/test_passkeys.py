@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.sso.kernel.tables import passkey_challenges, passkeys
 from webapp.sso import Code, Kind
+from webapp.sso.kernel.tables import passkey_challenges, passkeys
 
 from ..passkey_authenticator import SoftAuthenticator, b64
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused

@@ -645,7 +645,11 @@ REMOVE_PASSKEY = Operation(
     result="ok",
     input_overrides={
         "passkey_id": {"type": "string", "maxLength": 64},
-        "password": {"type": "string", "writeOnly": True, "description": "one's current password (see summary)"},
+        "password": {
+            "type": ["string", "null"],
+            "writeOnly": True,
+            "description": "one's current password (see summary); null: none given",
+        },
     },
     errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, _PASSKEY_ERRORS),
 )
@@ -659,9 +663,9 @@ PASSKEY_REGISTER_OPTIONS = Operation(
     result="passkey_options",
     input_overrides={
         "password": {
-            "type": "string",
+            "type": ["string", "null"],
             "writeOnly": True,
-            "description": "one's current password, needed when the sign-in is older than 5 minutes",
+            "description": "one's current password, needed when the sign-in is older than 5 minutes (null: none given)",
         }
     },
     errors=_codes(WIRE_ERRORS, STEP_3, PAUSED, {422: (Code.invalid_input,)}),

@@ -553,7 +553,7 @@ class Users:
         *,
         channel="python",
         claimed_metadata=None,
-    ) -> login.LoginResult:
+    ) -> passkey_login.LoginResult:
         """Sign in with a passkey alone (usernameless, user verification required)."""
         return passkey_login.login_with_passkey(
             self.ctx,

@@ -282,6 +282,8 @@ def confirm_recent_sign_in(
 ) -> None:
     """Pass when the session began within 5 minutes, or `password` is the user's (a wrong one counts like a
     failed sign-in); else E005001 naming `password`."""
+    if password is not None and not isinstance(password, str):
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "password", "must be a string")
     if signed_in is not None and now - signed_in <= RECENT_SIGN_IN:
         return
     if not isinstance(password, str) or not password:

@@ -260,7 +260,6 @@ zato_imports = Table(
 )
 
 
-
 # A passkey (SPEC §18): a WebAuthn credential's public key and what the authenticator said of it. Never a
 # private key: there is none here. `passkey_id` is the public handle; `credential_id` (base64url) is what
 # the browser names it by.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -112,6 +113,10 @@ def login(
     }
     if missing:  # an empty or null credential is a wrong one, as in Zato (SPEC §14)
         raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
+    if passkey is not None and not isinstance(passkey, Mapping):
+        raise SSOError.single(
+            Kind.malformed, Code.invalid_input, "passkey", "must be an object with challenge_id and credential"
+        )
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise refused()
     now = ctx.clock()
