@@ -419,3 +419,17 @@ def test_deleting_a_user_deletes_their_passkeys(sso, alice, admin, key, clock):
     add_passkey(sso, alice[1], key)
     sso.user.delete_user(CID, alice[0]["user_id"], admin[1], APP, ADDR)
     assert stored(sso) == []
+
+
+def test_a_password_of_the_wrong_type_is_refused_not_ignored(sso, alice, clock):
+    # found by the fuzz test: a number as `password` was ignored while the sign-in was recent
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.passkey_register_options(CID, 12345, alice[1], APP, ADDR)
+    assert info.value.errors == {"password": "must be a string"}
+
+
+def test_a_passkey_at_login_must_be_an_object_even_without_two_factor(sso, alice):
+    # found by the fuzz test: a user without TOTP had a malformed `passkey` accepted and ignored
+    with refused(Kind.malformed, Code.invalid_input) as info:
+        sso.user.login(CID, "alice", PASSWORD, APP, ADDR, passkey="not an object")
+    assert set(info.value.errors) == {"passkey"}
