@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from webapp.db import reading
 from webapp.sso import Code, Kind
+from webapp.sso.credentials.passkeys import has_passkeys
 from webapp.sso.kernel.tables import passkey_challenges, passkeys
 
 from ..passkey_authenticator import SoftAuthenticator, b64
@@ -413,6 +414,16 @@ def test_a_super_user_sees_and_removes_a_users_passkeys_and_others_cannot(
     [removed] = audit_of(sso, user["user_id"], "passkey_remove")
     assert removed["actor_id"] == admin_user["user_id"]
     assert sso.user.list_passkeys(CID, user["user_id"], admin_ust, APP, ADDR) == []
+
+
+def test_a_user_with_a_passkey_has_a_second_factor(sso, alice, key, clock):
+    def second_factor() -> bool:
+        with reading(sso.ctx.engine) as conn:
+            return has_passkeys(conn, alice[0]["user_id"])
+
+    assert second_factor() is False
+    add_passkey(sso, alice[1], key)
+    assert second_factor() is True
 
 
 def test_deleting_a_user_deletes_their_passkeys(sso, alice, admin, key, clock):

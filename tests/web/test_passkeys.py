@@ -44,6 +44,8 @@ def test_adding_a_passkey_through_the_page_lists_it(alice_client):
     assert "Passkey “Work laptop” added" in page and "synced between your devices" in page
     assert 'id="passkey-none"' not in page and "never" in page
     assert "js/passkeys.js" in page and "<script>" not in page
+    history = text(client.get("/account/history"))
+    assert "Passkey added" in history and "Work laptop" in history
 
 
 def test_without_javascript_the_pages_say_what_is_needed(alice_client, app):

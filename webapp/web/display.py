@@ -31,6 +31,10 @@ ACTION_LABELS = {
     "end_session": "Signed out a session",
     "end_sessions": "Signed out sessions",
     "email_change_requested": "Email change requested (waiting for the link)",
+    "passkey_add": "Passkey added",
+    "passkey_rename": "Passkey renamed",
+    "passkey_remove": "Passkey removed",
+    "passkey_cloned": "Passkey refused: its sign count went back (a copy of it?)",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {
@@ -40,6 +44,8 @@ EXTRA_LABELS = {
     "recovery_codes_left": "Recovery codes left",
     "session": "Session",
     "sessions": "Open sessions",
+    "passkey": "Passkey",
+    "sign_count": "Sign count",
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
