@@ -130,3 +130,19 @@ def test_a_super_user_sees_and_removes_a_users_passkey(alice_client, admin_clien
     remove = next(f for f in forms(page).values() if "/passkeys/" in f.action)
     assert remove.submit(admin).status_code == 303
     assert 'id="user-passkeys-none"' in text(admin.get(f"/users/{user['user_id']}"))
+
+
+def test_a_paused_sign_in_reads_the_same_with_a_passkey(alice_client, app):
+    client, _user = alice_client
+    key = SoftAuthenticator(ORIGIN)
+    add(client, key)
+    browser = app.test_client()
+    for _ in range(5):
+        assert web_login(browser, "alice", "wrong password").status_code == 401
+    paused = web_login(browser, "alice")
+    assert paused.status_code == 429
+    login_form = form(browser, "/login", "passkey-login-form")
+    options = browser.post("/login/passkey/options", data=dict(login_form.data()))
+    answer = with_answer(login_form, key.get(options.json["options"])).submit(browser)
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == paused.headers["Retry-After"]
+    assert "Sign-in paused, try again in 5 minutes." in text(answer) and "Sign-in paused" in text(paused)
