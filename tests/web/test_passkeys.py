@@ -146,3 +146,12 @@ def test_a_paused_sign_in_reads_the_same_with_a_passkey(alice_client, app):
     answer = with_answer(login_form, key.get(options.json["options"])).submit(browser)
     assert answer.status_code == 429 and answer.headers["Retry-After"] == paused.headers["Retry-After"]
     assert "Sign-in paused, try again in 5 minutes." in text(answer) and "Sign-in paused" in text(paused)
+
+
+def test_a_super_users_own_passkeys_on_manage_user_point_to_my_account(admin_client):
+    admin, admin_user = admin_client
+    add(admin, SoftAuthenticator(ORIGIN), "Mine")
+    page = text(admin.get(f"/users/{admin_user['user_id']}"))
+    assert "Remove or rename your own under My account → Passkeys" in page
+    assert not [f for f in forms(page).values() if "/passkeys/" in f.action]
+    assert 'maxlength="64"' in text(admin.get("/account/passkeys"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
+from ..sso.kernel.attributes import PASSKEY_NAME_MAX
 from .auth import caller_args, cid, console_app, login_required, start_session, super_user_required, user_agent, users
 from .blueprint import bp
 from .login import CEREMONY_KEYS
@@ -48,6 +49,7 @@ def _page(status: int = 200, *, errors: dict | None = None, name: str = "", fail
         errors=errors or {},
         name=name,
         failure=failure,
+        name_max=PASSKEY_NAME_MAX,
     )
 
 
