@@ -120,6 +120,9 @@
     fetch(form.getAttribute("data-options-url"), {
       method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" }
     }).then(function (response) {
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") !== 0) {
+        throw { refusal: { message: "this page could not start it (your session may have ended): reload the page" } };
+      }
       return response.json().then(function (body) {
         if (!response.ok) { throw { refusal: body }; }
         return body;
