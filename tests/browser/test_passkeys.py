@@ -327,6 +327,19 @@ def test_without_javascript_or_webauthn_the_pages_say_so(site, open_page):
     log_in(bare, user["username"])  # the password works as always
 
 
+def test_a_session_that_ended_meanwhile_is_said_plainly(site, open_page):
+    user = site.live.user("pkgone")
+    page = signed_in(open_page(), user["username"], landing="/account/passkeys")
+    Authenticator(page)
+    page.context.clear_cookies()  # signed out elsewhere, or the session expired while the page was open
+    page.fill("#passkey-name", "Laptop")
+    page.click("#passkey-add-submit")
+    expect(page.locator("#passkey-add-status")).to_have_text(
+        "This page could not start it (your session may have ended): reload the page."
+    )
+    assert stored(site, user["user_id"]) == []
+
+
 # --- administrators ----------------------------------------------------------------------------------------------
 
 
