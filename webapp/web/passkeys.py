@@ -13,7 +13,7 @@ from flask import abort, flash, jsonify, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
 from ..sso.kernel.attributes import PASSKEY_NAME_MAX
-from .auth import caller_args, cid, console_app, login_required, start_session, super_user_required, user_agent, users
+from .auth import login_required, service, start_session, super_user_required
 from .blueprint import bp
 from .login import CEREMONY_KEYS
 from .responses import ViewResponse, form_errors, page, refusal, safe_next
@@ -39,8 +39,8 @@ def _refusal_json(error: SSOError):
 
 
 def _page(status: int = 200, *, errors: dict | None = None, name: str = "", failure: str | None = None):
-    found = users().list_passkeys(cid(), None, *caller_args())
-    recent = users().sign_in_is_recent(cid(), *caller_args())
+    found = service().list_passkeys(None)
+    recent = service().sign_in_is_recent()
     return page(
         "account/passkeys.html",
         status,
@@ -65,7 +65,7 @@ def passkeys() -> ViewResponse:
 def passkey_add_options():
     """For the script: the options of a new passkey (a sign-in within 5 minutes, else the password)."""
     try:
-        ceremony = users().passkey_register_options(cid(), request.form.get("password") or None, *caller_args())
+        ceremony = service().passkey_register_options(request.form.get("password") or None)
     except SSOError as error:
         return _refusal_json(error)
     session[CEREMONY_KEYS["register"]] = ceremony.challenge_id
@@ -82,9 +82,7 @@ def passkey_add() -> ViewResponse:
     if not credential:
         return _page(422, name=name, failure=NEEDS_SCRIPT)
     try:
-        added = users().passkey_register_verify(
-            cid(), handle, credential, name, *caller_args(), channel="web", user_agent=user_agent()
-        )
+        added = service().passkey_register_verify(handle, credential, name)
     except SSOError as error:
         errors = form_errors(error, ADD_FIELDS)
         if errors is None:
@@ -101,9 +99,7 @@ def passkey_add() -> ViewResponse:
 def passkey_rename(passkey_id: str) -> ViewResponse:
     """Rename one of the person's passkeys."""
     try:
-        renamed = users().rename_passkey(
-            cid(), passkey_id, request.form.get("name", ""), *caller_args(), channel="web", user_agent=user_agent()
-        )
+        renamed = service().rename_passkey(passkey_id, request.form.get("name", ""))
     except SSOError as error:
         if error.kind == Kind.not_found:
             abort(404)
@@ -120,14 +116,7 @@ def passkey_rename(passkey_id: str) -> ViewResponse:
 def passkey_remove(passkey_id: str) -> ViewResponse:
     """Remove one of the person's passkeys (a sign-in within 5 minutes, else the password)."""
     try:
-        users().remove_passkey(
-            cid(),
-            passkey_id,
-            *caller_args(),
-            password=request.form.get("password") or None,
-            channel="web",
-            user_agent=user_agent(),
-        )
+        service().remove_passkey(passkey_id, password=request.form.get("password") or None)
     except SSOError as error:
         if error.kind == Kind.not_found:
             abort(404)
@@ -151,9 +140,7 @@ def passkey_remove(passkey_id: str) -> ViewResponse:
 def user_passkey_remove(user_id: str, passkey_id: str) -> ViewResponse:
     """Remove a user's passkey (e.g. a lost phone); audited."""
     try:
-        users().remove_passkey(
-            cid(), passkey_id, *caller_args(), user_id=user_id, channel="web", user_agent=user_agent()
-        )
+        service().remove_passkey(passkey_id, user_id=user_id)
     except SSOError as error:
         if error.kind == Kind.not_found and "passkey_id" in error.errors:
             abort(404)
@@ -173,9 +160,7 @@ def passkey_login_options():
     if purpose not in ("login", "factor"):
         return _refusal_json(SSOError.single(Kind.invalid, Code.invalid_input, "purpose", "must be login or factor"))
     try:
-        ceremony = users().passkey_login_options(
-            cid(), console_app(), request.remote_addr, second_factor=purpose == "factor"
-        )
+        ceremony = service().passkey_login_options(second_factor=purpose == "factor")
     except SSOError as error:
         return _refusal_json(error)
     session[CEREMONY_KEYS[purpose]] = ceremony.challenge_id
@@ -201,9 +186,7 @@ def login_passkey() -> ViewResponse:
     if not credential:
         return _login_page(422, NEEDS_SCRIPT)
     try:
-        result = users().login_with_passkey(
-            cid(), handle, credential, console_app(), request.remote_addr, user_agent(), channel="web"
-        )
+        result = service().login_with_passkey(handle, credential)
     except SSOError as error:
         code = error.sub_status[0] if error.sub_status else ""
         if error.kind == Kind.throttled:

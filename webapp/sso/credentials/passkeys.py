@@ -30,6 +30,7 @@ from ...db import reading, writing
 from ..kernel import events
 from ..kernel.attributes import PASSKEY_NAME_MAX, text_problem
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user, super_user_required
@@ -295,10 +296,10 @@ def confirm_recent_sign_in(
         succeeded(conn, attempt, now)
 
 
-def sign_in_is_recent(ctx: Context, cid, current_ust, current_app, remote_addr) -> bool:
+def sign_in_is_recent(ctx: Context, call: Call) -> bool:
     """Whether the caller signed in within 5 minutes (else adding or removing a passkey asks for the password)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         signed_in = _signed_in_at(conn, caller)
     return signed_in is not None and ctx.clock() - signed_in <= RECENT_SIGN_IN
 
@@ -306,16 +307,16 @@ def sign_in_is_recent(ctx: Context, cid, current_ust, current_app, remote_addr) 
 # --- registration --------------------------------------------------------------------------------------------
 
 
-def register_options(ctx: Context, cid, password, current_ust, current_app, remote_addr) -> Ceremony:
+def register_options(ctx: Context, call: Call, password) -> Ceremony:
     """Begin adding a passkey to one's own account: a recent sign-in or the current `password`."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         existing = conn.execute(
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
         signed_in = _signed_in_at(conn, caller)
-    confirm_recent_sign_in(ctx, caller.user, signed_in, password, remote_addr, now)
+    confirm_recent_sign_in(ctx, caller.user, signed_in, password, call.remote_addr, now)
     if len(existing) >= PASSKEYS_MAX:
         raise SSOError.single(
             Kind.invalid, Code.invalid_input, "passkey", f"you have {PASSKEYS_MAX} passkeys: remove one first"
@@ -332,7 +333,7 @@ def register_options(ctx: Context, cid, password, current_ust, current_app, remo
     rp_id, _origin = relying_party(ctx.settings)
     with writing(ctx.engine) as conn:
         handle, challenge = new_challenge(
-            conn, REGISTER, now, user_id=caller.user_id, session_hash=ctx.codec.session_hash_of(current_ust)
+            conn, REGISTER, now, user_id=caller.user_id, session_hash=ctx.codec.session_hash_of(call.ust)
         )
     user = caller.user
     options = generate_registration_options(
@@ -366,17 +367,15 @@ def new_passkey_id() -> str:
     return "zpk" + base64.b32encode(os.urandom(15)).decode().lower()
 
 
-def register_verify(
-    ctx: Context, cid, challenge_id, credential, name, current_ust, current_app, remote_addr, *, channel, user_agent
-) -> PasskeyData:
+def register_verify(ctx: Context, call: Call, challenge_id, credential, name) -> PasskeyData:
     """Finish adding a passkey: the browser's answer to the challenge of `register_options`, and its name."""
     name = check_name(name)
     credential = credential_json(credential)
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     taken = take_challenge(ctx, challenge_id, REGISTER, now)
-    if taken.user_id != caller.user_id or taken.session_hash != ctx.codec.session_hash_of(current_ust):
+    if taken.user_id != caller.user_id or taken.session_hash != ctx.codec.session_hash_of(call.ust):
         raise challenge_gone()
     from webauthn import verify_registration_response
     from webauthn.helpers import parse_registration_credential_json
@@ -423,14 +422,10 @@ def register_verify(
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **call.audit(),
                 action="passkey_add",
                 actor_id=caller.user_id,
                 target_id=caller.user_id,
-                channel=channel,
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
                 changes={"passkey": change(None, name)},
             )
     except IntegrityError:  # the same authenticator answered twice at once: one of them is stored
@@ -456,10 +451,10 @@ def _whose(ctx: Context, conn: Connection, caller: UserCaller, user_id: Any) -> 
     return user_id
 
 
-def list_passkeys(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> list[PasskeyData]:
+def list_passkeys(ctx: Context, call: Call, user_id) -> list[PasskeyData]:
     """The passkeys of the caller or (super-users) of `user_id`."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         return passkeys_of(conn, _whose(ctx, conn, caller, user_id))
 
 
@@ -469,14 +464,12 @@ def _own_passkey(conn: Connection, passkey_id: Any) -> Mapping | None:
     return conn.execute(select(passkeys).where(passkeys.c.passkey_id == passkey_id)).mappings().first()
 
 
-def rename_passkey(
-    ctx: Context, cid, passkey_id, name, current_ust, current_app, remote_addr, *, channel, user_agent
-) -> PasskeyData:
+def rename_passkey(ctx: Context, call: Call, passkey_id, name) -> PasskeyData:
     """Rename one of one's own passkeys (audited old → new; the same name writes nothing)."""
     name = check_name(name)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         row = _own_passkey(conn, passkey_id)
         if row is None or row["user_id"] != caller.user_id:
             raise no_such_passkey()
@@ -486,36 +479,20 @@ def rename_passkey(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="passkey_rename",
             actor_id=caller.user_id,
             target_id=caller.user_id,
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"passkey": change(row["name"], name)},
         )
     return _data({**row, "name": name})
 
 
-def remove_passkey(
-    ctx: Context,
-    cid,
-    passkey_id,
-    current_ust,
-    current_app,
-    remote_addr,
-    *,
-    user_id=None,
-    password=None,
-    channel: str,
-    user_agent,
-) -> None:
+def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, password=None) -> None:
     """Remove a passkey: one's own after a recent sign-in or with the `password`; a super-user anyone's."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is not None:
             _whose(ctx, conn, caller, user_id)  # a regular user asking about another: refused as for the list
         row = _own_passkey(conn, passkey_id)
@@ -527,7 +504,7 @@ def remove_passkey(
             raise no_such_passkey()
         signed_in = _signed_in_at(conn, caller)
     if row["user_id"] == caller.user_id:
-        confirm_recent_sign_in(ctx, caller.user, signed_in, password, remote_addr, now)
+        confirm_recent_sign_in(ctx, caller.user, signed_in, password, call.remote_addr, now)
     with writing(ctx.engine) as conn:
         gone = conn.execute(delete(passkeys).where(passkeys.c.id == row["id"]))
         if gone.rowcount != 1:
@@ -535,14 +512,10 @@ def remove_passkey(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="passkey_remove",
             actor_id=caller.user_id,
             target_id=row["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"passkey": change(row["name"], None)},
         )
 
@@ -645,20 +618,16 @@ def consume_use(conn: Connection, use: PasskeyUse, now: datetime) -> dict[str, A
     return {"passkey": change(None, use.passkey["name"])}
 
 
-def record_cloned(ctx: Context, cid, cloned: Cloned, current_app, remote_addr, user_agent, channel: str) -> None:
+def record_cloned(ctx: Context, call: Call, cloned: Cloned) -> None:
     """Audit a refused sign-in whose sign count went backwards (a cloned authenticator)."""
     with writing(ctx.engine) as conn:
         record(
             conn,
             now=ctx.clock(),
-            cid=cid,
+            **call.audit(),
             action="passkey_cloned",
             actor_id=cloned.passkey["user_id"],
             target_id=cloned.passkey["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={
                 "passkey": change(cloned.passkey["name"], cloned.passkey["name"]),
                 "sign_count": change(cloned.passkey["sign_count"], cloned.sign_count),
@@ -668,14 +637,10 @@ def record_cloned(ctx: Context, cid, cloned: Cloned, current_app, remote_addr, u
 
 def checked_use(
     ctx: Context,
-    cid,
+    call: Call,
     credential: dict[str, Any],
     passkey: Mapping | None,
-    taken,
-    current_app,
-    remote_addr,
-    user_agent,
-    channel: str,
+    taken: Challenge,
     *,
     require_uv: bool,
     user_id: str | None = None,
@@ -686,14 +651,14 @@ def checked_use(
         try:
             use = verify_assertion(ctx, credential, passkey, taken, require_uv=require_uv)
         except Cloned as cloned:
-            record_cloned(ctx, cid, cloned, current_app, remote_addr, user_agent, channel)
+            record_cloned(ctx, call, cloned)
     if use is None:
         events.emit(events.LOGIN, result="failed")
         raise SSOError.single(Kind.forbidden, Code.auth_invalid)
     return use
 
 
-def passkey_factor(ctx: Context, cid, user: Mapping, passkey_answer: Any, now: datetime, context: dict) -> PasskeyUse:
+def passkey_factor(ctx: Context, call: Call, user: Mapping, passkey_answer: Any, now: datetime) -> PasskeyUse:
     """At the two-factor step: `passkey_answer` = {challenge_id, credential} from a passkey of this user.
     E008002 for a stale challenge or a malformed answer; E005001 (counted by the caller) when it is not valid."""
     if not isinstance(passkey_answer, Mapping):
@@ -703,4 +668,4 @@ def passkey_factor(ctx: Context, cid, user: Mapping, passkey_answer: Any, now: d
     credential = credential_json(passkey_answer.get("credential"))
     passkey = find_passkey(ctx, credential_id_of(credential))
     taken = take_challenge(ctx, passkey_answer.get("challenge_id"), FACTOR, now)
-    return checked_use(ctx, cid, credential, passkey, taken, require_uv=False, user_id=user["user_id"], **context)
+    return checked_use(ctx, call, credential, passkey, taken, require_uv=False, user_id=user["user_id"])

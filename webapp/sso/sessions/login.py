@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from ..credentials.two_factor import SecondFactor, check_second_factor, consume_
 from ..kernel import events
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, fold, safe_text, text_problem
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
@@ -85,16 +86,12 @@ class Replayed(Exception):
 
 def login(
     ctx: Context,
-    cid,
+    call: Call,
     username,
     password,
-    current_app,
-    remote_addr,
-    user_agent=None,
     new_password=None,
     totp_code=None,
     *,
-    channel: str = "python",
     claimed_metadata=None,
     passkey=None,
 ) -> LoginResult:
@@ -104,8 +101,10 @@ def login(
     one already used, → E005001, counted as a failed login. A recovery code may stand in for it, and so may
     a passkey of the user: `passkey` = {challenge_id, credential} (SPEC §18).
     `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
-    check_app(ctx, current_app)
-    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent, claimed_metadata)
+    check_app(ctx, call.current_app)
+    remote_addr, user_agent, audit_addr = resolve_metadata(
+        ctx, call.current_app, call.remote_addr, call.user_agent, claimed_metadata
+    )
     missing = {
         name: "is required"
         for name, value in (("username", username), ("password", password))
@@ -141,7 +140,7 @@ def login(
     ):
         events.emit(events.LOGIN, result="failed")
         raise refused()
-    enforce_rate_limit(ctx, user, current_app)
+    enforce_rate_limit(ctx, user, call.current_app)
     try:
         if new_password is None:
             if user["password_must_change"]:
@@ -157,9 +156,10 @@ def login(
     # once the login can succeed with it (a forced new password comes first) and is used up with it.
     factor: SecondFactor | PasskeyUse | None = None
     if user["is_totp_enabled"] and passkey is not None:  # a passkey in place of the code (SPEC §18)
-        context = {"current_app": current_app, "remote_addr": audit_addr, "user_agent": user_agent, "channel": channel}
         try:
-            factor = passkey_factor(ctx, cid, user, passkey, now, context)
+            factor = passkey_factor(
+                ctx, replace(call, remote_addr=audit_addr, user_agent=user_agent), user, passkey, now
+            )
         except SSOError as error:
             if error.sub_status != [Code.auth_invalid]:  # a stale challenge or a malformed answer: not a guess
                 took_back(ctx, attempt)
@@ -207,18 +207,14 @@ def login(
                 )
                 changes.update(rehash_audit)
             succeeded(conn, attempt, now)
-            ust, expiration = open_session(ctx, conn, user["user_id"], current_app, remote_addr, user_agent, now)
+            ust, expiration = open_session(ctx, conn, user["user_id"], call.current_app, remote_addr, user_agent, now)
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **replace(call, remote_addr=audit_addr, user_agent=user_agent).audit(),
                 action="login",
                 actor_id=user["user_id"],
                 target_id=user["user_id"],
-                channel=channel,
-                current_app=current_app,
-                remote_addr=audit_addr,
-                user_agent=user_agent,
                 changes=changes,
             )
     except Replayed:  # counted: the attempt's marks stay

@@ -10,6 +10,7 @@ and audited (a cloned authenticator).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ from ..credentials.passkeys import (
 from ..credentials.throttle import begin_attempt, succeeded, took_back
 from ..kernel import events
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
@@ -44,9 +46,9 @@ def passwordless_off() -> SSOError:
     )
 
 
-def sign_in_options(ctx: Context, cid, current_app, remote_addr, *, second_factor: bool = False) -> Ceremony:
+def sign_in_options(ctx: Context, call: Call, *, second_factor: bool = False) -> Ceremony:
     """Begin a passkey sign-in (or, with `second_factor`, the passkey at the two-factor step)."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     if not second_factor and not ctx.settings["SSO_PASSKEY_PASSWORDLESS"]:
         raise passwordless_off()
     return login_options(ctx, FACTOR if second_factor else LOGIN, ctx.clock())
@@ -61,23 +63,16 @@ def _may_sign_in(user: Mapping) -> bool:
     )
 
 
-def login_with_passkey(
-    ctx: Context,
-    cid,
-    challenge_id,
-    credential,
-    current_app,
-    remote_addr,
-    user_agent=None,
-    *,
-    channel: str = "python",
-    claimed_metadata=None,
-) -> LoginResult:
+def login_with_passkey(ctx: Context, call: Call, challenge_id, credential, *, claimed_metadata=None) -> LoginResult:
     """Open a session with a passkey alone: the browser's answer to the challenge of `sign_in_options`."""
+    current_app = call.current_app
     check_app(ctx, current_app)
     if not ctx.settings["SSO_PASSKEY_PASSWORDLESS"]:
         raise passwordless_off()
-    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent, claimed_metadata)
+    remote_addr, user_agent, audit_addr = resolve_metadata(
+        ctx, current_app, call.remote_addr, call.user_agent, claimed_metadata
+    )
+    audited = replace(call, remote_addr=audit_addr, user_agent=user_agent)
     credential = credential_json(credential)
     passkey = find_passkey(ctx, credential_id_of(credential))
     now = ctx.clock()
@@ -91,9 +86,7 @@ def login_with_passkey(
     except SSOError:  # a stale page, not a guess
         took_back(ctx, attempt)
         raise
-    use = checked_use(
-        ctx, cid, credential, passkey, taken, current_app, audit_addr, user_agent, channel, require_uv=True
-    )
+    use = checked_use(ctx, audited, credential, passkey, taken, require_uv=True)
     with reading(ctx.engine) as conn:
         user = conn.execute(select(users).where(users.c.user_id == use.passkey["user_id"])).mappings().one()
     if not _may_sign_in(user):
@@ -116,14 +109,10 @@ def login_with_passkey(
         record(
             conn,
             now=now,
-            cid=cid,
+            **audited.audit(),
             action="login",
             actor_id=user["user_id"],
             target_id=user["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=audit_addr,
-            user_agent=user_agent,
             changes=changes,
         )
     events.emit(events.LOGIN, result="ok")
