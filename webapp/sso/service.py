@@ -17,6 +17,7 @@ from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
 from .sessions import login, passkey_login, session_calls
+from .sessions.login import LoginResult
 from .zato import attributes, importer
 
 
@@ -43,7 +44,7 @@ class Service:
     def passkey_login_options(self, *, second_factor: bool = False) -> passkeys.Ceremony:
         return passkey_login.sign_in_options(self.ctx, self.call, second_factor=second_factor)
 
-    def login_with_passkey(self, challenge_id, credential, *, claimed_metadata=None) -> login.LoginResult:
+    def login_with_passkey(self, challenge_id, credential, *, claimed_metadata=None) -> LoginResult:
         return passkey_login.login_with_passkey(
             self.ctx, self.call, challenge_id, credential, claimed_metadata=claimed_metadata
         )
