@@ -335,7 +335,7 @@ def test_a_session_that_ended_meanwhile_is_said_plainly(site, open_page):
     page.fill("#passkey-name", "Laptop")
     page.click("#passkey-add-submit")
     expect(page.locator("#passkey-add-status")).to_have_text(
-        "This page could not start it (your session may have ended): reload the page."
+        "This page could not start it (your session may have ended): reload the page.", timeout=15_000
     )
     assert stored(site, user["user_id"]) == []
 
