@@ -38,8 +38,18 @@ def _invalid(field: str, message: str) -> SSOError:
     return SSOError.single(Kind.invalid, Code.invalid_input, field, message)
 
 
+CLIENT_TARGET = "api-client:"  # an audit record about an API client names it so (its target is no user)
+
+
 def _client_target(name: str) -> str:
-    return f"api-client:{name}"[:64]
+    return f"{CLIENT_TARGET}{name}"[:64]
+
+
+def client_of_target(target_id: str | None) -> str | None:
+    """The API client an audit record's target names (its name, cut to fit), or None for a user."""
+    if target_id and target_id.startswith(CLIENT_TARGET):
+        return target_id[len(CLIENT_TARGET) :]
+    return None
 
 
 # --- API clients (command line and console) -------------------------------------------------------------------
