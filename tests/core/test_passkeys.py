@@ -444,3 +444,47 @@ def test_a_passkey_at_login_must_be_an_object_even_without_two_factor(sso, alice
     with refused(Kind.malformed, Code.invalid_input) as info:
         sso.user.login(CID, "alice", PASSWORD, APP, ADDR, passkey="not an object")
     assert set(info.value.errors) == {"passkey"}
+
+
+def reauth_answer(sso, ust, authenticator, **kw) -> dict:
+    ceremony = sso.user.passkey_reauth_options(CID, ust, APP, ADDR)
+    return {"challenge_id": ceremony.challenge_id, "credential": authenticator.get(ceremony.options, **kw)}
+
+
+def test_after_five_minutes_ones_own_passkey_confirms_it_instead_of_the_password(sso, alice, key, clock):
+    _user, ust = alice
+    added = add_passkey(sso, ust, key)
+    clock(minutes=6)
+    options = sso.user.passkey_reauth_options(CID, ust, APP, ADDR).options
+    assert [c["id"] for c in options["allowCredentials"]] == [key.id]
+    second = SoftAuthenticator(ORIGIN)
+    ceremony = sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=reauth_answer(sso, ust, key))
+    sso.user.passkey_register_verify(
+        CID, ceremony.challenge_id, second.create(ceremony.options), "Phone", ust, APP, ADDR
+    )
+    sso.user.remove_passkey(CID, added.passkey_id, ust, APP, ADDR, reauth=reauth_answer(sso, ust, second))
+    assert [row["name"] for row in stored(sso)] == ["Phone"]
+    assert stored(sso)[0]["sign_count"] == second.sign_count and stored(sso)[0]["last_use_time"] == sso.ctx.clock()
+
+
+def test_a_passkey_of_someone_else_or_a_stale_answer_does_not_confirm_it(sso, alice, make_user, login, key, clock):
+    _user, ust = alice
+    add_passkey(sso, ust, key)
+    make_user("bob")
+    bob_ust = login("bob")
+    bobs = SoftAuthenticator(ORIGIN)
+    add_passkey(sso, bob_ust, bobs, name="Bob's")
+    clock(minutes=6)
+    with refused(Kind.forbidden, Code.auth_invalid) as info:
+        sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=reauth_answer(sso, ust, bobs))
+    assert info.value.errors == {"passkey": "did not confirm it is you: try again"}
+    bobs_ceremony = reauth_answer(sso, bob_ust, bobs)  # bob's own challenge, in alice's session: not hers
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=bobs_ceremony)
+    assert set(info.value.errors) == {"challenge_id"}
+    answer = reauth_answer(sso, ust, key)
+    sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=answer)
+    with refused(Kind.invalid, Code.invalid_input):  # used once
+        sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=answer)
+    with refused(Kind.malformed, Code.invalid_input):
+        sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth="yes")

@@ -238,9 +238,16 @@ class Users:
         return self._as(cid, current_ust, current_app, remote_addr).totp_status(user_id)
 
     # --- passkeys (SPEC §18) ---
-    def passkey_register_options(self, cid, password, current_ust, current_app, remote_addr) -> Ceremony:
-        """Begin adding a passkey to one's own account (a sign-in within 5 minutes, else the `password`)."""
-        return self._as(cid, current_ust, current_app, remote_addr).passkey_register_options(password)
+    def passkey_register_options(
+        self, cid, password, current_ust, current_app, remote_addr, *, reauth=None
+    ) -> Ceremony:
+        """Begin adding a passkey to one's own account (a sign-in within 5 minutes, else the `password` or a
+        `reauth` answer of one's own passkey to `passkey_reauth_options`)."""
+        return self._as(cid, current_ust, current_app, remote_addr).passkey_register_options(password, reauth=reauth)
+
+    def passkey_reauth_options(self, cid, current_ust, current_app, remote_addr) -> Ceremony:
+        """Options to confirm it is you with one of your own passkeys instead of the password."""
+        return self._as(cid, current_ust, current_app, remote_addr).passkey_reauth_options()
 
     def passkey_register_verify(
         self, cid, challenge_id, credential, name, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
@@ -272,12 +279,14 @@ class Users:
         *,
         user_id=None,
         password=None,
+        reauth=None,
         channel=PY,
         user_agent=None,
     ) -> None:
-        """Remove a passkey: one's own (a recent sign-in, else the `password`), or (super-users) anyone's."""
+        """Remove a passkey: one's own (a recent sign-in, else the `password` or a `reauth` passkey answer), or
+        (super-users) anyone's."""
         self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).remove_passkey(
-            passkey_id, user_id=user_id, password=password
+            passkey_id, user_id=user_id, password=password, reauth=reauth
         )
 
     def sign_in_is_recent(self, cid, current_ust, current_app, remote_addr) -> bool:

@@ -198,8 +198,11 @@ class Service:
         return email_change.confirm_email_change(self.ctx, self.call, token)
 
     # --- passkeys (SPEC §18) ---
-    def passkey_register_options(self, password) -> passkeys.Ceremony:
-        return passkeys.register_options(self.ctx, self.call, password)
+    def passkey_register_options(self, password, *, reauth=None) -> passkeys.Ceremony:
+        return passkeys.register_options(self.ctx, self.call, password, reauth)
+
+    def passkey_reauth_options(self) -> passkeys.Ceremony:
+        return passkeys.reauth_options(self.ctx, self.call)
 
     def passkey_register_verify(self, challenge_id, credential, name) -> passkeys.PasskeyData:
         return passkeys.register_verify(self.ctx, self.call, challenge_id, credential, name)
@@ -210,8 +213,8 @@ class Service:
     def rename_passkey(self, passkey_id, name) -> passkeys.PasskeyData:
         return passkeys.rename_passkey(self.ctx, self.call, passkey_id, name)
 
-    def remove_passkey(self, passkey_id, *, user_id=None, password=None) -> None:
-        passkeys.remove_passkey(self.ctx, self.call, passkey_id, user_id=user_id, password=password)
+    def remove_passkey(self, passkey_id, *, user_id=None, password=None, reauth=None) -> None:
+        passkeys.remove_passkey(self.ctx, self.call, passkey_id, user_id=user_id, password=password, reauth=reauth)
 
     def sign_in_is_recent(self) -> bool:
         return passkeys.sign_in_is_recent(self.ctx, self.call)

@@ -45,7 +45,7 @@ CEREMONY_TIMEOUT_MS = 300_000  # what the browser is told: the challenge's own l
 CREDENTIAL_MAX = 32 * 1024  # characters of a browser's answer as JSON (a "none" attestation is well under 1 KiB)
 CREDENTIAL_ID_MAX = 1400  # base64url characters: WebAuthn allows credential ids of up to 1023 bytes
 PASSKEYS_MAX = 20  # per user
-REGISTER, LOGIN, FACTOR = "register", "login", "factor"
+REGISTER, LOGIN, FACTOR, REAUTH = "register", "login", "factor", "reauth"
 REAUTHENTICATE = "enter your current password: adding or removing a passkey needs a sign-in within the last 5 minutes"
 
 
@@ -279,21 +279,81 @@ def _signed_in_at(conn: Connection, caller: UserCaller) -> datetime | None:
 
 
 def confirm_recent_sign_in(
-    ctx: Context, user: Mapping, signed_in: datetime | None, password: Any, remote_addr: Any, now: datetime
+    ctx: Context, call: Call, user: Mapping, signed_in: datetime | None, password: Any, now: datetime, reauth=None
 ) -> None:
-    """Pass when the session began within 5 minutes, or `password` is the user's (a wrong one counts like a
-    failed sign-in); else E005001 naming `password`."""
+    """Pass when the session began within 5 minutes, or `password` is the user's, or `reauth` ({challenge_id,
+    credential} of `reauth_options`) is an answer of one of the user's passkeys (a wrong password or passkey
+    counts like a failed sign-in); else E005001 naming `password`."""
     if password is not None and not isinstance(password, str):
         raise SSOError.single(Kind.invalid, Code.invalid_input, "password", "must be a string")
+    if reauth is not None and not isinstance(reauth, Mapping):
+        raise SSOError.single(
+            Kind.malformed, Code.invalid_input, "passkey", "must be an object with challenge_id and credential"
+        )
     if signed_in is not None and now - signed_in <= RECENT_SIGN_IN:
+        return
+    if reauth is not None:
+        _reauthenticate(ctx, call, user, reauth, now)
         return
     if not isinstance(password, str) or not password:
         raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", REAUTHENTICATE)
-    attempt = begin_attempt(ctx, user["username"], remote_addr, now)
+    attempt = begin_attempt(ctx, user["username"], call.remote_addr, now)
     if user["password_hash"] is None or not verify_password(password, user["password_hash"]):
         raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
     with writing(ctx.engine) as conn:
         succeeded(conn, attempt, now)
+
+
+def _reauthenticate(ctx: Context, call: Call, user: Mapping, reauth: Mapping, now: datetime) -> None:
+    credential = credential_json(reauth.get("credential"))
+    passkey = find_passkey(ctx, credential_id_of(credential))
+    taken = take_challenge(ctx, reauth.get("challenge_id"), REAUTH, now)
+    if taken.user_id != user["user_id"] or taken.session_hash != ctx.codec.session_hash_of(call.ust):
+        raise challenge_gone()
+    attempt = begin_attempt(ctx, user["username"], call.remote_addr, now, field_name="passkey")
+    use = None
+    if passkey is not None and passkey["user_id"] == user["user_id"]:
+        try:
+            use = verify_assertion(ctx, credential, passkey, taken, require_uv=False)
+        except Cloned as cloned:
+            record_cloned(ctx, call, cloned)
+    with writing(ctx.engine) as conn:
+        if use is not None and consume_use(conn, use, now) is not None:
+            succeeded(conn, attempt, now)
+            return
+    raise SSOError.single(Kind.forbidden, Code.auth_invalid, "passkey", "did not confirm it is you: try again")
+
+
+def reauth_options(ctx: Context, call: Call) -> Ceremony:
+    """Options to confirm it is you with one of your own passkeys (instead of the password, after 5 minutes)."""
+    from webauthn import generate_authentication_options
+    from webauthn.helpers import options_to_json_dict
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
+    now = ctx.clock()
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        own = conn.execute(
+            select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
+        ).all()
+    if not own:
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "passkey", "you have no passkey: enter your password")
+    rp_id, _origin = relying_party(ctx.settings)
+    with writing(ctx.engine) as conn:
+        handle, challenge = new_challenge(
+            conn, REAUTH, now, user_id=caller.user_id, session_hash=ctx.codec.session_hash_of(call.ust)
+        )
+    options = generate_authentication_options(
+        rp_id=rp_id,
+        challenge=challenge,
+        timeout=CEREMONY_TIMEOUT_MS,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=_unb64(credential_id), transports=_transports(transports))
+            for credential_id, transports in own
+        ],
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    return Ceremony(handle, options_to_json_dict(options))
 
 
 def sign_in_is_recent(ctx: Context, call: Call) -> bool:
@@ -307,7 +367,7 @@ def sign_in_is_recent(ctx: Context, call: Call) -> bool:
 # --- registration --------------------------------------------------------------------------------------------
 
 
-def register_options(ctx: Context, call: Call, password) -> Ceremony:
+def register_options(ctx: Context, call: Call, password, reauth=None) -> Ceremony:
     """Begin adding a passkey to one's own account: a recent sign-in or the current `password`."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
@@ -316,7 +376,7 @@ def register_options(ctx: Context, call: Call, password) -> Ceremony:
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
         signed_in = _signed_in_at(conn, caller)
-    confirm_recent_sign_in(ctx, caller.user, signed_in, password, call.remote_addr, now)
+    confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
     if len(existing) >= PASSKEYS_MAX:
         raise SSOError.single(
             Kind.invalid, Code.invalid_input, "passkey", f"you have {PASSKEYS_MAX} passkeys: remove one first"
@@ -488,7 +548,7 @@ def rename_passkey(ctx: Context, call: Call, passkey_id, name) -> PasskeyData:
     return _data({**row, "name": name})
 
 
-def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, password=None) -> None:
+def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, password=None, reauth=None) -> None:
     """Remove a passkey: one's own after a recent sign-in or with the `password`; a super-user anyone's."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
@@ -504,7 +564,7 @@ def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, passwo
             raise no_such_passkey()
         signed_in = _signed_in_at(conn, caller)
     if row["user_id"] == caller.user_id:
-        confirm_recent_sign_in(ctx, caller.user, signed_in, password, call.remote_addr, now)
+        confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
     with writing(ctx.engine) as conn:
         gone = conn.execute(delete(passkeys).where(passkeys.c.id == row["id"]))
         if gone.rowcount != 1:
