@@ -117,17 +117,7 @@
     form.setAttribute("data-busy", "");
     say(form, kind === "register" ? "Follow your browser's steps to create the passkey…"
       : "Follow your browser's steps to use your passkey…", false);
-    fetch(form.getAttribute("data-options-url"), {
-      method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" }
-    }).then(function (response) {
-      if ((response.headers.get("Content-Type") || "").indexOf("application/json") !== 0) {
-        throw { refusal: { message: "this page could not start it (your session may have ended): reload the page" } };
-      }
-      return response.json().then(function (body) {
-        if (!response.ok) { throw { refusal: body }; }
-        return body;
-      });
-    }).then(function (body) {
+    post(form.getAttribute("data-options-url"), form).then(function (body) {
       return kind === "register"
         ? navigator.credentials.create({ publicKey: creationOptions(body.options) })
         : navigator.credentials.get({ publicKey: requestOptions(body.options) });
@@ -149,8 +139,49 @@
     if (!form.hasAttribute("data-busy")) { begin(form); }
   });
 
+  function post(url, form) {
+    return fetch(url, {
+      method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (response) {
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") !== 0) {
+        throw { refusal: { message: "this page could not start it (your session may have ended): reload the page" } };
+      }
+      return response.json().then(function (body) {
+        if (!response.ok) { throw { refusal: body }; }
+        return body;
+      });
+    });
+  }
+
+  /* "Confirm with a passkey instead" of the password: one of the person's own passkeys answers first; its
+     answer goes in the form's `reauth` field, then the form goes on as it would with the password. */
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-passkey-reauth]") : null;
+    if (!button || !button.form) { return; }
+    var form = button.form;
+    event.preventDefault();
+    if (!SUPPORTED) { say(form, UNSUPPORTED, true); return; }
+    say(form, "Follow your browser's steps to confirm with your passkey…", false);
+    post(button.getAttribute("data-options-url"), form).then(function (body) {
+      return navigator.credentials.get({ publicKey: requestOptions(body.options) });
+    }).then(function (credential) {
+      form.querySelector("input[name='reauth']").value = JSON.stringify(answer(credential));
+      if (form.hasAttribute("data-passkey")) {
+        begin(form);
+      } else {
+        say(form, "Checking…", false);
+        HTMLFormElement.prototype.submit.call(form);
+      }
+    }).catch(function (error) { failed(form, "reauth", error); });
+  });
+
   function markUnsupported() {
-    if (SUPPORTED) { return; }
+    if (SUPPORTED) {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-passkey-reauth-box]"), function (box) {
+        box.hidden = false;
+      });
+      return;
+    }
     Array.prototype.forEach.call(document.querySelectorAll("form[data-passkey]"), function (form) {
       say(form, UNSUPPORTED, false);
     });

@@ -306,6 +306,21 @@ def test_after_five_minutes_adding_asks_for_the_password(site, open_page):
     expect(flash(page)).to_contain_text("Passkey “Laptop” added")
 
 
+def test_after_five_minutes_a_passkey_confirms_it_instead_of_the_password(site, open_page):
+    user = site.live.user("pkreauth")
+    page = signed_in(open_page(), user["username"])
+    Authenticator(page)
+    add_passkey(page, "Laptop")
+    [row] = stored(site, user["user_id"])
+    site.clock.offset = timedelta(minutes=6)
+    page.goto("/account/passkeys")
+    expect(page.locator(f"#remove-password-{row['passkey_id']}")).to_be_visible()
+    page.click(f"#reauth-remove-{row['passkey_id']}")
+    expect(flash(page)).to_contain_text("Passkey removed")
+    assert stored(site, user["user_id"]) == []
+    assert audited(site, user["user_id"], "passkey_remove")
+
+
 def test_without_javascript_or_webauthn_the_pages_say_so(site, open_page):
     user = site.live.user("pknojs")
     page = open_page(js=False)

@@ -13,7 +13,12 @@ from .pending import open_pending, seal_pending
 from .responses import ViewResponse, form_errors, page, safe_next
 
 # The Flask-session keys holding the handle of a passkey ceremony's challenge (web/passkeys.py, SPEC §18).
-CEREMONY_KEYS = {"register": "passkey_register", "login": "passkey_login", "factor": "passkey_factor"}
+CEREMONY_KEYS = {
+    "register": "passkey_register",
+    "login": "passkey_login",
+    "factor": "passkey_factor",
+    "reauth": "passkey_reauth",
+}
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
 MUST_CHOOSE_PASSWORD = {
     Code.password_must_change: "You must choose a new password before you continue.",

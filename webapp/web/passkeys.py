@@ -60,12 +60,32 @@ def passkeys() -> ViewResponse:
     return _page()
 
 
+def _reauth() -> dict | None:
+    """The answer of one's own passkey that confirms it is you (instead of the password), if the form has one."""
+    answer = request.form.get("reauth", "")
+    if not answer:
+        return None
+    return {"challenge_id": session.pop(CEREMONY_KEYS["reauth"], None), "credential": answer}
+
+
+@bp.post("/account/passkeys/reauth/options")
+@login_required
+def passkey_reauth_options():
+    """For the script: options to confirm it is you with one of your passkeys instead of the password."""
+    try:
+        ceremony = service().passkey_reauth_options()
+    except SSOError as error:
+        return _refusal_json(error)
+    session[CEREMONY_KEYS["reauth"]] = ceremony.challenge_id
+    return jsonify(options=ceremony.options)
+
+
 @bp.post("/account/passkeys/options")
 @login_required
 def passkey_add_options():
     """For the script: the options of a new passkey (a sign-in within 5 minutes, else the password)."""
     try:
-        ceremony = service().passkey_register_options(request.form.get("password") or None)
+        ceremony = service().passkey_register_options(request.form.get("password") or None, reauth=_reauth())
     except SSOError as error:
         return _refusal_json(error)
     session[CEREMONY_KEYS["register"]] = ceremony.challenge_id
@@ -116,18 +136,15 @@ def passkey_rename(passkey_id: str) -> ViewResponse:
 def passkey_remove(passkey_id: str) -> ViewResponse:
     """Remove one of the person's passkeys (a sign-in within 5 minutes, else the password)."""
     try:
-        service().remove_passkey(passkey_id, password=request.form.get("password") or None)
+        service().remove_passkey(passkey_id, password=request.form.get("password") or None, reauth=_reauth())
     except SSOError as error:
         if error.kind == Kind.not_found:
             abort(404)
-        errors = form_errors(error, ("password",))
+        errors = form_errors(error, ("password", "passkey", "challenge_id", "credential"))
         if errors is None:
             return refusal(error)
-        return _page(
-            403 if error.kind == Kind.forbidden else 429,
-            errors=errors,
-            failure="Not removed: " + errors["password"] + ".",
-        )
+        status = {Kind.forbidden: 403, Kind.throttled: 429}.get(error.kind, 422)
+        return _page(status, errors=errors, failure="Not removed: " + next(iter(errors.values())) + ".")
     flash("Passkey removed. It no longer signs you in here.", "success")
     return redirect(url_for("web.passkeys"), 303)
 
