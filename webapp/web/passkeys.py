@@ -16,7 +16,8 @@ from ..sso.kernel.attributes import PASSKEY_NAME_MAX
 from .auth import login_required, service, start_session, super_user_required
 from .blueprint import bp
 from .login import CEREMONY_KEYS
-from .responses import ViewResponse, form_errors, page, refusal, safe_next
+from .refusals import form_errors
+from .responses import ViewResponse, page, refusal, safe_next
 
 NEEDS_SCRIPT = "Passkeys need JavaScript and a browser that supports them. Your password works as always."
 ADD_FIELDS = ("name", "credential", "challenge_id", "password", "passkey")
