@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from webapp.db import reading
 from webapp.sso import Code, Kind
-from webapp.sso.credentials.passkeys import has_passkeys
+from webapp.sso.credentials.passkeys import has_passkeys, relying_party_problem
 from webapp.sso.kernel.tables import passkey_challenges, passkeys
 
 from ..passkey_authenticator import SoftAuthenticator, b64
@@ -488,3 +488,18 @@ def test_a_passkey_of_someone_else_or_a_stale_answer_does_not_confirm_it(sso, al
         sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth=answer)
     with refused(Kind.malformed, Code.invalid_input):
         sso.user.passkey_register_options(CID, None, ust, APP, ADDR, reauth="yes")
+
+
+@pytest.mark.parametrize(
+    "public_url, problem",
+    [
+        ("http://127.0.0.1:8000", "is an IP address"),
+        ("https://[::1]", "is an IP address"),
+        ("http://sso.example.com", "is not HTTPS"),
+        ("http://localhost:8000", None),
+        ("https://sso.example.com", None),
+    ],
+)
+def test_an_address_browsers_refuse_passkeys_at_is_named_at_start(public_url, problem):
+    found = relying_party_problem({"SSO_PUBLIC_URL": public_url})
+    assert (found is None) if problem is None else (problem in found)

@@ -60,6 +60,22 @@ def relying_party(settings: Mapping[str, Any]) -> tuple[str, str]:
     return host, f"{parts.scheme}://{host}{port}"
 
 
+def relying_party_problem(settings: Mapping[str, Any]) -> str | None:
+    """Why browsers will refuse passkeys at SSO_PUBLIC_URL (an IP address, or plain HTTP off localhost), or None."""
+    import ipaddress
+
+    rp_id, origin = relying_party(settings)
+    try:
+        ipaddress.ip_address(rp_id.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return f"SSO_PUBLIC_URL ({origin}) is an IP address: browsers refuse passkeys there; use a host name"
+    if origin.startswith("http://") and rp_id != "localhost" and not rp_id.endswith(".localhost"):
+        return f"SSO_PUBLIC_URL ({origin}) is not HTTPS: browsers allow passkeys only over HTTPS (or on localhost)"
+    return None
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
