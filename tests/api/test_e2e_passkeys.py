@@ -4,9 +4,15 @@ authenticator (a real P-256 key) answer as the browser would, and sends the answ
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from webapp.db import writing
 from webapp.sso import Code
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.tables import sessions
 
 from ..conftest import PASSWORD
 from ..passkey_authenticator import SoftAuthenticator
@@ -126,5 +132,29 @@ def test_bad_answers_get_clear_refusals_and_no_server_error(site, client):
 def test_the_ceremonies_are_in_the_openapi_document(site):
     paths = site.api.http.get(site.api.base_url + "/zato/sso/openapi.json", timeout=30).json()["paths"]
     assert set(paths["/zato/sso/user/passkey"]) >= {"get", "delete"}
-    for path in ("register/options", "register/verify", "login/options", "login/verify"):
+    for path in ("register/options", "register/verify", "login/options", "login/verify", "reauth/options"):
         assert "post" in paths[f"/zato/sso/user/passkey/{path}"]
+
+
+def test_after_five_minutes_ones_own_passkey_or_the_password_confirms_it(site, client):
+    user, ust = site.new_user("pkre")
+    key = SoftAuthenticator(ORIGIN)
+    added = client.add(ust, key, "Laptop")
+    with writing(site.sso.ctx.engine) as conn:  # the sign-in made 6 minutes old (the server keeps real time)
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.user_id == user["user_id"])
+            .values(creation_time=utcnow() - timedelta(minutes=6))
+        )
+    body = {"current_app": APP, "passkey_id": added["passkey_id"]}
+    asked = refused(site.api.call("DELETE", "user/passkey", body, ust=ust), 403, Code.auth_invalid)
+    assert "sign-in within the last 5 minutes" in asked["errors"]["password"]
+    begun = ok(site.api.call("POST", "user/passkey/reauth/options", {"current_app": APP}, ust=ust))
+    assert [c["id"] for c in begun["options"]["allowCredentials"]] == [key.id]
+    answer = {"challenge_id": begun["challenge_id"], "credential": key.get(begun["options"])}
+    ok(site.api.call("DELETE", "user/passkey", {**body, "passkey": answer}, ust=ust))
+    assert ok(site.api.call("GET", "user/passkey", {"current_app": APP}, ust=ust))["result"] == []
+    begun = ok(
+        site.api.call("POST", "user/passkey/register/options", {"current_app": APP, "password": PASSWORD}, ust=ust)
+    )
+    assert begun["options"]["excludeCredentials"] == []

@@ -35,6 +35,7 @@ from .operations import (
     OPENAPI_PATH,
     PASSKEY_LOGIN_OPTIONS,
     PASSKEY_LOGIN_VERIFY,
+    PASSKEY_REAUTH_OPTIONS,
     PASSKEY_REGISTER_OPTIONS,
     PASSKEY_REGISTER_VERIFY,
     PREFIX,
@@ -337,14 +338,26 @@ def list_passkeys(call: ApiCall):
 @endpoint(REMOVE_PASSKEY)
 def remove_passkey(call: ApiCall):
     """DELETE user/passkey: remove one passkey."""
-    served(call).remove_passkey(call.data["passkey_id"], user_id=call.user_id, password=call.data.get("password"))
+    served(call).remove_passkey(
+        call.data["passkey_id"],
+        user_id=call.user_id,
+        password=call.data.get("password"),
+        reauth=call.data.get("passkey"),
+    )
     return envelope()
 
 
 @endpoint(PASSKEY_REGISTER_OPTIONS)
 def passkey_register_options(call: ApiCall):
     """POST user/passkey/register/options: a challenge and the creation options."""
-    ceremony = served(call).passkey_register_options(call.data.get("password"))
+    ceremony = served(call).passkey_register_options(call.data.get("password"), reauth=call.data.get("passkey"))
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_REAUTH_OPTIONS)
+def passkey_reauth_options(call: ApiCall):
+    """POST user/passkey/reauth/options: a challenge for one's own passkeys, to confirm it is you."""
+    ceremony = served(call).passkey_reauth_options()
     return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
 
 

@@ -12,6 +12,12 @@ _CREDENTIAL = {
     "description": "the browser's answer (PublicKeyCredential.toJSON(), or that JSON as text), at most 32 KiB",
 }
 _CHALLENGE_ID = {"type": "string", "maxLength": 128, "description": "from the options call (single use, 5 minutes)"}
+_REAUTH = {
+    "type": "object",
+    "writeOnly": True,
+    "description": "instead of password: {challenge_id, credential}, one's own passkey answering "
+    "passkey/reauth/options",
+}
 _PASSKEY_ERRORS = {404: (Code.user_id_unknown, Code.invalid_input), 422: (Code.invalid_input,)}
 LIST_PASSKEYS = Operation(
     "list_passkeys",
@@ -29,12 +35,14 @@ REMOVE_PASSKEY = Operation(
     "DELETE",
     "/user/passkey",
     "Remove a passkey: one's own (a sign-in within 5 minutes, else `password`), or a user's (super-users)",
-    inputs=("passkey_id", "password"),
+    inputs=("passkey_id", "password", "passkey"),
     required=("passkey_id",),
     targets_user=True,
     api_checks_keys=True,
     result="ok",
+    nested=("passkey",),
     input_overrides={
+        "passkey": _REAUTH,
         "passkey_id": {"type": "string", "maxLength": 64},
         "password": {
             "type": ["string", "null"],
@@ -49,17 +57,30 @@ PASSKEY_REGISTER_OPTIONS = Operation(
     "POST",
     "/user/passkey/register/options",
     "Begin adding a passkey to one's own account: challenge_id and the options for navigator.credentials.create",
-    inputs=("password",),
+    inputs=("password", "passkey"),
     api_checks_keys=True,
     result="passkey_options",
+    nested=("passkey",),
     input_overrides={
+        "passkey": _REAUTH,
         "password": {
             "type": ["string", "null"],
             "writeOnly": True,
             "description": "one's current password, needed when the sign-in is older than 5 minutes (null: none given)",
-        }
+        },
     },
     errors=codes(WIRE_ERRORS, STEP_3, PAUSED, {422: (Code.invalid_input,)}),
+)
+PASSKEY_REAUTH_OPTIONS = Operation(
+    "passkey_reauth_options",
+    "POST",
+    "/user/passkey/reauth/options",
+    "Confirm it is you with one of your own passkeys (instead of the password, after 5 minutes): challenge_id "
+    "and the options for navigator.credentials.get",
+    inputs=(),
+    api_checks_keys=True,
+    result="passkey_options",
+    errors=codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )
 PASSKEY_REGISTER_VERIFY = Operation(
     "passkey_register_verify",
