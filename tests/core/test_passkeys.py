@@ -502,4 +502,7 @@ def test_a_passkey_of_someone_else_or_a_stale_answer_does_not_confirm_it(sso, al
 )
 def test_an_address_browsers_refuse_passkeys_at_is_named_at_start(public_url, problem):
     found = relying_party_problem({"SSO_PUBLIC_URL": public_url})
-    assert (found is None) if problem is None else (problem in found)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found

@@ -13,10 +13,10 @@ _CREDENTIAL = {
 }
 _CHALLENGE_ID = {"type": "string", "maxLength": 128, "description": "from the options call (single use, 5 minutes)"}
 _REAUTH = {
-    "type": "object",
+    "type": ["object", "null"],
     "writeOnly": True,
     "description": "instead of password: {challenge_id, credential}, one's own passkey answering "
-    "passkey/reauth/options",
+    "passkey/reauth/options (null: none given)",
 }
 _PASSKEY_ERRORS = {404: (Code.user_id_unknown, Code.invalid_input), 422: (Code.invalid_input,)}
 LIST_PASSKEYS = Operation(

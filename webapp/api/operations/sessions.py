@@ -27,10 +27,10 @@ LOGIN = Operation(
     nested=("passkey",),
     input_overrides={
         "passkey": {
-            "type": "object",
+            "type": ["object", "null"],
             "writeOnly": True,
             "description": "extension (SPEC §18): in place of totp_code, {challenge_id, credential} from "
-            "passkey/login/options with second_factor: true and a passkey of this user",
+            "passkey/login/options with second_factor: true and a passkey of this user (null: none)",
         },
         "username": {"type": ["string", "null"], "description": "empty or null: E005001"},
         "password": {"type": ["string", "null"], "writeOnly": True, "description": "empty or null: E005001"},
