@@ -129,3 +129,19 @@ def test_only_a_super_user_turns_someone_elses_two_factor_sign_in_off(
     response = forms(page)["totp-off-form"].submit(admin)
     assert response.status_code == 303
     assert sso.user.login("cid", "bob", PASSWORD, "CRM", "::1").status == "ok"
+
+
+@pytest.mark.parametrize("action", ["recovery-codes", "disable"])
+def test_wrong_passwords_on_the_two_factor_page_are_throttled_like_sign_ins(alice_client, sso, admin_ust, action):
+    """Issue 31 #1: ten wrong passwords were ten 422s and the right one then worked."""
+    client, user = alice_client
+    with_totp(sso, admin_ust, user)
+    prefix = "regenerate" if action == "recovery-codes" else "disable"
+    token = csrf_token(text(client.get("/account/two-factor")))
+    url = f"/account/two-factor/{action}"
+    for _ in range(5):  # SSO_LOGIN_MAX_FAILURES per (username, address)
+        response = client.post(url, data={"csrf_token": token, f"{prefix}-password": "Wrong-Password-1"})
+        assert response.status_code == 422
+    response = client.post(url, data={"csrf_token": token, f"{prefix}-password": PASSWORD})
+    assert response.status_code == 429 and "sign-in paused, try again in 5 minutes" in text(response)
+    assert sso.user.totp_status("cid", None, ust_of(client), "Console", "127.0.0.1").is_enabled

@@ -27,9 +27,9 @@ from .audit import SECRET_CHANGE, change, record
 from .authn import UserCaller, authenticate
 from .context import Context
 from .errors import Code, Kind, SSOError, no_such_user
-from .hashing import verify_password
 from .presentation import UserData
 from .store import current_value, load_user, load_user_by_username, reject_unknown, require_input, require_mapping
+from .throttle import check_current_password
 from .update import check_update, update_local, update_user, write_update
 
 DIGITS = 6
@@ -238,9 +238,10 @@ def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> Us
     return authenticate(ctx, conn, current_ust, current_app)
 
 
-def _check_password(user: Mapping, password: Any) -> None:
-    if not isinstance(password, str) or not verify_password(password, user["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
+def _check_password(ctx: Context, user: Mapping, password: Any, remote_addr: Any) -> None:
+    check_current_password(
+        ctx, user, password, remote_addr, field_name="password", message="is not your current password"
+    )
 
 
 def enable_totp(
@@ -264,9 +265,11 @@ def enable_totp(
         "remote_addr": remote_addr,
         "user_agent": user_agent,
     }
+    with reading(ctx.engine) as conn:
+        caller = _own_account(ctx, conn, current_ust, current_app)
+    _check_password(ctx, caller.user, data["password"], remote_addr)
     with writing(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, None, attrs, current_ust, current_app, None, lock=True)
-        _check_password(target, data["password"])
         code = normal_code(data["totp_code"])
         step = None if code is None else matching_step(clean["totp_key"], code, now, None)
         if step is None:
@@ -297,7 +300,7 @@ def disable_totp(
     if user_id is None:
         with reading(ctx.engine) as conn:
             caller = _own_account(ctx, conn, current_ust, current_app)
-        _check_password(caller.user, password)
+        _check_password(ctx, caller.user, password, remote_addr)
     return update_user(
         ctx,
         cid,
@@ -317,10 +320,12 @@ def regenerate_recovery_codes(
 ) -> list[str]:
     """Ten new recovery codes for one's own two-factor sign-in (the old ones stop working); needs the
     current password and two-factor sign-in on."""
+    with reading(ctx.engine) as conn:
+        caller = _own_account(ctx, conn, current_ust, current_app)
+    _check_password(ctx, caller.user, password, remote_addr)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         caller = _own_account(ctx, conn, current_ust, current_app)
-        _check_password(caller.user, password)
         if not caller.user["is_totp_enabled"]:
             raise SSOError.single(
                 Kind.invalid, Code.invalid_input, "is_totp_enabled", "two-factor sign-in is off: turn it on first"
