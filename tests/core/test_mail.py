@@ -130,3 +130,59 @@ def test_a_server_that_never_answers_holds_the_message_no_longer_than_the_timeou
         mailer.send(message(), about="test")
     assert time.monotonic() - started < 2.5
     listener.close()
+
+
+class DrippingSmtpServer:
+    """A real SMTP server on loopback that answers one byte every 0.5 s (issue 31 #2): the greeting, or
+    (`drip_from="ehlo"`) only what follows it."""
+
+    def __init__(self, drip_from: str):
+        self.drip_from = drip_from
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _drip(self, conn: socket.socket, line: bytes) -> None:
+        for byte in line:
+            if self.stop.wait(0.5):
+                return
+            conn.sendall(bytes([byte]))
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            greeting = b"220 slow.example ESMTP " + b"." * 200 + b"\r\n"
+            try:
+                if self.drip_from == "greeting":
+                    self._drip(conn, greeting)
+                    return
+                conn.sendall(greeting)
+                conn.recv(1024)  # EHLO
+                self._drip(conn, b"250-slow.example\r\n" + b"250-" + b"x" * 200 + b"\r\n250 OK\r\n")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("drip_from", ["greeting", "ehlo"])
+def test_a_server_that_drips_its_answers_holds_the_message_no_longer_than_the_timeout(drip_from):
+    """A socket timeout restarts at every byte; SSO_SMTP_TIMEOUT bounds the whole conversation."""
+    server = DrippingSmtpServer(drip_from)
+    mailer = Mailer({"SSO_SMTP_URL": f"smtp://127.0.0.1:{server.port}", "SSO_SMTP_TIMEOUT": 2})
+    try:
+        started = time.monotonic()
+        with pytest.raises(MailNotSent):
+            mailer.send(message(), about="test")
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert 1.9 < took < 2.6

@@ -1,16 +1,19 @@
 """Email delivery (SPEC §11): SMTP through the standard library, or the server log when no SMTP is set.
 
 `SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
-optional `user:password@`. Every step of the SMTP conversation waits at most what is left of
-`SSO_SMTP_TIMEOUT`, so a message never holds a request for much longer than that. A failed delivery is
+optional `user:password@`. `SSO_SMTP_TIMEOUT` bounds the whole SMTP conversation: every read and write
+of the socket waits at most what is left of it, so a server that drips its answers a byte at a time cannot
+hold a request (or a worker) for longer than that. A failed delivery is
 logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
 turn it into "we could not send the email, try again later".
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import smtplib
+import socket
 import ssl
 import sys
 import time
@@ -242,8 +245,50 @@ def _reason(exc: Exception) -> str:
     return text[:300]
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The reading side of an SMTP socket where every read waits at most what is left of the deadline
+    (a socket's own timeout restarts at every byte received)."""
+
+    def __init__(self, sock: socket.socket, remaining):
+        super().__init__()
+        self.sock, self.remaining = sock, remaining
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        self.sock.settimeout(self.remaining())
+        return self.sock.recv_into(buffer)
+
+
+class _DeadlineMixin:
+    """smtplib's SMTP whose every read and write ends by one deadline (`remaining()` raises after it)."""
+
+    remaining: Any
+    sock: Any
+    file: Any
+
+    def getreply(self):
+        if self.file is None and self.sock is not None:
+            self.file = io.BufferedReader(_DeadlineReader(self.sock, self.remaining))
+        return super().getreply()  # type: ignore[misc]
+
+    def send(self, s):
+        if self.sock is not None:
+            self.sock.settimeout(self.remaining())
+        return super().send(s)  # type: ignore[misc]
+
+
+class _SMTP(_DeadlineMixin, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL):
+    pass
+
+
 class _Connection:
-    """An SMTP session with one deadline for all of its steps."""
+    """An SMTP session with one deadline for all of its steps, each read and write included."""
 
     def __init__(self, target: SmtpTarget, timeout: float, helo_name: str):
         self.target, self.helo_name = target, helo_name
@@ -273,12 +318,16 @@ class _Connection:
         target = self.target
         # Only for TLS: loading the system's certificates takes ~20 ms, and plain SMTP never uses them.
         context = ssl.create_default_context() if target.scheme in ("smtps", "smtp+starttls") else None
+        conn: _SMTP | _SMTP_SSL
         if target.scheme == "smtps":
-            self.conn = smtplib.SMTP_SSL(
-                target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining(), context=context
-            )
+            conn = _SMTP_SSL(local_hostname=self.helo_name, timeout=self.remaining(), context=context)
         else:
-            self.conn = smtplib.SMTP(target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining())
+            conn = _SMTP(local_hostname=self.helo_name, timeout=self.remaining())
+        conn.remaining = self.remaining
+        self.conn = conn
+        code, reply = conn.connect(target.host, target.port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, reply)
         self.step()
         self.conn.ehlo()
         if target.scheme == "smtp+starttls":
