@@ -186,3 +186,18 @@ def test_a_server_that_drips_its_answers_holds_the_message_no_longer_than_the_ti
     finally:
         server.close()
     assert 1.9 < took < 2.6
+
+
+def test_the_to_header_is_the_envelope_recipient_and_an_encoded_word_is_never_sent():
+    """Issue 31 #3: `=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com` went out as one envelope recipient
+    but `To: spy@evil.example, eve9@example.com`. The value rules refuse such an address; one stored before
+    them is not sent at all."""
+    hostile = "=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com"
+    with Mailbox() as box:
+        mailer = Mailer({"SSO_SMTP_URL": box.url})
+        with pytest.raises(MailNotSent):
+            mailer.send(message(hostile), about="test")
+        mailer.send(message("reader@example.com"), about="test")
+        received = box.for_("reader@example.com")
+        assert len(box.messages) == 1  # the hostile one never left
+    assert received["To"] == "reader@example.com"

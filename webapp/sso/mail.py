@@ -184,6 +184,11 @@ class Mailer:
         mime["Subject"] = message.subject
         mime["From"] = self.sender
         mime["To"] = message.to
+        # What the header shows must be the one envelope recipient: an encoded word (=?...?=) in an address
+        # would be shown decoded, as other mailboxes (issue 31 #3). The value rules refuse such addresses;
+        # this catches one stored before them.
+        if "=?" in message.to or [address.addr_spec for address in mime["To"].addresses] != [message.to]:
+            raise ValueError("the recipient's address cannot be written as it is into the To header")
         mime["Date"] = formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         mime["Message-ID"] = make_msgid(domain=domain)
@@ -207,7 +212,7 @@ class Mailer:
             mime = self.build(message)
             with self._connection() as (conn, step):
                 step()
-                conn.send_message(mime)
+                conn.send_message(mime, to_addrs=[message.to])
         except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
             # Never the message itself: it carries the token.
             log.error(
