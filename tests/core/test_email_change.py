@@ -15,7 +15,7 @@ from webapp.sso import Code, Kind
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port
 from .conftest import PUBLIC
-from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
+from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
 
 LINK_REFUSED = (Kind.not_found, Code.invalid_input)
 
@@ -42,7 +42,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     user, ust = alice
     old = address()
     save(sso, ust, {"email": old})  # no address yet: the first one is confirmed too
-    sso.user.confirm_email_change(CID, token_in(mailbox.for_(old)), APP, ADDR)
+    sso.user.confirm_email_change(CID, token_in(mailbox.for_(old)), ust, APP, ADDR)
     new = address()
 
     saved = save(sso, ust, {"email": new, "display_name": "Alice A."})
@@ -60,7 +60,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert sso.user.check_email_change_link(token) == ("alice", new)
     assert row_of(sso, user["user_id"])["email"] == old, "opening the link changes nothing"
 
-    changed = sso.user.confirm_email_change(CID, token, APP, ADDR, channel="web")
+    changed = sso.user.confirm_email_change(CID, token, ust, APP, ADDR, channel="web")
     assert changed.email == new
     row = row_of(sso, user["user_id"])
     assert (row["email"], row["email_search"]) == (new, new)
@@ -75,7 +75,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert token not in str(audit_of(sso))
 
     with refused(*LINK_REFUSED):  # single use
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.user.confirm_email_change(CID, token, ust, APP, ADDR)
     with refused(*LINK_REFUSED):
         sso.user.check_email_change_link(token)
 
@@ -90,7 +90,7 @@ def test_the_link_expires(sso, alice, mailbox):
     assert sso.user.check_email_change_link(token) == ("alice", new)
     clock(minutes=1)
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.user.confirm_email_change(CID, token, ust, APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -101,8 +101,8 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     save(sso, ust, {"email": second})
     first_token, second_token = token_in(mailbox.for_(first)), token_in(mailbox.for_(second))
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, first_token, APP, ADDR)
-    sso.user.confirm_email_change(CID, second_token, APP, ADDR)
+        sso.user.confirm_email_change(CID, first_token, ust, APP, ADDR)
+    sso.user.confirm_email_change(CID, second_token, ust, APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] == second
 
     third = address()
@@ -110,7 +110,7 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     cleared = save(sso, ust, {"email": None})  # nothing to prove: a clear is written at once
     assert cleared.pending_email is None and row_of(sso, user["user_id"])["email"] is None
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token_in(mailbox.for_(third)), APP, ADDR)
+        sso.user.confirm_email_change(CID, token_in(mailbox.for_(third)), ust, APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -138,10 +138,32 @@ def test_a_locked_account_cannot_use_its_link(sso, alice, mailbox, as_admin):
     token = token_in(mailbox.for_(new))
     as_admin(user["user_id"], {"is_locked": True})
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.user.confirm_email_change(CID, token, ust, APP, ADDR)
     as_admin(user["user_id"], {"is_locked": False})
-    sso.user.confirm_email_change(CID, token, APP, ADDR)
+    ust = sso.user.login(CID, "alice", PASSWORD, APP, ADDR).ust  # locking ended her sessions
+    sso.user.confirm_email_change(CID, token, ust, APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] == new
+
+
+def test_only_the_owners_session_confirms_the_link(sso, alice, make_user, login, mailbox):
+    """Issue 31 #4: another signed-in user confirmed Alice's change, and the audit named Alice."""
+    user, ust = alice
+    new = address()
+    save(sso, ust, {"email": new})
+    token = token_in(mailbox.for_(new))
+    make_user("mal")
+    mal_ust = login("mal")
+    before = len(audit_of(sso))
+    with refused(Kind.forbidden, Code.auth_invalid) as info:
+        sso.user.confirm_email_change(CID, token, mal_ust, APP, ADDR)
+    assert list(info.value.errors) == ["token"]
+    with refused(Kind.unauthenticated, Code.session_invalid):  # and nobody without a session
+        sso.user.confirm_email_change(CID, token, "not-a-session", APP, ADDR)
+    assert row_of(sso, user["user_id"])["email"] is None and len(audit_of(sso)) == before
+    assert sso.user.check_email_change_link(token) == ("alice", new)  # still usable by her
+    sso.user.confirm_email_change(CID, token, ust, APP, ADDR)
+    (record,) = audit_of(sso, user["user_id"], action="update")[-1:]
+    assert record["actor_id"] == user["user_id"] and record["changes"] == {"email": {"old": None, "new": new}}
 
 
 def test_smtp_down_is_the_clear_error_and_nothing_is_stored(other_app, make_user, unchanged):

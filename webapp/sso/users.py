@@ -506,11 +506,12 @@ class Users:
         return email_change.check_link(self.ctx, token)
 
     def confirm_email_change(
-        self, cid, token, current_app, remote_addr, *, channel: str = "python", user_agent=None
+        self, cid, token, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
     ) -> email_change.EmailChanged:
-        """Write the address an email-change link confirms (through the normal update and its audit record)."""
+        """Write the address an email-change link confirms (through the normal update and its audit record);
+        only in the owner's session (`current_ust`)."""
         return email_change.confirm_email_change(
-            self.ctx, cid, token, current_app, remote_addr, channel=channel, user_agent=user_agent
+            self.ctx, cid, token, current_ust, current_app, remote_addr, channel=channel, user_agent=user_agent
         )
 
     # --- free-form attributes (user_attrs.py) ---
