@@ -145,3 +145,31 @@ def test_wrong_passwords_on_the_two_factor_page_are_throttled_like_sign_ins(alic
     response = client.post(url, data={"csrf_token": token, f"{prefix}-password": PASSWORD})
     assert response.status_code == 429 and "sign-in paused, try again in 5 minutes" in text(response)
     assert sso.user.totp_status("cid", None, ust_of(client), "Console", "127.0.0.1").is_enabled
+
+
+def test_the_first_step_of_a_login_works_once_and_only_in_its_own_browser(app, client, make_user, sso, admin_ust):
+    """Issue 31 #5: after a successful code step, another browser sending the same `pending` with a recovery
+    code got a second session."""
+    user = make_user("alice")
+    with_totp(sso, admin_ust, user)
+    codes = sso.user.regenerate_recovery_codes(
+        "cid",
+        PASSWORD,
+        sso.user.login("cid", "alice", PASSWORD, "CRM", "::1", totp_code=pyotp.TOTP(KEY).now()).ust,
+        "CRM",
+        "::1",
+    )
+    step = forms(text(web_login(client, "alice")))["code-form"]
+    pending = step.value("pending")
+    thief = app.test_client()
+    token = csrf_token(text(thief.get("/login")))
+    stolen = thief.post("/login/code", data={"csrf_token": token, "pending": pending, "code": codes[0]})
+    assert stolen.status_code == 303 and stolen.headers["Location"] == "/login" and ust_of(thief) is None
+    response = step.fill("code", later_code()).submit(client)
+    assert response.status_code == 303 and ust_of(client)
+    for browser, page_with_form in ((thief, "/login"), (client, "/account")):  # used: it opens nowhere again
+        token = csrf_token(text(browser.get(page_with_form)))
+        again = browser.post("/login/code", data={"csrf_token": token, "pending": pending, "code": codes[1]})
+        assert again.status_code == 303 and again.headers["Location"] == "/login"
+    assert ust_of(thief) is None
+    assert sso.user.login("cid", "alice", PASSWORD, "CRM", "::1", totp_code=codes[1]).status == "ok"  # unspent
