@@ -19,7 +19,8 @@ from ..sso.login_metadata import METADATA_KEYS
 from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
 from ..sso.search import SEARCH_KEYS
 from ..sso.signup import SIGNUP_KEYS
-from ..sso.user_attrs import INPUTS as ATTR_INPUTS
+from ..sso.user_attrs import ACCEPTED as ATTR_INPUTS
+from ..sso.user_attrs import IGNORED as ATTR_IGNORED
 from ..sso.user_attrs import WRITE_OPS as WRITE_ATTR_OPS
 from .schemas import (
     CURRENT_APP,
@@ -523,6 +524,8 @@ def _attr_operations() -> tuple[Operation, ...]:
     ops = []
     for method, suffix, action, summary in ATTR_METHODS:
         result = "ok" if action in WRITE_ATTR_OPS else "attr"
+        # Zato's one input set on every method: what a method does not use is accepted and ignored.
+        ignored = {key: {"description": "Zato's; accepted and not used by this call"} for key in ATTR_IGNORED[action]}
         ops.append(
             Operation(
                 f"user_attr_{action}",
@@ -534,6 +537,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 api_checks_keys=True,
                 result=result,
                 nested=("value", "data"),
+                input_overrides=ignored,
                 errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS),
             )
         )
@@ -549,6 +553,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 api_checks_keys=True,
                 result=result,
                 nested=("value", "data"),
+                input_overrides=ignored,
                 errors=_codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS, {404: (Code.session_invalid,)}),
             )
         )

@@ -134,6 +134,11 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     },
     "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
     "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
+    "decrypt_on_get": {
+        "type": "boolean",
+        "default": True,
+        "description": "Zato's name of `decrypt` (which wins when both are sent)",
+    },
     "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
     "data": {
         "type": "array",

@@ -2,7 +2,8 @@
 
 One owner per call: a user (`user_id`; a super-user may name anyone, a regular user only
 themselves, else E005001), or one session (`target_ust`; its owner or a super-user). Each call
-takes a single `name` (with `value`, `expiration` seconds, `encrypt`) or a `data` list of many;
+takes a single `name` (with `value`, `expiration` seconds, `encrypt`) or a `data` list of many (every
+method accepts Zato's whole input set and ignores what it does not use);
 a list is all or nothing. Values are any JSON value of at most 64 KiB, stored as JSON text (or
 as a Fernet token of it when `encrypt` is true). Expired attributes are invisible and are pruned
 whenever their owner's attributes are written. The audit records which names changed, never values.
@@ -36,16 +37,21 @@ MANY_MAX = 1000
 WRITE_OPS = ("create", "update", "set", "delete")
 READ_OPS = ("get", "exists", "names")
 OPERATIONS = WRITE_OPS + READ_OPS
-# The inputs each operation reads besides the owner (the wire accepts exactly these).
+# The inputs each operation reads besides the owner.
 INPUTS = {
     "create": ("name", "value", "expiration", "encrypt", "data"),
     "update": ("name", "value", "expiration", "encrypt", "data"),
     "set": ("name", "value", "expiration", "encrypt", "data"),
     "delete": ("name", "data"),
-    "get": ("name", "data", "decrypt", "serialize_dt"),
+    "get": ("name", "data", "decrypt", "decrypt_on_get", "serialize_dt"),
     "exists": ("name", "data"),
     "names": (),
 }
+# Zato's attribute services have one input set for every method, and its client sends it whole (issue 31
+# #6): each operation accepts all of it and ignores what it does not read; any other key is refused.
+ZATO_INPUTS = ("name", "value", "data", "expiration", "encrypt", "decrypt_on_get", "serialize_dt")
+ACCEPTED = {op: tuple(dict.fromkeys((*ZATO_INPUTS, *INPUTS[op]))) for op in INPUTS}
+IGNORED = {op: tuple(key for key in ACCEPTED[op] if key not in INPUTS[op]) for op in INPUTS}
 
 
 @dataclass
@@ -332,17 +338,14 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
     """get / exists / names, answered in Zato's shape."""
     now = ctx.clock()
     if op == "names":
-        unknown = list(inputs)
-        if unknown:
-            raise SSOError(
-                Kind.invalid, [Code.invalid_input], {k[:128]: "is not an input of this call" for k in unknown}
-            )
         return {"result": list(_live_rows(conn, owner, now))}
     errors = FieldErrors()
-    decrypt = _check_bool(inputs.get("decrypt"), "decrypt", errors, True)
+    options = ("decrypt", "decrypt_on_get", "serialize_dt")
+    on_get = _check_bool(inputs.get("decrypt_on_get"), "decrypt_on_get", errors, True)  # Zato's name
+    decrypt = _check_bool(inputs.get("decrypt"), "decrypt", errors, on_get)
     _check_bool(inputs.get("serialize_dt"), "serialize_dt", errors, True)  # Zato's; datetimes are always text
     errors.raise_if_any(Kind.invalid)
-    many, items = _items(op, {key: value for key, value in inputs.items() if key not in ("decrypt", "serialize_dt")})
+    many, items = _items(op, {key: value for key, value in inputs.items() if key not in options})
     names = [item["name"] for item in items]
     rows = _live_rows(conn, owner, now, names)
     if op == "exists":
@@ -355,6 +358,21 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
 
 
 # --- the service calls --------------------------------------------------------------------------------------------
+
+
+def _used_inputs(op: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs `op` reads: keys Zato never had are refused; Zato's others are dropped, and so is a null
+    `name` or `data` beside the other (Zato's client sends every key, null when unused)."""
+    unknown = [key for key in inputs if key not in ACCEPTED[op]]
+    if unknown:
+        raise SSOError(
+            Kind.invalid, [Code.invalid_input], {str(key)[:128]: "is not an input of this call" for key in unknown}
+        )
+    used = {key: value for key, value in inputs.items() if key in INPUTS[op]}
+    for key, other in (("name", "data"), ("data", "name")):
+        if key in used and used[key] is None and used.get(other) is not None:
+            del used[key]
+    return used
 
 
 def attr_call(
@@ -374,6 +392,7 @@ def attr_call(
         raise _refuse("operation", "is not an attribute operation")
     if not isinstance(inputs, Mapping):
         raise _refuse("data", "must be a mapping")
+    inputs = _used_inputs(op, inputs)
     if op in READ_OPS:
         with reading(ctx.engine) as conn:
             return read(ctx, conn, op, owner_of(conn), inputs)
