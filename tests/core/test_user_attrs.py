@@ -69,3 +69,27 @@ def test_a_super_user_naming_nobody_is_E001100_and_a_user_deleted_takes_their_at
     sso.user.logout("cid", alice_ust, APP, ADDR)
     with app.extensions["sso_engine"].connect() as conn:
         assert conn.execute(select(user_attrs.c.name)).scalars().all() == ["hers"], "session attributes end with it"
+
+
+def stored_value(sso, name):
+    with sso.ctx.engine.connect() as conn:
+        return conn.execute(
+            select(user_attrs.c.value, user_attrs.c.is_encrypted).where(user_attrs.c.name == name)
+        ).one()
+
+
+@pytest.mark.parametrize("op", ["update", "set"])
+def test_an_encrypted_attribute_stays_encrypted_unless_a_write_says_encrypt_false(sso, admin, op):
+    """Issue 31 #12: an update without `encrypt` stored the new value in clear (Zato does; listed in ZATO.md)."""
+    _, ust = admin
+    call(sso, "create", ust, {"name": "card", "value": "first-secret", "encrypt": True})
+    call(sso, op, ust, {"name": "card", "value": "second-secret"})
+    value, encrypted = stored_value(sso, "card")
+    assert encrypted and "second-secret" not in value
+    assert call(sso, "get", ust, {"name": "card"})["value"] == "second-secret"
+    call(sso, op, ust, {"data": [{"name": "card", "value": "third-secret"}]})  # a list too
+    assert stored_value(sso, "card")[1] and call(sso, "get", ust, {"name": "card"})["value"] == "third-secret"
+    call(sso, op, ust, {"name": "card", "value": "in-clear", "encrypt": False})  # only when said
+    assert tuple(stored_value(sso, "card")) == ('"in-clear"', False)
+    call(sso, op, ust, {"name": "card", "value": "again"})  # and a clear one stays clear
+    assert tuple(stored_value(sso, "card")) == ('"again"', False)

@@ -212,7 +212,8 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
                 errors.add(at("value"), "is required")
             if "expiration" in item:
                 clean["expiration"] = _check_expiration(item["expiration"], at("expiration"), errors)
-            clean["encrypt"] = _check_bool(item.get("encrypt"), at("encrypt"), errors, False)
+            if item.get("encrypt") is not None:  # absent: a new one is clear, a stored one keeps its way
+                clean["encrypt"] = _check_bool(item["encrypt"], at("encrypt"), errors, False)
         items.append(clean)
     errors.raise_if_any(Kind.invalid)
     return many, items
@@ -255,9 +256,9 @@ def _prune(conn: Connection, owner: Owner, now: datetime) -> None:
     )
 
 
-def _stored_value(ctx: Context, item: dict[str, Any]) -> str:
+def _stored_value(ctx: Context, item: dict[str, Any], encrypt: bool) -> str:
     text = item["value"]
-    return _fernet(ctx).encrypt(text.encode()).decode() if item["encrypt"] else text
+    return _fernet(ctx).encrypt(text.encode()).decode() if encrypt else text
 
 
 def _expiry(item: dict[str, Any], now: datetime, current: datetime | None = None) -> datetime | None:
@@ -297,8 +298,8 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
                     scope=owner.scope,
                     session_pk=owner.session_pk,
                     name=name,
-                    value=_stored_value(ctx, item),
-                    is_encrypted=item["encrypt"],
+                    value=_stored_value(ctx, item, item.get("encrypt", False)),
+                    is_encrypted=item.get("encrypt", False),
                     creation_time=now,
                     last_modified=now,
                     expiration_time=_expiry(item, now),
@@ -308,7 +309,10 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
             continue
         values: dict[str, Any] = {"last_modified": now, "expiration_time": _expiry(item, now, row["expiration_time"])}
         if "value" in item:
-            values.update(value=_stored_value(ctx, item), is_encrypted=item["encrypt"])
+            # An encrypted attribute stays encrypted unless the call says `encrypt: false` (issue 31 #12;
+            # Zato stores the new value in clear).
+            encrypt = item.get("encrypt", bool(row["is_encrypted"]))
+            values.update(value=_stored_value(ctx, item, encrypt), is_encrypted=encrypt)
         conn.execute(update(user_attrs).where(user_attrs.c.id == row["id"]).values(**values))
         changes[label] = {"old": "(set)", "new": "(changed)"}
     return changes
