@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, LargeBinary, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
@@ -28,7 +28,7 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
 from ..kernel.rows import load_user
-from ..kernel.tables import sessions, user_attrs
+from ..kernel.tables import sessions, user_attrs, users
 
 NAME_MAX = 256
 VALUE_MAX_BYTES = 64 * 1024
@@ -282,6 +282,8 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
     if errors.errors:
         kind = Kind.conflict if Code.attr_exists in errors.codes else Kind.not_found
         errors.raise_if_any(kind)
+    grows = op != "delete"
+    before = _sizes(conn, owner, now) if grows else None
     changes: dict[str, Any] = {}
     for item in items:
         name, row = item["name"], existing.get(item["name"])
@@ -315,7 +317,56 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
             values.update(value=_stored_value(ctx, item, encrypt), is_encrypted=encrypt)
         conn.execute(update(user_attrs).where(user_attrs.c.id == row["id"]).values(**values))
         changes[label] = {"old": "(set)", "new": "(changed)"}
+    if before is not None:
+        _check_caps(ctx, owner, before, _sizes(conn, owner, now), "name" if len(items) == 1 else "data")
     return changes
+
+
+# --- caps (issue 31 #11): how many attributes, and how many bytes of them, an account and a session may hold ---
+
+CAPS = (
+    # (setting, scope, dimension, what the message calls it)
+    ("SSO_ATTR_MAX_PER_USER", "user", 0, "attributes (its sessions' included)"),
+    ("SSO_ATTR_MAX_BYTES_PER_USER", "user", 1, "bytes of attributes (its sessions' included)"),
+    ("SSO_ATTR_MAX_PER_SESSION", "session", 0, "attributes"),
+    ("SSO_ATTR_MAX_BYTES_PER_SESSION", "session", 1, "bytes of attributes"),
+)
+
+
+def _sizes(conn: Connection, owner: Owner, now: datetime) -> dict[str, tuple[int, int]]:
+    """(count, bytes of stored values) of the live attributes of the owner's user, all scopes, and (for a
+    session owner) of that session. The user's row is locked first, so parallel writers count one by one."""
+    conn.execute(select(users.c.user_id).where(users.c.user_id == owner.user_id).with_for_update())
+    if conn.dialect.name == "postgresql":
+        size = func.octet_length(user_attrs.c.value)
+    else:
+        size = func.length(cast(user_attrs.c.value, LargeBinary))
+    live = or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now)
+    totals = select(func.count(), func.coalesce(func.sum(size), 0))
+    count, total = conn.execute(totals.where(user_attrs.c.user_id == owner.user_id, live)).one()
+    sizes = {"user": (int(count), int(total))}
+    if owner.session_pk is not None:
+        count, total = conn.execute(totals.where(_live(owner, now))).one()
+        sizes["session"] = (int(count), int(total))
+    return sizes
+
+
+def _check_caps(
+    ctx: Context, owner: Owner, before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], field: str
+) -> None:
+    """Refuse a write that takes the user or the session past a cap (a write that shrinks is always fine)."""
+    for setting, scope, dimension, what in CAPS:
+        if scope not in after:
+            continue
+        cap, now_at = ctx.settings[setting], after[scope][dimension]
+        if now_at > cap and now_at > before[scope][dimension]:
+            holder = "an account" if scope == "user" else "a session"
+            raise SSOError.single(
+                Kind.invalid,
+                Code.invalid_input,
+                field,
+                f"{holder} may hold at most {cap} {what} ({setting}); this write would make it {now_at}",
+            )
 
 
 def _shown(ctx: Context, row: Any, decrypt: bool) -> dict[str, Any]:
