@@ -110,3 +110,14 @@ def verify_pbkdf2_sha512(password: str, stored: str) -> bool:
 def is_imported(stored: str | None) -> bool:
     """Whether a stored hash is not our scrypt but one imported from Zato (replaced at the next login)."""
     return stored is not None and stored.startswith(PBKDF2_PREFIX)
+
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def dummy_hash(n: int) -> str:
+    """A hash at cost `n` to verify against when there is no account (a user, an API client): a missing one
+    costs one scrypt like a wrong secret, so the timing tells nothing."""
+    if n not in _dummy_hashes:
+        _dummy_hashes[n] = hash_password("not a real password, only for timing", n)
+    return _dummy_hashes[n]
