@@ -70,7 +70,9 @@ def test_signed_out_the_link_asks_to_sign_in_as_the_owner_and_comes_back(app, al
     html = text(opened)
     assert opened.status_code == 200 and 'id="email-confirm-form"' not in html
     assert "Only <strong>alice</strong> can confirm this" in html
-    login_page = re.search(r'href="([^"]+)" id="email-confirm-login"', html).group(1).replace("&amp;", "&")
+    found = re.search(r'href="([^"]+)" id="email-confirm-login"', html)
+    assert found, html
+    login_page = found.group(1).replace("&amp;", "&")
     signed_in = form(other_browser, login_page, "login-form").fill("username", "alice").fill("password", PASSWORD)
     back = signed_in.submit(other_browser)
     assert back.status_code == 303 and back.headers["Location"] == path

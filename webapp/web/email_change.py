@@ -69,7 +69,7 @@ def email_change_confirm(token: str) -> ViewResponse:
     except SSOError:
         return _invalid()
     signed_in = _signed_in_username()
-    context = {"username": username, "email": email, "signed_in": signed_in}
+    context: dict[str, Any] = {"username": username, "email": email, "signed_in": signed_in}
     if signed_in is None:
         login = url_for("web.login", next=request.path)
         return no_referrer(
@@ -78,7 +78,7 @@ def email_change_confirm(token: str) -> ViewResponse:
     if signed_in != username:
         return no_referrer(page("account/email_confirm.html", 403, **context))
     if request.method == "GET":
-        return no_referrer(page("account/email_confirm.html", **context))
+        return no_referrer(page("account/email_confirm.html", 200, **context))
     try:
         changed = users().confirm_email_change(
             cid(), token, g.ust, console_app(), request.remote_addr, channel="web", user_agent=user_agent()

@@ -261,7 +261,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         self.sock.settimeout(self.remaining())
         return self.sock.recv_into(buffer)
 
