@@ -162,6 +162,9 @@ class DrippingSmtpServer:
                 if self.drip_from == "greeting":
                     self._drip(conn, greeting)
                     return
+                if self.drip_from == "tls handshake":  # a TLS record header announcing 16 KiB, then a trickle
+                    self._drip(conn, b"\x16\x03\x03\x40\x00" + b"\x02" * 200)
+                    return
                 conn.sendall(greeting)
                 conn.recv(1024)  # EHLO
                 self._drip(conn, b"250-slow.example\r\n" + b"250-" + b"x" * 200 + b"\r\n250 OK\r\n")
@@ -173,11 +176,13 @@ class DrippingSmtpServer:
         self.listener.close()
 
 
-@pytest.mark.parametrize("drip_from", ["greeting", "ehlo"])
+@pytest.mark.parametrize("drip_from", ["greeting", "ehlo", "tls handshake"])
 def test_a_server_that_drips_its_answers_holds_the_message_no_longer_than_the_timeout(drip_from):
-    """A socket timeout restarts at every byte; SSO_SMTP_TIMEOUT bounds the whole conversation."""
+    """A socket timeout restarts at every byte; SSO_SMTP_TIMEOUT bounds the whole conversation (issue 31 #2),
+    a TLS handshake too."""
     server = DrippingSmtpServer(drip_from)
-    mailer = Mailer({"SSO_SMTP_URL": f"smtp://127.0.0.1:{server.port}", "SSO_SMTP_TIMEOUT": 2})
+    scheme = "smtps" if drip_from == "tls handshake" else "smtp"
+    mailer = Mailer({"SSO_SMTP_URL": f"{scheme}://127.0.0.1:{server.port}", "SSO_SMTP_TIMEOUT": 2})
     try:
         started = time.monotonic()
         with pytest.raises(MailNotSent):

@@ -16,6 +16,7 @@ import smtplib
 import socket
 import ssl
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -284,11 +285,21 @@ class _DeadlineMixin:
         return super().send(s)  # type: ignore[misc]
 
 
-class _SMTP(_DeadlineMixin, smtplib.SMTP):
+class _KeepsRawSocket(smtplib.SMTP):
+    """Keeps the TCP socket (under TLS too), so the watchdog can end a TLS handshake that drips."""
+
+    raw_socket: socket.socket | None = None
+
+    def _get_socket(self, host, port, timeout):
+        self.raw_socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        return self.raw_socket
+
+
+class _SMTP(_DeadlineMixin, _KeepsRawSocket):
     pass
 
 
-class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL):
+class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL, _KeepsRawSocket):
     pass
 
 
@@ -311,10 +322,24 @@ class _Connection:
         if self.conn is not None and self.conn.sock is not None:
             self.conn.sock.settimeout(self.remaining())
 
+    def _abort(self) -> None:
+        """The watchdog, at the deadline: end the TCP connection, so that whatever still waits on it (a TLS
+        handshake reads without our per-read deadline) fails at once."""
+        raw = getattr(self.conn, "raw_socket", None)
+        if raw is not None:
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def __enter__(self):
+        self.watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._abort)
+        self.watchdog.daemon = True
+        self.watchdog.start()
         try:
             return self._open()
         except BaseException:
+            self.watchdog.cancel()
             if self.conn is not None:
                 self.conn.close()
             raise
@@ -329,6 +354,7 @@ class _Connection:
         else:
             conn = _SMTP(local_hostname=self.helo_name, timeout=self.remaining())
         conn.remaining = self.remaining
+        conn._host = target.host  # what smtplib sets when given the host at once: TLS checks the certificate for it
         self.conn = conn
         code, reply = conn.connect(target.host, target.port)
         if code != 220:
@@ -346,6 +372,12 @@ class _Connection:
         return self.conn, self.step
 
     def __exit__(self, *exc) -> None:
+        try:
+            self._close()
+        finally:
+            self.watchdog.cancel()
+
+    def _close(self) -> None:
         if self.conn is None:
             return
         try:
