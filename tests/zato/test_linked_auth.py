@@ -85,17 +85,3 @@ def test_the_cli_prints_a_generated_secret_once_and_keeps_only_its_hash(zato, mo
     given = app.test_cli_runner().invoke(args=["sso", "create-api-client", "cli.client2"])
     assert given.exit_code == 0 and "a-given-secret" not in given.output
     app.extensions["sso_engine"].dispose()
-
-
-def test_wrong_secrets_of_a_linked_client_are_paused_like_sign_ins(zato):
-    """Issue 31 #10: a linked client's secret could be guessed without limit."""
-    user_id, _, _ = zato.create_and_approve_user()
-    name, secret = _client(zato)
-    link = {"user_id": user_id, "auth_type": "zato.basic_auth", "auth_username": name}
-    zato.client.post("/zato/sso/user/linked", {"ust": zato.super_user_ust, **link})
-    for _ in range(5):  # SSO_LOGIN_MAX_FAILURES per (name, address)
-        wrong = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, False, auth=(name, "x" + secret))
-        assert (wrong.http.status_code, wrong.sub_status) == (403, ["E005001"])
-    paused = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, False, auth=(name, secret))
-    assert (paused.http.status_code, paused.sub_status) == (429, ["E005001"])
-    assert int(paused.http.headers["Retry-After"]) > 0 and "X-Zato-SSO-UST" not in paused.http.headers
