@@ -289,6 +289,7 @@ class _KeepsRawSocket(smtplib.SMTP):
     """Keeps the TCP socket (under TLS too), so the watchdog can end a TLS handshake that drips."""
 
     raw_socket: socket.socket | None = None
+    _host: str  # smtplib's, unannotated there
 
     def _get_socket(self, host, port, timeout):
         self.raw_socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
