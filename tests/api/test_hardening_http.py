@@ -164,7 +164,7 @@ def test_wrong_secrets_of_a_linked_api_client_are_paused_like_sign_ins(guarded):
     """Issue 31 #10: a linked client's Basic secret could be guessed without limit."""
     user, _ = guarded.new_user("robot", login=False)
     name = unique("client").replace("_", ".")
-    secret = guarded.sso.user.create_api_client(name)
+    secret = guarded.sso.operator.create_api_client(name)
     link = {"auth_type": "zato.basic_auth", "auth_username": name}
     guarded.sso.user.link("test", user["user_id"], link, guarded.admin_ust, APP, "127.0.0.1")
     url = guarded.api.base_url + "/zato/sso/user"

@@ -56,14 +56,14 @@ class Live:
         self.kind, self.url, self.db_url, self.app = kind, url, db_url, app
         self.sso = app.extensions["sso"]
         self.admin_name = unique("seed-admin")
-        self.sso.user.create_local(self.admin_name, PASSWORD, super_user=True)
+        self.sso.operator.create_local(self.admin_name, PASSWORD, super_user=True)
         self._ust = self.sso.user.login(SEED_CID, self.admin_name, PASSWORD, SEED_APP, "127.0.0.1").ust
 
     def user(
         self, prefix: str = "user", *, super_user: bool = False, password: str | None = PASSWORD, **attrs: Any
     ) -> dict:
         """Create an approved user named `prefix-<random>`; `attrs` are then set with update_user_by_id."""
-        created = self.sso.user.create_local(unique(prefix), password, super_user=super_user)
+        created = self.sso.operator.create_local(unique(prefix), password, super_user=super_user)
         if attrs:
             self.update(created["user_id"], attrs)
         return self.get(created["user_id"])

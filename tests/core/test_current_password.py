@@ -53,10 +53,10 @@ def _change(sso, ust, password):
 )
 def test_wrong_current_passwords_pause_every_check_and_sign_in_alike(sso, check, field, totp_on):
     clock = frozen_clock(sso)
-    user = sso.user.create_local("bob", PASSWORD, super_user=False)
+    user = sso.operator.create_local("bob", PASSWORD, super_user=False)
     if totp_on:
-        sso.user.reset_totp_key_local("bob", KEY)
-        admin = sso.user.create_local("boss", PASSWORD, super_user=True)
+        sso.operator.reset_totp_key_local("bob", KEY)
+        admin = sso.operator.create_local("boss", PASSWORD, super_user=True)
         boss_ust = sso.user.login(CID, "boss", PASSWORD, APP, "10.1.1.1").ust
         sso.user.update_user_by_id(CID, user["user_id"], {"is_totp_enabled": True}, boss_ust, APP, "10.1.1.1")
         assert admin["user_id"] != user["user_id"]
@@ -78,7 +78,7 @@ def test_wrong_current_passwords_pause_every_check_and_sign_in_alike(sso, check,
 
 def test_a_right_current_password_takes_its_mark_back(sso):
     frozen_clock(sso)
-    sso.user.create_local("bob", PASSWORD, super_user=False)
+    sso.operator.create_local("bob", PASSWORD, super_user=False)
     ust = sso.user.login(CID, "bob", PASSWORD, APP, ADDR).ust
     for _ in range(5):  # more right answers than the limit: none of them counts
         _enable(sso, ust, PASSWORD)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.kernel.tables import email_tokens
 
 from ..conftest import PASSWORD
@@ -77,7 +77,7 @@ def test_a_token_confirms_once_and_an_unknown_or_expired_one_not_at_all(sso):
     clock = frozen_clock(sso)
     late = sign_up(sso)
     clock(hours=47, minutes=59)
-    assert sso.user.check_signup_link(late.confirm_token) == row_of(sso, late.user_id)["username"]
+    assert sso.serve(Call(cid="test")).check_signup_link(late.confirm_token) == row_of(sso, late.user_id)["username"]
     clock(minutes=2)
     with refused(Kind.not_found, Code.no_such_signup_token):
         sso.user.confirm_signup(CID, late.confirm_token, APP, ADDR)

@@ -105,7 +105,7 @@ def capped(make_app):
         SSO_ATTR_MAX_BYTES_PER_SESSION=120,
     )
     sso = application.extensions["sso"]
-    sso.user.create_local("bob", "Correct-Horse-9", super_user=False)
+    sso.operator.create_local("bob", "Correct-Horse-9", super_user=False)
     return sso, sso.user.login("cid", "bob", "Correct-Horse-9", APP, ADDR).ust
 
 

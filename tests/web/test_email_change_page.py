@@ -102,7 +102,7 @@ def test_someone_else_signed_in_cannot_confirm_anothers_email_change(app, alice_
 
 
 def admin_args(sso):
-    sso.user.create_local("root", PASSWORD, super_user=True)
+    sso.operator.create_local("root", PASSWORD, super_user=True)
     return sso.user.login("cid", "root", PASSWORD, "CRM", "::1").ust, "CRM", "::1"
 
 

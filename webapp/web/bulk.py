@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..sso import Kind, SSOError
 from ..sso.bulk import BulkOutcome
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .auth import caller_args, cid, service, super_user_required, user_agent, users
 from .blueprint import bp
 from .lifecycle import CONFIRMATIONS, Confirmation
 from .manage import BULK_CHOICES, BulkChoice, list_page
@@ -136,7 +136,7 @@ def user_bulk() -> ViewResponse:
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
-    targets = users().bulk_selection(cid(), ids, *caller_args())
+    targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
     verb = choice.verb
     count = _users_word(len(found))

@@ -16,7 +16,7 @@ from ..sso.kernel.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUT
 from ..sso.kernel.presentation import UserData
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
 from .attribute_form.view import IDENTITY, groups
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .auth import caller_args, cid, service, super_user_required, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
 from .display import format_value
@@ -303,9 +303,7 @@ def _edit_page(
     password_errors: dict | None = None,
     action_error: str | None = None,
 ) -> ViewResponse:
-    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
-        "records"
-    ]
+    history = service().history_page(user["user_id"], limit=RECENT_CHANGES, changes_only=True)["records"]
     context = {
         "user": user,
         "fields": fields,
@@ -317,7 +315,7 @@ def _edit_page(
         "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
         "history": history,
         "names": usernames(records=history, user=user),
-        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+        "user_attributes": service().list_attributes(user["user_id"]),
     }
     context["sessions"], context["sessions_total"] = newest_sessions(
         users().list_sessions(cid(), user["user_id"], *caller_args())
@@ -359,7 +357,7 @@ def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     if fmt not in FORMATS:
         abort(404)
     try:
-        chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
+        chunks = service().export_history(user_id, fmt=fmt)
     except SSOError as error:
         return refusal(error)
     response = current_app.response_class(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from ..sso import Code, Kind, SSOError
 from ..sso.email.signup import may_sign_up
-from .auth import cid, console_app, user_agent, users
+from .auth import cid, console_app, service, user_agent, users
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
 from .responses import ViewResponse, form_errors, page, refusal
@@ -78,7 +78,7 @@ def signup_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button confirms."""
     try:
         if request.method == "GET":
-            return no_referrer(page("auth/signup_confirm.html", username=users().check_signup_link(token)))
+            return no_referrer(page("auth/signup_confirm.html", username=service().check_signup_link(token)))
         confirmed = users().confirm_signup(
             cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
         )

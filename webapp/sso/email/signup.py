@@ -18,6 +18,7 @@ from ...db import reading, writing
 from ..accounts.create import insert_user
 from ..kernel.attributes import ATTRIBUTES, EMAIL_MAX, NAME_ATTRIBUTES, USERNAME_MAX, check_value, fold
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
@@ -132,15 +133,13 @@ def may_sign_up(ctx: Context, app: str) -> bool:
     return app in ctx.settings["SSO_SIGNUP_APPS"]
 
 
-def signup(
-    ctx: Context, cid, data, current_app, remote_addr, *, channel: str, user_agent, send_link: bool = False
-) -> SignupResult:
+def signup(ctx: Context, call: Call, data, *, send_link: bool = False) -> SignupResult:
     """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link)."""
     if not isinstance(data, dict):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "data", "must be an object")
     reject_unknown(data, SIGNUP_KEYS, lambda key: "is not a sign-up input")
     require_input(data, "username", "password", "app_list")
-    check_apps(ctx, current_app, data["app_list"])
+    check_apps(ctx, call.current_app, data["app_list"])
 
     errors = FieldErrors()
     username = check_username(ctx, data["username"], errors)
@@ -184,13 +183,9 @@ def signup(
     fields.update(username=username, email=email, auto_approve=not approval_needed)
     user = insert_user(
         ctx,
-        cid,
+        call,
         fields,
         actor_id=None,
-        channel=channel,
-        current_app=current_app,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
         super_user=False,
         sign_up_status="before_confirmation",
         approved_by="auto",
@@ -263,11 +258,9 @@ def check_confirmation(ctx: Context, confirm_token: Any) -> str:
     return user["username"]
 
 
-def confirm_signup(
-    ctx: Context, cid, confirm_token, current_app, remote_addr, *, channel: str, user_agent
-) -> Confirmed:
+def confirm_signup(ctx: Context, call: Call, confirm_token) -> Confirmed:
     """Confirm a sign-up (PATCH user/signup): unknown or expired token E005006, already confirmed E005007."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = _token_state(ctx, conn, confirm_token)
@@ -288,14 +281,10 @@ def confirm_signup(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="confirm_signup",
             actor_id=user["user_id"],
             target_id=user["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"sign_up_status": change("before_confirmation", "final")},
         )
     return Confirmed(user_id=user["user_id"], username=user["username"], approval_status=user["approval_status"])
