@@ -196,6 +196,7 @@ def search(call: ApiCall):
 def signup(call: ApiCall):
     """POST user/signup: a new account waiting for confirmation; the calling app delivers `confirm_token`."""
     result = served(call).signup(call.data)
+    assert result is not None, "signup answers None only when asked to check_only"
     return envelope({"confirm_token": result.confirm_token})
 
 

@@ -172,12 +172,13 @@ class Users:
         self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).change_password(data)
 
     # --- email: sign-up and password reset ---
-    def signup(self, cid, data, current_app, remote_addr, *, channel=PY, user_agent=None, send_link=False):
-        """Sign up (SPEC §11): the new user waits for their confirmation link."""
-        result: SignupResult = self._as(cid, None, current_app, remote_addr, channel, user_agent).signup(
-            data, send_link=send_link
+    def signup(
+        self, cid, data, current_app, remote_addr, *, channel=PY, user_agent=None, send_link=False, check_only=False
+    ) -> SignupResult | None:
+        """Sign up (SPEC §11): the new user waits for their confirmation link (`check_only`: check, write nothing)."""
+        return self._as(cid, None, current_app, remote_addr, channel, user_agent).signup(
+            data, send_link=send_link, check_only=check_only
         )
-        return result
 
     def confirm_signup(self, cid, confirm_token, current_app, remote_addr, *, channel=PY, user_agent=None):
         """Confirm a sign-up with the emailed token."""

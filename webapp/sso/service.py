@@ -151,8 +151,8 @@ class Service:
         api_clients.console_revoke(self.ctx, self.call, name)
 
     # --- email ---
-    def signup(self, data, *, send_link: bool = False) -> SignupResult:
-        return signup.signup(self.ctx, self.call, data, send_link=send_link)
+    def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
+        return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
 
     def confirm_signup(self, confirm_token) -> Confirmed:
         return signup.confirm_signup(self.ctx, self.call, confirm_token)

@@ -17,7 +17,7 @@ from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access, supe
 from ..kernel.presentation import FULL_VIEW, UserData
 from ..kernel.rows import load_user
 from ..kernel.tables import ended_sessions, sessions, users
-from .guards import hold_super_users, require_a_usable_super_user
+from .guards import OWN_DELETE, hold_super_users, require_a_usable_super_user
 from .update import update_local, update_user
 
 
@@ -60,7 +60,7 @@ def delete_user(ctx: Context, call: Call, user_id) -> None:
     if not caller.is_super_user:
         raise super_user_required()
     if user_id == caller.user_id:
-        raise own_access("user_id", "you cannot delete your own account")
+        raise own_access("user_id", OWN_DELETE)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:

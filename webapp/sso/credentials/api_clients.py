@@ -31,7 +31,7 @@ from .throttle import begin_attempt, succeeded
 
 AUTH_TYPE = "zato.basic_auth"
 AUTH_TYPES = (AUTH_TYPE, "basic_auth")  # the second is how Zato's own code spells it (SEC_DEF_TYPE.BASIC_AUTH)
-NAME_MAX = 128
+API_CLIENT_NAME_MAX = 128
 LINK_KEYS = ("auth_type", "auth_username", "is_active")
 CLIENT_KEY = "api-client:"  # API clients are throttled under this prefix, apart from usernames
 
@@ -40,8 +40,18 @@ def _invalid(field: str, message: str) -> SSOError:
     return SSOError.single(Kind.invalid, Code.invalid_input, field, message)
 
 
+CLIENT_TARGET = "api-client:"  # an audit record about an API client names it so (its target is no user)
+
+
 def _client_target(name: str) -> str:
-    return f"api-client:{name}"[:64]
+    return f"{CLIENT_TARGET}{name}"[:64]
+
+
+def client_of_target(target_id: str | None) -> str | None:
+    """The API client an audit record's target names (its name, cut to fit), or None for a user."""
+    if target_id and target_id.startswith(CLIENT_TARGET):
+        return target_id[len(CLIENT_TARGET) :]
+    return None
 
 
 # --- API clients (command line and console) -------------------------------------------------------------------
@@ -52,12 +62,12 @@ def check_client_name(name: Any) -> str:
     if (
         not isinstance(name, str)
         or not name
-        or len(name) > NAME_MAX
+        or len(name) > API_CLIENT_NAME_MAX
         or text_problem(name)
         or ":" in name
         or any(char.isspace() for char in name)
     ):
-        raise _invalid("name", f"must be 1 to {NAME_MAX} characters without whitespace or a colon")
+        raise _invalid("name", f"must be 1 to {API_CLIENT_NAME_MAX} characters without whitespace or a colon")
     return name
 
 
@@ -313,7 +323,11 @@ def basic_session(ctx: Context, call: Call, name, secret) -> str:
     # and client name; an unknown name costs one scrypt like a wrong secret, so names cannot be told apart.
     now = ctx.clock()
     attempt = begin_attempt(
-        ctx, CLIENT_KEY + (safe_text(name, NAME_MAX) or ""), call.remote_addr, now, field_name="authorization"
+        ctx,
+        CLIENT_KEY + (safe_text(name, API_CLIENT_NAME_MAX) or ""),
+        call.remote_addr,
+        now,
+        field_name="authorization",
     )
     stored = row["secret_hash"] if row is not None else None
     checked = stored or dummy_hash(ctx.settings["SSO_SCRYPT_N"])

@@ -133,8 +133,12 @@ def may_sign_up(ctx: Context, app: str) -> bool:
     return app in ctx.settings["SSO_SIGNUP_APPS"]
 
 
-def signup(ctx: Context, call: Call, data, *, send_link: bool = False) -> SignupResult:
-    """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link)."""
+def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
+    """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link).
+
+    With `check_only`, every check runs (values, password rules, a taken username or email) and every problem
+    is raised at once (E008002 first when a value is refused), but nothing is written or sent and None is
+    returned: a form can report all mistakes together, its own included (two password boxes that differ)."""
     if not isinstance(data, dict):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "data", "must be an object")
     reject_unknown(data, SIGNUP_KEYS, lambda key: "is not a sign-up input")
@@ -152,11 +156,19 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False) -> Signup
             _, message = check_value(ATTRIBUTES[name], data[name])
             if message:
                 errors.add(name, message)
+    if check_only:
+        with reading(ctx.engine) as conn:
+            for name, (code, message) in _taken(conn, username, email).items():
+                errors.add(name, message, code)
+        errors.raise_if_any(Kind.invalid)
+        return None
     errors.raise_if_any(Kind.invalid)
     assert username is not None
 
     with reading(ctx.engine) as conn:
-        _raise_if_taken(conn, username, email)
+        taken = _taken(conn, username, email)
+    if taken:
+        raise SSOError(Kind.conflict, [code for code, _ in taken.values()], {k: m for k, (_, m) in taken.items()})
 
     token, digest = tokens.new_token()
     now = ctx.clock()
@@ -167,7 +179,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False) -> Signup
 
     def with_token(conn, row: dict) -> None:
         if email is not None and email_taken_by_other(conn, email, row["user_id"]):
-            raise _taken({"email": "is already used by another account"}, [Code.email_exists])
+            raise SSOError(Kind.conflict, [Code.email_exists], {"email": EMAIL_TAKEN})
         conn.execute(
             insert(email_tokens).values(
                 token_hash=digest,
@@ -200,20 +212,17 @@ def email_taken_by_other(conn, email: str, own_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _taken(errors: dict[str, str], codes: list[str]) -> SSOError:
-    return SSOError(Kind.conflict, codes, errors)
+EMAIL_TAKEN = "is already used by another account"
 
 
-def _raise_if_taken(conn, username: str, email: str | None) -> None:
-    codes, errors = [], {}
-    if is_username_taken(conn, username, None):
-        codes.append(Code.username_exists)
-        errors["username"] = "is already taken"
+def _taken(conn, username: str | None, email: str | None) -> dict[str, tuple[str, str]]:
+    """{field: (code, message)} for a username or an email (each valid, else None) another account has."""
+    taken = {}
+    if username is not None and is_username_taken(conn, username, None):
+        taken["username"] = (Code.username_exists, "is already taken")
     if email is not None and email_taken(conn, email):
-        codes.append(Code.email_exists)
-        errors["email"] = "is already used by another account"
-    if codes:
-        raise _taken(errors, codes)
+        taken["email"] = (Code.email_exists, EMAIL_TAKEN)
+    return taken
 
 
 def _send_confirmation(ctx: Context, email: str, username: str, token: str, expires) -> None:

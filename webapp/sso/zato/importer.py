@@ -52,8 +52,8 @@ from ..kernel.errors import FieldErrors
 from ..kernel.hashing import PBKDF2_PREFIX, pbkdf2_problem
 from ..kernel.ratelimit import check_rate_limit_input
 from ..kernel.tables import user_attrs, users, zato_imports
-from .attributes import NAME_MAX as ATTR_NAME_MAX
 from .attributes import (
+    ATTR_NAME_MAX,
     _check_name,
     _check_value,
     _fernet,  # our keys, to keep encrypted attributes encrypted
