@@ -79,6 +79,7 @@ TARGET_USER = "benchtarget"
 PASSWORD = "Quiet-River-4821"
 SCALES = (100_000, 1_000_000)
 TIMED_REQUESTS = 50
+HISTORY_RECORDS = 300  # the Manage-user page at scale is timed for a user with this many audit records
 WARMUP_SECONDS = 1
 DRAIN_SECONDS = 0.5  # requests in flight when wrk stops still complete on the server
 
@@ -230,6 +231,7 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
     sso = app.extensions["sso"]
     super_user = sso.user.create_local(SUPER_USER, PASSWORD, super_user=True)
     target = sso.user.create_local(TARGET_USER, PASSWORD, super_user=False)
+    history = sso.user.create_local(f"{TARGET_USER}history", None, super_user=False)
     others = [
         sso.user.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)
     ]
@@ -238,6 +240,7 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
         "super_user_id": super_user["user_id"],
         "target_id": target["user_id"],
         "target_ids": [target["user_id"], *others],
+        "history_id": history["user_id"],  # a user given HISTORY_RECORDS audit records for the page timings
         "ust": ust,
     }
 
@@ -604,6 +607,26 @@ def bulk_insert_users(engine, start: int, count: int) -> float:
     return time.perf_counter() - started
 
 
+def seed_history(engine, source_id: str, user_id: str, count: int = HISTORY_RECORDS) -> int:
+    """Give `user_id` `count` audit records: copies of `source_id`'s latest real ones (the updates of the
+    run, repeated if there are fewer), each pointed at `user_id`. Returns how many records `user_id` has."""
+    with writing(engine) as conn:
+        rows = (
+            conn.execute(select(audit).where(audit.c.target_id == source_id).order_by(audit.c.id.desc()).limit(count))
+            .mappings()
+            .all()
+        )
+        have = conn.execute(select(func.count()).select_from(audit).where(audit.c.target_id == user_id)).scalar_one()
+        wanted = max(0, count - have)
+        copies = [  # the real records over again until there are enough
+            {**{k: v for k, v in rows[i % len(rows)].items() if k != "id"}, "target_id": user_id}
+            for i in range(wanted if rows else 0)
+        ]
+        if copies:
+            conn.execute(audit.insert(), copies)
+        return have + len(copies)
+
+
 def time_requests(session: requests.Session, method: str, url: str, **kwargs) -> dict[str, Any]:
     """Median / p95 / max of TIMED_REQUESTS sequential requests (after three warm-ups), in ms."""
     first = None
@@ -640,6 +663,7 @@ def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales
     """Page and search times with each number of extra users in the table (added up to each in turn)."""
     out: list[dict[str, Any]] = []
     present = 0
+    history_records = seed_history(db.engine, seed["target_id"], seed["history_id"])
     for scale in scales:
         seconds = bulk_insert_users(db.engine, present, scale - present)
         print(f"  inserted {scale - present:,} users in {seconds:.1f} s (now {scale:,} extra)", flush=True)
@@ -687,7 +711,10 @@ def measure_scale(server: Node, db: Database, routes: Routes, seed: dict, scales
             continue
         pages = [
             ("page: My account", routes.account),
-            ("page: Manage user (edit target)", routes.edit.format(user_id=seed["target_id"]) if routes.edit else None),
+            (
+                f"page: Manage user ({history_records} audit records)",
+                routes.edit.format(user_id=seed["history_id"]) if routes.edit else None,
+            ),
             (
                 "page: user list, search 'ann'",
                 f"{routes.user_list}?{urlencode({LIST_QUERY_PARAM: 'ann'})}" if routes.user_list else None,
@@ -1173,7 +1200,7 @@ def print_targets(report: dict[str, Any]) -> list[str]:
             )
     biggest = max((p["users"] for p in report["pages"]), default=None)
     for p in (p for p in report["pages"] if p["users"] == biggest and "median_ms" in p):
-        limit = 50 if "search" in p["what"] else 10
+        limit = 10 if p["what"].startswith("page:") else 50  # pages < 10 ms (issue 30), API searches < 50
         lines.append(
             f"{p['what']} at {biggest:,} users, {p['db']}: {p['median_ms']} ms median (< {limit}) "
             + ("met" if p["median_ms"] < limit else f"NOT met (+{p['median_ms'] - limit:.1f} ms)")
