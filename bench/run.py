@@ -1327,18 +1327,21 @@ def main(argv: list[str] | None = None) -> int:
     if report["profiles"]:
         print(
             f"\n{'per request (in-process)':<34} {'db':<11} {'stmts':>6} {'txns':>5} {'reads':>5} {'writes':>6} "
-            f"{'auths':>5} {'checkouts':>9} {'ms':>7} {'xbare':>6}"
+            f"{'auths':>5} {'checkouts':>9} {'ms':>7} {'cpu ms':>7} {'xbare':>6}"
         )
-        bare_ms = {p["db"]: p["request_ms"] for p in report["profiles"] if p["target"] == "bare"}
+        bare_cpu = {p["db"]: p["cpu_ms"] for p in report["profiles"] if p["target"] == "bare"}
         for profile in report["profiles"]:
             trips = profile["per_request"]
-            times = round(profile["request_ms"] / bare_ms[profile["db"]], 1) if bare_ms.get(profile["db"]) else "-"
+            times = round(profile["cpu_ms"] / bare_cpu[profile["db"]], 1) if bare_cpu.get(profile["db"]) else "-"
             print(
                 f"{profile['target']:<34} {profile['db']:<11} {trips['statements']:>6} {trips['transactions']:>5} "
                 f"{_or_dash(trips['reads']):>5} {_or_dash(trips['writes']):>6} {trips['authentications']:>5} "
-                f"{trips['checkouts']:>9} {profile['request_ms']:>7} {times:>6}"
+                f"{trips['checkouts']:>9} {profile['request_ms']:>7} {profile['cpu_ms']:>7} {times:>6}"
             )
-        print("xbare = in-process ms per request over the bare reference's (bench/bare_wsgi.py, same database)")
+        print(
+            "ms = wall time, cpu ms = this process's CPU per request (the database server's not included);\n"
+            "xbare = cpu ms over the bare reference's (bench/bare_wsgi.py in-process, same database)"
+        )
     if report["notes"]:
         print("\nnotes:\n  " + "\n  ".join(report["notes"]))
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
