@@ -34,7 +34,7 @@ def count_round_trips(app, call, n: int = 50, engine=None) -> dict[str, float | 
     from sqlalchemy import event
 
     from webapp.db import WRITE_OPTION
-    from webapp.sso import authn
+    from webapp.sso.kernel import caller as authn
 
     own = engine is None
     engine = app.extensions["sso_engine"] if own else engine

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .db import DEFAULT_TIMEOUTS
-from .sso.hashing import SCRYPT_N
-from .sso.mail import check_mail_settings
+from .sso.email.mail import check_mail_settings
+from .sso.kernel.hashing import SCRYPT_N
 
 DEFAULT_APPS = "CRM,Console"
 
