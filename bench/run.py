@@ -80,6 +80,7 @@ PASSWORD = "Quiet-River-4821"
 SCALES = (100_000, 1_000_000)
 TIMED_REQUESTS = 50
 HISTORY_RECORDS = 300  # the Manage-user page at scale is timed for a user with this many audit records
+EXPORT_RECORDS = 100_000  # the history download is timed for a user with this many audit records
 WARMUP_SECONDS = 1
 DRAIN_SECONDS = 0.5  # requests in flight when wrk stops still complete on the server
 
@@ -232,6 +233,7 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
     super_user = sso.user.create_local(SUPER_USER, PASSWORD, super_user=True)
     target = sso.user.create_local(TARGET_USER, PASSWORD, super_user=False)
     history = sso.user.create_local(f"{TARGET_USER}history", None, super_user=False)
+    exported = sso.user.create_local(f"{TARGET_USER}export", None, super_user=False)
     others = [
         sso.user.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)
     ]
@@ -241,6 +243,7 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
         "target_id": target["user_id"],
         "target_ids": [target["user_id"], *others],
         "history_id": history["user_id"],  # a user given HISTORY_RECORDS audit records for the page timings
+        "export_id": exported["user_id"],  # a user given EXPORT_RECORDS audit records for the export
         "ust": ust,
     }
 
@@ -261,6 +264,18 @@ class Node(LiveServer):
             access_log=False,
             port=port,
         )
+
+    @staticmethod
+    def worker_peak_rss(pid: int, *, reset: bool = False) -> float | None:
+        """A worker's peak RSS in MiB (VmHWM); with `reset`, the peak is first set back to the current RSS."""
+        try:
+            if reset:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        line = next((ln for ln in status.splitlines() if ln.startswith("VmHWM:")), None)
+        return round(int(line.split()[1]) / 1024, 1) if line else None
 
     def worker_cpu_seconds(self) -> float:
         """User + system CPU seconds the workers have used so far (/proc/<pid>/stat)."""
@@ -627,6 +642,46 @@ def seed_history(engine, source_id: str, user_id: str, count: int = HISTORY_RECO
         return have + len(copies)
 
 
+def measure_export(server: Node, db: Database, routes: Routes, seed: dict, notes: list[str]) -> list[dict[str, Any]]:
+    """The history download (Manage user -> history as CSV / JSON lines, streamed) of a user with
+    EXPORT_RECORDS audit records, over HTTP: seconds, bytes and the serving worker's peak RSS (each worker's
+    high-water mark reset first through /proc/<pid>/clear_refs, read back from VmHWM)."""
+    started = time.perf_counter()
+    records = seed_history(db.engine, seed["target_id"], seed["export_id"], EXPORT_RECORDS)
+    print(f"  export: {records:,} audit records for one user in {time.perf_counter() - started:.1f} s", flush=True)
+    try:
+        web = web_session(server.url, routes)
+    except (WebUnavailable, requests.RequestException) as e:
+        notes.append(f"{db.name}: export skipped ({e})")
+        return []
+    out = []
+    for fmt in ("csv", "jsonl"):
+        before = {pid: server.worker_peak_rss(pid, reset=True) for pid in server.worker_pids()}
+        started = time.perf_counter()
+        answer = web.get(f"{server.url}/users/{seed['export_id']}/history.{fmt}", timeout=600, stream=True)
+        size = sum(len(chunk) for chunk in answer.iter_content(256 * 1024))
+        seconds = time.perf_counter() - started
+        peaks = {pid: server.worker_peak_rss(pid) for pid in before}
+        row = {
+            "db": db.name,
+            "format": fmt,
+            "records": records,
+            "status": answer.status_code,
+            "seconds": round(seconds, 2),
+            "mib": round(size / 2**20, 1),
+            "records_per_s": round(records / seconds) if seconds else None,
+            "peak_rss_mib": max(peaks.values(), default=None),
+            "rss_before_mib": max(before.values(), default=None),
+        }
+        out.append(row)
+        print(
+            f"  export {fmt:<5} {records:,} records: status {answer.status_code}, {seconds:.2f} s, {row['mib']} MiB, "
+            f"worker peak RSS {row['peak_rss_mib']} MiB (before {row['rss_before_mib']})",
+            flush=True,
+        )
+    return out
+
+
 def time_requests(session: requests.Session, method: str, url: str, **kwargs) -> dict[str, Any]:
     """Median / p95 / max of TIMED_REQUESTS sequential requests (after three warm-ups), in ms."""
     first = None
@@ -961,6 +1016,7 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
         "profiles": [],
         "memory": {},
         "nodes": None,
+        "export": [],
         "scrypt_n": app.config["SSO_SCRYPT_N"],
     }
     bare_node = (
@@ -1052,6 +1108,8 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
                 + ", ".join(f"RSS {m['rss_mib']} / PSS {m['pss_mib']} MiB" for m in out["memory"]["after_logins"]),
                 flush=True,
             )
+        if "export" in args.targets:
+            out["export"] = measure_export(server, db, routes, seed, notes)
         if args.scale:
             out["pages"] = measure_scale(server, db, routes, seed, args.scale)
             out["memory"]["after_scale"] = server.worker_memory()
@@ -1216,6 +1274,12 @@ def print_targets(report: dict[str, Any]) -> list[str]:
                     f"worker RSS <= 65 MiB {when.replace('_', ' ')}, {db}: {m['rss_mib']} MiB (PSS {m['pss_mib']}) "
                     + ("met" if m["rss_mib"] <= 65 else f"NOT met (+{m['rss_mib'] - 65:.1f} MiB)")
                 )
+    for e in report.get("export", []):
+        lines.append(
+            f"history download of a user with {e['records']:,} audit records, {e['format']}, {e['db']}: status "
+            f"{e['status']}, {e['seconds']} s ({e['records_per_s']:,} records/s, {e['mib']} MiB), worker peak RSS "
+            f"{e['peak_rss_mib']} MiB (before {e['rss_before_mib']}; no target: measured)"
+        )
     print("\ntargets (issue 30):\n  " + "\n  ".join(lines))
     return lines
 
@@ -1258,7 +1322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="8,32", help="comma-separated (default 8,32)")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument(
-        "--targets", default="bare,reference,api,form,login", help="comma-separated: bare, reference, api, form, login"
+        "--targets",
+        default="bare,reference,api,form,login,export",
+        help="comma-separated: bare, reference, api, form, login, export (the 100,000-record history download)",
     )
     parser.add_argument(
         "--port-base",
@@ -1309,12 +1375,20 @@ def main(argv: list[str] | None = None) -> int:
         )
     secret = Fernet.generate_key().decode()
     fernet_key = Fernet.generate_key().decode()
-    report: dict[str, Any] = {"runs": [], "pages": [], "profiles": [], "memory": {}, "nodes": [], "notes": []}
+    report: dict[str, Any] = {
+        "runs": [],
+        "pages": [],
+        "profiles": [],
+        "memory": {},
+        "nodes": [],
+        "notes": [],
+        "export": [],
+    }
     scrypt = {}
     for db in open_databases([d.strip() for d in args.db.split(",") if d.strip()]):
         print(f"\n== {db.name} ==", flush=True)
         result = bench_database(db, args, secret, fernet_key)
-        for key in ("runs", "pages", "profiles", "notes"):
+        for key in ("runs", "pages", "profiles", "notes", "export"):
             report[key] += result[key]
         report["memory"][db.name] = result["memory"]
         scrypt[db.name] = result["scrypt_n"]
