@@ -281,12 +281,12 @@ def _end_shared(read: _SharedRead) -> None:
 def _end_shared_before_write(engine: Engine) -> None:
     shared = _shared_reads.get()
     read = shared.get(id(engine)) if shared else None
-    if read is None:
+    if shared is None or read is None:
         return
     if read.open_blocks:
         read.stale = True  # still in use by the block the write runs in: ended when that block ends
     else:
-        del shared[id(engine)]  # type: ignore[index]
+        del shared[id(engine)]
         _end_shared(read)
 
 
