@@ -352,13 +352,29 @@ def run_wrk(server: Node, target: Target, connections: int, seconds: float) -> d
 
 
 def target_state(engine, user_ids: list[str]) -> tuple[int, int]:
-    """(sum of versions, audit records) of the target users: how many writes really happened."""
+    """(sum of versions, audit records) of the target users: how many writes really happened. One statement,
+    so both come from one snapshot (PostgreSQL's READ COMMITTED gives each statement its own)."""
+    versions = select(func.coalesce(func.sum(users.c.version), 0)).where(users.c.user_id.in_(user_ids))
+    records = select(func.count()).select_from(audit).where(audit.c.target_id.in_(user_ids))
     with reading(engine) as conn:
-        version = conn.execute(select(func.sum(users.c.version)).where(users.c.user_id.in_(user_ids))).scalar_one()
-        records = conn.execute(
-            select(func.count()).select_from(audit).where(audit.c.target_id.in_(user_ids))
-        ).scalar_one()
-    return version, records
+        row = conn.execute(select(versions.scalar_subquery(), records.scalar_subquery())).one()
+    return int(row[0]), int(row[1])
+
+
+def settled_state(engine, user_ids: list[str], at_least: float = DRAIN_SECONDS, limit: float = 20.0) -> tuple[int, int]:
+    """target_state once the requests still in flight when wrk stopped have finished: the same figures
+    twice, 0.3 s apart (after `at_least` seconds; at most `limit`). On a busy machine a request can
+    take seconds, and a write counted after the `before` figures were read would be taken for an extra one."""
+    time.sleep(at_least)
+    state = target_state(engine, user_ids)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        again = target_state(engine, user_ids)
+        if again == state:
+            break
+        state = again
+    return state
 
 
 def display_name_of(engine, user_id: str) -> str | None:
@@ -820,13 +836,11 @@ def measure(
     if target.refresh is not None:
         target.args = target.refresh()
     run_wrk(server, target, connections, WARMUP_SECONDS)
-    time.sleep(DRAIN_SECONDS)
-    before = target_state(db.engine, seed["target_ids"])
+    before = settled_state(db.engine, seed["target_ids"])
     cpu_before = server.worker_cpu_seconds()
     result = run_wrk(server, target, connections, args.duration)
-    time.sleep(DRAIN_SECONDS)
+    after = settled_state(db.engine, seed["target_ids"])
     cpu = server.worker_cpu_seconds() - cpu_before
-    after = target_state(db.engine, seed["target_ids"])
     successes = result["requests"] - result["unexpected_status"]
     row = {
         "target": target.name,
@@ -937,7 +951,7 @@ def two_nodes(db: Database, env: dict[str, str], seed: dict, args, notes: list[s
         Node(env, f"{db.name}-node2", port=port_for(args, 3)) as two,
     ):
         single = measure(one, db, seed, target, connections, args, notes)
-        before = target_state(db.engine, seed["target_ids"])
+        before = settled_state(db.engine, seed["target_ids"], at_least=0)
         commands = []
         for node in (one, two):
             env_run = {**os.environ, "BENCH_RUN": uuid.uuid4().hex[:8]}
@@ -970,8 +984,7 @@ def two_nodes(db: Database, env: dict[str, str], seed: dict, args, notes: list[s
             if line is None:
                 raise RuntimeError(f"wrk failed: {out[-1000:]} {err[-1000:]}")
             results.append(json.loads(line.removeprefix("BENCH_JSON ")))
-        time.sleep(DRAIN_SECONDS)
-        after = target_state(db.engine, seed["target_ids"])
+        after = settled_state(db.engine, seed["target_ids"])
     acknowledged = sum(r["requests"] - r["unexpected_status"] for r in results)
     writes, records = after[0] - before[0], after[1] - before[1]
     result = {
