@@ -333,7 +333,8 @@ def reading(engine: Engine, *, alone: bool = False) -> Iterator[Connection]:
     try:
         with _deadline(getattr(engine, "sso_deadline", 0)):
             if read is None:
-                conn = engine.connect()
+                with _shortened(getattr(engine, "sso_connect_deadline", 0)):
+                    conn = engine.connect()
                 try:
                     read = _SharedRead(engine, conn, conn.begin())
                 except BaseException:
