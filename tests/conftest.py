@@ -30,6 +30,8 @@ TABLES = (
     "sso_email_token",
     "sso_mail_request",
     "sso_totp_recovery_code",
+    "sso_passkey",
+    "sso_passkey_challenge",
     "sso_user",
     "sso_user_attr",
     "sso_rate_hit",
@@ -145,6 +147,7 @@ def app_config(db_url: str, **overrides) -> dict:
         # a loaded test machine must not trip the database deadline (tests/api/test_database_faults.py
         # sets its own)
         "SSO_DB_TIMEOUT": TEST_DB_TIMEOUT,
+        "SSO_DB_CONNECT_DEADLINE": TEST_DB_TIMEOUT,
         **overrides,
     }
 

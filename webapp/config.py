@@ -112,6 +112,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_MIN_COMPLEXITY": _int(env, "SSO_PASSWORD_MIN_COMPLEXITY", 3),
         "SSO_DB_TIMEOUT": _int(env, "SSO_DB_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_TIMEOUT"]),
         "SSO_DB_CONNECT_TIMEOUT": _int(env, "SSO_DB_CONNECT_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_CONNECT_TIMEOUT"]),
+        "SSO_DB_CONNECT_DEADLINE": _int(env, "SSO_DB_CONNECT_DEADLINE", DEFAULT_TIMEOUTS["SSO_DB_CONNECT_DEADLINE"]),
         "SSO_DB_LOCK_TIMEOUT": _int(env, "SSO_DB_LOCK_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_LOCK_TIMEOUT"]),
         "SSO_DB_POOL_TIMEOUT": _int(env, "SSO_DB_POOL_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_POOL_TIMEOUT"]),
         "SSO_SQLITE_BUSY_TIMEOUT": _int(env, "SSO_SQLITE_BUSY_TIMEOUT", DEFAULT_TIMEOUTS["SSO_SQLITE_BUSY_TIMEOUT"]),
@@ -125,12 +126,17 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_TOTP_ISSUER": env.get("SSO_TOTP_ISSUER") or "SSO",
         "SSO_LOGIN_METADATA_APPS": _csv(env.get("SSO_LOGIN_METADATA_APPS", "")),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
+        # free-form attributes (SPEC §12): caps per user (their sessions' included) and per session (issue 31 #11)
+        "SSO_ATTR_MAX_PER_USER": _int(env, "SSO_ATTR_MAX_PER_USER", 1000),
+        "SSO_ATTR_MAX_BYTES_PER_USER": _int(env, "SSO_ATTR_MAX_BYTES_PER_USER", 4 * 1024 * 1024),
+        "SSO_ATTR_MAX_PER_SESSION": _int(env, "SSO_ATTR_MAX_PER_SESSION", 100),
+        "SSO_ATTR_MAX_BYTES_PER_SESSION": _int(env, "SSO_ATTR_MAX_BYTES_PER_SESSION", 1024 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         # email (SPEC §11)
         "SSO_SMTP_URL": env.get("SSO_SMTP_URL", "").strip(),
         "SSO_SMTP_TIMEOUT": _int(env, "SSO_SMTP_TIMEOUT", 10),
         "SSO_MAIL_FROM": env.get("SSO_MAIL_FROM", "").strip() or "no-reply@localhost",
-        "SSO_PUBLIC_URL": (env.get("SSO_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        "SSO_PUBLIC_URL": (env.get("SSO_PUBLIC_URL", "").strip() or "http://localhost:8000").rstrip("/"),
         "SSO_PRODUCT_NAME": env.get("SSO_PRODUCT_NAME", "").strip() or "SSO",
         "SSO_SIGNUP_APPS": _csv(env.get("SSO_SIGNUP_APPS", "")),
         "SSO_SIGNUP_APPROVAL_NEEDED": _flag(env, "SSO_SIGNUP_APPROVAL_NEEDED", True),
@@ -154,6 +160,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_RECENT_SIGNIN_MINUTES": _int(env, "SSO_RECENT_SIGNIN_MINUTES", 5),
         "SSO_SELF_DELETE": _flag(env, "SSO_SELF_DELETE", True),
         "SSO_DELETE_GRACE_DAYS": _int(env, "SSO_DELETE_GRACE_DAYS", 14),
+        # passkeys (SPEC §18): a passkey with user verification is a whole sign-in
+        "SSO_PASSKEY_PASSWORDLESS": _flag(env, "SSO_PASSKEY_PASSWORDLESS", True),
     }
 
 
@@ -207,6 +215,10 @@ def check_email(config: dict[str, Any]) -> None:
         "SSO_SMTP_TIMEOUT",
         "SSO_PASSWORD_RESET_WINDOW",
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS",
+        "SSO_ATTR_MAX_PER_USER",
+        "SSO_ATTR_MAX_BYTES_PER_USER",
+        "SSO_ATTR_MAX_PER_SESSION",
+        "SSO_ATTR_MAX_BYTES_PER_SESSION",
     ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")
