@@ -155,9 +155,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # off by default, so an email change takes effect at once as SPEC §2 says
         "SSO_EMAIL_CHANGE_CONFIRM": _flag(env, "SSO_EMAIL_CHANGE_CONFIRM", False),
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
-        # privacy (SPEC §20): a sign-in this recent is enough for a data export, else the password again;
-        # self-deletion on by default, carried out this many days after it is asked for
-        "SSO_RECENT_SIGNIN_MINUTES": _int(env, "SSO_RECENT_SIGNIN_MINUTES", 5),
+        # privacy (SPEC §20): self-deletion on by default, carried out this many days after it is asked for
         "SSO_SELF_DELETE": _flag(env, "SSO_SELF_DELETE", True),
         "SSO_DELETE_GRACE_DAYS": _int(env, "SSO_DELETE_GRACE_DAYS", 14),
         # passkeys (SPEC §18): a passkey with user verification is a whole sign-in
@@ -188,9 +186,9 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError("SSO_AUDIT_RETENTION_DAYS must be 0 (keep forever) or a number of days")
     if not config.get("SSO_APPS"):
         raise ConfigError("SSO_APPS must name at least one application")
-    for name in ("SSO_RECENT_SIGNIN_MINUTES", "SSO_DELETE_GRACE_DAYS"):
-        if name in config and (type(config[name]) is not int or config[name] < 0):
-            raise ConfigError(f"{name} must be a whole number of at least 0, got {config[name]!r}")
+    grace = config.get("SSO_DELETE_GRACE_DAYS", 14)
+    if type(grace) is not int or grace < 0:
+        raise ConfigError(f"SSO_DELETE_GRACE_DAYS must be a whole number of at least 0, got {grace!r}")
     check_email(config)
 
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import jsonschema_rs
 import pyotp
+from sqlalchemy import insert
 
+from webapp.db import writing
 from webapp.sso import Kind
+from webapp.sso.kernel.tables import passkeys
 
 from ..conftest import PASSWORD
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused
@@ -45,6 +48,24 @@ def test_the_export_holds_every_area_and_matches_its_schema(sso, admin, make_use
     sso.user.request_password_reset(CID, "carol", APP, ADDR)
     sso.user.update_user_by_id(CID, user_id, {"last_name": "Carter"}, admin_ust, APP, "10.9.9.9")
     sso.user.update_current_user(CID, {"first_name": "Caro"}, admin_ust, APP, ADDR)  # not about her
+    # a passkey, stored as a registration stores it (the ceremony itself is tested in Chromium)
+    with writing(sso.ctx.engine) as conn:
+        conn.execute(
+            insert(passkeys).values(
+                passkey_id="pk-carol",
+                user_id=user_id,
+                credential_id="Y3JlZGVudGlhbC1pZA",
+                public_key=b"public-key-bytes",
+                sign_count=3,
+                transports=["internal"],
+                aaguid="00000000-0000-0000-0000-000000000000",
+                backup_eligible=True,
+                backed_up=True,
+                name="Carol's phone",
+                creation_time=clock.now(),
+                last_use_time=None,
+            )
+        )
 
     document = export(sso, ust)
 
@@ -59,6 +80,15 @@ def test_the_export_holds_every_area_and_matches_its_schema(sso, admin, make_use
         None,
     )
     assert document["two_factor"] == {"is_totp_enabled": True, "totp_label": None, "recovery_codes_left": 10}
+    assert document["passkeys"] == [
+        {
+            "name": "Carol's phone",
+            "creation_time": document["passkeys"][0]["creation_time"],
+            "last_use_time": None,
+            "synced": True,
+        }
+    ]
+    assert "Y3JlZGVudGlhbC1pZA" not in json.dumps(document)
     assert len(document["sessions"]) == 1 and document["sessions"][0]["remote_addr"] == "127.0.0.1"
     attributes = {(a["scope"], a["name"]): a for a in document["attributes"]}
     assert attributes[("user", "theme")]["value"] == {"dark": True}

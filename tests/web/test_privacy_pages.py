@@ -26,7 +26,7 @@ def test_download_my_data_gives_the_file_and_an_old_sign_in_asks_for_the_passwor
     refused = form(client, "/account/privacy", "export-form").submit(client)
     assert refused.status_code == 403
     assert 'id="export-password-error"' in refused.get_data(as_text=True)
-    assert "sign in again" in refused.get_data(as_text=True)
+    assert "needs a sign-in within the last 5 minutes" in refused.get_data(as_text=True)
     again = form(client, "/account/privacy", "export-form").fill("password", PASSWORD).submit(client)
     assert again.status_code == 200 and json.loads(again.get_data(as_text=True))["format"] == "sso-user-export"
 

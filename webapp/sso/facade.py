@@ -128,7 +128,7 @@ class Users:
         self, cid, current_ust, current_app, remote_addr, *, user_id=None, password=None, channel=PY, user_agent=None
     ) -> Iterator[str]:
         """Everything held about the caller (or `user_id`, super-users) as JSON text chunks (SPEC §20): join
-        them for the document (docs/export-schema-v1.json). A sign-in older than SSO_RECENT_SIGNIN_MINUTES
+        them for the document (docs/export-schema-v1.json). A sign-in older than 5 minutes
         needs `password`."""
         return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).export_user(
             user_id, password=password

@@ -1,5 +1,5 @@
 """My account → Your data (SPEC §20): download my data (a JSON file, streamed) and, for administrators, the
-same file for a user from Manage user (audited); a sign-in older than SSO_RECENT_SIGNIN_MINUTES asks for
+same file for a user from Manage user (audited); a sign-in older than 5 minutes asks for
 the password again on the same page. Delete my account (the password and a ticked confirmation; the page
 says what happens and when), the emailed keep-my-account link, and Manage user's cancel."""
 
@@ -35,7 +35,7 @@ def privacy_page(status: int = 200, **context: Any) -> ViewResponse:
     return page(
         "account/privacy.html",
         status,
-        recent_minutes=settings()["SSO_RECENT_SIGNIN_MINUTES"],
+        recent_minutes=5,  # credentials.passkeys.RECENT_SIGN_IN, the rule for adding a passkey too
         self_delete=settings()["SSO_SELF_DELETE"],
         grace_days=settings()["SSO_DELETE_GRACE_DAYS"],
         due_text=(utcnow() + timedelta(days=settings()["SSO_DELETE_GRACE_DAYS"])).strftime("%Y-%m-%d"),

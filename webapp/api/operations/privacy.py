@@ -46,7 +46,7 @@ _PASSWORD = {
     "password": {
         "type": "string",
         "writeOnly": True,
-        "description": "the caller's password, needed when their sign-in is older than SSO_RECENT_SIGNIN_MINUTES",
+        "description": "the caller's password, needed when their sign-in is older than 5 minutes",
     }
 }
 EXPORT_USER = Operation(

@@ -290,7 +290,8 @@ class Ceremony:
 # --- a recent sign-in, or the password again ----------------------------------------------------------------
 
 
-def _signed_in_at(conn: Connection, caller: UserCaller) -> datetime | None:
+def signed_in_at(conn: Connection, caller: UserCaller) -> datetime | None:
+    """When the caller's session began (what a recent sign-in is measured from)."""
     return conn.execute(select(sessions.c.creation_time).where(sessions.c.id == caller.session_id)).scalar()
 
 
@@ -376,7 +377,7 @@ def sign_in_is_recent(ctx: Context, call: Call) -> bool:
     """Whether the caller signed in within 5 minutes (else adding or removing a passkey asks for the password)."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        signed_in = _signed_in_at(conn, caller)
+        signed_in = signed_in_at(conn, caller)
     return signed_in is not None and ctx.clock() - signed_in <= RECENT_SIGN_IN
 
 
@@ -391,7 +392,7 @@ def register_options(ctx: Context, call: Call, password, reauth=None) -> Ceremon
         existing = conn.execute(
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
-        signed_in = _signed_in_at(conn, caller)
+        signed_in = signed_in_at(conn, caller)
     confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
     if len(existing) >= PASSKEYS_MAX:
         raise SSOError.single(
@@ -578,7 +579,7 @@ def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, passwo
             or (row["user_id"] != caller.user_id and not caller.is_super_user)
         ):
             raise no_such_passkey()
-        signed_in = _signed_in_at(conn, caller)
+        signed_in = signed_in_at(conn, caller)
     if row["user_id"] == caller.user_id:
         confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
     with writing(ctx.engine) as conn:

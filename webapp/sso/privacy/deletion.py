@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 from ...db import reading, writing
 from ..accounts.guards import hold_super_users, require_a_usable_super_user, usable_super_users
 from ..accounts.lifecycle import delete_row
+from ..credentials.throttle import check_current_password
 from ..email import tokens
 from ..email.mail import MailNotSent, render, when
 from ..kernel.audit import change, record
@@ -24,7 +25,6 @@ from ..kernel.call import Call, local
 from ..kernel.caller import authenticate, end_for_lock, forget_lock
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, own_access, super_user_required
-from ..kernel.hashing import verify_password
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, users
 
@@ -40,11 +40,6 @@ def link_refused() -> SSOError:
     return SSOError.single(
         Kind.not_found, Code.invalid_input, "token", "this link is not valid any more (used, expired or never sent)"
     )
-
-
-def _check_password(user: Any, password: Any) -> None:
-    if not isinstance(password, str) or not verify_password(password, user["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", WRONG_PASSWORD)
 
 
 def _schedule_row(conn: Connection, target: Any, due: datetime, now: datetime) -> int:
@@ -70,7 +65,8 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        _check_password(caller.user, password)
+    check_current_password(ctx, caller.user, password, call.remote_addr, field_name="password", message=WRONG_PASSWORD)
+    with reading(ctx.engine) as conn:
         if caller.is_super_user and usable_super_users(conn) <= 1:  # said before any email goes out
             raise own_access("user_id", LAST_SUPER_USER)
     user = caller.user
@@ -207,9 +203,12 @@ def keep_account(ctx: Context, call: Call, token, password) -> str:
     """The emailed link with the password: cancel the deletion and unlock the account; returns the username
     (the person then signs in). A wrong password: E005001 naming `password` (the link stays usable)."""
     now = ctx.clock()
+    with reading(ctx.engine) as conn:
+        _row, user = _open(conn, token, now)
+    # Counted like a sign-in of that username from that address (the link alone must not allow guessing).
+    check_current_password(ctx, user, password, call.remote_addr, field_name="password", message=WRONG_PASSWORD)
     with writing(ctx.engine) as conn:
         _row, user = _open(conn, token, now, lock=True)
-        _check_password(user, password)
         _unschedule(conn, user, now, call, user["user_id"])
     return user["username"]
 

@@ -1,56 +1,45 @@
 """Download my data (SPEC §20): everything held about one person, as one JSON document, streamed.
 
 The document (its JSON Schema: docs/export-schema-v1.json, `FORMAT`/`VERSION` below) holds the record's
-attributes, two-factor state (never a key or a code), sessions and devices, Zato attributes (values of
-plain ones; encrypted ones by name and dates only), linked API clients, pending emailed links (purpose and
-dates, never a token), and the audit records about the person. The audit part is written as it is read, in
-batches (`accounts.export.audit_rows`), so a person with 100,000 records costs no more memory than one with
-ten. Who acted is said as the person reads it: "self", "an administrator" with their role, or "the command
-line"; an administrator's name, address and browser are not part of the person's data (docs/DECISIONS.md).
+attributes, two-factor state (never a key or a code), passkeys (names and dates), sessions and devices,
+Zato attributes (values of plain ones; encrypted ones by name and dates only), linked API clients, pending
+emailed links (purpose and dates, never a token), and the audit records about the person. The audit part
+is written as it is read, in batches (`accounts.export.audit_rows`), so a person with 100,000 records costs
+no more memory than one with ten. Who acted is said as the person reads it: "self", "an administrator"
+with their role, or "the command line"; an administrator's name, address and browser are not part of the
+person's data (docs/DECISIONS.md).
 
-The caller must have signed in within `SSO_RECENT_SIGNIN_MINUTES`, or give their password again; the export
-is audited (action `export`) before the first byte, so a refusal is an error and not a broken file."""
+The caller must have signed in within the last 5 minutes, or give their password (or a passkey) again, as
+for adding a passkey; the export is audited (action `export`) before the first byte, so a refusal is an
+error and not a broken file."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from ...db import reading, writing
 from ..accounts.export import COLUMNS, audit_rows
+from ..credentials.passkeys import REAUTHENTICATE, confirm_recent_sign_in, signed_in_at
 from ..kernel.audit import record
 from ..kernel.call import Call
-from ..kernel.caller import UserCaller, authenticate
+from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user, super_user_required
-from ..kernel.hashing import verify_password
 from ..kernel.presentation import jsonable, user_view
 from ..kernel.rows import load_user
-from ..kernel.tables import email_tokens, linked_auths, recovery_codes, sessions, user_attrs, users
+from ..kernel.tables import email_tokens, linked_auths, passkeys, recovery_codes, sessions, user_attrs, users
 
 FORMAT = "sso-user-export"
 VERSION = 1
 SCHEMA = "docs/export-schema-v1.json"
 ADMINISTRATOR = "an administrator"
 SUPER_USER_ROLE = "super-user"
-REAUTHENTICATE = "sign in again: give your password (your sign-in is older than {minutes} minutes)"
-
-
-def require_recent_sign_in(ctx: Context, conn: Connection, caller: UserCaller, password: Any) -> None:
-    """The caller signed in within `SSO_RECENT_SIGNIN_MINUTES`, or `password` is theirs; else E005001 naming
-    `password` (403)."""
-    minutes = ctx.settings.get("SSO_RECENT_SIGNIN_MINUTES", 5)
-    if password is not None:
-        if not isinstance(password, str) or not verify_password(password, caller.user["password_hash"]):
-            raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
-        return
-    started = conn.execute(select(sessions.c.creation_time).where(sessions.c.id == caller.session_id)).scalar()
-    if started is None or started < ctx.clock() - timedelta(minutes=minutes):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", REAUTHENTICATE.format(minutes=minutes))
+SIGN_IN_AGAIN = "enter your current password: downloading your data needs a sign-in within the last 5 minutes"
 
 
 def _dump(value: Any) -> str:
@@ -151,6 +140,21 @@ def _pending_links(conn: Connection, user_id: str, now: datetime) -> list[dict[s
     ]
 
 
+def _passkeys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
+    """Names and dates (and whether the authenticator syncs it), never the key or the credential id."""
+    columns = (passkeys.c.name, passkeys.c.creation_time, passkeys.c.last_use_time, passkeys.c.backed_up)
+    query = select(*columns).where(passkeys.c.user_id == user_id).order_by(passkeys.c.creation_time)
+    return [
+        {
+            "name": r.name,
+            "creation_time": jsonable(r.creation_time),
+            "last_use_time": jsonable(r.last_use_time),
+            "synced": bool(r.backed_up),
+        }
+        for r in conn.execute(query)
+    ]
+
+
 def _two_factor(conn: Connection, row: Any) -> dict[str, Any]:
     left = conn.execute(
         select(func.count()).select_from(recovery_codes).where(recovery_codes.c.user_id == row["user_id"])
@@ -208,17 +212,26 @@ def _audit_part(ctx: Context, user_id: str) -> Iterator[str]:
         yield "".join(chunk)
 
 
-def export_user(ctx: Context, call: Call, user_id=None, *, password=None) -> Iterator[str]:
+def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth=None) -> Iterator[str]:
     """Everything held about the caller (or, for a super-user, `user_id`) as JSON text chunks.
 
-    Checked and audited now, before the first chunk; the audit part is read in batches as it is written."""
+    The caller's sign-in must be recent, else `password` (or a passkey's `reauth` answer) again: the rule
+    of adding a passkey (`credentials.passkeys.confirm_recent_sign_in`). Checked and audited now, before
+    the first chunk; the audit part is read in batches as it is written."""
     now = ctx.clock()
-    with writing(ctx.engine) as conn:
+    with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         subject_id = caller.user_id if user_id is None else user_id
         if subject_id != caller.user_id and not caller.is_super_user:
             raise super_user_required()
-        require_recent_sign_in(ctx, conn, caller, password)
+        signed_in = signed_in_at(conn, caller)
+    try:
+        confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
+    except SSOError as error:
+        if error.errors.get("password") != REAUTHENTICATE:
+            raise
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", SIGN_IN_AGAIN) from None
+    with writing(ctx.engine) as conn:
         row = load_user(conn, subject_id)
         if row is None:
             raise no_such_user()
@@ -230,6 +243,7 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None) -> Ite
             "produced_by": "self" if subject_id == caller.user_id else ADMINISTRATOR,
             "user": _user_part(row),
             "two_factor": _two_factor(conn, row),
+            "passkeys": _passkeys(conn, subject_id),
             "sessions": _sessions(conn, subject_id),
             "attributes": _attributes(conn, subject_id),
             "linked_api_clients": _linked(conn, subject_id),
