@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, search, update
+from .accounts import create, export, history, lifecycle, lookup, roles, search, update
 from .credentials import api_clients as linked
 from .credentials import passwords
 from .credentials import two_factor as totp
@@ -620,3 +620,60 @@ class Users:
     def revoke_api_client_as(self, cid, name, current_ust, current_app, remote_addr) -> None:
         """Revoke an API client (super-users)."""
         linked.console_revoke(self.ctx, cid, name, current_ust, current_app, remote_addr)
+
+    # --- roles (accounts/roles.py, SPEC §17) ---
+
+    def list_roles(self, cid, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+        """Every role with its permissions and how many hold it (`roles.manage` or `users.view`)."""
+        return roles.list_roles(self.ctx, current_ust, current_app)
+
+    def get_role(self, cid, name, current_ust, current_app, remote_addr) -> dict[str, Any]:
+        """One role with the users holding it (`roles.manage` or `users.view`)."""
+        return roles.get_role(self.ctx, name, current_ust, current_app)
+
+    def create_role(
+        self, cid, data, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> dict[str, Any]:
+        """Create a role from `data` (`name`, `description`, `permissions`): `roles.manage`."""
+        audit = roles.Audit(cid, current_app, remote_addr, channel, user_agent)
+        return roles.create_role(self.ctx, data, current_ust, current_app, audit)
+
+    def update_role(
+        self, cid, name, data, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> dict[str, Any]:
+        """Change a role's `description` and/or `permissions`: `roles.manage`."""
+        audit = roles.Audit(cid, current_app, remote_addr, channel, user_agent)
+        return roles.update_role(self.ctx, name, data, current_ust, current_app, audit)
+
+    def delete_role(
+        self, cid, name, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> None:
+        """Delete a role nobody holds: `roles.manage`."""
+        audit = roles.Audit(cid, current_app, remote_addr, channel, user_agent)
+        roles.delete_role(self.ctx, name, current_ust, current_app, audit)
+
+    def list_user_roles(self, cid, user_id, current_ust, current_app, remote_addr) -> list[str]:
+        """The roles `user_id` holds (None: the caller's own; others: `users.view`)."""
+        return roles.user_roles_of(self.ctx, user_id, current_ust, current_app)
+
+    def grant_role(
+        self, cid, user_id, role, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> list[str]:
+        """Give `user_id` a role (`roles.manage`, holding all it carries); their roles after."""
+        audit = roles.Audit(cid, current_app, remote_addr, channel, user_agent)
+        return roles.grant_role(self.ctx, user_id, role, current_ust, current_app, audit)
+
+    def revoke_role(
+        self, cid, user_id, role, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> list[str]:
+        """Take a role from `user_id` (`roles.manage`, holding all it carries); their roles after."""
+        audit = roles.Audit(cid, current_app, remote_addr, channel, user_agent)
+        return roles.revoke_role(self.ctx, user_id, role, current_ust, current_app, audit)
+
+    def grant_role_local(self, username: str, role: str) -> list[str]:
+        """The command line: give `username` a role; their roles after."""
+        return roles.grant_local(self.ctx, lifecycle.user_id_of(self.ctx, username), role, grant=True)
+
+    def revoke_role_local(self, username: str, role: str) -> list[str]:
+        """The command line: take a role from `username`; their roles after."""
+        return roles.grant_local(self.ctx, lifecycle.user_id_of(self.ctx, username), role, grant=False)

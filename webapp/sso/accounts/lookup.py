@@ -7,7 +7,8 @@ from sqlalchemy import select
 from ...db import reading
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import no_such_user, super_user_required
+from ..kernel.errors import no_such_user
+from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import UserData, user_view
 from ..kernel.rows import load_user
 from ..kernel.tables import users
@@ -17,17 +18,16 @@ def get_current_user(ctx: Context, cid, current_ust, current_app, remote_addr) -
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
-        return user_view(caller.user, caller.is_super_user)
+        return user_view(caller.user, caller.holds(USERS_VIEW))
 
 
 def get_user_by_id(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> UserData:
-    """A user by id: super-users any user, regular users only themselves."""
+    """A user by id: anyone with `users.view`; others only themselves."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
         if user_id is None or user_id == caller.user_id:
-            return user_view(caller.user, caller.is_super_user)
-        if not caller.is_super_user:
-            raise super_user_required()
+            return user_view(caller.user, caller.holds(USERS_VIEW))
+        require(caller, USERS_VIEW)
         row = load_user(conn, user_id)
         if row is None:
             raise no_such_user()

@@ -20,8 +20,9 @@ from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text, text
 from ..kernel.audit import record
 from ..kernel.caller import authenticate, check_app, refuse_if_unusable
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.hashing import hash_password, verify_password
+from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import load_user, new_session_id
 from ..kernel.tables import api_clients, linked_auths, sessions, users
@@ -144,19 +145,17 @@ def list_api_clients(ctx: Context) -> list[dict[str, Any]]:
 
 
 def console_clients(ctx: Context, cid, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
-    """The API clients, for a super-user (the console's list)."""
+    """The API clients, for a holder of `users.attributes` (the console's list)."""
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
-            raise super_user_required()
+        require(authenticate(ctx, conn, current_ust, current_app), USERS_ATTRIBUTES)
     return list_api_clients(ctx)
 
 
 def console_revoke(ctx: Context, cid, name, current_ust, current_app, remote_addr) -> None:
-    """Revoke an API client, for a super-user (the console's button)."""
+    """Revoke an API client, for a holder of `users.attributes` (the console's button)."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_ATTRIBUTES)
     revoke_api_client(ctx, name, actor_id=caller.user_id, channel="web", remote_addr=remote_addr)
 
 
@@ -164,14 +163,15 @@ def console_revoke(ctx: Context, cid, name, current_ust, current_app, remote_add
 
 
 def _super_user_and_target(ctx, conn, user_id, current_ust, current_app):
+    """The caller holding `users.attributes` and the target they are not weaker than (SPEC §17)."""
     caller = authenticate(ctx, conn, current_ust, current_app)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_ATTRIBUTES)
     if user_id is None:
         raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", "is required")
     target = load_user(conn, user_id) if isinstance(user_id, str) else None
     if target is None:
         raise no_such_user()
+    require_over(conn, caller, target)
     return caller, target
 
 

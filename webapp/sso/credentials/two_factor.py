@@ -28,6 +28,7 @@ from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.hashing import verify_password
+from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import UserData
 from ..kernel.rows import (
     current_value,
@@ -361,9 +362,8 @@ def totp_status(ctx: Context, cid, user_id, current_ust, current_app, remote_add
         caller = authenticate(ctx, conn, current_ust, current_app)
         if user_id is None or user_id == caller.user_id:
             user = caller.user
-        elif not caller.is_super_user:
-            raise SSOError.single(Kind.forbidden, Code.auth_invalid)
         else:
+            require(caller, USERS_VIEW)
             user = load_user(conn, user_id)
             if user is None:
                 raise no_such_user()

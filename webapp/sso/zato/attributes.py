@@ -25,7 +25,8 @@ from ..kernel.attributes import text_problem
 from ..kernel.audit import record
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, user_attrs
 
@@ -73,10 +74,11 @@ def user_owner(ctx: Context, conn: Connection, user_id, current_ust, current_app
     caller = authenticate(ctx, conn, current_ust, current_app)
     if user_id is None or user_id == caller.user_id:
         return Owner(caller.user_id, None, caller.user_id)
-    if not caller.is_super_user:
-        raise super_user_required()
-    if not isinstance(user_id, str) or load_user(conn, user_id) is None:
+    require(caller, USERS_ATTRIBUTES)
+    target = load_user(conn, user_id) if isinstance(user_id, str) else None
+    if target is None:
         raise no_such_user()
+    require_over(conn, caller, target)
     return Owner(user_id, None, caller.user_id)
 
 
@@ -97,8 +99,11 @@ def session_owner(ctx: Context, conn: Connection, target_ust, current_ust, curre
     )
     if row is None or row["expiration_time"] <= ctx.clock():
         raise SSOError.single(Kind.not_found, Code.session_invalid, "target_ust", "no such session")
-    if row["user_id"] != caller.user_id and not caller.is_super_user:
-        raise super_user_required()
+    if row["user_id"] != caller.user_id:
+        require(caller, USERS_ATTRIBUTES)
+        owner = load_user(conn, row["user_id"])
+        if owner is not None:
+            require_over(conn, caller, owner, "target_ust")
     if user_id is not None and user_id != row["user_id"]:
         raise _refuse("user_id", "is not the owner of target_ust")
     return Owner(row["user_id"], row["id"], caller.user_id)
