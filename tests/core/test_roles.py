@@ -88,6 +88,9 @@ def test_bad_role_input_is_refused_naming_every_field_and_nothing_is_written(sso
     with refused("invalid", "E008002") as info:
         sso.user.create_role(CID, {"permissions": ["users.view"]}, root, APP, ADDR)
     assert info.value.errors == {"name": "is required"}
+    with refused("invalid", "E008002") as info:
+        sso.user.create_role(CID, {"name": "r" * 49}, root, APP, ADDR)
+    assert info.value.errors == {"name": "must be at most 48 characters"}
     with refused("conflict", "E008002") as info:
         sso.user.create_role(CID, {"name": "helpdesk"}, root, APP, ADDR)
     assert info.value.errors == {"name": "a role with this name exists"}
@@ -107,6 +110,8 @@ def test_bad_role_input_is_refused_naming_every_field_and_nothing_is_written(sso
         sso.user.grant_role(CID, "", None, root, APP, ADDR)
     assert set(info.value.errors) == {"user_id", "role"}
     assert _counts(sso) == before
+    longest = sso.user.create_role(CID, {"name": "r" * 48}, root, APP, ADDR)
+    assert audit_of(sso, "role:" + longest["name"], "role_create")
 
 
 def test_a_role_held_by_someone_is_not_deleted_and_the_refusal_names_the_holders(sso, root, make_user):

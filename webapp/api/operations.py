@@ -16,8 +16,9 @@ from ..sso.accounts.create import CREATE_KEYS
 from ..sso.accounts.search import SEARCH_KEYS
 from ..sso.credentials.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
 from ..sso.email.signup import SIGNUP_KEYS
-from ..sso.kernel.attributes import ATTRIBUTES
+from ..sso.kernel.attributes import ATTRIBUTES, ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX
 from ..sso.kernel.errors import Code
+from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.sessions.login_metadata import METADATA_KEYS
 from ..sso.zato.attributes import INPUTS as ATTR_INPUTS
 from ..sso.zato.attributes import WRITE_OPS as WRITE_ATTR_OPS
@@ -184,7 +185,7 @@ GET_USER = Operation(
     "get_user",
     "GET",
     "/user",
-    "The current user, or `user_id` (super-users)",
+    "The current user, or `user_id` (users.view)",
     inputs=(),
     targets_user=True,
     api_checks_keys=True,
@@ -195,7 +196,7 @@ UPDATE_USER = Operation(
     "update_user",
     "PATCH",
     "/user",
-    "Update the current user, or `user_id` (super-users); answers the updated user",
+    "Update the current user, or `user_id` (each attribute's permission); answers the updated user",
     inputs=tuple(ATTRIBUTES),
     targets_user=True,
     if_match=True,
@@ -216,17 +217,17 @@ CREATE_USER = Operation(
     "create_user",
     "POST",
     "/user",
-    "Create a user (super-users); answers the new user with its `user_id`",
+    "Create a user (users.create); answers the new user with its `user_id`",
     inputs=CREATE_KEYS,
     required=("username",),
     result="user",
-    errors=_codes(WIRE_ERRORS, STEP_3, {409: (Code.username_exists,), 422: PASSWORD_RULES}),
+    errors=_codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 409: (Code.username_exists,), 422: PASSWORD_RULES}),
 )
 CHANGE_PASSWORD = Operation(
     "change_password",
     "PATCH",
     "/user/password",
-    "Change one's own password, or (super-users) anyone's",
+    "Change one's own password, or (users.credentials) anyone's",
     inputs=CHANGE_PASSWORD_KEYS,
     required=("new_password",),
     result="ok",
@@ -239,14 +240,17 @@ CHANGE_PASSWORD = Operation(
         }
     },
     errors=_codes(
-        WIRE_ERRORS, STEP_3, PAUSED, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: PASSWORD_RULES}
+        WIRE_ERRORS,
+        STEP_3,
+        PAUSED,
+        {403: (Code.invalid_input, Code.invalid_operation), 404: (Code.user_id_unknown,), 422: PASSWORD_RULES},
     ),
 )
 SET_TOTP = Operation(
     "set_totp",
     "PATCH",
     "/user/totp",
-    "Set the TOTP key and label of the current user, or `user_id` (super-users)",
+    "Set the TOTP key and label of the current user, or `user_id` (users.credentials)",
     inputs=("totp_key", "totp_label"),
     required=("totp_key", "totp_label"),
     targets_user=True,
@@ -261,14 +265,16 @@ SET_TOTP = Operation(
         }
     },
     errors=_codes(
-        WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.invalid_input, Code.invalid_operation), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)},
     ),
 )
 SEARCH = Operation(
     "search",
     "GET",
     "/user/search",
-    "Search users (super-users), in Zato's result shape",
+    "Search users (users.view), in Zato's result shape",
     inputs=SEARCH_KEYS,
     result="search",
     input_overrides=SEARCH_OVERRIDES,
@@ -364,8 +370,9 @@ COMPLETE_RESET = Operation(
 _TARGET_NEEDED = {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
 
 
-def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, removes_access: bool) -> Operation:
-    own_access = {403: (Code.invalid_operation,)} if removes_access else {}
+def _lifecycle(name: str, method: str, path: str, summary: str, result: str) -> Operation:
+    # E008001: removing one's own access, or (SPEC §17) acting on a stronger administrator
+    own_access = {403: (Code.invalid_operation,)}
     return Operation(
         name,
         method,
@@ -381,44 +388,31 @@ def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, 
 
 
 APPROVE_USER = _lifecycle(
-    "approve_user",
-    "POST",
-    "/user/approve",
-    "Approve a user (super-users); answers the user",
-    "user",
-    removes_access=False,
+    "approve_user", "POST", "/user/approve", "Approve a user (users.approve); answers the user", "user"
 )
 REJECT_USER = _lifecycle(
-    "reject_user",
-    "POST",
-    "/user/reject",
-    "Reject a user (super-users; never oneself); answers the user",
-    "user",
-    removes_access=True,
+    "reject_user", "POST", "/user/reject", "Reject a user (users.approve; never oneself); answers the user", "user"
 )
 LOCK_USER = _lifecycle(
     "lock_user",
     "POST",
     "/user/lock",
-    "Lock a user (super-users; never oneself): their sessions end; answers the user",
+    "Lock a user (users.lock; never oneself): their sessions end; answers the user",
     "user",
-    removes_access=True,
 )
 UNLOCK_USER = _lifecycle(
     "unlock_user",
     "DELETE",
     "/user/lock",
-    "Unlock a user (super-users); sessions the lock ended stay ended; answers the user",
+    "Unlock a user (users.lock); sessions the lock ended stay ended; answers the user",
     "user",
-    removes_access=False,
 )
 DELETE_USER = _lifecycle(
     "delete_user",
     "DELETE",
     "/user",
-    "Delete a user and their sessions (super-users; never oneself); the audit keeps the record",
+    "Delete a user and their sessions (users.delete; never oneself); the audit keeps the record",
     "ok",
-    removes_access=True,
 )
 
 # --- sessions (SPEC §9) ---------------------------------------------------------------------------------
@@ -429,7 +423,7 @@ VERIFY_SESSION = Operation(
     "verify_session",
     "POST",
     "/user/session",
-    "Whether `target_ust` is usable now (super-users: anyone's; others: their own); never renews it",
+    "Whether `target_ust` is usable now (users.view: anyone's; others: their own); never renews it",
     inputs=(TARGET_UST,),
     required=(TARGET_UST,),
     ust_key=CURRENT_UST,
@@ -441,7 +435,7 @@ GET_SESSION = Operation(
     "get_session",
     "GET",
     "/user/session",
-    "The details of the live session behind `target_ust` (super-users: anyone's; others: their own)",
+    "The details of the live session behind `target_ust` (users.view: anyone's; others: their own)",
     inputs=(TARGET_UST,),
     required=(TARGET_UST,),
     ust_key=CURRENT_UST,
@@ -464,7 +458,7 @@ LIST_SESSIONS = Operation(
     "GET",
     "/user/session/list",
     "Live sessions, newest first, `is_current` marked: the caller's, `user_id`'s or `target_ust`'s owner's "
-    "(another user's: super-users)",
+    "(another user's: users.view)",
     inputs=(CURRENT_UST, TARGET_UST),
     targets_user=True,
     api_checks_keys=True,
@@ -486,7 +480,7 @@ END_SESSIONS = Operation(
     "end_sessions",
     "DELETE",
     "/user/session",
-    "End one session (`session_id`: one's own, or anyone's as a super-user) or all of `user_id`'s (`all`: true; "
+    "End one session (`session_id`: one's own, or anyone's with users.sessions) or all of `user_id`'s (`all`: true; "
     "one's own: all but this one); answers how many ended",
     inputs=("session_id", "all"),
     targets_user=True,
@@ -495,7 +489,11 @@ END_SESSIONS = Operation(
     errors=_codes(
         WIRE_ERRORS,
         STEP_3,
-        {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid), 422: (Code.invalid_input,)},
+        {
+            403: (Code.auth_invalid, Code.invalid_operation),
+            404: (Code.user_id_unknown, Code.session_invalid),
+            422: (Code.invalid_input,),
+        },
     ),
 )
 
@@ -511,7 +509,7 @@ ATTR_METHODS = (
     ("GET", "/names", "names", "The names of all live attributes (result)"),
 )
 ATTR_ERRORS = {
-    403: (Code.auth_invalid, Code.invalid_input),
+    403: (Code.auth_invalid, Code.invalid_input, Code.invalid_operation),
     404: (Code.user_id_unknown, Code.attr_missing),
     409: (Code.attr_exists,),
     422: (Code.invalid_input,),
@@ -528,7 +526,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 f"user_attr_{action}",
                 method,
                 "/user/attr" + suffix,
-                summary + " of a user (user_id: super-users)",
+                summary + " of a user (user_id: users.attributes)",
                 inputs=ATTR_INPUTS[action],
                 targets_user=True,
                 api_checks_keys=True,
@@ -563,7 +561,7 @@ _LINK_OVERRIDES: dict[str, dict[str, Any]] = {
     "is_active": {"type": "boolean", "default": True},
 }
 _LINK_ERRORS = {
-    403: (Code.auth_invalid,),
+    403: (Code.auth_invalid, Code.invalid_operation),
     404: (Code.user_id_unknown, Code.invalid_input),
     409: (Code.invalid_input,),
     422: (Code.invalid_input,),
@@ -572,7 +570,7 @@ LINK = Operation(
     "link",
     "POST",
     "/user/linked",
-    "Link an API client (HTTP Basic) to user_id (super-users)",
+    "Link an API client (HTTP Basic) to user_id (users.attributes)",
     inputs=("auth_type", "auth_username", "is_active"),
     required=("auth_type", "auth_username"),
     targets_user=True,
@@ -585,7 +583,7 @@ LINKS = Operation(
     "links",
     "GET",
     "/user/linked",
-    "The credentials linked to user_id (super-users), in result",
+    "The credentials linked to user_id (users.attributes), in result",
     inputs=(),
     targets_user=True,
     api_checks_keys=True,
@@ -596,7 +594,7 @@ UNLINK = Operation(
     "unlink",
     "DELETE",
     "/user/linked",
-    "Unlink an API client from user_id (super-users)",
+    "Unlink an API client from user_id (users.attributes)",
     inputs=("auth_type", "auth_username"),
     required=("auth_type", "auth_username"),
     targets_user=True,
@@ -605,6 +603,116 @@ UNLINK = Operation(
     input_overrides=_LINK_OVERRIDES,
     errors=_codes(WIRE_ERRORS, STEP_3, _LINK_ERRORS),
 )
+
+# --- roles (SPEC §17): extensions, marked `x-extension` in the OpenAPI document ------------------------
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": ROLE_NAME_MAX, "pattern": "^[a-z][a-z0-9_.-]*$"}
+ROLE_INPUTS: dict[str, dict[str, Any]] = {
+    "name": {**_NAME, "description": "the role's name (it is not renamed)"},
+    "description": {"type": "string", "maxLength": ROLE_DESCRIPTION_MAX},
+    "permissions": {
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"enum": list(PERMISSIONS)},
+        "description": "the role's permissions: "
+        + "; ".join(f"`{name}` {meaning.lower()}" for name, meaning in PERMISSIONS.items()),
+    },
+    "role": {**_NAME, "description": "a role's name"},
+}
+# Refusals: no permission (E005001), a guard rail (E008001: handing out what one lacks, a stronger
+# administrator, the last role manager, a role still held), bad input (E008002), no such role or user.
+_ROLE_ERRORS = {
+    403: (Code.auth_invalid, Code.invalid_operation),
+    404: (Code.invalid_input, Code.user_id_unknown),
+    409: (Code.invalid_input,),
+    422: (Code.invalid_input, Code.no_data),
+}
+
+
+def _role_op(name: str, method: str, path: str, summary: str, result: str, **kw: Any) -> Operation:
+    return Operation(
+        name,
+        method,
+        path,
+        "extension: " + summary,
+        api_checks_keys=True,
+        result=result,
+        input_overrides=ROLE_INPUTS,
+        list_inputs=("permissions",),
+        errors=_codes(WIRE_ERRORS, STEP_3, _ROLE_ERRORS),
+        **kw,
+    )
+
+
+GET_ROLES = _role_op(
+    "get_roles",
+    "GET",
+    "/role",
+    "every role in `result` (roles.manage or users.view); with `name`, that role and its holders",
+    "roles",
+    inputs=("name",),
+)
+CREATE_ROLE = _role_op(
+    "create_role",
+    "POST",
+    "/role",
+    "create a role (roles.manage; only with permissions one holds)",
+    "role",
+    inputs=("name", "description", "permissions"),
+    required=("name",),
+)
+UPDATE_ROLE = _role_op(
+    "update_role",
+    "PATCH",
+    "/role",
+    "change a role's description and/or permissions (roles.manage; holding all it had and gets)",
+    "role",
+    inputs=("name", "description", "permissions"),
+    required=("name",),
+)
+DELETE_ROLE = _role_op(
+    "delete_role",
+    "DELETE",
+    "/role",
+    "delete a role nobody holds (roles.manage); while held, E008001 names the holders",
+    "ok",
+    inputs=("name",),
+    required=("name",),
+)
+GET_USER_ROLES = _role_op(
+    "get_user_roles",
+    "GET",
+    "/user/role",
+    "the names of the roles of the caller or `user_id` (users.view), in `result`",
+    "role_names",
+    inputs=(),
+    targets_user=True,
+)
+GRANT_ROLE = _role_op(
+    "grant_role",
+    "POST",
+    "/user/role",
+    "give `user_id` a role (roles.manage, holding all it carries); their roles in `result`",
+    "role_names",
+    inputs=("role",),
+    required=("role",),
+    targets_user=True,
+    target_required=True,
+)
+REVOKE_ROLE = _role_op(
+    "revoke_role",
+    "DELETE",
+    "/user/role",
+    "take a role from `user_id` (roles.manage, holding all it carries); their roles in `result`",
+    "role_names",
+    inputs=("role",),
+    required=("role",),
+    targets_user=True,
+    target_required=True,
+)
+
+ROLE_OPERATIONS = (GET_ROLES, CREATE_ROLE, UPDATE_ROLE, DELETE_ROLE, GET_USER_ROLES, GRANT_ROLE, REVOKE_ROLE)
+
 
 OPERATIONS: tuple[Operation, ...] = (
     LOGIN,
@@ -634,6 +742,7 @@ OPERATIONS: tuple[Operation, ...] = (
     LINK,
     LINKS,
     UNLINK,
+    *ROLE_OPERATIONS,
 )
 
 OPENAPI_PATH = "/openapi.json"

@@ -19,12 +19,17 @@ from .operations import (
     CHANGE_PASSWORD,
     COMPLETE_RESET,
     CONFIRM_SIGNUP,
+    CREATE_ROLE,
     CREATE_USER,
     CURRENT_UST,
+    DELETE_ROLE,
     DELETE_USER,
     END_SESSIONS,
+    GET_ROLES,
     GET_SESSION,
     GET_USER,
+    GET_USER_ROLES,
+    GRANT_ROLE,
     LINK,
     LINKS,
     LIST_SESSIONS,
@@ -36,12 +41,14 @@ from .operations import (
     REJECT_USER,
     RENEW_SESSION,
     REQUEST_RESET,
+    REVOKE_ROLE,
     SEARCH,
     SET_TOTP,
     SIGNUP,
     TARGET_UST,
     UNLINK,
     UNLOCK_USER,
+    UPDATE_ROLE,
     UPDATE_USER,
     USER_ID,
     VERIFY_SESSION,
@@ -449,6 +456,69 @@ def _attr_handler(op: Operation) -> None:
 
 for _op in ATTR_OPERATIONS:
     _attr_handler(_op)
+
+
+# --- roles (SPEC §17) ---
+
+
+def _options(call: Call) -> CallOptions:
+    return {"channel": CHANNEL, "user_agent": call.user_agent}
+
+
+@endpoint(GET_ROLES)
+def get_roles(call: Call):
+    """GET role: every role in `result`; with `name`, that role (with its holders) at the top level."""
+    if "name" in call.data:
+        return envelope(users().get_role(call.cid, call.data["name"], call.ust, call.current_app, call.remote_addr))
+    return envelope({"result": users().list_roles(call.cid, call.ust, call.current_app, call.remote_addr)})
+
+
+@endpoint(CREATE_ROLE)
+def create_role(call: Call):
+    """POST role: create a role; answers it."""
+    role = users().create_role(call.cid, call.data, call.ust, call.current_app, call.remote_addr, **_options(call))
+    return envelope(role)
+
+
+@endpoint(UPDATE_ROLE)
+def update_role(call: Call):
+    """PATCH role: change a role's description and/or permissions; answers it."""
+    data = dict(call.data)
+    name = data.pop("name")
+    role = users().update_role(call.cid, name, data, call.ust, call.current_app, call.remote_addr, **_options(call))
+    return envelope(role)
+
+
+@endpoint(DELETE_ROLE)
+def delete_role(call: Call):
+    """DELETE role: delete a role nobody holds."""
+    users().delete_role(call.cid, call.data["name"], call.ust, call.current_app, call.remote_addr, **_options(call))
+    return envelope()
+
+
+@endpoint(GET_USER_ROLES)
+def get_user_roles(call: Call):
+    """GET user/role: the roles of the caller or `user_id`, in `result`."""
+    names = users().list_user_roles(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr)
+    return envelope({"result": names})
+
+
+@endpoint(GRANT_ROLE)
+def grant_role(call: Call):
+    """POST user/role: give `user_id` the role; their roles in `result`."""
+    names = users().grant_role(
+        call.cid, call.user_id, call.data["role"], call.ust, call.current_app, call.remote_addr, **_options(call)
+    )
+    return envelope({"result": names})
+
+
+@endpoint(REVOKE_ROLE)
+def revoke_role(call: Call):
+    """DELETE user/role: take the role from `user_id`; their roles in `result`."""
+    names = users().revoke_role(
+        call.cid, call.user_id, call.data["role"], call.ust, call.current_app, call.remote_addr, **_options(call)
+    )
+    return envelope({"result": names})
 
 
 @bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)

@@ -30,7 +30,7 @@ from .attributes import (
     NAME_MAX,
     REMOTE_ADDR_MAX,
     ROLE_DESCRIPTION_MAX,
-    ROLE_NAME_MAX,
+    ROLE_NAME_COLUMN,
     USER_AGENT_MAX,
     USER_ID_MAX,
     USERNAME_MAX,
@@ -264,7 +264,7 @@ zato_imports = Table(
 roles = Table(
     "sso_role",
     metadata,
-    Column("name", String(ROLE_NAME_MAX), primary_key=True),
+    Column("name", String(ROLE_NAME_COLUMN), primary_key=True),
     Column("description", String(ROLE_DESCRIPTION_MAX), nullable=False),
     Column("permissions", Text, nullable=False),
     Column("creation_time", DateTime, nullable=False),
@@ -276,7 +276,7 @@ user_roles = Table(
     "sso_user_role",
     metadata,
     Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
-    Column("role", String(ROLE_NAME_MAX), ForeignKey("sso_role.name"), primary_key=True, index=True),
+    Column("role", String(ROLE_NAME_COLUMN), ForeignKey("sso_role.name"), primary_key=True, index=True),
     Column("grant_time", DateTime, nullable=False),
 )
 
