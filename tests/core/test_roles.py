@@ -278,3 +278,21 @@ def test_two_managers_revoking_each_other_at_once_leave_one_of_them(sso, two_man
         assert len(holders) == 1
         sso.user.grant_role_local("ann", "role-admin")
         sso.user.grant_role_local("ben", "role-admin")
+
+
+def test_the_command_line_grants_and_revokes_roles_and_names_a_typo(app, sso, make_user, login):
+    make_user("hal")
+    runner = app.test_cli_runner()
+    granted = runner.invoke(args=["sso", "grant-role", "hal", "helpdesk"])
+    assert (granted.exit_code, granted.output) == (0, "hal holds: helpdesk.\n")
+    assert sso.user.list_user_roles(CID, None, login("hal"), APP, ADDR) == ["helpdesk"]
+    unknown = runner.invoke(args=["sso", "grant-role", "hal", "janitor"])
+    assert unknown.exit_code == 1 and "role: no such role" in unknown.output
+    nobody = runner.invoke(args=["sso", "revoke-role", "nobody", "helpdesk"])
+    assert nobody.exit_code == 1 and "username: no such user" in nobody.output
+    revoked = runner.invoke(args=["sso", "revoke-role", "hal", "helpdesk"])
+    assert (revoked.exit_code, revoked.output) == (0, "hal holds: no role.\n")
+    records = [
+        (r["action"], r["channel"]) for r in audit_of(sso, sso.user.user_id_of("hal")) if "roles" in r["changes"]
+    ]
+    assert records == [("role_grant", "cli"), ("role_revoke", "cli")]
