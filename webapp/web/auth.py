@@ -25,6 +25,7 @@ UST_COOKIE = "sso_ust"
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
 SUPER_USERS_ONLY = "Only super-users can manage users."
+NOT_PERMITTED = "Your roles do not allow this. Ask an administrator if you need it."
 
 
 class NotSignedIn(Exception):
@@ -99,12 +100,41 @@ def load_caller() -> None:
         raise NotSignedIn(error) from error
     g.ust, g.user = ust, user
     g.is_super_user = user.get("is_super_user") is True
+    g.permissions = user.permissions
+
+
+def may(*permissions: str) -> bool:
+    """Whether this request's caller holds any of `permissions` (SPEC §17; a super-user holds them all).
+    Also the templates' `may(...)`: a page offers only what its reader may do."""
+    held = g.get("permissions") or frozenset()
+    return any(permission in held for permission in permissions)
+
+
+def require(*permissions: str) -> None:
+    """403 unless this request's caller holds one of `permissions`."""
+    if not may(*permissions):
+        abort(403, description=NOT_PERMITTED)
 
 
 def require_super_user() -> None:
     """403 unless this request's caller is a super-user."""
     if not g.is_super_user:
         abort(403, description=SUPER_USERS_ONLY)
+
+
+def permission_required(*permissions: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only for a logged-in person holding one of `permissions`; anyone else gets the 403 page."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            load_caller()
+            require(*permissions)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..sso import Kind, SSOError
 from ..sso.bulk import BulkOutcome
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from ..sso.kernel.permissions import USERS_VIEW
+from .auth import caller_args, cid, permission_required, user_agent, users
 from .blueprint import bp
 from .lifecycle import CONFIRMATIONS, Confirmation
 from .manage import BULK_CHOICES, BulkChoice, list_page
@@ -102,7 +103,7 @@ def summary(choice: BulkChoice, outcomes: list[BulkOutcome]) -> str:
 
 
 @bp.post("/users/bulk")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_bulk() -> ViewResponse:
     """Apply the chosen action to the ticked users: approve and unlock at once; lock, reject, sign out and
     delete after a confirmation that lists them. Then each user's outcome."""

@@ -31,6 +31,11 @@ ACTION_LABELS = {
     "end_session": "Signed out a session",
     "end_sessions": "Signed out sessions",
     "email_change_requested": "Email change requested (waiting for the link)",
+    "role_grant": "Role granted",
+    "role_revoke": "Role revoked",
+    "role_create": "Role created",
+    "role_update": "Role changed",
+    "role_delete": "Role deleted",
 }
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {

@@ -9,7 +9,8 @@ from typing import Any
 from flask import g, request, url_for
 
 from ..sso import SSOError
-from .auth import caller_args, cid, login_required, super_user_required, users
+from ..sso.kernel.permissions import USERS_VIEW
+from .auth import caller_args, cid, login_required, permission_required, users
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -54,7 +55,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
 
 
 @bp.get("/users/<user_id>/history")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_history(user_id: str) -> ViewResponse:
     """Every change made to one user's record, paged and filtered."""
     try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from flask import flash, g, request, url_for
 
 from ..sso import Code, SSOError
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from ..sso.kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW
+from .auth import caller_args, cid, permission_required, require, user_agent, users
 from .blueprint import bp
 from .manage import QUICK_ACTIONS, stored_edit_page
 from .responses import ViewResponse, error_page, go, page, refusal
@@ -64,13 +65,18 @@ def _sessions_phrase(count: int) -> str:
     return {0: "open sessions (none at the moment)", 1: "1 open session"}.get(count, f"{count} open sessions")
 
 
+# The permission each confirmation's action needs (SPEC §17).
+CONFIRMATION_PERMISSIONS = {"lock": USERS_LOCK, "reject": USERS_APPROVE, "delete": USERS_DELETE}
+
+
 @bp.get("/users/<user_id>/confirm")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_confirm(user_id: str) -> ViewResponse:
     """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
         return error_page(400, "Unknown action", "Choose lock, reject or delete.")
+    require(CONFIRMATION_PERMISSIONS[confirmation.action])
     try:
         user = users().get_user_by_id(cid(), user_id, *caller_args())
         sessions = users().list_sessions(cid(), user_id, *caller_args())
@@ -92,7 +98,7 @@ def user_confirm(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/delete")
-@super_user_required
+@permission_required(USERS_DELETE)
 def user_delete(user_id: str) -> ViewResponse:
     """Delete a user (after the confirmation page): their record, sessions and the rest, for good."""
     try:
@@ -107,7 +113,7 @@ def user_delete(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/sessions/end")
-@super_user_required
+@permission_required(USERS_SESSIONS)
 def user_end_sessions(user_id: str) -> ViewResponse:
     """Sign a user out everywhere (on one's own record: everywhere but here)."""
     try:

@@ -1,8 +1,10 @@
-"""Routes for super-users: find users, create one, edit every attribute, quick actions, set a password."""
+"""Routes for administrators: find users, create one, edit attributes, quick actions, set a password. Each
+route needs its permission (SPEC §17), and a page offers only what its reader may do (`allowed_on`)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,17 +14,30 @@ from ..sso import SSOError
 from ..sso.accounts.create import CREATE_KEYS
 from ..sso.accounts.export import FORMATS, MEDIA_TYPES
 from ..sso.accounts.search import SEARCH_KEYS
+from ..sso.bulk import ACTIONS as BULK_ACTIONS
 from ..sso.kernel.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
+from ..sso.kernel.permissions import (
+    AUDIT_VIEW,
+    ROLES_MANAGE,
+    USERS_ATTRIBUTES,
+    USERS_CREATE,
+    USERS_CREDENTIALS,
+    USERS_DELETE,
+    USERS_SESSIONS,
+    USERS_VIEW,
+    attribute_permission,
+)
 from ..sso.kernel.presentation import UserData
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
-from .attribute_form.view import IDENTITY, groups
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .attribute_form.view import IDENTITY, groups, view_only
+from .auth import caller_args, cid, may, permission_required, require, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
 from .display import format_value
 from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
 from .names import usernames
 from .responses import ViewResponse, error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
+from .roles import role_choices
 
 PAGE_SIZE = 20
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
@@ -99,8 +114,67 @@ BULK_CHOICES = {
 }
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """What the signed-in person may do on one Manage user page (SPEC §17): the page offers only that."""
+
+    fields: tuple[str, ...]  # the attributes they may change; the others are shown view-only
+    delete: bool
+    password: bool  # set password, turn two-factor off
+    sessions: bool
+    attributes: bool  # see the free-form attributes
+    history_download: bool
+    roles: bool  # grant and revoke roles
+
+    def quick(self, action: QuickAction) -> bool:
+        return action.name in self.fields
+
+
+def allowed_on(user: UserData) -> Allowed:
+    """What the caller may do to `user`: nothing that changes a stronger administrator (the service refuses
+    it anyway; the page does not offer it), and on anyone else what their permissions allow."""
+    acts = not user.stronger_than_reader
+    return Allowed(
+        fields=fields_allowed(user["user_id"]) if acts else (),
+        delete=acts and may(USERS_DELETE),
+        password=acts and may(USERS_CREDENTIALS),
+        sessions=acts and may(USERS_SESSIONS),
+        attributes=may(USERS_ATTRIBUTES),
+        history_download=may(AUDIT_VIEW),
+        roles=acts and may(ROLES_MANAGE),
+    )
+
+
+def fields_allowed(user_id: str) -> tuple[str, ...]:
+    """The attributes the caller's permissions let them change on `user_id` (on their own record, the
+    self-editable ones too), before knowing whether the user is stronger (the service refuses that)."""
+    own = user_id == g.user["user_id"]
+    return tuple(
+        name for name in EDITABLE if may(attribute_permission(name)) or (own and ATTRIBUTES[name].self_editable)
+    )
+
+
+def with_view_only(fields: list, user: UserData, allowed: Allowed) -> list:
+    """The form's fields in their order: those the caller may change as controls, the others view-only."""
+    controls = {field.name: field for field in fields}
+    return [controls.get(name) or view_only(name, user) for name in EDITABLE]
+
+
+def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str]) -> None:
+    """The 403 page for a crafted form that carries an attribute the caller may not change (nothing is
+    written; the page never draws a control for it)."""
+    sent = [
+        name
+        for name in EDITABLE
+        if name not in allowed and (name in form or f"clear_{name}" in form or f"resolve_{name}" in form)
+    ]
+    if sent:
+        labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)
+        abort(403, description=f"Your roles do not allow changing {labels} of this user. Nothing was saved.")
+
+
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
-    """Any user's attributes, as a super-user edits them."""
+    """Any user's attributes (`names`: those the caller may change), as an administrator edits them."""
     return Editor(
         names,
         "user",
@@ -174,7 +248,7 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @bp.get("/users")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_list() -> ViewResponse:
     """Users: searched by username, email or name; filtered; sorted by any column; paged."""
     return list_page(request.args, back=request.full_path.rstrip("?"))
@@ -228,7 +302,7 @@ def list_page(
         "approval_statuses": APPROVAL_STATUSES,
         "sign_up_statuses": SIGN_UP_STATUSES,
         "back": back,
-        "bulk_choices": BULK_CHOICES,
+        "bulk_choices": {key: c for key, c in BULK_CHOICES.items() if may(BULK_ACTIONS[key].permission)},
         "selected": selected,
         "bulk_action": bulk_action,
         "bulk_error": bulk_error,
@@ -240,7 +314,7 @@ def list_page(
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@super_user_required
+@permission_required(USERS_CREATE)
 def user_create() -> ViewResponse:
     """Create a user; empty optional fields stay not set."""
     form = CreateUserForm()
@@ -306,18 +380,24 @@ def _edit_page(
     history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
         "records"
     ]
+    allowed = allowed_on(user)
+    fields = with_view_only(fields, user, allowed)
     context = {
         "user": user,
+        "allowed": allowed,
         "fields": fields,
         "groups": groups(fields),
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, "this user"),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
-        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user) and allowed.quick(a)],
         "history": history,
         "names": usernames(records=history, user=user),
-        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args())
+        if allowed.attributes
+        else [],
+        "roles": role_choices(user) if allowed.roles or user.role_names else [],
     }
     context["sessions"], context["sessions_total"] = newest_sessions(
         users().list_sessions(cid(), user["user_id"], *caller_args())
@@ -337,23 +417,23 @@ def _edit_page(
 
 def stored_edit_page(user_id: str, status: int = 200, **extra: Any) -> ViewResponse:
     """Manage user showing what is stored now (`extra`: a refused quick action or set-password)."""
-    editor = user_editor(user_id)
     try:
-        user = editor.load()
+        user = user_editor(user_id).load()
     except SSOError as error:
         return refusal(error)
+    editor = user_editor(user_id, allowed_on(user).fields)
     return _edit_page(user, views_for(editor, user), user.version, status, **extra)
 
 
 @bp.get("/users/<user_id>")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_edit(user_id: str) -> ViewResponse:
     """Manage one user: every attribute, quick actions, set-password and the audit history."""
     return stored_edit_page(user_id)
 
 
 @bp.get("/users/<user_id>/history.<fmt>")
-@super_user_required
+@permission_required(AUDIT_VIEW)
 def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     """Every change made to this user, oldest first, as a CSV or JSON-lines download (streamed)."""
     if fmt not in FORMATS:
@@ -369,10 +449,12 @@ def user_history_download(user_id: str, fmt: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_save(user_id: str) -> ViewResponse:
-    """Save only what the super-user changed."""
-    editor = user_editor(user_id)
+    """Save only what the administrator changed (a field they may not change: the 403 page)."""
+    allowed = fields_allowed(user_id)
+    refuse_fields_outside(allowed, request.form)
+    editor = user_editor(user_id, allowed)
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
@@ -386,12 +468,13 @@ def user_save(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/quick")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_quick_action(user_id: str) -> ViewResponse:
     """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
         return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
+    require(attribute_permission(action.name))
     name, value = action.name, action.value
     form = AttributeForm.parse(
         (name,),
@@ -429,7 +512,7 @@ def user_quick_action(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/password")
-@super_user_required
+@permission_required(USERS_CREDENTIALS)
 def user_set_password(user_id: str) -> ViewResponse:
     """Set another user's password (optionally: expiry in days, must change at next login)."""
     if user_id == g.user["user_id"]:

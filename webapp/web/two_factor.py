@@ -7,7 +7,8 @@ from flask import current_app, flash, g, redirect, url_for
 
 from ..sso import SSOError
 from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
-from .auth import caller_args, cid, login_required, super_user_required, user_agent, users
+from ..sso.kernel.permissions import USERS_CREDENTIALS
+from .auth import caller_args, cid, login_required, permission_required, user_agent, users
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm
 from .pending import seal, unseal
@@ -128,11 +129,11 @@ def two_factor_disable() -> ViewResponse:
     return redirect(url_for("web.two_factor"), 303)
 
 
-# --- Manage user: a super-user turns it off -------------------------------------------------------------------
+# --- Manage user: an administrator (users.credentials) turns it off -------------------------------------------
 
 
 @bp.post("/users/<user_id>/two-factor/disable")
-@super_user_required
+@permission_required(USERS_CREDENTIALS)
 def user_two_factor_disable(user_id: str) -> ViewResponse:
     """Turn a user's two-factor sign-in off (e.g. they lost their phone and their recovery codes)."""
     try:

@@ -79,7 +79,7 @@ def _shown(row: Any, holders: list[dict[str, str]] | None = None) -> dict[str, A
 
 def _require_reader(caller: Caller) -> None:
     if not (caller.holds(ROLES_MANAGE) or caller.holds(USERS_VIEW)):
-        raise refused()
+        raise refused(ROLES_MANAGE, USERS_VIEW)
 
 
 def list_roles(ctx: Context, current_ust, current_app) -> list[dict[str, Any]]:
@@ -263,7 +263,7 @@ def user_roles_of(ctx: Context, user_id, current_ust, current_app) -> list[str]:
         if user_id is None or user_id == caller.user_id:
             return sorted(caller.role_names)
         if not (caller.holds(USERS_VIEW) or caller.holds(ROLES_MANAGE)):
-            raise refused()
+            raise refused(USERS_VIEW, ROLES_MANAGE)
         if load_user(conn, user_id) is None:
             raise no_such_user()
         return _role_names(conn, user_id)

@@ -108,7 +108,7 @@ def save_own_account(
         )
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
-    check = (None, data, current_ust, current_app, expected_version, False, unchanged)
+    check = (None, data, current_ust, current_app, expected_version, None, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)
     if not _needs_link(target, clean):

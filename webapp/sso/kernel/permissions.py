@@ -101,15 +101,17 @@ def join(names: Iterable[str]) -> str:
     return " ".join(sorted(set(names)))
 
 
-def refused() -> SSOError:
-    """E005001: the caller holds no permission for this call (Zato's answer to a non-super-user)."""
-    return SSOError.single(Kind.forbidden, Code.auth_invalid)
+def refused(*permissions: str) -> SSOError:
+    """E005001: the caller holds none of `permissions` (Zato's answer to a non-super-user), naming them."""
+    return SSOError.single(
+        Kind.forbidden, Code.auth_invalid, "permission", "your roles do not include " + " or ".join(permissions)
+    )
 
 
 def require(caller: Caller, permission: str) -> None:
     """E005001 unless the caller holds `permission` (a super-user holds every one)."""
     if not caller.holds(permission):
-        raise refused()
+        raise refused(permission)
 
 
 NOT_OVER = "you cannot act on an administrator who holds more than you"
@@ -120,17 +122,25 @@ def not_over(field: str = "user_id") -> SSOError:
     return SSOError.single(Kind.forbidden, Code.invalid_operation, field, NOT_OVER)
 
 
-def permissions_of(conn: Connection, user_id: str) -> frozenset[str]:
-    """The union of the permissions of `user_id`'s roles (not counting super-user)."""
+def roles_of(conn: Connection, user_id: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The names of `user_id`'s roles (sorted) and the union of their permissions (not counting super-user)."""
     query = (
-        select(roles.c.permissions)
+        select(roles.c.name, roles.c.permissions)
         .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
         .where(user_roles.c.user_id == user_id)
+        .order_by(roles.c.name)
     )
+    names: list[str] = []
     found: set[str] = set()
-    for text in conn.execute(query).scalars():
+    for name, text in conn.execute(query).all():
+        names.append(name)
         found |= split(text)
-    return frozenset(found)
+    return tuple(names), frozenset(found)
+
+
+def permissions_of(conn: Connection, user_id: str) -> frozenset[str]:
+    """The union of the permissions of `user_id`'s roles (not counting super-user)."""
+    return roles_of(conn, user_id)[1]
 
 
 def require_over(conn: Connection, caller: Caller, target: Any, field: str = "user_id") -> None:
