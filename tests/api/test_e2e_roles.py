@@ -47,7 +47,7 @@ def callers(site):
     for role in ROLES:
         user, ust = site.new_user(f"caller_{role}", super_user=role == "super-user")
         if role not in ("nobody", "super-user"):
-            site.sso.user.grant_role_local(user["username"], role)
+            site.sso.operator.grant_role_local(user["username"], role)
             ust = site.login(user["username"])
         made[role] = (user["user_id"], ust)
     return made
@@ -56,7 +56,7 @@ def callers(site):
 def _target(site, kind: str) -> str:
     user, _ = site.new_user("target")
     if kind == "stronger":
-        site.sso.user.grant_role_local(user["username"], "everything")
+        site.sso.operator.grant_role_local(user["username"], "everything")
     return user["user_id"]
 
 

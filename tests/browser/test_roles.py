@@ -13,7 +13,7 @@ pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
 def _helpdesk(live) -> dict:
     person = live.user("desk")
-    live.sso.user.grant_role_local(person["username"], "helpdesk")
+    live.sso.operator.grant_role_local(person["username"], "helpdesk")
     return person
 
 
@@ -49,7 +49,7 @@ def test_axe_finds_no_serious_violations_on_the_roles_pages(pages, live):
     admin = live.user("roles-admin", super_user=True)
     desk = _helpdesk(live)
     target = live.user("roles-target", email="t@example.com")
-    live.sso.user.grant_role_local(target["username"], "auditor")
+    live.sso.operator.grant_role_local(target["username"], "auditor")
     page = pages.new(axe=True)
     problems: dict[str, list] = {}
 

@@ -102,7 +102,7 @@ def test_bad_role_input_is_refused_naming_every_field_and_nothing_is_written(sso
     with refused("not_found", "E008002"):
         sso.user.delete_role(CID, "nosuch", root, APP, ADDR)
     with refused("not_found", "E008002") as info:
-        sso.user.grant_role(CID, sso.user.user_id_of("admin"), "nosuch", root, APP, ADDR)
+        sso.user.grant_role(CID, sso.operator.user_id_of("admin"), "nosuch", root, APP, ADDR)
     assert info.value.errors == {"role": "no such role"}
     with refused("not_found", "E001100"):
         sso.user.grant_role(CID, "zusrnobody", "auditor", root, APP, ADDR)
@@ -217,8 +217,8 @@ def two_managers(sso, make_user, login):
     managers = {}
     for name in ("ann", "ben"):
         make_user(name)
-        sso.user.grant_role_local(name, "role-admin")
-        managers[name] = (sso.user.user_id_of(name), login(name))
+        sso.operator.grant_role_local(name, "role-admin")
+        managers[name] = (sso.operator.user_id_of(name), login(name))
     _no_super_user(sso)
     return managers
 
@@ -233,7 +233,7 @@ def test_the_last_usable_holder_of_roles_manage_keeps_it(sso, two_managers):
     with refused("forbidden", "E008001"):
         sso.user.update_role(CID, "role-admin", {"permissions": ROLE_ADMIN[:-1]}, ann, APP, ADDR)
     with refused("forbidden", "E008001"):
-        sso.user.revoke_role_local("ann", "role-admin")
+        sso.operator.revoke_role_local("ann", "role-admin")
     assert _counts(sso) == before
 
 
@@ -276,8 +276,8 @@ def test_two_managers_revoking_each_other_at_once_leave_one_of_them(sso, two_man
         with reading(sso.ctx.engine) as conn:
             holders = conn.execute(select(user_roles.c.user_id).where(user_roles.c.role == "role-admin")).all()
         assert len(holders) == 1
-        sso.user.grant_role_local("ann", "role-admin")
-        sso.user.grant_role_local("ben", "role-admin")
+        sso.operator.grant_role_local("ann", "role-admin")
+        sso.operator.grant_role_local("ben", "role-admin")
 
 
 def test_the_command_line_grants_and_revokes_roles_and_names_a_typo(app, sso, make_user, login):
@@ -293,6 +293,6 @@ def test_the_command_line_grants_and_revokes_roles_and_names_a_typo(app, sso, ma
     revoked = runner.invoke(args=["sso", "revoke-role", "hal", "helpdesk"])
     assert (revoked.exit_code, revoked.output) == (0, "hal holds: no role.\n")
     records = [
-        (r["action"], r["channel"]) for r in audit_of(sso, sso.user.user_id_of("hal")) if "roles" in r["changes"]
+        (r["action"], r["channel"]) for r in audit_of(sso, sso.operator.user_id_of("hal")) if "roles" in r["changes"]
     ]
     assert records == [("role_grant", "cli"), ("role_revoke", "cli")]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from webapp import configuration, create_service
 from webapp.db import reading
-from webapp.sso import SSOError
+from webapp.sso import Call, SSOError
 from webapp.sso.kernel.permissions import PERMISSIONS
 from webapp.sso.kernel.tables import audit, sessions, user_attrs, user_roles, users
 
@@ -111,7 +111,7 @@ OPERATIONS = [
         "export_history",
         "audit.view",
         E005001,
-        lambda sso, ust, t: list(sso.user.export_history(CID, t, ust, APP, ADDR)),
+        lambda sso, ust, t: list(sso.serve(Call(CID, ust, APP, ADDR)).export_history(t)),
         on_self=OK,
         writes=False,
         reads_only=True,
@@ -196,16 +196,16 @@ def world(request, tmp_path_factory):
     """One database for the module: a caller per role (logged in), and a role stronger than any shipped one."""
     url = fresh_database(request.param, request, tmp_path_factory)
     sso = create_service(configuration(app_config(url)))
-    sso.user.create_local("root", PASSWORD, super_user=True)
+    sso.operator.create_local("root", PASSWORD, super_user=True)
     root = sso.user.login(CID, "root", PASSWORD, APP, ADDR).ust
     sso.user.create_role(CID, {"name": "everything", "permissions": list(PERMISSIONS)}, root, APP, ADDR)
     callers = {}
     for role in ROLES:
         name = f"caller-{role}"
-        sso.user.create_local(name, PASSWORD, super_user=role == "super-user")
+        sso.operator.create_local(name, PASSWORD, super_user=role == "super-user")
         if role not in ("nobody", "super-user"):
-            sso.user.grant_role_local(name, role)
-        callers[role] = (sso.user.user_id_of(name), sso.user.login(CID, name, PASSWORD, APP, ADDR).ust)
+            sso.operator.grant_role_local(name, role)
+        callers[role] = (sso.operator.user_id_of(name), sso.user.login(CID, name, PASSWORD, APP, ADDR).ust)
     yield sso, callers
     sso.ctx.engine.dispose()
 
@@ -222,9 +222,9 @@ def _target(sso, callers, role: str, kind: str, *, signed_in: bool = False) -> s
     if shared and f"shared {kind}" in callers:
         return callers[f"shared {kind}"]
     name = f"target-{next(_made)}"
-    user = sso.user.create_local(name, PASSWORD, super_user=kind == "super-user")
+    user = sso.operator.create_local(name, PASSWORD, super_user=kind == "super-user")
     if kind == "stronger":
-        sso.user.grant_role_local(name, "everything")
+        sso.operator.grant_role_local(name, "everything")
     if signed_in or shared:
         sso.user.login(CID, name, PASSWORD, APP, ADDR)  # a session to end
     if shared:

@@ -15,7 +15,7 @@ def _holder(sso, make_user, app, name: str, role: str | None):
     """A user holding `role`, logged in to the console: (client, user)."""
     user = make_user(name)
     if role:
-        sso.user.grant_role_local(name, role)
+        sso.operator.grant_role_local(name, role)
     client = app.test_client()
     assert web_login(client, name).status_code == 303
     return client, user
@@ -112,7 +112,7 @@ def test_a_help_desk_bulk_lock_skips_a_super_user_as_not_allowed(helpdesk, make_
     assert response.status_code == 200
     result = text(response)
     assert "not allowed" in result.split(boss["username"], 1)[1].split("</tr>")[0]
-    assert sso.user.user_id_of("boss")  # still there
+    assert sso.operator.user_id_of("boss")  # still there
     bulk_bar = html.split('id="bulk-bar"')[1].split("</select>")[0]
     assert set(re.findall(r'<option value="([^"]+)"', bulk_bar)) == {"lock", "unlock", "sign_out"}
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from ..sso import Kind, SSOError
 from ..sso.bulk import BulkOutcome
 from ..sso.kernel.permissions import USERS_VIEW
-from .auth import caller_args, cid, permission_required, user_agent, users
+from .auth import caller_args, cid, permission_required, service, user_agent, users
 from .blueprint import bp
 from .lifecycle import CONFIRMATIONS, Confirmation
 from .manage import BULK_CHOICES, BulkChoice, list_page
@@ -22,20 +22,22 @@ from .responses import ViewResponse, page, refusal, safe_next
 NO_SELECTION = "Select at least one user first, then choose what to do."
 NO_ACTION = "Choose what to do with the selected users."
 
-# A selection's confirmation reuses the single one's words ({username}: "each selected user"); sign-out,
+# A selection's confirmation reuses the single one's words (%(username)s: "each selected user"); sign-out,
 # which asks nothing for one user, asks here, where it may sign out a whole page at once.
 SIGN_OUT = Confirmation(
     "sign_out",
     "",
     "",
     (
-        "{username} is signed out: their {sessions} end now, in every application.",
+        "%(username)s is signed out: their %(sessions)s end now, in every application.",
         "Nothing else about the accounts changes; they can log in again.",
         "If you are among them, you stay signed in here.",
     ),
 )
 # Where the single wording names the user in a way a selection cannot.
-SELECTION_LINES = {"The username {username} becomes free for someone else.": "Their usernames become free for others."}
+SELECTION_LINES = {
+    "The username %(username)s becomes free for someone else.": "Their usernames become free for others."
+}
 
 
 def _back() -> str:
@@ -61,7 +63,7 @@ def consequences(action: str, sessions: int) -> list[str]:
     """What confirming `action` for a selection does, in the single confirmation's words."""
     confirmation = SIGN_OUT if action == "sign_out" else CONFIRMATIONS[action]
     words = {"username": "each selected user", "sessions": _sessions_phrase(sessions)}
-    lines = [SELECTION_LINES.get(line, line).format(**words) for line in confirmation.consequences]
+    lines = [SELECTION_LINES.get(line, line) % words for line in confirmation.texts()]
     return [line[:1].upper() + line[1:] for line in lines]
 
 
@@ -137,7 +139,7 @@ def user_bulk() -> ViewResponse:
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
-    targets = users().bulk_selection(cid(), ids, *caller_args())
+    targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
     verb = choice.verb
     count = _users_word(len(found))

@@ -7,6 +7,7 @@ from flask import flash, request, url_for
 from ..sso import Kind, SSOError
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
+from .plural import ngettext
 from .responses import ViewResponse, go, refusal
 
 DEVICES = "#devices-card"
@@ -48,7 +49,7 @@ def account_end_other_sessions() -> ViewResponse:
     except SSOError as error:
         return refusal(error)
     if count:
-        flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+        flash(ngettext("Signed out %(num)d other session.", "Signed out %(num)d other sessions.", count), "success")
     else:
         flash("Nothing to do: you are signed in nowhere else.", "info")
     return go(url_for("web.account") + DEVICES)

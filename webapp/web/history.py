@@ -10,7 +10,7 @@ from flask import g, request, url_for
 
 from ..sso import SSOError
 from ..sso.kernel.permissions import USERS_VIEW
-from .auth import caller_args, cid, login_required, permission_required, users
+from .auth import caller_args, cid, login_required, permission_required, service, users
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -34,10 +34,8 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
-    result = users().history_page(
-        cid(),
+    result = service().history_page(
         subject_id,
-        *caller_args(),
         limit=PAGE_ROWS,
         before=before,
         after=after,

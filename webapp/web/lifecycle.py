@@ -8,21 +8,51 @@ from dataclasses import dataclass
 from flask import flash, g, request, url_for
 
 from ..sso import Code, SSOError
+from ..sso.accounts.guards import OWN_DELETE
 from ..sso.kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW
 from .auth import caller_args, cid, permission_required, require, user_agent, users
 from .blueprint import bp
 from .manage import QUICK_ACTIONS, stored_edit_page
+from .plural import ngettext
 from .responses import ViewResponse, error_page, go, page, refusal
 
 
 @dataclass(frozen=True)
+class SessionsLine:
+    """A consequence that names the user's open sessions: its words when there are none, and as one message
+    with a singular and a plural (`%(num)d` the number, `%(username)s` the user); `selection` is its wording
+    for several users at once (`%(sessions)s`: how many in all, bulk.py)."""
+
+    none: str
+    one: str
+    many: str
+    selection: str
+
+    def format(self, count: int, username: str) -> str:
+        if count == 0:
+            return self.none % {"username": username}
+        return ngettext(self.one, self.many, count, username=username)
+
+
+@dataclass(frozen=True)
 class Confirmation:
-    """What a confirmation page asks and says will happen."""
+    """What a confirmation page asks and says will happen (`%(username)s` is the user)."""
 
     action: str
     question: str
     button: str
-    consequences: tuple[str, ...]
+    consequences: tuple[str | SessionsLine, ...]
+
+    def lines(self, username: str, sessions: int) -> list[str]:
+        """The consequences for one user with `sessions` open sessions."""
+        return [
+            line.format(sessions, username) if isinstance(line, SessionsLine) else line % {"username": username}
+            for line in self.consequences
+        ]
+
+    def texts(self) -> list[str]:
+        """The consequences as written for a selection of users (`%(username)s`, `%(sessions)s` to fill in)."""
+        return [line.selection if isinstance(line, SessionsLine) else line for line in self.consequences]
 
 
 CONFIRMATIONS = {
@@ -30,39 +60,56 @@ CONFIRMATIONS = {
     for c in (
         Confirmation(
             "lock",
-            "Lock {username}?",
-            "Lock {username}",
+            "Lock %(username)s?",
+            "Lock %(username)s",
             (
-                "{username} cannot log in until someone unlocks the account.",
-                "Their {sessions} end now; an application using one is told the account is locked.",
-                "Unlocking later lets them log in again (those sessions stay ended).",
+                "%(username)s cannot log in until someone unlocks the account.",
+                SessionsLine(
+                    "They have no open session at the moment.",
+                    "Their %(num)d open session ends now; an application using it is told the account is locked.",
+                    "Their %(num)d open sessions end now; an application using one is told the account is locked.",
+                    "Their %(sessions)s end now; an application using one is told the account is locked.",
+                ),
+                "Unlocking later lets them log in again (sessions ended now stay ended).",
             ),
         ),
         Confirmation(
             "reject",
-            "Reject {username}?",
-            "Reject {username}",
+            "Reject %(username)s?",
+            "Reject %(username)s",
             (
-                "{username} cannot log in, and their {sessions} stop working.",
+                SessionsLine(
+                    "%(username)s cannot log in (they have no open session at the moment).",
+                    "%(username)s cannot log in, and their %(num)d open session stops working.",
+                    "%(username)s cannot log in, and their %(num)d open sessions stop working.",
+                    "%(username)s cannot log in, and their %(sessions)s stop working.",
+                ),
                 "You can approve the account again later.",
             ),
         ),
         Confirmation(
             "delete",
-            "Delete {username}?",
-            "Delete {username} for good",
+            "Delete %(username)s?",
+            "Delete %(username)s for good",
             (
-                "The account and everything of theirs are removed: their {sessions} end now.",
+                SessionsLine(
+                    "The account and everything of theirs are removed (they have no open session at the moment).",
+                    "The account and everything of theirs are removed: their %(num)d open session ends now.",
+                    "The account and everything of theirs are removed: their %(num)d open sessions end now.",
+                    "The account and everything of theirs are removed: their %(sessions)s end now.",
+                ),
                 "This cannot be undone. The audit history keeps a record of the account as it was.",
-                "The username {username} becomes free for someone else.",
+                "The username %(username)s becomes free for someone else.",
             ),
         ),
     )
 }
 
 
-def _sessions_phrase(count: int) -> str:
-    return {0: "open sessions (none at the moment)", 1: "1 open session"}.get(count, f"{count} open sessions")
+def refused_on_own_account(action: str) -> str | None:
+    """Why the guard rails refuse `action` on one's own account (SPEC §8), or None."""
+    quick = QUICK_ACTIONS.get(action)
+    return OWN_DELETE if quick is None else quick.refused_on_own_account()
 
 
 # The permission each confirmation's action needs (SPEC §17).
@@ -72,7 +119,8 @@ CONFIRMATION_PERMISSIONS = {"lock": USERS_LOCK, "reject": USERS_APPROVE, "delete
 @bp.get("/users/<user_id>/confirm")
 @permission_required(USERS_VIEW)
 def user_confirm(user_id: str) -> ViewResponse:
-    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
+    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed); on one's own record,
+    say that it will not be done (the guard rails refuse it), and offer no button."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
         return error_page(400, "Unknown action", "Choose lock, reject or delete.")
@@ -82,16 +130,18 @@ def user_confirm(user_id: str) -> ViewResponse:
         sessions = users().list_sessions(cid(), user_id, *caller_args())
     except SSOError as error:
         return refusal(error)
-    words = {"username": user["username"], "sessions": _sessions_phrase(len(sessions))}
-    quick = QUICK_ACTIONS.get(confirmation.action)
+    username = user["username"]
+    refused = refused_on_own_account(confirmation.action) if user_id == g.user["user_id"] else None
     return page(
         "users/confirm.html",
+        403 if refused else 200,
         user=user,
         confirmation=confirmation,
-        quick=quick,
-        question=confirmation.question.format(**words),
-        button=confirmation.button.format(**words),
-        consequences=[line.format(**words) for line in confirmation.consequences],
+        quick=QUICK_ACTIONS.get(confirmation.action),
+        question=confirmation.question % {"username": username},
+        button=confirmation.button % {"username": username},
+        consequences=[] if refused else confirmation.lines(username, len(sessions)),
+        refused=refused,
         version=request.args.get("version", str(user.version)),
         original=request.args.get("original"),
     )
@@ -122,10 +172,15 @@ def user_end_sessions(user_id: str) -> ViewResponse:
         return refusal(error)
     own = user_id == g.user["user_id"]
     if count:
-        flash(
-            f"Signed out {count} session{'s' if count != 1 else ''}{' (this one stays signed in)' if own else ''}.",
-            "success",
-        )
+        if own:
+            done = ngettext(
+                "Signed out %(num)d session (this one stays signed in).",
+                "Signed out %(num)d sessions (this one stays signed in).",
+                count,
+            )
+        else:
+            done = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
+        flash(done, "success")
     else:
         flash(
             "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"

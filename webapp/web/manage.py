@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, stream_with_context, url_for
@@ -13,6 +14,7 @@ from flask import abort, current_app, flash, g, redirect, request, stream_with_c
 from ..sso import SSOError
 from ..sso.accounts.create import CREATE_KEYS
 from ..sso.accounts.export import FORMATS, MEDIA_TYPES
+from ..sso.accounts.guards import OWN_DELETE, refused_on_own_account
 from ..sso.accounts.search import SEARCH_KEYS
 from ..sso.bulk import ACTIONS as BULK_ACTIONS
 from ..sso.kernel.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
@@ -30,7 +32,7 @@ from ..sso.kernel.permissions import (
 from ..sso.kernel.presentation import UserData
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
 from .attribute_form.view import IDENTITY, groups, view_only
-from .auth import caller_args, cid, may, permission_required, require, user_agent, users
+from .auth import caller_args, cid, may, permission_required, require, service, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
 from .display import format_value
@@ -76,6 +78,10 @@ class QuickAction:
         """Whether the button is offered: the user is not already so."""
         return user[self.name] != self.target
 
+    def refused_on_own_account(self) -> str | None:
+        """Why the guard rails refuse this on one's own account (None: they do not)."""
+        return refused_on_own_account(self.name, self.target, datetime.now(UTC))
+
 
 QUICK_ACTIONS = {
     a.action: a
@@ -86,6 +92,17 @@ QUICK_ACTIONS = {
         QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
     )
 }
+
+
+def offered_actions(user: UserData, allowed: Allowed) -> tuple[list[QuickAction], list[str]]:
+    """The quick actions Manage user offers for `user` (those the reader's permissions allow, SPEC §17),
+    and on one's own record what the guard rails refuse there (neither offered nor promised, SPEC §8):
+    lock, reject and delete."""
+    applicable = [a for a in QUICK_ACTIONS.values() if a.applies(user) and allowed.quick(a)]
+    if user["user_id"] != g.user["user_id"]:
+        return applicable, []
+    refused = [a.refused_on_own_account() for a in QUICK_ACTIONS.values() if a.confirm]
+    return [a for a in applicable if not a.refused_on_own_account()], [*filter(None, refused), OWN_DELETE]
 
 
 @dataclass(frozen=True)
@@ -377,9 +394,7 @@ def _edit_page(
     password_errors: dict | None = None,
     action_error: str | None = None,
 ) -> ViewResponse:
-    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
-        "records"
-    ]
+    history = service().history_page(user["user_id"], limit=RECENT_CHANGES, changes_only=True)["records"]
     allowed = allowed_on(user)
     fields = with_view_only(fields, user, allowed)
     context = {
@@ -391,14 +406,13 @@ def _edit_page(
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, "this user"),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
-        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user) and allowed.quick(a)],
+        "is_self": user["user_id"] == g.user["user_id"],
         "history": history,
         "names": usernames(records=history, user=user),
-        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args())
-        if allowed.attributes
-        else [],
+        "user_attributes": service().list_attributes(user["user_id"]) if allowed.attributes else [],
         "roles": role_choices(user) if allowed.roles or user.role_names else [],
     }
+    context["quick_actions"], context["own_refusals"] = offered_actions(user, allowed)
     context["sessions"], context["sessions_total"] = newest_sessions(
         users().list_sessions(cid(), user["user_id"], *caller_args())
     )
@@ -410,7 +424,6 @@ def _edit_page(
         password_form=password_form or SetPasswordForm(formdata=None),
         password_errors=password_errors or {},
         action_error=action_error,
-        is_self=user["user_id"] == g.user["user_id"],
         **context,
     )
 
@@ -439,7 +452,7 @@ def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     if fmt not in FORMATS:
         abort(404)
     try:
-        chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
+        chunks = service().export_history(user_id, fmt=fmt)
     except SSOError as error:
         return refusal(error)
     response = current_app.response_class(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])

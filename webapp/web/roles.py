@@ -16,7 +16,7 @@ from ..sso.kernel.attributes import ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX
 from ..sso.kernel.errors import Kind
 from ..sso.kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW
 from ..sso.kernel.presentation import UserData
-from .auth import caller_args, cid, may, permission_required, user_agent, users
+from .auth import may, permission_required, service
 from .blueprint import bp
 from .responses import ViewResponse, error_page, form_errors, general_errors, go, page, refusal
 
@@ -46,7 +46,7 @@ def role_choices(user: UserData) -> list[dict[str, Any]]:
     """The Roles card of Manage user: every role, whether `user` holds it, and whether the reader may
     grant or revoke it (they hold all it carries)."""
     held = set(user.role_names)
-    listed = users().list_roles(cid(), *caller_args())
+    listed = service().list_roles()
     return [
         {**role, "held": role["name"] in held, "grantable": all(may(permission) for permission in role["permissions"])}
         for role in listed
@@ -59,7 +59,7 @@ def role_choices(user: UserData) -> list[dict[str, Any]]:
 def role_list() -> ViewResponse:
     """Roles: name, what they are for, how many permissions and holders."""
     try:
-        roles = users().list_roles(cid(), *caller_args())
+        roles = service().list_roles()
     except SSOError as error:
         return refusal(error)
     return page("roles/list.html", roles=roles, can_manage=may(ROLES_MANAGE))
@@ -92,7 +92,7 @@ def role_create() -> ViewResponse:
         "permissions": request.form.getlist("permissions"),
     }
     try:
-        role = users().create_role(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+        role = service().create_role(data)
     except SSOError as error:
         errors = form_errors(error, ROLE_FIELDS)
         if errors is None or error.kind == Kind.forbidden:  # e.g. a crafted box for a permission they lack
@@ -107,7 +107,7 @@ def role_create() -> ViewResponse:
 def role_edit(name: str) -> ViewResponse:
     """One role: its permissions (a checklist for those who manage roles, a list for the others) and holders."""
     try:
-        role = users().get_role(cid(), name, *caller_args())
+        role = service().get_role(name)
     except SSOError as error:
         return _no_such_role() if error.kind == Kind.not_found else refusal(error)
     return _edit_page(role, set(role["permissions"]), {})
@@ -130,7 +130,7 @@ def role_save(name: str) -> ViewResponse:
     """Save a role's description and permissions."""
     data = {"description": request.form.get("description", ""), "permissions": request.form.getlist("permissions")}
     try:
-        role = users().update_role(cid(), name, data, *caller_args(), channel="web", user_agent=user_agent())
+        role = service().update_role(name, data)
     except SSOError as error:
         errors = form_errors(error, ROLE_FIELDS)
         if error.kind == Kind.not_found:
@@ -138,7 +138,7 @@ def role_save(name: str) -> ViewResponse:
         if errors is None or error.kind == Kind.forbidden:
             return _not_allowed(error)
         try:
-            role = users().get_role(cid(), name, *caller_args())
+            role = service().get_role(name)
         except SSOError as again:
             return refusal(again)
         return _edit_page(role, set(data["permissions"]), errors, 422, description=data["description"])
@@ -154,7 +154,7 @@ def role_delete(name: str) -> ViewResponse:
         flash("Not deleted: tick the box to confirm.", "error")
         return go(url_for("web.role_edit", name=name))
     try:
-        users().delete_role(cid(), name, *caller_args(), channel="web", user_agent=user_agent())
+        service().delete_role(name)
     except SSOError as error:
         if error.kind == Kind.not_found:
             return _no_such_role()
@@ -175,9 +175,9 @@ def user_roles_change(user_id: str) -> ViewResponse:
         return error_page(400, "Choose one role", "Choose one role to grant or to revoke.")
     try:
         if grant:
-            users().grant_role(cid(), user_id, grant, *caller_args(), channel="web", user_agent=user_agent())
+            service().grant_role(user_id, grant)
         else:
-            users().revoke_role(cid(), user_id, revoke, *caller_args(), channel="web", user_agent=user_agent())
+            service().revoke_role(user_id, revoke)
     except SSOError as error:
         if error.kind == Kind.forbidden and error.errors and "permission" not in error.errors:
             flash("Not done: " + "; ".join(error.errors.values()) + ".", "error")

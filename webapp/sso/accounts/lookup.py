@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...db import reading
+from ..kernel.call import Call
 from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import no_such_user
@@ -14,10 +15,10 @@ from ..kernel.rows import load_user
 from ..kernel.tables import users
 
 
-def get_current_user(ctx: Context, cid, current_ust, current_app, remote_addr) -> UserData:
+def get_current_user(ctx: Context, call: Call) -> UserData:
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         return _own(caller)
 
 
@@ -28,11 +29,11 @@ def _own(caller: Caller) -> UserData:
     return data
 
 
-def get_user_by_id(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> UserData:
+def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
     """A user by id: anyone with `users.view`; others only themselves. With their roles, and whether they
     hold more than the caller (what the console may offer to change)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
             return _own(caller)
         require(caller, USERS_VIEW)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ...db import reading, writing
 from ..kernel.attributes import ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX, text_problem
 from ..kernel.audit import change, record
+from ..kernel.call import Call, local
 from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
@@ -32,17 +32,6 @@ ROLE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
 ROLE_KEYS = ("name", "description", "permissions")
 # The audit's target for a role (no user id starts so: they are `zusr...`).
 ROLE_TARGET = "role:"
-
-
-@dataclass(frozen=True)
-class Audit:
-    """Where a write came from, as the audit records it."""
-
-    cid: Any
-    current_app: Any
-    remote_addr: Any
-    channel: str
-    user_agent: Any
 
 
 def no_such_role(field: str = "role") -> SSOError:
@@ -82,19 +71,19 @@ def _require_reader(caller: Caller) -> None:
         raise refused(ROLES_MANAGE, USERS_VIEW)
 
 
-def list_roles(ctx: Context, current_ust, current_app) -> list[dict[str, Any]]:
+def list_roles(ctx: Context, call: Call) -> list[dict[str, Any]]:
     """Every role, by name, with its permissions and how many hold it (`roles.manage` or `users.view`)."""
     with reading(ctx.engine) as conn:
-        _require_reader(authenticate(ctx, conn, current_ust, current_app))
+        _require_reader(authenticate(ctx, conn, call))
         rows = conn.execute(select(roles).order_by(roles.c.name)).mappings().all()
         counts = dict(conn.execute(select(user_roles.c.role, func.count()).group_by(user_roles.c.role)).all())
     return [{**_shown(row), "holder_count": counts.get(row["name"], 0)} for row in rows]
 
 
-def get_role(ctx: Context, name, current_ust, current_app) -> dict[str, Any]:
+def get_role(ctx: Context, call: Call, name) -> dict[str, Any]:
     """One role with the users holding it (`roles.manage` or `users.view`)."""
     with reading(ctx.engine) as conn:
-        _require_reader(authenticate(ctx, conn, current_ust, current_app))
+        _require_reader(authenticate(ctx, conn, call))
         row = _role_row(conn, name) if isinstance(name, str) else None
         if row is None:
             raise no_such_role("name")
@@ -148,7 +137,7 @@ def _require_holding(caller: Caller, permissions: frozenset[str], field: str = "
         )
 
 
-def create_role(ctx: Context, data: Any, current_ust, current_app, audit: Audit) -> dict[str, Any]:
+def create_role(ctx: Context, call: Call, data: Any) -> dict[str, Any]:
     """A new role (`roles.manage`): `name` (required), `description`, `permissions` (a list)."""
     data = require_mapping(data)
     reject_unknown(data, ROLE_KEYS, lambda key: "is not a key of a role")
@@ -157,7 +146,7 @@ def create_role(ctx: Context, data: Any, current_ust, current_app, audit: Audit)
     description = _check_description(data.get("description", ""), errors)
     permissions = _check_permissions(data.get("permissions", []), errors)
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         require(caller, ROLES_MANAGE)
         errors.raise_if_any(Kind.invalid)
         _require_holding(caller, permissions)
@@ -177,7 +166,7 @@ def create_role(ctx: Context, data: Any, current_ust, current_app, audit: Audit)
         shown = _shown({"name": name, "description": description, "permissions": join(permissions)})
         changes = {"name": change(None, name), "description": change(None, description)}
         changes["permissions"] = change(None, shown["permissions"])
-        _record(conn, ctx, audit, caller.user_id, "role_create", ROLE_TARGET + name, changes)
+        _record(conn, ctx, call, caller.user_id, "role_create", ROLE_TARGET + name, changes)
         return {**shown, "holders": []}
 
 
@@ -185,7 +174,7 @@ def _name_taken() -> SSOError:
     return SSOError.single(Kind.conflict, Code.invalid_input, "name", "a role with this name exists")
 
 
-def update_role(ctx: Context, name: Any, data: Any, current_ust, current_app, audit: Audit) -> dict[str, Any]:
+def update_role(ctx: Context, call: Call, name: Any, data: Any) -> dict[str, Any]:
     """Change a role's `description` and/or `permissions` (`roles.manage`; the caller must hold every
     permission the role has before and after). A role is not renamed."""
     data = require_mapping(data)
@@ -198,7 +187,7 @@ def update_role(ctx: Context, name: Any, data: Any, current_ust, current_app, au
     description = _check_description(data["description"], errors) if "description" in data else None
     permissions = _check_permissions(data["permissions"], errors) if "permissions" in data else None
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         require(caller, ROLES_MANAGE)
         errors.raise_if_any(Kind.invalid)
         taking_management = False
@@ -226,14 +215,14 @@ def update_role(ctx: Context, name: Any, data: Any, current_ust, current_app, au
             conn.execute(update(roles).where(roles.c.name == name).values(**values))
             if taking_management:
                 require_a_role_manager(conn, "permissions", before)
-            _record(conn, ctx, audit, caller.user_id, "role_update", ROLE_TARGET + name, changes)
+            _record(conn, ctx, call, caller.user_id, "role_update", ROLE_TARGET + name, changes)
         return _shown({**row, **values}, _holders(conn, name))
 
 
-def delete_role(ctx: Context, name: Any, current_ust, current_app, audit: Audit) -> None:
+def delete_role(ctx: Context, call: Call, name: Any) -> None:
     """Delete a role nobody holds (`roles.manage`); while anyone holds it, E008001 naming them."""
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         require(caller, ROLES_MANAGE)
         row = _role_row(conn, name, lock=True) if isinstance(name, str) else None
         if row is None:
@@ -248,7 +237,7 @@ def delete_role(ctx: Context, name: Any, current_ust, current_app, audit: Audit)
             )
         conn.execute(delete(roles).where(roles.c.name == name))
         changes = {key: change(value, None) for key, value in _shown(row).items()}
-        _record(conn, ctx, audit, caller.user_id, "role_delete", ROLE_TARGET + name, changes)
+        _record(conn, ctx, call, caller.user_id, "role_delete", ROLE_TARGET + name, changes)
 
 
 def _role_names(conn: Connection, user_id: str) -> list[str]:
@@ -256,10 +245,10 @@ def _role_names(conn: Connection, user_id: str) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def user_roles_of(ctx: Context, user_id, current_ust, current_app) -> list[str]:
+def user_roles_of(ctx: Context, call: Call, user_id) -> list[str]:
     """The names of the roles `user_id` holds (None: the caller's own; anyone else's: `users.view`)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
             return sorted(caller.role_names)
         if not (caller.holds(USERS_VIEW) or caller.holds(ROLES_MANAGE)):
@@ -269,9 +258,7 @@ def user_roles_of(ctx: Context, user_id, current_ust, current_app) -> list[str]:
         return _role_names(conn, user_id)
 
 
-def _grant_or_revoke(
-    ctx: Context, user_id: Any, role: Any, current_ust, current_app, audit: Audit, *, grant: bool
-) -> list[str]:
+def _grant_or_revoke(ctx: Context, call: Call, user_id: Any, role: Any, *, grant: bool) -> list[str]:
     errors = FieldErrors()
     if not isinstance(user_id, str) or not user_id:
         errors.add("user_id", "is required")
@@ -280,7 +267,7 @@ def _grant_or_revoke(
     if errors.errors:
         raise SSOError(Kind.malformed, errors.codes, errors.errors)
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         require(caller, ROLES_MANAGE)
         row = _role_row(conn, role)
         if row is None:
@@ -290,11 +277,11 @@ def _grant_or_revoke(
             raise no_such_user()
         _require_holding(caller, split(row["permissions"]), "role")
         require_over(conn, caller, target)
-        return _change_grant(conn, ctx, target["user_id"], row, audit, caller.user_id, grant=grant)
+        return _change_grant(conn, ctx, call, target["user_id"], row, caller.user_id, grant=grant)
 
 
 def _change_grant(
-    conn: Connection, ctx: Context, user_id: str, role_row: Any, audit: Audit, actor_id: str | None, *, grant: bool
+    conn: Connection, ctx: Context, call: Call, user_id: str, role_row: Any, actor_id: str | None, *, grant: bool
 ) -> list[str]:
     """Add or remove one grant under the §17 rail (the last usable role manager stays), audited."""
     role = role_row["name"]
@@ -315,19 +302,19 @@ def _change_grant(
         if taking_management:
             require_a_role_manager(conn, "role", before)
     _record(
-        conn, ctx, audit, actor_id, "role_grant" if grant else "role_revoke", user_id, {"roles": change(held, now_held)}
+        conn, ctx, call, actor_id, "role_grant" if grant else "role_revoke", user_id, {"roles": change(held, now_held)}
     )
     return now_held
 
 
-def grant_role(ctx: Context, user_id, role, current_ust, current_app, audit: Audit) -> list[str]:
+def grant_role(ctx: Context, call: Call, user_id, role) -> list[str]:
     """Give `user_id` the role (`roles.manage`, holding all of its permissions); their roles after."""
-    return _grant_or_revoke(ctx, user_id, role, current_ust, current_app, audit, grant=True)
+    return _grant_or_revoke(ctx, call, user_id, role, grant=True)
 
 
-def revoke_role(ctx: Context, user_id, role, current_ust, current_app, audit: Audit) -> list[str]:
+def revoke_role(ctx: Context, call: Call, user_id, role) -> list[str]:
     """Take the role from `user_id` (`roles.manage`, holding all of its permissions); their roles after."""
-    return _grant_or_revoke(ctx, user_id, role, current_ust, current_app, audit, grant=False)
+    return _grant_or_revoke(ctx, call, user_id, role, grant=False)
 
 
 def grant_local(ctx: Context, user_id: str, role: str, *, grant: bool) -> list[str]:
@@ -336,25 +323,18 @@ def grant_local(ctx: Context, user_id: str, role: str, *, grant: bool) -> list[s
         row = _role_row(conn, role)
         if row is None:
             raise no_such_role()
-        return _change_grant(conn, ctx, user_id, row, CLI, None, grant=grant)
-
-
-CLI = Audit(cid="cli", current_app=None, remote_addr=None, channel="cli", user_agent=None)
+        return _change_grant(conn, ctx, local(), user_id, row, None, grant=grant)
 
 
 def _record(
-    conn: Connection, ctx: Context, audit: Audit, actor_id: str | None, action: str, target_id: str, changes: Mapping
+    conn: Connection, ctx: Context, call: Call, actor_id: str | None, action: str, target_id: str, changes: Mapping
 ) -> None:
     record(
         conn,
         now=ctx.clock(),
-        cid=audit.cid,
+        **call.audit(),
         action=action,
         actor_id=actor_id,
         target_id=target_id,
-        channel=audit.channel,
-        current_app=audit.current_app,
-        remote_addr=audit.remote_addr,
-        user_agent=audit.user_agent,
         changes=dict(changes),
     )
