@@ -76,7 +76,9 @@ def list_roles(ctx: Context, call: Call) -> list[dict[str, Any]]:
     with reading(ctx.engine) as conn:
         _require_reader(authenticate(ctx, conn, call))
         rows = conn.execute(select(roles).order_by(roles.c.name)).mappings().all()
-        counts = dict(conn.execute(select(user_roles.c.role, func.count()).group_by(user_roles.c.role)).all())
+        counts: dict[str, int] = dict(
+            conn.execute(select(user_roles.c.role, func.count()).group_by(user_roles.c.role)).all()
+        )
     return [{**_shown(row), "holder_count": counts.get(row["name"], 0)} for row in rows]
 
 
