@@ -9,6 +9,7 @@ import pytest
 
 from .conftest import web_login
 from .html_forms import csrf_token, form, forms, text
+from .test_one_authentication import session_lookups
 
 
 def _holder(sso, make_user, app, name: str, role: str | None):
@@ -171,3 +172,13 @@ def test_a_role_manager_cannot_tick_a_permission_they_lack(app, sso, make_user, 
         "role-admin",
         "user-admin",
     ]
+
+
+def test_a_help_desk_page_looks_the_session_and_its_roles_up_once(app, helpdesk, make_user):
+    client, _ = helpdesk
+    bob = make_user("bob")
+    client.get(f"/users/{bob['user_id']}")  # a first GET may renew the session; count the next ones
+    lookups = session_lookups(app)
+    assert client.get(f"/users/{bob['user_id']}").status_code == 200
+    assert len(lookups) == 1 and "sso_user_role" in lookups[0], "the caller's roles come with the session"
+    assert "roles: helpdesk" in text(client.get("/account"))

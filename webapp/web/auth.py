@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 UST_COOKIE = "sso_ust"
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
-SUPER_USERS_ONLY = "Only super-users can manage users."
 NOT_PERMITTED = "Your roles do not allow this. Ask an administrator if you need it."
 
 
@@ -123,10 +122,15 @@ def require(*permissions: str) -> None:
         abort(403, description=NOT_PERMITTED)
 
 
-def require_super_user() -> None:
-    """403 unless this request's caller is a super-user."""
-    if not g.is_super_user:
-        abort(403, description=SUPER_USERS_ONLY)
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only for a logged-in person."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        load_caller()
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def permission_required(*permissions: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -142,29 +146,6 @@ def permission_required(*permissions: str) -> Callable[[Callable[..., Any]], Cal
         return wrapped
 
     return decorate
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only for a logged-in person."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        load_caller()
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only for a logged-in super-user; anyone else gets 403."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        load_caller()
-        require_super_user()
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def start_session(ust: str, location: str) -> ViewResponse:
