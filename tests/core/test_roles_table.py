@@ -61,6 +61,7 @@ class Operation:
     writes_on_self: bool = True
     reads_only: bool = False  # reading a stronger account is allowed (the rails are about acting)
     targeted: bool = True
+    before: dict | None = None  # set on another target first (as root), so that the call has work to do
 
 
 def _update(data):
@@ -127,6 +128,17 @@ OPERATIONS = [
         on_self="guard",
     ),
     Operation("lock", "users.lock", E005001, _lifecycle("lock_user"), on_self="guard"),
+    Operation(
+        "unlock", "users.lock", E005001, _lifecycle("unlock_user"), writes_on_self=False, before={"is_locked": True}
+    ),
+    Operation(
+        "approve",
+        "users.approve",
+        E005001,
+        _lifecycle("approve_user"),
+        writes_on_self=False,
+        before={"approval_status": "before_decision"},
+    ),
     Operation("reject", "users.approve", E005001, _lifecycle("reject_user"), on_self="guard"),
     Operation("delete", "users.delete", E005001, _lifecycle("delete_user"), on_self="guard"),
     Operation(
@@ -137,6 +149,29 @@ OPERATIONS = [
             CID, {"user_id": t, "new_password": "Another-Horse-7"}, ust, APP, ADDR
         ),
         on_self=E005001,  # one's own needs the old password
+    ),
+    Operation(
+        "set_totp_key",
+        "users.credentials",
+        E008002,
+        lambda sso, ust, t: sso.user.reset_totp_key(CID, t, None, "phone", ust, APP, ADDR),
+        on_self=OK,  # one's own key is self-editable
+    ),
+    Operation(
+        "list_user_roles",
+        "users.view",
+        E005001,
+        lambda sso, ust, t: sso.user.list_user_roles(CID, t, ust, APP, ADDR),
+        on_self=OK,
+        writes=False,
+        reads_only=True,
+    ),
+    Operation(
+        "create_role",
+        "roles.manage",
+        E005001,
+        lambda sso, ust, t: sso.user.create_role(CID, {"name": "r-" + t[-8:]}, ust, APP, ADDR),
+        targeted=False,
     ),
     Operation(
         "end_sessions",
@@ -206,6 +241,7 @@ def world(request, tmp_path_factory):
         if role not in ("nobody", "super-user"):
             sso.operator.grant_role_local(name, role)
         callers[role] = (sso.operator.user_id_of(name), sso.user.login(CID, name, PASSWORD, APP, ADDR).ust)
+    callers["root"] = ("", root)
     yield sso, callers
     sso.ctx.engine.dispose()
 
@@ -247,6 +283,8 @@ def _written(sso, user_id: str) -> tuple:
 def test_each_operation_is_allowed_or_refused_as_the_role_says(world, operation, role, kind):
     sso, callers = world
     target = _target(sso, callers, role, kind, signed_in=operation.name == "end_sessions")
+    if operation.before and kind != "self":
+        sso.user.update_user_by_id(CID, target, operation.before, callers["root"][1], APP, ADDR)
     want = expected(operation, role, kind)
     before = _written(sso, target)
     try:
