@@ -10,7 +10,7 @@ from flask import g, request, url_for
 
 from ..sso import SSOError
 from ..sso.kernel.permissions import USERS_VIEW
-from .auth import caller_args, cid, login_required, permission_required, service, users
+from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -57,7 +57,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
 def user_history(user_id: str) -> ViewResponse:
     """Every change made to one user's record, paged and filtered."""
     try:
-        user = users().get_user_by_id(cid(), user_id, *caller_args())
+        user = service().get_user_by_id(user_id)
         result, shown, links = _history("web.user_history", user_id, user_id=user_id)
     except SSOError as error:
         return refusal(error)

@@ -18,7 +18,8 @@ from ..sso.kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW
 from ..sso.kernel.presentation import UserData
 from .auth import may, permission_required, service
 from .blueprint import bp
-from .responses import ViewResponse, error_page, form_errors, general_errors, go, page, refusal
+from .refusals import form_errors, general_errors
+from .responses import ViewResponse, error_page, go, page, refusal
 
 ROLE_FIELDS = ("name", "description", "permissions")
 
