@@ -192,7 +192,6 @@ def update_role(ctx: Context, call: Call, name: Any, data: Any) -> dict[str, Any
         caller = authenticate(ctx, conn, call)
         require(caller, ROLES_MANAGE)
         errors.raise_if_any(Kind.invalid)
-        taking_management = False
         row = _role_row(conn, name, lock=True) if isinstance(name, str) else None
         if row is None:
             raise no_such_role("name")
