@@ -182,3 +182,15 @@ def test_a_help_desk_page_looks_the_session_and_its_roles_up_once(app, helpdesk,
     assert client.get(f"/users/{bob['user_id']}").status_code == 200
     assert len(lookups) == 1 and "sso_user_role" in lookups[0], "the caller's roles come with the session"
     assert "roles: helpdesk" in text(client.get("/account"))
+
+
+def test_a_grant_reads_in_words_in_the_users_history(admin_client, make_user):
+    client, _ = admin_client
+    bob = make_user("bob")
+    grant = form(client, f"/users/{bob['user_id']}", "grant-role-form")
+    grant.fill("grant", "auditor")
+    assert grant.submit(client).status_code == 303
+    history = text(client.get(f"/users/{bob['user_id']}/history"))
+    assert "Role granted" in history and "auditor" in history
+    assert "[&#39;auditor&#39;]" not in history and "[]" not in history  # names in words, not a Python list
+    assert 'id="held-role-auditor"' in text(client.get(f"/users/{bob['user_id']}"))

@@ -140,6 +140,8 @@ def format_value(value: Any, name: str | None = None) -> str:
         return format_time(value)
     if attr is not None and attr.type == "enum":
         return CHOICE_LABELS.get(value, str(value))
+    if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
+        return ", ".join(map(str, value)) or "none"
     return str(value)
 
 
