@@ -23,8 +23,9 @@ from ..kernel.call import Call, local
 from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW, join, refused, require, require_over, split
-from ..kernel.rows import load_user, reject_unknown, require_mapping
+from ..kernel.rows import load_user
 from ..kernel.tables import roles, user_roles, users
 from .guards import hold_role_managers, require_a_role_manager, usable_role_managers
 

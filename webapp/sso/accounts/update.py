@@ -25,17 +25,10 @@ from ..kernel.call import Call, local
 from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
+from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import USERS_VIEW, attribute_permission, require, require_over
 from ..kernel.presentation import UserData, user_view
-from ..kernel.rows import (
-    attribute_columns,
-    changed,
-    is_username_taken,
-    load_user,
-    reject_unknown,
-    require_mapping,
-    side_effects,
-)
+from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
 from .guards import (
     hold_role_managers,
