@@ -158,6 +158,15 @@ OPERATIONS = [
         on_self=OK,  # one's own key is self-editable
     ),
     Operation(
+        "list_passkeys",
+        "users.credentials",
+        E005001,
+        lambda sso, ust, t: sso.user.list_passkeys(CID, t, ust, APP, ADDR),
+        on_self=OK,
+        writes=False,
+        reads_only=True,
+    ),
+    Operation(
         "list_user_roles",
         "users.view",
         E005001,

@@ -149,6 +149,7 @@ def _edit_page(
         "history": history,
         "names": usernames(records=history, user=user),
         "user_attributes": service().list_attributes(user["user_id"]) if allowed.attributes else [],
+        "passkeys": service().list_passkeys(user["user_id"]) if allowed.password else [],
         "roles": role_choices(user) if allowed.roles or user.role_names else [],
     }
     context["quick_actions"], context["own_refusals"] = offered_actions(user, allowed)

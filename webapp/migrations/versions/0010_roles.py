@@ -1,7 +1,7 @@
 """roles (issue 25, SPEC §17): sso_role and sso_user_role, and the three shipped roles
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from datetime import datetime, timezone
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
