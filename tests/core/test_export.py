@@ -176,3 +176,21 @@ def test_the_export_streams_its_audit_part(sso, alice):
     tripled, peak_after = measure()
     assert tripled > 2.8 * size
     assert peak_after < 1.3 * peak, (peak, peak_after)
+
+
+def test_an_administrators_copy_needs_users_view_and_audit_view_and_names_the_role(sso, admin, make_user, login):
+    _, admin_ust = admin
+    carol = make_user("carol")
+    helpdesk, auditor = make_user("desk"), make_user("audit")
+    sso.user.grant_role(CID, helpdesk["user_id"], "helpdesk", admin_ust, APP, ADDR)
+    sso.user.grant_role(CID, auditor["user_id"], "auditor", admin_ust, APP, ADDR)
+    desk_ust = login("desk")
+    sso.user.update_user_by_id(CID, carol["user_id"], {"is_locked": True}, desk_ust, APP, ADDR)
+    with refused(Kind.forbidden, "E005001") as info:  # helpdesk: users.view but not audit.view
+        export(sso, desk_ust, user_id=carol["user_id"])
+    assert "audit.view" in info.value.errors["permission"]
+
+    document = export(sso, login("audit"), user_id=carol["user_id"])
+    locked = [r for r in document["audit"] if r["changes"] == {"is_locked": {"old": False, "new": True}}]
+    assert (locked[0]["actor"], locked[0]["actor_role"]) == ("an administrator", "helpdesk")
+    assert document["user"]["locked_by"] == "an administrator"

@@ -129,3 +129,20 @@ def test_ids_no_record_or_user_can_have_are_refused_not_a_server_error(sso, admi
     for user_id in ("\x00", "\x06}", 5):
         with refused(Kind.not_found, "E008002"):
             sso.user.restore_value(CID, 1, "email", admin_ust, APP, ADDR, user_id=user_id)
+
+
+def test_an_administrator_restores_only_the_fields_their_roles_write(sso, admin, make_user, login):
+    _, admin_ust = admin
+    carol = make_user("carol")
+    desk = make_user("desk")
+    sso.user.grant_role(CID, desk["user_id"], "helpdesk", admin_ust, APP, ADDR)
+    sso.user.update_user_by_id(
+        CID, carol["user_id"], {"email": "c@example.org", "is_locked": True}, admin_ust, APP, ADDR
+    )
+    record = audit_of(sso, carol["user_id"], "update")[-1]
+    desk_ust = login("desk")
+    with refused(Kind.forbidden, "E008002") as info:  # helpdesk holds users.lock, not users.edit
+        sso.user.restore_value(CID, record["id"], "email", desk_ust, APP, ADDR, user_id=carol["user_id"])
+    assert list(info.value.errors) == ["email"]
+    restored = sso.user.restore_value(CID, record["id"], "is_locked", desk_ust, APP, ADDR, user_id=carol["user_id"])
+    assert restored["is_locked"] is False

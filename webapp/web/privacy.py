@@ -13,7 +13,8 @@ from flask import current_app, flash, g, request, stream_with_context, url_for
 from ..sso import SSOError
 from ..sso.kernel.context import utcnow
 from ..sso.kernel.errors import Code
-from .auth import login_required, service, super_user_required
+from ..sso.kernel.permissions import AUDIT_VIEW, USERS_DELETE
+from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .responses import ViewResponse, go, page, refusal
 from .session_cookie import clear_ust_cookie
@@ -66,7 +67,7 @@ def account_export() -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/export")
-@super_user_required
+@permission_required(AUDIT_VIEW)
 def user_export(user_id: str) -> ViewResponse:
     """An administrator's copy of a user's data file (a request received by post); audited."""
     password = request.form.get("password") or None
@@ -86,7 +87,7 @@ def user_export(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/deletion/cancel")
-@super_user_required
+@permission_required(USERS_DELETE)
 def user_cancel_deletion(user_id: str) -> ViewResponse:
     """Cancel the deletion a person scheduled (their account is unlocked again when the schedule locked it)."""
     try:

@@ -12,7 +12,8 @@ from flask import current_app, flash, g, request, url_for
 from ..sso import Code, SSOError
 from ..sso.accounts.restore import may_restore
 from ..sso.kernel.attributes import ATTRIBUTES
-from .auth import login_required, service, super_user_required
+from ..sso.kernel.permissions import USERS_VIEW, attribute_permission
+from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .responses import ViewResponse, go, page, refusal, safe_next
 
@@ -25,12 +26,13 @@ def restore_url(record: dict[str, Any], name: str, subject_id: str | None) -> st
     if user is None or record.get("action") != "update" or record.get("target_id") != subject_id:
         return None
     own = subject_id == user["user_id"]
-    is_super_user = bool(g.get("is_super_user"))
-    if not may_restore(name, is_super_user=is_super_user, own_record=own):
+    permissions = g.get("permissions") or frozenset()
+    if not may_restore(name, permissions=permissions, own_record=own):
         return None
-    if name == "email" and not is_super_user and current_app.extensions["sso"].ctx.settings["SSO_EMAIL_CHANGE_CONFIRM"]:
+    by_permission = attribute_permission(name) in permissions
+    if name == "email" and not by_permission and current_app.extensions["sso"].ctx.settings["SSO_EMAIL_CHANGE_CONFIRM"]:
         return None  # a new address is confirmed by email first (My account's own form)
-    if is_super_user:
+    if not own:
         return url_for("web.user_restore", user_id=subject_id)
     return url_for("web.account_restore")
 
@@ -69,7 +71,7 @@ def _restore(user_id: str | None, fallback: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/restore")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_restore(user_id: str) -> ViewResponse:
     """Restore one attribute of a user to the old value of one of their audit records."""
     return _restore(user_id, url_for("web.user_history", user_id=user_id))

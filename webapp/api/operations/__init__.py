@@ -4,7 +4,7 @@ The views read this table to parse requests and the OpenAPI document is generate
 the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
 only their wire schemas are described, in schemas.py. `table.py` says what an operation is; one
 module per area defines its rows: `users`, `credentials`, `sessions`, `email`, `lifecycle`,
-`attributes`, `linked`, `privacy`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
+`attributes`, `linked`, `roles`, `privacy`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
 """
 
 from __future__ import annotations
@@ -25,6 +25,16 @@ from .passkeys import (
     REMOVE_PASSKEY,
 )
 from .privacy import CANCEL_DELETION, EXPORT_USER, RESTORE_VALUE, SCHEDULE_DELETION
+from .roles import (
+    CREATE_ROLE,
+    DELETE_ROLE,
+    GET_ROLES,
+    GET_USER_ROLES,
+    GRANT_ROLE,
+    REVOKE_ROLE,
+    ROLE_OPERATIONS,
+    UPDATE_ROLE,
+)
 from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
 from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
 from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
@@ -37,14 +47,19 @@ __all__ = [
     "CHANGE_PASSWORD",
     "COMPLETE_RESET",
     "CONFIRM_SIGNUP",
+    "CREATE_ROLE",
     "CREATE_USER",
     "CURRENT_APP",
     "CURRENT_UST",
+    "DELETE_ROLE",
     "DELETE_USER",
     "END_SESSIONS",
     "EXPORT_USER",
+    "GET_ROLES",
     "GET_SESSION",
     "GET_USER",
+    "GET_USER_ROLES",
+    "GRANT_ROLE",
     "LINK",
     "LINKS",
     "LIST_PASSKEYS",
@@ -66,6 +81,7 @@ __all__ = [
     "RENEW_SESSION",
     "REQUEST_RESET",
     "RESTORE_VALUE",
+    "REVOKE_ROLE",
     "SCHEDULE_DELETION",
     "SEARCH",
     "SET_TOTP",
@@ -74,6 +90,7 @@ __all__ = [
     "TOKENS",
     "UNLINK",
     "UNLOCK_USER",
+    "UPDATE_ROLE",
     "UPDATE_USER",
     "USER_ID",
     "UST",
@@ -121,6 +138,7 @@ OPERATIONS: tuple[Operation, ...] = (
     PASSKEY_REGISTER_VERIFY,
     PASSKEY_LOGIN_OPTIONS,
     PASSKEY_LOGIN_VERIFY,
+    *ROLE_OPERATIONS,
 )
 
 OPENAPI_PATH = "/openapi.json"

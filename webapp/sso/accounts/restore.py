@@ -18,6 +18,7 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.permissions import USERS_VIEW, attribute_permission, require
 from ..kernel.presentation import UserData, jsonable
 from ..kernel.rows import load_user
 from ..kernel.tables import audit
@@ -35,10 +36,14 @@ def restorable(name: str) -> bool:
     return attribute is not None and not attribute.write_only and attribute.on_forms
 
 
-def may_restore(name: str, *, is_super_user: bool, own_record: bool) -> bool:
-    """Whether a caller may restore `name` on a record (the update's rule: super-users any field of anyone,
-    others the self-editable fields of their own record)."""
-    return restorable(name) and (is_super_user or (own_record and ATTRIBUTES[name].self_editable))
+def may_restore(name: str, *, permissions: frozenset[str], own_record: bool) -> bool:
+    """Whether a caller holding `permissions` may restore `name` on a record (the update's rule: an
+    administrator the fields their permissions write, anyone the self-editable fields of their own record)."""
+    if not restorable(name):
+        return False
+    if own_record and ATTRIBUTES[name].self_editable:
+        return True
+    return attribute_permission(name) in permissions
 
 
 def _check(record_id: Any, attribute: Any, force: Any) -> None:
@@ -72,8 +77,12 @@ def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=Non
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         subject_id = caller.user_id if user_id is None else user_id
-        if subject_id != caller.user_id and not caller.is_super_user:
-            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values")
+        if subject_id != caller.user_id:
+            if not caller.is_administrator:
+                raise SSOError.single(
+                    Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values"
+                )
+            require(caller, USERS_VIEW)  # reading another user's history; the update then checks the field
         row = _record_of(conn, record_id, subject_id)
         changes = row["changes"] or {}
         if row["action"] != "update" or attribute not in changes or not isinstance(changes[attribute], dict):
@@ -85,7 +94,13 @@ def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=Non
                 else "cannot be restored (a secret or sensitive field)"
             )
             raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", message)
-        if attribute == "email" and not caller.is_super_user and ctx.settings.get("SSO_EMAIL_CHANGE_CONFIRM"):
+        own = subject_id == caller.user_id
+        if (
+            attribute == "email"
+            and own
+            and not caller.holds(attribute_permission("email"))
+            and ctx.settings.get("SSO_EMAIL_CHANGE_CONFIRM")
+        ):
             raise SSOError.single(Kind.forbidden, Code.invalid_input, "attribute", EMAIL_CONFIRMED)
         target = load_user(conn, subject_id)
         if target is None:
@@ -110,8 +125,8 @@ def restore_preview(ctx: Context, call: Call, record_id, attribute, *, user_id=N
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         subject_id = caller.user_id if user_id is None else user_id
-        if subject_id != caller.user_id and not caller.is_super_user:
-            raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values")
+        if subject_id != caller.user_id:
+            require(caller, USERS_VIEW)
         row = _record_of(conn, record_id, subject_id)
         change = (row["changes"] or {}).get(attribute)
         if row["action"] != "update" or not isinstance(change, dict) or not restorable(attribute):

@@ -24,7 +24,8 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import authenticate, end_for_lock, forget_lock
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, own_access, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, own_access
+from ..kernel.permissions import USERS_DELETE, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, users
 
@@ -160,8 +161,8 @@ def _unschedule(conn: Connection, target: Any, now: datetime, call: Call, actor_
 
 
 def cancel_deletion(ctx: Context, call: Call, user_id) -> None:
-    """An administrator cancels the scheduled deletion of `user_id` (their account is unlocked again when
-    the schedule locked it). Nothing scheduled: E008002 naming `user_id`."""
+    """An administrator (`users.delete`, SPEC §20) cancels the scheduled deletion of `user_id` (their account
+    is unlocked again when the schedule locked it). Nothing scheduled: E008002 naming `user_id`."""
     if user_id is None:
         raise SSOError.single(
             Kind.malformed,
@@ -171,12 +172,12 @@ def cancel_deletion(ctx: Context, call: Call, user_id) -> None:
         )
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_DELETE)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:
             raise no_such_user()
+        require_over(conn, caller, target)
         if target["deletion_time"] is None:
             raise SSOError.single(Kind.invalid, Code.invalid_input, "user_id", "no deletion is scheduled for this user")
         _unschedule(conn, target, ctx.clock(), call, caller.user_id)

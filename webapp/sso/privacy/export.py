@@ -29,7 +29,8 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, no_such_user
+from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require, roles_of
 from ..kernel.presentation import jsonable, user_view
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, linked_auths, passkeys, recovery_codes, sessions, user_attrs, users
@@ -181,7 +182,8 @@ class _Actors:
         if actor_id not in self.roles:
             with reading(self.ctx.engine) as conn:
                 is_super = conn.execute(select(users.c.is_super_user).where(users.c.user_id == actor_id)).scalar()
-            self.roles[actor_id] = SUPER_USER_ROLE if is_super else None
+                names = roles_of(conn, actor_id)[0] if is_super is not None else ()
+            self.roles[actor_id] = SUPER_USER_ROLE if is_super else (", ".join(names) or None)
         return {"actor": ADMINISTRATOR, "actor_role": self.roles[actor_id]}
 
 
@@ -222,8 +224,9 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         subject_id = caller.user_id if user_id is None else user_id
-        if subject_id != caller.user_id and not caller.is_super_user:
-            raise super_user_required()
+        if subject_id != caller.user_id:  # an administrator's copy (SPEC §20): the user and their history
+            require(caller, USERS_VIEW)
+            require(caller, AUDIT_VIEW)
         signed_in = signed_in_at(conn, caller)
     try:
         confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)
