@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -24,6 +25,8 @@ class _Keep:
         self.box = box
 
     async def handle_DATA(self, server, session, envelope):
+        if self.box.delay:  # a slow server: it takes its time before accepting the message
+            await asyncio.sleep(self.box.delay)
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.box.lock:
             self.box.messages.append(message)
@@ -31,9 +34,11 @@ class _Keep:
 
 
 class Mailbox:
-    """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one."""
+    """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one.
+    With `delay`, each message is accepted only after that many seconds (a slow server)."""
 
-    def __init__(self, *, user: str | None = None, password: str | None = None):
+    def __init__(self, *, user: str | None = None, password: str | None = None, delay: float = 0.0):
+        self.delay = delay
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.port = free_port()

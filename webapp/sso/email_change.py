@@ -5,7 +5,7 @@ address: it emails a single-use link (stored hashed, expiring after `SSO_EMAIL_C
 to the new address and stores the change as pending; the other fields of the same save are written
 at once. Opening the link shows a button; confirming (a POST) writes the address through the normal
 update (`update.write_update`, its "update" audit record). A newer save of the email replaces an open
-request. The message is sent before anything is written, so a failed delivery stores nothing.
+request. The message goes to the outbox in the save's transaction (issue 27): both are written or neither.
 With the setting off, the save is exactly `update.update_user` (SPEC §2).
 
 Only the console's My account comes here; the JSON API, the Python API and super-users on Manage user
@@ -29,8 +29,9 @@ from .attributes import ATTRIBUTES, check_values, fold
 from .audit import change, record
 from .authn import Caller, UserCaller, check_app
 from .context import Context
-from .errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
-from .mail import MailNotSent, render, valid_for, when
+from .errors import Code, FieldErrors, Kind, SSOError, username_taken, version_conflict
+from .mail import render, valid_for, when
+from .outbox import enqueue
 from .presentation import UserData
 from .store import reject_unknown, require_mapping
 from .update import RowMoved, check_update, update_user, write_update
@@ -134,7 +135,6 @@ def save_own_account(
     token, digest = tokens.new_token()
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"])
-    _send_link(ctx, target, new_email, token, expires)
     audit_context = {
         "cid": cid,
         "channel": channel,
@@ -142,7 +142,7 @@ def save_own_account(
         "remote_addr": remote_addr,
         "user_agent": user_agent,
     }
-    pending = {"digest": digest, "new_email": new_email, "now": now, "expires": expires}
+    pending = {"digest": digest, "token": token, "new_email": new_email, "now": now, "expires": expires}
     try:
         try:
             with writing(ctx.engine) as conn:
@@ -183,6 +183,7 @@ def _write(
             new_email=pending["new_email"],
         )
     )
+    _send_link(ctx, conn, target, pending["new_email"], pending["token"], pending["expires"])
     record(
         conn,
         now=pending["now"],
@@ -208,7 +209,8 @@ def _close_open_links(conn: Connection, user_id: str, now: datetime) -> None:
     )
 
 
-def _send_link(ctx: Context, target, new_email: str, token: str, expires: datetime) -> None:
+def _send_link(ctx: Context, conn: Connection, target, new_email: str, token: str, expires: datetime) -> None:
+    """The confirmation link, into the outbox in the save's own transaction."""
     settings = ctx.settings
     message = render(
         "email_change",
@@ -219,12 +221,7 @@ def _send_link(ctx: Context, target, new_email: str, token: str, expires: dateti
         valid_for=valid_for(settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"] * 60),
         expires_at=when(expires),
     )
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send(message, about=f"the email change of user {target['user_id']}")
-    except MailNotSent:
-        raise mail_not_sent() from None
+    enqueue(ctx, conn, message, user_id=target["user_id"])
 
 
 # --- the link ----------------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 `SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
 optional `user:password@`. Every step of the SMTP conversation waits at most what is left of
-`SSO_SMTP_TIMEOUT`, so a message never holds a request for much longer than that. A failed delivery is
-logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
-turn it into "we could not send the email, try again later".
+`SSO_SMTP_TIMEOUT`. Requests never send: they write the message to the outbox (`outbox.py`) and the worker
+(`worker.py`) hands it to the server here. A failed delivery is logged (never with the message body, which
+holds the token) and raised as `MailNotSent`, saying whether the server could not be reached at all
+(`transport`: every message waits), refused this message for now (`temporary`) or for good (`permanent`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import ssl
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -39,8 +40,28 @@ def _log_to_stderr() -> None:
         log.setLevel(logging.INFO)
 
 
+TRANSPORT, TEMPORARY, PERMANENT = "transport", "temporary", "permanent"
+
+
 class MailNotSent(Exception):
-    """The message could not be handed to the SMTP server."""
+    """The message could not be handed to the SMTP server; `kind` says whether trying again can help."""
+
+    def __init__(self, reason: str, kind: str = TRANSPORT):
+        super().__init__(reason)
+        self.kind = kind
+
+
+def _failure_kind(exc: Exception) -> str:
+    """TRANSPORT: the server (or our account with it) does not work, for any message; TEMPORARY / PERMANENT: it
+    refused this message with a 4xx / 5xx reply; a malformed address or header is PERMANENT."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return PERMANENT if codes and all(code >= 500 for code in codes) else TEMPORARY
+    if isinstance(exc, smtplib.SMTPDataError):
+        return PERMANENT if exc.smtp_code >= 500 else TEMPORARY
+    if isinstance(exc, (UnicodeError, ValueError)):
+        return PERMANENT
+    return TRANSPORT  # refused connection, timeout, disconnect, HELO, authentication, our sender refused
 
 
 @dataclass(frozen=True)
@@ -175,21 +196,24 @@ class Mailer:
         """Say at start where mail goes (a warning when it goes only to the log)."""
         (log.info if self.configured else log.warning)("%s", self.startup_note())
 
-    def build(self, message: Message) -> EmailMessage:
-        """The MIME message: plain text first, the HTML alternative second."""
+    def build(self, message: Message, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+        """The MIME message: plain text first, the HTML alternative second. The outbox passes the Message-ID and
+        date it stored, so a message sent again is recognisably the same one."""
         mime = EmailMessage()
         mime["Subject"] = message.subject
         mime["From"] = self.sender
         mime["To"] = message.to
-        mime["Date"] = formatdate(localtime=False, usegmt=True)
+        mime["Date"] = format_datetime(date.replace(tzinfo=UTC)) if date else formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        mime["Message-ID"] = make_msgid(domain=domain)
+        mime["Message-ID"] = message_id or make_msgid(domain=domain)
         mime["Auto-Submitted"] = "auto-generated"
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")
         return mime
 
-    def send(self, message: Message, *, about: str) -> None:
+    def send(
+        self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None:
         """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
         if self.target is None:
             log.warning(
@@ -201,7 +225,7 @@ class Mailer:
             )
             return
         try:
-            mime = self.build(message)
+            mime = self.build(message, message_id=message_id, date=date)
             with self._connection() as (conn, step):
                 step()
                 conn.send_message(mime)
@@ -215,23 +239,8 @@ class Mailer:
                 type(exc).__name__,
                 _reason(exc),
             )
-            raise MailNotSent(str(type(exc).__name__)) from None
+            raise MailNotSent(f"{type(exc).__name__}: {_reason(exc)}", _failure_kind(exc)) from None
         log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
-
-    def check_reachable(self, *, about: str) -> None:
-        """Open and close a session with the SMTP server, so that a call that sends nothing fails exactly when
-        one that sends would (a password reset for an unknown account answers like one for a known one)."""
-        if self.target is None:
-            return
-        try:
-            with self._connection() as (conn, step):
-                step()
-                conn.noop()
-        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
-            log.error(
-                "could not reach %s (for %s): %s: %s", self.target.describe(), about, type(exc).__name__, _reason(exc)
-            )
-            raise MailNotSent(str(type(exc).__name__)) from None
 
     def _connection(self):
         return _Connection(self.target, self.timeout, self.helo_name)  # type: ignore[arg-type]

@@ -22,8 +22,9 @@ from .audit import change, record
 from .authn import check_app
 from .context import Context
 from .create import insert_user
-from .errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
-from .mail import MailNotSent, render, valid_for, when
+from .errors import Code, FieldErrors, Kind, SSOError
+from .mail import render, valid_for, when
+from .outbox import enqueue
 from .passwords import password_problem
 from .store import is_username_taken, reject_unknown, require_input
 
@@ -162,13 +163,13 @@ def signup(
     token, digest = tokens.new_token()
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_SIGNUP_CONFIRM_HOURS"])
-    if send_link:
-        assert email is not None
-        _send_confirmation(ctx, email, username, token, expires)
 
     def with_token(conn, row: dict) -> None:
         if email is not None and email_taken_by_other(conn, email, row["user_id"]):
             raise _taken({"email": "is already used by another account"}, [Code.email_exists])
+        if send_link:
+            assert email is not None
+            _send_confirmation(ctx, conn, row["user_id"], email, username, token, expires)
         conn.execute(
             insert(email_tokens).values(
                 token_hash=digest,
@@ -221,7 +222,8 @@ def _raise_if_taken(conn, username: str, email: str | None) -> None:
         raise _taken(errors, codes)
 
 
-def _send_confirmation(ctx: Context, email: str, username: str, token: str, expires) -> None:
+def _send_confirmation(ctx: Context, conn, user_id: str, email: str, username: str, token: str, expires) -> None:
+    """The confirmation link, into the outbox in the sign-up's own transaction."""
     settings = ctx.settings
     message = render(
         "signup_confirm",
@@ -232,11 +234,7 @@ def _send_confirmation(ctx: Context, email: str, username: str, token: str, expi
         valid_for=valid_for(settings["SSO_SIGNUP_CONFIRM_HOURS"] * 60),
         expires_at=when(expires),
     )
-    try:
-        if ctx.mailer is not None:
-            ctx.mailer.send(message, about=f"the sign-up of {username!r}")
-    except MailNotSent:
-        raise mail_not_sent() from None
+    enqueue(ctx, conn, message, user_id=user_id)
 
 
 def _token_state(ctx: Context, conn, confirm_token: Any):

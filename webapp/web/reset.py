@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 
-from ..sso import Kind, SSOError
+from ..sso import SSOError
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
@@ -30,9 +30,7 @@ def password_forgot() -> ViewResponse:
             channel="web",
             user_agent=user_agent(),
         )
-    except SSOError as error:
-        if error.kind == Kind.unavailable:
-            return page("auth/password_forgot.html", 503, form=form, failure=error.errors.get("email"))
+    except SSOError:
         return page("auth/password_forgot.html", 422, form=form, errors={"credential": "is not valid"})
     return redirect(url_for("web.password_forgot_sent"), 303)
 

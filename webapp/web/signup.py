@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
-from ..sso import Code, Kind, SSOError
+from ..sso import Code, SSOError
 from ..sso.signup import may_sign_up
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
@@ -55,8 +55,6 @@ def signup() -> ViewResponse:
             cid(), data, console_app(), request.remote_addr, channel="web", user_agent=user_agent(), send_link=True
         )
     except SSOError as error:
-        if error.kind == Kind.unavailable:
-            return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
         errors = form_errors(error, FIELDS)
         if errors is None:
             return refusal(error)
