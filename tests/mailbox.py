@@ -24,6 +24,13 @@ class _Keep:
     def __init__(self, box: Mailbox):
         self.box = box
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.box.refuse.get(address.lower())
+        if refusal is not None:  # e.g. "450 4.2.1 try again later" or "550 5.1.1 no such mailbox"
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self.box.delay:  # a slow server: it takes its time before accepting the message
             await asyncio.sleep(self.box.delay)
@@ -35,13 +42,17 @@ class _Keep:
 
 class Mailbox:
     """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one.
-    With `delay`, each message is accepted only after that many seconds (a slow server)."""
+    With `delay`, each message is accepted only after that many seconds (a slow server); `refuse` maps a recipient
+    to the reply that refuses it; `port` starts a server where an earlier one stood (a server back after an outage)."""
 
-    def __init__(self, *, user: str | None = None, password: str | None = None, delay: float = 0.0):
+    def __init__(
+        self, *, user: str | None = None, password: str | None = None, delay: float = 0.0, port: int | None = None
+    ):
         self.delay = delay
+        self.refuse: dict[str, str] = {}  # recipient (lower case) -> the SMTP reply that refuses it
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
-        self.port = free_port()
+        self.port = port or free_port()
         self.user, self.password = user, password
         options: dict[str, Any] = {}
         if user is not None:

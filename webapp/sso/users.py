@@ -17,6 +17,7 @@ from . import (
     linked,
     login,
     lookup,
+    outbox,
     passwords,
     reset,
     search,
@@ -630,3 +631,17 @@ class Users:
     def revoke_api_client_as(self, cid, name, current_ust, current_app, remote_addr) -> None:
         """Revoke an API client (super-users)."""
         linked.console_revoke(self.ctx, cid, name, current_ust, current_app, remote_addr)
+
+    # --- the outbox (outbox.py, issue 27) ---
+
+    def outbox_overview(self, cid, current_ust, current_app, remote_addr) -> dict[str, Any]:
+        """The outbox's counts, its queued and failed messages and the latest sent (super-users; never a body)."""
+        return outbox.overview(self.ctx, cid, current_ust, current_app, remote_addr)
+
+    def retry_outbox_message(
+        self, cid, message_id, current_ust, current_app, remote_addr, *, channel: str = "python", user_agent=None
+    ) -> None:
+        """Queue a failed message again, due at once (super-users; audited)."""
+        outbox.retry(
+            self.ctx, cid, message_id, current_ust, current_app, remote_addr, channel=channel, user_agent=user_agent
+        )
