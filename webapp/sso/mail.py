@@ -247,8 +247,18 @@ class Mailer:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).replace("\r", " ").replace("\n", " ")
-    return text[:300]
+    """The server's reply ("550 5.1.1 no such mailbox") where there is one, else the error's text; one line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{code} {_decoded(reply)}" for code, reply in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+    else:
+        text = str(exc)
+    return text.replace("\r", " ").replace("\n", " ")[:300]
+
+
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 class _Connection:

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     lifecycle,
     login,
     manage,
+    outbox,
     reset,
     signup,
     two_factor,

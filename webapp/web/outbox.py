@@ -1,0 +1,34 @@
+"""The outbox (issue 27) for super-users: how many messages wait, were sent or failed, the oldest wait, the queued
+and failed messages with their last error, and "send again" for a failed one."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+
+from ..sso import SSOError
+from .auth import caller_args, cid, super_user_required, user_agent, users
+from .blueprint import bp
+from .responses import ViewResponse, page, refusal
+
+
+@bp.get("/outbox")
+@super_user_required
+def outbox() -> ViewResponse:
+    """The outbox's state and its messages (never a body)."""
+    try:
+        seen = users().outbox_overview(cid(), *caller_args())
+    except SSOError as error:
+        return refusal(error)
+    return page("outbox/list.html", **seen)
+
+
+@bp.post("/outbox/<int:message>/retry")
+@super_user_required
+def outbox_retry(message: int) -> ViewResponse:
+    """Queue a failed message again."""
+    try:
+        users().retry_outbox_message(cid(), message, *caller_args(), channel="web", user_agent=user_agent())
+    except SSOError as error:
+        return refusal(error)
+    flash(f"Message {message} is queued again.", "success")
+    return redirect(url_for("web.outbox"), 303)
