@@ -5,7 +5,9 @@
 For each database: a fresh migrated database, a user with an email address, gunicorn (2 sync workers)
 mailing to a real SMTP server on loopback (tests/mailbox.py, aiosmtpd); then `--requests` sequential
 `POST /zato/sso/password/reset` for that user (throttling off), timed by the client: median, p90, max.
-With `--sink-delay S` the SMTP server waits S seconds before taking each message (a slow server).
+With `--sink-delay S` the SMTP server waits S seconds before taking each message (a slow server). With
+`--no-worker` no outbox worker runs meanwhile (the request path alone; the messages wait); `--before` runs
+the code before the outbox (from a copy of that tree: it has no worker).
 
 Then the worker: `--messages` messages written to the outbox, one `flask --app webapp sso worker` started,
 and the time until the SMTP server received them all: messages per second.
@@ -127,6 +129,9 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--sink-delay", type=float, default=0.0)
     parser.add_argument("--before", action="store_true", help="the code before the outbox: no worker, no rate")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="the outbox's request path alone: no worker competes for the CPU"
+    )
     args = parser.parse_args()
     key = Fernet.generate_key().decode()
     kinds = args.db.split(",")
@@ -135,12 +140,12 @@ def main() -> None:
         try:
             for kind in kinds:
                 url = fresh(kind, Path(tmp), pg)
-                times = reset_times(kind, url, key, box, args.requests, worker=not args.before)
+                times = reset_times(kind, url, key, box, args.requests, worker=not (args.before or args.no_worker))
                 ms = sorted(t * 1000 for t in times)
                 print(
                     f"{kind:10} reset request: median {statistics.median(ms):.1f} ms, "
                     f"p90 {ms[int(len(ms) * 0.9)]:.1f} ms, max {ms[-1]:.1f} ms ({len(ms)} requests, "
-                    f"sink delay {args.sink_delay} s)"
+                    f"sink delay {args.sink_delay} s{', no worker' if args.no_worker else ''})"
                 )
                 if not args.before:
                     rate = worker_rate(fresh(kind, Path(tmp), pg), key, box, args.messages)

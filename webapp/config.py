@@ -160,6 +160,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # off by default, so an email change takes effect at once as SPEC §2 says
         "SSO_EMAIL_CHANGE_CONFIRM": _flag(env, "SSO_EMAIL_CHANGE_CONFIRM", False),
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
+        # security notifications the administrator turned off (issue 27): kinds of webapp/sso/notifications.py
+        "SSO_NOTIFY_DISABLED": _csv(env.get("SSO_NOTIFY_DISABLED", "")),
         # the outbox and its worker (issue 27)
         **{name: _int(env, name, default) for name, default in OUTBOX_DEFAULTS.items()},
     }
@@ -216,6 +218,13 @@ def check_email(config: dict[str, Any]) -> None:
     ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")
+    from .sso.notifications import KINDS
+
+    unknown_kinds = [kind for kind in config.get("SSO_NOTIFY_DISABLED", ()) if kind not in KINDS]
+    if unknown_kinds:
+        raise ConfigError(
+            f"SSO_NOTIFY_DISABLED names {', '.join(unknown_kinds)}; the notifications are {', '.join(KINDS)}"
+        )
     lease, timeout = config.get("SSO_OUTBOX_LEASE", 120), config.get("SSO_SMTP_TIMEOUT", 10)
     if lease <= timeout + 1:
         raise ConfigError(

@@ -76,9 +76,13 @@ def outbox_rows(sso) -> list[dict]:
         return [dict(row) for row in conn.execute(select(outbox).order_by(outbox.c.id)).mappings()]
 
 
-def outbox_to(sso, address: str) -> list[dict]:
-    """The messages ever queued for `address` (none: nothing was or will be sent to it)."""
-    return [row for row in outbox_rows(sso) if row["recipient"].lower() == address.lower()]
+def outbox_to(sso, address: str, kind: str | None = None) -> list[dict]:
+    """The messages ever queued for `address` (none: nothing was or will be sent to it), of `kind` if given."""
+    return [
+        row
+        for row in outbox_rows(sso)
+        if row["recipient"].lower() == address.lower() and (kind is None or row["kind"] == kind)
+    ]
 
 
 def settle(sso, timeout: float = 10) -> None:

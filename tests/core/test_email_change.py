@@ -172,7 +172,7 @@ def test_the_api_the_python_update_and_super_users_write_at_once(sso, alice, adm
     assert row_of(sso, user["user_id"])["email"] == mine
     sso.user.update_user_by_id(CID, user["user_id"], {"email": theirs}, admin[1], APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] == theirs
-    assert outbox_to(sso, mine) == [] and outbox_to(sso, theirs) == []
+    assert outbox_to(sso, mine, "email_change") == [] and outbox_to(sso, theirs, "email_change") == []
 
 
 def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mailbox):

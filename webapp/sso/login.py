@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..db import reading, writing
 from ..models import sessions, users
-from . import events
+from . import events, notifications
 from .attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, fold, safe_text, text_problem
 from .audit import record
 from .authn import check_app
@@ -182,6 +182,10 @@ def login(
                     expiration_time=expiration,
                 )
             )
+            # (before the login's own record: the sign-in is compared with the earlier ones)
+            notifications.new_sign_in(ctx, conn, user, audit_addr, user_agent, current_app)
+            if new_password is not None:
+                notifications.password_changed(ctx, conn, user, by_administrator=False)
             record(
                 conn,
                 now=now,

@@ -11,6 +11,7 @@ from sqlalchemy import delete, update
 
 from ..db import reading, writing
 from ..models import sessions, users
+from . import notifications
 from .attributes import PASSWORD_MAX, PASSWORD_MIN, text_problem
 from .audit import SECRET_CHANGE, change, record
 from .authn import authenticate
@@ -158,6 +159,7 @@ def change_password(
             user_agent=user_agent,
             changes=password_changes(target, columns),
         )
+        notifications.password_changed(ctx, conn, target, by_administrator=not own)
 
 
 def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
@@ -184,3 +186,4 @@ def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
             user_agent=None,
             changes=password_changes(target, columns),
         )
+        notifications.password_changed(ctx, conn, target, by_administrator=True)

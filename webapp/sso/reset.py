@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from ..db import reading, writing
 from ..models import email_tokens, mail_requests, sessions, users
 from . import email_tokens as tokens
+from . import notifications
 from .attributes import EMAIL_MAX, KEY_MAX, REMOTE_ADDR_MAX, USERNAME_MAX, fold, safe_text
 from .audit import record
 from .authn import check_app
@@ -316,3 +317,4 @@ def _set_password(
             user_agent=user_agent,
             changes=password_changes(user, columns),
         )
+        notifications.password_changed(ctx, conn, user, by_administrator=False)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import reading, writing
 from ..models import users
+from . import notifications
 from .attributes import ATTRIBUTES, check_values
 from .audit import attribute_change, record
 from .authn import Caller, UserCaller, authenticate, operator
@@ -238,4 +239,16 @@ def write_update(
         changes={**changes, **(extra_changes or {})},
         **audit_context,
     )
+    _notify(ctx, conn, caller, {**target, **values}, target, values_changed)
     return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)
+
+
+def _notify(ctx: Context, conn: Connection, caller: Caller, after, before, values_changed: dict[str, Any]) -> None:
+    """The security notifications an update calls for (SPEC §19), in its transaction: the email changed (to the
+    old address), two-factor on or off, locked or unlocked by someone else."""
+    if "email" in values_changed and (before["email"] or "").casefold() != (values_changed["email"] or "").casefold():
+        notifications.email_changed(ctx, conn, after, before["email"], values_changed["email"])
+    if "is_totp_enabled" in values_changed:
+        notifications.two_factor_changed(ctx, conn, after, on=bool(values_changed["is_totp_enabled"]))
+    if "is_locked" in values_changed and caller.user_id != before["user_id"]:
+        notifications.lock_changed(ctx, conn, after, locked=bool(values_changed["is_locked"]))
