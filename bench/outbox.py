@@ -86,8 +86,8 @@ def reset_times(kind: str, url: str, key: str, box: Mailbox, count: int, worker:
 
 def worker_rate(url: str, key: str, box: Mailbox, count: int) -> float:
     from webapp.db import writing
-    from webapp.sso.mail import Message
-    from webapp.sso.outbox import enqueue
+    from webapp.sso.email.mail import Message
+    from webapp.sso.email.outbox import enqueue
 
     config = {
         "DATABASE_URL": url,

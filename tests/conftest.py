@@ -19,8 +19,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from webapp import create_app
 from webapp.db import make_engine
-from webapp.models import metadata
 from webapp.schema import upgrade
+from webapp.sso.kernel.tables import metadata
 
 from .pgserver import PostgresServer
 from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
@@ -210,7 +210,7 @@ FAST_WORKER_ENV = {name: str(value) for name, value in FAST_WORKER.items()}
 def delivering(ctx) -> Iterator[Any]:
     """The outbox worker, in a thread of this process, delivering `ctx`'s messages while the block runs (what
     `flask --app webapp sso worker` does in its own process; tests/core/test_outbox.py runs that one too)."""
-    from webapp.sso.worker import Worker
+    from webapp.sso.email.worker import Worker
 
     stop = threading.Event()
     worker = Worker(ctx, ctx.mailer, stop=stop)

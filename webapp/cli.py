@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .sso import SSOError
-from .sso.zato_import import ImportFailed
+from .sso.zato.importer import ImportFailed
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
 T = TypeVar("T")
@@ -207,8 +207,8 @@ def worker(once: bool) -> None:
     import signal
     import threading
 
-    from .sso.mail import Mailer
-    from .sso.worker import Worker, run_until_empty
+    from .sso.email.mail import Mailer
+    from .sso.email.worker import Worker, run_until_empty
 
     ctx = current_app.extensions["sso"].ctx
     mailer = ctx.mailer or Mailer(current_app.config)

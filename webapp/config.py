@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .db import DEFAULT_TIMEOUTS
-from .sso.hashing import SCRYPT_N
-from .sso.mail import check_mail_settings
+from .sso.email.mail import check_mail_settings
+from .sso.kernel.hashing import SCRYPT_N
 
 DEFAULT_APPS = "CRM,Console"
 
@@ -163,7 +163,15 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # security notifications the administrator turned off (issue 27): kinds of webapp/sso/notifications.py
         "SSO_NOTIFY_DISABLED": _csv(env.get("SSO_NOTIFY_DISABLED", "")),
         # the outbox and its worker (issue 27)
-        **{name: _int(env, name, default) for name, default in OUTBOX_DEFAULTS.items()},
+        "SSO_OUTBOX_POLL_MS": _int(env, "SSO_OUTBOX_POLL_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_POLL_MS"]),
+        "SSO_OUTBOX_BATCH": _int(env, "SSO_OUTBOX_BATCH", OUTBOX_DEFAULTS["SSO_OUTBOX_BATCH"]),
+        "SSO_OUTBOX_LEASE": _int(env, "SSO_OUTBOX_LEASE", OUTBOX_DEFAULTS["SSO_OUTBOX_LEASE"]),
+        "SSO_OUTBOX_BACKOFF_MS": _int(env, "SSO_OUTBOX_BACKOFF_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_BACKOFF_MS"]),
+        "SSO_OUTBOX_BACKOFF_MAX_MS": _int(
+            env, "SSO_OUTBOX_BACKOFF_MAX_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_BACKOFF_MAX_MS"]
+        ),
+        "SSO_OUTBOX_MAX_ATTEMPTS": _int(env, "SSO_OUTBOX_MAX_ATTEMPTS", OUTBOX_DEFAULTS["SSO_OUTBOX_MAX_ATTEMPTS"]),
+        "SSO_OUTBOX_KEEP_DAYS": _int(env, "SSO_OUTBOX_KEEP_DAYS", OUTBOX_DEFAULTS["SSO_OUTBOX_KEEP_DAYS"]),
     }
 
 
@@ -218,7 +226,7 @@ def check_email(config: dict[str, Any]) -> None:
     ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")
-    from .sso.notifications import KINDS
+    from .sso.email.notifications import KINDS
 
     unknown_kinds = [kind for kind in config.get("SSO_NOTIFY_DISABLED", ()) if kind not in KINDS]
     if unknown_kinds:

@@ -11,7 +11,7 @@ import pytest
 from webapp import create_app
 from webapp.config import ConfigError
 from webapp.db import writing
-from webapp.sso import notifications
+from webapp.sso.email import notifications
 
 from ..conftest import PASSWORD
 from ..conftest import app_config as config_for

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading, writing
-from webapp.models import outbox
 from webapp.sso import Code, Kind
-from webapp.sso import outbox as outbox_service
-from webapp.sso.mail import Mailer, Message
-from webapp.sso.worker import Worker, run_until_empty
+from webapp.sso.email import outbox as outbox_service
+from webapp.sso.email.mail import Mailer, Message
+from webapp.sso.email.worker import Worker, run_until_empty
+from webapp.sso.kernel.tables import outbox
 
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, outbox_rows, refused
 

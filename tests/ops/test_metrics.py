@@ -10,7 +10,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from webapp import create_app
-from webapp.models import outbox
+from webapp.sso.kernel.tables import outbox
 
 from ..conftest import app_config as config_for
 
@@ -57,8 +57,8 @@ def test_metrics_show_the_outbox_queued_sent_failed_and_the_oldest_wait(app_on_s
     from prometheus_client.parser import text_string_to_metric_families
 
     from webapp.db import writing
-    from webapp.sso.mail import Message
-    from webapp.sso.outbox import enqueue
+    from webapp.sso.email.mail import Message
+    from webapp.sso.email.outbox import enqueue
 
     sso = app_on_sqlite.extensions["sso"]
     now = {"t": datetime(2030, 1, 1, 12, 0, 0)}

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.db import reading, writing
-from webapp.models import audit, email_tokens, outbox
-from webapp.sso.mail import Message
-from webapp.sso.outbox import enqueue
+from webapp.sso.email.mail import Message
+from webapp.sso.email.outbox import enqueue
+from webapp.sso.kernel.tables import audit, email_tokens, outbox
 
 from ..conftest import FAST_WORKER_ENV, FERNET_KEY, PASSWORD, fresh_database
 from ..conftest import app_config as config_for

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from webapp import create_app
-from webapp.sso.mail import Mailer
-from webapp.sso.worker import run_until_empty
+from webapp.sso.email.mail import Mailer
+from webapp.sso.email.worker import run_until_empty
 
 from ..conftest import FAST_WORKER, PASSWORD, delivering
 from ..conftest import app_config as config_for

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from webapp.db import writing
-from webapp.sso.mail import Mailer, Message
-from webapp.sso.outbox import enqueue
-from webapp.sso.worker import run_until_empty
+from webapp.sso.email.mail import Mailer, Message
+from webapp.sso.email.outbox import enqueue
+from webapp.sso.email.worker import run_until_empty
 
 from ..core.helpers import audit_of, outbox_rows
 from .html_forms import element, form, text

@@ -26,7 +26,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import DatabaseUnavailable
-from ..sso import events, outbox
+from ..sso.email import outbox
+from ..sso.kernel import events
 from .requestlog import elapsed, route_of
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import abort, current_app, g, redirect, request, session
 
 from ..sso import SSOError
-from ..sso.users import Users
+from ..sso.facade import Users
 from .security import cookie_secure
 
 if TYPE_CHECKING:

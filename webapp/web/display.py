@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..sso.attributes import ATTRIBUTES
+from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {

@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, Passwor
 from wtforms.validators import EqualTo, Optional
 from wtforms.widgets import PasswordInput
 
-from ..sso.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
+from ..sso.kernel.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters; avoid common words."

@@ -11,7 +11,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from ..sso import Code, Kind, SSOError
-from ..sso.attributes import ATTRIBUTES
+from ..sso.kernel.attributes import ATTRIBUTES
 from .auth import UST_COOKIE, clear_ust_cookie
 
 if TYPE_CHECKING:

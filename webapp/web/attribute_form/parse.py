@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...sso.attributes import ATTRIBUTES, Attribute
+from ...sso.kernel.attributes import ATTRIBUTES, Attribute
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")

@@ -1,0 +1,321 @@
+"""Email delivery (SPEC §11): SMTP through the standard library, or the server log when no SMTP is set.
+
+`SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
+optional `user:password@`. Every step of the SMTP conversation waits at most what is left of
+`SSO_SMTP_TIMEOUT`. Requests never send: they write the message to the outbox (`outbox.py`) and the worker
+(`worker.py`) hands it to the server here. A failed delivery is logged (never with the message body, which
+holds the token) and raised as `MailNotSent`, saying whether the server could not be reached at all
+(`transport`: every message waits), refused this message for now (`temporary`) or for good (`permanent`).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+SCHEMES = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
+
+log = logging.getLogger("webapp.mail")
+
+
+def _log_to_stderr() -> None:
+    """Mail notes reach the server's log (gunicorn configures only its own loggers)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s [mail] %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+TRANSPORT, TEMPORARY, PERMANENT = "transport", "temporary", "permanent"
+
+
+class MailNotSent(Exception):
+    """The message could not be handed to the SMTP server; `kind` says whether trying again can help."""
+
+    def __init__(self, reason: str, kind: str = TRANSPORT):
+        super().__init__(reason)
+        self.kind = kind
+
+
+def _failure_kind(exc: Exception) -> str:
+    """TRANSPORT: the server (or our account with it) does not work, for any message; TEMPORARY / PERMANENT: it
+    refused this message with a 4xx / 5xx reply; a malformed address or header is PERMANENT."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return PERMANENT if codes and all(code >= 500 for code in codes) else TEMPORARY
+    if isinstance(exc, smtplib.SMTPDataError):
+        return PERMANENT if exc.smtp_code >= 500 else TEMPORARY
+    if isinstance(exc, (UnicodeError, ValueError)):
+        return PERMANENT
+    return TRANSPORT  # refused connection, timeout, disconnect, HELO, authentication, our sender refused
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where mail goes, parsed from SSO_SMTP_URL."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    def describe(self) -> str:
+        """The target without its password, for logs."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{self.scheme}://{user}{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpTarget | None:
+    """The target of an SSO_SMTP_URL (None when empty); ValueError saying what is wrong otherwise."""
+    if not url:
+        return None
+    example = "e.g. smtp://mail.example.com:25, smtps://user:secret@mail.example.com or smtp+starttls://host:587"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"SSO_SMTP_URL is not a valid URL ({exc}); {example}") from None
+    if parts.scheme not in SCHEMES:
+        raise ValueError(
+            f"SSO_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, got {url.split(':')[0]!r}; {example}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"SSO_SMTP_URL names no host; {example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"SSO_SMTP_URL must be only scheme, optional user:password, host and port; {example}")
+    if (parts.username is None) != (parts.password is None):
+        raise ValueError(f"SSO_SMTP_URL must give both a user and a password, or neither; {example}")
+    return SmtpTarget(
+        parts.scheme,
+        parts.hostname,
+        port or SCHEMES[parts.scheme],
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def check_mail_settings(config: dict[str, Any]) -> None:
+    """ValueError saying what to fix for a malformed SSO_SMTP_URL, SSO_MAIL_FROM or SSO_PUBLIC_URL."""
+    parse_smtp_url(config.get("SSO_SMTP_URL", ""))
+    sender = config.get("SSO_MAIL_FROM", "no-reply@localhost")
+    if "@" not in parseaddr(sender)[1] or "\n" in sender or "\r" in sender:
+        raise ValueError(
+            f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}"
+        )
+    public = urlsplit(config.get("SSO_PUBLIC_URL", "http://127.0.0.1:8000"))
+    if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
+        raise ValueError(
+            "SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
+            f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}"
+        )
+
+
+@dataclass
+class Message:
+    """One email: both parts come from the same wording (templates/mail/NAME.jinja)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    kind: str  # the template's name, for logs
+
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(name: str, to: str, **values: Any) -> Message:
+    """`templates/mail/NAME.jinja` sets the wording; the text and HTML layouts lay it out."""
+    wording = _env.get_template(f"mail/{name}.jinja").make_module(values)
+    text = _env.get_template("mail/_layout.txt").render(m=wording, **values)
+    html = _env.get_template("mail/_layout.html").render(m=wording, **values)
+    subject = wording.subject  # type: ignore[attr-defined]  # Jinja's TemplateModule does not type a template's exports
+    return Message(to=to, subject=str(subject), text=text, html=html, kind=name)
+
+
+def valid_for(minutes: int) -> str:
+    """A lifetime in words: '30 minutes', '24 hours', '2 days'."""
+    if minutes % (60 * 24) == 0 and minutes >= 60 * 48:
+        return f"{minutes // (60 * 24)} days"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def when(moment: datetime) -> str:
+    """A stored naive-UTC time as people read it in a message."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+class Mailer:
+    """Sends messages through SMTP, or writes them to the log when SSO_SMTP_URL is not set."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.target = parse_smtp_url(settings.get("SSO_SMTP_URL", ""))
+        self.sender = settings.get("SSO_MAIL_FROM", "no-reply@localhost")
+        self.timeout = float(settings.get("SSO_SMTP_TIMEOUT", 10))
+        # The name we greet the SMTP server with (smtplib's default, the machine's FQDN, can take seconds to find).
+        self.helo_name = urlsplit(settings.get("SSO_PUBLIC_URL", "")).hostname or "localhost"
+        _log_to_stderr()
+
+    @property
+    def configured(self) -> bool:
+        return self.target is not None
+
+    def startup_note(self) -> str:
+        """What the server says at start about where mail goes."""
+        if self.target is None:
+            return (
+                "SSO_SMTP_URL is not set: emails (sign-up confirmations, password resets) are NOT sent; "
+                "each one is written to this log instead, with its link."
+            )
+        return f"emails go through {self.target.describe()} from {self.sender}"
+
+    def announce(self) -> None:
+        """Say at start where mail goes (a warning when it goes only to the log)."""
+        (log.info if self.configured else log.warning)("%s", self.startup_note())
+
+    def build(self, message: Message, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+        """The MIME message: plain text first, the HTML alternative second. The outbox passes the Message-ID and
+        date it stored, so a message sent again is recognisably the same one."""
+        mime = EmailMessage()
+        mime["Subject"] = message.subject
+        mime["From"] = self.sender
+        mime["To"] = message.to
+        mime["Date"] = format_datetime(date.replace(tzinfo=UTC)) if date else formatdate(localtime=False, usegmt=True)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        mime["Message-ID"] = message_id or make_msgid(domain=domain)
+        mime["Auto-Submitted"] = "auto-generated"
+        mime.set_content(message.text)
+        mime.add_alternative(message.html, subtype="html")
+        return mime
+
+    def send(
+        self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None:
+        """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
+        if self.target is None:
+            log.warning(
+                "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
+                message.to,
+                about,
+                message.subject,
+                message.text,
+            )
+            return
+        try:
+            mime = self.build(message, message_id=message_id, date=date)
+            with self._connection() as (conn, step):
+                step()
+                conn.send_message(mime)
+        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
+            # Never the message itself: it carries the token.
+            log.error(
+                "could not send the %s email about %s through %s: %s: %s",
+                message.kind,
+                about,
+                self.target.describe(),
+                type(exc).__name__,
+                _reason(exc),
+            )
+            raise MailNotSent(f"{type(exc).__name__}: {_reason(exc)}", _failure_kind(exc)) from None
+        log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
+
+    def _connection(self):
+        return _Connection(self.target, self.timeout, self.helo_name)  # type: ignore[arg-type]
+
+
+def _reason(exc: Exception) -> str:
+    """The server's reply ("550 5.1.1 no such mailbox") where there is one, else the error's text; one line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{code} {_decoded(reply)}" for code, reply in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+    else:
+        text = str(exc)
+    return text.replace("\r", " ").replace("\n", " ")[:300]
+
+
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class _Connection:
+    """An SMTP session with one deadline for all of its steps."""
+
+    def __init__(self, target: SmtpTarget, timeout: float, helo_name: str):
+        self.target, self.helo_name = target, helo_name
+        self.deadline = time.monotonic() + timeout
+        self.conn: smtplib.SMTP | None = None
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the SMTP server took longer than SSO_SMTP_TIMEOUT")
+        return left
+
+    def step(self) -> None:
+        """Give the next step only what is left of the time."""
+        if self.conn is not None and self.conn.sock is not None:
+            self.conn.sock.settimeout(self.remaining())
+
+    def __enter__(self):
+        try:
+            return self._open()
+        except BaseException:
+            if self.conn is not None:
+                self.conn.close()
+            raise
+
+    def _open(self):
+        target = self.target
+        # Only for TLS: loading the system's certificates takes ~20 ms, and plain SMTP never uses them.
+        context = ssl.create_default_context() if target.scheme in ("smtps", "smtp+starttls") else None
+        if target.scheme == "smtps":
+            self.conn = smtplib.SMTP_SSL(
+                target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining(), context=context
+            )
+        else:
+            self.conn = smtplib.SMTP(target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining())
+        self.step()
+        self.conn.ehlo()
+        if target.scheme == "smtp+starttls":
+            self.step()
+            self.conn.starttls(context=context)
+            self.step()
+            self.conn.ehlo()
+        if target.username is not None:
+            self.step()
+            self.conn.login(target.username, target.password or "")
+        return self.conn, self.step
+
+    def __exit__(self, *exc) -> None:
+        if self.conn is None:
+            return
+        try:
+            if self.conn.sock is not None:
+                self.conn.sock.settimeout(min(2.0, max(0.1, self.deadline - time.monotonic())))
+            self.conn.quit()
+        except (smtplib.SMTPException, OSError):
+            self.conn.close()
