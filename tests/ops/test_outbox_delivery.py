@@ -104,7 +104,7 @@ def test_an_app_killed_mid_request_leaves_every_change_with_its_message_and_the_
     ]
     with Mailbox() as box:
         server = LiveServer(env_for(url, box), access_log=False).start()
-        stop, answered = threading.Event(), Counter()
+        stop, answered = threading.Event(), Counter[int | str]()
 
         def hammer(username: str) -> None:
             http = requests.Session()
