@@ -24,6 +24,12 @@ class _Keep:
     def __init__(self, box: Mailbox):
         self.box = box
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.box.lock:
+            self.box.connections += 1  # one EHLO per SMTP connection
+        session.host_name = hostname
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         refusal = self.box.refuse.get(address.lower())
         if refusal is not None:  # e.g. "450 4.2.1 try again later" or "550 5.1.1 no such mailbox"
@@ -49,7 +55,8 @@ class Mailbox:
         self, *, user: str | None = None, password: str | None = None, delay: float = 0.0, port: int | None = None
     ):
         self.delay = delay
-        self.refuse: dict[str, str] = {}  # recipient (lower case) -> the SMTP reply that refuses it
+        self.refuse: dict[str, str] = {}
+        self.connections = 0  # SMTP sessions opened (EHLO) so far  # recipient (lower case) -> the SMTP reply that refuses it
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.port = port or free_port()

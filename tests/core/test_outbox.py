@@ -203,3 +203,13 @@ def test_state_reads_the_database(sso):
     assert outbox_service.state(sso.ctx) == outbox_service.OutboxState(2, 0, 0, 5.0)
     with reading(sso.ctx.engine) as conn:
         assert conn.execute(select(outbox.c.status)).scalars().all() == ["queued", "queued"]
+
+
+def test_a_batch_goes_over_one_connection_and_a_refusal_does_not_break_it(sso, mailbox):
+    refused_one = address()
+    mailbox.refuse[refused_one] = "550 5.1.1 no such mailbox here"
+    ids = [queue(sso, address()), queue(sso, refused_one), queue(sso, address()), queue(sso, address())]
+    before = mailbox.connections
+    assert run_until_empty(sso.ctx, mailer_for(mailbox)) == 4
+    assert mailbox.connections == before + 1
+    assert [row(sso, i)["status"] for i in ids] == ["sent", "failed", "sent", "sent"]

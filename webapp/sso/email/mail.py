@@ -214,33 +214,25 @@ class Mailer:
     def send(
         self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
     ) -> None:
-        """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
-        if self.target is None:
-            log.warning(
-                "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
-                message.to,
-                about,
-                message.subject,
-                message.text,
-            )
-            return
-        try:
-            mime = self.build(message, message_id=message_id, date=date)
-            with self._connection() as (conn, step):
-                step()
-                conn.send_message(mime)
-        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
-            # Never the message itself: it carries the token.
-            log.error(
-                "could not send the %s email about %s through %s: %s: %s",
-                message.kind,
-                about,
-                self.target.describe(),
-                type(exc).__name__,
-                _reason(exc),
-            )
-            raise MailNotSent(f"{type(exc).__name__}: {_reason(exc)}", _failure_kind(exc)) from None
-        log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
+        """Deliver `message` (`about` names the account in logs) on a connection of its own; MailNotSent when it
+        could not be."""
+        with self.batch() as batch:
+            batch.send(message, about=about, message_id=message_id, date=date)
+
+    def batch(self) -> Batch:
+        """Several messages over one SMTP connection (opened at the first, closed at the end), each with the whole
+        `SSO_SMTP_TIMEOUT` of its own: the worker's way (one connection per claimed batch)."""
+        return Batch(self)
+
+    def log_instead(self, message: Message, about: str) -> None:
+        """No SSO_SMTP_URL: the log is the delivery."""
+        log.warning(
+            "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
+            message.to,
+            about,
+            message.subject,
+            message.text,
+        )
 
     def _connection(self):
         return _Connection(self.target, self.timeout, self.helo_name)  # type: ignore[arg-type]
@@ -259,6 +251,68 @@ def _reason(exc: Exception) -> str:
 
 def _decoded(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class Batch:
+    """Messages sent over one SMTP connection (`Mailer.batch()`); a connection that failed is dropped and the next
+    message opens a new one."""
+
+    def __init__(self, mailer: Mailer):
+        self.mailer = mailer
+        self.session: _Connection | None = None
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(
+        self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None:
+        """Deliver `message`; MailNotSent (with its kind) when it could not be."""
+        mailer = self.mailer
+        if mailer.target is None:
+            mailer.log_instead(message, about)
+            return
+        try:
+            mime = mailer.build(message, message_id=message_id, date=date)
+            if self.session is None:
+                session = mailer._connection()
+                session.__enter__()  # opens, EHLO, TLS, login, within the first message's deadline
+                self.session = session
+            else:
+                self.session.deadline = time.monotonic() + mailer.timeout  # each message gets the whole timeout
+            assert self.session.conn is not None
+            self.session.step()
+            self.session.conn.send_message(mime)
+        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
+            kind = _failure_kind(exc)
+            if kind == TRANSPORT:
+                self._drop()
+            # Never the message itself: it carries the token.
+            log.error(
+                "could not send the %s email about %s through %s: %s: %s",
+                message.kind,
+                about,
+                mailer.target.describe(),
+                type(exc).__name__,
+                _reason(exc),
+            )
+            raise MailNotSent(f"{type(exc).__name__}: {_reason(exc)}", kind) from None
+        log.info("sent the %s email about %s through %s", message.kind, about, mailer.target.describe())
+
+    def _drop(self) -> None:
+        """Close a broken connection without the QUIT it would not answer."""
+        if self.session is not None and self.session.conn is not None:
+            self.session.conn.close()
+        self.session = None
+
+    def close(self) -> None:
+        """QUIT and close (a second or two at most)."""
+        if self.session is not None:
+            self.session.__exit__(None, None, None)
+            self.session = None
 
 
 class _Connection:

@@ -200,10 +200,9 @@ def state(ctx: Context) -> OutboxState:
     """The outbox's counts (sent: those kept, see prune) and the oldest queued message's age."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        counts: dict[str, int] = {
-            status: count
-            for status, count in conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
-        }
+        counts: dict[str, int] = {}
+        for status, count in conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)):
+            counts[status] = count
         oldest = conn.execute(select(func.min(outbox.c.creation_time)).where(outbox.c.status == QUEUED)).scalar()
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     return OutboxState(counts.get(QUEUED, 0), counts.get(SENT, 0), counts.get(FAILED, 0), age)

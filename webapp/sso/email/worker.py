@@ -25,7 +25,7 @@ from typing import Any
 
 from ..kernel.context import Context
 from . import outbox
-from .mail import PERMANENT, TRANSPORT, Mailer, MailNotSent, Message
+from .mail import PERMANENT, TRANSPORT, Batch, Mailer, MailNotSent, Message
 
 log = logging.getLogger("webapp.mail")
 
@@ -64,21 +64,22 @@ class Worker:
         claimed = outbox.claim(self.ctx, self.name, self.batch, self.lease)
         deadline = time.monotonic() + self.lease
         tried = 0
-        for position, message in enumerate(claimed):
-            if self.stop.is_set() or time.monotonic() + self.smtp_timeout + 1 > deadline:
-                outbox.release(self.ctx, [m.id for m in claimed[position:]], self.name)
-                break
-            tried += 1
-            if not self._deliver(message):
-                outbox.release(self.ctx, [m.id for m in claimed[position + 1 :]], self.name)
-                break
+        with self.mailer.batch() as connection:  # one SMTP connection for the batch
+            for position, message in enumerate(claimed):
+                if self.stop.is_set() or time.monotonic() + self.smtp_timeout + 1 > deadline:
+                    outbox.release(self.ctx, [m.id for m in claimed[position:]], self.name)
+                    break
+                tried += 1
+                if not self._deliver(message, connection):
+                    outbox.release(self.ctx, [m.id for m in claimed[position + 1 :]], self.name)
+                    break
         return tried
 
-    def _deliver(self, message: outbox.Claimed) -> bool:
+    def _deliver(self, message: outbox.Claimed, connection: Batch) -> bool:
         """Try one message and record the outcome; False when the server could not be reached (stop the batch)."""
         about = f"outbox message {message.id} ({message.message_id})"
         try:
-            self.mailer.send(
+            connection.send(
                 Message(message.recipient, message.subject, message.text, message.html, message.kind),
                 about=about,
                 message_id=message.message_id,
