@@ -55,8 +55,8 @@ class Mailbox:
         self, *, user: str | None = None, password: str | None = None, delay: float = 0.0, port: int | None = None
     ):
         self.delay = delay
-        self.refuse: dict[str, str] = {}
-        self.connections = 0  # SMTP sessions opened (EHLO) so far  # recipient (lower case) -> the SMTP reply that refuses it
+        self.refuse: dict[str, str] = {}  # recipient (lower case) -> the SMTP reply that refuses it
+        self.connections = 0  # SMTP sessions opened (EHLO) so far
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.port = port or free_port()

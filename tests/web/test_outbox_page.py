@@ -57,4 +57,5 @@ def test_the_outbox_is_for_super_users_only(alice_client, admin_client, sso):
     mine = dict(form(client, "/account", "account-form").data())["csrf_token"]
     assert client.post("/outbox/1/retry", data={"csrf_token": mine}).status_code == 403
     theirs = dict(form(admin, "/account", "account-form").data())["csrf_token"]
-    assert admin.post("/outbox/999/retry", data={"csrf_token": theirs}).status_code == 404
+    for number in ("999", "0", str(2**31), "9" * 30):  # none, and none a database column could hold
+        assert admin.post(f"/outbox/{number}/retry", data={"csrf_token": theirs}).status_code == 404

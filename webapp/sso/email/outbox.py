@@ -31,6 +31,7 @@ from .mail import Message
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 ERROR_MAX = 512
 LIST_LIMIT = 100  # messages a console list shows
+ID_LIMIT = 2**31  # message numbers are INTEGER columns
 
 
 def _domain(settings: dict[str, Any]) -> str:
@@ -255,6 +256,8 @@ def retry(
     caller = _super_user(ctx, current_ust, current_app)
     if type(message_id) is not int:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "message", "must be a message number")
+    if not 0 < message_id < ID_LIMIT:  # no row has it, and the database could not even compare it
+        raise SSOError.single(Kind.not_found, Code.invalid_input, "message", "no such failed message")
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row = conn.execute(select(outbox.c.user_id, outbox.c.kind).where(outbox.c.id == message_id)).first()
