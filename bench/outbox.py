@@ -135,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     key = Fernet.generate_key().decode()
     kinds = args.db.split(",")
-    with tempfile.TemporaryDirectory() as tmp, Mailbox(delay=args.sink_delay) as box:
+    with tempfile.TemporaryDirectory() as tmp, Mailbox(delay=args.sink_delay, parse=False) as box:
         pg = PostgresServer().__enter__() if "postgresql" in kinds else None
         try:
             for kind in kinds:

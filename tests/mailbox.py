@@ -40,6 +40,10 @@ class _Keep:
     async def handle_DATA(self, server, session, envelope):
         if self.box.delay:  # a slow server: it takes its time before accepting the message
             await asyncio.sleep(self.box.delay)
+        if not self.box.parse:  # a bare sink (bench/outbox.py): count, do not read
+            with self.box.lock:
+                self.box.messages.append(None)  # type: ignore[arg-type]
+            return "250 OK"
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.box.lock:
             self.box.messages.append(message)
@@ -49,12 +53,20 @@ class _Keep:
 class Mailbox:
     """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one.
     With `delay`, each message is accepted only after that many seconds (a slow server); `refuse` maps a recipient
-    to the reply that refuses it; `port` starts a server where an earlier one stood (a server back after an outage)."""
+    to the reply that refuses it; `port` starts a server where an earlier one stood (a server back after an outage);
+    with `parse=False` it only counts what arrives (`messages` holds None for each: a sink as cheap as it gets)."""
 
     def __init__(
-        self, *, user: str | None = None, password: str | None = None, delay: float = 0.0, port: int | None = None
+        self,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        delay: float = 0.0,
+        port: int | None = None,
+        parse: bool = True,
     ):
         self.delay = delay
+        self.parse = parse
         self.refuse: dict[str, str] = {}  # recipient (lower case) -> the SMTP reply that refuses it
         self.connections = 0  # SMTP sessions opened (EHLO) so far
         self.messages: list[EmailMessage] = []
