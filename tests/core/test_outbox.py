@@ -213,3 +213,18 @@ def test_a_batch_goes_over_one_connection_and_a_refusal_does_not_break_it(sso, m
     assert run_until_empty(sso.ctx, mailer_for(mailbox)) == 4
     assert mailbox.connections == before + 1
     assert [row(sso, i)["status"] for i in ids] == ["sent", "failed", "sent", "sent"]
+
+
+def test_a_message_no_key_can_decrypt_any_more_fails_saying_why_and_is_never_sent_empty(sso, mailbox):
+    from cryptography.fernet import Fernet
+
+    from webapp.sso.kernel.tokens import TokenCodec
+
+    lost = queue(sso, address(), "old key")
+    sso.ctx.codec = TokenCodec([Fernet.generate_key().decode()])  # the old key removed from SSO_FERNET_KEYS
+    kept = queue(sso, address(), "new key")
+    assert run_until_empty(sso.ctx, mailer_for(mailbox)) == 1
+    failed = row(sso, lost)
+    assert failed["status"] == "failed" and "SSO_FERNET_KEYS" in failed["last_error"]
+    assert row(sso, kept)["status"] == "sent"
+    assert [m["Message-ID"] for m in mailbox.messages if m["Message-ID"] in (lost, kept)] == [kept]

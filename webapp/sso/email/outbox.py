@@ -32,6 +32,9 @@ QUEUED, SENT, FAILED = "queued", "sent", "failed"
 ERROR_MAX = 512
 LIST_LIMIT = 100  # messages a console list shows
 ID_LIMIT = 2**31  # message numbers are INTEGER columns
+UNREADABLE = (
+    "the message cannot be decrypted with SSO_FERNET_KEYS (the key it was written with was removed); it was not sent"
+)
 
 
 def _domain(settings: dict[str, Any]) -> str:
@@ -101,14 +104,25 @@ def claim(ctx: Context, worker_id: str, limit: int, lease_seconds: float) -> lis
         )
         if not rows:
             return []
+        bodies = {row["id"]: ctx.codec.unseal(row["body"]) for row in rows}
+        unreadable = [number for number, body in bodies.items() if body is None]
+        if unreadable:  # never sent empty: failed, saying why
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(unreadable))
+                .values(status=FAILED, last_error=UNREADABLE, last_attempt_time=now)
+            )
         conn.execute(
             update(outbox)
-            .where(outbox.c.id.in_([row["id"] for row in rows]))
+            .where(outbox.c.id.in_([number for number, body in bodies.items() if body is not None]))
             .values(lease_until=now + timedelta(seconds=lease_seconds), claimed_by=worker_id)
         )
     claimed = []
     for row in rows:
-        parts = json.loads(ctx.codec.unseal(row["body"]) or "{}")
+        body = bodies[row["id"]]
+        if body is None:
+            continue
+        parts = json.loads(body)
         claimed.append(
             Claimed(
                 id=row["id"],
@@ -116,8 +130,8 @@ def claim(ctx: Context, worker_id: str, limit: int, lease_seconds: float) -> lis
                 kind=row["kind"],
                 recipient=row["recipient"],
                 subject=row["subject"],
-                text=parts.get("text", ""),
-                html=parts.get("html", ""),
+                text=parts["text"],
+                html=parts["html"],
                 creation_time=row["creation_time"],
                 attempts=row["attempts"],
                 user_id=row["user_id"],
