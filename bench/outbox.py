@@ -57,7 +57,7 @@ def reset_times(kind: str, url: str, key: str, box: Mailbox, count: int, worker:
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": "bench", "SSO_FERNET_KEYS": [key], "SSO_APPS": ["CRM"], "TESTING": True}
     )
-    user = app.extensions["sso"].user.create_local(
+    user = app.extensions["sso"].operator.create_local(
         f"bench.{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False, email="b@example.com"
     )
     app.extensions["sso_engine"].dispose()

@@ -14,13 +14,18 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading, writing
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.email import outbox as outbox_service
 from webapp.sso.email.mail import Mailer, Message
 from webapp.sso.email.worker import Worker, run_until_empty
 from webapp.sso.kernel.tables import outbox
 
 from .helpers import ADDR, APP, CID, audit_of, frozen_clock, outbox_rows, refused
+
+
+def as_caller(sso, ust: str):
+    """The service on behalf of the session `ust` (the outbox's calls are the console's, not SPEC's Python API)."""
+    return sso.serve(Call(cid=CID, ust=ust, current_app=APP, remote_addr=ADDR))
 
 
 def address() -> str:
@@ -109,19 +114,19 @@ def test_a_super_user_sends_a_failed_message_again_audited(sso, mailbox, admin, 
     number = row(sso, message_id)["id"]
 
     with refused(Kind.forbidden, Code.auth_invalid):
-        sso.user.retry_outbox_message(CID, number, alice[1], APP, ADDR)
+        as_caller(sso, alice[1]).retry_outbox_message(number)
     for wrong in (number + 1000, "1", None):
         with refused(Kind.not_found if wrong == number + 1000 else Kind.invalid, Code.invalid_input) as info:
-            sso.user.retry_outbox_message(CID, wrong, admin[1], APP, ADDR)
+            as_caller(sso, admin[1]).retry_outbox_message(wrong)
         assert "message" in info.value.errors
 
     del mailbox.refuse[to]
-    sso.user.retry_outbox_message(CID, number, admin[1], APP, ADDR)
+    as_caller(sso, admin[1]).retry_outbox_message(number)
     [record] = audit_of(sso, alice[0]["user_id"], "outbox_retry")
     assert record["actor_id"] == admin[0]["user_id"]
     assert record["changes"]["outbox_status"] == {"old": "failed", "new": "queued"}
     with refused(Kind.not_found, Code.invalid_input):  # queued now, not failed
-        sso.user.retry_outbox_message(CID, number, admin[1], APP, ADDR)
+        as_caller(sso, admin[1]).retry_outbox_message(number)
     run_until_empty(sso.ctx, mailer_for(mailbox))
     assert mailbox.for_(to)["Message-ID"] == message_id and row(sso, message_id)["status"] == "sent"
 
@@ -135,8 +140,8 @@ def test_the_console_overview_shows_counts_and_failures_never_a_body(sso, mailbo
     queue(sso, address(), "secret-body-text")
     clock(seconds=90)
     with refused(Kind.forbidden, Code.auth_invalid):
-        sso.user.outbox_overview(CID, alice[1], APP, ADDR)
-    seen = sso.user.outbox_overview(CID, admin[1], APP, ADDR)
+        as_caller(sso, alice[1]).outbox_overview()
+    seen = as_caller(sso, admin[1]).outbox_overview()
     assert (seen["state"].queued, seen["state"].sent, seen["state"].failed) == (1, 0, 1)
     assert seen["state"].oldest_queued_age == 90.0
     assert [m["recipient"] for m in seen["failed"]] == [failing] and "550" in seen["failed"][0]["last_error"]

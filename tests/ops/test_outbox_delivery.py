@@ -99,7 +99,7 @@ def kill_minus_nine(pid: int) -> None:
 def test_an_app_killed_mid_request_leaves_every_change_with_its_message_and_the_worker_sends_each_once(database):
     url, sso = database
     people = [
-        sso.user.create_local(f"k{n}-{uuid.uuid4().hex[:4]}", PASSWORD, super_user=False, email=f"k{n}@example.com")
+        sso.operator.create_local(f"k{n}-{uuid.uuid4().hex[:4]}", PASSWORD, super_user=False, email=f"k{n}@example.com")
         for n in range(4)
     ]
     with Mailbox() as box:
@@ -197,7 +197,9 @@ def test_smtp_down_for_a_while_then_back_delivers_everything_in_order_of_creatio
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_request_that_sends_email_takes_no_longer_with_a_slow_smtp_server_than_one_that_sends_none(database):
     url, sso = database
-    person = sso.user.create_local(f"slow-{uuid.uuid4().hex[:4]}", PASSWORD, super_user=False, email="slow@example.com")
+    person = sso.operator.create_local(
+        f"slow-{uuid.uuid4().hex[:4]}", PASSWORD, super_user=False, email="slow@example.com"
+    )
     with (
         Mailbox(delay=2.0) as box,
         LiveServer(env_for(url, box, SSO_SMTP_TIMEOUT="5", SSO_OUTBOX_LEASE="60"), worker=True) as server,

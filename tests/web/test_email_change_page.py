@@ -85,7 +85,7 @@ def test_smtp_down_saves_at_once_and_the_confirmation_waits_for_the_server(db_ur
             db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3, SSO_EMAIL_CHANGE_CONFIRM=True
         )
     )
-    down.extensions["sso"].user.create_local("dora", PASSWORD, super_user=False)  # (no worker of `app` here)
+    down.extensions["sso"].operator.create_local("dora", PASSWORD, super_user=False)  # (no worker of `app` here)
     client = down.test_client()
     assert web_login(client, "dora").status_code == 303
     account = form(client, "/account", "account-form")

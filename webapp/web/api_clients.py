@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 
 from ..sso import SSOError
-from .auth import caller_args, cid, super_user_required, users
+from .auth import service, super_user_required
 from .blueprint import bp
 from .responses import ViewResponse, error_page, page, refusal
 
@@ -15,7 +15,7 @@ from .responses import ViewResponse, error_page, page, refusal
 def api_clients() -> ViewResponse:
     """Every API client and the user it acts as."""
     try:
-        clients = users().api_clients(cid(), *caller_args())
+        clients = service().api_clients()
     except SSOError as error:
         return refusal(error)
     return page("api_clients/list.html", clients=clients)
@@ -28,7 +28,7 @@ def api_client_revoke(name: str) -> ViewResponse:
     if request.form.get("confirm") != "yes":
         return error_page(422, "Not revoked", "Tick the confirmation box to revoke an API client.")
     try:
-        users().revoke_api_client_as(cid(), name, *caller_args())
+        service().revoke_api_client(name)
     except SSOError as error:
         return refusal(error)
     flash(f"API client {name} revoked.", "success")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
@@ -31,7 +32,22 @@ ACTION_LABELS = {
     "end_session": "Signed out a session",
     "end_sessions": "Signed out sessions",
     "email_change_requested": "Email change requested (waiting for the link)",
+    "api_client_create": "API client created",
+    "api_client_revoke": "API client revoked",
+    "link": "API client linked",
+    "unlink": "API client unlinked",
+    "import": "Imported from Zato",
+    "user_attr_create": "User attribute created",
+    "user_attr_update": "User attribute updated",
+    "user_attr_set": "User attribute set",
+    "user_attr_delete": "User attribute deleted",
+    "session_attr_create": "Session attribute created",
+    "session_attr_update": "Session attribute updated",
+    "session_attr_set": "Session attribute set",
+    "session_attr_delete": "Session attribute deleted",
 }
+# Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
+ONE_SIDED = {"create": "new", "api_client_create": "new", "api_client_revoke": "old", "link": "new", "unlink": "old"}
 CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
 EXTRA_LABELS = {
     "password": "Password",
@@ -40,6 +56,8 @@ EXTRA_LABELS = {
     "recovery_codes_left": "Recovery codes left",
     "session": "Session",
     "sessions": "Open sessions",
+    "api_client": "API client",
+    "linked_auth": "Linked API client",
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
@@ -160,4 +178,6 @@ def init_display(app: Flask) -> None:
         choice_label=lambda value: CHOICE_LABELS.get(value, value),
         action_label=lambda value: ACTION_LABELS.get(value, value),
         channel_label=lambda value: CHANNEL_LABELS.get(value, value),
+        one_side=ONE_SIDED.get,
+        api_client_name=client_of_target,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 
 from ..sso import SSOError
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .auth import service, super_user_required
 from .blueprint import bp
 from .responses import ViewResponse, page, refusal
 
@@ -16,7 +16,7 @@ from .responses import ViewResponse, page, refusal
 def outbox() -> ViewResponse:
     """The outbox's state and its messages (never a body)."""
     try:
-        seen = users().outbox_overview(cid(), *caller_args())
+        seen = service().outbox_overview()
     except SSOError as error:
         return refusal(error)
     return page("outbox/list.html", **seen)
@@ -27,7 +27,7 @@ def outbox() -> ViewResponse:
 def outbox_retry(message: int) -> ViewResponse:
     """Queue a failed message again."""
     try:
-        users().retry_outbox_message(cid(), message, *caller_args(), channel="web", user_agent=user_agent())
+        service().retry_outbox_message(message)
     except SSOError as error:
         return refusal(error)
     flash(f"Message {message} is queued again.", "success")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 
 from ..sso import SSOError
-from .auth import cid, console_app, user_agent, users
+from .auth import service
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
-from .responses import ViewResponse, form_errors, page
+from .refusals import form_errors
+from .responses import ViewResponse, page
 from .signup import no_referrer
 
 CREDENTIAL_LABELS = {"username": "Username", "email": "Email", "username_or_email": "Username or email"}
@@ -22,14 +23,7 @@ def password_forgot() -> ViewResponse:
     if request.method == "GET":
         return page("auth/password_forgot.html", form=form)
     try:
-        users().request_password_reset(
-            cid(),
-            form.credential.data or "",
-            console_app(),
-            request.remote_addr,
-            channel="web",
-            user_agent=user_agent(),
-        )
+        service().request_password_reset(form.credential.data or "")
     except SSOError:
         return page("auth/password_forgot.html", 422, form=form, errors={"credential": "is not valid"})
     return redirect(url_for("web.password_forgot_sent"), 303)
@@ -50,7 +44,7 @@ def password_reset(token: str) -> ViewResponse:
     """The emailed link: choose a new password (opening the link only reads)."""
     form = ResetPasswordForm()
     try:
-        username = users().check_password_reset_link(token)
+        username = service().check_password_reset_link(token)
     except SSOError:
         return _invalid()
     if request.method == "GET":
@@ -58,15 +52,7 @@ def password_reset(token: str) -> ViewResponse:
     errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
         try:
-            users().reset_password_from_link(
-                cid(),
-                token,
-                form.new_password.data or "",
-                console_app(),
-                request.remote_addr,
-                channel="web",
-                user_agent=user_agent(),
-            )
+            service().reset_password_from_link(token, form.new_password.data or "")
         except SSOError as error:
             # The service names the password `password`; the form's box is `new_password`.
             errors = form_errors(error, ("password",))

@@ -22,6 +22,16 @@ _OWN_ACCESS = {
 }
 
 
+OWN_DELETE = "you cannot delete your own account"
+
+
+def refused_on_own_account(name: str, value: Any, now: datetime) -> str | None:
+    """Why setting `name` to `value` on one's own account is refused, or None when it is not (a face asks
+    this to offer only what will be done)."""
+    rule = _OWN_ACCESS.get(name)
+    return rule[1] if rule is not None and rule[0](value, now) else None
+
+
 def refuse_removing_own_access(
     caller_id: str | None, target: Mapping[str, Any], clean: Mapping[str, Any], now: datetime
 ) -> None:
@@ -30,9 +40,9 @@ def refuse_removing_own_access(
         return
     errors = FieldErrors()
     for name, value in clean.items():
-        rule = _OWN_ACCESS.get(name)
-        if rule is not None and rule[0](value, now):
-            errors.add(name, rule[1], Code.invalid_operation)
+        refusal = refused_on_own_account(name, value, now)
+        if refusal is not None:
+            errors.add(name, refusal, Code.invalid_operation)
     errors.raise_if_any(Kind.forbidden)
 
 

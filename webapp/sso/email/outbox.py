@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from ...db import reading, writing
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, super_user_required
@@ -240,18 +241,18 @@ _LISTED = (
 )
 
 
-def _super_user(ctx: Context, current_ust: Any, current_app: Any):
+def _super_user(ctx: Context, call: Call):
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:
         raise super_user_required()
     return caller
 
 
-def overview(ctx: Context, cid, current_ust, current_app, remote_addr) -> dict[str, Any]:
+def overview(ctx: Context, call: Call) -> dict[str, Any]:
     """For a super-user: the counts, the queued and failed messages (oldest first) and the latest sent ones.
     Never a body."""
-    _super_user(ctx, current_ust, current_app)
+    _super_user(ctx, call)
     with reading(ctx.engine) as conn:
 
         def listed(status: str, newest_first: bool = False) -> list[dict[str, Any]]:
@@ -263,11 +264,9 @@ def overview(ctx: Context, cid, current_ust, current_app, remote_addr) -> dict[s
     return {"state": state(ctx), **lists}
 
 
-def retry(
-    ctx: Context, cid, message_id, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
-) -> None:
+def retry(ctx: Context, call: Call, message_id: Any) -> None:
     """For a super-user: queue a failed message again, due at once (audited); not failed → E008002."""
-    caller = _super_user(ctx, current_ust, current_app)
+    caller = _super_user(ctx, call)
     if type(message_id) is not int:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "message", "must be a message number")
     if not 0 < message_id < ID_LIMIT:  # no row has it, and the database could not even compare it
@@ -285,13 +284,9 @@ def retry(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="outbox_retry",
             actor_id=caller.user_id,
             target_id=row.user_id or f"outbox:{message_id}",
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"outbox_status": {"old": FAILED, "new": QUEUED}, "message": {"old": None, "new": row.kind}},
         )

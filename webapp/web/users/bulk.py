@@ -1,6 +1,6 @@
-"""Bulk actions from the users list (issue 11): the selected users, a confirmation for what is hard to undo,
+"""Manage users → bulk actions from the list (issue 11): the selected users, a confirmation for what is hard to undo,
 and a result page listing each user's outcome. A plain form POST and a page back, with or without JavaScript;
-every user goes through the service's single call (`Users.bulk_action`)."""
+every user goes through the service's single call (`Service.bulk_action`)."""
 
 from __future__ import annotations
 
@@ -10,31 +10,33 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import g, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..sso import Kind, SSOError
-from ..sso.bulk import BulkOutcome
-from .auth import caller_args, cid, super_user_required, user_agent, users
-from .blueprint import bp
-from .lifecycle import CONFIRMATIONS, Confirmation
-from .manage import BULK_CHOICES, BulkChoice, list_page
-from .responses import ViewResponse, page, refusal, safe_next
+from ...sso import Kind, SSOError
+from ...sso.bulk import BulkOutcome
+from ..auth import service, super_user_required
+from ..blueprint import bp
+from ..responses import ViewResponse, page, refusal, safe_next
+from .choices import BULK_CHOICES, CONFIRMATIONS, BulkChoice, Confirmation
+from .list import list_page
 
 NO_SELECTION = "Select at least one user first, then choose what to do."
 NO_ACTION = "Choose what to do with the selected users."
 
-# A selection's confirmation reuses the single one's words ({username}: "each selected user"); sign-out,
+# A selection's confirmation reuses the single one's words (%(username)s: "each selected user"); sign-out,
 # which asks nothing for one user, asks here, where it may sign out a whole page at once.
 SIGN_OUT = Confirmation(
     "sign_out",
     "",
     "",
     (
-        "{username} is signed out: their {sessions} end now, in every application.",
+        "%(username)s is signed out: their %(sessions)s end now, in every application.",
         "Nothing else about the accounts changes; they can log in again.",
         "If you are among them, you stay signed in here.",
     ),
 )
 # Where the single wording names the user in a way a selection cannot.
-SELECTION_LINES = {"The username {username} becomes free for someone else.": "Their usernames become free for others."}
+SELECTION_LINES = {
+    "The username %(username)s becomes free for someone else.": "Their usernames become free for others."
+}
 
 
 def _back() -> str:
@@ -60,7 +62,7 @@ def consequences(action: str, sessions: int) -> list[str]:
     """What confirming `action` for a selection does, in the single confirmation's words."""
     confirmation = SIGN_OUT if action == "sign_out" else CONFIRMATIONS[action]
     words = {"username": "each selected user", "sessions": _sessions_phrase(sessions)}
-    lines = [SELECTION_LINES.get(line, line).format(**words) for line in confirmation.consequences]
+    lines = [SELECTION_LINES.get(line, line) % words for line in confirmation.texts()]
     return [line[:1].upper() + line[1:] for line in lines]
 
 
@@ -116,9 +118,7 @@ def user_bulk() -> ViewResponse:
     try:
         if choice.confirm and request.form.get("confirmed") != "1":
             return _confirm(choice, ids)
-        outcomes = users().bulk_action(
-            cid(), choice.action, ids, *caller_args(), channel="web", user_agent=user_agent()
-        )
+        outcomes = service().bulk_action(choice.action, ids)
     except SSOError as error:
         if error.kind == Kind.invalid and error.errors:  # too many, or an id no list could have sent
             return _list_again("Not done: " + "; ".join(error.errors.values()), ids, action)
@@ -136,7 +136,7 @@ def user_bulk() -> ViewResponse:
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
-    targets = users().bulk_selection(cid(), ids, *caller_args())
+    targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
     verb = choice.verb
     count = _users_word(len(found))
