@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "session_attr_update": "Session attribute updated",
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
+    "outbox_retry": "Email queued again",
 }
 # Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
 ONE_SIDED = {"create": "new", "api_client_create": "new", "api_client_revoke": "old", "link": "new", "unlink": "old"}
@@ -58,6 +59,8 @@ EXTRA_LABELS = {
     "sessions": "Open sessions",
     "api_client": "API client",
     "linked_auth": "Linked API client",
+    "outbox_status": "Email status",
+    "message": "Email",
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
