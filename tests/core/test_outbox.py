@@ -233,3 +233,14 @@ def test_a_message_no_key_can_decrypt_any_more_fails_saying_why_and_is_never_sen
     assert failed["status"] == "failed" and "SSO_FERNET_KEYS" in failed["last_error"]
     assert row(sso, kept)["status"] == "sent"
     assert [m["Message-ID"] for m in mailbox.messages if m["Message-ID"] in (lost, kept)] == [kept]
+
+
+def test_each_message_of_a_batch_gets_the_whole_smtp_timeout_on_the_shared_connection(sso):
+    """Three messages of 0.6 s each over one connection with SSO_SMTP_TIMEOUT=1: the deadline and its watchdog
+    start again for each message, so the batch may take longer than the timeout."""
+    from ..mailbox import Mailbox
+
+    with Mailbox(delay=0.6) as slow:
+        ids = [queue(sso, address()) for _ in range(3)]
+        assert run_until_empty(sso.ctx, Mailer({"SSO_SMTP_URL": slow.url, "SSO_SMTP_TIMEOUT": 1})) == 3
+        assert [row(sso, i)["status"] for i in ids] == ["sent"] * 3 and slow.connections == 1

@@ -403,7 +403,7 @@ class _Connection:
         """A new deadline for the next message over this connection (the worker's batch), with its watchdog."""
         self.watchdog.cancel()
         self.deadline = time.monotonic() + timeout
-        self.watchdog = threading.Timer(timeout, self._abort)
+        self.watchdog: threading.Timer = threading.Timer(timeout, self._abort)
         self.watchdog.daemon = True
         self.watchdog.start()
 
