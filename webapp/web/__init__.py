@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     history,
     login,
     outbox,
+    passkeys,
     reset,
     signup,
     two_factor,

@@ -1,14 +1,14 @@
 """the transactional outbox (issue 27): sso_outbox, one row per email, delivered by `flask --app webapp sso worker`
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
