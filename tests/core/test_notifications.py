@@ -129,20 +129,37 @@ def test_a_sign_in_from_a_new_address_or_browser_is_told_the_first_and_a_known_o
     assert len(mailbox.to(user["email"])) == 2 and "Firefox/140.0" in text_of(mailbox.to(user["email"])[-1])
 
 
-def test_passkey_and_deletion_notices_are_ready_for_their_areas(sso, person, mailbox):
-    user = person()
-    with writing(sso.ctx.engine) as conn:
-        notifications.passkey_changed(sso.ctx, conn, user, added=True, name="Work laptop")
+def test_a_passkey_added_and_removed_are_told_and_a_passkey_sign_in_from_elsewhere_too(sso, person, mailbox):
+    from ..passkey_authenticator import SoftAuthenticator
+
+    user, key = person(), SoftAuthenticator(PUBLIC)
+    ceremony = sso.user.passkey_register_options(CID, None, user["ust"], APP, ADDR)
+    added = sso.user.passkey_register_verify(
+        CID, ceremony.challenge_id, key.create(ceremony.options), "Work laptop", user["ust"], APP, ADDR
+    )
     body = only_message(mailbox, sso, user["email"], "A passkey was added to your Example Accounts account")
     assert '"Work laptop" was added' in body
+
+    options = sso.user.passkey_login_options(CID, APP, "198.51.100.20")
+    sso.user.login_with_passkey(CID, options.challenge_id, key.get(options.options), APP, "198.51.100.20")
+    settle(sso)
+    assert mailbox.to(user["email"])[-1]["Subject"] == "New sign-in to your Example Accounts account"
+    assert "198.51.100.20" in text_of(mailbox.to(user["email"])[-1])
+
+    sso.user.remove_passkey(CID, added.passkey_id, user["ust"], APP, ADDR)
+    settle(sso)
+    assert mailbox.to(user["email"])[-1]["Subject"] == "A passkey was removed from your Example Accounts account"
+    assert len(mailbox.to(user["email"])) == 3
+
+
+def test_the_deletion_notice_is_ready_for_the_privacy_area(sso, person, mailbox):
+    user = person()
     with writing(sso.ctx.engine) as conn:
-        notifications.passkey_changed(sso.ctx, conn, user, added=False, name="Work laptop")
         notifications.deletion_scheduled(
             sso.ctx, conn, user, at=datetime(2030, 1, 15, 9, 30), cancel_link=f"{PUBLIC}/account/deletion/cancel/T"
         )
     settle(sso)
-    removed, scheduled = mailbox.to(user["email"])[-2:]
-    assert removed["Subject"] == "A passkey was removed from your Example Accounts account"
+    [scheduled] = mailbox.to(user["email"])
     assert scheduled["Subject"] == "Your Example Accounts account will be deleted on 2030-01-15 09:30 UTC"
     assert link_in(scheduled) == f"{PUBLIC}/account/deletion/cancel/T"
 

@@ -3,9 +3,9 @@ written to the outbox in the transaction of the change it tells of.
 
 Kinds, each switched off by listing it in `SSO_NOTIFY_DISABLED` (the administrator's choice, at start):
 `password_changed`, `email_changed` (sent to the *old* address), `two_factor_changed` (on or off),
-`passkey_changed` (added or removed; the passkeys area calls `passkey_changed`), `new_sign_in` (a sign-in from an
-address or a browser this account has not signed in from before), `lock_changed` (locked or unlocked by an
-administrator), `deletion_scheduled` (the privacy area calls `deletion_scheduled`).
+`passkey_changed` (added or removed, by the owner or an administrator), `new_sign_in` (a sign-in, with a
+password or a passkey, from an address or a browser this account has not signed in from before), `lock_changed`
+(locked or unlocked by an administrator), `deletion_scheduled` (the privacy area calls `deletion_scheduled`).
 
 A message says what happened, when, and (for a sign-in) from where; never a password, code, key or link with a
 token: its only link is the console's My account. An account without an email address gets none.
