@@ -1,4 +1,5 @@
-"""The outbox (issue 27) for super-users: how many messages wait, were sent or failed, the oldest wait, the queued
+"""The outbox (issue 27) for super-users (no permission of SPEC §17 covers it; see DECISIONS): how many
+messages wait, were sent or failed, the oldest wait, the queued
 and failed messages with their last error, and "send again" for a failed one."""
 
 from __future__ import annotations
@@ -6,13 +7,13 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 
 from ..sso import SSOError
-from .auth import service, super_user_required
+from .auth import login_required, service
 from .blueprint import bp
 from .responses import ViewResponse, page, refusal
 
 
 @bp.get("/outbox")
-@super_user_required
+@login_required  # the service refuses all but super-users (E005001: the 403 page)
 def outbox() -> ViewResponse:
     """The outbox's state and its messages (never a body)."""
     try:
@@ -23,7 +24,7 @@ def outbox() -> ViewResponse:
 
 
 @bp.post("/outbox/<int:message>/retry")
-@super_user_required
+@login_required  # the service refuses all but super-users (E005001: the 403 page)
 def outbox_retry(message: int) -> ViewResponse:
     """Queue a failed message again."""
     try:

@@ -25,7 +25,7 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, super_user_required
+from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.tables import outbox
 from .mail import Message
 
@@ -244,8 +244,8 @@ _LISTED = (
 def _super_user(ctx: Context, call: Call):
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    if not caller.is_super_user:  # no permission of SPEC §17 covers everyone's mail: super-users only
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "permission", "only a super-user sees the outbox")
     return caller
 
 

@@ -1,14 +1,14 @@
 """the transactional outbox (issue 27): sso_outbox, one row per email, delivered by `flask --app webapp sso worker`
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
