@@ -9,7 +9,7 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import PASSWORD, app_config
+from ..conftest import FAST_WORKER, PASSWORD, app_config, delivering
 from ..core.helpers import audit_of, row_of
 from ..mailbox import link_in
 from .conftest import web_login
@@ -20,8 +20,9 @@ PUBLIC = "http://accounts.example.test"
 
 @pytest.fixture
 def app(db_url, mailbox):
-    application = create_app(app_config(db_url, SSO_SMTP_URL=mailbox.url, SSO_PUBLIC_URL=PUBLIC))
-    yield application
+    application = create_app(app_config(db_url, SSO_SMTP_URL=mailbox.url, SSO_PUBLIC_URL=PUBLIC, **FAST_WORKER))
+    with delivering(application.extensions["sso"].ctx):  # the outbox's worker, as `sso worker` runs it
+        yield application
     application.extensions["sso_engine"].dispose()
 
 

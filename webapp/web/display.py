@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "session_attr_update": "Session attribute updated",
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
+    "outbox_retry": "Email queued again",
     "role_grant": "Role granted",
     "role_revoke": "Role revoked",
     "role_create": "Role created",
@@ -79,6 +80,8 @@ EXTRA_LABELS = {
     "api_client": "API client",
     "linked_auth": "Linked API client",
     "deletion_time": "Deletion scheduled on",
+    "outbox_status": "Email status",
+    "message": "Email",
     "passkey": "Passkey",
     "sign_count": "Sign count",
 }

@@ -2,8 +2,9 @@
 the password) or by an administrator, carried out when due by `flask --app webapp sso delete-due` (cron).
 
 Scheduling needs the password again; it locks the account at once (its sessions end, as a lock's do) and
-sets `deletion_time`, in one transaction with its audit record (`deletion_scheduled`), after emailing a
-single-use link (stored hashed, valid until the deletion) when the account has an email. The last usable
+sets `deletion_time`, in one transaction with its audit record (`deletion_scheduled`) and the outbox's
+"deletion scheduled" notification (`ctx.notify`) carrying a single-use keep-my-account link (stored
+hashed, valid until the deletion) when the account has an email. The last usable
 super-user cannot schedule it (E008001). When due, the deletion is §8's (`accounts.lifecycle.delete_row`):
 the audit keeps the record, with the person as the actor."""
 
@@ -19,12 +20,11 @@ from ..accounts.guards import hold_super_users, require_a_usable_super_user, usa
 from ..accounts.lifecycle import delete_row
 from ..credentials.throttle import check_current_password
 from ..email import tokens
-from ..email.mail import MailNotSent, render, when
 from ..kernel.audit import change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import authenticate, end_for_lock, forget_lock
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, mail_not_sent, no_such_user, own_access
+from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access
 from ..kernel.permissions import USERS_DELETE, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, users
@@ -75,7 +75,6 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
     token = digest = None
     if user["email"]:
         token, digest = tokens.new_token()
-        _send_link(ctx, user, token, due)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user["user_id"], lock=True)
         if target is None:
@@ -98,6 +97,9 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
         changes = {"deletion_time": change(None, due)}
         if not target["is_locked"]:
             changes["is_locked"] = change(False, True)
+        if ctx.notify is not None and token is not None:  # through the outbox, in this transaction (SPEC §19)
+            link = ctx.settings["SSO_PUBLIC_URL"] + KEEP_PATH + token
+            ctx.notify.deletion_scheduled(conn, target, at=due, cancel_link=link)
         record(
             conn,
             now=now,
@@ -108,26 +110,6 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
             changes=changes,
         )
     return due
-
-
-def _send_link(ctx: Context, user: Any, token: str, due: datetime) -> None:
-    settings = ctx.settings
-    message = render(
-        "deletion_scheduled",
-        user["email"],
-        product=settings["SSO_PRODUCT_NAME"],
-        username=user["username"],
-        link=settings["SSO_PUBLIC_URL"] + KEEP_PATH + token,
-        due_at=when(due),
-        valid_for="",
-        expires_at=when(due),
-    )
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send(message, about=f"user {user['user_id']}")
-    except MailNotSent:
-        raise mail_not_sent() from None
 
 
 def _unschedule(conn: Connection, target: Any, now: datetime, call: Call, actor_id: str | None) -> None:
