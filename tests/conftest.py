@@ -36,6 +36,7 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_scim_client",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

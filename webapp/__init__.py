@@ -14,6 +14,7 @@ from .api import init_app as init_api
 from .db import make_engine
 from .http_hardening import init_http_hardening
 from .memory import keep_large_buffers_out_of_the_heap
+from .scim import init_scim
 from .sso import SSO, Context
 from .sso.email.mail import Mailer
 from .sso.kernel.caller import forget_callers_on_commit, request_scope
@@ -88,5 +89,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_http_hardening(app)
     init_static_files(app)
     init_api(app)
+    init_scim(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app

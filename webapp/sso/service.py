@@ -10,7 +10,7 @@ from typing import Any
 
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, search, update
-from .credentials import api_clients, passwords, two_factor
+from .credentials import api_clients, passwords, scim_clients, two_factor
 from .email import email_change, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
@@ -150,6 +150,12 @@ class Service:
     def revoke_api_client(self, name) -> None:
         api_clients.console_revoke(self.ctx, self.call, name)
 
+    def scim_clients(self) -> list[dict[str, Any]]:
+        return scim_clients.console_scim_clients(self.ctx, self.call)
+
+    def revoke_scim_client(self, name) -> None:
+        scim_clients.console_revoke(self.ctx, self.call, name)
+
     # --- email ---
     def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
         return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
@@ -229,6 +235,15 @@ class Operator:
 
     def list_api_clients(self) -> list[dict[str, Any]]:
         return api_clients.list_api_clients(self.ctx)
+
+    def create_scim_client(self, name: str, role: str) -> str:
+        return scim_clients.create_scim_client(self.ctx, local(), name, role)
+
+    def revoke_scim_client(self, name: str) -> None:
+        scim_clients.revoke_scim_client(self.ctx, local(), name)
+
+    def list_scim_clients(self) -> list[dict[str, Any]]:
+        return scim_clients.list_scim_clients(self.ctx)
 
     def import_zato(self, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False):
         return importer.import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)

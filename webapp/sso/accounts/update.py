@@ -202,6 +202,7 @@ def write_update(
         values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
     values.update(also or {})
+    values["last_modified"] = now
     guarding = bool(target["is_super_user"]) and takes_access_away(values_changed, now)
     if guarding:
         hold_super_users(conn)

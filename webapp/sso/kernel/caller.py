@@ -24,8 +24,11 @@ from . import events
 from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
+from .ratelimit import Rule, enforce_rule
 from .ratelimit import enforce as enforce_rate_limit
-from .tables import ended_sessions, sessions, users
+from .ratelimit import parse as parse_rate_limit
+from .tables import ended_sessions, scim_clients, sessions, users
+from .tokens import session_hash
 
 # The last-use time is written only when it has moved by more than this: at most one write a minute
 # per session, however many calls it makes.
@@ -120,6 +123,8 @@ def forget_callers_on_commit(engine: Engine) -> None:
 def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = True) -> UserCaller:
     """The caller behind the call's UST, or the step-3 error that refuses them (once per request scope).
     With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
+    if call.bearer is not None:
+        return authenticate_scim_client(ctx, conn, call.bearer)
     current_app = call.current_app
     digest = ctx.codec.session_hash_of(call.ust)
     if digest is None:
@@ -132,6 +137,57 @@ def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = Tr
     if known is not None and key[2] is not None:
         known[key] = caller
     return caller
+
+
+# --- SCIM clients (SPEC §21) ---
+
+SCIM_ACTOR = "scim:"  # a SCIM client's changes name it so as their actor (it is nobody's account)
+SCIM_TOKEN_MAX = 256
+SCIM_RATE_LIMIT_DEFAULT = "6000/m"
+
+
+def scim_actor(name: str) -> str:
+    return f"{SCIM_ACTOR}{name}"[:64]
+
+
+def scim_client_name(actor_id: str | None) -> str | None:
+    """The SCIM client an audit record's actor (or a `locked_by`) names, or None for a user."""
+    if actor_id and actor_id.startswith(SCIM_ACTOR):
+        return actor_id[len(SCIM_ACTOR) :]
+    return None
+
+
+def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> UserCaller:
+    """The SCIM client behind a bearer token (E007001 for an unknown or revoked one), throttled per client
+    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). Until roles are on main, every client acts as a
+    super-user would (its `role` is stored for then); its changes name `scim:NAME` as their actor."""
+    if not isinstance(token, str) or not token or len(token) > SCIM_TOKEN_MAX:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    digest = session_hash(token)
+    known = _known.get()
+    key = (id(ctx), "scim", digest)
+    if known is not None and key in known:
+        return known[key]
+    row = conn.execute(select(scim_clients).where(scim_clients.c.token_hash == digest)).mappings().first()
+    if row is None or not row["is_active"]:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    rule = _scim_rule(ctx)
+    if rule is not None:
+        enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
+    caller = UserCaller(
+        user={"user_id": scim_actor(row["name"]), "is_super_user": True, "role": row["role"]},
+        session_id=None,
+        current_app=None,
+    )
+    if known is not None:
+        known[key] = caller
+    return caller
+
+
+def _scim_rule(ctx: Context) -> Rule | None:
+    definition = str(ctx.settings.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT) or "")
+    rules = parse_rate_limit(f"*={definition}") if definition.strip() else []
+    return rules[0] if rules else None
 
 
 # Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement
