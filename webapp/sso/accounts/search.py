@@ -60,10 +60,10 @@ SEARCH_KEYS = (
     "order_by",
     "order",
     "with_last_sign_in",
-    "external_id",
-    "filter",
-    "start_index",
 )
+# Criteria only the SCIM face sends (SPEC §21): an exact externalId, the structured `filter` below, and
+# SCIM's 1-based `start_index`; the JSON API's inputs stay SEARCH_KEYS.
+SCIM_SEARCH_KEYS = ("external_id", "filter", "start_index")
 ORDERS = ("asc", "desc")
 
 
@@ -113,7 +113,7 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
-    reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
+    reject_unknown(criteria, (*SEARCH_KEYS, *SCIM_SEARCH_KEYS), lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         if not caller.is_super_user:
