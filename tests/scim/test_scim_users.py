@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .conftest import ENTERPRISE, patch_body, user_body
+from .conftest import ENTERPRISE, SCIM_USER, patch_body, user_body
 
 
 def create(scim, username="bjensen", **extra):
@@ -48,7 +48,7 @@ def test_create_maps_every_attribute_and_get_reads_it_back(scim, sso, admin):
     assert answer.status_code == 200
     assert answer.headers["ETag"] == 'W/"1"' == answer.json["meta"]["version"]
     assert answer.json["externalId"] == "ext-bjensen"
-    assert answer.json["emails"] == [{"value": "bjensen@example.com", "type": "work", "primary": True}]
+    assert answer.json["emails"] == [{"value": "bjensen@example.com"}]
 
 
 def test_a_taken_username_is_uniqueness_409(scim):
@@ -218,9 +218,34 @@ def test_discovery_documents(scim):
     assert config["patch"]["supported"] is True and config["etag"]["supported"] is True
     assert config["filter"] == {"supported": True, "maxResults": 100}
     types = scim.get("/ResourceTypes").json["Resources"]
-    assert [t["id"] for t in types] == ["User"] and types[0]["schemaExtensions"][0]["schema"] == ENTERPRISE
-    schemas = [s["id"] for s in scim.get("/Schemas").json["Resources"]]
-    assert schemas == ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]
+    assert [t["id"] for t in types] == ["User"] and types[0]["endpoint"] == "/Users"
+    schemas = scim.get("/Schemas").json["Resources"]
+    assert [s["id"] for s in schemas] == [SCIM_USER]
+    published = {a["name"]: sorted(sub["name"] for sub in a.get("subAttributes", [])) for a in schemas[0]["attributes"]}
+    assert published == {
+        "userName": [],
+        "name": ["familyName", "givenName", "middleName"],
+        "displayName": [],
+        "active": [],
+        "emails": ["value"],
+    }
+    assert scim.post("/Schemas", json={}).status_code == 405
+
+
+def test_search_by_post(scim):
+    create(scim, "alice")
+    create(scim, "bob")
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName sw "a"',
+        "attributes": ["userName"],
+        "count": 5,
+    }
+    answer = scim.post("/Users/.search", json=body)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["Resources"] == [
+        {"schemas": [SCIM_USER], "id": answer.json["Resources"][0]["id"], "userName": "alice"}
+    ]
 
 
 def test_a_revoked_client_is_refused(scim, sso):

@@ -21,9 +21,10 @@ from scim2_models import (
     ListResponse,
     Patch,
     PatchOp,
+    Required,
     ResourceType,
-    SchemaExtension,
     SCIMException,
+    SearchRequest,
     ServiceProviderConfig,
     Sort,
 )
@@ -36,7 +37,7 @@ from ..sso.service import Service
 from . import errors
 from .errors import ScimProblem, scim_json
 from .filters import search_filter
-from .resources import ENTERPRISE, ScimUser, differences, dump, etag, to_data, to_scim
+from .resources import ScimUser, differences, dump, etag, to_data, to_scim
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 
@@ -119,18 +120,22 @@ def _user_response(user, status: int = 200) -> Response:
     return scim_json(body, status, headers)
 
 
-def _selection() -> tuple[list[str] | None, list[str] | None]:
+def _selection(query: Any = None) -> tuple[list[str] | None, list[str] | None]:
+    query = request.args if query is None else query
+
     def listed(name: str) -> list[str] | None:
-        value = request.args.get(name)
+        value = query.get(name)
         return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
     return listed("attributes"), listed("excludedAttributes")
 
 
-def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name)
+def _int_arg(query: Any, name: str, default: int) -> int:
+    value = query.get(name)
     if value is None or value == "":
         return default
+    if isinstance(value, bool):
+        raise ScimProblem(400, "invalidValue", f"{name} must be a whole number")
     try:
         return int(value)
     except ValueError:
@@ -167,7 +172,7 @@ def user_resource_type() -> ResourceType:
         endpoint="/Users",
         description="User accounts",
         schema_="urn:ietf:params:scim:schemas:core:2.0:User",
-        schema_extensions=[SchemaExtension(schema_=ENTERPRISE, required=False)],
+        schema_extensions=[],
     )
 
 
@@ -200,11 +205,40 @@ def _resource_types() -> list[dict[str, Any]]:
     return [body]
 
 
-def _schemas() -> list[dict[str, Any]]:
-    from scim2_models import EnterpriseUser, User
+# What we keep of a User (SPEC §21), each with the sub-attributes we keep; the rest of RFC 7643's User is not
+# published, so a client knows not to expect it back. (externalId, id and meta are common attributes.)
+SUPPORTED = {
+    "userName": None,
+    "name": {"givenName", "middleName", "familyName"},
+    "displayName": None,
+    "active": None,
+    "emails": {"value"},  # one address; `type eq "work"` / `primary eq true` select it in filters and paths
+}
+ALWAYS_SHOWN = ("active",)  # published as required: a lock is no value to remove (`remove active` changes nothing)
 
+
+def user_schema():
+    from scim2_models import User
+
+    schema = User.to_schema()
+    kept = []
+    for attribute in schema.attributes or []:
+        if attribute.name not in SUPPORTED:
+            continue
+        subs = SUPPORTED[attribute.name]
+        if subs is not None and attribute.sub_attributes:
+            attribute = attribute.model_copy(
+                update={"sub_attributes": [sub for sub in attribute.sub_attributes if sub.name in subs]}
+            )
+        if attribute.name in ALWAYS_SHOWN:
+            attribute = attribute.model_copy(update={"required": Required.true})
+        kept.append(attribute)
+    return schema.model_copy(update={"attributes": kept})
+
+
+def _schemas() -> list[dict[str, Any]]:
     found = []
-    for schema in (User.to_schema(), EnterpriseUser.to_schema()):
+    for schema in (user_schema(),):
         body = _discovery(schema)
         body["meta"] = {"resourceType": "Schema", "location": f"{_base()}/Schemas/{schema.id}"}
         found.append(body)
@@ -242,19 +276,35 @@ def get_schema(schema_id: str) -> Response:
 
 @bp.get("/Users")
 def list_users() -> Response:
+    return _search(dict(request.args))
+
+
+@bp.post("/Users/.search")
+@bp.post("/.search")
+def search_users() -> Response:
+    """RFC 7644 §3.4.3: the query as a SearchRequest body."""
+    request_body = SearchRequest.model_validate(_body(), scim_ctx=Context.SEARCH_REQUEST)
+    query = request_body.model_dump(scim_ctx=None, by_alias=True, exclude_none=True)
+    for name in ("attributes", "excludedAttributes"):
+        if isinstance(query.get(name), list):
+            query[name] = ",".join(str(part) for part in query[name])
+    return _search(query)
+
+
+def _search(query: dict[str, Any]) -> Response:
     service = _service()
-    start = max(1, _int_arg("startIndex", 1))
-    count = max(0, min(_int_arg("count", PAGE_SIZE_MAX), PAGE_SIZE_MAX))  # RFC 7644 §3.4.2.4: a cap, not an error
+    start = max(1, _int_arg(query, "startIndex", 1))
+    count = max(0, min(_int_arg(query, "count", PAGE_SIZE_MAX), PAGE_SIZE_MAX))  # RFC 7644 §3.4.2.4: capped
     criteria: dict[str, Any] = {"start_index": start, "page_size": max(count, 1)}
-    if request.args.get("filter"):
-        criteria["filter"] = search_filter(request.args["filter"])
-    sort_by = (request.args.get("sortBy") or "").lower()
+    if query.get("filter"):
+        criteria["filter"] = search_filter(str(query["filter"]))
+    sort_by = str(query.get("sortBy") or "").lower()
     if sort_by in SORTABLE:
-        criteria["order_by"] = SORTABLE[sort_by] if SORTABLE[sort_by] != "sign_up_time" else "sign_up_time"
-        criteria["order"] = "desc" if (request.args.get("sortOrder") or "").lower() == "descending" else "asc"
+        criteria["order_by"] = SORTABLE[sort_by]
+        criteria["order"] = "desc" if str(query.get("sortOrder") or "").lower() == "descending" else "asc"
     found = service.search(criteria)
     rows = found["result"][:count]
-    attributes, excluded = _selection()
+    attributes, excluded = _selection(query)
     resources = [dump(to_scim(row, f"{_base()}/Users/{row['user_id']}"), attributes, excluded) for row in rows]
     body = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
@@ -325,8 +375,14 @@ def delete_user(user_id: str) -> Response:
     return Response(status=204)
 
 
+READ_ONLY_ENDPOINTS = re.compile(r"(ServiceProviderConfig|ResourceTypes|Schemas)(/[^/]+)?")
+
+
 @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str) -> Response:
-    """Anything else under /scim/v2/ (Groups, Bulk, /Me…): SCIM's 404."""
+    """Anything else under /scim/v2/: a method a discovery endpoint does not take is 405, the rest (Groups,
+    Bulk, /Me…) SCIM's 404."""
+    if READ_ONLY_ENDPOINTS.fullmatch(rest) or re.fullmatch(r"Users(/[^/]+)?", rest):
+        return errors.error_response(405, None, f"{request.method} is not allowed on /{rest}")
     return errors.error_response(404, None, f"no SCIM endpoint /{rest}")
