@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, ops
 from . import config as settings
 from .api import init_app as init_api
-from .db import make_engine
+from .db import make_engine, read_scope
 from .http_hardening import init_http_hardening
 from .memory import keep_large_buffers_out_of_the_heap
 from .scim import init_scim
 from .sso import SSO, Context
+from .sso.credentials.passkeys import relying_party_problem
 from .sso.email.mail import Mailer
 from .sso.kernel.caller import forget_callers_on_commit, request_scope
 from .sso.kernel.tokens import TokenCodec
@@ -44,20 +46,27 @@ def create_service(config: dict[str, Any]) -> SSO:
     ctx = Context(engine=engine, codec=TokenCodec(config["SSO_FERNET_KEYS"]), settings=config, mailer=mailer)
     forget_callers_on_commit(engine)
     mailer.announce()
+    problem = relying_party_problem(config)
+    if problem:
+        logging.getLogger("webapp.passkeys").warning(problem)
     return SSO(ctx)
 
 
 def init_request_scope(app: Flask) -> None:
-    """Every request of `app` is one scope of the service's caller cache (one authentication per request)."""
+    """Every request of `app` is one scope of the service's caller cache (one authentication per request)
+    and of the database's shared read transaction (one read transaction per request, webapp/db.py)."""
 
     def enter() -> None:
         g._sso_request_scope = request_scope()
         g._sso_request_scope.__enter__()
+        g._sso_read_scope = read_scope()
+        g._sso_read_scope.__enter__()
 
     def leave(_error: BaseException | None = None) -> None:
-        scope = g.pop("_sso_request_scope", None)
-        if scope is not None:
-            scope.__exit__(None, None, None)
+        for name in ("_sso_read_scope", "_sso_request_scope"):
+            scope = g.pop(name, None)
+            if scope is not None:
+                scope.__exit__(None, None, None)
 
     app.before_request(enter)
     app.teardown_request(leave)

@@ -114,7 +114,8 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
 # --- reading the inputs ----------------------------------------------------------------------------------------
 
 
-def _check_name(value: Any, field: str, errors: FieldErrors) -> str | None:
+def check_attr_name(value: Any, field: str, errors: FieldErrors) -> str | None:
+    """An attribute's name as stored, or None with the problem added to `errors` (the import uses it too)."""
     if not isinstance(value, str) or not value:
         errors.add(field, "must be a non-empty string")
     elif len(value) > ATTR_NAME_MAX:
@@ -135,7 +136,8 @@ def _check_expiration(value: Any, field: str, errors: FieldErrors) -> int | None
     return value
 
 
-def _check_value(value: Any, field: str, errors: FieldErrors) -> str | None:
+def check_attr_value(value: Any, field: str, errors: FieldErrors) -> str | None:
+    """An attribute's value as stored text, or None with the problem added to `errors` (the import uses it too)."""
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
@@ -202,13 +204,13 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
         extra = [key for key in item if key not in ("name", "value", "expiration", "encrypt")]
         for key in extra:
             errors.add(at(str(key)[:64]), "is not a key of an attribute")
-        clean: dict[str, Any] = {"name": _check_name(item.get("name"), at("name"), errors)}
+        clean: dict[str, Any] = {"name": check_attr_name(item.get("name"), at("name"), errors)}
         if clean["name"] in seen:
             errors.add(at("name"), "is named twice")
         seen.add(clean["name"])
         if writes:
             if "value" in item:
-                clean["value"] = _check_value(item["value"], at("value"), errors)
+                clean["value"] = check_attr_value(item["value"], at("value"), errors)
             elif many and op != "update":
                 errors.add(at("value"), "is required")
             if "expiration" in item:
@@ -222,14 +224,15 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
 
 # --- storage ----------------------------------------------------------------------------------------------------
 
-_fernets: dict[tuple[str, ...], MultiFernet] = {}
+_ciphers: dict[tuple[str, ...], MultiFernet] = {}
 
 
-def _fernet(ctx: Context) -> MultiFernet:
+def attr_cipher(ctx: Context) -> MultiFernet:
+    """The keys that encrypt attribute values (the import keeps encrypted values encrypted with them)."""
     keys = tuple(ctx.settings["SSO_FERNET_KEYS"])
-    if keys not in _fernets:
-        _fernets[keys] = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
-    return _fernets[keys]
+    if keys not in _ciphers:
+        _ciphers[keys] = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+    return _ciphers[keys]
 
 
 def _live(owner: Owner, now: datetime):
@@ -259,7 +262,7 @@ def _prune(conn: Connection, owner: Owner, now: datetime) -> None:
 
 def _stored_value(ctx: Context, item: dict[str, Any], encrypt: bool) -> str:
     text = item["value"]
-    return _fernet(ctx).encrypt(text.encode()).decode() if encrypt else text
+    return attr_cipher(ctx).encrypt(text.encode()).decode() if encrypt else text
 
 
 def _expiry(item: dict[str, Any], now: datetime, current: datetime | None = None) -> datetime | None:
@@ -375,7 +378,7 @@ def _shown(ctx: Context, row: Any, decrypt: bool) -> dict[str, Any]:
     if row["is_encrypted"]:
         if decrypt:
             try:
-                value = json.loads(_fernet(ctx).decrypt(value.encode()))
+                value = json.loads(attr_cipher(ctx).decrypt(value.encode()))
             except (InvalidToken, ValueError):
                 value = None  # a key no longer configured: the value cannot be read back
     else:

@@ -54,9 +54,9 @@ from ..kernel.ratelimit import check_rate_limit_input
 from ..kernel.tables import user_attrs, users, zato_imports
 from .attributes import (
     ATTR_NAME_MAX,
-    _check_name,
-    _check_value,
-    _fernet,  # our keys, to keep encrypted attributes encrypted
+    attr_cipher,  # our keys, to keep encrypted attributes encrypted
+    check_attr_name,
+    check_attr_value,
 )
 
 FERNET_PREFIX = "gAAAAA"
@@ -327,7 +327,7 @@ def _attr_rows(ctx: Context, user_id: str, source_attrs: list[dict], decrypt: _D
             raise ValueError(a[UNREADABLE])
         if a.get("expiration_time") is not None and a["expiration_time"] <= now:
             continue
-        name = _check_name(a.get("name"), "attribute name", errors)
+        name = check_attr_name(a.get("name"), "attribute name", errors)
         label = f"attribute {safe_text(a.get('name'), 64)!r}"
         if name is None:
             raise ValueError(f"{label}: name {errors.errors['attribute name']} (at most {ATTR_NAME_MAX} characters)")
@@ -336,10 +336,10 @@ def _attr_rows(ctx: Context, user_id: str, source_attrs: list[dict], decrypt: _D
             parsed = json.loads(value)
         except (TypeError, ValueError):
             parsed = value
-        text = _check_value(parsed, label, errors)
+        text = check_attr_value(parsed, label, errors)
         if text is None:
             raise ValueError(f"{label}: value {errors.errors[label]}")
-        stored = _fernet(ctx).encrypt(text.encode()).decode() if a.get("is_encrypted") else text
+        stored = attr_cipher(ctx).encrypt(text.encode()).decode() if a.get("is_encrypted") else text
         out.append(
             {
                 "user_id": user_id,

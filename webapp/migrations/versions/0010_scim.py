@@ -1,15 +1,15 @@
 """SCIM provisioning (SPEC §21): a user's externalId and last-modified time (both indexed, filterable),
 and the SCIM clients (a bearer token each, only its SHA-256 kept)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
