@@ -9,7 +9,7 @@ password or edits its own account authenticates afresh before its next call. Ref
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -171,7 +171,7 @@ def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> User
     row = conn.execute(select(scim_clients).where(scim_clients.c.token_hash == digest)).mappings().first()
     if row is None or not row["is_active"]:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
-    rule = _scim_rule(ctx)
+    rule = scim_rule(ctx.settings)
     if rule is not None:
         enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
     caller = UserCaller(
@@ -184,8 +184,9 @@ def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> User
     return caller
 
 
-def _scim_rule(ctx: Context) -> Rule | None:
-    definition = str(ctx.settings.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT) or "")
+def scim_rule(settings: Mapping[str, Any]) -> Rule | None:
+    """Each SCIM client's request rate (`SSO_SCIM_RATE_LIMIT`, e.g. `6000/m`; empty: none); ValueError if malformed."""
+    definition = str(settings.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT) or "")
     rules = parse_rate_limit(f"*={definition}") if definition.strip() else []
     return rules[0] if rules else None
 
