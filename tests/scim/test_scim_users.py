@@ -230,6 +230,9 @@ def test_discovery_documents(scim):
         "emails": ["value"],
     }
     assert scim.post("/Schemas", json={}).status_code == 405
+    assert scim.get("/ResourceTypes/User").json["name"] == "User"
+    assert scim.get(f"/Schemas/{SCIM_USER}").json["id"] == SCIM_USER
+    assert scim.get("/ResourceTypes/Group").status_code == 404 and scim.get("/Schemas/urn:x").status_code == 404
 
 
 def test_search_by_post(scim):

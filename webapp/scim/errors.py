@@ -1,5 +1,6 @@
 """Every SCIM failure in RFC 7644 §3.12's shape (`schemas`, `status`, `scimType`, `detail`): the service's
-errors mapped once, the library's parsing errors, and HTTP errors (unknown path, wrong method)."""
+errors mapped once, the library's parsing errors (a pydantic ValidationError), and HTTP errors (unknown path,
+wrong method). No import of `scim2-models` here: the 404s and 405s answer without loading it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
-from pydantic import ValidationError
-from scim2_models import Error
 
 from ..sso.kernel.errors import Code, Kind, SSOError
 
 MEDIA_TYPE = "application/scim+json"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 STATUS = {
     Kind.malformed: 400,
@@ -61,8 +61,11 @@ def scim_json(body: Mapping[str, Any], status: int = 200, headers: Mapping[str, 
 
 
 def error_response(status: int, scim_type: str | None, detail: str, headers: Mapping[str, str] | None = None):
-    error = Error(status=status, scim_type=scim_type, detail=detail)
-    return scim_json(error.model_dump(), status, headers)
+    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status)}
+    if scim_type:
+        body["scimType"] = scim_type
+    body["detail"] = detail
+    return scim_json(body, status, headers)
 
 
 def from_problem(problem: ScimProblem) -> Response:
@@ -85,7 +88,7 @@ def from_sso_error(error: SSOError) -> Response:
     return error_response(status, scim_type, detail, headers)
 
 
-def from_validation_error(error: ValidationError) -> Response:
+def from_validation_error(error: Any) -> Response:
     """A body the SCIM models refused: the library names the scimType (`scim_invalidPath`…), else invalidValue."""
     problems = error.errors()
     scim_type = "invalidValue"
