@@ -160,13 +160,15 @@ def service_provider_config() -> ServiceProviderConfig:
 
 
 def user_resource_type() -> ResourceType:
-    return ResourceType(
-        id="User",
-        name="User",
-        endpoint="/Users",
-        description="User accounts",
-        schema_="urn:ietf:params:scim:schemas:core:2.0:User",
-        schema_extensions=[],
+    return ResourceType.model_validate(
+        {
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "User accounts",
+            "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
+            "schemaExtensions": [],
+        }
     )
 
 
@@ -269,7 +271,7 @@ def list_users() -> Response:
 
 def search_users() -> Response:
     """RFC 7644 §3.4.3: the query as a SearchRequest body."""
-    request_body = SearchRequest.model_validate(_body(), scim_ctx=Context.SEARCH_REQUEST)
+    request_body: Any = SearchRequest.model_validate(_body(), scim_ctx=Context.SEARCH_REQUEST)
     query = request_body.model_dump(scim_ctx=None, by_alias=True, exclude_none=True)
     for name in ("attributes", "excludedAttributes"):
         if isinstance(query.get(name), list):

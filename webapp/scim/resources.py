@@ -82,7 +82,9 @@ def dump(user: ScimUser, attributes: list[str] | None = None, excluded: list[str
 
     parameters = None
     if attributes or excluded:
-        parameters = ResponseParameters[ScimUser](attributes=attributes or None, excluded_attributes=excluded or None)
+        parameters = ResponseParameters[ScimUser].model_validate(
+            {"attributes": attributes or None, "excludedAttributes": excluded or None}
+        )
     body = user.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters)
     for email in body.get("emails") or []:  # one address, published with its value only (views.SUPPORTED)
         email.pop("type", None)

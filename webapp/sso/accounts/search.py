@@ -271,6 +271,7 @@ def _filter_attribute(name: Any) -> str:
 
 
 def _comparison(op: str, name: str, value: Any, dialect: str):
+    when: Any
     if name in FILTER_BOOL:
         if type(value) is not bool or op not in ("eq", "ne"):
             raise ValueError(f"{name} compares only eq or ne with true or false")
