@@ -175,6 +175,9 @@ def test_paging_caps_count_and_selects_attributes(scim):
         ("nosuch eq 1", "invalidFilter"),
         ('userName eq "a" and', "invalidFilter"),
         ('userName gt "a" and active gt true', "invalidFilter"),
+        ('meta.lastModified gt "not a date"', "invalidFilter"),
+        ("userName eq 5", "invalidFilter"),
+        ('active eq "yes"', "invalidFilter"),
         (" or ".join(['userName eq "a"'] * 80), "tooMany"),
         ('userName eq "' + "a" * 5000 + '"', "tooMany"),
         ("not (" * 30 + 'userName eq "a"' + ")" * 30, "tooMany"),
@@ -195,6 +198,17 @@ def test_bad_input_is_a_scim_error_never_a_5xx(scim):
     scim_error(scim.patch(path, json=patch_body({"op": "remove", "path": "userName"})), 400, "mutability")
     scim_error(scim.patch(path, json=patch_body({"op": "replace", "path": "id", "value": "x"})), 400, "mutability")
     scim_error(scim.get("/Users", query_string={"count": "many"}), 400, "invalidValue")
+    too_far = scim_error(scim.get("/Users", query_string={"startIndex": 10**20}), 400, "invalidValue")
+    assert too_far["detail"].startswith("startIndex: ")
+    scim_error(scim.get("/Users", query_string={"excludedAttributes": "a..b"}), 400, "invalidPath")
+    scim_error(scim.post("/Users", json=user_body("ctl\u0000")), 400, "invalidValue")
+    scim_error(scim.post("/Users", json=user_body("long", displayName="d" * 300)), 400, "invalidValue")
+    scim_error(
+        scim.patch(path, json=patch_body({"op": "replace", "path": "meta.lastModified", "value": "x"})),
+        400,
+        "mutability",
+    )
+    scim_error(scim.patch("/Users/zusrnosuch", json=patch_body({"op": "remove", "path": "displayName"})), 404)
     scim_error(scim.get("/Users/scim:directory"), 404)
     scim_error(scim.get("/Groups"), 404)
     scim_error(scim.get("/Users", headers={"Authorization": "Bearer wrong"}), 401)

@@ -40,6 +40,8 @@ SCIM_NAMES = {
     "external_id": "externalId",
     "is_locked": "active",
     "filter": "filter",
+    "start_index": "startIndex",
+    "page_size": "count",
 }
 
 
@@ -82,6 +84,8 @@ def from_sso_error(error: SSOError) -> Response:
     scim_type = None
     if Code.username_exists in error.sub_status:
         status, scim_type = 409, "uniqueness"
+    elif status == 400 and "filter" in error.errors:  # a value the filter compares cannot be compared
+        scim_type = "invalidFilter"
     elif status == 400:
         scim_type = "invalidValue"
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
