@@ -18,7 +18,8 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, super_user_required
+from ..kernel.errors import Code, Kind, SSOError
+from ..kernel.permissions import USERS_ATTRIBUTES, require
 from ..kernel.tables import scim_clients
 from ..kernel.tokens import session_hash
 from .api_clients import check_client_name
@@ -93,17 +94,15 @@ def list_scim_clients(ctx: Context) -> list[dict[str, Any]]:
 
 
 def console_scim_clients(ctx: Context, call: Call) -> list[dict[str, Any]]:
-    """The SCIM clients, for a super-user (the console's API clients page)."""
+    """The SCIM clients, for a holder of `users.attributes` (the console's API clients page, as API clients)."""
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, call).is_super_user:
-            raise super_user_required()
+        require(authenticate(ctx, conn, call), USERS_ATTRIBUTES)
     return list_scim_clients(ctx)
 
 
 def console_revoke(ctx: Context, call: Call, name) -> None:
-    """Revoke a SCIM client, for a super-user (the console's button)."""
+    """Revoke a SCIM client, for a holder of `users.attributes` (the console's button)."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_ATTRIBUTES)
     revoke_scim_client(ctx, call, name, actor_id=caller.user_id)
