@@ -182,8 +182,9 @@ def scim_client_name(actor_id: str | None) -> str | None:
 
 def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> UserCaller:
     """The SCIM client behind a bearer token (E007001 for an unknown or revoked one), throttled per client
-    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). Until roles are on main, every client acts as a
-    super-user would (its `role` is stored for then); its changes name `scim:NAME` as their actor."""
+    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). Every client acts as a super-user would (its `role` is
+    stored; acting with the role's permissions, SPEC §17, is not done yet); its changes name `scim:NAME` as
+    their actor."""
     if not isinstance(token, str) or not token or len(token) > SCIM_TOKEN_MAX:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     digest = session_hash(token)
