@@ -205,7 +205,7 @@ def revoke_api_client(name: str) -> None:
 
 @sso_cli.command("create-scim-client")
 @click.argument("name")
-@click.option("--role", required=True, help="Its role (stored; for now every SCIM client acts as a super-user).")
+@click.option("--role", required=True, help="The role (SPEC §17) whose permissions it acts with.")
 def create_scim_client(name: str, role: str) -> None:
     """Create a SCIM client (a directory provisioning users over /scim/v2/); prints its bearer token once."""
     try:

@@ -33,9 +33,31 @@ class Scim:
         return send
 
 
+PROVISIONER = "provisioner"
+# What a directory needs: every permission on users (SPEC §17), deleting included.
+PROVISIONER_PERMISSIONS = [
+    "users.view",
+    "users.create",
+    "users.edit",
+    "users.lock",
+    "users.approve",
+    "users.credentials",
+    "users.sessions",
+    "users.delete",
+    "users.attributes",
+]
+
+
+def make_provisioner_role(sso, admin_ust: str, name: str = PROVISIONER, permissions=None) -> str:
+    """A role for SCIM clients, created by the super-user through the Python API."""
+    data = {"name": name, "description": "SCIM provisioning", "permissions": permissions or PROVISIONER_PERMISSIONS}
+    sso.user.create_role("t", data, admin_ust, "CRM", "127.0.0.1")
+    return name
+
+
 @pytest.fixture
-def scim_token(sso):
-    return sso.operator.create_scim_client("directory", "admin")
+def scim_token(sso, admin):
+    return sso.operator.create_scim_client("directory", make_provisioner_role(sso, admin[1]))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from webapp import create_app
 from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, console_session, server_env
 from ..web.html_forms import forms
-from .conftest import ENTERPRISE, SCIM_USER, patch_body
+from .conftest import ENTERPRISE, SCIM_USER, make_provisioner_role, patch_body
 
 MEDIA = "application/scim+json"
 
@@ -44,7 +44,7 @@ def site(request, tmp_path_factory):
     sso = app.extensions["sso"]
     admin = sso.operator.create_local("admin", PASSWORD, super_user=True)
     admin_ust = sso.user.login("t", "admin", PASSWORD, "CRM", "127.0.0.1").ust
-    token = sso.operator.create_scim_client("entra", "admin")
+    token = sso.operator.create_scim_client("entra", make_provisioner_role(sso, admin_ust))
     with LiveServer(server_env(url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="0")) as server:
         yield Site(server.url, sso, token, admin, admin_ust)
     app.extensions["sso_engine"].dispose()

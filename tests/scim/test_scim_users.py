@@ -148,7 +148,10 @@ def test_filters(scim, expression, expected):
     create(scim, "alice", name={"familyName": "Stone"}, displayName="Al")
     create(scim, "bob", name={"familyName": "Jones"}, externalId="x-bob", emails=[{"value": "bob@b.example"}])
     create(scim, "carol", active=False, emails=[{"value": "carol@c.example", "type": "work"}])
-    answer = scim.get("/Users", query_string={"filter": expression, "sortBy": "userName"})
+    # the super-user who made the SCIM client's role is a user too: left out
+    answer = scim.get(
+        "/Users", query_string={"filter": f'({expression}) and userName ne "admin"', "sortBy": "userName"}
+    )
     assert answer.status_code == 200, answer.json
     assert [r["userName"] for r in answer.json["Resources"]] == expected
     assert answer.json["totalResults"] == len(expected)
@@ -157,10 +160,11 @@ def test_filters(scim, expression, expected):
 def test_paging_caps_count_and_selects_attributes(scim):
     for name in ("u1", "u2", "u3"):
         create(scim, name)
-    page = scim.get("/Users", query_string={"startIndex": 2, "count": 1, "sortBy": "userName"}).json
+    users_u = {"filter": 'userName sw "u"'}
+    page = scim.get("/Users", query_string={**users_u, "startIndex": 2, "count": 1, "sortBy": "userName"}).json
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (3, 2, 1)
     assert [r["userName"] for r in page["Resources"]] == ["u2"]
-    capped = scim.get("/Users", query_string={"count": 1_000_000})
+    capped = scim.get("/Users", query_string={**users_u, "count": 1_000_000})
     assert capped.status_code == 200 and capped.json["itemsPerPage"] == 3
     assert scim.get("/Users", query_string={"count": 0}).json["Resources"] == []
     only = scim.get("/Users", query_string={"attributes": "userName", "count": 1}).json["Resources"][0]
@@ -254,7 +258,7 @@ def test_search_by_post(scim):
     create(scim, "bob")
     body = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-        "filter": 'userName sw "a"',
+        "filter": 'userName sw "al"',
         "attributes": ["userName"],
         "count": 5,
     }

@@ -9,10 +9,10 @@ from webapp.sso.kernel.tables import audit
 
 def test_scim_clients_are_listed_and_revoked_only_after_confirmation(app, admin_client, sso):
     client, admin = admin_client
-    token = sso.operator.create_scim_client("entra.prod", "provisioner")
+    token = sso.operator.create_scim_client("entra.prod", "user-admin")
     page = client.get("/api-clients").get_data(as_text=True)
     listed = page.split('id="scim-clients-table"')[1]
-    assert "entra.prod" in listed and "provisioner" in listed and token not in page
+    assert "entra.prod" in listed and "user-admin" in listed and token not in page
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     unconfirmed = client.post("/api-clients/scim/entra.prod/revoke", data={"csrf_token": csrf})
     assert unconfirmed.status_code == 422
@@ -30,6 +30,6 @@ def test_scim_clients_are_listed_and_revoked_only_after_confirmation(app, admin_
 
 def test_a_regular_user_cannot_revoke_a_scim_client(alice_client, sso):
     client, _ = alice_client
-    sso.operator.create_scim_client("okta", "provisioner")
+    sso.operator.create_scim_client("okta", "user-admin")
     assert client.post("/api-clients/scim/okta/revoke", data={"confirm": "yes"}).status_code in (400, 403)
     assert [c["name"] for c in sso.operator.list_scim_clients()] == ["okta"]

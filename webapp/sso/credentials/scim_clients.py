@@ -20,7 +20,7 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.permissions import USERS_ATTRIBUTES, require
-from ..kernel.tables import scim_clients
+from ..kernel.tables import roles, scim_clients
 from ..kernel.tokens import session_hash
 from .api_clients import check_client_name
 
@@ -41,13 +41,16 @@ def _check_role(role: Any) -> str:
 
 
 def create_scim_client(ctx: Context, call: Call, name: str, role: str, *, actor_id: str | None = None) -> str:
-    """Create a SCIM client; returns its bearer token (shown once, never stored)."""
+    """Create a SCIM client acting with `role`'s permissions (an existing role, SPEC §17); returns its bearer
+    token (shown once, never stored)."""
     check_client_name(name)
     _check_role(role)
     token = secrets.token_urlsafe(32)
     now = ctx.clock()
     try:
         with writing(ctx.engine) as conn:
+            if conn.execute(select(roles.c.name).where(roles.c.name == role)).first() is None:
+                raise SSOError.single(Kind.invalid, Code.invalid_input, "role", "no such role")
             conn.execute(
                 insert(scim_clients).values(
                     name=name, token_hash=session_hash(token), role=role, creation_time=now, is_active=True

@@ -182,9 +182,8 @@ def scim_client_name(actor_id: str | None) -> str | None:
 
 def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> UserCaller:
     """The SCIM client behind a bearer token (E007001 for an unknown or revoked one), throttled per client
-    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). Every client acts as a super-user would (its `role` is
-    stored; acting with the role's permissions, SPEC §17, is not done yet); its changes name `scim:NAME` as
-    their actor."""
+    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). The client acts with its role's permissions (SPEC §17); its changes
+    name `scim:NAME` as their actor."""
     if not isinstance(token, str) or not token or len(token) > SCIM_TOKEN_MAX:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     digest = session_hash(token)
@@ -192,16 +191,23 @@ def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> User
     key = (id(ctx), "scim", digest)
     if known is not None and key in known:
         return known[key]
-    row = conn.execute(select(scim_clients).where(scim_clients.c.token_hash == digest)).mappings().first()
+    query = (
+        select(scim_clients.c.name, scim_clients.c.role, scim_clients.c.is_active, roles.c.permissions)
+        .select_from(scim_clients.outerjoin(roles, roles.c.name == scim_clients.c.role))
+        .where(scim_clients.c.token_hash == digest)
+    )
+    row = conn.execute(query).mappings().first()
     if row is None or not row["is_active"]:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     rule = scim_rule(ctx.settings)
     if rule is not None:
         enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
-    caller = UserCaller(
-        user={"user_id": scim_actor(row["name"]), "is_super_user": True, "role": row["role"]},
+    caller = UserCaller(  # a role deleted since gives the client no permission at all
+        user={"user_id": scim_actor(row["name"]), "is_super_user": False},
         session_id=None,
         current_app=None,
+        role_permissions=split(row["permissions"]) & ALL_PERMISSIONS,
+        role_names=frozenset({row["role"]}),
     )
     if known is not None:
         known[key] = caller
