@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "session_attr_update": "Session attribute updated",
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
+    "outbox_retry": "Email queued again",
     "role_grant": "Role granted",
     "role_revoke": "Role revoked",
     "role_create": "Role created",
@@ -75,6 +76,8 @@ EXTRA_LABELS = {
     "sessions": "Open sessions",
     "api_client": "API client",
     "linked_auth": "Linked API client",
+    "outbox_status": "Email status",
+    "message": "Email",
     "passkey": "Passkey",
     "sign_count": "Sign count",
 }

@@ -1,15 +1,15 @@
 """SCIM provisioning (SPEC §21): a user's externalId and last-modified time (both indexed, filterable),
 and the SCIM clients (a bearer token each, only its SHA-256 kept)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
