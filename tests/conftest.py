@@ -36,6 +36,8 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_profile_field",
+    "sso_profile_value",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

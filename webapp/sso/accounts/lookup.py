@@ -10,6 +10,7 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import no_such_user, super_user_required
 from ..kernel.presentation import UserData, user_view
+from ..kernel.profile_rows import shown_profile
 from ..kernel.rows import load_user
 from ..kernel.tables import users
 
@@ -18,7 +19,7 @@ def get_current_user(ctx: Context, call: Call) -> UserData:
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        return user_view(caller.user, caller.is_super_user)
+        return _own(conn, caller)
 
 
 def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
@@ -26,15 +27,20 @@ def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
-            return user_view(caller.user, caller.is_super_user)
+            return _own(conn, caller)
         if not caller.is_super_user:
             raise super_user_required()
         row = load_user(conn, user_id)
         if row is None:
             raise no_such_user()
-        data = user_view(row, True)
+        data = user_view(row, True, shown_profile(conn, row["user_id"], super_user=True, is_self=False))
         data.usernames = _usernames(conn, {row["locked_by"], row["approval_status_mod_by"]} - {None})
         return data
+
+
+def _own(conn, caller) -> UserData:
+    profile = shown_profile(conn, caller.user_id, super_user=caller.is_super_user, is_self=True)
+    return user_view(caller.user, caller.is_super_user, profile)
 
 
 def _usernames(conn, ids: set[str]) -> dict[str, str]:

@@ -24,14 +24,14 @@ from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
 from ..accounts.update import RowMoved, check_update, update_user, write_update
-from ..kernel.attributes import ATTRIBUTES, check_values, fold
+from ..kernel.attributes import check_values, fold
 from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import Caller, UserCaller, check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
 from ..kernel.presentation import UserData
-from ..kernel.rows import reject_unknown, require_mapping
+from ..kernel.rows import require_mapping
 from ..kernel.tables import email_tokens
 from . import tokens
 from .mail import MailNotSent, render, valid_for, when
@@ -84,7 +84,6 @@ def save_own_account(
     if not confirmation_needed(ctx):
         return AccountSaved(update_user(ctx, call, None, data, expected_version=expected_version, unchanged=unchanged))
     data = require_mapping(data)
-    reject_unknown(data, ATTRIBUTES)
     check = (call, None, data, expected_version, False, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)
