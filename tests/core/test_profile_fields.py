@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from webapp.db import reading
+from webapp.db import reading, writing
 from webapp.sso import Call, Code, Kind
-from webapp.sso.kernel.tables import profile_values
+from webapp.sso.kernel.tables import profile_fields, profile_values
 
 from .helpers import ADDR, APP, CID, audit_of, refused, row_of
 
@@ -168,7 +168,6 @@ def test_unique_values_are_refused_case_insensitively_by_name(sso, admin_service
 def test_the_database_itself_refuses_a_second_unique_value(sso, admin_service):
     from sqlalchemy.exc import IntegrityError
 
-    from webapp.db import writing
     from webapp.sso.kernel.profile_rows import load_schema, write_value
 
     admin_service.define_profile_field({"name": "handle", "label": "Handle", "type": "text", "unique": True})
@@ -227,13 +226,13 @@ def test_two_writers_of_different_fields_both_survive(sso, fields, admin):
     def write(data):
         try:
             sso.user.update_user_by_id(CID, user["user_id"], data, admin[1], APP, ADDR)
-        except BaseException as e:  # noqa: BLE001 (reported below)
+        except BaseException as e:
             errors.append(e)
 
     for round_ in range(20):
         barrier = threading.Barrier(2)
 
-        def writer(data):
+        def writer(data, barrier=barrier):
             barrier.wait()
             write(data)
 
@@ -327,3 +326,52 @@ def test_export_and_import_are_idempotent(sso, fields):
     assert sso.operator.import_profile_schema([*exported, new]) == diff
     assert sso.operator.import_profile_schema([*exported, new]) == []
     assert sso.operator.export_profile_schema()[0]["label"] == "Dept."
+
+
+def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin):
+    fields.change_profile_field("team", {"searchable": True})
+    fields.change_profile_field("skills", {"searchable": True})
+    fields.change_profile_field("desk", {"searchable": True})
+    made = {}
+    for name, department, team, skills, desk in (
+        ("ann", "Finance", "red", ["py"], 30),
+        ("bob", "finance ops", "blue", ["go", "sql"], 4),
+        ("cid", None, "red", [], 100),
+    ):
+        made[name] = sso.operator.create_local(name, None, super_user=False)
+        data = {"department": department, "team": team, "skills": skills, "desk": desk}
+        sso.user.update_user_by_id(CID, made[name]["user_id"], data, admin[1], APP, ADDR)
+
+    def found(**criteria):
+        result = sso.user.search(CID, criteria, admin[1], APP, ADDR)["result"]
+        return [user["username"] for user in result]
+
+    assert found(department="FINANCE") == ["ann"]
+    assert found(department="finance", is_name_exact=False) == ["ann", "bob"]
+    assert found(department=None, username="cid") == ["cid"]
+    assert found(team="red") == ["ann", "cid"]
+    assert found(skills="sql") == ["bob"]
+    assert found(desk=4) == ["bob"]
+    assert found(team="red", order_by="desk", order="desc") == ["cid", "ann"]
+    assert (
+        found(desk=30)[0] == "ann"
+        and sso.user.search(CID, {"desk": 30}, admin[1], APP, ADDR)["result"][0]["desk"] == 30
+    )
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        found(desk="many", team="green")
+    assert set(info.value.errors) == {"desk", "team"}
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        found(work_email="x@example.com")  # not searchable: not a criterion
+    assert set(info.value.errors) == {"work_email"}
+
+
+def test_a_filter_lists_users_lacking_a_required_field(sso, admin_service, admin):
+    lacking = sso.operator.create_local("lacking", None, super_user=False)
+    admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "integer"})
+    having = sso.operator.create_local("having", None, super_user=False)
+    sso.user.update_user_by_id(CID, having["user_id"], {"badge": 1}, admin[1], APP, ADDR)
+    assert sso.user.search(CID, {"lacking_required": True}, admin[1], APP, ADDR)["result"] == []
+    with writing(sso.ctx.engine) as conn:  # required set while some lack it (as before the dry run existed)
+        conn.execute(update(profile_fields).values(required=True, nullable=False))
+    names = [u["username"] for u in sso.user.search(CID, {"lacking_required": True}, admin[1], APP, ADDR)["result"]]
+    assert names == ["admin", "lacking"] and lacking["user_id"]

@@ -12,6 +12,7 @@ username of the last row seen, `next_after` in the result), so inserts never shi
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,10 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
 from ..kernel.presentation import user_view
+from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
+from ..kernel.profile_rows import load_many, load_schema
 from ..kernel.rows import reject_unknown
-from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, users
+from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, users
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
@@ -78,15 +81,18 @@ SORTABLE = {
 }
 
 
-def _ordering(criteria: Mapping) -> list:
-    """ORDER BY for validated criteria: the chosen column (empty values last either way), then user id."""
-    column = SORTABLE[criteria.get("order_by", "username")]
+def _ordering(criteria: Mapping, schema: ProfileSchema) -> list:
+    """ORDER BY for validated criteria: the chosen column or searchable profile field (empty values last
+    either way), then user id."""
+    key = criteria.get("order_by", "username")
+    f = schema.get(key)
+    column = _profile_key(f) if f is not None else SORTABLE[key]
     direction = column.desc() if criteria.get("order", "asc") == "desc" else column.asc()
     return [direction.nulls_last(), users.c.user_id.asc()]
 
 
-def _row_view(row, with_last_sign_in: bool):
-    view = user_view(row, True)
+def _row_view(row, with_last_sign_in: bool, schema: ProfileSchema, profile: Mapping[str, Any]):
+    view = user_view(row, True, schema.visible(profile, super_user=True, is_self=False))
     if with_last_sign_in:
         view["last_sign_in"] = as_utc(row["last_sign_in"])
     return view
@@ -101,27 +107,38 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
-    reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
+        schema = load_schema(conn)
+        reject_unknown(criteria, search_keys(schema), lambda key: "is not a search criterion")
         caller = authenticate(ctx, conn, call)
         if not caller.is_super_user:
             raise super_user_required()
         return run_search(conn, criteria)
 
 
+def search_keys(schema: ProfileSchema) -> frozenset[str]:
+    """Every criterion a search takes: Zato's and ours, the searchable profile fields and `lacking_required`."""
+    return frozenset(SEARCH_KEYS) | {f.name for f in schema.active if f.searchable} | {LACKING_REQUIRED}
+
+
+LACKING_REQUIRED = "lacking_required"  # true: the users who lack a value of some required profile field
+
+
 def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
-    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name)
+    schema = load_schema(conn)
+    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name, schema=schema)
     total = conn.execute(count).scalar_one()
     total_is_capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     if total_is_capped and conn.dialect.name == "sqlite":
         # A broad match: walking the username index and testing each row finds a page within a few
         # hundred rows, where the trigram index would hand over every match to be sorted first.
-        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False)
+        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema)
     rows = conn.execute(query).mappings().all()
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
+    profiles = load_many(conn, schema, [row["user_id"] for row in rows])
     if not paginate:
         num_pages, cur_page = 1, 1
     elif after is None:
@@ -129,7 +146,10 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     else:  # by key: no page number (Zato's fields say only whether there is a next page)
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
-        "result": [_row_view(row, criteria.get("with_last_sign_in", False)) for row in rows],
+        "result": [
+            _row_view(row, criteria.get("with_last_sign_in", False), schema, profiles.get(row["user_id"], {}))
+            for row in rows
+        ],
         "total": total,
         "total_is_capped": total_is_capped,
         "num_pages": num_pages,
@@ -143,16 +163,19 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     }
 
 
-def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = True):
+def search_statements(
+    criteria: Mapping, dialect: str, *, use_trigrams: bool = True, schema: ProfileSchema | None = None
+):
     """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`."""
-    where, paging = _search_filter(criteria, dialect if use_trigrams else "")
+    schema = schema or ProfileSchema()
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema)
     page, size, paginate, after = paging
     capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
     count = select(func.count()).select_from(capped)
     query = select(users).where(where)
     if after is not None:
         query = query.where(users.c.username_search > after)
-    query = query.order_by(*_ordering(criteria))
+    query = query.order_by(*_ordering(criteria, schema))
     if criteria.get("with_last_sign_in"):
         query = query.add_columns(SORTABLE["last_sign_in"].label("last_sign_in"))
     if not paginate:
@@ -164,7 +187,59 @@ def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = T
     return count, query, paging
 
 
-def _criterion_errors(criteria: Mapping) -> FieldErrors:
+def _profile_key(f: ProfileField):
+    """A user's search key of profile field `f` (a correlated subquery on the (field, key, user) index)."""
+    return (
+        select(profile_values.c.search_key)
+        .where(profile_values.c.user_id == users.c.user_id, profile_values.c.field_id == f.id)
+        .scalar_subquery()
+    )
+
+
+def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors) -> list:
+    """The WHERE clauses of the searchable profile fields in `criteria` (exact; text also *contains* with
+    `is_name_exact` false; null: not set) and of `lacking_required`."""
+    clauses = []
+    for f in schema.active:
+        if not f.searchable or f.name not in criteria:
+            continue
+        value = criteria[f.name]
+        of_field = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
+        if value is None:
+            clauses.append(users.c.user_id.not_in(of_field))
+            continue
+        if f.type == "choices":
+            value = [value] if isinstance(value, str) else value
+        if f.type in ("text", "email", "url") and not criteria.get("is_name_exact", True):
+            if not isinstance(value, str) or text_problem(value):
+                errors.add(f.name, "must be a string")
+                continue
+            clauses.append(users.c.user_id.in_(of_field.where(_like(profile_values.c.search_key, fold(value)))))
+            continue
+        probe = replace(f, required=False, min_length=None, regex=None)  # a search term, not a value to store
+        clean, message = check_field_value(probe, value)
+        if message:
+            errors.add(f.name, message)
+            continue
+        if f.type == "choices":
+            for option in clean:
+                clauses.append(users.c.user_id.in_(of_field.where(_like(profile_values.c.search_key, f"|{option}|"))))
+            continue
+        clauses.append(users.c.user_id.in_(of_field.where(profile_values.c.search_key == search_key(f, clean))))
+    lacking = criteria.get(LACKING_REQUIRED)
+    if lacking is not None and type(lacking) is not bool:
+        errors.add(LACKING_REQUIRED, "must be true or false")
+    elif lacking:
+        required = [f.id for f in schema.active if f.required]
+        lacks = [
+            users.c.user_id.not_in(select(profile_values.c.user_id).where(profile_values.c.field_id == field_id))
+            for field_id in required
+        ]
+        clauses.append(or_(*lacks) if lacks else literal(False))
+    return clauses
+
+
+def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) -> FieldErrors:
     errors = FieldErrors()
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
         if key in criteria and not isinstance(criteria[key], str):
@@ -186,8 +261,9 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
         errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
         errors.add("after", "cannot be combined with cur_page (after pages by key)")
-    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
-        errors.add("order_by", "must be one of " + ", ".join(SORTABLE))
+    sortable = [*SORTABLE, *(f.name for f in (schema or ProfileSchema()).active if f.searchable)]
+    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in sortable):
+        errors.add("order_by", "must be one of " + ", ".join(sortable))
     if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
         errors.add("order", "must be asc or desc")
     if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
@@ -221,11 +297,11 @@ def _contains(names: tuple[str, ...], text: str, dialect: str):
 SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
 
 
-def _search_filter(criteria: Mapping, dialect: str):
+def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema):
     """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
-    errors = _criterion_errors(criteria)
+    errors = _criterion_errors(criteria, schema)
+    clauses = _profile_clauses(criteria, schema, errors)
     errors.raise_if_any(Kind.invalid)
-    clauses = []
     if "user_id" in criteria:
         clauses.append(users.c.user_id == criteria["user_id"])
     for key in ("username", "email"):

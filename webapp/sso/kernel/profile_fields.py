@@ -389,7 +389,8 @@ def search_key(f: ProfileField, value: Any) -> str | None:
         return _sortable_integer(value)
     if f.type == "date":
         return value.isoformat()
-    return None  # choices: searched by membership, not by a key
+    joined = "|" + "|".join(value) + "|"  # choices: searched by membership (LIKE '%|option|%')
+    return joined if len(joined) <= KEY_MAX else None
 
 
 def _sortable_integer(value: int) -> str:
