@@ -81,6 +81,7 @@ class Operation:
     list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
     ust_key: str = UST  # Zato's session calls name the caller's UST `current_ust`
     target_required: bool = False  # `user_id` must be given (lifecycle calls)
+    profile_fields: bool = False  # also takes the profile fields (SPEC §16; the OpenAPI document adds them live)
 
     @property
     def url(self) -> str:
@@ -199,6 +200,7 @@ UPDATE_USER = Operation(
     inputs=tuple(ATTRIBUTES),
     targets_user=True,
     if_match=True,
+    profile_fields=True,
     result="user",
     errors=_codes(
         WIRE_ERRORS,
@@ -220,6 +222,7 @@ CREATE_USER = Operation(
     inputs=CREATE_KEYS,
     required=("username",),
     result="user",
+    profile_fields=True,
     errors=_codes(WIRE_ERRORS, STEP_3, {409: (Code.username_exists,), 422: PASSWORD_RULES}),
 )
 CHANGE_PASSWORD = Operation(
@@ -271,6 +274,7 @@ SEARCH = Operation(
     "Search users (super-users), in Zato's result shape",
     inputs=SEARCH_KEYS,
     result="search",
+    profile_fields=True,
     input_overrides=SEARCH_OVERRIDES,
     errors=_codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )

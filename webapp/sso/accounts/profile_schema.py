@@ -72,6 +72,12 @@ def list_fields(ctx: Context, call: Call) -> list[ProfileField]:
         return list(load_schema(conn).fields)
 
 
+def active_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The active fields' definitions, for documents about the API (no caller: nothing here is a value)."""
+    with reading(ctx.engine) as conn:
+        return load_schema(conn).active
+
+
 def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileField:
     """Add a profile field (immediate: no value can break a new field)."""
     caller = _admin(ctx, call)

@@ -12,8 +12,8 @@ username of the last row seen, `next_after` in the result), so inserts never shi
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, or_, select, table, true
