@@ -118,6 +118,9 @@ class Service:
     def profile_fields(self) -> list[ProfileField]:
         return profile_schema.list_fields(self.ctx, self.call)
 
+    def editable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
+        return profile_schema.editable_fields(self.ctx, self.call, user_id)
+
     def define_profile_field(self, data) -> ProfileField:
         return profile_schema.define_field(self.ctx, self.call, data)
 

@@ -7,10 +7,11 @@ from flask import flash, g, redirect, request, url_for
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
-from .auth import caller_args, cid, login_required, user_agent, users
+from .auth import caller_args, cid, login_required, service, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
+from .field_table import register
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .responses import ViewResponse, form_errors, general_errors, page, refusal, wants_partial
@@ -21,7 +22,7 @@ HISTORY_ROWS = 10  # the newest; the rest is on My activity
 def account_editor() -> Editor:
     """The caller's own self-editable attributes."""
     return Editor(
-        SELF_FORM_ATTRIBUTES,
+        SELF_FORM_ATTRIBUTES + register(service().editable_profile_fields()),
         "account",
         load=lambda: users().get_current_user(cid(), *caller_args()),
         write=write_own_account,

@@ -22,6 +22,7 @@ from .auth import caller_args, cid, service, super_user_required, user_agent, us
 from .blueprint import bp
 from .devices import newest_sessions
 from .display import format_value
+from .field_table import register
 from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
 from .names import usernames
 from .responses import ViewResponse, error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
@@ -115,8 +116,10 @@ BULK_CHOICES = {
 }
 
 
-def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
-    """Any user's attributes, as a super-user edits them."""
+def user_editor(user_id: str, names: tuple[str, ...] | None = None) -> Editor:
+    """Any user's attributes and profile fields, as a super-user edits them."""
+    if names is None:
+        names = EDITABLE + register(service().editable_profile_fields(user_id))
     return Editor(
         names,
         "user",

@@ -11,8 +11,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from ..sso import Code, Kind, SSOError
-from ..sso.kernel.attributes import ATTRIBUTES
 from .auth import UST_COOKIE, clear_ust_cookie
+from .field_table import attribute
 
 if TYPE_CHECKING:
     from .attribute_form.save import Outcome
@@ -151,11 +151,11 @@ def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -
 def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
     """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
     if outcome.saved:
-        message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."
+        message = "Saved: " + ", ".join(attribute(name).label for name in outcome.saved) + "."
         if outcome.merged_with:
             message += (
                 " Someone else changed "
-                + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
+                + ", ".join(attribute(name).label for name in outcome.merged_with)
                 + " meanwhile; their changes were kept."
             )
         flash(message, "success")

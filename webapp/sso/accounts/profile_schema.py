@@ -28,6 +28,7 @@ from ..kernel.profile_fields import (
     check_field_value,
     definition_columns,
     field_from_row,
+    may,
     search_key,
     stored_value,
 )
@@ -76,6 +77,15 @@ def active_fields(ctx: Context) -> tuple[ProfileField, ...]:
     """The active fields' definitions, for documents about the API (no caller: nothing here is a value)."""
     with reading(ctx.engine) as conn:
         return load_schema(conn).active
+
+
+def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
+    """The active fields the caller may edit on `user_id`'s record (None: their own), for the forms."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        schema = load_schema(conn)
+    is_self = user_id is None or user_id == caller.user_id
+    return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self))
 
 
 def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileField:
