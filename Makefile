@@ -15,13 +15,15 @@ run:
 test: lint
 	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-# ruff (lint and format check) and mypy, configured in pyproject.toml; bootstraps the test set
-# (requirements-dev.txt pins ruff, mypy and the typing stubs).
+# ruff (lint and format check), mypy (configured in pyproject.toml) and the import rules
+# (tests/test_import_rules.py: no upward import, no face importing a face, no cycle between contexts);
+# bootstraps the test set (requirements-dev.txt pins ruff, mypy and the typing stubs).
 lint:
 	bash scripts/bootstrap.sh --test
 	.venv/bin/ruff check $(LINT_PATHS)
 	.venv/bin/ruff format --check $(LINT_PATHS)
 	.venv/bin/mypy
+	.venv/bin/python -m pytest -q -n 0 -p no:cacheprovider tests/test_import_rules.py
 
 bench:
 	bash scripts/bootstrap.sh --bench

@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, Passwor
 from wtforms.validators import EqualTo, Optional
 from wtforms.widgets import PasswordInput
 
-from ..sso.kernel.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
+from ..sso.kernel.attributes import ATTRIBUTES, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
 PASSWORD_HELP = f"At least {PASSWORD_MIN} characters; avoid common words."
@@ -133,7 +133,9 @@ class SignupForm(FlaskForm):
         render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "email"},
     )
     display_name = StringField(
-        "Display name (optional)", id="signup-display-name", render_kw={"maxlength": NAME_MAX, "autocomplete": "name"}
+        "Display name (optional)",
+        id="signup-display-name",
+        render_kw={"maxlength": ATTRIBUTES["display_name"].max_length, "autocomplete": "name"},
     )
     password = PasswordField(
         "Password", id="signup-password", description=PASSWORD_HELP, render_kw={**_PASSWORD_KW, "required": True}
@@ -205,7 +207,9 @@ class EnableTotpForm(FlaskForm):
     )
     password = PasswordField("Current password", id="totp-password", render_kw=_CURRENT_PASSWORD_KW)
     totp_label = StringField(
-        "Name of this key (optional)", id="totp-label", render_kw={"maxlength": NAME_MAX, "autocomplete": "off"}
+        "Name of this key (optional)",
+        id="totp-label",
+        render_kw={"maxlength": ATTRIBUTES["totp_label"].max_length, "autocomplete": "off"},
     )
 
 

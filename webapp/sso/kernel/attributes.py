@@ -13,12 +13,12 @@ from .errors import FieldErrors
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
-NAME_MAX = 256
+PERSON_NAME_MAX = 256
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
 TOTP_KEY_MAX = 128
-# The request metadata stored beside the attributes, and the counters' keys: models.py declares those columns
+# The request metadata stored beside the attributes, and the counters' keys: kernel/tables.py declares those columns
 # with these widths, and `safe_text` cuts a value to them.
 CID_MAX = 256
 APP_MAX = 256
@@ -54,17 +54,17 @@ ATTRIBUTES: dict[str, Attribute] = {
     for a in (
         Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label="Username"),
         Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label="Email"),
-        Attribute("display_name", "text", True, True, NAME_MAX, searchable=True, label="Display name"),
-        Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label="First name"),
-        Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label="Middle name"),
-        Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label="Last name"),
+        Attribute("display_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Display name"),
+        Attribute("first_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="First name"),
+        Attribute("middle_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Middle name"),
+        Attribute("last_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Last name"),
         Attribute("is_locked", "bool", False, False, label="Locked"),
         Attribute("password_expiry", "datetime", True, False, label="Password expiry"),
         Attribute("password_must_change", "bool", False, False, label="Password must change"),
         Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
         Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
         Attribute("is_totp_enabled", "bool", False, True, label="Two-factor sign-in", on_forms=False),
-        Attribute("totp_label", "text", True, True, NAME_MAX, label="Two-factor label", on_forms=False),
+        Attribute("totp_label", "text", True, True, PERSON_NAME_MAX, label="Two-factor label", on_forms=False),
         Attribute(
             "totp_key",
             "totp_key",

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...sso import Kind, SSOError
 from ...sso.kernel.presentation import UserData
-from ..responses import form_errors, form_status
+from ..refusals import form_errors, form_status
 from .merge import plan_merge
 from .parse import AttributeForm
 

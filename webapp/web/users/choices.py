@@ -1,19 +1,56 @@
-"""Routes for super-users around an account's lifecycle (SPEC §8): the confirmation that says what lock,
-reject and delete will do, delete itself, and signing a user out everywhere (SPEC §9)."""
+"""What a super-user can do to users from Manage users, as data: the quick actions of one user's page,
+the confirmation that says what lock, reject and delete will do, and the list's bulk actions.
+
+The routes that act on them are in `actions.py`, `lifecycle.py` and `bulk.py`; the pages read these
+tables for their buttons and words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from flask import flash, g, request, url_for
+from ...sso.accounts import guards
+from ...sso.kernel.attributes import ATTRIBUTES
+from ...sso.kernel.presentation import UserData
+from ..plural import ngettext
 
-from ..sso import Code, SSOError
-from ..sso.accounts.guards import OWN_DELETE
-from .auth import caller_args, cid, super_user_required, user_agent, users
-from .blueprint import bp
-from .manage import QUICK_ACTIONS, stored_edit_page
-from .plural import ngettext
-from .responses import ViewResponse, error_page, go, page, refusal
+
+@dataclass(frozen=True)
+class QuickAction:
+    """A change of one attribute on Manage user: one click, or (`confirm`) a click on the confirmation page
+    that says what will happen."""
+
+    action: str
+    button: str
+    name: str
+    value: str
+    done: str
+    danger: bool = False
+    confirm: bool = False
+
+    @property
+    def target(self) -> bool | str:
+        """The value the click stores (`value` is as a form sends it)."""
+        return self.value == "true" if ATTRIBUTES[self.name].type == "bool" else self.value
+
+    def applies(self, user: UserData) -> bool:
+        """Whether the button is offered: the user is not already so."""
+        return user[self.name] != self.target
+
+    def refused_on_own_account(self) -> str | None:
+        """Why the guard rails refuse this on one's own account (None: they do not)."""
+        return guards.refused_on_own_account(self.name, self.target, datetime.now(UTC))
+
+
+QUICK_ACTIONS = {
+    a.action: a
+    for a in (
+        QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
+        QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
+        QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
+        QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -106,77 +143,32 @@ CONFIRMATIONS = {
 
 
 def refused_on_own_account(action: str) -> str | None:
-    """Why the guard rails refuse `action` on one's own account (SPEC §8), or None."""
+    """Why the guard rails refuse `action` (lock, reject, delete) on one's own account (SPEC §8), or None."""
     quick = QUICK_ACTIONS.get(action)
-    return OWN_DELETE if quick is None else quick.refused_on_own_account()
+    return guards.OWN_DELETE if quick is None else quick.refused_on_own_account()
 
 
-@bp.get("/users/<user_id>/confirm")
-@super_user_required
-def user_confirm(user_id: str) -> ViewResponse:
-    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed); on one's own record,
-    say that it will not be done (the guard rails refuse it), and offer no button."""
-    confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
-    if confirmation is None:
-        return error_page(400, "Unknown action", "Choose lock, reject or delete.")
-    try:
-        user = users().get_user_by_id(cid(), user_id, *caller_args())
-        sessions = users().list_sessions(cid(), user_id, *caller_args())
-    except SSOError as error:
-        return refusal(error)
-    username = user["username"]
-    refused = refused_on_own_account(confirmation.action) if user_id == g.user["user_id"] else None
-    return page(
-        "users/confirm.html",
-        403 if refused else 200,
-        user=user,
-        confirmation=confirmation,
-        quick=QUICK_ACTIONS.get(confirmation.action),
-        question=confirmation.question % {"username": username},
-        button=confirmation.button % {"username": username},
-        consequences=[] if refused else confirmation.lines(username, len(sessions)),
-        refused=refused,
-        version=request.args.get("version", str(user.version)),
-        original=request.args.get("original"),
+@dataclass(frozen=True)
+class BulkChoice:
+    """An action of the list's "Apply to selected" menu (the service's `bulk_action` name), how its result
+    reads, and whether a confirmation page comes first (what cannot be undone in one click)."""
+
+    action: str
+    label: str
+    verb: str  # "Lock": the confirmation's question and button, the result page's title
+    done: str  # "locked": the result page's word for a user it was done to
+    unchanged: str  # why nothing changed for a user ("already locked")
+    confirm: bool = False
+
+
+BULK_CHOICES = {
+    c.action: c
+    for c in (
+        BulkChoice("approve", "Approve", "Approve", "approved", "already approved"),
+        BulkChoice("unlock", "Unlock", "Unlock", "unlocked", "not locked"),
+        BulkChoice("lock", "Lock…", "Lock", "locked", "already locked", confirm=True),
+        BulkChoice("reject", "Reject…", "Reject", "rejected", "already rejected", confirm=True),
+        BulkChoice("sign_out", "Sign out everywhere…", "Sign out", "signed out", "no sessions", confirm=True),
+        BulkChoice("delete", "Delete…", "Delete", "deleted", "nothing to delete", confirm=True),
     )
-
-
-@bp.post("/users/<user_id>/delete")
-@super_user_required
-def user_delete(user_id: str) -> ViewResponse:
-    """Delete a user (after the confirmation page): their record, sessions and the rest, for good."""
-    try:
-        username = users().get_user_by_id(cid(), user_id, *caller_args())["username"]
-        users().delete_user(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())
-    except SSOError as error:
-        if Code.invalid_operation in error.sub_status:
-            return stored_edit_page(user_id, 403, action_error="Not done: " + "; ".join(error.errors.values()))
-        return refusal(error)
-    flash(f"Deleted user {username}.", "success")
-    return go(url_for("web.user_list"))
-
-
-@bp.post("/users/<user_id>/sessions/end")
-@super_user_required
-def user_end_sessions(user_id: str) -> ViewResponse:
-    """Sign a user out everywhere (on one's own record: everywhere but here)."""
-    try:
-        count = users().end_sessions(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())
-    except SSOError as error:
-        return refusal(error)
-    own = user_id == g.user["user_id"]
-    if count:
-        if own:
-            done = ngettext(
-                "Signed out %(num)d session (this one stays signed in).",
-                "Signed out %(num)d sessions (this one stays signed in).",
-                count,
-            )
-        else:
-            done = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
-        flash(done, "success")
-    else:
-        flash(
-            "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"
-        )
-    return go(url_for("web.user_edit", user_id=user_id) + "#sessions-card")
+}
