@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -375,3 +376,26 @@ def test_a_filter_lists_users_lacking_a_required_field(sso, admin_service, admin
         conn.execute(update(profile_fields).values(required=True, nullable=False))
     names = [u["username"] for u in sso.user.search(CID, {"lacking_required": True}, admin[1], APP, ADDR)["result"]]
     assert names == ["admin", "lacking"] and lacking["user_id"]
+
+
+def test_the_profile_schema_command_exports_and_imports_idempotently(app, sso, tmp_path):
+    runner = app.test_cli_runner()
+    sso.operator.import_profile_schema([{"name": "department", "label": "Department", "type": "text"}])
+    path = tmp_path / "schema.json"
+    exported = runner.invoke(args=["sso", "profile-schema", "export", str(path)])
+    assert exported.exit_code == 0 and "Exported 1 profile field(s)" in exported.output
+    again = runner.invoke(args=["sso", "profile-schema", "import", str(path)])
+    assert again.exit_code == 0 and "Nothing to change" in again.output
+    definitions = json.loads(path.read_text())
+    definitions[0]["max_length"] = 40
+    definitions.append({"name": "floor", "label": "Floor", "type": "integer"})
+    path.write_text(json.dumps(definitions))
+    dry = runner.invoke(args=["sso", "profile-schema", "import", str(path), "--dry-run"])
+    assert dry.exit_code == 0 and dry.output.splitlines()[:2] == ["~ department.max_length: None -> 40", "+ floor"]
+    assert len(sso.operator.export_profile_schema()) == 1
+    applied = runner.invoke(args=["sso", "profile-schema", "import", str(path)])
+    assert applied.exit_code == 0 and "+ floor" in applied.output
+    assert runner.invoke(args=["sso", "profile-schema", "import", str(path)]).output.startswith("Nothing to change")
+    path.write_text(json.dumps([{"name": "bad name", "label": "x", "type": "text"}]))
+    refused_ = runner.invoke(args=["sso", "profile-schema", "import", str(path)])
+    assert refused_.exit_code == 1 and "name:" in refused_.output
