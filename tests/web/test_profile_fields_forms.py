@@ -8,7 +8,7 @@ import pytest
 
 from webapp.sso import Call
 
-from .html_forms import form, text
+from .html_forms import csrf_token, form, forms, text
 
 CID, APP, ADDR = "cid", "CRM", "::1"
 
@@ -133,3 +133,66 @@ def test_inline_validation_uses_the_field_rule(admin_client, defined):
     answer = client.post("/validate/user/desk", data={"csrf_token": token, "desk": "0"})
     assert answer.status_code == 200 and "must be at least 1" in text(answer)
     assert client.post("/validate/user/nope", data={"csrf_token": token, "nope": "0"}).status_code == 404
+
+
+def test_the_list_filters_sorts_and_shows_profile_columns(admin_client, make_user, defined, sso, admin_ust):
+    client, _ = admin_client
+    defined.change_profile_field("department", {"list_column": True})
+    defined.change_profile_field("team", {"searchable": True, "list_column": True})
+    for name, department, team in (("ann", "Finance", "red"), ("bob", "Fin Ops", "blue"), ("cy", None, None)):
+        user = make_user(name, password=None)
+        sso.user.update_user_by_id(CID, user["user_id"], {"department": department, "team": team}, admin_ust, APP, ADDR)
+
+    def rows(**query):
+        html = text(client.get("/users", query_string=query))
+        return re.findall(r'class="user-link">([a-z]+)<', html), html
+
+    found, html = rows(pf_department="fin")
+    assert found == ["ann", "bob"] and 'id="sort-team"' in html and ">Department<" in html
+    assert rows(pf_team="red")[0] == ["ann"]
+    assert rows(pf_team="(not set)", q="cy")[0] == ["cy"]
+    assert rows(sort="team", dir="desc", pf_department="fin")[0] == ["ann", "bob"]
+    assert rows(sort="team", pf_department="fin")[0] == ["bob", "ann"]
+
+
+def test_the_profile_fields_page_adds_edits_dry_runs_retires_and_deletes(admin_client, make_user, sso, admin_ust):
+    client, _ = admin_client
+    assert 'id="nav-profile-fields"' in text(client.get("/account"))
+    new = form(client, "/profile-fields/new", "profile-field-form")
+    new.fill("name", "Bad Name").fill("label", "")
+    answer = new.submit(client)
+    assert answer.status_code == 422 and "lowercase" in text(answer) and "not empty" in text(answer)
+    new = form(client, "/profile-fields/new", "profile-field-form")
+    new.fill("name", "department").fill("label", "Department").fill("max_length", "20").fill("group", "Work")
+    assert new.submit(client).status_code == 303
+    assert 'id="field-row-department"' in text(client.get("/profile-fields"))
+    bob = make_user("bob", password=None)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"department": "Engineering"}, admin_ust, APP, ADDR)
+
+    edit = form(client, "/profile-fields/department", "profile-field-form")
+    edit.fill("max_length", "5")
+    answer = edit.submit(client)
+    html = text(answer)
+    assert answer.status_code == 409 and "1 user(s) hold a value" in html and ">bob</a>" in html
+    assert shown(sso, admin_ust, bob["user_id"])["department"] == "Engineering"
+    again = forms(html)["profile-field-form"]  # the dry run's page: the same values, and the clear box
+    again.check("clear_violations")
+    assert again.submit(client).status_code == 303
+    assert shown(sso, admin_ust, bob["user_id"])["department"] is None
+
+    token = csrf_token(text(client.get("/profile-fields")))
+    assert client.post("/profile-fields/department/retire", data={"csrf_token": token}).status_code == 303
+    assert 'id="field-department"' not in text(client.get(f"/users/{bob['user_id']}"))
+    assert "Bring back" in text(client.get("/profile-fields"))
+    wrong = client.post("/profile-fields/department/delete", data={"csrf_token": token, "confirm": "Department"})
+    assert wrong.status_code == 422 and "type the field" in text(wrong)
+    deleted = client.post("/profile-fields/department/delete", data={"csrf_token": token, "confirm": "department"})
+    assert deleted.status_code == 303 and 'id="no-profile-fields"' in text(client.get("/profile-fields"))
+
+
+def test_a_regular_user_gets_403_on_the_profile_fields_pages(alice_client):
+    client, _ = alice_client
+    assert client.get("/profile-fields").status_code == 403
+    assert client.get("/profile-fields/new").status_code == 403
+    token = csrf_token(text(client.get("/account")))
+    assert client.post("/profile-fields/new", data={"csrf_token": token, "name": "x"}).status_code == 403

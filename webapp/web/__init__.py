@@ -5,7 +5,20 @@ from __future__ import annotations
 from flask import Flask
 
 # The modules are imported for their routes, which register on bp.
-from . import account, api_clients, devices, email_change, history, login, reset, signup, two_factor, users, validate  # noqa: F401
+from . import (  # noqa: F401
+    account,
+    api_clients,
+    devices,
+    email_change,
+    history,
+    login,
+    profile_fields,
+    reset,
+    signup,
+    two_factor,
+    users,
+    validate,
+)
 from .blueprint import bp
 from .compiled_templates import share_compiled_templates
 from .display import init_display
