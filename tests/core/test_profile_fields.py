@@ -399,3 +399,20 @@ def test_the_profile_schema_command_exports_and_imports_idempotently(app, sso, t
     path.write_text(json.dumps([{"name": "bad name", "label": "x", "type": "text"}]))
     refused_ = runner.invoke(args=["sso", "profile-schema", "import", str(path)])
     assert refused_.exit_code == 1 and "name:" in refused_.output
+
+
+def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_service, other_app):
+    admin_service.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red"]})
+    admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "edit": []})
+    with writing(sso.ctx.engine) as conn:  # required, the way an import would set it
+        conn.execute(update(profile_fields).values(required=True, nullable=False))
+    sso = other_app(SSO_SIGNUP_APPS=[APP])
+    data = {"username": "newbie", "password": "Correct-Horse-9", "app_list": [APP]}
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.signup(CID, data, APP, ADDR)
+    assert info.value.errors == {"team": "is required"}
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.signup(CID, {**data, "team": "red", "badge": 1}, APP, ADDR)
+    assert list(info.value.errors) == ["badge"]
+    made = sso.user.signup(CID, {**data, "team": "red"}, APP, ADDR)
+    assert audit_of(sso, made.user_id)[0]["changes"]["team"] == {"old": None, "new": "red"}
