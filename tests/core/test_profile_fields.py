@@ -329,7 +329,10 @@ def test_export_and_import_are_idempotent(sso, fields):
     assert sso.operator.export_profile_schema()[0]["label"] == "Dept."
 
 
-def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin):
+@pytest.mark.parametrize("dense", [False, True], ids=["few-matches", "many-matches"])
+def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin, monkeypatch, dense):
+    if dense:  # the shape a broad match takes (each row tested in the sort order), on a few users
+        monkeypatch.setattr("webapp.sso.accounts.search.DENSE", 0)
     fields.change_profile_field("team", {"searchable": True})
     fields.change_profile_field("skills", {"searchable": True})
     fields.change_profile_field("desk", {"searchable": True})

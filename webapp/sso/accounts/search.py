@@ -134,7 +134,11 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     if total_is_capped and conn.dialect.name == "sqlite":
         # A broad match: walking the username index and testing each row finds a page within a few
         # hundred rows, where the trigram index would hand over every match to be sorted first.
-        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema)
+        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema, dense=True)
+    elif total > DENSE and _has_profile_criteria(criteria, schema):
+        # Many users share the profile value: walk the sort order and test each row (a lookup on the value
+        # table's key), rather than fetch every match and sort it.
+        _, query, _ = search_statements(criteria, conn.dialect.name, schema=schema, dense=True)
     rows = conn.execute(query).mappings().all()
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
@@ -163,12 +167,27 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     }
 
 
+DENSE = 1000  # more matches than this: a profile field's filter tests each row in the sort order
+
+
+def _has_profile_criteria(criteria: Mapping, schema: ProfileSchema) -> bool:
+    return any(f.searchable and f.name in criteria for f in schema.active) or bool(criteria.get(LACKING_REQUIRED))
+
+
 def search_statements(
-    criteria: Mapping, dialect: str, *, use_trigrams: bool = True, schema: ProfileSchema | None = None
+    criteria: Mapping,
+    dialect: str,
+    *,
+    use_trigrams: bool = True,
+    schema: ProfileSchema | None = None,
+    dense: bool = False,
 ):
-    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`."""
+    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`.
+
+    `dense`: the profile fields' filters as correlated EXISTS (each row tested in the sort order), for a
+    broad match; otherwise as IN (the matches found by the value index, then sorted)."""
     schema = schema or ProfileSchema()
-    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema)
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema, dense)
     page, size, paginate, after = paging
     capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
     count = select(func.count()).select_from(capped)
@@ -196,17 +215,27 @@ def _profile_key(f: ProfileField):
     )
 
 
-def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors) -> list:
+def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors, dense: bool = False) -> list:
     """The WHERE clauses of the searchable profile fields in `criteria` (exact; text also *contains* with
-    `is_name_exact` false; null: not set) and of `lacking_required`."""
+    `is_name_exact` false; null: not set) and of `lacking_required`; `dense`: as correlated EXISTS."""
     clauses = []
+
+    def holds(f: ProfileField, condition=None):
+        """The user has a value of `f` (meeting `condition`)."""
+        if dense:
+            query = select(literal(1)).where(
+                profile_values.c.user_id == users.c.user_id, profile_values.c.field_id == f.id
+            )
+            return (query if condition is None else query.where(condition)).exists()
+        query = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
+        return users.c.user_id.in_(query if condition is None else query.where(condition))
+
     for f in schema.active:
         if not f.searchable or f.name not in criteria:
             continue
         value = criteria[f.name]
-        of_field = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
         if value is None:
-            clauses.append(users.c.user_id.not_in(of_field))
+            clauses.append(~holds(f))
             continue
         if f.type == "choices":
             value = [value] if isinstance(value, str) else value
@@ -214,7 +243,7 @@ def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErro
             if not isinstance(value, str) or text_problem(value):
                 errors.add(f.name, "must be a string")
                 continue
-            clauses.append(users.c.user_id.in_(of_field.where(_like(profile_values.c.search_key, fold(value)))))
+            clauses.append(holds(f, _like(profile_values.c.search_key, fold(value))))
             continue
         probe = replace(f, required=False, min_length=None, regex=None)  # a search term, not a value to store
         clean, message = check_field_value(probe, value)
@@ -223,18 +252,14 @@ def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErro
             continue
         if f.type == "choices":
             for option in clean:
-                clauses.append(users.c.user_id.in_(of_field.where(_like(profile_values.c.search_key, f"|{option}|"))))
+                clauses.append(holds(f, _like(profile_values.c.search_key, f"|{option}|")))
             continue
-        clauses.append(users.c.user_id.in_(of_field.where(profile_values.c.search_key == search_key(f, clean))))
+        clauses.append(holds(f, profile_values.c.search_key == search_key(f, clean)))
     lacking = criteria.get(LACKING_REQUIRED)
     if lacking is not None and type(lacking) is not bool:
         errors.add(LACKING_REQUIRED, "must be true or false")
     elif lacking:
-        required = [f.id for f in schema.active if f.required]
-        lacks = [
-            users.c.user_id.not_in(select(profile_values.c.user_id).where(profile_values.c.field_id == field_id))
-            for field_id in required
-        ]
+        lacks = [~holds(f) for f in schema.active if f.required]
         clauses.append(or_(*lacks) if lacks else literal(False))
     return clauses
 
@@ -297,10 +322,10 @@ def _contains(names: tuple[str, ...], text: str, dialect: str):
 SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
 
 
-def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema):
+def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense: bool = False):
     """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
     errors = _criterion_errors(criteria, schema)
-    clauses = _profile_clauses(criteria, schema, errors)
+    clauses = _profile_clauses(criteria, schema, errors, dense)
     errors.raise_if_any(Kind.invalid)
     if "user_id" in criteria:
         clauses.append(users.c.user_id == criteria["user_id"])

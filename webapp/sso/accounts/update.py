@@ -42,7 +42,7 @@ from ..kernel.profile_rows import (
     load_values,
     profile_value_taken,
     taken_values,
-    write_value,
+    write_values,
 )
 from ..kernel.rows import (
     attribute_columns,
@@ -292,9 +292,9 @@ def write_update(
         schema = target.schema
         if definitions_moved(conn, {name: schema.by_name[name] for name in profile_changed}):
             raise RowMoved()
+        write_values(conn, target["user_id"], [(schema.by_name[n], v) for n, v in profile_changed.items()])
         for name, value in profile_changed.items():
             f = schema.by_name[name]
-            write_value(conn, target["user_id"], f, value)
             old = wire_value(f, current_profile.get(name))
             changes[name] = dict(SECRET_CHANGE) if f.sensitive else change(old, wire_value(f, value))
     if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended

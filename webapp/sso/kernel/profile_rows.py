@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select
 
 from .errors import Code, Kind, SSOError
-from .profile_fields import ProfileField, ProfileSchema, field_from_row, search_key, stored_value, value_columns
+from .profile_fields import (
+    VALUE_COLUMNS,
+    ProfileField,
+    ProfileSchema,
+    field_from_row,
+    search_key,
+    stored_value,
+    value_columns,
+)
 from .tables import profile_fields, profile_values
 
 _FIELDS = select(profile_fields)  # built once (statement cache)
@@ -31,7 +39,10 @@ def load_many(conn: Connection, schema: ProfileSchema, user_ids: Iterable[str]) 
         return {}
     by_id = {f.id: f for f in schema.fields}
     found: dict[str, dict[str, Any]] = {}
-    rows = conn.execute(select(profile_values).where(profile_values.c.user_id.in_(ids))).mappings()
+    if len(ids) == 1:
+        rows = conn.execute(_VALUES_OF_ONE, {"b_user_id": ids[0]}).mappings()
+    else:
+        rows = conn.execute(_VALUES_OF_MANY, {"b_user_ids": ids}).mappings()
     for row in rows:
         f = by_id.get(row["field_id"])
         if f is not None:
@@ -39,21 +50,47 @@ def load_many(conn: Connection, schema: ProfileSchema, user_ids: Iterable[str]) 
     return found
 
 
+# Built once (statement cache): the values are parameters.
+_VALUES_OF_ONE = select(profile_values).where(profile_values.c.user_id == bindparam("b_user_id"))
+_VALUES_OF_MANY = select(profile_values).where(profile_values.c.user_id.in_(bindparam("b_user_ids", expanding=True)))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str):
+    """INSERT ... ON CONFLICT (user_id, field_id) DO UPDATE of every value column, built once per dialect."""
+    if dialect not in _UPSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        columns = (*VALUE_COLUMNS, "search_key", "unique_key")
+        statement = insert(profile_values).values({name: bindparam(name) for name in ("user_id", "field_id", *columns)})
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=["user_id", "field_id"], set_={name: statement.excluded[name] for name in columns}
+        )
+    return _UPSERTS[dialect]
+
+
 def write_value(conn: Connection, user_id: str, f: ProfileField, value: Any) -> None:
     """Set (or with None, clear) one user's value of one field: a write of that row alone, so writers of
     other fields of the same user touch other rows (SPEC §16: never a read-modify-write of a document)."""
-    if value is None:
-        conn.execute(_DELETE, {"b_user_id": user_id, "b_field_id": f.id})
-        return
-    columns = value_columns(f, value)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(profile_values).values(user_id=user_id, field_id=f.id, **columns)
-    conn.execute(statement.on_conflict_do_update(index_elements=["user_id", "field_id"], set_=columns))
+    write_values(conn, user_id, [(f, value)])
 
 
+def write_values(conn: Connection, user_id: str, values: list[tuple[ProfileField, Any]]) -> None:
+    """Set or clear several of one user's values: one row each, the sets in one statement (executemany)."""
+    sets = [{"user_id": user_id, "field_id": f.id, **value_columns(f, v)} for f, v in values if v is not None]
+    clears = [{"b_user_id": user_id, "b_field_id": f.id} for f, v in values if v is None]
+    if sets:
+        conn.execute(_upsert(conn.dialect.name), sets)
+    if clears:
+        conn.execute(_DELETE, clears)
+
+
+_VERSIONS = select(profile_fields.c.id, profile_fields.c.version).where(
+    profile_fields.c.id.in_(bindparam("b_ids", expanding=True))
+)
+_VERSIONS_SHARED = _VERSIONS.with_for_update(read=True)
 _DELETE = delete(profile_values).where(
     profile_values.c.user_id == bindparam("b_user_id"), profile_values.c.field_id == bindparam("b_field_id")
 )
@@ -64,12 +101,8 @@ def definitions_moved(conn: Connection, fields: Mapping[str, ProfileField]) -> b
     of the transaction, so a definition change waits for this write (and this write for a change)."""
     if not fields:
         return False
-    query = select(profile_fields.c.id, profile_fields.c.version).where(
-        profile_fields.c.id.in_([f.id for f in fields.values()])
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    now = dict(conn.execute(query).all())
+    query = _VERSIONS_SHARED if conn.dialect.name == "postgresql" else _VERSIONS
+    now = dict(conn.execute(query, {"b_ids": [f.id for f in fields.values()]}).all())
     return any(now.get(f.id) != f.version for f in fields.values())
 
 
