@@ -181,8 +181,9 @@ def insert_user(
         for name in (*ATTRIBUTES, "is_super_user", *RATE_LIMIT_KEYS)
         if row.get(name) is not None
     }
+    fields = schema.by_name if schema is not None else {}  # (profile is empty without a schema)
     for name, value in profile.items():
-        f = schema.by_name[name]  # type: ignore[union-attr]  (profile is empty without a schema)
+        f = fields[name]
         shown[name] = dict(SECRET_CHANGE) if f.sensitive else change(None, wire_value(f, value))
     try:
         with writing(ctx.engine) as conn:
@@ -193,7 +194,7 @@ def insert_user(
                     raise profile_value_taken(name)
             conn.execute(insert(users).values(**row))
             for name, value in profile.items():
-                write_value(conn, row["user_id"], schema.by_name[name], value)  # type: ignore[union-attr]
+                write_value(conn, row["user_id"], fields[name], value)
             if within is not None:
                 within(conn, row)
             record(

@@ -218,7 +218,7 @@ def _profile_key(f: ProfileField):
 def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors, dense: bool = False) -> list:
     """The WHERE clauses of the searchable profile fields in `criteria` (exact; text also *contains* with
     `is_name_exact` false; null: not set) and of `lacking_required`; `dense`: as correlated EXISTS."""
-    clauses = []
+    clauses: list[Any] = []
 
     def holds(f: ProfileField, condition=None):
         """The user has a value of `f` (meeting `condition`)."""

@@ -410,7 +410,7 @@ def value_columns(f: ProfileField, value: Any) -> dict[str, Any]:
     return columns
 
 
-def stored_value(f: ProfileField, row: Mapping[str, Any]) -> Any:
+def stored_value(f: ProfileField, row: Any) -> Any:
     """The value a stored row holds for field `f`."""
     value = row[VALUE_COLUMN[f.type]]
     if f.type == "date" and isinstance(value, datetime):
@@ -567,7 +567,7 @@ def _check_options(value: Any, kind: Any, errors: FieldErrors) -> list[dict[str,
         ):
             errors.add("options", f"each option's value and label must be text of 1 to {OPTION_MAX} characters")
             return []
-        options.append({"value": option_value, "label": label})
+        options.append({"value": str(option_value), "label": str(label)})
     if len({o["value"] for o in options}) != len(options):
         errors.add("options", "each option's value must be different")
         return []
@@ -598,7 +598,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def field_from_row(row: Mapping[str, Any]) -> ProfileField:
+def field_from_row(row: Any) -> ProfileField:
     """A stored definition row as a ProfileField."""
     return ProfileField(
         id=row["id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,10 +60,9 @@ _UPSERTS: dict[str, Any] = {}
 def _upsert(dialect: str):
     """INSERT ... ON CONFLICT (user_id, field_id) DO UPDATE of every value column, built once per dialect."""
     if dialect not in _UPSERTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        # The dialect's own module only (a SQLite worker never loads PostgreSQL's, about 2 MiB).
+        module = "postgresql" if dialect == "postgresql" else "sqlite"
+        insert: Any = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
         columns = (*VALUE_COLUMNS, "search_key", "unique_key")
         statement = insert(profile_values).values({name: bindparam(name) for name in ("user_id", "field_id", *columns)})
         _UPSERTS[dialect] = statement.on_conflict_do_update(
