@@ -15,20 +15,13 @@ from ..kernel.call import Call, local
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, super_user_required, username_taken
+from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import password_columns, password_problem
 from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_fields import ProfileSchema, check_profile_values, wire_value
 from ..kernel.profile_rows import load_schema, profile_value_taken, taken_values, write_value
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
-from ..kernel.rows import (
-    attribute_columns,
-    is_username_taken,
-    new_user_id,
-    reject_unknown,
-    require_input,
-    require_mapping,
-    side_effects,
-)
+from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
 from ..kernel.tables import users
 from ..kernel.tokens import new_totp_key
 
@@ -172,8 +165,11 @@ def insert_user(
         row.update(side_effects("is_locked", True, actor_id, now))
     if auto_approve:
         row["approval_status"] = "approved"
-        # Approved with no actor (the CLI, an auto-approved sign-up): Zato writes "auto" (SPEC §14).
-        row.update(side_effects("approval_status", "approved", approved_by or actor_id or "auto", now))
+    if auto_approve or actor_id is not None:
+        # Who set the approval status and when, approved or waiting, as Zato: the creating super-user (issue
+        # 31 #7); approved with no actor (the CLI, an auto-approved sign-up): "auto" (SPEC §14). A sign-up
+        # waiting for a decision has none yet.
+        row.update(side_effects("approval_status", row["approval_status"], approved_by or actor_id or "auto", now))
     if "password" in data:
         row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
     shown = {

@@ -24,10 +24,10 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from ..kernel.inputs import reject_unknown
 from ..kernel.presentation import user_view
 from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
 from ..kernel.profile_rows import load_many, load_schema
-from ..kernel.rows import reject_unknown
 from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, users
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000

@@ -22,10 +22,11 @@ from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
+from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
 from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
-from ..kernel.rows import is_username_taken, reject_unknown, require_input
+from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
 from . import tokens
 from .mail import MailNotSent, render, valid_for, when
