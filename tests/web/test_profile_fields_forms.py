@@ -196,3 +196,19 @@ def test_a_regular_user_gets_403_on_the_profile_fields_pages(alice_client):
     assert client.get("/profile-fields/new").status_code == 403
     token = csrf_token(text(client.get("/account")))
     assert client.post("/profile-fields/new", data={"csrf_token": token, "name": "x"}).status_code == 403
+
+
+def test_create_user_asks_for_the_profile_fields_and_says_which_required_one_is_missing(admin_client, sso, admin_ust):
+    client, _ = admin_client
+    admin = sso.serve(Call(CID, admin_ust, APP, ADDR))
+    admin.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "required": True})
+    admin.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    new = form(client, "/users/new", "create-form")
+    new.fill("username", "newbie").fill("team", "blue")
+    answer = new.submit(client)
+    assert answer.status_code == 422 and "is required" in element(text(answer), "field-badge")
+    new = forms(text(answer))["create-form"]
+    new.fill("badge", "7")
+    assert new.submit(client).status_code == 303
+    made = sso.user.search(CID, {"username": "newbie"}, admin_ust, APP, ADDR)["result"][0]
+    assert (made["badge"], made["team"]) == (7, "blue")

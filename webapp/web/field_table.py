@@ -14,6 +14,8 @@ from flask import g
 from ..sso.kernel.attributes import ATTRIBUTES, Attribute, check_value
 from ..sso.kernel.profile_fields import SELF, TEXT_VALUE_MAX, ProfileField, check_field_value
 
+ANY_USER = "(another user)"  # no user has this id: the fields a super-user edits on anyone's record
+
 # A profile field's type as the console draws it ("enum": a select; the rest their own controls).
 CONSOLE_TYPES = {"choice": "enum", "text": "text"}
 

@@ -10,10 +10,8 @@ from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input
 from .auth import login_required, require_super_user, service
 from .blueprint import bp
-from .field_table import attribute, check, register
+from .field_table import ANY_USER, attribute, check, register
 from .responses import ViewResponse, page
-
-OTHER_USER = "(another user)"  # no user has this id: the fields a super-user edits on anyone's record
 
 
 @bp.post("/validate/<context>/<name>")
@@ -27,7 +25,7 @@ def validate_field(context: str, name: str) -> ViewResponse:
     attr = ATTRIBUTES.get(name)
     if attr is None:  # a profile field the caller may edit (SPEC §16): its own value rule
         # On My account the caller's own record; otherwise a super-user, who may edit every field anywhere.
-        fields = service().editable_profile_fields(None if context == "account" else OTHER_USER)
+        fields = service().editable_profile_fields(None if context == "account" else ANY_USER)
         if name in register(f for f in fields if f.name == name):
             attr = attribute(name)
     if attr is None or not attr.on_forms or attr.type in ("bool", "enum", "choices"):
