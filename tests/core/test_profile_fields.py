@@ -419,3 +419,22 @@ def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_servi
     assert list(info.value.errors) == ["badge"]
     made = sso.user.signup(CID, {**data, "team": "red"}, APP, ADDR)
     assert audit_of(sso, made.user_id)[0]["changes"]["team"] == {"old": None, "new": "red"}
+
+
+def test_a_broad_profile_match_counts_and_pages_as_a_narrow_one(sso, admin_service, admin, monkeypatch):
+    monkeypatch.setattr("webapp.sso.accounts.search.DENSE", 2)  # 3 users share the value: a broad match
+    admin_service.define_profile_field({"name": "floor", "label": "Floor", "type": "integer", "searchable": True})
+    made = [sso.operator.create_local(f"f{i}", None, super_user=False) for i in range(4)]
+    for user in made[:3]:
+        sso.user.update_user_by_id(CID, user["user_id"], {"floor": 2}, admin[1], APP, ADDR)
+    sso.user.update_user_by_id(CID, made[0]["user_id"], {"is_locked": True}, admin[1], APP, ADDR)
+
+    def found(**criteria):
+        answer = sso.user.search(CID, {"page_size": 2, **criteria}, admin[1], APP, ADDR)
+        return answer["total"], [user["username"] for user in answer["result"]]
+
+    assert found(floor=2) == (3, ["f0", "f1"])
+    assert found(floor=2, cur_page=2) == (3, ["f2"])
+    assert found(floor=2, is_locked=False) == (2, ["f1", "f2"])
+    assert found(floor=2, username="f2") == (1, ["f2"])
+    assert found(floor=3) == (0, [])

@@ -127,18 +127,17 @@ LACKING_REQUIRED = "lacking_required"  # true: the users who lack a value of som
 def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
     schema = load_schema(conn)
-    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name, schema=schema)
-    total = conn.execute(count).scalar_one()
+    dense = _broad_profile_match(conn, criteria, schema)
+    count, query, (page, size, paginate, after) = search_statements(
+        criteria, conn.dialect.name, schema=schema, dense=dense
+    )
+    total = conn.execute(_profile_count(criteria, schema, conn.dialect.name) if dense else count).scalar_one()
     total_is_capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     if total_is_capped and conn.dialect.name == "sqlite":
         # A broad match: walking the username index and testing each row finds a page within a few
         # hundred rows, where the trigram index would hand over every match to be sorted first.
         _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema, dense=True)
-    elif total > DENSE and _has_profile_criteria(criteria, schema):
-        # Many users share the profile value: walk the sort order and test each row (a lookup on the value
-        # table's key), rather than fetch every match and sort it.
-        _, query, _ = search_statements(criteria, conn.dialect.name, schema=schema, dense=True)
     rows = conn.execute(query).mappings().all()
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
@@ -170,8 +169,54 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
 DENSE = 1000  # more matches than this: a profile field's filter tests each row in the sort order
 
 
-def _has_profile_criteria(criteria: Mapping, schema: ProfileSchema) -> bool:
-    return any(f.searchable and f.name in criteria for f in schema.active) or bool(criteria.get(LACKING_REQUIRED))
+def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool:
+    """Whether the profile filters are better tested row by row in the sort order (correlated EXISTS) than
+    collected first (IN): not when an exact value's index range holds at most DENSE users (a probe of the
+    value index, at most DENSE + 1 entries read); "not set", *contains* and `lacking_required` always."""
+    probes = []
+    for f in schema.active:
+        value = criteria.get(f.name, MISSING_CRITERION) if f.searchable else MISSING_CRITERION
+        if value is MISSING_CRITERION:
+            continue
+        exact = f.type != "choices" and (f.type not in ("text", "email", "url") or criteria.get("is_name_exact", True))
+        clean, message = check_field_value(replace(f, required=False, min_length=None, regex=None), value)
+        if value is None or not exact or message:
+            return value is None or not exact  # (a refused value: the filter raises it anyway)
+        probes.append((f, search_key(f, clean)))
+    if criteria.get(LACKING_REQUIRED) is True:
+        return True
+    for f, key in probes:
+        narrow = select(literal(1)).where(profile_values.c.field_id == f.id, profile_values.c.search_key == key)
+        found = conn.execute(select(func.count()).select_from(narrow.limit(DENSE + 1).subquery())).scalar_one()
+        if found <= DENSE:
+            return False
+    return bool(probes)
+
+
+MISSING_CRITERION = object()
+FILTERS = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status", "is_locked")
+FILTERS += ("q", "after", "is_super_user", "is_totp_enabled")
+
+
+def _profile_count(criteria: Mapping, schema: ProfileSchema, dialect: str):
+    """The capped count of a broad match. With one exact profile value and no other filter it is read from
+    the value index alone (every value row is a user's: the rows go with their user); otherwise the users
+    are counted as any search counts them."""
+    exact = [f for f in schema.active if f.searchable and f.name in criteria]
+    others = [key for key in FILTERS if key in criteria] + (
+        [LACKING_REQUIRED] if criteria.get(LACKING_REQUIRED) else []
+    )
+    if len(exact) == 1 and not others and criteria[exact[0].name] is not None and exact[0].type != "choices":
+        f = exact[0]
+        textual = f.type in ("text", "email", "url")
+        if not textual or criteria.get("is_name_exact", True):
+            clean, _ = check_field_value(replace(f, required=False, min_length=None, regex=None), criteria[f.name])
+            narrow = select(literal(1)).where(
+                profile_values.c.field_id == f.id, profile_values.c.search_key == search_key(f, clean)
+            )
+            return select(func.count()).select_from(narrow.limit(COUNT_CAP + 1).subquery())
+    count, _, _ = search_statements(criteria, dialect, schema=schema, dense=True)
+    return count
 
 
 def search_statements(
