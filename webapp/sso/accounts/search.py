@@ -166,7 +166,7 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     }
 
 
-DENSE = 1000  # more matches than this: a profile field's filter tests each row in the sort order
+DENSE = 100  # more matches than this: a profile field's filter tests each row in the sort order
 
 
 def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool:
