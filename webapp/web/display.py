@@ -46,9 +46,21 @@ ACTION_LABELS = {
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
     "profile_field": "Profile field defined or changed",
+    "passkey_add": "Passkey added",
+    "passkey_rename": "Passkey renamed",
+    "passkey_remove": "Passkey removed",
+    "passkey_cloned": "Passkey refused: its sign count went back (a copy of it?)",
 }
 # Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
-ONE_SIDED = {"create": "new", "api_client_create": "new", "api_client_revoke": "old", "link": "new", "unlink": "old"}
+ONE_SIDED = {
+    "create": "new",
+    "api_client_create": "new",
+    "api_client_revoke": "old",
+    "link": "new",
+    "unlink": "old",
+    "passkey_add": "new",
+    "passkey_remove": "old",
+}
 CHANNEL_LABELS = {
     "web": "web console",
     "api": "JSON API",
@@ -65,6 +77,8 @@ EXTRA_LABELS = {
     "sessions": "Open sessions",
     "api_client": "API client",
     "linked_auth": "Linked API client",
+    "passkey": "Passkey",
+    "sign_count": "Sign count",
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.

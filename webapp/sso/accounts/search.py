@@ -194,8 +194,8 @@ def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool
 
 
 MISSING_CRITERION = object()
-FILTERS = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status", "is_locked")
-FILTERS += ("q", "after", "is_super_user", "is_totp_enabled")
+FILTERS: tuple[str, ...] = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status")
+FILTERS += ("is_locked", "q", "after", "is_super_user", "is_totp_enabled")
 
 
 def _profile_count(criteria: Mapping, schema: ProfileSchema, dialect: str):

@@ -1,14 +1,14 @@
 """profile fields (issue 24, SPEC §16): definitions and one row per user and field
 
-Revision ID: 0009_profile_fields
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_profile_fields'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
