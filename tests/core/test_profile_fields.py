@@ -438,3 +438,21 @@ def test_a_broad_profile_match_counts_and_pages_as_a_narrow_one(sso, admin_servi
     assert found(floor=2, is_locked=False) == (2, ["f1", "f2"])
     assert found(floor=2, username="f2") == (1, ["f2"])
     assert found(floor=3) == (0, [])
+
+
+def test_a_role_in_a_fields_view_and_edit_sets_sees_and_writes_it_on_others(sso, admin_service, admin, login):
+    admin_service.create_role({"name": "hr", "description": "HR", "permissions": ["users.view"]})
+    hr_user = sso.operator.create_local("hrperson", "Correct-Horse-9", super_user=False)
+    admin_service.grant_role(hr_user["user_id"], "hr")
+    admin_service.define_profile_field(
+        {"name": "grade", "label": "Grade", "type": "integer", "view": ["hr"], "edit": ["hr"]}
+    )
+    admin_service.define_profile_field({"name": "salary", "label": "Salary", "type": "integer", "view": [], "edit": []})
+    staff = sso.operator.create_local("staff", None, super_user=False)
+    hr = sso.serve(Call(CID, login("hrperson"), APP, ADDR))
+    shown = hr.update_user(staff["user_id"], {"grade": 3})
+    assert shown["grade"] == 3 and "salary" not in shown
+    assert "salary" not in hr.get_user_by_id(staff["user_id"])
+    with refused(Kind.forbidden, Code.invalid_input) as info:
+        hr.update_user(staff["user_id"], {"salary": 1})
+    assert list(info.value.errors) == ["salary"]

@@ -31,7 +31,7 @@ def csrf_refused(_error: CSRFError) -> ViewResponse:
 
 @bp.errorhandler(Forbidden)
 def forbidden(error: Forbidden) -> ViewResponse:
-    """A role check refused (`auth.require_super_user`)."""
+    """A permission check refused (`auth.require`, `auth.permission_required`)."""
     return error_page(403, "Not allowed", error.description or "You may not do this.")
 
 

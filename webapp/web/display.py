@@ -46,6 +46,11 @@ ACTION_LABELS = {
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
     "profile_field": "Profile field defined or changed",
+    "role_grant": "Role granted",
+    "role_revoke": "Role revoked",
+    "role_create": "Role created",
+    "role_update": "Role changed",
+    "role_delete": "Role deleted",
     "passkey_add": "Passkey added",
     "passkey_rename": "Passkey renamed",
     "passkey_remove": "Passkey removed",
@@ -160,6 +165,8 @@ def format_value(value: Any, name: str | None = None) -> str:
         return format_time(value)
     if attr is not None and attr.type == "enum":
         return CHOICE_LABELS.get(value, str(value))
+    if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
+        return ", ".join(map(str, value)) or "none"
     return str(value)
 
 

@@ -1,5 +1,6 @@
-"""Profile fields (SPEC §16) for super-users: the list, add, edit (with the dry run of a tightening change),
-reorder, retire and delete (typing the field's name). The rules are the service's; this only reads forms."""
+"""Profile fields (SPEC §16) for holders of `schema.manage` (super-users hold it): the list, add, edit (with
+the dry run of a tightening change), reorder, retire and delete (typing the field's name). The rules are the
+service's; this only reads forms."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 
 from ..sso import SSOError
+from ..sso.kernel.permissions import SCHEMA_MANAGE
 from ..sso.kernel.profile_fields import FLAGS, SELF, TYPES, ProfileField
-from .auth import service, super_user_required
+from .auth import permission_required, service
 from .blueprint import bp
 from .refusals import form_errors
 from .responses import ViewResponse, error_page, page, refusal
@@ -103,7 +105,7 @@ def _sent_values(form: Mapping[str, str]) -> dict[str, Any]:
 
 
 @bp.get("/profile-fields")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_fields() -> ViewResponse:
     """Every profile field, in form order, with what can be done to each."""
     try:
@@ -114,14 +116,14 @@ def profile_fields() -> ViewResponse:
 
 
 @bp.get("/profile-fields/new")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_new() -> ViewResponse:
     """The form for a new field."""
     return _edit_page(None, form_values(None), {})
 
 
 @bp.post("/profile-fields/new")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_create() -> ViewResponse:
     """Add a field (immediate: no stored value can break a new field)."""
     data, problems = definition_from_form(request.form, new=True)
@@ -147,7 +149,7 @@ def _field(name: str) -> ProfileField | None:
 
 
 @bp.get("/profile-fields/<name>")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_edit(name: str) -> ViewResponse:
     """One field's definition, to change."""
     try:
@@ -160,7 +162,7 @@ def profile_field_edit(name: str) -> ViewResponse:
 
 
 @bp.post("/profile-fields/<name>")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_save(name: str) -> ViewResponse:
     """Change a field. A change stored values break shows the dry run first and is refused while any do,
     unless the administrator ticks "clear the values that break it" (nullable fields only)."""
@@ -186,7 +188,7 @@ def profile_field_save(name: str) -> ViewResponse:
 
 
 @bp.post("/profile-fields/<name>/retire")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_retire(name: str) -> ViewResponse:
     """Retire a field (hidden, no writes, values kept) or bring it back."""
     retired = request.form.get("retired") != "no"
@@ -199,7 +201,7 @@ def profile_field_retire(name: str) -> ViewResponse:
 
 
 @bp.post("/profile-fields/<name>/move")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_move(name: str) -> ViewResponse:
     """Move a field one place up or down in the forms' order."""
     try:
@@ -216,14 +218,14 @@ def profile_field_move(name: str) -> ViewResponse:
 
 
 @bp.get("/profile-fields/<name>/delete")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_delete_confirm(name: str) -> ViewResponse:
     """Ask for the field's name before deleting it and every value of it."""
     return page("profile_fields/delete.html", name=name, error=None)
 
 
 @bp.post("/profile-fields/<name>/delete")
-@super_user_required
+@permission_required(SCHEMA_MANAGE)
 def profile_field_delete(name: str) -> ViewResponse:
     """Delete a field and its values, once its name was typed."""
     try:

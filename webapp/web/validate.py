@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, request
 
 from ..sso.kernel.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES
+from ..sso.kernel.permissions import USERS_CREATE, USERS_VIEW
 from .attribute_form.parse import parse_field
 from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input
-from .auth import login_required, require_super_user, service
+from .auth import login_required, require, service
 from .blueprint import bp
 from .field_table import ANY_USER, attribute, check, register
 from .responses import ViewResponse, page
@@ -21,10 +22,10 @@ def validate_field(context: str, name: str) -> ViewResponse:
     if context not in CONTEXTS:
         abort(404)
     if context != "account":
-        require_super_user()
+        require(USERS_CREATE if context == "create" else USERS_VIEW)
     attr = ATTRIBUTES.get(name)
     if attr is None:  # a profile field the caller may edit (SPEC §16): its own value rule
-        # On My account the caller's own record; otherwise a super-user, who may edit every field anywhere.
+        # On My account the caller's own record; otherwise the fields the caller may edit on anyone's.
         fields = service().editable_profile_fields(None if context == "account" else ANY_USER)
         if name in register(f for f in fields if f.name == name):
             attr = attribute(name)

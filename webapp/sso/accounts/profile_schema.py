@@ -19,7 +19,8 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import Caller, authenticate, operator
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, super_user_required
+from ..kernel.errors import Code, Kind, SSOError
+from ..kernel.permissions import SCHEMA_MANAGE, require
 from ..kernel.profile_fields import (
     DEFINITION_KEYS,
     TIGHTENING_KEYS,
@@ -52,13 +53,12 @@ class DryRun:
 
 
 def _admin(ctx: Context, call: Call) -> Caller:
-    """The caller, who must be a super-user (SPEC §17's `schema.manage` once callers hold permissions)."""
+    """The caller, who must hold `schema.manage` (SPEC §17; super-users hold every permission)."""
     if call is OPERATOR_CALL:
         return operator()
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, SCHEMA_MANAGE)
     return caller
 
 
@@ -85,7 +85,8 @@ def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[Prof
         caller = authenticate(ctx, conn, call)
         schema = load_schema(conn)
     is_self = user_id is None or user_id == caller.user_id
-    return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self))
+    roles = caller.role_names
+    return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self, roles=roles))
 
 
 def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileField:

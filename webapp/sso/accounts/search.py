@@ -21,10 +21,11 @@ from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column
 from ...db import reading
 from ..kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value, fold, search_column, text_problem
 from ..kernel.call import Call
-from ..kernel.caller import authenticate
+from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown
+from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import user_view
 from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
 from ..kernel.profile_rows import load_many, load_schema
@@ -91,8 +92,17 @@ def _ordering(criteria: Mapping, schema: ProfileSchema) -> list:
     return [direction.nulls_last(), users.c.user_id.asc()]
 
 
-def _row_view(row, with_last_sign_in: bool, schema: ProfileSchema, profile: Mapping[str, Any]):
-    view = user_view(row, True, schema.visible(profile, super_user=True, is_self=False))
+def _row_view(
+    row, with_last_sign_in: bool, schema: ProfileSchema, profile: Mapping[str, Any], viewer: Caller | None = None
+):
+    """A result row: every attribute, and the profile fields `viewer` may view (None: every one)."""
+    shown = schema.visible(
+        profile,
+        super_user=viewer is None or viewer.is_super_user,
+        is_self=viewer is not None and viewer.user_id == row["user_id"],
+        roles=viewer.role_names if viewer is not None else (),
+    )
+    view = user_view(row, True, shown)
     if with_last_sign_in:
         view["last_sign_in"] = as_utc(row["last_sign_in"])
     return view
@@ -103,7 +113,7 @@ _user_rowid: ColumnClause[Any] = literal_column(f"{users.name}.rowid")
 
 
 def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
-    """Search users (super-users only), in Zato's result shape."""
+    """Search users (`users.view`), in Zato's result shape."""
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
@@ -111,9 +121,8 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
         schema = load_schema(conn)
         reject_unknown(criteria, search_keys(schema), lambda key: "is not a search criterion")
         caller = authenticate(ctx, conn, call)
-        if not caller.is_super_user:
-            raise super_user_required()
-        return run_search(conn, criteria)
+        require(caller, USERS_VIEW)
+        return run_search(conn, criteria, viewer=caller)
 
 
 def search_keys(schema: ProfileSchema) -> frozenset[str]:
@@ -124,8 +133,8 @@ def search_keys(schema: ProfileSchema) -> frozenset[str]:
 LACKING_REQUIRED = "lacking_required"  # true: the users who lack a value of some required profile field
 
 
-def run_search(conn, criteria: Mapping) -> dict[str, Any]:
-    """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
+def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict[str, Any]:
+    """The search itself, for a caller already known to hold `users.view` (same shape as `search`)."""
     schema = load_schema(conn)
     dense = _broad_profile_match(conn, criteria, schema)
     count, query, (page, size, paginate, after) = search_statements(
@@ -150,7 +159,7 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
         "result": [
-            _row_view(row, criteria.get("with_last_sign_in", False), schema, profiles.get(row["user_id"], {}))
+            _row_view(row, criteria.get("with_last_sign_in", False), schema, profiles.get(row["user_id"], {}), viewer)
             for row in rows
         ],
         "total": total,

@@ -171,12 +171,14 @@ class ProfileSchema:
     def names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.active)
 
-    def visible(self, values: Mapping[str, Any], *, super_user: bool, is_self: bool) -> dict[str, Any]:
+    def visible(
+        self, values: Mapping[str, Any], *, super_user: bool, is_self: bool, roles: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """The fields a caller may view, each with its value as the wire shows it (None: not set)."""
         return {
             f.name: wire_value(f, values.get(f.name))
             for f in self.active
-            if may(f.view, super_user=super_user, is_self=is_self)
+            if may(f.view, super_user=super_user, is_self=is_self, roles=roles)
         }
 
 

@@ -106,12 +106,15 @@ def definitions_moved(conn: Connection, fields: Mapping[str, ProfileField]) -> b
     return any(now.get(f.id) != f.version for f in fields.values())
 
 
-def shown_profile(conn: Connection, user_id: str, *, super_user: bool, is_self: bool) -> dict[str, Any]:
+def shown_profile(
+    conn: Connection, user_id: str, *, super_user: bool, is_self: bool, roles: Iterable[str] = ()
+) -> dict[str, Any]:
     """The profile fields of one user a caller may view, as the wire shows them (two queries)."""
     schema = load_schema(conn)
     if not schema.fields:
         return {}
-    return schema.visible(load_values(conn, schema, user_id), super_user=super_user, is_self=is_self)
+    values = load_values(conn, schema, user_id)
+    return schema.visible(values, super_user=super_user, is_self=is_self, roles=roles)
 
 
 def profile_value_taken(name: str) -> SSOError:

@@ -55,6 +55,7 @@ class FieldView:
     conflict_theirs: Any = MISSING
     resolve: str | None = None
     sent: Any = MISSING  # a set of options as sent (the boxes' state after an error)
+    view_only: bool = False  # shown, not editable: the reader's roles do not allow changing it (SPEC §17)
 
     @property
     def attr(self) -> Attribute:
@@ -149,6 +150,13 @@ def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
     """A field showing what is stored for `user`."""
     value = canonical(attribute(name), user[name])
     return FieldView(name, context, text=box_text(value), clear=value is None, original=value)
+
+
+def view_only(name: str, user: Mapping[str, Any]) -> FieldView:
+    """A field its reader may see but not change: its value as text, no control."""
+    view = from_user(name, "user", user)
+    view.view_only = True
+    return view
 
 
 def from_input(item: FieldInput, context: str, original: Any, error: str | None = None) -> FieldView:

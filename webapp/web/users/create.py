@@ -9,11 +9,12 @@ from flask import flash, redirect, request, url_for
 
 from ...sso import SSOError
 from ...sso.accounts.create import CREATE_KEYS
+from ...sso.kernel.permissions import USERS_CREATE
 from ..attribute_form import FieldView, for_create
 from ..attribute_form.parse import parse_field
 from ..attribute_form.values import MISSING
 from ..attribute_form.view import IDENTITY
-from ..auth import service, super_user_required
+from ..auth import permission_required, service
 from ..blueprint import bp
 from ..field_table import ANY_USER, attribute, register
 from ..forms import CreateUserForm
@@ -33,7 +34,7 @@ class SummaryItem:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@super_user_required
+@permission_required(USERS_CREATE)
 def user_create() -> ViewResponse:
     """Create a user; empty optional fields stay not set."""
     form = CreateUserForm()
