@@ -134,6 +134,9 @@ class Service:
     def profile_fields(self) -> list[ProfileField]:
         return profile_schema.list_fields(self.ctx, self.call)
 
+    def viewable_profile_fields(self) -> tuple[ProfileField, ...]:
+        return profile_schema.viewable_fields(self.ctx, self.call)
+
     def editable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
         return profile_schema.editable_fields(self.ctx, self.call, user_id)
 

@@ -89,6 +89,15 @@ def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[Prof
     return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self, roles=roles))
 
 
+def viewable_fields(ctx: Context, call: Call) -> tuple[ProfileField, ...]:
+    """The active fields the caller may view on other users' records (the user list's filters and columns)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        schema = load_schema(conn)
+    super_user, roles = caller.is_super_user, caller.role_names
+    return tuple(f for f in schema.active if may(f.view, super_user=super_user, is_self=False, roles=roles))
+
+
 def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileField:
     """Add a profile field (immediate: no value can break a new field)."""
     caller = _admin(ctx, call)

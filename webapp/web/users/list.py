@@ -121,7 +121,7 @@ def list_page(
     to). A refused bulk action shows it again with its message (`bulk_error`) and the same boxes ticked."""
     errors: dict[str, str] | None = {}
     try:
-        fields = tuple(f for f in service().profile_fields() if not f.retired)
+        fields = service().viewable_profile_fields()
     except SSOError as error:
         return refusal(error)
     criteria, shown = _search_criteria(args, fields)
