@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     email_change,
     history,
     login,
+    outbox,
     passkeys,
     profile_fields,
     reset,

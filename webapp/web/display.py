@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
     "profile_field": "Profile field defined or changed",
+    "outbox_retry": "Email queued again",
     "role_grant": "Role granted",
     "role_revoke": "Role revoked",
     "role_create": "Role created",
@@ -82,6 +83,8 @@ EXTRA_LABELS = {
     "sessions": "Open sessions",
     "api_client": "API client",
     "linked_auth": "Linked API client",
+    "outbox_status": "Email status",
+    "message": "Email",
     "passkey": "Passkey",
     "sign_count": "Sign count",
 }
