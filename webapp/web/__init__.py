@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     login,
     outbox,
     passkeys,
+    profile_fields,
     reset,
     roles,
     signup,
