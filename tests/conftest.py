@@ -44,9 +44,12 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_scim_client",
     "sso_outbox",
     "sso_user_role",
     "sso_role",
+    "sso_profile_field",
+    "sso_profile_value",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

@@ -15,6 +15,7 @@ from .api import init_app as init_api
 from .db import make_engine, read_scope
 from .http_hardening import init_http_hardening
 from .memory import keep_large_buffers_out_of_the_heap
+from .scim import init_scim
 from .sso import SSO, Context
 from .sso.credentials.passkeys import relying_party_problem
 from .sso.email.mail import Mailer
@@ -99,5 +100,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_http_hardening(app)
     init_static_files(app)
     init_api(app)
+    init_scim(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app

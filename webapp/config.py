@@ -8,6 +8,7 @@ from typing import Any
 
 from .db import DEFAULT_TIMEOUTS
 from .sso.email.mail import check_mail_settings
+from .sso.kernel.caller import SCIM_RATE_LIMIT_DEFAULT, scim_rule
 from .sso.kernel.hashing import SCRYPT_N
 
 DEFAULT_APPS = "CRM,Console"
@@ -115,6 +116,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_CONSOLE_APP": env.get("SSO_CONSOLE_APP") or "Console",
         "SSO_SESSION_TTL": _int(env, "SSO_SESSION_TTL", 3600),
         "SSO_LOGIN_MAX_FAILURES": _int(env, "SSO_LOGIN_MAX_FAILURES", 5),
+        "SSO_SCIM_RATE_LIMIT": env.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT),
         "SSO_LOGIN_FAILURE_WINDOW": _int(env, "SSO_LOGIN_FAILURE_WINDOW", 300),
         "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "SSO_LOGIN_MAX_FAILURES_PER_USERNAME": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_USERNAME", 20),
@@ -212,6 +214,11 @@ def check(config: dict[str, Any]) -> None:
     grace = config.get("SSO_DELETE_GRACE_DAYS", 14)
     if type(grace) is not int or grace < 0:
         raise ConfigError(f"SSO_DELETE_GRACE_DAYS must be a whole number of at least 0, got {grace!r}")
+    try:
+        scim_rule(config)
+    except ValueError:
+        rate = config.get("SSO_SCIM_RATE_LIMIT")
+        raise ConfigError(f"SSO_SCIM_RATE_LIMIT must be a rate like 6000/m (empty: none), got {rate!r}") from None
     check_email(config)
 
 

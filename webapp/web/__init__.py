@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     outbox,
     passkeys,
     privacy,
+    profile_fields,
     reset,
     restore,
     roles,

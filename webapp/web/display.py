@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "session_attr_update": "Session attribute updated",
     "session_attr_set": "Session attribute set",
     "session_attr_delete": "Session attribute deleted",
+    "profile_field": "Profile field defined or changed",
     "outbox_retry": "Email queued again",
     "role_grant": "Role granted",
     "role_revoke": "Role revoked",
@@ -69,7 +70,13 @@ ONE_SIDED = {
     "passkey_add": "new",
     "passkey_remove": "old",
 }
-CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
+CHANNEL_LABELS = {
+    "web": "web console",
+    "api": "JSON API",
+    "python": "Python API",
+    "cli": "command line",
+    "schema": "profile field change",
+}
 EXTRA_LABELS = {
     "password": "Password",
     "is_super_user": "Super-user",
@@ -151,7 +158,11 @@ def is_time(value: Any, name: str | None = None) -> bool:
 
 
 def format_value(value: Any, name: str | None = None) -> str:
-    """A stored value in words: yes/no, choice labels, times in UTC."""
+    """A stored value in words: yes/no, choice labels, times in UTC, a set of options as a list."""
+    if value is None:
+        return "not set"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     attr = ATTRIBUTES.get(name or "")

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from ..sso import Kind, SSOError
-from ..sso.kernel.attributes import ATTRIBUTES
+from .field_table import attribute
 from .refusals import ends_session, not_found_words, session_end_message
 from .session_cookie import UST_COOKIE, clear_ust_cookie
 
@@ -118,11 +118,11 @@ def refusal(error: SSOError) -> ViewResponse:
 def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
     """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
     if outcome.saved:
-        message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."
+        message = "Saved: " + ", ".join(attribute(name).label for name in outcome.saved) + "."
         if outcome.merged_with:
             message += (
                 " Someone else changed "
-                + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
+                + ", ".join(attribute(name).label for name in outcome.merged_with)
                 + " meanwhile; their changes were kept."
             )
         flash(message, "success")

@@ -19,6 +19,9 @@ class UserData(dict):
     """
 
     version: int = 0
+    # Kept beside the view for SCIM (SPEC §21), never part of Zato's wire format:
+    external_id: str | None = None
+    last_modified: datetime | None = None
     usernames: Mapping[str, str] = MappingProxyType({})
     # SPEC §17, never on the wire: the caller's own permissions (`get_current_user`), or the roles of the
     # user read and whether they hold more than the reader (`get_user_by_id`).
@@ -32,13 +35,19 @@ FULL_VIEW = ("user_id", *READABLE, *(name for name in READ_ONLY if name != "user
 SELF_VIEW = ("user_id", *SELF_READABLE)
 
 
-def user_view(row: Any, full: bool) -> UserData:
-    """The attributes of `row` that a caller sees: all of them for super-users (never a secret)."""
+def user_view(row: Any, full: bool, profile: Mapping[str, Any] | None = None) -> UserData:
+    """The attributes of `row` that a caller sees: all of them for super-users (never a secret), then
+    `profile`: the profile fields the caller may view (SPEC §16), beside the built-ins."""
     data = UserData()
     for name in FULL_VIEW if full else SELF_VIEW:
         value = derived(row, name) if name in DERIVED else row[name]
         data[name] = as_utc(value) if isinstance(value, datetime) else value
+    if profile:
+        data.update(profile)
     data.version = row["version"]
+    data.external_id = row.get("external_id")
+    modified = row.get("last_modified") or row.get("sign_up_time")
+    data.last_modified = as_utc(modified) if isinstance(modified, datetime) else None
     return data
 
 

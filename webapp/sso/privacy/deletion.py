@@ -46,7 +46,7 @@ def link_refused() -> SSOError:
 def _schedule_row(conn: Connection, target: Any, due: datetime, now: datetime) -> int:
     """Lock the account and set its deletion time (a conditional write on the version read); returns the
     sessions ended."""
-    values = {"deletion_time": due, "version": users.c.version + 1}
+    values = {"deletion_time": due, "version": users.c.version + 1, "last_modified": now}
     if not target["is_locked"]:
         values |= {"is_locked": True, "locked_time": now, "locked_by": target["user_id"]}
     done = conn.execute(
@@ -115,7 +115,7 @@ def schedule_deletion(ctx: Context, call: Call, password) -> datetime:
 def _unschedule(conn: Connection, target: Any, now: datetime, call: Call, actor_id: str | None) -> None:
     """Clear the deletion time and the lock it set (a lock an administrator set stays), in the caller's
     transaction, audited (`deletion_cancelled`); the emailed links of the account stop working."""
-    values: dict[str, Any] = {"deletion_time": None, "version": users.c.version + 1}
+    values: dict[str, Any] = {"deletion_time": None, "version": users.c.version + 1, "last_modified": now}
     changes = {"deletion_time": change(target["deletion_time"], None)}
     if target["is_locked"] and target["locked_by"] == target["user_id"]:
         values |= {"is_locked": False, "locked_time": None, "locked_by": None}
