@@ -15,13 +15,15 @@ run:
 test: lint
 	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-# ruff (lint and format check) and mypy, configured in pyproject.toml; bootstraps the test set
+# ruff (lint and format check), mypy (configured in pyproject.toml) and the translation catalogs (complete,
+# in step with the code); bootstraps the test set
 # (requirements-dev.txt pins ruff, mypy and the typing stubs).
 lint:
 	bash scripts/bootstrap.sh --test
 	.venv/bin/ruff check $(LINT_PATHS)
 	.venv/bin/ruff format --check $(LINT_PATHS)
 	.venv/bin/mypy
+	.venv/bin/python scripts/translations.py check
 
 bench:
 	bash scripts/bootstrap.sh --bench

@@ -13,6 +13,7 @@ from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine
 from .http_hardening import init_http_hardening
+from .i18n import init_i18n
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
 from .sso.authn import forget_callers_on_commit, init_request_scope
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_http_hardening(app)
     init_static_files(app)
+    init_i18n(app)  # before the console: its templates get `_` and the chosen language
     init_api(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from .db import DEFAULT_TIMEOUTS
 from .sso.hashing import SCRYPT_N
 from .sso.mail import check_mail_settings
+from .sso.texts import LOCALES, SOURCE_LOCALE
 
 DEFAULT_APPS = "CRM,Console"
 
@@ -149,6 +150,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # off by default, so an email change takes effect at once as SPEC §2 says
         "SSO_EMAIL_CHANGE_CONFIRM": _flag(env, "SSO_EMAIL_CHANGE_CONFIRM", False),
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
+        # languages (SPEC §22): the last choice, after the person's own and their browser's
+        "SSO_DEFAULT_LOCALE": (env.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE).strip(),
     }
 
 
@@ -175,6 +178,10 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError("SSO_AUDIT_RETENTION_DAYS must be 0 (keep forever) or a number of days")
     if not config.get("SSO_APPS"):
         raise ConfigError("SSO_APPS must name at least one application")
+    if config.get("SSO_DEFAULT_LOCALE", SOURCE_LOCALE) not in LOCALES:
+        raise ConfigError(
+            f"SSO_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, got {config['SSO_DEFAULT_LOCALE']!r}"
+        )
     check_email(config)
 
 
