@@ -72,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ops.init_app(app)  # first: the request id and timing exist before any other hook or view
     init_http_hardening(app)
     init_static_files(app)
-    init_i18n(app)  # before the console: its templates get `_` and the chosen language
     init_api(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
+    init_i18n(app)  # after the console made the Jinja environment (with the shared compiled templates)
     return app
