@@ -11,19 +11,35 @@ else the best match of `Accept-Language`, else `SSO_DEFAULT_LOCALE`.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext, lazy_gettext, lazy_ngettext, ngettext
+from collections.abc import Iterable
 
-from .sso.texts import LOCALES, SOURCE_LOCALE, Text
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import (
+    Babel,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    lazy_ngettext,
+    ngettext,
+)
+
+from .sso.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
 
 __all__ = [
     "LOCALES",
+    "SOURCE_LOCALE",
     "current_locale",
+    "format_datetime",
+    "format_decimal",
     "gettext",
     "init_i18n",
     "lazy_gettext",
     "lazy_ngettext",
     "ngettext",
+    "not_done",
+    "sentence",
     "translate",
 ]
 
@@ -52,9 +68,32 @@ def translate(message: str | None) -> str | None:
     """A message the service raised, in this request's language (English when the catalog has no entry)."""
     if isinstance(message, Text):
         if message.plural is not None and message.number is not None:
-            return ngettext(message.msgid, message.plural, message.number, **message.values)
+            values = {key: value for key, value in message.values.items() if key != "num"}  # ngettext sets num
+            return ngettext(message.msgid, message.plural, message.number, **values)
         return gettext(message.msgid, **message.values)
     return gettext(message) if message else message
+
+
+def sentence(message: str | None) -> str:
+    """A service message as a sentence on a page: translated, its first letter capitalised, a full stop."""
+    text = translate(message) or ""
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
+
+
+def not_done(messages: Iterable[str]) -> str:
+    """'Not done: reason; reason' from the service's messages, in this request's language."""
+    return gettext("Not done: %(reasons)s", reasons="; ".join(translate(message) or "" for message in messages))
+
+
+def page_locale() -> str | None:
+    """The language of the page being answered (None outside a request): a message it asks for is sent in it
+    when the recipient has no `locale` of their own."""
+    return current_locale() if has_request_context() else None
+
+
+def lifetime_words(minutes: int) -> str:
+    """A lifetime in this request's language: '30 Minuten', '2 dni'."""
+    return translate(lifetime(minutes)) or ""
 
 
 def init_i18n(app: Flask) -> None:
@@ -62,5 +101,8 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=choose_locale, default_locale=SOURCE_LOCALE, default_timezone="UTC")
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as extracted
-    app.jinja_env.filters["translate"] = translate
+    app.jinja_env.filters.update(translate=translate, lifetime=lifetime_words, number=format_decimal)
+    mailer = app.extensions["sso"].ctx.mailer
+    if mailer is not None:
+        mailer.page_locale = page_locale
     app.jinja_env.globals.update(current_locale=current_locale)

@@ -27,6 +27,7 @@ from .store import (
     require_mapping,
     side_effects,
 )
+from .texts import _t
 from .totp import new_totp_key
 
 CREATE_KEYS = (
@@ -117,7 +118,7 @@ def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> t
     attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
     clean = check_values(attrs, errors)
     if type(data.get("auto_approve", False)) is not bool:
-        errors.add("auto_approve", "must be true or false")
+        errors.add("auto_approve", _t("must be true or false"))
     if "password" in data:
         problem = password_problem(
             data["password"],
@@ -129,7 +130,7 @@ def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> t
     if taken_too and "username" in clean and "username" not in errors.errors:
         with reading(ctx.engine) as conn:
             if is_username_taken(conn, clean["username"], None):
-                errors.add("username", "is already taken", Code.username_exists)
+                errors.add("username", _t("is already taken"), Code.username_exists)
     limits = check_rate_limit_input(data, errors)
     errors.raise_if_any(Kind.invalid)
     return clean, limits

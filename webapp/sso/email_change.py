@@ -30,9 +30,10 @@ from .audit import change, record
 from .authn import Caller, UserCaller, check_app
 from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
-from .mail import MailNotSent, render, valid_for, when
+from .mail import MailNotSent, render, valid_for
 from .presentation import UserData
 from .store import reject_unknown, require_mapping
+from .texts import _t
 from .update import RowMoved, check_update, update_user, write_update
 
 CONFIRM_PATH = "/account/email/confirm/"  # the console page a confirmation link opens
@@ -66,7 +67,7 @@ def link_refused() -> SSOError:
         Kind.not_found,
         Code.invalid_input,
         "token",
-        "this email-change link is not valid (it may have expired or been used already)",
+        _t("this email-change link is not valid (it may have expired or been used already)"),
     )
 
 
@@ -217,7 +218,8 @@ def _send_link(ctx: Context, target, new_email: str, token: str, expires: dateti
         username=target["username"],
         link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
         valid_for=valid_for(settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"] * 60),
-        expires_at=when(expires),
+        expires_at=expires,
+        locale=ctx.mailer.language(target) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
     if ctx.mailer is None:
         return

@@ -18,6 +18,7 @@ from .attributes import text_problem
 from .authn import authenticate
 from .context import Context
 from .errors import FieldErrors, Kind, super_user_required
+from .texts import _t
 
 HISTORY_MAX = 500
 SIGN_IN_ACTIONS = ("login", "logout")  # kept apart from changes ("changes only" leaves them out)
@@ -39,13 +40,13 @@ def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) ->
         errors.add("kind", f"must be an action name of at most {KIND_MAX} characters")
     for name, value in (("before", before), ("after", after)):
         if value is not None and (type(value) is not int or value < 1 or value > 2**62):
-            errors.add(name, "must be a record id (a whole number of at least 1)")
+            errors.add(name, _t("must be a record id (a whole number of at least 1)"))
     if before is not None and after is not None:
-        errors.add("after", "give before or after, not both")
+        errors.add("after", _t("give before or after, not both"))
     if type(changes_only) is not bool:
-        errors.add("changes_only", "must be true or false")
+        errors.add("changes_only", _t("must be true or false"))
     if type(limit) is not int or limit < 1:
-        errors.add("limit", "must be a whole number of at least 1")
+        errors.add("limit", _t("must be a whole number of at least 1"))
     errors.raise_if_any(Kind.invalid)
 
 

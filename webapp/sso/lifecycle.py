@@ -17,12 +17,13 @@ from .errors import Code, Kind, SSOError, no_such_user, own_access, super_user_r
 from .guards import hold_super_users, require_a_usable_super_user
 from .presentation import FULL_VIEW, UserData
 from .store import load_user
+from .texts import _t
 from .update import update_local, update_user
 
 
 def _require_user_id(user_id: Any) -> None:
     if user_id is None:
-        raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", "is required")
+        raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", _t("is required"))
 
 
 def _set(
@@ -121,7 +122,7 @@ def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_add
     if not caller.is_super_user:
         raise super_user_required()
     if user_id == caller.user_id:
-        raise own_access("user_id", "you cannot delete your own account")
+        raise own_access("user_id", _t("you cannot delete your own account"))
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:
@@ -159,7 +160,7 @@ def user_id_of(ctx: Context, username: str) -> str:
     with reading(ctx.engine) as conn:
         row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
     if row is None:
-        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no such user")
+        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no such user"))
     return row.user_id
 
 

@@ -25,6 +25,7 @@ from .errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_
 from .hashing import hash_password, verify_password
 from .ratelimit import enforce as enforce_rate_limit
 from .store import load_user, new_session_id
+from .texts import _t
 from .tokens import session_hash
 
 AUTH_TYPE = "zato.basic_auth"
@@ -91,7 +92,9 @@ def create_api_client(
                 changes={"api_client": {"old": None, "new": name}},
             )
     except IntegrityError:
-        raise SSOError.single(Kind.conflict, Code.invalid_input, "name", "an API client of this name exists") from None
+        raise SSOError.single(
+            Kind.conflict, Code.invalid_input, "name", _t("an API client of this name exists")
+        ) from None
     return secret
 
 
@@ -105,7 +108,7 @@ def revoke_api_client(
         if link is not None:
             _end_link_session(ctx, conn, link)
         if conn.execute(delete(api_clients).where(api_clients.c.name == name)).rowcount != 1:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", "no such API client")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", _t("no such API client"))
         record(
             conn,
             now=now,
@@ -168,7 +171,7 @@ def _super_user_and_target(ctx, conn, user_id, current_ust, current_app):
     if not caller.is_super_user:
         raise super_user_required()
     if user_id is None:
-        raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", "is required")
+        raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", _t("is required"))
     target = load_user(conn, user_id) if isinstance(user_id, str) else None
     if target is None:
         raise no_such_user()
@@ -184,13 +187,13 @@ def _link_inputs(data: Any, required: tuple[str, ...]) -> dict[str, Any]:
     errors = FieldErrors()
     for key in data:
         if key not in LINK_KEYS:
-            errors.add(key[:128], "is not an input of this call")
+            errors.add(key[:128], _t("is not an input of this call"))
     if "auth_type" in data and data["auth_type"] not in AUTH_TYPES:
         errors.add("auth_type", f"must be {AUTH_TYPE}")
     if "auth_username" in data and not isinstance(data["auth_username"], str):
-        errors.add("auth_username", "must be the name of an API client")
+        errors.add("auth_username", _t("must be the name of an API client"))
     if "is_active" in data and type(data["is_active"]) is not bool:
-        errors.add("is_active", "must be true or false")
+        errors.add("is_active", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
     return dict(data)
 
@@ -231,7 +234,7 @@ def link(
             )
     except IntegrityError:
         raise SSOError.single(
-            Kind.conflict, Code.invalid_input, "auth_username", "this API client is already linked to a user"
+            Kind.conflict, Code.invalid_input, "auth_username", _t("this API client is already linked to a user")
         ) from None
 
 
@@ -271,7 +274,7 @@ def unlink(
             .first()
         )
         if row is None:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "auth_username", "is not linked to this user")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "auth_username", _t("is not linked to this user"))
         _end_link_session(ctx, conn, row)
         conn.execute(delete(linked_auths).where(linked_auths.c.id == row["id"]))
         record(

@@ -18,6 +18,7 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from .hashing import hash_password, verify_password
 from .store import load_user, reject_unknown, require_input, require_mapping
+from .texts import _t
 from .throttle import begin_attempt, succeeded
 
 CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
@@ -114,7 +115,7 @@ def change_password(
         own = user_id is None or user_id == caller.user_id
         if not own and not caller.is_super_user:
             raise SSOError.single(
-                Kind.forbidden, Code.invalid_input, "user_id", "you may change only your own password"
+                Kind.forbidden, Code.invalid_input, "user_id", _t("you may change only your own password")
             )
         target = caller.user if own else load_user(conn, user_id)
     if target is None:
@@ -125,7 +126,7 @@ def change_password(
         errors.add("password_expiry", f"must be a whole number of days from 1 to {EXPIRY_DAYS_MAX}")
     must_change = data.get("must_change", False)
     if type(must_change) is not bool:
-        errors.add("must_change", "must be true or false")
+        errors.add("must_change", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
     check_new_password(ctx, data["new_password"], "new_password")
     now = ctx.clock()
@@ -134,7 +135,7 @@ def change_password(
         # A guess at the old password counts like a failed login of this username from this address.
         attempt = begin_attempt(ctx, target["username"], remote_addr, now, field_name="old_password")
         if not verify_password(data.get("old_password"), target["password_hash"]):
-            raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", "is not right")
+            raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", _t("is not right"))
     columns = password_columns(ctx, data["new_password"], now, days, must_change)
     with writing(ctx.engine) as conn:
         conn.execute(

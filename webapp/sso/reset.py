@@ -25,8 +25,9 @@ from .authn import check_app
 from .context import Context
 from .email_tokens import may_log_in
 from .errors import Code, Kind, SSOError, mail_not_sent
-from .mail import MailNotSent, render, valid_for, when
+from .mail import MailNotSent, render, valid_for
 from .passwords import password_changes, password_columns, password_problem
+from .texts import _t
 
 RESET_PATH = "/password/reset/"  # the console page a reset link opens
 RESET_KEY_MINUTES = 30
@@ -41,7 +42,7 @@ def refused() -> SSOError:
         Kind.forbidden,
         Code.password_reset_refused,
         "token",
-        "this password-reset link is not valid (it may have expired or been used already)",
+        _t("this password-reset link is not valid (it may have expired or been used already)"),
     )
 
 
@@ -109,7 +110,7 @@ def request_password_reset(
     """Email a reset link to the account `credential` names (if any, and if it may log in); answers alike either way."""
     check_app(ctx, current_app)
     if not isinstance(credential, str):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "credential", "must be a string")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "credential", _t("must be a string"))
     now = ctx.clock()
     keys = _throttle_keys(credential, remote_addr)
     clean = credential.strip()
@@ -175,7 +176,8 @@ def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
         username=user["username"],
         link=settings["SSO_PUBLIC_URL"] + RESET_PATH + token,
         valid_for=valid_for(settings["SSO_PASSWORD_RESET_MINUTES"]),
-        expires_at=when(expires),
+        expires_at=expires,
+        locale=ctx.mailer.language(user) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
     if ctx.mailer is None:
         return

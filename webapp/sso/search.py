@@ -25,6 +25,7 @@ from .context import Context
 from .errors import Code, FieldErrors, Kind, SSOError, super_user_required
 from .presentation import user_view
 from .store import reject_unknown
+from .texts import _t
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
@@ -167,7 +168,7 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
     errors = FieldErrors()
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
         if key in criteria and not isinstance(criteria[key], str):
-            errors.add(key, "must be a string")
+            errors.add(key, _t("must be a string"))
         elif key in criteria and (problem := text_problem(criteria[key])):
             errors.add(key, problem)
     for key in ("sign_up_status", "approval_status"):
@@ -177,22 +178,22 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
                 errors.add(key, message)
     for key in ("is_locked", "is_name_exact", "paginate", "is_super_user", "is_totp_enabled", "with_last_sign_in"):
         if key in criteria and type(criteria[key]) is not bool:
-            errors.add(key, "must be true or false")
+            errors.add(key, _t("must be true or false"))
     for key in ("cur_page", "page_size"):
         if key in criteria and (type(criteria[key]) is not int or criteria[key] < 1):
-            errors.add(key, "must be a whole number of at least 1")
+            errors.add(key, _t("must be a whole number of at least 1"))
     if type(criteria.get("cur_page")) is int and criteria["cur_page"] > CUR_PAGE_MAX:
         errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
-        errors.add("after", "cannot be combined with cur_page (after pages by key)")
+        errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
     if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
-        errors.add("order_by", "must be one of " + ", ".join(SORTABLE))
+        errors.add("order_by", _t("must be one of ") + ", ".join(SORTABLE))
     if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
-        errors.add("order", "must be asc or desc")
+        errors.add("order", _t("must be asc or desc"))
     if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
-        errors.add("after", "pages only the username order (ascending)")
+        errors.add("after", _t("pages only the username order (ascending)"))
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
-        errors.add("name_op", "must be and or or")
+        errors.add("name_op", _t("must be and or or"))
     return errors
 
 

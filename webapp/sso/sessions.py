@@ -19,6 +19,7 @@ from .authn import UserCaller, authenticate, refuse_if_unusable, session_row
 from .context import Context
 from .errors import Code, Kind, SSOError, no_such_session, no_such_user, super_user_required
 from .store import load_user
+from .texts import _t
 
 SESSION_FIELDS = (
     "session_id",
@@ -151,7 +152,7 @@ def end_session(
 ) -> None:
     """End one live session by its public id: one's own, or anyone's as a super-user."""
     if not isinstance(session_id, str):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", "must be a string")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", _t("must be a string"))
     with writing(ctx.engine) as conn:
         caller = authenticate(ctx, conn, current_ust, current_app)
         now = ctx.clock()
@@ -214,7 +215,7 @@ def end_sessions_local(ctx: Context, username: str) -> int:
     with writing(ctx.engine) as conn:
         row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
         if row is None:
-            raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no such user")
+            raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no such user"))
         return _end_all(
             conn,
             ctx.clock(),

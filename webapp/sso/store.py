@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, select
 from ..models import users
 from .attributes import ATTRIBUTES, READ_ONLY, fold, search_column, text_problem
 from .errors import Code, FieldErrors, Kind, SSOError
+from .texts import _t
 from .tokens import TokenCodec
 
 
@@ -38,7 +39,7 @@ def unknown_key_message(key: Any) -> str:
 def require_mapping(data: Any) -> Mapping:
     """E008003 unless `data` is a non-empty mapping."""
     if not isinstance(data, Mapping) or not data:
-        raise SSOError.single(Kind.invalid, Code.no_data, "data", "no attributes to update were given")
+        raise SSOError.single(Kind.invalid, Code.no_data, "data", _t("no attributes to update were given"))
     return data
 
 

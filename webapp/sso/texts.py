@@ -41,3 +41,12 @@ def _nt(singular: str, plural: str, count: int, **values: Any) -> Text:
     """A translatable English message with a plural form chosen by `count` (`%(num)d` in the text)."""
     values.setdefault("num", count)
     return Text(singular, values, plural, count)
+
+
+def lifetime(minutes: int) -> Text:
+    """How long something lasts, in words: '30 minutes', '24 hours', '2 days' (plural forms per language)."""
+    if minutes % (60 * 24) == 0 and minutes >= 60 * 48:
+        return _nt("%(num)d day", "%(num)d days", minutes // (60 * 24))
+    if minutes % 60 == 0:
+        return _nt("%(num)d hour", "%(num)d hours", minutes // 60)
+    return _nt("%(num)d minute", "%(num)d minutes", minutes)

@@ -30,6 +30,7 @@ from .errors import Code, Kind, SSOError, no_such_user
 from .hashing import verify_password
 from .presentation import UserData
 from .store import current_value, load_user, load_user_by_username, reject_unknown, require_input, require_mapping
+from .texts import _t
 from .update import check_update, update_local, update_user, write_update
 
 DIGITS = 6
@@ -226,7 +227,7 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
     with reading(ctx.engine) as conn:
         user = load_user_by_username(conn, username)
     if user is None:
-        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no user has this username")
+        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no user has this username"))
     view = update_local(ctx, user["user_id"], {"totp_key": key})
     return view, check_value(ATTRIBUTES["totp_key"], key)[0]
 
@@ -240,7 +241,7 @@ def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> Us
 
 def _check_password(user: Mapping, password: Any) -> None:
     if not isinstance(password, str) or not verify_password(password, user["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", _t("is not your current password"))
 
 
 def enable_totp(
@@ -274,7 +275,7 @@ def enable_totp(
                 Kind.invalid,
                 Code.invalid_input,
                 "totp_code",
-                "is not the current code of this key: check the app's clock and try again",
+                _t("is not the current code of this key: check the app's clock and try again"),
             )
         codes = replace_recovery_codes(conn, target["user_id"], now)
         write_update(
@@ -323,7 +324,7 @@ def regenerate_recovery_codes(
         _check_password(caller.user, password)
         if not caller.user["is_totp_enabled"]:
             raise SSOError.single(
-                Kind.invalid, Code.invalid_input, "is_totp_enabled", "two-factor sign-in is off: turn it on first"
+                Kind.invalid, Code.invalid_input, "is_totp_enabled", _t("two-factor sign-in is off: turn it on first")
             )
         codes = replace_recovery_codes(conn, caller.user_id, now)
         record(

@@ -46,6 +46,7 @@ from .store import (
     require_mapping,
     side_effects,
 )
+from .texts import _t
 
 
 class RowMoved(Exception):
@@ -153,12 +154,12 @@ def check_update(
         raise super_user_required()
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_super_user:
-        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may update only your own account")
+        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
     if not caller.is_super_user:
         errors = FieldErrors()
         for key in data:
             if not ATTRIBUTES[key].self_editable:
-                errors.add(key, "only a super-user may change this")
+                errors.add(key, _t("only a super-user may change this"))
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
         target = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, g, redirect, request, session
 
+from ..i18n import lazy_gettext
 from ..sso import SSOError
 from ..sso.users import Users
 from .security import cookie_secure
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 UST_COOKIE = "sso_ust"
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
-SUPER_USERS_ONLY = "Only super-users can manage users."
+SUPER_USERS_ONLY = lazy_gettext("Only super-users can manage users.")
 
 
 class NotSignedIn(Exception):
@@ -104,7 +105,7 @@ def load_caller() -> None:
 def require_super_user() -> None:
     """403 unless this request's caller is a super-user."""
     if not g.is_super_user:
-        abort(403, description=SUPER_USERS_ONLY)
+        abort(403, description=str(SUPER_USERS_ONLY))
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

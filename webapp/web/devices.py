@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, request, url_for
 
+from ..i18n import gettext, ngettext
 from ..sso import Kind, SSOError
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp
@@ -33,9 +34,9 @@ def account_end_session() -> ViewResponse:
     except SSOError as error:
         if error.kind != Kind.not_found:
             return refusal(error)
-        flash("That session had already ended.", "info")
+        flash(gettext("That session had already ended."), "info")
     else:
-        flash("Signed out that device.", "success")
+        flash(gettext("Signed out that device."), "success")
     return go(url_for("web.account") + DEVICES)
 
 
@@ -48,7 +49,7 @@ def account_end_other_sessions() -> ViewResponse:
     except SSOError as error:
         return refusal(error)
     if count:
-        flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+        flash(ngettext("Signed out %(num)d other session.", "Signed out %(num)d other sessions.", count), "success")
     else:
-        flash("Nothing to do: you are signed in nowhere else.", "info")
+        flash(gettext("Nothing to do: you are signed in nowhere else."), "info")
     return go(url_for("web.account") + DEVICES)

@@ -7,39 +7,45 @@ from typing import Any
 
 from flask import Flask
 
+from ..i18n import SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
 from ..sso.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {
-    "approved": "Approved",
-    "rejected": "Rejected",
-    "before_decision": "Waiting for a decision",
-    "before_confirmation": "Waiting for confirmation",
-    "final": "Final",
+    "approved": lazy_gettext("Approved"),
+    "rejected": lazy_gettext("Rejected"),
+    "before_decision": lazy_gettext("Waiting for a decision"),
+    "before_confirmation": lazy_gettext("Waiting for confirmation"),
+    "final": lazy_gettext("Final"),
 }
 ACTION_LABELS = {
-    "update": "Changed",
-    "create": "Created",
-    "login": "Logged in",
-    "change_password": "Password set",
-    "signup": "Signed up",
-    "confirm_signup": "Sign-up confirmed",
-    "reset_requested": "Password reset requested",
-    "password_reset": "Password reset by email",
-    "recovery_codes": "New recovery codes",
-    "delete": "Deleted",
-    "end_session": "Signed out a session",
-    "end_sessions": "Signed out sessions",
-    "email_change_requested": "Email change requested (waiting for the link)",
+    "update": lazy_gettext("Changed"),
+    "create": lazy_gettext("Created"),
+    "login": lazy_gettext("Logged in"),
+    "change_password": lazy_gettext("Password set"),
+    "signup": lazy_gettext("Signed up"),
+    "confirm_signup": lazy_gettext("Sign-up confirmed"),
+    "reset_requested": lazy_gettext("Password reset requested"),
+    "password_reset": lazy_gettext("Password reset by email"),
+    "recovery_codes": lazy_gettext("New recovery codes"),
+    "delete": lazy_gettext("Deleted"),
+    "end_session": lazy_gettext("Signed out a session"),
+    "end_sessions": lazy_gettext("Signed out sessions"),
+    "email_change_requested": lazy_gettext("Email change requested (waiting for the link)"),
 }
-CHANNEL_LABELS = {"web": "web console", "api": "JSON API", "python": "Python API", "cli": "command line"}
+CHANNEL_LABELS = {
+    "web": lazy_gettext("web console"),
+    "api": lazy_gettext("JSON API"),
+    "python": lazy_gettext("Python API"),
+    "cli": lazy_gettext("command line"),
+}
 EXTRA_LABELS = {
-    "password": "Password",
-    "is_super_user": "Super-user",
-    "recovery_codes": "Recovery codes",
-    "recovery_codes_left": "Recovery codes left",
-    "session": "Session",
-    "sessions": "Open sessions",
+    "password": lazy_gettext("Password"),
+    "is_super_user": lazy_gettext("Super-user"),
+    "recovery_codes": lazy_gettext("Recovery codes"),
+    "recovery_codes_left": lazy_gettext("Recovery codes left"),
+    "session": lazy_gettext("Session"),
+    "sessions": lazy_gettext("Open sessions"),
 }
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
@@ -78,9 +84,14 @@ def as_datetime(value: Any) -> datetime | None:
 
 
 def format_time(value: Any) -> str:
-    """`2030-01-31 12:00:05 UTC`, or the value as given when it is not a time."""
+    """A time in UTC as this page's language writes it (`2030-01-31 12:00:05 UTC` in English, `31.01.2030,
+    12:00:05 UTC` in German), or the value as given when it is not a time."""
     moment = as_datetime(value)
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ("" if value is None else str(value))
+    if moment is None:
+        return "" if value is None else str(value)
+    if current_locale() == SOURCE_LOCALE:
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{format_datetime(moment, 'medium')} UTC"
 
 
 def iso_time(value: Any) -> str:
@@ -109,14 +120,14 @@ def is_time(value: Any, name: str | None = None) -> bool:
 def format_value(value: Any, name: str | None = None) -> str:
     """A stored value in words: yes/no, choice labels, times in UTC."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
     if attr is not None and attr.type == "datetime":
         return format_time(value)
     if isinstance(value, datetime):
         return format_time(value)
     if attr is not None and attr.type == "enum":
-        return CHOICE_LABELS.get(value, str(value))
+        return str(CHOICE_LABELS.get(value, str(value)))
     return str(value)
 
 
@@ -124,14 +135,16 @@ def attribute_label(name: str) -> str:
     """The label of an attribute (or of a non-attribute audit key)."""
     attr = ATTRIBUTES.get(name)
     if attr is not None:
-        return attr.label
-    return EXTRA_LABELS.get(name, name.replace("_", " ").capitalize())
+        return translate(attr.label) or name
+    if name in EXTRA_LABELS:
+        return str(EXTRA_LABELS[name])
+    return name.replace("_", " ").capitalize()
 
 
 def describe_browser(agent: str | None) -> str:
     """A user agent as a person reads it: "Firefox 120 on Linux" (or "Unknown browser")."""
     if not agent:
-        return "Unknown browser"
+        return gettext("Unknown browser")
     name = version = None
     for token, shown in BROWSERS:
         at = agent.find(token)
@@ -142,8 +155,9 @@ def describe_browser(agent: str | None) -> str:
             break
     system = next((shown for token, shown in SYSTEMS if token in agent), None)
     if name is None:
-        name = agent.split("/")[0].split(" ")[0][:40] or "Unknown browser"
-    return " ".join(filter(None, [name, version])) + (f" on {system}" if system else "")
+        name = agent.split("/")[0].split(" ")[0][:40] or gettext("Unknown browser")
+    browser = " ".join(filter(None, [name, version]))
+    return gettext("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 def init_display(app: Flask) -> None:
@@ -157,7 +171,7 @@ def init_display(app: Flask) -> None:
         attribute_label=attribute_label,
         jsonvalue=encode_value,
         browser=describe_browser,
-        choice_label=lambda value: CHOICE_LABELS.get(value, value),
-        action_label=lambda value: ACTION_LABELS.get(value, value),
-        channel_label=lambda value: CHANNEL_LABELS.get(value, value),
+        choice_label=lambda value: str(CHOICE_LABELS.get(value, value)),
+        action_label=lambda value: str(ACTION_LABELS.get(value, value)),
+        channel_label=lambda value: str(CHANNEL_LABELS.get(value, value)),
     )

@@ -4,9 +4,11 @@ reject and delete will do, delete itself, and signing a user out everywhere (SPE
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import flash, g, request, url_for
 
+from ..i18n import gettext, lazy_gettext, ngettext, not_done
 from ..sso import Code, SSOError
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
@@ -19,41 +21,44 @@ class Confirmation:
     """What a confirmation page asks and says will happen."""
 
     action: str
-    question: str
-    button: str
-    consequences: tuple[str, ...]
+    question: Any  # lazily translated texts with {username} and {sessions}
+    button: Any
+    consequences: tuple[Any, ...]
 
+
+# The line a selection words otherwise (bulk.py): it names one user.
+USERNAME_FREE = lazy_gettext("The username {username} becomes free for someone else.")
 
 CONFIRMATIONS = {
     c.action: c
     for c in (
         Confirmation(
             "lock",
-            "Lock {username}?",
-            "Lock {username}",
+            lazy_gettext("Lock {username}?"),
+            lazy_gettext("Lock {username}"),
             (
-                "{username} cannot log in until someone unlocks the account.",
-                "Their {sessions} end now; an application using one is told the account is locked.",
-                "Unlocking later lets them log in again (those sessions stay ended).",
+                lazy_gettext("{username} cannot log in until someone unlocks the account."),
+                lazy_gettext("Their {sessions} end now; an application using one is told the account is locked."),
+                lazy_gettext("Unlocking later lets them log in again (those sessions stay ended)."),
             ),
         ),
         Confirmation(
             "reject",
-            "Reject {username}?",
-            "Reject {username}",
+            lazy_gettext("Reject {username}?"),
+            lazy_gettext("Reject {username}"),
             (
-                "{username} cannot log in, and their {sessions} stop working.",
-                "You can approve the account again later.",
+                lazy_gettext("{username} cannot log in, and their {sessions} stop working."),
+                lazy_gettext("You can approve the account again later."),
             ),
         ),
         Confirmation(
             "delete",
-            "Delete {username}?",
-            "Delete {username} for good",
+            lazy_gettext("Delete {username}?"),
+            lazy_gettext("Delete {username} for good"),
             (
-                "The account and everything of theirs are removed: their {sessions} end now.",
-                "This cannot be undone. The audit history keeps a record of the account as it was.",
-                "The username {username} becomes free for someone else.",
+                lazy_gettext("The account and everything of theirs are removed: their {sessions} end now."),
+                lazy_gettext("This cannot be undone. The audit history keeps a record of the account as it was."),
+                USERNAME_FREE,
             ),
         ),
     )
@@ -61,7 +66,9 @@ CONFIRMATIONS = {
 
 
 def _sessions_phrase(count: int) -> str:
-    return {0: "open sessions (none at the moment)", 1: "1 open session"}.get(count, f"{count} open sessions")
+    if count == 0:
+        return gettext("open sessions (none at the moment)")
+    return ngettext("%(num)d open session", "%(num)d open sessions", count)
 
 
 @bp.get("/users/<user_id>/confirm")
@@ -70,7 +77,7 @@ def user_confirm(user_id: str) -> ViewResponse:
     """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
-        return error_page(400, "Unknown action", "Choose lock, reject or delete.")
+        return error_page(400, gettext("Unknown action"), gettext("Choose lock, reject or delete."))
     try:
         user = users().get_user_by_id(cid(), user_id, *caller_args())
         sessions = users().list_sessions(cid(), user_id, *caller_args())
@@ -83,9 +90,9 @@ def user_confirm(user_id: str) -> ViewResponse:
         user=user,
         confirmation=confirmation,
         quick=quick,
-        question=confirmation.question.format(**words),
-        button=confirmation.button.format(**words),
-        consequences=[line.format(**words) for line in confirmation.consequences],
+        question=str(confirmation.question).format(**words),
+        button=str(confirmation.button).format(**words),
+        consequences=[str(line).format(**words) for line in confirmation.consequences],
         version=request.args.get("version", str(user.version)),
         original=request.args.get("original"),
     )
@@ -100,9 +107,9 @@ def user_delete(user_id: str) -> ViewResponse:
         users().delete_user(cid(), user_id, *caller_args(), channel="web", user_agent=user_agent())
     except SSOError as error:
         if Code.invalid_operation in error.sub_status:
-            return stored_edit_page(user_id, 403, action_error="Not done: " + "; ".join(error.errors.values()))
+            return stored_edit_page(user_id, 403, action_error=not_done(error.errors.values()))
         return refusal(error)
-    flash(f"Deleted user {username}.", "success")
+    flash(gettext("Deleted user %(username)s.", username=username), "success")
     return go(url_for("web.user_list"))
 
 
@@ -116,12 +123,20 @@ def user_end_sessions(user_id: str) -> ViewResponse:
         return refusal(error)
     own = user_id == g.user["user_id"]
     if count:
-        flash(
-            f"Signed out {count} session{'s' if count != 1 else ''}{' (this one stays signed in)' if own else ''}.",
-            "success",
-        )
+        if own:
+            message = ngettext(
+                "Signed out %(num)d session (this one stays signed in).",
+                "Signed out %(num)d sessions (this one stays signed in).",
+                count,
+            )
+        else:
+            message = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
+        flash(message, "success")
     else:
         flash(
-            "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"
+            gettext("Nothing to do: there were no other sessions.")
+            if own
+            else gettext("Nothing to do: there were no sessions."),
+            "info",
         )
     return go(url_for("web.user_edit", user_id=user_id) + "#sessions-card")

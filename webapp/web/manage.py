@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, stream_with_context, url_for
 
+from ..i18n import gettext, lazy_gettext, not_done
 from ..sso import SSOError
 from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
 from ..sso.create import CREATE_KEYS
@@ -19,7 +20,7 @@ from .attribute_form.view import IDENTITY, groups
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
-from .display import format_value
+from .display import attribute_label, format_value
 from .forms import CreateUserForm, SetPasswordForm, confirmation_errors
 from .names import usernames
 from .responses import ViewResponse, error_page, flash_saved, form_errors, general_errors, page, refusal, wants_partial
@@ -45,10 +46,10 @@ class QuickAction:
     that says what will happen."""
 
     action: str
-    button: str
+    button: Any  # a lazily translated text
     name: str
     value: str
-    done: str
+    done: Any
     danger: bool = False
     confirm: bool = False
 
@@ -65,10 +66,20 @@ class QuickAction:
 QUICK_ACTIONS = {
     a.action: a
     for a in (
-        QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
-        QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
-        QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
-        QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
+        QuickAction("unlock", lazy_gettext("Unlock"), "is_locked", "false", lazy_gettext("Unlocked")),
+        QuickAction(
+            "lock", lazy_gettext("Lock…"), "is_locked", "true", lazy_gettext("Locked"), danger=True, confirm=True
+        ),
+        QuickAction("approve", lazy_gettext("Approve"), "approval_status", "approved", lazy_gettext("Approved")),
+        QuickAction(
+            "reject",
+            lazy_gettext("Reject…"),
+            "approval_status",
+            "rejected",
+            lazy_gettext("Rejected"),
+            danger=True,
+            confirm=True,
+        ),
     )
 }
 
@@ -89,12 +100,52 @@ class BulkChoice:
 BULK_CHOICES = {
     c.action: c
     for c in (
-        BulkChoice("approve", "Approve", "Approve", "approved", "already approved"),
-        BulkChoice("unlock", "Unlock", "Unlock", "unlocked", "not locked"),
-        BulkChoice("lock", "Lock…", "Lock", "locked", "already locked", confirm=True),
-        BulkChoice("reject", "Reject…", "Reject", "rejected", "already rejected", confirm=True),
-        BulkChoice("sign_out", "Sign out everywhere…", "Sign out", "signed out", "no sessions", confirm=True),
-        BulkChoice("delete", "Delete…", "Delete", "deleted", "nothing to delete", confirm=True),
+        BulkChoice(
+            "approve",
+            lazy_gettext("Approve"),
+            lazy_gettext("Approve"),
+            lazy_gettext("approved"),
+            lazy_gettext("already approved"),
+        ),
+        BulkChoice(
+            "unlock",
+            lazy_gettext("Unlock"),
+            lazy_gettext("Unlock"),
+            lazy_gettext("unlocked"),
+            lazy_gettext("not locked"),
+        ),
+        BulkChoice(
+            "lock",
+            lazy_gettext("Lock…"),
+            lazy_gettext("Lock"),
+            lazy_gettext("locked"),
+            lazy_gettext("already locked"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "reject",
+            lazy_gettext("Reject…"),
+            lazy_gettext("Reject"),
+            lazy_gettext("rejected"),
+            lazy_gettext("already rejected"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "sign_out",
+            lazy_gettext("Sign out everywhere…"),
+            lazy_gettext("Sign out"),
+            lazy_gettext("signed out"),
+            lazy_gettext("no sessions"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "delete",
+            lazy_gettext("Delete…"),
+            lazy_gettext("Delete"),
+            lazy_gettext("deleted"),
+            lazy_gettext("nothing to delete"),
+            confirm=True,
+        ),
     )
 }
 
@@ -122,14 +173,14 @@ def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
 
 
 SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search order_by, header)
-    "username": "Username",
-    "display_name": "Display name",
-    "email": "Email",
-    "approval_status": "Approval",
-    "is_locked": "Locked",
-    "sign_up_status": "Sign-up",
-    "sign_up_time": "Created",
-    "last_sign_in": "Last sign-in",
+    "username": lazy_gettext("Username"),
+    "display_name": lazy_gettext("Display name"),
+    "email": lazy_gettext("Email"),
+    "approval_status": lazy_gettext("Approval"),
+    "is_locked": lazy_gettext("Locked"),
+    "sign_up_status": lazy_gettext("Sign-up"),
+    "sign_up_time": lazy_gettext("Created"),
+    "last_sign_in": lazy_gettext("Last sign-in"),
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}
@@ -271,7 +322,7 @@ def user_create() -> ViewResponse:
             errors = refused
         errors = {**errors, **mismatch}
         if created is not None and not errors:
-            flash(f"Created user {created['username']}.", "success")
+            flash(gettext("Created user %(username)s.", username=created["username"]), "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
     fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
     summary_extra = [
@@ -312,7 +363,7 @@ def _edit_page(
         "groups": groups(fields),
         "version": version,
         "outcome": outcome,
-        "conflict_message": conflict_message(outcome, "this user"),
+        "conflict_message": conflict_message(outcome, gettext("this user")),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
         "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
         "history": history,
@@ -391,7 +442,7 @@ def user_quick_action(user_id: str) -> ViewResponse:
     """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
-        return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
+        return error_page(400, gettext("Unknown action"), gettext("Choose lock, unlock, approve or reject."))
     name, value = action.name, action.value
     form = AttributeForm.parse(
         (name,),
@@ -412,19 +463,23 @@ def user_quick_action(user_id: str) -> ViewResponse:
             flash(f"{action.done}.", "success")
         else:
             flash(
-                f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
-                f"{format_value(action.target, name).lower()}.",
+                gettext(
+                    "Nothing to do: %(field)s was already %(value)s.",
+                    field=attribute_label(name),
+                    value=format_value(action.target, name),
+                ),
                 "info",
             )
         return redirect(location, 303)
     if outcome.conflicts:
         _mine, theirs = outcome.conflicts[name]
-        message = (
-            f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
-            f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again."
+        message = gettext(
+            "Someone else changed %(field)s to “%(value)s” meanwhile. Nothing was written; check and try again.",
+            field=attribute_label(name),
+            value=format_value(theirs, name),
         )
     else:
-        message = "Not done: " + "; ".join(outcome.errors.values())
+        message = not_done(outcome.errors.values())
     return stored_edit_page(user_id, outcome.status, action_error=message)
 
 
@@ -433,12 +488,12 @@ def user_quick_action(user_id: str) -> ViewResponse:
 def user_set_password(user_id: str) -> ViewResponse:
     """Set another user's password (optionally: expiry in days, must change at next login)."""
     if user_id == g.user["user_id"]:
-        flash("To change your own password, give your current one here.", "info")
+        flash(gettext("To change your own password, give your current one here."), "info")
         return redirect(url_for("web.change_password"), 303)
     form = SetPasswordForm()
     errors = confirmation_errors(form)
     if form.expiry_days.raw_data and form.expiry_days.raw_data[0] and form.expiry_days.data is None:
-        errors["password_expiry"] = "must be a whole number of days"
+        errors["password_expiry"] = gettext("must be a whole number of days")
     if not errors:
         data: dict[str, Any] = {
             "new_password": form.new_password.data or "",
@@ -456,7 +511,9 @@ def user_set_password(user_id: str) -> ViewResponse:
             errors = refused
         else:
             flash(
-                "Password set." + (" They must choose a new one at their next login." if data["must_change"] else ""),
+                gettext("Password set. They must choose a new one at their next login.")
+                if data["must_change"]
+                else gettext("Password set."),
                 "success",
             )
             return redirect(url_for("web.user_edit", user_id=user_id), 303)

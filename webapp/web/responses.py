@@ -10,22 +10,23 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ..i18n import gettext, lazy_gettext, translate
 from ..sso import Code, Kind, SSOError
-from ..sso.attributes import ATTRIBUTES
 from .auth import UST_COOKIE, clear_ust_cookie
+from .display import attribute_label
 
 if TYPE_CHECKING:
     from .attribute_form.save import Outcome
 
 SESSION_END_MESSAGES = {
-    Code.session_invalid: "Your session has ended. Please log in again.",
-    Code.user_locked: "Your account is locked. Ask an administrator to unlock it.",
-    Code.sign_up_not_final: "Your sign-up is not complete yet.",
-    Code.auth_invalid: "Your password has expired. Log in to choose a new one.",
-    Code.app_not_allowed: "This console is not configured as an SSO application (SSO_CONSOLE_APP).",
+    Code.session_invalid: lazy_gettext("Your session has ended. Please log in again."),
+    Code.user_locked: lazy_gettext("Your account is locked. Ask an administrator to unlock it."),
+    Code.sign_up_not_final: lazy_gettext("Your sign-up is not complete yet."),
+    Code.auth_invalid: lazy_gettext("Your password has expired. Log in to choose a new one."),
+    Code.app_not_allowed: lazy_gettext("This console is not configured as an SSO application (SSO_CONSOLE_APP)."),
 }
-NOTHING_SENT = "Nothing to save: you did not change anything."
-NOTHING_NEW = "Nothing to save: those values were already stored."
+NOTHING_SENT = lazy_gettext("Nothing to save: you did not change anything.")
+NOTHING_NEW = lazy_gettext("Nothing to save: those values were already stored.")
 
 # What a console view returns: werkzeug's Response, so both `redirect()` (werkzeug's) and
 # `current_app.response_class` (Flask's, a subclass) fit. Views annotate with this, never flask.Response.
@@ -72,7 +73,7 @@ def to_login(error: SSOError | None = None) -> ViewResponse:
     """Send the person to the login page (with why, when a session ended), forgetting a dead UST."""
     if error is not None:
         code = error.sub_status[0] if error.sub_status else Code.session_invalid
-        flash(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid]), "error")
+        flash(str(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid])), "error")
     target = (
         url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" else url_for("web.login")
     )
@@ -113,11 +114,15 @@ def refusal(error: SSOError) -> ViewResponse:
     if error.kind == Kind.unauthenticated or (not error.errors and code in SESSION_END_MESSAGES):
         return to_login(error)
     if error.kind == Kind.not_found:
-        return error_page(404, "No such user", "There is no user with this id. They may have been removed.")
+        return error_page(
+            404, gettext("No such user"), gettext("There is no user with this id. They may have been removed.")
+        )
     if error.kind == Kind.forbidden:
-        return error_page(403, "Not allowed", "You may not do this.")
-    messages = "; ".join(f"{name}: {text}" for name, text in error.errors.items()) or code
-    return error_page(422, "Not saved", f"The service refused this request ({messages}).")
+        return error_page(403, gettext("Not allowed"), gettext("You may not do this."))
+    messages = "; ".join(f"{name}: {translate(text)}" for name, text in error.errors.items()) or code
+    return error_page(
+        422, gettext("Not saved"), gettext("The service refused this request (%(reasons)s).", reasons=messages)
+    )
 
 
 # --- the one decision: field errors or a refusal page ------------------------------------------------------
@@ -151,14 +156,13 @@ def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -
 def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
     """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
     if outcome.saved:
-        message = "Saved: " + ", ".join(ATTRIBUTES[name].label for name in outcome.saved) + "."
+        message = gettext("Saved: %(fields)s.", fields=", ".join(attribute_label(name) for name in outcome.saved))
         if outcome.merged_with:
-            message += (
-                " Someone else changed "
-                + ", ".join(ATTRIBUTES[name].label for name in outcome.merged_with)
-                + " meanwhile; their changes were kept."
+            message += " " + gettext(
+                "Someone else changed %(fields)s meanwhile; their changes were kept.",
+                fields=", ".join(attribute_label(name) for name in outcome.merged_with),
             )
         flash(message, "success")
     else:
-        flash(NOTHING_NEW if outcome.sent else NOTHING_SENT, "info")
+        flash(str(NOTHING_NEW if outcome.sent else NOTHING_SENT), "info")
     return go(location)

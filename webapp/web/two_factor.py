@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.totp import grouped_key, new_totp_key, provisioning_uri, qr_svg
 from .auth import caller_args, cid, login_required, super_user_required, user_agent, users
@@ -23,7 +24,7 @@ def _enrolment(key: str) -> dict:
     """What the page shows of a new key: the QR code (SVG made here) and the key as text."""
     issuer = current_app.config["SSO_TOTP_ISSUER"]
     uri = provisioning_uri(key, g.user["username"], issuer)
-    svg = qr_svg(uri, "QR code of your new two-factor key")
+    svg = qr_svg(uri, gettext("QR code of your new two-factor key"))
     svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="totp-qr-title" ', 1).replace(
         "<title>", '<title id="totp-qr-title">', 1
     )
@@ -73,7 +74,7 @@ def two_factor_enable() -> ViewResponse:
     form = EnableTotpForm()
     sealed = unseal(form.sealed_key.data, ENROL_PURPOSE, ENROL_TTL)
     if sealed is None or not isinstance(sealed.get("k"), str):
-        flash("That key is too old. Here is a new one: scan it again.", "error")
+        flash(gettext("That key is too old. Here is a new one: scan it again."), "error")
         return redirect(url_for("web.two_factor"), 303)
     data = {"password": form.password.data or "", "totp_key": sealed["k"], "totp_code": form.totp_code.data or ""}
     label = (form.totp_label.data or "").strip()
@@ -86,7 +87,7 @@ def two_factor_enable() -> ViewResponse:
         if errors is None:
             return refusal(error)
         return _page(422, enable=form, errors=errors)
-    flash("Two-factor sign-in is on. From now on, logging in asks for a code from your app.", "success")
+    flash(gettext("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
     return _page(codes=codes)
 
 
@@ -104,10 +105,11 @@ def two_factor_recovery_codes() -> ViewResponse:
             return refusal(error)
         return _page(
             422,
-            failure="No new codes: "
-            + ("your current password is not right." if "password" in error.errors else "two-factor sign-in is off."),
+            failure=gettext("No new codes: your current password is not right.")
+            if "password" in error.errors
+            else gettext("No new codes: two-factor sign-in is off."),
         )
-    flash("New recovery codes are ready; the old ones no longer work.", "success")
+    flash(gettext("New recovery codes are ready; the old ones no longer work."), "success")
     return _page(codes=codes)
 
 
@@ -123,8 +125,8 @@ def two_factor_disable() -> ViewResponse:
     except SSOError as error:
         if form_errors(error, ("password",)) is None:
             return refusal(error)
-        return _page(422, failure="Still on: your current password is not right.")
-    flash("Two-factor sign-in is off. Logging in now asks only for your password.", "success")
+        return _page(422, failure=gettext("Still on: your current password is not right."))
+    flash(gettext("Two-factor sign-in is off. Logging in now asks only for your password."), "success")
     return redirect(url_for("web.two_factor"), 303)
 
 
@@ -139,5 +141,5 @@ def user_two_factor_disable(user_id: str) -> ViewResponse:
         users().disable_totp(cid(), user_id, None, *caller_args(), channel="web", user_agent=user_agent())
     except SSOError as error:
         return refusal(error)
-    flash("Two-factor sign-in is off for this user: they log in with their password alone.", "success")
+    flash(gettext("Two-factor sign-in is off for this user: they log in with their password alone."), "success")
     return redirect(url_for("web.user_edit", user_id=user_id), 303)
