@@ -31,7 +31,7 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
     rollbacks: a read transaction ends in a rollback), and the service layer's authentications."""
     from sqlalchemy import event
 
-    from webapp.sso import authn
+    from webapp.sso.kernel import caller as authn
 
     engine = app.extensions["sso_engine"]
     counts = dict.fromkeys(("checkouts", "statements", "commits", "rollbacks", "authentications"), 0)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from webapp import create_app
 from webapp.db import writing
-from webapp.models import users
+from webapp.sso.kernel.tables import users
 
 app = create_app()
 

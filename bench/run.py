@@ -64,10 +64,10 @@ from tests.server import LiveServer  # noqa: E402
 from tests.web.html_forms import Form, all_forms  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.db import make_engine, reading, writing  # noqa: E402
-from webapp.models import audit, users  # noqa: E402
 from webapp.schema import upgrade  # noqa: E402
-from webapp.sso.attributes import fold  # noqa: E402
-from webapp.sso.store import new_user_id  # noqa: E402
+from webapp.sso.kernel.attributes import fold  # noqa: E402
+from webapp.sso.kernel.rows import new_user_id  # noqa: E402
+from webapp.sso.kernel.tables import audit, users  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WSGI_APP = "bench.reference_wsgi:app"

@@ -1,5 +1,5 @@
 """The translation catalogs: `update` (after changing translatable text), `check` (`make lint`), `compile`
-(the bootstrap), `init TAG` (a new language; add TAG to LOCALES in webapp/sso/texts.py first). See README."""
+(the bootstrap), `init TAG` (a new language; add TAG to LOCALES in webapp/sso/kernel/texts.py first). See README."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "init" and len(argv) == 2:
         if argv[1] not in catalogs.LOCALES:
-            print(f"add {argv[1]!r} to LOCALES in webapp/sso/texts.py first", file=sys.stderr)
+            print(f"add {argv[1]!r} to LOCALES in webapp/sso/kernel/texts.py first", file=sys.stderr)
             return 2
         for path in catalogs.update([argv[1]]):
             print(f"wrote {path.relative_to(catalogs.ROOT)}: translate every entry, then run check")

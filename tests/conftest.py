@@ -16,8 +16,8 @@ from sqlalchemy import Engine, create_engine, text
 from webapp import create_app
 from webapp.catalogs import compile_catalogs
 from webapp.db import make_engine
-from webapp.models import metadata
 from webapp.schema import upgrade
+from webapp.sso.kernel.tables import metadata
 
 from .pgserver import PostgresServer
 from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N

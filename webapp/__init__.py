@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, ops
@@ -16,9 +16,9 @@ from .http_hardening import init_http_hardening
 from .i18n import init_i18n
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
-from .sso.authn import forget_callers_on_commit, init_request_scope
-from .sso.mail import Mailer
-from .sso.tokens import TokenCodec
+from .sso.email.mail import Mailer
+from .sso.kernel.caller import forget_callers_on_commit, request_scope
+from .sso.kernel.tokens import TokenCodec
 from .static_files import init_static_files
 from .version import __version__
 from .web import init_app as init_web
@@ -45,6 +45,22 @@ def create_service(config: dict[str, Any]) -> SSO:
     forget_callers_on_commit(engine)
     mailer.announce()
     return SSO(ctx)
+
+
+def init_request_scope(app: Flask) -> None:
+    """Every request of `app` is one scope of the service's caller cache (one authentication per request)."""
+
+    def enter() -> None:
+        g._sso_request_scope = request_scope()
+        g._sso_request_scope.__enter__()
+
+    def leave(_error: BaseException | None = None) -> None:
+        scope = g.pop("_sso_request_scope", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
+
+    app.before_request(enter)
+    app.teardown_request(leave)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -21,13 +21,13 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from .sso.texts import LOCALES, SOURCE_LOCALE
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "babel.cfg"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
-# Flask-Babel's lazy forms, and the service's markers (webapp.sso.texts), beside gettext's usual names.
+# Flask-Babel's lazy forms, and the service's markers (webapp.sso.kernel.texts), beside gettext's usual names.
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2), "_t": None, "_nt": (1, 2)}
 SEARCHED = ("webapp", "templates")  # the folders babel.cfg's patterns point into
 TRANSLATOR_TAG = "Translators:"

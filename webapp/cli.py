@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .sso import SSOError
-from .sso.zato_import import ImportFailed
+from .sso.zato.importer import ImportFailed
 
 sso_cli = AppGroup("sso", help="Manage SSO users.")
 T = TypeVar("T")

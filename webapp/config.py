@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from .db import DEFAULT_TIMEOUTS
-from .sso.hashing import SCRYPT_N
-from .sso.mail import check_mail_settings
-from .sso.texts import LOCALES, SOURCE_LOCALE
+from .sso.email.mail import check_mail_settings
+from .sso.kernel.hashing import SCRYPT_N
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE
 
 DEFAULT_APPS = "CRM,Console"
 

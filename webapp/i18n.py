@@ -1,7 +1,7 @@
 """Languages (SPEC §22): Flask-Babel for the console, the language each request is shown in, translated messages.
 
 Python code that shows text to a person imports from here: `gettext`, `ngettext`, `lazy_gettext`,
-`lazy_ngettext` (Flask-Babel's), and `translate` for a message the service raised (`webapp.sso.texts`).
+`lazy_ngettext` (Flask-Babel's), and `translate` for a message the service raised (`webapp.sso.kernel.texts`).
 Templates use `_()` / `ngettext()` / `{% trans %}`. The catalogs are `webapp/translations/<tag>/LC_MESSAGES/
 messages.po`; `scripts/translations.py` extracts, updates, checks and compiles them (the bootstrap compiles).
 
@@ -25,7 +25,8 @@ from flask_babel import (
     ngettext,
 )
 
-from .sso.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
+from .sso.email.mail import Mailer
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
 
 __all__ = [
     "LOCALES",
@@ -103,6 +104,6 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as extracted
     app.jinja_env.filters.update(translate=translate, lifetime=lifetime_words, number=format_decimal)
     mailer = app.extensions["sso"].ctx.mailer
-    if mailer is not None:
+    if isinstance(mailer, Mailer):
         mailer.page_locale = page_locale
     app.jinja_env.globals.update(current_locale=current_locale)

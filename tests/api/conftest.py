@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from webapp import create_app
-from webapp.sso.context import utcnow
+from webapp.sso.kernel.context import utcnow
 
 from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, server_env

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from webapp.sso.attributes import SELF_READABLE
-from webapp.sso.presentation import FULL_VIEW
+from webapp.sso.kernel.attributes import SELF_READABLE
+from webapp.sso.kernel.presentation import FULL_VIEW
 
 ENVELOPE = {"cid", "status"}
 REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_READABLE}

@@ -22,8 +22,8 @@ import requests
 from sqlalchemy import select
 
 from webapp.db import make_engine, reading
-from webapp.models import users
 from webapp.schema import upgrade
+from webapp.sso.kernel.tables import users
 
 from ..conftest import FERNET_KEY, PASSWORD, fresh_database
 from ..conftest import app_config as config_for

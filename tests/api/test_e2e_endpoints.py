@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from webapp.sso.context import utcnow
+from webapp.sso.kernel.context import utcnow
 
 from ..conftest import PASSWORD
 from .conftest import APP, unique

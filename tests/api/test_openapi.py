@@ -9,12 +9,12 @@ import pytest
 
 from webapp.api.openapi import document
 from webapp.api.operations import OPERATIONS
-from webapp.sso.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE
-from webapp.sso.create import CREATE_KEYS
-from webapp.sso.errors import Code
-from webapp.sso.passwords import CHANGE_PASSWORD_KEYS
-from webapp.sso.presentation import FULL_VIEW
-from webapp.sso.search import SEARCH_KEYS
+from webapp.sso.accounts.create import CREATE_KEYS
+from webapp.sso.accounts.search import SEARCH_KEYS
+from webapp.sso.credentials.passwords import CHANGE_PASSWORD_KEYS
+from webapp.sso.kernel.attributes import ATTRIBUTES, READ_ONLY, SELF_EDITABLE
+from webapp.sso.kernel.errors import Code
+from webapp.sso.kernel.presentation import FULL_VIEW
 
 DOC = document()
 ENVELOPE = {"ust", "current_app"}

@@ -9,7 +9,7 @@ import pytest
 from webapp import create_app
 from webapp.api import responses
 from webapp.api.wire import query_value
-from webapp.sso.errors import Kind
+from webapp.sso.kernel.errors import Kind
 
 from ..conftest import PASSWORD
 from ..conftest import app_config as config_for

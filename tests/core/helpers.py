@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.db import reading
-from webapp.models import audit, sessions, users
 from webapp.sso import SSOError
-from webapp.sso.context import utcnow
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.tables import audit, sessions, users
 
 from ..conftest import PASSWORD
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from webapp.sso import Code, Kind
-from webapp.sso.authn import request_scope
 from webapp.sso.bulk import BULK_MAX
+from webapp.sso.kernel.caller import request_scope
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, refused, row_of, session_rows
 from .test_one_authentication import session_lookups

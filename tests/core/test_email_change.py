@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import email_tokens
 from webapp.sso import Code, Kind
+from webapp.sso.kernel.tables import email_tokens
 
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.sso.hashing import SCRYPT_N, hash_password, verify_password
+from webapp.sso.kernel.hashing import SCRYPT_N, hash_password, verify_password
 
 
 def test_a_hash_at_the_default_cost_verifies_and_records_its_parameters():

@@ -8,10 +8,10 @@ import pytest
 
 from webapp.db import reading, writing
 from webapp.sso import Code, Kind
-from webapp.sso.authn import authenticate
-from webapp.sso.context import utcnow
-from webapp.sso.store import load_user
-from webapp.sso.update import write_update
+from webapp.sso.accounts.update import write_update
+from webapp.sso.kernel.caller import authenticate
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.rows import load_user
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, count_users, refused, row_of, session_rows
 

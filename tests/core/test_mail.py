@@ -11,7 +11,7 @@ import pytest
 
 from webapp import create_app
 from webapp.config import ConfigError
-from webapp.sso.mail import Mailer, MailNotSent, SmtpTarget, parse_smtp_url, render
+from webapp.sso.email.mail import Mailer, MailNotSent, SmtpTarget, parse_smtp_url, render
 
 from ..conftest import app_config as config_for
 from ..mailbox import Mailbox, html_of, link_in, text_of

@@ -8,8 +8,8 @@ from alembic import command
 from sqlalchemy import select, text
 
 from webapp.db import make_engine, reading, writing
-from webapp.models import sessions
 from webapp.schema import alembic_config, upgrade
+from webapp.sso.kernel.tables import sessions
 
 
 def test_open_sessions_get_a_public_id_and_a_last_use_time_when_upgrading(empty_db_url):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from webapp.db import reading
-from webapp.models import audit, users
+from webapp.sso.kernel.tables import audit, users
 
 from .helpers import ADDR, APP, CID, PASSWORD
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from webapp.sso import Code, Kind
-from webapp.sso.authn import request_scope
+from webapp.sso.kernel.caller import request_scope
 
 from .helpers import ADDR, APP, CID, refused
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import email_tokens
 from webapp.sso import Code, Kind
+from webapp.sso.kernel.tables import email_tokens
 
 from ..conftest import PASSWORD
 from ..mailbox import link_in, text_of, token_in

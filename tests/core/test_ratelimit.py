@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from webapp.sso.errors import RateLimited
-from webapp.sso.ratelimit import enforce, parse, rule_for
+from webapp.sso.kernel.errors import RateLimited
+from webapp.sso.kernel.ratelimit import enforce, parse, rule_for
 
 
 def test_a_definition_is_lines_of_app_n_unit_and_the_first_match_wins():

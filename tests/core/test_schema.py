@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from webapp.models import SQLITE_SEARCH_TABLE, declare_search_indexes, metadata
+from webapp.sso.kernel.tables import SQLITE_SEARCH_TABLE, declare_search_indexes, metadata
 
 
 def _ours_on(dialect: str):

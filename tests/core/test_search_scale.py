@@ -12,11 +12,11 @@ from sqlalchemy import delete, insert
 
 from webapp import create_app
 from webapp.db import reading, writing
-from webapp.models import SQLITE_SEARCH_TABLE, users
 from webapp.sso import Kind, SSOError
-from webapp.sso.attributes import fold
-from webapp.sso.search import COUNT_CAP, search_statements
-from webapp.sso.store import new_user_id
+from webapp.sso.accounts.search import COUNT_CAP, search_statements
+from webapp.sso.kernel.attributes import fold
+from webapp.sso.kernel.rows import new_user_id
+from webapp.sso.kernel.tables import SQLITE_SEARCH_TABLE, users
 
 from ..conftest import PASSWORD, fresh_database
 from ..conftest import app_config as config_for

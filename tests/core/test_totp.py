@@ -13,8 +13,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import recovery_codes
 from webapp.sso import Code, Kind
+from webapp.sso.kernel.tables import recovery_codes
 
 from ..conftest import FERNET_KEY
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of, session_rows

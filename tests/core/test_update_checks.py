@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from webapp.sso import Code, Kind
-from webapp.sso.attributes import READ_ONLY
+from webapp.sso.kernel.attributes import READ_ONLY
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
 

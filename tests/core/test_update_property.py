@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import users
 from webapp.sso import SSOError
-from webapp.sso.attributes import READABLE, SELF_EDITABLE, fold
-from webapp.sso.context import utcnow
-from webapp.sso.presentation import jsonable
+from webapp.sso.kernel.attributes import READABLE, SELF_EDITABLE, fold
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.presentation import jsonable
+from webapp.sso.kernel.tables import users
 
 from .helpers import ADDR, APP, CID, PASSWORD, audit_of, row_of
 

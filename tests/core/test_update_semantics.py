@@ -242,7 +242,7 @@ def test_nothing_is_written_by_any_refused_update(sso, admin, alice, as_admin, a
 
 
 def test_a_regular_user_sees_only_their_editable_attributes_and_nobody_sees_a_secret(sso, admin, alice, as_alice):
-    from webapp.sso.attributes import READ_ONLY, READABLE, SELF_READABLE
+    from webapp.sso.kernel.attributes import READ_ONLY, READABLE, SELF_READABLE
 
     user, ust = alice
     own = as_alice({"first_name": "Alice"})

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from webapp.models import audit, user_attrs
 from webapp.sso import Code, Kind, SSOError
+from webapp.sso.kernel.tables import audit, user_attrs
 
 APP, ADDR = "CRM", "127.0.0.1"
 

@@ -22,7 +22,7 @@ def test_a_worker_imports_no_migration_tooling_and_scrypt_leaves_no_heap_behind(
     script = """
 import json, sys
 import wsgi
-from webapp.sso.hashing import hash_password
+from webapp.sso.kernel.hashing import hash_password
 def rss():
     return int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024
 before = rss()

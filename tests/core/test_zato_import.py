@@ -25,8 +25,8 @@ from sqlalchemy import (
     select,
 )
 
-from webapp.models import audit, users
 from webapp.sso import Code, Kind, SSOError
+from webapp.sso.kernel.tables import audit, users
 
 APP, ADDR = "CRM", "127.0.0.1"
 ZATO_KEY = Fernet.generate_key().decode()

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, text, update
 
-from webapp import create_app, models
+from webapp import create_app
 from webapp.db import make_engine, reading, writing
 from webapp.sso import SSOError
-from webapp.sso.context import utcnow
-from webapp.sso.prune import prune
+from webapp.sso.kernel import tables as models
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.prune import prune
 
 from ..conftest import FERNET_KEY, PASSWORD
 from ..conftest import app_config as config_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.models import audit
+from webapp.sso.kernel.tables import audit
 
 from ..conftest import PASSWORD
 from .html_forms import element, form, forms, text

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import insert
 
 from webapp.db import writing
-from webapp.models import users
-from webapp.sso.attributes import fold
-from webapp.sso.search import COUNT_CAP
-from webapp.sso.store import new_user_id
+from webapp.sso.accounts.search import COUNT_CAP
+from webapp.sso.kernel.attributes import fold
+from webapp.sso.kernel.rows import new_user_id
+from webapp.sso.kernel.tables import users
 
 from .conftest import BOTH_DATABASES
 from .html_forms import text

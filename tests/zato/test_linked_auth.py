@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp import create_app
-from webapp.models import api_clients
+from webapp.sso.kernel.tables import api_clients
 
 from ..conftest import app_config
 from .client import random_data

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from webapp.models import audit
+from webapp.sso.kernel.tables import audit
 
 from .client import random_data, random_username
 from .conftest import start_zato

@@ -6,9 +6,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ..sso.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
-from ..sso.errors import Code
-from ..sso.presentation import FULL_VIEW
+from ..sso.kernel.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
+from ..sso.kernel.errors import Code
+from ..sso.kernel.presentation import FULL_VIEW
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
 from .wire import IF_MATCH_SYNTAX
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..sso.attributes import ATTRIBUTES
-from ..sso.create import CREATE_KEYS
-from ..sso.errors import Code
-from ..sso.login_metadata import METADATA_KEYS
-from ..sso.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
-from ..sso.search import SEARCH_KEYS
-from ..sso.signup import SIGNUP_KEYS
-from ..sso.user_attrs import INPUTS as ATTR_INPUTS
-from ..sso.user_attrs import WRITE_OPS as WRITE_ATTR_OPS
+from ..sso.accounts.create import CREATE_KEYS
+from ..sso.accounts.search import SEARCH_KEYS
+from ..sso.credentials.passwords import CHANGE_PASSWORD_KEYS, EXPIRY_DAYS_MAX
+from ..sso.email.signup import SIGNUP_KEYS
+from ..sso.kernel.attributes import ATTRIBUTES
+from ..sso.kernel.errors import Code
+from ..sso.sessions.login_metadata import METADATA_KEYS
+from ..sso.zato.attributes import INPUTS as ATTR_INPUTS
+from ..sso.zato.attributes import WRITE_OPS as WRITE_ATTR_OPS
 from .schemas import (
     CURRENT_APP,
     CURRENT_UST,

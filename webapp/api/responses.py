@@ -13,8 +13,8 @@ from flask import Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
 from ..db import DatabaseUnavailable
-from ..sso.errors import Code, Kind, SSOError
-from ..sso.presentation import wire_datetime
+from ..sso.kernel.errors import Code, Kind, SSOError
+from ..sso.kernel.presentation import wire_datetime
 
 HTTP_STATUS = {
     Kind.malformed: 400,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sso.attributes import PASSWORD_MAX, PASSWORD_MIN, Attribute
-from ..sso.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SORTABLE
-from ..sso.user_attrs import EXPIRATION_MAX
-from ..sso.user_attrs import NAME_MAX as ATTR_NAME_MAX
+from ..sso.accounts.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SORTABLE
+from ..sso.kernel.attributes import PASSWORD_MAX, PASSWORD_MIN, Attribute
+from ..sso.zato.attributes import EXPIRATION_MAX
+from ..sso.zato.attributes import NAME_MAX as ATTR_NAME_MAX
 
 UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
 CURRENT_UST, TARGET_UST = "current_ust", "target_ust"

@@ -7,10 +7,10 @@ from typing import Any, TypedDict
 
 from flask import Blueprint, current_app, request
 
-from ..sso.errors import Code, Kind, SSOError
-from ..sso.login_metadata import METADATA_KEYS
-from ..sso.presentation import UserData
-from ..sso.users import Users
+from ..sso.facade import Users
+from ..sso.kernel.errors import Code, Kind, SSOError
+from ..sso.kernel.presentation import UserData
+from ..sso.sessions.login_metadata import METADATA_KEYS
 from . import openapi, responses
 from .operations import (
     ACCESS_RESET,

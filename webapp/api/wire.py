@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import request
 
-from ..sso.errors import Code, Kind, SSOError
+from ..sso.kernel.errors import Code, Kind, SSOError
 from .operations import CURRENT_APP, NEVER_MATCHES, TOKENS, USER_ID, Operation
 
 SCALARS = (str, int, float, bool, type(None))

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from webapp.models import declare_search_indexes, metadata
+from webapp.sso.kernel.tables import declare_search_indexes, metadata
 
 declare_search_indexes()
 engine = context.config.attributes["engine"]

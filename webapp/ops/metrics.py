@@ -23,7 +23,7 @@ from prometheus_client import (
 )
 from sqlalchemy import Engine, event
 
-from ..sso import events
+from ..sso.kernel import events
 from .requestlog import elapsed, route_of
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"

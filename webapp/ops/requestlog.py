@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
-from ..sso import events
+from ..sso.kernel import events
 
 LOGGER = "webapp.request"
 REQUEST_ID_HEADER = "X-Request-Id"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from . import export, prune
-from .context import Context
-from .errors import Code, Kind, SSOError
-from .users import Users
+from .accounts import export
+from .facade import Users
+from .kernel import prune
+from .kernel.context import Context
+from .kernel.errors import Code, Kind, SSOError
 
 
 class SSO:

@@ -14,14 +14,14 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 
 from ..db import reading
-from ..models import sessions, users
-from . import lifecycle
-from .attributes import USER_ID_MAX, text_problem
-from .authn import authenticate, one_authentication
-from .context import Context
-from .errors import Code, FieldErrors, Kind, SSOError, super_user_required
-from .presentation import UserData
-from .sessions import end_sessions
+from .accounts import lifecycle
+from .kernel.attributes import USER_ID_MAX, text_problem
+from .kernel.caller import authenticate, one_authentication
+from .kernel.context import Context
+from .kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from .kernel.presentation import UserData
+from .kernel.tables import sessions, users
+from .sessions.session_calls import end_sessions
 
 BULK_MAX = 100  # users per call: the console's largest page
 Outcome = Literal["done", "unchanged", "refused", "not_found"]

@@ -6,7 +6,7 @@ from flask import flash, g, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
-from ..sso.attributes import SELF_FORM_ATTRIBUTES
+from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
 from .auth import caller_args, cid, login_required, user_agent, users
 from .blueprint import bp

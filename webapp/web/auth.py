@@ -16,7 +16,7 @@ from flask import abort, current_app, g, redirect, request, session
 
 from ..i18n import lazy_gettext
 from ..sso import SSOError
-from ..sso.users import Users
+from ..sso.facade import Users
 from .security import cookie_secure
 
 if TYPE_CHECKING:

@@ -86,7 +86,7 @@ def outcome_text(choice: BulkChoice, outcome: BulkOutcome, own: bool) -> str:
         why = gettext("no other sessions") if own and choice.action == "sign_out" else str(choice.unchanged)
         return gettext("No change: %(why)s", why=why)
     if outcome.outcome == "refused":
-        return not_done([outcome.message])
+        return not_done([outcome.message or ""])
     return gettext("No such user")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from ..i18n import SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
-from ..sso.attributes import ATTRIBUTES
+from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {

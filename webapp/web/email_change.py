@@ -9,7 +9,7 @@ from flask import flash, g, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
-from ..sso.presentation import UserData
+from ..sso.kernel.presentation import UserData
 from .attribute_form import Outcome
 from .auth import caller_args, cid, console_app, user_agent, users
 from .blueprint import bp

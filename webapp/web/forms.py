@@ -13,7 +13,7 @@ from wtforms.validators import EqualTo, Optional
 from wtforms.widgets import PasswordInput
 
 from ..i18n import lazy_gettext
-from ..sso.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
+from ..sso.kernel.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
 PASSWORD_HELP = lazy_gettext("At least %(num)d characters; avoid common words.", num=PASSWORD_MIN)

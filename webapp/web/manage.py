@@ -10,11 +10,11 @@ from flask import abort, current_app, flash, g, redirect, request, stream_with_c
 
 from ..i18n import gettext, lazy_gettext, not_done
 from ..sso import SSOError
-from ..sso.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
-from ..sso.create import CREATE_KEYS
-from ..sso.export import FORMATS, MEDIA_TYPES
-from ..sso.presentation import UserData
-from ..sso.search import SEARCH_KEYS
+from ..sso.accounts.create import CREATE_KEYS
+from ..sso.accounts.export import FORMATS, MEDIA_TYPES
+from ..sso.accounts.search import SEARCH_KEYS
+from ..sso.kernel.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
+from ..sso.kernel.presentation import UserData
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
 from .attribute_form.view import IDENTITY, groups
 from .auth import caller_args, cid, super_user_required, user_agent, users

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from flask import g
 
-from ..sso.presentation import UserData
+from ..sso.kernel.presentation import UserData
 
 
 def usernames(*, records: Iterable[Mapping] = (), user: UserData | None = None) -> dict[str, str]:

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from ..i18n import gettext
 from ..sso import Code, Kind, SSOError
-from ..sso.signup import may_sign_up
+from ..sso.email.signup import may_sign_up
 from .auth import cid, console_app, user_agent, users
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors

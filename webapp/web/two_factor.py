@@ -7,7 +7,7 @@ from flask import current_app, flash, g, redirect, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
-from ..sso.totp import grouped_key, new_totp_key, provisioning_uri, qr_svg
+from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
 from .auth import caller_args, cid, login_required, super_user_required, user_agent, users
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, request
 
-from ..sso.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, check_value
+from ..sso.kernel.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, check_value
 from .attribute_form.parse import parse_field
 from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...i18n import gettext
-from ...sso.attributes import ATTRIBUTES, Attribute
+from ...sso.kernel.attributes import ATTRIBUTES, Attribute
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")

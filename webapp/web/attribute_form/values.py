@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...sso.attributes import ATTRIBUTES, Attribute, parse_datetime, utc_naive
+from ...sso.kernel.attributes import ATTRIBUTES, Attribute, parse_datetime, utc_naive
 
 
 class _Missing:

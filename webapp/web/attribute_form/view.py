@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 
 from ...i18n import gettext, lazy_gettext, translate
-from ...sso.attributes import ATTRIBUTES, NAME_ATTRIBUTES, Attribute
+from ...sso.kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, Attribute
 from .parse import AttributeForm, FieldInput
 from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value

@@ -1,0 +1,226 @@
+"""Creating users (SPEC §5): by a super-user through the API, or from the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
+
+from ...db import reading, writing
+from ..kernel.attributes import ATTRIBUTES, REMOTE_ADDR_MAX, check_values, safe_text
+from ..kernel.audit import attribute_change, change, record
+from ..kernel.caller import authenticate
+from ..kernel.context import Context
+from ..kernel.errors import Code, FieldErrors, Kind, super_user_required, username_taken
+from ..kernel.password_rules import password_columns, password_problem
+from ..kernel.presentation import UserData, user_view
+from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
+from ..kernel.rows import (
+    attribute_columns,
+    is_username_taken,
+    new_user_id,
+    reject_unknown,
+    require_input,
+    require_mapping,
+    side_effects,
+)
+from ..kernel.tables import users
+from ..kernel.texts import _t
+from ..kernel.tokens import new_totp_key
+
+CREATE_KEYS = (
+    "username",
+    "password",
+    "email",
+    "display_name",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "password_must_change",
+    "is_locked",
+    "is_totp_enabled",
+    "totp_label",
+    "totp_key",
+    "auto_approve",
+    "sign_up_status",
+    *RATE_LIMIT_KEYS,
+)
+
+
+def create_user(
+    ctx: Context,
+    cid,
+    data,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    channel: str,
+    user_agent,
+    check_only: bool = False,
+) -> UserData | None:
+    """Create a user (super-users only); returns the new user with its `user_id`.
+
+    With `check_only`, every check runs (values, password rules, a taken username) and every problem
+    is raised at once, but nothing is written and None is returned (a form can report all mistakes
+    even when it refuses the input itself, e.g. two password boxes that differ)."""
+    data = require_mapping(data)
+    reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+    if not caller.is_super_user:
+        raise super_user_required()
+    if check_only:
+        check_new_user(ctx, data, taken_too=True)
+        return None
+    return insert_user(
+        ctx,
+        cid,
+        data,
+        actor_id=caller.user_id,
+        channel=channel,
+        current_app=current_app,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        super_user=False,
+    )
+
+
+def create_local(
+    ctx: Context, username: str, password: str | None, *, super_user: bool, email: str | None = None
+) -> UserData:
+    """Create an approved, sign-up-final user from the command line (the only way to a super-user)."""
+    data: dict[str, Any] = {"username": username, "auto_approve": True}
+    if email is not None:
+        data["email"] = email
+    if password is not None:
+        data["password"] = password
+    return insert_user(
+        ctx,
+        "cli",
+        data,
+        actor_id=None,
+        channel="cli",
+        current_app=None,
+        remote_addr=None,
+        user_agent=None,
+        super_user=super_user,
+    )
+
+
+def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The checked attribute values and rate-limit columns of a new user; raises every problem at once
+    (password included)."""
+    require_input(data, "username")
+    errors = FieldErrors()
+    attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
+    clean = check_values(attrs, errors)
+    if type(data.get("auto_approve", False)) is not bool:
+        errors.add("auto_approve", _t("must be true or false"))
+    if "password" in data:
+        problem = password_problem(
+            data["password"],
+            ctx.settings["SSO_PASSWORD_REJECT_LIST"],
+            ctx.settings.get("SSO_PASSWORD_MIN_COMPLEXITY", 0),
+        )
+        if problem:
+            errors.add("password", problem[1], problem[0])
+    if taken_too and "username" in clean and "username" not in errors.errors:
+        with reading(ctx.engine) as conn:
+            if is_username_taken(conn, clean["username"], None):
+                errors.add("username", _t("is already taken"), Code.username_exists)
+    limits = check_rate_limit_input(data, errors)
+    errors.raise_if_any(Kind.invalid)
+    return clean, limits
+
+
+def insert_user(
+    ctx: Context,
+    cid,
+    data: Mapping,
+    *,
+    actor_id,
+    channel,
+    current_app,
+    remote_addr,
+    user_agent,
+    super_user: bool,
+    sign_up_status: str = "final",
+    approved_by: str | None = None,
+    action: str = "create",
+    within: Callable[[Connection, dict], None] | None = None,
+) -> UserData:
+    """Validate `data` (CREATE_KEYS), then insert the user and its audit record in one transaction.
+
+    Sign-up passes its own `sign_up_status`, `approved_by` ("auto"), `action`, and `within`, which runs in
+    the same transaction after the insert (its tokens; raising there writes nothing)."""
+    clean, limits = check_new_user(ctx, data)
+    auto_approve = data.get("auto_approve", False)
+    now = ctx.clock()
+    row: dict[str, Any] = {
+        "user_id": new_user_id(),
+        "is_super_user": super_user,
+        "is_active": True,
+        "is_internal": False,
+        "is_locked": False,
+        "password_must_change": False,
+        "password_is_set": False,
+        "is_totp_enabled": False,
+        "sign_up_time": now,
+        "sign_up_status": sign_up_status,
+        "approval_status": "before_decision",
+        "version": 1,
+        "creation_ctx": {
+            "channel": channel,
+            "creator": actor_id,
+            "remote_addr": safe_text(remote_addr, REMOTE_ADDR_MAX),
+            "current_app": current_app,
+        },
+    }
+    for name in ATTRIBUTES:
+        if ATTRIBUTES[name].searchable:
+            row.update(attribute_columns(name, clean.get(name)))
+    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label", "sign_up_status"):
+        if name in clean:
+            row[name] = clean[name]
+    row.update(limits)
+    # Every user has a TOTP key from the start, as in Zato: turning two-factor sign-in on needs no other step.
+    row.update(attribute_columns("totp_key", clean.get("totp_key") or new_totp_key(), ctx.codec))
+    if row["is_locked"]:
+        row.update(side_effects("is_locked", True, actor_id, now))
+    if auto_approve:
+        row["approval_status"] = "approved"
+        # Approved with no actor (the CLI, an auto-approved sign-up): Zato writes "auto" (SPEC §14).
+        row.update(side_effects("approval_status", "approved", approved_by or actor_id or "auto", now))
+    if "password" in data:
+        row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
+    shown = {
+        name: attribute_change(name, None, row[name]) if name in ATTRIBUTES else change(None, row[name])
+        for name in (*ATTRIBUTES, "is_super_user", *RATE_LIMIT_KEYS)
+        if row.get(name) is not None
+    }
+    try:
+        with writing(ctx.engine) as conn:
+            if is_username_taken(conn, clean["username"], None):
+                raise username_taken()
+            conn.execute(insert(users).values(**row))
+            if within is not None:
+                within(conn, row)
+            record(
+                conn,
+                now=now,
+                cid=cid,
+                action=action,
+                actor_id=actor_id,
+                target_id=row["user_id"],
+                channel=channel,
+                current_app=current_app,
+                remote_addr=remote_addr,
+                user_agent=user_agent,
+                changes=shown,
+            )
+    except IntegrityError:
+        raise username_taken() from None
+    return user_view({name: row.get(name) for name in users.c.keys()}, True)  # noqa: SIM118 (iterating .c gives columns)

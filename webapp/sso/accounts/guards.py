@@ -1,0 +1,72 @@
+"""The guard rails of SPEC §8: nobody removes their own access, and some super-user can always log in.
+
+Both are checked by the service, so no face (console, API, Python, command line) can get round them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..kernel.errors import Code, FieldErrors, Kind, own_access
+from ..kernel.tables import users
+
+# The changes that take a user's access away, each with the refusal a person sees about their own account.
+_OWN_ACCESS = {
+    "is_locked": (lambda value, now: value is True, "you cannot lock your own account"),
+    "approval_status": (lambda value, now: value != "approved", "you cannot reject your own account"),
+    "sign_up_status": (lambda value, now: value != "final", "you cannot put your own sign-up back before confirmation"),
+    "password_expiry": (lambda value, now: value is not None and value <= now, "you cannot expire your own password"),
+}
+
+
+def refuse_removing_own_access(
+    caller_id: str | None, target: Mapping[str, Any], clean: Mapping[str, Any], now: datetime
+) -> None:
+    """E008001 naming every change in `clean` that would shut the caller out of their own account."""
+    if caller_id is None or target["user_id"] != caller_id:
+        return
+    errors = FieldErrors()
+    for name, value in clean.items():
+        rule = _OWN_ACCESS.get(name)
+        if rule is not None and rule[0](value, now):
+            errors.add(name, rule[1], Code.invalid_operation)
+    errors.raise_if_any(Kind.forbidden)
+
+
+def takes_access_away(clean: Mapping[str, Any], now: datetime) -> bool:
+    """Whether applying `clean` could stop a user from logging in."""
+    return any(rule[0](clean[name], now) for name, rule in _OWN_ACCESS.items() if name in clean)
+
+
+def hold_super_users(conn: Connection) -> None:
+    """Lock every super-user's row (in one order, so two callers cannot deadlock) before a change that
+    could leave none usable: two super-users locking each other at once then run one after the other.
+    (SQLite's write transaction already excludes every other writer.)"""
+    query = select(users.c.user_id).where(users.c.is_super_user.is_(True)).order_by(users.c.user_id)
+    conn.execute(query.with_for_update()).all()
+
+
+def usable_super_users(conn: Connection) -> int:
+    """How many super-users could log in now (an expired password can be replaced at login, so it counts)."""
+    query = (
+        select(func.count())
+        .select_from(users)
+        .where(
+            users.c.is_super_user.is_(True),
+            users.c.is_active.is_(True),
+            users.c.approval_status == "approved",
+            users.c.is_locked.is_(False),
+            users.c.sign_up_status == "final",
+            users.c.password_is_set.is_(True),
+        )
+    )
+    return conn.execute(query).scalar_one()
+
+
+def require_a_usable_super_user(conn: Connection, field: str) -> None:
+    """E008001 (the transaction rolls back) when no super-user could log in any more."""
+    if usable_super_users(conn) == 0:
+        raise own_access(field, "no super-user who can log in would be left")

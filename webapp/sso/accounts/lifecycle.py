@@ -1,0 +1,184 @@
+"""The account lifecycle of SPEC §8: approve, reject, lock, unlock (each the update of one attribute, so the
+same rules, guard rails and audit, and a call that changes nothing writes nothing) and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from ...db import reading, writing
+from ..kernel.attributes import DERIVED, fold
+from ..kernel.audit import change, record
+from ..kernel.caller import authenticate
+from ..kernel.context import Context
+from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access, super_user_required
+from ..kernel.presentation import FULL_VIEW, UserData
+from ..kernel.rows import load_user
+from ..kernel.tables import ended_sessions, sessions, users
+from ..kernel.texts import _t
+from .guards import hold_super_users, require_a_usable_super_user
+from .update import update_local, update_user
+
+
+def _require_user_id(user_id: Any) -> None:
+    if user_id is None:
+        raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", _t("is required"))
+
+
+def _set(
+    ctx: Context, cid, user_id, data: dict[str, Any], current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
+    _require_user_id(user_id)
+    return update_user(
+        ctx,
+        cid,
+        user_id,
+        data,
+        current_ust,
+        current_app,
+        remote_addr,
+        expected_version=None,
+        channel=channel,
+        user_agent=user_agent,
+        super_user_only=True,
+    )
+
+
+def approve_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
+    """Approve `user_id` (super-users): they may log in, if nothing else stops them."""
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"approval_status": "approved"},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
+
+
+def reject_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
+    """Reject `user_id` (super-users): they cannot log in, and their sessions stop working."""
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"approval_status": "rejected"},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
+
+
+def lock_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
+    """Lock `user_id` (super-users): they cannot log in, and their sessions end."""
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"is_locked": True},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
+
+
+def unlock_user(
+    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
+) -> UserData:
+    """Unlock `user_id` (super-users): they may log in again (the sessions the lock ended stay ended)."""
+    return _set(
+        ctx,
+        cid,
+        user_id,
+        {"is_locked": False},
+        current_ust,
+        current_app,
+        remote_addr,
+        channel=channel,
+        user_agent=user_agent,
+    )
+
+
+def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent) -> None:
+    """Delete `user_id` (super-users) with everything that hangs off the account, in one transaction; the
+    audit keeps the record as it was."""
+    _require_user_id(user_id)
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+    if not caller.is_super_user:
+        raise super_user_required()
+    if user_id == caller.user_id:
+        raise own_access("user_id", _t("you cannot delete your own account"))
+    with writing(ctx.engine) as conn:
+        target = load_user(conn, user_id, lock=True)
+        if target is None:
+            raise no_such_user()
+        if target["is_super_user"]:
+            hold_super_users(conn)
+        # Sessions (and anything else keyed to the user) also go by ON DELETE CASCADE; said here so it
+        # does not depend on SQLite's foreign-key pragma.
+        conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id))
+        conn.execute(delete(users).where(users.c.user_id == user_id))
+        if target["is_super_user"]:
+            require_a_usable_super_user(conn, "user_id")
+        record(
+            conn,
+            now=ctx.clock(),
+            cid=cid,
+            action="delete",
+            actor_id=caller.user_id,
+            target_id=user_id,
+            channel=channel,
+            current_app=current_app,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            changes={
+                name: change(target[name], None)
+                for name in FULL_VIEW
+                if name not in DERIVED and target[name] is not None
+            },
+        )
+
+
+def user_id_of(ctx: Context, username: str) -> str:
+    """The command line names users by username: their id, or E001100."""
+    with reading(ctx.engine) as conn:
+        row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
+    if row is None:
+        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no such user"))
+    return row.user_id
+
+
+def unlock_local(ctx: Context, username: str) -> UserData:
+    """The command line: unlock `username` (the way back for a locked-out administrator)."""
+    return update_local(ctx, user_id_of(ctx, username), {"is_locked": False})
+
+
+def list_local(ctx: Context) -> list[dict[str, Any]]:
+    """The command line: every user, by username, with what decides whether they can log in."""
+    columns = (
+        users.c.username,
+        users.c.user_id,
+        users.c.is_super_user,
+        users.c.approval_status,
+        users.c.is_locked,
+        users.c.sign_up_status,
+        users.c.email,
+    )
+    with reading(ctx.engine) as conn:
+        return [dict(row) for row in conn.execute(select(*columns).order_by(users.c.username_search)).mappings()]

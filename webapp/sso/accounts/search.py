@@ -1,0 +1,252 @@
+"""Searching users (SPEC §6): Zato's criteria and result shape, plus `q`, `is_locked` and `after`;
+for the console (issue 11) `is_super_user`, `is_totp_enabled`, sorting (`order_by`, `order`, always
+stable: ties are broken by user id; `after` pages only the username order) and `with_last_sign_in`
+(each row gains `last_sign_in`, the time of the newest login in the audit trail, or None).
+
+At scale (issue 14): *contains* matches use the trigram indexes of migration 0008 (PostgreSQL
+pg_trgm GIN; SQLite FTS5 trigram, narrowed first and re-checked with LIKE); the count stops at
+COUNT_CAP + 1 rows (`total_is_capped`: "more than 10,000"); `after` pages by key (the folded
+username of the last row seen, `next_after` in the result), so inserts never shift a page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, or_, select, table, true
+
+from ...db import reading
+from ..kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value, fold, search_column, text_problem
+from ..kernel.caller import authenticate
+from ..kernel.context import Context
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from ..kernel.presentation import user_view
+from ..kernel.rows import reject_unknown
+from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, users
+from ..kernel.texts import _t
+
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
+CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
+COUNT_CAP = 10_000  # a broad match is counted up to here: "more than 10,000"
+TRIGRAM = 3  # the shortest text a trigram index can narrow (shorter: a scan)
+SEARCH_KEYS = (
+    "user_id",
+    "username",
+    "email",
+    *NAME_ATTRIBUTES,
+    "sign_up_status",
+    "approval_status",
+    "is_locked",
+    "q",
+    "is_name_exact",
+    "name_op",
+    "paginate",
+    "cur_page",
+    "page_size",
+    "after",
+    "is_super_user",
+    "is_totp_enabled",
+    "order_by",
+    "order",
+    "with_last_sign_in",
+)
+ORDERS = ("asc", "desc")
+
+
+def _last_sign_in(user_id_column):
+    """The time of a user's newest login (a correlated subquery on the audit's (target_id, id) index)."""
+    return (
+        select(audit.c.time)
+        .where(audit.c.target_id == user_id_column, audit.c.action == "login")
+        .order_by(audit.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+SORTABLE = {
+    "username": users.c.username_search,
+    "email": users.c.email_search,
+    "display_name": users.c.display_name_search,
+    "sign_up_time": users.c.sign_up_time,
+    "sign_up_status": users.c.sign_up_status,
+    "approval_status": users.c.approval_status,
+    "is_locked": users.c.is_locked,
+    "last_sign_in": _last_sign_in(users.c.user_id),
+}
+
+
+def _ordering(criteria: Mapping) -> list:
+    """ORDER BY for validated criteria: the chosen column (empty values last either way), then user id."""
+    column = SORTABLE[criteria.get("order_by", "username")]
+    direction = column.desc() if criteria.get("order", "asc") == "desc" else column.asc()
+    return [direction.nulls_last(), users.c.user_id.asc()]
+
+
+def _row_view(row, with_last_sign_in: bool):
+    view = user_view(row, True)
+    if with_last_sign_in:
+        view["last_sign_in"] = as_utc(row["last_sign_in"])
+    return view
+
+
+_fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
+_user_rowid: ColumnClause[Any] = literal_column(f"{users.name}.rowid")
+
+
+def search(ctx: Context, cid, criteria, current_ust, current_app, remote_addr) -> dict[str, Any]:
+    """Search users (super-users only), in Zato's result shape."""
+    criteria = {} if criteria is None else criteria
+    if not isinstance(criteria, Mapping):
+        raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
+    reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, current_ust, current_app)
+        if not caller.is_super_user:
+            raise super_user_required()
+        return run_search(conn, criteria)
+
+
+def run_search(conn, criteria: Mapping) -> dict[str, Any]:
+    """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
+    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name)
+    total = conn.execute(count).scalar_one()
+    total_is_capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    if total_is_capped and conn.dialect.name == "sqlite":
+        # A broad match: walking the username index and testing each row finds a page within a few
+        # hundred rows, where the trigram index would hand over every match to be sorted first.
+        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False)
+    rows = conn.execute(query).mappings().all()
+    more = paginate and len(rows) > size
+    rows = rows[:size] if paginate else rows
+    if not paginate:
+        num_pages, cur_page = 1, 1
+    elif after is None:
+        num_pages, cur_page = max(1, math.ceil(total / size), page + more), page
+    else:  # by key: no page number (Zato's fields say only whether there is a next page)
+        num_pages, cur_page = max(1, math.ceil(total / size)), None
+    return {
+        "result": [_row_view(row, criteria.get("with_last_sign_in", False)) for row in rows],
+        "total": total,
+        "total_is_capped": total_is_capped,
+        "num_pages": num_pages,
+        "cur_page": cur_page,
+        "page_size": size if paginate else len(rows),
+        "has_next_page": more,
+        "has_prev_page": paginate and (after is not None or page > 1),
+        "next_page": page + 1 if more and after is None else None,
+        "prev_page": page - 1 if paginate and after is None and page > 1 else None,
+        "next_after": rows[-1]["username_search"] if more else None,
+    }
+
+
+def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = True):
+    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`."""
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "")
+    page, size, paginate, after = paging
+    capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
+    count = select(func.count()).select_from(capped)
+    query = select(users).where(where)
+    if after is not None:
+        query = query.where(users.c.username_search > after)
+    query = query.order_by(*_ordering(criteria))
+    if criteria.get("with_last_sign_in"):
+        query = query.add_columns(SORTABLE["last_sign_in"].label("last_sign_in"))
+    if not paginate:
+        query = query.limit(UNPAGED_MAX)
+    elif after is None:
+        query = query.offset((page - 1) * size).limit(size + 1)
+    else:
+        query = query.limit(size + 1)
+    return count, query, paging
+
+
+def _criterion_errors(criteria: Mapping) -> FieldErrors:
+    errors = FieldErrors()
+    for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
+        if key in criteria and not isinstance(criteria[key], str):
+            errors.add(key, _t("must be a string"))
+        elif key in criteria and (problem := text_problem(criteria[key])):
+            errors.add(key, problem)
+    for key in ("sign_up_status", "approval_status"):
+        if key in criteria:
+            _, message = check_value(ATTRIBUTES[key], criteria[key])
+            if message:
+                errors.add(key, message)
+    for key in ("is_locked", "is_name_exact", "paginate", "is_super_user", "is_totp_enabled", "with_last_sign_in"):
+        if key in criteria and type(criteria[key]) is not bool:
+            errors.add(key, _t("must be true or false"))
+    for key in ("cur_page", "page_size"):
+        if key in criteria and (type(criteria[key]) is not int or criteria[key] < 1):
+            errors.add(key, _t("must be a whole number of at least 1"))
+    if type(criteria.get("cur_page")) is int and criteria["cur_page"] > CUR_PAGE_MAX:
+        errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
+    if "after" in criteria and "cur_page" in criteria:
+        errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
+    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
+        errors.add("order_by", _t("must be one of ") + ", ".join(SORTABLE))
+    if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
+        errors.add("order", _t("must be asc or desc"))
+    if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
+        errors.add("after", _t("pages only the username order (ascending)"))
+    if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
+        errors.add("name_op", _t("must be and or or"))
+    return errors
+
+
+def _like(column, folded: str):
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def _contains(names: tuple[str, ...], text: str, dialect: str):
+    """Some of the search columns `names` contains `text` (case-insensitively), through the trigram index.
+
+    PostgreSQL's planner uses the pg_trgm GIN indexes for LIKE '%...%' by itself. On SQLite, the
+    FTS5 trigram table narrows to candidate rows first (text of at least TRIGRAM characters), and
+    LIKE re-checks them, so the answer is the same with or without the index."""
+    folded = fold(text)
+    like = or_(*(_like(users.c[name], folded) for name in names))
+    if dialect != "sqlite" or len(folded) < TRIGRAM:
+        return like
+    phrase = '"' + folded.replace('"', '""') + '"'
+    query = phrase if len(names) == len(SEARCH_COLUMN_NAMES) else "{" + " ".join(names) + "} : " + phrase
+    candidates = select(_fts.c.rowid).where(_fts.c[SQLITE_SEARCH_TABLE].op("MATCH")(query))
+    return and_(_user_rowid.in_(candidates), like)
+
+
+SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
+
+
+def _search_filter(criteria: Mapping, dialect: str):
+    """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
+    errors = _criterion_errors(criteria)
+    errors.raise_if_any(Kind.invalid)
+    clauses = []
+    if "user_id" in criteria:
+        clauses.append(users.c.user_id == criteria["user_id"])
+    for key in ("username", "email"):
+        if key in criteria:
+            clauses.append(users.c[search_column(key)] == fold(criteria[key]))
+    for key in ("sign_up_status", "approval_status", "is_locked", "is_super_user", "is_totp_enabled"):
+        if key in criteria:
+            clauses.append(users.c[key] == criteria[key])
+    exact = criteria.get("is_name_exact", True)
+    names = [
+        (users.c[search_column(key)] == fold(criteria[key]))
+        if exact
+        else _contains((search_column(key),), criteria[key], dialect)
+        for key in NAME_ATTRIBUTES
+        if key in criteria
+    ]
+    if names:
+        clauses.append(or_(*names) if criteria.get("name_op", "and") == "or" else and_(*names))
+    if criteria.get("q"):
+        clauses.append(_contains(SEARCH_COLUMN_NAMES, criteria["q"], dialect))
+    page = criteria.get("cur_page", 1)
+    size = min(criteria.get("page_size", PAGE_SIZE_DEFAULT), PAGE_SIZE_MAX)
+    after = fold(criteria["after"]) if "after" in criteria else None
+    return (and_(true(), *clauses) if clauses else true()), (page, size, criteria.get("paginate", True), after)

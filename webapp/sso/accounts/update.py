@@ -1,0 +1,241 @@
+"""The update of SPEC §2 and §4: the seed's `update_current_user` / `update_user_by_id`.
+
+How a write lands, in order:
+1. the fast path: every check against one read, then the conditional UPDATE (`... WHERE version =
+   :read`) and the audit INSERT; on SQLite the read is its own transaction so the write lock is held
+   only for the write, on PostgreSQL both are one transaction (one round trip less, no row lock);
+2. if the row moved in between (the UPDATE touched nothing): a caller who expected a version gets
+   E011001; anyone else goes to
+3. the locked path: the same checks again inside the write transaction with the row locked, which
+   cannot lose, writing only what still differs (so the audit's old values are the replaced ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, update
+from sqlalchemy.exc import IntegrityError
+
+from ...db import reading, writing
+from ..kernel.attributes import ATTRIBUTES, check_values
+from ..kernel.audit import attribute_change, record
+from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
+from ..kernel.context import Context
+from ..kernel.errors import (
+    Code,
+    FieldErrors,
+    Kind,
+    SSOError,
+    no_such_user,
+    super_user_required,
+    username_taken,
+    version_conflict,
+)
+from ..kernel.presentation import UserData, user_view
+from ..kernel.rows import (
+    attribute_columns,
+    changed,
+    is_username_taken,
+    load_user,
+    reject_unknown,
+    require_mapping,
+    side_effects,
+)
+from ..kernel.tables import users
+from ..kernel.texts import _t
+from .guards import hold_super_users, refuse_removing_own_access, require_a_usable_super_user, takes_access_away
+
+
+class RowMoved(Exception):
+    """The row's version changed between our read and our conditional write."""
+
+
+def update_user(
+    ctx: Context,
+    cid,
+    user_id,
+    data,
+    current_ust,
+    current_app,
+    remote_addr,
+    *,
+    expected_version,
+    channel: str,
+    user_agent,
+    super_user_only: bool = False,
+    unchanged: Mapping[str, Any] | None = None,
+) -> UserData:
+    """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says.
+
+    `super_user_only` (approve, reject, lock, unlock): a regular caller is refused with E005001 before
+    anything else. `unchanged` (the console's save after a lost race): attribute → the value the caller
+    last saw; the write is refused with E011001 only if one of those still differs, checked again under
+    the row lock when the row moved, so saves of different fields merge however many run at once."""
+    data = require_mapping(data)
+    reject_unknown(data, ATTRIBUTES)
+    audit_context = {
+        "cid": cid,
+        "channel": channel,
+        "current_app": current_app,
+        "remote_addr": remote_addr,
+        "user_agent": user_agent,
+    }
+    check = (user_id, data, current_ust, current_app, expected_version, super_user_only, unchanged)
+    try:
+        if ctx.engine.dialect.name == "sqlite":
+            # SQLite has one writer: check outside the write lock, hold it only for the write.
+            with reading(ctx.engine) as conn:
+                caller, target, clean = check_update(ctx, conn, *check)
+            if not changed(target, clean, ctx.codec):
+                return user_view(target, caller.is_super_user)
+            with writing(ctx.engine) as conn:
+                return write_update(ctx, conn, caller, target, clean, audit_context)
+        # PostgreSQL: the check and the conditional write in one transaction (no row lock: the
+        # version condition still sees a save in between), one round trip of BEGIN/COMMIT less.
+        with writing(ctx.engine) as conn:
+            caller, target, clean = check_update(ctx, conn, *check)
+            return write_update(ctx, conn, caller, target, clean, audit_context)
+    except RowMoved:
+        if expected_version is not None:
+            raise version_conflict() from None
+    except IntegrityError:
+        raise username_taken() from None
+    try:
+        with writing(ctx.engine) as conn:
+            caller, target, clean = check_update(ctx, conn, *check, lock=True)
+            return write_update(ctx, conn, caller, target, clean, audit_context)
+    except IntegrityError:
+        raise username_taken() from None
+
+
+def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli", channel: str = "cli") -> UserData:
+    """An update from the command line (no session; the audit's actor is nobody): the same value rules,
+    side effects, guard rails, conditional write and audit as every other update, on the row locked."""
+    data = require_mapping(data)
+    reject_unknown(data, ATTRIBUTES)
+    errors = FieldErrors()
+    clean = check_values(dict(data), errors)
+    errors.raise_if_any(Kind.invalid)
+    audit_context = {"cid": cid, "channel": channel, "current_app": None, "remote_addr": None, "user_agent": None}
+    try:
+        with writing(ctx.engine) as conn:
+            target = load_user(conn, user_id, lock=True)
+            if target is None:
+                raise no_such_user()
+            if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
+                raise username_taken()
+            return write_update(ctx, conn, operator(), target, clean, audit_context)
+    except IntegrityError:
+        raise username_taken() from None
+
+
+def check_update(
+    ctx: Context,
+    conn: Connection,
+    user_id,
+    data: Mapping,
+    current_ust,
+    current_app,
+    expected_version,
+    super_user_only: bool = False,
+    unchanged: Mapping[str, Any] | None = None,
+    *,
+    lock: bool = False,
+) -> tuple[UserCaller, Any, dict[str, Any]]:
+    """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
+    returns (caller, target, clean values).
+
+    With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
+    caller = authenticate(ctx, conn, current_ust, current_app)
+    if super_user_only and not caller.is_super_user:
+        raise super_user_required()
+    naming_other = user_id is not None and user_id != caller.user_id
+    if naming_other and not caller.is_super_user:
+        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
+    if not caller.is_super_user:
+        errors = FieldErrors()
+        for key in data:
+            if not ATTRIBUTES[key].self_editable:
+                errors.add(key, _t("only a super-user may change this"))
+        errors.raise_if_any(Kind.forbidden)
+    if naming_other or lock:
+        target = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+    else:
+        target = caller.user
+    if target is None:
+        raise no_such_user()
+    errors = FieldErrors()
+    clean = check_values(dict(data), errors)
+    errors.raise_if_any(Kind.invalid)
+    refuse_removing_own_access(caller.user_id, target, clean, ctx.clock())
+    if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
+        raise username_taken()
+    if expected_version is not None and expected_version != target["version"]:
+        raise version_conflict()
+    if unchanged:
+        shown = user_view(target, True)
+        if any(name not in shown or shown[name] != value for name, value in unchanged.items()):
+            raise version_conflict()
+    return caller, target, clean
+
+
+# Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set
+# of changed columns instead of building and cache-keying a statement on every request.
+_CONDITIONAL_UPDATE = (
+    update(users)
+    .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
+    .values(version=users.c.version + 1)
+)
+
+
+def write_update(
+    ctx: Context,
+    conn: Connection,
+    caller: Caller,
+    target,
+    clean: dict[str, Any],
+    audit_context: dict[str, Any],
+    *,
+    also: dict[str, Any] | None = None,
+    extra_changes: dict[str, Any] | None = None,
+) -> UserData:
+    """UPDATE the changed columns where the version is still the one read, and audit it (one transaction).
+
+    `also`: columns that are no attribute, written in the same statement (e.g. the TOTP step just used);
+    `extra_changes`: audit lines for what the caller changed beside the row (e.g. new recovery codes)."""
+    values_changed = changed(target, clean, ctx.codec)
+    if not values_changed and not also:
+        return user_view(target, caller.is_super_user)
+    now = ctx.clock()
+    values: dict[str, Any] = {}
+    for name, value in values_changed.items():
+        values.update(attribute_columns(name, value, ctx.codec))
+        values.update(side_effects(name, value, caller.user_id, now))
+    values.update(also or {})
+    guarding = bool(target["is_super_user"]) and takes_access_away(values_changed, now)
+    if guarding:
+        hold_super_users(conn)
+    result = conn.execute(
+        _CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"], "b_version": target["version"]}
+    )
+    if result.rowcount != 1:
+        raise RowMoved()
+    if guarding:
+        require_a_usable_super_user(conn, next(iter(values_changed)))
+    changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
+    if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended
+        end_for_lock(conn, target["user_id"], now)
+    elif values_changed.get("is_locked") is False:
+        forget_lock(conn, target["user_id"])
+    record(
+        conn,
+        now=now,
+        action="update",
+        actor_id=caller.user_id,
+        target_id=target["user_id"],
+        changes={**changes, **(extra_changes or {})},
+        **audit_context,
+    )
+    return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)

@@ -1,0 +1,364 @@
+"""Email delivery (SPEC §11): SMTP through the standard library, or the server log when no SMTP is set.
+
+`SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
+optional `user:password@`. Every step of the SMTP conversation waits at most what is left of
+`SSO_SMTP_TIMEOUT`, so a message never holds a request for much longer than that. A failed delivery is
+logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
+turn it into "we could not send the email, try again later".
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from babel.dates import format_datetime
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
+SCHEMES = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
+
+log = logging.getLogger("webapp.mail")
+
+
+def _log_to_stderr() -> None:
+    """Mail notes reach the server's log (gunicorn configures only its own loggers)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s [mail] %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+class MailNotSent(Exception):
+    """The message could not be handed to the SMTP server."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where mail goes, parsed from SSO_SMTP_URL."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    def describe(self) -> str:
+        """The target without its password, for logs."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{self.scheme}://{user}{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpTarget | None:
+    """The target of an SSO_SMTP_URL (None when empty); ValueError saying what is wrong otherwise."""
+    if not url:
+        return None
+    example = "e.g. smtp://mail.example.com:25, smtps://user:secret@mail.example.com or smtp+starttls://host:587"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"SSO_SMTP_URL is not a valid URL ({exc}); {example}") from None
+    if parts.scheme not in SCHEMES:
+        raise ValueError(
+            f"SSO_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, got {url.split(':')[0]!r}; {example}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"SSO_SMTP_URL names no host; {example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"SSO_SMTP_URL must be only scheme, optional user:password, host and port; {example}")
+    if (parts.username is None) != (parts.password is None):
+        raise ValueError(f"SSO_SMTP_URL must give both a user and a password, or neither; {example}")
+    return SmtpTarget(
+        parts.scheme,
+        parts.hostname,
+        port or SCHEMES[parts.scheme],
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def check_mail_settings(config: dict[str, Any]) -> None:
+    """ValueError saying what to fix for a malformed SSO_SMTP_URL, SSO_MAIL_FROM or SSO_PUBLIC_URL."""
+    parse_smtp_url(config.get("SSO_SMTP_URL", ""))
+    sender = config.get("SSO_MAIL_FROM", "no-reply@localhost")
+    if "@" not in parseaddr(sender)[1] or "\n" in sender or "\r" in sender:
+        raise ValueError(
+            f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}"
+        )
+    public = urlsplit(config.get("SSO_PUBLIC_URL", "http://127.0.0.1:8000"))
+    if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
+        raise ValueError(
+            "SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "
+            f"https://sso.example.com, got {config.get('SSO_PUBLIC_URL')!r}"
+        )
+
+
+@dataclass
+class Message:
+    """One email: both parts come from the same wording (templates/mail/NAME.jinja)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    kind: str  # the template's name, for logs
+
+
+_envs: dict[str, Environment] = {}
+
+
+def _environment(locale: str) -> Environment:
+    """The mail templates' environment for one language (gettext bound to its catalog; made once)."""
+    env = _envs.get(locale)
+    if env is None:
+        env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            extensions=["jinja2.ext.i18n"],
+        )
+        env.policies["ext.i18n.trimmed"] = True
+        env.install_gettext_translations(_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        _envs[locale] = env
+    return env
+
+
+@cache
+def _translations(locale: str) -> NullTranslations:
+    if locale == SOURCE_LOCALE:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS), [locale.replace("-", "_")])
+
+
+def mail_language(preferred: Any, fallback: str) -> str:
+    """The language of a message: the recipient's `locale` when it is a shipped one, else `fallback`
+    (the language of the page that asked for the message, or SSO_DEFAULT_LOCALE)."""
+    return preferred if preferred in LOCALES else fallback
+
+
+def _locale_of(recipient: Any) -> str | None:
+    if recipient is None:
+        return None
+    mapping = getattr(recipient, "_mapping", recipient)
+    try:
+        return mapping.get("locale")
+    except AttributeError:
+        return None
+
+
+def _localised(value: Any, locale: str, translations: NullTranslations) -> Any:
+    """A value as the message shows it: a service Text translated, a time in the language's own form (UTC)."""
+    if isinstance(value, Text):
+        if value.plural is not None and value.number is not None:
+            return translations.ungettext(value.msgid, value.plural, value.number) % value.values
+        return translations.ugettext(value.msgid) % value.values if value.values else translations.ugettext(value.msgid)
+    if isinstance(value, datetime):
+        return when(value, locale)
+    return value
+
+
+def render(name: str, to: str, locale: str = SOURCE_LOCALE, **values: Any) -> Message:
+    """`templates/mail/NAME.jinja` sets the wording in `locale`; the text and HTML layouts lay it out."""
+    env = _environment(locale if locale in LOCALES else SOURCE_LOCALE)
+    translations = _translations(locale) if locale in LOCALES else NullTranslations()
+    values = {key: _localised(value, locale, translations) for key, value in values.items()}
+    values["lang"] = locale
+    wording = env.get_template(f"mail/{name}.jinja").make_module(values)
+    text = env.get_template("mail/_layout.txt").render(m=wording, **values)
+    html = env.get_template("mail/_layout.html").render(m=wording, **values)
+    subject = wording.subject  # type: ignore[attr-defined]  # Jinja's TemplateModule does not type a template's exports
+    return Message(to=to, subject=str(subject), text=text, html=html, kind=name)
+
+
+def valid_for(minutes: int) -> Text:
+    """A lifetime in words ('30 minutes', '24 hours', '2 days'), translated when the message is rendered."""
+    return lifetime(minutes)
+
+
+def when(moment: datetime, locale: str = SOURCE_LOCALE) -> str:
+    """A stored naive-UTC time as people of `locale` read it in a message ('7 Dec 2026, 14:05 UTC')."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return f"{format_datetime(aware, 'medium', tzinfo=UTC, locale=locale.replace('-', '_'))} UTC"
+
+
+class Mailer:
+    """Sends messages through SMTP, or writes them to the log when SSO_SMTP_URL is not set."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.target = parse_smtp_url(settings.get("SSO_SMTP_URL", ""))
+        self.sender = settings.get("SSO_MAIL_FROM", "no-reply@localhost")
+        self.timeout = float(settings.get("SSO_SMTP_TIMEOUT", 10))
+        # The name we greet the SMTP server with (smtplib's default, the machine's FQDN, can take seconds to find).
+        self.helo_name = urlsplit(settings.get("SSO_PUBLIC_URL", "")).hostname or "localhost"
+        self.default_locale = settings.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE
+        # The language of the page that asks for a message (the console sets it; None outside a request).
+        self.page_locale: Callable[[], str | None] = lambda: None
+        _log_to_stderr()
+
+    def language(self, recipient: Any) -> str:
+        """The language a message to `recipient` (a user row or None) goes out in: their `locale`, else the
+        language of the page that asked for it, else SSO_DEFAULT_LOCALE."""
+        preferred = _locale_of(recipient)
+        return mail_language(preferred, self.page_locale() or self.default_locale)
+
+    @property
+    def configured(self) -> bool:
+        return self.target is not None
+
+    def startup_note(self) -> str:
+        """What the server says at start about where mail goes."""
+        if self.target is None:
+            return (
+                "SSO_SMTP_URL is not set: emails (sign-up confirmations, password resets) are NOT sent; "
+                "each one is written to this log instead, with its link."
+            )
+        return f"emails go through {self.target.describe()} from {self.sender}"
+
+    def announce(self) -> None:
+        """Say at start where mail goes (a warning when it goes only to the log)."""
+        (log.info if self.configured else log.warning)("%s", self.startup_note())
+
+    def build(self, message: Message) -> EmailMessage:
+        """The MIME message: plain text first, the HTML alternative second."""
+        mime = EmailMessage()
+        mime["Subject"] = message.subject
+        mime["From"] = self.sender
+        mime["To"] = message.to
+        mime["Date"] = formatdate(localtime=False, usegmt=True)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        mime["Message-ID"] = make_msgid(domain=domain)
+        mime["Auto-Submitted"] = "auto-generated"
+        mime.set_content(message.text)
+        mime.add_alternative(message.html, subtype="html")
+        return mime
+
+    def send(self, message: Message, *, about: str) -> None:
+        """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
+        if self.target is None:
+            log.warning(
+                "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
+                message.to,
+                about,
+                message.subject,
+                message.text,
+            )
+            return
+        try:
+            mime = self.build(message)
+            with self._connection() as (conn, step):
+                step()
+                conn.send_message(mime)
+        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
+            # Never the message itself: it carries the token.
+            log.error(
+                "could not send the %s email about %s through %s: %s: %s",
+                message.kind,
+                about,
+                self.target.describe(),
+                type(exc).__name__,
+                _reason(exc),
+            )
+            raise MailNotSent(str(type(exc).__name__)) from None
+        log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
+
+    def check_reachable(self, *, about: str) -> None:
+        """Open and close a session with the SMTP server, so that a call that sends nothing fails exactly when
+        one that sends would (a password reset for an unknown account answers like one for a known one)."""
+        if self.target is None:
+            return
+        try:
+            with self._connection() as (conn, step):
+                step()
+                conn.noop()
+        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
+            log.error(
+                "could not reach %s (for %s): %s: %s", self.target.describe(), about, type(exc).__name__, _reason(exc)
+            )
+            raise MailNotSent(str(type(exc).__name__)) from None
+
+    def _connection(self):
+        return _Connection(self.target, self.timeout, self.helo_name)  # type: ignore[arg-type]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).replace("\r", " ").replace("\n", " ")
+    return text[:300]
+
+
+class _Connection:
+    """An SMTP session with one deadline for all of its steps."""
+
+    def __init__(self, target: SmtpTarget, timeout: float, helo_name: str):
+        self.target, self.helo_name = target, helo_name
+        self.deadline = time.monotonic() + timeout
+        self.conn: smtplib.SMTP | None = None
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the SMTP server took longer than SSO_SMTP_TIMEOUT")
+        return left
+
+    def step(self) -> None:
+        """Give the next step only what is left of the time."""
+        if self.conn is not None and self.conn.sock is not None:
+            self.conn.sock.settimeout(self.remaining())
+
+    def __enter__(self):
+        try:
+            return self._open()
+        except BaseException:
+            if self.conn is not None:
+                self.conn.close()
+            raise
+
+    def _open(self):
+        target = self.target
+        # Only for TLS: loading the system's certificates takes ~20 ms, and plain SMTP never uses them.
+        context = ssl.create_default_context() if target.scheme in ("smtps", "smtp+starttls") else None
+        if target.scheme == "smtps":
+            self.conn = smtplib.SMTP_SSL(
+                target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining(), context=context
+            )
+        else:
+            self.conn = smtplib.SMTP(target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining())
+        self.step()
+        self.conn.ehlo()
+        if target.scheme == "smtp+starttls":
+            self.step()
+            self.conn.starttls(context=context)
+            self.step()
+            self.conn.ehlo()
+        if target.username is not None:
+            self.step()
+            self.conn.login(target.username, target.password or "")
+        return self.conn, self.step
+
+    def __exit__(self, *exc) -> None:
+        if self.conn is None:
+            return
+        try:
+            if self.conn.sock is not None:
+                self.conn.sock.settimeout(min(2.0, max(0.1, self.deadline - time.monotonic())))
+            self.conn.quit()
+        except (smtplib.SMTPException, OSError):
+            self.conn.close()

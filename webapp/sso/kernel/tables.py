@@ -1,0 +1,289 @@
+"""The tables (SQLAlchemy Core): users, sessions, audit records, failed-login marks, TOTP recovery codes and the rest.
+
+Core tables, not ORM classes: the service layer only ever runs Core statements, and not importing
+`sqlalchemy.orm` keeps about 5 MiB out of every worker. All datetimes are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+from .attributes import (
+    APP_MAX,
+    CID_MAX,
+    EMAIL_MAX,
+    KEY_MAX,
+    NAME_MAX,
+    REMOTE_ADDR_MAX,
+    USER_AGENT_MAX,
+    USER_ID_MAX,
+    USERNAME_MAX,
+)
+
+metadata = MetaData()
+
+
+# An SSO user. `*_search` columns hold the case-folded value of their attribute.
+users = Table(
+    "sso_user",
+    metadata,
+    Column("user_id", String(USER_ID_MAX), primary_key=True),
+    Column("username", String(USERNAME_MAX), nullable=False),
+    Column("username_search", String(USERNAME_MAX * 3), unique=True, nullable=False),
+    Column("email", String(EMAIL_MAX)),
+    Column("email_search", String(EMAIL_MAX * 3), index=True),
+    Column("display_name", String(NAME_MAX)),
+    Column("display_name_search", String(NAME_MAX * 3), index=True),
+    Column("first_name", String(NAME_MAX)),
+    Column("first_name_search", String(NAME_MAX * 3), index=True),
+    Column("middle_name", String(NAME_MAX)),
+    Column("middle_name_search", String(NAME_MAX * 3), index=True),
+    Column("last_name", String(NAME_MAX)),
+    Column("last_name_search", String(NAME_MAX * 3), index=True),
+    Column("password_hash", Text),
+    Column("password_is_set", Boolean, default=False, nullable=False),
+    Column("password_last_set", DateTime),
+    Column("password_expiry", DateTime),
+    Column("password_must_change", Boolean, default=False, nullable=False),
+    Column("is_super_user", Boolean, default=False, nullable=False),
+    Column("is_active", Boolean, default=True, nullable=False),
+    Column("is_internal", Boolean, default=False, nullable=False),
+    Column("is_locked", Boolean, default=False, index=True, nullable=False),
+    Column("locked_time", DateTime),
+    Column("locked_by", String(64)),
+    Column("creation_ctx", JSON),
+    Column("sign_up_time", DateTime, nullable=False),
+    Column("sign_up_status", String(32), nullable=False),
+    Column("approval_status", String(32), index=True, nullable=False),
+    Column("approval_status_mod_time", DateTime),
+    Column("approval_status_mod_by", String(64)),
+    Column("version", Integer, default=1, nullable=False),
+    # Zato's per-user rate limit (SPEC §14): `APP=N/UNIT` lines, first match wins.
+    Column("is_rate_limit_active", Boolean, default=False, server_default=false(), nullable=False),
+    Column("rate_limit_def", Text),
+    Column("is_totp_enabled", Boolean, default=False, nullable=False),
+    Column("totp_label", String(NAME_MAX)),
+    Column("totp_key", Text),  # Fernet-encrypted (SSO_FERNET_KEYS), never output
+    Column("totp_last_step", Integer),  # the time-step of the last code accepted
+)
+
+
+# A live session; only a hash of the secret id inside the UST is stored. `session_id` is a second, public random id
+# (never the UST or its hash) by which people and clients name a session.
+sessions = Table(
+    "sso_session",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), unique=True, nullable=False),
+    Column("session_id", String(64), unique=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("current_app", String(APP_MAX), nullable=False),
+    Column("remote_addr", String(REMOTE_ADDR_MAX)),
+    Column("user_agent", String(USER_AGENT_MAX)),
+    Column("creation_time", DateTime, nullable=False),
+    Column("expiration_time", DateTime, nullable=False),
+    Column("last_use_time", DateTime, nullable=False),  # kept to the minute: see sessions.touch
+)
+
+
+# A session ended because its user was locked: while the lock lasts, its UST answers E005002 (so the client learns
+# why); the row goes when the user is unlocked or the session would have expired.
+ended_sessions = Table(
+    "sso_session_ended",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("expiration_time", DateTime, nullable=False),
+)
+
+
+# One audited change: who did what to whom, from where, with old and new values.
+audit = Table(
+    "sso_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", DateTime, nullable=False),
+    Column("cid", String(CID_MAX), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor_id", String(64)),
+    Column("target_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("current_app", String(APP_MAX)),
+    Column("remote_addr", String(REMOTE_ADDR_MAX)),
+    Column("user_agent", String(USER_AGENT_MAX)),
+    Column("changes", JSON, nullable=False),
+    Index("ix_sso_audit_target_time", "target_id", "id"),
+    Index("ix_sso_audit_actor_time", "actor_id", "id"),
+)
+
+
+# One unused recovery code of a user's two-factor sign-in; only its SHA-256 is stored.
+recovery_codes = Table(
+    "sso_totp_recovery_code",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("code_hash", String(64), nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+)
+
+
+# A mark of the login throttle (webapp/sso/throttle.py): `p:`/`a:`/`u:` keys count attempts per (username, address),
+# address and username; `k:` remembers an address a username signed in from.
+login_failures = Table(
+    "sso_login_failure",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("time", DateTime, nullable=False),
+    Index("ix_sso_login_failure_key_time", "key", "time"),
+)
+
+
+# A token sent by email (sign-up confirmation, password reset, email change); only its hash is stored.
+email_tokens = Table(
+    "sso_email_token",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("purpose", String(16), nullable=False),  # "signup", "reset" or "email_change"
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("creation_time", DateTime, nullable=False),
+    Column("expiration_time", DateTime, nullable=False),
+    Column("used_time", DateTime),
+    Column("reset_key_hash", String(64)),
+    Column("reset_key_expiration", DateTime),
+    Column("new_email", String(EMAIL_MAX)),  # email_change: the address being confirmed
+)
+
+
+# A request that sends email (password reset), counted per credential and per address for throttling.
+mail_requests = Table(
+    "sso_mail_request",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(KEY_MAX), index=True, nullable=False),
+    Column("time", DateTime, nullable=False),
+)
+
+
+# A free-form attribute of a user, or of one of their sessions (`scope` = the session's id), SPEC §12.
+user_attrs = Table(
+    "sso_user_attr",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(32), nullable=False),  # "" for the user; the session row's id for a session
+    Column("session_pk", Integer, ForeignKey("sso_session.id", ondelete="CASCADE"), index=True),
+    Column("name", String(256), nullable=False),
+    Column("value", Text, nullable=False),  # JSON text, or a Fernet token of it when encrypted
+    Column("is_encrypted", Boolean, nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+    Column("last_modified", DateTime, nullable=False),
+    Column("expiration_time", DateTime, index=True),
+    UniqueConstraint("user_id", "scope", "name", name="uq_sso_user_attr_name"),
+)
+
+
+# The requests counted in the current window of one user's rate limit, shared by all workers and nodes.
+rate_hits = Table(
+    "sso_rate_hit",
+    metadata,
+    Column("key", String(KEY_MAX), primary_key=True),
+    Column("window_start", DateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+
+# A named HTTP Basic credential (Zato's linked auth), SPEC §13; only a hash of its secret is kept.
+api_clients = Table(
+    "sso_api_client",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+)
+
+
+# An API client linked to the user it acts as; `session_token` is the link's session id, Fernet-encrypted.
+linked_auths = Table(
+    "sso_linked_auth",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("auth_type", String(64), nullable=False),
+    Column(
+        "auth_username", String(128), ForeignKey("sso_api_client.name", ondelete="CASCADE"), unique=True, nullable=False
+    ),
+    Column("is_active", Boolean, nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+    Column("session_token", Text),
+)
+
+
+# A user brought over from a Zato ODB (SPEC §15): the version it had when the importer last wrote it.
+zato_imports = Table(
+    "sso_zato_import",
+    metadata,
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("imported_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source_digest", String(64), nullable=False),
+)
+
+
+# Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
+# PostgreSQL: one pg_trgm GIN index per column (declared by `declare_search_indexes`, for Alembic and
+# the schema check).
+# SQLite: the FTS5 trigram table below, kept in step by triggers; it is not a SQLAlchemy table (a
+# virtual table), so tests/core/test_schema.py leaves its name out of the comparison.
+SEARCH_COLUMNS = (
+    "username_search",
+    "email_search",
+    "display_name_search",
+    "first_name_search",
+    "middle_name_search",
+    "last_name_search",
+)
+SQLITE_SEARCH_TABLE = "sso_user_fts"
+
+
+def declare_search_indexes() -> None:
+    """Add PostgreSQL's trigram indexes to `metadata` (once). Not done at import: declaring them loads
+    SQLAlchemy's PostgreSQL dialect (about 2 MiB), which a SQLite worker never needs, and no query
+    needs the Index objects; the migrations' environment and the schema test call this."""
+    if any(index.name and index.name.endswith("_trgm") for index in users.indexes):
+        return
+    for column in SEARCH_COLUMNS:
+        Index(
+            f"ix_{column}_trgm",
+            users.c[column],
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            info={"only_on": "postgresql"},
+        )
