@@ -29,7 +29,9 @@ from .sso.email.mail import Mailer
 from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
 
 __all__ = [
+    "LANGUAGE_NAMES",
     "LOCALES",
+    "PICKED_KEY",
     "SOURCE_LOCALE",
     "current_locale",
     "format_datetime",
@@ -44,6 +46,8 @@ __all__ = [
     "translate",
 ]
 
+# Each shipped language named in itself (an autonym), whatever language the page is in.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "pl": "polski"}
 PICKED_KEY = "locale"  # the session key of the language picked in the footer (people not signed in)
 
 
@@ -106,4 +110,4 @@ def init_i18n(app: Flask) -> None:
     mailer = app.extensions["sso"].ctx.mailer
     if isinstance(mailer, Mailer):
         mailer.page_locale = page_locale
-    app.jinja_env.globals.update(current_locale=current_locale)
+    app.jinja_env.globals.update(current_locale=current_locale, language_names=LANGUAGE_NAMES)

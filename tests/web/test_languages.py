@@ -1,5 +1,6 @@
-"""The language a page is shown in (SPEC §22): Accept-Language, then SSO_DEFAULT_LOCALE; `<html lang>` follows;
-a crafted Accept-Language header is never a server error."""
+"""The language a page is shown in (SPEC §22): the person's `locale`, the footer picker, Accept-Language, then
+SSO_DEFAULT_LOCALE; `<html lang>` follows; a crafted Accept-Language is never a server error; plurals; emails in
+the recipient's language; the JSON API stays English."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import app_config
+from ..conftest import PASSWORD, app_config
+from ..mailbox import text_of
+from .conftest import web_login
+from .html_forms import form
 
 
 def lang_of(html: str) -> str:
@@ -64,3 +68,136 @@ def test_a_default_locale_that_is_not_shipped_stops_the_start(db_url):
 
     with pytest.raises(ConfigError, match="SSO_DEFAULT_LOCALE must be one of en, de, pl, got 'fr'"):
         create_app(app_config(db_url, SSO_DEFAULT_LOCALE="fr"))
+
+
+# --- the person's own language, and the footer picker -------------------------------------------------------
+
+
+def test_a_signed_in_persons_locale_wins_over_the_browsers_language(alice_client, sso, login):
+    client, _ = alice_client
+    sso.user.update_current_user("cid", {"locale": "pl"}, login("alice"), "CRM", "127.0.0.1")
+    html = client.get("/account", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "pl" and "Moje konto" in html
+    sso.user.update_current_user("cid", {"locale": None}, login("alice"), "CRM", "127.0.0.1")
+    html = client.get("/account", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "de" and "Mein Konto" in html
+
+
+def test_the_footer_picker_keeps_the_choice_of_someone_not_signed_in(client):
+    picker = form(client, "/login?next=/account", "language-form").fill("locale", "pl")
+    answer = picker.submit(client)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login?next=/account"
+    html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "pl" and "Zaloguj się" in html
+
+
+def test_the_footer_picker_saves_the_locale_of_a_signed_in_person_audited(alice_client, sso, login):
+    client, alice = alice_client
+    answer = form(client, "/account", "language-form").fill("locale", "de").submit(client)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    me = sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")
+    assert me["locale"] == "de"
+    changes = [r["changes"] for r in sso.user.history("cid", alice["user_id"], login("alice"), "CRM", "127.0.0.1")]
+    assert {"locale": {"old": None, "new": "de"}} in changes
+    html = client.get("/account", headers={"Accept-Language": "pl"}).get_data(as_text=True)
+    assert lang_of(html) == "de" and 'id="f-locale"' in html and "Deutsch" in html
+
+
+@pytest.mark.parametrize("value", ["fr", "", "<script>", "x" * 5000])
+def test_the_footer_picker_refuses_a_language_it_does_not_offer(client, value):
+    answer = form(client, "/login", "language-form").fill("locale", value).submit(client)
+    assert answer.status_code == 400
+    assert "is not one of the offered languages: en, de, pl" in answer.get_data(as_text=True)
+
+
+def test_my_account_sets_and_clears_the_language_with_the_clear_checkbox(alice_client, sso, login):
+    client, _ = alice_client
+    saved = form(client, "/account", "account-form").fill("locale", "pl").submit(client)
+    assert saved.status_code == 303
+    assert sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")["locale"] == "pl"
+    cleared = form(client, "/account", "account-form").fill("locale", "").check("clear_locale")
+    assert cleared.submit(client).status_code == 303
+    assert sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")["locale"] is None
+
+
+# --- plurals ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "polish", "german"),
+    [
+        (1, "1 otwarta sesja", "1 offene Sitzung"),
+        (2, "2 otwarte sesje", "2 offenen Sitzungen"),
+        (5, "5 otwartych sesji", "5 offenen Sitzungen"),
+        (22, "22 otwarte sesje", "22 offenen Sitzungen"),
+    ],
+)
+def test_plurals_take_each_languages_forms(app, count, polish, german):
+    from webapp.i18n import ngettext, translate
+    from webapp.sso.kernel.errors import paused_message
+
+    minutes = {1: "minutę", 2: "minuty", 5: "minut", 22: "minuty"}[count]
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        assert ngettext("%(num)d open session", "%(num)d open sessions", count) == polish
+        assert translate(paused_message(count * 60)) == f"logowanie wstrzymane, spróbuj ponownie za {count} {minutes}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert ngettext("%(num)d open session", "%(num)d open sessions", count) == german
+
+
+# --- emails in the recipient's language ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_app(db_url, mailbox):
+    application = create_app(
+        app_config(db_url, SSO_SMTP_URL=mailbox.url, SSO_SIGNUP_APPS=["Console"], SSO_SIGNUP_APPROVAL_NEEDED=False)
+    )
+    yield application
+    application.extensions["sso_engine"].dispose()
+
+
+def test_a_reset_email_goes_out_in_the_recipients_language_whatever_the_page(mail_app, mailbox):
+    sso = mail_app.extensions["sso"]
+    client = mail_app.test_client()
+    sso.user.create_local("marta", PASSWORD, super_user=False)
+    ust = sso.user.login("cid", "marta", PASSWORD, "CRM", "127.0.0.1").ust
+    sso.user.update_current_user("cid", {"email": "marta@example.com", "locale": "pl"}, ust, "CRM", "127.0.0.1")
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"  # the page is German, the recipient reads Polish
+    answer = form(client, "/password/forgot", "forgot-form").fill("credential", "marta").submit(client)
+    assert answer.status_code == 303
+    message = mailbox.for_("marta@example.com")
+    assert message["Subject"] == "Zresetuj hasło w SSO"
+    body = text_of(message)
+    assert "Ktoś poprosił o zresetowanie hasła do Twojego konta w SSO (nazwa użytkownika marta)" in body
+    assert "(ważny przez 24 godziny)" in body
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="pl">' in html and "Jeśli przycisk nie działa" in html
+    assert "Reset your" not in body and "If it was not you" not in html
+
+
+def test_a_sign_up_email_goes_out_in_the_language_of_the_page_it_was_asked_from(mail_app, mailbox):
+    client = mail_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-AT,de;q=0.9"
+    signup = form(client, "/signup", "signup-form")
+    signup.fill("username", "jonas").fill("email", "jonas@example.com")
+    signup.fill("password", PASSWORD).fill("confirm_password", PASSWORD)
+    assert signup.submit(client).status_code == 303
+    message = mailbox.for_("jonas@example.com")
+    assert message["Subject"] == "Bestätigen Sie Ihr SSO-Konto"
+    assert "(Gültigkeitsdauer: 2 Tage)" in text_of(message)  # a lifetime stands where its grammar holds
+    assert web_login(client, "jonas").status_code in (303, 401)
+
+
+def test_the_json_api_reads_and_patches_locale_and_answers_errors_in_english(client, make_user, login):
+    make_user("alice")
+    ust = login("alice", app_name="CRM")
+    body = {"ust": ust, "current_app": "CRM"}
+    patched = client.patch("/zato/sso/user", json={**body, "locale": "pl"}, headers={"Accept-Language": "pl"})
+    assert patched.status_code == 200, patched.get_json()
+    got = client.open("/zato/sso/user", method="GET", json=body).get_json()
+    assert got["locale"] == "pl"
+    refused = client.patch("/zato/sso/user", json={**body, "locale": "fr"}, headers={"Accept-Language": "pl"})
+    answer = refused.get_json()
+    assert refused.status_code == 422 and answer["sub_status"] == ["E008002"]
+    assert answer["errors"] == {"locale": "must be one of the offered languages: en, de, pl"}  # English, always

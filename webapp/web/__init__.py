@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     devices,
     email_change,
     history,
+    language,
     lifecycle,
     login,
     manage,

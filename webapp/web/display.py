@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Flask
 
-from ..i18n import SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
+from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {
+    **LANGUAGE_NAMES,
     "approved": lazy_gettext("Approved"),
     "rejected": lazy_gettext("Rejected"),
     "before_decision": lazy_gettext("Waiting for a decision"),

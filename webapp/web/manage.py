@@ -28,7 +28,7 @@ from .responses import ViewResponse, error_page, flash_saved, form_errors, gener
 PAGE_SIZE = 20
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
-CREATE_TEXT = IDENTITY  # the attribute boxes of a new user; the rest are its access settings
+CREATE_TEXT = tuple(name for name in IDENTITY if name != "locale")  # a new user's boxes; the language follows theirs
 
 
 @dataclass(frozen=True)

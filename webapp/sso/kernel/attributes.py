@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,11 +11,12 @@ from typing import Any, overload
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import FieldErrors
-from .texts import _t
+from .texts import LOCALES, _t
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
 NAME_MAX = 256
+LOCALE_MAX = 35  # the longest BCP 47 tag RFC 5646 asks implementations to store
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
@@ -59,6 +61,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label=_t("First name")),
         Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label=_t("Middle name")),
         Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label=_t("Last name")),
+        Attribute("locale", "enum", True, True, choices=LOCALES, label=_t("Language")),
         Attribute("is_locked", "bool", False, False, label=_t("Locked")),
         Attribute("password_expiry", "datetime", True, False, label=_t("Password expiry")),
         Attribute("password_must_change", "bool", False, False, label=_t("Password must change")),
@@ -190,6 +193,8 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
         return (None, None) if attr.nullable else (None, _t("may not be empty (null)"))
     if attr.type == "bool":
         return (value, None) if type(value) is bool else (None, _t("must be true or false"))
+    if attr.name == "locale":
+        return locale_value(value)
     if attr.type == "enum":
         if isinstance(value, str) and value in attr.choices:
             return value, None
@@ -218,6 +223,25 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
     if attr.type == "email" and not is_valid_email(value):
         return None, _t("must be a valid email address (to remove it, clear the field)")
     return value, None
+
+
+# A BCP 47 language tag (RFC 5646) in its common shapes: language, then script, region or variant subtags.
+LANGUAGE_TAG = re.compile(
+    r"[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+)
+
+
+def locale_value(value: Any) -> tuple[str | None, str | None]:
+    """(tag, None) for a shipped language (matched case-insensitively, stored as listed), else (None, why):
+    not a language tag at all, or a tag of a language the product does not ship."""
+    if not isinstance(value, str):
+        return None, _t("must be a string")
+    if len(value) > LOCALE_MAX or not LANGUAGE_TAG.fullmatch(value):
+        return None, _t("must be a language tag (BCP 47), e.g. %(example)s", example=LOCALES[1])
+    for tag in LOCALES:
+        if tag.lower() == value.lower():
+            return tag, None
+    return None, _t("must be one of the offered languages: %(choices)s", choices=", ".join(LOCALES))
 
 
 def normal_totp_key(value: str) -> str:

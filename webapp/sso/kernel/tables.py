@@ -27,6 +27,7 @@ from .attributes import (
     CID_MAX,
     EMAIL_MAX,
     KEY_MAX,
+    LOCALE_MAX,
     NAME_MAX,
     REMOTE_ADDR_MAX,
     USER_AGENT_MAX,
@@ -54,6 +55,7 @@ users = Table(
     Column("middle_name_search", String(NAME_MAX * 3), index=True),
     Column("last_name", String(NAME_MAX)),
     Column("last_name_search", String(NAME_MAX * 3), index=True),
+    Column("locale", String(LOCALE_MAX)),  # a BCP 47 tag from LOCALES; NULL: the browser's language
     Column("password_hash", Text),
     Column("password_is_set", Boolean, default=False, nullable=False),
     Column("password_last_set", DateTime),

@@ -56,7 +56,14 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
             item.problem = gettext("choose unchanged, yes or no")
     elif attr.type == "enum":
         item.choice = form.get(name, "")
-        if item.choice:
+        item.clear = attr.nullable and f"clear_{name}" in form
+        if item.clear and item.choice and item.original is None:
+            item.clear, item.value = False, item.choice  # "clear" came ticked (not set); a choice means it
+        elif item.clear and item.choice:
+            item.problem = gettext("either tick “clear” or choose a new value, not both")
+        elif item.clear:
+            item.value = None
+        elif item.choice:
             item.value = item.choice
     else:
         item.text = form.get(name)

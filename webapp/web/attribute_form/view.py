@@ -15,7 +15,7 @@ from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value
 
 CONTEXTS = ("account", "user", "create")  # My account, Manage user, New user
-IDENTITY = ("username", "email", *NAME_ATTRIBUTES)  # who the user is; the rest is access
+IDENTITY = ("username", "email", *NAME_ATTRIBUTES, "locale")  # who the user is; the rest is access
 
 HELP = {
     "username": lazy_gettext("Used to log in. No spaces."),
