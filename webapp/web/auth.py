@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, g, redirect, request, session
 
-from ..i18n import lazy_gettext
+from ..i18n import PICKED_KEY, lazy_gettext
 from ..sso import SSOError
 from ..sso.facade import Users
 from .security import cookie_secure
@@ -133,10 +133,12 @@ def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def start_session(ust: str, location: str) -> ViewResponse:
     """After a login: a fresh Flask session (new CSRF secret), the UST cookie, and on to `location`."""
-    messages = session.get("_flashes")
+    messages, language = session.get("_flashes"), session.get(PICKED_KEY)
     session.clear()
     if messages:
         session["_flashes"] = messages
+    if language:
+        session[PICKED_KEY] = language  # the footer picker's choice is this browser's, not the session's
     session[RENEWED_KEY] = int(time.time())
     response = redirect(location, 303)
     set_ust_cookie(response, ust)

@@ -49,6 +49,10 @@ EXTRA_LABELS = {
     "sessions": lazy_gettext("Open sessions"),
 }
 
+# How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
+SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
+SECRETS = ("password", "recovery_codes")  # audit keys of secrets that are not attributes
+
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
 BROWSERS = (
     ("Edg/", "Edge"),
@@ -129,6 +133,8 @@ def format_value(value: Any, name: str | None = None) -> str:
         return format_time(value)
     if attr is not None and attr.type == "enum":
         return str(CHOICE_LABELS.get(value, str(value)))
+    if isinstance(value, str) and value in SECRET_WORDS and ((attr is not None and attr.write_only) or name in SECRETS):
+        return str(SECRET_WORDS[value])
     return str(value)
 
 

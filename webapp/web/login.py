@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, session, url_for
 
-from ..i18n import gettext, lazy_gettext, ngettext, sentence
+from ..i18n import PICKED_KEY, gettext, lazy_gettext, ngettext, sentence
 from ..sso import Code, Kind, SSOError
 from .auth import UST_COOKIE, cid, clear_ust_cookie, console_app, signed_in, start_session, user_agent, users
 from .blueprint import bp
@@ -177,7 +177,10 @@ def logout() -> ViewResponse:
         return page("auth/logout.html") if ust else redirect(url_for("web.login"))
     if ust:
         users().logout(cid(), ust, console_app(), request.remote_addr)
+    language = session.get(PICKED_KEY)
     session.clear()
+    if language:
+        session[PICKED_KEY] = language
     flash(gettext("You have logged out."), "success")
     response = redirect(url_for("web.login"), 303)
     clear_ust_cookie(response)
