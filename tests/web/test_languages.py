@@ -201,3 +201,21 @@ def test_the_json_api_reads_and_patches_locale_and_answers_errors_in_english(cli
     answer = refused.get_json()
     assert refused.status_code == 422 and answer["sub_status"] == ["E008002"]
     assert answer["errors"] == {"locale": "must be one of the offered languages: en, de, pl"}  # English, always
+
+
+def test_the_services_messages_are_shown_translated_in_the_console(alice_client):
+    client, _ = alice_client
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    change = form(client, "/account/password", "password-form").fill("old_password", PASSWORD)
+    change.fill("new_password", "short").fill("confirm_password", "short")
+    refused = change.submit(client)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "musi mieć co najmniej 8 znaków" in html and "must be at least" not in html
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    saved = form(client, "/account", "account-form").fill("email", "not an email").submit(client)
+    assert saved.status_code == 422
+    html = saved.get_data(as_text=True)
+    assert "muss eine gültige E-Mail-Adresse sein (zum Entfernen das Feld leeren)" in html
+    assert "must be a valid email" not in html

@@ -10,8 +10,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from webapp import catalogs
+from webapp import catalogs, create_app
 from webapp.sso.kernel.texts import SOURCE_LOCALE
+
+from ..conftest import app_config
 
 ATTRIBUTES_READ = ("aria-label", "title", "placeholder", "alt")
 LONG = 25  # a msgid this long is looked for anywhere in the text, shorter ones only as a whole text
@@ -160,3 +162,12 @@ def test_the_check_finds_english_left_on_a_page(client, sources):
     german_page_with_leftover = render(client, "/login", "de").replace("Passwort vergessen?", "Forgot password?")
     shown = set(readable(german_page_with_leftover))
     assert "Forgot password?" in shown and "Log in" not in shown
+
+
+def test_the_sign_up_page_has_no_english_left_in_german_and_polish(db_url, sources):
+    app = create_app(app_config(db_url, SSO_SIGNUP_APPS=["Console"]))
+    try:
+        left = check_page(app.test_client(), sources, "/signup")
+    finally:
+        app.extensions["sso_engine"].dispose()
+    assert not left, "\n".join(sorted(left))

@@ -37,7 +37,7 @@ def history(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *
 def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) -> None:
     errors = FieldErrors()
     if kind is not None and (not isinstance(kind, str) or len(kind) > KIND_MAX or text_problem(kind)):
-        errors.add("kind", f"must be an action name of at most {KIND_MAX} characters")
+        errors.add("kind", _t("must be an action name of at most %(num)d characters", num=KIND_MAX))
     for name, value in (("before", before), ("after", after)):
         if value is not None and (type(value) is not int or value < 1 or value > 2**62):
             errors.add(name, _t("must be a record id (a whole number of at least 1)"))

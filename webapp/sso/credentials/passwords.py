@@ -43,7 +43,7 @@ def change_password(
     errors = FieldErrors()
     days = data.get("password_expiry")
     if days is not None and (type(days) is not int or not 1 <= days <= EXPIRY_DAYS_MAX):
-        errors.add("password_expiry", f"must be a whole number of days from 1 to {EXPIRY_DAYS_MAX}")
+        errors.add("password_expiry", _t("must be a whole number of days from 1 to %(num)d", num=EXPIRY_DAYS_MAX))
     must_change = data.get("must_change", False)
     if type(must_change) is not bool:
         errors.add("must_change", _t("must be true or false"))

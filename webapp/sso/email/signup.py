@@ -65,14 +65,14 @@ def check_username(ctx: Context, value: Any, errors: FieldErrors) -> str | None:
         errors.add("username", _t("is required") if value in ("", None) else "must be a string", Code.username_invalid)
         return None
     if len(value) > USERNAME_MAX:
-        errors.add("username", f"must be at most {USERNAME_MAX} characters", Code.username_too_long)
+        errors.add("username", _t("must be at most %(num)d characters", num=USERNAME_MAX), Code.username_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("username", _t("must not contain whitespace"), Code.username_has_whitespace)
         return None
     word = rejected_word(ctx, value)
     if word:
-        errors.add("username", f"may not contain the word {word!r}", Code.username_invalid)
+        errors.add("username", _t("may not contain the word “%(word)s”", word=word), Code.username_invalid)
         return None
     clean, message = check_value(ATTRIBUTES["username"], value)
     if message:
@@ -91,7 +91,7 @@ def check_email(ctx: Context, value: Any, errors: FieldErrors, *, required: bool
         errors.add("email", _t("must be a string"), Code.email_invalid)
         return None
     if len(value) > EMAIL_MAX:
-        errors.add("email", f"must be at most {EMAIL_MAX} characters", Code.email_too_long)
+        errors.add("email", _t("must be at most %(num)d characters", num=EMAIL_MAX), Code.email_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("email", _t("must not contain whitespace"), Code.email_has_whitespace)
@@ -102,7 +102,7 @@ def check_email(ctx: Context, value: Any, errors: FieldErrors, *, required: bool
         return None
     word = rejected_word(ctx, value.rpartition("@")[0])
     if word:
-        errors.add("email", f"may not contain the word {word!r}", Code.email_invalid)
+        errors.add("email", _t("may not contain the word “%(word)s”", word=word), Code.email_invalid)
         return None
     return clean
 
