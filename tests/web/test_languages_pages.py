@@ -14,6 +14,7 @@ from webapp import catalogs, create_app
 from webapp.sso.kernel.texts import SOURCE_LOCALE
 
 from ..conftest import app_config
+from .html_forms import form
 
 ATTRIBUTES_READ = ("aria-label", "title", "placeholder", "alt")
 LONG = 25  # a msgid this long is looked for anywhere in the text, shorter ones only as a whole text
@@ -170,4 +171,51 @@ def test_the_sign_up_page_has_no_english_left_in_german_and_polish(db_url, sourc
         left = check_page(app.test_client(), sources, "/signup")
     finally:
         app.extensions["sso_engine"].dispose()
+    assert not left, "\n".join(sorted(left))
+
+
+def form_data(client, path: str, form_id: str, **values: str) -> dict:
+    """A form of `path` as a browser would send it, with `values` typed in (a fresh CSRF token each time)."""
+    page = form(client, path, form_id)
+    for name, value in values.items():
+        page.fill(name, value)
+    return dict(page.data())
+
+
+def test_the_pages_after_a_step_have_no_english_left_in_german_and_polish(client, make_user, sso, admin_ust, sources):
+    changing = make_user("changing")
+    coded = make_user("coded")
+    sso.user.update_user_by_id("c", changing["user_id"], {"password_must_change": True}, admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "c",
+        coded["user_id"],
+        {"totp_key": "JBSWY3DPEHPK3PXPJBSWY3DP", "is_totp_enabled": True},
+        admin_ust,
+        "CRM",
+        "::1",
+    )
+    left = set()
+    for path in ("/password/reset/no-such-token", "/signup/confirm/no-such-token"):
+        left |= check_page(client, sources, path)
+    for name in ("changing", "coded", "nobody"):
+
+        def login(name=name):
+            return form_data(client, "/login", "login-form", username=name, password="Correct-Horse-9")
+
+        left |= check_page(client, sources, "/login", "post", login)
+    assert not left, "\n".join(sorted(left))
+
+
+def test_a_refused_save_and_a_bulk_result_have_no_english_left_in_german_and_polish(admin_client, make_user, sources):
+    client, _ = admin_client
+    bob = make_user("bob")
+
+    def bad_email():
+        return form_data(client, "/account", "account-form", email="not an email", display_name="x" * 300)
+
+    def bulk_approve():
+        return {"csrf_token": csrf(client, "/users"), "action": "approve", "user_id": [bob["user_id"], "zusrnobody"]}
+
+    left = check_page(client, sources, "/account", "post", bad_email)
+    left |= check_page(client, sources, "/users/bulk", "post", bulk_approve)
     assert not left, "\n".join(sorted(left))
