@@ -209,10 +209,10 @@ def prepare(db: Database, config: dict[str, Any], spread: int):
     engine.dispose()
     app = create_app(config)
     sso = app.extensions["sso"]
-    super_user = sso.user.create_local(SUPER_USER, PASSWORD, super_user=True)
-    target = sso.user.create_local(TARGET_USER, PASSWORD, super_user=False)
+    super_user = sso.operator.create_local(SUPER_USER, PASSWORD, super_user=True)
+    target = sso.operator.create_local(TARGET_USER, PASSWORD, super_user=False)
     others = [
-        sso.user.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)
+        sso.operator.create_local(f"{TARGET_USER}{i}", None, super_user=False)["user_id"] for i in range(2, spread + 1)
     ]
     ust = sso.user.login("bench", SUPER_USER, PASSWORD, API_APP, "127.0.0.1").ust
     return app, {

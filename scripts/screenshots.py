@@ -51,7 +51,7 @@ class Seed:
 
     def __init__(self, app):
         self.user = app.extensions["sso"].user
-        self.user.create_local(ADMIN, PASSWORD, super_user=True)
+        self.operator.create_local(ADMIN, PASSWORD, super_user=True)
         self.ust = self.user.login("seed", ADMIN, PASSWORD, APP, ADDR, "Mozilla/5.0 (X11; Linux x86_64)").ust
         self.admin_id = self.user.get_current_user("seed", self.ust, APP, ADDR)["user_id"]
         self.ids: dict[str, str] = {}

@@ -169,7 +169,7 @@ def make_user(sso):
     """Create an approved user (with PASSWORD) from the command-line path; extra attributes via an update."""
 
     def make(username: str, *, super_user: bool = False, password: str | None = PASSWORD) -> dict:
-        return sso.user.create_local(username, password, super_user=super_user)
+        return sso.operator.create_local(username, password, super_user=super_user)
 
     return make
 

@@ -28,7 +28,14 @@ CONFIG = ROOT / "babel.cfg"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 # Flask-Babel's lazy forms, and the service's markers (webapp.sso.kernel.texts), beside gettext's usual names.
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2), "_t": None, "_nt": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "_t": None,
+    "_nt": (1, 2),
+    "Nn_": (1, 2),  # webapp.i18n: a plural pair marked where it is written
+}
 SEARCHED = ("webapp", "templates")  # the folders babel.cfg's patterns point into
 TRANSLATOR_TAG = "Translators:"
 

@@ -34,7 +34,8 @@ def _failed(e: SSOError) -> click.ClickException:
 
 
 def _users():
-    return current_app.extensions["sso"].user
+    """The command line's operations (`sso.operator`): acting as nobody's account."""
+    return current_app.extensions["sso"].operator
 
 
 def _call(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -165,7 +166,7 @@ def create_api_client(name: str) -> None:
     sso = current_app.extensions["sso"]
     given = os.environ.get("SSO_PASSWORD") or None
     try:
-        secret = sso.user.create_api_client(name, given)
+        secret = sso.operator.create_api_client(name, given)
     except SSOError as e:
         raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
     click.echo(f"Created API client {name}.")
@@ -178,7 +179,7 @@ def create_api_client(name: str) -> None:
 def revoke_api_client(name: str) -> None:
     """Delete an API client, its link and the link's session."""
     try:
-        current_app.extensions["sso"].user.revoke_api_client(name)
+        current_app.extensions["sso"].operator.revoke_api_client(name)
     except SSOError as e:
         raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
     click.echo(f"Revoked API client {name}.")
@@ -191,7 +192,7 @@ def revoke_api_client(name: str) -> None:
 def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: bool) -> None:
     """Copy users (with attributes) from a Zato 3.x ODB; passwords keep working (SPEC §15)."""
     try:
-        summary = current_app.extensions["sso"].user.import_zato(
+        summary = current_app.extensions["sso"].operator.import_zato(
             source_database_url, zato_secret_key=zato_secret_key, dry_run=dry_run
         )
     except ImportFailed as e:

@@ -31,8 +31,10 @@ from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
 __all__ = [
     "LANGUAGE_NAMES",
     "LOCALES",
+    "N_",
     "PICKED_KEY",
     "SOURCE_LOCALE",
+    "Nn_",
     "current_locale",
     "format_datetime",
     "format_decimal",
@@ -62,6 +64,16 @@ def choose_locale() -> str:
     if picked in LOCALES:
         return picked
     return request.accept_languages.best_match(LOCALES) or current_app.config["SSO_DEFAULT_LOCALE"]
+
+
+def N_(text: str) -> str:
+    """Mark `text` for the catalogs where it is written (a module-level table); translate it where it is shown."""
+    return text
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular and plural pair for the catalogs (for `ngettext` where it is shown)."""
+    return singular, plural
 
 
 def current_locale() -> str:

@@ -75,7 +75,7 @@ class Site:
         self, prefix: str = "user", *, super_user: bool = False, login: bool = True, **attributes: Any
     ) -> tuple[dict, str | None]:
         """A fresh approved user (password PASSWORD), its extra attributes set by the admin; and its UST."""
-        user = self.sso.user.create_local(unique(prefix), PASSWORD, super_user=super_user)
+        user = self.sso.operator.create_local(unique(prefix), PASSWORD, super_user=super_user)
         ust = self.login(user["username"]) if login else None
         if attributes:
             self.set(user["user_id"], **attributes)
@@ -99,7 +99,7 @@ def start_site(kind: str, request: pytest.FixtureRequest, tmp_path_factory, **en
     app = create_app(app_config(url))
     sso = app.extensions["sso"]
     site = Site(api=Api(""), sso=sso, url=url, db_kind=kind)
-    site.admin = sso.user.create_local(unique("admin"), PASSWORD, super_user=True)
+    site.admin = sso.operator.create_local(unique("admin"), PASSWORD, super_user=True)
     site.admin_ust = site.login(site.admin["username"])
     settings = {"SSO_LOGIN_MAX_FAILURES": "0", **env}
     with LiveServer(server_env(url, FERNET_KEY, **settings)) as server:

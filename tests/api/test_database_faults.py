@@ -122,7 +122,7 @@ def start(url: str, tmp: Path):
 
     app = create_app(app_config)
     sso = app.extensions["sso"]
-    admin = sso.user.create_local(f"admin_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=True)
+    admin = sso.operator.create_local(f"admin_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=True)
     ust = sso.user.login("t", admin["username"], PASSWORD, APP, "127.0.0.1").ust
     app.extensions["sso_engine"].dispose()
     server = LiveServer(server_env(url, FERNET_KEY, **FAULT_ENV)).start()

@@ -21,7 +21,7 @@ def paused_server(request, tmp_path_factory):
     db_url = fresh_database("sqlite", request, tmp_path_factory)
     app = create_app(conftest.app_config(db_url, SSO_LOGIN_MAX_FAILURES=0))
     name = unique("paused")
-    app.extensions["sso"].user.create_local(name, PASSWORD, super_user=False)
+    app.extensions["sso"].operator.create_local(name, PASSWORD, super_user=False)
     try:
         with LiveServer(
             server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="3", SSO_LOGIN_FAILURE_WINDOW="600")

@@ -56,14 +56,14 @@ class Live:
         self.kind, self.url, self.db_url, self.app = kind, url, db_url, app
         self.sso = app.extensions["sso"]
         self.admin_name = unique("seed-admin")
-        self.sso.user.create_local(self.admin_name, PASSWORD, super_user=True)
+        self.sso.operator.create_local(self.admin_name, PASSWORD, super_user=True)
         self._ust = self.sso.user.login(SEED_CID, self.admin_name, PASSWORD, SEED_APP, "127.0.0.1").ust
 
     def user(
         self, prefix: str = "user", *, super_user: bool = False, password: str | None = PASSWORD, **attrs: Any
     ) -> dict:
         """Create an approved user named `prefix-<random>`; `attrs` are then set with update_user_by_id."""
-        created = self.sso.user.create_local(unique(prefix), password, super_user=super_user)
+        created = self.sso.operator.create_local(unique(prefix), password, super_user=super_user)
         if attrs:
             self.update(created["user_id"], attrs)
         return self.get(created["user_id"])
@@ -251,11 +251,11 @@ def field_state(page: Page, name: str):
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 
 
-def axe_check(page: Page, label: str, *, widths: tuple[int, ...] = ()) -> list[dict]:
+def axe_check(page: Page, label: str, *, widths: tuple[int, ...] = (), strict: bool = False) -> list[dict]:
     """Run axe-core on the page as it stands in the light and in the dark colour scheme, at its own width and at
     each of `widths` px (switched in place: the page is not loaded again, then put back as it was). Returns the
-    serious/critical violations, each with where it was found; prints the rest. At each of `widths` a page wider
-    than the window (it would scroll sideways) is a violation too."""
+    serious/critical violations (`strict`: every violation), each with where it was found; prints the rest. At
+    each of `widths` a page wider than the window (it would scroll sideways) is a violation too."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))  # a context made without Pages.new(axe=True); needs bypass_csp
     own = page.viewport_size
@@ -269,14 +269,14 @@ def axe_check(page: Page, label: str, *, widths: tuple[int, ...] = ()) -> list[d
         for scheme in SCHEMES:
             page.emulate_media(color_scheme=scheme)
             where = " ".join(filter(None, (label, scheme, f"{width}px" if width else "")))
-            serious += _axe_run(page, where)
+            serious += _axe_run(page, where, strict)
     page.emulate_media(color_scheme="light")
     if own:
         page.set_viewport_size(own)
     return serious
 
 
-def _axe_run(page: Page, where: str) -> list[dict]:
+def _axe_run(page: Page, where: str, strict: bool = False) -> list[dict]:
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return {passes: r.passes.length,
@@ -286,7 +286,7 @@ def _axe_run(page: Page, where: str) -> list[dict]:
     assert result["passes"] > 10, f"axe ran no checks on {where}"
     serious = []
     for v in result["violations"]:
-        if v["impact"] in ("serious", "critical"):
+        if strict or v["impact"] in ("serious", "critical"):
             serious.append({**v, "where": where})
         else:
             print(f"axe [{where}] {v['impact']}: {v['id']} - {v['help']} {json.dumps(v['nodes'])}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.bulk import BULK_MAX
 from webapp.sso.kernel.caller import request_scope
 
@@ -68,9 +68,9 @@ def test_the_last_usable_super_user_guard_refuses_that_user_and_lets_the_others_
     locking or deleting the one super-user who can would leave none."""
     me, ust = admin
     robot = make_user("robot", super_user=True, password=None)
-    secret = sso.user.create_api_client("ops.robot")
+    secret = sso.operator.create_api_client("ops.robot")
     sso.user.link(CID, robot["user_id"], {"auth_type": "zato.basic_auth", "auth_username": "ops.robot"}, ust, APP, ADDR)
-    robot_ust = sso.user.basic_session(CID, "ops.robot", secret, APP, ADDR)
+    robot_ust = sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).basic_session("ops.robot", secret)
     guard = "no super-user who can log in would be left"
     for action in ("lock", "delete"):
         outcomes = bulk(
@@ -132,7 +132,7 @@ def test_a_regular_user_gets_one_refusal_and_nothing_is_written(sso, admin, alic
     assert len(audit_of(sso)) == records_before
     assert not row_of(sso, bob["user_id"])["is_locked"] and not row_of(sso, carol["user_id"])["is_locked"]
     with refused(Kind.forbidden, Code.auth_invalid):
-        sso.user.bulk_selection(CID, [bob["user_id"]], alice[1], APP, ADDR)
+        sso.serve(Call(cid=CID, ust=alice[1], current_app=APP, remote_addr=ADDR)).bulk_selection([bob["user_id"]])
     with refused(Kind.unauthenticated, Code.session_invalid):
         bulk(sso, "not-a-ust", "lock", [bob["user_id"]])
 
@@ -188,5 +188,7 @@ def test_exactly_the_maximum_is_accepted_duplicates_collapsed(sso, admin):
 def test_the_selection_shows_usernames_and_live_sessions(sso, admin, alice, make_user, login):
     login("alice")
     bob = make_user("bob")
-    shown = sso.user.bulk_selection(CID, [alice[0]["user_id"], bob["user_id"], NOBODY], admin[1], APP, ADDR)
+    shown = sso.serve(Call(cid=CID, ust=admin[1], current_app=APP, remote_addr=ADDR)).bulk_selection(
+        [alice[0]["user_id"], bob["user_id"], NOBODY]
+    )
     assert [(t.username, t.sessions) for t in shown] == [("alice", 2), ("bob", 0), (None, 0)]

@@ -35,7 +35,7 @@ def test_init_db_creates_the_schema_and_running_it_again_changes_nothing(fresh_a
     first = runner.invoke(args=["init-db"])
     assert first.exit_code == 0, first.output
     assert {"sso_user", "sso_session", "sso_audit", "sso_login_failure"} <= tables(fresh_app)
-    fresh_app.extensions["sso"].user.create_local("keeper", PASSWORD, super_user=False)
+    fresh_app.extensions["sso"].operator.create_local("keeper", PASSWORD, super_user=False)
     again = runner.invoke(args=["init-db"])
     assert again.exit_code == 0, again.output
     assert "up to date" in again.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.sso import Kind, SSOError
+from webapp.sso import Call, Kind, SSOError
 
 from .helpers import ADDR, APP, CID, refused
 
@@ -19,34 +19,46 @@ def test_history_pages_by_record_id_and_filters(sso, admin, alice, login):
     for _ in range(3):
         login("alice")
     # alice's record: create, 1 login (the fixture), 4 updates, 3 logins = 9 records.
-    first = sso.user.history_page(CID, alice_user["user_id"], admin_ust, APP, ADDR, limit=4)
+    first = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], limit=4
+    )
     assert [r["action"] for r in first["records"]] == ["login"] * 3 + ["update"]
     assert first["has_older"] and not first["has_newer"]
-    second = sso.user.history_page(
-        CID, alice_user["user_id"], admin_ust, APP, ADDR, limit=4, before=first["older_before"]
+    second = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], limit=4, before=first["older_before"]
     )
-    third = sso.user.history_page(
-        CID, alice_user["user_id"], admin_ust, APP, ADDR, limit=4, before=second["older_before"]
+    third = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], limit=4, before=second["older_before"]
     )
     assert [r["action"] for r in third["records"]] == ["create"]
     assert not third["has_older"] and third["has_newer"]
     ids = [r["id"] for page in (first, second, third) for r in page["records"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 9
-    back = sso.user.history_page(CID, alice_user["user_id"], admin_ust, APP, ADDR, limit=4, after=third["newer_after"])
+    back = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], limit=4, after=third["newer_after"]
+    )
     assert [r["id"] for r in back["records"]] == [r["id"] for r in second["records"]]
-    changes = sso.user.history_page(CID, alice_user["user_id"], admin_ust, APP, ADDR, changes_only=True)
+    changes = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], changes_only=True
+    )
     assert [r["action"] for r in changes["records"]] == ["update"] * 4 + ["create"]
-    logins = sso.user.history_page(CID, alice_user["user_id"], admin_ust, APP, ADDR, kind="login")
+    logins = sso.serve(Call(cid=CID, ust=admin_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        alice_user["user_id"], kind="login"
+    )
     assert len(logins["records"]) == 4 and {r["action"] for r in logins["records"]} == {"login"}
 
 
 def test_own_activity_filters_too(sso, alice, login):
     _, alice_ust = alice
     login("alice")
-    mine = sso.user.history_page(CID, None, alice_ust, APP, ADDR, changes_only=True)
+    mine = sso.serve(Call(cid=CID, ust=alice_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        None, changes_only=True
+    )
     assert [r["action"] for r in mine["records"]] == ["create"]
-    paged = sso.user.history_page(CID, None, alice_ust, APP, ADDR, limit=1)
-    older = sso.user.history_page(CID, None, alice_ust, APP, ADDR, limit=1, before=paged["older_before"])
+    paged = sso.serve(Call(cid=CID, ust=alice_ust, current_app=APP, remote_addr=ADDR)).history_page(None, limit=1)
+    older = sso.serve(Call(cid=CID, ust=alice_ust, current_app=APP, remote_addr=ADDR)).history_page(
+        None, limit=1, before=paged["older_before"]
+    )
     assert paged["has_older"] and older["records"][0]["id"] < paged["records"][0]["id"]
 
 
@@ -66,7 +78,7 @@ def test_own_activity_filters_too(sso, alice, login):
 def test_history_paging_input_is_checked(sso, alice, bad):
     _, alice_ust = alice
     with pytest.raises(Exception) as info:
-        sso.user.history_page(CID, None, alice_ust, APP, ADDR, **bad)
+        sso.serve(Call(cid=CID, ust=alice_ust, current_app=APP, remote_addr=ADDR)).history_page(None, **bad)
     assert getattr(info.value, "kind", None) == Kind.invalid
 
 

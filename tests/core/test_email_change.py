@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.kernel.tables import email_tokens
 
 from ..mailbox import link_in, text_of, token_in
@@ -28,7 +28,7 @@ def address() -> str:
 
 
 def save(sso, ust, data, **kw):
-    return sso.user.save_own_account(CID, data, ust, APP, ADDR, **kw)
+    return sso.serve(Call(cid=CID, ust=ust, current_app=APP, remote_addr=ADDR)).save_own_account(data, **kw)
 
 
 def tokens_of(sso, user_id):
@@ -42,7 +42,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     user, ust = alice
     old = address()
     save(sso, ust, {"email": old})  # no address yet: the first one is confirmed too
-    sso.user.confirm_email_change(CID, token_in(mailbox.for_(old)), APP, ADDR)
+    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token_in(mailbox.for_(old)))
     new = address()
 
     saved = save(sso, ust, {"email": new, "display_name": "Alice A."})
@@ -57,10 +57,10 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert "alice" in body and "expires in 2 days" in body and "If it was not you" in body
     token = token_in(message)
     assert token not in str(tokens_of(sso, user["user_id"])), "only the token's hash is stored"
-    assert sso.user.check_email_change_link(token) == ("alice", new)
+    assert sso.serve(Call(cid="test")).check_email_change_link(token) == ("alice", new)
     assert row_of(sso, user["user_id"])["email"] == old, "opening the link changes nothing"
 
-    changed = sso.user.confirm_email_change(CID, token, APP, ADDR, channel="web")
+    changed = sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR, channel="web")).confirm_email_change(token)
     assert changed.email == new
     row = row_of(sso, user["user_id"])
     assert (row["email"], row["email_search"]) == (new, new)
@@ -75,9 +75,9 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert token not in str(audit_of(sso))
 
     with refused(*LINK_REFUSED):  # single use
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
     with refused(*LINK_REFUSED):
-        sso.user.check_email_change_link(token)
+        sso.serve(Call(cid="test")).check_email_change_link(token)
 
 
 def test_the_link_expires(sso, alice, mailbox):
@@ -87,10 +87,10 @@ def test_the_link_expires(sso, alice, mailbox):
     save(sso, ust, {"email": new})
     token = token_in(mailbox.for_(new))
     clock(hours=47, minutes=59)
-    assert sso.user.check_email_change_link(token) == ("alice", new)
+    assert sso.serve(Call(cid="test")).check_email_change_link(token) == ("alice", new)
     clock(minutes=1)
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -101,8 +101,8 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     save(sso, ust, {"email": second})
     first_token, second_token = token_in(mailbox.for_(first)), token_in(mailbox.for_(second))
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, first_token, APP, ADDR)
-    sso.user.confirm_email_change(CID, second_token, APP, ADDR)
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(first_token)
+    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(second_token)
     assert row_of(sso, user["user_id"])["email"] == second
 
     third = address()
@@ -110,7 +110,7 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     cleared = save(sso, ust, {"email": None})  # nothing to prove: a clear is written at once
     assert cleared.pending_email is None and row_of(sso, user["user_id"])["email"] is None
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token_in(mailbox.for_(third)), APP, ADDR)
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token_in(mailbox.for_(third)))
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -138,15 +138,15 @@ def test_a_locked_account_cannot_use_its_link(sso, alice, mailbox, as_admin):
     token = token_in(mailbox.for_(new))
     as_admin(user["user_id"], {"is_locked": True})
     with refused(*LINK_REFUSED):
-        sso.user.confirm_email_change(CID, token, APP, ADDR)
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
     as_admin(user["user_id"], {"is_locked": False})
-    sso.user.confirm_email_change(CID, token, APP, ADDR)
+    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
     assert row_of(sso, user["user_id"])["email"] == new
 
 
 def test_smtp_down_is_the_clear_error_and_nothing_is_stored(other_app, make_user, unchanged):
     sso = other_app(SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3)
-    user = sso.user.create_local("bob", "Correct-Horse-9", super_user=False)
+    user = sso.operator.create_local("bob", "Correct-Horse-9", super_user=False)
     ust = sso.user.login(CID, "bob", "Correct-Horse-9", APP, ADDR).ust
     check = unchanged(user["user_id"])
     with refused(Kind.unavailable, Code.internal_error) as info:
@@ -168,7 +168,7 @@ def test_the_api_the_python_update_and_super_users_write_at_once(sso, alice, adm
 
 def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mailbox):
     sso = other_app(SSO_EMAIL_CHANGE_CONFIRM=False)
-    user = sso.user.create_local("carol", "Correct-Horse-9", super_user=False)
+    user = sso.operator.create_local("carol", "Correct-Horse-9", super_user=False)
     ust = sso.user.login(CID, "carol", "Correct-Horse-9", APP, ADDR).ust
     new = address()
     saved = save(sso, ust, {"email": new, "display_name": "Carol"})

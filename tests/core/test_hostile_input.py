@@ -35,7 +35,7 @@ def test_hostile_request_metadata_is_stored_safely_and_the_call_succeeds(sso, ad
 def test_a_failed_login_from_a_hostile_address_is_counted_not_crashed_on(make_app):
     sso = make_app(SSO_LOGIN_MAX_FAILURES=1, SSO_LOGIN_MAX_FAILURES_PER_ADDRESS=1).extensions["sso"]
     for number, bad in enumerate(HOSTILE):
-        sso.user.create_local(f"bob{number}", PASSWORD, super_user=False)
+        sso.operator.create_local(f"bob{number}", PASSWORD, super_user=False)
         with refused(Kind.forbidden, Code.auth_invalid):
             sso.user.login("cid", f"nobody{number}", "Wrong-Password-1", APP, bad)
         with refused(Kind.throttled, Code.auth_invalid):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from webapp.db import reading, writing
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.accounts.update import write_update
 from webapp.sso.kernel.caller import authenticate
 from webapp.sso.kernel.context import utcnow
@@ -204,7 +204,9 @@ def test_two_super_users_locking_each_other_at_once_leave_one_who_can_log_in(sso
     other_ust = login("other")
     engine = sso.ctx.engine
     with reading(engine) as conn:
-        admin_caller = authenticate(sso.ctx, conn, admin[1], APP)  # admin's lock of `other` has been checked...
+        admin_caller = authenticate(
+            sso.ctx, conn, Call("test", admin[1], APP)
+        )  # admin's lock of `other` has been checked...
         other_row = load_user(conn, other["user_id"])
     call(sso, "lock_user", admin[0]["user_id"], other_ust)  # ...when `other` locks admin
     with refused(Kind.forbidden, Code.invalid_operation), writing(engine) as conn:

@@ -92,7 +92,7 @@ def test_usernames_become_nfkc_without_invisible_characters_and_stay_unique(lega
     app = create_app(config_for(url))
     try:
         sso = app.extensions["sso"]
-        admin = sso.user.create_local("admin", PASSWORD, super_user=True)
+        admin = sso.operator.create_local("admin", PASSWORD, super_user=True)
         assert admin["username"] == "admin"
         ust = sso.user.login("c", "admin", PASSWORD, "CRM", "127.0.0.1").ust
         found = sso.user.search("c", {"username": "JOSE\u0301"}, ust, "CRM", "127.0.0.1")["result"]

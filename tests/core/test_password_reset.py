@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.kernel.tables import email_tokens
 
 from ..conftest import PASSWORD
@@ -197,10 +197,13 @@ def test_the_consoles_one_step_reset_from_the_link(sso, person, mailbox, login):
     user = person()
     request_reset(sso, user["username"])
     token = token_in(mailbox.for_(user["email"]))
-    assert sso.user.check_password_reset_link(token) == user["username"]
-    assert sso.user.reset_password_from_link(CID, token, NEW_PASSWORD, APP, ADDR) == user["username"]
+    assert sso.serve(Call(cid="test")).check_password_reset_link(token) == user["username"]
+    assert (
+        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).reset_password_from_link(token, NEW_PASSWORD)
+        == user["username"]
+    )
     with refused(Kind.forbidden, Code.password_reset_refused):
-        sso.user.check_password_reset_link(token)
+        sso.serve(Call(cid="test")).check_password_reset_link(token)
     assert login(user["username"], NEW_PASSWORD)
 
 

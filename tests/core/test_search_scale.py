@@ -78,7 +78,7 @@ def shared_database(request, tmp_path_factory):
     for the cases of a parametrized test that only read: (sso, admin's UST)."""
     app = create_app(config_for(fresh_database(request.param, request, tmp_path_factory)))
     sso = app.extensions["sso"]
-    sso.user.create_local("admin", PASSWORD, super_user=True)
+    sso.operator.create_local("admin", PASSWORD, super_user=True)
     yield sso, sso.user.login(CID, "admin", PASSWORD, APP, ADDR).ust
     app.extensions["sso_engine"].dispose()
 

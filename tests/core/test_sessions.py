@@ -76,7 +76,7 @@ def test_logging_out_always_succeeds_so_usts_cannot_be_probed(sso, alice):
 def test_a_ust_made_under_an_old_key_still_works_after_rotation(make_app, db_url):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     before = make_app(SSO_FERNET_KEYS=[old]).extensions["sso"]
-    before.user.create_local("bob", PASSWORD, super_user=False)
+    before.operator.create_local("bob", PASSWORD, super_user=False)
     old_ust = before.user.login(CID, "bob", PASSWORD, APP, ADDR).ust
 
     after = make_app(SSO_FERNET_KEYS=[new, old]).extensions["sso"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import reading
-from webapp.sso import Code, Kind
+from webapp.sso import Call, Code, Kind
 from webapp.sso.kernel.tables import email_tokens
 
 from ..conftest import PASSWORD
@@ -77,7 +77,7 @@ def test_a_token_confirms_once_and_an_unknown_or_expired_one_not_at_all(sso):
     clock = frozen_clock(sso)
     late = sign_up(sso)
     clock(hours=47, minutes=59)
-    assert sso.user.check_signup_link(late.confirm_token) == row_of(sso, late.user_id)["username"]
+    assert sso.serve(Call(cid="test")).check_signup_link(late.confirm_token) == row_of(sso, late.user_id)["username"]
     clock(minutes=2)
     with refused(Kind.not_found, Code.no_such_signup_token):
         sso.user.confirm_signup(CID, late.confirm_token, APP, ADDR)
@@ -156,6 +156,23 @@ def test_a_taken_username_or_email_is_refused_case_insensitively(sso):
         sign_up(sso, username=name.upper(), email=email.upper())
     with refused(Kind.conflict, Code.email_exists):
         sign_up(sso, email=email)
+
+
+def test_check_only_reports_a_taken_name_with_every_other_mistake_and_writes_nothing(sso, mailbox):
+    email = f"{new_name()}@example.com"
+    name = row_of(sso, sign_up(sso, email=email).user_id)["username"]
+    before, audit_before = count_users(sso), len(audit_of(sso))
+    body = {"username": name.upper(), "email": email, "password": "short", "app_list": ["CRM"]}
+    with refused(Kind.invalid, Code.password_too_short, Code.username_exists, Code.email_exists) as info:
+        sso.user.signup(CID, body, APP, ADDR, send_link=True, check_only=True)
+    assert set(info.value.errors) == {"username", "email", "password"}
+    fresh = f"{new_name()}@example.com"
+    good = {"username": new_name(), "email": fresh, "password": PASSWORD, "app_list": ["CRM"]}
+    assert sso.user.signup(CID, good, APP, ADDR, send_link=True, check_only=True) is None
+    assert count_users(sso) == before and len(audit_of(sso)) == audit_before and mailbox.to(fresh) == []
+    # Without it (the JSON API) the answer is as before: the values' mistakes, then a taken name on the next try.
+    with refused(Kind.invalid, Code.password_too_short):
+        sso.user.signup(CID, body, APP, ADDR)
 
 
 def test_missing_required_inputs_are_a_malformed_request(sso):

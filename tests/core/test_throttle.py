@@ -26,7 +26,7 @@ def throttled(make_app):
     )
     sso = application.extensions["sso"]
     for name in ("bob", "carol"):
-        sso.user.create_local(name, PASSWORD, super_user=False)
+        sso.operator.create_local(name, PASSWORD, super_user=False)
     return sso
 
 
@@ -111,7 +111,7 @@ def test_successful_logins_never_count_towards_the_limit(throttled):
 
 def test_a_right_password_that_must_change_is_not_counted_as_a_guess(throttled):
     sso = throttled
-    boss = sso.user.create_local("boss", PASSWORD, super_user=True)
+    boss = sso.operator.create_local("boss", PASSWORD, super_user=True)
     boss_ust = log_in(sso, "boss", addr="10.5.5.5").ust
     bob_id = sso.user.search(CID, {"username": "bob"}, boss_ust, APP, "x")["result"][0]["user_id"]
     sso.user.update_user_by_id(CID, bob_id, {"password_must_change": True}, boss_ust, APP, "x")
@@ -123,7 +123,7 @@ def test_a_right_password_that_must_change_is_not_counted_as_a_guess(throttled):
 
 def test_a_limit_of_zero_turns_throttling_off(make_app):
     sso = make_app(SSO_LOGIN_MAX_FAILURES=0).extensions["sso"]
-    sso.user.create_local("bob", PASSWORD, super_user=False)
+    sso.operator.create_local("bob", PASSWORD, super_user=False)
     for _ in range(30):
         fail(sso, "bob", "10.0.0.1")
     assert log_in(sso, "bob").status == "ok"

@@ -181,7 +181,7 @@ def replay_audit(sso, user_id: str) -> dict:
 @given(steps=st.lists(STEP, min_size=2, max_size=8))
 def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_to_the_row(sso, admin, steps):
     _, admin_ust = admin
-    created = sso.user.create_local(next(NAMES), PASSWORD, super_user=False)
+    created = sso.operator.create_local(next(NAMES), PASSWORD, super_user=False)
     user_id = created["user_id"]
     own_ust = sso.user.login(CID, created["username"], PASSWORD, APP, ADDR).ust
     with reading(sso.ctx.engine) as conn:

@@ -177,7 +177,7 @@ def test_users_come_over_with_their_passwords_which_become_scrypt_at_first_login
             },
         ],
     )
-    summary = sso.user.import_zato(url, zato_secret_key=ZATO_KEY)
+    summary = sso.operator.import_zato(url, zato_secret_key=ZATO_KEY)
     assert (summary.imported, summary.rejected) == (["ann", "bob"], [])
     with app.extensions["sso_engine"].connect() as conn:
         before = conn.execute(select(users.c.password_hash).where(users.c.username == "bob")).scalar_one()
@@ -206,22 +206,22 @@ def test_a_rerun_changes_nothing_a_dry_run_writes_nothing_and_local_changes_win(
     carl = zato_user("carl", "Carl-Zato-Secret-3")
     dora = zato_user("dora", "Dora-Zato-Secret-4")
     fill(engine, carl)
-    dry = sso.user.import_zato(url, dry_run=True)
+    dry = sso.operator.import_zato(url, dry_run=True)
     assert dry.imported == ["carl"] and "dry run" in dry.lines()[0]
     assert sso.user.search("t", {"username": "carl"}, admin_ust, APP, ADDR)["total"] == 0
-    assert sso.user.import_zato(url).imported == ["carl"]
-    again = sso.user.import_zato(url)
+    assert sso.operator.import_zato(url).imported == ["carl"]
+    again = sso.operator.import_zato(url)
     assert (again.imported, again.updated, again.unchanged) == ([], [], ["carl"])
     assert "Nothing changed." in again.lines()
     fill(engine, dora)
     with engine.begin() as conn:
         conn.execute(ZATO_USER.update().where(ZATO_USER.c.username == "carl").values(display_name="Carl Z"))
         conn.execute(ZATO_USER.update().where(ZATO_USER.c.username == "dora").values(display_name="Dora Z"))
-    assert sso.user.import_zato(url).updated == ["carl"]
+    assert sso.operator.import_zato(url).updated == ["carl"]
     sso.user.update_user_by_id("t", carl["user_id"], {"display_name": "Carl Here"}, admin_ust, APP, ADDR)
     with engine.begin() as conn:
         conn.execute(ZATO_USER.update().where(ZATO_USER.c.username == "carl").values(display_name="Carl Zato"))
-    third = sso.user.import_zato(url)
+    third = sso.operator.import_zato(url)
     assert third.skipped == [("carl", "changed here since the last import")]
     assert sso.user.get_user_by_id("t", carl["user_id"], admin_ust, APP, ADDR)["display_name"] == "Carl Here"
 
@@ -237,7 +237,7 @@ def test_an_invalid_email_is_kept_and_listed_and_unusable_rows_are_rejected_with
         fred,
         zato_user("gina", "Gina-Secret-8", encrypt=True),
     )
-    summary = sso.user.import_zato(url)  # no key: gina's columns cannot be read
+    summary = sso.operator.import_zato(url)  # no key: gina's columns cannot be read
     assert summary.imported == ["eve"]
     assert ("eve", "email 'not-an-email' is not a valid address; kept as it was") in summary.notes
     reasons = dict(summary.rejected)

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from webapp import create_app
 from webapp.db import make_engine, reading, writing
-from webapp.sso import SSOError
+from webapp.sso import Call, SSOError
 from webapp.sso.kernel import tables as models
 from webapp.sso.kernel.context import utcnow
 from webapp.sso.kernel.prune import prune
@@ -174,14 +174,20 @@ def test_a_users_history_export_is_for_super_users_and_the_user_only(sso, make_u
     sso.user.update_user_by_id("c1", alice["user_id"], {"display_name": "Alice"}, root_ust, APP, ADDR)
     sso.user.update_user_by_id("c2", bob["user_id"], {"display_name": "Bob"}, root_ust, APP, ADDR)
 
-    text = "".join(sso.user.export_history("c3", alice["user_id"], root_ust, APP, ADDR, fmt="csv"))
+    text = "".join(
+        sso.serve(Call(cid="c3", ust=root_ust, current_app=APP, remote_addr=ADDR)).export_history(
+            alice["user_id"], fmt="csv"
+        )
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {row["target_id"] for row in rows} == {alice["user_id"]}
     assert any(row["cid"] == "c1" for row in rows)
-    own = "".join(sso.user.export_history("c4", alice["user_id"], alice_ust, APP, ADDR))
+    own = "".join(
+        sso.serve(Call(cid="c4", ust=alice_ust, current_app=APP, remote_addr=ADDR)).export_history(alice["user_id"])
+    )
     assert all(json.loads(line)["target_id"] == alice["user_id"] for line in own.splitlines())
     with pytest.raises(SSOError):
-        sso.user.export_history("c5", alice["user_id"], bob_ust, APP, ADDR)
+        sso.serve(Call(cid="c5", ust=bob_ust, current_app=APP, remote_addr=ADDR)).export_history(alice["user_id"])
     assert root["user_id"]
 
 
@@ -191,8 +197,8 @@ def test_prune_while_writes_run_removes_only_what_expired(db_url):
         config_for(db_url, SSO_AUDIT_RETENTION_DAYS=30, SSO_LOGIN_FAILURE_WINDOW=300, SSO_LOGIN_MAX_FAILURES=0)
     )
     sso, engine = app.extensions["sso"], app.extensions["sso_engine"]
-    sso.user.create_local("busy", PASSWORD, super_user=False)
-    sso.user.create_local("idle", PASSWORD, super_user=False)
+    sso.operator.create_local("busy", PASSWORD, super_user=False)
+    sso.operator.create_local("idle", PASSWORD, super_user=False)
     now = utcnow()
 
     live = [sso.user.login("c", "busy", PASSWORD, APP, ADDR).ust for _ in range(5)]

@@ -30,9 +30,9 @@ def node(request, tmp_path_factory):
     url = fresh_database("sqlite", request, tmp_path_factory)
     app = create_app(config_for(url))
     sso = app.extensions["sso"]
-    sso.user.create_local("operator", PASSWORD, super_user=True)
-    sso.user.create_local("jane", PASSWORD, super_user=False)
-    sso.user.create_local("june", PASSWORD, super_user=False)
+    sso.operator.create_local("operator", PASSWORD, super_user=True)
+    sso.operator.create_local("jane", PASSWORD, super_user=False)
+    sso.operator.create_local("june", PASSWORD, super_user=False)
     metrics_dir = tmp_path_factory.mktemp("metrics")
     env = server_env(
         url,
@@ -216,7 +216,7 @@ def two_nodes(request, tmp_path_factory):
     url = fresh_database("postgresql", request, tmp_path_factory)
     app = create_app(config_for(url))
     sso = app.extensions["sso"]
-    sso.user.create_local("operator", PASSWORD, super_user=True)
+    sso.operator.create_local("operator", PASSWORD, super_user=True)
     env = server_env(url, FERNET_KEY, SSO_TRUSTED_PROXIES="1", SSO_LOGIN_MAX_FAILURES="0")
     with LiveServer(env) as first, LiveServer(env) as second:
         yield sso, first, second

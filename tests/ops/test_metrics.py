@@ -34,7 +34,7 @@ def test_a_database_error_is_counted_by_its_class(app_on_sqlite):
 
 def test_a_stale_if_match_is_counted_as_a_412_conflict(app_on_sqlite):
     sso = app_on_sqlite.extensions["sso"]
-    sso.user.create_local("mia", "Correct-Horse-9", super_user=False)
+    sso.operator.create_local("mia", "Correct-Horse-9", super_user=False)
     ust = sso.user.login("c", "mia", "Correct-Horse-9", "CRM", "127.0.0.1").ust
     client = app_on_sqlite.test_client()
     etag = client.get("/zato/sso/user", data=f'{{"ust": "{ust}", "current_app": "CRM"}}').headers["ETag"]

@@ -35,7 +35,8 @@ def live(request, tmp_path_factory):
     app = create_app(config_for(url))
     sso = app.extensions["sso"]
     admins = [
-        sso.user.create_local(f"admin{number}_{uuid.uuid4().hex[:4]}", PASSWORD, super_user=True) for number in range(8)
+        sso.operator.create_local(f"admin{number}_{uuid.uuid4().hex[:4]}", PASSWORD, super_user=True)
+        for number in range(8)
     ]
     # eight workers, so that eight saves really run at once
     with LiveServer(
@@ -67,7 +68,7 @@ def test_a_digit_like_or_huge_page_number_shows_the_first_page(live, page):
 def test_a_digit_like_or_huge_version_in_a_form_is_no_500(live, version):
     base, sso, admins = live
     http = console_session(base, admins[2]["username"], PASSWORD)
-    target = sso.user.create_local(f"t_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
+    target = sso.operator.create_local(f"t_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
     form = forms(http.get(f"{base}/users/{target['user_id']}", timeout=30).text)["user-form"]
     form.fill("first_name", "Changed")
     data = [(name, version if name == "version" else value) for name, value in form.data()]
@@ -101,7 +102,7 @@ def test_a_paused_sign_in_says_so_in_the_console(live):
 @pytest.mark.parametrize("round_", range(2))
 def test_eight_admins_saving_eight_different_fields_at_once_all_succeed(live, round_):
     base, sso, admins = live
-    target = sso.user.create_local(f"eight_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
+    target = sso.operator.create_local(f"eight_{uuid.uuid4().hex[:6]}", PASSWORD, super_user=False)
     sessions = [console_session(base, admin["username"], PASSWORD) for admin in admins]
     prepared = []
     for http, (name, value) in zip(sessions, FIELDS.items(), strict=True):

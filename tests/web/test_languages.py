@@ -126,10 +126,10 @@ def test_my_account_sets_and_clears_the_language_with_the_clear_checkbox(alice_c
 @pytest.mark.parametrize(
     ("count", "polish", "german"),
     [
-        (1, "1 otwarta sesja", "1 offene Sitzung"),
-        (2, "2 otwarte sesje", "2 offenen Sitzungen"),
-        (5, "5 otwartych sesji", "5 offenen Sitzungen"),
-        (22, "22 otwarte sesje", "22 offenen Sitzungen"),
+        (1, "Wylogowano 1 sesję.", "1 Sitzung abgemeldet."),
+        (2, "Wylogowano 2 sesje.", "2 Sitzungen abgemeldet."),
+        (5, "Wylogowano 5 sesji.", "5 Sitzungen abgemeldet."),
+        (22, "Wylogowano 22 sesje.", "22 Sitzungen abgemeldet."),
     ],
 )
 def test_plurals_take_each_languages_forms(app, count, polish, german):
@@ -138,10 +138,10 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
 
     minutes = {1: "minutę", 2: "minuty", 5: "minut", 22: "minuty"}[count]
     with app.test_request_context(headers={"Accept-Language": "pl"}):
-        assert ngettext("%(num)d open session", "%(num)d open sessions", count) == polish
+        assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == polish
         assert translate(paused_message(count * 60)) == f"logowanie wstrzymane, spróbuj ponownie za {count} {minutes}"
     with app.test_request_context(headers={"Accept-Language": "de"}):
-        assert ngettext("%(num)d open session", "%(num)d open sessions", count) == german
+        assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
 
 
 # --- emails in the recipient's language ----------------------------------------------------------------------
@@ -159,7 +159,7 @@ def mail_app(db_url, mailbox):
 def test_a_reset_email_goes_out_in_the_recipients_language_whatever_the_page(mail_app, mailbox):
     sso = mail_app.extensions["sso"]
     client = mail_app.test_client()
-    sso.user.create_local("marta", PASSWORD, super_user=False)
+    sso.operator.create_local("marta", PASSWORD, super_user=False)
     ust = sso.user.login("cid", "marta", PASSWORD, "CRM", "127.0.0.1").ust
     sso.user.update_current_user("cid", {"email": "marta@example.com", "locale": "pl"}, ust, "CRM", "127.0.0.1")
 

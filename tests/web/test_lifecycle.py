@@ -59,13 +59,16 @@ def test_deleting_after_confirming_removes_the_user_and_lists_them_no_more(admin
 
 def test_a_super_user_cannot_lock_reject_or_delete_themselves_from_the_console(admin_client):
     client, admin = admin_client
-    for action, form_id, message in (
-        ("lock", "lock-form", "you cannot lock your own account"),
-        ("reject", "reject-form", "you cannot reject your own account"),
-        ("delete", "delete-form", "you cannot delete your own account"),
+    # The pages offer none of the three on one's own record (tests/web/test_console_walk.py); a form sent
+    # all the same is refused.
+    token = csrf_token(text(client.get(f"/users/{admin['user_id']}")))
+    for path, data, message in (
+        ("quick", {"action": "lock", "version": "1"}, "you cannot lock your own account"),
+        ("quick", {"action": "reject", "version": "1"}, "you cannot reject your own account"),
+        ("delete", {}, "you cannot delete your own account"),
     ):
-        response = form(client, confirm_path(client, admin["user_id"], action), form_id).submit(client)
-        assert response.status_code == 403, action
+        response = client.post(f"/users/{admin['user_id']}/{path}", data={"csrf_token": token, **data})
+        assert response.status_code == 403, path
         assert message in element(text(response), "action-error")
     assert "Locked" not in text(client.get("/account")).split("<main")[1].split("Recent activity")[0]
 

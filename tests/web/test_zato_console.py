@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from webapp.sso.kernel.tables import audit
+
 from ..conftest import PASSWORD
 
 
@@ -20,7 +24,7 @@ def test_manage_user_lists_attribute_names_and_expiry_but_never_values(admin_cli
 
 def test_api_clients_are_listed_and_revoked_only_after_confirmation(admin_client, sso, make_user):
     client, _ = admin_client
-    sso.user.create_api_client("crm.backend")
+    sso.operator.create_api_client("crm.backend")
     page = client.get("/api-clients").get_data(as_text=True)
     assert "crm.backend" in page and "not linked" in page
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
@@ -42,3 +46,29 @@ def test_a_regular_user_cannot_see_the_api_clients(alice_client):
     client, _ = alice_client
     assert client.get("/api-clients").status_code == 403
     assert client.post("/api-clients/x/revoke", data={"confirm": "yes"}).status_code in (400, 403)
+
+
+def test_revoking_an_api_client_from_the_console_audits_the_consoles_call(app, admin_client, sso):
+    """The record says the console's correlation id, channel, application, address and user agent (it said
+    cid "web" and no user agent before the service took a `Call`)."""
+    client, admin = admin_client
+    sso.operator.create_api_client("crm.audited")
+    page = client.get("/api-clients").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(
+        "/api-clients/crm.audited/revoke",
+        data={"csrf_token": token, "confirm": "yes"},
+        headers={"User-Agent": "Revoker/1.0"},
+    )
+    assert done.status_code == 303
+    with app.extensions["sso_engine"].connect() as conn:
+        row = (
+            conn.execute(select(audit).where(audit.c.action == "api_client_revoke").order_by(audit.c.id.desc()))
+            .mappings()
+            .first()
+        )
+    assert row is not None
+    assert row["actor_id"] == admin["user_id"] and row["channel"] == "web"
+    assert row["cid"] != "web" and len(row["cid"]) == 32, "the request's own correlation id"
+    assert row["user_agent"] == "Revoker/1.0" and row["current_app"] == app.config["SSO_CONSOLE_APP"]
+    assert row["remote_addr"] == "127.0.0.1"

@@ -50,7 +50,7 @@ def start_zato(request, tmp_path_factory, **env: str):
     app = create_app(app_config(url))
     sso = app.extensions["sso"]
     username = random_username()
-    admin = sso.user.create_local(username, PASSWORD, super_user=True)
+    admin = sso.operator.create_local(username, PASSWORD, super_user=True)
     settings = {"SSO_LOGIN_MAX_FAILURES": "0", **env}
     with LiveServer(server_env(url, FERNET_KEY, **settings)) as server:
         client = ZatoClient(server.url)

@@ -13,7 +13,7 @@ from .client import random_data
 
 def _client(zato) -> tuple[str, str]:
     name = "client." + random_data()[5:17]
-    return name, zato.sso.user.create_api_client(name)
+    return name, zato.sso.operator.create_api_client(name)
 
 
 def test_a_linked_api_client_acts_as_its_user_and_gets_the_ust_in_a_header(zato):
@@ -63,7 +63,7 @@ def test_a_revoked_client_is_refused_and_only_super_users_link(zato):
     again = zato.client.post("/zato/sso/user/linked", {"ust": zato.super_user_ust, **link}, False)
     assert again.http.status_code == 409
     zato.client.get("/zato/sso/user", {"current_app": "CRM"}, auth=(name, secret))
-    zato.sso.user.revoke_api_client(name)
+    zato.sso.operator.revoke_api_client(name)
     revoked = zato.client.get("/zato/sso/user", {"current_app": "CRM"}, False, auth=(name, secret))
     assert (revoked.http.status_code, revoked.sub_status) == (403, ["E005001"])
     bad_type = zato.client.post(

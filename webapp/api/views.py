@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from ..sso.facade import Users
 from ..sso.kernel.errors import Code, Kind, SSOError
 from ..sso.kernel.presentation import UserData
+from ..sso.service import Service
 from ..sso.sessions.login_metadata import METADATA_KEYS
 from . import openapi, responses
 from .operations import (
@@ -49,36 +49,22 @@ from .operations import (
     methods_by_path,
 )
 from .responses import envelope, error
-from .wire import Call, etag, expected_version, parse_call
-
-CHANNEL = "api"
-
-
-class CallOptions(TypedDict):
-    """The keyword arguments (after `*`) that a service call from this API passes as `**options`."""
-
-    channel: str
-    user_agent: str | None
-
-
-class UpdateOptions(CallOptions):
-    """An update's options: the version the caller read (from If-Match), besides the usual ones."""
-
-    expected_version: int | None
-
+from .wire import ApiCall, etag, expected_version, parse_call
 
 bp = Blueprint("api", __name__)
 responses.register(bp)
 
 
-def users() -> Users:
-    return current_app.extensions["sso"].user
+def served(call: ApiCall, *, ust: Any = None) -> Service:
+    """The service on behalf of this API call's caller (`ust`: a UST the envelope names another way)."""
+    made = call.as_call()
+    return current_app.extensions["sso"].serve(made if ust is None else made.with_ust(ust))
 
 
-def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+def endpoint(op: Operation) -> Callable[[Callable[[ApiCall], Any]], Callable[[ApiCall], Any]]:
     """Route `op` to a function that takes the parsed call (the handler itself is returned unchanged)."""
 
-    def decorate(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    def decorate(handler: Callable[[ApiCall], Any]) -> Callable[[ApiCall], Any]:
         def view() -> Any:
             call = parse_call(op, responses.cid())
             linked_ust = _linked_ust(op, call)
@@ -95,52 +81,32 @@ def endpoint(op: Operation) -> Callable[[Callable[[Call], Any]], Callable[[Call]
     return decorate
 
 
-def _linked_ust(op: Operation, call: Call) -> str | None:
+def _linked_ust(op: Operation, call: ApiCall) -> str | None:
     """With no UST but an HTTP Basic credential, act as the user it is linked to (SPEC §13)."""
     auth = request.authorization
     if not op.uses_ust or call.ust is not None or auth is None or auth.type != "basic":
         return None
-    call.ust = users().basic_session(
-        call.cid, auth.username, auth.password, call.current_app, call.remote_addr, user_agent=call.user_agent
-    )
+    call.ust = served(call).basic_session(auth.username, auth.password)
     return call.ust
 
 
 @endpoint(LINK)
-def link(call: Call):
+def link(call: ApiCall):
     """POST user/linked: link an API client to `user_id`."""
-    users().link(
-        call.cid,
-        call.user_id,
-        call.data,
-        call.ust,
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    served(call).link(call.user_id, call.data)
     return envelope()
 
 
 @endpoint(LINKS)
-def links(call: Call):
+def links(call: ApiCall):
     """GET user/linked: the credentials linked to `user_id`."""
-    return envelope({"result": users().links(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr)})
+    return envelope({"result": served(call).links(call.user_id)})
 
 
 @endpoint(UNLINK)
-def unlink(call: Call):
+def unlink(call: ApiCall):
     """DELETE user/linked: remove a link."""
-    users().unlink(
-        call.cid,
-        call.user_id,
-        call.data,
-        call.ust,
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    served(call).unlink(call.user_id, call.data)
     return envelope()
 
 
@@ -150,19 +116,14 @@ def user_response(user: UserData):
 
 
 @endpoint(LOGIN)
-def login(call: Call):
+def login(call: ApiCall):
     """POST user/login: the UST, its expiration time, and a warning when the password expires soon."""
     claimed = {key: call.data[key] for key in METADATA_KEYS if key in call.data}
-    result = users().login(
-        call.cid,
+    result = served(call).login(
         call.data["username"],
         call.data["password"],
-        call.current_app,
-        call.remote_addr,
-        call.user_agent,
         call.data.get("new_password"),
         call.data.get("totp_code"),
-        channel=CHANNEL,
         claimed_metadata=claimed,
     )
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
@@ -172,212 +133,157 @@ def login(call: Call):
 
 
 @endpoint(LOGOUT)
-def logout(call: Call):
+def logout(call: ApiCall):
     """POST user/logout: always ok, so USTs cannot be probed."""
-    users().logout(call.cid, call.ust, call.current_app, call.remote_addr)
+    served(call).logout()
     return envelope()
 
 
 @endpoint(GET_USER)
-def get_user(call: Call):
+def get_user(call: ApiCall):
     """GET user: the caller, or `user_id` (super-users)."""
-    return user_response(users().get_user_by_id(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr))
+    return user_response(served(call).get_user_by_id(call.user_id))
 
 
-def _if_match_target(call: Call) -> Any:
+def _if_match_target(call: ApiCall) -> Any:
     """The user an If-Match must name: `user_id`, or the caller (asked of the service)."""
     if call.user_id is not None:
         return call.user_id
     try:
-        return users().get_current_user(call.cid, call.ust, call.current_app, call.remote_addr)["user_id"]
+        return served(call).get_current_user()["user_id"]
     except SSOError:
         # The update below reports this refusal in SPEC §4 order (and would answer E011001, never write).
         return None
 
 
 @endpoint(UPDATE_USER)
-def update_user(call: Call):
+def update_user(call: ApiCall):
     """PATCH user: a partial update of the caller or `user_id`; answers the updated user."""
     version = None if call.if_match is None else expected_version(call.if_match, _if_match_target(call))
-    options: UpdateOptions = {"expected_version": version, "channel": CHANNEL, "user_agent": call.user_agent}
-    if call.user_id is None:
-        user = users().update_current_user(call.cid, call.data, call.ust, call.current_app, call.remote_addr, **options)
-    else:
-        user = users().update_user_by_id(
-            call.cid, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
-        )
-    return user_response(user)
+    return user_response(served(call).update_user(call.user_id, call.data, expected_version=version))
 
 
 @endpoint(CREATE_USER)
-def create_user(call: Call):
+def create_user(call: ApiCall):
     """POST user: create a user (super-users); answers the new user with its `user_id`."""
-    created = users().create_user(
-        call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
-    )
+    created = served(call).create_user(call.data)
     assert created is not None, "create_user answers None only when asked to check_only"
     return user_response(created)
 
 
 @endpoint(CHANGE_PASSWORD)
-def change_password(call: Call):
+def change_password(call: ApiCall):
     """PATCH user/password: one's own with the old password, anyone's as a super-user."""
-    users().change_password(
-        call.cid, call.data, call.ust, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
-    )
+    served(call).change_password(call.data)
     return envelope()
 
 
 @endpoint(SET_TOTP)
-def set_totp(call: Call):
+def set_totp(call: ApiCall):
     """PATCH user/totp: set the TOTP key and label; a key generated here (empty or null sent) is answered once."""
     sent = call.data["totp_key"]
-    key = users().reset_totp_key(
-        call.cid,
-        call.user_id,
-        sent,
-        call.data["totp_label"],
-        call.ust,
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    key = served(call).reset_totp_key(call.user_id, sent, call.data["totp_label"])
     return envelope({"totp_key": key} if sent is None or sent == "" else {})
 
 
 @endpoint(SEARCH)
-def search(call: Call):
+def search(call: ApiCall):
     """GET user/search: Zato's criteria and result shape."""
-    return envelope(users().search(call.cid, call.data, call.ust, call.current_app, call.remote_addr))
+    return envelope(served(call).search(call.data))
 
 
 @endpoint(SIGNUP)
-def signup(call: Call):
+def signup(call: ApiCall):
     """POST user/signup: a new account waiting for confirmation; the calling app delivers `confirm_token`."""
-    result = users().signup(
-        call.cid, call.data, call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
-    )
+    result = served(call).signup(call.data)
+    assert result is not None, "signup answers None only when asked to check_only"
     return envelope({"confirm_token": result.confirm_token})
 
 
 @endpoint(CONFIRM_SIGNUP)
-def confirm_signup(call: Call):
+def confirm_signup(call: ApiCall):
     """PATCH user/signup: confirm a sign-up with its token."""
-    users().confirm_signup(
-        call.cid,
-        call.data["confirm_token"],
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    served(call).confirm_signup(call.data["confirm_token"])
     return envelope()
 
 
 @endpoint(REQUEST_RESET)
-def request_password_reset(call: Call):
+def request_password_reset(call: ApiCall):
     """POST password/reset: email a reset link; ok whether or not the credential names an account."""
-    users().request_password_reset(
-        call.cid,
-        call.data["credential"],
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    served(call).request_password_reset(call.data["credential"])
     return envelope()
 
 
 @endpoint(ACCESS_RESET)
-def access_password_reset(call: Call):
+def access_password_reset(call: ApiCall):
     """PATCH password/reset: the reset key for an emailed token."""
-    reset_key = users().access_password_reset(
-        call.cid, call.data["token"], call.current_app, call.remote_addr, channel=CHANNEL, user_agent=call.user_agent
-    )
+    reset_key = served(call).access_password_reset(call.data["token"])
     return envelope({"reset_key": reset_key})
 
 
 @endpoint(COMPLETE_RESET)
-def complete_password_reset(call: Call):
+def complete_password_reset(call: ApiCall):
     """DELETE password/reset: the new password, with the token and its reset key."""
-    users().complete_password_reset(
-        call.cid,
-        call.data["token"],
-        call.data["reset_key"],
-        call.data["password"],
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+    served(call).complete_password_reset(call.data["token"], call.data["reset_key"], call.data["password"])
     return envelope()
 
 
-def _lifecycle_call(name: str, call: Call):
-    return getattr(users(), name)(
-        call.cid,
-        call.user_id,
-        call.ust,
-        call.current_app,
-        call.remote_addr,
-        channel=CHANNEL,
-        user_agent=call.user_agent,
-    )
+def _lifecycle_call(name: str, call: ApiCall):
+    return getattr(served(call), name)(call.user_id)
 
 
 @endpoint(APPROVE_USER)
-def approve_user(call: Call):
+def approve_user(call: ApiCall):
     """POST user/approve: approve `user_id` (super-users)."""
     return user_response(_lifecycle_call("approve_user", call))
 
 
 @endpoint(REJECT_USER)
-def reject_user(call: Call):
+def reject_user(call: ApiCall):
     """POST user/reject: reject `user_id` (super-users; never oneself)."""
     return user_response(_lifecycle_call("reject_user", call))
 
 
 @endpoint(LOCK_USER)
-def lock_user(call: Call):
+def lock_user(call: ApiCall):
     """POST user/lock: lock `user_id` (super-users; never oneself); their sessions end."""
     return user_response(_lifecycle_call("lock_user", call))
 
 
 @endpoint(UNLOCK_USER)
-def unlock_user(call: Call):
+def unlock_user(call: ApiCall):
     """DELETE user/lock: unlock `user_id` (super-users)."""
     return user_response(_lifecycle_call("unlock_user", call))
 
 
 @endpoint(DELETE_USER)
-def delete_user(call: Call):
+def delete_user(call: ApiCall):
     """DELETE user: delete `user_id` and everything of theirs (super-users; never oneself)."""
     _lifecycle_call("delete_user", call)
     return envelope()
 
 
 @endpoint(VERIFY_SESSION)
-def verify_session(call: Call):
+def verify_session(call: ApiCall):
     """POST user/session: `is_valid` of `target_ust`; never renews it."""
-    valid = users().verify_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app, call.remote_addr)
+    valid = served(call).verify_session(call.data[TARGET_UST])
     return envelope({"is_valid": valid})
 
 
 @endpoint(GET_SESSION)
-def get_session(call: Call):
+def get_session(call: ApiCall):
     """GET user/session: the details of the session behind `target_ust`."""
-    return envelope(users().get_session(call.cid, call.data[TARGET_UST], call.ust, call.current_app, call.remote_addr))
+    return envelope(served(call).get_session(call.data[TARGET_UST]))
 
 
 @endpoint(RENEW_SESSION)
-def renew_session(call: Call):
+def renew_session(call: ApiCall):
     """PATCH user/session: the caller's session expires a session lifetime from now."""
-    return envelope({"expiration_time": users().renew(call.cid, call.ust, call.current_app, call.remote_addr)})
+    return envelope({"expiration_time": served(call).renew()})
 
 
 @endpoint(LIST_SESSIONS)
-def list_sessions(call: Call):
+def list_sessions(call: ApiCall):
     """GET user/session/list: `{ust}`, `{ust, user_id}` or Zato's `{current_ust, target_ust}`."""
     ust = call.ust
     current_ust = call.data.get(CURRENT_UST)
@@ -389,14 +295,12 @@ def list_sessions(call: Call):
                 {"ust": "send either ust or current_ust", CURRENT_UST: "send either ust or current_ust"},
             )
         ust = current_ust
-    result = users().list_sessions(
-        call.cid, call.user_id, ust, call.current_app, call.remote_addr, target_ust=call.data.get(TARGET_UST)
-    )
+    result = served(call, ust=ust).list_sessions(call.user_id, target_ust=call.data.get(TARGET_UST))
     return envelope({"result": result})
 
 
 @endpoint(END_SESSIONS)
-def end_sessions(call: Call):
+def end_sessions(call: ApiCall):
     """DELETE user/session: `{session_id}` ends one session; `{user_id?, all: true}` ends all (own: but this one)."""
     session_id, every = call.data.get("session_id"), call.data.get("all", False)
     if type(every) is not bool:
@@ -408,39 +312,23 @@ def end_sessions(call: Call):
         raise SSOError(
             Kind.invalid, [Code.invalid_input], {"session_id": both, **({"all": both} if every else {USER_ID: both})}
         )
-    options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
     if session_id is not None:
-        users().end_session(call.cid, session_id, call.ust, call.current_app, call.remote_addr, **options)
+        served(call).end_session(session_id)
         return envelope({"ended": 1})
-    return envelope(
-        {"ended": users().end_sessions(call.cid, call.user_id, call.ust, call.current_app, call.remote_addr, **options)}
-    )
+    return envelope({"ended": served(call).end_sessions(call.user_id)})
 
 
 def _attr_handler(op: Operation) -> None:
     """Route one attribute operation (SPEC §12): the owner from the envelope, the rest to the service."""
     action = op.name.split("_attr_", 1)[1]
 
-    def handle(call: Call):
-        options: CallOptions = {"channel": CHANNEL, "user_agent": call.user_agent}
+    def handle(call: ApiCall):
         if op.name.startswith("user_"):
-            result = users().user_attr(
-                call.cid, action, call.user_id, call.data, call.ust, call.current_app, call.remote_addr, **options
-            )
+            result = served(call).user_attr(action, call.user_id, call.data)
         else:
             data = dict(call.data)
             current_ust, target_ust, user_id = (data.pop(key, None) for key in ("current_ust", "target_ust", "user_id"))
-            result = users().session_attr(
-                call.cid,
-                action,
-                target_ust,
-                data,
-                current_ust,
-                call.current_app,
-                call.remote_addr,
-                user_id=user_id,
-                **options,
-            )
+            result = served(call, ust=current_ust).session_attr(action, target_ust, data, user_id=user_id)
         return envelope(result)
 
     handle.__doc__ = op.summary

@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import request
 
+from ..sso.kernel.call import Call
 from ..sso.kernel.errors import Code, Kind, SSOError
 from .operations import CURRENT_APP, NEVER_MATCHES, TOKENS, USER_ID, Operation
 
+CHANNEL = "api"  # what the audit says of a change made through this API
 SCALARS = (str, int, float, bool, type(None))
 _TAG = r'(W/)?"([\x21\x23-\x7e]*)"'
 # If-Match as RFC 9110 writes it (without obsolete non-ASCII text): `*`, or entity tags separated by commas.
@@ -28,7 +30,7 @@ def malformed(field: str, message: str) -> SSOError:
 
 
 @dataclass
-class Call:
+class ApiCall:
     """One API call, parsed: the envelope apart from the data the service gets."""
 
     cid: str
@@ -39,6 +41,10 @@ class Call:
     remote_addr: str | None
     user_agent: str | None
     if_match: list[tuple[bool, str]] | None  # (weak, tag) pairs; None when absent or `*`
+
+    def as_call(self) -> Call:
+        """The service's `Call` for this request (channel `api`)."""
+        return Call(self.cid, self.ust, self.current_app, self.remote_addr, CHANNEL, self.user_agent)
 
 
 def _reject_constant(name: str) -> float:
@@ -171,7 +177,7 @@ def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def parse_call(op: Operation, cid: str) -> Call:
+def parse_call(op: Operation, cid: str) -> ApiCall:
     """Everything an operation needs from the request, or the 400/422 that says why not."""
     body = read_body(op.list_inputs, op.nested)
     query = read_query(op)
@@ -219,7 +225,7 @@ def parse_call(op: Operation, cid: str) -> Call:
                 Kind.invalid, [Code.invalid_input], {key[:128]: "is not an input of this call" for key in unknown}
             )
     if_match = parse_if_match(request.headers.get("If-Match")) if op.if_match else None
-    return Call(
+    return ApiCall(
         cid=cid,
         ust=header_ust if ust is None else ust,
         current_app=envelope[CURRENT_APP],

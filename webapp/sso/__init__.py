@@ -8,8 +8,10 @@ from datetime import datetime
 from .accounts import export
 from .facade import Users
 from .kernel import prune
+from .kernel.call import Call
 from .kernel.context import Context
 from .kernel.errors import Code, Kind, SSOError
+from .service import Operator, Service
 
 
 class SSO:
@@ -18,6 +20,11 @@ class SSO:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.user = Users(ctx)
+        self.operator = Operator(ctx)
+
+    def serve(self, call: Call) -> Service:
+        """Every operation on behalf of `call`'s caller: what a face uses for one request."""
+        return Service(self.ctx, call)
 
     def export_audit(self, *, since: datetime | None = None, fmt: str = "jsonl") -> Iterator[str]:
         """The whole audit trail as text chunks, for the operator (`flask sso export-audit`)."""
@@ -28,4 +35,4 @@ class SSO:
         return prune.prune(self.ctx)
 
 
-__all__ = ["SSO", "Code", "Context", "Kind", "SSOError"]
+__all__ = ["SSO", "Call", "Code", "Context", "Kind", "Operator", "SSOError", "Service"]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..db import reading
 from .accounts import lifecycle
 from .kernel.attributes import USER_ID_MAX, text_problem
+from .kernel.call import Call
 from .kernel.caller import authenticate, one_authentication
 from .kernel.context import Context
 from .kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
@@ -127,11 +128,11 @@ def _rows(conn, user_ids: list[str]) -> dict[str, Any]:
     return {row.user_id: row for row in conn.execute(select(*columns).where(users.c.user_id.in_(user_ids)))}
 
 
-def selection(ctx: Context, cid, user_ids, current_ust, current_app, remote_addr) -> list[BulkTarget]:
+def selection(ctx: Context, call: Call, user_ids) -> list[BulkTarget]:
     """The selected users as a confirmation shows them (super-users): username and live sessions, in order."""
     ids = check_user_ids(user_ids)
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
+        if not authenticate(ctx, conn, call).is_super_user:
             raise super_user_required()
         found = _rows(conn, ids)
         counts: dict[str, int] = dict(
@@ -154,16 +155,14 @@ def _refusal(error: SSOError) -> str:
     return _REASONS.get(code, f"refused ({code})")
 
 
-def bulk_action(
-    ctx: Context, cid, action, user_ids, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> list[BulkOutcome]:
+def bulk_action(ctx: Context, call: Call, action, user_ids) -> list[BulkOutcome]:
     """Run `action` (approve, reject, lock, unlock, sign_out, delete) for each of `user_ids` (super-users),
     each through the single call in its own transaction; returns each user's outcome, in order."""
     chosen, ids = _check(action, user_ids)
     outcomes: list[BulkOutcome] = []
     with one_authentication():
         with reading(ctx.engine) as conn:
-            if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
+            if not authenticate(ctx, conn, call).is_super_user:
                 raise super_user_required()
             before = _rows(conn, ids)
         for user_id in ids:
@@ -173,9 +172,7 @@ def bulk_action(
                 outcomes.append(BulkOutcome(user_id, None, "not_found"))
                 continue
             try:
-                result = chosen.call(
-                    ctx, cid, user_id, current_ust, current_app, remote_addr, channel=channel, user_agent=user_agent
-                )
+                result = chosen.call(ctx, call, user_id)
             except SSOError as error:
                 if error.kind == Kind.not_found:  # removed since the read above
                     outcomes.append(BulkOutcome(user_id, username, "not_found"))

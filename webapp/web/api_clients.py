@@ -6,7 +6,7 @@ from flask import flash, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
-from .auth import caller_args, cid, super_user_required, users
+from .auth import service, super_user_required
 from .blueprint import bp
 from .responses import ViewResponse, error_page, page, refusal
 
@@ -16,7 +16,7 @@ from .responses import ViewResponse, error_page, page, refusal
 def api_clients() -> ViewResponse:
     """Every API client and the user it acts as."""
     try:
-        clients = users().api_clients(cid(), *caller_args())
+        clients = service().api_clients()
     except SSOError as error:
         return refusal(error)
     return page("api_clients/list.html", clients=clients)
@@ -29,7 +29,7 @@ def api_client_revoke(name: str) -> ViewResponse:
     if request.form.get("confirm") != "yes":
         return error_page(422, gettext("Not revoked"), gettext("Tick the confirmation box to revoke an API client."))
     try:
-        users().revoke_api_client_as(cid(), name, *caller_args())
+        service().revoke_api_client(name)
     except SSOError as error:
         return refusal(error)
     flash(gettext("API client %(name)s revoked.", name=name), "success")

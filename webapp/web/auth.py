@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import abort, current_app, g, redirect, request, session
 
 from ..i18n import PICKED_KEY, lazy_gettext
-from ..sso import SSOError
+from ..sso import Call, Service, SSOError
 from ..sso.facade import Users
 from .security import cookie_secure
 
@@ -39,6 +39,13 @@ class NotSignedIn(Exception):
 def users() -> Users:
     """The SSO `user` facade of this app."""
     return current_app.extensions["sso"].user
+
+
+def service() -> Service:
+    """The service on behalf of this request's caller: the console's `Call` (its cookie's UST once the
+    caller is loaded, the browser's address and user agent, channel `web`)."""
+    call = Call(cid(), g.get("ust"), console_app(), request.remote_addr, "web", user_agent())
+    return current_app.extensions["sso"].serve(call)
 
 
 def cid() -> str:

@@ -10,32 +10,34 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import g, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..i18n import format_decimal, gettext, lazy_gettext, ngettext, not_done
+from ..i18n import N_, format_decimal, gettext, lazy_gettext, ngettext, not_done
 from ..sso import Kind, SSOError
 from ..sso.bulk import BulkOutcome
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .auth import caller_args, cid, service, super_user_required, user_agent, users
 from .blueprint import bp
-from .lifecycle import CONFIRMATIONS, USERNAME_FREE, Confirmation
+from .lifecycle import CONFIRMATIONS, Confirmation
 from .manage import BULK_CHOICES, BulkChoice, list_page
 from .responses import ViewResponse, page, refusal, safe_next
 
 NO_SELECTION = lazy_gettext("Select at least one user first, then choose what to do.")
 NO_ACTION = lazy_gettext("Choose what to do with the selected users.")
 
-# A selection's confirmation reuses the single one's words ({username}: "each selected user"); sign-out,
+# A selection's confirmation reuses the single one's words (%(username)s: "each selected user"); sign-out,
 # which asks nothing for one user, asks here, where it may sign out a whole page at once.
 SIGN_OUT = Confirmation(
     "sign_out",
     "",
     "",
     (
-        lazy_gettext("{username} is signed out: their {sessions} end now, in every application."),
-        lazy_gettext("Nothing else about the accounts changes; they can log in again."),
-        lazy_gettext("If you are among them, you stay signed in here."),
+        N_("%(username)s is signed out: their %(sessions)s end now, in every application."),
+        N_("Nothing else about the accounts changes; they can log in again."),
+        N_("If you are among them, you stay signed in here."),
     ),
 )
 # Where the single wording names the user in a way a selection cannot.
-SELECTION_USERNAMES_FREE = lazy_gettext("Their usernames become free for others.")
+SELECTION_LINES = {
+    "The username %(username)s becomes free for someone else.": N_("Their usernames become free for others.")
+}
 
 
 def _back() -> str:
@@ -57,10 +59,7 @@ def consequences(action: str, sessions: int) -> list[str]:
     """What confirming `action` for a selection does, in the single confirmation's words."""
     confirmation = SIGN_OUT if action == "sign_out" else CONFIRMATIONS[action]
     words = {"username": gettext("each selected user"), "sessions": _sessions_phrase(sessions)}
-    lines = [
-        str(SELECTION_USERNAMES_FREE if line is USERNAME_FREE else line).format(**words)
-        for line in confirmation.consequences
-    ]
+    lines = [gettext(SELECTION_LINES.get(line, line), **words) for line in confirmation.texts()]
     return [line[:1].upper() + line[1:] for line in lines]
 
 
@@ -140,7 +139,7 @@ def user_bulk() -> ViewResponse:
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
-    targets = users().bulk_selection(cid(), ids, *caller_args())
+    targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
     verb = str(choice.verb)
     count = ngettext("%(num)d user", "%(num)d users", len(found))

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
+from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
@@ -33,7 +34,22 @@ ACTION_LABELS = {
     "end_session": lazy_gettext("Signed out a session"),
     "end_sessions": lazy_gettext("Signed out sessions"),
     "email_change_requested": lazy_gettext("Email change requested (waiting for the link)"),
+    "api_client_create": lazy_gettext("API client created"),
+    "api_client_revoke": lazy_gettext("API client revoked"),
+    "link": lazy_gettext("API client linked"),
+    "unlink": lazy_gettext("API client unlinked"),
+    "import": lazy_gettext("Imported from Zato"),
+    "user_attr_create": lazy_gettext("User attribute created"),
+    "user_attr_update": lazy_gettext("User attribute updated"),
+    "user_attr_set": lazy_gettext("User attribute set"),
+    "user_attr_delete": lazy_gettext("User attribute deleted"),
+    "session_attr_create": lazy_gettext("Session attribute created"),
+    "session_attr_update": lazy_gettext("Session attribute updated"),
+    "session_attr_set": lazy_gettext("Session attribute set"),
+    "session_attr_delete": lazy_gettext("Session attribute deleted"),
 }
+# Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
+ONE_SIDED = {"create": "new", "api_client_create": "new", "api_client_revoke": "old", "link": "new", "unlink": "old"}
 CHANNEL_LABELS = {
     "web": lazy_gettext("web console"),
     "api": lazy_gettext("JSON API"),
@@ -47,6 +63,8 @@ EXTRA_LABELS = {
     "recovery_codes_left": lazy_gettext("Recovery codes left"),
     "session": lazy_gettext("Session"),
     "sessions": lazy_gettext("Open sessions"),
+    "api_client": lazy_gettext("API client"),
+    "linked_auth": lazy_gettext("Linked API client"),
 }
 
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
@@ -181,4 +199,6 @@ def init_display(app: Flask) -> None:
         choice_label=lambda value: str(CHOICE_LABELS.get(value, value)),
         action_label=lambda value: str(ACTION_LABELS.get(value, value)),
         channel_label=lambda value: str(CHANNEL_LABELS.get(value, value)),
+        one_side=ONE_SIDED.get,
+        api_client_name=client_of_target,
     )

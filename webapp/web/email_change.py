@@ -11,7 +11,7 @@ from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.presentation import UserData
 from .attribute_form import Outcome
-from .auth import caller_args, cid, console_app, user_agent, users
+from .auth import service
 from .blueprint import bp
 from .responses import ViewResponse, flash_saved, go, page
 from .signup import no_referrer
@@ -23,15 +23,7 @@ def write_own_account(changes: dict[str, Any], version: int, unchanged: dict[str
     """My account's write: the service holds a new email back until its link is opened (when the setting is on).
 
     `unchanged` (a save after a lost race): the values the form merged against, re-checked by the service."""
-    saved = users().save_own_account(
-        cid(),
-        changes,
-        *caller_args(),
-        expected_version=None if unchanged else version,
-        channel="web",
-        user_agent=user_agent(),
-        unchanged=unchanged,
-    )
+    saved = service().save_own_account(changes, expected_version=None if unchanged else version, unchanged=unchanged)
     setattr(g, PENDING, saved.pending_email)
     return saved.user
 
@@ -59,11 +51,9 @@ def email_change_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button writes the new address."""
     try:
         if request.method == "GET":
-            username, email = users().check_email_change_link(token)
+            username, email = service().check_email_change_link(token)
             return no_referrer(page("account/email_confirm.html", username=username, email=email))
-        changed = users().confirm_email_change(
-            cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
-        )
+        changed = service().confirm_email_change(token)
     except SSOError:
         return _invalid()
     flash(gettext("Your email address is now %(address)s.", address=changed.email), "success")

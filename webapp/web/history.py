@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, request, url_for
 
 from ..sso import SSOError
-from .auth import caller_args, cid, login_required, super_user_required, users
+from .auth import caller_args, cid, login_required, service, super_user_required, users
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -33,10 +33,8 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
-    result = users().history_page(
-        cid(),
+    result = service().history_page(
         subject_id,
-        *caller_args(),
         limit=PAGE_ROWS,
         before=before,
         after=after,

@@ -4,12 +4,12 @@ reject and delete will do, delete itself, and signing a user out everywhere (SPE
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask import flash, g, request, url_for
 
-from ..i18n import gettext, lazy_gettext, ngettext, not_done
+from ..i18n import N_, Nn_, gettext, ngettext, not_done
 from ..sso import Code, SSOError
+from ..sso.accounts.guards import OWN_DELETE
 from .auth import caller_args, cid, super_user_required, user_agent, users
 from .blueprint import bp
 from .manage import QUICK_ACTIONS, stored_edit_page
@@ -17,64 +17,111 @@ from .responses import ViewResponse, error_page, go, page, refusal
 
 
 @dataclass(frozen=True)
+class SessionsLine:
+    """A consequence that names the user's open sessions: its words when there are none, and as one message
+    with a singular and a plural (`%(num)d` the number, `%(username)s` the user); `selection` is its wording
+    for several users at once (`%(sessions)s`: how many in all, bulk.py)."""
+
+    none: str
+    one: str
+    many: str
+    selection: str
+
+    def format(self, count: int, username: str) -> str:
+        if count == 0:
+            return gettext(self.none, username=username)
+        return ngettext(self.one, self.many, count, username=username)
+
+
+@dataclass(frozen=True)
 class Confirmation:
-    """What a confirmation page asks and says will happen."""
+    """What a confirmation page asks and says will happen (`%(username)s` is the user)."""
 
     action: str
-    question: Any  # lazily translated texts with {username} and {sessions}
-    button: Any
-    consequences: tuple[Any, ...]
+    question: str
+    button: str
+    consequences: tuple[str | SessionsLine, ...]
 
+    def lines(self, username: str, sessions: int) -> list[str]:
+        """The consequences for one user with `sessions` open sessions."""
+        return [
+            line.format(sessions, username) if isinstance(line, SessionsLine) else gettext(line, username=username)
+            for line in self.consequences
+        ]
 
-# The line a selection words otherwise (bulk.py): it names one user.
-USERNAME_FREE = lazy_gettext("The username {username} becomes free for someone else.")
+    def texts(self) -> list[str]:
+        """The consequences as written for a selection of users (`%(username)s`, `%(sessions)s` to fill in)."""
+        return [line.selection if isinstance(line, SessionsLine) else line for line in self.consequences]
+
 
 CONFIRMATIONS = {
     c.action: c
     for c in (
         Confirmation(
             "lock",
-            lazy_gettext("Lock {username}?"),
-            lazy_gettext("Lock {username}"),
+            N_("Lock %(username)s?"),
+            N_("Lock %(username)s"),
             (
-                lazy_gettext("{username} cannot log in until someone unlocks the account."),
-                lazy_gettext("Their {sessions} end now; an application using one is told the account is locked."),
-                lazy_gettext("Unlocking later lets them log in again (those sessions stay ended)."),
+                N_("%(username)s cannot log in until someone unlocks the account."),
+                SessionsLine(
+                    N_("They have no open session at the moment."),
+                    *Nn_(
+                        "Their %(num)d open session ends now; an application using it is told the account is locked.",
+                        "Their %(num)d open sessions end now; an application using one is told the account is locked.",
+                    ),
+                    N_("Their %(sessions)s end now; an application using one is told the account is locked."),
+                ),
+                N_("Unlocking later lets them log in again (sessions ended now stay ended)."),
             ),
         ),
         Confirmation(
             "reject",
-            lazy_gettext("Reject {username}?"),
-            lazy_gettext("Reject {username}"),
+            N_("Reject %(username)s?"),
+            N_("Reject %(username)s"),
             (
-                lazy_gettext("{username} cannot log in, and their {sessions} stop working."),
-                lazy_gettext("You can approve the account again later."),
+                SessionsLine(
+                    N_("%(username)s cannot log in (they have no open session at the moment)."),
+                    *Nn_(
+                        "%(username)s cannot log in, and their %(num)d open session stops working.",
+                        "%(username)s cannot log in, and their %(num)d open sessions stop working.",
+                    ),
+                    N_("%(username)s cannot log in, and their %(sessions)s stop working."),
+                ),
+                N_("You can approve the account again later."),
             ),
         ),
         Confirmation(
             "delete",
-            lazy_gettext("Delete {username}?"),
-            lazy_gettext("Delete {username} for good"),
+            N_("Delete %(username)s?"),
+            N_("Delete %(username)s for good"),
             (
-                lazy_gettext("The account and everything of theirs are removed: their {sessions} end now."),
-                lazy_gettext("This cannot be undone. The audit history keeps a record of the account as it was."),
-                USERNAME_FREE,
+                SessionsLine(
+                    N_("The account and everything of theirs are removed (they have no open session at the moment)."),
+                    *Nn_(
+                        "The account and everything of theirs are removed: their %(num)d open session ends now.",
+                        "The account and everything of theirs are removed: their %(num)d open sessions end now.",
+                    ),
+                    N_("The account and everything of theirs are removed: their %(sessions)s end now."),
+                ),
+                N_("This cannot be undone. The audit history keeps a record of the account as it was."),
+                N_("The username %(username)s becomes free for someone else."),
             ),
         ),
     )
 }
 
 
-def _sessions_phrase(count: int) -> str:
-    if count == 0:
-        return gettext("open sessions (none at the moment)")
-    return ngettext("%(num)d open session", "%(num)d open sessions", count)
+def refused_on_own_account(action: str) -> str | None:
+    """Why the guard rails refuse `action` on one's own account (SPEC §8), or None."""
+    quick = QUICK_ACTIONS.get(action)
+    return OWN_DELETE if quick is None else quick.refused_on_own_account()
 
 
 @bp.get("/users/<user_id>/confirm")
 @super_user_required
 def user_confirm(user_id: str) -> ViewResponse:
-    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed)."""
+    """Ask before lock, reject or delete, saying what will happen (no JavaScript needed); on one's own record,
+    say that it will not be done (the guard rails refuse it), and offer no button."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
         return error_page(400, gettext("Unknown action"), gettext("Choose lock, reject or delete."))
@@ -83,16 +130,18 @@ def user_confirm(user_id: str) -> ViewResponse:
         sessions = users().list_sessions(cid(), user_id, *caller_args())
     except SSOError as error:
         return refusal(error)
-    words = {"username": user["username"], "sessions": _sessions_phrase(len(sessions))}
-    quick = QUICK_ACTIONS.get(confirmation.action)
+    username = user["username"]
+    refused = refused_on_own_account(confirmation.action) if user_id == g.user["user_id"] else None
     return page(
         "users/confirm.html",
+        403 if refused else 200,
         user=user,
         confirmation=confirmation,
-        quick=quick,
-        question=str(confirmation.question).format(**words),
-        button=str(confirmation.button).format(**words),
-        consequences=[str(line).format(**words) for line in confirmation.consequences],
+        quick=QUICK_ACTIONS.get(confirmation.action),
+        question=gettext(confirmation.question, username=username),
+        button=gettext(confirmation.button, username=username),
+        consequences=[] if refused else confirmation.lines(username, len(sessions)),
+        refused=refused,
         version=request.args.get("version", str(user.version)),
         original=request.args.get("original"),
     )
@@ -124,14 +173,14 @@ def user_end_sessions(user_id: str) -> ViewResponse:
     own = user_id == g.user["user_id"]
     if count:
         if own:
-            message = ngettext(
+            done = ngettext(
                 "Signed out %(num)d session (this one stays signed in).",
                 "Signed out %(num)d sessions (this one stays signed in).",
                 count,
             )
         else:
-            message = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
-        flash(message, "success")
+            done = ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count)
+        flash(done, "success")
     else:
         flash(
             gettext("Nothing to do: there were no other sessions.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, stream_with_context, url_for
@@ -12,12 +13,13 @@ from ..i18n import gettext, lazy_gettext, not_done
 from ..sso import SSOError
 from ..sso.accounts.create import CREATE_KEYS
 from ..sso.accounts.export import FORMATS, MEDIA_TYPES
+from ..sso.accounts.guards import OWN_DELETE, refused_on_own_account
 from ..sso.accounts.search import SEARCH_KEYS
 from ..sso.kernel.attributes import APPROVAL_STATUSES, ATTRIBUTES, FORM_ATTRIBUTES, SIGN_UP_STATUSES
 from ..sso.kernel.presentation import UserData
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, for_create, save, views_after, views_for
 from .attribute_form.view import IDENTITY, groups
-from .auth import caller_args, cid, super_user_required, user_agent, users
+from .auth import caller_args, cid, service, super_user_required, user_agent, users
 from .blueprint import bp
 from .devices import newest_sessions
 from .display import attribute_label, format_value
@@ -62,6 +64,10 @@ class QuickAction:
         """Whether the button is offered: the user is not already so."""
         return user[self.name] != self.target
 
+    def refused_on_own_account(self) -> str | None:
+        """Why the guard rails refuse this on one's own account (None: they do not)."""
+        return refused_on_own_account(self.name, self.target, datetime.now(UTC))
+
 
 QUICK_ACTIONS = {
     a.action: a
@@ -82,6 +88,16 @@ QUICK_ACTIONS = {
         ),
     )
 }
+
+
+def offered_actions(user: UserData) -> tuple[list[QuickAction], list[str]]:
+    """The quick actions Manage user offers for `user`, and on one's own record what the guard rails refuse
+    there (neither offered nor promised, SPEC §8): lock, reject and delete."""
+    applicable = [a for a in QUICK_ACTIONS.values() if a.applies(user)]
+    if user["user_id"] != g.user["user_id"]:
+        return applicable, []
+    refused = [a.refused_on_own_account() for a in QUICK_ACTIONS.values() if a.confirm]
+    return [a for a in applicable if not a.refused_on_own_account()], [*filter(None, refused), OWN_DELETE]
 
 
 @dataclass(frozen=True)
@@ -354,9 +370,7 @@ def _edit_page(
     password_errors: dict | None = None,
     action_error: str | None = None,
 ) -> ViewResponse:
-    history = users().history_page(cid(), user["user_id"], *caller_args(), limit=RECENT_CHANGES, changes_only=True)[
-        "records"
-    ]
+    history = service().history_page(user["user_id"], limit=RECENT_CHANGES, changes_only=True)["records"]
     context = {
         "user": user,
         "fields": fields,
@@ -365,11 +379,12 @@ def _edit_page(
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this user")),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
-        "quick_actions": [a for a in QUICK_ACTIONS.values() if a.applies(user)],
+        "is_self": user["user_id"] == g.user["user_id"],
         "history": history,
         "names": usernames(records=history, user=user),
-        "user_attributes": users().list_attributes(cid(), user["user_id"], *caller_args()),
+        "user_attributes": service().list_attributes(user["user_id"]),
     }
+    context["quick_actions"], context["own_refusals"] = offered_actions(user)
     context["sessions"], context["sessions_total"] = newest_sessions(
         users().list_sessions(cid(), user["user_id"], *caller_args())
     )
@@ -381,7 +396,6 @@ def _edit_page(
         password_form=password_form or SetPasswordForm(formdata=None),
         password_errors=password_errors or {},
         action_error=action_error,
-        is_self=user["user_id"] == g.user["user_id"],
         **context,
     )
 
@@ -410,7 +424,7 @@ def user_history_download(user_id: str, fmt: str) -> ViewResponse:
     if fmt not in FORMATS:
         abort(404)
     try:
-        chunks = users().export_history(cid(), user_id, *caller_args(), fmt=fmt)
+        chunks = service().export_history(user_id, fmt=fmt)
     except SSOError as error:
         return refusal(error)
     response = current_app.response_class(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])

@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, request, url_for
 
 from ..i18n import gettext, lazy_gettext
 from ..sso import Kind, SSOError
-from .auth import cid, console_app, user_agent, users
+from .auth import cid, console_app, service, user_agent, users
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
 from .responses import ViewResponse, form_errors, page
@@ -57,7 +57,7 @@ def password_reset(token: str) -> ViewResponse:
     """The emailed link: choose a new password (opening the link only reads)."""
     form = ResetPasswordForm()
     try:
-        username = users().check_password_reset_link(token)
+        username = service().check_password_reset_link(token)
     except SSOError:
         return _invalid()
     if request.method == "GET":
@@ -65,15 +65,7 @@ def password_reset(token: str) -> ViewResponse:
     errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
         try:
-            users().reset_password_from_link(
-                cid(),
-                token,
-                form.new_password.data or "",
-                console_app(),
-                request.remote_addr,
-                channel="web",
-                user_agent=user_agent(),
-            )
+            service().reset_password_from_link(token, form.new_password.data or "")
         except SSOError as error:
             # The service names the password `password`; the form's box is `new_password`.
             errors = form_errors(error, ("password",))

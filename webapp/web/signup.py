@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from ..i18n import gettext
 from ..sso import Code, Kind, SSOError
 from ..sso.email.signup import may_sign_up
-from .auth import cid, console_app, user_agent, users
+from .auth import cid, console_app, service, user_agent, users
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
 from .responses import ViewResponse, form_errors, page, refusal
@@ -40,9 +40,7 @@ def signup() -> ViewResponse:
     form = SignupForm()
     if request.method == "GET":
         return page("auth/signup.html", form=form)
-    errors: dict[str, str] | None = confirmation_errors(form)
-    if errors:
-        return page("auth/signup.html", 422, form=form, errors=errors)
+    mismatch = confirmation_errors(form)
     data = {
         "username": form.username.data or "",
         "email": form.email.data or None,
@@ -51,19 +49,34 @@ def signup() -> ViewResponse:
     }
     if form.display_name.data:
         data["display_name"] = form.display_name.data
+    where = (console_app(), request.remote_addr)
     try:
-        users().signup(
-            cid(), data, console_app(), request.remote_addr, channel="web", user_agent=user_agent(), send_link=True
-        )
+        # Every mistake at once (a taken username or email with the rest, and the form's own two boxes that
+        # differ), before anything is written or sent.
+        users().signup(cid(), data, *where, channel="web", user_agent=user_agent(), send_link=True, check_only=True)
+        if not mismatch:
+            users().signup(cid(), data, *where, channel="web", user_agent=user_agent(), send_link=True)
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
-        errors = form_errors(error, FIELDS)
-        if errors is None:
+        refused = form_errors(error, FIELDS)
+        if refused is None:
             return refusal(error)
-        return page("auth/signup.html", 422, form=form, errors=errors)
+        return _refused(form, {**refused, **mismatch})
+    if mismatch:
+        return _refused(form, mismatch)
     session[SENT_TO] = data["email"]
     return redirect(url_for("web.signup_sent"), 303)
+
+
+def _refused(form: SignupForm, errors: dict[str, str]) -> ViewResponse:
+    """The form again (422) with every mistake at its box and in a summary above, in the form's order."""
+    summary = [
+        {"first_input_id": box.id, "label": box.label.text, "error": errors[box.name]}
+        for box in form
+        if box.name in errors
+    ]
+    return page("auth/signup.html", 422, form=form, errors=errors, summary=summary)
 
 
 @bp.get("/signup/sent")
@@ -79,7 +92,7 @@ def signup_confirm(token: str) -> ViewResponse:
     """The emailed link: GET only reads (mail scanners fetch links); the button confirms."""
     try:
         if request.method == "GET":
-            return no_referrer(page("auth/signup_confirm.html", username=users().check_signup_link(token)))
+            return no_referrer(page("auth/signup_confirm.html", username=service().check_signup_link(token)))
         confirmed = users().confirm_signup(
             cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
         )

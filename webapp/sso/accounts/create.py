@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ...db import reading, writing
 from ..kernel.attributes import ATTRIBUTES, REMOTE_ADDR_MAX, check_values, safe_text
 from ..kernel.audit import attribute_change, change, record
+from ..kernel.call import Call, local
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, super_user_required, username_taken
@@ -49,18 +50,7 @@ CREATE_KEYS = (
 )
 
 
-def create_user(
-    ctx: Context,
-    cid,
-    data,
-    current_ust,
-    current_app,
-    remote_addr,
-    *,
-    channel: str,
-    user_agent,
-    check_only: bool = False,
-) -> UserData | None:
+def create_user(ctx: Context, call: Call, data, *, check_only: bool = False) -> UserData | None:
     """Create a user (super-users only); returns the new user with its `user_id`.
 
     With `check_only`, every check runs (values, password rules, a taken username) and every problem
@@ -69,23 +59,13 @@ def create_user(
     data = require_mapping(data)
     reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:
         raise super_user_required()
     if check_only:
         check_new_user(ctx, data, taken_too=True)
         return None
-    return insert_user(
-        ctx,
-        cid,
-        data,
-        actor_id=caller.user_id,
-        channel=channel,
-        current_app=current_app,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
-        super_user=False,
-    )
+    return insert_user(ctx, call, data, actor_id=caller.user_id, super_user=False)
 
 
 def create_local(
@@ -97,17 +77,7 @@ def create_local(
         data["email"] = email
     if password is not None:
         data["password"] = password
-    return insert_user(
-        ctx,
-        "cli",
-        data,
-        actor_id=None,
-        channel="cli",
-        current_app=None,
-        remote_addr=None,
-        user_agent=None,
-        super_user=super_user,
-    )
+    return insert_user(ctx, local(), data, actor_id=None, super_user=super_user)
 
 
 def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -138,14 +108,10 @@ def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> t
 
 def insert_user(
     ctx: Context,
-    cid,
+    call: Call,
     data: Mapping,
     *,
     actor_id,
-    channel,
-    current_app,
-    remote_addr,
-    user_agent,
     super_user: bool,
     sign_up_status: str = "final",
     approved_by: str | None = None,
@@ -173,10 +139,10 @@ def insert_user(
         "approval_status": "before_decision",
         "version": 1,
         "creation_ctx": {
-            "channel": channel,
+            "channel": call.channel,
             "creator": actor_id,
-            "remote_addr": safe_text(remote_addr, REMOTE_ADDR_MAX),
-            "current_app": current_app,
+            "remote_addr": safe_text(call.remote_addr, REMOTE_ADDR_MAX),
+            "current_app": call.current_app,
         },
     }
     for name in ATTRIBUTES:
@@ -209,17 +175,7 @@ def insert_user(
             if within is not None:
                 within(conn, row)
             record(
-                conn,
-                now=now,
-                cid=cid,
-                action=action,
-                actor_id=actor_id,
-                target_id=row["user_id"],
-                channel=channel,
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
-                changes=shown,
+                conn, now=now, **call.audit(), action=action, actor_id=actor_id, target_id=row["user_id"], changes=shown
             )
     except IntegrityError:
         raise username_taken() from None

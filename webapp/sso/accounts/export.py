@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Text, cast, func, select
 
 from ...db import reading
 from ..kernel.attributes import text_problem
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import super_user_required
@@ -113,15 +114,13 @@ def export_all(ctx: Context, *, since: datetime | None = None, fmt: str = "jsonl
     return render(audit_rows(ctx.engine, since=since), fmt)
 
 
-def export_history(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, fmt: str = "jsonl"
-) -> Iterator[str]:
+def export_history(ctx: Context, call: Call, user_id, *, fmt: str = "jsonl") -> Iterator[str]:
     """The changes made to `user_id`, for a super-user or the user themself (the rule of `history`).
     The caller is checked now, before the first chunk, so a refusal is an error rather than a broken file."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     if user_id != caller.user_id and not caller.is_super_user:
         raise super_user_required()
     if not isinstance(user_id, str) or text_problem(user_id):

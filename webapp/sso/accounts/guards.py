@@ -12,14 +12,31 @@ from sqlalchemy import Connection, func, select
 
 from ..kernel.errors import Code, FieldErrors, Kind, own_access
 from ..kernel.tables import users
+from ..kernel.texts import _t
 
 # The changes that take a user's access away, each with the refusal a person sees about their own account.
 _OWN_ACCESS = {
-    "is_locked": (lambda value, now: value is True, "you cannot lock your own account"),
-    "approval_status": (lambda value, now: value != "approved", "you cannot reject your own account"),
-    "sign_up_status": (lambda value, now: value != "final", "you cannot put your own sign-up back before confirmation"),
-    "password_expiry": (lambda value, now: value is not None and value <= now, "you cannot expire your own password"),
+    "is_locked": (lambda value, now: value is True, _t("you cannot lock your own account")),
+    "approval_status": (lambda value, now: value != "approved", _t("you cannot reject your own account")),
+    "sign_up_status": (
+        lambda value, now: value != "final",
+        _t("you cannot put your own sign-up back before confirmation"),
+    ),
+    "password_expiry": (
+        lambda value, now: value is not None and value <= now,
+        _t("you cannot expire your own password"),
+    ),
 }
+
+
+OWN_DELETE = _t("you cannot delete your own account")
+
+
+def refused_on_own_account(name: str, value: Any, now: datetime) -> str | None:
+    """Why setting `name` to `value` on one's own account is refused, or None when it is not (a face asks
+    this to offer only what will be done)."""
+    rule = _OWN_ACCESS.get(name)
+    return rule[1] if rule is not None and rule[0](value, now) else None
 
 
 def refuse_removing_own_access(
@@ -30,9 +47,9 @@ def refuse_removing_own_access(
         return
     errors = FieldErrors()
     for name, value in clean.items():
-        rule = _OWN_ACCESS.get(name)
-        if rule is not None and rule[0](value, now):
-            errors.add(name, rule[1], Code.invalid_operation)
+        refusal = refused_on_own_account(name, value, now)
+        if refusal is not None:
+            errors.add(name, refusal, Code.invalid_operation)
     errors.raise_if_any(Kind.forbidden)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, select, union
 
 from ...db import reading
 from ..kernel.attributes import text_problem
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import FieldErrors, Kind, super_user_required
@@ -27,11 +28,11 @@ KIND_MAX = 64
 ACTOR, TARGET = users.alias("actor"), users.alias("target")
 
 
-def history(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, limit: int = 50) -> list[dict]:
+def history(ctx: Context, call: Call, user_id, *, limit: int = 50) -> list[dict]:
     """Audit records, newest first: with no `user_id`, the caller's own activity (what they did and
     what was done to them); with one, the changes made to that user's record (super-users, or oneself).
     Each record carries `actor_username` and `target_username` (None for a user that no longer exists)."""
-    return history_page(ctx, cid, user_id, current_ust, current_app, remote_addr, limit=limit)["records"]
+    return history_page(ctx, call, user_id, limit=limit)["records"]
 
 
 def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) -> None:
@@ -52,11 +53,8 @@ def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) ->
 
 def history_page(
     ctx: Context,
-    cid,
+    call: Call,
     user_id,
-    current_ust,
-    current_app,
-    remote_addr,
     *,
     limit: int = 50,
     before: int | None = None,
@@ -72,7 +70,7 @@ def history_page(
     """
     _check(kind, before, after, changes_only, limit)
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is not None and user_id != caller.user_id and not caller.is_super_user:
             raise super_user_required()
         if user_id is not None and (not isinstance(user_id, str) or text_problem(user_id)):

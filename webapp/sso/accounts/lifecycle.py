@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from ...db import reading, writing
 from ..kernel.attributes import DERIVED, fold
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access, super_user_required
@@ -17,7 +18,7 @@ from ..kernel.presentation import FULL_VIEW, UserData
 from ..kernel.rows import load_user
 from ..kernel.tables import ended_sessions, sessions, users
 from ..kernel.texts import _t
-from .guards import hold_super_users, require_a_usable_super_user
+from .guards import OWN_DELETE, hold_super_users, require_a_usable_super_user
 from .update import update_local, update_user
 
 
@@ -26,103 +27,41 @@ def _require_user_id(user_id: Any) -> None:
         raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", _t("is required"))
 
 
-def _set(
-    ctx: Context, cid, user_id, data: dict[str, Any], current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def _set(ctx: Context, call: Call, user_id, data: dict[str, Any]) -> UserData:
     _require_user_id(user_id)
-    return update_user(
-        ctx,
-        cid,
-        user_id,
-        data,
-        current_ust,
-        current_app,
-        remote_addr,
-        expected_version=None,
-        channel=channel,
-        user_agent=user_agent,
-        super_user_only=True,
-    )
+    return update_user(ctx, call, user_id, data, expected_version=None, super_user_only=True)
 
 
-def approve_user(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def approve_user(ctx: Context, call: Call, user_id) -> UserData:
     """Approve `user_id` (super-users): they may log in, if nothing else stops them."""
-    return _set(
-        ctx,
-        cid,
-        user_id,
-        {"approval_status": "approved"},
-        current_ust,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return _set(ctx, call, user_id, {"approval_status": "approved"})
 
 
-def reject_user(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def reject_user(ctx: Context, call: Call, user_id) -> UserData:
     """Reject `user_id` (super-users): they cannot log in, and their sessions stop working."""
-    return _set(
-        ctx,
-        cid,
-        user_id,
-        {"approval_status": "rejected"},
-        current_ust,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return _set(ctx, call, user_id, {"approval_status": "rejected"})
 
 
-def lock_user(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def lock_user(ctx: Context, call: Call, user_id) -> UserData:
     """Lock `user_id` (super-users): they cannot log in, and their sessions end."""
-    return _set(
-        ctx,
-        cid,
-        user_id,
-        {"is_locked": True},
-        current_ust,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return _set(ctx, call, user_id, {"is_locked": True})
 
 
-def unlock_user(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def unlock_user(ctx: Context, call: Call, user_id) -> UserData:
     """Unlock `user_id` (super-users): they may log in again (the sessions the lock ended stay ended)."""
-    return _set(
-        ctx,
-        cid,
-        user_id,
-        {"is_locked": False},
-        current_ust,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return _set(ctx, call, user_id, {"is_locked": False})
 
 
-def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent) -> None:
+def delete_user(ctx: Context, call: Call, user_id) -> None:
     """Delete `user_id` (super-users) with everything that hangs off the account, in one transaction; the
     audit keeps the record as it was."""
     _require_user_id(user_id)
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:
         raise super_user_required()
     if user_id == caller.user_id:
-        raise own_access("user_id", _t("you cannot delete your own account"))
+        raise own_access("user_id", OWN_DELETE)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:
@@ -139,14 +78,10 @@ def delete_user(ctx: Context, cid, user_id, current_ust, current_app, remote_add
         record(
             conn,
             now=ctx.clock(),
-            cid=cid,
+            **call.audit(),
             action="delete",
             actor_id=caller.user_id,
             target_id=user_id,
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={
                 name: change(target[name], None)
                 for name in FULL_VIEW

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...db import reading
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import no_such_user, super_user_required
@@ -13,17 +14,17 @@ from ..kernel.rows import load_user
 from ..kernel.tables import users
 
 
-def get_current_user(ctx: Context, cid, current_ust, current_app, remote_addr) -> UserData:
+def get_current_user(ctx: Context, call: Call) -> UserData:
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         return user_view(caller.user, caller.is_super_user)
 
 
-def get_user_by_id(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> UserData:
+def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
     """A user by id: super-users any user, regular users only themselves."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
             return user_view(caller.user, caller.is_super_user)
         if not caller.is_super_user:

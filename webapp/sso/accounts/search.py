@@ -19,6 +19,7 @@ from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column
 
 from ...db import reading
 from ..kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value, fold, search_column, text_problem
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
@@ -96,14 +97,14 @@ _fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column(SQLITE_SEARCH_TABLE))
 _user_rowid: ColumnClause[Any] = literal_column(f"{users.name}.rowid")
 
 
-def search(ctx: Context, cid, criteria, current_ust, current_app, remote_addr) -> dict[str, Any]:
+def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
     """Search users (super-users only), in Zato's result shape."""
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
     reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if not caller.is_super_user:
             raise super_user_required()
         return run_search(conn, criteria)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ...db import reading, writing
 from ..kernel.attributes import ATTRIBUTES, check_values
 from ..kernel.audit import attribute_change, record
+from ..kernel.call import Call, local
 from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
 from ..kernel.context import Context
 from ..kernel.errors import (
@@ -54,16 +55,11 @@ class RowMoved(Exception):
 
 def update_user(
     ctx: Context,
-    cid,
+    call: Call,
     user_id,
     data,
-    current_ust,
-    current_app,
-    remote_addr,
     *,
     expected_version,
-    channel: str,
-    user_agent,
     super_user_only: bool = False,
     unchanged: Mapping[str, Any] | None = None,
 ) -> UserData:
@@ -75,14 +71,8 @@ def update_user(
     the row lock when the row moved, so saves of different fields merge however many run at once."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
-    audit_context = {
-        "cid": cid,
-        "channel": channel,
-        "current_app": current_app,
-        "remote_addr": remote_addr,
-        "user_agent": user_agent,
-    }
-    check = (user_id, data, current_ust, current_app, expected_version, super_user_only, unchanged)
+    audit_context = call.audit()
+    check = (call, user_id, data, expected_version, super_user_only, unchanged)
     try:
         if ctx.engine.dialect.name == "sqlite":
             # SQLite has one writer: check outside the write lock, hold it only for the write.
@@ -110,7 +100,7 @@ def update_user(
         raise username_taken() from None
 
 
-def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli", channel: str = "cli") -> UserData:
+def update_local(ctx: Context, user_id: str, data: Mapping) -> UserData:
     """An update from the command line (no session; the audit's actor is nobody): the same value rules,
     side effects, guard rails, conditional write and audit as every other update, on the row locked."""
     data = require_mapping(data)
@@ -118,7 +108,7 @@ def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli",
     errors = FieldErrors()
     clean = check_values(dict(data), errors)
     errors.raise_if_any(Kind.invalid)
-    audit_context = {"cid": cid, "channel": channel, "current_app": None, "remote_addr": None, "user_agent": None}
+    audit_context = local().audit()
     try:
         with writing(ctx.engine) as conn:
             target = load_user(conn, user_id, lock=True)
@@ -134,10 +124,9 @@ def update_local(ctx: Context, user_id: str, data: Mapping, *, cid: str = "cli",
 def check_update(
     ctx: Context,
     conn: Connection,
+    call: Call,
     user_id,
     data: Mapping,
-    current_ust,
-    current_app,
     expected_version,
     super_user_only: bool = False,
     unchanged: Mapping[str, Any] | None = None,
@@ -148,7 +137,7 @@ def check_update(
     returns (caller, target, clean values).
 
     With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
-    caller = authenticate(ctx, conn, current_ust, current_app)
+    caller = authenticate(ctx, conn, call)
     if super_user_only and not caller.is_super_user:
         raise super_user_required()
     naming_other = user_id is not None and user_id != caller.user_id

@@ -12,12 +12,13 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text, text_problem
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import authenticate, check_app, refuse_if_unusable
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
@@ -38,8 +39,18 @@ def _invalid(field: str, message: str) -> SSOError:
     return SSOError.single(Kind.invalid, Code.invalid_input, field, message)
 
 
+CLIENT_TARGET = "api-client:"  # an audit record about an API client names it so (its target is no user)
+
+
 def _client_target(name: str) -> str:
-    return f"api-client:{name}"[:64]
+    return f"{CLIENT_TARGET}{name}"[:64]
+
+
+def client_of_target(target_id: str | None) -> str | None:
+    """The API client an audit record's target names (its name, cut to fit), or None for a user."""
+    if target_id and target_id.startswith(CLIENT_TARGET):
+        return target_id[len(CLIENT_TARGET) :]
+    return None
 
 
 # --- API clients (command line and console) -------------------------------------------------------------------
@@ -60,7 +71,7 @@ def check_client_name(name: Any) -> str:
 
 
 def create_api_client(
-    ctx: Context, name: str, secret: str | None = None, *, actor_id: str | None = None, channel: str = "cli"
+    ctx: Context, call: Call, name: str, secret: str | None = None, *, actor_id: str | None = None
 ) -> str:
     """Create an API client; returns its secret (the one given, or a new random one, never stored)."""
     check_client_name(name)
@@ -81,14 +92,10 @@ def create_api_client(
             record(
                 conn,
                 now=now,
-                cid=channel,
+                **call.audit(),
                 action="api_client_create",
                 actor_id=actor_id,
                 target_id=_client_target(name),
-                channel=channel,
-                current_app=None,
-                remote_addr=None,
-                user_agent=None,
                 changes={"api_client": {"old": None, "new": name}},
             )
     except IntegrityError:
@@ -98,9 +105,7 @@ def create_api_client(
     return secret
 
 
-def revoke_api_client(
-    ctx: Context, name: str, *, actor_id: str | None = None, channel: str = "cli", remote_addr=None
-) -> None:
+def revoke_api_client(ctx: Context, call: Call, name: str, *, actor_id: str | None = None) -> None:
     """Delete an API client and its links (its sessions end too); unknown → E008002 (404)."""
     now = ctx.clock()
     with writing(ctx.engine) as conn:
@@ -112,14 +117,10 @@ def revoke_api_client(
         record(
             conn,
             now=now,
-            cid=channel,
+            **call.audit(),
             action="api_client_revoke",
             actor_id=actor_id,
             target_id=_client_target(name),
-            channel=channel,
-            current_app=None,
-            remote_addr=remote_addr,
-            user_agent=None,
             changes={"api_client": {"old": name, "new": None}},
         )
 
@@ -146,28 +147,28 @@ def list_api_clients(ctx: Context) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def console_clients(ctx: Context, cid, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+def console_clients(ctx: Context, call: Call) -> list[dict[str, Any]]:
     """The API clients, for a super-user (the console's list)."""
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, current_ust, current_app).is_super_user:
+        if not authenticate(ctx, conn, call).is_super_user:
             raise super_user_required()
     return list_api_clients(ctx)
 
 
-def console_revoke(ctx: Context, cid, name, current_ust, current_app, remote_addr) -> None:
+def console_revoke(ctx: Context, call: Call, name) -> None:
     """Revoke an API client, for a super-user (the console's button)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:
         raise super_user_required()
-    revoke_api_client(ctx, name, actor_id=caller.user_id, channel="web", remote_addr=remote_addr)
+    revoke_api_client(ctx, call, name, actor_id=caller.user_id)
 
 
 # --- links (JSON API, super-users) --------------------------------------------------------------------------------
 
 
-def _super_user_and_target(ctx, conn, user_id, current_ust, current_app):
-    caller = authenticate(ctx, conn, current_ust, current_app)
+def _super_user_and_target(ctx: Context, conn: Connection, call: Call, user_id):
+    caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:
         raise super_user_required()
     if user_id is None:
@@ -198,15 +199,13 @@ def _link_inputs(data: Any, required: tuple[str, ...]) -> dict[str, Any]:
     return dict(data)
 
 
-def link(
-    ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
-) -> None:
+def link(ctx: Context, call: Call, user_id, data) -> None:
     """Link the API client `auth_username` to `user_id` (super-users)."""
     data = _link_inputs(data, ("auth_type", "auth_username"))
     now = ctx.clock()
     try:
         with writing(ctx.engine) as conn:
-            caller, target = _super_user_and_target(ctx, conn, user_id, current_ust, current_app)
+            caller, target = _super_user_and_target(ctx, conn, call, user_id)
             client = conn.execute(select(api_clients).where(api_clients.c.name == data["auth_username"])).first()
             if client is None:
                 raise _invalid("auth_username", "no API client has this name (create it with sso create-api-client)")
@@ -222,14 +221,10 @@ def link(
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **call.audit(),
                 action="link",
                 actor_id=caller.user_id,
                 target_id=target["user_id"],
-                channel=channel,
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
                 changes={"linked_auth": {"old": None, "new": data["auth_username"]}},
             )
     except IntegrityError:
@@ -238,10 +233,10 @@ def link(
         ) from None
 
 
-def links(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+def links(ctx: Context, call: Call, user_id) -> list[dict[str, Any]]:
     """The credentials linked to `user_id` (super-users)."""
     with reading(ctx.engine) as conn:
-        _, target = _super_user_and_target(ctx, conn, user_id, current_ust, current_app)
+        _, target = _super_user_and_target(ctx, conn, call, user_id)
         rows = conn.execute(
             select(
                 linked_auths.c.auth_type,
@@ -256,14 +251,12 @@ def links(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> 
         return [{**row, "has_ext_principal": False} for row in rows]
 
 
-def unlink(
-    ctx: Context, cid, user_id, data, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
-) -> None:
+def unlink(ctx: Context, call: Call, user_id, data) -> None:
     """Remove the link of `auth_username` to `user_id` (super-users); its session ends."""
     data = _link_inputs(data, ("auth_type", "auth_username"))
     now = ctx.clock()
     with writing(ctx.engine) as conn:
-        caller, target = _super_user_and_target(ctx, conn, user_id, current_ust, current_app)
+        caller, target = _super_user_and_target(ctx, conn, call, user_id)
         row = (
             conn.execute(
                 select(linked_auths).where(
@@ -280,14 +273,10 @@ def unlink(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="unlink",
             actor_id=caller.user_id,
             target_id=target["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"linked_auth": {"old": data["auth_username"], "new": None}},
         )
 
@@ -305,9 +294,9 @@ def _denied() -> SSOError:
     return SSOError.single(Kind.forbidden, Code.auth_invalid)
 
 
-def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, user_agent=None) -> str:
+def basic_session(ctx: Context, call: Call, name, secret) -> str:
     """The UST of the linked user's session for an API client's Basic credential (renewed or new)."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     with reading(ctx.engine) as conn:
         row = (
             conn.execute(
@@ -344,7 +333,7 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
         raise _denied()
     now = ctx.clock()
     refuse_if_unusable(row, now)
-    enforce_rate_limit(ctx, row, current_app)
+    enforce_rate_limit(ctx, row, call.current_app)
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     session_id = ctx.codec.open_session_id(row["session_token"]) if row["session_token"] else None
     with writing(ctx.engine) as conn:
@@ -368,9 +357,9 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
                     session_id=new_session_id(),
                     last_use_time=now,
                     user_id=row["user_id"],
-                    current_app=current_app,
-                    remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
-                    user_agent=safe_text(user_agent, USER_AGENT_MAX),
+                    current_app=call.current_app,
+                    remote_addr=safe_text(call.remote_addr, REMOTE_ADDR_MAX),
+                    user_agent=safe_text(call.user_agent, USER_AGENT_MAX),
                     creation_time=now,
                     expiration_time=expiration,
                 )
@@ -383,14 +372,10 @@ def basic_session(ctx: Context, cid, name, secret, current_app, remote_addr, *, 
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **call.audit(),
                 action="login",
                 actor_id=row["user_id"],
                 target_id=row["user_id"],
-                channel="api",
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
                 changes={"linked_auth": {"old": None, "new": name}},
             )
     assert session_id is not None, "renewed, or a new session just above"

@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 
 from ...db import reading, writing
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
@@ -22,16 +23,14 @@ CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_exp
 EXPIRY_DAYS_MAX = 36500
 
 
-def change_password(
-    ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> None:
+def change_password(ctx: Context, call: Call, data) -> None:
     """Set a password (SPEC §5): one's own with the old one, anyone's as a super-user."""
     data = require_mapping(data)
     reject_unknown(data, CHANGE_PASSWORD_KEYS, lambda key: "is not a change-password input")
     require_input(data, "new_password")
     user_id = data.get("user_id")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         own = user_id is None or user_id == caller.user_id
         if not own and not caller.is_super_user:
             raise SSOError.single(
@@ -53,7 +52,7 @@ def change_password(
     attempt = None
     if own:
         # A guess at the old password counts like a failed login of this username from this address.
-        attempt = begin_attempt(ctx, target["username"], remote_addr, now, field_name="old_password")
+        attempt = begin_attempt(ctx, target["username"], call.remote_addr, now, field_name="old_password")
         if not verify_password(data.get("old_password"), target["password_hash"]):
             raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", _t("is not right"))
     columns = password_columns(ctx, data["new_password"], now, days, must_change)
@@ -69,14 +68,10 @@ def change_password(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="change_password",
             actor_id=caller.user_id,
             target_id=target["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes=password_changes(target, columns),
         )
 

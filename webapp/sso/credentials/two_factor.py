@@ -24,6 +24,7 @@ from ...db import reading, writing
 from ..accounts.update import check_update, update_local, update_user, write_update
 from ..kernel.attributes import ATTRIBUTES, check_value
 from ..kernel.audit import SECRET_CHANGE, change, record
+from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
@@ -203,24 +204,11 @@ def consume_second_factor(conn: Connection, user_id: str, factor: SecondFactor) 
 # --- setting a key (PATCH /zato/sso/user/totp, the CLI) -------------------------------------------------------
 
 
-def reset_totp_key(
-    ctx: Context, cid, user_id, key, key_label, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> str:
+def reset_totp_key(ctx: Context, call: Call, user_id, key, key_label) -> str:
     """Set the TOTP key and label of the caller or (super-users) `user_id`, through the update; an empty
     or null key means a new random one. Returns the key set."""
     key = new_totp_key() if key is None or key == "" else key
-    update_user(
-        ctx,
-        cid,
-        user_id,
-        {"totp_key": key, "totp_label": key_label},
-        current_ust,
-        current_app,
-        remote_addr,
-        expected_version=None,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    update_user(ctx, call, user_id, {"totp_key": key, "totp_label": key_label}, expected_version=None)
     return check_value(ATTRIBUTES["totp_key"], key)[0]
 
 
@@ -238,8 +226,8 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
 # --- the console's ceremonies --------------------------------------------------------------------------------
 
 
-def _own_account(ctx: Context, conn: Connection, current_ust, current_app) -> UserCaller:
-    return authenticate(ctx, conn, current_ust, current_app)
+def _own_account(ctx: Context, conn: Connection, call: Call) -> UserCaller:
+    return authenticate(ctx, conn, call)
 
 
 def _check_password(user: Mapping, password: Any) -> None:
@@ -247,9 +235,7 @@ def _check_password(user: Mapping, password: Any) -> None:
         raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", _t("is not your current password"))
 
 
-def enable_totp(
-    ctx: Context, cid, data, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> list[str]:
+def enable_totp(ctx: Context, call: Call, data) -> list[str]:
     """Turn on one's own two-factor sign-in with a new key: the current `password` and a `totp_code` of
     that `totp_key` prove both; optional `totp_label`. Returns ten new recovery codes (shown once)."""
     data = require_mapping(data)
@@ -261,15 +247,9 @@ def enable_totp(
         **({"totp_label": data["totp_label"]} if "totp_label" in data else {}),
     }
     now = ctx.clock()
-    audit_context = {
-        "cid": cid,
-        "channel": channel,
-        "current_app": current_app,
-        "remote_addr": remote_addr,
-        "user_agent": user_agent,
-    }
+    audit_context = call.audit()
     with writing(ctx.engine) as conn:
-        caller, target, clean = check_update(ctx, conn, None, attrs, current_ust, current_app, None, lock=True)
+        caller, target, clean = check_update(ctx, conn, call, None, attrs, None, lock=True)
         _check_password(target, data["password"])
         code = normal_code(data["totp_code"])
         step = None if code is None else matching_step(clean["totp_key"], code, now, None)
@@ -294,36 +274,21 @@ def enable_totp(
     return codes
 
 
-def disable_totp(
-    ctx: Context, cid, user_id, password, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> UserData:
+def disable_totp(ctx: Context, call: Call, user_id, password) -> UserData:
     """Turn two-factor sign-in off: one's own with the current password, anyone's as a super-user."""
     if user_id is None:
         with reading(ctx.engine) as conn:
-            caller = _own_account(ctx, conn, current_ust, current_app)
+            caller = _own_account(ctx, conn, call)
         _check_password(caller.user, password)
-    return update_user(
-        ctx,
-        cid,
-        user_id,
-        {"is_totp_enabled": False},
-        current_ust,
-        current_app,
-        remote_addr,
-        expected_version=None,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return update_user(ctx, call, user_id, {"is_totp_enabled": False}, expected_version=None)
 
 
-def regenerate_recovery_codes(
-    ctx: Context, cid, password, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> list[str]:
+def regenerate_recovery_codes(ctx: Context, call: Call, password) -> list[str]:
     """Ten new recovery codes for one's own two-factor sign-in (the old ones stop working); needs the
     current password and two-factor sign-in on."""
     now = ctx.clock()
     with writing(ctx.engine) as conn:
-        caller = _own_account(ctx, conn, current_ust, current_app)
+        caller = _own_account(ctx, conn, call)
         _check_password(caller.user, password)
         if not caller.user["is_totp_enabled"]:
             raise SSOError.single(
@@ -333,14 +298,10 @@ def regenerate_recovery_codes(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="recovery_codes",
             actor_id=caller.user_id,
             target_id=caller.user_id,
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"recovery_codes": dict(SECRET_CHANGE)},
         )
     return codes
@@ -356,10 +317,10 @@ class TotpStatus:
     recovery_codes_left: int
 
 
-def totp_status(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> TotpStatus:
+def totp_status(ctx: Context, call: Call, user_id) -> TotpStatus:
     """The two-factor state of the caller or (super-users) `user_id`; never the key."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
             user = caller.user
         elif not caller.is_super_user:

@@ -26,6 +26,7 @@ from ...db import reading, writing
 from ..accounts.update import RowMoved, check_update, update_user, write_update
 from ..kernel.attributes import ATTRIBUTES, check_values, fold
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import Caller, UserCaller, check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
@@ -78,54 +79,18 @@ def _needs_link(target: Mapping, clean: Mapping[str, Any]) -> bool:
 
 
 def save_own_account(
-    ctx: Context,
-    cid,
-    data,
-    current_ust,
-    current_app,
-    remote_addr,
-    *,
-    expected_version,
-    channel: str,
-    user_agent,
-    unchanged: Mapping[str, Any] | None = None,
+    ctx: Context, call: Call, data, *, expected_version, unchanged: Mapping[str, Any] | None = None
 ) -> AccountSaved:
     """Update the caller's own account with `data`; with the setting on, a new email waits for its link."""
     if not confirmation_needed(ctx):
-        return AccountSaved(
-            update_user(
-                ctx,
-                cid,
-                None,
-                data,
-                current_ust,
-                current_app,
-                remote_addr,
-                expected_version=expected_version,
-                channel=channel,
-                user_agent=user_agent,
-                unchanged=unchanged,
-            )
-        )
+        return AccountSaved(update_user(ctx, call, None, data, expected_version=expected_version, unchanged=unchanged))
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
-    check = (None, data, current_ust, current_app, expected_version, False, unchanged)
+    check = (call, None, data, expected_version, False, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)
     if not _needs_link(target, clean):
-        user = update_user(
-            ctx,
-            cid,
-            None,
-            data,
-            current_ust,
-            current_app,
-            remote_addr,
-            expected_version=expected_version,
-            channel=channel,
-            user_agent=user_agent,
-            unchanged=unchanged,
-        )
+        user = update_user(ctx, call, None, data, expected_version=expected_version, unchanged=unchanged)
         if "email" in data:  # the newest save of the email wins over an open request
             with writing(ctx.engine) as conn:
                 _close_open_links(conn, caller.user_id, ctx.clock())
@@ -136,13 +101,7 @@ def save_own_account(
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"])
     _send_link(ctx, target, new_email, token, expires)
-    audit_context = {
-        "cid": cid,
-        "channel": channel,
-        "current_app": current_app,
-        "remote_addr": remote_addr,
-        "user_agent": user_agent,
-    }
+    audit_context = call.audit()
     pending = {"digest": digest, "new_email": new_email, "now": now, "expires": expires}
     try:
         try:
@@ -239,11 +198,9 @@ def check_link(ctx: Context, token: Any) -> tuple[str, str]:
     return user["username"], row["new_email"]
 
 
-def confirm_email_change(
-    ctx: Context, cid, token, current_app, remote_addr, *, channel: str, user_agent
-) -> EmailChanged:
+def confirm_email_change(ctx: Context, call: Call, token) -> EmailChanged:
     """Write the pending address of a usable link through the normal update; the link is then used."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = tokens.open_link(conn, tokens.EMAIL_CHANGE, token, link_refused, now=now, lock=True)
@@ -258,14 +215,8 @@ def confirm_email_change(
         clean = check_values({"email": row["new_email"]}, errors)
         errors.raise_if_any(Kind.invalid)
         # The person proved they own both the account (when asking) and the new address (now): they are the actor.
-        caller = UserCaller(user=user, session_id=0, current_app=current_app)
-        audit_context = {
-            "cid": cid,
-            "channel": channel,
-            "current_app": current_app,
-            "remote_addr": remote_addr,
-            "user_agent": user_agent,
-        }
+        caller = UserCaller(user=user, session_id=0, current_app=call.current_app)
+        audit_context = call.audit()
         try:
             write_update(ctx, conn, caller, user, clean, audit_context)
         except RowMoved:  # cannot happen with the row locked; never write half of it

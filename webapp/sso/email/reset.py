@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from ...db import reading, writing
 from ..kernel.attributes import EMAIL_MAX, KEY_MAX, REMOTE_ADDR_MAX, USERNAME_MAX, fold, safe_text
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, mail_not_sent
@@ -104,26 +105,24 @@ def _accounts(ctx: Context, conn: Connection, credential: str) -> list[Any]:
     return found
 
 
-def request_password_reset(
-    ctx: Context, cid, credential, current_app, remote_addr, *, channel: str, user_agent
-) -> None:
+def request_password_reset(ctx: Context, call: Call, credential) -> None:
     """Email a reset link to the account `credential` names (if any, and if it may log in); answers alike either way."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     if not isinstance(credential, str):
         raise SSOError.single(Kind.invalid, Code.invalid_input, "credential", _t("must be a string"))
     now = ctx.clock()
-    keys = _throttle_keys(credential, remote_addr)
+    keys = _throttle_keys(credential, call.remote_addr)
     clean = credential.strip()
     with reading(ctx.engine) as conn:
         if _throttled(ctx, conn, keys, now):
-            log.info("password reset requests for this credential or address are throttled (cid %s)", cid)
+            log.info("password reset requests for this credential or address are throttled (cid %s)", call)
             return
         # A credential no account can have (empty, control characters) is looked up nowhere.
         longest = max(USERNAME_MAX, EMAIL_MAX)  # a longer credential names no account either
         accounts = _accounts(ctx, conn, clean) if clean and safe_text(clean, longest) == clean else []
     recipients = [user for user in accounts if may_log_in(user) and user["email"]]
     if not recipients:
-        _reach_smtp(ctx, cid)
+        _reach_smtp(ctx, call)
         with writing(ctx.engine) as conn:
             _count_request(ctx, conn, keys, now)
         return
@@ -145,24 +144,20 @@ def request_password_reset(
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **call.audit(),
                 action="reset_requested",
                 actor_id=None,
                 target_id=user["user_id"],
-                channel=channel,
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
                 changes={},
             )
         keys = []  # one request counts once, however many accounts share the address
 
 
-def _reach_smtp(ctx: Context, cid) -> None:
+def _reach_smtp(ctx: Context, call: Call) -> None:
     if ctx.mailer is None:
         return
     try:
-        ctx.mailer.check_reachable(about=f"a password reset (cid {cid})")
+        ctx.mailer.check_reachable(about=f"a password reset (cid {call.cid})")
     except MailNotSent:
         raise mail_not_sent() from None
 
@@ -205,9 +200,9 @@ def check_link(ctx: Context, token: Any) -> str:
     return user["username"]
 
 
-def access_password_reset(ctx: Context, cid, token, current_app, remote_addr, *, channel: str, user_agent) -> str:
+def access_password_reset(ctx: Context, call: Call, token) -> str:
     """PATCH password/reset: trade a valid PRT (once) for a reset key valid for 30 minutes."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     reset_key, key_digest = tokens.new_token()
     with writing(ctx.engine) as conn:
@@ -224,11 +219,9 @@ def access_password_reset(ctx: Context, cid, token, current_app, remote_addr, *,
     return reset_key
 
 
-def complete_password_reset(
-    ctx: Context, cid, token, reset_key, password, current_app, remote_addr, *, channel: str, user_agent
-) -> None:
+def complete_password_reset(ctx: Context, call: Call, token, reset_key, password) -> None:
     """DELETE password/reset: with the PRT and its reset key, set the new password (§5 rules)."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         row, _ = _usable(conn, token)
@@ -240,55 +233,19 @@ def complete_password_reset(
         or not hmac.compare_digest(row["reset_key_hash"], key_digest)
     ):
         raise refused()
-    _set_password(
-        ctx,
-        cid,
-        token,
-        password,
-        now,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-        reset_key_hash=key_digest,
-    )
+    _set_password(ctx, call, token, password, now, reset_key_hash=key_digest)
 
 
-def reset_password_from_link(
-    ctx: Context, cid, token, password, current_app, remote_addr, *, channel: str, user_agent
-) -> str:
+def reset_password_from_link(ctx: Context, call: Call, token, password) -> str:
     """The console's one step: a valid, not yet accessed PRT and the new password; returns the username."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     username = check_link(ctx, token)
-    _set_password(
-        ctx,
-        cid,
-        token,
-        password,
-        now,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-        reset_key_hash=None,
-    )
+    _set_password(ctx, call, token, password, now, reset_key_hash=None)
     return username
 
 
-def _set_password(
-    ctx: Context,
-    cid,
-    token,
-    password,
-    now: datetime,
-    current_app,
-    remote_addr,
-    *,
-    channel: str,
-    user_agent,
-    reset_key_hash: str | None,
-) -> None:
+def _set_password(ctx: Context, call: Call, token, password, now: datetime, *, reset_key_hash: str | None) -> None:
     problem = password_problem(password, ctx.settings["SSO_PASSWORD_REJECT_LIST"])
     if problem:
         raise SSOError.single(Kind.invalid, problem[0], "password", problem[1])
@@ -320,13 +277,9 @@ def _set_password(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="password_reset",
             actor_id=user["user_id"],
             target_id=user["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes=password_changes(user, columns),
         )

@@ -18,6 +18,7 @@ from ...db import reading, writing
 from ..accounts.create import insert_user
 from ..kernel.attributes import ATTRIBUTES, EMAIL_MAX, NAME_ATTRIBUTES, USERNAME_MAX, check_value, fold
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
@@ -135,15 +136,17 @@ def may_sign_up(ctx: Context, app: str) -> bool:
     return app in ctx.settings["SSO_SIGNUP_APPS"]
 
 
-def signup(
-    ctx: Context, cid, data, current_app, remote_addr, *, channel: str, user_agent, send_link: bool = False
-) -> SignupResult:
-    """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link)."""
+def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
+    """Create a user waiting for confirmation; returns the confirmation token (or emails it as a link).
+
+    With `check_only`, every check runs (values, password rules, a taken username or email) and every problem
+    is raised at once (E008002 first when a value is refused), but nothing is written or sent and None is
+    returned: a form can report all mistakes together, its own included (two password boxes that differ)."""
     if not isinstance(data, dict):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "data", _t("must be an object"))
     reject_unknown(data, SIGNUP_KEYS, lambda key: "is not a sign-up input")
     require_input(data, "username", "password", "app_list")
-    check_apps(ctx, current_app, data["app_list"])
+    check_apps(ctx, call.current_app, data["app_list"])
 
     errors = FieldErrors()
     username = check_username(ctx, data["username"], errors)
@@ -156,11 +159,19 @@ def signup(
             _, message = check_value(ATTRIBUTES[name], data[name])
             if message:
                 errors.add(name, message)
+    if check_only:
+        with reading(ctx.engine) as conn:
+            for name, (code, message) in _taken(conn, username, email).items():
+                errors.add(name, message, code)
+        errors.raise_if_any(Kind.invalid)
+        return None
     errors.raise_if_any(Kind.invalid)
     assert username is not None
 
     with reading(ctx.engine) as conn:
-        _raise_if_taken(conn, username, email)
+        taken = _taken(conn, username, email)
+    if taken:
+        raise SSOError(Kind.conflict, [code for code, _ in taken.values()], {k: m for k, (_, m) in taken.items()})
 
     token, digest = tokens.new_token()
     now = ctx.clock()
@@ -171,7 +182,7 @@ def signup(
 
     def with_token(conn, row: dict) -> None:
         if email is not None and email_taken_by_other(conn, email, row["user_id"]):
-            raise _taken({"email": "is already used by another account"}, [Code.email_exists])
+            raise SSOError(Kind.conflict, [Code.email_exists], {"email": EMAIL_TAKEN})
         conn.execute(
             insert(email_tokens).values(
                 token_hash=digest,
@@ -187,13 +198,9 @@ def signup(
     fields.update(username=username, email=email, auto_approve=not approval_needed)
     user = insert_user(
         ctx,
-        cid,
+        call,
         fields,
         actor_id=None,
-        channel=channel,
-        current_app=current_app,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
         super_user=False,
         sign_up_status="before_confirmation",
         approved_by="auto",
@@ -208,20 +215,17 @@ def email_taken_by_other(conn, email: str, own_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _taken(errors: dict[str, str], codes: list[str]) -> SSOError:
-    return SSOError(Kind.conflict, codes, errors)
+EMAIL_TAKEN = "is already used by another account"
 
 
-def _raise_if_taken(conn, username: str, email: str | None) -> None:
-    codes, errors = [], {}
-    if is_username_taken(conn, username, None):
-        codes.append(Code.username_exists)
-        errors["username"] = "is already taken"
+def _taken(conn, username: str | None, email: str | None) -> dict[str, tuple[str, str]]:
+    """{field: (code, message)} for a username or an email (each valid, else None) another account has."""
+    taken = {}
+    if username is not None and is_username_taken(conn, username, None):
+        taken["username"] = (Code.username_exists, "is already taken")
     if email is not None and email_taken(conn, email):
-        codes.append(Code.email_exists)
-        errors["email"] = "is already used by another account"
-    if codes:
-        raise _taken(errors, codes)
+        taken["email"] = (Code.email_exists, EMAIL_TAKEN)
+    return taken
 
 
 def _send_confirmation(ctx: Context, email: str, username: str, token: str, expires) -> None:
@@ -267,11 +271,9 @@ def check_confirmation(ctx: Context, confirm_token: Any) -> str:
     return user["username"]
 
 
-def confirm_signup(
-    ctx: Context, cid, confirm_token, current_app, remote_addr, *, channel: str, user_agent
-) -> Confirmed:
+def confirm_signup(ctx: Context, call: Call, confirm_token) -> Confirmed:
     """Confirm a sign-up (PATCH user/signup): unknown or expired token E005006, already confirmed E005007."""
-    check_app(ctx, current_app)
+    check_app(ctx, call.current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = _token_state(ctx, conn, confirm_token)
@@ -292,14 +294,10 @@ def confirm_signup(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="confirm_signup",
             actor_id=user["user_id"],
             target_id=user["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"sign_up_status": change("before_confirmation", "final")},
         )
     return Confirmed(user_id=user["user_id"], username=user["username"], approval_status=user["approval_status"])

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from ...db import WRITE_OPTION, writing
 from . import events
+from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .ratelimit import enforce as enforce_rate_limit
@@ -119,12 +120,11 @@ def forget_callers_on_commit(engine: Engine) -> None:
     event.listen(engine, "commit", _forget_callers)
 
 
-def authenticate(
-    ctx: Context, conn: Connection, current_ust: Any, current_app: Any, *, touch: bool = True
-) -> UserCaller:
-    """The caller behind a UST, or the step-3 error that refuses them (once per request scope). With
-    `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
-    digest = ctx.codec.session_hash_of(current_ust)
+def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = True) -> UserCaller:
+    """The caller behind the call's UST, or the step-3 error that refuses them (once per request scope).
+    With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
+    current_app = call.current_app
+    digest = ctx.codec.session_hash_of(call.ust)
     if digest is None:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     known = _known.get()

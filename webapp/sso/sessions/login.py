@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from ..credentials.two_factor import check_second_factor, consume_second_factor
 from ..kernel import events
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, fold, safe_text, text_problem
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
@@ -57,26 +58,17 @@ class Replayed(Exception):
 
 
 def login(
-    ctx: Context,
-    cid,
-    username,
-    password,
-    current_app,
-    remote_addr,
-    user_agent=None,
-    new_password=None,
-    totp_code=None,
-    *,
-    channel: str = "python",
-    claimed_metadata=None,
+    ctx: Context, call: Call, username, password, new_password=None, totp_code=None, *, claimed_metadata=None
 ) -> LoginResult:
     """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
 
     A user with two-factor sign-in on also needs `totp_code` (SPEC §10): none → E005008; a wrong one, or
     one already used, → E005001, counted as a failed login. A recovery code may stand in for it.
     `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
-    check_app(ctx, current_app)
-    remote_addr, user_agent, audit_addr = resolve_metadata(ctx, current_app, remote_addr, user_agent, claimed_metadata)
+    check_app(ctx, call.current_app)
+    remote_addr, user_agent, audit_addr = resolve_metadata(
+        ctx, call.current_app, call.remote_addr, call.user_agent, claimed_metadata
+    )
     missing = {
         name: "is required"
         for name, value in (("username", username), ("password", password))
@@ -108,7 +100,7 @@ def login(
     ):
         events.emit(events.LOGIN, result="failed")
         raise _refused()
-    enforce_rate_limit(ctx, user, current_app)
+    enforce_rate_limit(ctx, user, call.current_app)
     try:
         if new_password is None:
             if user["password_must_change"]:
@@ -175,7 +167,7 @@ def login(
                     session_id=new_session_id(),
                     last_use_time=now,
                     user_id=user["user_id"],
-                    current_app=current_app,
+                    current_app=call.current_app,
                     remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
                     user_agent=safe_text(user_agent, USER_AGENT_MAX),
                     creation_time=now,
@@ -185,14 +177,10 @@ def login(
             record(
                 conn,
                 now=now,
-                cid=cid,
+                **replace(call, remote_addr=audit_addr, user_agent=user_agent).audit(),
                 action="login",
                 actor_id=user["user_id"],
                 target_id=user["user_id"],
-                channel=channel,
-                current_app=current_app,
-                remote_addr=audit_addr,
-                user_agent=user_agent,
                 changes=changes,
             )
     except Replayed:  # counted: the attempt's marks stay

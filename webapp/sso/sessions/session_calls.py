@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, select, update
 from ...db import reading, writing
 from ..kernel.attributes import as_utc, fold, text_problem
 from ..kernel.audit import change, record
+from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate, refuse_if_unusable, session_row
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_session, no_such_user, super_user_required
@@ -42,18 +43,18 @@ def session_view(row: Any, current_pk: int | None) -> dict[str, Any]:
     return shown
 
 
-def logout(ctx: Context, cid, current_ust, current_app, remote_addr) -> None:
+def logout(ctx: Context, call: Call) -> None:
     """End the session behind `current_ust`; always succeeds, so USTs cannot be probed."""
-    digest = ctx.codec.session_hash_of(current_ust)
+    digest = ctx.codec.session_hash_of(call.ust)
     if digest is not None:
         with writing(ctx.engine) as conn:
             conn.execute(delete(sessions).where(sessions.c.session_hash == digest))
 
 
-def renew(ctx: Context, cid, current_ust, current_app, remote_addr) -> datetime:
+def renew(ctx: Context, call: Call) -> datetime:
     """Extend a live session by the session lifetime from now; returns the new expiration time."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app, touch=False)
+        caller = authenticate(ctx, conn, call, touch=False)
     now = ctx.clock()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     with writing(ctx.engine) as conn:
@@ -84,11 +85,11 @@ def _is_usable(row: Any, now: datetime) -> bool:
     return True
 
 
-def verify_session(ctx: Context, cid, target_ust, current_ust, current_app, remote_addr) -> bool:
+def verify_session(ctx: Context, call: Call, target_ust) -> bool:
     """Whether `target_ust` would be accepted now (super-users: anyone's; others: their own). Never renews
     it, nor counts as its use."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         row = _target_row(ctx, conn, caller, target_ust)
         return row is not None and _is_usable(row, ctx.clock())
 
@@ -98,10 +99,10 @@ def _live_row(conn: Connection, session_pk: int, now: datetime):
     return conn.execute(query).mappings().first()
 
 
-def get_session(ctx: Context, cid, target_ust, current_ust, current_app, remote_addr) -> dict[str, Any]:
+def get_session(ctx: Context, call: Call, target_ust) -> dict[str, Any]:
     """The details of the live session behind `target_ust` (super-users: anyone's; others: their own)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         row = _target_row(ctx, conn, caller, target_ust)
         live = None if row is None else _live_row(conn, row["session_pk"], ctx.clock())
         if live is None:
@@ -109,9 +110,7 @@ def get_session(ctx: Context, cid, target_ust, current_ust, current_app, remote_
         return session_view(live, caller.session_id)
 
 
-def list_sessions(
-    ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, target_ust=None
-) -> list[dict[str, Any]]:
+def list_sessions(ctx: Context, call: Call, user_id, *, target_ust=None) -> list[dict[str, Any]]:
     """The live sessions, newest first, of the caller, of `user_id`, or of the owner of `target_ust`
     (another user's: super-users only)."""
     if user_id is not None and target_ust is not None:
@@ -122,7 +121,7 @@ def list_sessions(
         )
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         owner = _owner(ctx, conn, caller, user_id, target_ust, now)
         query = (
             select(sessions)
@@ -147,14 +146,12 @@ def _owner(ctx: Context, conn: Connection, caller: UserCaller, user_id, target_u
     return user_id
 
 
-def end_session(
-    ctx: Context, cid, session_id, current_ust, current_app, remote_addr, *, channel: str, user_agent
-) -> None:
+def end_session(ctx: Context, call: Call, session_id) -> None:
     """End one live session by its public id: one's own, or anyone's as a super-user."""
     if not isinstance(session_id, str):
         raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", _t("must be a string"))
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         now = ctx.clock()
         row = None
         if not text_problem(session_id):  # no id has one; PostgreSQL refuses NUL
@@ -172,23 +169,19 @@ def end_session(
         record(
             conn,
             now=now,
-            cid=cid,
+            **call.audit(),
             action="end_session",
             actor_id=caller.user_id,
             target_id=row["user_id"],
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
             changes={"session": change(session_id, None)},
         )
 
 
-def end_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_addr, *, channel: str, user_agent) -> int:
+def end_sessions(ctx: Context, call: Call, user_id) -> int:
     """End every session of `user_id` (super-users) or, with None or one's own id, every session of the
     caller but the current one. Returns how many ended."""
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, current_ust, current_app)
+        caller = authenticate(ctx, conn, call)
         own = user_id is None or user_id == caller.user_id
         if not own:
             if not caller.is_super_user:
@@ -197,16 +190,7 @@ def end_sessions(ctx: Context, cid, user_id, current_ust, current_app, remote_ad
                 raise no_such_user()
         target = caller.user_id if own else user_id
         return _end_all(
-            conn,
-            ctx.clock(),
-            target,
-            keep=caller.session_id if own else None,
-            cid=cid,
-            actor_id=caller.user_id,
-            channel=channel,
-            current_app=current_app,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
+            conn, ctx.clock(), target, keep=caller.session_id if own else None, **call.audit(), actor_id=caller.user_id
         )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ...db import reading, writing
 from ..kernel.attributes import text_problem
 from ..kernel.audit import record
+from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
@@ -69,9 +70,9 @@ def _refuse(field: str, message: str) -> SSOError:
 # --- who owns the attributes ---------------------------------------------------------------------------------
 
 
-def user_owner(ctx: Context, conn: Connection, user_id, current_ust, current_app) -> Owner:
+def user_owner(ctx: Context, conn: Connection, call: Call, user_id) -> Owner:
     """The user `user_id` (None: the caller); a regular user naming someone else gets E005001."""
-    caller = authenticate(ctx, conn, current_ust, current_app)
+    caller = authenticate(ctx, conn, call)
     if user_id is None or user_id == caller.user_id:
         return Owner(caller.user_id, None, caller.user_id)
     if not caller.is_super_user:
@@ -81,9 +82,9 @@ def user_owner(ctx: Context, conn: Connection, user_id, current_ust, current_app
     return Owner(user_id, None, caller.user_id)
 
 
-def session_owner(ctx: Context, conn: Connection, target_ust, current_ust, current_app, user_id=None) -> Owner:
+def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_id=None) -> Owner:
     """The live session behind `target_ust`; only its owner or a super-user may use its attributes."""
-    caller = authenticate(ctx, conn, current_ust, current_app)
+    caller = authenticate(ctx, conn, call)
     digest = ctx.codec.session_hash_of(target_ust)
     row = (
         None
@@ -358,18 +359,7 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
 # --- the service calls --------------------------------------------------------------------------------------------
 
 
-def attr_call(
-    ctx: Context,
-    cid,
-    op: str,
-    owner_of,
-    inputs: Mapping[str, Any],
-    current_app,
-    remote_addr,
-    *,
-    channel: str,
-    user_agent,
-) -> dict[str, Any]:
+def attr_call(ctx: Context, call: Call, op: str, owner_of, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Run one attribute operation; `owner_of(conn)` resolves (and authorises) the owner."""
     if op not in OPERATIONS:
         raise _refuse("operation", "is not an attribute operation")
@@ -387,14 +377,10 @@ def attr_call(
             record(
                 conn,
                 now=ctx.clock(),
-                cid=cid,
+                **call.audit(),
                 action=f"{scope}_attr_{op}",
                 actor_id=owner.actor_id,
                 target_id=owner.user_id,
-                channel=channel,
-                current_app=current_app,
-                remote_addr=remote_addr,
-                user_agent=user_agent,
                 changes=changes,
             )
     except IntegrityError:  # another writer created the same name between our read and our insert
@@ -402,57 +388,22 @@ def attr_call(
     return {}
 
 
-def user_attr(
-    ctx: Context, cid, op: str, user_id, inputs, current_ust, current_app, remote_addr, *, channel: str, user_agent=None
-) -> dict[str, Any]:
+def user_attr(ctx: Context, call: Call, op: str, user_id, inputs) -> dict[str, Any]:
     """An attribute operation on the user `user_id` (None: the caller)."""
-    return attr_call(
-        ctx,
-        cid,
-        op,
-        lambda conn: user_owner(ctx, conn, user_id, current_ust, current_app),
-        inputs,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return attr_call(ctx, call, op, lambda conn: user_owner(ctx, conn, call, user_id), inputs)
 
 
-def session_attr(
-    ctx: Context,
-    cid,
-    op: str,
-    target_ust,
-    inputs,
-    current_ust,
-    current_app,
-    remote_addr,
-    *,
-    user_id=None,
-    channel: str,
-    user_agent=None,
-) -> dict[str, Any]:
+def session_attr(ctx: Context, call: Call, op: str, target_ust, inputs, *, user_id=None) -> dict[str, Any]:
     """An attribute operation on the session behind `target_ust`."""
-    return attr_call(
-        ctx,
-        cid,
-        op,
-        lambda conn: session_owner(ctx, conn, target_ust, current_ust, current_app, user_id),
-        inputs,
-        current_app,
-        remote_addr,
-        channel=channel,
-        user_agent=user_agent,
-    )
+    return attr_call(ctx, call, op, lambda conn: session_owner(ctx, conn, call, target_ust, user_id), inputs)
 
 
-def list_attributes(ctx: Context, cid, user_id, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+def list_attributes(ctx: Context, call: Call, user_id) -> list[dict[str, Any]]:
     """A user's live attributes, their own and their sessions', by name: no values, only what and until
     when (Manage user's read-only list; a super-user on anyone, a user on themselves)."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        owner = user_owner(ctx, conn, user_id, current_ust, current_app)
+        owner = user_owner(ctx, conn, call, user_id)
         rows = conn.execute(
             select(
                 user_attrs.c.name,

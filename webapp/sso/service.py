@@ -1,0 +1,234 @@
+"""The service as the faces use it: `sso.serve(call)` is one request's view of every operation, each a
+line that hands the use case its `(ctx, call, ...)`; `sso.operator` is the command line's, acting as
+nobody's account. Rules live in the contexts, never here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from . import bulk
+from .accounts import create, export, history, lifecycle, lookup, search, update
+from .credentials import api_clients, passwords, two_factor
+from .email import email_change, reset, signup
+from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
+from .kernel.call import Call, local
+from .kernel.context import Context
+from .kernel.presentation import UserData
+from .sessions import login, session_calls
+from .zato import attributes, importer
+
+
+class Service:
+    """Every operation on behalf of one call's caller (built per request by a face, or by the facade)."""
+
+    def __init__(self, ctx: Context, call: Call):
+        self.ctx = ctx
+        self.call = call
+
+    # --- sessions ---
+    def login(self, username, password, new_password=None, totp_code=None, *, claimed_metadata=None):
+        return login.login(
+            self.ctx, self.call, username, password, new_password, totp_code, claimed_metadata=claimed_metadata
+        )
+
+    def logout(self) -> None:
+        session_calls.logout(self.ctx, self.call)
+
+    def renew(self) -> datetime:
+        return session_calls.renew(self.ctx, self.call)
+
+    def verify_session(self, target_ust) -> bool:
+        return session_calls.verify_session(self.ctx, self.call, target_ust)
+
+    def get_session(self, target_ust) -> dict[str, Any]:
+        return session_calls.get_session(self.ctx, self.call, target_ust)
+
+    def list_sessions(self, user_id, *, target_ust=None) -> list[dict[str, Any]]:
+        return session_calls.list_sessions(self.ctx, self.call, user_id, target_ust=target_ust)
+
+    def end_session(self, session_id) -> None:
+        session_calls.end_session(self.ctx, self.call, session_id)
+
+    def end_sessions(self, user_id) -> int:
+        return session_calls.end_sessions(self.ctx, self.call, user_id)
+
+    # --- accounts: reading ---
+    def get_current_user(self) -> UserData:
+        return lookup.get_current_user(self.ctx, self.call)
+
+    def get_user_by_id(self, user_id) -> UserData:
+        return lookup.get_user_by_id(self.ctx, self.call, user_id)
+
+    def search(self, criteria) -> dict[str, Any]:
+        return search.search(self.ctx, self.call, criteria)
+
+    def history(self, user_id, *, limit: int = 50) -> list[dict]:
+        return history.history(self.ctx, self.call, user_id, limit=limit)
+
+    def history_page(self, user_id, **page: Any) -> dict[str, Any]:
+        return history.history_page(self.ctx, self.call, user_id, **page)
+
+    def export_history(self, user_id, *, fmt: str = "jsonl") -> Iterator[str]:
+        return export.export_history(self.ctx, self.call, user_id, fmt=fmt)
+
+    # --- accounts: writing ---
+    def update_user(
+        self, user_id, data, *, expected_version=None, unchanged: Mapping[str, Any] | None = None
+    ) -> UserData:
+        """`user_id` None is the caller (`update_current_user`)."""
+        return update.update_user(
+            self.ctx, self.call, user_id, data, expected_version=expected_version, unchanged=unchanged
+        )
+
+    def create_user(self, data, *, check_only: bool = False) -> UserData | None:
+        return create.create_user(self.ctx, self.call, data, check_only=check_only)
+
+    def approve_user(self, user_id) -> UserData:
+        return lifecycle.approve_user(self.ctx, self.call, user_id)
+
+    def reject_user(self, user_id) -> UserData:
+        return lifecycle.reject_user(self.ctx, self.call, user_id)
+
+    def lock_user(self, user_id) -> UserData:
+        return lifecycle.lock_user(self.ctx, self.call, user_id)
+
+    def unlock_user(self, user_id) -> UserData:
+        return lifecycle.unlock_user(self.ctx, self.call, user_id)
+
+    def delete_user(self, user_id) -> None:
+        lifecycle.delete_user(self.ctx, self.call, user_id)
+
+    def bulk_action(self, action, user_ids) -> list[bulk.BulkOutcome]:
+        return bulk.bulk_action(self.ctx, self.call, action, user_ids)
+
+    def bulk_selection(self, user_ids) -> list[bulk.BulkTarget]:
+        return bulk.selection(self.ctx, self.call, user_ids)
+
+    def save_own_account(
+        self, data, *, expected_version=None, unchanged: Mapping[str, Any] | None = None
+    ) -> email_change.AccountSaved:
+        return email_change.save_own_account(
+            self.ctx, self.call, data, expected_version=expected_version, unchanged=unchanged
+        )
+
+    # --- credentials ---
+    def change_password(self, data) -> None:
+        passwords.change_password(self.ctx, self.call, data)
+
+    def reset_totp_key(self, user_id, key, key_label) -> str:
+        return two_factor.reset_totp_key(self.ctx, self.call, user_id, key, key_label)
+
+    def enable_totp(self, data) -> list[str]:
+        return two_factor.enable_totp(self.ctx, self.call, data)
+
+    def disable_totp(self, user_id, password) -> UserData:
+        return two_factor.disable_totp(self.ctx, self.call, user_id, password)
+
+    def regenerate_recovery_codes(self, password) -> list[str]:
+        return two_factor.regenerate_recovery_codes(self.ctx, self.call, password)
+
+    def totp_status(self, user_id) -> two_factor.TotpStatus:
+        return two_factor.totp_status(self.ctx, self.call, user_id)
+
+    def link(self, user_id, data) -> None:
+        api_clients.link(self.ctx, self.call, user_id, data)
+
+    def links(self, user_id) -> list[dict[str, Any]]:
+        return api_clients.links(self.ctx, self.call, user_id)
+
+    def unlink(self, user_id, data) -> None:
+        api_clients.unlink(self.ctx, self.call, user_id, data)
+
+    def basic_session(self, name, secret) -> str:
+        return api_clients.basic_session(self.ctx, self.call, name, secret)
+
+    def api_clients(self) -> list[dict[str, Any]]:
+        return api_clients.console_clients(self.ctx, self.call)
+
+    def revoke_api_client(self, name) -> None:
+        api_clients.console_revoke(self.ctx, self.call, name)
+
+    # --- email ---
+    def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
+        return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
+
+    def confirm_signup(self, confirm_token) -> Confirmed:
+        return signup.confirm_signup(self.ctx, self.call, confirm_token)
+
+    def check_signup_link(self, confirm_token) -> str:
+        return signup.check_confirmation(self.ctx, confirm_token)
+
+    def request_password_reset(self, credential) -> None:
+        reset.request_password_reset(self.ctx, self.call, credential)
+
+    def access_password_reset(self, token) -> str:
+        return reset.access_password_reset(self.ctx, self.call, token)
+
+    def complete_password_reset(self, token, reset_key, password) -> None:
+        reset.complete_password_reset(self.ctx, self.call, token, reset_key, password)
+
+    def check_password_reset_link(self, token) -> str:
+        return reset.check_link(self.ctx, token)
+
+    def reset_password_from_link(self, token, password) -> str:
+        return reset.reset_password_from_link(self.ctx, self.call, token, password)
+
+    def check_email_change_link(self, token) -> tuple[str, str]:
+        return email_change.check_link(self.ctx, token)
+
+    def confirm_email_change(self, token) -> email_change.EmailChanged:
+        return email_change.confirm_email_change(self.ctx, self.call, token)
+
+    # --- Zato attributes ---
+    def user_attr(self, op, user_id, inputs) -> dict[str, Any]:
+        return attributes.user_attr(self.ctx, self.call, op, user_id, inputs)
+
+    def session_attr(self, op, target_ust, inputs, *, user_id=None) -> dict[str, Any]:
+        return attributes.session_attr(self.ctx, self.call, op, target_ust, inputs, user_id=user_id)
+
+    def list_attributes(self, user_id) -> list[dict[str, Any]]:
+        return attributes.list_attributes(self.ctx, self.call, user_id)
+
+
+class Operator:
+    """The command line's operations: acting as nobody's account, with the operator's rights."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def create_local(
+        self, username: str, password: str | None, *, super_user: bool, email: str | None = None
+    ) -> UserData:
+        return create.create_local(self.ctx, username, password, super_user=super_user, email=email)
+
+    def user_id_of(self, username: str) -> str:
+        return lifecycle.user_id_of(self.ctx, username)
+
+    def unlock_local(self, username: str) -> UserData:
+        return lifecycle.unlock_local(self.ctx, username)
+
+    def list_local(self) -> list[dict[str, Any]]:
+        return lifecycle.list_local(self.ctx)
+
+    def set_password_local(self, username: str, password: str) -> None:
+        passwords.set_password_local(self.ctx, lifecycle.user_id_of(self.ctx, username), password)
+
+    def reset_totp_key_local(self, username: str, key: str | None = None) -> tuple[UserData, str]:
+        return two_factor.reset_totp_key_local(self.ctx, username, key)
+
+    def end_sessions_local(self, username: str) -> int:
+        return session_calls.end_sessions_local(self.ctx, username)
+
+    def create_api_client(self, name: str, secret: str | None = None) -> str:
+        return api_clients.create_api_client(self.ctx, local(), name, secret)
+
+    def revoke_api_client(self, name: str) -> None:
+        api_clients.revoke_api_client(self.ctx, local(), name)
+
+    def list_api_clients(self) -> list[dict[str, Any]]:
+        return api_clients.list_api_clients(self.ctx)
+
+    def import_zato(self, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False):
+        return importer.import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)
