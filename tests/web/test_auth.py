@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from webapp.sso import SSOError
-from webapp.web.auth import RENEWED_KEY, UST_COOKIE
+from webapp.sso import Service, SSOError
+from webapp.web.auth import RENEWED_KEY
 from webapp.web.pending import seal_pending
+from webapp.web.session_cookie import UST_COOKIE
 
 from ..conftest import PASSWORD
 from .conftest import web_login
@@ -185,13 +186,13 @@ def test_the_session_is_renewed_at_most_once_a_minute(client, make_user, sso, mo
     make_user("alice")
     web_login(client, "alice")
     calls = []
-    original = sso.user.renew
+    original = Service.renew
 
-    def counted_renew(*args):
-        calls.append(args)
-        return original(*args)
+    def counted_renew(service):
+        calls.append(service.call)
+        return original(service)
 
-    monkeypatch.setattr(sso.user, "renew", counted_renew)
+    monkeypatch.setattr(Service, "renew", counted_renew)  # what the console calls
     client.get("/account")
     client.get("/account")
     assert calls == []  # just logged in: the session is fresh

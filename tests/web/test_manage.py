@@ -8,6 +8,8 @@ from html import unescape
 
 import pytest
 
+from webapp.sso import Service
+
 from .conftest import web_login
 from .html_forms import csrf_token, element, form, forms, text
 from .test_account import audit_rows, stored
@@ -441,15 +443,14 @@ def test_usernames_come_with_the_page_data_without_a_lookup_per_row(app, admin_c
             page = form(client, f"/users/{target['user_id']}", "user-form")
             page.fill("display_name", value)
             assert page.submit(client).status_code == 303
-    facade = app.extensions["sso"].user
     calls: list[dict] = []
-    search = facade.search
+    search = Service.search
 
-    def counted_search(cid, criteria, *rest):
+    def counted_search(service, criteria):
         calls.append(criteria)
-        return search(cid, criteria, *rest)
+        return search(service, criteria)
 
-    monkeypatch.setattr(facade, "search", counted_search)
+    monkeypatch.setattr(Service, "search", counted_search)  # what the console calls
     history = _section(text(client.get("/account")), "history-card")
     assert history.count('class="target-link"') == 4 and ">bob</a>" in history and ">carol</a>" in history
     assert calls == []  # audit records carry the target's username
@@ -463,15 +464,14 @@ def test_saving_a_rendered_form_does_not_read_the_user_first_unless_someone_save
 ):
     client, _admin = admin_client
     bob = make_user("bob", password=None)
-    facade = app.extensions["sso"].user
     reads: list[str] = []
-    get_user_by_id = facade.get_user_by_id
+    get_user_by_id = Service.get_user_by_id
 
-    def counted_get_user_by_id(*a, **kw):
-        reads.append(a[1])
-        return get_user_by_id(*a, **kw)
+    def counted_get_user_by_id(service, user_id):
+        reads.append(user_id)
+        return get_user_by_id(service, user_id)
 
-    monkeypatch.setattr(facade, "get_user_by_id", counted_get_user_by_id)
+    monkeypatch.setattr(Service, "get_user_by_id", counted_get_user_by_id)  # what the console calls
 
     page = form(client, f"/users/{bob['user_id']}", "user-form")
     reads.clear()

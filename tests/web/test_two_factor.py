@@ -10,8 +10,8 @@ import pyotp
 import pytest
 
 from webapp.sso import SSOError
-from webapp.web.auth import UST_COOKIE
 from webapp.web.pending import seal_pending
+from webapp.web.session_cookie import UST_COOKIE
 
 from ..conftest import PASSWORD
 from .conftest import web_login

@@ -72,3 +72,15 @@ def test_revoking_an_api_client_from_the_console_audits_the_consoles_call(app, a
     assert row["cid"] != "web" and len(row["cid"]) == 32, "the request's own correlation id"
     assert row["user_agent"] == "Revoker/1.0" and row["current_app"] == app.config["SSO_CONSOLE_APP"]
     assert row["remote_addr"] == "127.0.0.1"
+
+
+def test_revoking_an_api_client_that_does_not_exist_says_no_such_api_client(admin_client, sso):
+    client, _ = admin_client
+    sso.operator.create_api_client("crm.backend")
+    page = client.get("/api-clients").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    missing = client.post("/api-clients/no.such.client/revoke", data={"csrf_token": token, "confirm": "yes"})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert "<h1>No such API client</h1>" in html and "No such user" not in html
+    assert "crm.backend" in client.get("/api-clients").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""The JSON API's wire schemas: the JSON Schema of every key an operation accepts (webapp/api/operations.py),
+"""The JSON API's wire schemas: the JSON Schema of every key an operation accepts (webapp/api/operations/),
 from the service layer's tables (`ATTRIBUTES` and the limits of each use case)."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ from typing import Any
 
 from ..sso.accounts.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SORTABLE
 from ..sso.kernel.attributes import PASSWORD_MAX, PASSWORD_MIN, Attribute
-from ..sso.zato.attributes import EXPIRATION_MAX
-from ..sso.zato.attributes import NAME_MAX as ATTR_NAME_MAX
+from ..sso.zato.attributes import ATTR_NAME_MAX, EXPIRATION_MAX
 
 UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
 CURRENT_UST, TARGET_UST = "current_ust", "target_ust"

@@ -1,9 +1,10 @@
 """Bulk actions (issue 11): approve, reject, lock, unlock, sign out or delete several users in one call.
 
-Each user goes through the very call that acts on one (`lifecycle.py`, `sessions.end_sessions`), in its own
-transaction, with its guard rails and its own audit record; one user's refusal never stops the others.
-The caller is authenticated once for the whole run (`authn.one_authentication`): a non-super-user gets one
-refusal, not one per user, and the run costs one session lookup and one rate-limit hit."""
+Each user goes through the very call that acts on one (`accounts/lifecycle.py`,
+`sessions/session_calls.end_sessions`), in its own transaction, with its guard rails and its own audit
+record; one user's refusal never stops the others. The caller is authenticated once for the whole run
+(`kernel/caller.one_authentication`): a non-super-user gets one refusal, not one per user, and the run
+costs one session lookup and one rate-limit hit."""
 
 from __future__ import annotations
 

@@ -8,17 +8,15 @@ from flask import Flask
 from . import (  # noqa: F401
     account,
     api_clients,
-    bulk,
     devices,
     email_change,
     history,
     language,
-    lifecycle,
     login,
-    manage,
     reset,
     signup,
     two_factor,
+    users,
     validate,
 )
 from .blueprint import bp

@@ -8,29 +8,25 @@ from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
-from .auth import caller_args, cid, login_required, user_agent, users
+from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
-from .responses import ViewResponse, form_errors, general_errors, page, refusal, wants_partial
+from .refusals import form_errors, general_errors
+from .responses import ViewResponse, page, refusal, wants_partial
 
 HISTORY_ROWS = 10  # the newest; the rest is on My activity
 
 
 def account_editor() -> Editor:
     """The caller's own self-editable attributes."""
-    return Editor(
-        SELF_FORM_ATTRIBUTES,
-        "account",
-        load=lambda: users().get_current_user(cid(), *caller_args()),
-        write=write_own_account,
-    )
+    return Editor(SELF_FORM_ATTRIBUTES, "account", load=lambda: service().get_current_user(), write=write_own_account)
 
 
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:
-    history = users().history(cid(), None, *caller_args(), limit=HISTORY_ROWS)
+    history = service().history(None, limit=HISTORY_ROWS)
     context = {
         "fields": fields,
         "version": version,
@@ -40,7 +36,7 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
         "history": history,
         "names": usernames(records=history),
     }
-    context["devices"], context["devices_total"] = newest_sessions(users().list_sessions(cid(), None, *caller_args()))
+    context["devices"], context["devices_total"] = newest_sessions(service().list_sessions(None))
     template = "account/_form_response.html" if wants_partial() else "account/account.html"
     return page(template, status, **context)
 
@@ -79,7 +75,7 @@ def change_password() -> ViewResponse:
     if not errors:
         data = {"old_password": form.old_password.data or "", "new_password": form.new_password.data or ""}
         try:
-            users().change_password(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+            service().change_password(data)
         except SSOError as error:
             errors = form_errors(error, data)
             if errors is None:

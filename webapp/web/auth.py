@@ -1,7 +1,8 @@
 """Who is using the console: the UST cookie, the caller of this request, renewal, role checks.
 
-A refusal here is raised, never rendered: `NotSignedIn` and 403 are answered by the blueprint's
-error handlers (`blueprint.py`), so this module needs nothing from `responses.py`.
+A refusal here is raised, never rendered: `NotSignedIn` (from `refusals.py`) and 403 are answered by the
+blueprint's error handlers (`blueprint.py`), so this module needs nothing from `responses.py`; the cookie
+itself is `session_cookie.py`.
 """
 
 from __future__ import annotations
@@ -10,41 +11,25 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import abort, current_app, g, redirect, request, session
+from werkzeug.wrappers import Response
 
 from ..i18n import PICKED_KEY, lazy_gettext
 from ..sso import Call, Service, SSOError
-from ..sso.facade import Users
-from .security import cookie_secure
+from .refusals import NotSignedIn
+from .session_cookie import UST_COOKIE, set_ust_cookie
 
-if TYPE_CHECKING:
-    from .responses import ViewResponse
-
-UST_COOKIE = "sso_ust"
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
 SUPER_USERS_ONLY = lazy_gettext("Only super-users can manage users.")
 
 
-class NotSignedIn(Exception):
-    """This request has no live session: no UST cookie, or the service refused it (`error`)."""
-
-    def __init__(self, error: SSOError | None = None):
-        super().__init__(str(error or "no UST cookie"))
-        self.error = error
-
-
-def users() -> Users:
-    """The SSO `user` facade of this app."""
-    return current_app.extensions["sso"].user
-
-
-def service() -> Service:
-    """The service on behalf of this request's caller: the console's `Call` (its cookie's UST once the
-    caller is loaded, the browser's address and user agent, channel `web`)."""
-    call = Call(cid(), g.get("ust"), console_app(), request.remote_addr, "web", user_agent())
+def service(ust: str | None = None) -> Service:
+    """The service on behalf of this request's caller: the console's `Call` (`ust`, else the cookie's UST
+    once the caller is loaded; the browser's address and user agent; channel `web`; one cid a request)."""
+    call = Call(cid(), ust or g.get("ust"), console_app(), request.remote_addr, "web", user_agent())
     return current_app.extensions["sso"].serve(call)
 
 
@@ -65,28 +50,13 @@ def user_agent() -> str | None:
     return request.headers.get("User-Agent") or None
 
 
-def caller_args() -> tuple[str, str, str | None]:
-    """(current_ust, current_app, remote_addr) for a service call on behalf of this request's caller."""
-    return g.ust, console_app(), request.remote_addr
-
-
-def set_ust_cookie(response: ViewResponse, ust: str) -> None:
-    """Keep the UST in an HttpOnly, SameSite=Lax cookie (Secure over HTTPS); it ends with the browser."""
-    response.set_cookie(UST_COOKIE, ust, httponly=True, samesite="Lax", secure=cookie_secure(current_app), path="/")
-
-
-def clear_ust_cookie(response: ViewResponse) -> None:
-    """Forget the UST in this browser."""
-    response.delete_cookie(UST_COOKIE, path="/", httponly=True, samesite="Lax", secure=cookie_secure(current_app))
-
-
 def signed_in() -> bool:
     """Whether this browser's UST cookie names a live session (nothing else is checked or renewed)."""
     ust = request.cookies.get(UST_COOKIE)
     if not ust:
         return False
     try:
-        users().get_current_user(cid(), ust, console_app(), request.remote_addr)
+        service(ust).get_current_user()
     except SSOError:
         return False
     return True
@@ -98,10 +68,11 @@ def load_caller() -> None:
     if not ust:
         raise NotSignedIn()
     try:
-        user = users().get_current_user(cid(), ust, console_app(), request.remote_addr)
+        caller = service(ust)
+        user = caller.get_current_user()
         now = int(time.time())
         if now - session.get(RENEWED_KEY, 0) >= RENEW_EVERY:
-            users().renew(cid(), ust, console_app(), request.remote_addr)
+            caller.renew()
             session[RENEWED_KEY] = now
     except SSOError as error:
         raise NotSignedIn(error) from error
@@ -138,7 +109,7 @@ def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def start_session(ust: str, location: str) -> ViewResponse:
+def start_session(ust: str, location: str) -> Response:
     """After a login: a fresh Flask session (new CSRF secret), the UST cookie, and on to `location`."""
     messages, language = session.get("_flashes"), session.get(PICKED_KEY)
     session.clear()

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ..i18n import gettext
-from .auth import NotSignedIn
+from .refusals import NotSignedIn
 from .responses import ViewResponse, error_page, to_login
 
 bp = Blueprint("web", __name__)

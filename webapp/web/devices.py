@@ -6,7 +6,7 @@ from flask import flash, request, url_for
 
 from ..i18n import gettext, ngettext
 from ..sso import Kind, SSOError
-from .auth import caller_args, cid, login_required, user_agent, users
+from .auth import login_required, service
 from .blueprint import bp
 from .responses import ViewResponse, go, refusal
 
@@ -28,9 +28,7 @@ def newest_sessions(sessions: list[dict]) -> tuple[list[dict], int]:
 def account_end_session() -> ViewResponse:
     """Sign out one of my other sessions (e.g. a lost phone)."""
     try:
-        users().end_session(
-            cid(), request.form.get("session_id", ""), *caller_args(), channel="web", user_agent=user_agent()
-        )
+        service().end_session(request.form.get("session_id", ""))
     except SSOError as error:
         if error.kind != Kind.not_found:
             return refusal(error)
@@ -45,7 +43,7 @@ def account_end_session() -> ViewResponse:
 def account_end_other_sessions() -> ViewResponse:
     """Sign out everywhere else: every session of mine but this one."""
     try:
-        count = users().end_sessions(cid(), None, *caller_args(), channel="web", user_agent=user_agent())
+        count = service().end_sessions(None)
     except SSOError as error:
         return refusal(error)
     if count:

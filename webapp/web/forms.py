@@ -13,7 +13,7 @@ from wtforms.validators import EqualTo, Optional
 from wtforms.widgets import PasswordInput
 
 from ..i18n import lazy_gettext
-from ..sso.kernel.attributes import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
+from ..sso.kernel.attributes import ATTRIBUTES, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
 PASSWORD_HELP = lazy_gettext("At least %(num)d characters; avoid common words.", num=PASSWORD_MIN)
@@ -138,7 +138,7 @@ class SignupForm(FlaskForm):
     display_name = StringField(
         lazy_gettext("Display name (optional)"),
         id="signup-display-name",
-        render_kw={"maxlength": NAME_MAX, "autocomplete": "name"},
+        render_kw={"maxlength": ATTRIBUTES["display_name"].max_length, "autocomplete": "name"},
     )
     password = PasswordField(
         lazy_gettext("Password"),
@@ -217,7 +217,7 @@ class EnableTotpForm(FlaskForm):
     totp_label = StringField(
         lazy_gettext("Name of this key (optional)"),
         id="totp-label",
-        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
+        render_kw={"maxlength": ATTRIBUTES["totp_label"].max_length, "autocomplete": "off"},
     )
 
 

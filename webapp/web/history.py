@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, request, url_for
 
 from ..sso import SSOError
-from .auth import caller_args, cid, login_required, service, super_user_required, users
+from .auth import login_required, service, super_user_required
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -56,7 +56,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
 def user_history(user_id: str) -> ViewResponse:
     """Every change made to one user's record, paged and filtered."""
     try:
-        user = users().get_user_by_id(cid(), user_id, *caller_args())
+        user = service().get_user_by_id(user_id)
         result, shown, links = _history("web.user_history", user_id, user_id=user_id)
     except SSOError as error:
         return refusal(error)

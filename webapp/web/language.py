@@ -8,8 +8,9 @@ from flask_babel import refresh
 
 from ..i18n import LOCALES, PICKED_KEY, gettext
 from ..sso import SSOError
-from .auth import NotSignedIn, caller_args, cid, load_caller, user_agent, users
+from .auth import load_caller, service
 from .blueprint import bp
+from .refusals import NotSignedIn
 from .responses import ViewResponse, error_page, go, refusal, safe_next
 
 
@@ -34,7 +35,7 @@ def set_language() -> ViewResponse:
         pass  # not signed in: this browser's session keeps the choice
     else:
         try:
-            users().update_current_user(cid(), {"locale": tag}, *caller_args(), channel="web", user_agent=user_agent())
+            service().update_user(None, {"locale": tag})
         except SSOError as error:
             return refusal(error)
     refresh()  # this request's answer is already in the new language

@@ -7,11 +7,13 @@ from flask import flash, redirect, request, session, url_for
 
 from ..i18n import PICKED_KEY, gettext, lazy_gettext, ngettext, sentence
 from ..sso import Code, Kind, SSOError
-from .auth import UST_COOKIE, cid, clear_ust_cookie, console_app, signed_in, start_session, user_agent, users
+from .auth import service, signed_in, start_session
 from .blueprint import bp
 from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmation_errors
 from .pending import open_pending, seal_pending
-from .responses import ViewResponse, form_errors, page, safe_next
+from .refusals import form_errors
+from .responses import ViewResponse, page, safe_next
+from .session_cookie import UST_COOKIE, clear_ust_cookie
 
 WRONG_CODE = lazy_gettext("That code is not right, or it was used already. Wait for the next code and try again.")
 MUST_CHOOSE_PASSWORD = {
@@ -45,9 +47,7 @@ def login() -> ViewResponse:
         return page("auth/login.html", form=form)
     username, password = form.username.data or "", form.password.data or ""
     try:
-        result = users().login(
-            cid(), username, password, console_app(), request.remote_addr, user_agent(), channel="web"
-        )
+        result = service().login(username, password)
     except SSOError as error:
         code = error.sub_status[0] if error.sub_status else ""
         if code == Code.totp_missing:
@@ -98,9 +98,7 @@ def login_new_password() -> ViewResponse:
     if not errors:
         username, password, new_password = pending.username, pending.password, form.new_password.data or ""
         try:
-            result = users().login(
-                cid(), username, password, console_app(), request.remote_addr, user_agent(), new_password, channel="web"
-            )
+            result = service().login(username, password, new_password)
         except SSOError as error:
             if Code.totp_missing in error.sub_status:
                 return code_step(seal_pending(username, password, new_password), next_url)
@@ -139,17 +137,7 @@ def login_code() -> ViewResponse:
     if not code:
         return code_step(sealed, next_url, 422, gettext("Enter the code from your app, or a recovery code."))
     try:
-        result = users().login(
-            cid(),
-            pending.username,
-            pending.password,
-            console_app(),
-            request.remote_addr,
-            user_agent(),
-            pending.new_password,
-            code,
-            channel="web",
-        )
+        result = service().login(pending.username, pending.password, pending.new_password, code)
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
             return code_step(sealed, next_url, 401, WRONG_CODE)
@@ -176,7 +164,7 @@ def logout() -> ViewResponse:
     if request.method != "POST":  # GET and HEAD only ask (CSRF covers POST, never HEAD: issue 12)
         return page("auth/logout.html") if ust else redirect(url_for("web.login"))
     if ust:
-        users().logout(cid(), ust, console_app(), request.remote_addr)
+        service(ust).logout()
     language = session.get(PICKED_KEY)
     session.clear()
     if language:

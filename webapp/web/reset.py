@@ -6,10 +6,11 @@ from flask import current_app, flash, redirect, request, url_for
 
 from ..i18n import gettext, lazy_gettext
 from ..sso import Kind, SSOError
-from .auth import cid, console_app, service, user_agent, users
+from .auth import service
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
-from .responses import ViewResponse, form_errors, page
+from .refusals import form_errors
+from .responses import ViewResponse, page
 from .signup import no_referrer
 
 CREDENTIAL_LABELS = {
@@ -27,14 +28,7 @@ def password_forgot() -> ViewResponse:
     if request.method == "GET":
         return page("auth/password_forgot.html", form=form)
     try:
-        users().request_password_reset(
-            cid(),
-            form.credential.data or "",
-            console_app(),
-            request.remote_addr,
-            channel="web",
-            user_agent=user_agent(),
-        )
+        service().request_password_reset(form.credential.data or "")
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/password_forgot.html", 503, form=form, failure=error.errors.get("email"))

@@ -1,9 +1,8 @@
-"""How the console answers: htmx detection, redirects, pages, refusal pages, flashes, and the one
-decision every form makes about a refused call (`form_errors`: re-render with field errors, or refuse)."""
+"""How the console answers: htmx detection, redirects, pages, refusal pages and flashes. What a refusal
+means (session ended, not found, field errors or a refusal page) is decided in `refusals.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
@@ -11,20 +10,14 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from ..i18n import gettext, lazy_gettext, translate
-from ..sso import Code, Kind, SSOError
-from .auth import UST_COOKIE, clear_ust_cookie
+from ..sso import Kind, SSOError
 from .display import attribute_label
+from .refusals import ends_session, not_found_words, session_end_message
+from .session_cookie import UST_COOKIE, clear_ust_cookie
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for the annotation only: attribute_form imports refusals, never this module
     from .attribute_form.save import Outcome
 
-SESSION_END_MESSAGES = {
-    Code.session_invalid: lazy_gettext("Your session has ended. Please log in again."),
-    Code.user_locked: lazy_gettext("Your account is locked. Ask an administrator to unlock it."),
-    Code.sign_up_not_final: lazy_gettext("Your sign-up is not complete yet."),
-    Code.auth_invalid: lazy_gettext("Your password has expired. Log in to choose a new one."),
-    Code.app_not_allowed: lazy_gettext("This console is not configured as an SSO application (SSO_CONSOLE_APP)."),
-}
 NOTHING_SENT = lazy_gettext("Nothing to save: you did not change anything.")
 NOTHING_NEW = lazy_gettext("Nothing to save: those values were already stored.")
 
@@ -72,8 +65,7 @@ def go(location: str, status: int = 303) -> ViewResponse:
 def to_login(error: SSOError | None = None) -> ViewResponse:
     """Send the person to the login page (with why, when a session ended), forgetting a dead UST."""
     if error is not None:
-        code = error.sub_status[0] if error.sub_status else Code.session_invalid
-        flash(str(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid])), "error")
+        flash(session_end_message(error), "error")
     target = (
         url_for("web.login", next=request.full_path.rstrip("?")) if request.method == "GET" else url_for("web.login")
     )
@@ -110,44 +102,17 @@ def error_page(status: int, title: str, message: str) -> ViewResponse:
 
 def refusal(error: SSOError) -> ViewResponse:
     """Answer a service refusal that is not about a form's values."""
-    code = error.sub_status[0] if error.sub_status else ""
-    if error.kind == Kind.unauthenticated or (not error.errors and code in SESSION_END_MESSAGES):
+    if ends_session(error):
         return to_login(error)
     if error.kind == Kind.not_found:
-        return error_page(
-            404, gettext("No such user"), gettext("There is no user with this id. They may have been removed.")
-        )
+        return error_page(404, *not_found_words(error))
     if error.kind == Kind.forbidden:
         return error_page(403, gettext("Not allowed"), gettext("You may not do this."))
+    code = error.sub_status[0] if error.sub_status else ""
     messages = "; ".join(f"{name}: {translate(text)}" for name, text in error.errors.items()) or code
     return error_page(
         422, gettext("Not saved"), gettext("The service refused this request (%(reasons)s).", reasons=messages)
     )
-
-
-# --- the one decision: field errors or a refusal page ------------------------------------------------------
-
-
-def form_errors(error: SSOError, fields: Iterable[str]) -> dict[str, str] | None:
-    """The messages to show beside a form's `fields` (a re-render), or None: answer `refusal(error)`.
-
-    A refusal is about the form when it names fields and every name is one the form has; anything
-    else (no session, no permission, no such user, a message about what the form does not carry) is not.
-    """
-    if error.kind == Kind.unauthenticated or not error.errors or not set(error.errors) <= set(fields):
-        return None
-    return dict(error.errors)
-
-
-def form_status(error: SSOError) -> int:
-    """The status of a form re-render after a refusal about its fields."""
-    return {Kind.forbidden: 403, Kind.not_found: 404, Kind.unavailable: 503}.get(error.kind, 422)
-
-
-def general_errors(errors: dict[str, str], shown_beside_fields: Iterable[str]) -> dict[str, str]:
-    """The messages that no field on the form shows (listed above the form)."""
-    beside = set(shown_beside_fields)
-    return {name: message for name, message in errors.items() if name not in beside}
 
 
 # --- flashes -----------------------------------------------------------------------------------------------

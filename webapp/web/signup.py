@@ -7,10 +7,11 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from ..i18n import gettext
 from ..sso import Code, Kind, SSOError
 from ..sso.email.signup import may_sign_up
-from .auth import cid, console_app, service, user_agent, users
+from .auth import console_app, service
 from .blueprint import bp
 from .forms import SignupForm, confirmation_errors
-from .responses import ViewResponse, form_errors, page, refusal
+from .refusals import form_errors
+from .responses import ViewResponse, page, refusal
 
 SENT_TO = "signup_sent_to"
 FIELDS = ("username", "email", "display_name", "password", "confirm_password")
@@ -49,13 +50,12 @@ def signup() -> ViewResponse:
     }
     if form.display_name.data:
         data["display_name"] = form.display_name.data
-    where = (console_app(), request.remote_addr)
     try:
         # Every mistake at once (a taken username or email with the rest, and the form's own two boxes that
         # differ), before anything is written or sent.
-        users().signup(cid(), data, *where, channel="web", user_agent=user_agent(), send_link=True, check_only=True)
+        service().signup(data, send_link=True, check_only=True)
         if not mismatch:
-            users().signup(cid(), data, *where, channel="web", user_agent=user_agent(), send_link=True)
+            service().signup(data, send_link=True)
     except SSOError as error:
         if error.kind == Kind.unavailable:
             return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
@@ -93,9 +93,7 @@ def signup_confirm(token: str) -> ViewResponse:
     try:
         if request.method == "GET":
             return no_referrer(page("auth/signup_confirm.html", username=service().check_signup_link(token)))
-        confirmed = users().confirm_signup(
-            cid(), token, console_app(), request.remote_addr, channel="web", user_agent=user_agent()
-        )
+        confirmed = service().confirm_signup(token)
     except SSOError as error:
         if Code.signup_confirmed in error.sub_status:
             flash(gettext("This account is already confirmed. You can log in."), "info")

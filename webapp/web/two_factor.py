@@ -8,11 +8,12 @@ from flask import current_app, flash, g, redirect, url_for
 from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
-from .auth import caller_args, cid, login_required, super_user_required, user_agent, users
+from .auth import login_required, service, super_user_required
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm
 from .pending import seal, unseal
-from .responses import ViewResponse, form_errors, page, refusal
+from .refusals import form_errors
+from .responses import ViewResponse, page, refusal
 
 ENROL_PURPOSE, ENROL_TTL = "totp enrolment", 1800  # seconds to scan the key and type its first code
 
@@ -39,7 +40,7 @@ def _page(
     codes: list[str] | None = None,
     failure: str | None = None,
 ) -> ViewResponse:
-    state = users().totp_status(cid(), None, *caller_args())
+    state = service().totp_status(None)
     context: dict = {
         "state": state,
         "errors": errors or {},
@@ -81,7 +82,7 @@ def two_factor_enable() -> ViewResponse:
     if label:
         data["totp_label"] = label
     try:
-        codes = users().enable_totp(cid(), data, *caller_args(), channel="web", user_agent=user_agent())
+        codes = service().enable_totp(data)
     except SSOError as error:
         errors = form_errors(error, ("totp_code", "password", "totp_label"))
         if errors is None:
@@ -97,9 +98,7 @@ def two_factor_recovery_codes() -> ViewResponse:
     """Ten new recovery codes (the old ones stop working), shown once."""
     form = CurrentPasswordForm(prefix="regenerate")
     try:
-        codes = users().regenerate_recovery_codes(
-            cid(), form.password.data or "", *caller_args(), channel="web", user_agent=user_agent()
-        )
+        codes = service().regenerate_recovery_codes(form.password.data or "")
     except SSOError as error:
         if form_errors(error, ("password", "is_totp_enabled")) is None:
             return refusal(error)
@@ -119,9 +118,7 @@ def two_factor_disable() -> ViewResponse:
     """Turn one's own two-factor sign-in off (the current password confirms it)."""
     form = CurrentPasswordForm(prefix="disable")
     try:
-        users().disable_totp(
-            cid(), None, form.password.data or "", *caller_args(), channel="web", user_agent=user_agent()
-        )
+        service().disable_totp(None, form.password.data or "")
     except SSOError as error:
         if form_errors(error, ("password",)) is None:
             return refusal(error)
@@ -138,7 +135,7 @@ def two_factor_disable() -> ViewResponse:
 def user_two_factor_disable(user_id: str) -> ViewResponse:
     """Turn a user's two-factor sign-in off (e.g. they lost their phone and their recovery codes)."""
     try:
-        users().disable_totp(cid(), user_id, None, *caller_args(), channel="web", user_agent=user_agent())
+        service().disable_totp(user_id, None)
     except SSOError as error:
         return refusal(error)
     flash(gettext("Two-factor sign-in is off for this user: they log in with their password alone."), "success")

@@ -31,7 +31,7 @@ from ..kernel.tokens import session_hash
 
 AUTH_TYPE = "zato.basic_auth"
 AUTH_TYPES = (AUTH_TYPE, "basic_auth")  # the second is how Zato's own code spells it (SEC_DEF_TYPE.BASIC_AUTH)
-NAME_MAX = 128
+API_CLIENT_NAME_MAX = 128
 LINK_KEYS = ("auth_type", "auth_username", "is_active")
 
 
@@ -61,12 +61,12 @@ def check_client_name(name: Any) -> str:
     if (
         not isinstance(name, str)
         or not name
-        or len(name) > NAME_MAX
+        or len(name) > API_CLIENT_NAME_MAX
         or text_problem(name)
         or ":" in name
         or any(char.isspace() for char in name)
     ):
-        raise _invalid("name", f"must be 1 to {NAME_MAX} characters without whitespace or a colon")
+        raise _invalid("name", f"must be 1 to {API_CLIENT_NAME_MAX} characters without whitespace or a colon")
     return name
 
 

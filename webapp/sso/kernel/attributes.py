@@ -15,13 +15,13 @@ from .texts import LOCALES, _t
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
-NAME_MAX = 256
+PERSON_NAME_MAX = 256
 LOCALE_MAX = 35  # the longest BCP 47 tag RFC 5646 asks implementations to store
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
 TOTP_KEY_MAX = 128
-# The request metadata stored beside the attributes, and the counters' keys: models.py declares those columns
+# The request metadata stored beside the attributes, and the counters' keys: kernel/tables.py declares those columns
 # with these widths, and `safe_text` cuts a value to them.
 CID_MAX = 256
 APP_MAX = 256
@@ -57,10 +57,10 @@ ATTRIBUTES: dict[str, Attribute] = {
     for a in (
         Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label=_t("Username")),
         Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label=_t("Email")),
-        Attribute("display_name", "text", True, True, NAME_MAX, searchable=True, label=_t("Display name")),
-        Attribute("first_name", "text", True, True, NAME_MAX, searchable=True, label=_t("First name")),
-        Attribute("middle_name", "text", True, True, NAME_MAX, searchable=True, label=_t("Middle name")),
-        Attribute("last_name", "text", True, True, NAME_MAX, searchable=True, label=_t("Last name")),
+        Attribute("display_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Display name")),
+        Attribute("first_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("First name")),
+        Attribute("middle_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Middle name")),
+        Attribute("last_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Last name")),
         Attribute("locale", "enum", True, True, choices=LOCALES, label=_t("Language")),
         Attribute("is_locked", "bool", False, False, label=_t("Locked")),
         Attribute("password_expiry", "datetime", True, False, label=_t("Password expiry")),
@@ -68,7 +68,7 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label=_t("Sign-up status")),
         Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label=_t("Approval status")),
         Attribute("is_totp_enabled", "bool", False, True, label=_t("Two-factor sign-in"), on_forms=False),
-        Attribute("totp_label", "text", True, True, NAME_MAX, label=_t("Two-factor label"), on_forms=False),
+        Attribute("totp_label", "text", True, True, PERSON_NAME_MAX, label=_t("Two-factor label"), on_forms=False),
         Attribute(
             "totp_key",
             "totp_key",

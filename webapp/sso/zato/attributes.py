@@ -31,7 +31,7 @@ from ..kernel.rows import load_user
 from ..kernel.tables import sessions, user_attrs
 from ..kernel.texts import _t
 
-NAME_MAX = 256
+ATTR_NAME_MAX = 256
 VALUE_MAX_BYTES = 64 * 1024
 EXPIRATION_MAX = 100 * 365 * 86400
 MANY_MAX = 1000
@@ -112,8 +112,8 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
 def _check_name(value: Any, field: str, errors: FieldErrors) -> str | None:
     if not isinstance(value, str) or not value:
         errors.add(field, _t("must be a non-empty string"))
-    elif len(value) > NAME_MAX:
-        errors.add(field, f"must be at most {NAME_MAX} characters")
+    elif len(value) > ATTR_NAME_MAX:
+        errors.add(field, f"must be at most {ATTR_NAME_MAX} characters")
     elif text_problem(value):
         errors.add(field, text_problem(value) or "")
     else:

@@ -9,7 +9,7 @@ from typing import Any
 from ...i18n import gettext
 from ...sso import Kind, SSOError
 from ...sso.kernel.presentation import UserData
-from ..responses import form_errors, form_status
+from ..refusals import form_errors, form_status
 from .merge import plan_merge
 from .parse import AttributeForm
 

@@ -1,6 +1,6 @@
-"""Bulk actions from the users list (issue 11): the selected users, a confirmation for what is hard to undo,
+"""Manage users → bulk actions from the list (issue 11): the selected users, a confirmation for what is hard to undo,
 and a result page listing each user's outcome. A plain form POST and a page back, with or without JavaScript;
-every user goes through the service's single call (`Users.bulk_action`)."""
+every user goes through the service's single call (`Service.bulk_action`)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import g, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..i18n import N_, format_decimal, gettext, lazy_gettext, ngettext, not_done
-from ..sso import Kind, SSOError
-from ..sso.bulk import BulkOutcome
-from .auth import caller_args, cid, service, super_user_required, user_agent, users
-from .blueprint import bp
-from .lifecycle import CONFIRMATIONS, Confirmation
-from .manage import BULK_CHOICES, BulkChoice, list_page
-from .responses import ViewResponse, page, refusal, safe_next
+from ...i18n import N_, format_decimal, gettext, lazy_gettext, ngettext, not_done
+from ...sso import Kind, SSOError
+from ...sso.bulk import BulkOutcome
+from ..auth import service, super_user_required
+from ..blueprint import bp
+from ..responses import ViewResponse, page, refusal, safe_next
+from .choices import BULK_CHOICES, CONFIRMATIONS, BulkChoice, Confirmation
+from .list import list_page
 
 NO_SELECTION = lazy_gettext("Select at least one user first, then choose what to do.")
 NO_ACTION = lazy_gettext("Choose what to do with the selected users.")
@@ -119,9 +119,7 @@ def user_bulk() -> ViewResponse:
     try:
         if choice.confirm and request.form.get("confirmed") != "1":
             return _confirm(choice, ids)
-        outcomes = users().bulk_action(
-            cid(), choice.action, ids, *caller_args(), channel="web", user_agent=user_agent()
-        )
+        outcomes = service().bulk_action(choice.action, ids)
     except SSOError as error:
         if error.kind == Kind.invalid and error.errors:  # too many, or an id no list could have sent
             return _list_again(not_done(error.errors.values()), ids, action)

@@ -1,4 +1,4 @@
-"""Issue 12 in the service layer: look-alike usernames, NUL-ended datetimes, the rehash at login."""
+"""Look-alike usernames, NUL-ended datetimes and the rehash at login, in the service layer (issue 12)."""
 
 from __future__ import annotations
 

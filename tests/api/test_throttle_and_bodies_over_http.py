@@ -1,4 +1,4 @@
-"""Issue 12 over real HTTP (gunicorn, two workers): the throttle under parallel guesses on both
+"""Over real HTTP (gunicorn, two workers; issue 12): the throttle under parallel guesses on both
 databases, the throttle and HSTS behind a proxy, chunked bodies, NUL-ended datetimes."""
 
 from __future__ import annotations

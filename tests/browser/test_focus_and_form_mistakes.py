@@ -1,5 +1,6 @@
-"""Issue 11, fixes 1-7: what a new administrator tripped over (focus, not-set fields, creating a user, a
-mistyped expiry, the history on a phone, addresses in one's own activity). Fix 8 is test_login_paused.py."""
+"""Focus and form mistakes (issue 11, fixes 1-7): what a new administrator tripped over (focus, not-set
+fields, creating a user, a mistyped expiry, the history on a phone, addresses in one's own activity). Fix 8
+is test_login_paused.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Issue 12 in the console, over real HTTP (gunicorn, eight workers here, SQLite): HEAD never acts, digit-like
-and huge numbers and CR/LF in `next` are no 500s, a paused sign-in says so, and eight administrators
-saving eight different fields of one user at once all succeed."""
+"""Odd requests to the console (issue 12), over real HTTP (gunicorn, eight workers here, SQLite): HEAD
+never acts, digit-like and huge numbers and CR/LF in `next` are no 500s, a paused sign-in says so, and eight
+administrators saving eight different fields of one user at once all succeed."""
 
 from __future__ import annotations
 

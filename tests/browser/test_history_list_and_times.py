@@ -1,5 +1,6 @@
-"""Issue 11, what the peers have: the history pages, the sortable and filterable list, times in the viewer's
-zone, the unsaved-changes warning; axe on the new pages (light and dark, 390 px and 1280 px)."""
+"""The history pages, the list and times (issue 11, what the peers have): the history pages, the sortable
+and filterable list, times in the viewer's zone, the unsaved-changes warning; axe on the new pages (light
+and dark, 390 px and 1280 px)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,103 @@
+"""The JSON API's operations (SPEC §6) as data: inputs, envelope and the errors each can answer.
+
+The views read this table to parse requests and the OpenAPI document is generated from it, so
+the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
+only their wire schemas are described, in schemas.py. `table.py` says what an operation is; one
+module per area defines its rows: `users`, `credentials`, `sessions`, `email`, `lifecycle`,
+`attributes`, `linked`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
+"""
+
+from __future__ import annotations
+
+from ..schemas import CURRENT_APP, CURRENT_UST, TARGET_UST, USER_ID, UST
+from .attributes import ATTR_OPERATIONS
+from .credentials import CHANGE_PASSWORD, SET_TOTP
+from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SIGNUP
+from .lifecycle import APPROVE_USER, DELETE_USER, LOCK_USER, REJECT_USER, UNLOCK_USER
+from .linked import LINK, LINKS, UNLINK
+from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
+from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
+from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
+
+__all__ = [
+    "ACCESS_RESET",
+    "APPROVE_USER",
+    "ATTR_OPERATIONS",
+    "CHANGE_PASSWORD",
+    "COMPLETE_RESET",
+    "CONFIRM_SIGNUP",
+    "CREATE_USER",
+    "CURRENT_APP",
+    "CURRENT_UST",
+    "DELETE_USER",
+    "END_SESSIONS",
+    "GET_SESSION",
+    "GET_USER",
+    "LINK",
+    "LINKS",
+    "LIST_SESSIONS",
+    "LOCK_USER",
+    "LOGIN",
+    "LOGOUT",
+    "NEVER_MATCHES",
+    "OPENAPI_PATH",
+    "OPERATIONS",
+    "PREFIX",
+    "REJECT_USER",
+    "RENEW_SESSION",
+    "REQUEST_RESET",
+    "SEARCH",
+    "SET_TOTP",
+    "SIGNUP",
+    "TARGET_UST",
+    "TOKENS",
+    "UNLINK",
+    "UNLOCK_USER",
+    "UPDATE_USER",
+    "USER_ID",
+    "UST",
+    "VERIFY_SESSION",
+    "Operation",
+    "methods_by_path",
+]
+
+OPERATIONS: tuple[Operation, ...] = (
+    LOGIN,
+    LOGOUT,
+    GET_USER,
+    UPDATE_USER,
+    CREATE_USER,
+    CHANGE_PASSWORD,
+    SET_TOTP,
+    SEARCH,
+    SIGNUP,
+    CONFIRM_SIGNUP,
+    REQUEST_RESET,
+    ACCESS_RESET,
+    COMPLETE_RESET,
+    APPROVE_USER,
+    REJECT_USER,
+    LOCK_USER,
+    UNLOCK_USER,
+    DELETE_USER,
+    VERIFY_SESSION,
+    GET_SESSION,
+    RENEW_SESSION,
+    LIST_SESSIONS,
+    END_SESSIONS,
+    *ATTR_OPERATIONS,
+    LINK,
+    LINKS,
+    UNLINK,
+)
+
+OPENAPI_PATH = "/openapi.json"
+
+
+def methods_by_path() -> dict[str, list[str]]:
+    """The methods each API path answers (for 405 and `Allow`)."""
+    table: dict[str, list[str]] = {PREFIX + OPENAPI_PATH: ["GET", "HEAD"]}
+    for op in OPERATIONS:
+        methods = table.setdefault(op.url, [])
+        methods += [op.method, "HEAD"] if op.method == "GET" else [op.method]
+    return {path: sorted(set(methods)) for path, methods in table.items()}

@@ -1,0 +1,79 @@
+"""Manage users → Create user: the identity boxes, a password (or none) and the new account's access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+
+from ...i18n import gettext
+from ...sso import SSOError
+from ...sso.accounts.create import CREATE_KEYS
+from ..attribute_form import for_create
+from ..attribute_form.view import IDENTITY
+from ..auth import service, super_user_required
+from ..blueprint import bp
+from ..forms import CreateUserForm
+from ..refusals import form_errors, general_errors
+from ..responses import ViewResponse, page, refusal
+
+CREATE_TEXT = IDENTITY  # the attribute boxes of a new user; the rest are its access settings
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """A box outside the attribute fields listed in the error summary (`fields/_error_summary.html`)."""
+
+    first_input_id: str
+    label: str
+    error: str
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@super_user_required
+def user_create() -> ViewResponse:
+    """Create a user; empty optional fields stay not set."""
+    form = CreateUserForm()
+    texts = {name: request.form.get(name, "") for name in CREATE_TEXT}
+    errors: dict[str, str] = {}
+    created = None
+    if request.method == "POST":
+        data: dict[str, Any] = {"username": texts["username"]}
+        data.update({name: texts[name] for name in CREATE_TEXT[1:] if texts[name] != ""})
+        if form.password.data:
+            data["password"] = form.password.data
+        data.update(
+            password_must_change=form.password_must_change.data,
+            is_locked=form.is_locked.data,
+            auto_approve=form.auto_approve.data,
+        )
+        mismatch = {} if form.password_confirm.validate(form) else {"password_confirm": form.password_confirm.errors[0]}
+        try:
+            # Boxes that differ are the form's own refusal: the service still checks the rest, so every
+            # mistake is reported at once, but writes nothing.
+            created = service().create_user(data, check_only=bool(mismatch))
+        except SSOError as error:
+            refused = form_errors(error, (*CREATE_KEYS, "data"))
+            if refused is None:
+                return refusal(error)
+            errors = refused
+        errors = {**errors, **mismatch}
+        if created is not None and not errors:
+            flash(gettext("Created user %(username)s.", username=created["username"]), "success")
+            return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
+    fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
+    summary_extra = [
+        SummaryItem(box.id, box.label.text, errors[name])
+        for name, box in (("password", form.password), ("password_confirm", form.password_confirm))
+        if errors.get(name)
+    ]
+    return page(
+        "users/new.html",
+        422 if errors else 200,
+        form=form,
+        fields=fields,
+        errors=errors,
+        summary_extra=summary_extra,
+        general_errors=general_errors(errors, (*CREATE_TEXT, "password", "password_confirm")),
+    )
