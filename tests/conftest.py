@@ -147,6 +147,7 @@ def app_config(db_url: str, **overrides) -> dict:
         # a loaded test machine must not trip the database deadline (tests/api/test_database_faults.py
         # sets its own)
         "SSO_DB_TIMEOUT": TEST_DB_TIMEOUT,
+        "SSO_DB_CONNECT_DEADLINE": TEST_DB_TIMEOUT,
         **overrides,
     }
 

@@ -124,5 +124,6 @@ def server_env(db_url: str, fernet_key: str, **extra: str) -> dict[str, str]:
         "SSO_APPS": "CRM,Console",
         "SSO_SCRYPT_N": str(TEST_SCRYPT_N),
         "SSO_DB_TIMEOUT": str(TEST_DB_TIMEOUT),
+        "SSO_DB_CONNECT_DEADLINE": str(TEST_DB_TIMEOUT),  # a new connection on a loaded machine too
         **extra,
     }

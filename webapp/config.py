@@ -113,6 +113,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_MIN_COMPLEXITY": _int(env, "SSO_PASSWORD_MIN_COMPLEXITY", 3),
         "SSO_DB_TIMEOUT": _int(env, "SSO_DB_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_TIMEOUT"]),
         "SSO_DB_CONNECT_TIMEOUT": _int(env, "SSO_DB_CONNECT_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_CONNECT_TIMEOUT"]),
+        "SSO_DB_CONNECT_DEADLINE": _int(env, "SSO_DB_CONNECT_DEADLINE", DEFAULT_TIMEOUTS["SSO_DB_CONNECT_DEADLINE"]),
         "SSO_DB_LOCK_TIMEOUT": _int(env, "SSO_DB_LOCK_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_LOCK_TIMEOUT"]),
         "SSO_DB_POOL_TIMEOUT": _int(env, "SSO_DB_POOL_TIMEOUT", DEFAULT_TIMEOUTS["SSO_DB_POOL_TIMEOUT"]),
         "SSO_SQLITE_BUSY_TIMEOUT": _int(env, "SSO_SQLITE_BUSY_TIMEOUT", DEFAULT_TIMEOUTS["SSO_SQLITE_BUSY_TIMEOUT"]),
@@ -126,6 +127,11 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_TOTP_ISSUER": env.get("SSO_TOTP_ISSUER") or "SSO",
         "SSO_LOGIN_METADATA_APPS": _csv(env.get("SSO_LOGIN_METADATA_APPS", "")),
         "MAX_CONTENT_LENGTH": _int(env, "SSO_MAX_BODY", 64 * 1024),
+        # free-form attributes (SPEC §12): caps per user (their sessions' included) and per session (issue 31 #11)
+        "SSO_ATTR_MAX_PER_USER": _int(env, "SSO_ATTR_MAX_PER_USER", 1000),
+        "SSO_ATTR_MAX_BYTES_PER_USER": _int(env, "SSO_ATTR_MAX_BYTES_PER_USER", 4 * 1024 * 1024),
+        "SSO_ATTR_MAX_PER_SESSION": _int(env, "SSO_ATTR_MAX_PER_SESSION", 100),
+        "SSO_ATTR_MAX_BYTES_PER_SESSION": _int(env, "SSO_ATTR_MAX_BYTES_PER_SESSION", 1024 * 1024),
         "SESSION_COOKIE_SECURE": env.get("SSO_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         # email (SPEC §11)
         "SSO_SMTP_URL": env.get("SSO_SMTP_URL", "").strip(),
@@ -206,6 +212,10 @@ def check_email(config: dict[str, Any]) -> None:
         "SSO_SMTP_TIMEOUT",
         "SSO_PASSWORD_RESET_WINDOW",
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS",
+        "SSO_ATTR_MAX_PER_USER",
+        "SSO_ATTR_MAX_BYTES_PER_USER",
+        "SSO_ATTR_MAX_PER_SESSION",
+        "SSO_ATTR_MAX_BYTES_PER_SESSION",
     ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")

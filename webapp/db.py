@@ -1,8 +1,9 @@
 """Engine and connection helpers kept in app.extensions; no global session.
 
 A database that cannot answer in time (stopped, frozen, locked) never holds a request long: every
-transaction opened with `reading`/`writing` has a deadline (`SSO_DB_TIMEOUT`), PostgreSQL gets connect,
-statement and lock timeouts and the pool a checkout timeout, SQLite a short busy timeout; whatever of
+transaction opened with `reading`/`writing` has a deadline (`SSO_DB_TIMEOUT`), getting its connection a
+shorter one (`SSO_DB_CONNECT_DEADLINE`: a frozen server must not hold every new connection), PostgreSQL gets
+connect, statement and lock timeouts and the pool a checkout timeout, SQLite a short busy timeout; whatever of
 these fires becomes `DatabaseUnavailable`, which the API answers as 503 with `Retry-After` and the
 console as a 503 page. The broken connection is dropped, so the next request after the database is
 back simply works: no restart.
@@ -33,6 +34,7 @@ PING_AFTER_IDLE = 10.0
 DEFAULT_TIMEOUTS = {
     "SSO_DB_TIMEOUT": 3000,
     "SSO_DB_CONNECT_TIMEOUT": 2,
+    "SSO_DB_CONNECT_DEADLINE": 1000,
     "SSO_DB_LOCK_TIMEOUT": 2000,
     "SSO_DB_POOL_TIMEOUT": 2,
     "SSO_SQLITE_BUSY_TIMEOUT": 2000,
@@ -88,6 +90,10 @@ def make_engine(url: str, settings: Mapping[str, Any] | None = None) -> Engine:
         )
         _sqlite_events(engine, busy)
     engine.sso_deadline = timeouts["SSO_DB_TIMEOUT"] / 1000 if settings is not None else 0  # type: ignore[attr-defined]
+    # Getting a connection (a new one, or an idle pooled one pinged) has its own, shorter bound: libpq's
+    # connect_timeout cannot go below 2 s and applies to each address tried (issue 31 #13).
+    is_server = parsed.get_backend_name() != "sqlite" and settings is not None
+    engine.sso_connect_deadline = timeouts["SSO_DB_CONNECT_DEADLINE"] / 1000 if is_server else 0  # type: ignore[attr-defined]
     engine.sso_retry_after = timeouts["SSO_DB_RETRY_AFTER"]  # type: ignore[attr-defined]
     return engine
 
@@ -173,6 +179,26 @@ def _deadline(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+@contextmanager
+def _shortened(seconds: float) -> Iterator[None]:
+    """Inside an armed deadline: let what runs here take at most `seconds` (the deadline itself still
+    holds, and when it is nearer nothing changes). Past it, the same alarm fires as for the deadline."""
+    if seconds <= 0 or not getattr(_state, "armed", False):
+        yield
+        return
+    remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    if remaining <= seconds:
+        yield
+        return
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if not getattr(_state, "fired", False):
+            signal.setitimer(signal.ITIMER_REAL, max(remaining - (time.monotonic() - started), 0.001))
+
+
 def _unavailable(engine: Engine, reason: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(getattr(engine, "sso_retry_after", 5), type(reason).__name__)
 
@@ -183,7 +209,8 @@ def _transaction(engine: Engine, **options: Any) -> Iterator[Connection]:
     DatabaseUnavailable (a constraint violation and the like pass through unchanged)."""
     try:
         with _deadline(getattr(engine, "sso_deadline", 0)):
-            conn = engine.connect().execution_options(**options)
+            with _shortened(getattr(engine, "sso_connect_deadline", 0)):
+                conn = engine.connect().execution_options(**options)
             transaction = None
             try:
                 transaction = conn.begin()

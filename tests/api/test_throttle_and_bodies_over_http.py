@@ -3,6 +3,7 @@ databases, the throttle and HSTS behind a proxy, chunked bodies, NUL-ended datet
 
 from __future__ import annotations
 
+import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -157,3 +158,24 @@ def test_a_datetime_ending_in_nul_is_refused_over_http(guarded):
     assert refused(response, 422, "E008002")["errors"] == {
         "password_expiry": "must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z"
     }
+
+
+def test_wrong_secrets_of_a_linked_api_client_are_paused_like_sign_ins(guarded):
+    """Issue 31 #10: a linked client's Basic secret could be guessed without limit."""
+    user, _ = guarded.new_user("robot", login=False)
+    name = unique("client").replace("_", ".")
+    secret = guarded.sso.operator.create_api_client(name)
+    link = {"auth_type": "zato.basic_auth", "auth_username": name}
+    guarded.sso.user.link("test", user["user_id"], link, guarded.admin_ust, APP, "127.0.0.1")
+    url = guarded.api.base_url + "/zato/sso/user"
+    body = json.dumps({"current_app": APP})
+
+    def call(password: str) -> requests.Response:
+        return requests.get(url, data=body, auth=(name, password), timeout=30)
+
+    for _ in range(5):  # SSO_LOGIN_MAX_FAILURES per (name, address)
+        wrong = call("x" + secret)
+        assert (wrong.status_code, wrong.json()["sub_status"]) == (403, ["E005001"])
+    paused = call(secret)  # the right one too, while paused
+    assert (paused.status_code, paused.json()["sub_status"]) == (429, ["E005001"])
+    assert int(paused.headers["Retry-After"]) > 0 and "X-Zato-SSO-UST" not in paused.headers

@@ -50,6 +50,12 @@ def test_a_new_user_waits_for_approval_unless_auto_approved(sso, admin):
     clock = frozen_clock(sso)
     waiting = create(sso, ust, username="bob", password=PASSWORD)
     assert (waiting["approval_status"], waiting["sign_up_status"]) == ("before_decision", "final")
+    stored = row_of(sso, waiting["user_id"])  # as Zato: the creating super-user and the time (issue 31 #7)
+    assert (stored["approval_status_mod_by"], stored["approval_status_mod_time"]) == (
+        admin_user["user_id"],
+        clock.now(),
+    )
+    assert waiting["approval_status_mod_by"] == admin_user["user_id"]
     with refused(Kind.forbidden, Code.auth_invalid):
         sso.user.login(CID, "bob", PASSWORD, APP, ADDR)
     approved = create(sso, ust, username="carol", password=PASSWORD, auto_approve=True)

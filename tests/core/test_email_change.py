@@ -15,7 +15,7 @@ from webapp.sso.kernel.tables import email_tokens
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port
 from .conftest import PUBLIC
-from .helpers import ADDR, APP, CID, audit_of, frozen_clock, refused, row_of
+from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
 
 LINK_REFUSED = (Kind.not_found, Code.invalid_input)
 
@@ -31,6 +31,12 @@ def save(sso, ust, data, **kw):
     return sso.serve(Call(cid=CID, ust=ust, current_app=APP, remote_addr=ADDR)).save_own_account(data, **kw)
 
 
+def confirm(sso, ust, token, channel="python"):
+    """Open an email-change link in the session `ust` (only its owner's confirms)."""
+    call = Call(cid=CID, ust=ust, current_app=APP, remote_addr=ADDR, channel=channel)
+    return sso.serve(call).confirm_email_change(token)
+
+
 def tokens_of(sso, user_id):
     with reading(sso.ctx.engine) as conn:
         return [
@@ -42,7 +48,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     user, ust = alice
     old = address()
     save(sso, ust, {"email": old})  # no address yet: the first one is confirmed too
-    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token_in(mailbox.for_(old)))
+    confirm(sso, ust, token_in(mailbox.for_(old)))
     new = address()
 
     saved = save(sso, ust, {"email": new, "display_name": "Alice A."})
@@ -60,7 +66,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert sso.serve(Call(cid="test")).check_email_change_link(token) == ("alice", new)
     assert row_of(sso, user["user_id"])["email"] == old, "opening the link changes nothing"
 
-    changed = sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR, channel="web")).confirm_email_change(token)
+    changed = confirm(sso, ust, token, channel="web")
     assert changed.email == new
     row = row_of(sso, user["user_id"])
     assert (row["email"], row["email_search"]) == (new, new)
@@ -75,7 +81,7 @@ def test_a_new_email_waits_for_its_link_while_the_other_fields_are_saved_at_once
     assert token not in str(audit_of(sso))
 
     with refused(*LINK_REFUSED):  # single use
-        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
+        confirm(sso, ust, token)
     with refused(*LINK_REFUSED):
         sso.serve(Call(cid="test")).check_email_change_link(token)
 
@@ -90,7 +96,7 @@ def test_the_link_expires(sso, alice, mailbox):
     assert sso.serve(Call(cid="test")).check_email_change_link(token) == ("alice", new)
     clock(minutes=1)
     with refused(*LINK_REFUSED):
-        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
+        confirm(sso, ust, token)
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -101,8 +107,8 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     save(sso, ust, {"email": second})
     first_token, second_token = token_in(mailbox.for_(first)), token_in(mailbox.for_(second))
     with refused(*LINK_REFUSED):
-        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(first_token)
-    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(second_token)
+        confirm(sso, ust, first_token)
+    confirm(sso, ust, second_token)
     assert row_of(sso, user["user_id"])["email"] == second
 
     third = address()
@@ -110,7 +116,7 @@ def test_a_second_change_replaces_the_first_and_a_direct_clear_ends_it(sso, alic
     cleared = save(sso, ust, {"email": None})  # nothing to prove: a clear is written at once
     assert cleared.pending_email is None and row_of(sso, user["user_id"])["email"] is None
     with refused(*LINK_REFUSED):
-        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token_in(mailbox.for_(third)))
+        confirm(sso, ust, token_in(mailbox.for_(third)))
     assert row_of(sso, user["user_id"])["email"] is None
 
 
@@ -138,10 +144,32 @@ def test_a_locked_account_cannot_use_its_link(sso, alice, mailbox, as_admin):
     token = token_in(mailbox.for_(new))
     as_admin(user["user_id"], {"is_locked": True})
     with refused(*LINK_REFUSED):
-        sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
+        confirm(sso, ust, token)
     as_admin(user["user_id"], {"is_locked": False})
-    sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR)).confirm_email_change(token)
+    ust = sso.user.login(CID, "alice", PASSWORD, APP, ADDR).ust  # locking ended her sessions
+    confirm(sso, ust, token)
     assert row_of(sso, user["user_id"])["email"] == new
+
+
+def test_only_the_owners_session_confirms_the_link(sso, alice, make_user, login, mailbox):
+    """Issue 31 #4: another signed-in user confirmed Alice's change, and the audit named Alice."""
+    user, ust = alice
+    new = address()
+    save(sso, ust, {"email": new})
+    token = token_in(mailbox.for_(new))
+    make_user("mal")
+    mal_ust = login("mal")
+    before = len(audit_of(sso))
+    with refused(Kind.forbidden, Code.auth_invalid) as info:
+        confirm(sso, mal_ust, token)
+    assert list(info.value.errors) == ["token"]
+    with refused(Kind.unauthenticated, Code.session_invalid):  # and nobody without a session
+        confirm(sso, "not-a-session", token)
+    assert row_of(sso, user["user_id"])["email"] is None and len(audit_of(sso)) == before
+    assert sso.serve(Call(cid="test")).check_email_change_link(token) == ("alice", new)  # still usable by her
+    confirm(sso, ust, token)
+    (record,) = audit_of(sso, user["user_id"], action="update")[-1:]
+    assert record["actor_id"] == user["user_id"] and record["changes"] == {"email": {"old": None, "new": new}}
 
 
 def test_smtp_down_is_the_clear_error_and_nothing_is_stored(other_app, make_user, unchanged):

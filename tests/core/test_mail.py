@@ -130,3 +130,79 @@ def test_a_server_that_never_answers_holds_the_message_no_longer_than_the_timeou
         mailer.send(message(), about="test")
     assert time.monotonic() - started < 2.5
     listener.close()
+
+
+class DrippingSmtpServer:
+    """A real SMTP server on loopback that answers one byte every 0.5 s (issue 31 #2): the greeting, or
+    (`drip_from="ehlo"`) only what follows it."""
+
+    def __init__(self, drip_from: str):
+        self.drip_from = drip_from
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _drip(self, conn: socket.socket, line: bytes) -> None:
+        for byte in line:
+            if self.stop.wait(0.5):
+                return
+            conn.sendall(bytes([byte]))
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            greeting = b"220 slow.example ESMTP " + b"." * 200 + b"\r\n"
+            try:
+                if self.drip_from == "greeting":
+                    self._drip(conn, greeting)
+                    return
+                if self.drip_from == "tls handshake":  # a TLS record header announcing 16 KiB, then a trickle
+                    self._drip(conn, b"\x16\x03\x03\x40\x00" + b"\x02" * 200)
+                    return
+                conn.sendall(greeting)
+                conn.recv(1024)  # EHLO
+                self._drip(conn, b"250-slow.example\r\n" + b"250-" + b"x" * 200 + b"\r\n250 OK\r\n")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("drip_from", ["greeting", "ehlo", "tls handshake"])
+def test_a_server_that_drips_its_answers_holds_the_message_no_longer_than_the_timeout(drip_from):
+    """A socket timeout restarts at every byte; SSO_SMTP_TIMEOUT bounds the whole conversation (issue 31 #2),
+    a TLS handshake too."""
+    server = DrippingSmtpServer(drip_from)
+    scheme = "smtps" if drip_from == "tls handshake" else "smtp"
+    mailer = Mailer({"SSO_SMTP_URL": f"{scheme}://127.0.0.1:{server.port}", "SSO_SMTP_TIMEOUT": 2})
+    try:
+        started = time.monotonic()
+        with pytest.raises(MailNotSent):
+            mailer.send(message(), about="test")
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert 1.9 < took < 2.6
+
+
+def test_the_to_header_is_the_envelope_recipient_and_an_encoded_word_is_never_sent():
+    """Issue 31 #3: `=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com` went out as one envelope recipient
+    but `To: spy@evil.example, eve9@example.com`. The value rules refuse such an address; one stored before
+    them is not sent at all."""
+    hostile = "=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com"
+    with Mailbox() as box:
+        mailer = Mailer({"SSO_SMTP_URL": box.url})
+        with pytest.raises(MailNotSent):
+            mailer.send(message(hostile), about="test")
+        mailer.send(message("reader@example.com"), about="test")
+        received = box.for_("reader@example.com")
+        assert len(box.messages) == 1  # the hostile one never left
+    assert received["To"] == "reader@example.com"

@@ -122,6 +122,7 @@ def test_sign_up_is_open_only_to_the_sign_up_apps(sso):
         ("email", "a" * 250 + "@example.com", Code.email_too_long),
         ("email", "two words@example.com", Code.email_has_whitespace),
         ("email", "admin@example.com", Code.email_invalid),
+        ("email", "=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com", Code.email_invalid),  # issue 31 #3
         ("password", "short", Code.password_too_short),
         ("password", "x" * 257, Code.password_too_long),
         ("password", "MyPassword-77", Code.password_rejected_word),

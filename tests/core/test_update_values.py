@@ -186,6 +186,8 @@ def test_an_invalid_email_is_refused(rejects):
         "a@@example.com",
         "a@example..com",
         " a@example.com",
+        "=?utf-8?q?spy=40evil.example=2C_eve9?=@example.com",  # an encoded word: shown as two recipients
+        "a=?x?=@example.com",
     ):
         rejects({"email": email})
 

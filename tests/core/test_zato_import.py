@@ -255,3 +255,63 @@ def test_the_command_prints_the_summary(app, zato_odb):
     assert "1 would be imported" in result.output
     missing = app.test_cli_runner().invoke(args=["sso", "import-zato", "sqlite:////nonexistent/dir/x.db"])
     assert missing.exit_code != 0 and "zato_sso_user" in missing.output
+
+
+def test_every_imported_value_goes_through_the_apis_rules_and_unreadable_rows_are_reported(sso, zato_odb, app):
+    """Issue 31 #9, a hostile but plausible ODB: a 1 MB display_name, a malformed hash, control characters,
+    a 504-character user_id, a fullwidth username, a 100 KB attribute and (SQLite holds anything) a non-date
+    in a DATETIME column. Rows break the rules are rejected with the reason; free text is kept, cut and
+    reported; nothing ends the run."""
+    url, engine = zato_odb
+    sqlite = url.startswith("sqlite")
+    if not sqlite:  # a PostgreSQL ODB whose columns were widened (Zato's are varchar(191))
+        with engine.begin() as conn:
+            for column in ("user_id", "username", "display_name", "first_name"):
+                conn.exec_driver_sql(f"ALTER TABLE zato_sso_user ALTER COLUMN {column} TYPE text")
+    big = zato_user("big", "Big-Zato-Secret-1", display_name="x" * 1_000_000)
+    ctrl = zato_user("ctrl", "Ctrl-Zato-Secret-2", first_name="a\x1bb" + ("\x00" if sqlite else "") + "c")
+    badhash = zato_user("badhash", "Bad-Zato-Secret-3")
+    badhash["password"] = "$pbkdf2-sha512$notanumber$abc$def"
+    longid = zato_user("longid", "Long-Zato-Secret-4", user_id="z" * 504)
+    wide = zato_user("\uff46\uff55\uff4c\uff4c", "Wide-Zato-Secret-5")  # ｆｕｌｌ
+    esc = zato_user("es\x1bc", "Esc-Zato-Secret-6")
+    bigattr = zato_user("bigattr", "Attr-Zato-Secret-7")
+    baddate = zato_user("baddate", "Date-Zato-Secret-8")
+    attr = {"creation_time": datetime(2024, 1, 1), "is_session_attr": False, "is_encrypted": False}
+    attr |= {"serial_method": "json", "_ust_string": "", "user_id": bigattr["user_id"]}
+    for row in (big, badhash, longid, wide, esc, bigattr, baddate):
+        row["first_name"] = None  # one insert for all: every row has the same keys
+    fill(
+        engine,
+        big,
+        ctrl,
+        badhash,
+        longid,
+        wide,
+        esc,
+        bigattr,
+        baddate,
+        attrs=[{**attr, "name": "huge", "value": '"' + "y" * 100_000 + '"'}],
+    )
+    if sqlite:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE zato_sso_user SET password_expiry = 'not-a-date' WHERE username = 'baddate'")
+    summary = sso.operator.import_zato(url)
+    imported = ["big", "ctrl", "\uff46\uff55\uff4c\uff4c"] + ([] if sqlite else ["baddate"])  # as named there
+    assert sorted(summary.imported) == sorted(imported)
+    reasons = dict(summary.rejected)
+    assert "malformed" in reasons["badhash"] and "rounds" in reasons["badhash"]
+    assert "user_id must be text of 1 to 64 characters" in reasons["longid"]
+    assert "control characters" in reasons["es\ufffdc"]
+    assert "at most 64 KiB" in reasons["bigattr"] and "'huge'" in reasons["bigattr"]
+    if sqlite:
+        assert reasons["baddate"] == "row 1: column password_expiry holds 'not-a-date', not a DATETIME"
+    notes = dict(summary.notes)
+    assert notes["big"] == "display_name of 1000000 characters cut to 256"
+    assert "taken out" in notes["ctrl"]
+    assert len(summary.lines()[0]) < 200 and max(len(line) for line in summary.lines()) < 300
+    with app.extensions["sso_engine"].connect() as conn:
+        stored = {r["username"]: r for r in conn.execute(select(users)).mappings()}
+    assert stored["big"]["display_name"] == "x" * 256 and stored["ctrl"]["first_name"] == "abc"
+    assert stored["full"]["username_search"] == "full"
+    assert sso.user.login("t", "FULL", "Wide-Zato-Secret-5", APP, ADDR).status == "ok"

@@ -3,17 +3,19 @@ on loopback): the new email waits for the link read from the captured message.""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from webapp import create_app
 
+from ..conftest import PASSWORD
 from ..conftest import app_config as config_for
 from ..mailbox import link_in
 from ..server import free_port
 from .conftest import web_login
-from .html_forms import element, form, text
+from .html_forms import csrf_token, element, form, text
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PUBLIC = "https://sso.example.test"
@@ -58,16 +60,50 @@ def test_my_new_email_changes_when_i_open_the_link_and_confirm(alice_client, mai
     assert used.status_code == 404 and "cannot be used" in text(used)
 
 
-def test_the_link_works_signed_out_too(app, alice_client, mailbox):
+def test_signed_out_the_link_asks_to_sign_in_as_the_owner_and_comes_back(app, alice_client, mailbox):
     client, _user = alice_client
     new = f"{uuid.uuid4().hex[:10]}@example.com"
     form(client, "/account", "account-form").fill("email", new).submit(client)
     path = link_in(mailbox.for_(new))[len(PUBLIC) :]
     other_browser = app.test_client()
+    opened = other_browser.get(path)
+    html = text(opened)
+    assert opened.status_code == 200 and 'id="email-confirm-form"' not in html
+    assert "Only <strong>alice</strong> can confirm this" in html
+    found = re.search(r'href="([^"]+)" id="email-confirm-login"', html)
+    assert found, html
+    login_page = found.group(1).replace("&amp;", "&")
+    signed_in = form(other_browser, login_page, "login-form").fill("username", "alice").fill("password", PASSWORD)
+    back = signed_in.submit(other_browser)
+    assert back.status_code == 303 and back.headers["Location"] == path
     confirmed = form(other_browser, path, "email-confirm-form").submit(other_browser, follow_redirects=True)
-    assert f"Your email address is now {new}." in text(confirmed) and 'id="login-form"' in text(confirmed)
-    assert web_login(other_browser, "alice").status_code == 303
-    assert f'value="{new}"' in text(other_browser.get("/account"))
+    assert f"Your email address is now {new}." in text(confirmed) and f'value="{new}"' in text(confirmed)
+
+
+def test_someone_else_signed_in_cannot_confirm_anothers_email_change(app, alice_client, make_user, mailbox, sso):
+    """Issue 31 #4: Mal, signed in as himself, opened Alice's link and confirmed it; the audit named Alice."""
+    client, alice = alice_client
+    new = f"{uuid.uuid4().hex[:10]}@example.com"
+    form(client, "/account", "account-form").fill("email", new).submit(client)
+    path = link_in(mailbox.for_(new))[len(PUBLIC) :]
+    make_user("mal")
+    mal = app.test_client()
+    assert web_login(mal, "mal").status_code == 303
+    opened = mal.get(path)
+    html = text(opened)
+    assert opened.status_code == 403 and 'id="email-confirm-form"' not in html
+    assert (
+        element(html, "email-confirm-not-yours") and "You are signed in as <strong>mal</strong>, but this link" in html
+    )
+    forged = mal.post(path, data={"csrf_token": csrf_token(text(mal.get("/account")))})
+    assert forged.status_code == 403
+    assert sso.user.get_user_by_id("cid", alice["user_id"], *admin_args(sso))["email"] is None
+    assert form(client, path, "email-confirm-form").submit(client).status_code == 303  # still hers to use
+
+
+def admin_args(sso):
+    sso.operator.create_local("root", PASSWORD, super_user=True)
+    return sso.user.login("cid", "root", PASSWORD, "CRM", "::1").ust, "CRM", "::1"
 
 
 def test_smtp_down_says_we_could_not_send_the_email_and_saves_nothing(db_url, make_user):

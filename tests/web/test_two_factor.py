@@ -129,3 +129,47 @@ def test_only_a_super_user_turns_someone_elses_two_factor_sign_in_off(
     response = forms(page)["totp-off-form"].submit(admin)
     assert response.status_code == 303
     assert sso.user.login("cid", "bob", PASSWORD, "CRM", "::1").status == "ok"
+
+
+@pytest.mark.parametrize("action", ["recovery-codes", "disable"])
+def test_wrong_passwords_on_the_two_factor_page_are_throttled_like_sign_ins(alice_client, sso, admin_ust, action):
+    """Issue 31 #1: ten wrong passwords were ten 422s and the right one then worked."""
+    client, user = alice_client
+    with_totp(sso, admin_ust, user)
+    prefix = "regenerate" if action == "recovery-codes" else "disable"
+    token = csrf_token(text(client.get("/account/two-factor")))
+    url = f"/account/two-factor/{action}"
+    for _ in range(5):  # SSO_LOGIN_MAX_FAILURES per (username, address)
+        response = client.post(url, data={"csrf_token": token, f"{prefix}-password": "Wrong-Password-1"})
+        assert response.status_code == 422
+    response = client.post(url, data={"csrf_token": token, f"{prefix}-password": PASSWORD})
+    assert response.status_code == 429 and "sign-in paused, try again in 5 minutes" in text(response)
+    assert sso.user.totp_status("cid", None, ust_of(client), "Console", "127.0.0.1").is_enabled
+
+
+def test_the_first_step_of_a_login_works_once_and_only_in_its_own_browser(app, client, make_user, sso, admin_ust):
+    """Issue 31 #5: after a successful code step, another browser sending the same `pending` with a recovery
+    code got a second session."""
+    user = make_user("alice")
+    with_totp(sso, admin_ust, user)
+    codes = sso.user.regenerate_recovery_codes(
+        "cid",
+        PASSWORD,
+        sso.user.login("cid", "alice", PASSWORD, "CRM", "::1", totp_code=pyotp.TOTP(KEY).now()).ust,
+        "CRM",
+        "::1",
+    )
+    step = forms(text(web_login(client, "alice")))["code-form"]
+    pending = step.value("pending")
+    thief = app.test_client()
+    token = csrf_token(text(thief.get("/login")))
+    stolen = thief.post("/login/code", data={"csrf_token": token, "pending": pending, "code": codes[0]})
+    assert stolen.status_code == 303 and stolen.headers["Location"] == "/login" and ust_of(thief) is None
+    response = step.fill("code", later_code()).submit(client)
+    assert response.status_code == 303 and ust_of(client)
+    for browser, page_with_form in ((thief, "/login"), (client, "/account")):  # used: it opens nowhere again
+        token = csrf_token(text(browser.get(page_with_form)))
+        again = browser.post("/login/code", data={"csrf_token": token, "pending": pending, "code": codes[1]})
+        assert again.status_code == 303 and again.headers["Location"] == "/login"
+    assert ust_of(thief) is None
+    assert sso.user.login("cid", "alice", PASSWORD, "CRM", "::1", totp_code=codes[1]).status == "ok"  # unspent

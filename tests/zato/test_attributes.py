@@ -133,3 +133,28 @@ def test_a_value_over_64_kib_or_a_bad_expiration_names_the_field(zato):
     assert (bad.http.status_code, bad.sub_status, list(bad.errors)) == (422, ["E008002"], ["expiration"])
     neither = zato.client.post(U, {"ust": zato.super_user_ust, "value": 1}, False)
     assert (neither.http.status_code, neither.result) == (400, "Error")
+
+
+ZATO_FULL_INPUT = ("name", "value", "data", "expiration", "encrypt", "decrypt_on_get", "serialize_dt")
+
+
+def test_every_method_accepts_zatos_whole_input_set_and_ignores_what_it_does_not_use(zato, kind):
+    """Issue 31 #6: `DELETE /zato/sso/session/attr` with the `value` and `expiration` keys Zato's client sends
+    answered E008002. Zato's attr services have one input set for every method."""
+    name = random_data()
+    unused = {"data": None, "decrypt_on_get": True, "serialize_dt": False}
+    zato.client.post(path(kind), {**_owner(zato, kind), "name": name, "value": "v", "expiration": None, **unused})
+    zato.client.patch(path(kind), {**_owner(zato, kind), "name": name, "value": "w", "encrypt": True, **unused})
+    got = zato.client.get(
+        path(kind), {**_owner(zato, kind), "name": name, "value": None, "expiration": 5, "encrypt": False, **unused}
+    )
+    assert (got.found, got.value, got.is_encrypted) == (True, "w", True)
+    hidden = zato.client.get(path(kind), {**_owner(zato, kind), "name": name, "decrypt_on_get": False})
+    assert hidden.is_encrypted is True and hidden.value != "w"  # Zato's name of `decrypt`
+    every = {key: None for key in ZATO_FULL_INPUT if key != "name"}
+    assert zato.client.get(path(kind, "/exists"), {**_owner(zato, kind), **every, "name": name}).result is True
+    assert name in zato.client.get(path(kind, "/names"), {**_owner(zato, kind), **every, "name": name}).result
+    zato.client.delete(path(kind), {**_owner(zato, kind), "name": name, "value": None, "expiration": None})
+    assert zato.client.get(path(kind, "/exists"), {**_owner(zato, kind), "name": name}).result is False
+    refused = zato.client.delete(path(kind), {**_owner(zato, kind), "name": name, "is_approved": True}, False)
+    assert refused.sub_status == ["E008002"]  # a key Zato never had is still refused

@@ -123,7 +123,12 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
         "a result's `next_after`; not with cur_page",
     },
     "is_rate_limit_active": {"type": "boolean", "description": "whether rate_limit_def is enforced"},
-    "name": {"type": "string", "minLength": 1, "maxLength": ATTR_NAME_MAX, "description": "an attribute's name"},
+    "name": {
+        "type": ["string", "null"],
+        "minLength": 1,
+        "maxLength": ATTR_NAME_MAX,
+        "description": "an attribute's name (null beside `data`: absent, as Zato's client sends every key)",
+    },
     "value": {"description": "any JSON value, at most 64 KiB as JSON"},
     "expiration": {
         "type": ["integer", "null"],
@@ -133,12 +138,18 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
     },
     "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
     "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
+    "decrypt_on_get": {
+        "type": "boolean",
+        "default": True,
+        "description": "Zato's name of `decrypt` (which wins when both are sent)",
+    },
     "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
     "data": {
-        "type": "array",
+        "type": ["array", "null"],
         "minItems": 1,
         "maxItems": 1000,
-        "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise",
+        "description": "many at once: objects {name, value, expiration?, encrypt?} to write, names otherwise "
+        "(null beside `name`: absent, as Zato's client sends every key)",
     },
     "rate_limit_def": {
         "type": ["string", "null"],

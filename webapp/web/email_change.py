@@ -11,7 +11,7 @@ from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.presentation import UserData
 from .attribute_form import Outcome
-from .auth import service
+from .auth import NotSignedIn, load_caller, service
 from .blueprint import bp
 from .responses import ViewResponse, flash_saved, go, page
 from .signup import no_referrer
@@ -46,13 +46,36 @@ def _invalid() -> ViewResponse:
     return no_referrer(page("auth/link_invalid.html", 404, what="email-change", again=url_for("web.account")))
 
 
+def _signed_in_username() -> str | None:
+    """Who is signed in on this browser, if anyone (the link's page is open to everyone)."""
+    try:
+        load_caller()
+    except NotSignedIn:
+        return None
+    return g.user["username"]
+
+
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
 def email_change_confirm(token: str) -> ViewResponse:
-    """The emailed link: GET only reads (mail scanners fetch links); the button writes the new address."""
+    """The emailed link: GET only reads (mail scanners fetch links); the button writes the new address, in the
+    owner's session only: someone signed out is asked to sign in as the owner (and comes back here), anyone
+    else signed in is told the link is not theirs (issue 31 #4)."""
     try:
-        if request.method == "GET":
-            username, email = service().check_email_change_link(token)
-            return no_referrer(page("account/email_confirm.html", username=username, email=email))
+        username, email = service().check_email_change_link(token)
+    except SSOError:
+        return _invalid()
+    signed_in = _signed_in_username()
+    context: dict[str, Any] = {"username": username, "email": email, "signed_in": signed_in}
+    if signed_in is None:
+        login = url_for("web.login", next=request.path)
+        return no_referrer(
+            page("account/email_confirm.html", 200 if request.method == "GET" else 401, login=login, **context)
+        )
+    if signed_in != username:
+        return no_referrer(page("account/email_confirm.html", 403, **context))
+    if request.method == "GET":
+        return no_referrer(page("account/email_confirm.html", 200, **context))
+    try:
         changed = service().confirm_email_change(token)
     except SSOError:
         return _invalid()

@@ -10,7 +10,7 @@ from ..sso import Code, Kind, SSOError
 from .auth import service, signed_in, start_session
 from .blueprint import bp
 from .forms import CodeAtLoginForm, LoginForm, NewPasswordAtLoginForm, confirmation_errors
-from .pending import open_pending, seal_pending
+from .pending import forget_pending, open_pending, seal_pending
 from .refusals import form_errors
 from .responses import ViewResponse, page, safe_next
 from .session_cookie import UST_COOKIE, clear_ust_cookie
@@ -104,6 +104,7 @@ def login_new_password() -> ViewResponse:
                 return code_step(seal_pending(username, password, new_password), next_url)
             errors = form_errors(error, ("new_password",))
             if errors is None:
+                forget_pending()
                 flash(gettext("Your login could not be completed. Please log in again."), "error")
                 return redirect(url_for("web.login"), 303)
         else:
@@ -141,8 +142,10 @@ def login_code() -> ViewResponse:
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
             return code_step(sealed, next_url, 401, WRONG_CODE)
+        forget_pending()
         flash(gettext("Your login could not be completed. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
+    forget_pending()
     if pending.new_password is not None:
         flash(gettext("Your new password is set."), "success")
     if result.recovery_codes_left is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, url_for
 
-from ..i18n import gettext
-from ..sso import SSOError
+from ..i18n import gettext, translate
+from ..sso import Kind, SSOError
 from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
 from .auth import login_required, service, super_user_required
 from .blueprint import bp
@@ -87,7 +87,7 @@ def two_factor_enable() -> ViewResponse:
         errors = form_errors(error, ("totp_code", "password", "totp_label"))
         if errors is None:
             return refusal(error)
-        return _page(422, enable=form, errors=errors)
+        return _page(429 if error.kind == Kind.throttled else 422, enable=form, errors=errors)
     flash(gettext("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
     return _page(codes=codes)
 
@@ -102,6 +102,8 @@ def two_factor_recovery_codes() -> ViewResponse:
     except SSOError as error:
         if form_errors(error, ("password", "is_totp_enabled")) is None:
             return refusal(error)
+        if error.kind == Kind.throttled:
+            return _page(429, failure=gettext("No new codes: %(reason)s.", reason=translate(error.errors["password"])))
         return _page(
             422,
             failure=gettext("No new codes: your current password is not right.")
@@ -122,6 +124,8 @@ def two_factor_disable() -> ViewResponse:
     except SSOError as error:
         if form_errors(error, ("password",)) is None:
             return refusal(error)
+        if error.kind == Kind.throttled:
+            return _page(429, failure=gettext("Still on: %(reason)s.", reason=translate(error.errors["password"])))
         return _page(422, failure=gettext("Still on: your current password is not right."))
     flash(gettext("Two-factor sign-in is off. Logging in now asks only for your password."), "success")
     return redirect(url_for("web.two_factor"), 303)

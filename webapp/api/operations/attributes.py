@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ...sso.kernel.errors import Code
-from ...sso.zato.attributes import INPUTS as ATTR_INPUTS
+from ...sso.zato.attributes import ACCEPTED as ATTR_INPUTS
+from ...sso.zato.attributes import IGNORED as ATTR_IGNORED
 from ...sso.zato.attributes import WRITE_OPS as WRITE_ATTR_OPS
 from ..schemas import USER_ID
 from .table import STEP_3, WIRE_ERRORS, Operation, codes
@@ -30,6 +31,8 @@ def _attr_operations() -> tuple[Operation, ...]:
     ops = []
     for method, suffix, action, summary in ATTR_METHODS:
         result = "ok" if action in WRITE_ATTR_OPS else "attr"
+        # Zato's one input set on every method: what a method does not use is accepted and ignored.
+        ignored = {key: {"description": "Zato's; accepted and not used by this call"} for key in ATTR_IGNORED[action]}
         ops.append(
             Operation(
                 f"user_attr_{action}",
@@ -41,6 +44,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 api_checks_keys=True,
                 result=result,
                 nested=("value", "data"),
+                input_overrides=ignored,
                 errors=codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS),
             )
         )
@@ -56,6 +60,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 api_checks_keys=True,
                 result=result,
                 nested=("value", "data"),
+                input_overrides=ignored,
                 errors=codes(WIRE_ERRORS, STEP_3, ATTR_ERRORS, {404: (Code.session_invalid,)}),
             )
         )

@@ -158,8 +158,11 @@ def insert_user(
         row.update(side_effects("is_locked", True, actor_id, now))
     if auto_approve:
         row["approval_status"] = "approved"
-        # Approved with no actor (the CLI, an auto-approved sign-up): Zato writes "auto" (SPEC §14).
-        row.update(side_effects("approval_status", "approved", approved_by or actor_id or "auto", now))
+    if auto_approve or actor_id is not None:
+        # Who set the approval status and when, approved or waiting, as Zato: the creating super-user (issue
+        # 31 #7); approved with no actor (the CLI, an auto-approved sign-up): "auto" (SPEC §14). A sign-up
+        # waiting for a decision has none yet.
+        row.update(side_effects("approval_status", row["approval_status"], approved_by or actor_id or "auto", now))
     if "password" in data:
         row.update(password_columns(ctx, data["password"], now, must_change=row["password_must_change"]))
     shown = {

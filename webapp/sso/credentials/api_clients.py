@@ -22,17 +22,19 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate, check_app, refuse_if_unusable
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
-from ..kernel.hashing import hash_password, verify_password
+from ..kernel.hashing import dummy_hash, hash_password, verify_password
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import load_user, new_session_id
 from ..kernel.tables import api_clients, linked_auths, sessions, users
 from ..kernel.texts import _t
 from ..kernel.tokens import session_hash
+from .throttle import begin_attempt, succeeded
 
 AUTH_TYPE = "zato.basic_auth"
 AUTH_TYPES = (AUTH_TYPE, "basic_auth")  # the second is how Zato's own code spells it (SEC_DEF_TYPE.BASIC_AUTH)
 API_CLIENT_NAME_MAX = 128
 LINK_KEYS = ("auth_type", "auth_username", "is_active")
+CLIENT_KEY = "api-client:"  # API clients are throttled under this prefix, apart from usernames
 
 
 def _invalid(field: str, message: str) -> SSOError:
@@ -320,10 +322,23 @@ def basic_session(ctx: Context, call: Call, name, secret) -> str:
             if isinstance(name, str)
             else None
         )
+    # Counted like a sign-in before the secret is checked (issue 31 #10): per (client, address), address,
+    # and client name; an unknown name costs one scrypt like a wrong secret, so names cannot be told apart.
+    now = ctx.clock()
+    attempt = begin_attempt(
+        ctx,
+        CLIENT_KEY + (safe_text(name, API_CLIENT_NAME_MAX) or ""),
+        call.remote_addr,
+        now,
+        field_name="authorization",
+    )
     stored = row["secret_hash"] if row is not None else None
-    if not verify_password(secret if isinstance(secret, str) else "", stored) or stored is None:
+    checked = stored or dummy_hash(ctx.settings["SSO_SCRYPT_N"])
+    if not verify_password(secret if isinstance(secret, str) else "", checked) or stored is None:
         raise _denied()
     assert row is not None, "a stored hash came from the link's row"
+    with writing(ctx.engine) as conn:
+        succeeded(conn, attempt, now)
     if (
         not row["client_active"]
         or not row["link_active"]
@@ -331,7 +346,6 @@ def basic_session(ctx: Context, call: Call, name, secret) -> str:
         or not row["is_active"]
     ):
         raise _denied()
-    now = ctx.clock()
     refuse_if_unusable(row, now)
     enforce_rate_limit(ctx, row, call.current_app)
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])

@@ -12,12 +12,11 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
-from ..kernel.hashing import verify_password
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
 from ..kernel.rows import load_user, reject_unknown, require_input, require_mapping
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
-from .throttle import begin_attempt, succeeded
+from .throttle import check_current_password
 
 CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
 EXPIRY_DAYS_MAX = 36500
@@ -48,13 +47,10 @@ def change_password(ctx: Context, call: Call, data) -> None:
         errors.add("must_change", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
     check_new_password(ctx, data["new_password"], "new_password")
-    now = ctx.clock()
-    attempt = None
     if own:
         # A guess at the old password counts like a failed login of this username from this address.
-        attempt = begin_attempt(ctx, target["username"], call.remote_addr, now, field_name="old_password")
-        if not verify_password(data.get("old_password"), target["password_hash"]):
-            raise SSOError.single(Kind.forbidden, Code.auth_invalid, "old_password", _t("is not right"))
+        check_current_password(ctx, target, data.get("old_password"), call.remote_addr, field_name="old_password")
+    now = ctx.clock()
     columns = password_columns(ctx, data["new_password"], now, days, must_change)
     with writing(ctx.engine) as conn:
         conn.execute(
@@ -64,7 +60,6 @@ def change_password(ctx: Context, call: Call, data) -> None:
         if own:
             ending = ending.where(sessions.c.id != caller.session_id)
         conn.execute(ending)
-        succeeded(conn, attempt, now)
         record(
             conn,
             now=now,

@@ -30,8 +30,10 @@ from sqlalchemy import Connection, and_, delete, insert, not_, or_, select, text
 from ...db import writing
 from ..kernel.attributes import KEY_MAX, REMOTE_ADDR_MAX, fold, safe_text
 from ..kernel.context import Context
-from ..kernel.errors import sign_in_paused
+from ..kernel.errors import Code, Kind, SSOError, sign_in_paused
+from ..kernel.hashing import verify_password
 from ..kernel.tables import login_failures
+from ..kernel.texts import _t
 
 
 @dataclass
@@ -173,3 +175,21 @@ def took_back(ctx: Context, attempt: Attempt | None) -> None:
         return
     with writing(ctx.engine) as conn:
         conn.execute(delete(login_failures).where(login_failures.c.id.in_(attempt.mark_ids)))
+
+
+def check_current_password(
+    ctx: Context, user: Any, password: Any, remote_addr: Any, *, field_name: str, message: str = _t("is not right")
+) -> None:
+    """The one check of a signed-in person's current password (change-password, turning two-factor
+    sign-in on or off, new recovery codes, ...): counted like a sign-in of that username from that address
+    before the password is checked, so a stolen session cannot guess it without limit; a wrong one is
+    `E005001` on `field_name`, a pause "sign-in paused" (HTTP 429). A right one takes its marks back.
+
+    Call it outside any write transaction of the caller (SQLite has one writer at a time)."""
+    now = ctx.clock()
+    attempt = begin_attempt(ctx, user["username"], remote_addr, now, field_name=field_name)
+    if not isinstance(password, str) or not verify_password(password, user["password_hash"]):
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, field_name, message)
+    if attempt is not None:
+        with writing(ctx.engine) as conn:
+            succeeded(conn, attempt, now)

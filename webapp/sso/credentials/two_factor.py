@@ -28,7 +28,6 @@ from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
-from ..kernel.hashing import verify_password
 from ..kernel.presentation import UserData
 from ..kernel.rows import (
     current_value,
@@ -41,6 +40,7 @@ from ..kernel.rows import (
 from ..kernel.tables import recovery_codes, users
 from ..kernel.texts import _t
 from ..kernel.tokens import new_totp_key
+from .throttle import check_current_password
 
 DIGITS = 6
 INTERVAL = 30  # seconds per time-step
@@ -230,9 +230,10 @@ def _own_account(ctx: Context, conn: Connection, call: Call) -> UserCaller:
     return authenticate(ctx, conn, call)
 
 
-def _check_password(user: Mapping, password: Any) -> None:
-    if not isinstance(password, str) or not verify_password(password, user["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", _t("is not your current password"))
+def _check_password(ctx: Context, user: Mapping, password: Any, remote_addr: Any) -> None:
+    check_current_password(
+        ctx, user, password, remote_addr, field_name="password", message=_t("is not your current password")
+    )
 
 
 def enable_totp(ctx: Context, call: Call, data) -> list[str]:
@@ -248,9 +249,11 @@ def enable_totp(ctx: Context, call: Call, data) -> list[str]:
     }
     now = ctx.clock()
     audit_context = call.audit()
+    with reading(ctx.engine) as conn:
+        caller = _own_account(ctx, conn, call)
+    _check_password(ctx, caller.user, data["password"], call.remote_addr)
     with writing(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, call, None, attrs, None, lock=True)
-        _check_password(target, data["password"])
         code = normal_code(data["totp_code"])
         step = None if code is None else matching_step(clean["totp_key"], code, now, None)
         if step is None:
@@ -279,17 +282,19 @@ def disable_totp(ctx: Context, call: Call, user_id, password) -> UserData:
     if user_id is None:
         with reading(ctx.engine) as conn:
             caller = _own_account(ctx, conn, call)
-        _check_password(caller.user, password)
+        _check_password(ctx, caller.user, password, call.remote_addr)
     return update_user(ctx, call, user_id, {"is_totp_enabled": False}, expected_version=None)
 
 
 def regenerate_recovery_codes(ctx: Context, call: Call, password) -> list[str]:
     """Ten new recovery codes for one's own two-factor sign-in (the old ones stop working); needs the
     current password and two-factor sign-in on."""
+    with reading(ctx.engine) as conn:
+        caller = _own_account(ctx, conn, call)
+    _check_password(ctx, caller.user, password, call.remote_addr)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         caller = _own_account(ctx, conn, call)
-        _check_password(caller.user, password)
         if not caller.user["is_totp_enabled"]:
             raise SSOError.single(
                 Kind.invalid, Code.invalid_input, "is_totp_enabled", _t("two-factor sign-in is off: turn it on first")

@@ -3,8 +3,9 @@
 With the setting on, a save of one's own account that sets a new email address does not write that
 address: it emails a single-use link (stored hashed, expiring after `SSO_EMAIL_CHANGE_CONFIRM_HOURS`)
 to the new address and stores the change as pending; the other fields of the same save are written
-at once. Opening the link shows a button; confirming (a POST) writes the address through the normal
-update (`update.write_update`, its "update" audit record). A newer save of the email replaces an open
+at once. Opening the link shows a button; confirming (a POST, in the owner's session: anyone else
+signed in is refused, and someone signed out is asked to sign in as the owner) writes the address
+through the normal update (`update.write_update`, its "update" audit record). A newer save of the email replaces an open
 request. The message is sent before anything is written, so a failed delivery stores nothing.
 With the setting off, the save is exactly `update.update_user` (SPEC §2).
 
@@ -27,7 +28,7 @@ from ..accounts.update import RowMoved, check_update, update_user, write_update
 from ..kernel.attributes import ATTRIBUTES, check_values, fold
 from ..kernel.audit import change, record
 from ..kernel.call import Call
-from ..kernel.caller import Caller, UserCaller, check_app
+from ..kernel.caller import Caller, authenticate, check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
 from ..kernel.presentation import UserData
@@ -198,12 +199,25 @@ def check_link(ctx: Context, token: Any) -> tuple[str, str]:
     return user["username"], row["new_email"]
 
 
+def not_the_owner() -> SSOError:
+    """The link's account is not the signed-in one (issue 31 #4): nothing is written, the link stays usable."""
+    return SSOError.single(
+        Kind.forbidden, Code.auth_invalid, "token", "this link is for another account: sign in as its owner"
+    )
+
+
 def confirm_email_change(ctx: Context, call: Call, token) -> EmailChanged:
-    """Write the pending address of a usable link through the normal update; the link is then used."""
+    """Write the pending address of a usable link through the normal update; the link is then used.
+
+    Only the owner's session (`call.ust`) confirms (someone else signed in must not finish another person's
+    change: the audit would name the owner); the face asks anyone else to sign in as the owner."""
     check_app(ctx, call.current_app)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = tokens.open_link(conn, tokens.EMAIL_CHANGE, token, link_refused, now=now, lock=True)
+        caller = authenticate(ctx, conn, call)
+        if caller.user_id != user["user_id"]:
+            raise not_the_owner()
         used = conn.execute(
             update(email_tokens)
             .where(email_tokens.c.id == row["id"], email_tokens.c.used_time.is_(None))
@@ -214,8 +228,7 @@ def confirm_email_change(ctx: Context, call: Call, token) -> EmailChanged:
         errors = FieldErrors()
         clean = check_values({"email": row["new_email"]}, errors)
         errors.raise_if_any(Kind.invalid)
-        # The person proved they own both the account (when asking) and the new address (now): they are the actor.
-        caller = UserCaller(user=user, session_id=0, current_app=call.current_app)
+        # The owner, signed in, proved they own the new address too: they are the actor.
         audit_context = call.audit()
         try:
             write_update(ctx, conn, caller, user, clean, audit_context)

@@ -1,18 +1,22 @@
 """Email delivery (SPEC §11): SMTP through the standard library, or the server log when no SMTP is set.
 
 `SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
-optional `user:password@`. Every step of the SMTP conversation waits at most what is left of
-`SSO_SMTP_TIMEOUT`, so a message never holds a request for much longer than that. A failed delivery is
+optional `user:password@`. `SSO_SMTP_TIMEOUT` bounds the whole SMTP conversation: every read and write
+of the socket waits at most what is left of it, so a server that drips its answers a byte at a time cannot
+hold a request (or a worker) for longer than that. A failed delivery is
 logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
 turn it into "we could not send the email, try again later".
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import smtplib
+import socket
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -243,6 +247,11 @@ class Mailer:
         mime["Subject"] = message.subject
         mime["From"] = self.sender
         mime["To"] = message.to
+        # What the header shows must be the one envelope recipient: an encoded word (=?...?=) in an address
+        # would be shown decoded, as other mailboxes (issue 31 #3). The value rules refuse such addresses;
+        # this catches one stored before them.
+        if "=?" in message.to or [address.addr_spec for address in mime["To"].addresses] != [message.to]:
+            raise ValueError("the recipient's address cannot be written as it is into the To header")
         mime["Date"] = formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         mime["Message-ID"] = make_msgid(domain=domain)
@@ -266,7 +275,7 @@ class Mailer:
             mime = self.build(message)
             with self._connection() as (conn, step):
                 step()
-                conn.send_message(mime)
+                conn.send_message(mime, to_addrs=[message.to])
         except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
             # Never the message itself: it carries the token.
             log.error(
@@ -304,8 +313,61 @@ def _reason(exc: Exception) -> str:
     return text[:300]
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The reading side of an SMTP socket where every read waits at most what is left of the deadline
+    (a socket's own timeout restarts at every byte received)."""
+
+    def __init__(self, sock: socket.socket, remaining):
+        super().__init__()
+        self.sock, self.remaining = sock, remaining
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self.sock.settimeout(self.remaining())
+        return self.sock.recv_into(buffer)
+
+
+class _DeadlineMixin:
+    """smtplib's SMTP whose every read and write ends by one deadline (`remaining()` raises after it)."""
+
+    remaining: Any
+    sock: Any
+    file: Any
+
+    def getreply(self):
+        if self.file is None and self.sock is not None:
+            self.file = io.BufferedReader(_DeadlineReader(self.sock, self.remaining))
+        return super().getreply()  # type: ignore[misc]
+
+    def send(self, s):
+        if self.sock is not None:
+            self.sock.settimeout(self.remaining())
+        return super().send(s)  # type: ignore[misc]
+
+
+class _KeepsRawSocket(smtplib.SMTP):
+    """Keeps the TCP socket (under TLS too), so the watchdog can end a TLS handshake that drips."""
+
+    raw_socket: socket.socket | None = None
+    _host: str  # smtplib's, unannotated there
+
+    def _get_socket(self, host, port, timeout):
+        self.raw_socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        return self.raw_socket
+
+
+class _SMTP(_DeadlineMixin, _KeepsRawSocket):
+    pass
+
+
+class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL, _KeepsRawSocket):
+    pass
+
+
 class _Connection:
-    """An SMTP session with one deadline for all of its steps."""
+    """An SMTP session with one deadline for all of its steps, each read and write included."""
 
     def __init__(self, target: SmtpTarget, timeout: float, helo_name: str):
         self.target, self.helo_name = target, helo_name
@@ -323,10 +385,24 @@ class _Connection:
         if self.conn is not None and self.conn.sock is not None:
             self.conn.sock.settimeout(self.remaining())
 
+    def _abort(self) -> None:
+        """The watchdog, at the deadline: end the TCP connection, so that whatever still waits on it (a TLS
+        handshake reads without our per-read deadline) fails at once."""
+        raw = getattr(self.conn, "raw_socket", None)
+        if raw is not None:
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def __enter__(self):
+        self.watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._abort)
+        self.watchdog.daemon = True
+        self.watchdog.start()
         try:
             return self._open()
         except BaseException:
+            self.watchdog.cancel()
             if self.conn is not None:
                 self.conn.close()
             raise
@@ -335,12 +411,17 @@ class _Connection:
         target = self.target
         # Only for TLS: loading the system's certificates takes ~20 ms, and plain SMTP never uses them.
         context = ssl.create_default_context() if target.scheme in ("smtps", "smtp+starttls") else None
+        conn: _SMTP | _SMTP_SSL
         if target.scheme == "smtps":
-            self.conn = smtplib.SMTP_SSL(
-                target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining(), context=context
-            )
+            conn = _SMTP_SSL(local_hostname=self.helo_name, timeout=self.remaining(), context=context)
         else:
-            self.conn = smtplib.SMTP(target.host, target.port, local_hostname=self.helo_name, timeout=self.remaining())
+            conn = _SMTP(local_hostname=self.helo_name, timeout=self.remaining())
+        conn.remaining = self.remaining
+        conn._host = target.host  # what smtplib sets when given the host at once: TLS checks the certificate for it
+        self.conn = conn
+        code, reply = conn.connect(target.host, target.port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, reply)
         self.step()
         self.conn.ehlo()
         if target.scheme == "smtp+starttls":
@@ -354,6 +435,12 @@ class _Connection:
         return self.conn, self.step
 
     def __exit__(self, *exc) -> None:
+        try:
+            self._close()
+        finally:
+            self.watchdog.cancel()
+
+    def _close(self) -> None:
         if self.conn is None:
             return
         try:

@@ -220,6 +220,8 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
             return None, _t("may not be empty")
         if any(char.isspace() for char in value):
             return None, _t("must not contain whitespace")
+    if attr.type == "email" and "=?" in value:
+        return None, _t("must not contain an encoded word (=?...?=): write the address itself")
     if attr.type == "email" and not is_valid_email(value):
         return None, _t("must be a valid email address (to remove it, clear the field)")
     return value, None
@@ -264,7 +266,10 @@ def totp_key_value(value: str) -> tuple[str | None, str | None]:
 
 
 def is_valid_email(value: str) -> bool:
-    """Whether `value` is a syntactically valid email address (no DNS look-up)."""
+    """Whether `value` is a syntactically valid email address (no DNS look-up) without an RFC 2047 encoded
+    word (`=?utf-8?q?...?=`), which a mail header would show decoded: as other recipients."""
+    if "=?" in value:
+        return False
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:

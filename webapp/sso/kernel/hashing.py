@@ -92,21 +92,57 @@ def _ab64_decode(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
+PBKDF2_ROUNDS_MAX = 10_000_000
+
+
+def _pbkdf2_parts(stored: str) -> tuple[int, bytes, bytes]:
+    """(rounds, salt, checksum) of `$pbkdf2-sha512$ROUNDS$SALT$HASH` (passlib's format); ValueError naming
+    what is wrong otherwise."""
+    parts = stored.split("$") if isinstance(stored, str) else []
+    if len(parts) != 5 or parts[0] != "" or parts[1] != "pbkdf2-sha512":
+        raise ValueError("it is not $pbkdf2-sha512$ROUNDS$SALT$HASH")
+    _, _, rounds, salt, expected = parts
+    if not rounds.isdigit() or not 1 <= int(rounds) <= PBKDF2_ROUNDS_MAX:
+        raise ValueError(f"its rounds are not a whole number from 1 to {PBKDF2_ROUNDS_MAX}")
+    try:
+        salt_bytes, checksum = _ab64_decode(salt), _ab64_decode(expected)
+    except (ValueError, TypeError):
+        raise ValueError("its salt or hash is not passlib's base64") from None
+    if not salt_bytes or len(checksum) < 32:
+        raise ValueError("its salt is empty or its hash shorter than 32 bytes")
+    return int(rounds), salt_bytes, checksum
+
+
+def pbkdf2_problem(stored: str) -> str | None:
+    """Why a Zato hash could never be verified (then it is no usable password), or None."""
+    try:
+        _pbkdf2_parts(stored)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def verify_pbkdf2_sha512(password: str, stored: str) -> bool:
     """Check `password` against `$pbkdf2-sha512$ROUNDS$SALT$HASH` (passlib's format) with hashlib."""
     try:
-        _, _, rounds, salt, expected = stored.split("$")
-        if not rounds.isdigit() or not 1 <= int(rounds) <= 10_000_000:
-            return False
-        checksum = _ab64_decode(expected)
-        derived = hashlib.pbkdf2_hmac(
-            "sha512", password.encode("utf-8", "surrogatepass"), _ab64_decode(salt), int(rounds), len(checksum)
-        )
+        rounds, salt, checksum = _pbkdf2_parts(stored)
+        derived = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8", "surrogatepass"), salt, rounds, len(checksum))
     except (ValueError, TypeError):
         return False
-    return len(checksum) >= 32 and hmac.compare_digest(derived, checksum)
+    return hmac.compare_digest(derived, checksum)
 
 
 def is_imported(stored: str | None) -> bool:
     """Whether a stored hash is not our scrypt but one imported from Zato (replaced at the next login)."""
     return stored is not None and stored.startswith(PBKDF2_PREFIX)
+
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def dummy_hash(n: int) -> str:
+    """A hash at cost `n` to verify against when there is no account (a user, an API client): a missing one
+    costs one scrypt like a wrong secret, so the timing tells nothing."""
+    if n not in _dummy_hashes:
+        _dummy_hashes[n] = hash_password("not a real password, only for timing", n)
+    return _dummy_hashes[n]

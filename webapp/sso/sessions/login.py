@@ -18,7 +18,7 @@ from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
-from ..kernel.hashing import hash_password, rehash_changes, verify_password
+from ..kernel.hashing import dummy_hash, rehash_changes, verify_password
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import new_session_id
@@ -36,17 +36,6 @@ class LoginResult:
     status: str = "ok"
     sub_status: list[str] = field(default_factory=list)
     recovery_codes_left: int | None = None  # set when a recovery code stood in for the TOTP code
-
-
-_dummy_hashes: dict[int, str] = {}
-
-
-def dummy_hash(ctx: Context) -> str:
-    """A hash at the configured cost to verify against when there is no user: both failures cost the same."""
-    n = ctx.settings["SSO_SCRYPT_N"]
-    if n not in _dummy_hashes:
-        _dummy_hashes[n] = hash_password("not a real password, only for timing", n)
-    return _dummy_hashes[n]
 
 
 def _refused() -> SSOError:
@@ -88,7 +77,7 @@ def login(
         user = conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
     stored_hash = user["password_hash"] if user is not None else None
     # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
-    if not verify_password(password, stored_hash or dummy_hash(ctx)) or stored_hash is None:
+    if not verify_password(password, stored_hash or dummy_hash(ctx.settings["SSO_SCRYPT_N"])) or stored_hash is None:
         events.emit(events.LOGIN, result="failed")
         raise _refused()
     assert user is not None, "a stored hash came from the user's row"

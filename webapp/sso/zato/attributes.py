@@ -2,7 +2,8 @@
 
 One owner per call: a user (`user_id`; a super-user may name anyone, a regular user only
 themselves, else E005001), or one session (`target_ust`; its owner or a super-user). Each call
-takes a single `name` (with `value`, `expiration` seconds, `encrypt`) or a `data` list of many;
+takes a single `name` (with `value`, `expiration` seconds, `encrypt`) or a `data` list of many (every
+method accepts Zato's whole input set and ignores what it does not use);
 a list is all or nothing. Values are any JSON value of at most 64 KiB, stored as JSON text (or
 as a Fernet token of it when `encrypt` is true). Expired attributes are invisible and are pruned
 whenever their owner's attributes are written. The audit records which names changed, never values.
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, LargeBinary, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
@@ -28,7 +29,7 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
 from ..kernel.rows import load_user
-from ..kernel.tables import sessions, user_attrs
+from ..kernel.tables import sessions, user_attrs, users
 from ..kernel.texts import _t
 
 ATTR_NAME_MAX = 256
@@ -38,16 +39,21 @@ MANY_MAX = 1000
 WRITE_OPS = ("create", "update", "set", "delete")
 READ_OPS = ("get", "exists", "names")
 OPERATIONS = WRITE_OPS + READ_OPS
-# The inputs each operation reads besides the owner (the wire accepts exactly these).
+# The inputs each operation reads besides the owner.
 INPUTS = {
     "create": ("name", "value", "expiration", "encrypt", "data"),
     "update": ("name", "value", "expiration", "encrypt", "data"),
     "set": ("name", "value", "expiration", "encrypt", "data"),
     "delete": ("name", "data"),
-    "get": ("name", "data", "decrypt", "serialize_dt"),
+    "get": ("name", "data", "decrypt", "decrypt_on_get", "serialize_dt"),
     "exists": ("name", "data"),
     "names": (),
 }
+# Zato's attribute services have one input set for every method, and its client sends it whole (issue 31
+# #6): each operation accepts all of it and ignores what it does not read; any other key is refused.
+ZATO_INPUTS = ("name", "value", "data", "expiration", "encrypt", "decrypt_on_get", "serialize_dt")
+ACCEPTED = {op: tuple(dict.fromkeys((*ZATO_INPUTS, *INPUTS[op]))) for op in INPUTS}
+IGNORED = {op: tuple(key for key in ACCEPTED[op] if key not in INPUTS[op]) for op in INPUTS}
 
 
 @dataclass
@@ -109,7 +115,8 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
 # --- reading the inputs ----------------------------------------------------------------------------------------
 
 
-def _check_name(value: Any, field: str, errors: FieldErrors) -> str | None:
+def check_attr_name(value: Any, field: str, errors: FieldErrors) -> str | None:
+    """An attribute's name as stored, or None with the problem added to `errors` (the import uses it too)."""
     if not isinstance(value, str) or not value:
         errors.add(field, _t("must be a non-empty string"))
     elif len(value) > ATTR_NAME_MAX:
@@ -130,7 +137,8 @@ def _check_expiration(value: Any, field: str, errors: FieldErrors) -> int | None
     return value
 
 
-def _check_value(value: Any, field: str, errors: FieldErrors) -> str | None:
+def check_attr_value(value: Any, field: str, errors: FieldErrors) -> str | None:
+    """An attribute's value as stored text, or None with the problem added to `errors` (the import uses it too)."""
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
@@ -197,18 +205,19 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
         extra = [key for key in item if key not in ("name", "value", "expiration", "encrypt")]
         for key in extra:
             errors.add(at(str(key)[:64]), "is not a key of an attribute")
-        clean: dict[str, Any] = {"name": _check_name(item.get("name"), at("name"), errors)}
+        clean: dict[str, Any] = {"name": check_attr_name(item.get("name"), at("name"), errors)}
         if clean["name"] in seen:
             errors.add(at("name"), "is named twice")
         seen.add(clean["name"])
         if writes:
             if "value" in item:
-                clean["value"] = _check_value(item["value"], at("value"), errors)
+                clean["value"] = check_attr_value(item["value"], at("value"), errors)
             elif many and op != "update":
                 errors.add(at("value"), "is required")
             if "expiration" in item:
                 clean["expiration"] = _check_expiration(item["expiration"], at("expiration"), errors)
-            clean["encrypt"] = _check_bool(item.get("encrypt"), at("encrypt"), errors, False)
+            if item.get("encrypt") is not None:  # absent: a new one is clear, a stored one keeps its way
+                clean["encrypt"] = _check_bool(item["encrypt"], at("encrypt"), errors, False)
         items.append(clean)
     errors.raise_if_any(Kind.invalid)
     return many, items
@@ -216,14 +225,15 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
 
 # --- storage ----------------------------------------------------------------------------------------------------
 
-_fernets: dict[tuple[str, ...], MultiFernet] = {}
+_ciphers: dict[tuple[str, ...], MultiFernet] = {}
 
 
-def _fernet(ctx: Context) -> MultiFernet:
+def attr_cipher(ctx: Context) -> MultiFernet:
+    """The keys that encrypt attribute values (the import keeps encrypted values encrypted with them)."""
     keys = tuple(ctx.settings["SSO_FERNET_KEYS"])
-    if keys not in _fernets:
-        _fernets[keys] = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
-    return _fernets[keys]
+    if keys not in _ciphers:
+        _ciphers[keys] = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+    return _ciphers[keys]
 
 
 def _live(owner: Owner, now: datetime):
@@ -251,9 +261,9 @@ def _prune(conn: Connection, owner: Owner, now: datetime) -> None:
     )
 
 
-def _stored_value(ctx: Context, item: dict[str, Any]) -> str:
+def _stored_value(ctx: Context, item: dict[str, Any], encrypt: bool) -> str:
     text = item["value"]
-    return _fernet(ctx).encrypt(text.encode()).decode() if item["encrypt"] else text
+    return attr_cipher(ctx).encrypt(text.encode()).decode() if encrypt else text
 
 
 def _expiry(item: dict[str, Any], now: datetime, current: datetime | None = None) -> datetime | None:
@@ -277,6 +287,8 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
     if errors.errors:
         kind = Kind.conflict if Code.attr_exists in errors.codes else Kind.not_found
         errors.raise_if_any(kind)
+    grows = op != "delete"
+    before = _sizes(conn, owner, now) if grows else None
     changes: dict[str, Any] = {}
     for item in items:
         name, row = item["name"], existing.get(item["name"])
@@ -293,8 +305,8 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
                     scope=owner.scope,
                     session_pk=owner.session_pk,
                     name=name,
-                    value=_stored_value(ctx, item),
-                    is_encrypted=item["encrypt"],
+                    value=_stored_value(ctx, item, item.get("encrypt", False)),
+                    is_encrypted=item.get("encrypt", False),
                     creation_time=now,
                     last_modified=now,
                     expiration_time=_expiry(item, now),
@@ -304,10 +316,62 @@ def write(ctx: Context, conn: Connection, op: str, owner: Owner, items: list[dic
             continue
         values: dict[str, Any] = {"last_modified": now, "expiration_time": _expiry(item, now, row["expiration_time"])}
         if "value" in item:
-            values.update(value=_stored_value(ctx, item), is_encrypted=item["encrypt"])
+            # An encrypted attribute stays encrypted unless the call says `encrypt: false` (issue 31 #12;
+            # Zato stores the new value in clear).
+            encrypt = item.get("encrypt", bool(row["is_encrypted"]))
+            values.update(value=_stored_value(ctx, item, encrypt), is_encrypted=encrypt)
         conn.execute(update(user_attrs).where(user_attrs.c.id == row["id"]).values(**values))
         changes[label] = {"old": "(set)", "new": "(changed)"}
+    if before is not None:
+        _check_caps(ctx, owner, before, _sizes(conn, owner, now), "name" if len(items) == 1 else "data")
     return changes
+
+
+# --- caps (issue 31 #11): how many attributes, and how many bytes of them, an account and a session may hold ---
+
+CAPS = (
+    # (setting, scope, dimension, what the message calls it)
+    ("SSO_ATTR_MAX_PER_USER", "user", 0, "attributes (its sessions' included)"),
+    ("SSO_ATTR_MAX_BYTES_PER_USER", "user", 1, "bytes of attributes (its sessions' included)"),
+    ("SSO_ATTR_MAX_PER_SESSION", "session", 0, "attributes"),
+    ("SSO_ATTR_MAX_BYTES_PER_SESSION", "session", 1, "bytes of attributes"),
+)
+
+
+def _sizes(conn: Connection, owner: Owner, now: datetime) -> dict[str, tuple[int, int]]:
+    """(count, bytes of stored values) of the live attributes of the owner's user, all scopes, and (for a
+    session owner) of that session. The user's row is locked first, so parallel writers count one by one."""
+    conn.execute(select(users.c.user_id).where(users.c.user_id == owner.user_id).with_for_update())
+    if conn.dialect.name == "postgresql":
+        size = func.octet_length(user_attrs.c.value)
+    else:
+        size = func.length(cast(user_attrs.c.value, LargeBinary))
+    live = or_(user_attrs.c.expiration_time.is_(None), user_attrs.c.expiration_time > now)
+    totals = select(func.count(), func.coalesce(func.sum(size), 0))
+    count, total = conn.execute(totals.where(user_attrs.c.user_id == owner.user_id, live)).one()
+    sizes = {"user": (int(count), int(total))}
+    if owner.session_pk is not None:
+        count, total = conn.execute(totals.where(_live(owner, now))).one()
+        sizes["session"] = (int(count), int(total))
+    return sizes
+
+
+def _check_caps(
+    ctx: Context, owner: Owner, before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], field: str
+) -> None:
+    """Refuse a write that takes the user or the session past a cap (a write that shrinks is always fine)."""
+    for setting, scope, dimension, what in CAPS:
+        if scope not in after:
+            continue
+        cap, now_at = ctx.settings[setting], after[scope][dimension]
+        if now_at > cap and now_at > before[scope][dimension]:
+            holder = "an account" if scope == "user" else "a session"
+            raise SSOError.single(
+                Kind.invalid,
+                Code.invalid_input,
+                field,
+                f"{holder} may hold at most {cap} {what} ({setting}); this write would make it {now_at}",
+            )
 
 
 def _shown(ctx: Context, row: Any, decrypt: bool) -> dict[str, Any]:
@@ -315,7 +379,7 @@ def _shown(ctx: Context, row: Any, decrypt: bool) -> dict[str, Any]:
     if row["is_encrypted"]:
         if decrypt:
             try:
-                value = json.loads(_fernet(ctx).decrypt(value.encode()))
+                value = json.loads(attr_cipher(ctx).decrypt(value.encode()))
             except (InvalidToken, ValueError):
                 value = None  # a key no longer configured: the value cannot be read back
     else:
@@ -334,17 +398,14 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
     """get / exists / names, answered in Zato's shape."""
     now = ctx.clock()
     if op == "names":
-        unknown = list(inputs)
-        if unknown:
-            raise SSOError(
-                Kind.invalid, [Code.invalid_input], {k[:128]: "is not an input of this call" for k in unknown}
-            )
         return {"result": list(_live_rows(conn, owner, now))}
     errors = FieldErrors()
-    decrypt = _check_bool(inputs.get("decrypt"), "decrypt", errors, True)
+    options = ("decrypt", "decrypt_on_get", "serialize_dt")
+    on_get = _check_bool(inputs.get("decrypt_on_get"), "decrypt_on_get", errors, True)  # Zato's name
+    decrypt = _check_bool(inputs.get("decrypt"), "decrypt", errors, on_get)
     _check_bool(inputs.get("serialize_dt"), "serialize_dt", errors, True)  # Zato's; datetimes are always text
     errors.raise_if_any(Kind.invalid)
-    many, items = _items(op, {key: value for key, value in inputs.items() if key not in ("decrypt", "serialize_dt")})
+    many, items = _items(op, {key: value for key, value in inputs.items() if key not in options})
     names = [item["name"] for item in items]
     rows = _live_rows(conn, owner, now, names)
     if op == "exists":
@@ -359,12 +420,28 @@ def read(ctx: Context, conn: Connection, op: str, owner: Owner, inputs: Mapping[
 # --- the service calls --------------------------------------------------------------------------------------------
 
 
+def _used_inputs(op: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs `op` reads: keys Zato never had are refused; Zato's others are dropped, and so is a null
+    `name` or `data` beside the other (Zato's client sends every key, null when unused)."""
+    unknown = [key for key in inputs if key not in ACCEPTED[op]]
+    if unknown:
+        raise SSOError(
+            Kind.invalid, [Code.invalid_input], {str(key)[:128]: "is not an input of this call" for key in unknown}
+        )
+    used = {key: value for key, value in inputs.items() if key in INPUTS[op]}
+    for key, other in (("name", "data"), ("data", "name")):
+        if key in used and used[key] is None and used.get(other) is not None:
+            del used[key]
+    return used
+
+
 def attr_call(ctx: Context, call: Call, op: str, owner_of, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Run one attribute operation; `owner_of(conn)` resolves (and authorises) the owner."""
     if op not in OPERATIONS:
         raise _refuse("operation", "is not an attribute operation")
     if not isinstance(inputs, Mapping):
         raise _refuse("data", "must be a mapping")
+    inputs = _used_inputs(op, inputs)
     if op in READ_OPS:
         with reading(ctx.engine) as conn:
             return read(ctx, conn, op, owner_of(conn), inputs)
