@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +26,19 @@ def _where(path: str) -> tuple[str, str]:
     return (Path(path).name or "<built-in>"), (Path(path).name or "<built-in>")
 
 
-def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
-    """Per request: pool checkouts (each a ping with pool_pre_ping), statements, transactions (commits +
-    rollbacks: a read transaction ends in a rollback), and the service layer's authentications."""
+def count_round_trips(app, call, n: int = 50, engine=None) -> dict[str, float | None]:
+    """Per request: pool checkouts (a PostgreSQL connection idle for 10 s is pinged first), statements,
+    transactions (commits + rollbacks), the transactions begun as reads and as writes (webapp.db's
+    `reading` / `writing`: a write is begun with the sso_write option), and the service layer's
+    authentications. With another app's `engine` (the bare reference), reads and writes are not told apart."""
     from sqlalchemy import event
 
+    from webapp.db import WRITE_OPTION
     from webapp.sso.kernel import caller as authn
 
-    engine = app.extensions["sso_engine"]
-    counts = dict.fromkeys(("checkouts", "statements", "commits", "rollbacks", "authentications"), 0)
+    own = engine is None
+    engine = app.extensions["sso_engine"] if own else engine
+    counts = dict.fromkeys(("checkouts", "statements", "commits", "rollbacks", "reads", "writes", "authentications"), 0)
 
     def counter(key):
         def bump(*_args, **_kwargs):
@@ -42,11 +46,15 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
 
         return bump
 
+    def begun(conn):
+        counts["writes" if conn.get_execution_options().get(WRITE_OPTION) else "reads"] += 1
+
     hooks = [
         (engine.pool, "checkout", counter("checkouts")),
         (engine, "before_cursor_execute", counter("statements")),
         (engine, "commit", counter("commits")),
         (engine, "rollback", counter("rollbacks")),
+        (engine, "begin", begun),
     ]
     for target, name, hook in hooks:
         event.listen(target, name, hook)
@@ -73,21 +81,29 @@ def count_round_trips(app, call, n: int = 50) -> dict[str, float]:
             event.remove(target, name, hook)
         for module in patched:
             setattr(module, name, original)
-    per = {key: round(value / n, 2) for key, value in counts.items()}
-    per["transactions"] = round(per["commits"] + per["rollbacks"], 2)
+    per: dict[str, float | None] = {key: round(value / n, 2) for key, value in counts.items()}
+    per["transactions"] = round(counts["commits"] / n + counts["rollbacks"] / n, 2)
+    if not own:
+        per["reads"] = per["writes"] = None
     return per
 
 
 def profile_requests(
-    calls: dict[str, Callable[[int], Any]], app, db_name: str, seconds: float = 3.0, with_profile: bool = True
+    calls: dict[str, Callable[[int], Any]],
+    app,
+    db_name: str,
+    seconds: float = 3.0,
+    profiled: Collection[str] | None = None,
+    engines: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """For each named in-process request: ms per request, round trips, and (pyinstrument) where the time goes."""
+    """For each named in-process request: ms per request, round trips, and (pyinstrument, for the names in
+    `profiled`, or all when None) where the time goes. `engines`: a call's own engine (the bare reference)."""
     from pyinstrument import Profiler
 
     out = []
     for name, call in calls.items():
         call(0)  # warm (and check)
-        started, n = time.perf_counter(), 0
+        started, cpu_started, n = time.perf_counter(), time.process_time(), 0
         while time.perf_counter() - started < min(1.0, seconds / 3) or n < 5:
             call(n + 1)
             n += 1
@@ -96,9 +112,14 @@ def profile_requests(
             "db": db_name,
             "target": name,
             "request_ms": request_ms,
-            "per_request": count_round_trips(app, call, n=20 if name == "login" else 50),
+            # This process's CPU per request: what other work on a busy machine moves least (wall time
+            # includes waiting for a core; the database server's CPU is not in it on PostgreSQL).
+            "cpu_ms": round((time.process_time() - cpu_started) * 1000 / n, 3),
+            "per_request": count_round_trips(
+                app, call, n=20 if name == "login" else 50, engine=(engines or {}).get(name)
+            ),
         }
-        if with_profile:
+        if profiled is None or name in profiled:
             profiler = Profiler(interval=0.0005)
             profiler.start()
             started, n = time.perf_counter(), 0
@@ -152,8 +173,10 @@ def summarise(profiler, label: str) -> dict[str, Any]:
 def print_profile(profile: dict[str, Any]) -> None:
     trips = profile["per_request"]
     print(
-        f"\n{profile['target']} ({profile['db']}, in-process): {profile['request_ms']} ms a request; per request "
-        f"{trips['statements']} statements, {trips['transactions']} transactions, {trips['checkouts']} pool checkouts, "
+        f"\n{profile['target']} ({profile['db']}, in-process): {profile['request_ms']} ms a request "
+        f"({profile.get('cpu_ms')} ms CPU); per request "
+        f"{trips['statements']} statements, {trips['transactions']} transactions ({trips['reads']} read, "
+        f"{trips['writes']} write), {trips['checkouts']} pool checkouts, "
         f"{trips['authentications']} authentications"
     )
     if "self_time_by_package_pct" not in profile:

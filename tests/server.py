@@ -35,7 +35,8 @@ def free_port() -> int:
 class LiveServer:
     """Start `gunicorn -w 2 wsgi:app` with the given environment; `.url` is its base address.
 
-    bench/run.py starts its nodes with this too (another `app`, `extra_args` such as --preload, its log)."""
+    bench/run.py starts its nodes with this too (another `app`, `extra_args` such as --preload, its log,
+    a fixed `port` from its --port-base)."""
 
     def __init__(
         self,
@@ -46,8 +47,9 @@ class LiveServer:
         extra_args: tuple[str, ...] = (),
         log: Path | None = None,
         access_log: bool = True,
+        port: int | None = None,
     ):
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
         self.workers = workers

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, ops
 from . import config as settings
 from .api import init_app as init_api
-from .db import make_engine
+from .db import make_engine, read_scope
 from .http_hardening import init_http_hardening
 from .i18n import init_i18n
 from .memory import keep_large_buffers_out_of_the_heap
@@ -48,16 +48,20 @@ def create_service(config: dict[str, Any]) -> SSO:
 
 
 def init_request_scope(app: Flask) -> None:
-    """Every request of `app` is one scope of the service's caller cache (one authentication per request)."""
+    """Every request of `app` is one scope of the service's caller cache (one authentication per request)
+    and of the database's shared read transaction (one read transaction per request, webapp/db.py)."""
 
     def enter() -> None:
         g._sso_request_scope = request_scope()
         g._sso_request_scope.__enter__()
+        g._sso_read_scope = read_scope()
+        g._sso_read_scope.__enter__()
 
     def leave(_error: BaseException | None = None) -> None:
-        scope = g.pop("_sso_request_scope", None)
-        if scope is not None:
-            scope.__exit__(None, None, None)
+        for name in ("_sso_read_scope", "_sso_request_scope"):
+            scope = g.pop(name, None)
+            if scope is not None:
+                scope.__exit__(None, None, None)
 
     app.before_request(enter)
     app.teardown_request(leave)

@@ -16,7 +16,9 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -227,28 +229,148 @@ def _transaction(engine: Engine, **options: Any) -> Iterator[Connection]:
             finally:
                 conn.close()
     except BaseException as exc:
-        if getattr(_state, "fired", False):
-            _state.fired = False
-            # The other pooled connections lead to the same hung server: drop them all (a sync worker
-            # serves one request at a time, so none is in use).
-            engine.dispose()
-            raise _unavailable(engine, exc) from None
-        if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError)) or (
-            isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
-        ):
-            raise _unavailable(engine, exc) from None
-        raise
+        _raise_failure(engine, exc)
+
+
+def _raise_failure(engine: Engine, exc: BaseException) -> NoReturn:
+    """Raise what a failed transaction of `engine` answers: DatabaseUnavailable when the database did not
+    answer in time or at all, else `exc` itself."""
+    if getattr(_state, "fired", False):
+        _state.fired = False
+        # The other pooled connections lead to the same hung server: drop them all (a sync worker
+        # serves one request at a time, so none is in use).
+        engine.dispose()
+        raise _unavailable(engine, exc) from None
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.InterfaceError)) or (
+        isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    ):
+        raise _unavailable(engine, exc) from None
+    raise exc
+
+
+# --- One read transaction per request (issue 30) ---
+#
+# Inside `read_scope()` (every Flask request: webapp.init_request_scope) the `reading` blocks of one engine
+# share one read transaction, begun by the first and ended when the scope ends, so a request that looks up
+# its caller, the target and the page's own data reads them in one transaction and one pool checkout
+# instead of one each. A write ends it first (or, when the write runs inside an open read block, such as
+# a session's last-use mark, right after that block), so a read after a write sees the write; a read
+# inside a write transaction, a failure in a read block (the transaction is rolled back and the next read
+# begins afresh) and `reading(engine, alone=True)` (a streamed export's batches) keep their own
+# transactions, as outside any scope (the command line, the service's own tests).
+
+
+@dataclass(eq=False)
+class _SharedRead:
+    engine: Engine
+    conn: Connection
+    transaction: Any
+    open_blocks: int = 0  # `reading` blocks now inside it
+    stale: bool = False  # a write committed while a block was open: end it when that block ends
+
+
+_shared_reads: ContextVar[dict[int, _SharedRead] | None] = ContextVar("sso_shared_reads", default=None)
+_open_writes: ContextVar[int] = ContextVar("sso_open_writes", default=0)
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
-    """A read transaction (rolled back at the end; it never writes)."""
-    with _transaction(engine) as conn:
-        yield conn
+def read_scope() -> Iterator[None]:
+    """Within this block, `reading` blocks share one read transaction per engine (see above)."""
+    token = _shared_reads.set({})
+    try:
+        yield
+    finally:
+        shared = _shared_reads.get() or {}
+        _shared_reads.reset(token)
+        for read in list(shared.values()):
+            _end_shared(read)
+
+
+def _end_shared(read: _SharedRead) -> None:
+    """End a shared read as `reading` ends its transaction. A read changed nothing, so a database that
+    fails to answer now loses nothing: its connection is dropped and the request goes on."""
+    engine = read.engine
+    try:
+        with _deadline(getattr(engine, "sso_deadline", 0)):
+            try:
+                if read.transaction.is_active:
+                    read.transaction.commit()
+            finally:
+                read.conn.close()
+    except (Exception, _Deadline):
+        if getattr(_state, "fired", False):
+            _state.fired = False
+            engine.dispose()
+        else:
+            read.conn.invalidate()
+
+
+def _end_shared_before_write(engine: Engine) -> None:
+    shared = _shared_reads.get()
+    read = shared.get(id(engine)) if shared else None
+    if shared is None or read is None:
+        return
+    if read.open_blocks:
+        read.stale = True  # still in use by the block the write runs in: ended when that block ends
+    else:
+        del shared[id(engine)]
+        _end_shared(read)
+
+
+@contextmanager
+def reading(engine: Engine, *, alone: bool = False) -> Iterator[Connection]:
+    """A read transaction (it never writes); inside `read_scope()` the request's shared one (see above)
+    unless `alone`."""
+    shared = _shared_reads.get()
+    if shared is None or alone or _open_writes.get():
+        with _transaction(engine) as conn:
+            yield conn
+        return
+    read = shared.get(id(engine))
+    if read is not None and read.open_blocks:  # nested in an open block, which handles any failure
+        yield read.conn
+        return
+    try:
+        with _deadline(getattr(engine, "sso_deadline", 0)):
+            if read is None:
+                with _shortened(getattr(engine, "sso_connect_deadline", 0)):
+                    conn = engine.connect()
+                try:
+                    read = _SharedRead(engine, conn, conn.begin())
+                except BaseException:
+                    conn.invalidate() if getattr(_state, "fired", False) else conn.close()
+                    raise
+                shared[id(engine)] = read
+            read.open_blocks = 1
+            try:
+                yield read.conn
+            except BaseException:
+                del shared[id(engine)]
+                try:
+                    if getattr(_state, "fired", False):
+                        read.conn.invalidate()  # no ROLLBACK to a server that does not answer
+                    elif read.transaction.is_active:
+                        read.transaction.rollback()
+                finally:
+                    read.conn.close()
+                raise
+            finally:
+                read.open_blocks = 0
+            if read.stale:
+                del shared[id(engine)]
+                _end_shared(read)
+    except BaseException as exc:
+        _raise_failure(engine, exc)
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed when the block ends normally, rolled back otherwise."""
-    with _transaction(engine, **{WRITE_OPTION: True}) as conn:
-        yield conn
+    """A write transaction: committed when the block ends normally, rolled back otherwise. Inside
+    `read_scope()` it ends the shared read first, so what is read after it sees it."""
+    _end_shared_before_write(engine)
+    token = _open_writes.set(_open_writes.get() + 1)
+    try:
+        with _transaction(engine, **{WRITE_OPTION: True}) as conn:
+            yield conn
+    finally:
+        _open_writes.reset(token)

@@ -15,18 +15,11 @@ from ..kernel.call import Call, local
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, super_user_required, username_taken
+from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import password_columns, password_problem
 from ..kernel.presentation import UserData, user_view
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
-from ..kernel.rows import (
-    attribute_columns,
-    is_username_taken,
-    new_user_id,
-    reject_unknown,
-    require_input,
-    require_mapping,
-    side_effects,
-)
+from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
 from ..kernel.tokens import new_totp_key

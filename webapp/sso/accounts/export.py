@@ -50,8 +50,9 @@ def audit_rows(
     engine: Engine, *, since: datetime | None = None, target_id: str | None = None, batch: int = BATCH
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of audit records in id order, each a tuple in `COLUMNS` order whose `changes` is the stored
-    JSON text (optionally from `since`, or only those whose target is `target_id`)."""
-    with reading(engine) as conn:
+    JSON text (optionally from `since`, or only those whose target is `target_id`). Each batch is read in its
+    own short transaction, even within a request's shared read (a download streams for as long as it takes)."""
+    with reading(engine, alone=True) as conn:
         newest = conn.execute(select(func.max(audit.c.id))).scalar()
     if newest is None:
         return
@@ -63,7 +64,7 @@ def audit_rows(
             query = query.where(audit.c.time >= since)
         if target_id is not None:
             query = query.where(audit.c.target_id == target_id)
-        with reading(engine) as conn:
+        with reading(engine, alone=True) as conn:
             rows = [tuple(row) for row in conn.execute(query)]
         if not rows:
             return

@@ -23,8 +23,8 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from ..kernel.inputs import reject_unknown
 from ..kernel.presentation import user_view
-from ..kernel.rows import reject_unknown
 from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, users
 from ..kernel.texts import _t
 

@@ -34,16 +34,9 @@ from ..kernel.errors import (
     username_taken,
     version_conflict,
 )
+from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.presentation import UserData, user_view
-from ..kernel.rows import (
-    attribute_columns,
-    changed,
-    is_username_taken,
-    load_user,
-    reject_unknown,
-    require_mapping,
-    side_effects,
-)
+from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
 from .guards import hold_super_users, refuse_removing_own_access, require_a_usable_super_user, takes_access_away

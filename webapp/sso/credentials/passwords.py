@@ -12,8 +12,9 @@ from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
-from ..kernel.rows import load_user, reject_unknown, require_input, require_mapping
+from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
 from .throttle import check_current_password

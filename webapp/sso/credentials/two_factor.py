@@ -28,15 +28,9 @@ from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
+from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.presentation import UserData
-from ..kernel.rows import (
-    current_value,
-    load_user,
-    load_user_by_username,
-    reject_unknown,
-    require_input,
-    require_mapping,
-)
+from ..kernel.rows import current_value, load_user, load_user_by_username
 from ..kernel.tables import recovery_codes, users
 from ..kernel.texts import _t
 from ..kernel.tokens import new_totp_key

@@ -31,8 +31,8 @@ from ..kernel.call import Call
 from ..kernel.caller import Caller, authenticate, check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
+from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.presentation import UserData
-from ..kernel.rows import reject_unknown, require_mapping
 from ..kernel.tables import email_tokens
 from ..kernel.texts import _t
 from . import tokens

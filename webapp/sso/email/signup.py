@@ -22,8 +22,9 @@ from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
+from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
-from ..kernel.rows import is_username_taken, reject_unknown, require_input
+from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
 from ..kernel.texts import _t
 from . import tokens

@@ -1,19 +1,17 @@
-"""Reading and writing user rows: the helpers every user service shares."""
+"""Reading and writing user rows: new ids, loading a user, the columns and side effects an attribute writes."""
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from .attributes import ATTRIBUTES, READ_ONLY, fold, search_column, text_problem
-from .errors import Code, FieldErrors, Kind, SSOError
+from .attributes import ATTRIBUTES, fold, search_column, text_problem
 from .tables import users
-from .texts import _t
 from .tokens import TokenCodec
 
 
@@ -25,40 +23,6 @@ def new_user_id() -> str:
 def new_session_id() -> str:
     """A session's public id: `zses` + random base32. Not a secret: it names a session, never opens one."""
     return "zses" + base64.b32encode(os.urandom(15)).decode().lower()
-
-
-def unknown_key_message(key: Any) -> str:
-    """Why `key` cannot be in an update's data."""
-    if key in ("password", "old_password", "new_password"):
-        return "passwords change only through the change-password call"
-    if key in READ_ONLY:
-        return "is read-only"
-    return "is not an attribute that can be updated"
-
-
-def require_mapping(data: Any) -> Mapping:
-    """E008003 unless `data` is a non-empty mapping."""
-    if not isinstance(data, Mapping) or not data:
-        raise SSOError.single(Kind.invalid, Code.no_data, "data", _t("no attributes to update were given"))
-    return data
-
-
-def reject_unknown(
-    data: Mapping, allowed: Collection[str], describe: Callable[[Any], str] = unknown_key_message
-) -> None:
-    """E008002 naming every key of `data` that is not in `allowed`."""
-    errors = FieldErrors()
-    for key in data:
-        if not isinstance(key, str) or key not in allowed:
-            errors.add(str(key)[:128], describe(key))
-    errors.raise_if_any(Kind.invalid)
-
-
-def require_input(data: Mapping, *names: str) -> None:
-    """400 naming every required input missing from `data`."""
-    missing = {name: "is required" for name in names if name not in data}
-    if missing:
-        raise SSOError(Kind.malformed, [Code.invalid_input], missing)
 
 
 def load_user_by_username(conn: Connection, username: Any):
