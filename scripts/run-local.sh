@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the service locally on http://${HOST:-127.0.0.1}:${PORT:-8000} (after scripts/bootstrap.sh).
+# Run the service locally (after scripts/bootstrap.sh): it listens on ${HOST:-127.0.0.1}:${PORT:-8000} and is
+# opened at http://localhost:${PORT:-8000} (passkeys need a domain name: browsers refuse an IP address as RP ID).
 # First run: creates instance/secrets.env, the database, and a first super user
 # whose password is printed and kept in instance/first-super-user.txt.
 set -euo pipefail
@@ -33,7 +34,7 @@ chmod 600 instance/secrets.env
 # create_app reads instance/secrets.env itself (the environment wins), so the flask commands need nothing.
 
 # Self-service by email on one machine: without SSO_SMTP_URL the messages (with their links) go to this log.
-export SSO_PUBLIC_URL="${SSO_PUBLIC_URL:-http://127.0.0.1:${PORT}}"
+export SSO_PUBLIC_URL="${SSO_PUBLIC_URL:-http://localhost:${PORT}}"
 export SSO_SIGNUP_APPS="${SSO_SIGNUP_APPS-Console}"
 export SSO_SIGNUP_APPROVAL_NEEDED="${SSO_SIGNUP_APPROVAL_NEEDED:-0}"
 
@@ -51,7 +52,7 @@ fi
 ADMIN_PASSWORD="$(sed -n 's/^password=//p' instance/first-super-user.txt)"
 echo
 echo "=================================================================="
-echo " Log in at http://${HOST}:${PORT}/login as admin / ${ADMIN_PASSWORD}"
+echo " Log in at ${SSO_PUBLIC_URL}/login as admin / ${ADMIN_PASSWORD}"
 echo " (also in instance/first-super-user.txt)"
 if [ -z "${SSO_SMTP_URL:-}" ]; then
 echo " No SSO_SMTP_URL: sign-up and password-reset emails are printed"

@@ -32,6 +32,8 @@ TABLES = (
     "sso_email_token",
     "sso_mail_request",
     "sso_totp_recovery_code",
+    "sso_passkey",
+    "sso_passkey_challenge",
     "sso_user",
     "sso_user_attr",
     "sso_rate_hit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from .http_hardening import init_http_hardening
 from .i18n import init_i18n
 from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
+from .sso.credentials.passkeys import relying_party_problem
 from .sso.email.mail import Mailer
 from .sso.kernel.caller import forget_callers_on_commit, request_scope
 from .sso.kernel.tokens import TokenCodec
@@ -44,6 +46,9 @@ def create_service(config: dict[str, Any]) -> SSO:
     ctx = Context(engine=engine, codec=TokenCodec(config["SSO_FERNET_KEYS"]), settings=config, mailer=mailer)
     forget_callers_on_commit(engine)
     mailer.announce()
+    problem = relying_party_problem(config)
+    if problem:
+        logging.getLogger("webapp.passkeys").warning(problem)
     return SSO(ctx)
 
 

@@ -137,7 +137,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_SMTP_URL": env.get("SSO_SMTP_URL", "").strip(),
         "SSO_SMTP_TIMEOUT": _int(env, "SSO_SMTP_TIMEOUT", 10),
         "SSO_MAIL_FROM": env.get("SSO_MAIL_FROM", "").strip() or "no-reply@localhost",
-        "SSO_PUBLIC_URL": (env.get("SSO_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        "SSO_PUBLIC_URL": (env.get("SSO_PUBLIC_URL", "").strip() or "http://localhost:8000").rstrip("/"),
         "SSO_PRODUCT_NAME": env.get("SSO_PRODUCT_NAME", "").strip() or "SSO",
         "SSO_SIGNUP_APPS": _csv(env.get("SSO_SIGNUP_APPS", "")),
         "SSO_SIGNUP_APPROVAL_NEEDED": _flag(env, "SSO_SIGNUP_APPROVAL_NEEDED", True),
@@ -158,6 +158,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
         # languages (SPEC §22): the last choice, after the person's own and their browser's
         "SSO_DEFAULT_LOCALE": (env.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE).strip(),
+        # passkeys (SPEC §18): a passkey with user verification is a whole sign-in
+        "SSO_PASSKEY_PASSWORDLESS": _flag(env, "SSO_PASSKEY_PASSWORDLESS", True),
     }
 
 

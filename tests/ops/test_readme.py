@@ -108,7 +108,8 @@ def test_the_readme_works_as_written_on_a_fresh_clone(running):
     blocks = readme_blocks()
     assert set(blocks) == {"run", "curl", "python", "cli"}
     output = (clone / "make-run.log").read_text()
-    assert "Log in at http://127.0.0.1:" in output and (clone / "instance" / "secrets.env").exists()
+    # the address people open is a name: browsers refuse passkeys on an IP address (SPEC §18)
+    assert "Log in at http://localhost:" in output and (clone / "instance" / "secrets.env").exists()
     assert "postgresql" not in output.lower()  # make run installs and starts no database server
     assert (clone / "static" / "vendor" / "htmx.min.js").exists()
 

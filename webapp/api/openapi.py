@@ -100,6 +100,17 @@ SESSION_PROPERTIES: dict[str, dict[str, Any]] = {
     "last_use_time": {**DATETIME_OUT, "description": "kept to the minute"},
     "is_current": {"type": "boolean", "description": "the session of the UST making this call"},
 }
+PASSKEY_PROPERTIES: dict[str, dict[str, Any]] = {
+    "passkey_id": {"type": "string", "description": "public: names the passkey in DELETE user/passkey"},
+    "user_id": {"type": "string"},
+    "name": {"type": "string", "maxLength": 64},
+    "creation_time": DATETIME_OUT,
+    "last_use_time": {"type": ["string", "null"], "description": "the last sign-in with it, or null"},
+    "is_synced": {"type": "boolean", "description": "backup eligible: synced between devices; else device-bound"},
+    "is_backed_up": {"type": "boolean"},
+    "aaguid": {"type": "string", "description": "the authenticator's model (zeros when it does not say)"},
+    "transports": {"type": "array", "items": {"type": "string"}},
+}
 
 
 def output_schema(attr: Attribute) -> dict[str, Any]:
@@ -222,6 +233,28 @@ def _schemas() -> dict[str, Any]:
             },
             ["result"],
         ),
+        "PasskeyRecord": {
+            "type": "object",
+            "properties": PASSKEY_PROPERTIES,
+            "required": list(PASSKEY_PROPERTIES),
+            "additionalProperties": False,
+        },
+        "Passkey": _envelope(ok, PASSKEY_PROPERTIES, list(PASSKEY_PROPERTIES)),
+        "PasskeyList": _envelope(
+            ok, {"result": {"type": "array", "items": {"$ref": "#/components/schemas/PasskeyRecord"}}}, ["result"]
+        ),
+        "PasskeyOptions": _envelope(
+            ok,
+            {
+                "challenge_id": {"type": "string", "description": "send it back with the browser's answer"},
+                "options": {
+                    "type": "object",
+                    "description": "WebAuthn's JSON form of the options: PublicKeyCredential."
+                    "parseCreationOptionsFromJSON / parseRequestOptionsFromJSON take it",
+                },
+            },
+            ["challenge_id", "options"],
+        ),
         "SearchResult": _envelope(
             ok,
             {
@@ -286,6 +319,9 @@ RESULT_SCHEMAS = {
     "ended": "Ended",
     "attr": "AttrResult",
     "links": "LinkList",
+    "passkeys": "PasskeyList",
+    "passkey": "Passkey",
+    "passkey_options": "PasskeyOptions",
 }
 
 

@@ -27,13 +27,20 @@ from .operations import (
     GET_USER,
     LINK,
     LINKS,
+    LIST_PASSKEYS,
     LIST_SESSIONS,
     LOCK_USER,
     LOGIN,
     LOGOUT,
     OPENAPI_PATH,
+    PASSKEY_LOGIN_OPTIONS,
+    PASSKEY_LOGIN_VERIFY,
+    PASSKEY_REAUTH_OPTIONS,
+    PASSKEY_REGISTER_OPTIONS,
+    PASSKEY_REGISTER_VERIFY,
     PREFIX,
     REJECT_USER,
+    REMOVE_PASSKEY,
     RENEW_SESSION,
     REQUEST_RESET,
     SEARCH,
@@ -125,6 +132,7 @@ def login(call: ApiCall):
         call.data.get("new_password"),
         call.data.get("totp_code"),
         claimed_metadata=claimed,
+        passkey=call.data.get("passkey"),
     )
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
@@ -316,6 +324,70 @@ def end_sessions(call: ApiCall):
         served(call).end_session(session_id)
         return envelope({"ended": 1})
     return envelope({"ended": served(call).end_sessions(call.user_id)})
+
+
+# --- passkeys (SPEC §18) ---------------------------------------------------------------------------------------
+
+
+@endpoint(LIST_PASSKEYS)
+def list_passkeys(call: ApiCall):
+    """GET user/passkey: the passkeys of the caller or (super-users) of user_id."""
+    return envelope({"result": [passkey.to_dict() for passkey in served(call).list_passkeys(call.user_id)]})
+
+
+@endpoint(REMOVE_PASSKEY)
+def remove_passkey(call: ApiCall):
+    """DELETE user/passkey: remove one passkey."""
+    served(call).remove_passkey(
+        call.data["passkey_id"],
+        user_id=call.user_id,
+        password=call.data.get("password"),
+        reauth=call.data.get("passkey"),
+    )
+    return envelope()
+
+
+@endpoint(PASSKEY_REGISTER_OPTIONS)
+def passkey_register_options(call: ApiCall):
+    """POST user/passkey/register/options: a challenge and the creation options."""
+    ceremony = served(call).passkey_register_options(call.data.get("password"), reauth=call.data.get("passkey"))
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_REAUTH_OPTIONS)
+def passkey_reauth_options(call: ApiCall):
+    """POST user/passkey/reauth/options: a challenge for one's own passkeys, to confirm it is you."""
+    ceremony = served(call).passkey_reauth_options()
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_REGISTER_VERIFY)
+def passkey_register_verify(call: ApiCall):
+    """POST user/passkey/register/verify: the new passkey."""
+    data = call.data
+    return envelope(
+        served(call).passkey_register_verify(data["challenge_id"], data["credential"], data["name"]).to_dict()
+    )
+
+
+@endpoint(PASSKEY_LOGIN_OPTIONS)
+def passkey_login_options(call: ApiCall):
+    """POST user/passkey/login/options: a challenge and the request options."""
+    second_factor = call.data.get("second_factor", False)
+    if type(second_factor) is not bool:
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "second_factor", "must be true or false")
+    ceremony = served(call).passkey_login_options(second_factor=second_factor)
+    return envelope({"challenge_id": ceremony.challenge_id, "options": ceremony.options})
+
+
+@endpoint(PASSKEY_LOGIN_VERIFY)
+def passkey_login_verify(call: ApiCall):
+    """POST user/passkey/login/verify: the UST of a sign-in with a passkey alone."""
+    claimed = {key: call.data[key] for key in METADATA_KEYS if key in call.data}
+    result = served(call).login_with_passkey(
+        call.data["challenge_id"], call.data["credential"], claimed_metadata=claimed
+    )
+    return envelope({"ust": result.ust, "expiration_time": result.expiration_time}, status=result.status)
 
 
 def _attr_handler(op: Operation) -> None:

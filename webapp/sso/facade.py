@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .bulk import BulkOutcome
+from .credentials.passkeys import Ceremony, PasskeyData
 from .credentials.two_factor import TotpStatus
 from .email.signup import Confirmed, SignupResult
 from .kernel.call import Call
@@ -42,10 +43,12 @@ class Users:
         *,
         channel: str = PY,
         claimed_metadata=None,
+        passkey=None,
     ) -> LoginResult:
-        """Log a user in (with `totp_code` when two-factor sign-in is on); returns the UST and its expiry."""
+        """Log a user in (with `totp_code`, or a `passkey` answer, when two-factor sign-in is on); returns the UST
+        and its expiry."""
         return self._as(cid, None, current_app, remote_addr, channel, user_agent).login(
-            username, password, new_password, totp_code, claimed_metadata=claimed_metadata
+            username, password, new_password, totp_code, claimed_metadata=claimed_metadata, passkey=passkey
         )
 
     def logout(self, cid, current_ust, current_app, remote_addr) -> None:
@@ -233,6 +236,83 @@ class Users:
     def totp_status(self, cid, user_id, current_ust, current_app, remote_addr) -> TotpStatus:
         """Whether two-factor sign-in is on, and how many recovery codes are left."""
         return self._as(cid, current_ust, current_app, remote_addr).totp_status(user_id)
+
+    # --- passkeys (SPEC §18) ---
+    def passkey_register_options(
+        self, cid, password, current_ust, current_app, remote_addr, *, reauth=None
+    ) -> Ceremony:
+        """Begin adding a passkey to one's own account (a sign-in within 5 minutes, else the `password` or a
+        `reauth` answer of one's own passkey to `passkey_reauth_options`)."""
+        return self._as(cid, current_ust, current_app, remote_addr).passkey_register_options(password, reauth=reauth)
+
+    def passkey_reauth_options(self, cid, current_ust, current_app, remote_addr) -> Ceremony:
+        """Options to confirm it is you with one of your own passkeys instead of the password."""
+        return self._as(cid, current_ust, current_app, remote_addr).passkey_reauth_options()
+
+    def passkey_register_verify(
+        self, cid, challenge_id, credential, name, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
+    ) -> PasskeyData:
+        """Finish adding a passkey: the browser's answer to the challenge, and the passkey's name."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).passkey_register_verify(
+            challenge_id, credential, name
+        )
+
+    def list_passkeys(self, cid, user_id, current_ust, current_app, remote_addr) -> list[PasskeyData]:
+        """The passkeys of the caller, or (super-users) of `user_id`; never a key."""
+        return self._as(cid, current_ust, current_app, remote_addr).list_passkeys(user_id)
+
+    def rename_passkey(
+        self, cid, passkey_id, name, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
+    ) -> PasskeyData:
+        """Rename one of one's own passkeys."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).rename_passkey(
+            passkey_id, name
+        )
+
+    def remove_passkey(
+        self,
+        cid,
+        passkey_id,
+        current_ust,
+        current_app,
+        remote_addr,
+        *,
+        user_id=None,
+        password=None,
+        reauth=None,
+        channel=PY,
+        user_agent=None,
+    ) -> None:
+        """Remove a passkey: one's own (a recent sign-in, else the `password` or a `reauth` passkey answer), or
+        (super-users) anyone's."""
+        self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).remove_passkey(
+            passkey_id, user_id=user_id, password=password, reauth=reauth
+        )
+
+    def sign_in_is_recent(self, cid, current_ust, current_app, remote_addr) -> bool:
+        """Whether the caller signed in within 5 minutes (adding or removing a passkey needs no password then)."""
+        return self._as(cid, current_ust, current_app, remote_addr).sign_in_is_recent()
+
+    def passkey_login_options(self, cid, current_app, remote_addr, *, second_factor=False) -> Ceremony:
+        """Begin signing in with a passkey (or, with `second_factor`, a passkey in place of the TOTP code)."""
+        return self._as(cid, None, current_app, remote_addr).passkey_login_options(second_factor=second_factor)
+
+    def login_with_passkey(
+        self,
+        cid,
+        challenge_id,
+        credential,
+        current_app,
+        remote_addr,
+        user_agent=None,
+        *,
+        channel=PY,
+        claimed_metadata=None,
+    ) -> LoginResult:
+        """Sign in with a passkey alone (usernameless, user verification required)."""
+        return self._as(cid, None, current_app, remote_addr, channel, user_agent).login_with_passkey(
+            challenge_id, credential, claimed_metadata=claimed_metadata
+        )
 
     # --- Zato's user and session attributes ---
     def user_attr(

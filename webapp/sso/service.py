@@ -10,13 +10,14 @@ from typing import Any
 
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, search, update
-from .credentials import api_clients, passwords, two_factor
+from .credentials import api_clients, passkeys, passwords, two_factor
 from .email import email_change, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
-from .sessions import login, session_calls
+from .sessions import login, passkey_login, session_calls
+from .sessions.login import LoginResult
 from .zato import attributes, importer
 
 
@@ -28,9 +29,24 @@ class Service:
         self.call = call
 
     # --- sessions ---
-    def login(self, username, password, new_password=None, totp_code=None, *, claimed_metadata=None):
+    def login(self, username, password, new_password=None, totp_code=None, *, claimed_metadata=None, passkey=None):
         return login.login(
-            self.ctx, self.call, username, password, new_password, totp_code, claimed_metadata=claimed_metadata
+            self.ctx,
+            self.call,
+            username,
+            password,
+            new_password,
+            totp_code,
+            claimed_metadata=claimed_metadata,
+            passkey=passkey,
+        )
+
+    def passkey_login_options(self, *, second_factor: bool = False) -> passkeys.Ceremony:
+        return passkey_login.sign_in_options(self.ctx, self.call, second_factor=second_factor)
+
+    def login_with_passkey(self, challenge_id, credential, *, claimed_metadata=None) -> LoginResult:
+        return passkey_login.login_with_passkey(
+            self.ctx, self.call, challenge_id, credential, claimed_metadata=claimed_metadata
         )
 
     def logout(self) -> None:
@@ -180,6 +196,28 @@ class Service:
 
     def confirm_email_change(self, token) -> email_change.EmailChanged:
         return email_change.confirm_email_change(self.ctx, self.call, token)
+
+    # --- passkeys (SPEC §18) ---
+    def passkey_register_options(self, password, *, reauth=None) -> passkeys.Ceremony:
+        return passkeys.register_options(self.ctx, self.call, password, reauth)
+
+    def passkey_reauth_options(self) -> passkeys.Ceremony:
+        return passkeys.reauth_options(self.ctx, self.call)
+
+    def passkey_register_verify(self, challenge_id, credential, name) -> passkeys.PasskeyData:
+        return passkeys.register_verify(self.ctx, self.call, challenge_id, credential, name)
+
+    def list_passkeys(self, user_id) -> list[passkeys.PasskeyData]:
+        return passkeys.list_passkeys(self.ctx, self.call, user_id)
+
+    def rename_passkey(self, passkey_id, name) -> passkeys.PasskeyData:
+        return passkeys.rename_passkey(self.ctx, self.call, passkey_id, name)
+
+    def remove_passkey(self, passkey_id, *, user_id=None, password=None, reauth=None) -> None:
+        passkeys.remove_passkey(self.ctx, self.call, passkey_id, user_id=user_id, password=password, reauth=reauth)
+
+    def sign_in_is_recent(self) -> bool:
+        return passkeys.sign_in_is_recent(self.ctx, self.call)
 
     # --- Zato attributes ---
     def user_attr(self, op, user_id, inputs) -> dict[str, Any]:

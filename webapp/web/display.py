@@ -47,14 +47,38 @@ ACTION_LABELS = {
     "session_attr_update": lazy_gettext("Session attribute updated"),
     "session_attr_set": lazy_gettext("Session attribute set"),
     "session_attr_delete": lazy_gettext("Session attribute deleted"),
+    "passkey_add": lazy_gettext("Passkey added"),
+    "passkey_rename": lazy_gettext("Passkey renamed"),
+    "passkey_remove": lazy_gettext("Passkey removed"),
+    "passkey_cloned": lazy_gettext("Passkey refused: its sign count went back (a copy of it?)"),
 }
 # Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
-ONE_SIDED = {"create": "new", "api_client_create": "new", "api_client_revoke": "old", "link": "new", "unlink": "old"}
+ONE_SIDED = {
+    "create": "new",
+    "api_client_create": "new",
+    "api_client_revoke": "old",
+    "link": "new",
+    "unlink": "old",
+    "passkey_add": "new",
+    "passkey_remove": "old",
+}
 CHANNEL_LABELS = {
     "web": lazy_gettext("web console"),
     "api": lazy_gettext("JSON API"),
     "python": lazy_gettext("Python API"),
     "cli": lazy_gettext("command line"),
+}
+EXTRA_LABELS = {
+    "password": lazy_gettext("Password"),
+    "is_super_user": lazy_gettext("Super-user"),
+    "recovery_codes": lazy_gettext("Recovery codes"),
+    "recovery_codes_left": lazy_gettext("Recovery codes left"),
+    "session": lazy_gettext("Session"),
+    "sessions": lazy_gettext("Open sessions"),
+    "api_client": lazy_gettext("API client"),
+    "linked_auth": lazy_gettext("Linked API client"),
+    "passkey": lazy_gettext("Passkey"),
+    "sign_count": lazy_gettext("Sign count"),
 }
 EXTRA_LABELS = {
     "password": lazy_gettext("Password"),

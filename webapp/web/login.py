@@ -15,6 +15,13 @@ from .refusals import form_errors
 from .responses import ViewResponse, page, safe_next
 from .session_cookie import UST_COOKIE, clear_ust_cookie
 
+# The Flask-session keys holding the handle of a passkey ceremony's challenge (web/passkeys.py, SPEC §18).
+CEREMONY_KEYS = {
+    "register": "passkey_register",
+    "login": "passkey_login",
+    "factor": "passkey_factor",
+    "reauth": "passkey_reauth",
+}
 WRONG_CODE = lazy_gettext("That code is not right, or it was used already. Wait for the next code and try again.")
 MUST_CHOOSE_PASSWORD = {
     Code.password_must_change: lazy_gettext("You must choose a new password before you continue."),
@@ -134,6 +141,8 @@ def login_code() -> ViewResponse:
     if pending is None:
         flash(gettext("That took too long. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
+    if request.form.get("credential"):
+        return _passkey_instead(sealed, next_url)
     code = (form.code.data or "").strip()
     if not code:
         return code_step(sealed, next_url, 422, gettext("Enter the code from your app, or a recovery code."))
@@ -157,6 +166,32 @@ def login_code() -> ViewResponse:
             ),
             "warning",
         )
+    return _after_login(result, next_url)
+
+
+def _passkey_instead(sealed: str, next_url: str | None) -> ViewResponse:
+    """At the code step: the login with a passkey in place of the code (SPEC §18)."""
+    pending = open_pending(sealed)
+    if pending is None:
+        flash("That took too long. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    credential = request.form.get("credential", "")
+    answer = {"challenge_id": session.pop(CEREMONY_KEYS["factor"], None), "credential": credential}
+    try:
+        result = service().login(pending.username, pending.password, pending.new_password, passkey=answer)
+    except SSOError as error:
+        if error.sub_status == [Code.auth_invalid] and not error.errors:
+            return code_step(
+                sealed, next_url, 401, "That passkey is not one of this account's. Try another, or the code."
+            )
+        if error.sub_status == [Code.invalid_input]:
+            return code_step(
+                sealed, next_url, 422, "That took too long, or the page was used twice. Try the passkey again."
+            )
+        flash("Your login could not be completed. Please log in again.", "error")
+        return redirect(url_for("web.login"), 303)
+    if pending.new_password is not None:
+        flash("Your new password is set.", "success")
     return _after_login(result, next_url)
 
 

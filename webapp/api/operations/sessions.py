@@ -19,12 +19,19 @@ LOGIN = Operation(
     "POST",
     "/user/login",
     "Log in: returns a UST and its expiration time",
-    inputs=("username", "password", "new_password", "totp_code", *METADATA_KEYS),
+    inputs=("username", "password", "new_password", "totp_code", "passkey", *METADATA_KEYS),
     required=("username", "password"),
     uses_ust=False,
     api_checks_keys=True,
     result="login",
+    nested=("passkey",),
     input_overrides={
+        "passkey": {
+            "type": ["object", "null"],
+            "writeOnly": True,
+            "description": "extension (SPEC §18): in place of totp_code, {challenge_id, credential} from "
+            "passkey/login/options with second_factor: true and a passkey of this user (null: none)",
+        },
         "username": {"type": ["string", "null"], "description": "empty or null: E005001"},
         "password": {"type": ["string", "null"], "writeOnly": True, "description": "empty or null: E005001"},
         "new_password": PASSWORD_SCHEMA,
@@ -52,7 +59,7 @@ LOGIN = Operation(
                 Code.metadata_not_allowed,
             ),
             429: (Code.auth_invalid,),
-            422: PASSWORD_RULES,
+            422: (*PASSWORD_RULES, Code.invalid_input),
         },
     ),
 )

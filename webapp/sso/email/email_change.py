@@ -202,7 +202,7 @@ def check_link(ctx: Context, token: Any) -> tuple[str, str]:
 def not_the_owner() -> SSOError:
     """The link's account is not the signed-in one (issue 31 #4): nothing is written, the link stays usable."""
     return SSOError.single(
-        Kind.forbidden, Code.auth_invalid, "token", "this link is for another account: sign in as its owner"
+        Kind.forbidden, Code.auth_invalid, "token", _t("this link is for another account: sign in as its owner")
     )
 
 

@@ -107,7 +107,7 @@ def check_mail_settings(config: dict[str, Any]) -> None:
         raise ValueError(
             f"SSO_MAIL_FROM must be an email address, e.g. 'Example SSO <sso@example.com>', got {sender!r}"
         )
-    public = urlsplit(config.get("SSO_PUBLIC_URL", "http://127.0.0.1:8000"))
+    public = urlsplit(config.get("SSO_PUBLIC_URL", "http://localhost:8000"))
     if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
         raise ValueError(
             "SSO_PUBLIC_URL must be the http(s) address people open the console at, e.g. "

@@ -21,6 +21,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
 TOTP_KEY_MAX = 128
+PASSKEY_NAME_MAX = 64  # what a person calls one of their passkeys (SPEC §18)
 # The request metadata stored beside the attributes, and the counters' keys: kernel/tables.py declares those columns
 # with these widths, and `safe_text` cuts a value to them.
 CID_MAX = 256

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,6 +30,7 @@ from .attributes import (
     EMAIL_MAX,
     KEY_MAX,
     LOCALE_MAX,
+    PASSKEY_NAME_MAX,
     PERSON_NAME_MAX,
     REMOTE_ADDR_MAX,
     USER_AGENT_MAX,
@@ -258,6 +261,44 @@ zato_imports = Table(
     Column("source_digest", String(64), nullable=False),
 )
 
+
+# A passkey (SPEC §18): a WebAuthn credential's public key and what the authenticator said of it. Never a
+# private key: there is none here. `passkey_id` is the public handle; `credential_id` (base64url) is what
+# the browser names it by.
+passkeys = Table(
+    "sso_passkey",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("passkey_id", String(64), unique=True, nullable=False),
+    Column(
+        "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("credential_id", String(1400), unique=True, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", JSON, nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    Column("backed_up", Boolean, nullable=False),
+    Column("name", String(PASSKEY_NAME_MAX), nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+    Column("last_use_time", DateTime),
+)
+
+
+# A WebAuthn challenge (SPEC §18): random, single use, 5 minutes. Kept here, not in a worker's memory, so any
+# worker or node can finish a ceremony another began. Found by the SHA-256 of the handle its starter holds
+# (the browser's session, or the client of the JSON API); `session_hash` ties a registration to its session.
+passkey_challenges = Table(
+    "sso_passkey_challenge",
+    metadata,
+    Column("handle_hash", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("challenge", String(128), nullable=False),
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE")),
+    Column("session_hash", String(64)),
+    Column("expiration_time", DateTime, index=True, nullable=False),
+)
 
 # Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
 # PostgreSQL: one pg_trgm GIN index per column (declared by `declare_search_indexes`, for Alembic and

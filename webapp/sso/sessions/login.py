@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from ...db import reading, writing
+from ..credentials.passkeys import PasskeyUse, consume_use, passkey_factor
 from ..credentials.throttle import begin_attempt, succeeded, took_back
-from ..credentials.two_factor import check_second_factor, consume_second_factor
+from ..credentials.two_factor import SecondFactor, check_second_factor, consume_second_factor
 from ..kernel import events
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, fold, safe_text, text_problem
 from ..kernel.audit import record
@@ -23,6 +25,7 @@ from ..kernel.password_rules import check_new_password, password_changes, passwo
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import new_session_id
 from ..kernel.tables import sessions, users
+from ..kernel.texts import _t
 from .login_metadata import resolve as resolve_metadata
 
 
@@ -38,7 +41,32 @@ class LoginResult:
     recovery_codes_left: int | None = None  # set when a recovery code stood in for the TOTP code
 
 
-def _refused() -> SSOError:
+def open_session(
+    ctx: Context, conn: Connection, user_id: str, current_app: str, remote_addr: Any, user_agent: Any, now: datetime
+) -> tuple[str, datetime]:
+    """Insert a new session of `user_id` inside the login's write transaction; returns (UST, expiration)."""
+    ust, digest = ctx.codec.new()
+    expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
+    # Expired sessions of this user are of no further use: they go as a new one starts.
+    conn.execute(delete(sessions).where(sessions.c.user_id == user_id, sessions.c.expiration_time <= now))
+    conn.execute(
+        insert(sessions).values(
+            session_hash=digest,
+            session_id=new_session_id(),
+            last_use_time=now,
+            user_id=user_id,
+            current_app=current_app,
+            remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
+            user_agent=safe_text(user_agent, USER_AGENT_MAX),
+            creation_time=now,
+            expiration_time=expiration,
+        )
+    )
+    return ust, expiration
+
+
+def refused() -> SSOError:
+    """E005001: every refusal of identity at sign-in reads the same."""
     return SSOError.single(Kind.forbidden, Code.auth_invalid)
 
 
@@ -47,12 +75,21 @@ class Replayed(Exception):
 
 
 def login(
-    ctx: Context, call: Call, username, password, new_password=None, totp_code=None, *, claimed_metadata=None
+    ctx: Context,
+    call: Call,
+    username,
+    password,
+    new_password=None,
+    totp_code=None,
+    *,
+    claimed_metadata=None,
+    passkey=None,
 ) -> LoginResult:
     """Open a session: returns the UST (SPEC §5); every refusal of identity is E005001.
 
     A user with two-factor sign-in on also needs `totp_code` (SPEC §10): none → E005008; a wrong one, or
-    one already used, → E005001, counted as a failed login. A recovery code may stand in for it.
+    one already used, → E005001, counted as a failed login. A recovery code may stand in for it, and so may
+    a passkey of the user: `passkey` = {challenge_id, credential} (SPEC §18).
     `claimed_metadata`: `remote_addr`/`user_agent` a trusted app says its end user has (SPEC §14)."""
     check_app(ctx, call.current_app)
     remote_addr, user_agent, audit_addr = resolve_metadata(
@@ -65,8 +102,12 @@ def login(
     }
     if missing:  # an empty or null credential is a wrong one, as in Zato (SPEC §14)
         raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
+    if passkey is not None and not isinstance(passkey, Mapping):
+        raise SSOError.single(
+            Kind.malformed, Code.invalid_input, "passkey", _t("must be an object with challenge_id and credential")
+        )
     if text_problem(username):  # no stored username has one, and the database could not compare it
-        raise _refused()
+        raise refused()
     now = ctx.clock()
     try:
         attempt = begin_attempt(ctx, username, remote_addr, now)  # counted before the password is checked
@@ -79,7 +120,7 @@ def login(
     # A missing user or a user without a password costs one scrypt too: the timing tells nothing.
     if not verify_password(password, stored_hash or dummy_hash(ctx.settings["SSO_SCRYPT_N"])) or stored_hash is None:
         events.emit(events.LOGIN, result="failed")
-        raise _refused()
+        raise refused()
     assert user is not None, "a stored hash came from the user's row"
     if (
         user["approval_status"] != "approved"
@@ -88,7 +129,7 @@ def login(
         or not user["is_active"]
     ):
         events.emit(events.LOGIN, result="failed")
-        raise _refused()
+        raise refused()
     enforce_rate_limit(ctx, user, call.current_app)
     try:
         if new_password is None:
@@ -103,8 +144,17 @@ def login(
         raise
     # The second factor is asked for last, right before anything is written, so a code is typed only
     # once the login can succeed with it (a forced new password comes first) and is used up with it.
-    factor = None
-    if user["is_totp_enabled"]:
+    factor: SecondFactor | PasskeyUse | None = None
+    if user["is_totp_enabled"] and passkey is not None:  # a passkey in place of the code (SPEC §18)
+        try:
+            factor = passkey_factor(
+                ctx, replace(call, remote_addr=audit_addr, user_agent=user_agent), user, passkey, now
+            )
+        except SSOError as error:
+            if error.sub_status != [Code.auth_invalid]:  # a stale challenge or a malformed answer: not a guess
+                took_back(ctx, attempt)
+            raise
+    elif user["is_totp_enabled"]:
         try:
             factor = check_second_factor(ctx, user, totp_code, now)
         except SSOError:  # no code yet (E005008): the first half of a two-step login, not a guess
@@ -112,17 +162,18 @@ def login(
             raise
         if factor is None:  # a wrong code counts like a wrong password (the attempt's marks stay)
             events.emit(events.LOGIN, result="failed")
-            raise _refused()
+            raise refused()
     rehash = rehash_changes(ctx, password, stored_hash) if new_password is None else None
-    ust, digest = ctx.codec.new()
-    expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     expiry = user["password_expiry"]
     left = None
     try:
         with writing(ctx.engine) as conn:
             changes: dict[str, Any] = {}
             if factor is not None:
-                used = consume_second_factor(conn, user["user_id"], factor)
+                if isinstance(factor, PasskeyUse):
+                    used = consume_use(conn, factor, now)
+                else:
+                    used = consume_second_factor(conn, user["user_id"], factor)
                 if used is None:
                     raise Replayed()  # rolls the transaction back: nothing of this login is written
                 changes.update(used)
@@ -146,23 +197,7 @@ def login(
                 )
                 changes.update(rehash_audit)
             succeeded(conn, attempt, now)
-            # Expired sessions of this user are of no further use: they go as a new one starts.
-            conn.execute(
-                delete(sessions).where(sessions.c.user_id == user["user_id"], sessions.c.expiration_time <= now)
-            )
-            conn.execute(
-                insert(sessions).values(
-                    session_hash=digest,
-                    session_id=new_session_id(),
-                    last_use_time=now,
-                    user_id=user["user_id"],
-                    current_app=call.current_app,
-                    remote_addr=safe_text(remote_addr, REMOTE_ADDR_MAX),
-                    user_agent=safe_text(user_agent, USER_AGENT_MAX),
-                    creation_time=now,
-                    expiration_time=expiration,
-                )
-            )
+            ust, expiration = open_session(ctx, conn, user["user_id"], call.current_app, remote_addr, user_agent, now)
             record(
                 conn,
                 now=now,
@@ -174,7 +209,7 @@ def login(
             )
     except Replayed:  # counted: the attempt's marks stay
         events.emit(events.LOGIN, result="failed")
-        raise _refused() from None
+        raise refused() from None
     result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
     events.emit(events.LOGIN, result="ok")
     events.emit(events.AUTHENTICATED, user_id=user["user_id"])

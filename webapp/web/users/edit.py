@@ -73,6 +73,7 @@ def _edit_page(
         "history": history,
         "names": usernames(records=history, user=user),
         "user_attributes": service().list_attributes(user["user_id"]),
+        "passkeys": service().list_passkeys(user["user_id"]),
     }
     context["quick_actions"], context["own_refusals"] = offered_actions(user)
     context["sessions"], context["sessions_total"] = newest_sessions(service().list_sessions(user["user_id"]))

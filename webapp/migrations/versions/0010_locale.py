@@ -1,14 +1,14 @@
 """languages (issue 23): the user's `locale`, a BCP 47 tag from the shipped list (NULL: the browser's language)
 
-Revision ID: 0009_locale
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_locale'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
