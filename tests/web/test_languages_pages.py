@@ -152,7 +152,14 @@ def _root(sso, make_user):
 def test_a_regular_users_pages_have_no_english_left_in_german_and_polish(alice_client, sources):
     client, _ = alice_client
     left = set()
-    for path in ("/account", "/account/password", "/account/two-factor", "/account/history", "/users", "/logout"):
+    for path in (
+        "/account",
+        "/account/password",
+        "/account/two-factor",
+        "/account/history",
+        "/account/passkeys",
+        "/logout",
+    ):
         left |= check_page(client, sources, path)
     assert not left, "\n".join(sorted(left))
 
