@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, insert, text
 
 from webapp import create_app
 from webapp.catalogs import compile_catalogs
 from webapp.db import make_engine
 from webapp.schema import upgrade
-from webapp.sso.kernel.tables import metadata
+from webapp.sso.kernel.context import utcnow
+from webapp.sso.kernel.permissions import SHIPPED_ROLES, join
+from webapp.sso.kernel.tables import metadata, roles
 
 from .pgserver import PostgresServer
 from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
@@ -40,6 +42,8 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_user_role",
+    "sso_role",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
@@ -117,6 +121,18 @@ def empty_postgres(url: str) -> None:
         for table in _DELETE_ORDER:
             conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text(restart))
+        reseed_roles(conn)
+
+
+def reseed_roles(conn) -> None:
+    """The shipped roles as the migration creates them (a test may have edited or removed them)."""
+    conn.execute(
+        insert(roles),
+        [
+            {"name": name, "description": description, "permissions": join(permissions), "creation_time": utcnow()}
+            for name, (description, permissions) in SHIPPED_ROLES.items()
+        ],
+    )
 
 
 def database_for(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -1,6 +1,6 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
-a hurry: create-super-user, create-user, unlock, set-password, list-users, end-sessions, reset-totp-key,
-export-audit, prune."""
+a hurry: create-super-user, create-user, unlock, set-password, list-users, grant-role, revoke-role,
+end-sessions, reset-totp-key, export-audit, prune."""
 
 from __future__ import annotations
 
@@ -103,6 +103,24 @@ def list_users() -> None:
         )
         click.echo(f"{row['username']}\t{row['user_id']}\t{role}\t{state}\t{row['email'] or ''}")
     click.echo(f"{len(rows)} user(s).", err=True)
+
+
+@sso_cli.command("grant-role")
+@click.argument("username")
+@click.argument("role")
+def grant_role(username: str, role: str) -> None:
+    """Give a user a role (SPEC §17: helpdesk, auditor, user-admin or one of yours)."""
+    held = _call(_users().grant_role_local, username, role)
+    click.echo(f"{username} holds: {', '.join(held)}.")
+
+
+@sso_cli.command("revoke-role")
+@click.argument("username")
+@click.argument("role")
+def revoke_role(username: str, role: str) -> None:
+    """Take a role from a user (never the last usable holder of roles.manage without a usable super-user)."""
+    held = _call(_users().revoke_role_local, username, role)
+    click.echo(f"{username} holds: {', '.join(held) or 'no role'}.")
 
 
 @sso_cli.command("end-sessions")

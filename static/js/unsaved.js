@@ -31,7 +31,14 @@
       }
       return picked.join(",");
     }
-    return initial ? c.defaultValue : c.value;
+    return timeValue(c, initial ? c.defaultValue : c.value);
+  }
+
+  /* A time as the browser keeps it: Chromium shows `…T00:00:00` from the markup as `…T00:00` (no zero
+     seconds), so the markup's form would otherwise differ from the box's own value with no edit made. */
+  function timeValue(c, value) {
+    if (c.type !== "datetime-local" && c.type !== "time") { return value; }
+    return value.replace(/(\d\d:\d\d):00(\.0+)?$/, "$1");
   }
 
   function note(form) {

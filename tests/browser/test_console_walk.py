@@ -48,6 +48,19 @@ def test_a_typed_edit_still_asks_before_leaving_after_the_inline_check_redrew_th
     assert len(page.dialogs) == count  # type: ignore[attr-defined]
 
 
+def test_a_stored_time_with_zero_seconds_is_no_edit(pages, live):
+    """The box shows `...T00:00` for the markup's `...T00:00:00`: leaving without touching it asks nothing."""
+    target = live.user("walk-expiry", password_expiry="2099-01-01T00:00:00")
+    admin = live.user("walk-admin", super_user=True)
+    page = signed_in(pages.new(), admin["username"], landing=f"/users/{target['user_id']}")
+    page.stay_on_unload = True  # type: ignore[attr-defined]
+    box = page.locator("input[name='password_expiry'][type='datetime-local']")
+    expect(box).to_have_value("2099-01-01T00:00")
+    page.click("#back-to-users")
+    page.wait_for_url("**/users")
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
 def test_a_devices_sign_out_button_is_on_a_phone_screen_and_the_table_scrolls_with_the_keyboard(pages, live):
     person = live.user("walk-devices")
     other = signed_in(pages.new(), person["username"])  # a second device to sign out

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..sso.kernel.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attribute
 from ..sso.kernel.errors import Code
+from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.kernel.presentation import FULL_VIEW
 from ..sso.kernel.texts import LOCALES
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
@@ -88,6 +89,23 @@ READ_ONLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "is_approval_needed": {"type": "boolean"},
 }
 
+
+# A role as answered (SPEC §17); `holders` and `holder_count` where the call says.
+ROLE_PROPERTIES: dict[str, dict[str, Any]] = {
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "permissions": {"type": "array", "items": {"enum": list(PERMISSIONS)}},
+    "holder_count": {"type": "integer", "minimum": 0, "description": "in a list: how many hold it"},
+    "holders": {
+        "type": "array",
+        "description": "one role: the users holding it, by username",
+        "items": {
+            "type": "object",
+            "properties": {"user_id": {"type": "string"}, "username": {"type": "string"}},
+            "required": ["user_id", "username"],
+        },
+    },
+}
 
 SESSION_PROPERTIES: dict[str, dict[str, Any]] = {
     "session_id": {"type": "string", "description": "public and random: names the session, cannot open it"},
@@ -233,6 +251,28 @@ def _schemas() -> dict[str, Any]:
             },
             ["result"],
         ),
+        "RoleRecord": {
+            "type": "object",
+            "properties": ROLE_PROPERTIES,
+            "required": ["name", "description", "permissions"],
+            "additionalProperties": False,
+        },
+        "Role": _envelope(ok, ROLE_PROPERTIES, ["name", "description", "permissions", "holders"]),
+        "Roles": _envelope(
+            ok,
+            {
+                "result": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/RoleRecord"},
+                    "description": "without `name`: every role",
+                },
+                **ROLE_PROPERTIES,
+            },
+            [],
+        ),
+        "RoleNames": _envelope(
+            ok, {"result": {"type": "array", "items": {"type": "string"}, "description": "role names"}}, ["result"]
+        ),
         "PasskeyRecord": {
             "type": "object",
             "properties": PASSKEY_PROPERTIES,
@@ -319,6 +359,9 @@ RESULT_SCHEMAS = {
     "ended": "Ended",
     "attr": "AttrResult",
     "links": "LinkList",
+    "roles": "Roles",
+    "role": "Role",
+    "role_names": "RoleNames",
     "passkeys": "PasskeyList",
     "passkey": "Passkey",
     "passkey_options": "PasskeyOptions",
@@ -422,6 +465,8 @@ def operation_object(op: Operation) -> dict[str, Any]:
                 "an entity tag at all answers 400",
             }
         )
+    if op.summary.startswith("extension: "):
+        doc["x-extension"] = True  # not a Zato endpoint (SPEC §17's roles)
     if op.uses_ust:
         doc["security"] = [{"ust": []}, {"basic": []}, {}]  # or `ust` in the body
     else:

@@ -19,12 +19,17 @@ from .operations import (
     CHANGE_PASSWORD,
     COMPLETE_RESET,
     CONFIRM_SIGNUP,
+    CREATE_ROLE,
     CREATE_USER,
     CURRENT_UST,
+    DELETE_ROLE,
     DELETE_USER,
     END_SESSIONS,
+    GET_ROLES,
     GET_SESSION,
     GET_USER,
+    GET_USER_ROLES,
+    GRANT_ROLE,
     LINK,
     LINKS,
     LIST_PASSKEYS,
@@ -43,12 +48,14 @@ from .operations import (
     REMOVE_PASSKEY,
     RENEW_SESSION,
     REQUEST_RESET,
+    REVOKE_ROLE,
     SEARCH,
     SET_TOTP,
     SIGNUP,
     TARGET_UST,
     UNLINK,
     UNLOCK_USER,
+    UPDATE_ROLE,
     UPDATE_USER,
     USER_ID,
     VERIFY_SESSION,
@@ -409,6 +416,56 @@ def _attr_handler(op: Operation) -> None:
 
 for _op in ATTR_OPERATIONS:
     _attr_handler(_op)
+
+
+# --- roles (SPEC §17) ---
+
+
+@endpoint(GET_ROLES)
+def get_roles(call: ApiCall):
+    """GET role: every role in `result`; with `name`, that role (with its holders) at the top level."""
+    if "name" in call.data:
+        return envelope(served(call).get_role(call.data["name"]))
+    return envelope({"result": served(call).list_roles()})
+
+
+@endpoint(CREATE_ROLE)
+def create_role(call: ApiCall):
+    """POST role: create a role; answers it."""
+    return envelope(served(call).create_role(call.data))
+
+
+@endpoint(UPDATE_ROLE)
+def update_role(call: ApiCall):
+    """PATCH role: change a role's description and/or permissions; answers it."""
+    data = dict(call.data)
+    name = data.pop("name")
+    return envelope(served(call).update_role(name, data))
+
+
+@endpoint(DELETE_ROLE)
+def delete_role(call: ApiCall):
+    """DELETE role: delete a role nobody holds."""
+    served(call).delete_role(call.data["name"])
+    return envelope()
+
+
+@endpoint(GET_USER_ROLES)
+def get_user_roles(call: ApiCall):
+    """GET user/role: the roles of the caller or `user_id`, in `result`."""
+    return envelope({"result": served(call).list_user_roles(call.user_id)})
+
+
+@endpoint(GRANT_ROLE)
+def grant_role(call: ApiCall):
+    """POST user/role: give `user_id` the role; their roles in `result`."""
+    return envelope({"result": served(call).grant_role(call.user_id, call.data["role"])})
+
+
+@endpoint(REVOKE_ROLE)
+def revoke_role(call: ApiCall):
+    """DELETE user/role: take the role from `user_id`; their roles in `result`."""
+    return envelope({"result": served(call).revoke_role(call.user_id, call.data["role"])})
 
 
 @bp.get(PREFIX + OPENAPI_PATH, provide_automatic_options=False)

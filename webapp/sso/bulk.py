@@ -20,7 +20,8 @@ from .kernel.attributes import USER_ID_MAX, text_problem
 from .kernel.call import Call
 from .kernel.caller import authenticate, one_authentication
 from .kernel.context import Context
-from .kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from .kernel.errors import Code, FieldErrors, Kind, SSOError
+from .kernel.permissions import NOT_OVER, USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW, require
 from .kernel.presentation import UserData
 from .kernel.tables import sessions, users
 from .sessions.session_calls import end_sessions
@@ -35,17 +36,18 @@ class BulkAction:
 
     name: str
     call: Callable[..., Any]
+    permission: str
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        BulkAction("approve", lifecycle.approve_user),
-        BulkAction("reject", lifecycle.reject_user),
-        BulkAction("lock", lifecycle.lock_user),
-        BulkAction("unlock", lifecycle.unlock_user),
-        BulkAction("sign_out", end_sessions),
-        BulkAction("delete", lifecycle.delete_user),
+        BulkAction("approve", lifecycle.approve_user, USERS_APPROVE),
+        BulkAction("reject", lifecycle.reject_user, USERS_APPROVE),
+        BulkAction("lock", lifecycle.lock_user, USERS_LOCK),
+        BulkAction("unlock", lifecycle.unlock_user, USERS_LOCK),
+        BulkAction("sign_out", end_sessions, USERS_SESSIONS),
+        BulkAction("delete", lifecycle.delete_user, USERS_DELETE),
     )
 }
 
@@ -130,11 +132,10 @@ def _rows(conn, user_ids: list[str]) -> dict[str, Any]:
 
 
 def selection(ctx: Context, call: Call, user_ids) -> list[BulkTarget]:
-    """The selected users as a confirmation shows them (super-users): username and live sessions, in order."""
+    """The selected users as a confirmation shows them (`users.view`): username and live sessions, in order."""
     ids = check_user_ids(user_ids)
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, call).is_super_user:
-            raise super_user_required()
+        require(authenticate(ctx, conn, call), USERS_VIEW)
         found = _rows(conn, ids)
         counts: dict[str, int] = dict(
             conn.execute(
@@ -150,6 +151,8 @@ def selection(ctx: Context, call: Call, user_ids) -> list[BulkTarget]:
 
 
 def _refusal(error: SSOError) -> str:
+    if error.errors.get("user_id") == NOT_OVER:  # a stronger administrator (SPEC §17)
+        return "not allowed"
     if error.errors:
         return "; ".join(error.errors.values())
     code = error.sub_status[0] if error.sub_status else ""
@@ -157,14 +160,14 @@ def _refusal(error: SSOError) -> str:
 
 
 def bulk_action(ctx: Context, call: Call, action, user_ids) -> list[BulkOutcome]:
-    """Run `action` (approve, reject, lock, unlock, sign_out, delete) for each of `user_ids` (super-users),
-    each through the single call in its own transaction; returns each user's outcome, in order."""
+    """Run `action` (approve, reject, lock, unlock, sign_out, delete) for each of `user_ids` (the action's
+    permission), each through the single call in its own transaction; returns each user's outcome, in
+    order: a user the caller may not act on (SPEC §17) is `refused`, "not allowed"."""
     chosen, ids = _check(action, user_ids)
     outcomes: list[BulkOutcome] = []
     with one_authentication():
         with reading(ctx.engine) as conn:
-            if not authenticate(ctx, conn, call).is_super_user:
-                raise super_user_required()
+            require(authenticate(ctx, conn, call), chosen.permission)
             before = _rows(conn, ids)
         for user_id in ids:
             row = before.get(user_id)

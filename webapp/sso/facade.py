@@ -258,7 +258,7 @@ class Users:
         )
 
     def list_passkeys(self, cid, user_id, current_ust, current_app, remote_addr) -> list[PasskeyData]:
-        """The passkeys of the caller, or (super-users) of `user_id`; never a key."""
+        """The passkeys of the caller, or (`users.credentials`) of `user_id`; never a key."""
         return self._as(cid, current_ust, current_app, remote_addr).list_passkeys(user_id)
 
     def rename_passkey(
@@ -352,3 +352,42 @@ class Users:
     def unlink(self, cid, user_id, data, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None) -> None:
         """Unlink an API client from `user_id` (super-users)."""
         self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).unlink(user_id, data)
+
+    # --- roles (SPEC §17) ---
+    def list_roles(self, cid, current_ust, current_app, remote_addr) -> list[dict[str, Any]]:
+        """Every role with its permissions and how many hold it (`roles.manage` or `users.view`)."""
+        return self._as(cid, current_ust, current_app, remote_addr).list_roles()
+
+    def get_role(self, cid, name, current_ust, current_app, remote_addr) -> dict[str, Any]:
+        """One role with the users holding it (`roles.manage` or `users.view`)."""
+        return self._as(cid, current_ust, current_app, remote_addr).get_role(name)
+
+    def create_role(self, cid, data, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None) -> dict:
+        """Create a role from `data` (`name`, `description`, `permissions`): `roles.manage`."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).create_role(data)
+
+    def update_role(
+        self, cid, name, data, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
+    ) -> dict[str, Any]:
+        """Change a role's `description` and/or `permissions`: `roles.manage`."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).update_role(name, data)
+
+    def delete_role(self, cid, name, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None) -> None:
+        """Delete a role nobody holds: `roles.manage`."""
+        self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).delete_role(name)
+
+    def list_user_roles(self, cid, user_id, current_ust, current_app, remote_addr) -> list[str]:
+        """The roles `user_id` holds (None: the caller's own; others: `users.view`)."""
+        return self._as(cid, current_ust, current_app, remote_addr).list_user_roles(user_id)
+
+    def grant_role(
+        self, cid, user_id, role, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
+    ) -> list[str]:
+        """Give `user_id` a role (`roles.manage`, holding all it carries); their roles after."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).grant_role(user_id, role)
+
+    def revoke_role(
+        self, cid, user_id, role, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None
+    ) -> list[str]:
+        """Take a role from `user_id` (`roles.manage`, holding all it carries); their roles after."""
+        return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).revoke_role(user_id, role)

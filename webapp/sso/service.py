@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, search, update
+from .accounts import create, export, history, lifecycle, lookup, roles, search, update
 from .credentials import api_clients, passkeys, passwords, two_factor
 from .email import email_change, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
@@ -229,6 +229,31 @@ class Service:
     def list_attributes(self, user_id) -> list[dict[str, Any]]:
         return attributes.list_attributes(self.ctx, self.call, user_id)
 
+    # --- roles (SPEC §17) ---
+    def list_roles(self) -> list[dict[str, Any]]:
+        return roles.list_roles(self.ctx, self.call)
+
+    def get_role(self, name) -> dict[str, Any]:
+        return roles.get_role(self.ctx, self.call, name)
+
+    def create_role(self, data) -> dict[str, Any]:
+        return roles.create_role(self.ctx, self.call, data)
+
+    def update_role(self, name, data) -> dict[str, Any]:
+        return roles.update_role(self.ctx, self.call, name, data)
+
+    def delete_role(self, name) -> None:
+        roles.delete_role(self.ctx, self.call, name)
+
+    def list_user_roles(self, user_id) -> list[str]:
+        return roles.user_roles_of(self.ctx, self.call, user_id)
+
+    def grant_role(self, user_id, role) -> list[str]:
+        return roles.grant_role(self.ctx, self.call, user_id, role)
+
+    def revoke_role(self, user_id, role) -> list[str]:
+        return roles.revoke_role(self.ctx, self.call, user_id, role)
+
 
 class Operator:
     """The command line's operations: acting as nobody's account, with the operator's rights."""
@@ -267,6 +292,12 @@ class Operator:
 
     def list_api_clients(self) -> list[dict[str, Any]]:
         return api_clients.list_api_clients(self.ctx)
+
+    def grant_role_local(self, username: str, role: str) -> list[str]:
+        return roles.grant_local(self.ctx, lifecycle.user_id_of(self.ctx, username), role, grant=True)
+
+    def revoke_role_local(self, username: str, role: str) -> list[str]:
+        return roles.grant_local(self.ctx, lifecycle.user_id_of(self.ctx, username), role, grant=False)
 
     def import_zato(self, source_url: str, *, zato_secret_key: str | None = None, dry_run: bool = False):
         return importer.import_zato(self.ctx, source_url, zato_secret_key=zato_secret_key, dry_run=dry_run)

@@ -15,11 +15,13 @@ from . import (  # noqa: F401
     login,
     passkeys,
     reset,
+    roles,
     signup,
     two_factor,
     users,
     validate,
 )
+from .auth import may
 from .blueprint import bp
 from .compiled_templates import share_compiled_templates
 from .display import init_display
@@ -31,4 +33,5 @@ def init_app(app: Flask) -> None:
     share_compiled_templates(app)  # first: CSRF protection makes the Jinja environment
     init_security(app)
     init_display(app)
+    app.jinja_env.globals["may"] = may  # a page offers only what its reader may do (SPEC §17)
     app.register_blueprint(bp)

@@ -6,13 +6,14 @@ from flask import flash, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
-from .auth import service, super_user_required
+from ..sso.kernel.permissions import USERS_ATTRIBUTES
+from .auth import permission_required, service
 from .blueprint import bp
 from .responses import ViewResponse, error_page, page, refusal
 
 
 @bp.get("/api-clients")
-@super_user_required
+@permission_required(USERS_ATTRIBUTES)
 def api_clients() -> ViewResponse:
     """Every API client and the user it acts as."""
     try:
@@ -23,7 +24,7 @@ def api_clients() -> ViewResponse:
 
 
 @bp.post("/api-clients/<name>/revoke")
-@super_user_required
+@permission_required(USERS_ATTRIBUTES)
 def api_client_revoke(name: str) -> ViewResponse:
     """Revoke one API client; the confirmation box must be ticked."""
     if request.form.get("confirm") != "yes":

@@ -23,7 +23,7 @@ from .session_cookie import UST_COOKIE, set_ust_cookie
 
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
-SUPER_USERS_ONLY = lazy_gettext("Only super-users can manage users.")
+NOT_PERMITTED = lazy_gettext("Your roles do not allow this. Ask an administrator if you need it.")
 
 
 def service(ust: str | None = None) -> Service:
@@ -78,12 +78,20 @@ def load_caller() -> None:
         raise NotSignedIn(error) from error
     g.ust, g.user = ust, user
     g.is_super_user = user.get("is_super_user") is True
+    g.permissions = user.permissions
 
 
-def require_super_user() -> None:
-    """403 unless this request's caller is a super-user."""
-    if not g.is_super_user:
-        abort(403, description=str(SUPER_USERS_ONLY))
+def may(*permissions: str) -> bool:
+    """Whether this request's caller holds any of `permissions` (SPEC §17; a super-user holds them all).
+    Also the templates' `may(...)`: a page offers only what its reader may do."""
+    held = g.get("permissions") or frozenset()
+    return any(permission in held for permission in permissions)
+
+
+def require(*permissions: str) -> None:
+    """403 unless this request's caller holds one of `permissions`."""
+    if not may(*permissions):
+        abort(403, description=str(NOT_PERMITTED))
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,16 +105,19 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def super_user_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only for a logged-in super-user; anyone else gets 403."""
+def permission_required(*permissions: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only for a logged-in person holding one of `permissions`; anyone else gets the 403 page."""
 
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        load_caller()
-        require_super_user()
-        return view(*args, **kwargs)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            load_caller()
+            require(*permissions)
+            return view(*args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorate
 
 
 def start_session(ust: str, location: str) -> Response:

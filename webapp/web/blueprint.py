@@ -34,7 +34,7 @@ def csrf_refused(_error: CSRFError) -> ViewResponse:
 
 @bp.errorhandler(Forbidden)
 def forbidden(error: Forbidden) -> ViewResponse:
-    """A role check refused (`auth.require_super_user`)."""
+    """A permission check refused (`auth.require`, `auth.permission_required`)."""
     return error_page(403, gettext("Not allowed"), error.description or gettext("You may not do this."))
 
 

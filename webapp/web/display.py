@@ -47,6 +47,11 @@ ACTION_LABELS = {
     "session_attr_update": lazy_gettext("Session attribute updated"),
     "session_attr_set": lazy_gettext("Session attribute set"),
     "session_attr_delete": lazy_gettext("Session attribute deleted"),
+    "role_grant": lazy_gettext("Role granted"),
+    "role_revoke": lazy_gettext("Role revoked"),
+    "role_create": lazy_gettext("Role created"),
+    "role_update": lazy_gettext("Role changed"),
+    "role_delete": lazy_gettext("Role deleted"),
     "passkey_add": lazy_gettext("Passkey added"),
     "passkey_rename": lazy_gettext("Passkey renamed"),
     "passkey_remove": lazy_gettext("Passkey removed"),
@@ -80,17 +85,6 @@ EXTRA_LABELS = {
     "passkey": lazy_gettext("Passkey"),
     "sign_count": lazy_gettext("Sign count"),
 }
-EXTRA_LABELS = {
-    "password": lazy_gettext("Password"),
-    "is_super_user": lazy_gettext("Super-user"),
-    "recovery_codes": lazy_gettext("Recovery codes"),
-    "recovery_codes_left": lazy_gettext("Recovery codes left"),
-    "session": lazy_gettext("Session"),
-    "sessions": lazy_gettext("Open sessions"),
-    "api_client": lazy_gettext("API client"),
-    "linked_auth": lazy_gettext("Linked API client"),
-}
-
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
 SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
 SECRETS = ("password", "recovery_codes")  # audit keys of secrets that are not attributes
@@ -175,6 +169,8 @@ def format_value(value: Any, name: str | None = None) -> str:
         return format_time(value)
     if attr is not None and attr.type == "enum":
         return str(CHOICE_LABELS.get(value, str(value)))
+    if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
+        return ", ".join(map(str, value)) or gettext("none")
     if isinstance(value, str) and value in SECRET_WORDS and ((attr is not None and attr.write_only) or name in SECRETS):
         return str(SECRET_WORDS[value])
     return str(value)

@@ -9,7 +9,8 @@ from typing import Any
 from flask import g, request, url_for
 
 from ..sso import SSOError
-from .auth import login_required, service, super_user_required
+from ..sso.kernel.permissions import USERS_VIEW
+from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .display import ACTION_LABELS
 from .names import usernames
@@ -52,7 +53,7 @@ def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict,
 
 
 @bp.get("/users/<user_id>/history")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_history(user_id: str) -> ViewResponse:
     """Every change made to one user's record, paged and filtered."""
     try:

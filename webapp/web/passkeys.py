@@ -14,7 +14,8 @@ from flask import abort, flash, jsonify, redirect, request, session, url_for
 from ..i18n import gettext, lazy_gettext, translate
 from ..sso import Code, Kind, SSOError
 from ..sso.kernel.attributes import PASSKEY_NAME_MAX
-from .auth import login_required, service, start_session, super_user_required
+from ..sso.kernel.permissions import USERS_CREDENTIALS
+from .auth import login_required, permission_required, service, start_session
 from .blueprint import bp
 from .login import CEREMONY_KEYS
 from .refusals import form_errors
@@ -155,11 +156,11 @@ def passkey_remove(passkey_id: str) -> ViewResponse:
     return redirect(url_for("web.passkeys"), 303)
 
 
-# --- Manage user: a super-user removes a user's passkey ----------------------------------------------------------
+# --- Manage user: an administrator (users.credentials) removes a user's passkey --------------------------------
 
 
 @bp.post("/users/<user_id>/passkeys/<passkey_id>/remove")
-@super_user_required
+@permission_required(USERS_CREDENTIALS)
 def user_passkey_remove(user_id: str, passkey_id: str) -> ViewResponse:
     """Remove a user's passkey (e.g. a lost phone); audited."""
     try:

@@ -8,7 +8,8 @@ from flask import current_app, flash, g, redirect, url_for
 from ..i18n import gettext, translate
 from ..sso import Kind, SSOError
 from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
-from .auth import login_required, service, super_user_required
+from ..sso.kernel.permissions import USERS_CREDENTIALS
+from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .forms import CurrentPasswordForm, EnableTotpForm
 from .pending import seal, unseal
@@ -135,7 +136,7 @@ def two_factor_disable() -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/two-factor/disable")
-@super_user_required
+@permission_required(USERS_CREDENTIALS)
 def user_two_factor_disable(user_id: str) -> ViewResponse:
     """Turn a user's two-factor sign-in off (e.g. they lost their phone and their recovery codes)."""
     try:

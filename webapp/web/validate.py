@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, request
 
 from ..sso.kernel.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, check_value
+from ..sso.kernel.permissions import USERS_CREATE, USERS_VIEW
 from .attribute_form.parse import parse_field
 from .attribute_form.values import MISSING
 from .attribute_form.view import CONTEXTS, for_create, from_input
-from .auth import login_required, require_super_user
+from .auth import login_required, require
 from .blueprint import bp
 from .responses import ViewResponse, page
 
@@ -23,7 +24,7 @@ def validate_field(context: str, name: str) -> ViewResponse:
     if context == "account" and name not in SELF_FORM_ATTRIBUTES:
         abort(404)
     if context != "account":
-        require_super_user()
+        require(USERS_CREATE if context == "create" else USERS_VIEW)
     if context == "create":
         text = request.form.get(name, "")
         _, message = check_value(attr, None if text == "" and attr.nullable else text)

@@ -4,7 +4,7 @@ The views read this table to parse requests and the OpenAPI document is generate
 the two cannot disagree. Input names come from the service layer (`ATTRIBUTES`, `CREATE_KEYS`, ...);
 only their wire schemas are described, in schemas.py. `table.py` says what an operation is; one
 module per area defines its rows: `users`, `credentials`, `sessions`, `email`, `lifecycle`,
-`attributes`, `linked`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
+`attributes`, `linked`, `roles`. `OPERATIONS` below is the one table (its order is the OpenAPI document's).
 """
 
 from __future__ import annotations
@@ -24,6 +24,16 @@ from .passkeys import (
     PASSKEY_REGISTER_VERIFY,
     REMOVE_PASSKEY,
 )
+from .roles import (
+    CREATE_ROLE,
+    DELETE_ROLE,
+    GET_ROLES,
+    GET_USER_ROLES,
+    GRANT_ROLE,
+    REVOKE_ROLE,
+    ROLE_OPERATIONS,
+    UPDATE_ROLE,
+)
 from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
 from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
 from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
@@ -35,13 +45,18 @@ __all__ = [
     "CHANGE_PASSWORD",
     "COMPLETE_RESET",
     "CONFIRM_SIGNUP",
+    "CREATE_ROLE",
     "CREATE_USER",
     "CURRENT_APP",
     "CURRENT_UST",
+    "DELETE_ROLE",
     "DELETE_USER",
     "END_SESSIONS",
+    "GET_ROLES",
     "GET_SESSION",
     "GET_USER",
+    "GET_USER_ROLES",
+    "GRANT_ROLE",
     "LINK",
     "LINKS",
     "LIST_PASSKEYS",
@@ -62,6 +77,7 @@ __all__ = [
     "REMOVE_PASSKEY",
     "RENEW_SESSION",
     "REQUEST_RESET",
+    "REVOKE_ROLE",
     "SEARCH",
     "SET_TOTP",
     "SIGNUP",
@@ -69,6 +85,7 @@ __all__ = [
     "TOKENS",
     "UNLINK",
     "UNLOCK_USER",
+    "UPDATE_ROLE",
     "UPDATE_USER",
     "USER_ID",
     "UST",
@@ -112,6 +129,7 @@ OPERATIONS: tuple[Operation, ...] = (
     PASSKEY_REGISTER_VERIFY,
     PASSKEY_LOGIN_OPTIONS,
     PASSKEY_LOGIN_VERIFY,
+    *ROLE_OPERATIONS,
 )
 
 OPENAPI_PATH = "/openapi.json"

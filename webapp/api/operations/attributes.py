@@ -19,7 +19,7 @@ ATTR_METHODS = (
     ("GET", "/names", "names", "The names of all live attributes (result)"),
 )
 ATTR_ERRORS = {
-    403: (Code.auth_invalid, Code.invalid_input),
+    403: (Code.auth_invalid, Code.invalid_input, Code.invalid_operation),
     404: (Code.user_id_unknown, Code.attr_missing),
     409: (Code.attr_exists,),
     422: (Code.invalid_input,),
@@ -38,7 +38,7 @@ def _attr_operations() -> tuple[Operation, ...]:
                 f"user_attr_{action}",
                 method,
                 "/user/attr" + suffix,
-                summary + " of a user (user_id: super-users)",
+                summary + " of a user (user_id: users.attributes)",
                 inputs=ATTR_INPUTS[action],
                 targets_user=True,
                 api_checks_keys=True,

@@ -10,7 +10,7 @@ CHANGE_PASSWORD = Operation(
     "change_password",
     "PATCH",
     "/user/password",
-    "Change one's own password, or (super-users) anyone's",
+    "Change one's own password, or (users.credentials) anyone's",
     inputs=CHANGE_PASSWORD_KEYS,
     required=("new_password",),
     result="ok",
@@ -23,14 +23,17 @@ CHANGE_PASSWORD = Operation(
         }
     },
     errors=codes(
-        WIRE_ERRORS, STEP_3, PAUSED, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: PASSWORD_RULES}
+        WIRE_ERRORS,
+        STEP_3,
+        PAUSED,
+        {403: (Code.invalid_input, Code.invalid_operation), 404: (Code.user_id_unknown,), 422: PASSWORD_RULES},
     ),
 )
 SET_TOTP = Operation(
     "set_totp",
     "PATCH",
     "/user/totp",
-    "Set the TOTP key and label of the current user, or `user_id` (super-users)",
+    "Set the TOTP key and label of the current user, or `user_id` (users.credentials)",
     inputs=("totp_key", "totp_label"),
     required=("totp_key", "totp_label"),
     targets_user=True,
@@ -45,6 +48,8 @@ SET_TOTP = Operation(
         }
     },
     errors=codes(
-        WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
+        WIRE_ERRORS,
+        STEP_3,
+        {403: (Code.invalid_input, Code.invalid_operation), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)},
     ),
 )

@@ -8,8 +8,9 @@ from .table import STEP_3, WIRE_ERRORS, Operation, codes
 _TARGET_NEEDED = {404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
 
 
-def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, removes_access: bool) -> Operation:
-    own_access = {403: (Code.invalid_operation,)} if removes_access else {}
+def _lifecycle(name: str, method: str, path: str, summary: str, result: str) -> Operation:
+    # E008001: removing one's own access, or (SPEC §17) acting on a stronger administrator
+    own_access = {403: (Code.invalid_operation,)}
     return Operation(
         name,
         method,
@@ -25,42 +26,29 @@ def _lifecycle(name: str, method: str, path: str, summary: str, result: str, *, 
 
 
 APPROVE_USER = _lifecycle(
-    "approve_user",
-    "POST",
-    "/user/approve",
-    "Approve a user (super-users); answers the user",
-    "user",
-    removes_access=False,
+    "approve_user", "POST", "/user/approve", "Approve a user (users.approve); answers the user", "user"
 )
 REJECT_USER = _lifecycle(
-    "reject_user",
-    "POST",
-    "/user/reject",
-    "Reject a user (super-users; never oneself); answers the user",
-    "user",
-    removes_access=True,
+    "reject_user", "POST", "/user/reject", "Reject a user (users.approve; never oneself); answers the user", "user"
 )
 LOCK_USER = _lifecycle(
     "lock_user",
     "POST",
     "/user/lock",
-    "Lock a user (super-users; never oneself): their sessions end; answers the user",
+    "Lock a user (users.lock; never oneself): their sessions end; answers the user",
     "user",
-    removes_access=True,
 )
 UNLOCK_USER = _lifecycle(
     "unlock_user",
     "DELETE",
     "/user/lock",
-    "Unlock a user (super-users); sessions the lock ended stay ended; answers the user",
+    "Unlock a user (users.lock); sessions the lock ended stay ended; answers the user",
     "user",
-    removes_access=False,
 )
 DELETE_USER = _lifecycle(
     "delete_user",
     "DELETE",
     "/user",
-    "Delete a user and their sessions (super-users; never oneself); the audit keeps the record",
+    "Delete a user and their sessions (users.delete; never oneself); the audit keeps the record",
     "ok",
-    removes_access=True,
 )

@@ -80,7 +80,7 @@ VERIFY_SESSION = Operation(
     "verify_session",
     "POST",
     "/user/session",
-    "Whether `target_ust` is usable now (super-users: anyone's; others: their own); never renews it",
+    "Whether `target_ust` is usable now (users.view: anyone's; others: their own); never renews it",
     inputs=(TARGET_UST,),
     required=(TARGET_UST,),
     ust_key=CURRENT_UST,
@@ -92,7 +92,7 @@ GET_SESSION = Operation(
     "get_session",
     "GET",
     "/user/session",
-    "The details of the live session behind `target_ust` (super-users: anyone's; others: their own)",
+    "The details of the live session behind `target_ust` (users.view: anyone's; others: their own)",
     inputs=(TARGET_UST,),
     required=(TARGET_UST,),
     ust_key=CURRENT_UST,
@@ -115,7 +115,7 @@ LIST_SESSIONS = Operation(
     "GET",
     "/user/session/list",
     "Live sessions, newest first, `is_current` marked: the caller's, `user_id`'s or `target_ust`'s owner's "
-    "(another user's: super-users)",
+    "(another user's: users.view)",
     inputs=(CURRENT_UST, TARGET_UST),
     targets_user=True,
     api_checks_keys=True,
@@ -137,7 +137,7 @@ END_SESSIONS = Operation(
     "end_sessions",
     "DELETE",
     "/user/session",
-    "End one session (`session_id`: one's own, or anyone's as a super-user) or all of `user_id`'s (`all`: true; "
+    "End one session (`session_id`: one's own, or anyone's with users.sessions) or all of `user_id`'s (`all`: true; "
     "one's own: all but this one); answers how many ended",
     inputs=("session_id", "all"),
     targets_user=True,
@@ -146,6 +146,10 @@ END_SESSIONS = Operation(
     errors=codes(
         WIRE_ERRORS,
         STEP_3,
-        {403: (Code.auth_invalid,), 404: (Code.user_id_unknown, Code.session_invalid), 422: (Code.invalid_input,)},
+        {
+            403: (Code.auth_invalid, Code.invalid_operation),
+            404: (Code.user_id_unknown, Code.session_invalid),
+            422: (Code.invalid_input,),
+        },
     ),
 )

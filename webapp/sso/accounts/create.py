@@ -14,9 +14,10 @@ from ..kernel.audit import attribute_change, change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, super_user_required, username_taken
+from ..kernel.errors import Code, FieldErrors, Kind, username_taken
 from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import password_columns, password_problem
+from ..kernel.permissions import USERS_APPROVE, USERS_CREATE, attribute_permission, require
 from ..kernel.presentation import UserData, user_view
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
 from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
@@ -43,6 +44,21 @@ CREATE_KEYS = (
 )
 
 
+def refuse_keys_outside_permissions(caller, data) -> None:
+    """E008002 (403) naming every key of a new user whose permission the caller lacks (SPEC §17): a new
+    account's name, email, names and password come with `users.create`; its state (locked, approved,
+    sign-up status), credentials settings and rate limit need the permission that changes them later."""
+    errors = FieldErrors()
+    for key in data:
+        needed = USERS_APPROVE if key == "auto_approve" else attribute_permission(key)
+        if key not in _CREATED_WITH_THE_USER and not caller.holds(needed):
+            errors.add(key, f"you do not hold the permission to set this ({needed})")
+    errors.raise_if_any(Kind.forbidden)
+
+
+_CREATED_WITH_THE_USER = ("username", "password", "email", "display_name", "first_name", "middle_name", "last_name")
+
+
 def create_user(ctx: Context, call: Call, data, *, check_only: bool = False) -> UserData | None:
     """Create a user (super-users only); returns the new user with its `user_id`.
 
@@ -53,8 +69,8 @@ def create_user(ctx: Context, call: Call, data, *, check_only: bool = False) -> 
     reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_CREATE)
+    refuse_keys_outside_permissions(caller, data)
     if check_only:
         check_new_user(ctx, data, taken_too=True)
         return None

@@ -22,7 +22,7 @@ from ..kernel.attributes import text_problem
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import super_user_required
+from ..kernel.permissions import AUDIT_VIEW, require
 from ..kernel.presentation import jsonable
 from ..kernel.tables import audit
 
@@ -116,14 +116,14 @@ def export_all(ctx: Context, *, since: datetime | None = None, fmt: str = "jsonl
 
 
 def export_history(ctx: Context, call: Call, user_id, *, fmt: str = "jsonl") -> Iterator[str]:
-    """The changes made to `user_id`, for a super-user or the user themself (the rule of `history`).
+    """The changes made to `user_id`, for a holder of `audit.view` or the user themself.
     The caller is checked now, before the first chunk, so a refusal is an error rather than a broken file."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if user_id != caller.user_id and not caller.is_super_user:
-        raise super_user_required()
+    if user_id != caller.user_id:
+        require(caller, AUDIT_VIEW)
     if not isinstance(user_id, str) or text_problem(user_id):
         return render(iter(()), fmt)
     return render(audit_rows(ctx.engine, target_id=user_id), fmt)

@@ -1,4 +1,6 @@
-"""The guard rails of SPEC §8: nobody removes their own access, and some super-user can always log in.
+"""The guard rails of SPEC §8: nobody removes their own access, and some super-user can always log in;
+and of §17: somebody who can log in can always manage roles (a usable super-user, or a holder of
+`roles.manage`).
 
 Both are checked by the service, so no face (console, API, Python, command line) can get round them."""
 
@@ -11,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ..kernel.errors import Code, FieldErrors, Kind, own_access
-from ..kernel.tables import users
+from ..kernel.permissions import ROLES_MANAGE
+from ..kernel.tables import roles, user_roles, users
 from ..kernel.texts import _t
 
 # The changes that take a user's access away, each with the refusal a person sees about their own account.
@@ -87,3 +90,52 @@ def require_a_usable_super_user(conn: Connection, field: str) -> None:
     """E008001 (the transaction rolls back) when no super-user could log in any more."""
     if usable_super_users(conn) == 0:
         raise own_access(field, "no super-user who can log in would be left")
+
+
+# --- SPEC §17: someone must be able to manage roles ---
+
+
+def _role_manager_grants():
+    """The grants of roles that carry `roles.manage` (a role's permissions are space-separated names)."""
+    carrying = select(roles.c.name).where((" " + roles.c.permissions + " ").contains(f" {ROLES_MANAGE} "))
+    return select(user_roles.c.user_id, user_roles.c.role).where(user_roles.c.role.in_(carrying.scalar_subquery()))
+
+
+def hold_role_managers(conn: Connection) -> None:
+    """Lock every super-user's row and every grant of a role carrying `roles.manage` (in one order, so
+    two callers cannot deadlock) before a change that could leave nobody able to manage roles: two
+    administrators revoking each other at the same instant then run one after the other."""
+    hold_super_users(conn)
+    grants = _role_manager_grants().order_by(user_roles.c.user_id, user_roles.c.role)
+    conn.execute(grants.with_for_update()).all()
+
+
+def usable_role_managers(conn: Connection) -> int:
+    """How many accounts that could log in now hold `roles.manage` through a role."""
+    holders = _role_manager_grants().with_only_columns(user_roles.c.user_id)
+    query = (
+        select(func.count(func.distinct(users.c.user_id)))
+        .select_from(users)
+        .where(
+            users.c.user_id.in_(holders.scalar_subquery()),
+            users.c.is_active.is_(True),
+            users.c.approval_status == "approved",
+            users.c.is_locked.is_(False),
+            users.c.sign_up_status == "final",
+            users.c.password_is_set.is_(True),
+        )
+    )
+    return conn.execute(query).scalar_one()
+
+
+def require_a_role_manager(conn: Connection, field: str, before: int) -> None:
+    """E008001 when there were `before` usable holders of `roles.manage` and the change left none, and
+    no usable super-user remains either."""
+    if before > 0 and usable_role_managers(conn) == 0 and usable_super_users(conn) == 0:
+        raise own_access(field, "nobody who can log in would be left able to manage roles")
+
+
+def holds_role_management(conn: Connection, user_id: str) -> bool:
+    """Whether `user_id` holds `roles.manage` through one of their roles."""
+    grants = _role_manager_grants().where(user_roles.c.user_id == user_id)
+    return conn.execute(grants.limit(1)).first() is not None

@@ -17,7 +17,8 @@ from ..kernel.attributes import text_problem
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import FieldErrors, Kind, super_user_required
+from ..kernel.errors import FieldErrors, Kind
+from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require
 from ..kernel.tables import audit, users
 from ..kernel.texts import _t
 
@@ -71,8 +72,8 @@ def history_page(
     _check(kind, before, after, changes_only, limit)
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        if user_id is not None and user_id != caller.user_id and not caller.is_super_user:
-            raise super_user_required()
+        if user_id is not None and user_id != caller.user_id:
+            require(caller, USERS_VIEW)
         if user_id is not None and (not isinstance(user_id, str) or text_problem(user_id)):
             return _page([], False, before, after)  # no user has such an id (and PostgreSQL could not compare it)
         size = max(1, min(limit, HISTORY_MAX))
@@ -113,7 +114,7 @@ def history_page(
     records = records[:size]
     if after is not None:
         records.reverse()
-    if user_id is None or (user_id == caller.user_id and not caller.is_super_user):
+    if user_id is None or (user_id == caller.user_id and not caller.holds(AUDIT_VIEW)):
         for record in records:
             if record["actor_id"] != caller.user_id:
                 record["remote_addr"] = record["user_agent"] = None

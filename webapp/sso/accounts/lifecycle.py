@@ -13,12 +13,21 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access
+from ..kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, require, require_over
 from ..kernel.presentation import FULL_VIEW, UserData
 from ..kernel.rows import load_user
-from ..kernel.tables import ended_sessions, sessions, users
+from ..kernel.tables import ended_sessions, sessions, user_roles, users
 from ..kernel.texts import _t
-from .guards import OWN_DELETE, hold_super_users, require_a_usable_super_user
+from .guards import (
+    OWN_DELETE,
+    hold_role_managers,
+    hold_super_users,
+    holds_role_management,
+    require_a_role_manager,
+    require_a_usable_super_user,
+    usable_role_managers,
+)
 from .update import update_local, update_user
 
 
@@ -27,9 +36,13 @@ def _require_user_id(user_id: Any) -> None:
         raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", _t("is required"))
 
 
+# The permission each lifecycle call needs (SPEC §17), named once.
+PERMISSION_OF = {"is_locked": USERS_LOCK, "approval_status": USERS_APPROVE}
+
+
 def _set(ctx: Context, call: Call, user_id, data: dict[str, Any]) -> UserData:
     _require_user_id(user_id)
-    return update_user(ctx, call, user_id, data, expected_version=None, super_user_only=True)
+    return update_user(ctx, call, user_id, data, expected_version=None, permission=PERMISSION_OF[next(iter(data))])
 
 
 def approve_user(ctx: Context, call: Call, user_id) -> UserData:
@@ -58,23 +71,31 @@ def delete_user(ctx: Context, call: Call, user_id) -> None:
     _require_user_id(user_id)
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_DELETE)
     if user_id == caller.user_id:
         raise own_access("user_id", OWN_DELETE)
     with writing(ctx.engine) as conn:
         target = load_user(conn, user_id, lock=True)
         if target is None:
             raise no_such_user()
-        if target["is_super_user"]:
+        require_over(conn, caller, target)
+        managing = holds_role_management(conn, user_id)
+        managers_before = 0
+        if managing:
+            hold_role_managers(conn)
+            managers_before = usable_role_managers(conn)
+        elif target["is_super_user"]:
             hold_super_users(conn)
         # Sessions (and anything else keyed to the user) also go by ON DELETE CASCADE; said here so it
         # does not depend on SQLite's foreign-key pragma.
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
         conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id))
+        conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
         conn.execute(delete(users).where(users.c.user_id == user_id))
         if target["is_super_user"]:
             require_a_usable_super_user(conn, "user_id")
+        if managing:
+            require_a_role_manager(conn, "user_id", managers_before)
         record(
             conn,
             now=ctx.clock(),

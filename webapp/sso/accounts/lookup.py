@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from ...db import reading
 from ..kernel.call import Call
-from ..kernel.caller import authenticate
+from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
-from ..kernel.errors import no_such_user, super_user_required
+from ..kernel.errors import no_such_user
+from ..kernel.permissions import USERS_VIEW, require, roles_of
 from ..kernel.presentation import UserData, user_view
 from ..kernel.rows import load_user
 from ..kernel.tables import users
@@ -18,21 +19,32 @@ def get_current_user(ctx: Context, call: Call) -> UserData:
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        return user_view(caller.user, caller.is_super_user)
+        return _own(caller)
+
+
+def _own(caller: Caller) -> UserData:
+    data = user_view(caller.user, caller.holds(USERS_VIEW))
+    data.permissions = caller.permissions
+    data.role_names = tuple(sorted(caller.role_names))
+    return data
 
 
 def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
-    """A user by id: super-users any user, regular users only themselves."""
+    """A user by id: anyone with `users.view`; others only themselves. With their roles, and whether they
+    hold more than the caller (what the console may offer to change)."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
-            return user_view(caller.user, caller.is_super_user)
-        if not caller.is_super_user:
-            raise super_user_required()
+            return _own(caller)
+        require(caller, USERS_VIEW)
         row = load_user(conn, user_id)
         if row is None:
             raise no_such_user()
         data = user_view(row, True)
+        data.role_names, permissions = roles_of(conn, user_id)
+        data.stronger_than_reader = not caller.is_super_user and (
+            bool(row["is_super_user"]) or not permissions <= caller.permissions
+        )
         data.usernames = _usernames(conn, {row["locked_by"], row["approval_status_mod_by"]} - {None})
         return data
 

@@ -22,8 +22,9 @@ from ..kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown
+from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import user_view
 from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, users
 from ..kernel.texts import _t
@@ -98,20 +99,18 @@ _user_rowid: ColumnClause[Any] = literal_column(f"{users.name}.rowid")
 
 
 def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
-    """Search users (super-users only), in Zato's result shape."""
+    """Search users (`users.view`), in Zato's result shape."""
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
     reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
-        if not caller.is_super_user:
-            raise super_user_required()
+        require(authenticate(ctx, conn, call), USERS_VIEW)
         return run_search(conn, criteria)
 
 
 def run_search(conn, criteria: Mapping) -> dict[str, Any]:
-    """The search itself, for a caller already known to be a super-user (same shape as `search`)."""
+    """The search itself, for a caller already known to hold `users.view` (same shape as `search`)."""
     count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name)
     total = conn.execute(count).scalar_one()
     total_is_capped = total > COUNT_CAP

@@ -24,22 +24,23 @@ from ..kernel.audit import attribute_change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
 from ..kernel.context import Context
-from ..kernel.errors import (
-    Code,
-    FieldErrors,
-    Kind,
-    SSOError,
-    no_such_user,
-    super_user_required,
-    username_taken,
-    version_conflict,
-)
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
 from ..kernel.inputs import reject_unknown, require_mapping
+from ..kernel.permissions import USERS_VIEW, attribute_permission, require, require_over
 from ..kernel.presentation import UserData, user_view
 from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
-from .guards import hold_super_users, refuse_removing_own_access, require_a_usable_super_user, takes_access_away
+from .guards import (
+    hold_role_managers,
+    hold_super_users,
+    holds_role_management,
+    refuse_removing_own_access,
+    require_a_role_manager,
+    require_a_usable_super_user,
+    takes_access_away,
+    usable_role_managers,
+)
 
 
 class RowMoved(Exception):
@@ -53,26 +54,27 @@ def update_user(
     data,
     *,
     expected_version,
-    super_user_only: bool = False,
+    permission: str | None = None,
     unchanged: Mapping[str, Any] | None = None,
 ) -> UserData:
     """Apply the partial `data` to `user_id` (None: the caller), as SPEC §4 says.
 
-    `super_user_only` (approve, reject, lock, unlock): a regular caller is refused with E005001 before
-    anything else. `unchanged` (the console's save after a lost race): attribute → the value the caller
-    last saw; the write is refused with E011001 only if one of those still differs, checked again under
-    the row lock when the row moved, so saves of different fields merge however many run at once."""
+    `permission` (approve, reject, lock, unlock: Zato's super-user calls): a caller without it is
+    refused with E005001 before anything else. `unchanged` (the console's save after a lost race):
+    attribute → the value the caller last saw; the write is refused with E011001 only if one of those
+    still differs, checked again under the row lock when the row moved, so saves of different fields
+    merge however many run at once."""
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
     audit_context = call.audit()
-    check = (call, user_id, data, expected_version, super_user_only, unchanged)
+    check = (call, user_id, data, expected_version, permission, unchanged)
     try:
         if ctx.engine.dialect.name == "sqlite":
             # SQLite has one writer: check outside the write lock, hold it only for the write.
             with reading(ctx.engine) as conn:
                 caller, target, clean = check_update(ctx, conn, *check)
             if not changed(target, clean, ctx.codec):
-                return user_view(target, caller.is_super_user)
+                return user_view(target, caller.holds(USERS_VIEW))
             with writing(ctx.engine) as conn:
                 return write_update(ctx, conn, caller, target, clean, audit_context)
         # PostgreSQL: the check and the conditional write in one transaction (no row lock: the
@@ -121,26 +123,30 @@ def check_update(
     user_id,
     data: Mapping,
     expected_version,
-    super_user_only: bool = False,
+    permission: str | None = None,
     unchanged: Mapping[str, Any] | None = None,
     *,
     lock: bool = False,
 ) -> tuple[UserCaller, Any, dict[str, Any]]:
-    """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 after the values;
-    returns (caller, target, clean values).
+    """Steps 3–8 of SPEC §4 against one consistent read, with the guard rails of §8 and §17 after the
+    values; returns (caller, target, clean values).
 
-    With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
+    Who may write what (SPEC §17): on one's own account the self-editable attributes, and the others
+    one holds the permission of; on another's, the attributes whose permission one holds (every field
+    outside them is named at once, E008002 403), and never on an account stronger than one's own
+    (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
     caller = authenticate(ctx, conn, call)
-    if super_user_only and not caller.is_super_user:
-        raise super_user_required()
+    if permission is not None:
+        require(caller, permission)
     naming_other = user_id is not None and user_id != caller.user_id
-    if naming_other and not caller.is_super_user:
+    if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
     if not caller.is_super_user:
         errors = FieldErrors()
         for key in data:
-            if not ATTRIBUTES[key].self_editable:
-                errors.add(key, _t("only a super-user may change this"))
+            needed = attribute_permission(key)
+            if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
+                errors.add(key, f"you do not hold the permission to change this ({needed})")
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
         target = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
@@ -148,6 +154,8 @@ def check_update(
         target = caller.user
     if target is None:
         raise no_such_user()
+    if naming_other:
+        require_over(conn, caller, target)
     errors = FieldErrors()
     clean = check_values(dict(data), errors)
     errors.raise_if_any(Kind.invalid)
@@ -189,23 +197,31 @@ def write_update(
     `extra_changes`: audit lines for what the caller changed beside the row (e.g. new recovery codes)."""
     values_changed = changed(target, clean, ctx.codec)
     if not values_changed and not also:
-        return user_view(target, caller.is_super_user)
+        return user_view(target, caller.holds(USERS_VIEW))
     now = ctx.clock()
     values: dict[str, Any] = {}
     for name, value in values_changed.items():
         values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
     values.update(also or {})
-    guarding = bool(target["is_super_user"]) and takes_access_away(values_changed, now)
-    if guarding:
+    guarding = takes_access_away(values_changed, now)
+    guarding_super_user = guarding and bool(target["is_super_user"])
+    managers_before = 0
+    guarding_managers = guarding and holds_role_management(conn, target["user_id"])
+    if guarding_managers:
+        hold_role_managers(conn)
+        managers_before = usable_role_managers(conn)
+    elif guarding_super_user:
         hold_super_users(conn)
     result = conn.execute(
         _CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"], "b_version": target["version"]}
     )
     if result.rowcount != 1:
         raise RowMoved()
-    if guarding:
+    if guarding_super_user:
         require_a_usable_super_user(conn, next(iter(values_changed)))
+    if guarding_managers:
+        require_a_role_manager(conn, next(iter(values_changed)), managers_before)
     changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
     if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended
         end_for_lock(conn, target["user_id"], now)
@@ -220,4 +236,4 @@ def write_update(
         changes={**changes, **(extra_changes or {})},
         **audit_context,
     )
-    return user_view({**target, **values, "version": target["version"] + 1}, caller.is_super_user)
+    return user_view({**target, **values, "version": target["version"] + 1}, caller.holds(USERS_VIEW))

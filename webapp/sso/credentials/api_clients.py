@@ -21,8 +21,9 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate, check_app, refuse_if_unusable
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.hashing import dummy_hash, hash_password, verify_password
+from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import load_user, new_session_id
 from ..kernel.tables import api_clients, linked_auths, sessions, users
@@ -150,19 +151,17 @@ def list_api_clients(ctx: Context) -> list[dict[str, Any]]:
 
 
 def console_clients(ctx: Context, call: Call) -> list[dict[str, Any]]:
-    """The API clients, for a super-user (the console's list)."""
+    """The API clients, for a holder of `users.attributes` (the console's list)."""
     with reading(ctx.engine) as conn:
-        if not authenticate(ctx, conn, call).is_super_user:
-            raise super_user_required()
+        require(authenticate(ctx, conn, call), USERS_ATTRIBUTES)
     return list_api_clients(ctx)
 
 
 def console_revoke(ctx: Context, call: Call, name) -> None:
-    """Revoke an API client, for a super-user (the console's button)."""
+    """Revoke an API client, for a holder of `users.attributes` (the console's button)."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_ATTRIBUTES)
     revoke_api_client(ctx, call, name, actor_id=caller.user_id)
 
 
@@ -170,14 +169,15 @@ def console_revoke(ctx: Context, call: Call, name) -> None:
 
 
 def _super_user_and_target(ctx: Context, conn: Connection, call: Call, user_id):
+    """The caller holding `users.attributes` and the target they are not weaker than (SPEC §17)."""
     caller = authenticate(ctx, conn, call)
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_ATTRIBUTES)
     if user_id is None:
         raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", _t("is required"))
     target = load_user(conn, user_id) if isinstance(user_id, str) else None
     if target is None:
         raise no_such_user()
+    require_over(conn, caller, target)
     return caller, target
 
 

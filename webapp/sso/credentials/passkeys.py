@@ -33,8 +33,9 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.hashing import verify_password
+from ..kernel.permissions import USERS_CREDENTIALS, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import passkey_challenges, passkeys, sessions, users
 from ..kernel.texts import _t
@@ -520,18 +521,17 @@ def _registered_already() -> SSOError:
 
 
 def _whose(ctx: Context, conn: Connection, caller: UserCaller, user_id: Any) -> str:
-    """The user whose passkeys the caller asks about: their own, or (super-users) anyone's."""
+    """The user whose passkeys the caller asks about: their own, or (`users.credentials`, SPEC §18) anyone's."""
     if user_id is None or user_id == caller.user_id:
         return caller.user_id
-    if not caller.is_super_user:
-        raise super_user_required()
-    if load_user(conn, user_id) is None:
+    require(caller, USERS_CREDENTIALS)
+    if not isinstance(user_id, str) or load_user(conn, user_id) is None:
         raise no_such_user()
     return user_id
 
 
 def list_passkeys(ctx: Context, call: Call, user_id) -> list[PasskeyData]:
-    """The passkeys of the caller or (super-users) of `user_id`."""
+    """The passkeys of the caller or (`users.credentials`) of `user_id`."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         return passkeys_of(conn, _whose(ctx, conn, caller, user_id))
@@ -568,7 +568,8 @@ def rename_passkey(ctx: Context, call: Call, passkey_id, name) -> PasskeyData:
 
 
 def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, password=None, reauth=None) -> None:
-    """Remove a passkey: one's own after a recent sign-in or with the `password`; a super-user anyone's."""
+    """Remove a passkey: one's own after a recent sign-in or with the `password`; with `users.credentials`
+    anyone's who holds no more than the caller (SPEC §17)."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
@@ -578,9 +579,13 @@ def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, passwo
         if (
             row is None
             or (user_id is not None and row["user_id"] != user_id)
-            or (row["user_id"] != caller.user_id and not caller.is_super_user)
+            or (row["user_id"] != caller.user_id and not caller.holds(USERS_CREDENTIALS))
         ):
             raise no_such_passkey()
+        if row["user_id"] != caller.user_id:
+            owner = load_user(conn, row["user_id"])
+            if owner is not None:
+                require_over(conn, caller, owner, "passkey_id")
         signed_in = _signed_in_at(conn, caller)
     if row["user_id"] == caller.user_id:
         confirm_recent_sign_in(ctx, call, caller.user, signed_in, password, now, reauth)

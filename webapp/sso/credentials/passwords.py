@@ -14,6 +14,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
+from ..kernel.permissions import USERS_CREDENTIALS, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
@@ -32,13 +33,15 @@ def change_password(ctx: Context, call: Call, data) -> None:
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         own = user_id is None or user_id == caller.user_id
-        if not own and not caller.is_super_user:
+        if not own and not caller.holds(USERS_CREDENTIALS):
             raise SSOError.single(
                 Kind.forbidden, Code.invalid_input, "user_id", _t("you may change only your own password")
             )
         target = caller.user if own else load_user(conn, user_id)
-    if target is None:
-        raise no_such_user()
+        if target is None:
+            raise no_such_user()
+        if not own:
+            require_over(conn, caller, target)
     errors = FieldErrors()
     days = data.get("password_expiry")
     if days is not None and (type(days) is not int or not 1 <= days <= EXPIRY_DAYS_MAX):

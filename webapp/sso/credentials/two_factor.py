@@ -29,6 +29,7 @@ from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.inputs import reject_unknown, require_input, require_mapping
+from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import UserData
 from ..kernel.rows import current_value, load_user, load_user_by_username
 from ..kernel.tables import recovery_codes, users
@@ -322,9 +323,8 @@ def totp_status(ctx: Context, call: Call, user_id) -> TotpStatus:
         caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
             user = caller.user
-        elif not caller.is_super_user:
-            raise SSOError.single(Kind.forbidden, Code.auth_invalid)
         else:
+            require(caller, USERS_VIEW)
             user = load_user(conn, user_id)
             if user is None:
                 raise no_such_user()

@@ -87,7 +87,7 @@ def save_own_account(
         return AccountSaved(update_user(ctx, call, None, data, expected_version=expected_version, unchanged=unchanged))
     data = require_mapping(data)
     reject_unknown(data, ATTRIBUTES)
-    check = (call, None, data, expected_version, False, unchanged)
+    check = (call, None, data, expected_version, None, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)
     if not _needs_link(target, clean):

@@ -30,6 +30,11 @@ REMOTE_ADDR_MAX = 256
 USER_AGENT_MAX = 1024
 KEY_MAX = 512  # a login-throttle, rate-limit or mail-request key
 USER_ID_MAX = 64  # the width of a user id column (`zusr…` ids are 28 characters)
+# A role's name (SPEC §17): `^[a-z][a-z0-9_.-]*$`, at most 48 characters, so that the audit's target
+# `role:NAME` fits its 64-character column. (Its own column is 64 wide.)
+ROLE_NAME_MAX = 48
+ROLE_NAME_COLUMN = 64
+ROLE_DESCRIPTION_MAX = 512
 BASE32_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 SIGN_UP_STATUSES = ("before_confirmation", "final")

@@ -9,14 +9,14 @@ password or edits its own account authenticates afresh before its next call. Ref
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, event, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from ...db import WRITE_OPTION, writing
@@ -24,8 +24,9 @@ from . import events
 from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
+from .permissions import ALL_PERMISSIONS, split
 from .ratelimit import enforce as enforce_rate_limit
-from .tables import ended_sessions, sessions, users
+from .tables import ended_sessions, roles, sessions, user_roles, users
 from .texts import _t
 
 # The last-use time is written only when it has moved by more than this: at most one write a minute
@@ -35,12 +36,15 @@ LAST_USE_GRANULARITY = timedelta(minutes=1)
 
 @dataclass
 class Caller:
-    """The authenticated caller of a call: their user row and their session."""
+    """The authenticated caller of a call: their user row, their session, and what their roles allow
+    (SPEC §17; loaded with the session in the same query)."""
 
     user: Any
     session_id: int | None  # the session's row id (None for the command line)
     current_app: str | None
     public_session_id: str | None = None
+    role_permissions: frozenset[str] = frozenset()
+    role_names: frozenset[str] = frozenset()
 
     @property
     def user_id(self) -> str | None:
@@ -49,6 +53,25 @@ class Caller:
     @property
     def is_super_user(self) -> bool:
         return bool(self.user["is_super_user"])
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """Every permission the caller holds: a super-user all of them, anyone else their roles'."""
+        return ALL_PERMISSIONS if self.is_super_user else self.role_permissions
+
+    def holds(self, permission: str) -> bool:
+        """Whether the caller holds `permission`."""
+        return self.is_super_user or permission in self.role_permissions
+
+    def holds_any(self, role_names: Iterable[str]) -> bool:
+        """Whether the caller holds any of the roles named (a super-user holds them all): for per-field
+        view/edit sets naming roles (SPEC §16)."""
+        return self.is_super_user or not self.role_names.isdisjoint(role_names)
+
+    @property
+    def is_administrator(self) -> bool:
+        """A super-user, or a user holding at least one permission."""
+        return self.is_super_user or bool(self.role_permissions)
 
 
 class UserCaller(Caller):
@@ -137,14 +160,27 @@ def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = Tr
     return caller
 
 
+def _of_roles(column: Any) -> Any:
+    """A correlated subquery: `column` of the user's roles, joined by spaces (NULL when they hold none)."""
+    return (
+        select(func.aggregate_strings(column, " "))
+        .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
+        .where(user_roles.c.user_id == users.c.user_id)
+        .scalar_subquery()
+    )
+
+
 # Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement
-# (building and cache-keying it per call was a quarter of a JSON update's time).
+# (building and cache-keying it per call was a quarter of a JSON update's time). The caller's roles and
+# their permissions come in the same query (two correlated subqueries), not in one more per call.
 _SESSION_AND_USER = (
     select(
         sessions.c.id.label("session_pk"),
         sessions.c.session_id.label("public_session_id"),
         sessions.c.expiration_time,
         sessions.c.last_use_time,
+        _of_roles(roles.c.permissions).label("role_permissions"),
+        _of_roles(roles.c.name).label("role_names"),
         users,
     )
     .join(users, users.c.user_id == sessions.c.user_id)
@@ -195,7 +231,12 @@ def _authenticate(ctx: Context, conn: Connection, digest: str, current_app: Any,
     enforce_rate_limit(ctx, row, current_app)
     events.emit(events.AUTHENTICATED, user_id=row["user_id"])
     return UserCaller(
-        user=row, session_id=row["session_pk"], current_app=current_app, public_session_id=row["public_session_id"]
+        user=row,
+        session_id=row["session_pk"],
+        current_app=current_app,
+        public_session_id=row["public_session_id"],
+        role_permissions=split(row["role_permissions"]) & ALL_PERMISSIONS,
+        role_names=split(row["role_names"]),
     )
 
 

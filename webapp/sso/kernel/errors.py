@@ -119,11 +119,6 @@ def no_such_user() -> SSOError:
     return SSOError.single(Kind.not_found, Code.user_id_unknown, "user_id", _t("no such user"))
 
 
-def super_user_required() -> SSOError:
-    """E005001: only a super-user may make this call."""
-    return SSOError.single(Kind.forbidden, Code.auth_invalid)
-
-
 def own_access(field: str, message: str) -> SSOError:
     """E008001: the call would take away the caller's own access, or leave no super-user who can log in."""
     return SSOError.single(Kind.forbidden, Code.invalid_operation, field, message)

@@ -14,11 +14,17 @@ class UserData(dict):
     """A user as shown to a caller; `.version` is kept for ETags even where the view hides it.
 
     `.usernames` names the other users the record points at (`locked_by`, `approval_status_mod_by`),
-    where the reading service looked them up; it is never part of the wire format.
+    where the reading service looked them up; it is never part of the wire format (nor are the role
+    attributes below).
     """
 
     version: int = 0
     usernames: Mapping[str, str] = MappingProxyType({})
+    # SPEC §17, never on the wire: the caller's own permissions (`get_current_user`), or the roles of the
+    # user read and whether they hold more than the reader (`get_user_by_id`).
+    permissions: frozenset[str] = frozenset()
+    role_names: tuple[str, ...] = ()
+    stronger_than_reader: bool = False
 
 
 # Write-only attributes (the TOTP key) are in neither view: they are never output.

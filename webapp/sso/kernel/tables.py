@@ -33,6 +33,8 @@ from .attributes import (
     PASSKEY_NAME_MAX,
     PERSON_NAME_MAX,
     REMOTE_ADDR_MAX,
+    ROLE_DESCRIPTION_MAX,
+    ROLE_NAME_COLUMN,
     USER_AGENT_MAX,
     USER_ID_MAX,
     USERNAME_MAX,
@@ -259,6 +261,28 @@ zato_imports = Table(
     Column("imported_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("source_digest", String(64), nullable=False),
+)
+
+
+# A role of SPEC §17: a name, what it is for, and its permissions (space-separated names from
+# kernel/permissions.py, sorted). The name is the key: a role is not renamed (delete and create instead).
+roles = Table(
+    "sso_role",
+    metadata,
+    Column("name", String(ROLE_NAME_COLUMN), primary_key=True),
+    Column("description", String(ROLE_DESCRIPTION_MAX), nullable=False),
+    Column("permissions", Text, nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+)
+
+
+# A role held by a user. A role cannot be deleted while anyone holds it (no cascade from the role).
+user_roles = Table(
+    "sso_user_role",
+    metadata,
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(ROLE_NAME_COLUMN), ForeignKey("sso_role.name"), primary_key=True, index=True),
+    Column("grant_time", DateTime, nullable=False),
 )
 
 

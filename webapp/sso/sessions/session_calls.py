@@ -17,7 +17,8 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import UserCaller, authenticate, refuse_if_unusable, session_row
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, no_such_session, no_such_user, super_user_required
+from ..kernel.errors import Code, Kind, SSOError, no_such_session, no_such_user
+from ..kernel.permissions import USERS_SESSIONS, USERS_VIEW, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
@@ -68,10 +69,10 @@ def renew(ctx: Context, call: Call) -> datetime:
 
 def _target_row(ctx: Context, conn: Connection, caller: UserCaller, target_ust: Any):
     """The session behind `target_ust` (or None); E005001 when it is another user's and the caller
-    is not a super-user."""
+    lacks `users.view`."""
     row = session_row(ctx, conn, target_ust)
-    if row is not None and row["user_id"] != caller.user_id and not caller.is_super_user:
-        raise super_user_required()
+    if row is not None and row["user_id"] != caller.user_id:
+        require(caller, USERS_VIEW)
     return row
 
 
@@ -139,8 +140,7 @@ def _owner(ctx: Context, conn: Connection, caller: UserCaller, user_id, target_u
         return row["user_id"]
     if user_id is None or user_id == caller.user_id:
         return caller.user_id
-    if not caller.is_super_user:
-        raise super_user_required()
+    require(caller, USERS_VIEW)
     if load_user(conn, user_id) is None:
         raise no_such_user()
     return user_id
@@ -163,8 +163,12 @@ def end_session(ctx: Context, call: Call, session_id) -> None:
                 .first()
             )
         # Another user's session is as unknown to a regular user as one that does not exist.
-        if row is None or (row["user_id"] != caller.user_id and not caller.is_super_user):
+        if row is None or (row["user_id"] != caller.user_id and not caller.holds(USERS_SESSIONS)):
             raise no_such_session("session_id")
+        if row["user_id"] != caller.user_id:
+            owner = load_user(conn, row["user_id"])
+            if owner is not None:
+                require_over(conn, caller, owner, "session_id")
         conn.execute(delete(sessions).where(sessions.c.id == row["id"]))
         record(
             conn,
@@ -184,10 +188,11 @@ def end_sessions(ctx: Context, call: Call, user_id) -> int:
         caller = authenticate(ctx, conn, call)
         own = user_id is None or user_id == caller.user_id
         if not own:
-            if not caller.is_super_user:
-                raise super_user_required()
-            if load_user(conn, user_id) is None:
+            require(caller, USERS_SESSIONS)
+            owner = load_user(conn, user_id)
+            if owner is None:
                 raise no_such_user()
+            require_over(conn, caller, owner)
         target = caller.user_id if own else user_id
         return _end_all(
             conn, ctx.clock(), target, keep=caller.session_id if own else None, **call.audit(), actor_id=caller.user_id

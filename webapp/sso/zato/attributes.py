@@ -27,7 +27,8 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, super_user_required
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, user_attrs, users
 from ..kernel.texts import _t
@@ -81,10 +82,11 @@ def user_owner(ctx: Context, conn: Connection, call: Call, user_id) -> Owner:
     caller = authenticate(ctx, conn, call)
     if user_id is None or user_id == caller.user_id:
         return Owner(caller.user_id, None, caller.user_id)
-    if not caller.is_super_user:
-        raise super_user_required()
-    if not isinstance(user_id, str) or load_user(conn, user_id) is None:
+    require(caller, USERS_ATTRIBUTES)
+    target = load_user(conn, user_id) if isinstance(user_id, str) else None
+    if target is None:
         raise no_such_user()
+    require_over(conn, caller, target)
     return Owner(user_id, None, caller.user_id)
 
 
@@ -105,8 +107,11 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
     )
     if row is None or row["expiration_time"] <= ctx.clock():
         raise SSOError.single(Kind.not_found, Code.session_invalid, "target_ust", _t("no such session"))
-    if row["user_id"] != caller.user_id and not caller.is_super_user:
-        raise super_user_required()
+    if row["user_id"] != caller.user_id:
+        require(caller, USERS_ATTRIBUTES)
+        owner = load_user(conn, row["user_id"])
+        if owner is not None:
+            require_over(conn, caller, owner, "target_ust")
     if user_id is not None and user_id != row["user_id"]:
         raise _refuse("user_id", "is not the owner of target_ust")
     return Owner(row["user_id"], row["id"], caller.user_id)

@@ -54,6 +54,7 @@ class FieldView:
     conflict_mine: Any = MISSING
     conflict_theirs: Any = MISSING
     resolve: str | None = None
+    view_only: bool = False  # shown, not editable: the reader's roles do not allow changing it (SPEC §17)
 
     @property
     def attr(self) -> Attribute:
@@ -141,6 +142,13 @@ def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
     """A field showing what is stored for `user`."""
     value = canonical(ATTRIBUTES[name], user[name])
     return FieldView(name, context, text=box_text(value), clear=value is None, original=value)
+
+
+def view_only(name: str, user: Mapping[str, Any]) -> FieldView:
+    """A field its reader may see but not change: its value as text, no control."""
+    view = from_user(name, "user", user)
+    view.view_only = True
+    return view
 
 
 def from_input(item: FieldInput, context: str, original: Any, error: str | None = None) -> FieldView:

@@ -9,8 +9,9 @@ from flask import flash, g, redirect, request, url_for
 
 from ...i18n import gettext, not_done
 from ...sso import SSOError
+from ...sso.kernel.permissions import USERS_CREDENTIALS, USERS_VIEW, attribute_permission
 from ..attribute_form import AttributeForm, save
-from ..auth import service, super_user_required
+from ..auth import permission_required, require, service
 from ..blueprint import bp
 from ..display import attribute_label, format_value
 from ..forms import SetPasswordForm, confirmation_errors
@@ -21,12 +22,13 @@ from .edit import stored_edit_page, user_editor
 
 
 @bp.post("/users/<user_id>/quick")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_quick_action(user_id: str) -> ViewResponse:
     """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
-        return error_page(400, gettext("Unknown action"), gettext("Choose lock, unlock, approve or reject."))
+        return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
+    require(attribute_permission(action.name))
     name, value = action.name, action.value
     form = AttributeForm.parse(
         (name,),
@@ -68,7 +70,7 @@ def user_quick_action(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/password")
-@super_user_required
+@permission_required(USERS_CREDENTIALS)
 def user_set_password(user_id: str) -> ViewResponse:
     """Set another user's password (optionally: expiry in days, must change at next login)."""
     if user_id == g.user["user_id"]:

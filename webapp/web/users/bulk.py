@@ -13,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 from ...i18n import N_, format_decimal, gettext, lazy_gettext, ngettext, not_done
 from ...sso import Kind, SSOError
 from ...sso.bulk import BulkOutcome
-from ..auth import service, super_user_required
+from ...sso.kernel.permissions import USERS_VIEW
+from ..auth import permission_required, service
 from ..blueprint import bp
 from ..responses import ViewResponse, page, refusal, safe_next
 from .choices import BULK_CHOICES, CONFIRMATIONS, BulkChoice, Confirmation
@@ -105,7 +106,7 @@ def summary(choice: BulkChoice, outcomes: list[BulkOutcome]) -> str:
 
 
 @bp.post("/users/bulk")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_bulk() -> ViewResponse:
     """Apply the chosen action to the ticked users: approve and unlock at once; lock, reject, sign out and
     delete after a confirmation that lists them. Then each user's outcome."""

@@ -10,9 +10,10 @@ from flask import flash, redirect, request, url_for
 from ...i18n import gettext
 from ...sso import SSOError
 from ...sso.accounts.create import CREATE_KEYS
+from ...sso.kernel.permissions import USERS_CREATE
 from ..attribute_form import for_create
 from ..attribute_form.view import IDENTITY
-from ..auth import service, super_user_required
+from ..auth import permission_required, service
 from ..blueprint import bp
 from ..forms import CreateUserForm
 from ..refusals import form_errors, general_errors
@@ -31,7 +32,7 @@ class SummaryItem:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@super_user_required
+@permission_required(USERS_CREATE)
 def user_create() -> ViewResponse:
     """Create a user; empty optional fields stay not set."""
     form = CreateUserForm()

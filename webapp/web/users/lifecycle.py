@@ -8,21 +8,26 @@ from flask import flash, g, request, url_for
 
 from ...i18n import gettext, ngettext, not_done
 from ...sso import Code, SSOError
-from ..auth import service, super_user_required
+from ...sso.kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW
+from ..auth import permission_required, require, service
 from ..blueprint import bp
 from ..responses import ViewResponse, error_page, go, page, refusal
 from .choices import CONFIRMATIONS, QUICK_ACTIONS, refused_on_own_account
 from .edit import stored_edit_page
 
+# The permission each confirmation's action needs (SPEC §17).
+CONFIRMATION_PERMISSIONS = {"lock": USERS_LOCK, "reject": USERS_APPROVE, "delete": USERS_DELETE}
+
 
 @bp.get("/users/<user_id>/confirm")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_confirm(user_id: str) -> ViewResponse:
     """Ask before lock, reject or delete, saying what will happen (no JavaScript needed); on one's own record,
     say that it will not be done (the guard rails refuse it), and offer no button."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
-        return error_page(400, gettext("Unknown action"), gettext("Choose lock, reject or delete."))
+        return error_page(400, "Unknown action", "Choose lock, reject or delete.")
+    require(CONFIRMATION_PERMISSIONS[confirmation.action])
     try:
         user = service().get_user_by_id(user_id)
         sessions = service().list_sessions(user_id)
@@ -46,7 +51,7 @@ def user_confirm(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/delete")
-@super_user_required
+@permission_required(USERS_DELETE)
 def user_delete(user_id: str) -> ViewResponse:
     """Delete a user (after the confirmation page): their record, sessions and the rest, for good."""
     try:
@@ -61,7 +66,7 @@ def user_delete(user_id: str) -> ViewResponse:
 
 
 @bp.post("/users/<user_id>/sessions/end")
-@super_user_required
+@permission_required(USERS_SESSIONS)
 def user_end_sessions(user_id: str) -> ViewResponse:
     """Sign a user out everywhere (on one's own record: everywhere but here)."""
     try:

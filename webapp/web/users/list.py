@@ -10,8 +10,10 @@ from flask import request, url_for
 from ...i18n import lazy_gettext
 from ...sso import SSOError
 from ...sso.accounts.search import SEARCH_KEYS
+from ...sso.bulk import ACTIONS as BULK_ACTIONS
 from ...sso.kernel.attributes import APPROVAL_STATUSES, SIGN_UP_STATUSES
-from ..auth import service, super_user_required
+from ...sso.kernel.permissions import USERS_VIEW
+from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..refusals import form_errors
 from ..responses import ViewResponse, page, refusal, wants_partial
@@ -71,7 +73,7 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @bp.get("/users")
-@super_user_required
+@permission_required(USERS_VIEW)
 def user_list() -> ViewResponse:
     """Users: searched by username, email or name; filtered; sorted by any column; paged."""
     return list_page(request.args, back=request.full_path.rstrip("?"))
@@ -125,7 +127,7 @@ def list_page(
         "approval_statuses": APPROVAL_STATUSES,
         "sign_up_statuses": SIGN_UP_STATUSES,
         "back": back,
-        "bulk_choices": BULK_CHOICES,
+        "bulk_choices": {key: c for key, c in BULK_CHOICES.items() if may(BULK_ACTIONS[key].permission)},
         "selected": selected,
         "bulk_action": bulk_action,
         "bulk_error": bulk_error,
