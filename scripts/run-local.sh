@@ -56,10 +56,28 @@ echo " Log in at ${SSO_PUBLIC_URL}/login as admin / ${ADMIN_PASSWORD}"
 echo " (also in instance/first-super-user.txt)"
 if [ -z "${SSO_SMTP_URL:-}" ]; then
 echo " No SSO_SMTP_URL: sign-up and password-reset emails are printed"
-echo " below, with their links, instead of being sent."
+echo " below (by the outbox worker), with their links, instead of being sent."
 fi
 echo "=================================================================="
 echo
 
-# gunicorn.conf.py (read from this directory) takes HOST, PORT and WEB_CONCURRENCY from the environment.
-exec .venv/bin/gunicorn wsgi:app
+# The outbox's worker delivers every email (issue 27) beside gunicorn (gunicorn.conf.py, read from this directory,
+# takes HOST, PORT and WEB_CONCURRENCY from the environment). One ending ends the other; Ctrl-C or a TERM to this
+# script ends both. (Background jobs of a script ignore SIGINT, hence the traps forwarding it as TERM.)
+.venv/bin/flask --app webapp sso worker &
+WORKER_PID=$!
+.venv/bin/gunicorn wsgi:app &
+WEB_PID=$!
+stop_both() {
+    trap - INT TERM
+    kill -TERM "$WEB_PID" "$WORKER_PID" 2>/dev/null || true
+    wait "$WEB_PID" 2>/dev/null || true
+    wait "$WORKER_PID" 2>/dev/null || true
+}
+trap 'stop_both; exit 130' INT
+trap 'stop_both; exit 143' TERM
+status=0
+wait -n "$WEB_PID" "$WORKER_PID" || status=$?
+echo "run-local: $( kill -0 "$WEB_PID" 2>/dev/null && echo "the outbox worker" || echo "gunicorn") stopped; stopping the other" >&2
+stop_both
+exit "$status"

@@ -6,8 +6,12 @@ Tests that take `app` (or anything built on it) run once per database: `[sqlite]
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -42,6 +46,7 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_outbox",
     "sso_user_role",
     "sso_role",
 )
@@ -215,6 +220,28 @@ def alice(make_user, login):
     """A regular user and her UST: (user, ust)."""
     user = make_user("alice")
     return user, login("alice")
+
+
+# The outbox worker's settings in tests: it looks for new messages every 20 ms and backs off from 50 ms.
+FAST_WORKER = {"SSO_OUTBOX_POLL_MS": 20, "SSO_OUTBOX_BACKOFF_MS": 50, "SSO_OUTBOX_BACKOFF_MAX_MS": 400}
+FAST_WORKER_ENV = {name: str(value) for name, value in FAST_WORKER.items()}
+
+
+@contextmanager
+def delivering(ctx) -> Iterator[Any]:
+    """The outbox worker, in a thread of this process, delivering `ctx`'s messages while the block runs (what
+    `flask --app webapp sso worker` does in its own process; tests/core/test_outbox.py runs that one too)."""
+    from webapp.sso.email.worker import Worker
+
+    stop = threading.Event()
+    worker = Worker(ctx, ctx.mailer, stop=stop)
+    thread = threading.Thread(target=worker.run, name="outbox-worker", daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        thread.join(30)
 
 
 @pytest.fixture(scope="module")

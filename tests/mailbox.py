@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -23,7 +24,26 @@ class _Keep:
     def __init__(self, box: Mailbox):
         self.box = box
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.box.lock:
+            self.box.connections += 1  # one EHLO per SMTP connection
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.box.refuse.get(address.lower())
+        if refusal is not None:  # e.g. "450 4.2.1 try again later" or "550 5.1.1 no such mailbox"
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if self.box.delay:  # a slow server: it takes its time before accepting the message
+            await asyncio.sleep(self.box.delay)
+        if not self.box.parse:  # a bare sink (bench/outbox.py): count, do not read
+            with self.box.lock:
+                self.box.messages.append(None)  # type: ignore[arg-type]
+            return "250 OK"
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.box.lock:
             self.box.messages.append(message)
@@ -31,12 +51,27 @@ class _Keep:
 
 
 class Mailbox:
-    """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one."""
+    """`url` is the SSO_SMTP_URL to send to; `messages` what arrived; `for_(address)` waits for one.
+    With `delay`, each message is accepted only after that many seconds (a slow server); `refuse` maps a recipient
+    to the reply that refuses it; `port` starts a server where an earlier one stood (a server back after an outage);
+    with `parse=False` it only counts what arrives (`messages` holds None for each: a sink as cheap as it gets)."""
 
-    def __init__(self, *, user: str | None = None, password: str | None = None):
+    def __init__(
+        self,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        delay: float = 0.0,
+        port: int | None = None,
+        parse: bool = True,
+    ):
+        self.delay = delay
+        self.parse = parse
+        self.refuse: dict[str, str] = {}  # recipient (lower case) -> the SMTP reply that refuses it
+        self.connections = 0  # SMTP sessions opened (EHLO) so far
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
-        self.port = free_port()
+        self.port = port or free_port()
         self.user, self.password = user, password
         options: dict[str, Any] = {}
         if user is not None:

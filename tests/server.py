@@ -13,6 +13,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+FLASK = str(Path(sys.executable).parent / "flask")
 
 
 def console_session(base: str, username: str, password: str) -> requests.Session:
@@ -47,6 +48,7 @@ class LiveServer:
         extra_args: tuple[str, ...] = (),
         log: Path | None = None,
         access_log: bool = True,
+        worker: bool = False,
         port: int | None = None,
     ):
         self.port = port or free_port()
@@ -57,6 +59,9 @@ class LiveServer:
         self.extra_args = tuple(extra_args) + (("--access-logfile", "-") if access_log else ())
         self.process: subprocess.Popen | None = None
         self.log = log or ROOT / "test-results" / f"gunicorn-{self.port}.log"
+        self.worker: OutboxWorker | None = (
+            OutboxWorker(self.env, self.log.with_suffix(".worker.log")) if worker else None
+        )
 
     def start(self) -> LiveServer:
         try:
@@ -67,6 +72,9 @@ class LiveServer:
 
     def _start(self) -> LiveServer:
         self.log.parent.mkdir(exist_ok=True)
+        if self.worker is not None:
+            self.worker.env = self.env  # what was set on the server after it was made (SSO_PUBLIC_URL) too
+            self.worker.start()
         self.process = subprocess.Popen(
             [
                 GUNICORN,
@@ -101,8 +109,51 @@ class LiveServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self.worker is not None:
+            self.worker.stop()
 
     def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class OutboxWorker:
+    """`flask --app webapp sso worker` with the given environment (the outbox's delivery, issue 27), as `make run`
+    and production run it beside gunicorn."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = {**os.environ, **env}
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> OutboxWorker:
+        self.log.parent.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(
+            [FLASK, "--app", "webapp", "sso", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up at all, as a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def __enter__(self) -> OutboxWorker:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -19,6 +19,7 @@ from .memory import keep_large_buffers_out_of_the_heap
 from .sso import SSO, Context
 from .sso.credentials.passkeys import relying_party_problem
 from .sso.email.mail import Mailer
+from .sso.email.notifications import Notifications
 from .sso.kernel.caller import forget_callers_on_commit, request_scope
 from .sso.kernel.tokens import TokenCodec
 from .static_files import init_static_files
@@ -44,6 +45,7 @@ def create_service(config: dict[str, Any]) -> SSO:
     engine = make_engine(config["DATABASE_URL"], config)
     mailer = Mailer(config)
     ctx = Context(engine=engine, codec=TokenCodec(config["SSO_FERNET_KEYS"]), settings=config, mailer=mailer)
+    ctx.notify = Notifications(ctx)
     forget_callers_on_commit(engine)
     mailer.announce()
     problem = relying_party_problem(config)

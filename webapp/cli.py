@@ -1,6 +1,6 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
 a hurry: create-super-user, create-user, unlock, set-password, list-users, grant-role, revoke-role,
-end-sessions, reset-totp-key, export-audit, prune."""
+end-sessions, reset-totp-key, export-audit, prune; and `worker`, the outbox's delivery (issue 27)."""
 
 from __future__ import annotations
 
@@ -217,6 +217,27 @@ def import_zato(source_database_url: str, zato_secret_key: str | None, dry_run: 
         raise click.ClickException(str(e)) from None
     for line in summary.lines():
         click.echo(line)
+
+
+@sso_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (instead of running until stopped).")
+def worker(once: bool) -> None:
+    """Deliver the outbox's emails (issue 27) until SIGTERM or Ctrl-C; run it beside the web server."""
+    import signal
+    import threading
+
+    from .sso.email.mail import Mailer
+    from .sso.email.worker import Worker, run_until_empty
+
+    ctx = current_app.extensions["sso"].ctx
+    mailer = ctx.mailer or Mailer(current_app.config)
+    if once:
+        click.echo(f"Tried {run_until_empty(ctx, mailer)} message(s).")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Worker(ctx, mailer, stop=stop).run()
 
 
 @click.command("init-db")

@@ -37,6 +37,17 @@ PASSWORD_RESET_BY = ("username", "email", "username_or_email")
 
 REQUIRED_SECRETS = ("SECRET_KEY", "SSO_FERNET_KEYS")
 
+# The outbox worker (issue 27): whole numbers, each at least 1.
+OUTBOX_DEFAULTS = {
+    "SSO_OUTBOX_POLL_MS": 1000,  # how often an idle worker looks for new messages
+    "SSO_OUTBOX_BATCH": 20,  # messages claimed at once
+    "SSO_OUTBOX_LEASE": 120,  # seconds a claim holds its messages (a killed worker's come free after it)
+    "SSO_OUTBOX_BACKOFF_MS": 1000,  # the first wait after a failure; doubled after each further one...
+    "SSO_OUTBOX_BACKOFF_MAX_MS": 300_000,  # ...up to this
+    "SSO_OUTBOX_MAX_ATTEMPTS": 10,  # tries of a message the SMTP server refuses for now (4xx) before it is failed
+    "SSO_OUTBOX_KEEP_DAYS": 7,  # sent messages (without their bodies) kept this long for the console, then pruned
+}
+
 # A local install keeps its generated secrets here (scripts/run-local.sh writes it); the environment wins.
 SECRETS_FILE = "secrets.env"
 LOG_FORMATS = ("json", "text")
@@ -158,6 +169,18 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS": _int(env, "SSO_EMAIL_CHANGE_CONFIRM_HOURS", 48),
         # languages (SPEC §22): the last choice, after the person's own and their browser's
         "SSO_DEFAULT_LOCALE": (env.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE).strip(),
+        # security notifications the administrator turned off (issue 27): kinds of webapp/sso/notifications.py
+        "SSO_NOTIFY_DISABLED": _csv(env.get("SSO_NOTIFY_DISABLED", "")),
+        # the outbox and its worker (issue 27)
+        "SSO_OUTBOX_POLL_MS": _int(env, "SSO_OUTBOX_POLL_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_POLL_MS"]),
+        "SSO_OUTBOX_BATCH": _int(env, "SSO_OUTBOX_BATCH", OUTBOX_DEFAULTS["SSO_OUTBOX_BATCH"]),
+        "SSO_OUTBOX_LEASE": _int(env, "SSO_OUTBOX_LEASE", OUTBOX_DEFAULTS["SSO_OUTBOX_LEASE"]),
+        "SSO_OUTBOX_BACKOFF_MS": _int(env, "SSO_OUTBOX_BACKOFF_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_BACKOFF_MS"]),
+        "SSO_OUTBOX_BACKOFF_MAX_MS": _int(
+            env, "SSO_OUTBOX_BACKOFF_MAX_MS", OUTBOX_DEFAULTS["SSO_OUTBOX_BACKOFF_MAX_MS"]
+        ),
+        "SSO_OUTBOX_MAX_ATTEMPTS": _int(env, "SSO_OUTBOX_MAX_ATTEMPTS", OUTBOX_DEFAULTS["SSO_OUTBOX_MAX_ATTEMPTS"]),
+        "SSO_OUTBOX_KEEP_DAYS": _int(env, "SSO_OUTBOX_KEEP_DAYS", OUTBOX_DEFAULTS["SSO_OUTBOX_KEEP_DAYS"]),
         # passkeys (SPEC §18): a passkey with user verification is a whole sign-in
         "SSO_PASSKEY_PASSWORDLESS": _flag(env, "SSO_PASSKEY_PASSWORDLESS", True),
     }
@@ -214,6 +237,7 @@ def check_email(config: dict[str, Any]) -> None:
         "SSO_SMTP_TIMEOUT",
         "SSO_PASSWORD_RESET_WINDOW",
         "SSO_EMAIL_CHANGE_CONFIRM_HOURS",
+        *OUTBOX_DEFAULTS,
         "SSO_ATTR_MAX_PER_USER",
         "SSO_ATTR_MAX_BYTES_PER_USER",
         "SSO_ATTR_MAX_PER_SESSION",
@@ -221,3 +245,16 @@ def check_email(config: dict[str, Any]) -> None:
     ):
         if name in config and (type(config[name]) is not int or config[name] < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {config[name]!r}")
+    from .sso.email.notifications import KINDS
+
+    unknown_kinds = [kind for kind in config.get("SSO_NOTIFY_DISABLED", ()) if kind not in KINDS]
+    if unknown_kinds:
+        raise ConfigError(
+            f"SSO_NOTIFY_DISABLED names {', '.join(unknown_kinds)}; the notifications are {', '.join(KINDS)}"
+        )
+    lease, timeout = config.get("SSO_OUTBOX_LEASE", 120), config.get("SSO_SMTP_TIMEOUT", 10)
+    if lease <= timeout + 1:
+        raise ConfigError(
+            f"SSO_OUTBOX_LEASE ({lease} s) must be longer than SSO_SMTP_TIMEOUT ({timeout} s) plus a second: "
+            "a worker only starts a message its lease leaves time to send"
+        )

@@ -16,7 +16,7 @@ import requests
 from webapp import create_app
 from webapp.sso.kernel.context import utcnow
 
-from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
+from ..conftest import FAST_WORKER_ENV, FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, server_env
 
 APP = "CRM"
@@ -102,7 +102,10 @@ def start_site(kind: str, request: pytest.FixtureRequest, tmp_path_factory, **en
     site.admin = sso.operator.create_local(unique("admin"), PASSWORD, super_user=True)
     site.admin_ust = site.login(site.admin["username"])
     settings = {"SSO_LOGIN_MAX_FAILURES": "0", **env}
-    with LiveServer(server_env(url, FERNET_KEY, **settings)) as server:
+    emailing = "SSO_SMTP_URL" in env  # then the outbox's worker runs beside gunicorn
+    if emailing:
+        settings = {**FAST_WORKER_ENV, **settings}
+    with LiveServer(server_env(url, FERNET_KEY, **settings), worker=emailing) as server:
         site.api = Api(server.url)
         yield site
     app.extensions["sso_engine"].dispose()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from webapp import create_app
 
-from ..conftest import FERNET_KEY, fresh_database
+from ..conftest import FAST_WORKER_ENV, FERNET_KEY, fresh_database
 from ..conftest import app_config as config_for
 from ..mailbox import link_in
 from ..server import LiveServer, server_env
@@ -33,7 +33,9 @@ def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
             SSO_SMTP_URL=mailbox.url,
             SSO_SIGNUP_APPS="Console",
             SSO_SIGNUP_APPROVAL_NEEDED="0",
-        )
+            **FAST_WORKER_ENV,
+        ),
+        worker=True,
     )
     server.env["SSO_PUBLIC_URL"] = server.url
     try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from webapp import configuration, create_app, create_service
 
+from ..conftest import FAST_WORKER, delivering
 from ..conftest import app_config as config_for
 from .helpers import ADDR, APP, CID, audit_of, row_of
 
@@ -25,16 +28,28 @@ def _emailing(request: pytest.FixtureRequest, **overrides) -> dict:
         "SSO_SMTP_URL": mailbox.url,
         "SSO_PUBLIC_URL": PUBLIC,
         "SSO_PRODUCT_NAME": "Example Accounts",
+        **FAST_WORKER,
         **marker.kwargs,
         **overrides,
     }
 
 
+@contextmanager
+def _delivering_if_emailing(request: pytest.FixtureRequest, ctx) -> Iterator[None]:
+    """In a module marked `emails`, an outbox worker delivers `ctx`'s messages while the test runs."""
+    if request.node.get_closest_marker("emails") is None or request.node.get_closest_marker("no_delivery"):
+        yield
+        return
+    with delivering(ctx):
+        yield
+
+
 @pytest.fixture
 def app(request, db_url):
-    """The app on this test's database (emailing, in a module marked `emails`)."""
+    """The app on this test's database (emailing, in a module marked `emails`, with a worker delivering)."""
     application = create_app(config_for(db_url, **_emailing(request)))
-    yield application
+    with _delivering_if_emailing(request, application.extensions["sso"].ctx):
+        yield application
     application.extensions["sso_engine"].dispose()
 
 
@@ -46,13 +61,17 @@ def sso(request, db_url):
         yield request.getfixturevalue("app").extensions["sso"]
         return
     service = create_service(configuration(config_for(db_url, **_emailing(request))))
-    yield service
+    with _delivering_if_emailing(request, service.ctx):
+        yield service
     service.ctx.engine.dispose()
 
 
 @pytest.fixture
 def other_app(request, db_url):
-    """The service on the same database with other settings: `other_app(SETTING=value)` is its facade."""
+    """The service on the same database with other settings: `other_app(SETTING=value)` is its facade. Its
+    messages go to the outbox the `sso` fixture's worker delivers (one database, one outbox)."""
+    if request.node.get_closest_marker("emails") is not None:
+        request.getfixturevalue("sso")  # its worker delivers
     made = []
 
     def make(**overrides):

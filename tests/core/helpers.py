@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from webapp.db import reading
 from webapp.sso import SSOError
 from webapp.sso.kernel.context import utcnow
-from webapp.sso.kernel.tables import audit, sessions, users
+from webapp.sso.kernel.tables import audit, outbox, sessions, users
 
 from ..conftest import PASSWORD
 
@@ -26,9 +27,12 @@ __all__ = [
     "audit_of",
     "count_users",
     "frozen_clock",
+    "outbox_rows",
+    "outbox_to",
     "refused",
     "row_of",
     "session_rows",
+    "settle",
 ]
 
 
@@ -64,6 +68,29 @@ def session_rows(sso, user_id: str | None = None) -> list[dict]:
         query = query.where(sessions.c.user_id == user_id)
     with reading(sso.ctx.engine) as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def outbox_rows(sso) -> list[dict]:
+    """The outbox's messages, oldest first (bodies are encrypted: read the mailbox for what was sent)."""
+    with reading(sso.ctx.engine) as conn:
+        return [dict(row) for row in conn.execute(select(outbox).order_by(outbox.c.id)).mappings()]
+
+
+def outbox_to(sso, address: str, kind: str | None = None) -> list[dict]:
+    """The messages ever queued for `address` (none: nothing was or will be sent to it), of `kind` if given."""
+    return [
+        row
+        for row in outbox_rows(sso)
+        if row["recipient"].lower() == address.lower() and (kind is None or row["kind"] == kind)
+    ]
+
+
+def settle(sso, timeout: float = 10) -> None:
+    """Wait until the worker has delivered every queued message (so the mailbox holds all there will be)."""
+    deadline = time.monotonic() + timeout
+    while any(row["status"] == "queued" for row in outbox_rows(sso)):
+        assert time.monotonic() < deadline, "the outbox did not empty in time"
+        time.sleep(0.02)
 
 
 def count_users(sso) -> int:

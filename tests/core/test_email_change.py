@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from webapp.db import reading
 from webapp.sso import Call, Code, Kind
+from webapp.sso.email.worker import run_until_empty
 from webapp.sso.kernel.tables import email_tokens
 
 from ..mailbox import link_in, text_of, token_in
 from ..server import free_port
 from .conftest import PUBLIC
-from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, refused, row_of
+from .helpers import ADDR, APP, CID, PASSWORD, audit_of, frozen_clock, outbox_rows, outbox_to, refused, row_of
 
 LINK_REFUSED = (Kind.not_found, Code.invalid_input)
 
@@ -134,7 +135,7 @@ def test_the_value_rules_and_the_version_check_come_first_and_nothing_is_sent(ss
     with refused(Kind.forbidden, Code.invalid_input):
         save(sso, ust, {"email": new, "is_locked": True})
     check()
-    assert mailbox.to(new) == [] and tokens_of(sso, user["user_id"]) == []
+    assert outbox_to(sso, new) == [] and tokens_of(sso, user["user_id"]) == []
 
 
 def test_a_locked_account_cannot_use_its_link(sso, alice, mailbox, as_admin):
@@ -172,16 +173,24 @@ def test_only_the_owners_session_confirms_the_link(sso, alice, make_user, login,
     assert record["actor_id"] == user["user_id"] and record["changes"] == {"email": {"old": None, "new": new}}
 
 
-def test_smtp_down_is_the_clear_error_and_nothing_is_stored(other_app, make_user, unchanged):
-    sso = other_app(SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3)
-    user = sso.operator.create_local("bob", "Correct-Horse-9", super_user=False)
-    ust = sso.user.login(CID, "bob", "Correct-Horse-9", APP, ADDR).ust
-    check = unchanged(user["user_id"])
-    with refused(Kind.unavailable, Code.internal_error) as info:
-        save(sso, ust, {"email": address(), "display_name": "Bob"})
-    assert info.value.errors == {"email": "we could not send the email, try again later"}
-    check()
-    assert tokens_of(sso, user["user_id"]) == []
+@pytest.mark.no_delivery
+def test_smtp_down_stores_the_request_with_its_message_which_goes_once_smtp_is_back(other_app, sso, mailbox):
+    """Issue 27: before the outbox this was a 503 and nothing stored; now the save succeeds, the pending address,
+    its link and the message are written together, and the message waits for the SMTP server."""
+    down = other_app(SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3)
+    user = down.operator.create_local("bob", "Correct-Horse-9", super_user=False)
+    ust = down.user.login(CID, "bob", "Correct-Horse-9", APP, ADDR).ust
+    new = address()
+    saved = save(down, ust, {"email": new, "display_name": "Bob"})
+    assert saved.pending_email == new and row_of(down, user["user_id"])["display_name"] == "Bob"
+    assert len(tokens_of(down, user["user_id"])) == 1
+    assert run_until_empty(down.ctx, down.ctx.mailer) == 1
+    [waiting] = outbox_rows(down)
+    assert (waiting["status"], waiting["recipient"], waiting["user_id"]) == ("queued", new, user["user_id"])
+
+    run_until_empty(sso.ctx, sso.ctx.mailer)
+    confirm(sso, ust, token_in(mailbox.for_(new)))  # in the owner's session
+    assert row_of(sso, user["user_id"])["email"] == new
 
 
 def test_the_api_the_python_update_and_super_users_write_at_once(sso, alice, admin, mailbox):
@@ -191,7 +200,7 @@ def test_the_api_the_python_update_and_super_users_write_at_once(sso, alice, adm
     assert row_of(sso, user["user_id"])["email"] == mine
     sso.user.update_user_by_id(CID, user["user_id"], {"email": theirs}, admin[1], APP, ADDR)
     assert row_of(sso, user["user_id"])["email"] == theirs
-    assert mailbox.to(mine) == [] and mailbox.to(theirs) == []
+    assert outbox_to(sso, mine, "email_change") == [] and outbox_to(sso, theirs, "email_change") == []
 
 
 def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mailbox):
@@ -206,4 +215,4 @@ def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mail
     assert [r["changes"] for r in audit_of(sso, user["user_id"], "update")] == [
         {"email": {"old": None, "new": new}, "display_name": {"old": None, "new": "Carol"}}
     ]
-    assert mailbox.to(new) == [] and tokens_of(sso, user["user_id"]) == []
+    assert outbox_to(sso, new) == [] and tokens_of(sso, user["user_id"]) == []

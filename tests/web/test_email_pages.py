@@ -7,9 +7,12 @@ import uuid
 import pytest
 
 from webapp import create_app
+from webapp.sso.email.mail import Mailer
+from webapp.sso.email.worker import run_until_empty
 
-from ..conftest import PASSWORD
+from ..conftest import FAST_WORKER, PASSWORD, delivering
 from ..conftest import app_config as config_for
+from ..core.helpers import outbox_to
 from ..mailbox import link_in, token_in
 from ..server import free_port
 from .conftest import web_login
@@ -29,9 +32,11 @@ def app(db_url, mailbox):
             SSO_SIGNUP_APPS=["Console"],
             SSO_SIGNUP_APPROVAL_NEEDED=False,
             SSO_PUBLIC_URL=PUBLIC,
+            **FAST_WORKER,
         )
     )
-    yield application
+    with delivering(application.extensions["sso"].ctx):
+        yield application
     application.extensions["sso_engine"].dispose()
 
 
@@ -79,7 +84,7 @@ def test_sign_up_check_your_email_confirm_then_log_in(client, mailbox):
     assert "already confirmed" in text(again)
 
 
-def test_sign_up_errors_are_shown_on_their_fields_and_nothing_is_sent(client, mailbox):
+def test_sign_up_errors_are_shown_on_their_fields_and_nothing_is_sent(client, sso):
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     answer = sign_up(client, "has space", email, "short")
     assert answer.status_code == 422
@@ -87,22 +92,30 @@ def test_sign_up_errors_are_shown_on_their_fields_and_nothing_is_sent(client, ma
     assert 'id="signup-username-error"' in html and "must not contain whitespace" in html
     assert "at least 8 characters" in html
     assert sign_up(client, "fine-" + uuid.uuid4().hex[:6], email, again="Other-Horse-77").status_code == 422
-    assert mailbox.to(email) == []
+    assert outbox_to(sso, email) == []
 
 
-def test_smtp_down_says_we_could_not_send_the_email(db_url):
+def test_smtp_down_changes_nothing_for_the_person_and_the_message_goes_once_it_is_back(db_url, mailbox):
+    """Issue 27: before the outbox, SMTP down was a 503 page; now the person is told to check their email at once,
+    and the message waits in the outbox until the SMTP server answers."""
     down = create_app(
         config_for(
             db_url, SSO_SMTP_URL=f"smtp://127.0.0.1:{free_port()}", SSO_SMTP_TIMEOUT=3, SSO_SIGNUP_APPS=["Console"]
         )
     )
-    client = down.test_client()
-    answer = sign_up(client, "new-" + uuid.uuid4().hex[:6], f"{uuid.uuid4().hex[:8]}@example.com")
-    assert answer.status_code == 503
-    assert "we could not send the email, try again later" in text(answer)
+    client, email = down.test_client(), f"{uuid.uuid4().hex[:8]}@example.com"
+    answer = sign_up(client, "new-" + uuid.uuid4().hex[:6], email)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/signup/sent"
     forgot = form(client, "/password/forgot", "forgot-form").fill("credential", "anyone")
     answer = forgot.submit(client)
-    assert answer.status_code == 503 and "we could not send the email, try again later" in text(answer)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/password/forgot/sent"
+
+    ctx = down.extensions["sso"].ctx
+    assert run_until_empty(ctx, ctx.mailer) == 1  # the server is not there: the message stays queued
+    [waiting] = outbox_to(down.extensions["sso"], email)
+    assert (waiting["status"], waiting["attempts"]) == ("queued", 1)
+    assert run_until_empty(ctx, Mailer({"SSO_SMTP_URL": mailbox.url})) == 1  # back
+    assert mailbox.for_(email)["Message-ID"] == waiting["message_id"]
     down.extensions["sso_engine"].dispose()
 
 

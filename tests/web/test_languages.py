@@ -8,7 +8,7 @@ import pytest
 
 from webapp import create_app
 
-from ..conftest import PASSWORD, app_config
+from ..conftest import FAST_WORKER, PASSWORD, app_config, delivering
 from ..mailbox import text_of
 from .conftest import web_login
 from .html_forms import form
@@ -150,9 +150,16 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
 @pytest.fixture
 def mail_app(db_url, mailbox):
     application = create_app(
-        app_config(db_url, SSO_SMTP_URL=mailbox.url, SSO_SIGNUP_APPS=["Console"], SSO_SIGNUP_APPROVAL_NEEDED=False)
+        app_config(
+            db_url,
+            SSO_SMTP_URL=mailbox.url,
+            SSO_SIGNUP_APPS=["Console"],
+            SSO_SIGNUP_APPROVAL_NEEDED=False,
+            **FAST_WORKER,
+        )
     )
-    yield application
+    with delivering(application.extensions["sso"].ctx):  # the outbox's worker sends what the pages queue
+        yield application
     application.extensions["sso_engine"].dispose()
 
 

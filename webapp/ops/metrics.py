@@ -21,8 +21,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..db import DatabaseUnavailable
+from ..sso.email import outbox
 from ..sso.kernel import events
 from .requestlog import elapsed, route_of
 
@@ -78,13 +82,44 @@ def count_response(response: Response) -> Response:
     return response
 
 
+class OutboxCollector:
+    """The outbox's state, read from the database at each scrape (issue 27): it is the same for every worker and
+    node, and the worker delivering it is another process."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def collect(self):
+        try:
+            found = outbox.state(self.ctx)
+        except (DatabaseUnavailable, SQLAlchemyError):  # the database's own trouble shows elsewhere; not a 500 here
+            return
+        messages = GaugeMetricFamily(
+            "sso_outbox_messages",
+            "Emails in the outbox by status: queued (waiting), sent (kept SSO_OUTBOX_KEEP_DAYS), failed (given up)",
+            labels=["status"],
+        )
+        for status in ("queued", "sent", "failed"):
+            messages.add_metric([status], getattr(found, status))
+        yield messages
+        yield GaugeMetricFamily(
+            "sso_outbox_oldest_queued_age_seconds",
+            "How long the oldest queued email has waited (0 when none waits)",
+            value=found.oldest_queued_age,
+        )
+
+
 def exposition() -> bytes:
-    """The text format of every worker's samples (or this process's)."""
+    """The text format of every worker's samples (or this process's), and the outbox's state."""
     if os.environ.get(MULTIPROC_DIR):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        processes = generate_latest(registry)
+    else:
+        processes = generate_latest(REGISTRY)
+    shared = CollectorRegistry()
+    shared.register(OutboxCollector(current_app.extensions["sso"].ctx))
+    return processes + generate_latest(shared)
 
 
 def authorized() -> bool:

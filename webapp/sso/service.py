@@ -11,7 +11,7 @@ from typing import Any
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, roles, search, update
 from .credentials import api_clients, passkeys, passwords, two_factor
-from .email import email_change, reset, signup
+from .email import email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
@@ -178,6 +178,13 @@ class Service:
 
     def request_password_reset(self, credential) -> None:
         reset.request_password_reset(self.ctx, self.call, credential)
+
+    # --- the outbox (issue 27; super-users) ---
+    def outbox_overview(self) -> dict[str, Any]:
+        return outbox.overview(self.ctx, self.call)
+
+    def retry_outbox_message(self, message_id) -> None:
+        outbox.retry(self.ctx, self.call, message_id)
 
     def access_password_reset(self, token) -> str:
         return reset.access_password_reset(self.ctx, self.call, token)

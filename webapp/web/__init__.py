@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     history,
     language,
     login,
+    outbox,
     passkeys,
     reset,
     roles,

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "session_attr_update": lazy_gettext("Session attribute updated"),
     "session_attr_set": lazy_gettext("Session attribute set"),
     "session_attr_delete": lazy_gettext("Session attribute deleted"),
+    "outbox_retry": lazy_gettext("Email queued again"),
     "role_grant": lazy_gettext("Role granted"),
     "role_revoke": lazy_gettext("Role revoked"),
     "role_create": lazy_gettext("Role created"),
@@ -72,6 +73,20 @@ CHANNEL_LABELS = {
     "api": lazy_gettext("JSON API"),
     "python": lazy_gettext("Python API"),
     "cli": lazy_gettext("command line"),
+}
+EXTRA_LABELS = {
+    "password": lazy_gettext("Password"),
+    "is_super_user": lazy_gettext("Super-user"),
+    "recovery_codes": lazy_gettext("Recovery codes"),
+    "recovery_codes_left": lazy_gettext("Recovery codes left"),
+    "session": lazy_gettext("Session"),
+    "sessions": lazy_gettext("Open sessions"),
+    "api_client": lazy_gettext("API client"),
+    "linked_auth": lazy_gettext("Linked API client"),
+    "outbox_status": lazy_gettext("Email status"),
+    "message": lazy_gettext("Email"),
+    "passkey": lazy_gettext("Passkey"),
+    "sign_count": lazy_gettext("Sign count"),
 }
 EXTRA_LABELS = {
     "password": lazy_gettext("Password"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 
 from ..i18n import gettext, lazy_gettext
-from ..sso import Kind, SSOError
+from ..sso import SSOError
 from .auth import service
 from .blueprint import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm, confirmation_errors
@@ -29,9 +29,7 @@ def password_forgot() -> ViewResponse:
         return page("auth/password_forgot.html", form=form)
     try:
         service().request_password_reset(form.credential.data or "")
-    except SSOError as error:
-        if error.kind == Kind.unavailable:
-            return page("auth/password_forgot.html", 503, form=form, failure=error.errors.get("email"))
+    except SSOError:
         return page("auth/password_forgot.html", 422, form=form, errors={"credential": "is not valid"})
     return redirect(url_for("web.password_forgot_sent"), 303)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from ..i18n import gettext
-from ..sso import Code, Kind, SSOError
+from ..sso import Code, SSOError
 from ..sso.email.signup import may_sign_up
 from .auth import console_app, service
 from .blueprint import bp
@@ -57,8 +57,6 @@ def signup() -> ViewResponse:
         if not mismatch:
             service().signup(data, send_link=True)
     except SSOError as error:
-        if error.kind == Kind.unavailable:
-            return page("auth/signup.html", 503, form=form, failure=error.errors.get("email"))
         refused = form_errors(error, FIELDS)
         if refused is None:
             return refusal(error)

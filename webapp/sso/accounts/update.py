@@ -236,4 +236,19 @@ def write_update(
         changes={**changes, **(extra_changes or {})},
         **audit_context,
     )
+    _notify(ctx, conn, caller, {**target, **values}, target, values_changed)
     return user_view({**target, **values, "version": target["version"] + 1}, caller.holds(USERS_VIEW))
+
+
+def _notify(ctx: Context, conn: Connection, caller: Caller, after, before, values_changed: dict[str, Any]) -> None:
+    """The security notifications an update calls for (SPEC §19), in its transaction: the email changed (to the
+    old address), two-factor on or off, locked or unlocked by someone else."""
+    notify = ctx.notify
+    if notify is None:
+        return
+    if "email" in values_changed and (before["email"] or "").casefold() != (values_changed["email"] or "").casefold():
+        notify.email_changed(conn, after, before["email"], values_changed["email"])
+    if "is_totp_enabled" in values_changed:
+        notify.two_factor_changed(conn, after, on=bool(values_changed["is_totp_enabled"]))
+    if "is_locked" in values_changed and caller.user_id != before["user_id"]:
+        notify.lock_changed(conn, after, locked=bool(values_changed["is_locked"]))

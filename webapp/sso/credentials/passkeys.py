@@ -508,6 +508,8 @@ def register_verify(ctx: Context, call: Call, challenge_id, credential, name) ->
                 target_id=caller.user_id,
                 changes={"passkey": change(None, name)},
             )
+            if ctx.notify is not None:  # SPEC §19: told in the same transaction
+                ctx.notify.passkey_changed(conn, caller.user, added=True, name=name)
     except IntegrityError:  # the same authenticator answered twice at once: one of them is stored
         raise _registered_already() from None
     return _data(row)
@@ -602,6 +604,10 @@ def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, passwo
             target_id=row["user_id"],
             changes={"passkey": change(row["name"], None)},
         )
+        if ctx.notify is not None:  # SPEC §19: told in the same transaction (to the owner, whoever removed it)
+            owner = caller.user if row["user_id"] == caller.user_id else load_user(conn, row["user_id"])
+            if owner is not None:
+                ctx.notify.passkey_changed(conn, owner, added=False, name=row["name"])
 
 
 # --- an assertion (sign-in, or the second factor) ------------------------------------------------------------

@@ -73,6 +73,8 @@ def change_password(ctx: Context, call: Call, data) -> None:
             target_id=target["user_id"],
             changes=password_changes(target, columns),
         )
+        if ctx.notify is not None:
+            ctx.notify.password_changed(conn, target, by_administrator=not own)
 
 
 def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
@@ -99,3 +101,5 @@ def set_password_local(ctx: Context, user_id: str, password: Any) -> None:
             user_agent=None,
             changes=password_changes(target, columns),
         )
+        if ctx.notify is not None:
+            ctx.notify.password_changed(conn, target, by_administrator=True)

@@ -6,7 +6,7 @@ to the new address and stores the change as pending; the other fields of the sam
 at once. Opening the link shows a button; confirming (a POST, in the owner's session: anyone else
 signed in is refused, and someone signed out is asked to sign in as the owner) writes the address
 through the normal update (`update.write_update`, its "update" audit record). A newer save of the email replaces an open
-request. The message is sent before anything is written, so a failed delivery stores nothing.
+request. The message goes to the outbox in the save's transaction (issue 27): both are written or neither.
 With the setting off, the save is exactly `update.update_user` (SPEC §2).
 
 Only the console's My account comes here; the JSON API, the Python API and super-users on Manage user
@@ -30,13 +30,14 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import Caller, authenticate, check_app
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent, username_taken, version_conflict
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError, username_taken, version_conflict
 from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.presentation import UserData
 from ..kernel.tables import email_tokens
 from ..kernel.texts import _t
 from . import tokens
-from .mail import MailNotSent, render, valid_for
+from .mail import render, valid_for
+from .outbox import enqueue
 
 CONFIRM_PATH = "/account/email/confirm/"  # the console page a confirmation link opens
 
@@ -101,9 +102,8 @@ def save_own_account(
     token, digest = tokens.new_token()
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"])
-    _send_link(ctx, target, new_email, token, expires)
     audit_context = call.audit()
-    pending = {"digest": digest, "new_email": new_email, "now": now, "expires": expires}
+    pending = {"digest": digest, "token": token, "new_email": new_email, "now": now, "expires": expires}
     try:
         try:
             with writing(ctx.engine) as conn:
@@ -144,6 +144,7 @@ def _write(
             new_email=pending["new_email"],
         )
     )
+    _send_link(ctx, conn, target, pending["new_email"], pending["token"], pending["expires"])
     record(
         conn,
         now=pending["now"],
@@ -169,7 +170,8 @@ def _close_open_links(conn: Connection, user_id: str, now: datetime) -> None:
     )
 
 
-def _send_link(ctx: Context, target, new_email: str, token: str, expires: datetime) -> None:
+def _send_link(ctx: Context, conn: Connection, target, new_email: str, token: str, expires: datetime) -> None:
+    """The confirmation link, into the outbox in the save's own transaction."""
     settings = ctx.settings
     message = render(
         "email_change",
@@ -181,12 +183,7 @@ def _send_link(ctx: Context, target, new_email: str, token: str, expires: dateti
         expires_at=expires,
         locale=ctx.mailer.language(target) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send(message, about=f"the email change of user {target['user_id']}")
-    except MailNotSent:
-        raise mail_not_sent() from None
+    enqueue(ctx, conn, message, user_id=target["user_id"])
 
 
 # --- the link ----------------------------------------------------------------------------------------------

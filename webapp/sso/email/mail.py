@@ -1,11 +1,13 @@
 """Email delivery (SPEC §11): SMTP through the standard library, or the server log when no SMTP is set.
 
 `SSO_SMTP_URL` is `smtp://host[:port]`, `smtps://…` (TLS from the start) or `smtp+starttls://…`, with an
-optional `user:password@`. `SSO_SMTP_TIMEOUT` bounds the whole SMTP conversation: every read and write
-of the socket waits at most what is left of it, so a server that drips its answers a byte at a time cannot
-hold a request (or a worker) for longer than that. A failed delivery is
-logged (never with the message body, which holds the token) and raised as `MailNotSent`; the services
-turn it into "we could not send the email, try again later".
+optional `user:password@`. `SSO_SMTP_TIMEOUT` bounds the whole SMTP conversation of a message: every read
+and write of the socket waits at most what is left of it, so a server that drips its answers a byte at a time
+cannot hold the worker for longer than that. Requests never send: they write the message to the outbox
+(`outbox.py`) and the worker (`worker.py`) hands it to the server here. A failed delivery is logged (never
+with the message body, which holds the token) and raised as `MailNotSent`, saying whether the server could
+not be reached at all (`transport`: every message waits), refused this message for now (`temporary`) or for
+good (`permanent`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, formatdate, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime as babel_datetime
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -50,8 +52,28 @@ def _log_to_stderr() -> None:
         log.setLevel(logging.INFO)
 
 
+TRANSPORT, TEMPORARY, PERMANENT = "transport", "temporary", "permanent"
+
+
 class MailNotSent(Exception):
-    """The message could not be handed to the SMTP server."""
+    """The message could not be handed to the SMTP server; `kind` says whether trying again can help."""
+
+    def __init__(self, reason: str, kind: str = TRANSPORT):
+        super().__init__(reason)
+        self.kind = kind
+
+
+def _failure_kind(exc: Exception) -> str:
+    """TRANSPORT: the server (or our account with it) does not work, for any message; TEMPORARY / PERMANENT: it
+    refused this message with a 4xx / 5xx reply; a malformed address or header is PERMANENT."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return PERMANENT if codes and all(code >= 500 for code in codes) else TEMPORARY
+    if isinstance(exc, smtplib.SMTPDataError):
+        return PERMANENT if exc.smtp_code >= 500 else TEMPORARY
+    if isinstance(exc, (UnicodeError, ValueError)):
+        return PERMANENT
+    return TRANSPORT  # refused connection, timeout, disconnect, HELO, authentication, our sender refused
 
 
 @dataclass(frozen=True)
@@ -201,7 +223,7 @@ def valid_for(minutes: int) -> Text:
 def when(moment: datetime, locale: str = SOURCE_LOCALE) -> str:
     """A stored naive-UTC time as people of `locale` read it in a message ('7 Dec 2026, 14:05 UTC')."""
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return f"{format_datetime(aware, 'medium', tzinfo=UTC, locale=locale.replace('-', '_'))} UTC"
+    return f"{babel_datetime(aware, 'medium', tzinfo=UTC, locale=locale.replace('-', '_'))} UTC"
 
 
 class Mailer:
@@ -241,8 +263,9 @@ class Mailer:
         """Say at start where mail goes (a warning when it goes only to the log)."""
         (log.info if self.configured else log.warning)("%s", self.startup_note())
 
-    def build(self, message: Message) -> EmailMessage:
-        """The MIME message: plain text first, the HTML alternative second."""
+    def build(self, message: Message, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+        """The MIME message: plain text first, the HTML alternative second. The outbox passes the Message-ID and
+        date it stored, so a message sent again is recognisably the same one."""
         mime = EmailMessage()
         mime["Subject"] = message.subject
         mime["From"] = self.sender
@@ -252,65 +275,118 @@ class Mailer:
         # this catches one stored before them.
         if "=?" in message.to or [address.addr_spec for address in mime["To"].addresses] != [message.to]:
             raise ValueError("the recipient's address cannot be written as it is into the To header")
-        mime["Date"] = formatdate(localtime=False, usegmt=True)
+        mime["Date"] = format_datetime(date.replace(tzinfo=UTC)) if date else formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        mime["Message-ID"] = make_msgid(domain=domain)
+        mime["Message-ID"] = message_id or make_msgid(domain=domain)
         mime["Auto-Submitted"] = "auto-generated"
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")
         return mime
 
-    def send(self, message: Message, *, about: str) -> None:
-        """Deliver `message` (`about` names the account in logs); MailNotSent when it could not be."""
-        if self.target is None:
-            log.warning(
-                "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
-                message.to,
-                about,
-                message.subject,
-                message.text,
-            )
-            return
-        try:
-            mime = self.build(message)
-            with self._connection() as (conn, step):
-                step()
-                conn.send_message(mime, to_addrs=[message.to])
-        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
-            # Never the message itself: it carries the token.
-            log.error(
-                "could not send the %s email about %s through %s: %s: %s",
-                message.kind,
-                about,
-                self.target.describe(),
-                type(exc).__name__,
-                _reason(exc),
-            )
-            raise MailNotSent(str(type(exc).__name__)) from None
-        log.info("sent the %s email about %s through %s", message.kind, about, self.target.describe())
+    def send(
+        self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None:
+        """Deliver `message` (`about` names the account in logs) on a connection of its own; MailNotSent when it
+        could not be."""
+        with self.batch() as batch:
+            batch.send(message, about=about, message_id=message_id, date=date)
 
-    def check_reachable(self, *, about: str) -> None:
-        """Open and close a session with the SMTP server, so that a call that sends nothing fails exactly when
-        one that sends would (a password reset for an unknown account answers like one for a known one)."""
-        if self.target is None:
-            return
-        try:
-            with self._connection() as (conn, step):
-                step()
-                conn.noop()
-        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
-            log.error(
-                "could not reach %s (for %s): %s: %s", self.target.describe(), about, type(exc).__name__, _reason(exc)
-            )
-            raise MailNotSent(str(type(exc).__name__)) from None
+    def batch(self) -> Batch:
+        """Several messages over one SMTP connection (opened at the first, closed at the end), each with the whole
+        `SSO_SMTP_TIMEOUT` of its own: the worker's way (one connection per claimed batch)."""
+        return Batch(self)
+
+    def log_instead(self, message: Message, about: str) -> None:
+        """No SSO_SMTP_URL: the log is the delivery."""
+        log.warning(
+            "email NOT sent (no SSO_SMTP_URL) to %s about %s, subject %r:\n%s",
+            message.to,
+            about,
+            message.subject,
+            message.text,
+        )
 
     def _connection(self):
         return _Connection(self.target, self.timeout, self.helo_name)  # type: ignore[arg-type]
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).replace("\r", " ").replace("\n", " ")
-    return text[:300]
+    """The server's reply ("550 5.1.1 no such mailbox") where there is one, else the error's text; one line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{code} {_decoded(reply)}" for code, reply in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+    else:
+        text = str(exc)
+    return text.replace("\r", " ").replace("\n", " ")[:300]
+
+
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class Batch:
+    """Messages sent over one SMTP connection (`Mailer.batch()`); a connection that failed is dropped and the next
+    message opens a new one."""
+
+    def __init__(self, mailer: Mailer):
+        self.mailer = mailer
+        self.session: _Connection | None = None
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(
+        self, message: Message, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None:
+        """Deliver `message`; MailNotSent (with its kind) when it could not be."""
+        mailer = self.mailer
+        if mailer.target is None:
+            mailer.log_instead(message, about)
+            return
+        try:
+            mime = mailer.build(message, message_id=message_id, date=date)
+            if self.session is None:
+                session = mailer._connection()
+                session.__enter__()  # opens, EHLO, TLS, login, within the first message's deadline
+                self.session = session
+            else:
+                self.session.renew(mailer.timeout)  # each message gets the whole timeout, its watchdog too
+            assert self.session.conn is not None
+            self.session.step()
+            self.session.conn.send_message(mime, to_addrs=[message.to])
+        except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as exc:
+            kind = _failure_kind(exc)
+            if kind == TRANSPORT:
+                self._drop()
+            # Never the message itself: it carries the token.
+            log.error(
+                "could not send the %s email about %s through %s: %s: %s",
+                message.kind,
+                about,
+                mailer.target.describe(),
+                type(exc).__name__,
+                _reason(exc),
+            )
+            raise MailNotSent(f"{type(exc).__name__}: {_reason(exc)}", kind) from None
+        log.info("sent the %s email about %s through %s", message.kind, about, mailer.target.describe())
+
+    def _drop(self) -> None:
+        """Close a broken connection without the QUIT it would not answer."""
+        if self.session is not None:
+            self.session.watchdog.cancel()
+            if self.session.conn is not None:
+                self.session.conn.close()
+        self.session = None
+
+    def close(self) -> None:
+        """QUIT and close (a second or two at most)."""
+        if self.session is not None:
+            self.session.__exit__(None, None, None)
+            self.session = None
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -384,6 +460,14 @@ class _Connection:
         """Give the next step only what is left of the time."""
         if self.conn is not None and self.conn.sock is not None:
             self.conn.sock.settimeout(self.remaining())
+
+    def renew(self, timeout: float) -> None:
+        """A new deadline for the next message over this connection (the worker's batch), with its watchdog."""
+        self.watchdog.cancel()
+        self.deadline = time.monotonic() + timeout
+        self.watchdog: threading.Timer = threading.Timer(timeout, self._abort)
+        self.watchdog.daemon = True
+        self.watchdog.start()
 
     def _abort(self) -> None:
         """The watchdog, at the deadline: end the TCP connection, so that whatever still waits on it (a TLS

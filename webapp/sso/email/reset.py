@@ -1,8 +1,9 @@
 """Password reset by email (SPEC §11, Zato's PasswordReset): request → emailed link (PRT) → reset key → new password.
 
 The request always answers ok, whether or not the credential names an account, so accounts cannot be
-probed; it is throttled per credential and per client address. When no account is to be mailed, the
-SMTP server is still contacted, so an SMTP failure is reported alike for known and unknown credentials.
+probed; it is throttled per credential and per client address. The link goes to the outbox in the
+request's transaction (issue 27): the answer never waits for SMTP, and SMTP being down changes nothing
+in it (the message waits), for known and unknown credentials alike.
 The PRT is single use and expires (`SSO_PASSWORD_RESET_MINUTES`); accessing it (PATCH) gives a reset key
 valid for 30 minutes; the new password (DELETE) ends every session of the user. Every refusal is E010001.
 """
@@ -22,12 +23,13 @@ from ..kernel.audit import record
 from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError, mail_not_sent
+from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.password_rules import password_changes, password_columns, password_problem
 from ..kernel.tables import email_tokens, mail_requests, sessions, users
 from ..kernel.texts import _t
-from . import tokens
-from .mail import MailNotSent, render, valid_for
+from . import notifications, tokens
+from .mail import render, valid_for
+from .outbox import enqueue
 from .tokens import may_log_in
 
 RESET_PATH = "/password/reset/"  # the console page a reset link opens
@@ -122,15 +124,14 @@ def request_password_reset(ctx: Context, call: Call, credential) -> None:
         accounts = _accounts(ctx, conn, clean) if clean and safe_text(clean, longest) == clean else []
     recipients = [user for user in accounts if may_log_in(user) and user["email"]]
     if not recipients:
-        _reach_smtp(ctx, call)
         with writing(ctx.engine) as conn:
             _count_request(ctx, conn, keys, now)
         return
     expires = now + timedelta(minutes=ctx.settings["SSO_PASSWORD_RESET_MINUTES"])
     for user in recipients:
         token, digest = tokens.new_token()
-        _send_link(ctx, user, token, expires)
         with writing(ctx.engine) as conn:
+            _send_link(ctx, conn, user, token, expires)
             conn.execute(
                 insert(email_tokens).values(
                     token_hash=digest,
@@ -153,16 +154,8 @@ def request_password_reset(ctx: Context, call: Call, credential) -> None:
         keys = []  # one request counts once, however many accounts share the address
 
 
-def _reach_smtp(ctx: Context, call: Call) -> None:
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.check_reachable(about=f"a password reset (cid {call.cid})")
-    except MailNotSent:
-        raise mail_not_sent() from None
-
-
-def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
+def _send_link(ctx: Context, conn: Connection, user: Any, token: str, expires: datetime) -> None:
+    """The reset link, into the outbox in the request's own transaction."""
     settings = ctx.settings
     message = render(
         "password_reset",
@@ -174,12 +167,7 @@ def _send_link(ctx: Context, user: Any, token: str, expires: datetime) -> None:
         expires_at=expires,
         locale=ctx.mailer.language(user) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send(message, about=f"user {user['user_id']}")
-    except MailNotSent:
-        raise mail_not_sent() from None
+    enqueue(ctx, conn, message, user_id=user["user_id"])
 
 
 # --- access (PATCH) and the new password (DELETE) ------------------------------------------------------
@@ -283,3 +271,4 @@ def _set_password(ctx: Context, call: Call, token, password, now: datetime, *, r
             target_id=user["user_id"],
             changes=password_changes(user, columns),
         )
+        notifications.password_changed(ctx, conn, user, by_administrator=False)

@@ -21,14 +21,15 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import check_app
 from ..kernel.context import Context
-from ..kernel.errors import Code, FieldErrors, Kind, SSOError, mail_not_sent
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
 from ..kernel.texts import _t
 from . import tokens
-from .mail import MailNotSent, render, valid_for
+from .mail import render, valid_for
+from .outbox import enqueue
 
 SIGNUP_KEYS = ("username", "password", "email", *NAME_ATTRIBUTES, "app_list")
 CONFIRM_PATH = "/signup/confirm/"  # the console page a confirmation link opens
@@ -177,13 +178,13 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     token, digest = tokens.new_token()
     now = ctx.clock()
     expires = now + timedelta(hours=ctx.settings["SSO_SIGNUP_CONFIRM_HOURS"])
-    if send_link:
-        assert email is not None
-        _send_confirmation(ctx, email, username, token, expires)
 
     def with_token(conn, row: dict) -> None:
         if email is not None and email_taken_by_other(conn, email, row["user_id"]):
             raise SSOError(Kind.conflict, [Code.email_exists], {"email": EMAIL_TAKEN})
+        if send_link:
+            assert email is not None
+            _send_confirmation(ctx, conn, row["user_id"], email, username, token, expires)
         conn.execute(
             insert(email_tokens).values(
                 token_hash=digest,
@@ -229,7 +230,8 @@ def _taken(conn, username: str | None, email: str | None) -> dict[str, tuple[str
     return taken
 
 
-def _send_confirmation(ctx: Context, email: str, username: str, token: str, expires) -> None:
+def _send_confirmation(ctx: Context, conn, user_id: str, email: str, username: str, token: str, expires) -> None:
+    """The confirmation link, into the outbox in the sign-up's own transaction."""
     settings = ctx.settings
     message = render(
         "signup_confirm",
@@ -241,11 +243,7 @@ def _send_confirmation(ctx: Context, email: str, username: str, token: str, expi
         expires_at=expires,
         locale=ctx.mailer.language(None) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
-    try:
-        if ctx.mailer is not None:
-            ctx.mailer.send(message, about=f"the sign-up of {username!r}")
-    except MailNotSent:
-        raise mail_not_sent() from None
+    enqueue(ctx, conn, message, user_id=user_id)
 
 
 def _token_state(ctx: Context, conn, confirm_token: Any):

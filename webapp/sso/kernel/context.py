@@ -18,13 +18,33 @@ def utcnow() -> datetime:
 
 
 class Outgoing(Protocol):
-    """What the service needs of a mailer (`email.mail.Mailer` is the one the app builds)."""
+    """What the outbox's worker needs of a mailer (`email.mail.Mailer` is the one the app builds)."""
 
-    def send(self, message: Any, *, about: str) -> None: ...
-
-    def check_reachable(self, *, about: str) -> None: ...
+    def send(
+        self, message: Any, *, about: str, message_id: str | None = None, date: datetime | None = None
+    ) -> None: ...
 
     def language(self, recipient: Any) -> str: ...
+
+
+class Notifier(Protocol):
+    """The security notifications (SPEC §19) a context outside `email/` asks for, written to the outbox in the
+    caller's transaction (`email.notifications.Notifications` is the one the app builds; passing it through
+    the context keeps accounts, credentials and sessions from importing the email context)."""
+
+    def password_changed(self, conn: Any, user: Any, *, by_administrator: bool) -> None: ...
+
+    def email_changed(self, conn: Any, user: Any, old_email: str | None, new_email: str | None) -> None: ...
+
+    def two_factor_changed(self, conn: Any, user: Any, *, on: bool) -> None: ...
+
+    def passkey_changed(self, conn: Any, user: Any, *, added: bool, name: str) -> None: ...
+
+    def lock_changed(self, conn: Any, user: Any, *, locked: bool) -> None: ...
+
+    def new_sign_in(self, conn: Any, user: Any, remote_addr: Any, user_agent: Any, current_app: Any) -> None: ...
+
+    def deletion_scheduled(self, conn: Any, user: Any, *, at: datetime, cancel_link: str | None) -> None: ...
 
 
 @dataclass
@@ -35,7 +55,8 @@ class Context:
     codec: TokenCodec
     settings: dict[str, Any]
     clock: Callable[[], datetime] = field(default=utcnow)
-    mailer: Outgoing | None = None  # built by create_app (SPEC §11); None sends nothing and logs nothing
+    mailer: Outgoing | None = None  # built by create_app (SPEC §11); the outbox's worker sends through it
+    notify: Notifier | None = None  # built by create_service (issue 27); None: no security notifications
 
     @property
     def apps(self) -> list[str]:

@@ -141,14 +141,6 @@ def version_conflict() -> SSOError:
     )
 
 
-MAIL_NOT_SENT = _t("we could not send the email, try again later")
-
-
-def mail_not_sent() -> SSOError:
-    """E008004 (503): the SMTP server did not take the message; nothing was written as if it had."""
-    return SSOError.single(Kind.unavailable, Code.internal_error, "email", MAIL_NOT_SENT)
-
-
 def paused_message(seconds: int) -> str:
     """ "sign-in paused, try again in N minutes" (seconds under a minute)."""
     if seconds < 60:

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from ...db import writing
 from .context import Context
-from .tables import audit, email_tokens, login_failures, mail_requests, sessions
+from .tables import audit, email_tokens, login_failures, mail_requests, outbox, sessions
 
 BATCH = 500
 
@@ -68,6 +68,14 @@ RULES: list[Rule] = [
         mail_requests,
         "time",
         lambda settings, now: now - timedelta(seconds=settings["SSO_PASSWORD_RESET_WINDOW"]),
+    ),
+    # Sent messages (their bodies already emptied) stay a while for the console; queued and failed ones stay.
+    Rule(
+        "sent messages",
+        outbox,
+        "sent_time",
+        lambda settings, now: now - timedelta(days=settings.get("SSO_OUTBOX_KEEP_DAYS", 7)),
+        only=lambda table: table.c.status == "sent",
     ),
 ]
 

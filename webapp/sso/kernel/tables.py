@@ -324,6 +324,32 @@ passkey_challenges = Table(
     Column("expiration_time", DateTime, index=True, nullable=False),
 )
 
+
+# The transactional outbox (issue 27, SPEC §19): every email is written here in the transaction of the change it
+# tells of, and delivered by `flask --app webapp sso worker`. `body` is the text and HTML parts, Fernet-encrypted
+# (a reset link is a secret) and emptied once sent; `message_id` is the Message-ID header, the same on every try.
+OUTBOX_STATUSES = ("queued", "sent", "failed")
+outbox = Table(
+    "sso_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # the order of creation
+    Column("message_id", String(255), unique=True, nullable=False),
+    Column("kind", String(64), nullable=False),  # the template's name
+    Column("recipient", String(EMAIL_MAX), nullable=False),
+    Column("subject", String(512), nullable=False),
+    Column("body", Text),
+    Column("user_id", String(USER_ID_MAX), index=True),  # whom it is about (no foreign key: it outlives a deletion)
+    Column("creation_time", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_time", DateTime, nullable=False),
+    Column("last_attempt_time", DateTime),
+    Column("last_error", String(512)),
+    Column("sent_time", DateTime, index=True),
+    Column("lease_until", DateTime),  # a worker holds the message until then (a crashed worker's lease runs out)
+    Column("claimed_by", String(64)),
+    Index("ix_sso_outbox_status_id", "status", "id"),
+)
 # Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
 # PostgreSQL: one pg_trgm GIN index per column (declared by `declare_search_indexes`, for Alembic and
 # the schema check).

@@ -198,6 +198,11 @@ def login(
                 changes.update(rehash_audit)
             succeeded(conn, attempt, now)
             ust, expiration = open_session(ctx, conn, user["user_id"], call.current_app, remote_addr, user_agent, now)
+            # (after the session, before the login's own record: the sign-in is compared with the earlier ones)
+            if ctx.notify is not None:
+                ctx.notify.new_sign_in(conn, user, audit_addr, user_agent, call.current_app)
+                if new_password is not None:
+                    ctx.notify.password_changed(conn, user, by_administrator=False)
             record(
                 conn,
                 now=now,

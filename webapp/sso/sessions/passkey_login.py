@@ -107,6 +107,9 @@ def login_with_passkey(ctx: Context, call: Call, challenge_id, credential, *, cl
             raise refused()
         succeeded(conn, attempt, now)
         ust, expiration = open_session(ctx, conn, user["user_id"], current_app, remote_addr, user_agent, now)
+        if ctx.notify is not None:  # before the login's own record: compared with the earlier sign-ins
+            audit_fields = audited.audit()
+            ctx.notify.new_sign_in(conn, user, audit_fields["remote_addr"], audit_fields["user_agent"], current_app)
         record(
             conn,
             now=now,

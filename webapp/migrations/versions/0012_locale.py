@@ -1,14 +1,14 @@
 """languages (issue 23): the user's `locale`, a BCP 47 tag from the shipped list (NULL: the browser's language)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
