@@ -46,6 +46,7 @@ TABLES = (
     "sso_api_client",
     "sso_linked_auth",
     "sso_zato_import",
+    "sso_scim_client",
     "sso_outbox",
     "sso_user_role",
     "sso_role",

@@ -203,6 +203,30 @@ def revoke_api_client(name: str) -> None:
     click.echo(f"Revoked API client {name}.")
 
 
+@sso_cli.command("create-scim-client")
+@click.argument("name")
+@click.option("--role", required=True, help="The role (SPEC §17) whose permissions it acts with.")
+def create_scim_client(name: str, role: str) -> None:
+    """Create a SCIM client (a directory provisioning users over /scim/v2/); prints its bearer token once."""
+    try:
+        token = current_app.extensions["sso"].operator.create_scim_client(name, role)
+    except SSOError as e:
+        raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
+    click.echo(f"Created SCIM client {name} (role {role}).")
+    click.echo(f"Its bearer token (shown only now): {token}")
+
+
+@sso_cli.command("revoke-scim-client")
+@click.argument("name")
+def revoke_scim_client(name: str) -> None:
+    """Delete a SCIM client: its token stops working at once."""
+    try:
+        current_app.extensions["sso"].operator.revoke_scim_client(name)
+    except SSOError as e:
+        raise click.ClickException("; ".join(f"{field}: {message}" for field, message in e.errors.items())) from None
+    click.echo(f"Revoked SCIM client {name}.")
+
+
 @sso_cli.command("import-zato")
 @click.argument("source_database_url")
 @click.option("--zato-secret-key", default=None, help="The Zato server's Fernet key, to decrypt its columns.")

@@ -8,6 +8,7 @@ from typing import Any
 
 from .db import DEFAULT_TIMEOUTS
 from .sso.email.mail import check_mail_settings
+from .sso.kernel.caller import SCIM_RATE_LIMIT_DEFAULT, scim_rule
 from .sso.kernel.hashing import SCRYPT_N
 from .sso.kernel.texts import LOCALES, SOURCE_LOCALE
 
@@ -116,6 +117,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_CONSOLE_APP": env.get("SSO_CONSOLE_APP") or "Console",
         "SSO_SESSION_TTL": _int(env, "SSO_SESSION_TTL", 3600),
         "SSO_LOGIN_MAX_FAILURES": _int(env, "SSO_LOGIN_MAX_FAILURES", 5),
+        "SSO_SCIM_RATE_LIMIT": env.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT),
         "SSO_LOGIN_FAILURE_WINDOW": _int(env, "SSO_LOGIN_FAILURE_WINDOW", 300),
         "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "SSO_LOGIN_MAX_FAILURES_PER_USERNAME": _int(env, "SSO_LOGIN_MAX_FAILURES_PER_USERNAME", 20),
@@ -213,6 +215,11 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"SSO_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, got {config['SSO_DEFAULT_LOCALE']!r}"
         )
+    try:
+        scim_rule(config)
+    except ValueError:
+        rate = config.get("SSO_SCIM_RATE_LIMIT")
+        raise ConfigError(f"SSO_SCIM_RATE_LIMIT must be a rate like 6000/m (empty: none), got {rate!r}") from None
     check_email(config)
 
 

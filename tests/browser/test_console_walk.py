@@ -93,9 +93,11 @@ def test_manage_user_sessions_scroll_with_the_keyboard_on_a_phone(pages, live):
 def test_the_api_clients_page_does_not_scroll_sideways_on_a_phone(pages, live):
     name = unique("walk-client-with-a-long-name")
     live.sso.operator.create_api_client(name)
+    live.sso.operator.create_scim_client(name, "user-admin")
     admin = live.user("walk-clients", super_user=True)
     page = signed_in(pages.new(viewport=PHONE), admin["username"], landing="/api-clients")
     expect(page.locator("#api-clients-table")).to_contain_text(name)
+    expect(page.locator("#scim-clients-table")).to_contain_text(name)
     widths = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert widths[0] <= widths[1], widths
     region = page.locator(".table-wrap:has(#api-clients-table)")

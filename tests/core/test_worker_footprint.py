@@ -48,6 +48,8 @@ print(json.dumps({"modules": sorted(sys.modules), "grew_mib": rss() - before}))
     assert not loaded & {"zxcvbn", "segno"}, "a worker that sets no password and draws no QR code needs neither"
     # About 7 MiB (pyOpenSSL and the attestation formats): loaded by the first passkey ceremony.
     assert not loaded & {"webauthn", "OpenSSL", "cbor2"}, "a worker that sees no passkey needs none of these"
+    # About 29 MiB (scim2-models, pydantic, lark): loaded by the first SCIM request.
+    assert not loaded & {"scim2_models", "pydantic", "pydantic_core", "lark"}, "a worker serving no SCIM needs none"
     assert "sqlalchemy.orm" not in found["modules"], "the tables are Core: the ORM is about 5 MiB per worker"
     assert "sqlalchemy.dialects.postgresql" not in found["modules"], "a SQLite worker needs no PostgreSQL dialect"
     assert found["grew_mib"] < 8, f"scrypt's buffers stayed resident: +{found['grew_mib']:.1f} MiB"

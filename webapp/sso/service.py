@@ -10,7 +10,7 @@ from typing import Any
 
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, roles, search, update
-from .credentials import api_clients, passkeys, passwords, two_factor
+from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
 from .email import email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
@@ -166,6 +166,12 @@ class Service:
     def revoke_api_client(self, name) -> None:
         api_clients.console_revoke(self.ctx, self.call, name)
 
+    def scim_clients(self) -> list[dict[str, Any]]:
+        return scim_clients.console_scim_clients(self.ctx, self.call)
+
+    def revoke_scim_client(self, name) -> None:
+        scim_clients.console_revoke(self.ctx, self.call, name)
+
     # --- email ---
     def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
         return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
@@ -299,6 +305,15 @@ class Operator:
 
     def list_api_clients(self) -> list[dict[str, Any]]:
         return api_clients.list_api_clients(self.ctx)
+
+    def create_scim_client(self, name: str, role: str) -> str:
+        return scim_clients.create_scim_client(self.ctx, local(), name, role)
+
+    def revoke_scim_client(self, name: str) -> None:
+        scim_clients.revoke_scim_client(self.ctx, local(), name)
+
+    def list_scim_clients(self) -> list[dict[str, Any]]:
+        return scim_clients.list_scim_clients(self.ctx)
 
     def grant_role_local(self, username: str, role: str) -> list[str]:
         return roles.grant_local(self.ctx, lifecycle.user_id_of(self.ctx, username), role, grant=True)

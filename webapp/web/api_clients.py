@@ -1,4 +1,5 @@
-"""API clients (SPEC §13) for super-users: the list, and revoking one (after a confirmation)."""
+"""API clients (SPEC §13) and SCIM clients (SPEC §21) for super-users: the lists, and revoking one (after a
+confirmation)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from .responses import ViewResponse, error_page, page, refusal
 @bp.get("/api-clients")
 @permission_required(USERS_ATTRIBUTES)
 def api_clients() -> ViewResponse:
-    """Every API client and the user it acts as."""
+    """Every API client and the user it acts as; every SCIM client and its role."""
     try:
         clients = service().api_clients()
+        scim_clients = service().scim_clients()
     except SSOError as error:
         return refusal(error)
-    return page("api_clients/list.html", clients=clients)
+    return page("api_clients/list.html", clients=clients, scim_clients=scim_clients)
 
 
 @bp.post("/api-clients/<name>/revoke")
@@ -34,4 +36,18 @@ def api_client_revoke(name: str) -> ViewResponse:
     except SSOError as error:
         return refusal(error)
     flash(gettext("API client %(name)s revoked.", name=name), "success")
+    return redirect(url_for("web.api_clients"), 303)
+
+
+@bp.post("/api-clients/scim/<name>/revoke")
+@permission_required(USERS_ATTRIBUTES)
+def scim_client_revoke(name: str) -> ViewResponse:
+    """Revoke one SCIM client (its token stops working at once); the confirmation box must be ticked."""
+    if request.form.get("confirm") != "yes":
+        return error_page(422, "Not revoked", "Tick the confirmation box to revoke a SCIM client.")
+    try:
+        service().revoke_scim_client(name)
+    except SSOError as error:
+        return refusal(error)
+    flash(f"SCIM client {name} revoked.", "success")
     return redirect(url_for("web.api_clients"), 303)

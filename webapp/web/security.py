@@ -58,8 +58,10 @@ def init_security(app: Flask) -> None:
     csrf = app.extensions.get("csrf")
     if not isinstance(csrf, CSRFProtect):
         csrf = CSRFProtect(app)
-    api = app.blueprints.get("api")
-    if api is not None:
-        # The JSON API authenticates with a UST in the body or a Bearer header, never a cookie.
-        csrf.exempt(api)
+    for name in ("api", "scim"):
+        # The JSON API authenticates with a UST in the body or a Bearer header, SCIM with a client's bearer
+        # token: never a cookie.
+        face = app.blueprints.get(name)
+        if face is not None:
+            csrf.exempt(face)
     app.after_request(add_security_headers)

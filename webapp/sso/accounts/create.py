@@ -40,6 +40,7 @@ CREATE_KEYS = (
     "totp_key",
     "auto_approve",
     "sign_up_status",
+    "external_id",
     *RATE_LIMIT_KEYS,
 )
 
@@ -144,6 +145,7 @@ def insert_user(
         "password_is_set": False,
         "is_totp_enabled": False,
         "sign_up_time": now,
+        "last_modified": now,
         "sign_up_status": sign_up_status,
         "approval_status": "before_decision",
         "version": 1,
@@ -157,7 +159,7 @@ def insert_user(
     for name in ATTRIBUTES:
         if ATTRIBUTES[name].searchable:
             row.update(attribute_columns(name, clean.get(name)))
-    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label", "sign_up_status"):
+    for name in ("is_locked", "password_must_change", "is_totp_enabled", "totp_label", "sign_up_status", "external_id"):
         if name in clean:
             row[name] = clean[name]
     row.update(limits)

@@ -15,10 +15,19 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, or_, select, table, true
+from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, not_, or_, select, table, true
 
 from ...db import reading
-from ..kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, as_utc, check_value, fold, search_column, text_problem
+from ..kernel.attributes import (
+    ATTRIBUTES,
+    NAME_ATTRIBUTES,
+    as_utc,
+    check_value,
+    fold,
+    parse_datetime,
+    search_column,
+    text_problem,
+)
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
@@ -54,6 +63,9 @@ SEARCH_KEYS = (
     "order",
     "with_last_sign_in",
 )
+# Criteria only the SCIM face sends (SPEC §21): an exact externalId, the structured `filter` below, and
+# SCIM's 1-based `start_index`; the JSON API's inputs stay SEARCH_KEYS.
+SCIM_SEARCH_KEYS = ("external_id", "filter", "start_index")
 ORDERS = ("asc", "desc")
 
 
@@ -103,7 +115,7 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
-    reject_unknown(criteria, SEARCH_KEYS, lambda key: "is not a search criterion")
+    reject_unknown(criteria, (*SEARCH_KEYS, *SCIM_SEARCH_KEYS), lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
         require(authenticate(ctx, conn, call), USERS_VIEW)
         return run_search(conn, criteria)
@@ -157,6 +169,8 @@ def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = T
         query = query.add_columns(SORTABLE["last_sign_in"].label("last_sign_in"))
     if not paginate:
         query = query.limit(UNPAGED_MAX)
+    elif "start_index" in criteria:  # SCIM's startIndex: 1-based, any row
+        query = query.offset(criteria["start_index"] - 1).limit(size + 1)
     elif after is None:
         query = query.offset((page - 1) * size).limit(size + 1)
     else:
@@ -166,7 +180,7 @@ def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = T
 
 def _criterion_errors(criteria: Mapping) -> FieldErrors:
     errors = FieldErrors()
-    for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after"):
+    for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after", "external_id"):
         if key in criteria and not isinstance(criteria[key], str):
             errors.add(key, _t("must be a string"))
         elif key in criteria and (problem := text_problem(criteria[key])):
@@ -179,11 +193,12 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
     for key in ("is_locked", "is_name_exact", "paginate", "is_super_user", "is_totp_enabled", "with_last_sign_in"):
         if key in criteria and type(criteria[key]) is not bool:
             errors.add(key, _t("must be true or false"))
-    for key in ("cur_page", "page_size"):
+    for key in ("cur_page", "page_size", "start_index"):
         if key in criteria and (type(criteria[key]) is not int or criteria[key] < 1):
             errors.add(key, _t("must be a whole number of at least 1"))
-    if type(criteria.get("cur_page")) is int and criteria["cur_page"] > CUR_PAGE_MAX:
-        errors.add("cur_page", f"must be at most {CUR_PAGE_MAX}")
+    for key in ("cur_page", "start_index"):
+        if type(criteria.get(key)) is int and criteria[key] > CUR_PAGE_MAX:
+            errors.add(key, f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
         errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
     if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
@@ -194,7 +209,94 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
         errors.add("after", _t("pages only the username order (ascending)"))
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
         errors.add("name_op", _t("must be and or or"))
+    if "start_index" in criteria and ("cur_page" in criteria or "after" in criteria):
+        errors.add("start_index", _t("cannot be combined with cur_page or after"))
+    if "filter" in criteria:
+        problem = filter_problem(criteria["filter"])
+        if problem:
+            errors.add("filter", problem)
     return errors
+
+
+# --- the structured filter (SCIM's, SPEC §21): a tree of tuples, compiled to clauses on indexed columns ---
+#   ("and" | "or", [node, ...]), ("not", node), ("pr", attribute), (operator, attribute, value)
+FILTER_TEXT = ("username", "email", *NAME_ATTRIBUTES)  # compared case-insensitively, on their folded columns
+FILTER_EXACT = ("user_id", "external_id")  # compared as they are
+FILTER_BOOL = ("is_locked",)
+FILTER_TIME = ("last_modified", "sign_up_time")
+FILTER_OPERATORS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
+FILTER_NODES_MAX = 64  # a filter of more terms is refused (SCIM: tooMany)
+
+
+class FilterTooLarge(ValueError):
+    """A filter with more than FILTER_NODES_MAX terms."""
+
+
+def filter_problem(node: Any) -> str | None:
+    """Why a filter tree cannot be run, or None."""
+    try:
+        _filter_clause(node, "", [0])
+    except FilterTooLarge:
+        return f"has more than {FILTER_NODES_MAX} terms"
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def _filter_clause(node: Any, dialect: str, count: list[int]):
+    count[0] += 1
+    if count[0] > FILTER_NODES_MAX:
+        raise FilterTooLarge()
+    if not isinstance(node, tuple) or not node:
+        raise ValueError("must be a filter expression")
+    op = node[0]
+    if op in ("and", "or") and len(node) == 2 and isinstance(node[1], (list, tuple)) and node[1]:
+        terms = [_filter_clause(term, dialect, count) for term in node[1]]
+        return and_(*terms) if op == "and" else or_(*terms)
+    if op == "not" and len(node) == 2:
+        return not_(_filter_clause(node[1], dialect, count))
+    if op == "pr" and len(node) == 2:
+        name = _filter_attribute(node[1])
+        col = users.c[name]
+        return and_(col.is_not(None), col != "") if name in FILTER_TEXT + FILTER_EXACT else col.is_not(None)
+    if op in FILTER_OPERATORS and len(node) == 3:
+        return _comparison(op, _filter_attribute(node[1]), node[2], dialect)
+    raise ValueError(f"has an unknown operator {str(op)[:20]!r}")
+
+
+def _filter_attribute(name: Any) -> str:
+    if name not in FILTER_TEXT + FILTER_EXACT + FILTER_BOOL + FILTER_TIME:
+        raise ValueError(f"cannot filter on {str(name)[:40]!r}")
+    return name
+
+
+def _comparison(op: str, name: str, value: Any, dialect: str):
+    when: Any
+    if name in FILTER_BOOL:
+        if type(value) is not bool or op not in ("eq", "ne"):
+            raise ValueError(f"{name} compares only eq or ne with true or false")
+        return users.c[name] == value if op == "eq" else users.c[name] != value
+    if name in FILTER_TIME:
+        if op in ("co", "sw", "ew"):
+            raise ValueError(f"{name} is a date: use eq, ne, gt, ge, lt or le")
+        try:
+            when = parse_datetime(value)
+        except ValueError as e:
+            raise ValueError(f"{name} {e}") from None
+        col = users.c[name]
+    else:
+        if not isinstance(value, str) or text_problem(value):
+            raise ValueError(f"{name} compares with a string")
+        col = users.c[search_column(name)] if name in FILTER_TEXT else users.c[name]
+        when = fold(value) if name in FILTER_TEXT else value
+    if op == "co":
+        return _contains((search_column(name),), value, dialect) if name in FILTER_TEXT else _like(col, value)
+    if op in ("sw", "ew"):
+        escaped = str(when).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return col.like(f"{escaped}%" if op == "sw" else f"%{escaped}", escape="\\")
+    if op == "ne":
+        return or_(col != when, col.is_(None))
+    return {"eq": col.__eq__, "gt": col.__gt__, "ge": col.__ge__, "lt": col.__lt__, "le": col.__le__}[op](when)
 
 
 def _like(column, folded: str):
@@ -246,6 +348,10 @@ def _search_filter(criteria: Mapping, dialect: str):
         clauses.append(or_(*names) if criteria.get("name_op", "and") == "or" else and_(*names))
     if criteria.get("q"):
         clauses.append(_contains(SEARCH_COLUMN_NAMES, criteria["q"], dialect))
+    if "external_id" in criteria:
+        clauses.append(users.c.external_id == criteria["external_id"])
+    if "filter" in criteria:
+        clauses.append(_filter_clause(criteria["filter"], dialect, [0]))
     page = criteria.get("cur_page", 1)
     size = min(criteria.get("page_size", PAGE_SIZE_DEFAULT), PAGE_SIZE_MAX)
     after = fold(criteria["after"]) if "after" in criteria else None

@@ -204,6 +204,7 @@ def write_update(
         values.update(attribute_columns(name, value, ctx.codec))
         values.update(side_effects(name, value, caller.user_id, now))
     values.update(also or {})
+    values["last_modified"] = now
     guarding = takes_access_away(values_changed, now)
     guarding_super_user = guarding and bool(target["is_super_user"])
     managers_before = 0

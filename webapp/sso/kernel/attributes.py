@@ -30,6 +30,7 @@ REMOTE_ADDR_MAX = 256
 USER_AGENT_MAX = 1024
 KEY_MAX = 512  # a login-throttle, rate-limit or mail-request key
 USER_ID_MAX = 64  # the width of a user id column (`zusr…` ids are 28 characters)
+EXTERNAL_ID_MAX = 256  # a directory's own id for a user (SCIM's externalId, SPEC §21)
 # A role's name (SPEC §17): `^[a-z][a-z0-9_.-]*$`, at most 48 characters, so that the audit's target
 # `role:NAME` fits its 64-character column. (Its own column is 64 wide.)
 ROLE_NAME_MAX = 48
@@ -56,6 +57,7 @@ class Attribute:
     label: str = ""  # a Text (webapp.sso.kernel.texts): English here, translated by the console
     write_only: bool = False  # a secret: stored encrypted, never shown, audited as "(changed)"
     on_forms: bool = True  # edited on the attribute forms (False: a page of its own manages it)
+    on_zato_wire: bool = True  # shown in Zato's user views (False: kept for another face, e.g. SCIM's externalId)
 
 
 ATTRIBUTES: dict[str, Attribute] = {
@@ -76,6 +78,9 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("is_totp_enabled", "bool", False, True, label=_t("Two-factor sign-in"), on_forms=False),
         Attribute("totp_label", "text", True, True, PERSON_NAME_MAX, label=_t("Two-factor label"), on_forms=False),
         Attribute(
+            "external_id", "text", True, False, EXTERNAL_ID_MAX, label="External ID", on_forms=False, on_zato_wire=False
+        ),
+        Attribute(
             "totp_key",
             "totp_key",
             False,
@@ -90,7 +95,7 @@ ATTRIBUTES: dict[str, Attribute] = {
 }
 
 SELF_EDITABLE = tuple(name for name, a in ATTRIBUTES.items() if a.self_editable)
-READABLE = tuple(name for name, a in ATTRIBUTES.items() if not a.write_only)
+READABLE = tuple(name for name, a in ATTRIBUTES.items() if not a.write_only and a.on_zato_wire)
 SELF_READABLE = tuple(name for name in SELF_EDITABLE if not ATTRIBUTES[name].write_only)
 FORM_ATTRIBUTES = tuple(name for name, a in ATTRIBUTES.items() if a.on_forms)
 SELF_FORM_ATTRIBUTES = tuple(name for name in SELF_EDITABLE if ATTRIBUTES[name].on_forms)

@@ -21,6 +21,7 @@ class Call:
     remote_addr: Any = None
     channel: str = "python"
     user_agent: Any = None
+    bearer: Any = None  # a SCIM client's bearer token (SPEC §21), verified by `caller.authenticate` like a UST
 
     def with_ust(self, ust: Any) -> Call:
         """The same call made with another session (a login's new UST, an API client's session)."""

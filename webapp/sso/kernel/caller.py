@@ -9,7 +9,7 @@ password or edits its own account authenticates afresh before its next call. Ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -25,9 +25,12 @@ from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .permissions import ALL_PERMISSIONS, split
+from .ratelimit import Rule, enforce_rule
 from .ratelimit import enforce as enforce_rate_limit
-from .tables import ended_sessions, roles, sessions, user_roles, users
+from .ratelimit import parse as parse_rate_limit
+from .tables import ended_sessions, roles, scim_clients, sessions, user_roles, users
 from .texts import _t
+from .tokens import session_hash
 
 # The last-use time is written only when it has moved by more than this: at most one write a minute
 # per session, however many calls it makes.
@@ -146,6 +149,8 @@ def forget_callers_on_commit(engine: Engine) -> None:
 def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = True) -> UserCaller:
     """The caller behind the call's UST, or the step-3 error that refuses them (once per request scope).
     With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
+    if call.bearer is not None:
+        return authenticate_scim_client(ctx, conn, call.bearer)
     current_app = call.current_app
     digest = ctx.codec.session_hash_of(call.ust)
     if digest is None:
@@ -158,6 +163,65 @@ def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = Tr
     if known is not None and key[2] is not None:
         known[key] = caller
     return caller
+
+
+# --- SCIM clients (SPEC §21) ---
+
+SCIM_ACTOR = "scim:"  # a SCIM client's changes name it so as their actor (it is nobody's account)
+SCIM_TOKEN_MAX = 256
+SCIM_RATE_LIMIT_DEFAULT = "6000/m"
+
+
+def scim_actor(name: str) -> str:
+    return f"{SCIM_ACTOR}{name}"[:64]
+
+
+def scim_client_name(actor_id: str | None) -> str | None:
+    """The SCIM client an audit record's actor (or a `locked_by`) names, or None for a user."""
+    if actor_id and actor_id.startswith(SCIM_ACTOR):
+        return actor_id[len(SCIM_ACTOR) :]
+    return None
+
+
+def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> UserCaller:
+    """The SCIM client behind a bearer token (E007001 for an unknown or revoked one), throttled per client
+    (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). The client acts with its role's permissions (SPEC §17); its changes
+    name `scim:NAME` as their actor."""
+    if not isinstance(token, str) or not token or len(token) > SCIM_TOKEN_MAX:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    digest = session_hash(token)
+    known = _known.get()
+    key = (id(ctx), "scim", digest)
+    if known is not None and key in known:
+        return known[key]
+    query = (
+        select(scim_clients.c.name, scim_clients.c.role, scim_clients.c.is_active, roles.c.permissions)
+        .select_from(scim_clients.outerjoin(roles, roles.c.name == scim_clients.c.role))
+        .where(scim_clients.c.token_hash == digest)
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None or not row["is_active"]:
+        raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
+    rule = scim_rule(ctx.settings)
+    if rule is not None:
+        enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
+    caller = UserCaller(  # a role deleted since gives the client no permission at all
+        user={"user_id": scim_actor(row["name"]), "is_super_user": False},
+        session_id=None,
+        current_app=None,
+        role_permissions=split(row["permissions"]) & ALL_PERMISSIONS,
+        role_names=frozenset({row["role"]}),
+    )
+    if known is not None:
+        known[key] = caller
+    return caller
+
+
+def scim_rule(settings: Mapping[str, Any]) -> Rule | None:
+    """Each SCIM client's request rate (`SSO_SCIM_RATE_LIMIT`, e.g. `6000/m`; empty: none); ValueError if malformed."""
+    definition = str(settings.get("SSO_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT_DEFAULT) or "")
+    rules = parse_rate_limit(f"*={definition}") if definition.strip() else []
+    return rules[0] if rules else None
 
 
 def _of_roles(column: Any) -> Any:

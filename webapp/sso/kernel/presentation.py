@@ -19,6 +19,9 @@ class UserData(dict):
     """
 
     version: int = 0
+    # Kept beside the view for SCIM (SPEC §21), never part of Zato's wire format:
+    external_id: str | None = None
+    last_modified: datetime | None = None
     usernames: Mapping[str, str] = MappingProxyType({})
     # SPEC §17, never on the wire: the caller's own permissions (`get_current_user`), or the roles of the
     # user read and whether they hold more than the reader (`get_user_by_id`).
@@ -39,6 +42,9 @@ def user_view(row: Any, full: bool) -> UserData:
         value = derived(row, name) if name in DERIVED else row[name]
         data[name] = as_utc(value) if isinstance(value, datetime) else value
     data.version = row["version"]
+    data.external_id = row.get("external_id")
+    modified = row.get("last_modified") or row.get("sign_up_time")
+    data.last_modified = as_utc(modified) if isinstance(modified, datetime) else None
     return data
 
 

@@ -106,9 +106,14 @@ def enforce(ctx: Context, user: Mapping[Any, Any], current_app: Any) -> None:
     rule = rule_for(user.get("rate_limit_def"), current_app)
     if rule is None:
         return
+    enforce_rule(ctx, f"{user['user_id']}|{rule.app}|{rule.limit}/{rule.unit}", rule)
+
+
+def enforce_rule(ctx: Context, key: str, rule: Rule) -> None:
+    """Count one request under `key`; RateLimited (429) when `rule`'s window is full."""
+    key = key[:KEY_MAX]
     now = ctx.clock()
     start = _window_start(now, rule.seconds)
-    key = f"{user['user_id']}|{rule.app}|{rule.limit}/{rule.unit}"[:KEY_MAX]
     with writing(ctx.engine) as conn:
         count = _bump(conn, key, start)
     if count > rule.limit:

@@ -28,6 +28,7 @@ from .attributes import (
     APP_MAX,
     CID_MAX,
     EMAIL_MAX,
+    EXTERNAL_ID_MAX,
     KEY_MAX,
     LOCALE_MAX,
     PASSKEY_NAME_MAX,
@@ -86,6 +87,8 @@ users = Table(
     Column("totp_label", String(PERSON_NAME_MAX)),
     Column("totp_key", Text),  # Fernet-encrypted (SSO_FERNET_KEYS), never output
     Column("totp_last_step", Integer),  # the time-step of the last code accepted
+    Column("external_id", String(EXTERNAL_ID_MAX), index=True),  # a directory's id for the user (SCIM, SPEC §21)
+    Column("last_modified", DateTime, index=True),  # the last write to the row (SCIM's meta.lastModified)
 )
 
 
@@ -230,6 +233,19 @@ api_clients = Table(
     metadata,
     Column("name", String(128), primary_key=True),
     Column("secret_hash", Text, nullable=False),
+    Column("creation_time", DateTime, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+)
+
+
+# A SCIM client (SPEC §21): a directory provisioning users with a bearer token; only the token's SHA-256 is kept
+# (it is 32 random bytes, so a fast hash is enough). `role` is what it may do (the roles of SPEC §17).
+scim_clients = Table(
+    "sso_scim_client",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("role", String(128), nullable=False),
     Column("creation_time", DateTime, nullable=False),
     Column("is_active", Boolean, nullable=False),
 )
