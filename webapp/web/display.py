@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "session_attr_set": lazy_gettext("Session attribute set"),
     "session_attr_delete": lazy_gettext("Session attribute deleted"),
     "outbox_retry": lazy_gettext("Email queued again"),
+    "scim_client_create": lazy_gettext("SCIM client created"),
+    "scim_client_revoke": lazy_gettext("SCIM client revoked"),
     "role_grant": lazy_gettext("Role granted"),
     "role_revoke": lazy_gettext("Role revoked"),
     "role_create": lazy_gettext("Role created"),
