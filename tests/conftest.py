@@ -50,6 +50,8 @@ TABLES = (
     "sso_outbox",
     "sso_user_role",
     "sso_role",
+    "sso_profile_field",
+    "sso_profile_value",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

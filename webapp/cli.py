@@ -1,9 +1,11 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
 a hurry: create-super-user, create-user, unlock, set-password, list-users, grant-role, revoke-role,
-end-sessions, reset-totp-key, export-audit, prune; and `worker`, the outbox's delivery (issue 27)."""
+end-sessions, reset-totp-key, export-audit, prune, profile-schema export|import; and `worker`, the outbox's delivery
+(issue 27)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -167,6 +169,44 @@ def export_audit(since: datetime | None, fmt: str, output: str | None) -> None:
     with open(output, "w", encoding="utf-8", newline="") as target:
         for chunk in chunks:
             target.write(chunk)
+
+
+profile_schema_cli = AppGroup("profile-schema", help="Export or import the profile fields' definitions (JSON).")
+sso_cli.add_command(profile_schema_cli)
+
+
+@profile_schema_cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+def profile_schema_export(file: str) -> None:
+    """Write every profile field's definition to FILE as JSON (`-`: stdout), for version control."""
+    definitions = _call(_users().export_profile_schema)
+    text = json.dumps(definitions, indent=2, ensure_ascii=False) + "\n"
+    if file == "-":
+        sys.stdout.write(text)
+        return
+    with open(file, "w", encoding="utf-8") as target:
+        target.write(text)
+    click.echo(f"Exported {len(definitions)} profile field(s) to {file}.")
+
+
+@profile_schema_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Print what would change, change nothing.")
+def profile_schema_import(file: str, dry_run: bool) -> None:
+    """Make the definitions those of FILE (fields it does not list are left alone); prints the diff.
+    Idempotent: a second run prints that nothing changed. A change stored values would break is refused."""
+    try:
+        with click.open_file(file, encoding="utf-8") as source:
+            definitions = json.load(source)
+    except ValueError as e:
+        raise click.ClickException(f"{file} is not JSON: {e}") from None
+    lines = _call(_users().import_profile_schema, definitions, dry_run=dry_run)
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("Nothing to change: the definitions are already those of the file.")
+    elif dry_run:
+        click.echo(f"Dry run: {len(lines)} change(s) would be made; nothing was written.")
 
 
 @sso_cli.command("prune")

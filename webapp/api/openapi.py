@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from typing import Any
@@ -10,8 +11,10 @@ from ..sso.kernel.attributes import ATTRIBUTES, READ_ONLY, SELF_READABLE, Attrib
 from ..sso.kernel.errors import Code
 from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.kernel.presentation import FULL_VIEW
+from ..sso.kernel.profile_fields import ProfileField
 from ..sso.kernel.texts import LOCALES
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
+from .schemas import profile_field_schema
 from .wire import IF_MATCH_SYNTAX
 
 CODE_MEANINGS = {
@@ -522,6 +525,38 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+@lru_cache(maxsize=4)
+def document_for(fields: tuple[ProfileField, ...]) -> dict[str, Any]:
+    """The document with the live profile fields (SPEC §16): in the user objects, the update's and create's
+    bodies and the search's criteria (the searchable ones), so it changes when the definitions change."""
+    if not fields:
+        return document()
+    doc = copy.deepcopy(document())
+    schemas = {f.name: profile_field_schema(f) for f in fields}
+    for name in ("User", "UserRecord"):
+        properties = doc["components"]["schemas"].get(name, {}).get("properties")
+        if properties is not None and "user_id" in properties:
+            properties.update(copy.deepcopy(schemas))
+    for op in OPERATIONS:
+        if not op.profile_fields:
+            continue
+        operation = doc["paths"][op.url][op.method.lower()]
+        chosen = {n: s for n, s in schemas.items() if op.name != "search" or _searchable(fields, n)}
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body["properties"].update(copy.deepcopy(chosen))
+        if op.name == "create_user":
+            body["required"] += [f.name for f in fields if f.required]
+        if op.method == "GET":
+            operation["parameters"] += [
+                {"name": n, "in": "query", "required": False, "schema": copy.deepcopy(s)} for n, s in chosen.items()
+            ]
+    return doc
+
+
+def _searchable(fields: tuple[ProfileField, ...], name: str) -> bool:
+    return any(f.name == name and f.searchable for f in fields)
 
 
 def dumps(document_: dict[str, Any]) -> str:

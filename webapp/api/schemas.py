@@ -7,6 +7,7 @@ from typing import Any
 
 from ..sso.accounts.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SORTABLE
 from ..sso.kernel.attributes import PASSWORD_MAX, PASSWORD_MIN, Attribute
+from ..sso.kernel.profile_fields import CHOICES_MAX, TEXT_VALUE_MAX, ProfileField
 from ..sso.zato.attributes import ATTR_NAME_MAX, EXPIRATION_MAX
 
 UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
@@ -179,3 +180,49 @@ SEARCH_OVERRIDES: dict[str, dict[str, Any]] = {
         "description": "each result gains last_sign_in: the newest login's time, or null",
     },
 }
+
+
+def profile_field_schema(f: ProfileField) -> dict[str, Any]:
+    """The JSON Schema of a profile field's value (SPEC §16), from its live definition."""
+    schema: dict[str, Any]
+    if f.type == "bool":
+        schema = {"type": "boolean"}
+    elif f.type == "integer":
+        schema = {"type": "integer"}
+        if f.minimum is not None:
+            schema["minimum"] = f.minimum
+        if f.maximum is not None:
+            schema["maximum"] = f.maximum
+    elif f.type == "date":
+        schema = {"type": "string", "format": "date"}
+    elif f.type == "choice":
+        schema = {"type": "string", "enum": list(f.option_values)}
+    elif f.type == "choices":
+        schema = {
+            "type": "array",
+            "items": {"type": "string", "enum": list(f.option_values)},
+            "maxItems": CHOICES_MAX,
+            "uniqueItems": True,
+        }
+    else:
+        schema = {"type": "string", "pattern": _not_matching(CONTROL_CHARS)}
+        if f.type == "email":
+            schema["format"] = "email"
+        elif f.type == "url":
+            schema["format"] = "uri"
+            schema["pattern"] = "^[Hh][Tt][Tt][Pp][Ss]?://"
+        elif f.type == "phone":
+            schema["description"] = "international form (+ and the country code); answered in E.164"
+        else:
+            schema["maxLength"] = min(f.max_length or TEXT_VALUE_MAX, TEXT_VALUE_MAX)
+            if f.min_length:
+                schema["minLength"] = f.min_length
+            if f.regex:
+                schema["pattern"] = f.regex
+    description = f"profile field: {f.label}" + (f" ({f.description})" if f.description else "")
+    schema["description"] = description + (f"; {schema['description']}" if "description" in schema else "")
+    if f.nullable and not f.required:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema

@@ -472,7 +472,8 @@ def revoke_role(call: ApiCall):
 def openapi_document():
     """The OpenAPI 3.1 document, generated from the operation and attribute tables."""
     # The one answer that is not an envelope: it is a document about the others.
-    response = current_app.response_class(openapi.dumps(openapi.document()), mimetype="application/json")
+    fields = current_app.extensions["sso"].profile_fields()
+    response = current_app.response_class(openapi.dumps(openapi.document_for(fields)), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

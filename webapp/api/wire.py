@@ -72,16 +72,21 @@ def loads(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_unique_keys)
 
 
-def _flat(key: str, value: Any, lists: tuple[str, ...]) -> bool:
+def _flat(key: str, value: Any, lists: tuple[str, ...], known: tuple[str, ...] | None = None) -> bool:
     if isinstance(value, SCALARS):
         return True
-    return key in lists and isinstance(value, list) and all(isinstance(item, SCALARS) for item in value)
+    listed = key in lists or (known is not None and key not in known)
+    return listed and isinstance(value, list) and all(isinstance(item, SCALARS) for item in value)
 
 
-def read_body(lists: tuple[str, ...] = (), nested: tuple[str, ...] = ()) -> dict[str, Any]:
+def read_body(
+    lists: tuple[str, ...] = (), nested: tuple[str, ...] = (), known: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """The body as a flat JSON object (`lists` name the keys that may hold a list of single values,
     `nested` those that may hold any JSON: attribute values and `data` lists); no body (zero bytes) is {}, and
-    anything else is for the JSON parser to read, whitespace alone included (RFC 8259: a JSON text has a value)."""
+    anything else is for the JSON parser to read, whitespace alone included (RFC 8259: a JSON text has a value).
+    With `known`, any other key may hold a list of single values too (a `choices` profile field: the service
+    knows the fields and rejects the keys that are none)."""
     raw = request.get_data(cache=True)
     if not raw:
         return {}
@@ -93,7 +98,7 @@ def read_body(lists: tuple[str, ...] = (), nested: tuple[str, ...] = ()) -> dict
         raise malformed("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise malformed("body", "must be a JSON object")
-    containers = [key for key, value in body.items() if not _flat(key, value, lists) and key not in nested]
+    containers = [key for key, value in body.items() if not _flat(key, value, lists, known) and key not in nested]
     if containers:
         raise SSOError(
             Kind.malformed,
@@ -179,7 +184,7 @@ def _envelope_type_errors(values: dict[str, Any]) -> dict[str, str]:
 
 def parse_call(op: Operation, cid: str) -> ApiCall:
     """Everything an operation needs from the request, or the 400/422 that says why not."""
-    body = read_body(op.list_inputs, op.nested)
+    body = read_body(op.list_inputs, op.nested, op.accepted if op.profile_fields else None)
     query = read_query(op)
     clashes = [key for key in query if key in body and body[key] != query[key]]
     if clashes:

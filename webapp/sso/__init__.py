@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from .accounts import export
+from .accounts import export, profile_schema
 from .facade import Users
 from .kernel import prune
 from .kernel.call import Call
 from .kernel.context import Context
 from .kernel.errors import Code, Kind, SSOError
+from .kernel.profile_fields import ProfileField
 from .service import Operator, Service
 
 
@@ -29,6 +30,10 @@ class SSO:
     def export_audit(self, *, since: datetime | None = None, fmt: str = "jsonl") -> Iterator[str]:
         """The whole audit trail as text chunks, for the operator (`flask sso export-audit`)."""
         return export.export_all(self.ctx, since=since, fmt=fmt)
+
+    def profile_fields(self) -> tuple[ProfileField, ...]:
+        """The active profile fields' definitions (what the OpenAPI document describes; no caller needed)."""
+        return profile_schema.active_fields(self.ctx)
 
     def prune(self) -> dict[str, int]:
         """Delete expired rows by the retention rules (`flask sso prune`); counts per rule."""

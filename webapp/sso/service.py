@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, roles, search, update
+from .accounts import create, export, history, lifecycle, lookup, profile_schema, roles, search, update
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
 from .email import email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
+from .kernel.profile_fields import ProfileField
 from .sessions import login, passkey_login, session_calls
 from .sessions.login import LoginResult
 from .zato import attributes, importer
@@ -128,6 +129,34 @@ class Service:
         return email_change.save_own_account(
             self.ctx, self.call, data, expected_version=expected_version, unchanged=unchanged
         )
+
+    # --- accounts: profile fields (SPEC §16) ---
+    def profile_fields(self) -> list[ProfileField]:
+        return profile_schema.list_fields(self.ctx, self.call)
+
+    def viewable_profile_fields(self) -> tuple[ProfileField, ...]:
+        return profile_schema.viewable_fields(self.ctx, self.call)
+
+    def editable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
+        return profile_schema.editable_fields(self.ctx, self.call, user_id)
+
+    def define_profile_field(self, data) -> ProfileField:
+        return profile_schema.define_field(self.ctx, self.call, data)
+
+    def profile_field_dry_run(self, name, data) -> profile_schema.DryRun:
+        return profile_schema.dry_run(self.ctx, self.call, name, data)
+
+    def change_profile_field(self, name, data, *, clear_violations: bool = False) -> ProfileField:
+        return profile_schema.change_field(self.ctx, self.call, name, data, clear_violations=clear_violations)
+
+    def reorder_profile_fields(self, names) -> list[ProfileField]:
+        return profile_schema.reorder(self.ctx, self.call, names)
+
+    def retire_profile_field(self, name, *, retired: bool = True) -> ProfileField:
+        return profile_schema.retire_field(self.ctx, self.call, name, retired=retired)
+
+    def delete_profile_field(self, name, confirm) -> None:
+        profile_schema.delete_field(self.ctx, self.call, name, confirm)
 
     # --- credentials ---
     def change_password(self, data) -> None:
@@ -296,6 +325,12 @@ class Operator:
 
     def end_sessions_local(self, username: str) -> int:
         return session_calls.end_sessions_local(self.ctx, username)
+
+    def export_profile_schema(self) -> list[dict[str, Any]]:
+        return profile_schema.export_schema(self.ctx, profile_schema.OPERATOR_CALL)
+
+    def import_profile_schema(self, definitions: Any, *, dry_run: bool = False) -> list[str]:
+        return profile_schema.import_schema(self.ctx, profile_schema.OPERATOR_CALL, definitions, dry_run_only=dry_run)
 
     def create_api_client(self, name: str, secret: str | None = None) -> str:
         return api_clients.create_api_client(self.ctx, local(), name, secret)

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     login,
     outbox,
     passkeys,
+    profile_fields,
     reset,
     roles,
     signup,

@@ -12,6 +12,7 @@ from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
+from .field_table import register
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .refusals import form_errors, general_errors
@@ -22,7 +23,12 @@ HISTORY_ROWS = 10  # the newest; the rest is on My activity
 
 def account_editor() -> Editor:
     """The caller's own self-editable attributes."""
-    return Editor(SELF_FORM_ATTRIBUTES, "account", load=lambda: service().get_current_user(), write=write_own_account)
+    return Editor(
+        SELF_FORM_ATTRIBUTES + register(service().editable_profile_fields()),
+        "account",
+        load=lambda: service().get_current_user(),
+        write=write_own_account,
+    )
 
 
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "session_attr_update": lazy_gettext("Session attribute updated"),
     "session_attr_set": lazy_gettext("Session attribute set"),
     "session_attr_delete": lazy_gettext("Session attribute deleted"),
+    "profile_field": lazy_gettext("Profile field defined or changed"),
     "outbox_retry": lazy_gettext("Email queued again"),
     "scim_client_create": lazy_gettext("SCIM client created"),
     "scim_client_revoke": lazy_gettext("SCIM client revoked"),
@@ -75,20 +76,7 @@ CHANNEL_LABELS = {
     "api": lazy_gettext("JSON API"),
     "python": lazy_gettext("Python API"),
     "cli": lazy_gettext("command line"),
-}
-EXTRA_LABELS = {
-    "password": lazy_gettext("Password"),
-    "is_super_user": lazy_gettext("Super-user"),
-    "recovery_codes": lazy_gettext("Recovery codes"),
-    "recovery_codes_left": lazy_gettext("Recovery codes left"),
-    "session": lazy_gettext("Session"),
-    "sessions": lazy_gettext("Open sessions"),
-    "api_client": lazy_gettext("API client"),
-    "linked_auth": lazy_gettext("Linked API client"),
-    "outbox_status": lazy_gettext("Email status"),
-    "message": lazy_gettext("Email"),
-    "passkey": lazy_gettext("Passkey"),
-    "sign_count": lazy_gettext("Sign count"),
+    "schema": lazy_gettext("profile field change"),
 }
 EXTRA_LABELS = {
     "password": lazy_gettext("Password"),
@@ -176,7 +164,11 @@ def is_time(value: Any, name: str | None = None) -> bool:
 
 
 def format_value(value: Any, name: str | None = None) -> str:
-    """A stored value in words: yes/no, choice labels, times in UTC."""
+    """A stored value in words: yes/no, choice labels, times in UTC, a set of options as a list."""
+    if value is None:
+        return gettext("not set")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or gettext("none")
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")

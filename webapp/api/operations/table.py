@@ -71,6 +71,7 @@ class Operation:
     list_inputs: tuple[str, ...] = ()  # keys whose value is a list of single values (sign-up's `app_list`)
     ust_key: str = UST  # Zato's session calls name the caller's UST `current_ust`
     target_required: bool = False  # `user_id` must be given (lifecycle calls)
+    profile_fields: bool = False  # also takes the profile fields (SPEC §16; the OpenAPI document adds them live)
 
     @property
     def url(self) -> str:

@@ -29,6 +29,7 @@ UPDATE_USER = Operation(
     targets_user=True,
     if_match=True,
     result="user",
+    profile_fields=True,
     errors=codes(
         WIRE_ERRORS,
         STEP_3,
@@ -49,6 +50,7 @@ CREATE_USER = Operation(
     inputs=CREATE_KEYS,
     required=("username",),
     result="user",
+    profile_fields=True,
     errors=codes(WIRE_ERRORS, STEP_3, {403: (Code.invalid_input,), 409: (Code.username_exists,), 422: PASSWORD_RULES}),
 )
 SEARCH = Operation(
@@ -58,6 +60,7 @@ SEARCH = Operation(
     "Search users (users.view), in Zato's result shape",
     inputs=SEARCH_KEYS,
     result="search",
+    profile_fields=True,
     input_overrides=SEARCH_OVERRIDES,
     errors=codes(WIRE_ERRORS, STEP_3, {422: (Code.invalid_input,)}),
 )

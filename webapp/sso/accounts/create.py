@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
 from ..kernel.attributes import ATTRIBUTES, REMOTE_ADDR_MAX, check_values, safe_text
-from ..kernel.audit import attribute_change, change, record
+from ..kernel.audit import SECRET_CHANGE, attribute_change, change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
@@ -19,6 +19,8 @@ from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import password_columns, password_problem
 from ..kernel.permissions import USERS_APPROVE, USERS_CREATE, attribute_permission, require
 from ..kernel.presentation import UserData, user_view
+from ..kernel.profile_fields import ProfileSchema, check_profile_values, wire_value
+from ..kernel.profile_rows import load_schema, profile_value_taken, taken_values, write_value
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
 from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
 from ..kernel.tables import users
@@ -67,15 +69,18 @@ def create_user(ctx: Context, call: Call, data, *, check_only: bool = False) -> 
     is raised at once, but nothing is written and None is returned (a form can report all mistakes
     even when it refuses the input itself, e.g. two password boxes that differ)."""
     data = require_mapping(data)
-    reject_unknown(data, CREATE_KEYS, lambda key: "is not an attribute a new user can be given")
     with reading(ctx.engine) as conn:
+        schema = load_schema(conn)
+        reject_unknown(
+            data, frozenset(CREATE_KEYS) | schema.names(), lambda key: "is not an attribute a new user can be given"
+        )
         caller = authenticate(ctx, conn, call)
     require(caller, USERS_CREATE)
     refuse_keys_outside_permissions(caller, data)
     if check_only:
-        check_new_user(ctx, data, taken_too=True)
+        check_new_user(ctx, data, taken_too=True, schema=schema)
         return None
-    return insert_user(ctx, call, data, actor_id=caller.user_id, super_user=False)
+    return insert_user(ctx, call, data, actor_id=caller.user_id, super_user=False, schema=schema)
 
 
 def create_local(
@@ -90,13 +95,21 @@ def create_local(
     return insert_user(ctx, local(), data, actor_id=None, super_user=super_user)
 
 
-def check_new_user(ctx: Context, data: Mapping, *, taken_too: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The checked attribute values and rate-limit columns of a new user; raises every problem at once
-    (password included)."""
+def check_new_user(
+    ctx: Context, data: Mapping, *, taken_too: bool = False, schema: ProfileSchema | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The checked attribute values (and, with `schema`, profile fields: the required ones must be given)
+    and rate-limit columns of a new user; raises every problem at once (password included)."""
     require_input(data, "username")
     errors = FieldErrors()
     attrs = {key: value for key, value in data.items() if key in ATTRIBUTES}
     clean = check_values(attrs, errors)
+    if schema is not None:
+        profile = {key: value for key, value in data.items() if schema.get(key) is not None}
+        clean.update(check_profile_values(schema, profile, errors))
+        for f in schema.active:
+            if f.required and f.name not in data:
+                errors.add(f.name, "is required")
     if type(data.get("auto_approve", False)) is not bool:
         errors.add("auto_approve", _t("must be true or false"))
     if "password" in data:
@@ -127,12 +140,14 @@ def insert_user(
     approved_by: str | None = None,
     action: str = "create",
     within: Callable[[Connection, dict], None] | None = None,
+    schema: ProfileSchema | None = None,
 ) -> UserData:
     """Validate `data` (CREATE_KEYS), then insert the user and its audit record in one transaction.
 
     Sign-up passes its own `sign_up_status`, `approved_by` ("auto"), `action`, and `within`, which runs in
     the same transaction after the insert (its tokens; raising there writes nothing)."""
-    clean, limits = check_new_user(ctx, data)
+    clean, limits = check_new_user(ctx, data, schema=schema)
+    profile = {name: value for name, value in clean.items() if name not in ATTRIBUTES and value is not None}
     auto_approve = data.get("auto_approve", False)
     now = ctx.clock()
     row: dict[str, Any] = {
@@ -181,16 +196,30 @@ def insert_user(
         for name in (*ATTRIBUTES, "is_super_user", *RATE_LIMIT_KEYS)
         if row.get(name) is not None
     }
+    fields = schema.by_name if schema is not None else {}  # (profile is empty without a schema)
+    for name, value in profile.items():
+        f = fields[name]
+        shown[name] = dict(SECRET_CHANGE) if f.sensitive else change(None, wire_value(f, value))
     try:
         with writing(ctx.engine) as conn:
             if is_username_taken(conn, clean["username"], None):
                 raise username_taken()
+            if schema is not None:
+                for name in taken_values(conn, schema, profile, None):
+                    raise profile_value_taken(name)
             conn.execute(insert(users).values(**row))
+            for name, value in profile.items():
+                write_value(conn, row["user_id"], fields[name], value)
             if within is not None:
                 within(conn, row)
             record(
                 conn, now=now, **call.audit(), action=action, actor_id=actor_id, target_id=row["user_id"], changes=shown
             )
     except IntegrityError:
+        if schema is not None:
+            with reading(ctx.engine) as conn:
+                for name in taken_values(conn, schema, profile, None):
+                    raise profile_value_taken(name) from None
         raise username_taken() from None
-    return user_view({name: row.get(name) for name in users.c.keys()}, True)  # noqa: SIM118 (iterating .c gives columns)
+    shown_profile = schema.visible(profile, super_user=True, is_self=False) if schema is not None else None
+    return user_view({name: row.get(name) for name in users.c.keys()}, True, shown_profile)  # noqa: SIM118

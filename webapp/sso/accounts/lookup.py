@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from ...db import reading
 from ..kernel.call import Call
-from ..kernel.caller import Caller, authenticate
+from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import no_such_user
 from ..kernel.permissions import USERS_VIEW, require, roles_of
 from ..kernel.presentation import UserData, user_view
+from ..kernel.profile_rows import shown_profile
 from ..kernel.rows import load_user
 from ..kernel.tables import users
 
@@ -19,11 +20,14 @@ def get_current_user(ctx: Context, call: Call) -> UserData:
     """The caller's own account, as their role may see it."""
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
-        return _own(caller)
+        return _own(conn, caller)
 
 
-def _own(caller: Caller) -> UserData:
-    data = user_view(caller.user, caller.holds(USERS_VIEW))
+def _own(conn, caller: UserCaller) -> UserData:
+    profile = shown_profile(
+        conn, caller.user_id, super_user=caller.is_super_user, is_self=True, roles=caller.role_names
+    )
+    data = user_view(caller.user, caller.holds(USERS_VIEW), profile)
     data.permissions = caller.permissions
     data.role_names = tuple(sorted(caller.role_names))
     return data
@@ -35,12 +39,15 @@ def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         if user_id is None or user_id == caller.user_id:
-            return _own(caller)
+            return _own(conn, caller)
         require(caller, USERS_VIEW)
         row = load_user(conn, user_id)
         if row is None:
             raise no_such_user()
-        data = user_view(row, True)
+        profile = shown_profile(
+            conn, row["user_id"], super_user=caller.is_super_user, is_self=False, roles=caller.role_names
+        )
+        data = user_view(row, True, profile)
         data.role_names, permissions = roles_of(conn, user_id)
         data.stronger_than_reader = not caller.is_super_user and (
             bool(row["is_super_user"]) or not permissions <= caller.permissions

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, not_, or_, select, table, true
@@ -29,13 +30,15 @@ from ..kernel.attributes import (
     text_problem,
 )
 from ..kernel.call import Call
-from ..kernel.caller import authenticate
+from ..kernel.caller import Caller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown
 from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import user_view
-from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, users
+from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
+from ..kernel.profile_rows import load_many, load_schema
+from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, users
 from ..kernel.texts import _t
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
@@ -92,15 +95,27 @@ SORTABLE = {
 }
 
 
-def _ordering(criteria: Mapping) -> list:
-    """ORDER BY for validated criteria: the chosen column (empty values last either way), then user id."""
-    column = SORTABLE[criteria.get("order_by", "username")]
+def _ordering(criteria: Mapping, schema: ProfileSchema) -> list:
+    """ORDER BY for validated criteria: the chosen column or searchable profile field (empty values last
+    either way), then user id."""
+    key = criteria.get("order_by", "username")
+    f = schema.get(key)
+    column = _profile_key(f) if f is not None else SORTABLE[key]
     direction = column.desc() if criteria.get("order", "asc") == "desc" else column.asc()
     return [direction.nulls_last(), users.c.user_id.asc()]
 
 
-def _row_view(row, with_last_sign_in: bool):
-    view = user_view(row, True)
+def _row_view(
+    row, with_last_sign_in: bool, schema: ProfileSchema, profile: Mapping[str, Any], viewer: Caller | None = None
+):
+    """A result row: every attribute, and the profile fields `viewer` may view (None: every one)."""
+    shown = schema.visible(
+        profile,
+        super_user=viewer is None or viewer.is_super_user,
+        is_self=viewer is not None and viewer.user_id == row["user_id"],
+        roles=viewer.role_names if viewer is not None else (),
+    )
+    view = user_view(row, True, shown)
     if with_last_sign_in:
         view["last_sign_in"] = as_utc(row["last_sign_in"])
     return view
@@ -115,25 +130,40 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
     criteria = {} if criteria is None else criteria
     if not isinstance(criteria, Mapping):
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
-    reject_unknown(criteria, (*SEARCH_KEYS, *SCIM_SEARCH_KEYS), lambda key: "is not a search criterion")
     with reading(ctx.engine) as conn:
-        require(authenticate(ctx, conn, call), USERS_VIEW)
-        return run_search(conn, criteria)
+        schema = load_schema(conn)
+        reject_unknown(criteria, search_keys(schema) | set(SCIM_SEARCH_KEYS), lambda key: "is not a search criterion")
+        caller = authenticate(ctx, conn, call)
+        require(caller, USERS_VIEW)
+        return run_search(conn, criteria, viewer=caller)
 
 
-def run_search(conn, criteria: Mapping) -> dict[str, Any]:
+def search_keys(schema: ProfileSchema) -> frozenset[str]:
+    """Every criterion a search takes: Zato's and ours, the searchable profile fields and `lacking_required`."""
+    return frozenset(SEARCH_KEYS) | {f.name for f in schema.active if f.searchable} | {LACKING_REQUIRED}
+
+
+LACKING_REQUIRED = "lacking_required"  # true: the users who lack a value of some required profile field
+
+
+def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict[str, Any]:
     """The search itself, for a caller already known to hold `users.view` (same shape as `search`)."""
-    count, query, (page, size, paginate, after) = search_statements(criteria, conn.dialect.name)
-    total = conn.execute(count).scalar_one()
+    schema = load_schema(conn)
+    dense = _broad_profile_match(conn, criteria, schema)
+    count, query, (page, size, paginate, after) = search_statements(
+        criteria, conn.dialect.name, schema=schema, dense=dense
+    )
+    total = conn.execute(_profile_count(criteria, schema, conn.dialect.name) if dense else count).scalar_one()
     total_is_capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     if total_is_capped and conn.dialect.name == "sqlite":
         # A broad match: walking the username index and testing each row finds a page within a few
         # hundred rows, where the trigram index would hand over every match to be sorted first.
-        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False)
+        _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema, dense=True)
     rows = conn.execute(query).mappings().all()
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
+    profiles = load_many(conn, schema, [row["user_id"] for row in rows])
     if not paginate:
         num_pages, cur_page = 1, 1
     elif after is None:
@@ -141,7 +171,10 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     else:  # by key: no page number (Zato's fields say only whether there is a next page)
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
-        "result": [_row_view(row, criteria.get("with_last_sign_in", False)) for row in rows],
+        "result": [
+            _row_view(row, criteria.get("with_last_sign_in", False), schema, profiles.get(row["user_id"], {}), viewer)
+            for row in rows
+        ],
         "total": total,
         "total_is_capped": total_is_capped,
         "num_pages": num_pages,
@@ -155,16 +188,80 @@ def run_search(conn, criteria: Mapping) -> dict[str, Any]:
     }
 
 
-def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = True):
-    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`."""
-    where, paging = _search_filter(criteria, dialect if use_trigrams else "")
+DENSE = 100  # more matches than this: a profile field's filter tests each row in the sort order
+
+
+def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool:
+    """Whether the profile filters are better tested row by row in the sort order (correlated EXISTS) than
+    collected first (IN): not when an exact value's index range holds at most DENSE users (a probe of the
+    value index, at most DENSE + 1 entries read); "not set", *contains* and `lacking_required` always."""
+    probes = []
+    for f in schema.active:
+        value = criteria.get(f.name, MISSING_CRITERION) if f.searchable else MISSING_CRITERION
+        if value is MISSING_CRITERION:
+            continue
+        exact = f.type != "choices" and (f.type not in ("text", "email", "url") or criteria.get("is_name_exact", True))
+        clean, message = check_field_value(replace(f, required=False, min_length=None, regex=None), value)
+        if value is None or not exact or message:
+            return value is None or not exact  # (a refused value: the filter raises it anyway)
+        probes.append((f, search_key(f, clean)))
+    if criteria.get(LACKING_REQUIRED) is True:
+        return True
+    for f, key in probes:
+        narrow = select(literal(1)).where(profile_values.c.field_id == f.id, profile_values.c.search_key == key)
+        found = conn.execute(select(func.count()).select_from(narrow.limit(DENSE + 1).subquery())).scalar_one()
+        if found <= DENSE:
+            return False
+    return bool(probes)
+
+
+MISSING_CRITERION = object()
+FILTERS: tuple[str, ...] = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status")
+FILTERS += ("is_locked", "q", "after", "is_super_user", "is_totp_enabled")
+
+
+def _profile_count(criteria: Mapping, schema: ProfileSchema, dialect: str):
+    """The capped count of a broad match. With one exact profile value and no other filter it is read from
+    the value index alone (every value row is a user's: the rows go with their user); otherwise the users
+    are counted as any search counts them."""
+    exact = [f for f in schema.active if f.searchable and f.name in criteria]
+    others = [key for key in FILTERS if key in criteria] + (
+        [LACKING_REQUIRED] if criteria.get(LACKING_REQUIRED) else []
+    )
+    if len(exact) == 1 and not others and criteria[exact[0].name] is not None and exact[0].type != "choices":
+        f = exact[0]
+        textual = f.type in ("text", "email", "url")
+        if not textual or criteria.get("is_name_exact", True):
+            clean, _ = check_field_value(replace(f, required=False, min_length=None, regex=None), criteria[f.name])
+            narrow = select(literal(1)).where(
+                profile_values.c.field_id == f.id, profile_values.c.search_key == search_key(f, clean)
+            )
+            return select(func.count()).select_from(narrow.limit(COUNT_CAP + 1).subquery())
+    count, _, _ = search_statements(criteria, dialect, schema=schema, dense=True)
+    return count
+
+
+def search_statements(
+    criteria: Mapping,
+    dialect: str,
+    *,
+    use_trigrams: bool = True,
+    schema: ProfileSchema | None = None,
+    dense: bool = False,
+):
+    """(the capped count, the page query, (page, size, paginate, after)) for validated `criteria`.
+
+    `dense`: the profile fields' filters as correlated EXISTS (each row tested in the sort order), for a
+    broad match; otherwise as IN (the matches found by the value index, then sorted)."""
+    schema = schema or ProfileSchema()
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema, dense)
     page, size, paginate, after = paging
     capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
     count = select(func.count()).select_from(capped)
     query = select(users).where(where)
     if after is not None:
         query = query.where(users.c.username_search > after)
-    query = query.order_by(*_ordering(criteria))
+    query = query.order_by(*_ordering(criteria, schema))
     if criteria.get("with_last_sign_in"):
         query = query.add_columns(SORTABLE["last_sign_in"].label("last_sign_in"))
     if not paginate:
@@ -178,7 +275,65 @@ def search_statements(criteria: Mapping, dialect: str, *, use_trigrams: bool = T
     return count, query, paging
 
 
-def _criterion_errors(criteria: Mapping) -> FieldErrors:
+def _profile_key(f: ProfileField):
+    """A user's search key of profile field `f` (a correlated subquery on the (field, key, user) index)."""
+    return (
+        select(profile_values.c.search_key)
+        .where(profile_values.c.user_id == users.c.user_id, profile_values.c.field_id == f.id)
+        .scalar_subquery()
+    )
+
+
+def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors, dense: bool = False) -> list:
+    """The WHERE clauses of the searchable profile fields in `criteria` (exact; text also *contains* with
+    `is_name_exact` false; null: not set) and of `lacking_required`; `dense`: as correlated EXISTS."""
+    clauses: list[Any] = []
+
+    def holds(f: ProfileField, condition=None):
+        """The user has a value of `f` (meeting `condition`)."""
+        if dense:
+            query = select(literal(1)).where(
+                profile_values.c.user_id == users.c.user_id, profile_values.c.field_id == f.id
+            )
+            return (query if condition is None else query.where(condition)).exists()
+        query = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
+        return users.c.user_id.in_(query if condition is None else query.where(condition))
+
+    for f in schema.active:
+        if not f.searchable or f.name not in criteria:
+            continue
+        value = criteria[f.name]
+        if value is None:
+            clauses.append(~holds(f))
+            continue
+        if f.type == "choices":
+            value = [value] if isinstance(value, str) else value
+        if f.type in ("text", "email", "url") and not criteria.get("is_name_exact", True):
+            if not isinstance(value, str) or text_problem(value):
+                errors.add(f.name, "must be a string")
+                continue
+            clauses.append(holds(f, _like(profile_values.c.search_key, fold(value))))
+            continue
+        probe = replace(f, required=False, min_length=None, regex=None)  # a search term, not a value to store
+        clean, message = check_field_value(probe, value)
+        if message:
+            errors.add(f.name, message)
+            continue
+        if f.type == "choices":
+            for option in clean:
+                clauses.append(holds(f, _like(profile_values.c.search_key, f"|{option}|")))
+            continue
+        clauses.append(holds(f, profile_values.c.search_key == search_key(f, clean)))
+    lacking = criteria.get(LACKING_REQUIRED)
+    if lacking is not None and type(lacking) is not bool:
+        errors.add(LACKING_REQUIRED, "must be true or false")
+    elif lacking:
+        lacks = [~holds(f) for f in schema.active if f.required]
+        clauses.append(or_(*lacks) if lacks else literal(False))
+    return clauses
+
+
+def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) -> FieldErrors:
     errors = FieldErrors()
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after", "external_id"):
         if key in criteria and not isinstance(criteria[key], str):
@@ -201,8 +356,9 @@ def _criterion_errors(criteria: Mapping) -> FieldErrors:
             errors.add(key, f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
         errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
-    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in SORTABLE):
-        errors.add("order_by", _t("must be one of ") + ", ".join(SORTABLE))
+    sortable = [*SORTABLE, *(f.name for f in (schema or ProfileSchema()).active if f.searchable)]
+    if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in sortable):
+        errors.add("order_by", _t("must be one of: %(choices)s", choices=", ".join(sortable)))
     if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
         errors.add("order", _t("must be asc or desc"))
     if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
@@ -323,11 +479,11 @@ def _contains(names: tuple[str, ...], text: str, dialect: str):
 SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
 
 
-def _search_filter(criteria: Mapping, dialect: str):
+def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense: bool = False):
     """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
-    errors = _criterion_errors(criteria)
+    errors = _criterion_errors(criteria, schema)
+    clauses = _profile_clauses(criteria, schema, errors, dense)
     errors.raise_if_any(Kind.invalid)
-    clauses = []
     if "user_id" in criteria:
         clauses.append(users.c.user_id == criteria["user_id"])
     for key in ("username", "email"):

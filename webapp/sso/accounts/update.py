@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
 from ..kernel.attributes import ATTRIBUTES, check_values
-from ..kernel.audit import attribute_change, record
+from ..kernel.audit import SECRET_CHANGE, attribute_change, change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
 from ..kernel.context import Context
@@ -28,6 +28,15 @@ from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, use
 from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import USERS_VIEW, attribute_permission, require, require_over
 from ..kernel.presentation import UserData, user_view
+from ..kernel.profile_fields import ProfileSchema, check_profile_values, may, wire_value
+from ..kernel.profile_rows import (
+    definitions_moved,
+    load_schema,
+    load_values,
+    profile_value_taken,
+    taken_values,
+    write_values,
+)
 from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
@@ -45,6 +54,63 @@ from .guards import (
 
 class RowMoved(Exception):
     """The row's version changed between our read and our conditional write."""
+
+
+class Target(dict):
+    """The user row an update writes, with its profile fields: `schema` (the definitions read with it) and
+    `profile` (field name → value, only those set)."""
+
+    schema: ProfileSchema = ProfileSchema()
+    profile: dict[str, Any]
+
+    @classmethod
+    def read(cls, conn: Connection, row: Mapping[str, Any], schema: ProfileSchema) -> Target:
+        target = cls(row)
+        target.schema = schema
+        target.profile = load_values(conn, schema, row["user_id"])
+        return target
+
+
+def profile_view(target: Target, values: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """The profile fields of `target` its caller may view, with `values` (name → value) as they now stand."""
+    return target.schema.visible(
+        values,
+        super_user=caller.is_super_user,
+        is_self=caller.user_id == target["user_id"],
+        roles=getattr(caller, "role_names", ()),
+    )
+
+
+def allowed_keys(schema: ProfileSchema) -> frozenset[str]:
+    """Every key an update's data may hold: the built-in attributes and the active profile fields."""
+    return frozenset(ATTRIBUTES) | schema.names()
+
+
+def split(clean: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(built-in attributes, profile fields) of a clean update."""
+    builtin = {name: value for name, value in clean.items() if name in ATTRIBUTES}
+    return builtin, {name: value for name, value in clean.items() if name not in ATTRIBUTES}
+
+
+def has_changes(ctx: Context, target: Target, clean: Mapping[str, Any]) -> bool:
+    """Whether `clean` differs from what `target` holds, in a built-in attribute or a profile field."""
+    builtin, profile = split(clean)
+    return bool(changed(target, builtin, ctx.codec)) or any(target.profile.get(k) != v for k, v in profile.items())
+
+
+def taken(ctx: Context, user_id, data: Mapping) -> SSOError:
+    """The conflict a unique constraint refused: a profile field's value another user holds (found again
+    by reading), else the username."""
+    with reading(ctx.engine) as conn:
+        schema = load_schema(conn)
+        errors = FieldErrors()
+        clean = check_profile_values(
+            schema, {k: v for k, v in data.items() if schema.get(k) is not None and k not in ATTRIBUTES}, errors
+        )
+        owner = user_id if isinstance(user_id, str) else None
+        for name in taken_values(conn, schema, clean, owner):
+            return profile_value_taken(name)
+    return username_taken()
 
 
 def update_user(
@@ -65,7 +131,6 @@ def update_user(
     still differs, checked again under the row lock when the row moved, so saves of different fields
     merge however many run at once."""
     data = require_mapping(data)
-    reject_unknown(data, ATTRIBUTES)
     audit_context = call.audit()
     check = (call, user_id, data, expected_version, permission, unchanged)
     try:
@@ -73,8 +138,8 @@ def update_user(
             # SQLite has one writer: check outside the write lock, hold it only for the write.
             with reading(ctx.engine) as conn:
                 caller, target, clean = check_update(ctx, conn, *check)
-            if not changed(target, clean, ctx.codec):
-                return user_view(target, caller.holds(USERS_VIEW))
+            if not has_changes(ctx, target, clean):
+                return user_view(target, caller.holds(USERS_VIEW), profile_view(target, target.profile, caller))
             with writing(ctx.engine) as conn:
                 return write_update(ctx, conn, caller, target, clean, audit_context)
         # PostgreSQL: the check and the conditional write in one transaction (no row lock: the
@@ -86,13 +151,15 @@ def update_user(
         if expected_version is not None:
             raise version_conflict() from None
     except IntegrityError:
-        raise username_taken() from None
+        raise taken(ctx, user_id, data) from None
     try:
         with writing(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check, lock=True)
             return write_update(ctx, conn, caller, target, clean, audit_context)
+    except RowMoved:  # under the row lock only a definition changed meanwhile can move it
+        raise version_conflict() from None
     except IntegrityError:
-        raise username_taken() from None
+        raise taken(ctx, user_id, data) from None
 
 
 def update_local(ctx: Context, user_id: str, data: Mapping) -> UserData:
@@ -135,6 +202,8 @@ def check_update(
     one holds the permission of; on another's, the attributes whose permission one holds (every field
     outside them is named at once, E008002 403), and never on an account stronger than one's own
     (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
+    schema = load_schema(conn)
+    reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call)
     if permission is not None:
         require(caller, permission)
@@ -144,28 +213,38 @@ def check_update(
     if not caller.is_super_user:
         errors = FieldErrors()
         for key in data:
+            if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
+                edit = schema.by_name[key].edit
+                if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
+                    errors.add(key, "you may not change this field")
+                continue
             needed = attribute_permission(key)
             if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
                 errors.add(key, f"you do not hold the permission to change this ({needed})")
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
-        target = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+        row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
     else:
-        target = caller.user
-    if target is None:
+        row = caller.user
+    if row is None:
         raise no_such_user()
+    target = Target.read(conn, row, schema)
     if naming_other:
         require_over(conn, caller, target)
+    builtin, profile = split(data)
     errors = FieldErrors()
-    clean = check_values(dict(data), errors)
+    clean = check_values(builtin, errors)
+    clean.update(check_profile_values(schema, profile, errors))
     errors.raise_if_any(Kind.invalid)
     refuse_removing_own_access(caller.user_id, target, clean, ctx.clock())
     if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
         raise username_taken()
+    for name in taken_values(conn, schema, split(clean)[1], target["user_id"]):
+        raise profile_value_taken(name)
     if expected_version is not None and expected_version != target["version"]:
         raise version_conflict()
     if unchanged:
-        shown = user_view(target, True)
+        shown = {**user_view(target, True), **profile_view(target, target.profile, operator())}
         if any(name not in shown or shown[name] != value for name, value in unchanged.items()):
             raise version_conflict()
     return caller, target, clean
@@ -195,9 +274,12 @@ def write_update(
 
     `also`: columns that are no attribute, written in the same statement (e.g. the TOTP step just used);
     `extra_changes`: audit lines for what the caller changed beside the row (e.g. new recovery codes)."""
-    values_changed = changed(target, clean, ctx.codec)
-    if not values_changed and not also:
-        return user_view(target, caller.holds(USERS_VIEW))
+    builtin, profile = split(clean)
+    values_changed = changed(target, builtin, ctx.codec)
+    current_profile = target.profile if isinstance(target, Target) else {}
+    profile_changed = {name: value for name, value in profile.items() if current_profile.get(name) != value}
+    if not values_changed and not profile_changed and not also:
+        return user_view(target, caller.holds(USERS_VIEW), _shown(target, current_profile, caller))
     now = ctx.clock()
     values: dict[str, Any] = {}
     for name, value in values_changed.items():
@@ -224,6 +306,15 @@ def write_update(
     if guarding_managers:
         require_a_role_manager(conn, next(iter(values_changed)), managers_before)
     changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
+    if profile_changed:
+        schema = target.schema
+        if definitions_moved(conn, {name: schema.by_name[name] for name in profile_changed}):
+            raise RowMoved()
+        write_values(conn, target["user_id"], [(schema.by_name[n], v) for n, v in profile_changed.items()])
+        for name, value in profile_changed.items():
+            f = schema.by_name[name]
+            old = wire_value(f, current_profile.get(name))
+            changes[name] = dict(SECRET_CHANGE) if f.sensitive else change(old, wire_value(f, value))
     if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended
         end_for_lock(conn, target["user_id"], now)
     elif values_changed.get("is_locked") is False:
@@ -238,7 +329,15 @@ def write_update(
         **audit_context,
     )
     _notify(ctx, conn, caller, {**target, **values}, target, values_changed)
-    return user_view({**target, **values, "version": target["version"] + 1}, caller.holds(USERS_VIEW))
+    return user_view(
+        {**target, **values, "version": target["version"] + 1},
+        caller.holds(USERS_VIEW),
+        _shown(target, {**current_profile, **profile_changed}, caller),
+    )
+
+
+def _shown(target, values: Mapping[str, Any], caller: Caller) -> dict[str, Any] | None:
+    return profile_view(target, values, caller) if isinstance(target, Target) else None
 
 
 def _notify(ctx: Context, conn: Connection, caller: Caller, after, before, values_changed: dict[str, Any]) -> None:

@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
 from ..accounts.update import RowMoved, check_update, update_user, write_update
-from ..kernel.attributes import ATTRIBUTES, check_values, fold
+from ..kernel.attributes import check_values, fold
 from ..kernel.audit import change, record
 from ..kernel.call import Call
 from ..kernel.caller import Caller, authenticate, check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, username_taken, version_conflict
-from ..kernel.inputs import reject_unknown, require_mapping
+from ..kernel.inputs import require_mapping
 from ..kernel.presentation import UserData
 from ..kernel.tables import email_tokens
 from ..kernel.texts import _t
@@ -87,7 +87,6 @@ def save_own_account(
     if not confirmation_needed(ctx):
         return AccountSaved(update_user(ctx, call, None, data, expected_version=expected_version, unchanged=unchanged))
     data = require_mapping(data)
-    reject_unknown(data, ATTRIBUTES)
     check = (call, None, data, expected_version, None, unchanged)
     with reading(ctx.engine) as conn:
         caller, target, clean = check_update(ctx, conn, *check)

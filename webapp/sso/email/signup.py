@@ -24,6 +24,8 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
+from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
+from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
 from ..kernel.texts import _t
@@ -146,7 +148,9 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     returned: a form can report all mistakes together, its own included (two password boxes that differ)."""
     if not isinstance(data, dict):
         raise SSOError.single(Kind.malformed, Code.invalid_input, "data", _t("must be an object"))
-    reject_unknown(data, SIGNUP_KEYS, lambda key: "is not a sign-up input")
+    with reading(ctx.engine) as conn:
+        own_fields = self_editable(load_schema(conn))
+    reject_unknown(data, frozenset(SIGNUP_KEYS) | own_fields.names(), lambda key: "is not a sign-up input")
     require_input(data, "username", "password", "app_list")
     check_apps(ctx, call.current_app, data["app_list"])
 
@@ -161,6 +165,10 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
             _, message = check_value(ATTRIBUTES[name], data[name])
             if message:
                 errors.add(name, message)
+    check_profile_values(own_fields, {k: v for k, v in data.items() if k in own_fields.names()}, errors)
+    for f in own_fields.active:
+        if f.required and f.name not in data:
+            errors.add(f.name, "is required")
     if check_only:
         with reading(ctx.engine) as conn:
             for name, (code, message) in _taken(conn, username, email).items():
@@ -197,6 +205,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
 
     approval_needed = ctx.settings["SSO_SIGNUP_APPROVAL_NEEDED"]
     fields = {name: data[name] for name in ("username", "password", "email", *NAME_ATTRIBUTES) if name in data}
+    fields.update({name: data[name] for name in own_fields.names() if name in data})
     fields.update(username=username, email=email, auto_approve=not approval_needed)
     user = insert_user(
         ctx,
@@ -208,8 +217,15 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
         approved_by="auto",
         action="signup",
         within=with_token,
+        schema=own_fields,
     )
     return SignupResult(user_id=user["user_id"], confirm_token=token)
+
+
+def self_editable(schema: ProfileSchema) -> ProfileSchema:
+    """The profile fields a person gives at sign-up: those they may edit themselves (SPEC §16). A required
+    field only administrators edit is not asked for there (the person could not give it)."""
+    return ProfileSchema.of(f for f in schema.active if SELF in f.edit)
 
 
 def email_taken_by_other(conn, email: str, own_id: str) -> bool:

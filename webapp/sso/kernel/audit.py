@@ -12,7 +12,7 @@ from .attributes import APP_MAX, ATTRIBUTES, CID_MAX, REMOTE_ADDR_MAX, USER_AGEN
 from .presentation import jsonable
 from .tables import audit
 
-CHANNELS = ("web", "api", "python", "cli", "scim")
+CHANNELS = ("web", "api", "python", "cli", "scim", "schema")  # schema: values cleared by a profile field's change
 SECRET_CHANGE = {"old": "(not shown)", "new": "(changed)"}  # how the audit shows a secret (password, TOTP key)
 
 

@@ -35,12 +35,15 @@ FULL_VIEW = ("user_id", *READABLE, *(name for name in READ_ONLY if name != "user
 SELF_VIEW = ("user_id", *SELF_READABLE)
 
 
-def user_view(row: Any, full: bool) -> UserData:
-    """The attributes of `row` that a caller sees: all of them for super-users (never a secret)."""
+def user_view(row: Any, full: bool, profile: Mapping[str, Any] | None = None) -> UserData:
+    """The attributes of `row` that a caller sees: all of them for super-users (never a secret), then
+    `profile`: the profile fields the caller may view (SPEC §16), beside the built-ins."""
     data = UserData()
     for name in FULL_VIEW if full else SELF_VIEW:
         value = derived(row, name) if name in DERIVED else row[name]
         data[name] = as_utc(value) if isinstance(value, datetime) else value
+    if profile:
+        data.update(profile)
     data.version = row["version"]
     data.external_id = row.get("external_id")
     modified = row.get("last_modified") or row.get("sign_up_time")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -277,6 +278,58 @@ zato_imports = Table(
     Column("imported_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("source_digest", String(64), nullable=False),
+)
+
+
+# A profile field's definition (SPEC §16); `version` moves with every change (a value write checks it).
+profile_fields = Table(
+    "sso_profile_field",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), unique=True, nullable=False),
+    Column("label", String(256), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("min_length", Integer),
+    Column("max_length", Integer),
+    Column("regex", Text),
+    Column("regex_message", String(256)),
+    Column("minimum", BigInteger),
+    Column("maximum", BigInteger),
+    Column("options", JSON, nullable=False),
+    Column("nullable", Boolean, nullable=False),
+    Column("required", Boolean, nullable=False),
+    Column("is_unique", Boolean, nullable=False),
+    Column("view", JSON, nullable=False),
+    Column("edit", JSON, nullable=False),
+    Column("searchable", Boolean, nullable=False),
+    Column("list_column", Boolean, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    Column("field_group", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("scim_path", String(512)),
+    Column("retired", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+# One user's value of one profile field: a row per (user, field), the value in the typed column of the field's
+# type; no row = not set (NULL). `search_key` is what exact search compares (text folded), `unique_key` the same
+# for a unique field only, so the database refuses a second user with that value (NULLs never collide).
+profile_values = Table(
+    "sso_profile_value",
+    metadata,
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("field_id", Integer, ForeignKey("sso_profile_field.id", ondelete="CASCADE"), primary_key=True),
+    Column("text_value", Text),
+    Column("int_value", BigInteger),
+    Column("bool_value", Boolean),
+    Column("date_value", Date),
+    Column("json_value", JSON),
+    Column("search_key", String(255)),
+    Column("unique_key", String(255)),
+    UniqueConstraint("field_id", "unique_key", name="uq_sso_profile_value_unique"),
+    Index("ix_sso_profile_value_search", "field_id", "search_key", "user_id"),
 )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...i18n import gettext
-from ...sso.kernel.attributes import ATTRIBUTES, Attribute
+from ...sso.kernel.attributes import Attribute
+from ..field_table import attribute
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")
@@ -34,7 +35,7 @@ class FieldInput:
 
     @property
     def attr(self) -> Attribute:
-        return ATTRIBUTES[self.name]
+        return attribute(self.name)
 
 
 def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
@@ -57,14 +58,15 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
     elif attr.type == "enum":
         item.choice = form.get(name, "")
         item.clear = attr.nullable and f"clear_{name}" in form
-        if item.clear and item.choice and item.original is None:
-            item.clear, item.value = False, item.choice  # "clear" came ticked (not set); a choice means it
-        elif item.clear and item.choice:
-            item.problem = gettext("either tick “clear” or choose a new value, not both")
-        elif item.clear:
-            item.value = None
-        elif item.choice:
-            item.value = item.choice
+        _clear_or(item, item.choice or MISSING)
+    elif attr.type == "choices":
+        # A hidden `choices_NAME` says the boxes were drawn: none ticked is then the empty set, not "unchanged".
+        item.clear = attr.nullable and f"clear_{name}" in form
+        chosen: Any = MISSING
+        if f"choices_{name}" in form:
+            getlist = getattr(form, "getlist", None)
+            chosen = list(getlist(name)) if getlist else [form[name]] if name in form else []
+        _clear_or(item, chosen or (MISSING if item.clear else chosen))
     else:
         item.text = form.get(name)
         item.clear = attr.nullable and f"clear_{name}" in form
@@ -72,16 +74,30 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
         if item.clear and typed and item.original is None:
             # Not set before, so "clear" was ticked when the page came; typing a value (without
             # the script that disables the box) means that value.
-            item.clear, item.value = False, item.text
+            item.clear, item.value = False, canonical(attr, item.text)
         elif item.clear:
             item.value = None
             if typed:
                 item.problem = gettext("either tick “clear” or type a new value, not both")
         elif item.text is not None:
-            item.value = item.text
+            item.value = canonical(attr, item.text)
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
         item.problem = item.problem or gettext("someone else changed this too: choose to keep yours or take theirs")
     return item
+
+
+def _clear_or(item: FieldInput, chosen: Any) -> None:
+    """A select or a set of boxes beside a "clear" box: a choice made while "clear" stayed ticked from a
+    not-set value is that choice; a choice made and "clear" ticked on a value is a problem; else as chosen."""
+    if not item.clear:
+        item.value = chosen
+    elif chosen is MISSING or chosen == []:
+        item.value = None
+    elif item.original is None:
+        item.clear, item.value = False, chosen
+    else:
+        item.value = None
+        item.problem = "either tick “clear” or choose a new value, not both"
 
 
 @dataclass
@@ -95,7 +111,7 @@ class AttributeForm:
     @classmethod
     def parse(cls, names: tuple[str, ...], form: Mapping[str, str]) -> AttributeForm:
         """Read the fields `names` from a submitted form (absent inputs mean unchanged)."""
-        parsed = cls(names, {name: parse_field(ATTRIBUTES[name], form) for name in names})
+        parsed = cls(names, {name: parse_field(attribute(name), form) for name in names})
         raw_version = form.get("version", "")
         # ASCII digits only, at most 18 ("²".isdigit() is true; int() of 5000 digits raises)
         parsed.version = int(raw_version) if re.fullmatch(r"[0-9]{1,18}", raw_version) else None

@@ -7,10 +7,12 @@ Values are compared in one canonical form per attribute, so an untouched field n
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
-from ...sso.kernel.attributes import ATTRIBUTES, Attribute, parse_datetime, utc_naive
+from ...sso.kernel.attributes import Attribute, parse_datetime, utc_naive
+from ..field_table import attribute
 
 
 class _Missing:
@@ -27,7 +29,10 @@ MISSING: Any = _Missing()
 
 
 def canonical(attr: Attribute, value: Any) -> Any:
-    """`value` as compared for `attr`: datetimes naive UTC to the second; unparseable text stays text."""
+    """`value` as compared for `attr`: datetimes naive UTC to the second; a whole number typed in a box as
+    the number; unparseable text stays text."""
+    if attr.type == "integer" and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):
+        return int(value.strip())
     if attr.type != "datetime" or value is None:
         return value
     if isinstance(value, datetime):
@@ -42,7 +47,7 @@ def canonical(attr: Attribute, value: Any) -> Any:
 
 def same(name: str, left: Any, right: Any) -> bool:
     """Whether two values of attribute `name` are the same value (None and "" never are)."""
-    attr = ATTRIBUTES[name]
+    attr = attribute(name)
     left, right = canonical(attr, left), canonical(attr, right)
     if type(left) is not type(right):
         return False
@@ -64,7 +69,9 @@ def decode_value(attr: Attribute, raw: str | None) -> Any:
         value = json.loads(raw)
     except ValueError:
         return MISSING
-    if value is not None and not isinstance(value, (str, bool)):
+    if isinstance(value, list) and attr.type == "choices" and all(isinstance(item, str) for item in value):
+        return value
+    if value is not None and not isinstance(value, (str, bool)) and not (attr.type == "integer" and type(value) is int):
         return MISSING
     return canonical(attr, value)
 

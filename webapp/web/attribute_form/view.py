@@ -10,6 +10,7 @@ from flask import url_for
 
 from ...i18n import gettext, lazy_gettext, translate
 from ...sso.kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, Attribute
+from ..field_table import attribute, groups_of, profile_field
 from .parse import AttributeForm, FieldInput
 from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value
@@ -54,11 +55,12 @@ class FieldView:
     conflict_mine: Any = MISSING
     conflict_theirs: Any = MISSING
     resolve: str | None = None
+    sent: Any = MISSING  # a set of options as sent (the boxes' state after an error)
     view_only: bool = False  # shown, not editable: the reader's roles do not allow changing it (SPEC §17)
 
     @property
     def attr(self) -> Attribute:
-        return ATTRIBUTES[self.name]
+        return attribute(self.name)
 
     @property
     def label(self) -> str:
@@ -84,7 +86,14 @@ class FieldView:
 
     @property
     def tristate(self) -> bool:
-        return self.value_type in ("bool", "enum")
+        return self.value_type in ("bool", "enum", "choices")
+
+    @property
+    def selected(self) -> list[str]:
+        """A set of options' ticked boxes: what was sent, else what is stored."""
+        if isinstance(self.sent, list):
+            return self.sent
+        return self.original if isinstance(self.original, list) else []
 
     @property
     def autocomplete(self) -> str:
@@ -114,8 +123,10 @@ class FieldView:
     def help(self) -> str | None:
         if self.context == "create" and self.attr.nullable:
             return gettext("Optional: leave empty for not set.")
-        help_text = HELP.get(self.name)
-        return None if help_text is None else str(help_text)
+        found = profile_field(self.name)
+        return (
+            (found.description or None) if found is not None else (str(HELP[self.name]) if self.name in HELP else None)
+        )
 
     @property
     def described_by(self) -> str:
@@ -140,7 +151,7 @@ def in_console_words(attr: Attribute, message: str | None) -> str | None:
 
 def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
     """A field showing what is stored for `user`."""
-    value = canonical(ATTRIBUTES[name], user[name])
+    value = canonical(attribute(name), user[name])
     return FieldView(name, context, text=box_text(value), clear=value is None, original=value)
 
 
@@ -166,6 +177,7 @@ def from_input(item: FieldInput, context: str, original: Any, error: str | None 
         original=original,
         error=in_console_words(item.attr, error or item.problem),
         resolve=item.resolve,
+        sent=item.value if isinstance(item.value, list) else MISSING,
     )
     if item.conflict_mine is not MISSING and item.value is not MISSING:
         view.conflict_mine, view.conflict_theirs = item.conflict_mine, original
@@ -178,11 +190,20 @@ def for_create(name: str, text: str = "", error: str | None = None) -> FieldView
 
 
 def groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]:
-    """The Manage user form's fieldsets: Identity, then Access."""
-    return [
-        (gettext("Identity"), [f for f in fields if f.name in IDENTITY]),
-        (gettext("Access"), [f for f in fields if f.name not in IDENTITY]),
+    """The Manage user form's fieldsets: Identity, then Access, then the profile fields' groups (SPEC §16)."""
+    by_name = {f.name: f for f in fields}
+    builtin = [f for f in fields if f.name in ATTRIBUTES]
+    sections = [
+        (gettext("Identity"), [f for f in builtin if f.name in IDENTITY]),
+        (gettext("Access"), [f for f in builtin if f.name not in IDENTITY]),
     ]
+    return sections + [(title, [by_name[n] for n in names]) for title, names in groups_of(by_name)]
+
+
+def profile_groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]:
+    """Only the profile fields' groups (My account draws its built-ins itself)."""
+    by_name = {f.name: f for f in fields}
+    return [(title, [by_name[n] for n in names]) for title, names in groups_of(by_name)]
 
 
 def conflict_message(outcome: Outcome | None, subject: str) -> str | None:

@@ -31,6 +31,7 @@ from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
+from ..field_table import register
 from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
@@ -77,15 +78,18 @@ def fields_allowed(user_id: str) -> tuple[str, ...]:
     """The attributes the caller's permissions let them change on `user_id` (on their own record, the
     self-editable ones too), before knowing whether the user is stronger (the service refuses that)."""
     own = user_id == g.user["user_id"]
-    return tuple(
+    builtin = tuple(
         name for name in EDITABLE if may(attribute_permission(name)) or (own and ATTRIBUTES[name].self_editable)
     )
+    # The profile fields whose edit set holds the caller (SPEC §16), made known to this request's forms.
+    return builtin + register(service().editable_profile_fields(user_id))
 
 
 def with_view_only(fields: list, user: UserData) -> list:
     """The form's fields in their order: those the caller may change as controls, the others view-only."""
     controls = {field.name: field for field in fields}
-    return [controls.get(name) or view_only(name, user) for name in EDITABLE]
+    profile = [field for field in fields if field.name not in EDITABLE]  # the profile fields one may edit
+    return [controls.get(name) or view_only(name, user) for name in EDITABLE] + profile
 
 
 def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str]) -> None:

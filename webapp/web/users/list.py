@@ -13,6 +13,7 @@ from ...sso.accounts.search import SEARCH_KEYS
 from ...sso.bulk import ACTIONS as BULK_ACTIONS
 from ...sso.kernel.attributes import APPROVAL_STATUSES, SIGN_UP_STATUSES
 from ...sso.kernel.permissions import USERS_VIEW
+from ...sso.kernel.profile_fields import ProfileField
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..refusals import form_errors
@@ -35,7 +36,34 @@ YES_NO = {"yes": True, "no": False}
 LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "sort", "dir", "size")
 
 
-def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
+NOT_SET = "(not set)"  # a profile field filter's choice for "has no value"
+
+
+def _profile_criteria(args, fields: tuple[ProfileField, ...], shown: dict[str, str], criteria: dict[str, Any]) -> None:
+    """The searchable profile fields' filters (`pf_NAME`; text matches by *contains*) and `lacking`."""
+    for f in fields:
+        if not f.searchable:
+            continue
+        key = f"pf_{f.name}"
+        text = shown[key] = args.get(key, "").strip()
+        if not text:
+            continue
+        if text == NOT_SET:
+            criteria[f.name] = None
+        elif f.type == "bool":
+            criteria[f.name] = {"yes": True, "no": False}.get(text, text)
+        elif f.type == "integer" and re.fullmatch(r"-?[0-9]{1,19}", text):
+            criteria[f.name] = int(text)
+        else:
+            criteria[f.name] = text
+            if f.type in ("text", "email", "url"):
+                criteria["is_name_exact"] = False
+    shown["lacking"] = "yes" if args.get("lacking") == "yes" else ""
+    if shown["lacking"]:
+        criteria["lacking_required"] = True
+
+
+def _search_criteria(args, fields: tuple[ProfileField, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
     """Search criteria from the query string, and what the filter form shows (unreadable values: the default)."""
     shown = {key: args.get(key, "").strip() for key in LIST_STATE}
     page_text = args.get("page", "1")
@@ -61,7 +89,9 @@ def _search_criteria(args) -> tuple[dict[str, Any], dict[str, str]]:
         criteria["sign_up_status"] = shown["signup"]
     else:
         shown["signup"] = ""
-    if shown["sort"] in SORT_COLUMNS and shown["sort"] != "username":
+    _profile_criteria(args, fields, shown, criteria)
+    sortable = [*SORT_COLUMNS, *(f.name for f in fields if f.searchable and f.list_column)]
+    if shown["sort"] in sortable and shown["sort"] != "username":
         criteria["order_by"] = shown["sort"]
     else:
         shown["sort"] = ""
@@ -90,12 +120,16 @@ def list_page(
 ) -> ViewResponse:
     """The list for the query string `args`; `back` is its address (where a bulk action's pages lead back
     to). A refused bulk action shows it again with its message (`bulk_error`) and the same boxes ticked."""
-    criteria, shown = _search_criteria(args)
     errors: dict[str, str] | None = {}
+    try:
+        fields = service().viewable_profile_fields()
+    except SSOError as error:
+        return refusal(error)
+    criteria, shown = _search_criteria(args, fields)
     try:
         result = service().search(criteria)
     except SSOError as error:
-        errors, result = form_errors(error, SEARCH_KEYS), None
+        errors, result = form_errors(error, (*SEARCH_KEYS, *(f.name for f in fields), "lacking_required")), None
         if errors is None:
             return refusal(error)
     status = 422 if errors else status
@@ -122,6 +156,9 @@ def list_page(
         "page_url": page_url,
         "sort_url": sort_url,
         "sort_columns": SORT_COLUMNS,
+        "profile_filters": [f for f in fields if f.searchable],
+        "profile_columns": [f for f in fields if f.list_column],
+        "not_set": NOT_SET,
         "page_sizes": PAGE_SIZES,
         "default_size": PAGE_SIZE,
         "approval_statuses": APPROVAL_STATUSES,

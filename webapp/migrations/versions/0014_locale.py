@@ -1,14 +1,14 @@
 """languages (issue 23): the user's `locale`, a BCP 47 tag from the shipped list (NULL: the browser's language)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
