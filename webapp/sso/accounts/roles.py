@@ -41,7 +41,10 @@ def no_such_role(field: str = "role") -> SSOError:
     return SSOError.single(Kind.not_found, Code.invalid_input, field, "no such role")
 
 
-def _role_row(conn: Connection, name: str, *, lock: bool = False) -> Any:
+def _role_row(conn: Connection, name: Any, *, lock: bool = False) -> Any:
+    """The role named `name`, or None (also for a name no role can have: the database is not asked)."""
+    if not isinstance(name, str) or len(name) > ROLE_NAME_MAX or not ROLE_NAME.match(name):
+        return None
     query = select(roles).where(roles.c.name == name)
     return conn.execute(query.with_for_update() if lock else query).mappings().first()
 
