@@ -15,8 +15,9 @@ run:
 test: lint
 	.venv/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-# ruff (lint and format check), mypy (configured in pyproject.toml) and the import rules
-# (tests/test_import_rules.py: no upward import, no face importing a face, no cycle between contexts);
+# ruff (lint and format check), mypy (configured in pyproject.toml), the import rules
+# (tests/test_import_rules.py: no upward import, no face importing a face, no cycle between contexts) and the
+# translation catalogs (complete, in step with the code: scripts/translations.py check);
 # bootstraps the test set (requirements-dev.txt pins ruff, mypy and the typing stubs).
 lint:
 	bash scripts/bootstrap.sh --test
@@ -24,6 +25,7 @@ lint:
 	.venv/bin/ruff format --check $(LINT_PATHS)
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q -n 0 -p no:cacheprovider tests/test_import_rules.py
+	.venv/bin/python scripts/translations.py check
 
 bench:
 	bash scripts/bootstrap.sh --bench

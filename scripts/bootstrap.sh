@@ -110,6 +110,10 @@ if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
     fi
 fi
 
+# ---------------------------------------------------------------- translations
+# The catalogs (.po) are in the repository; the compiled .mo files are made here, when a .po is newer.
+run "compiling the translations" .venv/bin/python scripts/translations.py compile
+
 # ---------------------------------------------------------------- npm assets
 npm_stamp="$(hash_files package.json package-lock.json; node --version)"
 if [ ! -f node_modules/.bootstrap.stamp ] || [ "$(cat node_modules/.bootstrap.stamp)" != "$npm_stamp" ]; then

@@ -14,6 +14,7 @@ from . import config as settings
 from .api import init_app as init_api
 from .db import make_engine, read_scope
 from .http_hardening import init_http_hardening
+from .i18n import init_i18n
 from .memory import keep_large_buffers_out_of_the_heap
 from .scim import init_scim
 from .sso import SSO, Context
@@ -102,4 +103,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_api(app)
     init_scim(app)
     init_web(app)  # after the API: the console's CSRF protection exempts the API's blueprint
+    init_i18n(app)  # after the console made the Jinja environment (with the shared compiled templates)
     return app

@@ -10,6 +10,7 @@ from .db import DEFAULT_TIMEOUTS
 from .sso.email.mail import check_mail_settings
 from .sso.kernel.caller import SCIM_RATE_LIMIT_DEFAULT, scim_rule
 from .sso.kernel.hashing import SCRYPT_N
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE
 
 DEFAULT_APPS = "CRM,Console"
 
@@ -171,6 +172,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # privacy (SPEC §20): self-deletion on by default, carried out this many days after it is asked for
         "SSO_SELF_DELETE": _flag(env, "SSO_SELF_DELETE", True),
         "SSO_DELETE_GRACE_DAYS": _int(env, "SSO_DELETE_GRACE_DAYS", 14),
+        # languages (SPEC §22): the last choice, after the person's own and their browser's
+        "SSO_DEFAULT_LOCALE": (env.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE).strip(),
         # security notifications the administrator turned off (issue 27): kinds of webapp/sso/notifications.py
         "SSO_NOTIFY_DISABLED": _csv(env.get("SSO_NOTIFY_DISABLED", "")),
         # the outbox and its worker (issue 27)
@@ -214,6 +217,10 @@ def check(config: dict[str, Any]) -> None:
     grace = config.get("SSO_DELETE_GRACE_DAYS", 14)
     if type(grace) is not int or grace < 0:
         raise ConfigError(f"SSO_DELETE_GRACE_DAYS must be a whole number of at least 0, got {grace!r}")
+    if config.get("SSO_DEFAULT_LOCALE", SOURCE_LOCALE) not in LOCALES:
+        raise ConfigError(
+            f"SSO_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, got {config['SSO_DEFAULT_LOCALE']!r}"
+        )
     try:
         scim_rule(config)
     except ValueError:

@@ -22,7 +22,7 @@
     if (notSet) {
       if (!notSet.hasAttribute("data-text")) { notSet.setAttribute("data-text", notSet.textContent); }
       notSet.textContent = notSet.getAttribute("data-text") +
-        (!box.checked && input.value !== "" ? " · will be set" : "");
+        (!box.checked && input.value !== "" ? " · " + (document.body.getAttribute("data-t-will-be-set") || "will be set") : "");
     }
   }
 
@@ -79,14 +79,15 @@
   /* --- an incomplete date and time ------------------------------------------------------------------ */
 
   function pickerExample() {
-    return new Date(2030, 0, 31, 12, 0, 5).toLocaleString();
+    return new Date(2030, 0, 31, 12, 0, 5).toLocaleString(document.documentElement.lang || undefined);
   }
 
   function showIncomplete(input) {
     var error = document.getElementById(input.id + "-error");
     if (error) {
-      error.textContent = "Enter the whole date and time as the picker shows it, e.g. " + pickerExample() +
-        (clearBoxOf(input) ? ", or tick “Never expires”." : ".");
+      var text = document.body.getAttribute(clearBoxOf(input) ? "data-t-whole-date-or-never" : "data-t-whole-date") ||
+        "Enter the whole date and time as the picker shows it, e.g. {example}.";
+      error.textContent = text.replace("{example}", pickerExample());
       error.hidden = false;
     }
     input.setAttribute("aria-invalid", "true");

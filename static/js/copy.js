@@ -15,9 +15,10 @@
     var source = document.getElementById(button.getAttribute("data-copy"));
     var status = document.getElementById(button.getAttribute("data-copy") + "-copied");
     navigator.clipboard.writeText(source ? source.textContent.trim() : "").then(function () {
-      if (status) { status.textContent = "Copied."; }
+      if (status) { status.textContent = document.body.getAttribute("data-t-copied") || "Copied."; }
     }, function () {
-      if (status) { status.textContent = "Could not copy: select the id and copy it by hand."; }
+      if (status) { status.textContent = document.body.getAttribute("data-t-copy-failed") ||
+        "Could not copy: select the id and copy it by hand."; }
     });
   });
   document.addEventListener("DOMContentLoaded", init);

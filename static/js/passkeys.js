@@ -8,7 +8,9 @@
   "use strict";
 
   var SUPPORTED = !!(window.PublicKeyCredential && navigator.credentials && window.isSecureContext);
-  var UNSUPPORTED = "This browser cannot use passkeys here. Your password works as always.";
+  // The words come from the page, in its language (data-t-* on <body>, base.html); English if missing.
+  function t(key, english) { return document.body.getAttribute("data-t-" + key) || english; }
+  var UNSUPPORTED = t("pk-unsupported", "This browser cannot use passkeys here. Your password works as always.");
 
   function bytes(text) {
     var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -88,7 +90,7 @@
         var error = field.querySelector(".field-error");
         if (error) { error.textContent = refusal.message; error.hidden = false; }
         if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-        say(form, "Enter your current password, then try again.", true);
+        say(form, t("pk-enter-password", "Enter your current password, then try again."), true);
         return;
       }
     }
@@ -100,23 +102,23 @@
     if (error && error.refusal) { refusedField(form, error.refusal); return; }
     var name = error && error.name;
     if (name === "NotAllowedError" || name === "AbortError") {
-      say(form, "Cancelled, or the time ran out: nothing changed. Try again when you are ready.", true);
+      say(form, t("pk-cancelled", "Cancelled, or the time ran out: nothing changed. Try again when you are ready."), true);
     } else if (name === "InvalidStateError" && kind === "register") {
-      say(form, "This device already holds a passkey for your account here.", true);
+      say(form, t("pk-exists", "This device already holds a passkey for your account here."), true);
     } else if (name === "SecurityError") {
-      say(form, "This page's address cannot use passkeys (it must be the site's own name, over HTTPS). " +
-        "Your password works as always.", true);
+      say(form, t("pk-bad-address", "This page's address cannot use passkeys (it must be the site's own name, " +
+        "over HTTPS). Your password works as always."), true);
     } else {
-      say(form, "Your browser could not use a passkey here" + (name ? " (" + name + ")" : "") +
-        ". Your password works as always.", true);
+      say(form, t("pk-failed", "Your browser could not use a passkey here ({name}). Your password works as always.")
+        .replace("{name}", name || "?"), true);
     }
   }
 
   function begin(form) {
     var kind = form.getAttribute("data-passkey");
     form.setAttribute("data-busy", "");
-    say(form, kind === "register" ? "Follow your browser's steps to create the passkey…"
-      : "Follow your browser's steps to use your passkey…", false);
+    say(form, kind === "register" ? t("pk-follow-create", "Follow your browser's steps to create the passkey…")
+      : t("pk-follow-use", "Follow your browser's steps to use your passkey…"), false);
     post(form.getAttribute("data-options-url"), form).then(function (body) {
       return kind === "register"
         ? navigator.credentials.create({ publicKey: creationOptions(body.options) })
@@ -161,7 +163,7 @@
     var form = button.form;
     event.preventDefault();
     if (!SUPPORTED) { say(form, UNSUPPORTED, true); return; }
-    say(form, "Follow your browser's steps to confirm with your passkey…", false);
+    say(form, t("pk-follow-confirm", "Follow your browser's steps to confirm with your passkey…"), false);
     post(button.getAttribute("data-options-url"), form).then(function (body) {
       return navigator.credentials.get({ publicKey: requestOptions(body.options) });
     }).then(function (credential) {

@@ -11,7 +11,15 @@
     hourCycle: "h23", timeZoneName: "short"
   });
 
+  // English keeps the ISO-like form; another page language writes times its own way (<html lang>).
+  var lang = document.documentElement.lang || "en";
+  var native = lang.split("-")[0] === "en" ? null : new Intl.DateTimeFormat(lang, {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    hourCycle: "h23", timeZoneName: "short"
+  });
+
   function local(date) {
+    if (native) { return native.format(date); }
     var p = {};
     parts.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
     return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + " " +

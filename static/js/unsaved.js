@@ -29,6 +29,8 @@
       for (var j = 0; j < c.options.length; j++) {
         if (initial ? c.options[j].defaultSelected : c.options[j].selected) { picked.push(j); }
       }
+      /* A one-line list with no option marked shows its first one: that is what the page brought. */
+      if (initial && !picked.length && !c.multiple && c.size <= 1 && c.options.length) { picked.push(0); }
       return picked.join(",");
     }
     return timeValue(c, initial ? c.defaultValue : c.value);

@@ -104,6 +104,13 @@ def test_bad_role_input_is_refused_naming_every_field_and_nothing_is_written(sso
     with refused("not_found", "E008002") as info:
         sso.user.grant_role(CID, sso.operator.user_id_of("admin"), "nosuch", root, APP, ADDR)
     assert info.value.errors == {"role": "no such role"}
+    for impossible in ("nul\x00role", "r" * 500, "Upper Case"):  # no role has such a name: the database is not asked
+        with refused("not_found", "E008002"):
+            sso.user.grant_role(CID, sso.operator.user_id_of("admin"), impossible, root, APP, ADDR)
+        with refused("not_found", "E008002"):
+            sso.user.revoke_role(CID, sso.operator.user_id_of("admin"), impossible, root, APP, ADDR)
+        with refused("not_found", "E008002"):
+            sso.user.delete_role(CID, impossible, root, APP, ADDR)
     with refused("not_found", "E001100"):
         sso.user.grant_role(CID, "zusrnobody", "auditor", root, APP, ADDR)
     with refused("malformed", "E008002") as info:

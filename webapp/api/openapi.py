@@ -12,6 +12,7 @@ from ..sso.kernel.errors import Code
 from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.kernel.presentation import FULL_VIEW
 from ..sso.kernel.profile_fields import ProfileField
+from ..sso.kernel.texts import LOCALES
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
 from .schemas import profile_field_schema
 from .wire import IF_MATCH_SYNTAX
@@ -519,7 +520,10 @@ def document() -> dict[str, Any]:
             "Inputs travel in a JSON object body on every method, whatever the Content-Type; "
             "GET also takes them as query parameters typed as JSON would type them (true, false, "
             'null, numbers; quote a string that looks like one: "123"). Unknown keys are '
-            "rejected. Read-only attributes: " + ", ".join(READ_ONLY) + ".",
+            "rejected. Read-only attributes: " + ", ".join(READ_ONLY) + ". "
+            "Codes (`sub_status`) and the messages in `errors` are always English, whatever the caller's "
+            "`locale` or `Accept-Language`: they are for programs (the console shows them translated). "
+            "`locale` is a BCP 47 tag from " + ", ".join(LOCALES) + " (null: the browser's language).",
         },
         "paths": paths,
         "components": {

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     devices,
     email_change,
     history,
+    language,
     login,
     outbox,
     passkeys,

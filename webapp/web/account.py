@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
@@ -36,7 +37,7 @@ def _account_page(fields: list, version, status: int = 200, outcome: Outcome | N
         "fields": fields,
         "version": version,
         "outcome": outcome,
-        "conflict_message": conflict_message(outcome, "this account"),
+        "conflict_message": conflict_message(outcome, gettext("this account")),
         "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
         "history": history,
         "names": usernames(records=history),
@@ -86,6 +87,6 @@ def change_password() -> ViewResponse:
             if errors is None:
                 return refusal(error)
         else:
-            flash("Your password has been changed.", "success")
+            flash(gettext("Your password has been changed."), "success")
             return redirect(url_for("web.account"), 303)
     return page("account/password.html", 422, form=form, errors=errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.permissions import USERS_ATTRIBUTES
 from .auth import permission_required, service
@@ -29,12 +30,12 @@ def api_clients() -> ViewResponse:
 def api_client_revoke(name: str) -> ViewResponse:
     """Revoke one API client; the confirmation box must be ticked."""
     if request.form.get("confirm") != "yes":
-        return error_page(422, "Not revoked", "Tick the confirmation box to revoke an API client.")
+        return error_page(422, gettext("Not revoked"), gettext("Tick the confirmation box to revoke an API client."))
     try:
         service().revoke_api_client(name)
     except SSOError as error:
         return refusal(error)
-    flash(f"API client {name} revoked.", "success")
+    flash(gettext("API client %(name)s revoked.", name=name), "success")
     return redirect(url_for("web.api_clients"), 303)
 
 

@@ -16,13 +16,14 @@ from typing import Any
 from flask import abort, current_app, g, redirect, request, session
 from werkzeug.wrappers import Response
 
+from ..i18n import PICKED_KEY, lazy_gettext
 from ..sso import Call, Service, SSOError
 from .refusals import NotSignedIn
 from .session_cookie import UST_COOKIE, set_ust_cookie
 
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
-NOT_PERMITTED = "Your roles do not allow this. Ask an administrator if you need it."
+NOT_PERMITTED = lazy_gettext("Your roles do not allow this. Ask an administrator if you need it.")
 
 
 def service(ust: str | None = None) -> Service:
@@ -90,7 +91,7 @@ def may(*permissions: str) -> bool:
 def require(*permissions: str) -> None:
     """403 unless this request's caller holds one of `permissions`."""
     if not may(*permissions):
-        abort(403, description=NOT_PERMITTED)
+        abort(403, description=str(NOT_PERMITTED))
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -121,10 +122,12 @@ def permission_required(*permissions: str) -> Callable[[Callable[..., Any]], Cal
 
 def start_session(ust: str, location: str) -> Response:
     """After a login: a fresh Flask session (new CSRF secret), the UST cookie, and on to `location`."""
-    messages = session.get("_flashes")
+    messages, language = session.get("_flashes"), session.get(PICKED_KEY)
     session.clear()
     if messages:
         session["_flashes"] = messages
+    if language:
+        session[PICKED_KEY] = language  # the footer picker's choice is this browser's, not the session's
     session[RENEWED_KEY] = int(time.time())
     response = redirect(location, 303)
     set_ust_cookie(response, ust)

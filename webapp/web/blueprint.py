@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, NotFound
 
+from ..i18n import gettext
 from .refusals import NotSignedIn
 from .responses import ViewResponse, error_page, to_login
 
@@ -23,18 +24,20 @@ def csrf_refused(_error: CSRFError) -> ViewResponse:
     """A form without a valid CSRF token: refused, nothing written."""
     return error_page(
         400,
-        "Form not accepted",
-        "This form's security token was missing, wrong or too old, so nothing was saved. "
-        "Reload the page and try again.",
+        gettext("Form not accepted"),
+        gettext(
+            "This form's security token was missing, wrong or too old, so nothing was saved. "
+            "Reload the page and try again."
+        ),
     )
 
 
 @bp.errorhandler(Forbidden)
 def forbidden(error: Forbidden) -> ViewResponse:
     """A permission check refused (`auth.require`, `auth.permission_required`)."""
-    return error_page(403, "Not allowed", error.description or "You may not do this.")
+    return error_page(403, gettext("Not allowed"), error.description or gettext("You may not do this."))
 
 
 @bp.errorhandler(NotFound)
 def not_found(_error: NotFound) -> ViewResponse:
-    return error_page(404, "Not found", "There is nothing at this address.")
+    return error_page(404, gettext("Not found"), gettext("There is nothing at this address."))

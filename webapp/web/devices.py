@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import flash, request, url_for
 
+from ..i18n import gettext, ngettext
 from ..sso import Kind, SSOError
 from .auth import login_required, service
 from .blueprint import bp
-from .plural import ngettext
 from .responses import ViewResponse, go, refusal
 
 DEVICES = "#devices-card"
@@ -32,9 +32,9 @@ def account_end_session() -> ViewResponse:
     except SSOError as error:
         if error.kind != Kind.not_found:
             return refusal(error)
-        flash("That session had already ended.", "info")
+        flash(gettext("That session had already ended."), "info")
     else:
-        flash("Signed out that device.", "success")
+        flash(gettext("Signed out that device."), "success")
     return go(url_for("web.account") + DEVICES)
 
 
@@ -49,5 +49,5 @@ def account_end_other_sessions() -> ViewResponse:
     if count:
         flash(ngettext("Signed out %(num)d other session.", "Signed out %(num)d other sessions.", count), "success")
     else:
-        flash("Nothing to do: you are signed in nowhere else.", "info")
+        flash(gettext("Nothing to do: you are signed in nowhere else."), "info")
     return go(url_for("web.account") + DEVICES)

@@ -7,58 +7,62 @@ from typing import Any
 
 from flask import Flask
 
+from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetime, gettext, lazy_gettext, translate
 from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
 
 CHOICE_LABELS = {
-    "approved": "Approved",
-    "rejected": "Rejected",
-    "before_decision": "Waiting for a decision",
-    "before_confirmation": "Waiting for confirmation",
-    "final": "Final",
+    **LANGUAGE_NAMES,
+    "approved": lazy_gettext("Approved"),
+    "rejected": lazy_gettext("Rejected"),
+    "before_decision": lazy_gettext("Waiting for a decision"),
+    "before_confirmation": lazy_gettext("Waiting for confirmation"),
+    "final": lazy_gettext("Final"),
 }
 ACTION_LABELS = {
-    "update": "Changed",
+    "update": lazy_gettext("Changed"),
     "export": "Data downloaded",
     "deletion_scheduled": "Deletion scheduled",
     "deletion_cancelled": "Deletion cancelled",
-    "create": "Created",
-    "login": "Logged in",
-    "change_password": "Password set",
-    "signup": "Signed up",
-    "confirm_signup": "Sign-up confirmed",
-    "reset_requested": "Password reset requested",
-    "password_reset": "Password reset by email",
-    "recovery_codes": "New recovery codes",
-    "delete": "Deleted",
-    "end_session": "Signed out a session",
-    "end_sessions": "Signed out sessions",
-    "email_change_requested": "Email change requested (waiting for the link)",
-    "api_client_create": "API client created",
-    "api_client_revoke": "API client revoked",
-    "link": "API client linked",
-    "unlink": "API client unlinked",
-    "import": "Imported from Zato",
-    "user_attr_create": "User attribute created",
-    "user_attr_update": "User attribute updated",
-    "user_attr_set": "User attribute set",
-    "user_attr_delete": "User attribute deleted",
-    "session_attr_create": "Session attribute created",
-    "session_attr_update": "Session attribute updated",
-    "session_attr_set": "Session attribute set",
-    "session_attr_delete": "Session attribute deleted",
-    "profile_field": "Profile field defined or changed",
-    "outbox_retry": "Email queued again",
-    "role_grant": "Role granted",
-    "role_revoke": "Role revoked",
-    "role_create": "Role created",
-    "role_update": "Role changed",
-    "role_delete": "Role deleted",
-    "passkey_add": "Passkey added",
-    "passkey_rename": "Passkey renamed",
-    "passkey_remove": "Passkey removed",
-    "passkey_cloned": "Passkey refused: its sign count went back (a copy of it?)",
+    "create": lazy_gettext("Created"),
+    "login": lazy_gettext("Logged in"),
+    "change_password": lazy_gettext("Password set"),
+    "signup": lazy_gettext("Signed up"),
+    "confirm_signup": lazy_gettext("Sign-up confirmed"),
+    "reset_requested": lazy_gettext("Password reset requested"),
+    "password_reset": lazy_gettext("Password reset by email"),
+    "recovery_codes": lazy_gettext("New recovery codes"),
+    "delete": lazy_gettext("Deleted"),
+    "end_session": lazy_gettext("Signed out a session"),
+    "end_sessions": lazy_gettext("Signed out sessions"),
+    "email_change_requested": lazy_gettext("Email change requested (waiting for the link)"),
+    "api_client_create": lazy_gettext("API client created"),
+    "api_client_revoke": lazy_gettext("API client revoked"),
+    "link": lazy_gettext("API client linked"),
+    "unlink": lazy_gettext("API client unlinked"),
+    "import": lazy_gettext("Imported from Zato"),
+    "user_attr_create": lazy_gettext("User attribute created"),
+    "user_attr_update": lazy_gettext("User attribute updated"),
+    "user_attr_set": lazy_gettext("User attribute set"),
+    "user_attr_delete": lazy_gettext("User attribute deleted"),
+    "session_attr_create": lazy_gettext("Session attribute created"),
+    "session_attr_update": lazy_gettext("Session attribute updated"),
+    "session_attr_set": lazy_gettext("Session attribute set"),
+    "session_attr_delete": lazy_gettext("Session attribute deleted"),
+    "profile_field": lazy_gettext("Profile field defined or changed"),
+    "outbox_retry": lazy_gettext("Email queued again"),
+    "scim_client_create": lazy_gettext("SCIM client created"),
+    "scim_client_revoke": lazy_gettext("SCIM client revoked"),
+    "role_grant": lazy_gettext("Role granted"),
+    "role_revoke": lazy_gettext("Role revoked"),
+    "role_create": lazy_gettext("Role created"),
+    "role_update": lazy_gettext("Role changed"),
+    "role_delete": lazy_gettext("Role deleted"),
+    "passkey_add": lazy_gettext("Passkey added"),
+    "passkey_rename": lazy_gettext("Passkey renamed"),
+    "passkey_remove": lazy_gettext("Passkey removed"),
+    "passkey_cloned": lazy_gettext("Passkey refused: its sign count went back (a copy of it?)"),
 }
 # Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
 ONE_SIDED = {
@@ -71,27 +75,28 @@ ONE_SIDED = {
     "passkey_remove": "old",
 }
 CHANNEL_LABELS = {
-    "web": "web console",
-    "api": "JSON API",
-    "python": "Python API",
-    "cli": "command line",
-    "schema": "profile field change",
+    "web": lazy_gettext("web console"),
+    "api": lazy_gettext("JSON API"),
+    "python": lazy_gettext("Python API"),
+    "cli": lazy_gettext("command line"),
+    "schema": lazy_gettext("profile field change"),
 }
 EXTRA_LABELS = {
-    "password": "Password",
-    "is_super_user": "Super-user",
-    "recovery_codes": "Recovery codes",
-    "recovery_codes_left": "Recovery codes left",
-    "session": "Session",
-    "sessions": "Open sessions",
-    "api_client": "API client",
-    "linked_auth": "Linked API client",
+    "password": lazy_gettext("Password"),
+    "is_super_user": lazy_gettext("Super-user"),
+    "recovery_codes": lazy_gettext("Recovery codes"),
+    "recovery_codes_left": lazy_gettext("Recovery codes left"),
+    "session": lazy_gettext("Session"),
+    "sessions": lazy_gettext("Open sessions"),
+    "api_client": lazy_gettext("API client"),
+    "linked_auth": lazy_gettext("Linked API client"),
+    "passkey": lazy_gettext("Passkey"),
+    "sign_count": lazy_gettext("Sign count"),
     "deletion_time": "Deletion scheduled on",
-    "outbox_status": "Email status",
-    "message": "Email",
-    "passkey": "Passkey",
-    "sign_count": "Sign count",
 }
+# How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
+SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
+SECRETS = ("password", "recovery_codes")  # audit keys of secrets that are not attributes
 
 # (token in the user agent, name shown); the first match wins, so the more specific come first.
 BROWSERS = (
@@ -129,9 +134,14 @@ def as_datetime(value: Any) -> datetime | None:
 
 
 def format_time(value: Any) -> str:
-    """`2030-01-31 12:00:05 UTC`, or the value as given when it is not a time."""
+    """A time in UTC as this page's language writes it (`2030-01-31 12:00:05 UTC` in English, `31.01.2030,
+    12:00:05 UTC` in German), or the value as given when it is not a time."""
     moment = as_datetime(value)
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ("" if value is None else str(value))
+    if moment is None:
+        return "" if value is None else str(value)
+    if current_locale() == SOURCE_LOCALE:
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{format_datetime(moment, 'medium')} UTC"
 
 
 def iso_time(value: Any) -> str:
@@ -160,20 +170,22 @@ def is_time(value: Any, name: str | None = None) -> bool:
 def format_value(value: Any, name: str | None = None) -> str:
     """A stored value in words: yes/no, choice labels, times in UTC, a set of options as a list."""
     if value is None:
-        return "not set"
+        return gettext("not set")
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "none"
+        return ", ".join(str(item) for item in value) or gettext("none")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
     if attr is not None and attr.type == "datetime":
         return format_time(value)
     if isinstance(value, datetime):
         return format_time(value)
     if attr is not None and attr.type == "enum":
-        return CHOICE_LABELS.get(value, str(value))
+        return str(CHOICE_LABELS.get(value, str(value)))
     if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
-        return ", ".join(map(str, value)) or "none"
+        return ", ".join(map(str, value)) or gettext("none")
+    if isinstance(value, str) and value in SECRET_WORDS and ((attr is not None and attr.write_only) or name in SECRETS):
+        return str(SECRET_WORDS[value])
     return str(value)
 
 
@@ -181,14 +193,16 @@ def attribute_label(name: str) -> str:
     """The label of an attribute (or of a non-attribute audit key)."""
     attr = ATTRIBUTES.get(name)
     if attr is not None:
-        return attr.label
-    return EXTRA_LABELS.get(name, name.replace("_", " ").capitalize())
+        return translate(attr.label) or name
+    if name in EXTRA_LABELS:
+        return str(EXTRA_LABELS[name])
+    return name.replace("_", " ").capitalize()
 
 
 def describe_browser(agent: str | None) -> str:
     """A user agent as a person reads it: "Firefox 120 on Linux" (or "Unknown browser")."""
     if not agent:
-        return "Unknown browser"
+        return gettext("Unknown browser")
     name = version = None
     for token, shown in BROWSERS:
         at = agent.find(token)
@@ -199,8 +213,9 @@ def describe_browser(agent: str | None) -> str:
             break
     system = next((shown for token, shown in SYSTEMS if token in agent), None)
     if name is None:
-        name = agent.split("/")[0].split(" ")[0][:40] or "Unknown browser"
-    return " ".join(filter(None, [name, version])) + (f" on {system}" if system else "")
+        name = agent.split("/")[0].split(" ")[0][:40] or gettext("Unknown browser")
+    browser = " ".join(filter(None, [name, version]))
+    return gettext("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 def init_display(app: Flask) -> None:
@@ -214,9 +229,9 @@ def init_display(app: Flask) -> None:
         attribute_label=attribute_label,
         jsonvalue=encode_value,
         browser=describe_browser,
-        choice_label=lambda value: CHOICE_LABELS.get(value, value),
-        action_label=lambda value: ACTION_LABELS.get(value, value),
-        channel_label=lambda value: CHANNEL_LABELS.get(value, value),
+        choice_label=lambda value: str(CHOICE_LABELS.get(value, value)),
+        action_label=lambda value: str(ACTION_LABELS.get(value, value)),
+        channel_label=lambda value: str(CHANNEL_LABELS.get(value, value)),
         one_side=ONE_SIDED.get,
         api_client_name=client_of_target,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, g, redirect, request, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.presentation import UserData
 from .attribute_form import Outcome
@@ -34,7 +35,10 @@ def flash_account_saved(outcome: Outcome, location: str) -> ViewResponse:
         return flash_saved(outcome, location)
     outcome.saved.remove("email")
     response = flash_saved(outcome, location) if outcome.saved else go(location)
-    flash(f"We sent a confirmation to {pending}; your email changes when you open the link.", "info")
+    flash(
+        gettext("We sent a confirmation to %(address)s; your email changes when you open the link.", address=pending),
+        "info",
+    )
     return response
 
 
@@ -75,5 +79,5 @@ def email_change_confirm(token: str) -> ViewResponse:
         changed = service().confirm_email_change(token)
     except SSOError:
         return _invalid()
-    flash(f"Your email address is now {changed.email}.", "success")
+    flash(gettext("Your email address is now %(address)s.", address=changed.email), "success")
     return redirect(url_for("web.account"), 303)

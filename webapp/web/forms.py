@@ -12,17 +12,18 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, Passwor
 from wtforms.validators import EqualTo, Optional
 from wtforms.widgets import PasswordInput
 
+from ..i18n import lazy_gettext
 from ..sso.kernel.attributes import ATTRIBUTES, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX
 
 _PASSWORD_KW = {"maxlength": PASSWORD_MAX, "minlength": PASSWORD_MIN, "autocomplete": "new-password"}
-PASSWORD_HELP = f"At least {PASSWORD_MIN} characters; avoid common words."
-MISMATCH = "does not match the new password"
+PASSWORD_HELP = lazy_gettext("At least %(num)d characters; avoid common words.", num=PASSWORD_MIN)
+MISMATCH = lazy_gettext("does not match the new password")
 
 
 def _confirmation(field_id: str) -> PasswordField:
     """The "new password again" box: it must equal `new_password` (checked by `form.validate()`)."""
     return PasswordField(
-        "New password again",
+        lazy_gettext("New password again"),
         id=field_id,
         validators=[EqualTo("new_password", MISMATCH)],
         render_kw={**_PASSWORD_KW, "required": True},
@@ -31,7 +32,7 @@ def _confirmation(field_id: str) -> PasswordField:
 
 def _new_password(field_id: str, description: str = "") -> PasswordField:
     return PasswordField(
-        "New password", id=field_id, description=description, render_kw={**_PASSWORD_KW, "required": True}
+        lazy_gettext("New password"), id=field_id, description=description, render_kw={**_PASSWORD_KW, "required": True}
     )
 
 
@@ -39,7 +40,7 @@ class LoginForm(FlaskForm):
     """Username and password."""
 
     username = StringField(
-        "Username",
+        lazy_gettext("Username"),
         id="login-username",
         render_kw={
             "maxlength": USERNAME_MAX,
@@ -50,7 +51,7 @@ class LoginForm(FlaskForm):
         },
     )
     password = PasswordField(
-        "Password",
+        lazy_gettext("Password"),
         id="login-password",
         render_kw={"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"},
     )
@@ -70,7 +71,7 @@ class ChangePasswordForm(FlaskForm):
     """Changing one's own password."""
 
     old_password = PasswordField(
-        "Current password",
+        lazy_gettext("Current password"),
         id="old-password",
         render_kw={"maxlength": PASSWORD_MAX, "required": True, "autocomplete": "current-password"},
     )
@@ -84,12 +85,12 @@ class SetPasswordForm(FlaskForm):
     new_password = _new_password("set-password")
     confirm_password = _confirmation("set-password-confirm")
     expiry_days = IntegerField(
-        "Expires after (days)",
+        lazy_gettext("Expires after (days)"),
         id="set-password-expiry-days",
         validators=[Optional()],
         render_kw={"min": 1, "inputmode": "numeric"},
     )
-    must_change = BooleanField("Must choose a new password at next login", id="set-password-must-change")
+    must_change = BooleanField(lazy_gettext("Must choose a new password at next login"), id="set-password-must-change")
 
 
 class CreateUserForm(FlaskForm):
@@ -97,27 +98,29 @@ class CreateUserForm(FlaskForm):
 
     # A refused create shows the boxes again as they were typed (the page is never cached: no-store).
     password = PasswordField(
-        "Password", id="f-password", widget=PasswordInput(hide_value=False), render_kw=_PASSWORD_KW
+        lazy_gettext("Password"), id="f-password", widget=PasswordInput(hide_value=False), render_kw=_PASSWORD_KW
     )
     password_confirm = PasswordField(
-        "Password again",
+        lazy_gettext("Password again"),
         id="f-password_confirm",
         widget=PasswordInput(hide_value=False),
-        validators=[EqualTo("password", "does not match the password")],
+        validators=[EqualTo("password", lazy_gettext("does not match the password"))],
         render_kw=_PASSWORD_KW,
     )
-    password_must_change = BooleanField("Must choose a new password at first login", id="f-password_must_change")
-    is_locked = BooleanField("Locked", id="f-is_locked")
-    auto_approve = BooleanField("Approved (can log in at once)", id="f-auto_approve", default=True)
+    password_must_change = BooleanField(
+        lazy_gettext("Must choose a new password at first login"), id="f-password_must_change"
+    )
+    is_locked = BooleanField(lazy_gettext("Locked"), id="f-is_locked")
+    auto_approve = BooleanField(lazy_gettext("Approved (can log in at once)"), id="f-auto_approve", default=True)
 
 
 class SignupForm(FlaskForm):
     """What a person gives to open an account (SPEC §11); every rule is the service's."""
 
     username = StringField(
-        "Username",
+        lazy_gettext("Username"),
         id="signup-username",
-        description="No spaces. You log in with it.",
+        description=lazy_gettext("No spaces. You log in with it."),
         render_kw={
             "maxlength": USERNAME_MAX,
             "required": True,
@@ -127,23 +130,26 @@ class SignupForm(FlaskForm):
         },
     )
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         id="signup-email",
-        description="We send a link there to confirm the account.",
+        description=lazy_gettext("We send a link there to confirm the account."),
         render_kw={"maxlength": EMAIL_MAX, "required": True, "autocomplete": "email"},
     )
     display_name = StringField(
-        "Display name (optional)",
+        lazy_gettext("Display name (optional)"),
         id="signup-display-name",
         render_kw={"maxlength": ATTRIBUTES["display_name"].max_length, "autocomplete": "name"},
     )
     password = PasswordField(
-        "Password", id="signup-password", description=PASSWORD_HELP, render_kw={**_PASSWORD_KW, "required": True}
+        lazy_gettext("Password"),
+        id="signup-password",
+        description=PASSWORD_HELP,
+        render_kw={**_PASSWORD_KW, "required": True},
     )
     confirm_password = PasswordField(
-        "Password again",
+        lazy_gettext("Password again"),
         id="signup-password-confirm",
-        validators=[EqualTo("password", "does not match the password")],
+        validators=[EqualTo("password", lazy_gettext("does not match the password"))],
         render_kw={**_PASSWORD_KW, "required": True},
     )
 
@@ -152,7 +158,7 @@ class ForgotPasswordForm(FlaskForm):
     """The credential a reset link is asked for with (its label follows SSO_PASSWORD_RESET_BY)."""
 
     credential = StringField(
-        "Username",
+        lazy_gettext("Username"),
         id="forgot-credential",
         render_kw={
             "maxlength": EMAIL_MAX,
@@ -195,7 +201,7 @@ class CodeAtLoginForm(FlaskForm):
 
     pending = HiddenField(id="code-pending")
     next = HiddenField(id="code-next")
-    code = StringField("Code", id="login-code", render_kw=_CODE_KW)
+    code = StringField(lazy_gettext("Code"), id="login-code", render_kw=_CODE_KW)
 
 
 class EnableTotpForm(FlaskForm):
@@ -203,11 +209,13 @@ class EnableTotpForm(FlaskForm):
 
     sealed_key = HiddenField(id="totp-sealed-key")
     totp_code = StringField(
-        "Code from the app", id="totp-code", render_kw={**_CODE_KW, "inputmode": "numeric", "maxlength": 8}
+        lazy_gettext("Code from the app"),
+        id="totp-code",
+        render_kw={**_CODE_KW, "inputmode": "numeric", "maxlength": 8},
     )
-    password = PasswordField("Current password", id="totp-password", render_kw=_CURRENT_PASSWORD_KW)
+    password = PasswordField(lazy_gettext("Current password"), id="totp-password", render_kw=_CURRENT_PASSWORD_KW)
     totp_label = StringField(
-        "Name of this key (optional)",
+        lazy_gettext("Name of this key (optional)"),
         id="totp-label",
         render_kw={"maxlength": ATTRIBUTES["totp_label"].max_length, "autocomplete": "off"},
     )
@@ -216,4 +224,4 @@ class EnableTotpForm(FlaskForm):
 class CurrentPasswordForm(FlaskForm):
     """An action on one's own two-factor sign-in that the current password confirms (use a prefix)."""
 
-    password = PasswordField("Current password", render_kw=_CURRENT_PASSWORD_KW)
+    password = PasswordField(lazy_gettext("Current password"), render_kw=_CURRENT_PASSWORD_KW)

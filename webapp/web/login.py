@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, session, url_for
 
+from ..i18n import PICKED_KEY, gettext, lazy_gettext, ngettext, sentence
 from ..sso import Code, Kind, SSOError
 from .auth import service, signed_in, start_session
 from .blueprint import bp
@@ -21,10 +22,10 @@ CEREMONY_KEYS = {
     "factor": "passkey_factor",
     "reauth": "passkey_reauth",
 }
-WRONG_CODE = "That code is not right, or it was used already. Wait for the next code and try again."
+WRONG_CODE = lazy_gettext("That code is not right, or it was used already. Wait for the next code and try again.")
 MUST_CHOOSE_PASSWORD = {
-    Code.password_must_change: "You must choose a new password before you continue.",
-    Code.password_expired: "Your password has expired. Choose a new one to continue.",
+    Code.password_must_change: lazy_gettext("You must choose a new password before you continue."),
+    Code.password_expired: lazy_gettext("Your password has expired. Choose a new one to continue."),
 }
 
 
@@ -36,7 +37,7 @@ def index() -> ViewResponse:
 
 def _after_login(result, next_url: str | None) -> ViewResponse:
     if Code.password_expiring in result.sub_status:
-        flash("Your password expires soon. Choose a new one under Change password.", "warning")
+        flash(gettext("Your password expires soon. Choose a new one under Change password."), "warning")
     return start_session(result.ust, next_url or url_for("web.account"))
 
 
@@ -64,9 +65,7 @@ def login() -> ViewResponse:
             )
             return page("auth/new_password.html", form=choose, reason=MUST_CHOOSE_PASSWORD[code])
         if error.kind == Kind.throttled:  # "sign-in paused, try again in N minutes", the same for anyone
-            response = page(
-                "auth/login.html", 429, form=form, failure=next(iter(error.errors.values())).capitalize() + "."
-            )
+            response = page("auth/login.html", 429, form=form, failure=sentence(next(iter(error.errors.values()))))
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         # An empty username or password is a wrong credential to the service (Zato's E005001, SPEC §14);
@@ -78,10 +77,15 @@ def login() -> ViewResponse:
                 "auth/login.html",
                 503,
                 form=form,
-                failure="This console is not configured as an SSO application: add SSO_CONSOLE_APP to SSO_APPS.",
+                failure=gettext(
+                    "This console is not configured as an SSO application: add SSO_CONSOLE_APP to SSO_APPS."
+                ),
             )
         return page(
-            "auth/login.html", 401, form=form, failure="Wrong username or password, or this account may not log in now."
+            "auth/login.html",
+            401,
+            form=form,
+            failure=gettext("Wrong username or password, or this account may not log in now."),
         )
     return _after_login(result, next_url)
 
@@ -95,7 +99,7 @@ def login_new_password() -> ViewResponse:
     next_url = safe_next(form.next.data)
     pending = open_pending(form.pending.data)
     if pending is None:
-        flash("That took too long. Log in again to choose your new password.", "error")
+        flash(gettext("That took too long. Log in again to choose your new password."), "error")
         return redirect(url_for("web.login"), 303)
     errors: dict[str, str] | None = confirmation_errors(form)
     if not errors:
@@ -108,10 +112,10 @@ def login_new_password() -> ViewResponse:
             errors = form_errors(error, ("new_password",))
             if errors is None:
                 forget_pending()
-                flash("Your login could not be completed. Please log in again.", "error")
+                flash(gettext("Your login could not be completed. Please log in again."), "error")
                 return redirect(url_for("web.login"), 303)
         else:
-            flash("Your new password is set.", "success")
+            flash(gettext("Your new password is set."), "success")
             return _after_login(result, next_url)
     return page("auth/new_password.html", 422, form=form, errors=errors)
 
@@ -135,28 +139,31 @@ def login_code() -> ViewResponse:
     sealed = form.pending.data or ""
     pending = open_pending(sealed)
     if pending is None:
-        flash("That took too long. Please log in again.", "error")
+        flash(gettext("That took too long. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
     if request.form.get("credential"):
         return _passkey_instead(sealed, next_url)
     code = (form.code.data or "").strip()
     if not code:
-        return code_step(sealed, next_url, 422, "Enter the code from your app, or a recovery code.")
+        return code_step(sealed, next_url, 422, gettext("Enter the code from your app, or a recovery code."))
     try:
         result = service().login(pending.username, pending.password, pending.new_password, code)
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
             return code_step(sealed, next_url, 401, WRONG_CODE)
         forget_pending()
-        flash("Your login could not be completed. Please log in again.", "error")
+        flash(gettext("Your login could not be completed. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
     forget_pending()
     if pending.new_password is not None:
-        flash("Your new password is set.", "success")
+        flash(gettext("Your new password is set."), "success")
     if result.recovery_codes_left is not None:
         flash(
-            f"You used a recovery code; {result.recovery_codes_left} left. Make new ones under Two-factor "
-            "sign-in when you run low.",
+            ngettext(
+                "You used a recovery code; %(num)d left. Make new ones under Two-factor sign-in when you run low.",
+                "You used a recovery code; %(num)d left. Make new ones under Two-factor sign-in when you run low.",
+                result.recovery_codes_left,
+            ),
             "warning",
         )
     return _after_login(result, next_url)
@@ -196,8 +203,11 @@ def logout() -> ViewResponse:
         return page("auth/logout.html") if ust else redirect(url_for("web.login"))
     if ust:
         service(ust).logout()
+    language = session.get(PICKED_KEY)
     session.clear()
-    flash("You have logged out.", "success")
+    if language:
+        session[PICKED_KEY] = language
+    flash(gettext("You have logged out."), "success")
     response = redirect(url_for("web.login"), 303)
     clear_ust_cookie(response)
     return response

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, request, session, url_for
 
+from ..i18n import gettext, lazy_gettext, translate
 from ..sso import Code, Kind, SSOError
 from ..sso.kernel.attributes import PASSKEY_NAME_MAX
 from ..sso.kernel.permissions import USERS_CREDENTIALS
@@ -20,7 +21,7 @@ from .login import CEREMONY_KEYS
 from .refusals import form_errors
 from .responses import ViewResponse, page, refusal, safe_next
 
-NEEDS_SCRIPT = "Passkeys need JavaScript and a browser that supports them. Your password works as always."
+NEEDS_SCRIPT = lazy_gettext("Passkeys need JavaScript and a browser that supports them. Your password works as always.")
 ADD_FIELDS = ("name", "credential", "challenge_id", "password", "passkey")
 
 
@@ -112,7 +113,7 @@ def passkey_add() -> ViewResponse:
         if "challenge_id" in errors:
             errors = {"credential": "that took too long, or the page was used twice: add the passkey again"}
         return _page(422 if error.kind != Kind.conflict else 409, errors=errors, name=name)
-    flash(f"Passkey “{added.name}” added. You can now sign in with it.", "success")
+    flash(gettext("Passkey “%(name)s” added. You can now sign in with it.", name=added.name), "success")
     return redirect(url_for("web.passkeys"), 303)
 
 
@@ -128,8 +129,8 @@ def passkey_rename(passkey_id: str) -> ViewResponse:
         errors = form_errors(error, ("name",))
         if errors is None:
             return refusal(error)
-        return _page(422, failure=f"Not renamed: the name {errors['name']}.")
-    flash(f"Renamed to “{renamed.name}”.", "success")
+        return _page(422, failure=gettext("Not renamed: the name %(reason)s.", reason=translate(errors["name"])))
+    flash(gettext("Renamed to “%(name)s”.", name=renamed.name), "success")
     return redirect(url_for("web.passkeys"), 303)
 
 
@@ -146,8 +147,12 @@ def passkey_remove(passkey_id: str) -> ViewResponse:
         if errors is None:
             return refusal(error)
         status = {Kind.forbidden: 403, Kind.throttled: 429}.get(error.kind, 422)
-        return _page(status, errors=errors, failure="Not removed: " + next(iter(errors.values())) + ".")
-    flash("Passkey removed. It no longer signs you in here.", "success")
+        return _page(
+            status,
+            errors=errors,
+            failure=gettext("Not removed: %(reason)s.", reason=translate(next(iter(errors.values())))),
+        )
+    flash(gettext("Passkey removed. It no longer signs you in here."), "success")
     return redirect(url_for("web.passkeys"), 303)
 
 
@@ -164,7 +169,7 @@ def user_passkey_remove(user_id: str, passkey_id: str) -> ViewResponse:
         if error.kind == Kind.not_found and "passkey_id" in error.errors:
             abort(404)
         return refusal(error)
-    flash("Passkey removed: it no longer signs this user in.", "success")
+    flash(gettext("Passkey removed: it no longer signs this user in."), "success")
     return redirect(url_for("web.user_edit", user_id=user_id), 303)
 
 
@@ -212,15 +217,20 @@ def login_passkey() -> ViewResponse:
             return _login_page(429, next(iter(error.errors.values())).capitalize() + ".", error.retry_after)
         if code in (Code.password_must_change, Code.password_expired):
             return _login_page(
-                403, "Your password must be changed first: log in with your password to choose a new one."
+                403, gettext("Your password must be changed first: log in with your password to choose a new one.")
             )
         if "challenge_id" in error.errors:
-            return _login_page(422, "That took too long, or the page was used twice. Try the passkey again.")
+            return _login_page(422, gettext("That took too long, or the page was used twice. Try the passkey again."))
         if code == Code.invalid_operation:
-            return _login_page(403, "Signing in with a passkey alone is turned off here: log in with your password.")
+            return _login_page(
+                403, gettext("Signing in with a passkey alone is turned off here: log in with your password.")
+            )
         if error.kind in (Kind.invalid, Kind.malformed):
             return _login_page(
-                422, "Your browser's answer could not be read. Try the passkey again, or log in with your password."
+                422,
+                gettext(
+                    "Your browser's answer could not be read. Try the passkey again, or log in with your password."
+                ),
             )
-        return _login_page(401, "That passkey did not sign you in, or this account may not log in now.")
+        return _login_page(401, gettext("That passkey did not sign you in, or this account may not log in now."))
     return start_session(result.ust, next_url or url_for("web.account"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..i18n import N_, gettext, translate
 from ..sso import Code, Kind, SSOError
 
 
@@ -21,22 +22,22 @@ class NotSignedIn(Exception):
 
 
 SESSION_END_MESSAGES = {
-    Code.session_invalid: "Your session has ended. Please log in again.",
-    Code.user_locked: "Your account is locked. Ask an administrator to unlock it.",
-    Code.sign_up_not_final: "Your sign-up is not complete yet.",
-    Code.auth_invalid: "Your password has expired. Log in to choose a new one.",
-    Code.app_not_allowed: "This console is not configured as an SSO application (SSO_CONSOLE_APP).",
+    Code.session_invalid: N_("Your session has ended. Please log in again."),
+    Code.user_locked: N_("Your account is locked. Ask an administrator to unlock it."),
+    Code.sign_up_not_final: N_("Your sign-up is not complete yet."),
+    Code.auth_invalid: N_("Your password has expired. Log in to choose a new one."),
+    Code.app_not_allowed: N_("This console is not configured as an SSO application (SSO_CONSOLE_APP)."),
 }
 
 # A 404 page's title and message by what the service did not find (the error's code, then its field).
 NOT_FOUND_BY_CODE = {
-    Code.user_id_unknown: ("No such user", "There is no user with this id. They may have been removed."),
-    Code.session_invalid: ("No such session", "This session has ended or never existed."),
-    Code.no_such_signup_token: ("No such sign-up", "This sign-up link is not known or has expired."),
+    Code.user_id_unknown: (N_("No such user"), N_("There is no user with this id. They may have been removed.")),
+    Code.session_invalid: (N_("No such session"), N_("This session has ended or never existed.")),
+    Code.no_such_signup_token: (N_("No such sign-up"), N_("This sign-up link is not known or has expired.")),
 }
 NOT_FOUND_BY_FIELD = {
-    "name": ("No such API client", "There is no API client with this name. It may have been revoked."),
-    "auth_username": ("No such API client", "This API client is not linked to this user."),
+    "name": (N_("No such API client"), N_("There is no API client with this name. It may have been revoked.")),
+    "auth_username": (N_("No such API client"), N_("This API client is not linked to this user.")),
 }
 
 
@@ -49,19 +50,23 @@ def ends_session(error: SSOError) -> bool:
 def session_end_message(error: SSOError) -> str:
     """Why the caller's session ended, for the login page."""
     code = error.sub_status[0] if error.sub_status else Code.session_invalid
-    return SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid])
+    return gettext(SESSION_END_MESSAGES.get(code, SESSION_END_MESSAGES[Code.session_invalid]))
 
 
 def not_found_words(error: SSOError) -> tuple[str, str]:
     """The title and message of the 404 page for `error`: what was not found."""
     for code in error.sub_status:
         if code in NOT_FOUND_BY_CODE:
-            return NOT_FOUND_BY_CODE[code]
+            title, message = NOT_FOUND_BY_CODE[code]
+            return gettext(title), gettext(message)
     for name in error.errors:
         if name in NOT_FOUND_BY_FIELD:
-            return NOT_FOUND_BY_FIELD[name]
-    described = "; ".join(error.errors.values())
-    return "Not found", (described[:1].upper() + described[1:] + ".") if described else "There is nothing here."
+            title, message = NOT_FOUND_BY_FIELD[name]
+            return gettext(title), gettext(message)
+    described = "; ".join(translate(message) or "" for message in error.errors.values())
+    return gettext("Not found"), (
+        (described[:1].upper() + described[1:] + ".") if described else gettext("There is nothing here.")
+    )
 
 
 def form_errors(error: SSOError, fields: Iterable[str]) -> dict[str, str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 
+from ..i18n import gettext, lazy_gettext
 from ..sso import SSOError
 from .auth import service
 from .blueprint import bp
@@ -12,7 +13,11 @@ from .refusals import form_errors
 from .responses import ViewResponse, page
 from .signup import no_referrer
 
-CREDENTIAL_LABELS = {"username": "Username", "email": "Email", "username_or_email": "Username or email"}
+CREDENTIAL_LABELS = {
+    "username": lazy_gettext("Username"),
+    "email": lazy_gettext("Email"),
+    "username_or_email": lazy_gettext("Username or email"),
+}
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -60,6 +65,6 @@ def password_reset(token: str) -> ViewResponse:
                 return _invalid()
             errors = {"new_password": errors["password"]}
         else:
-            flash("Your new password is set, and you were signed out everywhere. Log in with it.", "success")
+            flash(gettext("Your new password is set, and you were signed out everywhere. Log in with it."), "success")
             return redirect(url_for("web.login"), 303)
     return no_referrer(page("auth/password_reset.html", 422, form=form, username=username, errors=errors))

@@ -9,16 +9,17 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ..i18n import gettext, lazy_gettext, translate
 from ..sso import Kind, SSOError
-from .field_table import attribute
+from .display import attribute_label
 from .refusals import ends_session, not_found_words, session_end_message
 from .session_cookie import UST_COOKIE, clear_ust_cookie
 
 if TYPE_CHECKING:  # for the annotation only: attribute_form imports refusals, never this module
     from .attribute_form.save import Outcome
 
-NOTHING_SENT = "Nothing to save: you did not change anything."
-NOTHING_NEW = "Nothing to save: those values were already stored."
+NOTHING_SENT = lazy_gettext("Nothing to save: you did not change anything.")
+NOTHING_NEW = lazy_gettext("Nothing to save: those values were already stored.")
 
 # What a console view returns: werkzeug's Response, so both `redirect()` (werkzeug's) and
 # `current_app.response_class` (Flask's, a subclass) fit. Views annotate with this, never flask.Response.
@@ -106,10 +107,12 @@ def refusal(error: SSOError) -> ViewResponse:
     if error.kind == Kind.not_found:
         return error_page(404, *not_found_words(error))
     if error.kind == Kind.forbidden:
-        return error_page(403, "Not allowed", "You may not do this.")
+        return error_page(403, gettext("Not allowed"), gettext("You may not do this."))
     code = error.sub_status[0] if error.sub_status else ""
-    messages = "; ".join(f"{name}: {text}" for name, text in error.errors.items()) or code
-    return error_page(422, "Not saved", f"The service refused this request ({messages}).")
+    messages = "; ".join(f"{name}: {translate(text)}" for name, text in error.errors.items()) or code
+    return error_page(
+        422, gettext("Not saved"), gettext("The service refused this request (%(reasons)s).", reasons=messages)
+    )
 
 
 # --- flashes -----------------------------------------------------------------------------------------------
@@ -118,14 +121,13 @@ def refusal(error: SSOError) -> ViewResponse:
 def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
     """Report a successful save (or that there was nothing to save) and move on (303, or HX-Location)."""
     if outcome.saved:
-        message = "Saved: " + ", ".join(attribute(name).label for name in outcome.saved) + "."
+        message = gettext("Saved: %(fields)s.", fields=", ".join(attribute_label(name) for name in outcome.saved))
         if outcome.merged_with:
-            message += (
-                " Someone else changed "
-                + ", ".join(attribute(name).label for name in outcome.merged_with)
-                + " meanwhile; their changes were kept."
+            message += " " + gettext(
+                "Someone else changed %(fields)s meanwhile; their changes were kept.",
+                fields=", ".join(attribute_label(name) for name in outcome.merged_with),
             )
         flash(message, "success")
     else:
-        flash(NOTHING_NEW if outcome.sent else NOTHING_SENT, "info")
+        flash(str(NOTHING_NEW if outcome.sent else NOTHING_SENT), "info")
     return go(location)

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import flash, request, url_for
 
+from ..i18n import gettext, not_done, translate
 from ..sso import SSOError
 from ..sso.kernel.attributes import ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX
 from ..sso.kernel.errors import Kind
@@ -99,7 +100,7 @@ def role_create() -> ViewResponse:
         if errors is None or error.kind == Kind.forbidden:  # e.g. a crafted box for a permission they lack
             return _not_allowed(error)
         return _edit_page(None, set(data["permissions"]), errors, 422, **data)
-    flash(f"Created role {role['name']}.", "success")
+    flash(gettext("Created role %(name)s.", name=role["name"]), "success")
     return go(url_for("web.role_edit", name=role["name"]))
 
 
@@ -117,12 +118,20 @@ def role_edit(name: str) -> ViewResponse:
 def _not_allowed(error: SSOError) -> ViewResponse:
     """The 403 page saying why (a guard rail's message), or the service's refusal as it maps."""
     if error.kind == Kind.forbidden and error.errors:
-        return error_page(403, "Not allowed", "Nothing was saved: " + "; ".join(error.errors.values()) + ".")
+        return error_page(
+            403,
+            gettext("Not allowed"),
+            gettext(
+                "Nothing was saved: %(reasons)s.", reasons="; ".join(translate(m) or "" for m in error.errors.values())
+            ),
+        )
     return refusal(error)
 
 
 def _no_such_role() -> ViewResponse:
-    return error_page(404, "No such role", "There is no role with this name. It may have been deleted.")
+    return error_page(
+        404, gettext("No such role"), gettext("There is no role with this name. It may have been deleted.")
+    )
 
 
 @bp.post("/roles/<name>")
@@ -143,7 +152,7 @@ def role_save(name: str) -> ViewResponse:
         except SSOError as again:
             return refusal(again)
         return _edit_page(role, set(data["permissions"]), errors, 422, description=data["description"])
-    flash(f"Saved role {role['name']}.", "success")
+    flash(gettext("Saved role %(name)s.", name=role["name"]), "success")
     return go(url_for("web.role_edit", name=name))
 
 
@@ -152,7 +161,7 @@ def role_save(name: str) -> ViewResponse:
 def role_delete(name: str) -> ViewResponse:
     """Delete a role nobody holds (while held, the page says who holds it)."""
     if request.form.get("confirm") != "yes":
-        flash("Not deleted: tick the box to confirm.", "error")
+        flash(gettext("Not deleted: tick the box to confirm."), "error")
         return go(url_for("web.role_edit", name=name))
     try:
         service().delete_role(name)
@@ -160,10 +169,10 @@ def role_delete(name: str) -> ViewResponse:
         if error.kind == Kind.not_found:
             return _no_such_role()
         if error.errors.get("name"):
-            flash("Not deleted: " + error.errors["name"] + ".", "error")
+            flash(gettext("Not deleted: %(reason)s.", reason=translate(error.errors["name"])), "error")
             return go(url_for("web.role_edit", name=name))
         return refusal(error)
-    flash(f"Deleted role {name}.", "success")
+    flash(gettext("Deleted role %(name)s.", name=name), "success")
     return go(url_for("web.role_list"))
 
 
@@ -173,7 +182,7 @@ def user_roles_change(user_id: str) -> ViewResponse:
     """Grant (`grant`: a role's name) or revoke (`revoke`) one role of a user, from Manage user's Roles card."""
     grant, revoke = request.form.get("grant", ""), request.form.get("revoke", "")
     if bool(grant) == bool(revoke):
-        return error_page(400, "Choose one role", "Choose one role to grant or to revoke.")
+        return error_page(400, gettext("Choose one role"), gettext("Choose one role to grant or to revoke."))
     try:
         if grant:
             service().grant_role(user_id, grant)
@@ -181,10 +190,13 @@ def user_roles_change(user_id: str) -> ViewResponse:
             service().revoke_role(user_id, revoke)
     except SSOError as error:
         if error.kind == Kind.forbidden and error.errors and "permission" not in error.errors:
-            flash("Not done: " + "; ".join(error.errors.values()) + ".", "error")
+            flash(not_done(error.errors.values()), "error")
             return go(url_for("web.user_edit", user_id=user_id) + "#roles-card")
         if error.kind == Kind.not_found and "role" in error.errors:
             return _no_such_role()
         return refusal(error)
-    flash(f"Granted role {grant}." if grant else f"Revoked role {revoke}.", "success")
+    flash(
+        gettext("Granted role %(name)s.", name=grant) if grant else gettext("Revoked role %(name)s.", name=revoke),
+        "success",
+    )
     return go(url_for("web.user_edit", user_id=user_id) + "#roles-card")

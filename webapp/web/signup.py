@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
+from ..i18n import gettext
 from ..sso import Code, SSOError
 from ..sso.email.signup import may_sign_up
 from .auth import console_app, service
@@ -93,13 +94,13 @@ def signup_confirm(token: str) -> ViewResponse:
         confirmed = service().confirm_signup(token)
     except SSOError as error:
         if Code.signup_confirmed in error.sub_status:
-            flash("This account is already confirmed. You can log in.", "info")
+            flash(gettext("This account is already confirmed. You can log in."), "info")
             return redirect(url_for("web.login"), 303)
         return no_referrer(
             page("auth/link_invalid.html", 404, what="sign-up", again=url_for("web.signup") if signup_open() else None)
         )
     session.pop(SENT_TO, None)
     if confirmed.approval_status == "approved":
-        flash("Your account is confirmed. Log in with your username and password.", "success")
+        flash(gettext("Your account is confirmed. Log in with your username and password."), "success")
         return redirect(url_for("web.login"), 303)
     return no_referrer(page("auth/signup_confirmed.html", username=confirmed.username))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, url_for
 
+from ..i18n import gettext, translate
 from ..sso import Kind, SSOError
 from ..sso.credentials.two_factor import grouped_key, new_totp_key, provisioning_uri, qr_svg
 from ..sso.kernel.permissions import USERS_CREDENTIALS
@@ -25,7 +26,7 @@ def _enrolment(key: str) -> dict:
     """What the page shows of a new key: the QR code (SVG made here) and the key as text."""
     issuer = current_app.config["SSO_TOTP_ISSUER"]
     uri = provisioning_uri(key, g.user["username"], issuer)
-    svg = qr_svg(uri, "QR code of your new two-factor key")
+    svg = qr_svg(uri, gettext("QR code of your new two-factor key"))
     svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="totp-qr-title" ', 1).replace(
         "<title>", '<title id="totp-qr-title">', 1
     )
@@ -75,7 +76,7 @@ def two_factor_enable() -> ViewResponse:
     form = EnableTotpForm()
     sealed = unseal(form.sealed_key.data, ENROL_PURPOSE, ENROL_TTL)
     if sealed is None or not isinstance(sealed.get("k"), str):
-        flash("That key is too old. Here is a new one: scan it again.", "error")
+        flash(gettext("That key is too old. Here is a new one: scan it again."), "error")
         return redirect(url_for("web.two_factor"), 303)
     data = {"password": form.password.data or "", "totp_key": sealed["k"], "totp_code": form.totp_code.data or ""}
     label = (form.totp_label.data or "").strip()
@@ -88,7 +89,7 @@ def two_factor_enable() -> ViewResponse:
         if errors is None:
             return refusal(error)
         return _page(429 if error.kind == Kind.throttled else 422, enable=form, errors=errors)
-    flash("Two-factor sign-in is on. From now on, logging in asks for a code from your app.", "success")
+    flash(gettext("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
     return _page(codes=codes)
 
 
@@ -103,13 +104,14 @@ def two_factor_recovery_codes() -> ViewResponse:
         if form_errors(error, ("password", "is_totp_enabled")) is None:
             return refusal(error)
         if error.kind == Kind.throttled:
-            return _page(429, failure=f"No new codes: {error.errors['password']}.")
+            return _page(429, failure=gettext("No new codes: %(reason)s.", reason=translate(error.errors["password"])))
         return _page(
             422,
-            failure="No new codes: "
-            + ("your current password is not right." if "password" in error.errors else "two-factor sign-in is off."),
+            failure=gettext("No new codes: your current password is not right.")
+            if "password" in error.errors
+            else gettext("No new codes: two-factor sign-in is off."),
         )
-    flash("New recovery codes are ready; the old ones no longer work.", "success")
+    flash(gettext("New recovery codes are ready; the old ones no longer work."), "success")
     return _page(codes=codes)
 
 
@@ -124,9 +126,9 @@ def two_factor_disable() -> ViewResponse:
         if form_errors(error, ("password",)) is None:
             return refusal(error)
         if error.kind == Kind.throttled:
-            return _page(429, failure=f"Still on: {error.errors['password']}.")
-        return _page(422, failure="Still on: your current password is not right.")
-    flash("Two-factor sign-in is off. Logging in now asks only for your password.", "success")
+            return _page(429, failure=gettext("Still on: %(reason)s.", reason=translate(error.errors["password"])))
+        return _page(422, failure=gettext("Still on: your current password is not right."))
+    flash(gettext("Two-factor sign-in is off. Logging in now asks only for your password."), "success")
     return redirect(url_for("web.two_factor"), 303)
 
 
@@ -141,5 +143,5 @@ def user_two_factor_disable(user_id: str) -> ViewResponse:
         service().disable_totp(user_id, None)
     except SSOError as error:
         return refusal(error)
-    flash("Two-factor sign-in is off for this user: they log in with their password alone.", "success")
+    flash(gettext("Two-factor sign-in is off for this user: they log in with their password alone."), "success")
     return redirect(url_for("web.user_edit", user_id=user_id), 303)

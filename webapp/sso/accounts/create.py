@@ -24,6 +24,7 @@ from ..kernel.profile_rows import load_schema, profile_value_taken, taken_values
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
 from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
 from ..kernel.tables import users
+from ..kernel.texts import _t
 from ..kernel.tokens import new_totp_key
 
 CREATE_KEYS = (
@@ -110,7 +111,7 @@ def check_new_user(
             if f.required and f.name not in data:
                 errors.add(f.name, "is required")
     if type(data.get("auto_approve", False)) is not bool:
-        errors.add("auto_approve", "must be true or false")
+        errors.add("auto_approve", _t("must be true or false"))
     if "password" in data:
         problem = password_problem(
             data["password"],
@@ -122,7 +123,7 @@ def check_new_user(
     if taken_too and "username" in clean and "username" not in errors.errors:
         with reading(ctx.engine) as conn:
             if is_username_taken(conn, clean["username"], None):
-                errors.add("username", "is already taken", Code.username_exists)
+                errors.add("username", _t("is already taken"), Code.username_exists)
     limits = check_rate_limit_input(data, errors)
     errors.raise_if_any(Kind.invalid)
     return clean, limits

@@ -15,17 +15,24 @@ from sqlalchemy import Connection, func, select
 from ..kernel.errors import Code, FieldErrors, Kind, own_access
 from ..kernel.permissions import ROLES_MANAGE
 from ..kernel.tables import roles, user_roles, users
+from ..kernel.texts import _t
 
 # The changes that take a user's access away, each with the refusal a person sees about their own account.
 _OWN_ACCESS = {
-    "is_locked": (lambda value, now: value is True, "you cannot lock your own account"),
-    "approval_status": (lambda value, now: value != "approved", "you cannot reject your own account"),
-    "sign_up_status": (lambda value, now: value != "final", "you cannot put your own sign-up back before confirmation"),
-    "password_expiry": (lambda value, now: value is not None and value <= now, "you cannot expire your own password"),
+    "is_locked": (lambda value, now: value is True, _t("you cannot lock your own account")),
+    "approval_status": (lambda value, now: value != "approved", _t("you cannot reject your own account")),
+    "sign_up_status": (
+        lambda value, now: value != "final",
+        _t("you cannot put your own sign-up back before confirmation"),
+    ),
+    "password_expiry": (
+        lambda value, now: value is not None and value <= now,
+        _t("you cannot expire your own password"),
+    ),
 }
 
 
-OWN_DELETE = "you cannot delete your own account"
+OWN_DELETE = _t("you cannot delete your own account")
 
 
 def refused_on_own_account(name: str, value: Any, now: datetime) -> str | None:

@@ -20,6 +20,7 @@ from ..kernel.context import Context
 from ..kernel.errors import FieldErrors, Kind
 from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require
 from ..kernel.tables import audit, users
+from ..kernel.texts import _t
 
 HISTORY_MAX = 500
 SIGN_IN_ACTIONS = ("login", "logout")  # kept apart from changes ("changes only" leaves them out)
@@ -38,16 +39,16 @@ def history(ctx: Context, call: Call, user_id, *, limit: int = 50) -> list[dict]
 def _check(kind: Any, before: Any, after: Any, changes_only: Any, limit: Any) -> None:
     errors = FieldErrors()
     if kind is not None and (not isinstance(kind, str) or len(kind) > KIND_MAX or text_problem(kind)):
-        errors.add("kind", f"must be an action name of at most {KIND_MAX} characters")
+        errors.add("kind", _t("must be an action name of at most %(num)d characters", num=KIND_MAX))
     for name, value in (("before", before), ("after", after)):
         if value is not None and (type(value) is not int or value < 1 or value > 2**62):
-            errors.add(name, "must be a record id (a whole number of at least 1)")
+            errors.add(name, _t("must be a record id (a whole number of at least 1)"))
     if before is not None and after is not None:
-        errors.add("after", "give before or after, not both")
+        errors.add("after", _t("give before or after, not both"))
     if type(changes_only) is not bool:
-        errors.add("changes_only", "must be true or false")
+        errors.add("changes_only", _t("must be true or false"))
     if type(limit) is not int or limit < 1:
-        errors.add("limit", "must be a whole number of at least 1")
+        errors.add("limit", _t("must be a whole number of at least 1"))
     errors.raise_if_any(Kind.invalid)
 
 

@@ -18,6 +18,7 @@ from ..kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, requir
 from ..kernel.presentation import FULL_VIEW, UserData
 from ..kernel.rows import load_user
 from ..kernel.tables import ended_sessions, sessions, user_roles, users
+from ..kernel.texts import _t
 from .guards import (
     OWN_DELETE,
     hold_role_managers,
@@ -32,7 +33,7 @@ from .update import update_local, update_user
 
 def _require_user_id(user_id: Any) -> None:
     if user_id is None:
-        raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", "is required")
+        raise SSOError.single(Kind.malformed, Code.invalid_input, "user_id", _t("is required"))
 
 
 # The permission each lifecycle call needs (SPEC §17), named once.
@@ -123,7 +124,7 @@ def user_id_of(ctx: Context, username: str) -> str:
     with reading(ctx.engine) as conn:
         row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
     if row is None:
-        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no such user")
+        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no such user"))
     return row.user_id
 
 

@@ -27,6 +27,7 @@ from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW, join, refused, require, require_over, split
 from ..kernel.rows import load_user
 from ..kernel.tables import roles, user_roles, users
+from ..kernel.texts import _t
 from .guards import hold_role_managers, require_a_role_manager, usable_role_managers
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -40,7 +41,10 @@ def no_such_role(field: str = "role") -> SSOError:
     return SSOError.single(Kind.not_found, Code.invalid_input, field, "no such role")
 
 
-def _role_row(conn: Connection, name: str, *, lock: bool = False) -> Any:
+def _role_row(conn: Connection, name: Any, *, lock: bool = False) -> Any:
+    """The role named `name`, or None (also for a name no role can have: the database is not asked)."""
+    if not isinstance(name, str) or len(name) > ROLE_NAME_MAX or not ROLE_NAME.match(name):
+        return None
     query = select(roles).where(roles.c.name == name)
     return conn.execute(query.with_for_update() if lock else query).mappings().first()
 
@@ -95,18 +99,18 @@ def get_role(ctx: Context, call: Call, name) -> dict[str, Any]:
 
 def _check_name(name: Any, errors: FieldErrors) -> None:
     if not isinstance(name, str):
-        errors.add("name", "is required" if name is None else "must be text")
+        errors.add("name", _t("is required") if name is None else "must be text")
     elif not name:
-        errors.add("name", "must not be empty")
+        errors.add("name", _t("must not be empty"))
     elif len(name) > ROLE_NAME_MAX:
         errors.add("name", f"must be at most {ROLE_NAME_MAX} characters")
     elif not ROLE_NAME.match(name):
-        errors.add("name", "must start with a lowercase letter and hold only a-z, 0-9, '.', '_' and '-'")
+        errors.add("name", _t("must start with a lowercase letter and hold only a-z, 0-9, '.', '_' and '-'"))
 
 
 def _check_description(description: Any, errors: FieldErrors) -> str:
     if not isinstance(description, str):
-        errors.add("description", "must be text")
+        errors.add("description", _t("must be text"))
         return ""
     problem = text_problem(description)
     if len(description) > ROLE_DESCRIPTION_MAX:
@@ -118,13 +122,13 @@ def _check_description(description: Any, errors: FieldErrors) -> str:
 
 def _check_permissions(value: Any, errors: FieldErrors) -> frozenset[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(name, str) for name in value):
-        errors.add("permissions", "must be a list of permission names")
+        errors.add("permissions", _t("must be a list of permission names"))
         return frozenset()
     unknown = [name for name in value if name not in PERMISSIONS]
     if unknown:
-        errors.add("permissions", "unknown permission: " + ", ".join(sorted(set(unknown)))[:200])
+        errors.add("permissions", _t("unknown permission: ") + ", ".join(sorted(set(unknown)))[:200])
     if len(set(value)) != len(value):
-        errors.add("permissions", "names a permission twice")
+        errors.add("permissions", _t("names a permission twice"))
     return frozenset(value)
 
 
@@ -174,7 +178,7 @@ def create_role(ctx: Context, call: Call, data: Any) -> dict[str, Any]:
 
 
 def _name_taken() -> SSOError:
-    return SSOError.single(Kind.conflict, Code.invalid_input, "name", "a role with this name exists")
+    return SSOError.single(Kind.conflict, Code.invalid_input, "name", _t("a role with this name exists"))
 
 
 def update_role(ctx: Context, call: Call, name: Any, data: Any) -> dict[str, Any]:
@@ -263,9 +267,9 @@ def user_roles_of(ctx: Context, call: Call, user_id) -> list[str]:
 def _grant_or_revoke(ctx: Context, call: Call, user_id: Any, role: Any, *, grant: bool) -> list[str]:
     errors = FieldErrors()
     if not isinstance(user_id, str) or not user_id:
-        errors.add("user_id", "is required")
+        errors.add("user_id", _t("is required"))
     if not isinstance(role, str) or not role:
-        errors.add("role", "is required")
+        errors.add("role", _t("is required"))
     if errors.errors:
         raise SSOError(Kind.malformed, errors.codes, errors.errors)
     with writing(ctx.engine) as conn:

@@ -39,6 +39,7 @@ from ..kernel.presentation import user_view
 from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
 from ..kernel.profile_rows import load_many, load_schema
 from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, users
+from ..kernel.texts import _t
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
 CUR_PAGE_MAX = 2**31 - 1  # keeps OFFSET inside a 64-bit integer
@@ -337,7 +338,7 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
     errors = FieldErrors()
     for key in ("user_id", "username", "email", *NAME_ATTRIBUTES, "q", "after", "external_id"):
         if key in criteria and not isinstance(criteria[key], str):
-            errors.add(key, "must be a string")
+            errors.add(key, _t("must be a string"))
         elif key in criteria and (problem := text_problem(criteria[key])):
             errors.add(key, problem)
     for key in ("sign_up_status", "approval_status"):
@@ -355,26 +356,26 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
         "deletion_scheduled",
     ):
         if key in criteria and type(criteria[key]) is not bool:
-            errors.add(key, "must be true or false")
+            errors.add(key, _t("must be true or false"))
     for key in ("cur_page", "page_size", "start_index"):
         if key in criteria and (type(criteria[key]) is not int or criteria[key] < 1):
-            errors.add(key, "must be a whole number of at least 1")
+            errors.add(key, _t("must be a whole number of at least 1"))
     for key in ("cur_page", "start_index"):
         if type(criteria.get(key)) is int and criteria[key] > CUR_PAGE_MAX:
             errors.add(key, f"must be at most {CUR_PAGE_MAX}")
     if "after" in criteria and "cur_page" in criteria:
-        errors.add("after", "cannot be combined with cur_page (after pages by key)")
+        errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
     sortable = [*SORTABLE, *(f.name for f in (schema or ProfileSchema()).active if f.searchable)]
     if "order_by" in criteria and (not isinstance(criteria["order_by"], str) or criteria["order_by"] not in sortable):
-        errors.add("order_by", "must be one of " + ", ".join(sortable))
+        errors.add("order_by", _t("must be one of: %(choices)s", choices=", ".join(sortable)))
     if "order" in criteria and (not isinstance(criteria["order"], str) or criteria["order"] not in ORDERS):
-        errors.add("order", "must be asc or desc")
+        errors.add("order", _t("must be asc or desc"))
     if "after" in criteria and (criteria.get("order_by", "username") != "username" or criteria.get("order") == "desc"):
-        errors.add("after", "pages only the username order (ascending)")
+        errors.add("after", _t("pages only the username order (ascending)"))
     if "name_op" in criteria and criteria["name_op"] not in ("and", "or"):
-        errors.add("name_op", "must be and or or")
+        errors.add("name_op", _t("must be and or or"))
     if "start_index" in criteria and ("cur_page" in criteria or "after" in criteria):
-        errors.add("start_index", "cannot be combined with cur_page or after")
+        errors.add("start_index", _t("cannot be combined with cur_page or after"))
     if "filter" in criteria:
         problem = filter_problem(criteria["filter"])
         if problem:

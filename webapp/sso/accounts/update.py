@@ -39,6 +39,7 @@ from ..kernel.profile_rows import (
 )
 from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
+from ..kernel.texts import _t
 from .guards import (
     hold_role_managers,
     hold_super_users,
@@ -211,7 +212,7 @@ def check_update(
         require(caller, permission)
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_administrator:
-        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", "you may update only your own account")
+        raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
     if not caller.is_super_user:
         errors = FieldErrors()
         for key in data:

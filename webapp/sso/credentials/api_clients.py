@@ -27,6 +27,7 @@ from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import load_user, new_session_id
 from ..kernel.tables import api_clients, linked_auths, sessions, users
+from ..kernel.texts import _t
 from ..kernel.tokens import session_hash
 from .throttle import begin_attempt, succeeded
 
@@ -101,7 +102,9 @@ def create_api_client(
                 changes={"api_client": {"old": None, "new": name}},
             )
     except IntegrityError:
-        raise SSOError.single(Kind.conflict, Code.invalid_input, "name", "an API client of this name exists") from None
+        raise SSOError.single(
+            Kind.conflict, Code.invalid_input, "name", _t("an API client of this name exists")
+        ) from None
     return secret
 
 
@@ -113,7 +116,7 @@ def revoke_api_client(ctx: Context, call: Call, name: str, *, actor_id: str | No
         if link is not None:
             _end_link_session(ctx, conn, link)
         if conn.execute(delete(api_clients).where(api_clients.c.name == name)).rowcount != 1:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", "no such API client")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", _t("no such API client"))
         record(
             conn,
             now=now,
@@ -170,7 +173,7 @@ def _super_user_and_target(ctx: Context, conn: Connection, call: Call, user_id):
     caller = authenticate(ctx, conn, call)
     require(caller, USERS_ATTRIBUTES)
     if user_id is None:
-        raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", "is required")
+        raise SSOError.single(Kind.missing, Code.invalid_input, "user_id", _t("is required"))
     target = load_user(conn, user_id) if isinstance(user_id, str) else None
     if target is None:
         raise no_such_user()
@@ -187,13 +190,13 @@ def _link_inputs(data: Any, required: tuple[str, ...]) -> dict[str, Any]:
     errors = FieldErrors()
     for key in data:
         if key not in LINK_KEYS:
-            errors.add(key[:128], "is not an input of this call")
+            errors.add(key[:128], _t("is not an input of this call"))
     if "auth_type" in data and data["auth_type"] not in AUTH_TYPES:
         errors.add("auth_type", f"must be {AUTH_TYPE}")
     if "auth_username" in data and not isinstance(data["auth_username"], str):
-        errors.add("auth_username", "must be the name of an API client")
+        errors.add("auth_username", _t("must be the name of an API client"))
     if "is_active" in data and type(data["is_active"]) is not bool:
-        errors.add("is_active", "must be true or false")
+        errors.add("is_active", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
     return dict(data)
 
@@ -228,7 +231,7 @@ def link(ctx: Context, call: Call, user_id, data) -> None:
             )
     except IntegrityError:
         raise SSOError.single(
-            Kind.conflict, Code.invalid_input, "auth_username", "this API client is already linked to a user"
+            Kind.conflict, Code.invalid_input, "auth_username", _t("this API client is already linked to a user")
         ) from None
 
 
@@ -266,7 +269,7 @@ def unlink(ctx: Context, call: Call, user_id, data) -> None:
             .first()
         )
         if row is None:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "auth_username", "is not linked to this user")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "auth_username", _t("is not linked to this user"))
         _end_link_session(ctx, conn, row)
         conn.execute(delete(linked_auths).where(linked_auths.c.id == row["id"]))
         record(

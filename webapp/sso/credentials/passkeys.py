@@ -38,6 +38,7 @@ from ..kernel.hashing import verify_password
 from ..kernel.permissions import USERS_CREDENTIALS, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import passkey_challenges, passkeys, sessions, users
+from ..kernel.texts import _t
 from .throttle import begin_attempt, succeeded
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -150,7 +151,7 @@ def has_passkeys(conn: Connection, user_id: str) -> bool:
 def challenge_gone() -> SSOError:
     """The ceremony's challenge is unknown, used, of another ceremony or session, or expired."""
     return SSOError.single(
-        Kind.invalid, Code.invalid_input, "challenge_id", "has expired or was used already: start again"
+        Kind.invalid, Code.invalid_input, "challenge_id", _t("has expired or was used already: start again")
     )
 
 
@@ -160,7 +161,7 @@ def bad_credential(message: str) -> SSOError:
 
 
 def no_such_passkey() -> SSOError:
-    return SSOError.single(Kind.not_found, Code.invalid_input, "passkey_id", "no such passkey")
+    return SSOError.single(Kind.not_found, Code.invalid_input, "passkey_id", _t("no such passkey"))
 
 
 def credential_json(credential: Any) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def _why(error: Exception) -> str:
 def check_name(name: Any) -> str:
     """A passkey's name: 1 to 64 characters of text, trimmed."""
     if not isinstance(name, str) or not name.strip():
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "name", "is required: what you call this passkey")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "name", _t("is required: what you call this passkey"))
     name = " ".join(name.split())
     if len(name) > PASSKEY_NAME_MAX:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "name", f"is longer than {PASSKEY_NAME_MAX} characters")
@@ -303,10 +304,10 @@ def confirm_recent_sign_in(
     credential} of `reauth_options`) is an answer of one of the user's passkeys (a wrong password or passkey
     counts like a failed sign-in); else E005001 naming `password`."""
     if password is not None and not isinstance(password, str):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "password", "must be a string")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "password", _t("must be a string"))
     if reauth is not None and not isinstance(reauth, Mapping):
         raise SSOError.single(
-            Kind.malformed, Code.invalid_input, "passkey", "must be an object with challenge_id and credential"
+            Kind.malformed, Code.invalid_input, "passkey", _t("must be an object with challenge_id and credential")
         )
     if signed_in is not None and now - signed_in <= RECENT_SIGN_IN:
         return
@@ -317,7 +318,7 @@ def confirm_recent_sign_in(
         raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", REAUTHENTICATE)
     attempt = begin_attempt(ctx, user["username"], call.remote_addr, now)
     if user["password_hash"] is None or not verify_password(password, user["password_hash"]):
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", "is not your current password")
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "password", _t("is not your current password"))
     with writing(ctx.engine) as conn:
         succeeded(conn, attempt, now)
 
@@ -339,7 +340,7 @@ def _reauthenticate(ctx: Context, call: Call, user: Mapping, reauth: Mapping, no
         if use is not None and consume_use(conn, use, now) is not None:
             succeeded(conn, attempt, now)
             return
-    raise SSOError.single(Kind.forbidden, Code.auth_invalid, "passkey", "did not confirm it is you: try again")
+    raise SSOError.single(Kind.forbidden, Code.auth_invalid, "passkey", _t("did not confirm it is you: try again"))
 
 
 def reauth_options(ctx: Context, call: Call) -> Ceremony:
@@ -355,7 +356,9 @@ def reauth_options(ctx: Context, call: Call) -> Ceremony:
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
     if not own:
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "passkey", "you have no passkey: enter your password")
+        raise SSOError.single(
+            Kind.invalid, Code.invalid_input, "passkey", _t("you have no passkey: enter your password")
+        )
     rp_id, _origin = relying_party(ctx.settings)
     with writing(ctx.engine) as conn:
         handle, challenge = new_challenge(
@@ -514,7 +517,7 @@ def register_verify(ctx: Context, call: Call, challenge_id, credential, name) ->
 
 
 def _registered_already() -> SSOError:
-    return SSOError.single(Kind.conflict, Code.invalid_input, "credential", "this passkey is registered already")
+    return SSOError.single(Kind.conflict, Code.invalid_input, "credential", _t("this passkey is registered already"))
 
 
 # --- the list, rename, remove --------------------------------------------------------------------------------
@@ -751,7 +754,7 @@ def passkey_factor(ctx: Context, call: Call, user: Mapping, passkey_answer: Any,
     E008002 for a stale challenge or a malformed answer; E005001 (counted by the caller) when it is not valid."""
     if not isinstance(passkey_answer, Mapping):
         raise SSOError.single(
-            Kind.malformed, Code.invalid_input, "passkey", "must be an object with challenge_id and credential"
+            Kind.malformed, Code.invalid_input, "passkey", _t("must be an object with challenge_id and credential")
         )
     credential = credential_json(passkey_answer.get("credential"))
     passkey = find_passkey(ctx, credential_id_of(credential))

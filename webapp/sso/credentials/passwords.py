@@ -17,6 +17,7 @@ from ..kernel.password_rules import check_new_password, password_changes, passwo
 from ..kernel.permissions import USERS_CREDENTIALS, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
+from ..kernel.texts import _t
 from .throttle import check_current_password
 
 CHANGE_PASSWORD_KEYS = ("new_password", "old_password", "user_id", "password_expiry", "must_change")
@@ -34,7 +35,7 @@ def change_password(ctx: Context, call: Call, data) -> None:
         own = user_id is None or user_id == caller.user_id
         if not own and not caller.holds(USERS_CREDENTIALS):
             raise SSOError.single(
-                Kind.forbidden, Code.invalid_input, "user_id", "you may change only your own password"
+                Kind.forbidden, Code.invalid_input, "user_id", _t("you may change only your own password")
             )
         target = caller.user if own else load_user(conn, user_id)
         if target is None:
@@ -44,10 +45,10 @@ def change_password(ctx: Context, call: Call, data) -> None:
     errors = FieldErrors()
     days = data.get("password_expiry")
     if days is not None and (type(days) is not int or not 1 <= days <= EXPIRY_DAYS_MAX):
-        errors.add("password_expiry", f"must be a whole number of days from 1 to {EXPIRY_DAYS_MAX}")
+        errors.add("password_expiry", _t("must be a whole number of days from 1 to %(num)d", num=EXPIRY_DAYS_MAX))
     must_change = data.get("must_change", False)
     if type(must_change) is not bool:
-        errors.add("must_change", "must be true or false")
+        errors.add("must_change", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
     check_new_password(ctx, data["new_password"], "new_password")
     if own:

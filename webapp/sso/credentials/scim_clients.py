@@ -21,6 +21,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.permissions import USERS_ATTRIBUTES, require
 from ..kernel.tables import roles, scim_clients
+from ..kernel.texts import _t
 from ..kernel.tokens import session_hash
 from .api_clients import check_client_name
 
@@ -50,7 +51,7 @@ def create_scim_client(ctx: Context, call: Call, name: str, role: str, *, actor_
     try:
         with writing(ctx.engine) as conn:
             if conn.execute(select(roles.c.name).where(roles.c.name == role)).first() is None:
-                raise SSOError.single(Kind.invalid, Code.invalid_input, "role", "no such role")
+                raise SSOError.single(Kind.invalid, Code.invalid_input, "role", _t("no such role"))
             conn.execute(
                 insert(scim_clients).values(
                     name=name, token_hash=session_hash(token), role=role, creation_time=now, is_active=True
@@ -66,7 +67,9 @@ def create_scim_client(ctx: Context, call: Call, name: str, role: str, *, actor_
                 changes={"scim_client": {"old": None, "new": name}, "role": {"old": None, "new": role}},
             )
     except IntegrityError:
-        raise SSOError.single(Kind.conflict, Code.invalid_input, "name", "a SCIM client of this name exists") from None
+        raise SSOError.single(
+            Kind.conflict, Code.invalid_input, "name", _t("a SCIM client of this name exists")
+        ) from None
     return token
 
 
@@ -75,7 +78,7 @@ def revoke_scim_client(ctx: Context, call: Call, name: str, *, actor_id: str | N
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         if conn.execute(delete(scim_clients).where(scim_clients.c.name == name)).rowcount != 1:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", "no such SCIM client")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "name", _t("no such SCIM client"))
         record(
             conn,
             now=now,

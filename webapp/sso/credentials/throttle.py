@@ -33,6 +33,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, sign_in_paused
 from ..kernel.hashing import verify_password
 from ..kernel.tables import login_failures
+from ..kernel.texts import _t
 
 
 @dataclass
@@ -177,7 +178,7 @@ def took_back(ctx: Context, attempt: Attempt | None) -> None:
 
 
 def check_current_password(
-    ctx: Context, user: Any, password: Any, remote_addr: Any, *, field_name: str, message: str = "is not right"
+    ctx: Context, user: Any, password: Any, remote_addr: Any, *, field_name: str, message: str = _t("is not right")
 ) -> None:
     """The one check of a signed-in person's current password (change-password, turning two-factor
     sign-in on or off, new recovery codes, ...): counted like a sign-in of that username from that address

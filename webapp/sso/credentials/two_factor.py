@@ -33,6 +33,7 @@ from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import UserData
 from ..kernel.rows import current_value, load_user, load_user_by_username
 from ..kernel.tables import recovery_codes, users
+from ..kernel.texts import _t
 from ..kernel.tokens import new_totp_key
 from .throttle import check_current_password
 
@@ -212,7 +213,7 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
     with reading(ctx.engine) as conn:
         user = load_user_by_username(conn, username)
     if user is None:
-        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no user has this username")
+        raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no user has this username"))
     view = update_local(ctx, user["user_id"], {"totp_key": key})
     return view, check_value(ATTRIBUTES["totp_key"], key)[0]
 
@@ -226,7 +227,7 @@ def _own_account(ctx: Context, conn: Connection, call: Call) -> UserCaller:
 
 def _check_password(ctx: Context, user: Mapping, password: Any, remote_addr: Any) -> None:
     check_current_password(
-        ctx, user, password, remote_addr, field_name="password", message="is not your current password"
+        ctx, user, password, remote_addr, field_name="password", message=_t("is not your current password")
     )
 
 
@@ -255,7 +256,7 @@ def enable_totp(ctx: Context, call: Call, data) -> list[str]:
                 Kind.invalid,
                 Code.invalid_input,
                 "totp_code",
-                "is not the current code of this key: check the app's clock and try again",
+                _t("is not the current code of this key: check the app's clock and try again"),
             )
         codes = replace_recovery_codes(conn, target["user_id"], now)
         write_update(
@@ -291,7 +292,7 @@ def regenerate_recovery_codes(ctx: Context, call: Call, password) -> list[str]:
         caller = _own_account(ctx, conn, call)
         if not caller.user["is_totp_enabled"]:
             raise SSOError.single(
-                Kind.invalid, Code.invalid_input, "is_totp_enabled", "two-factor sign-in is off: turn it on first"
+                Kind.invalid, Code.invalid_input, "is_totp_enabled", _t("two-factor sign-in is off: turn it on first")
             )
         codes = replace_recovery_codes(conn, caller.user_id, now)
         record(

@@ -34,8 +34,9 @@ from ..kernel.errors import Code, FieldErrors, Kind, SSOError, username_taken, v
 from ..kernel.inputs import require_mapping
 from ..kernel.presentation import UserData
 from ..kernel.tables import email_tokens
+from ..kernel.texts import _t
 from . import tokens
-from .mail import render, valid_for, when
+from .mail import render, valid_for
 from .outbox import enqueue
 
 CONFIRM_PATH = "/account/email/confirm/"  # the console page a confirmation link opens
@@ -69,7 +70,7 @@ def link_refused() -> SSOError:
         Kind.not_found,
         Code.invalid_input,
         "token",
-        "this email-change link is not valid (it may have expired or been used already)",
+        _t("this email-change link is not valid (it may have expired or been used already)"),
     )
 
 
@@ -178,7 +179,8 @@ def _send_link(ctx: Context, conn: Connection, target, new_email: str, token: st
         username=target["username"],
         link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
         valid_for=valid_for(settings["SSO_EMAIL_CHANGE_CONFIRM_HOURS"] * 60),
-        expires_at=when(expires),
+        expires_at=expires,
+        locale=ctx.mailer.language(target) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
     enqueue(ctx, conn, message, user_id=target["user_id"])
 
@@ -196,7 +198,7 @@ def check_link(ctx: Context, token: Any) -> tuple[str, str]:
 def not_the_owner() -> SSOError:
     """The link's account is not the signed-in one (issue 31 #4): nothing is written, the link stays usable."""
     return SSOError.single(
-        Kind.forbidden, Code.auth_invalid, "token", "this link is for another account: sign in as its owner"
+        Kind.forbidden, Code.auth_invalid, "token", _t("this link is for another account: sign in as its owner")
     )
 
 

@@ -20,17 +20,24 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate, make_msgid, parseaddr
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from babel.dates import format_datetime as babel_datetime
+from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
+
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 SCHEMES = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
 
 log = logging.getLogger("webapp.mail")
@@ -141,36 +148,82 @@ class Message:
     kind: str  # the template's name, for logs
 
 
-_env = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+_envs: dict[str, Environment] = {}
 
 
-def render(name: str, to: str, **values: Any) -> Message:
-    """`templates/mail/NAME.jinja` sets the wording; the text and HTML layouts lay it out."""
-    wording = _env.get_template(f"mail/{name}.jinja").make_module(values)
-    text = _env.get_template("mail/_layout.txt").render(m=wording, **values)
-    html = _env.get_template("mail/_layout.html").render(m=wording, **values)
+def _environment(locale: str) -> Environment:
+    """The mail templates' environment for one language (gettext bound to its catalog; made once)."""
+    env = _envs.get(locale)
+    if env is None:
+        env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            extensions=["jinja2.ext.i18n"],
+        )
+        env.policies["ext.i18n.trimmed"] = True
+        env.install_gettext_translations(_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        _envs[locale] = env
+    return env
+
+
+@cache
+def _translations(locale: str) -> NullTranslations:
+    if locale == SOURCE_LOCALE:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS), [locale.replace("-", "_")])
+
+
+def mail_language(preferred: Any, fallback: str) -> str:
+    """The language of a message: the recipient's `locale` when it is a shipped one, else `fallback`
+    (the language of the page that asked for the message, or SSO_DEFAULT_LOCALE)."""
+    return preferred if preferred in LOCALES else fallback
+
+
+def _locale_of(recipient: Any) -> str | None:
+    if recipient is None:
+        return None
+    mapping = getattr(recipient, "_mapping", recipient)
+    try:
+        return mapping.get("locale")
+    except AttributeError:
+        return None
+
+
+def _localised(value: Any, locale: str, translations: NullTranslations) -> Any:
+    """A value as the message shows it: a service Text translated, a time in the language's own form (UTC)."""
+    if isinstance(value, Text):
+        if value.plural is not None and value.number is not None:
+            return translations.ungettext(value.msgid, value.plural, value.number) % value.values
+        return translations.ugettext(value.msgid) % value.values if value.values else translations.ugettext(value.msgid)
+    if isinstance(value, datetime):
+        return when(value, locale)
+    return value
+
+
+def render(name: str, to: str, locale: str = SOURCE_LOCALE, **values: Any) -> Message:
+    """`templates/mail/NAME.jinja` sets the wording in `locale`; the text and HTML layouts lay it out."""
+    env = _environment(locale if locale in LOCALES else SOURCE_LOCALE)
+    translations = _translations(locale) if locale in LOCALES else NullTranslations()
+    values = {key: _localised(value, locale, translations) for key, value in values.items()}
+    values["lang"] = locale
+    wording = env.get_template(f"mail/{name}.jinja").make_module(values)
+    text = env.get_template("mail/_layout.txt").render(m=wording, **values)
+    html = env.get_template("mail/_layout.html").render(m=wording, **values)
     subject = wording.subject  # type: ignore[attr-defined]  # Jinja's TemplateModule does not type a template's exports
     return Message(to=to, subject=str(subject), text=text, html=html, kind=name)
 
 
-def valid_for(minutes: int) -> str:
-    """A lifetime in words: '30 minutes', '24 hours', '2 days'."""
-    if minutes % (60 * 24) == 0 and minutes >= 60 * 48:
-        return f"{minutes // (60 * 24)} days"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+def valid_for(minutes: int) -> Text:
+    """A lifetime in words ('30 minutes', '24 hours', '2 days'), translated when the message is rendered."""
+    return lifetime(minutes)
 
 
-def when(moment: datetime) -> str:
-    """A stored naive-UTC time as people read it in a message."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def when(moment: datetime, locale: str = SOURCE_LOCALE) -> str:
+    """A stored naive-UTC time as people of `locale` read it in a message ('7 Dec 2026, 14:05 UTC')."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return f"{babel_datetime(aware, 'medium', tzinfo=UTC, locale=locale.replace('-', '_'))} UTC"
 
 
 class Mailer:
@@ -182,7 +235,16 @@ class Mailer:
         self.timeout = float(settings.get("SSO_SMTP_TIMEOUT", 10))
         # The name we greet the SMTP server with (smtplib's default, the machine's FQDN, can take seconds to find).
         self.helo_name = urlsplit(settings.get("SSO_PUBLIC_URL", "")).hostname or "localhost"
+        self.default_locale = settings.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE
+        # The language of the page that asks for a message (the console sets it; None outside a request).
+        self.page_locale: Callable[[], str | None] = lambda: None
         _log_to_stderr()
+
+    def language(self, recipient: Any) -> str:
+        """The language a message to `recipient` (a user row or None) goes out in: their `locale`, else the
+        language of the page that asked for it, else SSO_DEFAULT_LOCALE."""
+        preferred = _locale_of(recipient)
+        return mail_language(preferred, self.page_locale() or self.default_locale)
 
     @property
     def configured(self) -> bool:

@@ -27,6 +27,7 @@ from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.tables import outbox
+from ..kernel.texts import _t
 from .mail import Message
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
@@ -245,7 +246,7 @@ def _super_user(ctx: Context, call: Call):
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
     if not caller.is_super_user:  # no permission of SPEC §17 covers everyone's mail: super-users only
-        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "permission", "only a super-user sees the outbox")
+        raise SSOError.single(Kind.forbidden, Code.auth_invalid, "permission", _t("only a super-user sees the outbox"))
     return caller
 
 
@@ -268,9 +269,9 @@ def retry(ctx: Context, call: Call, message_id: Any) -> None:
     """For a super-user: queue a failed message again, due at once (audited); not failed → E008002."""
     caller = _super_user(ctx, call)
     if type(message_id) is not int:
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "message", "must be a message number")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "message", _t("must be a message number"))
     if not 0 < message_id < ID_LIMIT:  # no row has it, and the database could not even compare it
-        raise SSOError.single(Kind.not_found, Code.invalid_input, "message", "no such failed message")
+        raise SSOError.single(Kind.not_found, Code.invalid_input, "message", _t("no such failed message"))
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row = conn.execute(select(outbox.c.user_id, outbox.c.kind).where(outbox.c.id == message_id)).first()
@@ -280,7 +281,7 @@ def retry(ctx: Context, call: Call, message_id: Any) -> None:
             .values(status=QUEUED, next_attempt_time=now, lease_until=None, claimed_by=None)
         )
         if row is None or moved.rowcount != 1:
-            raise SSOError.single(Kind.not_found, Code.invalid_input, "message", "no such failed message")
+            raise SSOError.single(Kind.not_found, Code.invalid_input, "message", _t("no such failed message"))
         record(
             conn,
             now=now,

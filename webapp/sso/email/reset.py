@@ -26,8 +26,9 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.password_rules import password_changes, password_columns, password_problem
 from ..kernel.tables import email_tokens, mail_requests, sessions, users
+from ..kernel.texts import _t
 from . import notifications, tokens
-from .mail import render, valid_for, when
+from .mail import render, valid_for
 from .outbox import enqueue
 from .tokens import may_log_in
 
@@ -44,7 +45,7 @@ def refused() -> SSOError:
         Kind.forbidden,
         Code.password_reset_refused,
         "token",
-        "this password-reset link is not valid (it may have expired or been used already)",
+        _t("this password-reset link is not valid (it may have expired or been used already)"),
     )
 
 
@@ -110,7 +111,7 @@ def request_password_reset(ctx: Context, call: Call, credential) -> None:
     """Email a reset link to the account `credential` names (if any, and if it may log in); answers alike either way."""
     check_app(ctx, call.current_app)
     if not isinstance(credential, str):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "credential", "must be a string")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "credential", _t("must be a string"))
     now = ctx.clock()
     keys = _throttle_keys(credential, call.remote_addr)
     clean = credential.strip()
@@ -163,7 +164,8 @@ def _send_link(ctx: Context, conn: Connection, user: Any, token: str, expires: d
         username=user["username"],
         link=settings["SSO_PUBLIC_URL"] + RESET_PATH + token,
         valid_for=valid_for(settings["SSO_PASSWORD_RESET_MINUTES"]),
-        expires_at=when(expires),
+        expires_at=expires,
+        locale=ctx.mailer.language(user) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
     enqueue(ctx, conn, message, user_id=user["user_id"])
 

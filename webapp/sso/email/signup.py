@@ -28,8 +28,9 @@ from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
+from ..kernel.texts import _t
 from . import tokens
-from .mail import render, valid_for, when
+from .mail import render, valid_for
 from .outbox import enqueue
 
 SIGNUP_KEYS = ("username", "password", "email", *NAME_ATTRIBUTES, "app_list")
@@ -66,17 +67,17 @@ def rejected_word(ctx: Context, value: str) -> str | None:
 def check_username(ctx: Context, value: Any, errors: FieldErrors) -> str | None:
     """Zato's sign-up username codes: E001001 invalid, E001003 too long, E001004 whitespace."""
     if not isinstance(value, str) or not value:
-        errors.add("username", "is required" if value in ("", None) else "must be a string", Code.username_invalid)
+        errors.add("username", _t("is required") if value in ("", None) else "must be a string", Code.username_invalid)
         return None
     if len(value) > USERNAME_MAX:
-        errors.add("username", f"must be at most {USERNAME_MAX} characters", Code.username_too_long)
+        errors.add("username", _t("must be at most %(num)d characters", num=USERNAME_MAX), Code.username_too_long)
         return None
     if any(char.isspace() for char in value):
-        errors.add("username", "must not contain whitespace", Code.username_has_whitespace)
+        errors.add("username", _t("must not contain whitespace"), Code.username_has_whitespace)
         return None
     word = rejected_word(ctx, value)
     if word:
-        errors.add("username", f"may not contain the word {word!r}", Code.username_invalid)
+        errors.add("username", _t("may not contain the word “%(word)s”", word=word), Code.username_invalid)
         return None
     clean, message = check_value(ATTRIBUTES["username"], value)
     if message:
@@ -89,24 +90,24 @@ def check_email(ctx: Context, value: Any, errors: FieldErrors, *, required: bool
     """Zato's sign-up email codes: E002001 invalid, E002003 too long, E002004 whitespace, E002005 missing."""
     if value is None or (value == "" and required):
         if required:
-            errors.add("email", "is required: the confirmation link is sent there", Code.email_missing)
+            errors.add("email", _t("is required: the confirmation link is sent there"), Code.email_missing)
         return None
     if not isinstance(value, str):
-        errors.add("email", "must be a string", Code.email_invalid)
+        errors.add("email", _t("must be a string"), Code.email_invalid)
         return None
     if len(value) > EMAIL_MAX:
-        errors.add("email", f"must be at most {EMAIL_MAX} characters", Code.email_too_long)
+        errors.add("email", _t("must be at most %(num)d characters", num=EMAIL_MAX), Code.email_too_long)
         return None
     if any(char.isspace() for char in value):
-        errors.add("email", "must not contain whitespace", Code.email_has_whitespace)
+        errors.add("email", _t("must not contain whitespace"), Code.email_has_whitespace)
         return None
     clean, message = check_value(ATTRIBUTES["email"], value)
     if message:
-        errors.add("email", "must be a valid email address", Code.email_invalid)
+        errors.add("email", _t("must be a valid email address"), Code.email_invalid)
         return None
     word = rejected_word(ctx, value.rpartition("@")[0])
     if word:
-        errors.add("email", f"may not contain the word {word!r}", Code.email_invalid)
+        errors.add("email", _t("may not contain the word “%(word)s”", word=word), Code.email_invalid)
         return None
     return clean
 
@@ -115,15 +116,17 @@ def check_apps(ctx: Context, current_app: Any, app_list: Any) -> None:
     """E004001 for an app that is not configured; E004002 unless every app allows sign-up (SSO_SIGNUP_APPS)."""
     check_app(ctx, current_app)
     if not isinstance(app_list, (list, tuple)) or not app_list or not all(isinstance(a, str) for a in app_list):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "app_list", "must be a list of application names")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "app_list", _t("must be a list of application names"))
     unknown = [app for app in app_list if app not in ctx.apps]
     if unknown:
         raise SSOError.single(
-            Kind.forbidden, Code.app_not_allowed, "app_list", "names an application that is not configured"
+            Kind.forbidden, Code.app_not_allowed, "app_list", _t("names an application that is not configured")
         )
     allowed = ctx.settings["SSO_SIGNUP_APPS"]
     if current_app not in allowed or any(app not in allowed for app in app_list):
-        raise SSOError.single(Kind.forbidden, Code.no_signup, "app_list", "sign-up is not open for this application")
+        raise SSOError.single(
+            Kind.forbidden, Code.no_signup, "app_list", _t("sign-up is not open for this application")
+        )
 
 
 def email_taken(conn, email: str) -> bool:
@@ -144,7 +147,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     is raised at once (E008002 first when a value is refused), but nothing is written or sent and None is
     returned: a form can report all mistakes together, its own included (two password boxes that differ)."""
     if not isinstance(data, dict):
-        raise SSOError.single(Kind.malformed, Code.invalid_input, "data", "must be an object")
+        raise SSOError.single(Kind.malformed, Code.invalid_input, "data", _t("must be an object"))
     with reading(ctx.engine) as conn:
         own_fields = self_editable(load_schema(conn))
     reject_unknown(data, frozenset(SIGNUP_KEYS) | own_fields.names(), lambda key: "is not a sign-up input")
@@ -253,7 +256,8 @@ def _send_confirmation(ctx: Context, conn, user_id: str, email: str, username: s
         username=username,
         link=settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token,
         valid_for=valid_for(settings["SSO_SIGNUP_CONFIRM_HOURS"] * 60),
-        expires_at=when(expires),
+        expires_at=expires,
+        locale=ctx.mailer.language(None) if ctx.mailer is not None else ctx.settings.get("SSO_DEFAULT_LOCALE", "en"),
     )
     enqueue(ctx, conn, message, user_id=user_id)
 
@@ -262,15 +266,15 @@ def _token_state(ctx: Context, conn, confirm_token: Any):
     """The token's row and its user, or E005006 (unknown or expired) / E005007 (already confirmed)."""
     row = tokens.find(conn, tokens.SIGNUP, confirm_token)
     if row is None:
-        raise SSOError.single(Kind.not_found, Code.no_such_signup_token, "confirm_token", "no such sign-up token")
+        raise SSOError.single(Kind.not_found, Code.no_such_signup_token, "confirm_token", _t("no such sign-up token"))
     user = conn.execute(select(users).where(users.c.user_id == row["user_id"])).mappings().one()
     if row["used_time"] is not None or user["sign_up_status"] == "final":
         raise SSOError.single(
-            Kind.conflict, Code.signup_confirmed, "confirm_token", "this sign-up is already confirmed"
+            Kind.conflict, Code.signup_confirmed, "confirm_token", _t("this sign-up is already confirmed")
         )
     if row["expiration_time"] <= ctx.clock():
         raise SSOError.single(
-            Kind.not_found, Code.no_such_signup_token, "confirm_token", "this sign-up token has expired"
+            Kind.not_found, Code.no_such_signup_token, "confirm_token", _t("this sign-up token has expired")
         )
     return row, user
 
@@ -300,7 +304,7 @@ def confirm_signup(ctx: Context, call: Call, confirm_token) -> Confirmed:
         )
         if used.rowcount != 1 or moved.rowcount != 1:  # a racing confirmation won
             raise SSOError.single(
-                Kind.conflict, Code.signup_confirmed, "confirm_token", "this sign-up is already confirmed"
+                Kind.conflict, Code.signup_confirmed, "confirm_token", _t("this sign-up is already confirmed")
             )
         record(
             conn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,10 +11,12 @@ from typing import Any, overload
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import FieldErrors
+from .texts import LOCALES, _t
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
 PERSON_NAME_MAX = 256
+LOCALE_MAX = 35  # the longest BCP 47 tag RFC 5646 asks implementations to store
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOTP_KEY_MIN = 16
@@ -51,7 +54,7 @@ class Attribute:
     min_length: int | None = None
     choices: tuple[str, ...] = ()
     searchable: bool = False  # has a case-folded search column kept in step with it
-    label: str = ""
+    label: str = ""  # a Text (webapp.sso.kernel.texts): English here, translated by the console
     write_only: bool = False  # a secret: stored encrypted, never shown, audited as "(changed)"
     on_forms: bool = True  # edited on the attribute forms (False: a page of its own manages it)
     on_zato_wire: bool = True  # shown in Zato's user views (False: kept for another face, e.g. SCIM's externalId)
@@ -60,19 +63,20 @@ class Attribute:
 ATTRIBUTES: dict[str, Attribute] = {
     a.name: a
     for a in (
-        Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label="Username"),
-        Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label="Email"),
-        Attribute("display_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Display name"),
-        Attribute("first_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="First name"),
-        Attribute("middle_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Middle name"),
-        Attribute("last_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label="Last name"),
-        Attribute("is_locked", "bool", False, False, label="Locked"),
-        Attribute("password_expiry", "datetime", True, False, label="Password expiry"),
-        Attribute("password_must_change", "bool", False, False, label="Password must change"),
-        Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label="Sign-up status"),
-        Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label="Approval status"),
-        Attribute("is_totp_enabled", "bool", False, True, label="Two-factor sign-in", on_forms=False),
-        Attribute("totp_label", "text", True, True, PERSON_NAME_MAX, label="Two-factor label", on_forms=False),
+        Attribute("username", "username", False, True, USERNAME_MAX, 1, searchable=True, label=_t("Username")),
+        Attribute("email", "email", True, True, EMAIL_MAX, searchable=True, label=_t("Email")),
+        Attribute("display_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Display name")),
+        Attribute("first_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("First name")),
+        Attribute("middle_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Middle name")),
+        Attribute("last_name", "text", True, True, PERSON_NAME_MAX, searchable=True, label=_t("Last name")),
+        Attribute("locale", "enum", True, True, choices=LOCALES, label=_t("Language")),
+        Attribute("is_locked", "bool", False, False, label=_t("Locked")),
+        Attribute("password_expiry", "datetime", True, False, label=_t("Password expiry")),
+        Attribute("password_must_change", "bool", False, False, label=_t("Password must change")),
+        Attribute("sign_up_status", "enum", False, False, choices=SIGN_UP_STATUSES, label=_t("Sign-up status")),
+        Attribute("approval_status", "enum", False, False, choices=APPROVAL_STATUSES, label=_t("Approval status")),
+        Attribute("is_totp_enabled", "bool", False, True, label=_t("Two-factor sign-in"), on_forms=False),
+        Attribute("totp_label", "text", True, True, PERSON_NAME_MAX, label=_t("Two-factor label"), on_forms=False),
         Attribute(
             "external_id", "text", True, False, EXTERNAL_ID_MAX, label="External ID", on_forms=False, on_zato_wire=False
         ),
@@ -83,7 +87,7 @@ ATTRIBUTES: dict[str, Attribute] = {
             True,
             TOTP_KEY_MAX,
             TOTP_KEY_MIN,
-            label="Two-factor key",
+            label=_t("Two-factor key"),
             write_only=True,
             on_forms=False,
         ),
@@ -145,7 +149,7 @@ USERNAME_REFUSED_CATEGORIES = ("Cf", "Co", "Cn", "Zl", "Zp")
 def username_problem(value: str) -> str | None:
     """Why `value` cannot be a username beyond the text rules, or None."""
     if any(unicodedata.category(char) in USERNAME_REFUSED_CATEGORIES for char in value):
-        return "must not contain invisible, formatting or text-direction characters"
+        return _t("must not contain invisible, formatting or text-direction characters")
     return None
 
 
@@ -168,22 +172,22 @@ def as_utc(value: datetime | None) -> datetime | None:
 def parse_datetime(value: Any) -> datetime:
     """A datetime or ISO 8601 string as naive UTC; raises ValueError when it is neither."""
     if not isinstance(value, (datetime, str)):
-        raise ValueError("must be an ISO 8601 date and time")
+        raise ValueError(_t("must be an ISO 8601 date and time"))
     try:
         if isinstance(value, str) and "\x00" in value:  # fromisoformat would stop reading at the NUL
             raise ValueError("NUL")
         return utc_naive(value if isinstance(value, datetime) else datetime.fromisoformat(value.strip()))
     except (ValueError, OverflowError):  # OverflowError: an offset that moves it outside years 1-9999
-        raise ValueError("must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z") from None
+        raise ValueError(_t("must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z")) from None
 
 
 def text_problem(value: str) -> str | None:
     """Why a string cannot be stored as text (control characters, lone surrogates), or None."""
     for char in value:
         if unicodedata.category(char) == "Cc":
-            return "must not contain control characters"
+            return _t("must not contain control characters")
         if "\ud800" <= char <= "\udfff":
-            return "must not contain unpaired surrogate characters"
+            return _t("must not contain unpaired surrogate characters")
     return None
 
 
@@ -198,20 +202,22 @@ def safe_text(value: Any, limit: int) -> str | None:
 def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
     """Validate one value for `attr`: (value to store, None) or (None, message)."""
     if value is None:
-        return (None, None) if attr.nullable else (None, "may not be empty (null)")
+        return (None, None) if attr.nullable else (None, _t("may not be empty (null)"))
     if attr.type == "bool":
-        return (value, None) if type(value) is bool else (None, "must be true or false")
+        return (value, None) if type(value) is bool else (None, _t("must be true or false"))
+    if attr.name == "locale":
+        return locale_value(value)
     if attr.type == "enum":
         if isinstance(value, str) and value in attr.choices:
             return value, None
-        return None, "must be one of: " + ", ".join(attr.choices)
+        return None, _t("must be one of: %(choices)s", choices=", ".join(attr.choices))
     if attr.type == "datetime":
         try:
             return parse_datetime(value), None
         except ValueError as e:
-            return None, str(e)
+            return None, e.args[0]
     if not isinstance(value, str):
-        return None, "must be a string"
+        return None, _t("must be a string")
     if attr.type == "totp_key":
         return totp_key_value(value)
     problem = text_problem(value) or (username_problem(value) if attr.type == "username" else None)
@@ -220,17 +226,36 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
     if attr.type == "username":
         value = unicodedata.normalize("NFKC", value)  # stored in its compatibility-composed form
     if attr.max_length is not None and len(value) > attr.max_length:
-        return None, f"must be at most {attr.max_length} characters"
+        return None, _t("must be at most %(num)d characters", num=attr.max_length)
     if attr.type == "username":
         if not value:
-            return None, "may not be empty"
+            return None, _t("may not be empty")
         if any(char.isspace() for char in value):
-            return None, "must not contain whitespace"
+            return None, _t("must not contain whitespace")
     if attr.type == "email" and "=?" in value:
-        return None, "must not contain an encoded word (=?...?=): write the address itself"
+        return None, _t("must not contain an encoded word (=?...?=): write the address itself")
     if attr.type == "email" and not is_valid_email(value):
-        return None, "must be a valid email address (to remove it, clear the field)"
+        return None, _t("must be a valid email address (to remove it, clear the field)")
     return value, None
+
+
+# A BCP 47 language tag (RFC 5646) in its common shapes: language, then script, region or variant subtags.
+LANGUAGE_TAG = re.compile(
+    r"[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+)
+
+
+def locale_value(value: Any) -> tuple[str | None, str | None]:
+    """(tag, None) for a shipped language (matched case-insensitively, stored as listed), else (None, why):
+    not a language tag at all, or a tag of a language the product does not ship."""
+    if not isinstance(value, str):
+        return None, _t("must be a string")
+    if len(value) > LOCALE_MAX or not LANGUAGE_TAG.fullmatch(value):
+        return None, _t("must be a language tag (BCP 47), e.g. %(example)s", example=LOCALES[1])
+    for tag in LOCALES:
+        if tag.lower() == value.lower():
+            return tag, None
+    return None, _t("must be one of the offered languages: %(choices)s", choices=", ".join(LOCALES))
 
 
 def normal_totp_key(value: str) -> str:
@@ -241,14 +266,14 @@ def normal_totp_key(value: str) -> str:
 def totp_key_value(value: str) -> tuple[str | None, str | None]:
     """(normalised key, None) for a valid base32 TOTP key, else (None, message). The message never quotes it."""
     if len(value) > TOTP_KEY_MAX:
-        return None, f"must be at most {TOTP_KEY_MAX} characters"
+        return None, _t("must be at most %(num)d characters", num=TOTP_KEY_MAX)
     key = normal_totp_key(value)
     if any(char not in BASE32_CHARS for char in key):
-        return None, "must be base32 (the letters A-Z and the digits 2-7)"
+        return None, _t("must be base32 (the letters A-Z and the digits 2-7)")
     if len(key) < TOTP_KEY_MIN:
-        return None, f"must be at least {TOTP_KEY_MIN} base32 characters"
+        return None, _t("must be at least %(num)d base32 characters", num=TOTP_KEY_MIN)
     if len(key) % 8 in (1, 3, 6):  # no whole number of bytes is this long in base32
-        return None, "is not a whole base32 key (a character is missing or extra)"
+        return None, _t("is not a whole base32 key (a character is missing or extra)")
     return key, None
 
 

@@ -29,6 +29,7 @@ from .ratelimit import Rule, enforce_rule
 from .ratelimit import enforce as enforce_rate_limit
 from .ratelimit import parse as parse_rate_limit
 from .tables import ended_sessions, roles, scim_clients, sessions, user_roles, users
+from .texts import _t
 from .tokens import session_hash
 
 # The last-use time is written only when it has moved by more than this: at most one write a minute
@@ -93,7 +94,9 @@ def operator() -> Caller:
 def check_app(ctx: Context, current_app: Any) -> None:
     """E004001 unless `current_app` is one of the configured applications."""
     if not isinstance(current_app, str) or current_app not in ctx.apps:
-        raise SSOError.single(Kind.forbidden, Code.app_not_allowed, "current_app", "is not a configured application")
+        raise SSOError.single(
+            Kind.forbidden, Code.app_not_allowed, "current_app", _t("is not a configured application")
+        )
 
 
 _known: ContextVar[dict | None] = ContextVar("sso_request_callers", default=None)

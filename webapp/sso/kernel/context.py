@@ -24,6 +24,8 @@ class Outgoing(Protocol):
         self, message: Any, *, about: str, message_id: str | None = None, date: datetime | None = None
     ) -> None: ...
 
+    def language(self, recipient: Any) -> str: ...
+
 
 class Notifier(Protocol):
     """The security notifications (SPEC §19) a context outside `email/` asks for, written to the outbox in the

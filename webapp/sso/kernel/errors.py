@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .texts import _nt, _t
+
 
 class Code:
     """Zato SSO status codes used by this product."""
@@ -88,7 +90,9 @@ class RateLimited(SSOError):
     """E005001 with HTTP 429: the caller's rate limit is used up for `retry_after` more seconds."""
 
     def __init__(self, retry_after: int):
-        super().__init__(Kind.rate_limited, [Code.auth_invalid], {"rate_limit": "too many requests; try again later"})
+        super().__init__(
+            Kind.rate_limited, [Code.auth_invalid], {"rate_limit": _t("too many requests; try again later")}
+        )
         self.retry_after = max(1, int(retry_after))
 
 
@@ -112,7 +116,7 @@ class FieldErrors:
 
 def no_such_user() -> SSOError:
     """E001100: the `user_id` names nobody."""
-    return SSOError.single(Kind.not_found, Code.user_id_unknown, "user_id", "no such user")
+    return SSOError.single(Kind.not_found, Code.user_id_unknown, "user_id", _t("no such user"))
 
 
 def own_access(field: str, message: str) -> SSOError:
@@ -122,27 +126,29 @@ def own_access(field: str, message: str) -> SSOError:
 
 def no_such_session(field: str) -> SSOError:
     """E007001 as a 404: the session named by `field` is not a live session the caller may see."""
-    return SSOError.single(Kind.not_found, Code.session_invalid, field, "no such session")
+    return SSOError.single(Kind.not_found, Code.session_invalid, field, _t("no such session"))
 
 
 def username_taken() -> SSOError:
     """E001002: another user has this username (case-insensitively)."""
-    return SSOError.single(Kind.conflict, Code.username_exists, "username", "is already taken")
+    return SSOError.single(Kind.conflict, Code.username_exists, "username", _t("is already taken"))
 
 
 def version_conflict() -> SSOError:
     """E011001: the caller's expected version has moved on."""
     return SSOError.single(
-        Kind.precondition, Code.version_conflict, "version", "this user was changed by someone else in the meantime"
+        Kind.precondition, Code.version_conflict, "version", _t("this user was changed by someone else in the meantime")
     )
 
 
 def paused_message(seconds: int) -> str:
     """ "sign-in paused, try again in N minutes" (seconds under a minute)."""
     if seconds < 60:
-        return f"sign-in paused, try again in {seconds} second{'s' if seconds != 1 else ''}"
+        return _nt(
+            "sign-in paused, try again in %(num)d second", "sign-in paused, try again in %(num)d seconds", seconds
+        )
     minutes = -(-seconds // 60)
-    return f"sign-in paused, try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    return _nt("sign-in paused, try again in %(num)d minute", "sign-in paused, try again in %(num)d minutes", minutes)
 
 
 def sign_in_paused(seconds: float, field: str = "password") -> SSOError:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .attributes import READ_ONLY
 from .errors import Code, FieldErrors, Kind, SSOError
+from .texts import _t
 
 
 def unknown_key_message(key: Any) -> str:
@@ -21,7 +22,7 @@ def unknown_key_message(key: Any) -> str:
 def require_mapping(data: Any) -> Mapping:
     """E008003 unless `data` is a non-empty mapping."""
     if not isinstance(data, Mapping) or not data:
-        raise SSOError.single(Kind.invalid, Code.no_data, "data", "no attributes to update were given")
+        raise SSOError.single(Kind.invalid, Code.no_data, "data", _t("no attributes to update were given"))
     return data
 
 

@@ -13,6 +13,7 @@ from .audit import SECRET_CHANGE, change
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .hashing import hash_password
+from .texts import _t
 
 PASSWORD_SECRET = SECRET_CHANGE  # how the audit shows a password change
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -38,22 +39,22 @@ def complexity(password: str) -> int:
 def password_problem(password: object, reject_list: list[str], min_complexity: int = 0) -> tuple[str, str] | None:
     """(code, message) when `password` breaks a rule, else None."""
     if not isinstance(password, str):
-        return Code.invalid_input, "must be a string"
+        return Code.invalid_input, _t("must be a string")
     if len(password) < PASSWORD_MIN:
-        return Code.password_too_short, f"must be at least {PASSWORD_MIN} characters"
+        return Code.password_too_short, _t("must be at least %(num)d characters", num=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        return Code.password_too_long, f"must be at most {PASSWORD_MAX} characters"
+        return Code.password_too_long, _t("must be at most %(num)d characters", num=PASSWORD_MAX)
     problem = text_problem(password)
     if problem:
         return Code.invalid_input, problem
     lowered = password.casefold()
     if any(word.casefold() in lowered for word in reject_list if word):
-        return Code.password_rejected_word, "is too easy to guess (it contains a common word)"
+        return Code.password_rejected_word, _t("is too easy to guess (it contains a common word)")
     if lowered in common_passwords():
-        return Code.password_rejected_word, "is too easy to guess (it is one of the most common passwords)"
+        return Code.password_rejected_word, _t("is too easy to guess (it is one of the most common passwords)")
     if min_complexity > 0 and complexity(password) < min_complexity:
         return Code.password_not_complex, (
-            "is too easy to guess; use a longer password, e.g. a few unrelated words with digits or symbols"
+            _t("is too easy to guess; use a longer password, e.g. a few unrelated words with digits or symbols")
         )
     return None
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from .errors import Code, Kind, SSOError
 from .tables import roles, user_roles
+from .texts import _t
 
 if TYPE_CHECKING:
     from .caller import Caller
@@ -104,7 +105,7 @@ def join(names: Iterable[str]) -> str:
 def refused(*permissions: str) -> SSOError:
     """E005001: the caller holds none of `permissions` (Zato's answer to a non-super-user), naming them."""
     return SSOError.single(
-        Kind.forbidden, Code.auth_invalid, "permission", "your roles do not include " + " or ".join(permissions)
+        Kind.forbidden, Code.auth_invalid, "permission", _t("your roles do not include ") + " or ".join(permissions)
     )
 
 

@@ -20,6 +20,7 @@ from .attributes import KEY_MAX
 from .context import Context
 from .errors import FieldErrors, RateLimited
 from .tables import rate_hits
+from .texts import _t
 
 RATE_LIMIT_KEYS = ("is_rate_limit_active", "rate_limit_def")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -79,7 +80,7 @@ def check_rate_limit_input(data: Mapping[str, Any], errors: FieldErrors) -> dict
     columns: dict[str, Any] = {}
     if "is_rate_limit_active" in data:
         if type(data["is_rate_limit_active"]) is not bool:
-            errors.add("is_rate_limit_active", "must be true or false")
+            errors.add("is_rate_limit_active", _t("must be true or false"))
         else:
             columns["is_rate_limit_active"] = data["is_rate_limit_active"]
     if "rate_limit_def" in data:

@@ -31,6 +31,7 @@ from .attributes import (
     EMAIL_MAX,
     EXTERNAL_ID_MAX,
     KEY_MAX,
+    LOCALE_MAX,
     PASSKEY_NAME_MAX,
     PERSON_NAME_MAX,
     REMOTE_ADDR_MAX,
@@ -61,6 +62,7 @@ users = Table(
     Column("middle_name_search", String(PERSON_NAME_MAX * 3), index=True),
     Column("last_name", String(PERSON_NAME_MAX)),
     Column("last_name_search", String(PERSON_NAME_MAX * 3), index=True),
+    Column("locale", String(LOCALE_MAX)),  # a BCP 47 tag from LOCALES; NULL: the browser's language
     Column("password_hash", Text),
     Column("password_is_set", Boolean, default=False, nullable=False),
     Column("password_last_set", DateTime),

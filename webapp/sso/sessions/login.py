@@ -25,6 +25,7 @@ from ..kernel.password_rules import check_new_password, password_changes, passwo
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.rows import new_session_id
 from ..kernel.tables import sessions, users
+from ..kernel.texts import _t
 from .login_metadata import resolve as resolve_metadata
 
 
@@ -103,7 +104,7 @@ def login(
         raise SSOError(Kind.forbidden, [Code.auth_invalid], missing)
     if passkey is not None and not isinstance(passkey, Mapping):
         raise SSOError.single(
-            Kind.malformed, Code.invalid_input, "passkey", "must be an object with challenge_id and credential"
+            Kind.malformed, Code.invalid_input, "passkey", _t("must be an object with challenge_id and credential")
         )
     if text_problem(username):  # no stored username has one, and the database could not compare it
         raise refused()

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
+from ..kernel.texts import _t
 
 METADATA_KEYS = ("remote_addr", "user_agent")
 
@@ -31,7 +32,7 @@ def resolve(
     errors = FieldErrors()
     for key, value in claimed.items():
         if not isinstance(value, str) or not value:
-            errors.add(key, "must be a non-empty string")
+            errors.add(key, _t("must be a non-empty string"))
     errors.raise_if_any(Kind.invalid)
     address = claimed.get("remote_addr", remote_addr)
     audit_addr = address if address == remote_addr else f"{address} (via {remote_addr})"

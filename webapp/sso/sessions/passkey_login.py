@@ -36,13 +36,14 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.ratelimit import enforce as enforce_rate_limit
 from ..kernel.tables import users
+from ..kernel.texts import _t
 from .login import LoginResult, open_session, refused
 from .login_metadata import resolve as resolve_metadata
 
 
 def passwordless_off() -> SSOError:
     return SSOError.single(
-        Kind.forbidden, Code.invalid_operation, "credential", "signing in with a passkey alone is turned off here"
+        Kind.forbidden, Code.invalid_operation, "credential", _t("signing in with a passkey alone is turned off here")
     )
 
 

@@ -21,6 +21,7 @@ from ..kernel.errors import Code, Kind, SSOError, no_such_session, no_such_user
 from ..kernel.permissions import USERS_SESSIONS, USERS_VIEW, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
+from ..kernel.texts import _t
 
 SESSION_FIELDS = (
     "session_id",
@@ -148,7 +149,7 @@ def _owner(ctx: Context, conn: Connection, caller: UserCaller, user_id, target_u
 def end_session(ctx: Context, call: Call, session_id) -> None:
     """End one live session by its public id: one's own, or anyone's as a super-user."""
     if not isinstance(session_id, str):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", "must be a string")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "session_id", _t("must be a string"))
     with writing(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         now = ctx.clock()
@@ -203,7 +204,7 @@ def end_sessions_local(ctx: Context, username: str) -> int:
     with writing(ctx.engine) as conn:
         row = conn.execute(select(users.c.user_id).where(users.c.username_search == fold(username))).first()
         if row is None:
-            raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", "no such user")
+            raise SSOError.single(Kind.not_found, Code.user_id_unknown, "username", _t("no such user"))
         return _end_all(
             conn,
             ctx.clock(),

@@ -31,6 +31,7 @@ from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.permissions import USERS_ATTRIBUTES, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, user_attrs, users
+from ..kernel.texts import _t
 
 ATTR_NAME_MAX = 256
 VALUE_MAX_BYTES = 64 * 1024
@@ -105,7 +106,7 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
         .first()
     )
     if row is None or row["expiration_time"] <= ctx.clock():
-        raise SSOError.single(Kind.not_found, Code.session_invalid, "target_ust", "no such session")
+        raise SSOError.single(Kind.not_found, Code.session_invalid, "target_ust", _t("no such session"))
     if row["user_id"] != caller.user_id:
         require(caller, USERS_ATTRIBUTES)
         owner = load_user(conn, row["user_id"])
@@ -122,7 +123,7 @@ def session_owner(ctx: Context, conn: Connection, call: Call, target_ust, user_i
 def check_attr_name(value: Any, field: str, errors: FieldErrors) -> str | None:
     """An attribute's name as stored, or None with the problem added to `errors` (the import uses it too)."""
     if not isinstance(value, str) or not value:
-        errors.add(field, "must be a non-empty string")
+        errors.add(field, _t("must be a non-empty string"))
     elif len(value) > ATTR_NAME_MAX:
         errors.add(field, f"must be at most {ATTR_NAME_MAX} characters")
     elif text_problem(value):
@@ -146,13 +147,13 @@ def check_attr_value(value: Any, field: str, errors: FieldErrors) -> str | None:
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        errors.add(field, "must be a JSON value")
+        errors.add(field, _t("must be a JSON value"))
         return None
     if len(text.encode("utf-8", "surrogatepass")) > VALUE_MAX_BYTES:
         errors.add(field, f"must be at most {VALUE_MAX_BYTES // 1024} KiB as JSON")
         return None
     if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):
-        errors.add(field, "must not contain NUL or unpaired surrogate characters")
+        errors.add(field, _t("must not contain NUL or unpaired surrogate characters"))
         return None
     return text
 
@@ -161,7 +162,7 @@ def _check_bool(value: Any, field: str, errors: FieldErrors, default: bool) -> b
     if value is None:
         return default
     if type(value) is not bool:
-        errors.add(field, "must be true or false")
+        errors.add(field, _t("must be true or false"))
         return default
     return value
 
@@ -176,12 +177,12 @@ def _items(op: str, inputs: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any
     if "name" in inputs and "data" in inputs:
         raise _refuse("data", "send either name or data, not both")
     if "name" not in inputs and "data" not in inputs:
-        raise SSOError.single(Kind.missing, Code.invalid_input, "name", "is required (or data, a list)")
+        raise SSOError.single(Kind.missing, Code.invalid_input, "name", _t("is required (or data, a list)"))
     errors = FieldErrors()
     writes = op in ("create", "update", "set")
     if "name" in inputs:
         if writes and "value" not in inputs and op != "update":
-            errors.add("value", "is required")
+            errors.add("value", _t("is required"))
         raw = [{key: inputs[key] for key in ("name", "value", "expiration", "encrypt") if key in inputs}]
         many = False
     else:
@@ -465,7 +466,7 @@ def attr_call(ctx: Context, call: Call, op: str, owner_of, inputs: Mapping[str, 
                 changes=changes,
             )
     except IntegrityError:  # another writer created the same name between our read and our insert
-        raise SSOError.single(Kind.conflict, Code.attr_exists, "name", "exists already") from None
+        raise SSOError.single(Kind.conflict, Code.attr_exists, "name", _t("exists already")) from None
     return {}
 
 

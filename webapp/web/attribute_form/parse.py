@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...i18n import gettext
 from ...sso.kernel.attributes import Attribute
 from ..field_table import attribute
 from .values import MISSING, canonical, decode_value, same
@@ -53,7 +54,7 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
         if item.choice in choices:
             item.value = choices[item.choice]
         elif item.choice:
-            item.problem = "choose unchanged, yes or no"
+            item.problem = gettext("choose unchanged, yes or no")
     elif attr.type == "enum":
         item.choice = form.get(name, "")
         item.clear = attr.nullable and f"clear_{name}" in form
@@ -77,11 +78,11 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
         elif item.clear:
             item.value = None
             if typed:
-                item.problem = "either tick “clear” or type a new value, not both"
+                item.problem = gettext("either tick “clear” or type a new value, not both")
         elif item.text is not None:
             item.value = canonical(attr, item.text)
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
-        item.problem = item.problem or "someone else changed this too: choose to keep yours or take theirs"
+        item.problem = item.problem or gettext("someone else changed this too: choose to keep yours or take theirs")
     return item
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...i18n import gettext
 from ...sso import Kind, SSOError
 from ...sso.kernel.presentation import UserData
 from ..refusals import form_errors, form_status
@@ -90,5 +91,5 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
             continue
         outcome.saved = list(changes)
         return outcome
-    outcome.errors, outcome.status = {"version": "this user kept changing while you saved; try again"}, 409
+    outcome.errors, outcome.status = {"version": gettext("this user kept changing while you saved; try again")}, 409
     return outcome

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import url_for
 
+from ...i18n import gettext, lazy_gettext, translate
 from ...sso.kernel.attributes import ATTRIBUTES, NAME_ATTRIBUTES, Attribute
 from ..field_table import attribute, groups_of, profile_field
 from .parse import AttributeForm, FieldInput
@@ -15,15 +16,15 @@ from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value
 
 CONTEXTS = ("account", "user", "create")  # My account, Manage user, New user
-IDENTITY = ("username", "email", *NAME_ATTRIBUTES)  # who the user is; the rest is access
+IDENTITY = ("username", "email", *NAME_ATTRIBUTES, "locale")  # who the user is; the rest is access
 
 HELP = {
-    "username": "Used to log in. No spaces.",
-    "email": "To remove the address, tick “clear”.",
-    "display_name": "The name shown to others.",
-    "password_expiry": "Date and time in UTC. Tick “never expires” for no expiry.",
-    "is_locked": "A locked user cannot log in or use their sessions.",
-    "password_must_change": "The user must choose a new password at their next login.",
+    "username": lazy_gettext("Used to log in. No spaces."),
+    "email": lazy_gettext("To remove the address, tick “clear”."),
+    "display_name": lazy_gettext("The name shown to others."),
+    "password_expiry": lazy_gettext("Date and time in UTC. Tick “never expires” for no expiry."),
+    "is_locked": lazy_gettext("A locked user cannot log in or use their sessions."),
+    "password_must_change": lazy_gettext("The user must choose a new password at their next login."),
 }
 # A browser may fill in one's own details; never another user's (the Manage user form).
 OWN_AUTOCOMPLETE = {
@@ -34,8 +35,8 @@ OWN_AUTOCOMPLETE = {
     "last_name": "family-name",
     "display_name": "nickname",
 }
-CONFLICT_MESSAGE = (
-    "Someone else saved {subject} while you were editing, and changed some of the same fields. "
+CONFLICT_MESSAGE = lazy_gettext(
+    "Someone else saved %(subject)s while you were editing, and changed some of the same fields. "
     "Nothing was saved. For each field marked below, keep yours or take theirs, then save again."
 )
 
@@ -63,7 +64,7 @@ class FieldView:
 
     @property
     def label(self) -> str:
-        return self.attr.label
+        return translate(self.attr.label) or self.name
 
     @property
     def value_type(self) -> str:
@@ -121,9 +122,11 @@ class FieldView:
     @property
     def help(self) -> str | None:
         if self.context == "create" and self.attr.nullable:
-            return "Optional: leave empty for not set."
+            return gettext("Optional: leave empty for not set.")
         found = profile_field(self.name)
-        return (found.description or None) if found is not None else HELP.get(self.name)
+        return (
+            (found.description or None) if found is not None else (str(HELP[self.name]) if self.name in HELP else None)
+        )
 
     @property
     def described_by(self) -> str:
@@ -140,9 +143,9 @@ def in_console_words(attr: Attribute, message: str | None) -> str | None:
     """A value rule's message as the console's controls put it: a date is typed in the picker's own format,
     so the API's "ISO 8601" wording would mislead."""
     if message and attr.type == "datetime" and "ISO 8601" in message:
-        return "must be a whole date and time, as the picker shows it" + (
-            ", or tick “Never expires”" if attr.nullable else ""
-        )
+        if attr.nullable:
+            return gettext("must be a whole date and time, as the picker shows it, or tick “Never expires”")
+        return gettext("must be a whole date and time, as the picker shows it")
     return message
 
 
@@ -191,8 +194,8 @@ def groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]:
     by_name = {f.name: f for f in fields}
     builtin = [f for f in fields if f.name in ATTRIBUTES]
     sections = [
-        ("Identity", [f for f in builtin if f.name in IDENTITY]),
-        ("Access", [f for f in builtin if f.name not in IDENTITY]),
+        (gettext("Identity"), [f for f in builtin if f.name in IDENTITY]),
+        (gettext("Access"), [f for f in builtin if f.name not in IDENTITY]),
     ]
     return sections + [(title, [by_name[n] for n in names]) for title, names in groups_of(by_name)]
 
@@ -205,7 +208,7 @@ def profile_groups(fields: list[FieldView]) -> list[tuple[str, list[FieldView]]]
 
 def conflict_message(outcome: Outcome | None, subject: str) -> str | None:
     """The notice above a form whose save met someone else's changes to the same fields."""
-    return CONFLICT_MESSAGE.format(subject=subject) if outcome and outcome.conflicts else None
+    return str(CONFLICT_MESSAGE % {"subject": subject}) if outcome and outcome.conflicts else None
 
 
 def views_for(editor: Editor, user: Mapping[str, Any]) -> list[FieldView]:

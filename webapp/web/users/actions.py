@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import flash, g, redirect, request, url_for
 
+from ...i18n import gettext, not_done
 from ...sso import SSOError
-from ...sso.kernel.attributes import ATTRIBUTES
 from ...sso.kernel.permissions import USERS_CREDENTIALS, USERS_VIEW, attribute_permission
 from ..attribute_form import AttributeForm, save
 from ..auth import permission_required, require, service
 from ..blueprint import bp
-from ..display import format_value
+from ..display import attribute_label, format_value
 from ..forms import SetPasswordForm, confirmation_errors
 from ..refusals import form_errors
 from ..responses import ViewResponse, error_page, refusal
@@ -49,19 +49,23 @@ def user_quick_action(user_id: str) -> ViewResponse:
             flash(f"{action.done}.", "success")
         else:
             flash(
-                f"Nothing to do: {ATTRIBUTES[name].label.lower()} was already "
-                f"{format_value(action.target, name).lower()}.",
+                gettext(
+                    "Nothing to do: %(field)s was already %(value)s.",
+                    field=attribute_label(name),
+                    value=format_value(action.target, name),
+                ),
                 "info",
             )
         return redirect(location, 303)
     if outcome.conflicts:
         _mine, theirs = outcome.conflicts[name]
-        message = (
-            f"Someone else changed {ATTRIBUTES[name].label.lower()} to "
-            f"“{format_value(theirs, name)}” meanwhile. Nothing was written; check and try again."
+        message = gettext(
+            "Someone else changed %(field)s to “%(value)s” meanwhile. Nothing was written; check and try again.",
+            field=attribute_label(name),
+            value=format_value(theirs, name),
         )
     else:
-        message = "Not done: " + "; ".join(outcome.errors.values())
+        message = not_done(outcome.errors.values())
     return stored_edit_page(user_id, outcome.status, action_error=message)
 
 
@@ -70,12 +74,12 @@ def user_quick_action(user_id: str) -> ViewResponse:
 def user_set_password(user_id: str) -> ViewResponse:
     """Set another user's password (optionally: expiry in days, must change at next login)."""
     if user_id == g.user["user_id"]:
-        flash("To change your own password, give your current one here.", "info")
+        flash(gettext("To change your own password, give your current one here."), "info")
         return redirect(url_for("web.change_password"), 303)
     form = SetPasswordForm()
     errors = confirmation_errors(form)
     if form.expiry_days.raw_data and form.expiry_days.raw_data[0] and form.expiry_days.data is None:
-        errors["password_expiry"] = "must be a whole number of days"
+        errors["password_expiry"] = gettext("must be a whole number of days")
     if not errors:
         data: dict[str, Any] = {
             "new_password": form.new_password.data or "",
@@ -93,7 +97,9 @@ def user_set_password(user_id: str) -> ViewResponse:
             errors = refused
         else:
             flash(
-                "Password set." + (" They must choose a new one at their next login." if data["must_change"] else ""),
+                gettext("Password set. They must choose a new one at their next login.")
+                if data["must_change"]
+                else gettext("Password set."),
                 "success",
             )
             return redirect(url_for("web.user_edit", user_id=user_id), 303)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import g, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from ...i18n import N_, format_decimal, gettext, lazy_gettext, ngettext, not_done
 from ...sso import Kind, SSOError
 from ...sso.bulk import BulkOutcome
 from ...sso.kernel.permissions import USERS_VIEW
@@ -19,8 +20,8 @@ from ..responses import ViewResponse, page, refusal, safe_next
 from .choices import BULK_CHOICES, CONFIRMATIONS, BulkChoice, Confirmation
 from .list import list_page
 
-NO_SELECTION = "Select at least one user first, then choose what to do."
-NO_ACTION = "Choose what to do with the selected users."
+NO_SELECTION = lazy_gettext("Select at least one user first, then choose what to do.")
+NO_ACTION = lazy_gettext("Choose what to do with the selected users.")
 
 # A selection's confirmation reuses the single one's words (%(username)s: "each selected user"); sign-out,
 # which asks nothing for one user, asks here, where it may sign out a whole page at once.
@@ -29,14 +30,14 @@ SIGN_OUT = Confirmation(
     "",
     "",
     (
-        "%(username)s is signed out: their %(sessions)s end now, in every application.",
-        "Nothing else about the accounts changes; they can log in again.",
-        "If you are among them, you stay signed in here.",
+        N_("%(username)s is signed out: their %(sessions)s end now, in every application."),
+        N_("Nothing else about the accounts changes; they can log in again."),
+        N_("If you are among them, you stay signed in here."),
     ),
 )
 # Where the single wording names the user in a way a selection cannot.
 SELECTION_LINES = {
-    "The username %(username)s becomes free for someone else.": "Their usernames become free for others."
+    "The username %(username)s becomes free for someone else.": N_("Their usernames become free for others.")
 }
 
 
@@ -49,21 +50,17 @@ def _back() -> str:
     return target
 
 
-def _users_word(count: int) -> str:
-    return f"{count} user{'s' if count != 1 else ''}"
-
-
 def _sessions_phrase(total: int) -> str:
-    return {0: "open sessions (none at the moment)", 1: "open sessions (1 in all)"}.get(
-        total, f"open sessions ({total} in all)"
-    )
+    if total == 0:
+        return gettext("open sessions (none at the moment)")
+    return ngettext("open sessions (%(num)d in all)", "open sessions (%(num)d in all)", total)
 
 
 def consequences(action: str, sessions: int) -> list[str]:
     """What confirming `action` for a selection does, in the single confirmation's words."""
     confirmation = SIGN_OUT if action == "sign_out" else CONFIRMATIONS[action]
-    words = {"username": "each selected user", "sessions": _sessions_phrase(sessions)}
-    lines = [SELECTION_LINES.get(line, line) % words for line in confirmation.texts()]
+    words = {"username": gettext("each selected user"), "sessions": _sessions_phrase(sessions)}
+    lines = [gettext(SELECTION_LINES.get(line, line), **words) for line in confirmation.texts()]
     return [line[:1].upper() + line[1:] for line in lines]
 
 
@@ -77,16 +74,20 @@ def _list_again(message: str, ids: list[str], action: str) -> ViewResponse:
 def outcome_text(choice: BulkChoice, outcome: BulkOutcome, own: bool) -> str:
     """How one user's outcome reads on the result page."""
     if outcome.outcome == "done":
-        text = choice.done[:1].upper() + choice.done[1:]
+        done = str(choice.done)
+        text = done[:1].upper() + done[1:]
         if choice.action == "sign_out":
-            ended = f"{outcome.sessions} session{'s' if outcome.sessions != 1 else ''} ended"
-            text += f" ({ended}; this one stays signed in)" if own else f" ({ended})"
+            ended = ngettext("%(num)d session ended", "%(num)d sessions ended", outcome.sessions)
+            if own:
+                return gettext("%(done)s (%(ended)s; this one stays signed in)", done=text, ended=ended)
+            return f"{text} ({ended})"
         return text
     if outcome.outcome == "unchanged":
-        return f"No change: {'no other sessions' if own and choice.action == 'sign_out' else choice.unchanged}"
+        why = gettext("no other sessions") if own and choice.action == "sign_out" else str(choice.unchanged)
+        return gettext("No change: %(why)s", why=why)
     if outcome.outcome == "refused":
-        return f"Not done: {outcome.message}"
-    return "No such user"
+        return not_done([outcome.message or ""])
+    return gettext("No such user")
 
 
 def summary(choice: BulkChoice, outcomes: list[BulkOutcome]) -> str:
@@ -95,12 +96,12 @@ def summary(choice: BulkChoice, outcomes: list[BulkOutcome]) -> str:
     parts = []
     for kind, word in (
         ("done", choice.done),
-        ("unchanged", "no change"),
-        ("refused", "not done"),
-        ("not_found", "no such user"),
+        ("unchanged", lazy_gettext("no change")),
+        ("refused", lazy_gettext("not done")),
+        ("not_found", lazy_gettext("no such user")),
     ):
         if counts[kind]:
-            parts.append(f"{counts[kind]} {word}")
+            parts.append(f"{format_decimal(counts[kind])} {word}")
     return ", ".join(parts) + "."
 
 
@@ -122,7 +123,7 @@ def user_bulk() -> ViewResponse:
         outcomes = service().bulk_action(choice.action, ids)
     except SSOError as error:
         if error.kind == Kind.invalid and error.errors:  # too many, or an id no list could have sent
-            return _list_again("Not done: " + "; ".join(error.errors.values()), ids, action)
+            return _list_again(not_done(error.errors.values()), ids, action)
         return refusal(error)
     me = g.user["user_id"]
     rows = [(o, outcome_text(choice, o, o.user_id == me)) for o in outcomes]
@@ -132,21 +133,23 @@ def user_bulk() -> ViewResponse:
         rows=rows,
         summary=summary(choice, outcomes),
         back=_back(),
-        title=f"{choice.verb}: results",
+        title=gettext("%(action)s: results", action=choice.verb),
     )
 
 
 def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
     targets = service().bulk_selection(ids)
     found = [t for t in targets if t.username is not None]
-    verb = choice.verb
-    count = _users_word(len(found))
+    verb = str(choice.verb)
+    count = ngettext("%(num)d user", "%(num)d users", len(found))
     return page(
         "users/bulk_confirm.html",
         choice=choice,
         targets=targets,
-        question=f"{verb} {count}?",
-        button=f"{verb} {count} for good" if choice.action == "delete" else f"{verb} {count}",
+        question=gettext("%(action)s %(users)s?", action=verb, users=count),
+        button=gettext("%(action)s %(users)s for good", action=verb, users=count)
+        if choice.action == "delete"
+        else f"{verb} {count}",
         consequences=consequences(choice.action, sum(t.sessions for t in found)),
         back=_back(),
         me=g.user["user_id"],

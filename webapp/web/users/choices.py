@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from ...i18n import N_, Nn_, gettext, lazy_gettext, ngettext
 from ...sso.accounts import guards
 from ...sso.kernel.attributes import ATTRIBUTES
 from ...sso.kernel.presentation import UserData
-from ..plural import ngettext
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,10 @@ class QuickAction:
     that says what will happen."""
 
     action: str
-    button: str
+    button: Any  # a lazily translated text
     name: str
     value: str
-    done: str
+    done: Any
     danger: bool = False
     confirm: bool = False
 
@@ -45,10 +46,20 @@ class QuickAction:
 QUICK_ACTIONS = {
     a.action: a
     for a in (
-        QuickAction("unlock", "Unlock", "is_locked", "false", "Unlocked"),
-        QuickAction("lock", "Lock…", "is_locked", "true", "Locked", danger=True, confirm=True),
-        QuickAction("approve", "Approve", "approval_status", "approved", "Approved"),
-        QuickAction("reject", "Reject…", "approval_status", "rejected", "Rejected", danger=True, confirm=True),
+        QuickAction("unlock", lazy_gettext("Unlock"), "is_locked", "false", lazy_gettext("Unlocked")),
+        QuickAction(
+            "lock", lazy_gettext("Lock…"), "is_locked", "true", lazy_gettext("Locked"), danger=True, confirm=True
+        ),
+        QuickAction("approve", lazy_gettext("Approve"), "approval_status", "approved", lazy_gettext("Approved")),
+        QuickAction(
+            "reject",
+            lazy_gettext("Reject…"),
+            "approval_status",
+            "rejected",
+            lazy_gettext("Rejected"),
+            danger=True,
+            confirm=True,
+        ),
     )
 }
 
@@ -66,7 +77,7 @@ class SessionsLine:
 
     def format(self, count: int, username: str) -> str:
         if count == 0:
-            return self.none % {"username": username}
+            return gettext(self.none, username=username)
         return ngettext(self.one, self.many, count, username=username)
 
 
@@ -82,7 +93,7 @@ class Confirmation:
     def lines(self, username: str, sessions: int) -> list[str]:
         """The consequences for one user with `sessions` open sessions."""
         return [
-            line.format(sessions, username) if isinstance(line, SessionsLine) else line % {"username": username}
+            line.format(sessions, username) if isinstance(line, SessionsLine) else gettext(line, username=username)
             for line in self.consequences
         ]
 
@@ -96,46 +107,52 @@ CONFIRMATIONS = {
     for c in (
         Confirmation(
             "lock",
-            "Lock %(username)s?",
-            "Lock %(username)s",
+            N_("Lock %(username)s?"),
+            N_("Lock %(username)s"),
             (
-                "%(username)s cannot log in until someone unlocks the account.",
+                N_("%(username)s cannot log in until someone unlocks the account."),
                 SessionsLine(
-                    "They have no open session at the moment.",
-                    "Their %(num)d open session ends now; an application using it is told the account is locked.",
-                    "Their %(num)d open sessions end now; an application using one is told the account is locked.",
-                    "Their %(sessions)s end now; an application using one is told the account is locked.",
+                    N_("They have no open session at the moment."),
+                    *Nn_(
+                        "Their %(num)d open session ends now; an application using it is told the account is locked.",
+                        "Their %(num)d open sessions end now; an application using one is told the account is locked.",
+                    ),
+                    N_("Their %(sessions)s end now; an application using one is told the account is locked."),
                 ),
-                "Unlocking later lets them log in again (sessions ended now stay ended).",
+                N_("Unlocking later lets them log in again (sessions ended now stay ended)."),
             ),
         ),
         Confirmation(
             "reject",
-            "Reject %(username)s?",
-            "Reject %(username)s",
+            N_("Reject %(username)s?"),
+            N_("Reject %(username)s"),
             (
                 SessionsLine(
-                    "%(username)s cannot log in (they have no open session at the moment).",
-                    "%(username)s cannot log in, and their %(num)d open session stops working.",
-                    "%(username)s cannot log in, and their %(num)d open sessions stop working.",
-                    "%(username)s cannot log in, and their %(sessions)s stop working.",
+                    N_("%(username)s cannot log in (they have no open session at the moment)."),
+                    *Nn_(
+                        "%(username)s cannot log in, and their %(num)d open session stops working.",
+                        "%(username)s cannot log in, and their %(num)d open sessions stop working.",
+                    ),
+                    N_("%(username)s cannot log in, and their %(sessions)s stop working."),
                 ),
-                "You can approve the account again later.",
+                N_("You can approve the account again later."),
             ),
         ),
         Confirmation(
             "delete",
-            "Delete %(username)s?",
-            "Delete %(username)s for good",
+            N_("Delete %(username)s?"),
+            N_("Delete %(username)s for good"),
             (
                 SessionsLine(
-                    "The account and everything of theirs are removed (they have no open session at the moment).",
-                    "The account and everything of theirs are removed: their %(num)d open session ends now.",
-                    "The account and everything of theirs are removed: their %(num)d open sessions end now.",
-                    "The account and everything of theirs are removed: their %(sessions)s end now.",
+                    N_("The account and everything of theirs are removed (they have no open session at the moment)."),
+                    *Nn_(
+                        "The account and everything of theirs are removed: their %(num)d open session ends now.",
+                        "The account and everything of theirs are removed: their %(num)d open sessions end now.",
+                    ),
+                    N_("The account and everything of theirs are removed: their %(sessions)s end now."),
                 ),
-                "This cannot be undone. The audit history keeps a record of the account as it was.",
-                "The username %(username)s becomes free for someone else.",
+                N_("This cannot be undone. The audit history keeps a record of the account as it was."),
+                N_("The username %(username)s becomes free for someone else."),
             ),
         ),
     )
@@ -164,11 +181,51 @@ class BulkChoice:
 BULK_CHOICES = {
     c.action: c
     for c in (
-        BulkChoice("approve", "Approve", "Approve", "approved", "already approved"),
-        BulkChoice("unlock", "Unlock", "Unlock", "unlocked", "not locked"),
-        BulkChoice("lock", "Lock…", "Lock", "locked", "already locked", confirm=True),
-        BulkChoice("reject", "Reject…", "Reject", "rejected", "already rejected", confirm=True),
-        BulkChoice("sign_out", "Sign out everywhere…", "Sign out", "signed out", "no sessions", confirm=True),
-        BulkChoice("delete", "Delete…", "Delete", "deleted", "nothing to delete", confirm=True),
+        BulkChoice(
+            "approve",
+            lazy_gettext("Approve"),
+            lazy_gettext("Approve"),
+            lazy_gettext("approved"),
+            lazy_gettext("already approved"),
+        ),
+        BulkChoice(
+            "unlock",
+            lazy_gettext("Unlock"),
+            lazy_gettext("Unlock"),
+            lazy_gettext("unlocked"),
+            lazy_gettext("not locked"),
+        ),
+        BulkChoice(
+            "lock",
+            lazy_gettext("Lock…"),
+            lazy_gettext("Lock"),
+            lazy_gettext("locked"),
+            lazy_gettext("already locked"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "reject",
+            lazy_gettext("Reject…"),
+            lazy_gettext("Reject"),
+            lazy_gettext("rejected"),
+            lazy_gettext("already rejected"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "sign_out",
+            lazy_gettext("Sign out everywhere…"),
+            lazy_gettext("Sign out"),
+            lazy_gettext("signed out"),
+            lazy_gettext("no sessions"),
+            confirm=True,
+        ),
+        BulkChoice(
+            "delete",
+            lazy_gettext("Delete…"),
+            lazy_gettext("Delete"),
+            lazy_gettext("deleted"),
+            lazy_gettext("nothing to delete"),
+            confirm=True,
+        ),
     )
 }

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
+from ...i18n import gettext
 from ...sso import SSOError
 from ...sso.accounts.create import CREATE_KEYS
 from ...sso.kernel.permissions import USERS_CREATE
@@ -75,7 +76,7 @@ def user_create() -> ViewResponse:
             errors = refused
         errors = {**errors, **mismatch}
         if created is not None and not errors:
-            flash(f"Created user {created['username']}.", "success")
+            flash(gettext("Created user %(username)s.", username=created["username"]), "success")
             return redirect(url_for("web.user_edit", user_id=created["user_id"]), 303)
     fields = [for_create(name, texts[name], errors.get(name)) for name in CREATE_TEXT]
     for name, item in profile_inputs.items():

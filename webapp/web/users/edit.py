@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, g, request, stream_with_context, url_for
 
+from ...i18n import gettext
 from ...sso import SSOError
 from ...sso.accounts.export import FORMATS, MEDIA_TYPES
 from ...sso.accounts.guards import OWN_DELETE
@@ -147,7 +148,7 @@ def _edit_page(
         "groups": groups(fields),
         "version": version,
         "outcome": outcome,
-        "conflict_message": conflict_message(outcome, "this user"),
+        "conflict_message": conflict_message(outcome, gettext("this user")),
         "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
         "is_self": user["user_id"] == g.user["user_id"],
         "history": history,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask import flash, g, request, url_for
 
+from ...i18n import gettext, ngettext, not_done
 from ...sso import Code, SSOError
 from ...sso.kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW
 from ..auth import permission_required, require, service
 from ..blueprint import bp
-from ..plural import ngettext
 from ..responses import ViewResponse, error_page, go, page, refusal
 from .choices import CONFIRMATIONS, QUICK_ACTIONS, refused_on_own_account
 from .edit import stored_edit_page
@@ -41,8 +41,8 @@ def user_confirm(user_id: str) -> ViewResponse:
         user=user,
         confirmation=confirmation,
         quick=QUICK_ACTIONS.get(confirmation.action),
-        question=confirmation.question % {"username": username},
-        button=confirmation.button % {"username": username},
+        question=gettext(confirmation.question, username=username),
+        button=gettext(confirmation.button, username=username),
         consequences=[] if refused else confirmation.lines(username, len(sessions)),
         refused=refused,
         version=request.args.get("version", str(user.version)),
@@ -59,9 +59,9 @@ def user_delete(user_id: str) -> ViewResponse:
         service().delete_user(user_id)
     except SSOError as error:
         if Code.invalid_operation in error.sub_status:
-            return stored_edit_page(user_id, 403, action_error="Not done: " + "; ".join(error.errors.values()))
+            return stored_edit_page(user_id, 403, action_error=not_done(error.errors.values()))
         return refusal(error)
-    flash(f"Deleted user {username}.", "success")
+    flash(gettext("Deleted user %(username)s.", username=username), "success")
     return go(url_for("web.user_list"))
 
 
@@ -86,6 +86,9 @@ def user_end_sessions(user_id: str) -> ViewResponse:
         flash(done, "success")
     else:
         flash(
-            "Nothing to do: there were no other sessions." if own else "Nothing to do: there were no sessions.", "info"
+            gettext("Nothing to do: there were no other sessions.")
+            if own
+            else gettext("Nothing to do: there were no sessions."),
+            "info",
         )
     return go(url_for("web.user_edit", user_id=user_id) + "#sessions-card")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request, url_for
 
+from ...i18n import lazy_gettext
 from ...sso import SSOError
 from ...sso.accounts.search import SEARCH_KEYS
 from ...sso.bulk import ACTIONS as BULK_ACTIONS
@@ -21,14 +22,14 @@ from .choices import BULK_CHOICES
 
 PAGE_SIZE = 20
 SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search order_by, header)
-    "username": "Username",
-    "display_name": "Display name",
-    "email": "Email",
-    "approval_status": "Approval",
-    "is_locked": "Locked",
-    "sign_up_status": "Sign-up",
-    "sign_up_time": "Created",
-    "last_sign_in": "Last sign-in",
+    "username": lazy_gettext("Username"),
+    "display_name": lazy_gettext("Display name"),
+    "email": lazy_gettext("Email"),
+    "approval_status": lazy_gettext("Approval"),
+    "is_locked": lazy_gettext("Locked"),
+    "sign_up_status": lazy_gettext("Sign-up"),
+    "sign_up_time": lazy_gettext("Created"),
+    "last_sign_in": lazy_gettext("Last sign-in"),
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}

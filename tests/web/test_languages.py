@@ -1,0 +1,228 @@
+"""The language a page is shown in (SPEC §22): the person's `locale`, the footer picker, Accept-Language, then
+SSO_DEFAULT_LOCALE; `<html lang>` follows; a crafted Accept-Language is never a server error; plurals; emails in
+the recipient's language; the JSON API stays English."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp import create_app
+
+from ..conftest import FAST_WORKER, PASSWORD, app_config, delivering
+from ..mailbox import text_of
+from .conftest import web_login
+from .html_forms import form
+
+
+def lang_of(html: str) -> str:
+    return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("header", "lang", "skip_link"),
+    [
+        (None, "en", "Skip to content"),
+        ("de-DE,de;q=0.9,en;q=0.5", "de", "Zum Inhalt springen"),
+        ("pl", "pl", "Przejdź do treści"),
+        ("fr-FR,pl;q=0.3,de;q=0.2", "pl", "Przejdź do treści"),
+        ("fr, ja", "en", "Skip to content"),
+    ],
+)
+def test_the_login_page_speaks_the_browsers_language(client, header, lang, skip_link):
+    headers = {"Accept-Language": header} if header else {}
+    html = client.get("/login", headers=headers).get_data(as_text=True)
+    assert lang_of(html) == lang
+    assert skip_link in html
+
+
+def test_without_a_language_the_browser_accepts_the_default_locale_is_used(db_url):
+    app = create_app(app_config(db_url, SSO_DEFAULT_LOCALE="de"))
+    try:
+        html = app.test_client().get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    finally:
+        app.extensions["sso_engine"].dispose()
+    assert lang_of(html) == "de"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "x" * 6000,
+        "de;q=5, pl;q=-1, en;q=nan",
+        "de;q=1e999",
+        ";;;,,,=;q=",
+        "de-" + "a" * 300,
+        "*;q=0.1, \x7f\x01",
+        "pl;q=0.5;q=0.9;level=1",
+        "ünïcödé, 中文",
+    ],
+)
+def test_a_crafted_accept_language_is_never_a_server_error(client, header):
+    response = client.get("/login", headers={"Accept-Language": header})
+    assert response.status_code == 200
+    assert lang_of(response.get_data(as_text=True)) in ("en", "de", "pl")
+
+
+def test_a_default_locale_that_is_not_shipped_stops_the_start(db_url):
+    from webapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SSO_DEFAULT_LOCALE must be one of en, de, pl, got 'fr'"):
+        create_app(app_config(db_url, SSO_DEFAULT_LOCALE="fr"))
+
+
+# --- the person's own language, and the footer picker -------------------------------------------------------
+
+
+def test_a_signed_in_persons_locale_wins_over_the_browsers_language(alice_client, sso, login):
+    client, _ = alice_client
+    sso.user.update_current_user("cid", {"locale": "pl"}, login("alice"), "CRM", "127.0.0.1")
+    html = client.get("/account", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "pl" and "Moje konto" in html
+    sso.user.update_current_user("cid", {"locale": None}, login("alice"), "CRM", "127.0.0.1")
+    html = client.get("/account", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "de" and "Mein Konto" in html
+
+
+def test_the_footer_picker_keeps_the_choice_of_someone_not_signed_in(client):
+    picker = form(client, "/login?next=/account", "language-form").fill("locale", "pl")
+    answer = picker.submit(client)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login?next=/account"
+    html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert lang_of(html) == "pl" and "Zaloguj się" in html
+
+
+def test_the_footer_picker_saves_the_locale_of_a_signed_in_person_audited(alice_client, sso, login):
+    client, alice = alice_client
+    answer = form(client, "/account", "language-form").fill("locale", "de").submit(client)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    me = sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")
+    assert me["locale"] == "de"
+    changes = [r["changes"] for r in sso.user.history("cid", alice["user_id"], login("alice"), "CRM", "127.0.0.1")]
+    assert {"locale": {"old": None, "new": "de"}} in changes
+    html = client.get("/account", headers={"Accept-Language": "pl"}).get_data(as_text=True)
+    assert lang_of(html) == "de" and 'id="f-locale"' in html and "Deutsch" in html
+
+
+@pytest.mark.parametrize("value", ["fr", "", "<script>", "x" * 5000])
+def test_the_footer_picker_refuses_a_language_it_does_not_offer(client, value):
+    answer = form(client, "/login", "language-form").fill("locale", value).submit(client)
+    assert answer.status_code == 400
+    assert "is not one of the offered languages: en, de, pl" in answer.get_data(as_text=True)
+
+
+def test_my_account_sets_and_clears_the_language_with_the_clear_checkbox(alice_client, sso, login):
+    client, _ = alice_client
+    saved = form(client, "/account", "account-form").fill("locale", "pl").submit(client)
+    assert saved.status_code == 303
+    assert sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")["locale"] == "pl"
+    cleared = form(client, "/account", "account-form").fill("locale", "").check("clear_locale")
+    assert cleared.submit(client).status_code == 303
+    assert sso.user.get_current_user("cid", login("alice"), "CRM", "127.0.0.1")["locale"] is None
+
+
+# --- plurals ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "polish", "german"),
+    [
+        (1, "Wylogowano 1 sesję.", "1 Sitzung abgemeldet."),
+        (2, "Wylogowano 2 sesje.", "2 Sitzungen abgemeldet."),
+        (5, "Wylogowano 5 sesji.", "5 Sitzungen abgemeldet."),
+        (22, "Wylogowano 22 sesje.", "22 Sitzungen abgemeldet."),
+    ],
+)
+def test_plurals_take_each_languages_forms(app, count, polish, german):
+    from webapp.i18n import ngettext, translate
+    from webapp.sso.kernel.errors import paused_message
+
+    minutes = {1: "minutę", 2: "minuty", 5: "minut", 22: "minuty"}[count]
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == polish
+        assert translate(paused_message(count * 60)) == f"logowanie wstrzymane, spróbuj ponownie za {count} {minutes}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
+
+
+# --- emails in the recipient's language ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_app(db_url, mailbox):
+    application = create_app(
+        app_config(
+            db_url,
+            SSO_SMTP_URL=mailbox.url,
+            SSO_SIGNUP_APPS=["Console"],
+            SSO_SIGNUP_APPROVAL_NEEDED=False,
+            **FAST_WORKER,
+        )
+    )
+    with delivering(application.extensions["sso"].ctx):  # the outbox's worker sends what the pages queue
+        yield application
+    application.extensions["sso_engine"].dispose()
+
+
+def test_a_reset_email_goes_out_in_the_recipients_language_whatever_the_page(mail_app, mailbox):
+    sso = mail_app.extensions["sso"]
+    client = mail_app.test_client()
+    sso.operator.create_local("marta", PASSWORD, super_user=False)
+    ust = sso.user.login("cid", "marta", PASSWORD, "CRM", "127.0.0.1").ust
+    sso.user.update_current_user("cid", {"email": "marta@example.com", "locale": "pl"}, ust, "CRM", "127.0.0.1")
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"  # the page is German, the recipient reads Polish
+    answer = form(client, "/password/forgot", "forgot-form").fill("credential", "marta").submit(client)
+    assert answer.status_code == 303
+    message = mailbox.for_("marta@example.com")
+    assert message["Subject"] == "Zresetuj hasło w SSO"
+    body = text_of(message)
+    assert "Ktoś poprosił o zresetowanie hasła do Twojego konta w SSO (nazwa użytkownika marta)" in body
+    assert "(ważny przez 24 godziny)" in body
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="pl">' in html and "Jeśli przycisk nie działa" in html
+    assert "Reset your" not in body and "If it was not you" not in html
+
+
+def test_a_sign_up_email_goes_out_in_the_language_of_the_page_it_was_asked_from(mail_app, mailbox):
+    client = mail_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-AT,de;q=0.9"
+    signup = form(client, "/signup", "signup-form")
+    signup.fill("username", "jonas").fill("email", "jonas@example.com")
+    signup.fill("password", PASSWORD).fill("confirm_password", PASSWORD)
+    assert signup.submit(client).status_code == 303
+    message = mailbox.for_("jonas@example.com")
+    assert message["Subject"] == "Bestätigen Sie Ihr SSO-Konto"
+    assert "(Gültigkeitsdauer: 2 Tage)" in text_of(message)  # a lifetime stands where its grammar holds
+    assert web_login(client, "jonas").status_code in (303, 401)
+
+
+def test_the_json_api_reads_and_patches_locale_and_answers_errors_in_english(client, make_user, login):
+    make_user("alice")
+    ust = login("alice", app_name="CRM")
+    body = {"ust": ust, "current_app": "CRM"}
+    patched = client.patch("/zato/sso/user", json={**body, "locale": "pl"}, headers={"Accept-Language": "pl"})
+    assert patched.status_code == 200, patched.get_json()
+    got = client.open("/zato/sso/user", method="GET", json=body).get_json()
+    assert got["locale"] == "pl"
+    refused = client.patch("/zato/sso/user", json={**body, "locale": "fr"}, headers={"Accept-Language": "pl"})
+    answer = refused.get_json()
+    assert refused.status_code == 422 and answer["sub_status"] == ["E008002"]
+    assert answer["errors"] == {"locale": "must be one of the offered languages: en, de, pl"}  # English, always
+
+
+def test_the_services_messages_are_shown_translated_in_the_console(alice_client):
+    client, _ = alice_client
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    change = form(client, "/account/password", "password-form").fill("old_password", PASSWORD)
+    change.fill("new_password", "short").fill("confirm_password", "short")
+    refused = change.submit(client)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "musi mieć co najmniej 8 znaków" in html and "must be at least" not in html
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    saved = form(client, "/account", "account-form").fill("email", "not an email").submit(client)
+    assert saved.status_code == 422
+    html = saved.get_data(as_text=True)
+    assert "muss eine gültige E-Mail-Adresse sein (zum Entfernen das Feld leeren)" in html
+    assert "must be a valid email" not in html

@@ -1,0 +1,229 @@
+"""Every console page shown in German and Polish carries no English left over (SPEC §22).
+
+For each page, the English source strings it shows are found by rendering it in English and keeping the
+catalog's msgids that appear as a whole text (or, when long, anywhere in it); the same page in German and in
+Polish must show none of them, except those a language writes the same way ("Status", "Version")."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from webapp import catalogs, create_app
+from webapp.sso.kernel.texts import SOURCE_LOCALE
+
+from ..conftest import app_config
+from .html_forms import form
+
+ATTRIBUTES_READ = ("aria-label", "title", "placeholder", "alt")
+LONG = 25  # a msgid this long is looked for anywhere in the text, shorter ones only as a whole text
+
+
+class _Text(HTMLParser):
+    """The text a person reads (or hears): text nodes and the labels in attributes; not scripts or styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ATTRIBUTES_READ and value:
+                self.parts.append(value.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def readable(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return parser.parts
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, dict[str, str]]:
+    """msgid -> {tag: translation} for the plain msgids (no placeholders, no markup)."""
+    plain: dict[str, dict[str, str]] = {}
+    translated = {tag: catalogs.read(catalogs.po_path(tag), tag) for tag in catalogs.translated_locales()}
+    for message in catalogs.extract():
+        if not message.id or not isinstance(message.id, str) or "%(" in message.id or "<" in message.id:
+            continue
+        plain[message.id] = {tag: str(catalog[message.id].string) for tag, catalog in translated.items()}
+    return plain
+
+
+def english_strings_shown(parts: list[str], sources) -> set[str]:
+    whole = set(parts)
+    text = "\n".join(parts)
+    return {msgid for msgid in sources if msgid in whole or (len(msgid) >= LONG and msgid in text)}
+
+
+def render(client, path: str, tag: str, method: str = "get", data=None) -> str:
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = tag
+    response = client.open(path, method=method.upper(), data=data)
+    assert response.status_code < 500, path
+    return response.get_data(as_text=True)
+
+
+def csrf(client, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def check_page(client, sources, path: str, method: str = "get", data_for=None) -> set[str]:
+    english = render(client, path, SOURCE_LOCALE, method, data_for() if data_for else None)
+    wanted = english_strings_shown(readable(english), sources)
+    assert wanted, f"{path}: no English source string found in the English page (the check would prove nothing)"
+    left: set[str] = set()
+    for tag in catalogs.translated_locales():
+        shown = set(readable(render(client, path, tag, method, data_for() if data_for else None)))
+        text = "\n".join(shown)
+        for msgid in wanted:
+            if sources[msgid][tag] == msgid:
+                continue  # the language writes it the same way
+            if msgid in shown or (len(msgid) >= LONG and msgid in text):
+                left.add(f"{tag} {path}: {msgid!r}")
+    return left
+
+
+ANONYMOUS_PAGES = ("/login", "/password/forgot", "/password/forgot/sent", "/signup/sent")
+
+
+def test_the_pages_before_signing_in_have_no_english_left_in_german_and_polish(client, sources):
+    left = set()
+    for path in ANONYMOUS_PAGES:
+        left |= check_page(client, sources, path)
+    assert not left, "\n".join(sorted(left))
+
+
+def test_every_page_an_administrator_opens_has_no_english_left_in_german_and_polish(
+    admin_client, make_user, sso, sources
+):
+    client, admin = admin_client
+    bob = make_user("bob")
+    sso.user.update_user_by_id(
+        "cid", bob["user_id"], {"email": "bob@example.com"}, *_root(sso, make_user), channel="python"
+    )
+    pages = [
+        "/account",
+        "/account/password",
+        "/account/two-factor",
+        "/account/history",
+        "/users",
+        "/users?q=bo&locked=no",
+        "/users/new",
+        f"/users/{bob['user_id']}",
+        f"/users/{bob['user_id']}/history",
+        f"/users/{bob['user_id']}/confirm?action=lock",
+        f"/users/{bob['user_id']}/confirm?action=reject",
+        f"/users/{bob['user_id']}/confirm?action=delete",
+        f"/users/{admin['user_id']}",
+        f"/users/{admin['user_id']}/confirm?action=delete",
+        "/api-clients",
+        "/users/zusrnosuchuser",
+    ]
+    left = set()
+    for path in pages:
+        left |= check_page(client, sources, path)
+
+    def bulk_lock():
+        return {"csrf_token": csrf(client, "/users"), "action": "lock", "user_id": [bob["user_id"]]}
+
+    left |= check_page(client, sources, "/users/bulk", "post", bulk_lock)
+    assert not left, "\n".join(sorted(left))
+
+
+def _root(sso, make_user):
+    make_user("root", super_user=True)
+    ust = sso.user.login("cid", "root", "Correct-Horse-9", "CRM", "10.0.0.9").ust
+    return ust, "CRM", "10.0.0.9"
+
+
+def test_a_regular_users_pages_have_no_english_left_in_german_and_polish(alice_client, sources):
+    client, _ = alice_client
+    left = set()
+    for path in (
+        "/account",
+        "/account/password",
+        "/account/two-factor",
+        "/account/history",
+        "/account/passkeys",
+        "/logout",
+    ):
+        left |= check_page(client, sources, path)
+    assert not left, "\n".join(sorted(left))
+
+
+def test_the_check_finds_english_left_on_a_page(client, sources):
+    english = render(client, "/login", SOURCE_LOCALE)
+    wanted = english_strings_shown(readable(english), sources)
+    assert {"Log in", "Forgot password?"} <= wanted
+    german_page_with_leftover = render(client, "/login", "de").replace("Passwort vergessen?", "Forgot password?")
+    shown = set(readable(german_page_with_leftover))
+    assert "Forgot password?" in shown and "Log in" not in shown
+
+
+def test_the_sign_up_page_has_no_english_left_in_german_and_polish(db_url, sources):
+    app = create_app(app_config(db_url, SSO_SIGNUP_APPS=["Console"]))
+    try:
+        left = check_page(app.test_client(), sources, "/signup")
+    finally:
+        app.extensions["sso_engine"].dispose()
+    assert not left, "\n".join(sorted(left))
+
+
+def form_data(client, path: str, form_id: str, **values: str) -> dict:
+    """A form of `path` as a browser would send it, with `values` typed in (a fresh CSRF token each time)."""
+    page = form(client, path, form_id)
+    for name, value in values.items():
+        page.fill(name, value)
+    return dict(page.data())
+
+
+def test_the_pages_after_a_step_have_no_english_left_in_german_and_polish(client, make_user, sso, admin_ust, sources):
+    changing = make_user("changing")
+    coded = make_user("coded")
+    sso.user.update_user_by_id("c", changing["user_id"], {"password_must_change": True}, admin_ust, "CRM", "::1")
+    sso.user.update_user_by_id(
+        "c",
+        coded["user_id"],
+        {"totp_key": "JBSWY3DPEHPK3PXPJBSWY3DP", "is_totp_enabled": True},
+        admin_ust,
+        "CRM",
+        "::1",
+    )
+    left = set()
+    for path in ("/password/reset/no-such-token", "/signup/confirm/no-such-token"):
+        left |= check_page(client, sources, path)
+    for name in ("changing", "coded", "nobody"):
+
+        def login(name=name):
+            return form_data(client, "/login", "login-form", username=name, password="Correct-Horse-9")
+
+        left |= check_page(client, sources, "/login", "post", login)
+    assert not left, "\n".join(sorted(left))
+
+
+def test_a_refused_save_and_a_bulk_result_have_no_english_left_in_german_and_polish(admin_client, make_user, sources):
+    client, _ = admin_client
+    bob = make_user("bob")
+
+    def bad_email():
+        return form_data(client, "/account", "account-form", email="not an email", display_name="x" * 300)
+
+    def bulk_approve():
+        return {"csrf_token": csrf(client, "/users"), "action": "approve", "user_id": [bob["user_id"], "zusrnobody"]}
+
+    left = check_page(client, sources, "/account", "post", bad_email)
+    left |= check_page(client, sources, "/users/bulk", "post", bulk_approve)
+    assert not left, "\n".join(sorted(left))

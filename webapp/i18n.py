@@ -1,0 +1,125 @@
+"""Languages (SPEC §22): Flask-Babel for the console, the language each request is shown in, translated messages.
+
+Python code that shows text to a person imports from here: `gettext`, `ngettext`, `lazy_gettext`,
+`lazy_ngettext` (Flask-Babel's), and `translate` for a message the service raised (`webapp.sso.kernel.texts`).
+Templates use `_()` / `ngettext()` / `{% trans %}`. The catalogs are `webapp/translations/<tag>/LC_MESSAGES/
+messages.po`; `scripts/translations.py` extracts, updates, checks and compiles them (the bootstrap compiles).
+
+The language of a request: the signed-in person's `locale`, else the one picked in this browser's footer,
+else the best match of `Accept-Language`, else `SSO_DEFAULT_LOCALE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import (
+    Babel,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    lazy_ngettext,
+    ngettext,
+)
+
+from .sso.email.mail import Mailer
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
+
+__all__ = [
+    "LANGUAGE_NAMES",
+    "LOCALES",
+    "N_",
+    "PICKED_KEY",
+    "SOURCE_LOCALE",
+    "Nn_",
+    "current_locale",
+    "format_datetime",
+    "format_decimal",
+    "gettext",
+    "init_i18n",
+    "lazy_gettext",
+    "lazy_ngettext",
+    "ngettext",
+    "not_done",
+    "sentence",
+    "translate",
+]
+
+# Each shipped language named in itself (an autonym), whatever language the page is in.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "pl": "polski"}
+PICKED_KEY = "locale"  # the session key of the language picked in the footer (people not signed in)
+
+
+def choose_locale() -> str:
+    """The language of this request (see the module's docstring)."""
+    if not has_request_context():
+        return current_app.config["SSO_DEFAULT_LOCALE"]
+    user = g.get("user")
+    if user and user.get("locale") in LOCALES:
+        return user["locale"]
+    picked = session.get(PICKED_KEY)
+    if picked in LOCALES:
+        return picked
+    return request.accept_languages.best_match(LOCALES) or current_app.config["SSO_DEFAULT_LOCALE"]
+
+
+def N_(text: str) -> str:
+    """Mark `text` for the catalogs where it is written (a module-level table); translate it where it is shown."""
+    return text
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular and plural pair for the catalogs (for `ngettext` where it is shown)."""
+    return singular, plural
+
+
+def current_locale() -> str:
+    """The BCP 47 tag of the language this request is shown in (`<html lang>`)."""
+    return str(get_locale() or SOURCE_LOCALE).replace("_", "-")
+
+
+def translate(message: str | None) -> str | None:
+    """A message the service raised, in this request's language (English when the catalog has no entry)."""
+    if isinstance(message, Text):
+        if message.plural is not None and message.number is not None:
+            values = {key: value for key, value in message.values.items() if key != "num"}  # ngettext sets num
+            return ngettext(message.msgid, message.plural, message.number, **values)
+        return gettext(message.msgid, **message.values)
+    return gettext(message) if message else message
+
+
+def sentence(message: str | None) -> str:
+    """A service message as a sentence on a page: translated, its first letter capitalised, a full stop."""
+    text = translate(message) or ""
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
+
+
+def not_done(messages: Iterable[str]) -> str:
+    """'Not done: reason; reason' from the service's messages, in this request's language."""
+    return gettext("Not done: %(reasons)s", reasons="; ".join(translate(message) or "" for message in messages))
+
+
+def page_locale() -> str | None:
+    """The language of the page being answered (None outside a request): a message it asks for is sent in it
+    when the recipient has no `locale` of their own."""
+    return current_locale() if has_request_context() else None
+
+
+def lifetime_words(minutes: int) -> str:
+    """A lifetime in this request's language: '30 Minuten', '2 dni'."""
+    return translate(lifetime(minutes)) or ""
+
+
+def init_i18n(app: Flask) -> None:
+    """Wire Flask-Babel: the catalogs, the choice of language, `_` and `translate` in templates."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    Babel(app, locale_selector=choose_locale, default_locale=SOURCE_LOCALE, default_timezone="UTC")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as extracted
+    app.jinja_env.filters.update(translate=translate, lifetime=lifetime_words, number=format_decimal)
+    mailer = app.extensions["sso"].ctx.mailer
+    if isinstance(mailer, Mailer):
+        mailer.page_locale = page_locale
+    app.jinja_env.globals.update(current_locale=current_locale, language_names=LANGUAGE_NAMES)
