@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from webapp import catalogs, create_app
+from webapp.sso import Call
 from webapp.sso.kernel.texts import SOURCE_LOCALE
 
 from ..conftest import app_config
@@ -148,6 +149,17 @@ def _root(sso, make_user):
     make_user("root", super_user=True)
     ust = sso.user.login("cid", "root", "Correct-Horse-9", "CRM", "10.0.0.9").ust
     return ust, "CRM", "10.0.0.9"
+
+
+def test_the_profile_fields_pages_have_no_english_left_in_german_and_polish(admin_client, sso, admin_ust, sources):
+    client, _admin = admin_client
+    admin = sso.serve(Call("cid", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "required": True})
+    admin.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    left = set()
+    for path in ("/profile-fields", "/profile-fields/desk/delete"):
+        left |= check_page(client, sources, path)
+    assert not left, left
 
 
 def test_a_regular_users_pages_have_no_english_left_in_german_and_polish(alice_client, sources):
