@@ -89,9 +89,10 @@ def check_page(client, sources, path: str, method: str = "get", data_for=None) -
     for tag in catalogs.translated_locales():
         shown = set(readable(render(client, path, tag, method, data_for() if data_for else None)))
         text = "\n".join(shown)
+        written = {translations[tag] for translations in sources.values()}
         for msgid in wanted:
-            if sources[msgid][tag] == msgid:
-                continue  # the language writes it the same way
+            if msgid in written:
+                continue  # the language writes it (or another string: Polish "Role" is "Roles") the same way
             if msgid in shown or (len(msgid) >= LONG and msgid in text):
                 left.add(f"{tag} {path}: {msgid!r}")
     return left
@@ -115,6 +116,7 @@ def test_every_page_an_administrator_opens_has_no_english_left_in_german_and_pol
     sso.user.update_user_by_id(
         "cid", bob["user_id"], {"email": "bob@example.com"}, *_root(sso, make_user), channel="python"
     )
+    sso.operator.create_scim_client("entra.prod", "user-admin")  # the API clients page shows its SCIM section
     pages = [
         "/account",
         "/account/password",
