@@ -56,6 +56,14 @@ def test_my_own_password_change_is_told_to_me(sso, person, mailbox):
     assert "was changed" in body and user["username"] in body and "If it was not you" in body
 
 
+def test_a_notification_arrives_in_the_language_of_the_recipient(sso, person, mailbox):
+    user = person(locale="de")
+    sso.user.change_password(CID, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, user["ust"], APP, ADDR)
+    body = only_message(mailbox, sso, user["email"], "Ihr Example Accounts-Passwort wurde geändert")
+    assert "wurde geändert" in body and user["username"] in body and "Wenn Sie das nicht waren" in body
+    assert "was changed" not in body
+
+
 def test_a_password_set_by_an_administrator_says_so(sso, person, mailbox, admin):
     user = person()
     sso.user.change_password(CID, {"user_id": user["user_id"], "new_password": NEW_PASSWORD}, admin[1], APP, ADDR)

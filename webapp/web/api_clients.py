@@ -44,10 +44,10 @@ def api_client_revoke(name: str) -> ViewResponse:
 def scim_client_revoke(name: str) -> ViewResponse:
     """Revoke one SCIM client (its token stops working at once); the confirmation box must be ticked."""
     if request.form.get("confirm") != "yes":
-        return error_page(422, "Not revoked", "Tick the confirmation box to revoke a SCIM client.")
+        return error_page(422, gettext("Not revoked"), gettext("Tick the confirmation box to revoke a SCIM client."))
     try:
         service().revoke_scim_client(name)
     except SSOError as error:
         return refusal(error)
-    flash(f"SCIM client {name} revoked.", "success")
+    flash(gettext("SCIM client %(name)s revoked.", name=name), "success")
     return redirect(url_for("web.api_clients"), 303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from .auth import login_required, service
 from .blueprint import bp
@@ -31,5 +32,5 @@ def outbox_retry(message: int) -> ViewResponse:
         service().retry_outbox_message(message)
     except SSOError as error:
         return refusal(error)
-    flash(f"Message {message} is queued again.", "success")
+    flash(gettext("Message %(message)s is queued again.", message=message), "success")
     return redirect(url_for("web.outbox"), 303)

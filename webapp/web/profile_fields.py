@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.permissions import SCHEMA_MANAGE
 from ..sso.kernel.profile_fields import FLAGS, SELF, TYPES, ProfileField
@@ -136,12 +137,12 @@ def profile_field_create() -> ViewResponse:
         if errors is None:
             return refusal(error)
         return _edit_page(None, _sent_values(request.form), errors, 422)
-    flash(f"Profile field {created.name} added.", "success")
+    flash(gettext("Profile field %(name)s added.", name=created.name), "success")
     return redirect(url_for("web.profile_fields"), 303)
 
 
 def _no_such_field(name: str) -> ViewResponse:
-    return error_page(404, "No such profile field", f"No profile field is called {name}.")
+    return error_page(404, gettext("No such profile field"), gettext("No profile field is called %(name)s.", name=name))
 
 
 def _field(name: str) -> ProfileField | None:
@@ -183,7 +184,7 @@ def profile_field_save(name: str) -> ViewResponse:
         if errors is None:
             return refusal(error)
         return _edit_page(f, _sent_values(request.form), errors, 422)
-    flash(f"Profile field {name} saved.", "success")
+    flash(gettext("Profile field %(name)s saved.", name=name), "success")
     return redirect(url_for("web.profile_fields"), 303)
 
 
@@ -196,7 +197,10 @@ def profile_field_retire(name: str) -> ViewResponse:
         service().retire_profile_field(name, retired=retired)
     except SSOError as error:
         return refusal(error)
-    flash(f"Profile field {name} {'retired' if retired else 'brought back'}.", "success")
+    if retired:
+        flash(gettext("Profile field %(name)s retired.", name=name), "success")
+    else:
+        flash(gettext("Profile field %(name)s brought back.", name=name), "success")
     return redirect(url_for("web.profile_fields"), 303)
 
 
@@ -235,5 +239,5 @@ def profile_field_delete(name: str) -> ViewResponse:
         if errors is None:
             return refusal(error)
         return page("profile_fields/delete.html", 422, name=name, error=errors.get("confirm"))
-    flash(f"Profile field {name} deleted, with its values.", "success")
+    flash(gettext("Profile field %(name)s deleted, with its values.", name=name), "success")
     return redirect(url_for("web.profile_fields"), 303)

@@ -57,13 +57,15 @@ def _send(
     if not address or not enabled(ctx, kind):
         return
     settings = ctx.settings
+    locale = ctx.mailer.language(user) if ctx.mailer is not None else settings.get("SSO_DEFAULT_LOCALE", "en")
     message = render(
         f"notify/{template}",
         address,
+        locale=locale,
         product=settings["SSO_PRODUCT_NAME"],
         username=user["username"],
         link=link or settings["SSO_PUBLIC_URL"] + ACCOUNT_PATH,
-        at=when(ctx.clock()),
+        at=when(ctx.clock(), locale),
         **values,
     )
     enqueue(ctx, conn, message, user_id=user["user_id"])
