@@ -11,6 +11,7 @@ from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetim
 from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
+from .field_table import attribute, known
 
 CHOICE_LABELS = {
     **LANGUAGE_NAMES,
@@ -194,6 +195,8 @@ def attribute_label(name: str) -> str:
     attr = ATTRIBUTES.get(name)
     if attr is not None:
         return translate(attr.label) or name
+    if known(name):  # a profile field this request registered: its label is the administrator's own words
+        return attribute(name).label or name
     if name in EXTRA_LABELS:
         return str(EXTRA_LABELS[name])
     return name.replace("_", " ").capitalize()
