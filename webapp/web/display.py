@@ -23,9 +23,9 @@ CHOICE_LABELS = {
 }
 ACTION_LABELS = {
     "update": lazy_gettext("Changed"),
-    "export": "Data downloaded",
-    "deletion_scheduled": "Deletion scheduled",
-    "deletion_cancelled": "Deletion cancelled",
+    "export": lazy_gettext("Data downloaded"),
+    "deletion_scheduled": lazy_gettext("Deletion scheduled"),
+    "deletion_cancelled": lazy_gettext("Deletion cancelled"),
     "create": lazy_gettext("Created"),
     "login": lazy_gettext("Logged in"),
     "change_password": lazy_gettext("Password set"),
@@ -93,7 +93,7 @@ EXTRA_LABELS = {
     "linked_auth": lazy_gettext("Linked API client"),
     "passkey": lazy_gettext("Passkey"),
     "sign_count": lazy_gettext("Sign count"),
-    "deletion_time": "Deletion scheduled on",
+    "deletion_time": lazy_gettext("Deletion scheduled on"),
 }
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
 SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
