@@ -19,7 +19,7 @@ from ...db import reading, writing
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text, text_problem
 from ..kernel.audit import record
 from ..kernel.call import Call
-from ..kernel.caller import authenticate, check_app, refuse_if_unusable
+from ..kernel.caller import authenticate, check_app, holder, refuse_if_unusable
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.hashing import dummy_hash, hash_password, verify_password
@@ -152,17 +152,13 @@ def list_api_clients(ctx: Context) -> list[dict[str, Any]]:
 
 def console_clients(ctx: Context, call: Call) -> list[dict[str, Any]]:
     """The API clients, for a holder of `users.attributes` (the console's list)."""
-    with reading(ctx.engine) as conn:
-        require(authenticate(ctx, conn, call), USERS_ATTRIBUTES)
+    holder(ctx, call, USERS_ATTRIBUTES)
     return list_api_clients(ctx)
 
 
 def console_revoke(ctx: Context, call: Call, name) -> None:
     """Revoke an API client, for a holder of `users.attributes` (the console's button)."""
-    with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
-    require(caller, USERS_ATTRIBUTES)
-    revoke_api_client(ctx, call, name, actor_id=caller.user_id)
+    revoke_api_client(ctx, call, name, actor_id=holder(ctx, call, USERS_ATTRIBUTES).user_id)
 
 
 # --- links (JSON API, super-users) --------------------------------------------------------------------------------

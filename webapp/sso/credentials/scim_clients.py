@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from ...db import reading, writing
 from ..kernel.audit import record
 from ..kernel.call import Call
-from ..kernel.caller import authenticate
+from ..kernel.caller import holder
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
-from ..kernel.permissions import USERS_ATTRIBUTES, require
+from ..kernel.permissions import USERS_ATTRIBUTES
 from ..kernel.tables import roles, scim_clients
 from ..kernel.texts import _t
 from ..kernel.tokens import session_hash
@@ -101,14 +101,10 @@ def list_scim_clients(ctx: Context) -> list[dict[str, Any]]:
 
 def console_scim_clients(ctx: Context, call: Call) -> list[dict[str, Any]]:
     """The SCIM clients, for a holder of `users.attributes` (the console's API clients page, as API clients)."""
-    with reading(ctx.engine) as conn:
-        require(authenticate(ctx, conn, call), USERS_ATTRIBUTES)
+    holder(ctx, call, USERS_ATTRIBUTES)
     return list_scim_clients(ctx)
 
 
 def console_revoke(ctx: Context, call: Call, name) -> None:
     """Revoke a SCIM client, for a holder of `users.attributes` (the console's button)."""
-    with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
-    require(caller, USERS_ATTRIBUTES)
-    revoke_scim_client(ctx, call, name, actor_id=caller.user_id)
+    revoke_scim_client(ctx, call, name, actor_id=holder(ctx, call, USERS_ATTRIBUTES).user_id)

@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
-from ...db import WRITE_OPTION, writing
+from ...db import WRITE_OPTION, reading, writing
 from . import events
 from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
-from .permissions import ALL_PERMISSIONS, split
+from .permissions import ALL_PERMISSIONS, require, split
 from .ratelimit import Rule, enforce_rule
 from .ratelimit import enforce as enforce_rate_limit
 from .ratelimit import parse as parse_rate_limit
@@ -232,6 +232,14 @@ def _of_roles(column: Any) -> Any:
         .where(user_roles.c.user_id == users.c.user_id)
         .scalar_subquery()
     )
+
+
+def holder(ctx: Context, call: Call, permission: str) -> UserCaller:
+    """The caller, in a read of its own, refused unless they hold `permission` (a call with no other read)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+    require(caller, permission)
+    return caller
 
 
 # Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement
