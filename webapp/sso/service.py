@@ -11,7 +11,7 @@ from typing import Any
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, update
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
-from .email import email_change, outbox, reset, signup
+from .email import admin_emails, email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
@@ -244,6 +244,15 @@ class Service:
 
     def retry_outbox_message(self, message_id) -> None:
         outbox.retry(self.ctx, self.call, message_id)
+
+    def send_admin_email(self, user_id, kind) -> admin_emails.Sent:
+        return admin_emails.send_admin_email(self.ctx, self.call, user_id, kind)
+
+    def check_verify_link(self, token) -> tuple[str, str]:
+        return admin_emails.check_verify_link(self.ctx, token)
+
+    def verify_email(self, token) -> tuple[str, str]:
+        return admin_emails.verify_email(self.ctx, self.call, token)
 
     def access_password_reset(self, token) -> str:
         return reset.access_password_reset(self.ctx, self.call, token)

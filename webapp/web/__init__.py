@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     api_clients,
     devices,
     email_change,
+    email_verify,
     history,
     language,
     login,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..schemas import CURRENT_APP, CURRENT_UST, TARGET_UST, USER_ID, UST
 from .attributes import ATTR_OPERATIONS
 from .credentials import CHANGE_PASSWORD, SET_TOTP
-from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SIGNUP
+from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SEND_ADMIN_EMAIL, SIGNUP
 from .lifecycle import APPROVE_USER, DELETE_USER, LOCK_USER, REJECT_USER, UNLOCK_USER
 from .linked import LINK, LINKS, UNLINK
 from .passkeys import (
@@ -84,6 +84,7 @@ __all__ = [
     "REVOKE_ROLE",
     "SCHEDULE_DELETION",
     "SEARCH",
+    "SEND_ADMIN_EMAIL",
     "SET_TOTP",
     "SIGNUP",
     "TARGET_UST",
@@ -113,6 +114,7 @@ OPERATIONS: tuple[Operation, ...] = (
     REQUEST_RESET,
     ACCESS_RESET,
     COMPLETE_RESET,
+    SEND_ADMIN_EMAIL,
     APPROVE_USER,
     REJECT_USER,
     LOCK_USER,

@@ -179,7 +179,7 @@ email_tokens = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), unique=True, nullable=False),
-    Column("purpose", String(16), nullable=False),  # "signup", "reset" or "email_change"
+    Column("purpose", String(16), nullable=False),  # "signup", "reset", "email_change", "undelete" or "verify_email"
     Column(
         "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
     ),
