@@ -52,6 +52,8 @@ TABLES = (
     "sso_role",
     "sso_profile_field",
     "sso_profile_value",
+    "sso_policy",
+    "sso_policy_claim",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

@@ -17,6 +17,8 @@ from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
 from .kernel.profile_fields import ProfileField
+from .policies import run as policy_run
+from .policies import settings as policy_settings
 from .privacy import deletion
 from .privacy import export as privacy_export
 from .sessions import login, passkey_login, session_calls
@@ -254,6 +256,19 @@ class Service:
     def verify_email(self, token) -> tuple[str, str]:
         return admin_emails.verify_email(self.ctx, self.call, token)
 
+    # --- account policies (issue 27) ---
+    def policies(self) -> dict[str, policy_settings.Policy]:
+        return policy_settings.get_policies(self.ctx, self.call)
+
+    def set_policy(self, name, *, enabled, days) -> policy_settings.Policy:
+        return policy_settings.set_policy(self.ctx, self.call, name, enabled=enabled, days=days)
+
+    def policy_dry_run(self, changes=None) -> policy_run.DryRun:
+        return policy_run.dry_run(self.ctx, self.call, changes)
+
+    def run_policies(self) -> policy_run.RunReport:
+        return policy_run.run_policies(self.ctx, self.call)
+
     def access_password_reset(self, token) -> str:
         return reset.access_password_reset(self.ctx, self.call, token)
 
@@ -355,6 +370,12 @@ class Operator:
 
     def reset_totp_key_local(self, username: str, key: str | None = None) -> tuple[UserData, str]:
         return two_factor.reset_totp_key_local(self.ctx, username, key)
+
+    def run_policies(self) -> policy_run.RunReport:
+        return policy_run.run_policies(self.ctx)
+
+    def policy_dry_run(self) -> policy_run.DryRun:
+        return policy_run.dry_run(self.ctx, None)
 
     def delete_due(self) -> list[tuple[str, str]]:
         return deletion.delete_due(self.ctx)
