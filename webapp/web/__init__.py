@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     login,
     outbox,
     passkeys,
+    policies,
     privacy,
     profile_fields,
     reset,
