@@ -275,3 +275,21 @@ def test_a_run_also_carries_out_the_deletions_people_scheduled(sso, people, cloc
     report = policy_run.run_policies(sso.ctx)
     assert report.scheduled_deletions == [(user["username"], "deleted")]
     assert report.done == []
+
+
+def test_the_command_line_runs_them_with_a_dry_run_first(app, sso, admin, people, clock):
+    _, ust = admin
+    [idle] = people(1)
+    serve(sso, ust).set_policy("lock_inactive", enabled=True, days=5)
+    clock(days=6)
+    runner = app.test_cli_runner()
+    preview = runner.invoke(args=["sso", "run-policies", "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "lock_inactive: would act on 1, would warn 0" in preview.output and idle["username"] in preview.output
+    assert not row_of(sso, idle["user_id"])["is_locked"]
+    done = runner.invoke(args=["sso", "run-policies"])
+    assert done.exit_code == 0, done.output
+    assert f"{idle['username']}\tlocked" in done.output
+    assert row_of(sso, idle["user_id"])["is_locked"]
+    again = runner.invoke(args=["sso", "run-policies"])
+    assert again.exit_code == 0 and idle["username"] not in again.output
