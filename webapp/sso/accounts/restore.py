@@ -1,7 +1,8 @@
 """Restore a value (SPEC §20): put back the old value one audited change replaced, through the normal update.
 
 The record must be an update of the user named (absent: the caller) that changed `attribute`; the attribute
-must still be an attribute one edits on the forms and not a secret. When the field has changed again since
+must still be an attribute one edits on the forms and not a secret, or an active profile field (SPEC §16) that
+is not sensitive (a sensitive field's records hold no value: "(changed)"). When the field has changed again since
 that record, the answer is E011001 naming the field (the console's conflict screen), unless the caller has
 seen the current value and asks to restore anyway (`force`). The update runs with the version just read,
 so a save in between is a conflict too, and its audit record names the record it restored."""
@@ -14,12 +15,15 @@ from sqlalchemy import select
 
 from ...db import reading
 from ..kernel.attributes import ATTRIBUTES, text_problem
+from ..kernel.audit import SECRET_CHANGE
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.permissions import USERS_VIEW, attribute_permission, require
 from ..kernel.presentation import UserData, jsonable
+from ..kernel.profile_fields import ProfileField, ProfileSchema, wire_value
+from ..kernel.profile_rows import load_schema, load_values
 from ..kernel.rows import load_user
 from ..kernel.tables import audit
 from .update import update_user
@@ -27,6 +31,8 @@ from .update import update_user
 RECORD_ID_MAX = 2**31 - 1  # sso_audit.id is an INTEGER (PostgreSQL refuses a larger one)
 CHANGED_SINCE = "has changed since this record"
 EMAIL_CONFIRMED = "change your email on My account: a new address is confirmed by email first"
+NO_LONGER_A_FIELD = "is no longer a field"
+NOT_RESTORABLE = "cannot be restored (a secret or sensitive field)"
 
 
 def restorable(name: str) -> bool:
@@ -34,6 +40,12 @@ def restorable(name: str) -> bool:
     never a secret (the audit keeps none) nor one managed by a page of its own (two-factor)."""
     attribute = ATTRIBUTES.get(name)
     return attribute is not None and not attribute.write_only and attribute.on_forms
+
+
+def field_restorable(f: ProfileField) -> bool:
+    """Whether a change of profile field `f` can be restored: an active field that is not sensitive (who may
+    edit it is the update's rule, `ProfileField.edit`)."""
+    return not f.retired and not f.sensitive
 
 
 def may_restore(name: str, *, permissions: frozenset[str], own_record: bool) -> bool:
@@ -71,6 +83,28 @@ def _record_of(conn, record_id: int, subject_id: Any) -> Any:
     return row
 
 
+def _check_restorable(schema: ProfileSchema, attribute: str, change: dict) -> None:
+    """Refuse (E008002 naming `attribute`) what has no restore: a field that no longer exists or is retired,
+    a secret, a sensitive field, a record that holds no value ("(changed)")."""
+    if attribute in ATTRIBUTES:
+        fine = restorable(attribute)
+    else:
+        f = schema.get(attribute)
+        if f is None:
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", NO_LONGER_A_FIELD)
+        fine = field_restorable(f)
+    if not fine or change == SECRET_CHANGE or "old" not in change:
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", NOT_RESTORABLE)
+
+
+def _current(conn, schema: ProfileSchema, target: Any, attribute: str) -> Any:
+    """The value `attribute` (a built-in or an active profile field) holds now, as the audit writes values."""
+    if attribute in ATTRIBUTES:
+        return jsonable(target[attribute])
+    f = schema.by_name[attribute]
+    return wire_value(f, load_values(conn, schema, target["user_id"]).get(attribute))
+
+
 def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=None, force: bool = False) -> UserData:
     """Set `attribute` of `user_id` (None: the caller) back to the old value of audit record `record_id`."""
     _check(record_id, attribute, force)
@@ -87,13 +121,8 @@ def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=Non
         changes = row["changes"] or {}
         if row["action"] != "update" or attribute not in changes or not isinstance(changes[attribute], dict):
             raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
-        if not restorable(attribute):
-            message = (
-                "is no longer a field"
-                if attribute not in ATTRIBUTES
-                else "cannot be restored (a secret or sensitive field)"
-            )
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", message)
+        schema = load_schema(conn)
+        _check_restorable(schema, attribute, changes[attribute])
         own = subject_id == caller.user_id
         if (
             attribute == "email"
@@ -105,7 +134,7 @@ def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=Non
         target = load_user(conn, subject_id)
         if target is None:
             raise no_such_user()
-        if not force and jsonable(target[attribute]) != changes[attribute].get("new"):
+        if not force and _current(conn, schema, target, attribute) != changes[attribute].get("new"):
             raise SSOError.single(Kind.precondition, Code.version_conflict, attribute, CHANGED_SINCE)
         version = target["version"]
     return update_user(
@@ -129,8 +158,10 @@ def restore_preview(ctx: Context, call: Call, record_id, attribute, *, user_id=N
             require(caller, USERS_VIEW)
         row = _record_of(conn, record_id, subject_id)
         change = (row["changes"] or {}).get(attribute)
-        if row["action"] != "update" or not isinstance(change, dict) or not restorable(attribute):
+        if row["action"] != "update" or not isinstance(change, dict):
             raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
+        schema = load_schema(conn)
+        _check_restorable(schema, attribute, change)
         target = load_user(conn, subject_id)
         if target is None:
             raise no_such_user()
@@ -140,6 +171,6 @@ def restore_preview(ctx: Context, call: Call, record_id, attribute, *, user_id=N
             "time": row["time"],
             "old": change.get("old"),
             "new": change.get("new"),
-            "current": jsonable(target[attribute]),
+            "current": _current(conn, schema, target, attribute),
             "version": target["version"],
         }
