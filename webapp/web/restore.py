@@ -9,10 +9,12 @@ from typing import Any
 
 from flask import current_app, flash, g, request, url_for
 
+from ..i18n import gettext
 from ..sso import Code, SSOError
 from ..sso.accounts.restore import field_restorable, may_restore
 from ..sso.kernel.attributes import ATTRIBUTES
 from ..sso.kernel.permissions import USERS_VIEW, attribute_permission
+from ..sso.kernel.texts import _t
 from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .display import attribute_label
@@ -74,9 +76,16 @@ def _restore(user_id: str | None, fallback: str) -> ViewResponse:
                 back=back,
             )
         if record_id is None:
-            return refusal(SSOError.single("invalid", Code.invalid_input, "record_id", "is not a record id"))
+            return refusal(SSOError.single("invalid", Code.invalid_input, "record_id", _t("is not a record id")))
         return refusal(error)
-    flash(f"Restored {attribute_label(attribute)} to the value it had before record {record_id}.", "success")
+    flash(
+        gettext(
+            "Restored %(field)s to the value it had before record %(record)s.",
+            field=attribute_label(attribute),
+            record=record_id,
+        ),
+        "success",
+    )
     return go(back)
 
 

@@ -26,13 +26,14 @@ from ..kernel.profile_fields import ProfileField, ProfileSchema, wire_value
 from ..kernel.profile_rows import load_schema, load_values
 from ..kernel.rows import load_user
 from ..kernel.tables import audit
+from ..kernel.texts import _t
 from .update import update_user
 
 RECORD_ID_MAX = 2**31 - 1  # sso_audit.id is an INTEGER (PostgreSQL refuses a larger one)
-CHANGED_SINCE = "has changed since this record"
-EMAIL_CONFIRMED = "change your email on My account: a new address is confirmed by email first"
-NO_LONGER_A_FIELD = "is no longer a field"
-NOT_RESTORABLE = "cannot be restored (a secret or sensitive field)"
+CHANGED_SINCE = _t("has changed since this record")
+EMAIL_CONFIRMED = _t("change your email on My account: a new address is confirmed by email first")
+NO_LONGER_A_FIELD = _t("is no longer a field")
+NOT_RESTORABLE = _t("cannot be restored (a secret or sensitive field)")
 
 
 def restorable(name: str) -> bool:
@@ -61,24 +62,24 @@ def may_restore(name: str, *, permissions: frozenset[str], own_record: bool) -> 
 def _check(record_id: Any, attribute: Any, force: Any) -> None:
     errors = FieldErrors()
     if type(record_id) is not int or not 1 <= record_id <= RECORD_ID_MAX:
-        errors.add("record_id", "must be a record id (a whole number of at least 1)")
+        errors.add("record_id", _t("must be a record id (a whole number of at least 1)"))
     if not isinstance(attribute, str) or not attribute or len(attribute) > 64:
-        errors.add("attribute", "must be the name of an attribute")
+        errors.add("attribute", _t("must be the name of an attribute"))
     if type(force) is not bool:
-        errors.add("force", "must be true or false")
+        errors.add("force", _t("must be true or false"))
     errors.raise_if_any(Kind.invalid)
 
 
 def _record_of(conn, record_id: int, subject_id: Any) -> Any:
     if not isinstance(subject_id, str) or text_problem(subject_id):  # no user has such an id (nor a record)
         raise SSOError.single(
-            Kind.not_found, Code.invalid_input, "record_id", "no change with this id was made to this user"
+            Kind.not_found, Code.invalid_input, "record_id", _t("no change with this id was made to this user")
         )
     row = conn.execute(select(audit).where(audit.c.id == record_id)).mappings().first()
     if row is None or row["target_id"] != subject_id:
         # One answer for a record that does not exist and one about somebody else (no probing).
         raise SSOError.single(
-            Kind.not_found, Code.invalid_input, "record_id", "no change with this id was made to this user"
+            Kind.not_found, Code.invalid_input, "record_id", _t("no change with this id was made to this user")
         )
     return row
 
@@ -114,13 +115,13 @@ def restore_value(ctx: Context, call: Call, record_id, attribute, *, user_id=Non
         if subject_id != caller.user_id:
             if not caller.is_administrator:
                 raise SSOError.single(
-                    Kind.forbidden, Code.invalid_input, "user_id", "you may restore only your own values"
+                    Kind.forbidden, Code.invalid_input, "user_id", _t("you may restore only your own values")
                 )
             require(caller, USERS_VIEW)  # reading another user's history; the update then checks the field
         row = _record_of(conn, record_id, subject_id)
         changes = row["changes"] or {}
         if row["action"] != "update" or attribute not in changes or not isinstance(changes[attribute], dict):
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", _t("this record did not change it"))
         schema = load_schema(conn)
         _check_restorable(schema, attribute, changes[attribute])
         own = subject_id == caller.user_id
@@ -159,7 +160,7 @@ def restore_preview(ctx: Context, call: Call, record_id, attribute, *, user_id=N
         row = _record_of(conn, record_id, subject_id)
         change = (row["changes"] or {}).get(attribute)
         if row["action"] != "update" or not isinstance(change, dict):
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", "this record did not change it")
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "attribute", _t("this record did not change it"))
         schema = load_schema(conn)
         _check_restorable(schema, attribute, change)
         target = load_user(conn, subject_id)

@@ -36,13 +36,17 @@ from ..kernel.profile_fields import ProfileSchema, may, wire_value
 from ..kernel.profile_rows import load_schema, load_values
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, linked_auths, passkeys, recovery_codes, sessions, user_attrs, users
+from ..kernel.texts import _t
 
 FORMAT = "sso-user-export"
 VERSION = 1
 SCHEMA = "docs/export-schema-v1.json"
 ADMINISTRATOR = "an administrator"
 SUPER_USER_ROLE = "super-user"
-SIGN_IN_AGAIN = "enter your current password: downloading your data needs a sign-in within the last 5 minutes"
+SIGN_IN_AGAIN = _t(
+    "enter your current password (or confirm with a passkey): downloading your data needs a sign-in within "
+    "the last 5 minutes"
+)
 
 
 def _dump(value: Any) -> str:
