@@ -112,3 +112,27 @@ def test_a_profile_field_is_restored_from_my_activity_with_its_conflict_screen(a
     assert sso.user.get_user_by_id("c", user_id, admin_ust, "CRM", "x")["team"] == "blue"
     assert forms(body)["restore-anyway-form"].submit(client).status_code == 303
     assert sso.user.get_user_by_id("c", user_id, admin_ust, "CRM", "x")["team"] is None
+
+
+def test_manage_users_history_pages_offer_restore_for_profile_fields_the_administrator_edits(
+    app, sso, admin_client, admin_ust, make_user
+):
+    from webapp.sso import Call
+
+    client, _ = admin_client
+    bob = make_user("bob")
+    admin = sso.serve(Call("c", admin_ust, "CRM", "x"))
+    admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "minimum": 1})
+    admin.define_profile_field({"name": "pin", "label": "Door PIN", "type": "integer", "sensitive": True})
+    sso.user.update_user_by_id("c", bob["user_id"], {"desk": 7, "pin": 1}, admin_ust, "CRM", "x")
+    sso.user.update_user_by_id("c", bob["user_id"], {"desk": 9, "pin": 2}, admin_ust, "CRM", "x")
+    mistake = _update_ids(sso, bob["user_id"])[-1]
+    for path in (f"/users/{bob['user_id']}/history", f"/users/{bob['user_id']}"):
+        shown = forms(client.get(path).get_data(as_text=True))
+        assert f"restore-form-{mistake}-desk" in shown and f"restore-form-{mistake}-pin" not in shown, path
+    answer = shown[f"restore-form-{mistake}-desk"].submit(client)
+    assert answer.status_code == 303
+    assert sso.user.get_user_by_id("c", bob["user_id"], admin_ust, "CRM", "x")["desk"] == 7
+    assert "Restored Desk to the value it had before record" in client.get(answer.headers["Location"]).get_data(
+        as_text=True
+    )
