@@ -1,8 +1,8 @@
 """Download my data (SPEC §20): everything held about one person, as one JSON document, streamed.
 
 The document (its JSON Schema: docs/export-schema-v1.json, `FORMAT`/`VERSION` below) holds the record's
-attributes, the profile fields the person may view (an administrator's copy: those both may view), two-factor state (never a key or a code), passkeys (names and dates), sessions and devices,
-Zato attributes (values of plain ones; encrypted ones by name and dates only), linked API clients, pending
+attributes, the profile fields the person may view (an administrator's copy: those both may view), two-factor
+state (never a key or a code), passkeys (names and dates), sessions and devices, Zato attributes (values of plain ones; encrypted ones by name and dates only), linked API clients, pending
 emailed links (purpose and dates, never a token), and the audit records about the person. The audit part
 is written as it is read, in batches (`accounts.export.audit_rows`), so a person with 100,000 records costs
 no more memory than one with ten. Who acted is said as the person reads it: "self", "an administrator"
