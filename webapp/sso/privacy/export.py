@@ -2,12 +2,12 @@
 
 The document (its JSON Schema: docs/export-schema-v1.json, `FORMAT`/`VERSION` below) holds the record's
 attributes, the profile fields the person may view (an administrator's copy: those both may view), two-factor
-state (never a key or a code), passkeys (names and dates), sessions and devices, Zato attributes (values of plain ones; encrypted ones by name and dates only), linked API clients, pending
-emailed links (purpose and dates, never a token), and the audit records about the person. The audit part
-is written as it is read, in batches (`accounts.export.audit_rows`), so a person with 100,000 records costs
-no more memory than one with ten. Who acted is said as the person reads it: "self", "an administrator"
-with their role, or "the command line"; an administrator's name, address and browser are not part of the
-person's data (docs/DECISIONS.md).
+state (never a key or a code), passkeys (names and dates), sessions and devices, Zato attributes (values of
+plain ones; encrypted ones by name and dates only), linked API clients, pending emailed links (purpose and
+dates, never a token), and the audit records about the person. The audit part is written as it is read, in
+batches (`accounts.export.audit_rows`), so a person with 100,000 records costs no more memory than one with
+ten. Who acted is said as the person reads it: "self", "an administrator" with their role, or "the command
+line"; an administrator's name, address and browser are not part of the person's data (docs/DECISIONS.md).
 
 The caller must have signed in within the last 5 minutes, or give their password (or a passkey) again, as
 for adding a passkey; the export is audited (action `export`) before the first byte, so a refusal is an
