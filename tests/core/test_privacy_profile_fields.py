@@ -193,3 +193,31 @@ def test_no_restore_for_a_sensitive_a_retired_or_an_uneditable_profile_field(sso
     with refused(Kind.invalid, "E008002") as info:
         sso.user.restore_value(CID, department["id"], "department", alice_ust, APP, ADDR)
     assert info.value.errors == {"attribute": "cannot be restored (a secret or sensitive field)"}
+
+
+def test_history_pages_show_a_field_the_reader_may_not_view_only_as_changed(
+    sso, admin, alice, make_user, login, fields
+):
+    """My activity and Manage user's history say that a profile field outside the reader's `view` set changed,
+    never its old or new value (as the export does); a super-user reads everything."""
+    _, admin_ust = admin
+    alice_user, alice_ust = alice
+    user_id = alice_user["user_id"]
+    sso.user.update_user_by_id(
+        CID, user_id, {"hr_note": "ask before promoting", "badge": "B-7", "department": "Sales"}, admin_ust, APP, ADDR
+    )
+    hidden = {"old": "(not shown)", "new": "(changed)"}
+
+    [own] = [r for r in sso.user.history(CID, None, alice_ust, APP, ADDR) if r["action"] == "update"]
+    assert own["changes"]["hr_note"] == hidden
+    assert own["changes"]["badge"] == {"old": None, "new": "B-7"}
+    assert own["changes"]["department"] == {"old": None, "new": "Sales"}
+
+    auditor = make_user("audit")
+    sso.user.grant_role(CID, auditor["user_id"], "auditor", admin_ust, APP, ADDR)
+    [seen] = [r for r in sso.user.history(CID, user_id, login("audit"), APP, ADDR) if r["action"] == "update"]
+    assert seen["changes"]["hr_note"] == hidden and seen["changes"]["department"] == hidden  # view: self only
+    assert seen["changes"]["badge"] == {"old": None, "new": "B-7"}  # view: self and auditor
+
+    [full] = [r for r in sso.user.history(CID, user_id, admin_ust, APP, ADDR) if r["action"] == "update"]
+    assert full["changes"]["hr_note"] == {"old": None, "new": "ask before promoting"}
