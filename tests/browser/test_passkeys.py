@@ -349,6 +349,24 @@ def test_after_five_minutes_a_passkey_confirms_downloading_my_data(site, open_pa
     assert len(audited(site, user["user_id"], "export")) == 1
 
 
+def test_an_administrators_copy_of_a_users_data_is_confirmed_with_their_passkey(site, open_page):
+    admin = site.live.user("pkdataadmin", super_user=True)
+    person = site.live.user("pkdatauser")
+    page = signed_in(open_page(), admin["username"])
+    Authenticator(page)
+    add_passkey(page, "Admin key")
+    site.clock.offset = timedelta(minutes=6)
+    page.goto(f"/users/{person['user_id']}")
+    page.click("#user-export-submit")
+    expect(page.locator("#export-password-refusal")).to_contain_text("confirm with a passkey")
+    with page.expect_download() as download:
+        page.click("#reauth-user-export")
+    document = json.loads(Path(download.value.path()).read_text())
+    assert (document["user"]["user_id"], document["produced_by"]) == (person["user_id"], "an administrator")
+    [exported] = audited(site, person["user_id"], "export")
+    assert exported["actor_id"] == admin["user_id"]
+
+
 def test_without_javascript_or_webauthn_the_pages_say_so(site, open_page):
     user = site.live.user("pknojs")
     page = open_page(js=False)

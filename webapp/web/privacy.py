@@ -91,17 +91,19 @@ def user_export(user_id: str) -> ViewResponse:
     """An administrator's copy of a user's data file (a request received by post); audited."""
     password = request.form.get("password") or None
     try:
-        chunks = service().export_user(user_id, password=password)
+        chunks = service().export_user(user_id, password=password, reauth=reauth_answer())
     except SSOError as error:
-        if Code.auth_invalid in error.sub_status and "password" in error.errors:
-            return page(
-                "users/export_password.html",
-                403,
-                user_id=user_id,
-                message=sentence(error.errors["password"]),
-                action=url_for("web.user_export", user_id=user_id),
-            )
-        return refusal(error)
+        errors = form_errors(error, REAUTH_FIELDS)
+        if errors is None:
+            return refusal(error)
+        return page(
+            "users/export_password.html",
+            403 if Code.auth_invalid in error.sub_status else 422,
+            user_id=user_id,
+            message=sentence(next(iter(errors.values()))),
+            action=url_for("web.user_export", user_id=user_id),
+            has_passkeys=bool(service().list_passkeys(None)),
+        )
     return _file(chunks, f"user-data-{user_id}.json")
 
 
