@@ -63,7 +63,8 @@ EXPORT_USER = Operation(
     "GET",
     "/user/export",
     "Extension: everything held about the caller (or user_id, super-users; audited) as one JSON document "
-    "(docs/export-schema-v1.json), streamed",
+    "(docs/export-schema-v1.json), streamed; a sign-in older than 5 minutes sends `password`, or `passkey` "
+    "({challenge_id, credential} answering passkey/reauth/options) in a JSON body",
     inputs=("password", "passkey"),
     targets_user=True,
     api_checks_keys=True,
