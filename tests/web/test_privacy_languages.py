@@ -170,6 +170,9 @@ def test_the_keep_my_account_page_and_its_refusal(client, sso, make_user, login,
         )
     path = f"/account/keep/{token}"
     left = english_left(client, sources, path, DATA)
+    left |= english_left(client, sources, "/account/keep/not-a-link-we-sent", DATA)
+    refused = render(client, "/account/keep/not-a-link-we-sent", SOURCE_LOCALE)
+    assert "link to keep your account is not valid" in refused and "email change" not in refused
 
     def wrong_password():
         return form_data(client, path, "keep-form", password="not it")
