@@ -249,7 +249,8 @@ def test_warnings_are_emailed_once_before_the_action_in_the_recipients_language(
         [(english["username"], "locked"), (german["username"], "locked"), (signup["username"], "deleted")]
     )
     assert row_of(sso, english["user_id"])["is_locked"]
-    assert len(mailbox.to(english["email"])) == 1  # still only the one warning
+    assert len(outbox_to(sso, english["email"], "policy/lock_warning")) == 1  # still only the one warning
+    assert len(outbox_to(sso, english["email"], "notify/lock_changed")) == 1  # the lock is told, as any lock
 
 
 def test_the_delete_warning_carries_a_confirmation_link_that_keeps_the_account(sso, admin, people, clock, mailbox):
