@@ -77,3 +77,25 @@ def test_only_a_reader_holding_policies_manage_sees_the_page(app, make_user):
     client = signed_in(app, "plain")
     assert client.get("/policies").status_code == 403
     assert 'id="nav-policies"' not in text(client.get("/account"))
+
+
+def test_changing_the_days_of_a_policy_that_is_on_shows_the_dry_run_again(app, sso, make_user, clock):
+    idle = make_user(f"idle.{uuid.uuid4().hex[:6]}")
+    clock(days=5)
+    make_user("admin", super_user=True)
+    client = signed_in(app, "admin")
+    page = form(client, "/policies", "policy-lock_inactive-form")
+    page.check("enabled").fill("days", "30")
+    forms(text(page.submit(client)))["policy-confirm-form"].submit(client)  # on at 30 days: nobody due
+    page = form(client, "/policies", "policy-lock_inactive-form")
+    page.fill("days", "3")
+    html = text(page.submit(client))
+    assert "Change the days: Lock accounts without a sign-in" in html
+    assert "1 user would be acted on now." in element(html, "dry-run-lock_inactive-act")
+    assert idle["username"] in html
+    assert [r["changes"] for r in audit_of(sso, "policy:lock_inactive", "policy_change")] == [
+        {"enabled": {"old": False, "new": True}, "days": {"old": 90, "new": 30}}
+    ]  # not saved before the confirmation
+    page = form(client, "/policies", "policy-lock_inactive-form")
+    page.check("enabled", on=False)
+    assert page.submit(client).status_code == 303  # switching off asks nothing

@@ -77,19 +77,25 @@ def policies() -> ViewResponse:
 @bp.post("/policies/<name>")
 @permission_required(POLICIES_MANAGE)
 def policy_save(name: str) -> ViewResponse:
-    """Save one policy; switching it on shows its dry run first and asks again."""
+    """Save one policy; switching it on (or changing the days of one that is on) shows its dry run first and
+    asks again."""
     if name not in NAMES:
         abort(404)
     enabled = request.form.get("enabled") == "on"
     days = _days(request.form.get("days"))
     current = service().policies()[name]
     try:
-        if enabled and not current.enabled and request.form.get("confirmed") != "1":
+        changes_who = enabled and (not current.enabled or days != current.days)  # on, or on with other days
+        if changes_who and request.form.get("confirmed") != "1":
             preview = service().policy_dry_run({name: (True, days)})
             return page(
                 "policies/confirm.html",
                 name=name,
                 days=days,
+                already_on=current.enabled,
+                heading=gettext("Change the days: %(policy)s", policy=POLICY_TEXTS[name][0])
+                if current.enabled
+                else gettext("Switch on: %(policy)s", policy=POLICY_TEXTS[name][0]),
                 title=POLICY_TEXTS[name][0],
                 preview=preview,
                 actions=ACTIONS if name == WARN_BEFORE else (name,),
