@@ -239,7 +239,12 @@ def test_warnings_are_emailed_once_before_the_action_in_the_recipients_language(
     assert "gesperrt" in message["Subject"]
     [message] = mailbox.to(signup["email"])
     assert "will be deleted on" in message["Subject"] and "never confirmed" in text_of(message)
-    assert [r["channel"] for r in audit_of(sso, english["user_id"], "policy_warning")] == ["policy"]
+    [warning] = audit_of(sso, english["user_id"], "policy_warning")
+    assert (warning["channel"], warning["actor_id"]) == ("policy", None)
+    assert warning["changes"] == {
+        "policy_warning": {"old": None, "new": "lock_inactive"},
+        "email_sent": {"old": None, "new": english["email"]},
+    }
     # the warning waits out its 7 days: not acted on at the due day, acted on a day later
     clock(days=6)
     assert policy_run.run_policies(sso.ctx).done == []

@@ -262,7 +262,10 @@ def _warn(ctx: Context, conn: Connection, call: Call, user: Any, entry: Due, war
         action="policy_warning",
         actor_id=None,
         target_id=user["user_id"],
-        changes={"policy_warning": change(None, entry.policy)},
+        changes={
+            "policy_warning": change(None, entry.policy),
+            **({"email_sent": change(None, user["email"])} if user["email"] else {}),  # none: nowhere to send it
+        },
     )
 
 
