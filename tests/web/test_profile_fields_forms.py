@@ -173,7 +173,7 @@ def test_the_profile_fields_page_adds_edits_dry_runs_retires_and_deletes(admin_c
     edit.fill("max_length", "5")
     answer = edit.submit(client)
     html = text(answer)
-    assert answer.status_code == 409 and "1 user(s) hold a value" in html and ">bob</a>" in html
+    assert answer.status_code == 409 and "1 user holds a value" in html and ">bob</a>" in html
     assert shown(sso, admin_ust, bob["user_id"])["department"] == "Engineering"
     again = forms(html)["profile-field-form"]  # the dry run's page: the same values, and the clear box
     again.check("clear_violations")
