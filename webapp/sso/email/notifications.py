@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text
 from ..kernel.context import Context
 from ..kernel.tables import audit
+from ..kernel.texts import _t
 from .mail import render, when
 from .outbox import enqueue
 
@@ -107,7 +108,7 @@ def deletion_scheduled(ctx: Context, conn: Connection, user: Mapping, *, at: dat
         "deletion_scheduled",
         user,
         link=cancel_link,
-        delete_at=when(at),
+        delete_at=at,  # a time: the message writes it in the recipient's language
         cancel=cancel_link is not None,
     )
 
@@ -138,8 +139,8 @@ def new_sign_in(
             "new_sign_in",
             "new_sign_in",
             user,
-            address=safe_text(remote_addr, REMOTE_ADDR_MAX) or "an unknown address",
-            browser=safe_text(user_agent, USER_AGENT_MAX) or "an unknown browser or program",
+            address=safe_text(remote_addr, REMOTE_ADDR_MAX) or _t("an unknown address"),
+            browser=safe_text(user_agent, USER_AGENT_MAX) or _t("an unknown browser or program"),
             app=safe_text(current_app, 64) or "",
         )
 
