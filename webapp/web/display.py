@@ -94,6 +94,8 @@ EXTRA_LABELS = {
     "passkey": lazy_gettext("Passkey"),
     "sign_count": lazy_gettext("Sign count"),
     "deletion_time": lazy_gettext("Deletion scheduled on"),
+    "roles": lazy_gettext("Roles"),
+    "permissions": lazy_gettext("Permissions"),
 }
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
 SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}

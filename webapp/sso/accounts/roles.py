@@ -126,7 +126,7 @@ def _check_permissions(value: Any, errors: FieldErrors) -> frozenset[str]:
         return frozenset()
     unknown = [name for name in value if name not in PERMISSIONS]
     if unknown:
-        errors.add("permissions", _t("unknown permission: ") + ", ".join(sorted(set(unknown)))[:200])
+        errors.add("permissions", _t("unknown permission: %(names)s", names=", ".join(sorted(set(unknown)))[:200]))
     if len(set(value)) != len(value):
         errors.add("permissions", _t("names a permission twice"))
     return frozenset(value)
