@@ -212,3 +212,14 @@ def test_create_user_asks_for_the_profile_fields_and_says_which_required_one_is_
     assert new.submit(client).status_code == 303
     made = sso.user.search(CID, {"username": "newbie"}, admin_ust, APP, ADDR)["result"][0]
     assert (made["badge"], made["team"]) == (7, "blue")
+
+
+def test_the_history_pages_name_a_profile_field_by_its_label(admin_client, alice_client, sso, admin_ust):
+    admin = sso.serve(Call("c", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "desk_no", "label": "Desk number", "type": "integer"})
+    client, _ = admin_client
+    mine, alice = alice_client
+    sso.user.update_user_by_id("c", alice["user_id"], {"desk_no": 7}, admin_ust, "CRM", "::1")
+    for reader, path in ((client, f"/users/{alice['user_id']}/history"), (mine, "/account/history")):
+        html = text(reader.get(path))
+        assert '<span class="attr">Desk number</span>' in html and "Desk no<" not in html, path

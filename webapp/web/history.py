@@ -13,6 +13,7 @@ from ..sso.kernel.permissions import USERS_VIEW
 from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .display import ACTION_LABELS
+from .field_table import register
 from .names import usernames
 from .responses import ViewResponse, page, refusal
 
@@ -31,6 +32,10 @@ def _filters(args) -> dict[str, Any]:
 
 def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict, dict, dict]:
     shown = _filters(request.args)
+    # A change of a profile field is named by its label: the fields the reader sees on others, and their own.
+    register(service().viewable_profile_fields())
+    if subject_id is None:
+        register(service().editable_profile_fields())
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
