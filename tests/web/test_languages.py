@@ -144,6 +144,28 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
         assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
 
 
+@pytest.mark.parametrize(
+    ("count", "polish", "german"),
+    [
+        (1, "1 użytkownik ma wartość, której", "1 Benutzer hat einen Wert"),
+        (2, "2 użytkowników ma wartości, których", "2 Benutzer haben einen Wert"),
+        (5, "5 użytkowników ma wartości, których", "5 Benutzer haben einen Wert"),
+        (22, "22 użytkowników ma wartości, których", "22 Benutzer haben einen Wert"),
+    ],
+)
+def test_a_profile_field_dry_runs_count_takes_each_languages_forms(app, count, polish, german):
+    """The service's refusal of a change stored values break (a plural _nt), as the console shows it."""
+    from webapp.i18n import translate
+    from webapp.sso.accounts.profile_schema import DryRun, _refusal
+
+    refusal = _refusal(DryRun(count, "zusrx", "bob", clearable=True))
+    assert refusal.startswith(f"{count} user") and "(the first: bob)" in refusal  # English to a program
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        assert translate(refusal).startswith(polish) and "(pierwszy: bob)" in translate(refusal)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert translate(refusal).startswith(german)
+
+
 # --- emails in the recipient's language ----------------------------------------------------------------------
 
 
