@@ -38,7 +38,7 @@ ROLE_TARGET = "role:"
 
 def no_such_role(field: str = "role") -> SSOError:
     """E008002 (404): no role has this name."""
-    return SSOError.single(Kind.not_found, Code.invalid_input, field, "no such role")
+    return SSOError.single(Kind.not_found, Code.invalid_input, field, _t("no such role"))
 
 
 def _role_row(conn: Connection, name: Any, *, lock: bool = False) -> Any:
@@ -103,7 +103,7 @@ def _check_name(name: Any, errors: FieldErrors) -> None:
     elif not name:
         errors.add("name", _t("must not be empty"))
     elif len(name) > ROLE_NAME_MAX:
-        errors.add("name", f"must be at most {ROLE_NAME_MAX} characters")
+        errors.add("name", _t("must be at most %(num)d characters", num=ROLE_NAME_MAX))
     elif not ROLE_NAME.match(name):
         errors.add("name", _t("must start with a lowercase letter and hold only a-z, 0-9, '.', '_' and '-'"))
 

@@ -168,7 +168,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     check_profile_values(own_fields, {k: v for k, v in data.items() if k in own_fields.names()}, errors)
     for f in own_fields.active:
         if f.required and f.name not in data:
-            errors.add(f.name, "is required")
+            errors.add(f.name, _t("is required"))
     if check_only:
         with reading(ctx.engine) as conn:
             for name, (code, message) in _taken(conn, username, email).items():

@@ -88,7 +88,7 @@ def check_rate_limit_input(data: Mapping[str, Any], errors: FieldErrors) -> dict
         if value is None:
             columns["rate_limit_def"] = None
         elif not isinstance(value, str) or len(value) > DEF_MAX:
-            errors.add("rate_limit_def", f"must be text of at most {DEF_MAX} characters")
+            errors.add("rate_limit_def", _t("must be text of at most %(num)d characters", num=DEF_MAX))
         else:
             try:
                 parse(value)
