@@ -205,6 +205,32 @@ def test_a_reset_email_goes_out_in_the_recipients_language_whatever_the_page(mai
     assert "Reset your" not in body and "If it was not you" not in html
 
 
+def test_an_administrators_page_language_is_not_the_recipients(mail_app, mailbox):
+    """A German administrator locks an account with no language of its own: the notice goes out in
+    SSO_DEFAULT_LOCALE (English here), not in the administrator's German; the owner's own change from a German
+    page is told in German."""
+    sso = mail_app.extensions["sso"]
+    sso.operator.create_local("greta", PASSWORD, super_user=True)
+    sam = sso.operator.create_local("sam", PASSWORD, super_user=False)
+    ust = sso.user.login("cid", "greta", PASSWORD, "CRM", "127.0.0.1").ust
+    sso.user.update_user_by_id("cid", sam["user_id"], {"email": "sam@example.com"}, ust, "CRM", "127.0.0.1")
+    admin = mail_app.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert web_login(admin, "greta").status_code == 303
+    assert form(admin, f"/users/{sam['user_id']}/confirm?action=lock", "lock-form").submit(admin).status_code == 303
+    assert mailbox.for_("sam@example.com")["Subject"] == "Your SSO account was locked"
+
+    sso.user.unlock_user("cid", sam["user_id"], ust, "CRM", "127.0.0.1")
+    owner = mail_app.test_client()
+    owner.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert web_login(owner, "sam").status_code == 303
+    change = form(owner, "/account/password", "password-form")
+    change.fill("old_password", PASSWORD).fill("new_password", "Brand-New-Horse-31")
+    change.fill("confirm_password", "Brand-New-Horse-31")
+    assert change.submit(owner).status_code == 303
+    assert mailbox.for_("sam@example.com", count=3)["Subject"] == "Ihr SSO-Passwort wurde geändert"  # after unlocked
+
+
 def test_a_sign_up_email_goes_out_in_the_language_of_the_page_it_was_asked_from(mail_app, mailbox):
     client = mail_app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-AT,de;q=0.9"
