@@ -161,9 +161,10 @@ def test_a_profile_field_dry_runs_count_takes_each_languages_forms(app, count, p
     refusal = _refusal(DryRun(count, "zusrx", "bob", clearable=True))
     assert refusal.startswith(f"{count} user") and "(the first: bob)" in refusal  # English to a program
     with app.test_request_context(headers={"Accept-Language": "pl"}):
-        assert translate(refusal).startswith(polish) and "(pierwszy: bob)" in translate(refusal)
+        shown = translate(refusal) or ""
+        assert shown.startswith(polish) and "(pierwszy: bob)" in shown
     with app.test_request_context(headers={"Accept-Language": "de"}):
-        assert translate(refusal).startswith(german)
+        assert (translate(refusal) or "").startswith(german)
 
 
 # --- emails in the recipient's language ----------------------------------------------------------------------
