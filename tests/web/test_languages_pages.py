@@ -239,6 +239,13 @@ def test_profile_field_value_errors_on_manage_user_have_no_english_left(admin_cl
     english = render(client, path, SOURCE_LOCALE, "post", bad_values())
     assert "must be at most 99" in english and "must be an http or https address" in english
     assert not check_page(client, sources, path, "post", bad_values)
+    admin.define_profile_field({"name": "badge", "label": "Badge", "type": "text", "required": True, "unique": True})
+
+    def new_user_without_badge():
+        return form_data(client, "/users/new", "create-form", username="erin", desk="zero")
+
+    assert "is required" in render(client, "/users/new", SOURCE_LOCALE, "post", new_user_without_badge())
+    assert not check_page(client, sources, "/users/new", "post", new_user_without_badge)
     polish = render(client, path, "pl", "post", bad_values())
     assert "może wynosić najwyżej 99" in polish and "musi być adresem http lub https" in polish
 
