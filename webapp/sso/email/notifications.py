@@ -108,7 +108,7 @@ def deletion_scheduled(ctx: Context, conn: Connection, user: Mapping, *, at: dat
         "deletion_scheduled",
         user,
         link=cancel_link,
-        delete_at=at,  # a time: the message writes it in the recipient's language
+        delete_at=at,
         cancel=cancel_link is not None,
     )
 
