@@ -541,7 +541,7 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
     if scim_path is not None and (
         not isinstance(scim_path, str) or len(scim_path) > SCIM_PATH_MAX or text_problem(scim_path)
     ):
-        errors.add("scim_path", _t("must be text of at most %(num)d characters", num=SCIM_PATH_MAX))
+        errors.add("scim_path", f"must be text of at most {SCIM_PATH_MAX} characters")
     else:
         clean["scim_path"] = scim_path
 
