@@ -64,6 +64,7 @@ def user_history(user_id: str) -> ViewResponse:
     try:
         user = service().get_user_by_id(user_id)
         result, shown, links = _history("web.user_history", user_id, user_id=user_id)
+        register(service().editable_profile_fields(user_id))  # their labels, and Restore this value
     except SSOError as error:
         return refusal(error)
     return page(
@@ -83,6 +84,7 @@ def account_history() -> ViewResponse:
     """My activity: what I did and what was done to me, paged and filtered."""
     try:
         result, shown, links = _history("web.account_history", None)
+        register(service().editable_profile_fields())  # their labels, and Restore this value
     except SSOError as error:
         return refusal(error)
     return page(
