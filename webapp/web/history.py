@@ -32,10 +32,6 @@ def _filters(args) -> dict[str, Any]:
 
 def _history(endpoint: str, subject_id: str | None, **route: Any) -> tuple[dict, dict, dict]:
     shown = _filters(request.args)
-    # A change of a profile field is named by its label: the fields the reader sees on others, and their own.
-    register(service().viewable_profile_fields())
-    if subject_id is None:
-        register(service().editable_profile_fields())
     before, after = _cursor(request.args.get("before")), _cursor(request.args.get("after"))
     if before is not None:
         after = None
