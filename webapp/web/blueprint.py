@@ -39,7 +39,7 @@ def forbidden(error: Forbidden) -> ViewResponse:
 
 
 @bp.errorhandler(NotFound)
-def not_found(_error: HTTPException) -> ViewResponse:
+def not_found(_error: NotFound) -> ViewResponse:
     return error_page(404, gettext("Not found"), gettext("There is nothing at this address."))
 
 
