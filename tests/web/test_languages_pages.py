@@ -243,6 +243,14 @@ def test_the_roles_pages_and_a_help_desk_persons_pages_have_no_english_left(app,
     make_user("hilda")
     sso.operator.grant_role_local("hilda", "helpdesk")
     bob = make_user("bob")
+    make_user("root", super_user=True)
+    root = sso.user.login("c", "root", "Correct-Horse-9", "CRM", "::1").ust
+    admin = sso.serve(Call("c", root, "CRM", "::1"))
+    admin.define_profile_field({"name": "salary", "label": "Salary", "type": "integer"})  # help desk may not view
+    admin.define_profile_field(
+        {"name": "iban", "label": "IBAN", "type": "text", "sensitive": True, "view": ["helpdesk"]}
+    )
+    sso.user.update_user_by_id("c", bob["user_id"], {"salary": 5000, "iban": "DE00 1234"}, root, "CRM", "::1")
     helpdesk = app.test_client()
     assert web_login(helpdesk, "hilda").status_code == 303
     left = set()
