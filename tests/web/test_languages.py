@@ -167,6 +167,30 @@ def test_a_profile_field_dry_runs_count_takes_each_languages_forms(app, count, p
         assert (translate(refusal) or "").startswith(german)
 
 
+@pytest.mark.parametrize(
+    ("count", "english", "polish"),
+    [
+        (1, "must be at most 1 character", "może mieć najwyżej 1 znak"),
+        (4, "must be at most 4 characters", "może mieć najwyżej 4 znaki"),
+        (5, "must be at most 5 characters", "może mieć najwyżej 5 znaków"),
+        (22, "must be at most 22 characters", "może mieć najwyżej 22 znaki"),
+        (254, "must be at most 254 characters", "może mieć najwyżej 254 znaki"),  # the email address's limit
+    ],
+)
+def test_a_length_limit_takes_each_languages_plural(app, count, english, polish):
+    """A profile field's own max_length can be any number: Polish needs the form of each (it was 'znaków' always)."""
+    from webapp.i18n import translate
+    from webapp.sso.kernel.profile_fields import ProfileField, check_field_value
+
+    field = ProfileField(1, "code", "Code", "text", max_length=count)
+    message = check_field_value(field, "x" * (count + 1))[1]
+    assert message == english  # a program reads English
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        assert translate(message) == polish
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert translate(message) == f"darf höchstens {count} Zeichen lang sein"
+
+
 # --- emails in the recipient's language ----------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW, join, refused, require, require_over, split
 from ..kernel.rows import load_user
 from ..kernel.tables import roles, user_roles, users
-from ..kernel.texts import _t
+from ..kernel.texts import _t, at_most_characters
 from .guards import hold_role_managers, require_a_role_manager, usable_role_managers
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -103,7 +103,7 @@ def _check_name(name: Any, errors: FieldErrors) -> None:
     elif not name:
         errors.add("name", _t("must not be empty"))
     elif len(name) > ROLE_NAME_MAX:
-        errors.add("name", _t("must be at most %(num)d characters", num=ROLE_NAME_MAX))
+        errors.add("name", at_most_characters(ROLE_NAME_MAX))
     elif not ROLE_NAME.match(name):
         errors.add("name", _t("must start with a lowercase letter and hold only a-z, 0-9, '.', '_' and '-'"))
 

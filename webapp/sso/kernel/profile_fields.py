@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from .attributes import ATTRIBUTES, EMAIL_MAX, READ_ONLY, fold, is_valid_email, text_problem
 from .errors import FieldErrors
-from .texts import _t
+from .texts import _t, at_least_characters, at_most_characters, text_of_at_most_characters
 
 MAX_FIELDS = 100
 TEXT_VALUE_MAX = 4096  # characters of one text value (SPEC §16: at most 4 KiB)
@@ -223,11 +223,11 @@ def _text(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if problem:
         return None, problem
     if len(value) > TEXT_VALUE_MAX:
-        return None, _t("must be at most %(num)d characters", num=TEXT_VALUE_MAX)
+        return None, at_most_characters(TEXT_VALUE_MAX)
     if f.max_length is not None and len(value) > f.max_length:
-        return None, _t("must be at most %(num)d characters", num=f.max_length)
+        return None, at_most_characters(f.max_length)
     if f.min_length is not None and len(value) < f.min_length:
-        return None, _t("must be at least %(num)d characters", num=f.min_length)
+        return None, at_least_characters(f.min_length)
     if f.regex and not _compiled(f.regex).fullmatch(value):
         return None, f.regex_message or _t("is not in the expected form")
     return value, None
@@ -237,7 +237,7 @@ def _email(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
         return None, _t("must be a string")
     if len(value) > EMAIL_MAX:
-        return None, _t("must be at most %(num)d characters", num=EMAIL_MAX)
+        return None, at_most_characters(EMAIL_MAX)
     if text_problem(value) or not is_valid_email(value):
         return None, _t("must be a valid email address (to remove it, clear the field)")
     return value, None
@@ -247,7 +247,7 @@ def _url(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
         return None, _t("must be a string")
     if len(value) > URL_MAX:
-        return None, _t("must be at most %(num)d characters", num=URL_MAX)
+        return None, at_most_characters(URL_MAX)
     if text_problem(value) or any(char.isspace() for char in value):
         return None, _t("must be an http or https address")
     try:
@@ -463,9 +463,7 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
         if not isinstance(value, str) or text_problem(value) or len(value) > limit or (required and not value.strip()):
             errors.add(
                 key,
-                _t("must be text of at most %(num)d characters, not empty", num=limit)
-                if required
-                else _t("must be text of at most %(num)d characters", num=limit),
+                text_of_at_most_characters(limit, not_empty=True) if required else text_of_at_most_characters(limit),
             )
         else:
             clean[key] = value
@@ -515,7 +513,7 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
     clean["regex"] = regex if kind == "text" else None
     message = merged.get("regex_message") or None
     if message is not None and (not isinstance(message, str) or len(message) > LABEL_MAX or text_problem(message)):
-        errors.add("regex_message", _t("must be text of at most %(num)d characters", num=LABEL_MAX))
+        errors.add("regex_message", text_of_at_most_characters(LABEL_MAX))
     else:
         clean["regex_message"] = message if clean["regex"] else None
 
