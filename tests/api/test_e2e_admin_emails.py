@@ -1,6 +1,7 @@
-"""An administrator's emails over the JSON API (issue 27): POST /zato/sso/user/email/send on gunicorn with the outbox
+"""An administrator's emails over real HTTP (issue 27): POST /zato/sso/user/email/send on gunicorn with the outbox
 worker beside it, each kind received by a real SMTP server; its refusals (no such kind, no such user, a confirmed
-sign-up, no permission) and the per-user throttle (429 naming the limit, Retry-After)."""
+sign-up, no permission) and the per-user throttle (429 naming the limit, Retry-After); and Manage user's buttons
+as plain form posts to the same server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from ..conftest import PASSWORD
 from ..mailbox import link_in, text_of
+from ..server import console_session
+from ..web.html_forms import forms
 from .conftest import APP, start_site
 from .helpers import ok, refused
 
@@ -80,3 +83,25 @@ def test_refusals_name_the_field_and_the_throttle_names_the_limit(site, mailbox)
     assert 0 < int(throttled.headers["Retry-After"]) <= 3601
     mailbox.for_(email, count=2)
     assert len(mailbox.to(email)) == 2
+
+
+def test_the_console_buttons_are_plain_form_posts_over_http(site, mailbox):
+    http = console_session(site.api.base_url, site.admin["username"], PASSWORD)
+    user, email = person(site)
+    for kind, path in (("password_reset", "/password/reset/"), ("verify_email", "/account/email/verify/")):
+        page = http.get(f"{site.api.base_url}/users/{user['user_id']}", timeout=30).text
+        form = forms(page)[f"email-{kind}-form"]
+        answer = http.post(f"{site.api.base_url}{form.action}", data=form.data(), allow_redirects=False, timeout=30)
+        assert answer.status_code == 303 and answer.headers["Location"] == f"/users/{user['user_id']}"
+        count = 1 if kind == "password_reset" else 2
+        assert link_in(mailbox.for_(email, count=count)).startswith(f"{PUBLIC}{path}")
+
+    name = f"s{uuid.uuid4().hex[:8]}"
+    signup = {"current_app": APP, "username": name, "password": PASSWORD, "email": f"{name}@example.com"}
+    ok(site.api.call("POST", "user/signup", {**signup, "app_list": ["CRM"]}))
+    found = ok(site.api.call("GET", "user/search", {"current_app": APP, "username": name}, ust=site.admin_ust))
+    user_id = found["result"][0]["user_id"]
+    form = forms(http.get(f"{site.api.base_url}/users/{user_id}", timeout=30).text)["email-signup_confirmation-form"]
+    answer = http.post(f"{site.api.base_url}{form.action}", data=form.data(), allow_redirects=False, timeout=30)
+    assert answer.status_code == 303
+    assert link_in(mailbox.for_(f"{name}@example.com")).startswith(f"{PUBLIC}/signup/confirm/")
