@@ -189,6 +189,13 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
     }
 
 
+def match_query(conn, criteria: Mapping, schema: ProfileSchema):
+    """The page query of validated `criteria`, the profile filters planned as a search plans them."""
+    dense = _broad_profile_match(conn, criteria, schema)
+    _, query, _ = search_statements(criteria, conn.dialect.name, schema=schema, dense=dense)
+    return query
+
+
 DENSE = 100  # more matches than this: a profile field's filter tests each row in the sort order
 
 
