@@ -90,6 +90,17 @@ def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[Prof
     return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self, roles=roles))
 
 
+def readable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
+    """The active fields the caller may view on `user_id`'s record (None: their own), for the forms (those among
+    them the caller may not edit are drawn view-only)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        schema = load_schema(conn)
+    is_self = user_id is None or user_id == caller.user_id
+    roles = caller.role_names
+    return tuple(f for f in schema.active if may(f.view, super_user=caller.is_super_user, is_self=is_self, roles=roles))
+
+
 def viewable_fields(ctx: Context, call: Call) -> tuple[ProfileField, ...]:
     """The active fields the caller may view on other users' records (the user list's filters and columns)."""
     with reading(ctx.engine) as conn:
