@@ -3,6 +3,8 @@ profile fields and name every mistake at once; My account shows the fields one m
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -130,3 +132,28 @@ def test_my_account_shows_the_fields_i_may_only_view_read_only(app, defined, sso
     assert found(sso, admin_ust, "bob")["employee_no"] == "E123"
     answer = form(client, "/account", "account-form").fill("badge", "B10").submit(client)
     assert answer.status_code == 303 and found(sso, admin_ust, "bob")["badge"] == "B10"
+
+
+def test_manage_user_shows_a_field_the_role_may_view_but_not_edit_read_only(app, sso, admin_ust, make_user):
+    admin = sso.serve(Call(CID, admin_ust, APP, ADDR))
+    admin.create_role({"name": "hr", "description": "HR", "permissions": ["users.view", "users.edit"]})
+    admin.define_profile_field({"name": "grade", "label": "Grade", "type": "integer", "view": ["hr"], "edit": []})
+    admin.define_profile_field({"name": "team", "label": "Team", "type": "text", "view": ["hr"], "edit": ["hr"]})
+    hr = make_user("hrperson")
+    admin.grant_role(hr["user_id"], "hr")
+    staff = make_user("staff")
+    admin.update_user(staff["user_id"], {"grade": 4, "team": "blue"})
+    client = app.test_client()
+    assert web_login(client, "hrperson").status_code == 303
+    html = text(client.get(f"/users/{staff['user_id']}"))
+    grade = html[html.rindex("<div", 0, html.index('id="field-grade"')) :][:600]
+    assert "field-view-only" in grade and "(view only)" in grade
+    assert re.search(r'id="f-grade"[^>]*>\s*(<[^>]+>\s*)*4\b', grade), grade
+    assert 'name="grade"' not in html and 'name="team"' in html
+    edit = form(client, f"/users/{staff['user_id']}", "user-form")
+    answer = client.post(f"/users/{staff['user_id']}", data=MultiDict([*edit.data(), ("grade", "9")]))
+    assert answer.status_code == 403 and "Grade" in text(answer)
+    answer = form(client, f"/users/{staff['user_id']}", "user-form").fill("team", "red").submit(client)
+    assert answer.status_code == 303
+    shown = found(sso, admin_ust, "staff")
+    assert shown["grade"] == 4 and shown["team"] == "red"
