@@ -479,6 +479,6 @@ def test_sorting_by_a_profile_field_pages_through_values_then_users_without_one(
     assert [uid for chunk in pages for uid in chunk] == expected
     everyone = admin_service.search({"order_by": "desk", "order": order, "paginate": False})["result"]
     assert [user["user_id"] for user in everyone] == expected
-    assert [u["username"] for u in admin_service.search({"desk": 10, "order_by": "desk", "order": order})["result"]] == (
-        [n for _, n in sorted(((ids["bob"], "bob"), (ids["dee"], "dee")), reverse=order == "desc")]
-    )
+    tied = admin_service.search({"desk": 10, "order_by": "desk", "order": order})["result"]
+    expected_tied = [n for _, n in sorted(((ids["bob"], "bob"), (ids["dee"], "dee")), reverse=order == "desc")]
+    assert [u["username"] for u in tied] == expected_tied

@@ -45,7 +45,9 @@ def test_the_list_links_its_csv_with_the_current_filter_and_the_file_streams_eve
     base, _admin = live
     http = console_session(base, "admin", PASSWORD)
     page = http.get(f"{base}/users", params={"pf_department": "sales", "locked": "no", "page": "2"}, timeout=30).text
-    link = unescape(re.search(r'href="([^"]+)" id="download-csv"', page).group(1))
+    found = re.search(r'href="([^"]+)" id="download-csv"', page)
+    assert found, page
+    link = unescape(found.group(1))
     assert link.startswith("/users.csv?") and "pf_department=sales" in link and "locked=no" in link
     assert "page=" not in link
     answer = http.get(f"{base}{link}", timeout=60)

@@ -343,7 +343,9 @@ def _profile_key(f: ProfileField):
 # SQLite: a row's test for an exact value probes the (field, key, user) index, which holds all three (its planner
 # would take the primary key's (user, field) and read each value row for its key: six times slower at 1M users).
 _HINTED_VALUES = text("sso_profile_value INDEXED BY ix_sso_profile_value_search")
-_HINTED = {name: literal_column(f"sso_profile_value.{name}") for name in ("user_id", "field_id", "search_key")}
+_HINTED: dict[str, ColumnClause[Any]] = {
+    name: literal_column(f"sso_profile_value.{name}") for name in ("user_id", "field_id", "search_key")
+}
 
 
 def _profile_clauses(

@@ -111,10 +111,10 @@ def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], use
     ]
     if user_id is not None:
         viewed = [f for f in service().readable_profile_fields(user_id) if f.name not in allowed]
-        labels = [f.label for f in viewed if f.name in form or f"clear_{f.name}" in form]
-        if labels:
+        named = [f.label for f in viewed if f.name in form or f"clear_{f.name}" in form]
+        if named:
             abort(
-                403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(labels))
+                403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named))
             )
     if sent:
         labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)

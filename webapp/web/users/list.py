@@ -176,7 +176,7 @@ def list_page(
         flip = key == current and shown["dir"] != "desc"
         return list_url(sort=key if key != "username" else None, dir="desc" if flip else None)
 
-    state = {key: value for key, value in shown.items() if value and key not in ("sort", "dir", "size")}
+    state: dict[str, Any] = {key: value for key, value in shown.items() if value and key not in ("sort", "dir", "size")}
     context = {
         "csv_url": url_for("web.user_list_csv", **state),
         "result": result,
