@@ -157,3 +157,20 @@ def test_manage_user_shows_a_field_the_role_may_view_but_not_edit_read_only(app,
     assert answer.status_code == 303
     shown = found(sso, admin_ust, "staff")
     assert shown["grade"] == 4 and shown["team"] == "red"
+
+
+def test_the_list_and_user_search_find_the_users_lacking_a_required_field(app, admin_client, defined, make_user):
+    client, admin = admin_client
+    complete, partial = make_user("complete"), make_user("partial")
+    defined.update_user(complete["user_id"], {"badge": "B1", "team": "red", "grade": 1})
+    defined.update_user(partial["user_id"], {"badge": "B2", "team": "red"})  # no grade (only admins edit it)
+    html = text(client.get("/users", query_string={"lacking": "yes", "size": "100"}))
+    assert 'id="lacking" name="lacking" value="yes" checked' in html
+    listed = set(re.findall(r'id="user-row-([a-z0-9]+)"', html))
+    assert partial["user_id"] in listed and admin["user_id"] in listed and complete["user_id"] not in listed
+    ust = app.extensions["sso"].user.login(CID, "admin", PASSWORD, APP, ADDR).ust
+    answer = client.get("/zato/sso/user/search", json={"ust": ust, "current_app": APP, "lacking_required": True})
+    names = {user["username"] for user in answer.get_json()["result"]}
+    assert answer.status_code == 200 and "partial" in names and "complete" not in names
+    refused = client.get("/zato/sso/user/search", json={"ust": ust, "current_app": APP, "lacking_required": "yes"})
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["lacking_required"]
