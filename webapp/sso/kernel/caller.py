@@ -25,7 +25,7 @@ from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .permissions import ALL_PERMISSIONS, require, split
-from .ratelimit import Rule, enforce_rule
+from .ratelimit import Rule, enforce_leased
 from .ratelimit import enforce as enforce_rate_limit
 from .ratelimit import parse as parse_rate_limit
 from .tables import ended_sessions, roles, scim_clients, sessions, user_roles, users
@@ -204,7 +204,7 @@ def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> User
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     rule = scim_rule(ctx.settings)
     if rule is not None:
-        enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
+        enforce_leased(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
     caller = UserCaller(  # a role deleted since gives the client no permission at all
         user={"user_id": scim_actor(row["name"]), "is_super_user": False},
         session_id=None,
