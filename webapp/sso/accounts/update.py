@@ -12,7 +12,7 @@ How a write lands, in order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
@@ -50,6 +50,20 @@ from .guards import (
     takes_access_away,
     usable_role_managers,
 )
+
+
+class Computed:
+    """An update's data computed from the user as it stands, in the update's own read (SCIM's PATCH applies
+    its operations to the user as the caller sees them): no read of its own before the update. `compute`
+    may run twice (again on the locked path, against the row as it then is); it must only compute."""
+
+    def __init__(self, compute: Callable[[UserData], Mapping[str, Any]]):
+        self.compute = compute
+        self.last: Mapping[str, Any] = {}
+
+    def __call__(self, current: UserData) -> Mapping[str, Any]:
+        self.last = dict(self.compute(current))  # empty: nothing changes (the user as it stands is answered)
+        return self.last
 
 
 class RowMoved(Exception):
@@ -130,8 +144,8 @@ def update_user(
     refused with E005001 before anything else. `unchanged` (the console's save after a lost race):
     attribute → the value the caller last saw; the write is refused with E011001 only if one of those
     still differs, checked again under the row lock when the row moved, so saves of different fields
-    merge however many run at once."""
-    data = require_mapping(data)
+    merge however many run at once. `data` may be `Computed` (from the user as read by this update)."""
+    data = data if isinstance(data, Computed) else require_mapping(data)
     audit_context = call.audit()
     if restored_from is not None:
         audit_context["restored_from"] = restored_from
@@ -154,7 +168,7 @@ def update_user(
         if expected_version is not None:
             raise version_conflict() from None
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
     try:
         with writing(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check, lock=True)
@@ -162,7 +176,7 @@ def update_user(
     except RowMoved:  # under the row lock only a definition changed meanwhile can move it
         raise version_conflict() from None
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
 
 
 def update_local(ctx: Context, user_id: str, data: Mapping) -> UserData:
@@ -191,7 +205,7 @@ def check_update(
     conn: Connection,
     call: Call,
     user_id,
-    data: Mapping,
+    data: Mapping | Computed,
     expected_version,
     permission: str | None = None,
     unchanged: Mapping[str, Any] | None = None,
@@ -206,25 +220,19 @@ def check_update(
     outside them is named at once, E008002 403), and never on an account stronger than one's own
     (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
     schema = load_schema(conn)
-    reject_unknown(data, allowed_keys(schema))
+    computed = data if isinstance(data, Computed) else None
+    if computed is None:
+        reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call)
     if permission is not None:
         require(caller, permission)
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
-    if not caller.is_super_user:
-        errors = FieldErrors()
-        for key in data:
-            if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
-                edit = schema.by_name[key].edit
-                if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                    errors.add(key, "you may not change this field")
-                continue
-            needed = attribute_permission(key)
-            if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-                errors.add(key, f"you do not hold the permission to change this ({needed})")
-        errors.raise_if_any(Kind.forbidden)
+    if computed is None:
+        _may_write(caller, schema, data, naming_other)
+    else:
+        require(caller, USERS_VIEW)  # the data is computed from the user as the caller reads them
     if naming_other or lock:
         row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
     else:
@@ -234,6 +242,17 @@ def check_update(
     target = Target.read(conn, row, schema)
     if naming_other:
         require_over(conn, caller, target)
+    if computed is not None:
+        current = user_view(target, True, profile_view(target, target.profile, caller))
+        current.fields = schema.active
+        current.editable = frozenset(
+            f.name
+            for f in schema.active
+            if may(f.edit, super_user=caller.is_super_user, is_self=not naming_other, roles=caller.role_names)
+        )
+        data = computed(current)
+        reject_unknown(data, allowed_keys(schema))
+        _may_write(caller, schema, data, naming_other)
     builtin, profile = split(data)
     errors = FieldErrors()
     clean = check_values(builtin, errors)
@@ -251,6 +270,23 @@ def check_update(
         if any(name not in shown or shown[name] != value for name, value in unchanged.items()):
             raise version_conflict()
     return caller, target, clean
+
+
+def _may_write(caller: UserCaller, schema: ProfileSchema, data: Mapping[str, Any], naming_other: bool) -> None:
+    """Who may write what (SPEC §16, §17): every key the caller may not change named at once (403)."""
+    if caller.is_super_user:
+        return
+    errors = FieldErrors()
+    for key in data:
+        if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
+            edit = schema.by_name[key].edit
+            if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
+                errors.add(key, "you may not change this field")
+            continue
+        needed = attribute_permission(key)
+        if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
+            errors.add(key, f"you do not hold the permission to change this ({needed})")
+    errors.raise_if_any(Kind.forbidden)
 
 
 # Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set
