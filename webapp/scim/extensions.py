@@ -94,6 +94,8 @@ class ScimFields:
             if not isinstance(values, dict):
                 raise ScimProblem(400, "invalidSyntax", f"{urn} must be an object")
             for attribute, value in values.items():
+                if attribute == "schemas":  # the extension object as a model writes it
+                    continue
                 item = self.find(urn, str(attribute))
                 if item is not None:
                     data[item.field.name] = scim_value(item, value)

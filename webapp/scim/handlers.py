@@ -310,9 +310,7 @@ def _search(query: dict[str, Any]) -> Response:
     found = service.search(criteria)
     rows = found["result"][:count]
     attributes, excluded = _selection(query)
-    resources = [
-        response_json(row, f"{_base()}/Users/{row['user_id']}", fields, attributes, excluded) for row in rows
-    ]
+    resources = [response_json(row, f"{_base()}/Users/{row['user_id']}", fields, attributes, excluded) for row in rows]
     body = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
         "totalResults": found["total"],

@@ -109,6 +109,8 @@ def _extension_part(operation: dict[str, Any], fields: ScimFields, into: dict[st
         if not isinstance(value, dict):
             raise ScimProblem(400, "invalidValue", f"{urn} must be set to an object")
         for attribute, attribute_value in value.items():
+            if attribute == "schemas":  # the extension object as a model writes it
+                continue
             item = fields.find(urn, str(attribute))
             if item is not None:
                 into[item.field.name] = scim_value(item, attribute_value)
