@@ -58,6 +58,24 @@ def test_a_client_over_its_rate_is_refused_in_scims_shape(db_url):
         app.extensions["sso_engine"].dispose()
 
 
+def test_workers_counting_from_leases_together_serve_exactly_the_limit(db_url):
+    """Two apps on one database (two workers): each takes blocks of the window's allowance (300/h: 3 a
+    block) and spends them without the database; together they serve the limit, not one request more."""
+    apps = [create_app(app_config(db_url, SSO_SCIM_RATE_LIMIT="300/h")) for _ in range(2)]
+    try:
+        token = apps[0].extensions["sso"].operator.create_scim_client("busy", "user-admin")
+        clients = [app.test_client() for app in apps]
+        headers = {"Authorization": f"Bearer {token}"}
+        statuses = [
+            clients[0 if turn % 3 else 1].get("/scim/v2/Users?count=1", headers=headers).status_code
+            for turn in range(400)  # uneven turns: the first worker asks twice as often
+        ]
+        assert statuses.count(200) == 300 and statuses.count(429) == 100
+    finally:
+        for app in apps:
+            app.extensions["sso_engine"].dispose()
+
+
 def test_a_malformed_scim_rate_stops_the_start(db_url):
     with pytest.raises(ConfigError, match="SSO_SCIM_RATE_LIMIT"):
         create_app(app_config(db_url, SSO_SCIM_RATE_LIMIT="lots"))
