@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import httpx2
 import pytest
@@ -23,7 +24,7 @@ from .conftest import ENTERPRISE, SCIM_USER, make_provisioner_role, patch_body
 
 MEDIA = "application/scim+json"
 PROFILE = "urn:ietf:params:scim:schemas:extension:sso:2.0:User"
-MAPPED_FIELDS = [  # profile fields mapped to SCIM attributes (SPEC §16, §21)
+MAPPED_FIELDS: list[dict[str, Any]] = [  # profile fields mapped to SCIM attributes (SPEC §16, §21)
     {
         "name": "department",
         "label": "Department",

@@ -111,17 +111,17 @@ def _extension_part(operation: dict[str, Any], fields: ScimFields, into: dict[st
         for attribute, attribute_value in value.items():
             if attribute == "schemas":  # the extension object as a model writes it
                 continue
-            item = fields.find(urn, str(attribute))
-            if item is not None:
-                into[item.field.name] = scim_value(item, attribute_value)
+            found_item = fields.find(urn, str(attribute))
+            if found_item is not None:
+                into[found_item.field.name] = scim_value(found_item, attribute_value)
         return True
     attribute, _, sub = rest.partition(".")
-    item = fields.find(urn, attribute)
-    if item is None:  # an enterprise attribute no field maps (Entra's department, manager): ignored
+    target = fields.find(urn, attribute)
+    if target is None:  # an enterprise attribute no field maps (Entra's department, manager): ignored
         return True
     if sub:
         raise ScimProblem(400, "invalidPath", f"{urn}:{attribute} has no sub-attribute {sub[:64]!r}")
-    into[item.field.name] = None if op == "remove" else scim_value(item, value)
+    into[target.field.name] = None if op == "remove" else scim_value(target, value)
     return True
 
 

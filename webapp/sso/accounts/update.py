@@ -220,8 +220,7 @@ def check_update(
     outside them is named at once, E008002 403), and never on an account stronger than one's own
     (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
     schema = load_schema(conn)
-    computed = data if isinstance(data, Computed) else None
-    if computed is None:
+    if not isinstance(data, Computed):
         reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call)
     if permission is not None:
@@ -229,7 +228,7 @@ def check_update(
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
-    if computed is None:
+    if not isinstance(data, Computed):
         _may_write(caller, schema, data, naming_other)
     else:
         require(caller, USERS_VIEW)  # the data is computed from the user as the caller reads them
@@ -242,7 +241,8 @@ def check_update(
     target = Target.read(conn, row, schema)
     if naming_other:
         require_over(conn, caller, target)
-    if computed is not None:
+    values: Mapping[str, Any]
+    if isinstance(data, Computed):
         current = user_view(target, True, profile_view(target, target.profile, caller))
         current.fields = schema.active
         current.editable = frozenset(
@@ -250,10 +250,12 @@ def check_update(
             for f in schema.active
             if may(f.edit, super_user=caller.is_super_user, is_self=not naming_other, roles=caller.role_names)
         )
-        data = computed(current)
-        reject_unknown(data, allowed_keys(schema))
-        _may_write(caller, schema, data, naming_other)
-    builtin, profile = split(data)
+        values = data(current)
+        reject_unknown(values, allowed_keys(schema))
+        _may_write(caller, schema, values, naming_other)
+    else:
+        values = data
+    builtin, profile = split(values)
     errors = FieldErrors()
     clean = check_values(builtin, errors)
     clean.update(check_profile_values(schema, profile, errors))
