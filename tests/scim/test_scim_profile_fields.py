@@ -317,3 +317,48 @@ def test_the_written_json_is_the_models_json():
             user.version, user.external_id, user.last_modified = 3, external, modified
             location = "http://x/scim/v2/Users/u1"
             assert user_json(user, location, fields) == dump(to_scim(user, location))
+
+
+def test_removing_an_extension_clears_the_fields_the_role_may_edit(scim, mapped, sso, admin):
+    user = created(scim, **{ENTERPRISE: {"department": "Sales"}, PROFILE: {"desk": 5, "remote": False}})
+    mapped.update_user(user["id"], {"grade": "B"})
+    answer = scim.patch(f"/Users/{user['id']}", json=patch_body({"op": "remove", "path": PROFILE}))
+    assert answer.status_code == 200, answer.json
+    held = stored(sso, admin, user["id"])
+    assert (held["desk"], held["remote"], held["grade"], held["department"]) == (None, None, "B", "Sales")
+    assert answer.json[PROFILE] == {"grade": "B"}
+    bad = scim.patch(f"/Users/{user['id']}", json=patch_body({"op": "add", "path": PROFILE, "value": "x"}))
+    scim_error(bad, 400, "invalidValue")
+    odd = scim.patch(f"/Users/{user['id']}", json=patch_body({"op": "add", "path": f"{PROFILE}:desk", "value": [1]}))
+    assert "desk" in scim_error(odd, 400, "invalidValue")["detail"]
+
+
+HOSTILE_OPERATIONS = [
+    {"op": "add", "path": f"{PROFILE}:desk", "value": {"value": "x"}},
+    {"op": "add", "path": f"{PROFILE}:desk.sub", "value": 1},
+    {"op": "add", "path": f"{PROFILE}:", "value": 1},
+    {"op": "replace", "path": f"{ENTERPRISE}:department", "value": None},
+    {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "\x00"},
+    {"op": "replace", "path": f"{ENTERPRISE}:manager.value", "value": 5},
+    {"op": "replace", "value": {PROFILE: [1]}},
+    {"op": "replace", "value": {f"{PROFILE}:remote": "maybe"}},
+    {"op": "replace", "value": {"name": "not an object"}},
+    {"op": "replace", "value": {"active": "perhaps"}},
+    {"op": "remove", "path": f"{ENTERPRISE}"},
+    {"op": "remove", "path": "userName"},
+    {"op": "move", "path": "displayName"},
+    {"op": "add", "path": 7},
+    {"op": "remove"},
+]
+
+
+def test_no_hostile_operation_is_a_server_error(scim, mapped, sso, admin):
+    user = created(scim)
+    for operation in HOSTILE_OPERATIONS:
+        answer = scim.patch(f"/Users/{user['id']}", json=patch_body(operation))
+        assert answer.status_code < 500 and answer.json is not None, (operation, answer.data)
+    for body in ({PROFILE: "x"}, {ENTERPRISE: {"department": 5}}, {PROFILE: {"remote": "maybe"}}, {ENTERPRISE: None}):
+        answer = scim.post("/Users", json={**user_body("hostile"), **body})
+        assert answer.status_code < 500 and answer.json is not None, (body, answer.data)
+    for body in ({"schemas": []}, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}, [], "x"):
+        assert scim.patch(f"/Users/{user['id']}", json=body).status_code == 400
