@@ -104,9 +104,9 @@ def test_a_bad_scim_path_is_refused_naming_the_field(admin_service):
     )
     bad = {
         f"{ENTERPRISE}:Department": "is already the SCIM path of the profile field 'department'",
-        f"{ENTERPRISE}:manager": f"must be {ENTERPRISE}:ATTRIBUTE",
+        f"{ENTERPRISE}:manager": f"(field 'other') is no SCIM attribute this service maps: it must be {ENTERPRISE}:",
         "urn:example:User:department": f"must be {ENTERPRISE}:ATTRIBUTE",
-        "title": f"or {PROFILE}:NAME",
+        "title": f"'title' (field 'other') is no SCIM attribute this service maps: it must be {ENTERPRISE}:ATTRIBUTE",
         f"{PROFILE}:has space": f"or {PROFILE}:NAME",
     }
     for path, message in bad.items():
@@ -117,7 +117,7 @@ def test_a_bad_scim_path_is_refused_naming_the_field(admin_service):
         admin_service.define_profile_field(
             {"name": "cost", "label": "Cost", "type": "integer", "scim_path": f"{ENTERPRISE}:costCenter"}
         )
-    assert "is a string" in info.value.errors["scim_path"]
+    assert "is a string: field 'cost' must be of type text" in info.value.errors["scim_path"]
     with refused(Kind.invalid, Code.invalid_input) as info:  # a change to a path another field holds
         admin_service.define_profile_field({"name": "unit", "label": "Unit", "type": "text"})
         admin_service.change_profile_field("unit", {"scim_path": f"{ENTERPRISE}:DEPARTMENT"})

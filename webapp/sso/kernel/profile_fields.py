@@ -581,20 +581,25 @@ def canonical_scim_path(path: str) -> str:
 
 
 def scim_path_problem(path: str, kind: Any, name: Any, schema: ProfileSchema) -> str | None:
-    """Why `path` cannot be the `scim_path` of field `name` of type `kind`, or None."""
+    """Why `path` cannot be the `scim_path` of field `name` of type `kind` (a message naming the field, so an
+    import of many definitions says which), or None."""
+    field_name = f"field {str(name)[:64]!r}" if isinstance(name, str) else "this field"
     parts = split_scim_path(path)
     if parts is None:
         enterprise = ", ".join(SCIM_ENTERPRISE_ATTRIBUTES)
         return (
-            f"must be {SCIM_ENTERPRISE}:ATTRIBUTE (one of {enterprise}) or {SCIM_PROFILE}:NAME "
+            f"{path[:96]!r} ({field_name}) is no SCIM attribute this service maps: it must be "
+            f"{SCIM_ENTERPRISE}:ATTRIBUTE (one of {enterprise}) or {SCIM_PROFILE}:NAME "
             "(NAME: a letter, then letters, digits, - or _)"
         )
     if parts[0] == SCIM_ENTERPRISE and kind not in STRING_TYPES:
-        return f"the enterprise extension's {parts[1]} is a string: the field must be of type {', '.join(STRING_TYPES)}"
+        return f"the enterprise extension's {parts[1]} is a string: {field_name} must be of type " + ", ".join(
+            STRING_TYPES
+        )
     canonical = f"{parts[0]}:{parts[1]}".lower()
     for other in schema.fields:
         if other.name != name and other.scim_path and other.scim_path.lower() == canonical:
-            return f"is already the SCIM path of the profile field {other.name!r}"
+            return f"is already the SCIM path of the profile field {other.name!r} ({field_name} needs another)"
     return None
 
 
