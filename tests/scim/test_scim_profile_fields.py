@@ -271,6 +271,8 @@ def test_filters_on_a_mapped_searchable_field(scim, mapped):
     assert found(f"{PROFILE}:desk gt 5") == {"bob"}
     assert found(f"not ({PROFILE}:desk pr)") == {"cy"}
     assert found(f'{ENTERPRISE}:department ne "Legal" and userName sw "a"') == {"ann"}
+    by_desk = scim.get("/Users", query_string={"sortBy": f"{PROFILE}:desk", "sortOrder": "descending"})
+    assert [r["id"] for r in by_desk.json["Resources"]][:2] == [ids["bob"], ids["ann"]]
     not_searchable = scim.get("/Users", query_string={"filter": f'{ENTERPRISE}:employeeNumber eq "E1234"'})
     assert "no searchable profile field" in scim_error(not_searchable, 400, "invalidFilter")["detail"]
     unmapped = scim.get("/Users", query_string={"filter": f'{ENTERPRISE}:division eq "x"'})

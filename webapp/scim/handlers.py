@@ -39,7 +39,7 @@ from ..sso.kernel.presentation import UserData
 from ..sso.service import Service
 from . import errors
 from .errors import ScimProblem, scim_json
-from .extensions import SCIM_ENTERPRISE, SCIM_PROFILE, ScimFields, extension_schema
+from .extensions import SCIM_ENTERPRISE, SCIM_PROFILE, ScimFields, extension_of, extension_schema
 from .filters import search_filter
 from .patching import PATCH_OP, changes_of, envelope
 from .resources import ScimUser, differences, etag, response_json, to_data, to_scim
@@ -304,8 +304,10 @@ def _search(query: dict[str, Any]) -> Response:
     if query.get("filter"):
         criteria["filter"] = search_filter(str(query["filter"]), fields)
     sort_by = str(query.get("sortBy") or "").lower()
-    if sort_by in SORTABLE:
-        criteria["order_by"] = SORTABLE[sort_by]
+    extension = extension_of(sort_by)
+    mapped = fields.by_path.get(extension) if extension else None
+    if sort_by in SORTABLE or (mapped is not None and mapped.field.searchable):  # a searchable field sorts
+        criteria["order_by"] = SORTABLE[sort_by] if mapped is None else mapped.field.name
         criteria["order"] = "desc" if str(query.get("sortOrder") or "").lower() == "descending" else "asc"
     found = service.search(criteria)
     rows = found["result"][:count]
