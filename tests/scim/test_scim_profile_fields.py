@@ -6,6 +6,7 @@ the client's role's view and edit sets, filtered when searchable, published in /
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -335,7 +336,7 @@ def test_removing_an_extension_clears_the_fields_the_role_may_edit(scim, mapped,
     assert "desk" in scim_error(odd, 400, "invalidValue")["detail"]
 
 
-HOSTILE_OPERATIONS = [
+HOSTILE_OPERATIONS: list[dict[str, Any]] = [
     {"op": "add", "path": f"{PROFILE}:desk", "value": {"value": "x"}},
     {"op": "add", "path": f"{PROFILE}:desk.sub", "value": 1},
     {"op": "add", "path": f"{PROFILE}:", "value": 1},
@@ -359,8 +360,15 @@ def test_no_hostile_operation_is_a_server_error(scim, mapped, sso, admin):
     for operation in HOSTILE_OPERATIONS:
         answer = scim.patch(f"/Users/{user['id']}", json=patch_body(operation))
         assert answer.status_code < 500 and answer.json is not None, (operation, answer.data)
-    for body in ({PROFILE: "x"}, {ENTERPRISE: {"department": 5}}, {PROFILE: {"remote": "maybe"}}, {ENTERPRISE: None}):
-        answer = scim.post("/Users", json={**user_body("hostile"), **body})
-        assert answer.status_code < 500 and answer.json is not None, (body, answer.data)
-    for body in ({"schemas": []}, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}, [], "x"):
-        assert scim.patch(f"/Users/{user['id']}", json=body).status_code == 400
+    extensions: list[dict[str, Any]] = [
+        {PROFILE: "x"},
+        {ENTERPRISE: {"department": 5}},
+        {PROFILE: {"remote": "maybe"}},
+        {ENTERPRISE: None},
+    ]
+    for extension in extensions:
+        answer = scim.post("/Users", json={**user_body("hostile"), **extension})
+        assert answer.status_code < 500 and answer.json is not None, (extension, answer.data)
+    envelopes: list[Any] = [{"schemas": []}, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}, [], "x"]
+    for envelope in envelopes:
+        assert scim.patch(f"/Users/{user['id']}", json=envelope).status_code == 400
