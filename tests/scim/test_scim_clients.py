@@ -4,6 +4,7 @@ throttled per client, refused once revoked; the audit names the client."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from webapp.config import ConfigError
 from webapp.sso.kernel.tables import audit, scim_clients
 
 from ..conftest import app_config
+from ..core.helpers import frozen_clock
 from .conftest import PATCH_OP, SCIM_USER, make_provisioner_role
 
 
@@ -64,6 +66,9 @@ def test_workers_counting_from_leases_together_serve_exactly_the_limit(db_url):
     apps = [create_app(app_config(db_url, SSO_SCIM_RATE_LIMIT="300/h")) for _ in range(2)]
     try:
         token = apps[0].extensions["sso"].operator.create_scim_client("busy", "user-admin")
+        at = datetime(2026, 6, 1, 12, 30)  # mid-window: a real clock could cross the hour while it runs
+        for app in apps:
+            frozen_clock(app.extensions["sso"], at)
         clients = [app.test_client() for app in apps]
         headers = {"Authorization": f"Bearer {token}"}
         statuses = [
