@@ -283,11 +283,11 @@ def _may_write(caller: UserCaller, schema: ProfileSchema, data: Mapping[str, Any
         if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
             edit = schema.by_name[key].edit
             if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                errors.add(key, "you may not change this field")
+                errors.add(key, _t("you may not change this field"))
             continue
         needed = attribute_permission(key)
         if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-            errors.add(key, f"you do not hold the permission to change this ({needed})")
+            errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
     errors.raise_if_any(Kind.forbidden)
 
 
