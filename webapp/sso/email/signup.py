@@ -24,7 +24,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
-from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
+from ..kernel.profile_fields import SELF, ProfileField, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
@@ -226,6 +226,13 @@ def self_editable(schema: ProfileSchema) -> ProfileSchema:
     """The profile fields a person gives at sign-up: those they may edit themselves (SPEC §16). A required
     field only administrators edit is not asked for there (the person could not give it)."""
     return ProfileSchema.of(f for f in schema.active if SELF in f.edit)
+
+
+def signup_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The profile fields a sign-up form asks for: the required ones a person may edit themselves (no caller:
+    a sign-up page is read by someone without an account; definitions are no secret of anyone's)."""
+    with reading(ctx.engine) as conn:
+        return tuple(f for f in self_editable(load_schema(conn)).active if f.required)
 
 
 def email_taken_by_other(conn, email: str, own_id: str) -> bool:

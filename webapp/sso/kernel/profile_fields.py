@@ -162,11 +162,12 @@ class ProfileSchema:
 
     fields: tuple[ProfileField, ...] = ()
     by_name: Mapping[str, ProfileField] = field(default_factory=dict)
+    version: int = 0  # the schema version these definitions were read at (sso_profile_schema; 0: unknown)
 
     @classmethod
-    def of(cls, fields: Iterable[ProfileField]) -> ProfileSchema:
+    def of(cls, fields: Iterable[ProfileField], *, version: int = 0) -> ProfileSchema:
         ordered = tuple(sorted(fields, key=lambda f: (f.position, f.name)))
-        return cls(ordered, {f.name: f for f in ordered})
+        return cls(ordered, {f.name: f for f in ordered}, version)
 
     @property
     def active(self) -> tuple[ProfileField, ...]:
