@@ -226,7 +226,12 @@ def check_update(
                 errors.add(key, f"you do not hold the permission to change this ({needed})")
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
-        row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+        row = load_user(
+            conn,
+            user_id if naming_other else caller.user_id,
+            lock=lock,
+            with_roles=naming_other and not caller.is_super_user,
+        )
     else:
         row = caller.user
     if row is None:
