@@ -144,6 +144,42 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
         assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
 
 
+def test_a_requests_translations_are_looked_up_once_and_follow_a_change_of_language(app, monkeypatch):
+    """webapp.i18n keeps the request's translations (issue 30) for as long as its locale stays: once per request,
+    not once per string; `force_locale` (an email in its recipient's language) and `refresh()` (a language just
+    picked) are followed, in templates and in Python alike."""
+    import flask_babel
+    from flask import render_template_string
+
+    from webapp import i18n
+
+    looked_up = []
+    original = i18n.get_translations
+
+    def counted():
+        looked_up.append(1)
+        return original()
+
+    monkeypatch.setattr(i18n, "get_translations", counted)
+    page = "{{ _('Skip to content') }}|{{ ngettext('Signed out %(num)d session.', 'Signed out %(num)d sessions.', 5) }}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(page) == "Zum Inhalt springen|5 Sitzungen abgemeldet."
+        assert i18n.gettext("Skip to content") == "Zum Inhalt springen"
+        assert len(looked_up) == 1
+        with flask_babel.force_locale("pl"):
+            assert render_template_string(page) == "Przejdź do treści|Wylogowano 5 sesji."
+            assert i18n.ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", 2) == (
+                "Wylogowano 2 sesje."
+            )
+        assert i18n.gettext("Skip to content") == "Zum Inhalt springen"
+        session_locale = flask_babel.get_babel().locale_selector
+        monkeypatch.setattr(flask_babel.get_babel(), "locale_selector", lambda: "pl")
+        flask_babel.refresh()
+        assert i18n.gettext("Skip to content") == "Przejdź do treści"
+        monkeypatch.setattr(flask_babel.get_babel(), "locale_selector", session_locale)
+    assert i18n.gettext("Skip to content") == "Skip to content"  # outside a request: the source text
+
+
 # --- emails in the recipient's language ----------------------------------------------------------------------
 
 
