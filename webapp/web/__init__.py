@@ -26,7 +26,7 @@ from . import (  # noqa: F401
     validate,
 )
 from .auth import may
-from .blueprint import bp
+from .blueprint import bp, init_unrouted
 from .compiled_templates import share_compiled_templates
 from .display import init_display
 from .security import init_security
@@ -39,3 +39,4 @@ def init_app(app: Flask) -> None:
     init_display(app)
     app.jinja_env.globals["may"] = may  # a page offers only what its reader may do (SPEC §17)
     app.register_blueprint(bp)
+    init_unrouted(app)
