@@ -15,8 +15,12 @@ the tables (COPY on PostgreSQL, one executemany transaction on SQLite; folded se
 trigram indexes of migration 0008 kept in step); on PostgreSQL, two nodes on one database. Prints
 tables and writes bench/results/latest.json; `--compare FILE` sets this run beside an earlier one.
 
+Then Part III's new parts, each against a baseline in the same run (bench/parts.py): the role check, profile
+fields, a passkey sign-in against a password one, the outbox worker, the data export of 100,000 audit records.
+
     .venv/bin/python bench/run.py [--quick] [--duration 10] [--connections 8,32] [--db sqlite,postgresql]
-                                  [--targets reference,api,form,login] [--scale 100000,1000000] [--no-scale]
+                                  [--targets reference,api,form,login,...] [--only PART,...]
+                                  [--scale 100000,1000000] [--no-scale]
                                   [--no-profile] [--no-nodes] [--preload] [--repeat N] [--spread N]
                                   [--compare FILE] [--output FILE]
 
