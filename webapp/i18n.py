@@ -92,7 +92,7 @@ def gettext(string: str, **variables: Any) -> str:
     return text if not variables else text % variables
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+def ngettext(singular: str, plural: str, num: Any, **variables: Any) -> str:
     """Flask-Babel's `ngettext` (the same answer), through `translations()`."""
     variables.setdefault("num", num)
     text = translations().ungettext(singular, plural, num)
@@ -150,7 +150,7 @@ def init_i18n(app: Flask) -> None:
     """Wire Flask-Babel: the catalogs, the choice of language, `_` and `translate` in templates."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=choose_locale, default_locale=SOURCE_LOCALE, default_timezone="UTC")
-    app.jinja_env.install_gettext_callables(  # Flask-Babel's, through `translations()`
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # Flask-Babel's, through `translations()`
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,
