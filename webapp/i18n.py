@@ -71,7 +71,7 @@ def translations() -> Any:
     the same objects (issue 30: a page asks for it once per string, two hundred times on Manage user, and
     each time Flask-Babel looks up its state, the locale and the locale's name again). `refresh()` and
     `force_locale()` replace the locale object, so the next call asks Flask-Babel afresh."""
-    space = getattr(g, "_flask_babel", None) if g else None
+    space = _babel_state()
     kept = getattr(space, "sso_translations", None)
     if (
         kept is not None
@@ -80,10 +80,18 @@ def translations() -> Any:
     ):
         return kept[2]
     found = get_translations()
-    space = getattr(g, "_flask_babel", None) if g else None
+    space = _babel_state()
     if space is not None and getattr(space, "babel_locale", None) is not None:
         space.sso_translations = (space.babel_locale, getattr(space, "babel_domain", None), found)
     return found
+
+
+def _babel_state() -> Any:
+    """Flask-Babel's state of this app context (`g._flask_babel`), or None: one look through the `g` proxy."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):  # none yet; outside an app context
+        return None
 
 
 def gettext(string: str, **variables: Any) -> str:
