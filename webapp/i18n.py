@@ -15,15 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import (
-    Babel,
-    format_datetime,
-    format_decimal,
-    get_locale,
-    get_translations,
-    lazy_gettext,
-    lazy_ngettext,
-)
+from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
 
 from .sso.email.mail import Mailer
 from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
@@ -105,6 +97,16 @@ def ngettext(singular: str, plural: str, num: Any, **variables: Any) -> str:
     variables.setdefault("num", num)
     text = translations().ungettext(singular, plural, num)
     return text if not variables else text % variables
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's `lazy_gettext`: translated each time it is shown, through this module's `gettext`."""
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: Any, **variables: Any) -> LazyString:
+    """Flask-Babel's `lazy_ngettext`, through this module's `ngettext`."""
+    return LazyString(ngettext, singular, plural, num, **variables)
 
 
 def N_(text: str) -> str:

@@ -178,6 +178,16 @@ def test_a_requests_translations_are_looked_up_once_and_follow_a_change_of_langu
         assert i18n.gettext("Skip to content") == "Przejdź do treści"
         monkeypatch.setattr(flask_babel.get_babel(), "locale_selector", session_locale)
     assert i18n.gettext("Skip to content") == "Skip to content"  # outside a request: the source text
+    lazy = i18n.lazy_gettext("Skip to content")
+    plural = i18n.lazy_ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", 2)
+    looked_up.clear()
+    for language, skip, signed_out in (("de", "Zum Inhalt springen", "2 Sitzungen abgemeldet."), ("pl", *POLISH)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert [str(lazy), str(lazy), str(plural)] == [skip, skip, signed_out]
+    assert len(looked_up) == 2  # a lazy string is shown through the request's kept translations too
+
+
+POLISH = ("Przejdź do treści", "Wylogowano 2 sesje.")
 
 
 # --- emails in the recipient's language ----------------------------------------------------------------------
