@@ -3,6 +3,8 @@ process's peak RSS, against the same process before the export (imports, app, da
 
     .venv/bin/python bench/export_memory.py                 # SQLite, 100,000 records
     .venv/bin/python bench/export_memory.py --db postgresql --records 100000
+    .venv/bin/python bench/export_memory.py --profile-fields   # every update also changes two profile fields,
+                                                              # one the person may not view (its values hidden)
 
 The records are inserted straight into sso_audit (a realistic mix: updates by the person and by an
 administrator, sign-ins), then the export runs through the Python facade, writing the document to a file
@@ -82,12 +84,22 @@ def export(url: str, records: int, username: str = "person") -> dict[str, float]
     return {**result, "peak_rss_before_mib": round(before, 1), "peak_rss_mib": round(after, 1)}
 
 
-def seed(url: str, records: int, username: str = "person") -> None:
-    """`username` (a password, no other rights) given `records` audit records, inserted straight into sso_audit."""
+def seed(url: str, records: int, username: str = "person", *, profile_fields: bool = False) -> None:
+    """`username` (a password, no other rights) given `records` audit records, inserted straight into sso_audit;
+    with `profile_fields`, every update also changes two profile fields, one the person may not view."""
     sso = app_on(url).extensions["sso"]
     person = sso.operator.create_local(username, PASSWORD, super_user=False)
     admin = sso.operator.create_local(f"{username}-admin", PASSWORD, super_user=True)
     now = utcnow()
+    extra: dict = {}
+    if profile_fields:
+        from webapp.sso import Call
+
+        admin_ust = sso.user.login("bench", f"{username}-admin", PASSWORD, "CRM", "127.0.0.1").ust
+        served = sso.serve(Call("bench", admin_ust, "CRM", "127.0.0.1"))
+        served.define_profile_field({"name": "department", "label": "Department", "type": "text"})
+        served.define_profile_field({"name": "hr_note", "label": "HR note", "type": "text", "view": [], "edit": []})
+        extra = {"department": {"old": "Sales", "new": "Ops"}, "hr_note": {"old": "a note", "new": "another"}}
     rows = [
         {
             "time": now,
@@ -99,7 +111,7 @@ def seed(url: str, records: int, username: str = "person") -> None:
             "current_app": "CRM",
             "remote_addr": "10.0.0.1",
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
-            "changes": {"display_name": {"old": f"name {i}", "new": f"name {i + 1}"}} if i % 3 != 1 else {},
+            "changes": {"display_name": {"old": f"name {i}", "new": f"name {i + 1}"}, **extra} if i % 3 != 1 else {},
         }
         for i in range(records)
     ]
@@ -112,10 +124,10 @@ def seed(url: str, records: int, username: str = "person") -> None:
     app_on(url).extensions["sso_engine"].dispose()
 
 
-def measure(url: str, records: int, username: str = "person") -> dict[str, float]:
+def measure(url: str, records: int, username: str = "person", *, profile_fields: bool = False) -> dict[str, float]:
     """seed(), then the export in a fresh process (the set-up's memory, 100,000 rows built here, is not in its
     peak): its figures (bench/run.py's data-export part calls this)."""
-    seed(url, records, username)
+    seed(url, records, username, profile_fields=profile_fields)
     done = subprocess.run(
         [sys.executable, __file__, "--export", url, "--records", str(records), "--username", username],
         check=True,
@@ -130,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--profile-fields", action="store_true", help="updates change profile fields too")
     parser.add_argument("--export", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--username", default="person", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -150,7 +163,7 @@ def main() -> None:
     upgrade(engine)
     engine.dispose()
     try:
-        figures = measure(url, args.records)
+        figures = measure(url, args.records, profile_fields=args.profile_fields)
         print(
             f"{args.db}: {figures['records']} audit records, {figures['mib']} MiB of JSON in {figures['seconds']} s; "
             f"peak RSS {figures['peak_rss_before_mib']} MiB before the export, {figures['peak_rss_mib']} MiB after"
