@@ -1368,8 +1368,8 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these parts (comma-separated): any of --targets, or scale, profile, nodes; "
         "e.g. --only roles or --only api,profile (each alone in about a minute with --quick)",
     )
-    parser.add_argument("--rounds", type=int, default=5, help="in-process parts: interleaved rounds (best kept)")
-    parser.add_argument("--per-round", type=int, default=100, help="in-process parts: requests per round")
+    parser.add_argument("--rounds", type=int, default=15, help="in-process parts: interleaved rounds (best kept)")
+    parser.add_argument("--per-round", type=int, default=40, help="in-process parts: requests per round")
     parser.add_argument("--sign-ins", type=int, default=10, help="passkey part: password sign-ins (x5 passkey ones)")
     parser.add_argument("--messages", type=int, default=1000, help="outbox part: messages queued")
     parser.add_argument(
@@ -1407,7 +1407,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3
-        args.rounds, args.per_round, args.sign_ins, args.messages = 3, 50, 4, 300
+        args.rounds, args.per_round, args.sign_ins, args.messages = 9, 20, 4, 300
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     args.scale = sorted(int(n) for n in args.scale.split(",") if n.strip())
