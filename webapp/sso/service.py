@@ -9,7 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, update
+from .accounts import (
+    create,
+    export,
+    history,
+    lifecycle,
+    list_export,
+    lookup,
+    profile_schema,
+    restore,
+    roles,
+    search,
+    update,
+)
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
 from .email import email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
@@ -82,6 +94,10 @@ class Service:
 
     def search(self, criteria) -> dict[str, Any]:
         return search.search(self.ctx, self.call, criteria)
+
+    def export_users(self, criteria) -> Iterator[str]:
+        """The users `criteria` match as CSV text chunks (the user list's download)."""
+        return list_export.export_users(self.ctx, self.call, criteria)
 
     def history(self, user_id, *, limit: int = 50) -> list[dict]:
         return history.history(self.ctx, self.call, user_id, limit=limit)
@@ -161,6 +177,10 @@ class Service:
     def viewable_profile_fields(self) -> tuple[ProfileField, ...]:
         return profile_schema.viewable_fields(self.ctx, self.call)
 
+    def readable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
+        """The profile fields the caller may view on `user_id`'s record (None: their own)."""
+        return profile_schema.readable_fields(self.ctx, self.call, user_id)
+
     def editable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
         return profile_schema.editable_fields(self.ctx, self.call, user_id)
 
@@ -228,6 +248,10 @@ class Service:
     # --- email ---
     def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
         return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
+
+    def signup_profile_fields(self) -> tuple[ProfileField, ...]:
+        """The profile fields a sign-up form asks for (the required ones a person may edit themselves)."""
+        return signup.signup_fields(self.ctx)
 
     def confirm_signup(self, confirm_token) -> Confirmed:
         return signup.confirm_signup(self.ctx, self.call, confirm_token)

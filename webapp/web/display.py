@@ -94,6 +94,8 @@ EXTRA_LABELS = {
     "passkey": lazy_gettext("Passkey"),
     "sign_count": lazy_gettext("Sign count"),
     "deletion_time": lazy_gettext("Deletion scheduled on"),
+    "roles": lazy_gettext("Roles"),
+    "permissions": lazy_gettext("Permissions"),
 }
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
 SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
@@ -165,7 +167,9 @@ def value_state(value: Any) -> str:
 def is_time(value: Any, name: str | None = None) -> bool:
     """Whether `value` reads as a time (kept on one line on the page)."""
     attr = ATTRIBUTES.get(name or "")
-    return isinstance(value, datetime) or (attr is not None and attr.type == "datetime" and value is not None)
+    if attr is None:  # an audit key of a time that is no attribute (deletion_time): known by its name and value
+        return isinstance(value, datetime) or ((name or "").endswith("_time") and as_datetime(value) is not None)
+    return isinstance(value, datetime) or (attr.type == "datetime" and value is not None)
 
 
 def format_value(value: Any, name: str | None = None) -> str:
@@ -177,7 +181,7 @@ def format_value(value: Any, name: str | None = None) -> str:
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
-    if attr is not None and attr.type == "datetime":
+    if (attr is not None and attr.type == "datetime") or is_time(value, name):
         return format_time(value)
     if isinstance(value, datetime):
         return format_time(value)
@@ -185,7 +189,9 @@ def format_value(value: Any, name: str | None = None) -> str:
         return str(CHOICE_LABELS.get(value, str(value)))
     if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
         return ", ".join(map(str, value)) or gettext("none")
-    if isinstance(value, str) and value in SECRET_WORDS and ((attr is not None and attr.write_only) or name in SECRETS):
+    # The audit's words for a value not shown: a secret's, and a profile field's the reader may not view or that
+    # is sensitive (no built-in attribute of that name, so an ordinary value is never taken for them).
+    if isinstance(value, str) and value in SECRET_WORDS and (attr is None or attr.write_only or name in SECRETS):
         return str(SECRET_WORDS[value])
     return str(value)
 

@@ -1,9 +1,10 @@
 """Administering profile fields (SPEC §16): define, change, reorder, retire, delete, export and import.
 
 Every change is audited old → new (target `profile-schema`, one line per changed key, `NAME.KEY`), in
-the change's transaction. A change stored values could break (`TIGHTENING_KEYS`) is checked against
-them first, with the field's row locked, so a value write racing it either lands before the check (and
-is counted) or waits and is checked against the new definition (`profile_rows.definitions_moved`).
+the change's transaction, which first moves the schema version (`profile_rows.hold_schema`). A change
+stored values could break (`TIGHTENING_KEYS`) is checked against them after that, so a value write racing
+it either lands before the check (and is counted) or finds the version moved and is checked again against
+the new definition (`profile_rows.SCHEMA_UNCHANGED`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from ..kernel.profile_fields import (
     search_key,
     stored_value,
 )
-from ..kernel.profile_rows import load_schema, write_value
+from ..kernel.profile_rows import hold_schema, load_schema, write_value
 from ..kernel.tables import profile_fields, profile_values, users
+from ..kernel.texts import _nt, _t
 
 AUDIT_TARGET = "profile-schema"
 OPERATOR_CALL = local("profile-schema")  # the command line's call: this very object, which no face can build
@@ -63,7 +65,9 @@ def _admin(ctx: Context, call: Call) -> Caller:
 
 
 def no_such_field(name: Any) -> SSOError:
-    return SSOError.single(Kind.not_found, Code.invalid_input, "name", f"no profile field is called {str(name)[:64]!r}")
+    return SSOError.single(
+        Kind.not_found, Code.invalid_input, "name", _t("no profile field is called %(name)s", name=repr(str(name)[:64]))
+    )
 
 
 def list_fields(ctx: Context, call: Call) -> list[ProfileField]:
@@ -89,6 +93,17 @@ def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[Prof
     return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self, roles=roles))
 
 
+def readable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
+    """The active fields the caller may view on `user_id`'s record (None: their own), for the forms (those among
+    them the caller may not edit are drawn view-only)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        schema = load_schema(conn)
+    is_self = user_id is None or user_id == caller.user_id
+    roles = caller.role_names
+    return tuple(f for f in schema.active if may(f.view, super_user=caller.is_super_user, is_self=is_self, roles=roles))
+
+
 def viewable_fields(ctx: Context, call: Call) -> tuple[ProfileField, ...]:
     """The active fields the caller may view on other users' records (the user list's filters and columns)."""
     with reading(ctx.engine) as conn:
@@ -102,6 +117,7 @@ def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileFi
     """Add a profile field (immediate: no value can break a new field)."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         schema = load_schema(conn)
         clean = check_definition(data, current=None, schema=schema)
         if "position" not in data:
@@ -129,6 +145,7 @@ def change_field(
     audited update of its user (channel `schema`), in the same transaction."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         current = _require(conn, name, lock=True)
         new = _proposed(conn, current, data)
         found = violations(conn, current, new) if _tightens(current, new) else DryRun(0)
@@ -155,6 +172,7 @@ def reorder(ctx: Context, call: Call, names: Iterable[str]) -> list[ProfileField
     caller = _admin(ctx, call)
     names = list(names)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         schema = load_schema(conn)
         unknown = [n for n in names if not isinstance(n, str) or n not in schema.by_name]
         if unknown:
@@ -181,8 +199,9 @@ def delete_field(ctx: Context, call: Call, name: str, confirm: Any) -> None:
     """Delete a field and every value of it; `confirm` must be the field's name, typed."""
     caller = _admin(ctx, call)
     if confirm != name:
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "confirm", "type the field's name to delete it")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "confirm", _t("type the field's name to delete it"))
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         current = _require(conn, name, lock=True)
         count = conn.execute(
             select(func.count()).select_from(profile_values).where(profile_values.c.field_id == current.id)
@@ -204,7 +223,9 @@ def import_schema(ctx: Context, call: Call, definitions: Any, *, dry_run_only: b
     changes, each as the administration would; returns the diff (one line per change, empty when none).
     Idempotent: a second run finds nothing to do."""
     if not isinstance(definitions, list) or not all(isinstance(d, Mapping) for d in definitions):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "definitions", "must be a list of field definitions")
+        raise SSOError.single(
+            Kind.invalid, Code.invalid_input, "definitions", _t("must be a list of field definitions")
+        )
     _admin(ctx, call)
     with reading(ctx.engine) as conn:
         schema = load_schema(conn)
@@ -313,9 +334,22 @@ def _as_new_type(current: ProfileField, new: ProfileField, value: Any) -> Any:
 
 
 def _refusal(found: DryRun) -> str:
-    who = f" (the first: {found.first_username})" if found.first_username else ""
-    hint = " Clear them first, or choose to clear them." if found.clearable else ""
-    return f"{found.count} user(s) hold a value this change would break{who}.{hint}"
+    first = found.first_username or found.first_user_id or ""
+    if found.clearable:
+        return _nt(
+            "%(num)d user holds a value this change would break (the first: %(first)s). "
+            "Clear it first, or choose to clear it.",
+            "%(num)d users hold a value this change would break (the first: %(first)s). "
+            "Clear them first, or choose to clear them.",
+            found.count,
+            first=first,
+        )
+    return _nt(
+        "%(num)d user holds a value this change would break (the first: %(first)s).",
+        "%(num)d users hold a value this change would break (the first: %(first)s).",
+        found.count,
+        first=first,
+    )
 
 
 def _clear_value(ctx: Context, conn: Connection, call: Call, caller: Caller, user_id: str, f: ProfileField) -> None:

@@ -4,10 +4,15 @@ How a write lands, in order:
 1. the fast path: every check against one read, then the conditional UPDATE (`... WHERE version =
    :read`) and the audit INSERT; on SQLite the read is its own transaction so the write lock is held
    only for the write, on PostgreSQL both are one transaction (one round trip less, no row lock);
-2. if the row moved in between (the UPDATE touched nothing): a caller who expected a version gets
-   E011001; anyone else goes to
-3. the locked path: the same checks again inside the write transaction with the row locked, which
-   cannot lose, writing only what still differs (so the audit's old values are the replaced ones).
+2. if the row moved in between (the UPDATE touched nothing; with profile fields written, also when the
+   schema version moved: the conditional UPDATE checks it too), the write goes to
+3. the locked path: the same checks again inside the write transaction with the schema version
+   share-locked and the row locked, which cannot lose, writing only what still differs (so the audit's
+   old values are the replaced ones); a caller who expected a version that is no longer the row's gets
+   E011001 there.
+
+The profile fields' definitions come from the process's copy while the schema version is the one it was
+read at (`profile_rows.load_schema`: one read of one row per update instead of every definition).
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ from ..kernel.permissions import USERS_VIEW, attribute_permission, require, requ
 from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_fields import ProfileSchema, check_profile_values, may, wire_value
 from ..kernel.profile_rows import (
-    definitions_moved,
+    SCHEMA_UNCHANGED,
     load_schema,
     load_values,
     profile_value_taken,
     taken_values,
     write_values,
+    write_values_with_version,
 )
 from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
@@ -151,15 +157,14 @@ def update_user(
             caller, target, clean = check_update(ctx, conn, *check)
             return write_update(ctx, conn, caller, target, clean, audit_context)
     except RowMoved:
-        if expected_version is not None:
-            raise version_conflict() from None
+        pass  # the locked path checks again, the expected version too, against the row as it now stands
     except IntegrityError:
         raise taken(ctx, user_id, data) from None
     try:
         with writing(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check, lock=True)
             return write_update(ctx, conn, caller, target, clean, audit_context)
-    except RowMoved:  # under the row lock only a definition changed meanwhile can move it
+    except RowMoved:  # under the row lock and the schema's share lock nothing can move it
         raise version_conflict() from None
     except IntegrityError:
         raise taken(ctx, user_id, data) from None
@@ -204,8 +209,9 @@ def check_update(
     Who may write what (SPEC §17): on one's own account the self-editable attributes, and the others
     one holds the permission of; on another's, the attributes whose permission one holds (every field
     outside them is named at once, E008002 403), and never on an account stronger than one's own
-    (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
-    schema = load_schema(conn)
+    (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction), after the
+    schema version is share-locked (the order a definition change takes them in)."""
+    schema = load_schema(conn, share=lock)
     reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call)
     if permission is not None:
@@ -219,11 +225,11 @@ def check_update(
             if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
                 edit = schema.by_name[key].edit
                 if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                    errors.add(key, "you may not change this field")
+                    errors.add(key, _t("you may not change this field"))
                 continue
             needed = attribute_permission(key)
             if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-                errors.add(key, f"you do not hold the permission to change this ({needed})")
+                errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
         row = load_user(
@@ -265,6 +271,8 @@ _CONDITIONAL_UPDATE = (
     .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
     .values(version=users.c.version + 1)
 )
+# The same, also writing profile fields: only while the definitions they were checked against are in force.
+_CONDITIONAL_UPDATE_OF_PROFILE = _CONDITIONAL_UPDATE.where(SCHEMA_UNCHANGED)
 
 
 def write_update(
@@ -304,21 +312,30 @@ def write_update(
         managers_before = usable_role_managers(conn)
     elif guarding_super_user:
         hold_super_users(conn)
-    result = conn.execute(
-        _CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"], "b_version": target["version"]}
-    )
-    if result.rowcount != 1:
-        raise RowMoved()
+    schema = target.schema if profile_changed else None
+    profile_writes = [(schema.by_name[n], v) for n, v in profile_changed.items()] if schema is not None else []
+    if schema is not None and not values_changed and not also and conn.dialect.name == "postgresql":
+        # Profile fields alone: the version's UPDATE and the values' upsert in one statement.
+        if not write_values_with_version(
+            conn, target["user_id"], target["version"], schema.version, now, profile_writes
+        ):
+            raise RowMoved()
+        profile_writes = []
+    else:
+        keys = {"b_user_id": target["user_id"], "b_version": target["version"]}
+        if schema is not None:
+            keys["b_schema"] = schema.version
+        statement = _CONDITIONAL_UPDATE if schema is None else _CONDITIONAL_UPDATE_OF_PROFILE
+        if conn.execute(statement, {**values, **keys}).rowcount != 1:
+            raise RowMoved()
     if guarding_super_user:
         require_a_usable_super_user(conn, next(iter(values_changed)))
     if guarding_managers:
         require_a_role_manager(conn, next(iter(values_changed)), managers_before)
     changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
-    if profile_changed:
-        schema = target.schema
-        if definitions_moved(conn, {name: schema.by_name[name] for name in profile_changed}):
-            raise RowMoved()
-        write_values(conn, target["user_id"], [(schema.by_name[n], v) for n, v in profile_changed.items()])
+    if schema is not None:
+        if profile_writes:
+            write_values(conn, target["user_id"], profile_writes)
         for name, value in profile_changed.items():
             f = schema.by_name[name]
             old = wire_value(f, current_profile.get(name))

@@ -24,11 +24,11 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
-from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
+from ..kernel.profile_fields import SELF, ProfileField, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
-from ..kernel.texts import _t
+from ..kernel.texts import _t, at_most_characters
 from . import tokens
 from .mail import render, valid_for
 from .outbox import enqueue
@@ -70,7 +70,7 @@ def check_username(ctx: Context, value: Any, errors: FieldErrors) -> str | None:
         errors.add("username", _t("is required") if value in ("", None) else "must be a string", Code.username_invalid)
         return None
     if len(value) > USERNAME_MAX:
-        errors.add("username", _t("must be at most %(num)d characters", num=USERNAME_MAX), Code.username_too_long)
+        errors.add("username", at_most_characters(USERNAME_MAX), Code.username_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("username", _t("must not contain whitespace"), Code.username_has_whitespace)
@@ -96,7 +96,7 @@ def check_email(ctx: Context, value: Any, errors: FieldErrors, *, required: bool
         errors.add("email", _t("must be a string"), Code.email_invalid)
         return None
     if len(value) > EMAIL_MAX:
-        errors.add("email", _t("must be at most %(num)d characters", num=EMAIL_MAX), Code.email_too_long)
+        errors.add("email", at_most_characters(EMAIL_MAX), Code.email_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("email", _t("must not contain whitespace"), Code.email_has_whitespace)
@@ -168,7 +168,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     check_profile_values(own_fields, {k: v for k, v in data.items() if k in own_fields.names()}, errors)
     for f in own_fields.active:
         if f.required and f.name not in data:
-            errors.add(f.name, "is required")
+            errors.add(f.name, _t("is required"))
     if check_only:
         with reading(ctx.engine) as conn:
             for name, (code, message) in _taken(conn, username, email).items():
@@ -226,6 +226,13 @@ def self_editable(schema: ProfileSchema) -> ProfileSchema:
     """The profile fields a person gives at sign-up: those they may edit themselves (SPEC §16). A required
     field only administrators edit is not asked for there (the person could not give it)."""
     return ProfileSchema.of(f for f in schema.active if SELF in f.edit)
+
+
+def signup_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The profile fields a sign-up form asks for: the required ones a person may edit themselves (no caller:
+    a sign-up page is read by someone without an account; definitions are no secret of anyone's)."""
+    with reading(ctx.engine) as conn:
+        return tuple(f for f in self_editable(load_schema(conn)).active if f.required)
 
 
 def email_taken_by_other(conn, email: str, own_id: str) -> bool:
