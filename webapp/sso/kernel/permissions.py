@@ -128,12 +128,11 @@ def not_over(field: str = "user_id") -> SSOError:
     return SSOError.single(Kind.forbidden, Code.invalid_operation, field, NOT_OVER)
 
 
-# Built once (a role check runs on every call acting on someone else): SQLAlchemy finds its compiled form in
-# its cache without building and cache-keying the statement again per call.
+# Built once (statement cache): the user is a parameter.
 _ROLES_OF = (
     select(roles.c.name, roles.c.permissions)
     .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
-    .where(user_roles.c.user_id == bindparam("user_id"))
+    .where(user_roles.c.user_id == bindparam("b_user_id"))
     .order_by(roles.c.name)
 )
 
@@ -142,7 +141,7 @@ def roles_of(conn: Connection, user_id: str) -> tuple[tuple[str, ...], frozenset
     """The names of `user_id`'s roles (sorted) and the union of their permissions (not counting super-user)."""
     names: list[str] = []
     found: set[str] = set()
-    for name, text in conn.execute(_ROLES_OF, {"user_id": user_id}).all():
+    for name, text in conn.execute(_ROLES_OF, {"b_user_id": user_id}).all():
         names.append(name)
         found |= split(text)
     return tuple(names), frozenset(found)
