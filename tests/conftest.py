@@ -52,6 +52,9 @@ TABLES = (
     "sso_role",
     "sso_profile_field",
     "sso_profile_value",
+    "sso_required_action",
+    "sso_terms_acceptance",
+    "sso_terms",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

@@ -12,6 +12,7 @@ from ..sso.kernel.errors import Code
 from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.kernel.presentation import FULL_VIEW
 from ..sso.kernel.profile_fields import ProfileField
+from ..sso.kernel.required_actions import ACTIONS as REQUIRED_ACTIONS
 from ..sso.kernel.texts import LOCALES
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
 from .schemas import profile_field_schema
@@ -27,6 +28,9 @@ CODE_MEANINGS = {
     Code.password_expired: "the password has expired: log in again with new_password",
     Code.password_expiring: "the password expires soon",
     Code.password_must_change: "the password must be changed: log in again with new_password",
+    Code.actions_pending: "signed in, but required actions wait (`required_actions`); other calls answer E012001",
+    Code.actions_required: "required actions wait (`required_actions` lists them): only the calls that complete "
+    "them are answered until they are done",
     Code.app_not_allowed: "current_app is not a configured application",
     Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
     Code.user_locked: "the caller is locked (a lock also ends the user's sessions: their USTs answer this until "
@@ -202,7 +206,8 @@ def _schemas() -> dict[str, Any]:
             {
                 "ust": {"type": "string"},
                 "expiration_time": DATETIME_OUT,
-                "sub_status": {"type": "array", "items": {"const": Code.password_expiring}},
+                "sub_status": {"type": "array", "items": {"enum": [Code.password_expiring, Code.actions_pending]}},
+                "required_actions": {"type": "array", "items": {"enum": list(REQUIRED_ACTIONS)}},
             },
             ["ust", "expiration_time"],
         ),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, update
+from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, terms, update
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
 from .email import email_change, outbox, reset, signup
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
@@ -146,6 +146,31 @@ class Service:
 
     def bulk_selection(self, user_ids) -> list[bulk.BulkTarget]:
         return bulk.selection(self.ctx, self.call, user_ids)
+
+    def bulk_required_action(self, action, user_ids, *, clear=False) -> list[bulk.BulkOutcome]:
+        return bulk.required_action(self.ctx, self.call, action, user_ids, clear=clear)
+
+    def filter_count(self, criteria) -> int:
+        return bulk.filter_count(self.ctx, self.call, criteria)
+
+    def required_action_by_filter(self, action, criteria, *, clear=False) -> int:
+        return bulk.required_action_by_filter(self.ctx, self.call, action, criteria, clear=clear)
+
+    # --- terms (SPEC §19) ---
+    def publish_terms(self, text, require_acceptance=False) -> terms.TermsVersion:
+        return terms.publish_terms(self.ctx, self.call, text, require_acceptance)
+
+    def current_terms(self) -> terms.TermsVersion | None:
+        return terms.current_terms(self.ctx, self.call)
+
+    def list_terms(self) -> list[tuple[terms.TermsVersion, int]]:
+        return terms.list_terms(self.ctx, self.call)
+
+    def accept_terms(self, version) -> bool:
+        return terms.accept_terms(self.ctx, self.call, version)
+
+    def terms_acceptances(self, user_id=None) -> list[terms.Acceptance]:
+        return terms.user_acceptances(self.ctx, self.call, user_id)
 
     def save_own_account(
         self, data, *, expected_version=None, unchanged: Mapping[str, Any] | None = None

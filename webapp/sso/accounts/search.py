@@ -189,6 +189,21 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
     }
 
 
+PAGING_KEYS = ("paginate", "cur_page", "page_size", "after", "order_by", "order", "with_last_sign_in")
+
+
+def matching(conn, criteria: Any) -> Any:
+    """The WHERE clause of every user `criteria` match, unpaged (a bulk action on a filter, issue 27): the
+    same criteria and checks as a search (E008002 naming a bad criterion), paging and sorting left out."""
+    if not isinstance(criteria, Mapping):
+        raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
+    schema = load_schema(conn)
+    reject_unknown(criteria, search_keys(schema), lambda key: "is not a search criterion")
+    criteria = {key: value for key, value in criteria.items() if key not in PAGING_KEYS}
+    where, _ = _search_filter(criteria, conn.dialect.name, schema, dense=True)
+    return where
+
+
 DENSE = 100  # more matches than this: a profile field's filter tests each row in the sort order
 
 

@@ -41,7 +41,8 @@ PERMISSIONS: dict[str, str] = {
     USERS_EDIT: "Change a user's username, email and names",
     USERS_LOCK: "Lock and unlock users",
     USERS_APPROVE: "Approve and reject users, change their sign-up status",
-    USERS_CREDENTIALS: "Set passwords, password expiry and must-change, turn two-factor sign-in off",
+    USERS_CREDENTIALS: "Set passwords, password expiry and must-change, turn two-factor sign-in off, "
+    "set and clear required actions",
     USERS_SESSIONS: "Sign users out (end their sessions)",
     USERS_DELETE: "Delete users",
     USERS_ATTRIBUTES: "Manage users' Zato attributes, rate limits and linked API clients",
@@ -83,6 +84,7 @@ ATTRIBUTE_PERMISSIONS: dict[str, str] = {
     "totp_key": USERS_CREDENTIALS,
     "is_rate_limit_active": USERS_ATTRIBUTES,
     "rate_limit_def": USERS_ATTRIBUTES,
+    "required_actions": USERS_CREDENTIALS,  # SPEC §19
 }
 
 
