@@ -11,7 +11,7 @@ from typing import Any
 from . import bulk
 from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, terms, update
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
-from .email import email_change, outbox, reset, signup
+from .email import email_change, outbox, reset, signup, verify_email
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
@@ -155,6 +155,12 @@ class Service:
 
     def required_action_by_filter(self, action, criteria, *, clear=False) -> int:
         return bulk.required_action_by_filter(self.ctx, self.call, action, criteria, clear=clear)
+
+    def send_email_verification(self) -> str:
+        return verify_email.send_verification(self.ctx, self.call)
+
+    def confirm_email_verification(self, token) -> str:
+        return verify_email.confirm_verification(self.ctx, self.call, token)
 
     # --- terms (SPEC §19) ---
     def publish_terms(self, text, require_acceptance=False) -> terms.TermsVersion:

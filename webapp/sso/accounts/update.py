@@ -229,7 +229,8 @@ def check_update(
     caller = authenticate(ctx, conn, call, completes=ANY)
     naming_other = user_id is not None and user_id != caller.user_id
     # SPEC §19: one's own update completes a profile (or turns two-factor on); anything else waits.
-    gate(pending_actions(caller), () if naming_other or permission else (COMPLETE_PROFILE, SET_UP_TWO_FACTOR))
+    own = () if naming_other or permission else (COMPLETE_PROFILE, SET_UP_TWO_FACTOR)
+    gate(pending_actions(caller), {*own, *call.completes})
     if permission is not None:
         require(caller, permission)
     if naming_other and not caller.is_administrator:

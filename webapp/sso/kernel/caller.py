@@ -101,18 +101,6 @@ def check_app(ctx: Context, current_app: Any) -> None:
 
 
 _known: ContextVar[dict | None] = ContextVar("sso_request_callers", default=None)
-_completing: ContextVar[frozenset[str]] = ContextVar("sso_completing", default=frozenset())
-
-
-@contextmanager
-def completing(actions: Iterable[str]) -> Iterator[None]:
-    """Within this block, calls pass the required-actions gate when one of `actions` is pending (SPEC §19):
-    the console, which leads a person through their actions page by page, opens the page of an action so."""
-    token = _completing.set(frozenset(actions))
-    try:
-        yield
-    finally:
-        _completing.reset(token)
 
 
 def pending_actions(caller: Caller) -> list[str]:
@@ -173,10 +161,11 @@ def authenticate(
 ) -> UserCaller:
     """The caller behind the call's UST, or the step-3 error that refuses them (once per request scope).
     With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session).
-    A caller with required actions pending is refused E012001 unless the call `completes` one of them
-    (SPEC §19; `required_actions.ANY` for a call any of them allows, such as logging out)."""
+    A caller with required actions pending is refused E012001 unless the use case `completes` one of them
+    (SPEC §19; `required_actions.ANY` for a call any of them allows, such as renewing the session) or the
+    call says it works on one (`call.completes`: the console's page of that action)."""
     caller = _authenticated(ctx, conn, call, touch)
-    gate(pending_actions(caller), {*completes, *_completing.get()})
+    gate(pending_actions(caller), {*completes, *call.completes})
     return caller
 
 
