@@ -3,6 +3,11 @@ set-based bulk by filter, terms (publish, everyone asked, acceptance recorded) a
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema_rs
+
 from webapp.sso import Call, Kind
 from webapp.sso.accounts.terms import render
 from webapp.sso.kernel.errors import Code
@@ -10,6 +15,8 @@ from webapp.sso.kernel.errors import Code
 from .helpers import ADDR, APP, CID, audit_of, refused
 
 NOBODY = "zusr" + "a" * 24
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "export-schema-v1.json").read_text())
+VALIDATOR = jsonschema_rs.Draft202012Validator(SCHEMA, validate_formats=True)
 
 
 def served(sso, ust):
@@ -106,16 +113,21 @@ def test_publishing_terms_asks_every_active_user_and_an_acceptance_is_recorded(s
     listed = service.list_terms()
     assert [(v.version, count) for v, count in listed] == [(second.version, 0), (version.version, 2)]
     assert me["user_id"]
+    # the acceptance is in the person's data export, which still matches its schema
+    document = json.loads("".join(sso.user.export_user(CID, bob_ust, APP, ADDR)))
+    VALIDATOR.validate(document)
+    assert document["terms"]["accepted"][0]["version"] == version.version
+    assert document["terms"]["accepted"][0]["remote_addr"] == ADDR and document["terms"]["required_actions"] == []
 
 
 def test_the_sanitiser_drops_scripts_event_handlers_and_javascript_links():
     html = render(
         "# Hi\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
-        "[click](javascript:alert(1)) [ok](https://example.com) <a href=\"javascript:alert(2)\" onclick=\"x()\">a</a>"
+        '[click](javascript:alert(1)) [ok](https://example.com) <a href="javascript:alert(2)" onclick="x()">a</a>'
     )
     assert "<script" not in html and "onerror" not in html.replace("onerror=alert(1)&gt;", "")
     assert "<img" not in html and "onclick" not in html.replace('onclick="x()"&gt;', "")
-    assert "<a href=\"javascript" not in html.lower() and "<a href='javascript" not in html.lower()
+    assert '<a href="javascript' not in html.lower() and "<a href='javascript" not in html.lower()
     assert "<a>click</a>" in html or "[click](javascript:alert(1))" in html  # the link is dropped, its text kept
     assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
     # raw HTML is text, not markup: what a reader sees is the characters, escaped
