@@ -48,7 +48,6 @@ def create_service(config: dict[str, Any]) -> SSO:
     ctx = Context(engine=engine, codec=TokenCodec(config["SSO_FERNET_KEYS"]), settings=config, mailer=mailer)
     ctx.notify = Notifications(ctx)
     forget_callers_on_commit(engine)
-    mailer.announce()
     problem = relying_party_problem(config)
     if problem:
         logging.getLogger("webapp.passkeys").warning(problem)

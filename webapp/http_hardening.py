@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, abort, current_app, render_template, request
 
 from .db import DatabaseUnavailable
+from .i18n import gettext
 
 BODY_ERROR = "sso.body_error"
 READ_CHUNK = 64 * 1024
@@ -73,10 +74,13 @@ def unavailable_page(exc: DatabaseUnavailable) -> Response:
     current_app.logger.warning("database unavailable (%s) on %s %s", exc.reason, request.method, request.path)
     text = render_template(
         "error.html",
-        title="Service briefly unavailable",
+        title=gettext("Service briefly unavailable"),
         status_code=503,
-        message="The account database did not answer in time, so this request may not have been "
-        f"carried out. Please try again in {exc.retry_after} seconds.",
+        message=gettext(
+            "The account database did not answer in time, so this request may not have been carried out. "
+            "Please try again in %(seconds)s seconds.",
+            seconds=exc.retry_after,
+        ),
     )
     response = current_app.response_class(text, status=503)
     response.headers["Retry-After"] = str(exc.retry_after)

@@ -226,3 +226,38 @@ def test_the_services_messages_are_shown_translated_in_the_console(alice_client)
     html = saved.get_data(as_text=True)
     assert "muss eine gültige E-Mail-Adresse sein (zum Entfernen das Feld leeren)" in html
     assert "must be a valid email" not in html
+
+
+@pytest.mark.parametrize(
+    "method, path, status, words",
+    [
+        ("GET", "/no/such/page", 404, "Nicht gefunden"),
+        ("DELETE", "/login", 405, "Hier nicht erlaubt"),
+        ("PUT", "/account", 405, "Hier nicht erlaubt"),
+    ],
+)
+def test_an_address_or_method_no_route_takes_gets_the_consoles_page_in_the_readers_language(
+    client, method, path, status, words
+):
+    """Routing's own 404 and 405 come before any blueprint: they were Werkzeug's bare English pages."""
+    response = client.open(path, method=method, headers={"Accept-Language": "de"})
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert words in page and 'lang="de"' in page and "Werkzeug" not in page and "<title>40" not in page
+
+
+def test_scim_keeps_its_own_error_shape_for_an_address_it_does_not_have(client):
+    response = client.get("/scim/v2/NoSuchResource")
+    assert response.status_code == 404 and response.mimetype == "application/scim+json"
+    assert response.get_json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+def test_the_consoles_busy_database_page_is_in_the_readers_language(app):
+    from webapp.db import DatabaseUnavailable
+    from webapp.http_hardening import unavailable_page
+
+    with app.test_request_context("/account", headers={"Accept-Language": "pl"}):
+        response = unavailable_page(DatabaseUnavailable(7, "OperationalError"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "7"
+    assert "Usługa chwilowo niedostępna" in page and "za 7 s" in page

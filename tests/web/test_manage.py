@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from webapp.sso import Service
 
@@ -205,6 +206,20 @@ def test_a_quick_action_merges_with_other_changes(admin_client, make_user, sso, 
     assert lock.submit(client).status_code == 303
     now = stored(sso, admin_ust, bob["user_id"])
     assert now["is_locked"] is True and now["display_name"] == "Bobby"
+
+
+@pytest.mark.parametrize("version", ["x1", "\u00b2", "9" * 40])
+def test_a_quick_action_with_an_unreadable_version_is_refused_not_done_unchecked(
+    admin_client, make_user, sso, admin_ust, version
+):
+    client, _admin = admin_client
+    bob = make_user("bob", password=None)
+    lock = quick_form(client, bob["user_id"], "lock")
+    data = [(name, version if name == "version" else value) for name, value in lock.data()]  # a hidden input
+    response = client.post(lock.action, data=MultiDict(data))
+    assert response.status_code == 422
+    assert "version" in element(text(response), "action-error")
+    assert stored(sso, admin_ust, bob["user_id"])["is_locked"] is False
 
 
 def test_setting_a_password_that_must_change_forces_a_new_one_at_login(app, admin_client, make_user):

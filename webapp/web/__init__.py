@@ -27,7 +27,7 @@ from . import (  # noqa: F401
     validate,
 )
 from .auth import may
-from .blueprint import bp
+from .blueprint import bp, init_unrouted
 from .compiled_templates import share_compiled_templates
 from .display import init_display
 from .security import init_security
@@ -42,3 +42,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["may"] = may  # a page offers only what its reader may do (SPEC §17)
     app.jinja_env.globals["required_steps"] = STEPS  # the required actions' words (SPEC §19)
     app.register_blueprint(bp)
+    init_unrouted(app)

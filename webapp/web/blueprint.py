@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, MethodNotAllowed, NotFound
 
 from ..i18n import gettext
 from .refusals import ActionsPending, NotSignedIn
@@ -47,3 +47,26 @@ def forbidden(error: Forbidden) -> ViewResponse:
 @bp.errorhandler(NotFound)
 def not_found(_error: NotFound) -> ViewResponse:
     return error_page(404, gettext("Not found"), gettext("There is nothing at this address."))
+
+
+@bp.errorhandler(MethodNotAllowed)
+def method_not_allowed(_error: MethodNotAllowed) -> ViewResponse:
+    return error_page(405, gettext("Not allowed here"), gettext("This address does not take that kind of request."))
+
+
+def unrouted(error: HTTPException) -> ViewResponse:
+    """An address no route matched (404) or a method its route does not take (405), outside every
+    blueprint: the console's page (the JSON API and SCIM answer their own shapes, see `init_app`)."""
+    if request.path.startswith("/scim/"):
+        from ..scim.errors import error_response
+
+        return error_response(error.code or 404, None, error.description or error.name)
+    if isinstance(error, MethodNotAllowed):
+        return method_not_allowed(error)
+    return not_found(error)
+
+
+def init_unrouted(app: Flask) -> None:
+    """Routing's own 404 and 405 are raised before any blueprint is chosen, so only the app can answer them."""
+    app.register_error_handler(NotFound, unrouted)
+    app.register_error_handler(MethodNotAllowed, unrouted)

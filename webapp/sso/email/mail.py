@@ -260,7 +260,8 @@ class Mailer:
         return f"emails go through {self.target.describe()} from {self.sender}"
 
     def announce(self) -> None:
-        """Say at start where mail goes (a warning when it goes only to the log)."""
+        """Say where mail goes (a warning when it goes only to the log): the outbox worker does, at its start;
+        the web app and the other commands only write to the outbox, so they say nothing."""
         (log.info if self.configured else log.warning)("%s", self.startup_note())
 
     def build(self, message: Message, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:

@@ -105,7 +105,8 @@ class Worker:
     def run(self) -> None:
         """Deliver until `stop` is set: a full batch is followed at once by the next, an empty one waits
         `SSO_OUTBOX_POLL_MS`, an unreachable server the backoff."""
-        log.info("outbox worker %s started (%s)", self.name, self.mailer.startup_note())
+        log.info("outbox worker %s started", self.name)
+        self.mailer.announce()  # only the worker sends, so only it says where mail goes (a warning without SMTP)
         while not self.stop.is_set():
             try:
                 tried = self.run_once()

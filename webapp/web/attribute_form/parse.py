@@ -107,6 +107,7 @@ class AttributeForm:
     names: tuple[str, ...]
     fields: dict[str, FieldInput] = field(default_factory=dict)
     version: int | None = None
+    version_problem: str | None = None
 
     @classmethod
     def parse(cls, names: tuple[str, ...], form: Mapping[str, str]) -> AttributeForm:
@@ -114,12 +115,18 @@ class AttributeForm:
         parsed = cls(names, {name: parse_field(attribute(name), form) for name in names})
         raw_version = form.get("version", "")
         # ASCII digits only, at most 18 ("²".isdigit() is true; int() of 5000 digits raises)
-        parsed.version = int(raw_version) if re.fullmatch(r"[0-9]{1,18}", raw_version) else None
+        if re.fullmatch(r"[0-9]{1,18}", raw_version):
+            parsed.version = int(raw_version)
+        elif raw_version:  # sent but unreadable: refused, never taken for "no version" (a save without a check)
+            parsed.version_problem = gettext("the form's version is not a number; reload the page and try again")
         return parsed
 
     def problems(self) -> dict[str, str]:
         """Inputs that could not be read, by field."""
-        return {name: item.problem for name, item in self.fields.items() if item.problem}
+        problems = {name: item.problem for name, item in self.fields.items() if item.problem}
+        if self.version_problem:
+            problems["version"] = self.version_problem
+        return problems
 
     def has_all_originals(self) -> bool:
         """Whether every field came with the original value it was rendered from."""

@@ -27,7 +27,7 @@ def user_quick_action(user_id: str) -> ViewResponse:
     """Lock, unlock, approve or reject in one click (merged like any save; a conflict writes nothing)."""
     action = QUICK_ACTIONS.get(request.form.get("action", ""))
     if action is None:
-        return error_page(400, "Unknown action", "Choose lock, unlock, approve or reject.")
+        return error_page(400, gettext("Unknown action"), gettext("Choose lock, unlock, approve or reject."))
     require(attribute_permission(action.name))
     name, value = action.name, action.value
     form = AttributeForm.parse(
