@@ -143,7 +143,9 @@ def test_confirming_an_email_with_the_link_clears_the_action(app, make_user, sso
     with reading(sso.ctx.engine) as conn:
         body = conn.execute(outbox.select().where(outbox.c.kind == "verify_email")).mappings().one()["body"]
         assert conn.execute(email_tokens.select().where(email_tokens.c.purpose == "verify_email")).first() is not None
-    link = re.search(r"/account/verify-email/([A-Za-z0-9_-]+)", json.loads(sso.ctx.codec.unseal(body))["text"]).group(1)
+    found = re.search(r"/account/verify-email/([A-Za-z0-9_-]+)", json.loads(sso.ctx.codec.unseal(body))["text"])
+    assert found is not None, "the message holds the link"
+    link = found.group(1)
     landing = text(bobs.get(f"/account/verify-email/{link}"))
     confirmed = forms(landing)["verify-link-form"].submit(bobs, follow_redirects=True)
     assert "Your email address is confirmed." in text(confirmed)

@@ -117,7 +117,7 @@ def publish_terms(ctx: Context, call: Call, text: Any, require_acceptance: Any =
     with writing(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         require(caller, POLICIES_MANAGE)
-        version = conn.execute(
+        key = conn.execute(
             insert(terms_versions).values(
                 text=text,
                 html=html,
@@ -125,7 +125,9 @@ def publish_terms(ctx: Context, call: Call, text: Any, require_acceptance: Any =
                 published_by=caller.user_id,
                 requires_acceptance=require_acceptance,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert key is not None, "an INSERT of one row has its key"
+        version = key[0]
         asked = add_for_all(conn, ACCEPT_TERMS, users.c.is_active.is_(True), now) if require_acceptance else 0
         record(
             conn,

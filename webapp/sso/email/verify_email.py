@@ -57,8 +57,8 @@ def send_verification(ctx: Context, call: Call) -> str:
             )
         ).first()
         if recent is not None:
-            message = _t("a link was sent less than a minute ago: check your inbox")
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "email", message)
+            too_soon = _t("a link was sent less than a minute ago: check your inbox")
+            raise SSOError.single(Kind.invalid, Code.invalid_input, "email", too_soon)
         conn.execute(  # an earlier link stops working: only the newest confirms
             update(email_tokens)
             .where(

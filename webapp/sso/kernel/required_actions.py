@@ -11,7 +11,7 @@ and logging out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ def ordered(actions: Iterable[str]) -> list[str]:
     return [action for action in ACTIONS if action in wanted]
 
 
-def of_row(user: Mapping[str, Any], stored: Iterable[str] | str | None) -> list[str]:
+def of_row(user: Any, stored: Iterable[str] | str | None) -> list[str]:
     """A user's pending actions from their row (`password_must_change`) and their stored actions."""
     names = stored.split() if isinstance(stored, str) else list(stored or ())
     return ordered([*names, *([CHANGE_PASSWORD] if user["password_must_change"] else [])])
@@ -51,7 +51,7 @@ def stored_of(conn: Connection, user_id: str) -> list[str]:
     return ordered(rows)
 
 
-def pending_of(conn: Connection, user: Mapping[str, Any]) -> list[str]:
+def pending_of(conn: Connection, user: Any) -> list[str]:
     """Every pending action of the user row `user`."""
     return of_row(user, stored_of(conn, user["user_id"]))
 
