@@ -3,10 +3,16 @@ every other call, each action cleared by doing it) and the terms (publish, every
 
 from __future__ import annotations
 
+import json
+import re
+
 import pyotp
 import pytest
+from sqlalchemy import select
 
+from webapp.db import reading
 from webapp.sso import Call
+from webapp.sso.kernel.tables import outbox
 
 from ..conftest import PASSWORD
 from .conftest import APP, start_site
@@ -114,6 +120,36 @@ def test_complete_profile_is_cleared_when_every_required_field_is_filled(site):
         waiting(me(site, ust), "accept_terms")
     finally:
         admin.retire_profile_field(name)
+
+
+def emailed_token(site, address: str) -> str:
+    """The token of the newest confirmation link queued for `address` (the outbox keeps messages sealed)."""
+    with reading(site.sso.ctx.engine) as conn:
+        body = conn.execute(
+            select(outbox.c.body).where(outbox.c.recipient == address).order_by(outbox.c.id.desc()).limit(1)
+        ).scalar_one()
+    found = re.search(r"/account/verify-email/([A-Za-z0-9_-]+)", json.loads(site.sso.ctx.codec.unseal(body))["text"])
+    assert found is not None, "the message holds the link"
+    return found.group(1)
+
+
+def test_verify_email_is_cleared_by_the_link_sent_to_the_current_address(site):
+    user, _ = site.new_user("ve", login=False)
+    address = f"{user['username']}@example.com"
+    site.set(user["user_id"], email=address)
+    set_actions(site, user["user_id"], ["verify_email"])
+    ust = signed_in_with(site, user, "verify_email")
+    waiting(me(site, ust), "verify_email")
+    sent = ok(site.api.call("POST", "user/email/verify", {"ust": ust, "current_app": APP}))
+    assert sent["email"] == address
+    body = refused(site.api.call("POST", "user/email/verify", {"ust": ust, "current_app": APP}), 422, "E008002")
+    assert "email" in body["errors"]  # once a minute
+    token = emailed_token(site, address)
+    bad = refused(site.api.call("PATCH", "user/email/verify", {"current_app": APP, "token": "x" * 43}), 422, "E008002")
+    assert "token" in bad["errors"]
+    ok(site.api.call("PATCH", "user/email/verify", {"current_app": APP, "token": token}))
+    assert ok(me(site, ust))["required_actions"] == []
+    refused(site.api.call("PATCH", "user/email/verify", {"current_app": APP, "token": token}), 422, "E008002")
 
 
 def test_terms_publish_asks_everyone_and_an_acceptance_is_recorded(site):

@@ -20,6 +20,7 @@ from .operations import (
     CANCEL_DELETION,
     CHANGE_PASSWORD,
     COMPLETE_RESET,
+    CONFIRM_EMAIL_VERIFICATION,
     CONFIRM_SIGNUP,
     CREATE_ROLE,
     CREATE_USER,
@@ -57,6 +58,7 @@ from .operations import (
     REVOKE_ROLE,
     SCHEDULE_DELETION,
     SEARCH,
+    SEND_EMAIL_VERIFICATION,
     SET_TOTP,
     SIGNUP,
     TARGET_UST,
@@ -576,3 +578,16 @@ def user_terms(call: ApiCall):
     """GET user/terms: the versions the caller or `user_id` accepted."""
     found = served(call).terms_acceptances(call.user_id)
     return envelope({"result": [{"version": a.version, "time": a.time, "remote_addr": a.remote_addr} for a in found]})
+
+
+@endpoint(SEND_EMAIL_VERIFICATION)
+def send_email_verification(call: ApiCall):
+    """POST user/email/verify: a link to the caller's address that confirms it."""
+    return envelope({"email": served(call).send_email_verification()})
+
+
+@endpoint(CONFIRM_EMAIL_VERIFICATION)
+def confirm_email_verification(call: ApiCall):
+    """PATCH user/email/verify: confirm the address with the link's token."""
+    served(call).confirm_email_verification(call.data["token"])
+    return envelope()

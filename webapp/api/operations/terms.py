@@ -68,4 +68,35 @@ USER_TERMS = Operation(
     result="ok",
     errors=codes(_ERRORS, {404: (Code.user_id_unknown,)}),
 )
-TERMS_OPERATIONS = (GET_TERMS, PUBLISH_TERMS, ACCEPT_TERMS, USER_TERMS)
+SEND_EMAIL_VERIFICATION = Operation(
+    "send_email_verification",
+    "POST",
+    "/user/email/verify",
+    "Extension: email a single-use link to the caller's current address that confirms it (the verify_email "
+    "required action); `email` says where it went. At most once a minute",
+    inputs=(),
+    api_checks_keys=True,
+    result="ok",
+    errors=_ERRORS,
+)
+CONFIRM_EMAIL_VERIFICATION = Operation(
+    "confirm_email_verification",
+    "PATCH",
+    "/user/email/verify",
+    "Extension: confirm the address with the link's `token` (no session needed); clears verify_email",
+    inputs=("token",),
+    required=("token",),
+    uses_ust=False,
+    api_checks_keys=True,
+    input_overrides={"token": {"type": "string", "writeOnly": True, "description": "the token of the emailed link"}},
+    result="ok",
+    errors=codes(WIRE_ERRORS, {403: (Code.app_not_allowed,), 422: (Code.invalid_input,)}),
+)
+TERMS_OPERATIONS = (
+    GET_TERMS,
+    PUBLISH_TERMS,
+    ACCEPT_TERMS,
+    USER_TERMS,
+    SEND_EMAIL_VERIFICATION,
+    CONFIRM_EMAIL_VERIFICATION,
+)
