@@ -10,6 +10,7 @@ import re
 from werkzeug.datastructures import MultiDict
 
 from webapp.db import reading
+from webapp.sso import Call
 from webapp.sso.kernel.tables import email_tokens, outbox
 
 from .conftest import web_login
@@ -152,3 +153,19 @@ def test_confirming_an_email_with_the_link_clears_the_action(app, make_user, sso
     assert sso.user.get_user_by_id("c", bob["user_id"], admin_ust, "CRM", "::1")["required_actions"] == []
     used = forms(landing)["verify-link-form"].submit(bobs)
     assert used.status_code == 400 and "email confirmation link is not valid" in text(used)
+
+
+def test_complete_profile_leads_to_my_account_until_the_required_field_is_filled(app, make_user, sso, admin_ust):
+    bob = make_user("bob")
+    admin = sso.serve(Call("c", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "required": True})
+    sso.user.update_user_by_id("c", bob["user_id"], {"required_actions": ["complete_profile"]}, admin_ust, "CRM", "::1")
+    bobs = app.test_client()
+    web_login(bobs, "bob")
+    assert bobs.get("/account/two-factor").headers["Location"].endswith("/account")
+    page = text(bobs.get("/account"))
+    assert "Complete your profile" in part(page, "required-steps")
+    saved = forms(page)["account-form"].fill("badge", "7").submit(bobs)
+    assert saved.status_code == 303
+    assert "required-steps" not in text(bobs.get("/account"))
+    assert bobs.get("/account/password").status_code == 200
