@@ -71,7 +71,7 @@ def test_create_change_password_and_search_accept_exactly_the_services_keys():
 
 def test_the_documented_user_is_every_attribute_and_read_only_field_and_never_a_secret():
     user = DOC["components"]["schemas"]["User"]
-    assert set(user["properties"]) == {"cid", "status", *FULL_VIEW}
+    assert set(user["properties"]) == {"cid", "status", *FULL_VIEW, "required_actions"}  # SPEC §19's list too
     # externalId (SCIM's, SPEC §21) is kept off Zato's wire format
     on_wire = {name for name, attribute in ATTRIBUTES.items() if attribute.on_zato_wire}
     assert set(FULL_VIEW) == {"user_id", *on_wire, *READ_ONLY} - {"totp_key"}

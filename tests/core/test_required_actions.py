@@ -110,6 +110,15 @@ def test_publishing_terms_asks_every_active_user_and_an_acceptance_is_recorded(s
     with refused(Kind.invalid, Code.invalid_input) as info:
         bobs.accept_terms(version.version)  # no longer the current one
     assert "version" in info.value.errors
+    for bad in (2**63, 0, "1", True):  # never reaches the database (a 64-bit overflow would be a 5xx)
+        with refused(Kind.invalid, Code.invalid_input) as info:
+            bobs.accept_terms(bad)
+        assert "version" in info.value.errors
+        with refused(Kind.invalid, Code.invalid_input):
+            bobs.current_terms(bad)
+    with refused(Kind.not_found, Code.invalid_input):
+        bobs.current_terms(99)
+    assert bobs.current_terms(version.version).text == "# Terms v1"
     listed = service.list_terms()
     assert [(v.version, count) for v, count in listed] == [(second.version, 0), (version.version, 2)]
     assert me["user_id"]

@@ -158,10 +158,26 @@ def output_schema(attr: Attribute) -> dict[str, Any]:
 
 def user_properties() -> dict[str, dict[str, Any]]:
     """Every attribute a super-user's GET may show (and nothing else: never a secret)."""
-    return {
+    shown = {
         name: output_schema(ATTRIBUTES[name]) if name in ATTRIBUTES else dict(READ_ONLY_SCHEMAS[name])
         for name in FULL_VIEW
     }
+    shown["required_actions"] = REQUIRED_ACTIONS_SCHEMA
+    return shown
+
+
+REQUIRED_ACTIONS_SCHEMA = {
+    "type": "array",
+    "items": {"enum": list(REQUIRED_ACTIONS)},
+    "description": "extension (SPEC §19): what the user must do before anything else, in this order",
+}
+_TERMS_PROPERTIES: dict[str, Any] = {
+    "version": {"type": ["integer", "null"], "minimum": 1, "description": "null before any was published"},
+    "text": {"type": "string", "description": "the Markdown as published"},
+    "html": {"type": "string", "description": "rendered and sanitised when published"},
+    "published_time": DATETIME_OUT,
+    "requires_acceptance": {"type": "boolean"},
+}
 
 
 def _envelope(status: dict[str, Any], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -320,6 +336,35 @@ def _schemas() -> dict[str, Any]:
             },
             ["challenge_id", "options"],
         ),
+        "Terms": _envelope(ok, _TERMS_PROPERTIES, ["version"]),
+        "TermsPublished": _envelope(
+            ok,
+            {**_TERMS_PROPERTIES, "users_asked": {"type": "integer", "minimum": 0}},
+            [*_TERMS_PROPERTIES, "users_asked"],
+        ),
+        "TermsAccepted": _envelope(
+            ok, {"accepted": {"type": "boolean", "description": "false: accepted already"}}, ["accepted"]
+        ),
+        "TermsAcceptances": _envelope(
+            ok,
+            {
+                "result": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "version": {"type": "integer", "minimum": 1},
+                            "time": DATETIME_OUT,
+                            "remote_addr": {"type": ["string", "null"]},
+                        },
+                        "required": ["version", "time", "remote_addr"],
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            ["result"],
+        ),
+        "EmailSent": _envelope(ok, {"email": {"type": "string"}}, ["email"]),
         "SearchResult": _envelope(
             ok,
             {
@@ -392,6 +437,11 @@ RESULT_SCHEMAS = {
     "passkeys": "PasskeyList",
     "passkey": "Passkey",
     "passkey_options": "PasskeyOptions",
+    "terms": "Terms",
+    "terms_published": "TermsPublished",
+    "terms_accepted": "TermsAccepted",
+    "terms_acceptances": "TermsAcceptances",
+    "email_sent": "EmailSent",
 }
 
 
@@ -424,6 +474,7 @@ def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
                         "sub_status": sub_status,
                         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
                         **(ZATO_400 if status == 400 else {}),
+                        **({"required_actions": REQUIRED_ACTIONS_SCHEMA} if Code.actions_required in codes else {}),
                     },
                     ["sub_status", "errors"],
                 )

@@ -557,7 +557,7 @@ def _terms(version) -> dict[str, Any]:
 @endpoint(GET_TERMS)
 def get_terms(call: ApiCall):
     """GET terms: the current version (also while its acceptance is required)."""
-    return envelope(_terms(served(call).current_terms()))
+    return envelope(_terms(served(call).current_terms(call.data.get("version"))))
 
 
 @endpoint(PUBLISH_TERMS)

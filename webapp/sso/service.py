@@ -166,8 +166,8 @@ class Service:
     def publish_terms(self, text, require_acceptance=False) -> terms.TermsVersion:
         return terms.publish_terms(self.ctx, self.call, text, require_acceptance)
 
-    def current_terms(self) -> terms.TermsVersion | None:
-        return terms.current_terms(self.ctx, self.call)
+    def current_terms(self, version=None) -> terms.TermsVersion | None:
+        return terms.current_terms(self.ctx, self.call, version)
 
     def list_terms(self) -> list[tuple[terms.TermsVersion, int]]:
         return terms.list_terms(self.ctx, self.call)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sso.accounts.terms import TERMS_MAX
+from ...sso.accounts.terms import TERMS_MAX, VERSION_MAX
 from ...sso.kernel.errors import Code
 from .table import STEP_3, WIRE_ERRORS, Operation, codes
 
@@ -16,7 +16,12 @@ _TERMS_INPUTS: dict[str, dict[str, Any]] = {
         "default": False,
         "description": "every active user gets the accept_terms required action",
     },
-    "version": {"type": "integer", "minimum": 1, "description": "the version accepted: the current one"},
+    "version": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": VERSION_MAX,
+        "description": "a version of the terms (to accept: the current one)",
+    },
 }
 _ERRORS = codes(WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid, Code.actions_required), 422: (Code.invalid_input,)})
 
@@ -24,12 +29,13 @@ GET_TERMS = Operation(
     "get_terms",
     "GET",
     "/terms",
-    "Extension: the current terms (`version`, `text`, `html` sanitised, `published_time`, `requires_acceptance`); "
-    "`version` null before any was published. Allowed while accept_terms waits",
-    inputs=(),
+    "Extension: the current terms (`version`, `text`, `html` sanitised, `published_time`, `requires_acceptance`), "
+    "or the `version` asked for; `version` null before any was published. Allowed while accept_terms waits",
+    inputs=("version",),
     api_checks_keys=True,
-    result="ok",
-    errors=_ERRORS,
+    input_overrides=_TERMS_INPUTS,
+    result="terms",
+    errors=codes(_ERRORS, {404: (Code.invalid_input,)}),
 )
 PUBLISH_TERMS = Operation(
     "publish_terms",
@@ -41,7 +47,7 @@ PUBLISH_TERMS = Operation(
     required=("text",),
     api_checks_keys=True,
     input_overrides=_TERMS_INPUTS,
-    result="ok",
+    result="terms_published",
     errors=_ERRORS,
 )
 ACCEPT_TERMS = Operation(
@@ -53,7 +59,7 @@ ACCEPT_TERMS = Operation(
     required=("version",),
     api_checks_keys=True,
     input_overrides=_TERMS_INPUTS,
-    result="ok",
+    result="terms_accepted",
     errors=_ERRORS,
 )
 USER_TERMS = Operation(
@@ -65,7 +71,7 @@ USER_TERMS = Operation(
     inputs=(),
     targets_user=True,
     api_checks_keys=True,
-    result="ok",
+    result="terms_acceptances",
     errors=codes(_ERRORS, {404: (Code.user_id_unknown,)}),
 )
 SEND_EMAIL_VERIFICATION = Operation(
@@ -76,7 +82,7 @@ SEND_EMAIL_VERIFICATION = Operation(
     "required action); `email` says where it went. At most once a minute",
     inputs=(),
     api_checks_keys=True,
-    result="ok",
+    result="email_sent",
     errors=_ERRORS,
 )
 CONFIRM_EMAIL_VERIFICATION = Operation(

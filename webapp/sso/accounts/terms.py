@@ -30,6 +30,13 @@ from ..kernel.tables import terms_acceptances, terms_versions, users
 from ..kernel.texts import _t
 
 TERMS_MAX = 100_000  # characters of Markdown
+VERSION_MAX = 2**31 - 1  # a version number fits every database's integer
+
+
+def _is_version(value: Any) -> bool:
+    return type(value) is int and 1 <= value <= VERSION_MAX
+
+
 # What a terms text may use: Markdown's own output, nothing that runs or loads anything.
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
@@ -150,12 +157,19 @@ def _current(conn: Connection) -> Any:
     return conn.execute(select(terms_versions).order_by(terms_versions.c.version.desc()).limit(1)).mappings().first()
 
 
-def current_terms(ctx: Context, call: Call) -> TermsVersion | None:
-    """The newest version of the terms (None before any was published); anyone signed in, also while they
-    still have to accept it."""
+def current_terms(ctx: Context, call: Call, version: Any = None) -> TermsVersion | None:
+    """The newest version of the terms (None before any was published), or the one numbered `version` (404
+    E008002 naming it when there is none); anyone signed in, also while they still have to accept it."""
+    if version is not None and not _is_version(version):
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "version", _t("must be a whole number"))
     with reading(ctx.engine) as conn:
         authenticate(ctx, conn, call, completes=(ACCEPT_TERMS,))
-        row = _current(conn)
+        if version is None:
+            row = _current(conn)
+        else:
+            row = conn.execute(select(terms_versions).where(terms_versions.c.version == version)).mappings().first()
+            if row is None:
+                raise SSOError.single(Kind.not_found, Code.invalid_input, "version", _t("no such version"))
     return None if row is None else _version(row)
 
 
@@ -176,7 +190,7 @@ def list_terms(ctx: Context, call: Call) -> list[tuple[TermsVersion, int]]:
 def accept_terms(ctx: Context, call: Call, version: Any) -> bool:
     """Accept `version`, which must be the current one (E008002 naming `version` otherwise); records who,
     when and from where, and clears `accept_terms`. Returns False when it was accepted already."""
-    if type(version) is not int:
+    if not _is_version(version):
         raise SSOError.single(Kind.invalid, Code.invalid_input, "version", _t("must be a whole number"))
     now = ctx.clock()
     try:
