@@ -3,6 +3,8 @@ process's peak RSS, against the same process before the export (imports, app, da
 
     .venv/bin/python bench/export_memory.py                 # SQLite, 100,000 records
     .venv/bin/python bench/export_memory.py --db postgresql --records 100000
+    .venv/bin/python bench/export_memory.py --profile-fields   # every update also changes two profile fields,
+                                                              # one the person may not view (its values hidden)
 
 The records are inserted straight into sso_audit (a realistic mix: updates by the person and by an
 administrator, sign-ins), then the export runs through the Python facade, writing the document to a file
@@ -84,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--profile-fields", action="store_true", help="updates change profile fields too")
     parser.add_argument("--export", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export:
@@ -106,6 +109,15 @@ def main() -> None:
     person = sso.operator.create_local("person", PASSWORD, super_user=False)
     admin = sso.operator.create_local("admin", PASSWORD, super_user=True)
     now = utcnow()
+    extra: dict = {}
+    if args.profile_fields:
+        from webapp.sso import Call
+
+        admin_ust = sso.user.login("bench", "admin", PASSWORD, "CRM", "127.0.0.1").ust
+        served = sso.serve(Call("bench", admin_ust, "CRM", "127.0.0.1"))
+        served.define_profile_field({"name": "department", "label": "Department", "type": "text"})
+        served.define_profile_field({"name": "hr_note", "label": "HR note", "type": "text", "view": [], "edit": []})
+        extra = {"department": {"old": "Sales", "new": "Ops"}, "hr_note": {"old": "a note", "new": "another"}}
     rows = [
         {
             "time": now,
@@ -117,7 +129,7 @@ def main() -> None:
             "current_app": "CRM",
             "remote_addr": "10.0.0.1",
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
-            "changes": {"display_name": {"old": f"name {i}", "new": f"name {i + 1}"}} if i % 3 != 1 else {},
+            "changes": {"display_name": {"old": f"name {i}", "new": f"name {i + 1}"}, **extra} if i % 3 != 1 else {},
         }
         for i in range(args.records)
     ]

@@ -5,9 +5,12 @@ HTTPS, and a database that cannot answer in time as a 503 with `Retry-After`."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .db import DatabaseUnavailable
 from .i18n import gettext
@@ -88,9 +91,23 @@ def unavailable_page(exc: DatabaseUnavailable) -> Response:
     return response
 
 
+def claim_unrouted(app: Flask, prefix: str, answer: Callable[[HTTPException], ResponseReturnValue]) -> None:
+    """Let a face answer routing's own 404 and 405 under `prefix` in its own shape. Routing fails before any
+    blueprint is chosen, so blueprint error handlers never see those; the longest claimed prefix answers."""
+    app.extensions.setdefault("unrouted", {})[prefix] = answer
+
+
+def _unrouted(error: HTTPException) -> ResponseReturnValue:
+    claimed = current_app.extensions.get("unrouted", {})
+    prefix = max((p for p in claimed if request.path.startswith(p)), key=len, default=None)
+    return error if prefix is None else claimed[prefix](error)
+
+
 def init_http_hardening(app: Flask) -> None:
     """Install the body reader, the HSTS header and the console's 503 page."""
     app.wsgi_app = WholeBody(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]  # Flask's documented way to wrap it
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_bodies)
     app.after_request(_hsts)
     app.register_error_handler(DatabaseUnavailable, unavailable_page)
+    app.register_error_handler(NotFound, _unrouted)
+    app.register_error_handler(MethodNotAllowed, _unrouted)

@@ -125,7 +125,7 @@
         : navigator.credentials.get({ publicKey: requestOptions(body.options) });
     }).then(function (credential) {
       form.querySelector("input[name='credential']").value = JSON.stringify(answer(credential));
-      say(form, "Checking…", false);
+      say(form, t("pk-checking", "Checking…"), false);
       HTMLFormElement.prototype.submit.call(form);
     }).catch(function (error) {
       form.removeAttribute("data-busy");
@@ -167,12 +167,16 @@
     post(button.getAttribute("data-options-url"), form).then(function (body) {
       return navigator.credentials.get({ publicKey: requestOptions(body.options) });
     }).then(function (credential) {
-      form.querySelector("input[name='reauth']").value = JSON.stringify(answer(credential));
+      var reauth = form.querySelector("input[name='reauth']");
+      reauth.value = JSON.stringify(answer(credential));
       if (form.hasAttribute("data-passkey")) {
         begin(form);
       } else {
-        say(form, "Checking…", false);
+        // A form whose answer is a file (Download my data) leaves the page in place: say what happens, and
+        // empty the single-use answer once it has been sent, so a second click asks the passkey again.
+        say(form, form.getAttribute("data-passkey-sent") || t("pk-checking", "Checking…"), false);
         HTMLFormElement.prototype.submit.call(form);
+        window.setTimeout(function () { reauth.value = ""; }, 0);
       }
     }).catch(function (error) { failed(form, "reauth", error); });
   });

@@ -158,3 +158,44 @@ def test_after_five_minutes_ones_own_passkey_or_the_password_confirms_it(site, c
         site.api.call("POST", "user/passkey/register/options", {"current_app": APP, "password": PASSWORD}, ust=ust)
     )
     assert begun["options"]["excludeCredentials"] == []
+
+
+def test_downloading_my_data_after_five_minutes_is_confirmed_with_a_passkey_when_no_password_is_in_use(site, client):
+    """GET user/export (SPEC §20) takes `passkey` in place of `password`: an account whose password is not in use
+    (none stored) downloads its file with its passkey; the answer is single use; a wrong one is refused."""
+    from webapp.sso.kernel.tables import users
+
+    user, ust = site.new_user("pkexp")
+    key = SoftAuthenticator(ORIGIN)
+    client.add(ust, key, "Laptop")
+    with writing(site.sso.ctx.engine) as conn:  # no password in use; the sign-in made 6 minutes old
+        conn.execute(update(users).where(users.c.user_id == user["user_id"]).values(password_hash=None))
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.user_id == user["user_id"])
+            .values(creation_time=utcnow() - timedelta(minutes=6))
+        )
+    asked = refused(site.api.call("GET", "user/export", {"current_app": APP}, ust=ust), 403, Code.auth_invalid)
+    assert "confirm with a passkey" in asked["errors"]["password"]
+    refused(
+        site.api.call("GET", "user/export", {"current_app": APP, "password": PASSWORD}, ust=ust), 403, Code.auth_invalid
+    )
+
+    begun = ok(site.api.call("POST", "user/passkey/reauth/options", {"current_app": APP}, ust=ust))
+    answer = {"challenge_id": begun["challenge_id"], "credential": key.get(begun["options"])}
+    got = site.api.call("GET", "user/export", {"current_app": APP, "passkey": answer}, ust=ust)
+    assert got.status_code == 200, got.text
+    document = got.json()
+    assert (document["format"], document["user"]["user_id"]) == ("sso-user-export", user["user_id"])
+    assert [p["name"] for p in document["passkeys"]] == ["Laptop"]
+    assert document["passkeys"][0]["last_use_time"] is not None  # the confirmation used it
+
+    again = site.api.call("GET", "user/export", {"current_app": APP, "passkey": answer}, ust=ust)
+    assert again.status_code == 422 and "challenge_id" in again.json()["errors"]  # single use
+    other = SoftAuthenticator(ORIGIN)  # a passkey this account does not hold
+    begun = ok(site.api.call("POST", "user/passkey/reauth/options", {"current_app": APP}, ust=ust))
+    forged = {"challenge_id": begun["challenge_id"], "credential": other.get(begun["options"])}
+    wrong = site.api.call("GET", "user/export", {"current_app": APP, "passkey": forged}, ust=ust)
+    assert wrong.status_code == 403 and "passkey" in wrong.json()["errors"]
+    bad = site.api.call("GET", "user/export", {"current_app": APP, "passkey": "not an object"}, ust=ust)
+    assert bad.status_code in (400, 422) and "passkey" in bad.json()["errors"]

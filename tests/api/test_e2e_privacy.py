@@ -146,3 +146,28 @@ def test_schedule_and_cancel_a_deletion_over_http(site):
     shown = ok(site.api.call("GET", "user", {"current_app": APP, "user_id": user["user_id"]}, ust=site.admin_ust))
     assert (shown["deletion_time"], shown["is_locked"]) == (None, False)
     assert other["user_id"] != user["user_id"]
+
+
+def test_a_profile_field_over_json_restored_and_in_the_downloaded_file(site):
+    """A profile field (SPEC §16) is an attribute in every face: `user/restore` puts its old value back (a
+    sensitive one is refused, naming `attribute`), and `user/export` carries it in `profile_fields`."""
+    from webapp.sso import Call
+
+    admin = site.sso.serve(Call("test", site.admin_ust, APP, "127.0.0.1"))
+    admin.define_profile_field({"name": "floor", "label": "Floor", "type": "integer"})
+    admin.define_profile_field({"name": "door_pin", "label": "Door PIN", "type": "integer", "sensitive": True})
+    user, ust = site.new_user("fieldrestore")
+    ok(site.api.call("PATCH", "user", {"current_app": APP, "floor": 3, "door_pin": 1234}, ust=ust))
+    ok(site.api.call("PATCH", "user", {"current_app": APP, "floor": 30, "door_pin": 4321}, ust=ust))
+    oops = last_update(site, user["user_id"])
+
+    body = {"current_app": APP, "record_id": oops["id"], "attribute": "floor"}
+    assert ok(site.api.call("POST", "user/restore", body, ust=ust))["floor"] == 3
+    assert last_update(site, user["user_id"])["restored_from"] == oops["id"]
+    answer = refused(site.api.call("POST", "user/restore", {**body, "attribute": "door_pin"}, ust=ust), 422, "E008002")
+    assert answer["errors"] == {"attribute": "cannot be restored (a secret or sensitive field)"}
+
+    got = site.api.call("GET", "user/export", {"current_app": APP}, ust=ust)
+    assert got.status_code == 200
+    fields = {f["name"]: (f["value"], f["sensitive"]) for f in got.json()["profile_fields"]}
+    assert fields == {"floor": (3, False), "door_pin": (4321, True)}

@@ -9,10 +9,12 @@ move (re-authentication after 5 minutes). Everything else is as on the other bro
 from __future__ import annotations
 
 import base64
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -319,6 +321,50 @@ def test_after_five_minutes_a_passkey_confirms_it_instead_of_the_password(site, 
     expect(flash(page)).to_contain_text("Passkey removed")
     assert stored(site, user["user_id"]) == []
     assert audited(site, user["user_id"], "passkey_remove")
+
+
+def test_after_five_minutes_a_passkey_confirms_downloading_my_data(site, open_page):
+    """Your data (SPEC §20): the download asks for the password after 5 minutes, or one of the person's passkeys
+    (a real ceremony with the virtual authenticator); the file comes, the answer is not sent twice."""
+    user = site.live.user("pkdata")
+    page = signed_in(open_page(axe=True), user["username"])
+    Authenticator(page)
+    add_passkey(page, "Laptop")
+    site.clock.offset = timedelta(minutes=6)
+    page.goto("/account/privacy")
+    expect(page.locator("#reauth-export")).to_be_visible()  # shown by the script where WebAuthn works
+    assert axe_check(page, "your data with a passkey", widths=(390,)) == []
+    with page.expect_download() as download:
+        page.click("#reauth-export")
+    document = json.loads(Path(download.value.path()).read_text())
+    assert (document["format"], document["user"]["user_id"]) == ("sso-user-export", user["user_id"])
+    assert download.value.suggested_filename == f"my-data-{user['username']}.json"
+    expect(page.locator("#export-status")).to_contain_text("Confirmed")
+    [row] = stored(site, user["user_id"])
+    assert row["last_use_time"] is not None
+    assert len(audited(site, user["user_id"], "export")) == 1
+    # A second click of Download (no new confirmation): the password or the passkey is asked for again.
+    page.click("#export-submit")
+    expect(page.locator("#export-password-error")).to_contain_text("confirm with a passkey")
+    assert len(audited(site, user["user_id"], "export")) == 1
+
+
+def test_an_administrators_copy_of_a_users_data_is_confirmed_with_their_passkey(site, open_page):
+    admin = site.live.user("pkdataadmin", super_user=True)
+    person = site.live.user("pkdatauser")
+    page = signed_in(open_page(), admin["username"])
+    Authenticator(page)
+    add_passkey(page, "Admin key")
+    site.clock.offset = timedelta(minutes=6)
+    page.goto(f"/users/{person['user_id']}")
+    page.click("#user-export-submit")
+    expect(page.locator("#export-password-refusal")).to_contain_text("confirm with a passkey")
+    with page.expect_download() as download:
+        page.click("#reauth-user-export")
+    document = json.loads(Path(download.value.path()).read_text())
+    assert (document["user"]["user_id"], document["produced_by"]) == (person["user_id"], "an administrator")
+    [exported] = audited(site, person["user_id"], "export")
+    assert exported["actor_id"] == admin["user_id"]
 
 
 def test_without_javascript_or_webauthn_the_pages_say_so(site, open_page):

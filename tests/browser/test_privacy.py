@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.db import reading
+from webapp.sso import Call
 from webapp.sso.kernel.tables import audit
 
-from .ui import PASSWORD, axe_check, flash, signed_in
+from .ui import PASSWORD, SEED_APP, SEED_CID, axe_check, flash, signed_in
 
 pytestmark = pytest.mark.parametrize("live", ["sqlite"], indirect=True)
 
@@ -56,6 +57,34 @@ def test_a_person_restores_their_own_value_from_my_activity(pages, live, js):
     page.click(f"#restore-{record}-first_name")
     expect(flash(page)).to_contain_text("Restored First name")
     assert live.get(person["user_id"])["first_name"] == "Ann"
+
+
+def test_a_person_restores_a_profile_field_in_german_with_and_without_a_conflict(pages, live, js):
+    """A profile field (SPEC §16) restored from My activity, in a German browser: the flash, the conflict
+    screen and *Restore anyway* in German; the field's label, not its name."""
+    name = f"team_{'js' if js else 'nojs'}"
+    admin = live.sso.serve(Call(SEED_CID, live._ust, SEED_APP, "127.0.0.1"))
+    admin.define_profile_field({"name": name, "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    person = live.user("restore-field")
+    for value in ("red", "blue"):
+        live.update(person["user_id"], {name: value})
+    first, mistake = _updates(live, person["user_id"])
+    page = signed_in(pages.new(js=js, locale="de-DE"), person["username"], landing="/account/history")
+    page.click(f"#restore-{mistake}-{name}")
+    expect(flash(page)).to_contain_text(f"Team wurde auf den Wert vor Eintrag {mistake} zurückgesetzt")
+    assert live.get(person["user_id"])[name] == "red"
+    expect(page.locator(".restored-from").first).to_contain_text(f"Eintrag {mistake}")
+
+    live.update(person["user_id"], {name: "blue"})
+    page.reload()
+    page.click(f"#restore-{first}-{name}")  # it set red; blue now: a conflict
+    expect(page.locator("#conflict-heading")).to_have_text("Team wurde seit diesem Eintrag geändert")
+    expect(page.locator("#conflict-theirs")).to_contain_text("blue")
+    assert live.get(person["user_id"])[name] == "blue"
+    expect(page.locator("#restore-anyway")).to_have_text("Trotzdem wiederherstellen")
+    page.click("#restore-anyway")
+    expect(flash(page)).to_contain_text("zurückgesetzt")
+    assert live.get(person["user_id"])[name] is None
 
 
 def test_axe_on_the_privacy_pages(pages, live):

@@ -194,3 +194,33 @@ def test_an_administrators_copy_needs_users_view_and_audit_view_and_names_the_ro
     locked = [r for r in document["audit"] if r["changes"] == {"is_locked": {"old": False, "new": True}}]
     assert (locked[0]["actor"], locked[0]["actor_role"]) == ("an administrator", "helpdesk")
     assert document["user"]["locked_by"] == "an administrator"
+
+
+def test_after_five_minutes_ones_own_passkey_confirms_the_download(sso, alice, make_user, login):
+    """The facade's `reauth` (SPEC §18's re-authentication) stands in for the password: one's own passkey, its
+    answer used once; another person's passkey does not confirm it."""
+    from ..passkey_authenticator import SoftAuthenticator
+    from .test_passkeys import ORIGIN, add_passkey, reauth_answer
+
+    _, ust = alice
+    key = SoftAuthenticator(ORIGIN)
+    add_passkey(sso, ust, key)
+    make_user("bob")
+    bob_ust = login("bob")
+    bobs = SoftAuthenticator(ORIGIN)
+    add_passkey(sso, bob_ust, bobs, name="Bob's")
+    frozen_clock(sso)(minutes=6)
+    with refused(Kind.forbidden, "E005001") as info:
+        export(sso, ust)
+    assert "confirm with a passkey" in info.value.errors["password"]
+
+    answer = reauth_answer(sso, ust, key)
+    document = export(sso, ust, reauth=answer)
+    assert document["user"]["username"] == "alice" and document["passkeys"][0]["last_use_time"] is not None
+    with refused(Kind.invalid, "E008002") as info:  # used once
+        export(sso, ust, reauth=answer)
+    assert set(info.value.errors) == {"challenge_id"}
+    with refused(Kind.forbidden, "E005001") as info:
+        export(sso, ust, reauth=reauth_answer(sso, ust, bobs))
+    assert set(info.value.errors) == {"passkey"}
+    assert [r["action"] for r in audit_of(sso, alice[0]["user_id"], "export")] == ["export"]

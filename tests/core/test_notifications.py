@@ -16,9 +16,9 @@ from webapp.sso.email.mail import when
 
 from ..conftest import PASSWORD
 from ..conftest import app_config as config_for
-from ..mailbox import link_in, text_of, token_in
+from ..mailbox import html_of, link_in, text_of, token_in
 from .conftest import PUBLIC
-from .helpers import ADDR, APP, CID, outbox_rows, outbox_to, settle
+from .helpers import ADDR, APP, CID, outbox_rows, outbox_to, row_of, settle
 
 pytestmark = pytest.mark.emails()
 NEW_PASSWORD = "Brand-New-Horse-31"
@@ -173,6 +173,26 @@ def test_the_deletion_notice_is_ready_for_the_privacy_area(sso, person, mailbox)
     expected = f"Your Example Accounts account will be deleted on {when(datetime(2030, 1, 15, 9, 30))}"
     assert scheduled["Subject"].split() == expected.split()
     assert link_in(scheduled) == f"{PUBLIC}/account/deletion/cancel/T"
+
+
+def test_the_deletion_notice_arrives_in_the_recipients_language_with_its_date_written_so(sso, person, mailbox):
+    for tag, subject, words, english_left in (
+        ("de", "Ihr Example Accounts-Konto wird am", "Löschung abbrechen", "will be deleted"),
+        ("pl", "Twoje konto Example Accounts zostanie usunięte", "Anuluj usunięcie", "will be deleted"),
+    ):
+        user = person(locale=tag)
+        due = datetime(2030, 1, 15, 9, 30)
+        row = row_of(sso, user["user_id"])  # the stored row: its locale is the recipient's language
+        with writing(sso.ctx.engine) as conn:
+            notifications.deletion_scheduled(sso.ctx, conn, row, at=due, cancel_link=f"{PUBLIC}/account/keep/T")
+        settle(sso)
+        [message] = mailbox.to(user["email"])
+        body = text_of(message)
+        assert " ".join(message["Subject"].split()).startswith(subject)
+        assert when(due, tag) in " ".join(message["Subject"].split())  # "15.01.2030, 09:30:00 UTC" in German
+        assert when(due, tag) != when(due)
+        assert english_left not in body and "If it was not you" not in body and "username" not in body
+        assert link_in(message) == f"{PUBLIC}/account/keep/T" and words in html_of(message)
 
 
 def test_an_account_without_an_email_gets_none_and_nothing_is_queued(sso, make_user, login):

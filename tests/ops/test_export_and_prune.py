@@ -303,3 +303,25 @@ def test_prune_removes_email_tokens_a_day_after_they_expired_and_old_mail_reques
     assert (removed["email tokens"], removed["mail-request marks"]) == (1, 1)
     with reading(sso.ctx.engine) as conn:
         assert conn.execute(select(tokens.c.token_hash)).scalars().all() == ["h1"]
+
+
+def test_the_audit_export_names_the_record_a_restore_put_back(app, sso, make_user, login):
+    """`restored_from` (SPEC §20) travels with the record in both formats, from the command line and in a
+    user's history download; records that restored nothing carry null (an empty cell in CSV)."""
+    root = make_user("root", super_user=True)
+    ust = login("root")
+    sso.user.update_current_user("c-set", {"display_name": "Before"}, ust, APP, ADDR)
+    sso.user.update_current_user("c-oops", {"display_name": "Oops"}, ust, APP, ADDR)
+    runner = app.test_cli_runner()
+    oops = [json.loads(line) for line in runner.invoke(args=["sso", "export-audit"]).output.splitlines()][-1]
+    assert oops["cid"] == "c-oops" and oops["restored_from"] is None
+    sso.user.restore_value("c-restore", oops["id"], "display_name", ust, APP, ADDR)
+
+    records = [json.loads(line) for line in runner.invoke(args=["sso", "export-audit"]).output.splitlines()]
+    assert records[-1]["cid"] == "c-restore" and records[-1]["restored_from"] == oops["id"]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["sso", "export-audit", "--format", "csv"]).output)))
+    assert (rows[-1]["cid"], rows[-1]["restored_from"]) == ("c-restore", str(oops["id"]))
+    assert rows[-2]["restored_from"] == ""
+    served = sso.serve(Call(cid="c-own", ust=ust, current_app=APP, remote_addr=ADDR))
+    own = [json.loads(line) for line in "".join(served.export_history(root["user_id"])).splitlines()]
+    assert own[-1]["restored_from"] == oops["id"]

@@ -77,3 +77,62 @@ def test_a_regular_user_cannot_post_to_manage_users_restore(app, sso, alice_clie
         f"/users/{bob['user_id']}/restore", data={"csrf_token": token, "record_id": "1", "attribute": "email"}
     )
     assert answer.status_code == 403
+
+
+def test_a_profile_field_is_restored_from_my_activity_with_its_conflict_screen(app, sso, alice_client, admin_ust):
+    """A profile field (SPEC §16) has *Restore this value* where the person may edit it, labelled by its label;
+    a sensitive one and one only administrators edit have none."""
+    from webapp.sso import Call
+
+    client, alice = alice_client
+    admin = sso.serve(Call("c", admin_ust, "CRM", "x"))
+    admin.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    admin.define_profile_field({"name": "pin", "label": "Door PIN", "type": "integer", "sensitive": True})
+    admin.define_profile_field({"name": "badge", "label": "Badge", "type": "text", "edit": []})
+    user_id = alice["user_id"]
+    sso.user.update_user_by_id("c", user_id, {"team": "red", "pin": 1234, "badge": "B-1"}, admin_ust, "CRM", "x")
+    sso.user.update_user_by_id("c", user_id, {"team": "blue", "pin": 4321, "badge": "B-2"}, admin_ust, "CRM", "x")
+    first, mistake = _update_ids(sso, user_id)
+
+    shown = forms(client.get("/account/history").get_data(as_text=True))
+    assert f"restore-form-{mistake}-team" in shown
+    assert f"restore-form-{mistake}-pin" not in shown and f"restore-form-{mistake}-badge" not in shown
+    answer = shown[f"restore-form-{mistake}-team"].submit(client)
+    assert answer.status_code == 303
+    assert sso.user.get_user_by_id("c", user_id, admin_ust, "CRM", "x")["team"] == "red"
+    assert audit_of(sso, user_id, "update")[-1]["restored_from"] == mistake
+    assert "Restored Team to the value it had before record" in client.get("/account/history").get_data(as_text=True)
+
+    # The first record set the team (not set → red); it is blue now: restoring it is a conflict.
+    sso.user.update_user_by_id("c", user_id, {"team": "blue"}, admin_ust, "CRM", "x")
+    conflict = forms(client.get("/account/history").get_data(as_text=True))[f"restore-form-{first}-team"]
+    answer = conflict.submit(client)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and 'id="restore-conflict"' in body and "Team has changed since" in body
+    assert sso.user.get_user_by_id("c", user_id, admin_ust, "CRM", "x")["team"] == "blue"
+    assert forms(body)["restore-anyway-form"].submit(client).status_code == 303
+    assert sso.user.get_user_by_id("c", user_id, admin_ust, "CRM", "x")["team"] is None
+
+
+def test_manage_users_history_pages_offer_restore_for_profile_fields_the_administrator_edits(
+    app, sso, admin_client, admin_ust, make_user
+):
+    from webapp.sso import Call
+
+    client, _ = admin_client
+    bob = make_user("bob")
+    admin = sso.serve(Call("c", admin_ust, "CRM", "x"))
+    admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "minimum": 1})
+    admin.define_profile_field({"name": "pin", "label": "Door PIN", "type": "integer", "sensitive": True})
+    sso.user.update_user_by_id("c", bob["user_id"], {"desk": 7, "pin": 1}, admin_ust, "CRM", "x")
+    sso.user.update_user_by_id("c", bob["user_id"], {"desk": 9, "pin": 2}, admin_ust, "CRM", "x")
+    mistake = _update_ids(sso, bob["user_id"])[-1]
+    for path in (f"/users/{bob['user_id']}/history", f"/users/{bob['user_id']}"):
+        shown = forms(client.get(path).get_data(as_text=True))
+        assert f"restore-form-{mistake}-desk" in shown and f"restore-form-{mistake}-pin" not in shown, path
+    answer = shown[f"restore-form-{mistake}-desk"].submit(client)
+    assert answer.status_code == 303
+    assert sso.user.get_user_by_id("c", bob["user_id"], admin_ust, "CRM", "x")["desk"] == 7
+    assert "Restored Desk to the value it had before record" in client.get(answer.headers["Location"]).get_data(
+        as_text=True
+    )

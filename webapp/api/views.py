@@ -203,7 +203,7 @@ def restore_value(call: ApiCall):
 @endpoint(EXPORT_USER)
 def export_user(call: ApiCall):
     """GET user/export (extension): the person's data as a JSON file, streamed (checked and audited first)."""
-    chunks = served(call).export_user(call.user_id, password=call.data.get("password"))
+    chunks = served(call).export_user(call.user_id, password=call.data.get("password"), reauth=call.data.get("passkey"))
     response = current_app.response_class(stream_with_context(chunks), mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     response.headers["Cache-Control"] = "no-store"

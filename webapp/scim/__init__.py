@@ -12,6 +12,9 @@ from flask import Flask
 
 
 def init_scim(app: Flask) -> None:
+    from ..http_hardening import claim_unrouted
+    from .errors import error_response
     from .views import bp
 
     app.register_blueprint(bp)
+    claim_unrouted(app, "/scim/", lambda error: error_response(error.code or 404, None, error.description or ""))

@@ -125,13 +125,23 @@ class Users:
         return self._as(cid, current_ust, current_app, remote_addr).history(user_id, limit=limit)
 
     def export_user(
-        self, cid, current_ust, current_app, remote_addr, *, user_id=None, password=None, channel=PY, user_agent=None
+        self,
+        cid,
+        current_ust,
+        current_app,
+        remote_addr,
+        *,
+        user_id=None,
+        password=None,
+        reauth=None,
+        channel=PY,
+        user_agent=None,
     ) -> Iterator[str]:
         """Everything held about the caller (or `user_id`, super-users) as JSON text chunks (SPEC §20): join
-        them for the document (docs/export-schema-v1.json). A sign-in older than 5 minutes
-        needs `password`."""
+        them for the document (docs/export-schema-v1.json). A sign-in older than 5 minutes needs `password`,
+        or `reauth` ({challenge_id, credential}: one's own passkey answering `passkey_reauth_options`)."""
         return self._as(cid, current_ust, current_app, remote_addr, channel, user_agent).export_user(
-            user_id, password=password
+            user_id, password=password, reauth=reauth
         )
 
     def schedule_deletion(self, cid, password, current_ust, current_app, remote_addr, *, channel=PY, user_agent=None):

@@ -93,8 +93,8 @@ class Service:
         return export.export_history(self.ctx, self.call, user_id, fmt=fmt)
 
     # --- privacy ---
-    def export_user(self, user_id=None, *, password=None) -> Iterator[str]:
-        return privacy_export.export_user(self.ctx, self.call, user_id, password=password)
+    def export_user(self, user_id=None, *, password=None, reauth=None) -> Iterator[str]:
+        return privacy_export.export_user(self.ctx, self.call, user_id, password=password, reauth=reauth)
 
     def schedule_deletion(self, password) -> datetime:
         return deletion.schedule_deletion(self.ctx, self.call, password)

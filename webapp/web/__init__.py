@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..http_hardening import claim_unrouted
+
 # The modules are imported for their routes, which register on bp.
 from . import (  # noqa: F401
     account,
@@ -27,7 +29,7 @@ from . import (  # noqa: F401
     validate,
 )
 from .auth import may
-from .blueprint import bp, init_unrouted
+from .blueprint import bp, unrouted
 from .compiled_templates import share_compiled_templates
 from .display import init_display
 from .security import init_security
@@ -42,4 +44,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["may"] = may  # a page offers only what its reader may do (SPEC §17)
     app.jinja_env.globals["required_steps"] = STEPS  # the required actions' words (SPEC §19)
     app.register_blueprint(bp)
-    init_unrouted(app)
+    claim_unrouted(app, "/", unrouted)  # routing's own 404/405 outside the other faces' prefixes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, MethodNotAllowed, NotFound
 
@@ -55,18 +55,8 @@ def method_not_allowed(_error: MethodNotAllowed) -> ViewResponse:
 
 
 def unrouted(error: HTTPException) -> ViewResponse:
-    """An address no route matched (404) or a method its route does not take (405), outside every
-    blueprint: the console's page (the JSON API and SCIM answer their own shapes, see `init_app`)."""
-    if request.path.startswith("/scim/"):
-        from ..scim.errors import error_response
-
-        return error_response(error.code or 404, None, error.description or error.name)
+    """An address no route matched (404) or a method its route does not take (405): the console's page
+    (the app-level answer for every prefix no other face claimed, see `http_hardening.claim_unrouted`)."""
     if isinstance(error, MethodNotAllowed):
         return method_not_allowed(error)
-    return not_found(error)
-
-
-def init_unrouted(app: Flask) -> None:
-    """Routing's own 404 and 405 are raised before any blueprint is chosen, so only the app can answer them."""
-    app.register_error_handler(NotFound, unrouted)
-    app.register_error_handler(MethodNotAllowed, unrouted)
+    return error_page(404, gettext("Not found"), gettext("There is nothing at this address."))

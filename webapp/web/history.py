@@ -13,6 +13,7 @@ from ..sso.kernel.permissions import USERS_VIEW
 from .auth import login_required, permission_required, service
 from .blueprint import bp
 from .display import ACTION_LABELS
+from .field_table import register
 from .names import usernames
 from .responses import ViewResponse, page, refusal
 
@@ -59,6 +60,7 @@ def user_history(user_id: str) -> ViewResponse:
     try:
         user = service().get_user_by_id(user_id)
         result, shown, links = _history("web.user_history", user_id, user_id=user_id)
+        register(service().editable_profile_fields(user_id))  # their labels, and Restore this value
     except SSOError as error:
         return refusal(error)
     return page(
@@ -78,6 +80,7 @@ def account_history() -> ViewResponse:
     """My activity: what I did and what was done to me, paged and filtered."""
     try:
         result, shown, links = _history("web.account_history", None)
+        register(service().editable_profile_fields())  # their labels, and Restore this value
     except SSOError as error:
         return refusal(error)
     return page(

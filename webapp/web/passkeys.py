@@ -63,7 +63,7 @@ def passkeys() -> ViewResponse:
     return _page()
 
 
-def _reauth() -> dict | None:
+def reauth_answer() -> dict | None:
     """The answer of one's own passkey that confirms it is you (instead of the password), if the form has one."""
     answer = request.form.get("reauth", "")
     if not answer:
@@ -88,7 +88,7 @@ def passkey_reauth_options():
 def passkey_add_options():
     """For the script: the options of a new passkey (a sign-in within 5 minutes, else the password)."""
     try:
-        ceremony = service().passkey_register_options(request.form.get("password") or None, reauth=_reauth())
+        ceremony = service().passkey_register_options(request.form.get("password") or None, reauth=reauth_answer())
     except SSOError as error:
         return _refusal_json(error)
     session[CEREMONY_KEYS["register"]] = ceremony.challenge_id
@@ -139,7 +139,7 @@ def passkey_rename(passkey_id: str) -> ViewResponse:
 def passkey_remove(passkey_id: str) -> ViewResponse:
     """Remove one of the person's passkeys (a sign-in within 5 minutes, else the password)."""
     try:
-        service().remove_passkey(passkey_id, password=request.form.get("password") or None, reauth=_reauth())
+        service().remove_passkey(passkey_id, password=request.form.get("password") or None, reauth=reauth_answer())
     except SSOError as error:
         if error.kind == Kind.not_found:
             abort(404)

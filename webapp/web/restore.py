@@ -9,12 +9,16 @@ from typing import Any
 
 from flask import current_app, flash, g, request, url_for
 
+from ..i18n import gettext
 from ..sso import Code, SSOError
-from ..sso.accounts.restore import may_restore
+from ..sso.accounts.restore import field_restorable, may_restore
 from ..sso.kernel.attributes import ATTRIBUTES
 from ..sso.kernel.permissions import USERS_VIEW, attribute_permission
+from ..sso.kernel.texts import _t
 from .auth import login_required, permission_required, service
 from .blueprint import bp
+from .display import attribute_label
+from .field_table import profile_field, register
 from .responses import ViewResponse, go, page, refusal, safe_next
 
 
@@ -27,6 +31,12 @@ def restore_url(record: dict[str, Any], name: str, subject_id: str | None) -> st
         return None
     own = subject_id == user["user_id"]
     permissions = g.get("permissions") or frozenset()
+    if name not in ATTRIBUTES:
+        # A profile field: the page registered those the caller may edit on this record (SPEC §16's edit set).
+        f = profile_field(name)
+        if f is None or not field_restorable(f):
+            return None
+        return url_for("web.account_restore") if own else url_for("web.user_restore", user_id=subject_id)
     if not may_restore(name, permissions=permissions, own_record=own):
         return None
     by_permission = attribute_permission(name) in permissions
@@ -47,6 +57,8 @@ def _form() -> tuple[int | None, str, bool, str]:
 def _restore(user_id: str | None, fallback: str) -> ViewResponse:
     record_id, attribute, force, back = _form()
     back = back or fallback
+    if attribute not in ATTRIBUTES:
+        register(f for f in service().editable_profile_fields(user_id) if f.name == attribute)  # its label
     try:
         service().restore_value(record_id, attribute, user_id=user_id, force=force)
     except SSOError as error:
@@ -59,14 +71,21 @@ def _restore(user_id: str | None, fallback: str) -> ViewResponse:
                 "history/restore_conflict.html",
                 409,
                 preview=preview,
-                label=ATTRIBUTES[attribute].label,
+                label=attribute_label(attribute),
                 action=request.path,
                 back=back,
             )
         if record_id is None:
-            return refusal(SSOError.single("invalid", Code.invalid_input, "record_id", "is not a record id"))
+            return refusal(SSOError.single("invalid", Code.invalid_input, "record_id", _t("is not a record id")))
         return refusal(error)
-    flash(f"Restored {ATTRIBUTES[attribute].label} to the value it had before record {record_id}.", "success")
+    flash(
+        gettext(
+            "Restored %(field)s to the value it had before record %(record)s.",
+            field=attribute_label(attribute),
+            record=record_id,
+        ),
+        "success",
+    )
     return go(back)
 
 

@@ -49,17 +49,28 @@ _PASSWORD = {
         "description": "the caller's password, needed when their sign-in is older than 5 minutes",
     }
 }
+_EXPORT_INPUTS = {
+    **_PASSWORD,
+    "passkey": {
+        "type": ["object", "null"],
+        "writeOnly": True,
+        "description": "instead of password (in a JSON body): {challenge_id, credential}, one's own passkey "
+        "answering passkey/reauth/options (null: none given)",
+    },
+}
 EXPORT_USER = Operation(
     "export_user",
     "GET",
     "/user/export",
     "Extension: everything held about the caller (or user_id, super-users; audited) as one JSON document "
-    "(docs/export-schema-v1.json), streamed",
-    inputs=("password",),
+    "(docs/export-schema-v1.json), streamed; a sign-in older than 5 minutes sends `password`, or `passkey` "
+    "({challenge_id, credential} answering passkey/reauth/options) in a JSON body",
+    inputs=("password", "passkey"),
     targets_user=True,
     api_checks_keys=True,
     result="export",
-    input_overrides=_PASSWORD,
+    nested=("passkey",),
+    input_overrides=_EXPORT_INPUTS,
     errors=codes(
         WIRE_ERRORS, STEP_3, {403: (Code.auth_invalid,), 404: (Code.user_id_unknown,), 422: (Code.invalid_input,)}
     ),

@@ -39,6 +39,7 @@ COLUMNS = (
     "current_app",
     "remote_addr",
     "user_agent",
+    "restored_from",
     "changes",
 )
 BATCH = 1000

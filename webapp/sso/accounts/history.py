@@ -14,11 +14,14 @@ from sqlalchemy import ColumnElement, select, union
 
 from ...db import reading
 from ..kernel.attributes import text_problem
+from ..kernel.audit import SECRET_CHANGE
 from ..kernel.call import Call
-from ..kernel.caller import authenticate
+from ..kernel.caller import UserCaller, authenticate
 from ..kernel.context import Context
 from ..kernel.errors import FieldErrors, Kind
 from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require
+from ..kernel.profile_fields import ProfileSchema, may
+from ..kernel.profile_rows import load_schema
 from ..kernel.tables import audit, users
 from ..kernel.texts import _t
 
@@ -110,6 +113,7 @@ def history_page(
             .limit(size + 1)
         )
         records = [dict(row) for row in conn.execute(query).mappings()]
+        _hide_unviewable(load_schema(conn), records, caller)
     more = len(records) > size
     records = records[:size]
     if after is not None:
@@ -119,6 +123,28 @@ def history_page(
             if record["actor_id"] != caller.user_id:
                 record["remote_addr"] = record["user_agent"] = None
     return _page(records, more, before, after)
+
+
+def _hide_unviewable(schema: ProfileSchema, records: list[dict], caller: UserCaller) -> None:
+    """A profile field the caller may not view on a record's user (SPEC §16's `view` set) shows in that
+    record's changes as a secret does, "(not shown)" → "(changed)": the history tells that it changed, never
+    what to (the export does the same, docs/DECISIONS.md)."""
+    if not schema.fields:
+        return
+    roles, super_user = caller.role_names, caller.is_super_user
+    for record in records:
+        changes = record.get("changes")
+        if not isinstance(changes, dict) or record["action"] == "profile_field":
+            continue
+        is_self = record["target_id"] == caller.user_id
+        hidden = [
+            name
+            for name in changes
+            if name in schema.by_name
+            and not may(schema.by_name[name].view, super_user=super_user, is_self=is_self, roles=roles)
+        ]
+        if hidden:
+            record["changes"] = {name: dict(SECRET_CHANGE) if name in hidden else c for name, c in changes.items()}
 
 
 def _page(records: list[dict], more: bool, before, after) -> dict[str, Any]:

@@ -66,7 +66,8 @@ def _send(
         username=user["username"],
         link=link or settings["SSO_PUBLIC_URL"] + ACCOUNT_PATH,
         at=when(ctx.clock(), locale),
-        **values,
+        # A time the message tells of (e.g. when a deletion is due), written as the recipient's language does.
+        **{name: when(value, locale) if isinstance(value, datetime) else value for name, value in values.items()},
     )
     enqueue(ctx, conn, message, user_id=user["user_id"])
 
@@ -107,7 +108,7 @@ def deletion_scheduled(ctx: Context, conn: Connection, user: Mapping, *, at: dat
         "deletion_scheduled",
         user,
         link=cancel_link,
-        delete_at=when(at),
+        delete_at=at,
         cancel=cancel_link is not None,
     )
 

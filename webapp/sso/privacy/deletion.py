@@ -28,18 +28,19 @@ from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access
 from ..kernel.permissions import USERS_DELETE, require, require_over
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, users
+from ..kernel.texts import _t
 
 UNDELETE = "undelete"  # the purpose of the emailed link that keeps the account
 KEEP_PATH = "/account/keep/"  # the console page that link opens
-SELF_DELETE_OFF = "deleting one's own account is turned off here (SSO_SELF_DELETE)"
-WRONG_PASSWORD = "is not your current password"
-LAST_SUPER_USER = "you are the last super-user who can log in: make another one first"
+SELF_DELETE_OFF = _t("deleting one's own account is turned off here (SSO_SELF_DELETE)")
+WRONG_PASSWORD = _t("is not your current password")
+LAST_SUPER_USER = _t("you are the last super-user who can log in: make another one first")
 
 
 def link_refused() -> SSOError:
     """The one answer for a link that is forged, used, expired, or for an account no longer scheduled."""
     return SSOError.single(
-        Kind.not_found, Code.invalid_input, "token", "this link is not valid any more (used, expired or never sent)"
+        Kind.not_found, Code.invalid_input, "token", _t("this link is not valid any more (used, expired or never sent)")
     )
 
 
@@ -54,7 +55,7 @@ def _schedule_row(conn: Connection, target: Any, due: datetime, now: datetime) -
     )
     if done.rowcount != 1:
         raise SSOError.single(
-            Kind.precondition, Code.version_conflict, "version", "your account changed meanwhile, try again"
+            Kind.precondition, Code.version_conflict, "version", _t("your account changed meanwhile, try again")
         )
     return end_for_lock(conn, target["user_id"], now)
 
@@ -150,7 +151,7 @@ def cancel_deletion(ctx: Context, call: Call, user_id) -> None:
             Kind.malformed,
             Code.invalid_input,
             "user_id",
-            "is required: a scheduled deletion locks the account, so its owner cancels with the emailed link",
+            _t("is required: a scheduled deletion locks the account, so its owner cancels with the emailed link"),
         )
     with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
@@ -161,7 +162,9 @@ def cancel_deletion(ctx: Context, call: Call, user_id) -> None:
             raise no_such_user()
         require_over(conn, caller, target)
         if target["deletion_time"] is None:
-            raise SSOError.single(Kind.invalid, Code.invalid_input, "user_id", "no deletion is scheduled for this user")
+            raise SSOError.single(
+                Kind.invalid, Code.invalid_input, "user_id", _t("no deletion is scheduled for this user")
+            )
         _unschedule(conn, target, ctx.clock(), call, caller.user_id)
 
 

@@ -1,13 +1,13 @@
 """Download my data (SPEC §20): everything held about one person, as one JSON document, streamed.
 
 The document (its JSON Schema: docs/export-schema-v1.json, `FORMAT`/`VERSION` below) holds the record's
-attributes, two-factor state (never a key or a code), passkeys (names and dates), sessions and devices,
-Zato attributes (values of plain ones; encrypted ones by name and dates only), linked API clients, pending
-emailed links (purpose and dates, never a token), and the audit records about the person. The audit part
-is written as it is read, in batches (`accounts.export.audit_rows`), so a person with 100,000 records costs
-no more memory than one with ten. Who acted is said as the person reads it: "self", "an administrator"
-with their role, or "the command line"; an administrator's name, address and browser are not part of the
-person's data (docs/DECISIONS.md).
+attributes, the profile fields the person may view (an administrator's copy: those both may view), two-factor
+state (never a key or a code), passkeys (names and dates), sessions and devices, Zato attributes (values of
+plain ones; encrypted ones by name and dates only), linked API clients, pending emailed links (purpose and
+dates, never a token), and the audit records about the person. The audit part is written as it is read, in
+batches (`accounts.export.audit_rows`), so a person with 100,000 records costs no more memory than one with
+ten. Who acted is said as the person reads it: "self", "an administrator" with their role, or "the command
+line"; an administrator's name, address and browser are not part of the person's data (docs/DECISIONS.md).
 
 The caller must have signed in within the last 5 minutes, or give their password (or a passkey) again, as
 for adding a passkey; the export is audited (action `export`) before the first byte, so a refusal is an
@@ -26,23 +26,29 @@ from ...db import reading, writing
 from ..accounts.export import COLUMNS, audit_rows
 from ..accounts.terms import acceptances_of
 from ..credentials.passkeys import REAUTHENTICATE, confirm_recent_sign_in, signed_in_at
-from ..kernel.audit import record
+from ..kernel.audit import SECRET_CHANGE, record
 from ..kernel.call import Call
 from ..kernel.caller import authenticate
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require, roles_of
 from ..kernel.presentation import jsonable, user_view
+from ..kernel.profile_fields import ProfileSchema, may, wire_value
+from ..kernel.profile_rows import load_schema, load_values
 from ..kernel.required_actions import pending_of
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, linked_auths, passkeys, recovery_codes, sessions, user_attrs, users
+from ..kernel.texts import _t
 
 FORMAT = "sso-user-export"
 VERSION = 1
 SCHEMA = "docs/export-schema-v1.json"
 ADMINISTRATOR = "an administrator"
 SUPER_USER_ROLE = "super-user"
-SIGN_IN_AGAIN = "enter your current password: downloading your data needs a sign-in within the last 5 minutes"
+SIGN_IN_AGAIN = _t(
+    "enter your current password (or confirm with a passkey): downloading your data needs a sign-in within "
+    "the last 5 minutes"
+)
 
 
 def _dump(value: Any) -> str:
@@ -55,6 +61,36 @@ def _user_part(row: Any) -> dict[str, Any]:
     for name in ("locked_by", "approval_status_mod_by"):  # who: an id of another person, said as a role
         if shown.get(name) not in (None, row["user_id"]):
             shown[name] = ADMINISTRATOR
+    return shown
+
+
+def _profile_fields(conn: Connection, schema: ProfileSchema, row: Any, producer: Any) -> list[dict[str, Any]]:
+    """The profile fields (SPEC §16) the person may view, with their values (null: not set); sensitive ones
+    too, flagged (the person's own data; only CSV lists leave them out). A retired field's kept value is
+    still held, so it is listed, flagged. An administrator's copy leaves out what its producer may not view
+    (the export never shows an administrator more than Manage user does; docs/DECISIONS.md)."""
+    if not schema.fields:
+        return []
+    values = load_values(conn, schema, row["user_id"])
+    subject_roles = roles_of(conn, row["user_id"])[0]
+    own = producer.user_id == row["user_id"]
+    shown = []
+    for f in schema.fields:
+        if not may(f.view, super_user=bool(row["is_super_user"]), is_self=True, roles=subject_roles):
+            continue
+        if not own and not may(f.view, super_user=producer.is_super_user, is_self=False, roles=producer.role_names):
+            continue
+        shown.append(
+            {
+                "name": f.name,
+                "label": f.label,
+                "group": f.group or None,
+                "type": f.type,
+                "sensitive": f.sensitive,
+                "retired": f.retired,
+                "value": wire_value(f, values.get(f.name)),
+            }
+        )
     return shown
 
 
@@ -200,7 +236,18 @@ class _Actors:
         return {"actor": ADMINISTRATOR, "actor_role": self.roles[actor_id]}
 
 
-def _audit_part(ctx: Context, user_id: str) -> Iterator[str]:
+def _hide(changes: str, hidden: frozenset[str]) -> str:
+    """The stored `changes` JSON text with the profile fields this file leaves out shown as a secret is
+    ("(not shown)" → "(changed)"): the record stays, its values do not. Parsed only when one may be named."""
+    if not hidden or not any(f'"{name}"' in changes for name in hidden):
+        return changes
+    parsed = json.loads(changes)
+    if not isinstance(parsed, dict):
+        return changes
+    return _dump({name: dict(SECRET_CHANGE) if name in hidden else value for name, value in parsed.items()})
+
+
+def _audit_part(ctx: Context, user_id: str, hidden: frozenset[str]) -> Iterator[str]:
     actors = _Actors(ctx, user_id)
     index = {name: position for position, name in enumerate(COLUMNS)}
     first = True
@@ -219,8 +266,9 @@ def _audit_part(ctx: Context, user_id: str) -> Iterator[str]:
                 # Where an administrator worked from is theirs, not the person's (as on My activity).
                 "remote_addr": row[index["remote_addr"]] if own else None,
                 "user_agent": row[index["user_agent"]] if own else None,
+                "restored_from": row[index["restored_from"]],
             }
-            changes = row[-1] or "null"
+            changes = _hide(row[-1], hidden) if row[-1] else "null"
             text = _dump(shown)
             chunk.append(("" if first else ",\n") + f'{text[:-1]}, "changes": {changes}}}')
             first = False
@@ -251,6 +299,10 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth
         row = load_user(conn, subject_id)
         if row is None:
             raise no_such_user()
+        schema = load_schema(conn)
+        profile = _profile_fields(conn, schema, row, caller)
+        shown = {f["name"] for f in profile}
+        hidden = frozenset(f.name for f in schema.fields if f.name not in shown)
         head = {
             "format": FORMAT,
             "version": VERSION,
@@ -258,6 +310,7 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth
             "generated_at": jsonable(now),
             "produced_by": "self" if subject_id == caller.user_id else ADMINISTRATOR,
             "user": _user_part(row),
+            "profile_fields": profile,
             "two_factor": _two_factor(conn, row),
             "terms": _terms(conn, row),
             "passkeys": _passkeys(conn, subject_id),
@@ -269,11 +322,11 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth
         record(
             conn, now=now, **call.audit(), action="export", actor_id=caller.user_id, target_id=subject_id, changes={}
         )
-    return _document(ctx, head, subject_id)
+    return _document(ctx, head, subject_id, hidden)
 
 
-def _document(ctx: Context, head: dict[str, Any], subject_id: str) -> Iterator[str]:
+def _document(ctx: Context, head: dict[str, Any], subject_id: str, hidden: frozenset[str]) -> Iterator[str]:
     text = json.dumps(head, ensure_ascii=False, indent=1)
     yield text[:-2] + ',\n "audit": [\n'
-    yield from _audit_part(ctx, subject_id)
+    yield from _audit_part(ctx, subject_id, hidden)
     yield "\n ]\n}\n"
