@@ -61,9 +61,15 @@ def test_led_through_a_new_password_two_factor_and_the_terms_in_order(pages, liv
     assert live.get(user["user_id"])["is_totp_enabled"] is True
 
 
-def test_asked_at_login_to_accept_the_terms(pages, live, js, terms):
-    user = live.user("terms", required_actions=["accept_terms"])
-    page = log_in(pages.new(js=js, axe=js), user["username"], landing="/terms")
+def test_asked_at_login_for_a_new_password_then_the_terms(pages, live, js, terms):
+    user = live.user("terms", required_actions=["accept_terms", "change_password"])
+    page = log_in(pages.new(js=js, axe=js), user["username"], landing=None)
+    # change_password is Zato's must-change flag: the login's own new-password step (E003007) comes first
+    expect(page.locator("#new-password-form")).to_be_visible()
+    page.fill("#new-password", NEW_PASSWORD)
+    page.fill("#new-password-confirm", NEW_PASSWORD)
+    page.click("#new-password-submit")
+    page.wait_for_url("**/terms")
     expect(page.locator("#required-steps")).to_be_visible()
     if js:
         assert axe_check(page, "terms to accept") == []
@@ -78,3 +84,20 @@ def test_asked_at_login_to_accept_the_terms(pages, live, js, terms):
             user["user_id"]
         )
     ]
+
+
+def test_require_an_action_of_every_user_a_filter_matches(pages, live, js):
+    admin = live.user("ra-admin", super_user=True)
+    prefix = f"team{'js' if js else 'plain'}{admin['user_id'][-6:]}"
+    members = [live.user(f"{prefix}-{n}") for n in range(3)]
+    page = signed_in(pages.new(js=js), admin["username"], landing=f"/users?q={prefix}")
+    expect(page.locator("#ra-scope option[value=filter]")).to_have_text("every user matching this filter (3)")
+    page.select_option("#ra-action", "set_up_two_factor")
+    page.select_option("#ra-scope", "filter")
+    page.click("#ra-apply")
+    expect(page.locator("#confirm-heading")).to_contain_text("of 3 users matching this filter?")
+    assert all(live.get(m["user_id"])["required_actions"] == [] for m in members)  # nothing before confirming
+    page.click("#confirm-button")
+    page.wait_for_url(f"**/users?q={prefix}")
+    expect(flash(page)).to_contain_text("Done: 3 users changed")
+    assert all(live.get(m["user_id"])["required_actions"] == ["set_up_two_factor"] for m in members)
