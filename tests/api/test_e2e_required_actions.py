@@ -152,6 +152,46 @@ def test_verify_email_is_cleared_by_the_link_sent_to_the_current_address(site):
     refused(site.api.call("PATCH", "user/email/verify", {"current_app": APP, "token": token}), 422, "E008002")
 
 
+def test_bad_input_names_the_field(site):
+    user, _ = site.new_user("bad", login=False)
+    base = {"ust": site.admin_ust, "current_app": APP}
+    body = refused(
+        site.api.call("PATCH", "user", {**base, "user_id": user["user_id"], "required_actions": ["nope"]}),
+        422,
+        "E008002",
+    )
+    assert "nope" in body["errors"]["required_actions"]
+    response = site.api.call("PATCH", "user", {**base, "user_id": user["user_id"], "required_actions": "accept_terms"})
+    assert response.status_code in (400, 422) and "required_actions" in response.json()["errors"]
+    body = refused(
+        site.api.call(
+            "PATCH",
+            "user",
+            {
+                **base,
+                "user_id": user["user_id"],
+                "required_actions": ["change_password"],
+                "password_must_change": False,
+            },
+        ),
+        422,
+        "E008002",
+    )
+    assert "required_actions" in body["errors"]
+    refused(
+        site.api.call("PATCH", "user", {**base, "user_id": "zusrnobodyatall", "required_actions": []}), 404, "E001100"
+    )
+    for text in ("", "   \n"):
+        body = refused(site.api.call("POST", "terms", {**base, "text": text}), 422, "E008002")
+        assert "text" in body["errors"]
+    _, regular = site.new_user("reg")
+    refused(site.api.call("POST", "terms", {"ust": regular, "current_app": APP, "text": "x"}), 403, "E005001")
+    body = refused(
+        site.api.call("PATCH", "user", {"ust": regular, "current_app": APP, "required_actions": []}), 403, "E008002"
+    )
+    assert "required_actions" in body["errors"]
+
+
 def test_terms_publish_asks_everyone_and_an_acceptance_is_recorded(site):
     user, ust = site.new_user("terms")
     published = ok(
@@ -197,43 +237,5 @@ def test_terms_publish_asks_everyone_and_an_acceptance_is_recorded(site):
     )
     assert [row["version"] for row in seen["result"]] == [published["version"]]
     assert seen["result"][0]["remote_addr"] == "127.0.0.1"
-
-
-def test_bad_input_names_the_field(site):
-    user, _ = site.new_user("bad", login=False)
-    base = {"ust": site.admin_ust, "current_app": APP}
-    body = refused(
-        site.api.call("PATCH", "user", {**base, "user_id": user["user_id"], "required_actions": ["nope"]}),
-        422,
-        "E008002",
-    )
-    assert "nope" in body["errors"]["required_actions"]
-    response = site.api.call("PATCH", "user", {**base, "user_id": user["user_id"], "required_actions": "accept_terms"})
-    assert response.status_code in (400, 422) and "required_actions" in response.json()["errors"]
-    body = refused(
-        site.api.call(
-            "PATCH",
-            "user",
-            {
-                **base,
-                "user_id": user["user_id"],
-                "required_actions": ["change_password"],
-                "password_must_change": False,
-            },
-        ),
-        422,
-        "E008002",
-    )
-    assert "required_actions" in body["errors"]
-    refused(
-        site.api.call("PATCH", "user", {**base, "user_id": "zusrnobodyatall", "required_actions": []}), 404, "E001100"
-    )
-    for text in ("", "   \n"):
-        body = refused(site.api.call("POST", "terms", {**base, "text": text}), 422, "E008002")
-        assert "text" in body["errors"]
-    _, regular = site.new_user("reg")
-    refused(site.api.call("POST", "terms", {"ust": regular, "current_app": APP, "text": "x"}), 403, "E005001")
-    body = refused(
-        site.api.call("PATCH", "user", {"ust": regular, "current_app": APP, "required_actions": []}), 403, "E008002"
-    )
-    assert "required_actions" in body["errors"]
+    newcomer, _ = site.new_user("late", login=False)  # created after: asked too (they never accepted it)
+    assert site.get(newcomer["user_id"])["required_actions"] == ["accept_terms"]

@@ -105,6 +105,9 @@ def test_publishing_terms_asks_every_active_user_and_an_acceptance_is_recorded(s
     assert (acceptance.version, acceptance.remote_addr) == (version.version, ADDR)
     record = audit_of(sso, bob["user_id"], "terms_accept")[-1]
     assert record["changes"]["required_actions"] == {"old": ["accept_terms"], "new": []}
+    carol = make_user("carol")  # created while version 1 asks everyone: asked too, and the audit says so
+    assert service.get_user_by_id(carol["user_id"])["required_actions"] == ["accept_terms"]
+    assert audit_of(sso, carol["user_id"], "create")[-1]["changes"]["required_actions"]["new"] == ["accept_terms"]
     second = service.publish_terms("# Terms v2", require_acceptance=False)
     assert second.users_asked == 0
     with refused(Kind.invalid, Code.invalid_input) as info:
@@ -121,6 +124,7 @@ def test_publishing_terms_asks_every_active_user_and_an_acceptance_is_recorded(s
     assert bobs.current_terms(version.version).text == "# Terms v1"
     listed = service.list_terms()
     assert [(v.version, count) for v, count in listed] == [(second.version, 0), (version.version, 2)]
+    assert make_user("dave")["required_actions"] == []  # the current version asks nobody
     assert me["user_id"]
     # the acceptance is in the person's data export, which still matches its schema
     document = json.loads("".join(sso.user.export_user(CID, bob_ust, APP, ADDR)))

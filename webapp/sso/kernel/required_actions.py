@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, literal, select
 
 from .errors import Code, FieldErrors, Kind, SSOError
-from .tables import required_actions, users
+from .tables import required_actions, terms_versions, users
 from .texts import _t
 
 CHANGE_PASSWORD = "change_password"
@@ -154,3 +154,15 @@ def clear_for_all(conn: Connection, action: str, where: Any) -> int:
         delete(required_actions).where(required_actions.c.action == action, required_actions.c.user_id.in_(matching))
     )
     return max(result.rowcount or 0, 0)
+
+
+def ask_newcomer(conn: Connection, user_id: str, now: datetime) -> list[str]:
+    """Inside a new user's insert: when the current terms require everyone's acceptance, the newcomer is asked
+    too (they never accepted that version); returns the actions stored for them."""
+    current = conn.execute(
+        select(terms_versions.c.requires_acceptance).order_by(terms_versions.c.version.desc()).limit(1)
+    ).scalar()
+    if not current:
+        return []
+    conn.execute(insert(required_actions).values(user_id=user_id, action=ACCEPT_TERMS, set_time=now))
+    return [ACCEPT_TERMS]
