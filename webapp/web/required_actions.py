@@ -19,7 +19,7 @@ from .blueprint import bp
 from .refusals import form_errors
 from .responses import ViewResponse, go, page, refusal, safe_next
 from .steps import STEPS
-from .users.list import _search_criteria
+from .users.list import filter_criteria
 
 
 @bp.get("/account/required")
@@ -155,8 +155,7 @@ def _list_address() -> str:
 def _filter_criteria(back: str) -> dict:
     """The search criteria of the list at `back` (its query string), as the list itself reads them."""
     fields = service().viewable_profile_fields()
-    criteria, _ = _search_criteria(MultiDict(parse_qsl(urlsplit(back).query)), fields)
-    return criteria
+    return filter_criteria(MultiDict(parse_qsl(urlsplit(back).query)), fields)
 
 
 @bp.post("/users/bulk/required-action")

@@ -42,9 +42,11 @@ from ..kernel.required_actions import (
     CHANGE_PASSWORD,
     COMPLETE_PROFILE,
     SET_UP_TWO_FACTOR,
+    STORED_COLUMN,
     check_actions,
     gate,
     of_row,
+    ordered,
     stored_of,
     write_stored,
 )
@@ -81,7 +83,9 @@ class Target(dict):
         target = cls(row)
         target.schema = schema
         target.profile = load_values(conn, schema, row["user_id"])
-        target.actions = stored_of(conn, row["user_id"])
+        # the caller's own row already holds them (read with the session); anyone else's are one indexed read
+        stored = row.get(STORED_COLUMN, False)
+        target.actions = stored_of(conn, row["user_id"]) if stored is False else ordered((stored or "").split())
         return target
 
 
