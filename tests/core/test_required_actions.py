@@ -10,6 +10,7 @@ import jsonschema_rs
 
 from webapp.sso import Call, Kind
 from webapp.sso.accounts.terms import render
+from webapp.sso.kernel import required_actions as required_actions_module
 from webapp.sso.kernel.errors import Code
 
 from .helpers import ADDR, APP, CID, audit_of, refused
@@ -145,3 +146,23 @@ def test_the_sanitiser_drops_scripts_event_handlers_and_javascript_links():
     assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
     # raw HTML is text, not markup: what a reader sees is the characters, escaped
     assert "&lt;script&gt;" in html
+
+
+def test_set_based_runs_go_in_batches_and_miss_nobody(sso, admin, make_user, login, monkeypatch):
+    """Batches of two users a transaction (the real size is 20,000): every user is asked exactly once and the
+    filter's runs count across batches."""
+    monkeypatch.setattr(required_actions_module, "BATCH", 2)
+    _, ust = admin
+    names = [f"batch_{n}" for n in range(5)]
+    for name in names:
+        make_user(name)
+    service = served(sso, ust)
+    assert service.required_action_by_filter("verify_email", {"q": "batch_"}) == 5
+    assert service.required_action_by_filter("verify_email", {"q": "batch_"}, clear=True) == 5
+    assert service.required_action_by_filter("change_password", {"q": "batch_"}) == 5
+    assert service.required_action_by_filter("change_password", {"q": "batch_"}, clear=True) == 5
+    version = service.publish_terms("# Batched", require_acceptance=True)
+    assert version.users_asked == 6  # the five and the administrator
+    for name in names:
+        assert sso.user.login(CID, name, "Correct-Horse-9", APP, ADDR).required_actions == ["accept_terms"]
+    assert [r["changes"]["users_asked"]["new"] for r in audit_of(sso, f"terms:{version.version}", "terms_asked")] == [6]

@@ -36,7 +36,7 @@ from .kernel.permissions import (
 )
 from .kernel.presentation import UserData
 from .kernel.required_actions import ACTIONS as REQUIRED_ACTIONS
-from .kernel.required_actions import CHANGE_PASSWORD, add_for_all, clear_for_all, pending_of
+from .kernel.required_actions import CHANGE_PASSWORD, add_for_all, clear_for_all, in_batches, pending_of
 from .kernel.required_actions import KEY as ACTIONS_KEY
 from .kernel.tables import sessions, user_roles, users
 from .sessions.session_calls import end_sessions
@@ -276,25 +276,31 @@ def filter_count(ctx: Context, call: Call, criteria) -> int:
 
 def required_action_by_filter(ctx: Context, call: Call, action, criteria, *, clear=False) -> int:
     """Set (or `clear`) one required action for every user `criteria` match (`users.view` and
-    `users.credentials`), in one set-based statement and one audit record naming the filter and the count;
-    returns how many users changed."""
+    `users.credentials`), set-based: one statement per batch of users (`required_actions.in_batches`, each
+    transaction inside the database deadline however many match), then one audit record naming the filter
+    and the count; returns how many users changed."""
     action, clear = _check_required_action(action, clear)
     column = users.c.password_must_change
     now = ctx.clock()
-    with writing(ctx.engine) as conn:
+    with reading(ctx.engine) as conn:
         caller = authenticate(ctx, conn, call)
         require(caller, USERS_VIEW)
         require(caller, USERS_CREDENTIALS)
         where = and_(matching(conn, criteria), _within_reach(caller))
+
+    def step(conn, clause) -> int:
         if action == CHANGE_PASSWORD:  # a column of the user (Zato's flag), so the version moves too
-            changing = and_(where, column.is_(clear))  # those not already so
-            count = conn.execute(
-                update(users).where(changing).values(password_must_change=not clear, version=users.c.version + 1)
-            ).rowcount
-        elif clear:
-            count = clear_for_all(conn, action, where)
-        else:
-            count = add_for_all(conn, action, where, now)
+            result = conn.execute(
+                update(users).where(clause).values(password_must_change=not clear, version=users.c.version + 1)
+            )
+            return max(result.rowcount or 0, 0)
+        if clear:
+            return clear_for_all(conn, action, clause)
+        return add_for_all(conn, action, clause, now)
+
+    changing = and_(where, column.is_(clear)) if action == CHANGE_PASSWORD else where  # those not already so
+    count = in_batches(ctx.engine, changing, step)
+    with writing(ctx.engine) as conn:
         record(
             conn,
             now=now,

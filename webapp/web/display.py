@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "role_delete": lazy_gettext("Role deleted"),
     "passkey_add": lazy_gettext("Passkey added"),
     "terms_publish": lazy_gettext("Terms published"),
+    "terms_asked": lazy_gettext("Users asked to accept the terms"),
     "terms_accept": lazy_gettext("Terms accepted"),
     "bulk_required_action": lazy_gettext("Required action for a filter"),
     "verify_email_sent": lazy_gettext("Email confirmation link sent"),

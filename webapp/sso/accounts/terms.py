@@ -1,9 +1,10 @@
 """Terms (SPEC §19): published versions, written in Markdown and rendered to sanitised HTML, and who accepted
 which version, when and from where.
 
-Publishing a version that requires acceptance gives every active user the `accept_terms` action in one
-INSERT … SELECT (`required_actions.add_for_all`): a million users cost one statement on the database, not
-a million calls, and the publish's single audit record says how many users were asked.
+Publishing a version that requires acceptance gives every active user the `accept_terms` action by INSERT …
+SELECT (`required_actions.add_for_all`) in batches of 20,000 users a transaction (`in_batches`): a million
+users cost fifty statements on the database, each well inside the deadline, not a million calls; an audit
+record says how many users were asked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ...db import reading, writing
@@ -23,7 +24,7 @@ from ..kernel.caller import authenticate, pending_actions
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.permissions import POLICIES_MANAGE, USERS_VIEW, require, require_over
-from ..kernel.required_actions import ACCEPT_TERMS, add_for_all, clear_stored
+from ..kernel.required_actions import ACCEPT_TERMS, add_for_all, clear_stored, in_batches
 from ..kernel.required_actions import KEY as ACTIONS_KEY
 from ..kernel.rows import load_user
 from ..kernel.tables import terms_acceptances, terms_versions, users
@@ -116,8 +117,11 @@ def _version(row: Any, asked: int = 0) -> TermsVersion:
 
 
 def publish_terms(ctx: Context, call: Call, text: Any, require_acceptance: Any = False) -> TermsVersion:
-    """Publish a new version of the terms (`policies.manage`); with `require_acceptance`, every active user
-    gets the `accept_terms` action (set-based, one statement). One audit record."""
+    """Publish a new version of the terms (`policies.manage`), audited; with `require_acceptance`, every active
+    user who has not accepted it gets the `accept_terms` action, set-based in batches of `BATCH` users a
+    transaction (each well inside the database deadline, however many users), then one more audit record
+    says how many were asked. The version is current from the first transaction: someone who accepts it
+    before their batch is not asked again, and a user created meanwhile is asked at creation."""
     text, require_acceptance = _check(text, require_acceptance)
     html = render(text)
     now = ctx.clock()
@@ -135,7 +139,6 @@ def publish_terms(ctx: Context, call: Call, text: Any, require_acceptance: Any =
         ).inserted_primary_key
         assert key is not None, "an INSERT of one row has its key"
         version = key[0]
-        asked = add_for_all(conn, ACCEPT_TERMS, users.c.is_active.is_(True), now) if require_acceptance else 0
         record(
             conn,
             now=now,
@@ -143,13 +146,31 @@ def publish_terms(ctx: Context, call: Call, text: Any, require_acceptance: Any =
             action="terms_publish",
             actor_id=caller.user_id,
             target_id=f"terms:{version}",
-            changes={
-                "version": change(None, version),
-                "require_acceptance": change(None, require_acceptance),
-                "users_asked": change(None, asked),
-            },
+            changes={"version": change(None, version), "require_acceptance": change(None, require_acceptance)},
         )
         row = conn.execute(select(terms_versions).where(terms_versions.c.version == version)).mappings().one()
+    if not require_acceptance:
+        return _version(row)
+    accepted = (
+        select(terms_acceptances.c.id)
+        .where(terms_acceptances.c.user_id == users.c.user_id, terms_acceptances.c.version == version)
+        .exists()
+    )
+    asked = in_batches(
+        ctx.engine,
+        and_(users.c.is_active.is_(True), ~accepted),
+        lambda conn, clause: add_for_all(conn, ACCEPT_TERMS, clause, now),
+    )
+    with writing(ctx.engine) as conn:
+        record(
+            conn,
+            now=ctx.clock(),
+            **call.audit(),
+            action="terms_asked",
+            actor_id=caller.user_id,
+            target_id=f"terms:{version}",
+            changes={"users_asked": change(None, asked)},
+        )
     return _version(row, asked)
 
 
