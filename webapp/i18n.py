@@ -102,10 +102,17 @@ def not_done(messages: Iterable[str]) -> str:
     return gettext("Not done: %(reasons)s", reasons="; ".join(translate(message) or "" for message in messages))
 
 
-def page_locale() -> str | None:
-    """The language of the page being answered (None outside a request): a message it asks for is sent in it
-    when the recipient has no `locale` of their own."""
-    return current_locale() if has_request_context() else None
+def page_locale(recipient_id: str | None = None) -> str | None:
+    """The language of the page being answered, when the person at the keyboard is the message's recipient: no
+    one is signed in (sign-up, "forgot password", a sign-in), or the signed-in person is `recipient_id`. A message
+    it asks for is then sent in it when the recipient has no `locale` of their own. None outside a request, and
+    when an administrator's action tells someone else (their page's language says nothing of the recipient's)."""
+    if not has_request_context():
+        return None
+    user = g.get("user")
+    if user and recipient_id is not None and user.get("user_id") != recipient_id:
+        return None
+    return current_locale()
 
 
 def lifetime_words(minutes: int) -> str:

@@ -65,6 +65,43 @@ def test_a_notification_arrives_in_the_language_of_the_recipient(sso, person, ma
     assert "was changed" not in body
 
 
+def test_locked_unlocked_and_deletion_notices_arrive_in_german(sso, person, mailbox, admin):
+    user = person(locale="de")
+    sso.user.lock_user(CID, user["user_id"], admin[1], APP, ADDR)
+    body = only_message(mailbox, sso, user["email"], "Ihr Example Accounts-Konto wurde gesperrt")
+    assert "Ein Administrator hat Ihr Konto bei Example Accounts" in body and "locked" not in body
+    assert 'lang="de"' in html_of(mailbox.to(user["email"])[-1])
+    sso.user.unlock_user(CID, user["user_id"], admin[1], APP, ADDR)
+    settle(sso)
+    assert mailbox.to(user["email"])[-1]["Subject"] == "Ihr Example Accounts-Konto wurde entsperrt"
+    with writing(sso.ctx.engine) as conn:
+        row = {**user, "locale": "de"}  # the user's row as the privacy area passes it
+        notifications.deletion_scheduled(sso.ctx, conn, row, at=datetime(2030, 1, 15, 9, 30), cancel_link=None)
+    settle(sso)
+    scheduled = mailbox.to(user["email"])[-1]
+    # the date too as German writes it (it was English in a German message)
+    subject = " ".join(scheduled["Subject"].split())  # a header folds its spaces
+    assert subject == "Ihr Example Accounts-Konto wird am 15.01.2030, 09:30:00 UTC gelöscht"
+    assert "Bis dahin ist es gesperrt" in text_of(scheduled)
+
+
+def test_two_factor_and_new_sign_in_notices_arrive_in_polish(sso, person, mailbox, as_admin):
+    user = person(locale="pl")
+    as_admin(user["user_id"], {"is_totp_enabled": True})
+    body = only_message(
+        mailbox, sso, user["email"], "Logowanie dwuetapowe na Twoim koncie w Example Accounts zostało włączone"
+    )
+    assert "kod z aplikacji uwierzytelniającej" in body and "Jeśli to nie Ty" in body and "was turned" not in body
+    as_admin(user["user_id"], {"is_totp_enabled": False})
+    sso.user.login(CID, user["username"], PASSWORD, APP, "203.0.113.7")
+    settle(sso)
+    off, signed_in = mailbox.to(user["email"])[-2:]
+    assert off["Subject"] == "Logowanie dwuetapowe na Twoim koncie w Example Accounts zostało wyłączone"
+    assert signed_in["Subject"] == "Nowe logowanie na Twoje konto w Example Accounts"
+    text = text_of(signed_in)
+    assert "z adresu 203.0.113.7 przez nieznaną przeglądarkę lub program" in text and "unknown" not in text
+
+
 def test_a_password_set_by_an_administrator_says_so(sso, person, mailbox, admin):
     user = person()
     sso.user.change_password(CID, {"user_id": user["user_id"], "new_password": NEW_PASSWORD}, admin[1], APP, ADDR)

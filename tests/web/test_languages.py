@@ -144,6 +144,53 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
         assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
 
 
+@pytest.mark.parametrize(
+    ("count", "polish", "german"),
+    [
+        (1, "1 użytkownik ma wartość, której", "1 Benutzer hat einen Wert"),
+        (2, "2 użytkowników ma wartości, których", "2 Benutzer haben einen Wert"),
+        (5, "5 użytkowników ma wartości, których", "5 Benutzer haben einen Wert"),
+        (22, "22 użytkowników ma wartości, których", "22 Benutzer haben einen Wert"),
+    ],
+)
+def test_a_profile_field_dry_runs_count_takes_each_languages_forms(app, count, polish, german):
+    """The service's refusal of a change stored values break (a plural _nt), as the console shows it."""
+    from webapp.i18n import translate
+    from webapp.sso.accounts.profile_schema import DryRun, _refusal
+
+    refusal = _refusal(DryRun(count, "zusrx", "bob", clearable=True))
+    assert refusal.startswith(f"{count} user") and "(the first: bob)" in refusal  # English to a program
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        shown = translate(refusal) or ""
+        assert shown.startswith(polish) and "(pierwszy: bob)" in shown
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert (translate(refusal) or "").startswith(german)
+
+
+@pytest.mark.parametrize(
+    ("count", "english", "polish"),
+    [
+        (1, "must be at most 1 character", "może mieć najwyżej 1 znak"),
+        (4, "must be at most 4 characters", "może mieć najwyżej 4 znaki"),
+        (5, "must be at most 5 characters", "może mieć najwyżej 5 znaków"),
+        (22, "must be at most 22 characters", "może mieć najwyżej 22 znaki"),
+        (254, "must be at most 254 characters", "może mieć najwyżej 254 znaki"),  # the email address's limit
+    ],
+)
+def test_a_length_limit_takes_each_languages_plural(app, count, english, polish):
+    """A profile field's own max_length can be any number: Polish needs the form of each (it was 'znaków' always)."""
+    from webapp.i18n import translate
+    from webapp.sso.kernel.profile_fields import ProfileField, check_field_value
+
+    field = ProfileField(1, "code", "Code", "text", max_length=count)
+    message = check_field_value(field, "x" * (count + 1))[1]
+    assert message == english  # a program reads English
+    with app.test_request_context(headers={"Accept-Language": "pl"}):
+        assert translate(message) == polish
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert translate(message) == f"darf höchstens {count} Zeichen lang sein"
+
+
 # --- emails in the recipient's language ----------------------------------------------------------------------
 
 
@@ -181,6 +228,32 @@ def test_a_reset_email_goes_out_in_the_recipients_language_whatever_the_page(mai
     html = message.get_body(("html",)).get_content()
     assert '<html lang="pl">' in html and "Jeśli przycisk nie działa" in html
     assert "Reset your" not in body and "If it was not you" not in html
+
+
+def test_an_administrators_page_language_is_not_the_recipients(mail_app, mailbox):
+    """A German administrator locks an account with no language of its own: the notice goes out in
+    SSO_DEFAULT_LOCALE (English here), not in the administrator's German; the owner's own change from a German
+    page is told in German."""
+    sso = mail_app.extensions["sso"]
+    sso.operator.create_local("greta", PASSWORD, super_user=True)
+    sam = sso.operator.create_local("sam", PASSWORD, super_user=False)
+    ust = sso.user.login("cid", "greta", PASSWORD, "CRM", "127.0.0.1").ust
+    sso.user.update_user_by_id("cid", sam["user_id"], {"email": "sam@example.com"}, ust, "CRM", "127.0.0.1")
+    admin = mail_app.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert web_login(admin, "greta").status_code == 303
+    assert form(admin, f"/users/{sam['user_id']}/confirm?action=lock", "lock-form").submit(admin).status_code == 303
+    assert mailbox.for_("sam@example.com")["Subject"] == "Your SSO account was locked"
+
+    sso.user.unlock_user("cid", sam["user_id"], ust, "CRM", "127.0.0.1")
+    owner = mail_app.test_client()
+    owner.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert web_login(owner, "sam").status_code == 303
+    change = form(owner, "/account/password", "password-form")
+    change.fill("old_password", PASSWORD).fill("new_password", "Brand-New-Horse-31")
+    change.fill("confirm_password", "Brand-New-Horse-31")
+    assert change.submit(owner).status_code == 303
+    assert mailbox.for_("sam@example.com", count=3)["Subject"] == "Ihr SSO-Passwort wurde geändert"  # after unlocked
 
 
 def test_a_sign_up_email_goes_out_in_the_language_of_the_page_it_was_asked_from(mail_app, mailbox):

@@ -6,6 +6,7 @@ Polish must show none of them, except those a language writes the same way ("Sta
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +16,7 @@ from webapp.sso import Call
 from webapp.sso.kernel.texts import SOURCE_LOCALE
 
 from ..conftest import app_config
+from .conftest import web_login
 from .html_forms import form
 
 ATTRIBUTES_READ = ("aria-label", "title", "placeholder", "alt")
@@ -81,14 +83,32 @@ def csrf(client, path: str) -> str:
     return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
+# Words of English sentences that German and Polish never write: a text shown unchanged in the other language
+# and holding one of them is an English sentence nobody marked for translation (the catalogs cannot know it).
+ENGLISH_WORDS = frozenset(
+    """the and of is are be been its it this that these those with for your you were can cannot not has have from
+    by must should would than then they their who what when which there here each every""".split()  # noqa: SIM905
+)
+
+
+def unmarked_english(english_parts: list[str], shown: set[str]) -> set[str]:
+    """The texts of the English page shown unchanged in the other language that read as English sentences."""
+    same = set(english_parts) & shown
+    return {part for part in same if ENGLISH_WORDS.intersection(re.findall(r"\b[a-z]+\b", part.lower()))}
+
+
 def check_page(client, sources, path: str, method: str = "get", data_for=None) -> set[str]:
     english = render(client, path, SOURCE_LOCALE, method, data_for() if data_for else None)
-    wanted = english_strings_shown(readable(english), sources)
+    english_parts = readable(english)
+    wanted = english_strings_shown(english_parts, sources)
     assert wanted, f"{path}: no English source string found in the English page (the check would prove nothing)"
     left: set[str] = set()
     for tag in catalogs.translated_locales():
         shown = set(readable(render(client, path, tag, method, data_for() if data_for else None)))
         text = "\n".join(shown)
+        left |= {
+            f"{tag} {path}: not marked for translation: {part!r}" for part in unmarked_english(english_parts, shown)
+        }
         written = {translations[tag] for translations in sources.values()}
         for msgid in wanted:
             if msgid in written:
@@ -130,6 +150,7 @@ def test_every_page_an_administrator_opens_has_no_english_left_in_german_and_pol
         f"/users/{bob['user_id']}/confirm?action=lock",
         f"/users/{bob['user_id']}/confirm?action=reject",
         f"/users/{bob['user_id']}/confirm?action=delete",
+        f"/users/{bob['user_id']}/confirm?action=nonsense",  # the unknown action's page
         f"/users/{admin['user_id']}",
         f"/users/{admin['user_id']}/confirm?action=delete",
         "/api-clients",
@@ -153,15 +174,95 @@ def _root(sso, make_user):
     return ust, "CRM", "10.0.0.9"
 
 
-def test_the_profile_fields_pages_have_no_english_left_in_german_and_polish(admin_client, sso, admin_ust, sources):
+def test_the_profile_fields_pages_have_no_english_left_in_german_and_polish(
+    admin_client, sso, admin_ust, make_user, sources
+):
     client, _admin = admin_client
     admin = sso.serve(Call("cid", admin_ust, "CRM", "::1"))
     admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "required": True})
     admin.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    admin.define_profile_field({"name": "room", "label": "Room", "type": "text", "max_length": 40})
+    for name in ("bob", "cy"):
+        user = make_user(name)
+        sso.user.update_user_by_id("c", user["user_id"], {"desk": 1, "room": "Room 1234"}, admin_ust, "CRM", "::1")
     left = set()
-    for path in ("/profile-fields", "/profile-fields/desk/delete"):
+    for path in ("/profile-fields", "/profile-fields/new", "/profile-fields/desk", "/profile-fields/team"):
         left |= check_page(client, sources, path)
-    assert not left, left
+    left |= check_page(client, sources, "/profile-fields/desk/delete")
+
+    def bad_definition():
+        return form_data(
+            client, "/profile-fields/new", "profile-field-form", name="Bad Name", label="", max_length="many"
+        )
+
+    def bad_choice():
+        sent = form_data(client, "/profile-fields/team", "profile-field-form", type="choices")
+        return {**sent, "unique": "1"}  # no options either (the text area is not sent)
+
+    def tightening():  # two users' values break it: the dry run, with its plural
+        return form_data(client, "/profile-fields/room", "profile-field-form", max_length="3")
+
+    def wrong_name():
+        return {"csrf_token": csrf(client, "/profile-fields/desk/delete"), "confirm": "Desk"}
+
+    left |= check_page(client, sources, "/profile-fields/new", "post", bad_definition)
+    left |= check_page(client, sources, "/profile-fields/team", "post", bad_choice)
+    left |= check_page(client, sources, "/profile-fields/room", "post", tightening)
+    left |= check_page(client, sources, "/profile-fields/desk/delete", "post", wrong_name)
+    assert not left, "\n".join(sorted(left))
+
+
+def test_profile_field_value_errors_on_manage_user_have_no_english_left(admin_client, sso, admin_ust, sources):
+    client, _admin = admin_client
+    admin = sso.serve(Call("cid", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "minimum": 1, "maximum": 99})
+    admin.define_profile_field({"name": "site", "label": "Site", "type": "url"})
+    admin.define_profile_field({"name": "phone", "label": "Phone", "type": "phone"})
+    admin.define_profile_field({"name": "born", "label": "Born", "type": "date"})
+    user_id = sso.operator.create_local("dora", None, super_user=False)["user_id"]
+    path = f"/users/{user_id}"
+
+    def bad_values():
+        return form_data(client, path, "user-form", desk="100", site="ftp://x", phone="12", born="31.12.1990")
+
+    english = render(client, path, SOURCE_LOCALE, "post", bad_values())
+    assert "must be at most 99" in english and "must be an http or https address" in english
+    assert not check_page(client, sources, path, "post", bad_values)
+    admin.define_profile_field({"name": "badge", "label": "Badge", "type": "text", "required": True, "unique": True})
+
+    def new_user_without_badge():
+        return form_data(client, "/users/new", "create-form", username="erin", desk="zero")
+
+    assert "is required" in render(client, "/users/new", SOURCE_LOCALE, "post", new_user_without_badge())
+    assert not check_page(client, sources, "/users/new", "post", new_user_without_badge)
+    polish = render(client, path, "pl", "post", bad_values())
+    assert "może wynosić najwyżej 99" in polish and "musi być adresem http lub https" in polish
+
+
+def test_the_roles_pages_and_a_help_desk_persons_pages_have_no_english_left(app, sso, make_user, sources):
+    make_user("hilda")
+    sso.operator.grant_role_local("hilda", "helpdesk")
+    bob = make_user("bob")
+    make_user("root", super_user=True)
+    root = sso.user.login("c", "root", "Correct-Horse-9", "CRM", "::1").ust
+    admin = sso.serve(Call("c", root, "CRM", "::1"))
+    admin.define_profile_field({"name": "salary", "label": "Salary", "type": "integer"})  # help desk may not view
+    admin.define_profile_field(
+        {"name": "iban", "label": "IBAN", "type": "text", "sensitive": True, "view": ["helpdesk"]}
+    )
+    sso.user.update_user_by_id("c", bob["user_id"], {"salary": 5000, "iban": "DE00 1234"}, root, "CRM", "::1")
+    helpdesk = app.test_client()
+    assert web_login(helpdesk, "hilda").status_code == 303
+    left = set()
+    for path in ("/account", "/users", f"/users/{bob['user_id']}", f"/users/{bob['user_id']}/history"):
+        left |= check_page(helpdesk, sources, path)
+    left |= check_page(helpdesk, sources, f"/users/{bob['user_id']}/confirm?action=lock")
+    make_user("boss", super_user=True)
+    admin = app.test_client()
+    assert web_login(admin, "boss").status_code == 303
+    for path in ("/roles", "/roles/new", "/roles/helpdesk", "/roles/auditor"):
+        left |= check_page(admin, sources, path)
+    assert not left, "\n".join(sorted(left))
 
 
 def test_a_regular_users_pages_have_no_english_left_in_german_and_polish(alice_client, sources):
@@ -186,6 +287,19 @@ def test_the_check_finds_english_left_on_a_page(client, sources):
     german_page_with_leftover = render(client, "/login", "de").replace("Passwort vergessen?", "Forgot password?")
     shown = set(readable(german_page_with_leftover))
     assert "Forgot password?" in shown and "Log in" not in shown
+
+
+def test_the_check_finds_an_english_sentence_nobody_marked_for_translation(admin_client, sso, admin_ust):
+    client, _ = admin_client
+    admin = sso.serve(Call("cid", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "desk", "label": "Desk", "type": "integer"})
+    english = readable(render(client, "/profile-fields/desk", SOURCE_LOCALE))
+    german = render(client, "/profile-fields/desk", "de")
+    unmarked = german.replace("Was in den Formularen steht.", "What people read on the forms.")
+    assert unmarked_english(english, set(readable(german))) == set()
+    assert unmarked_english(english, set(readable(unmarked))) == {"What people read on the forms."}
+    data = {"desk", "Desk", "bob", "10.0.0.9", "zusrdljnpgyux6ldur74p2ybf3of"}  # an id holds "of": not a word
+    assert unmarked_english(list(data), data) == set()
 
 
 def test_the_sign_up_page_has_no_english_left_in_german_and_polish(db_url, sources):

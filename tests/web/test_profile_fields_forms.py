@@ -173,7 +173,7 @@ def test_the_profile_fields_page_adds_edits_dry_runs_retires_and_deletes(admin_c
     edit.fill("max_length", "5")
     answer = edit.submit(client)
     html = text(answer)
-    assert answer.status_code == 409 and "1 user(s) hold a value" in html and ">bob</a>" in html
+    assert answer.status_code == 409 and "1 user holds a value" in html and ">bob</a>" in html
     assert shown(sso, admin_ust, bob["user_id"])["department"] == "Engineering"
     again = forms(html)["profile-field-form"]  # the dry run's page: the same values, and the clear box
     again.check("clear_violations")
@@ -212,3 +212,14 @@ def test_create_user_asks_for_the_profile_fields_and_says_which_required_one_is_
     assert new.submit(client).status_code == 303
     made = sso.user.search(CID, {"username": "newbie"}, admin_ust, APP, ADDR)["result"][0]
     assert (made["badge"], made["team"]) == (7, "blue")
+
+
+def test_the_history_pages_name_a_profile_field_by_its_label(admin_client, alice_client, sso, admin_ust):
+    admin = sso.serve(Call("c", admin_ust, "CRM", "::1"))
+    admin.define_profile_field({"name": "desk_no", "label": "Desk number", "type": "integer"})
+    client, _ = admin_client
+    mine, alice = alice_client
+    sso.user.update_user_by_id("c", alice["user_id"], {"desk_no": 7}, admin_ust, "CRM", "::1")
+    for reader, path in ((client, f"/users/{alice['user_id']}/history"), (mine, "/account/history")):
+        html = text(reader.get(path))
+        assert '<span class="attr">Desk number</span>' in html and "Desk no<" not in html, path

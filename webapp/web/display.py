@@ -100,6 +100,8 @@ EXTRA_LABELS = {
     "passkey": lazy_gettext("Passkey"),
     "sign_count": lazy_gettext("Sign count"),
     "deletion_time": lazy_gettext("Deletion scheduled on"),
+    "roles": lazy_gettext("Roles"),
+    "permissions": lazy_gettext("Permissions"),
 }
 # How the audit shows a secret's change (kernel/audit.py's SECRET_CHANGE), in the page's language.
 SECRET_WORDS = {"(not shown)": lazy_gettext("(not shown)"), "(changed)": lazy_gettext("(changed)")}
@@ -191,7 +193,9 @@ def format_value(value: Any, name: str | None = None) -> str:
         return str(CHOICE_LABELS.get(value, str(value)))
     if isinstance(value, list):  # a set of names, e.g. a user's roles or a role's permissions
         return ", ".join(map(str, value)) or gettext("none")
-    if isinstance(value, str) and value in SECRET_WORDS and ((attr is not None and attr.write_only) or name in SECRETS):
+    # The audit's words for a value not shown: a secret's, and a profile field's the reader may not view or that
+    # is sensitive (no built-in attribute of that name, so an ordinary value is never taken for them).
+    if isinstance(value, str) and value in SECRET_WORDS and (attr is None or attr.write_only or name in SECRETS):
         return str(SECRET_WORDS[value])
     return str(value)
 

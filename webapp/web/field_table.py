@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import g
 
+from ..i18n import gettext
 from ..sso.kernel.attributes import ATTRIBUTES, Attribute, check_value
 from ..sso.kernel.profile_fields import SELF, TEXT_VALUE_MAX, ProfileField, check_field_value
 
@@ -73,5 +74,5 @@ def groups_of(names: Iterable[str]) -> list[tuple[str, list[str]]]:
     for name in names:
         f = profile_field(name)
         if f is not None:
-            sections.setdefault(f.group or "Profile", []).append(name)
+            sections.setdefault(f.group or gettext("Profile"), []).append(name)
     return list(sections.items())

@@ -173,7 +173,7 @@ def _passkey_instead(sealed: str, next_url: str | None) -> ViewResponse:
     """At the code step: the login with a passkey in place of the code (SPEC §18)."""
     pending = open_pending(sealed)
     if pending is None:
-        flash("That took too long. Please log in again.", "error")
+        flash(gettext("That took too long. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
     credential = request.form.get("credential", "")
     answer = {"challenge_id": session.pop(CEREMONY_KEYS["factor"], None), "credential": credential}
@@ -182,16 +182,16 @@ def _passkey_instead(sealed: str, next_url: str | None) -> ViewResponse:
     except SSOError as error:
         if error.sub_status == [Code.auth_invalid] and not error.errors:
             return code_step(
-                sealed, next_url, 401, "That passkey is not one of this account's. Try another, or the code."
+                sealed, next_url, 401, gettext("That passkey is not one of this account's. Try another, or the code.")
             )
         if error.sub_status == [Code.invalid_input]:
             return code_step(
-                sealed, next_url, 422, "That took too long, or the page was used twice. Try the passkey again."
+                sealed, next_url, 422, gettext("That took too long, or the page was used twice. Try the passkey again.")
             )
-        flash("Your login could not be completed. Please log in again.", "error")
+        flash(gettext("Your login could not be completed. Please log in again."), "error")
         return redirect(url_for("web.login"), 303)
     if pending.new_password is not None:
-        flash("Your new password is set.", "success")
+        flash(gettext("Your new password is set."), "success")
     return _after_login(result, next_url)
 
 

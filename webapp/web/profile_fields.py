@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
-from ..i18n import gettext
+from ..i18n import gettext, lazy_gettext
 from ..sso import SSOError
 from ..sso.kernel.permissions import SCHEMA_MANAGE
 from ..sso.kernel.profile_fields import FLAGS, SELF, TYPES, ProfileField
+from ..sso.kernel.texts import _t
 from .auth import permission_required, service
 from .blueprint import bp
 from .refusals import form_errors
@@ -23,13 +24,33 @@ DEFINITION_FLAGS = tuple(flag for flag in FLAGS if flag != "retired")
 NUMBERS = ("min_length", "max_length", "minimum", "maximum", "position")
 TEXTS = ("label", "description", "type", "regex", "regex_message", "group", "scim_path")
 FORM_KEYS = (*TEXTS, *NUMBERS, "options", *DEFINITION_FLAGS, "view", "edit")
+FLAG_LABELS = {
+    "nullable": lazy_gettext("Nullable"),
+    "required": lazy_gettext("Required"),
+    "unique": lazy_gettext("Unique"),
+    "searchable": lazy_gettext("Searchable"),
+    "list_column": lazy_gettext("List column"),
+    "sensitive": lazy_gettext("Sensitive"),
+}
 FLAG_HELP = {
-    "nullable": "May be cleared (no value).",
-    "required": "Every user must have a value (asked at sign-up and create).",
-    "unique": "No two users share a value (case-insensitive for text).",
-    "searchable": "A filter of the user list and of user/search.",
-    "list_column": "A column of the user list.",
-    "sensitive": "Audited only as “(changed)”; left out of CSV exports.",
+    "nullable": lazy_gettext("May be cleared (no value)."),
+    "required": lazy_gettext("Every user must have a value (asked at sign-up and create)."),
+    "unique": lazy_gettext("No two users share a value (case-insensitive for text)."),
+    "searchable": lazy_gettext("A filter of the user list and of user/search."),
+    "list_column": lazy_gettext("A column of the user list."),
+    "sensitive": lazy_gettext("Audited only as “(changed)”; left out of CSV exports."),
+}
+# What each type is called on the pages (the value, the type's name in the API and the export, stays English).
+TYPE_LABELS = {
+    "text": lazy_gettext("Text"),
+    "email": lazy_gettext("Email address"),
+    "url": lazy_gettext("Web address (http or https)"),
+    "phone": lazy_gettext("Phone number"),
+    "integer": lazy_gettext("Whole number"),
+    "bool": lazy_gettext("Yes or no"),
+    "date": lazy_gettext("Date"),
+    "choice": lazy_gettext("One option of a list"),
+    "choices": lazy_gettext("Several options of a list"),
 }
 
 
@@ -48,7 +69,7 @@ def definition_from_form(form: Mapping[str, str], *, new: bool) -> tuple[dict[st
         elif re.fullmatch(r"-?[0-9]{1,19}", text):
             data[key] = int(text)
         else:
-            problems[key] = "must be a whole number"
+            problems[key] = _t("must be a whole number")
     options = []
     for line in form.get("options", "").splitlines():
         if line.strip():
@@ -91,6 +112,8 @@ def _edit_page(
         types=TYPES,
         flags=DEFINITION_FLAGS,
         flag_help=FLAG_HELP,
+        flag_labels=FLAG_LABELS,
+        type_labels=TYPE_LABELS,
         dry_run=dry_run,
     )
 
@@ -113,7 +136,7 @@ def profile_fields() -> ViewResponse:
         fields = service().profile_fields()
     except SSOError as error:
         return refusal(error)
-    return page("profile_fields/list.html", fields=fields)
+    return page("profile_fields/list.html", fields=fields, type_labels=TYPE_LABELS)
 
 
 @bp.get("/profile-fields/new")

@@ -57,7 +57,7 @@ def refuse_keys_outside_permissions(caller, data) -> None:
     for key in data:
         needed = USERS_APPROVE if key == "auto_approve" else attribute_permission(key)
         if key not in _CREATED_WITH_THE_USER and not caller.holds(needed):
-            errors.add(key, f"you do not hold the permission to set this ({needed})")
+            errors.add(key, _t("you do not hold the permission to set this (%(permission)s)", permission=needed))
     errors.raise_if_any(Kind.forbidden)
 
 
@@ -111,7 +111,7 @@ def check_new_user(
         clean.update(check_profile_values(schema, profile, errors))
         for f in schema.active:
             if f.required and f.name not in data:
-                errors.add(f.name, "is required")
+                errors.add(f.name, _t("is required"))
     if type(data.get("auto_approve", False)) is not bool:
         errors.add("auto_approve", _t("must be true or false"))
     if "password" in data:

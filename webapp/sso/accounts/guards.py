@@ -89,7 +89,7 @@ def usable_super_users(conn: Connection) -> int:
 def require_a_usable_super_user(conn: Connection, field: str) -> None:
     """E008001 (the transaction rolls back) when no super-user could log in any more."""
     if usable_super_users(conn) == 0:
-        raise own_access(field, "no super-user who can log in would be left")
+        raise own_access(field, _t("no super-user who can log in would be left"))
 
 
 # --- SPEC §17: someone must be able to manage roles ---
@@ -132,7 +132,7 @@ def require_a_role_manager(conn: Connection, field: str, before: int) -> None:
     """E008001 when there were `before` usable holders of `roles.manage` and the change left none, and
     no usable super-user remains either."""
     if before > 0 and usable_role_managers(conn) == 0 and usable_super_users(conn) == 0:
-        raise own_access(field, "nobody who can log in would be left able to manage roles")
+        raise own_access(field, _t("nobody who can log in would be left able to manage roles"))
 
 
 def holds_role_management(conn: Connection, user_id: str) -> bool:

@@ -35,6 +35,7 @@ from ..kernel.profile_fields import (
 )
 from ..kernel.profile_rows import load_schema, write_value
 from ..kernel.tables import profile_fields, profile_values, users
+from ..kernel.texts import _nt, _t
 
 AUDIT_TARGET = "profile-schema"
 OPERATOR_CALL = local("profile-schema")  # the command line's call: this very object, which no face can build
@@ -63,7 +64,9 @@ def _admin(ctx: Context, call: Call) -> Caller:
 
 
 def no_such_field(name: Any) -> SSOError:
-    return SSOError.single(Kind.not_found, Code.invalid_input, "name", f"no profile field is called {str(name)[:64]!r}")
+    return SSOError.single(
+        Kind.not_found, Code.invalid_input, "name", _t("no profile field is called %(name)s", name=repr(str(name)[:64]))
+    )
 
 
 def list_fields(ctx: Context, call: Call) -> list[ProfileField]:
@@ -181,7 +184,7 @@ def delete_field(ctx: Context, call: Call, name: str, confirm: Any) -> None:
     """Delete a field and every value of it; `confirm` must be the field's name, typed."""
     caller = _admin(ctx, call)
     if confirm != name:
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "confirm", "type the field's name to delete it")
+        raise SSOError.single(Kind.invalid, Code.invalid_input, "confirm", _t("type the field's name to delete it"))
     with writing(ctx.engine) as conn:
         current = _require(conn, name, lock=True)
         count = conn.execute(
@@ -204,7 +207,9 @@ def import_schema(ctx: Context, call: Call, definitions: Any, *, dry_run_only: b
     changes, each as the administration would; returns the diff (one line per change, empty when none).
     Idempotent: a second run finds nothing to do."""
     if not isinstance(definitions, list) or not all(isinstance(d, Mapping) for d in definitions):
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "definitions", "must be a list of field definitions")
+        raise SSOError.single(
+            Kind.invalid, Code.invalid_input, "definitions", _t("must be a list of field definitions")
+        )
     _admin(ctx, call)
     with reading(ctx.engine) as conn:
         schema = load_schema(conn)
@@ -313,9 +318,22 @@ def _as_new_type(current: ProfileField, new: ProfileField, value: Any) -> Any:
 
 
 def _refusal(found: DryRun) -> str:
-    who = f" (the first: {found.first_username})" if found.first_username else ""
-    hint = " Clear them first, or choose to clear them." if found.clearable else ""
-    return f"{found.count} user(s) hold a value this change would break{who}.{hint}"
+    first = found.first_username or found.first_user_id or ""
+    if found.clearable:
+        return _nt(
+            "%(num)d user holds a value this change would break (the first: %(first)s). "
+            "Clear it first, or choose to clear it.",
+            "%(num)d users hold a value this change would break (the first: %(first)s). "
+            "Clear them first, or choose to clear them.",
+            found.count,
+            first=first,
+        )
+    return _nt(
+        "%(num)d user holds a value this change would break (the first: %(first)s).",
+        "%(num)d users hold a value this change would break (the first: %(first)s).",
+        found.count,
+        first=first,
+    )
 
 
 def _clear_value(ctx: Context, conn: Connection, call: Call, caller: Caller, user_id: str, f: ProfileField) -> None:

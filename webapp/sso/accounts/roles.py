@@ -27,7 +27,7 @@ from ..kernel.inputs import reject_unknown, require_mapping
 from ..kernel.permissions import PERMISSIONS, ROLES_MANAGE, USERS_VIEW, join, refused, require, require_over, split
 from ..kernel.rows import load_user
 from ..kernel.tables import roles, user_roles, users
-from ..kernel.texts import _t
+from ..kernel.texts import _t, at_most_characters
 from .guards import hold_role_managers, require_a_role_manager, usable_role_managers
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -38,7 +38,7 @@ ROLE_TARGET = "role:"
 
 def no_such_role(field: str = "role") -> SSOError:
     """E008002 (404): no role has this name."""
-    return SSOError.single(Kind.not_found, Code.invalid_input, field, "no such role")
+    return SSOError.single(Kind.not_found, Code.invalid_input, field, _t("no such role"))
 
 
 def _role_row(conn: Connection, name: Any, *, lock: bool = False) -> Any:
@@ -103,7 +103,7 @@ def _check_name(name: Any, errors: FieldErrors) -> None:
     elif not name:
         errors.add("name", _t("must not be empty"))
     elif len(name) > ROLE_NAME_MAX:
-        errors.add("name", f"must be at most {ROLE_NAME_MAX} characters")
+        errors.add("name", at_most_characters(ROLE_NAME_MAX))
     elif not ROLE_NAME.match(name):
         errors.add("name", _t("must start with a lowercase letter and hold only a-z, 0-9, '.', '_' and '-'"))
 
@@ -126,7 +126,7 @@ def _check_permissions(value: Any, errors: FieldErrors) -> frozenset[str]:
         return frozenset()
     unknown = [name for name in value if name not in PERMISSIONS]
     if unknown:
-        errors.add("permissions", _t("unknown permission: ") + ", ".join(sorted(set(unknown)))[:200])
+        errors.add("permissions", _t("unknown permission: %(names)s", names=", ".join(sorted(set(unknown)))[:200]))
     if len(set(value)) != len(value):
         errors.add("permissions", _t("names a permission twice"))
     return frozenset(value)

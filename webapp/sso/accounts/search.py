@@ -348,7 +348,7 @@ def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErro
             value = [value] if isinstance(value, str) else value
         if f.type in ("text", "email", "url") and not criteria.get("is_name_exact", True):
             if not isinstance(value, str) or text_problem(value):
-                errors.add(f.name, "must be a string")
+                errors.add(f.name, _t("must be a string"))
                 continue
             clauses.append(holds(f, _like(profile_values.c.search_key, fold(value))))
             continue
@@ -364,7 +364,7 @@ def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErro
         clauses.append(holds(f, profile_values.c.search_key == search_key(f, clean)))
     lacking = criteria.get(LACKING_REQUIRED)
     if lacking is not None and type(lacking) is not bool:
-        errors.add(LACKING_REQUIRED, "must be true or false")
+        errors.add(LACKING_REQUIRED, _t("must be true or false"))
     elif lacking:
         lacks = [~holds(f) for f in schema.active if f.required]
         clauses.append(or_(*lacks) if lacks else literal(False))
@@ -399,7 +399,7 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
             errors.add(key, _t("must be a whole number of at least 1"))
     for key in ("cur_page", "start_index"):
         if type(criteria.get(key)) is int and criteria[key] > CUR_PAGE_MAX:
-            errors.add(key, f"must be at most {CUR_PAGE_MAX}")
+            errors.add(key, _t("must be at most %(limit)s", limit=CUR_PAGE_MAX))
     if "after" in criteria and "cur_page" in criteria:
         errors.add("after", _t("cannot be combined with cur_page (after pages by key)"))
     sortable = [*SORTABLE, *(f.name for f in (schema or ProfileSchema()).active if f.searchable)]

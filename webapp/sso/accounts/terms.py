@@ -28,7 +28,7 @@ from ..kernel.required_actions import ACCEPT_TERMS, add_for_all, clear_stored, i
 from ..kernel.required_actions import KEY as ACTIONS_KEY
 from ..kernel.rows import load_user
 from ..kernel.tables import terms_acceptances, terms_versions, users
-from ..kernel.texts import _t
+from ..kernel.texts import _t, at_most_characters
 
 TERMS_MAX = 100_000  # characters of Markdown
 VERSION_MAX = 2**31 - 1  # a version number fits every database's integer
@@ -93,7 +93,7 @@ def _check(text: Any, require_acceptance: Any) -> tuple[str, bool]:
     elif not text.strip():
         errors.add("text", _t("may not be empty"))
     elif len(text) > TERMS_MAX:
-        errors.add("text", _t("must be at most %(num)d characters", num=TERMS_MAX))
+        errors.add("text", at_most_characters(TERMS_MAX))
     elif any(ord(char) < 32 and char not in "\n\r\t" for char in text) or any(
         "\ud800" <= char <= "\udfff" for char in text
     ):

@@ -249,11 +249,11 @@ def check_update(
             if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
                 edit = schema.by_name[key].edit
                 if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                    errors.add(key, "you may not change this field")
+                    errors.add(key, _t("you may not change this field"))
                 continue
             needed = attribute_permission(key)
             if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-                errors.add(key, f"you do not hold the permission to change this ({needed})")
+                errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
         errors.raise_if_any(Kind.forbidden)
     if naming_other or lock:
         row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)

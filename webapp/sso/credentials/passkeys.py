@@ -214,7 +214,9 @@ def check_name(name: Any) -> str:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "name", _t("is required: what you call this passkey"))
     name = " ".join(name.split())
     if len(name) > PASSKEY_NAME_MAX:
-        raise SSOError.single(Kind.invalid, Code.invalid_input, "name", f"is longer than {PASSKEY_NAME_MAX} characters")
+        raise SSOError.single(
+            Kind.invalid, Code.invalid_input, "name", _t("is longer than %(num)d characters", num=PASSKEY_NAME_MAX)
+        )
     problem = text_problem(name)
     if problem:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "name", problem)

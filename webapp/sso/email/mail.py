@@ -181,14 +181,18 @@ def mail_language(preferred: Any, fallback: str) -> str:
     return preferred if preferred in LOCALES else fallback
 
 
-def _locale_of(recipient: Any) -> str | None:
+def _field_of(recipient: Any, key: str) -> Any:
     if recipient is None:
         return None
     mapping = getattr(recipient, "_mapping", recipient)
     try:
-        return mapping.get("locale")
+        return mapping.get(key)
     except AttributeError:
         return None
+
+
+def _locale_of(recipient: Any) -> str | None:
+    return _field_of(recipient, "locale")
 
 
 def _localised(value: Any, locale: str, translations: NullTranslations) -> Any:
@@ -236,15 +240,16 @@ class Mailer:
         # The name we greet the SMTP server with (smtplib's default, the machine's FQDN, can take seconds to find).
         self.helo_name = urlsplit(settings.get("SSO_PUBLIC_URL", "")).hostname or "localhost"
         self.default_locale = settings.get("SSO_DEFAULT_LOCALE") or SOURCE_LOCALE
-        # The language of the page that asks for a message (the console sets it; None outside a request).
-        self.page_locale: Callable[[], str | None] = lambda: None
+        # The language of the page that asks for a message to the recipient of this id (the console sets it; None
+        # outside a request, or when the person at the keyboard is not the recipient).
+        self.page_locale: Callable[[str | None], str | None] = lambda recipient_id: None
         _log_to_stderr()
 
     def language(self, recipient: Any) -> str:
         """The language a message to `recipient` (a user row or None) goes out in: their `locale`, else the
-        language of the page that asked for it, else SSO_DEFAULT_LOCALE."""
+        language of the page that asked for it when its reader is the recipient, else SSO_DEFAULT_LOCALE."""
         preferred = _locale_of(recipient)
-        return mail_language(preferred, self.page_locale() or self.default_locale)
+        return mail_language(preferred, self.page_locale(_field_of(recipient, "user_id")) or self.default_locale)
 
     @property
     def configured(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from ..kernel.attributes import REMOTE_ADDR_MAX, USER_AGENT_MAX, safe_text
 from ..kernel.context import Context
 from ..kernel.tables import audit
+from ..kernel.texts import _t
 from .mail import render, when
 from .outbox import enqueue
 
@@ -139,8 +140,8 @@ def new_sign_in(
             "new_sign_in",
             "new_sign_in",
             user,
-            address=safe_text(remote_addr, REMOTE_ADDR_MAX) or "an unknown address",
-            browser=safe_text(user_agent, USER_AGENT_MAX) or "an unknown browser or program",
+            address=safe_text(remote_addr, REMOTE_ADDR_MAX) or _t("an unknown address"),
+            browser=safe_text(user_agent, USER_AGENT_MAX) or _t("an unknown browser or program"),
             app=safe_text(current_app, 64) or "",
         )
 

@@ -28,7 +28,7 @@ from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
-from ..kernel.texts import _t
+from ..kernel.texts import _t, at_most_characters
 from . import tokens
 from .mail import render, valid_for
 from .outbox import enqueue
@@ -70,7 +70,7 @@ def check_username(ctx: Context, value: Any, errors: FieldErrors) -> str | None:
         errors.add("username", _t("is required") if value in ("", None) else "must be a string", Code.username_invalid)
         return None
     if len(value) > USERNAME_MAX:
-        errors.add("username", _t("must be at most %(num)d characters", num=USERNAME_MAX), Code.username_too_long)
+        errors.add("username", at_most_characters(USERNAME_MAX), Code.username_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("username", _t("must not contain whitespace"), Code.username_has_whitespace)
@@ -96,7 +96,7 @@ def check_email(ctx: Context, value: Any, errors: FieldErrors, *, required: bool
         errors.add("email", _t("must be a string"), Code.email_invalid)
         return None
     if len(value) > EMAIL_MAX:
-        errors.add("email", _t("must be at most %(num)d characters", num=EMAIL_MAX), Code.email_too_long)
+        errors.add("email", at_most_characters(EMAIL_MAX), Code.email_too_long)
         return None
     if any(char.isspace() for char in value):
         errors.add("email", _t("must not contain whitespace"), Code.email_has_whitespace)
@@ -168,7 +168,7 @@ def signup(ctx: Context, call: Call, data, *, send_link: bool = False, check_onl
     check_profile_values(own_fields, {k: v for k, v in data.items() if k in own_fields.names()}, errors)
     for f in own_fields.active:
         if f.required and f.name not in data:
-            errors.add(f.name, "is required")
+            errors.add(f.name, _t("is required"))
     if check_only:
         with reading(ctx.engine) as conn:
             for name, (code, message) in _taken(conn, username, email).items():

@@ -11,7 +11,7 @@ from typing import Any, overload
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import FieldErrors
-from .texts import LOCALES, _t
+from .texts import LOCALES, _t, at_most_characters
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
@@ -226,7 +226,7 @@ def check_value(attr: Attribute, value: Any) -> tuple[Any, str | None]:
     if attr.type == "username":
         value = unicodedata.normalize("NFKC", value)  # stored in its compatibility-composed form
     if attr.max_length is not None and len(value) > attr.max_length:
-        return None, _t("must be at most %(num)d characters", num=attr.max_length)
+        return None, at_most_characters(attr.max_length)
     if attr.type == "username":
         if not value:
             return None, _t("may not be empty")
@@ -266,7 +266,7 @@ def normal_totp_key(value: str) -> str:
 def totp_key_value(value: str) -> tuple[str | None, str | None]:
     """(normalised key, None) for a valid base32 TOTP key, else (None, message). The message never quotes it."""
     if len(value) > TOTP_KEY_MAX:
-        return None, _t("must be at most %(num)d characters", num=TOTP_KEY_MAX)
+        return None, at_most_characters(TOTP_KEY_MAX)
     key = normal_totp_key(value)
     if any(char not in BASE32_CHARS for char in key):
         return None, _t("must be base32 (the letters A-Z and the digits 2-7)")

@@ -13,7 +13,7 @@ from .audit import SECRET_CHANGE, change
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .hashing import hash_password
-from .texts import _t
+from .texts import _t, at_least_characters, at_most_characters
 
 PASSWORD_SECRET = SECRET_CHANGE  # how the audit shows a password change
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -41,9 +41,9 @@ def password_problem(password: object, reject_list: list[str], min_complexity: i
     if not isinstance(password, str):
         return Code.invalid_input, _t("must be a string")
     if len(password) < PASSWORD_MIN:
-        return Code.password_too_short, _t("must be at least %(num)d characters", num=PASSWORD_MIN)
+        return Code.password_too_short, at_least_characters(PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        return Code.password_too_long, _t("must be at most %(num)d characters", num=PASSWORD_MAX)
+        return Code.password_too_long, at_most_characters(PASSWORD_MAX)
     problem = text_problem(password)
     if problem:
         return Code.invalid_input, problem

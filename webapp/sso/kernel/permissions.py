@@ -36,32 +36,31 @@ POLICIES_MANAGE = "policies.manage"
 
 # The fixed list, in the order the console shows it, each with what it allows in words.
 PERMISSIONS: dict[str, str] = {
-    USERS_VIEW: "List and search users, open a user, see their sessions and history",
-    USERS_CREATE: "Create users",
-    USERS_EDIT: "Change a user's username, email and names",
-    USERS_LOCK: "Lock and unlock users",
-    USERS_APPROVE: "Approve and reject users, change their sign-up status",
-    USERS_CREDENTIALS: "Set passwords, password expiry and must-change, turn two-factor sign-in off, "
-    "set and clear required actions",
-    USERS_SESSIONS: "Sign users out (end their sessions)",
-    USERS_DELETE: "Delete users",
-    USERS_ATTRIBUTES: "Manage users' Zato attributes, rate limits and linked API clients",
-    AUDIT_VIEW: "Read and export the audit across all users",
-    SCHEMA_MANAGE: "Manage profile field definitions",
-    ROLES_MANAGE: "Create, change and delete roles; grant and revoke them",
-    POLICIES_MANAGE: "Manage account policies and terms",
+    USERS_VIEW: _t("List and search users, open a user, see their sessions and history"),
+    USERS_CREATE: _t("Create users"),
+    USERS_EDIT: _t("Change a user's username, email and names"),
+    USERS_LOCK: _t("Lock and unlock users"),
+    USERS_APPROVE: _t("Approve and reject users, change their sign-up status"),
+    USERS_CREDENTIALS: _t("Set passwords, password expiry and must-change, turn two-factor sign-in off"),
+    USERS_SESSIONS: _t("Sign users out (end their sessions)"),
+    USERS_DELETE: _t("Delete users"),
+    USERS_ATTRIBUTES: _t("Manage users' Zato attributes, rate limits and linked API clients"),
+    AUDIT_VIEW: _t("Read and export the audit across all users"),
+    SCHEMA_MANAGE: _t("Manage profile field definitions"),
+    ROLES_MANAGE: _t("Create, change and delete roles; grant and revoke them"),
+    POLICIES_MANAGE: _t("Manage account policies and terms"),
 }
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
 # The roles the first migration creates (0009_roles.py keeps its own frozen copy); editable afterwards.
 SHIPPED_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "helpdesk": (
-        "Help desk: unlock accounts, reset passwords, sign people out",
+        _t("Help desk: unlock accounts, reset passwords, sign people out"),
         (USERS_VIEW, USERS_LOCK, USERS_CREDENTIALS, USERS_SESSIONS),
     ),
-    "auditor": ("Auditor: reads users and the audit, never writes", (USERS_VIEW, AUDIT_VIEW)),
+    "auditor": (_t("Auditor: reads users and the audit, never writes"), (USERS_VIEW, AUDIT_VIEW)),
     "user-admin": (
-        "User administrator: everything about users but deleting them",
+        _t("User administrator: everything about users but deleting them"),
         tuple(name for name in PERMISSIONS if name.startswith("users.") and name != USERS_DELETE),
     ),
 }
@@ -107,7 +106,12 @@ def join(names: Iterable[str]) -> str:
 def refused(*permissions: str) -> SSOError:
     """E005001: the caller holds none of `permissions` (Zato's answer to a non-super-user), naming them."""
     return SSOError.single(
-        Kind.forbidden, Code.auth_invalid, "permission", _t("your roles do not include ") + " or ".join(permissions)
+        Kind.forbidden,
+        Code.auth_invalid,
+        "permission",
+        _t("your roles do not include %(permission)s", permission=permissions[0])
+        if len(permissions) == 1
+        else _t("your roles include none of %(permissions)s", permissions=", ".join(permissions)),
     )
 
 
@@ -117,7 +121,7 @@ def require(caller: Caller, permission: str) -> None:
         raise refused(permission)
 
 
-NOT_OVER = "you cannot act on an administrator who holds more than you"
+NOT_OVER = _t("you cannot act on an administrator who holds more than you")
 
 
 def not_over(field: str = "user_id") -> SSOError:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .attributes import ATTRIBUTES, EMAIL_MAX, READ_ONLY, fold, is_valid_email, text_problem
 from .errors import FieldErrors
+from .texts import _t, at_least_characters, at_most_characters, text_of_at_most_characters
 
 MAX_FIELDS = 100
 TEXT_VALUE_MAX = 4096  # characters of one text value (SPEC §16: at most 4 KiB)
@@ -209,68 +210,68 @@ def check_field_value(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     """Validate one value for field `f`: (value to store, None) or (None, message)."""
     if value is None:
         if f.required:
-            return None, "is required"
-        return (None, None) if f.nullable else (None, "may not be empty (null)")
+            return None, _t("is required")
+        return (None, None) if f.nullable else (None, _t("may not be empty (null)"))
     checker = _CHECKERS[f.type]
     return checker(f, value)
 
 
 def _text(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
-        return None, "must be a string"
+        return None, _t("must be a string")
     problem = text_problem(value)
     if problem:
         return None, problem
     if len(value) > TEXT_VALUE_MAX:
-        return None, f"must be at most {TEXT_VALUE_MAX} characters"
+        return None, at_most_characters(TEXT_VALUE_MAX)
     if f.max_length is not None and len(value) > f.max_length:
-        return None, f"must be at most {f.max_length} characters"
+        return None, at_most_characters(f.max_length)
     if f.min_length is not None and len(value) < f.min_length:
-        return None, f"must be at least {f.min_length} characters"
+        return None, at_least_characters(f.min_length)
     if f.regex and not _compiled(f.regex).fullmatch(value):
-        return None, f.regex_message or "is not in the expected form"
+        return None, f.regex_message or _t("is not in the expected form")
     return value, None
 
 
 def _email(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
-        return None, "must be a string"
+        return None, _t("must be a string")
     if len(value) > EMAIL_MAX:
-        return None, f"must be at most {EMAIL_MAX} characters"
+        return None, at_most_characters(EMAIL_MAX)
     if text_problem(value) or not is_valid_email(value):
-        return None, "must be a valid email address (to remove it, clear the field)"
+        return None, _t("must be a valid email address (to remove it, clear the field)")
     return value, None
 
 
 def _url(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
-        return None, "must be a string"
+        return None, _t("must be a string")
     if len(value) > URL_MAX:
-        return None, f"must be at most {URL_MAX} characters"
+        return None, at_most_characters(URL_MAX)
     if text_problem(value) or any(char.isspace() for char in value):
-        return None, "must be an http or https address"
+        return None, _t("must be an http or https address")
     try:
         parts = urlsplit(value)
     except ValueError:
-        return None, "must be an http or https address"
+        return None, _t("must be an http or https address")
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None, "must be an http or https address"
+        return None, _t("must be an http or https address")
     return value, None
 
 
 def _phone(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str):
-        return None, "must be a string"
+        return None, _t("must be a string")
     if len(value) > PHONE_MAX or text_problem(value):
-        return None, "must be a phone number in international form, e.g. +44 20 7946 0958"
+        return None, _t("must be a phone number in international form, e.g. %(example)s", example="+44 20 7946 0958")
     import phonenumbers  # here, not at import: its metadata is loaded only where phones are checked
 
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
-        return None, "must be a phone number in international form, e.g. +44 20 7946 0958"
+        return None, _t("must be a phone number in international form, e.g. %(example)s", example="+44 20 7946 0958")
     if not phonenumbers.is_valid_number(number):
-        return None, "is not a valid phone number"
+        return None, _t("is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
@@ -279,23 +280,23 @@ INTEGER_LIMIT = 2**63 - 1  # what a BIGINT holds on both databases
 
 def _integer(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if type(value) is not int:
-        return None, "must be a whole number"
+        return None, _t("must be a whole number")
     if not -INTEGER_LIMIT <= value <= INTEGER_LIMIT:
-        return None, "is too large"
+        return None, _t("is too large")
     if f.minimum is not None and value < f.minimum:
-        return None, f"must be at least {f.minimum}"
+        return None, _t("must be at least %(limit)s", limit=f.minimum)
     if f.maximum is not None and value > f.maximum:
-        return None, f"must be at most {f.maximum}"
+        return None, _t("must be at most %(limit)s", limit=f.maximum)
     return value, None
 
 
 def _bool(f: ProfileField, value: Any) -> tuple[Any, str | None]:
-    return (value, None) if type(value) is bool else (None, "must be true or false")
+    return (value, None) if type(value) is bool else (None, _t("must be true or false"))
 
 
 def _date(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if isinstance(value, datetime):
-        return None, "must be a date (YYYY-MM-DD), without a time"
+        return None, _t("must be a date (YYYY-MM-DD), without a time")
     if isinstance(value, date):
         return value, None
     if isinstance(value, str) and len(value) == 10:
@@ -303,23 +304,23 @@ def _date(f: ProfileField, value: Any) -> tuple[Any, str | None]:
             return date.fromisoformat(value), None
         except ValueError:
             pass
-    return None, "must be a date (YYYY-MM-DD)"
+    return None, _t("must be a date (YYYY-MM-DD)")
 
 
 def _choice(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if isinstance(value, str) and value in f.option_values:
         return value, None
-    return None, "must be one of: " + ", ".join(f.option_values)
+    return None, _t("must be one of: %(choices)s", choices=", ".join(f.option_values))
 
 
 def _choices(f: ProfileField, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-        return None, "must be a list of options"
+        return None, _t("must be a list of options")
     if len(value) > CHOICES_MAX:
-        return None, f"must hold at most {CHOICES_MAX} options"
+        return None, _t("must hold at most %(num)d options", num=CHOICES_MAX)
     unknown = [item for item in value if item not in f.option_values]
     if unknown:
-        return None, "must hold only these options: " + ", ".join(f.option_values)
+        return None, _t("must hold only these options: %(choices)s", choices=", ".join(f.option_values))
     chosen = set(value)
     return [option for option in f.option_values if option in chosen], None  # the definition's order, once each
 
@@ -433,24 +434,24 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
     errors = FieldErrors()
     for key in data:
         if key not in DEFINITION_KEYS:
-            errors.add(str(key)[:128], "is not a key of a profile field's definition")
+            errors.add(str(key)[:128], _t("is not a key of a profile field's definition"))
     errors.raise_if_any(Kind.invalid)
     merged = {**(current.definition() if current else _DEFAULTS), **data}
     clean: dict[str, Any] = {}
 
     name = merged.get("name")
     if current is not None and name != current.name:
-        errors.add("name", "cannot be changed (define a new field instead)")
+        errors.add("name", _t("cannot be changed (define a new field instead)"))
     elif not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        errors.add("name", "must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)")
+        errors.add("name", _t("must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)"))
     elif name in RESERVED_NAMES:
-        errors.add("name", "is the name of a built-in attribute or a key of the API")
+        errors.add("name", _t("is the name of a built-in attribute or a key of the API"))
     elif current is None and name in schema.by_name:
-        errors.add("name", "is already the name of a profile field")
+        errors.add("name", _t("is already the name of a profile field"))
     else:
         clean["name"] = name
     if current is None and len(schema.fields) >= MAX_FIELDS:
-        errors.add("name", f"no more than {MAX_FIELDS} profile fields can be defined")
+        errors.add("name", _t("no more than %(num)d profile fields can be defined", num=MAX_FIELDS))
 
     for key, limit, required in (
         ("label", LABEL_MAX, True),
@@ -460,56 +461,59 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
         value = merged.get(key)
         value = "" if value is None and not required else value
         if not isinstance(value, str) or text_problem(value) or len(value) > limit or (required and not value.strip()):
-            errors.add(key, f"must be text of at most {limit} characters" + (", not empty" if required else ""))
+            errors.add(
+                key,
+                text_of_at_most_characters(limit, not_empty=True) if required else text_of_at_most_characters(limit),
+            )
         else:
             clean[key] = value
 
     kind = merged.get("type")
     if kind not in TYPES:
-        errors.add("type", "must be one of: " + ", ".join(TYPES))
+        errors.add("type", _t("must be one of: %(choices)s", choices=", ".join(TYPES)))
     else:
         clean["type"] = kind
 
     for key in FLAGS:
         value = merged.get(key, False)
         if type(value) is not bool:
-            errors.add(key, "must be true or false")
+            errors.add(key, _t("must be true or false"))
         else:
             clean[key] = value
 
     for key in ("min_length", "max_length"):
         value = merged.get(key)
         if value is not None and (type(value) is not int or not 0 <= value <= TEXT_VALUE_MAX):
-            errors.add(key, f"must be a whole number from 0 to {TEXT_VALUE_MAX}, or empty")
+            errors.add(key, _t("must be a whole number from 0 to %(num)d, or empty", num=TEXT_VALUE_MAX))
         else:
             clean[key] = value if kind == "text" else None
     if (clean.get("min_length") or 0) > (clean.get("max_length") or TEXT_VALUE_MAX):
-        errors.add("min_length", "must not be more than the maximum length")
+        errors.add("min_length", _t("must not be more than the maximum length"))
 
     for key in ("minimum", "maximum"):
         value = merged.get(key)
         if value is not None and (type(value) is not int or abs(value) > INTEGER_LIMIT):
-            errors.add(key, "must be a whole number, or empty")
+            errors.add(key, _t("must be a whole number, or empty"))
         else:
             clean[key] = value if kind == "integer" else None
     if None not in (clean.get("minimum"), clean.get("maximum")) and clean["minimum"] > clean["maximum"]:
-        errors.add("minimum", "must not be more than the maximum")
+        errors.add("minimum", _t("must not be more than the maximum"))
 
     regex = merged.get("regex") or None
     if regex is not None:
         if not isinstance(regex, str) or len(regex) > REGEX_MAX or text_problem(regex):
-            errors.add("regex", f"must be a regular expression of at most {REGEX_MAX} characters")
+            errors.add("regex", _t("must be a regular expression of at most %(num)d characters", num=REGEX_MAX))
             regex = None
         else:
             try:
                 re.compile(regex)
             except re.error as e:
-                errors.add("regex", f"is not a valid regular expression ({e})")
+                errors.add("regex", _t("is not a valid regular expression (%(reason)s)", reason=str(e)))
                 regex = None
     clean["regex"] = regex if kind == "text" else None
     message = merged.get("regex_message") or None
     if message is not None and (not isinstance(message, str) or len(message) > LABEL_MAX or text_problem(message)):
-        errors.add("regex_message", f"must be text of at most {LABEL_MAX} characters")
+        errors.add("regex_message", text_of_at_most_characters(LABEL_MAX))
     else:
         clean["regex_message"] = message if clean["regex"] else None
 
@@ -521,13 +525,13 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
         if not isinstance(value, (list, tuple)) or not all(
             isinstance(item, str) and (item == SELF or NAME_PATTERN.fullmatch(item)) for item in value
         ):
-            errors.add(key, "must be a list of 'self' and role names")
+            errors.add(key, _t("must be a list of 'self' and role names"))
         else:
             clean[key] = list(dict.fromkeys(value))
 
     position = merged.get("position", 0)
     if type(position) is not int or not 0 <= position <= 1_000_000:
-        errors.add("position", "must be a whole number from 0 to 1000000")
+        errors.add("position", _t("must be a whole number from 0 to %(num)d", num=1_000_000))
     else:
         clean["position"] = position
 
@@ -542,7 +546,7 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
     if clean.get("required") and clean.get("nullable"):
         clean["nullable"] = False  # a required field holds a value: it cannot be cleared
     if clean.get("unique") and kind in ("bool", "choices"):
-        errors.add("unique", f"a {kind} field cannot be unique")
+        errors.add("unique", _t("a %(type)s field cannot be unique", type=kind))
     errors.raise_if_any(Kind.invalid)
     return clean
 
@@ -551,27 +555,29 @@ def _check_options(value: Any, kind: Any, errors: FieldErrors) -> list[dict[str,
     if kind not in ("choice", "choices"):
         return []
     if not isinstance(value, (list, tuple)) or not value:
-        errors.add("options", "must list at least one option")
+        errors.add("options", _t("must list at least one option"))
         return []
     if len(value) > CHOICES_MAX:
-        errors.add("options", f"must list at most {CHOICES_MAX} options")
+        errors.add("options", _t("must list at most %(num)d options", num=CHOICES_MAX))
         return []
     options: list[dict[str, str]] = []
     for item in value:
         if isinstance(item, str):
             item = {"value": item, "label": item}
         if not isinstance(item, Mapping) or set(item) - {"value", "label"}:
-            errors.add("options", "each option must be a value and a label")
+            errors.add("options", _t("each option must be a value and a label"))
             return []
         option_value, label = item.get("value"), item.get("label") or item.get("value")
         if not all(
             isinstance(v, str) and v and len(v) <= OPTION_MAX and not text_problem(v) for v in (option_value, label)
         ):
-            errors.add("options", f"each option's value and label must be text of 1 to {OPTION_MAX} characters")
+            errors.add(
+                "options", _t("each option's value and label must be text of 1 to %(num)d characters", num=OPTION_MAX)
+            )
             return []
         options.append({"value": str(option_value), "label": str(label)})
     if len({o["value"] for o in options}) != len(options):
-        errors.add("options", "each option's value must be different")
+        errors.add("options", _t("each option's value must be different"))
         return []
     return options
 

@@ -19,6 +19,7 @@ from .profile_fields import (
     value_columns,
 )
 from .tables import profile_fields, profile_values
+from .texts import _t
 
 _FIELDS = select(profile_fields)  # built once (statement cache)
 
@@ -119,7 +120,7 @@ def shown_profile(
 
 def profile_value_taken(name: str) -> SSOError:
     """E001002-style conflict (409) naming a unique profile field whose value another user holds."""
-    return SSOError.single(Kind.conflict, Code.username_exists, name, "is already another user's value")
+    return SSOError.single(Kind.conflict, Code.username_exists, name, _t("is already another user's value"))
 
 
 def taken_values(conn: Connection, schema: ProfileSchema, clean: Mapping[str, Any], own_id: str | None) -> list[str]:

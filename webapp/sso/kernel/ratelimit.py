@@ -20,7 +20,7 @@ from .attributes import KEY_MAX
 from .context import Context
 from .errors import FieldErrors, RateLimited
 from .tables import rate_hits
-from .texts import _t
+from .texts import _t, text_of_at_most_characters
 
 RATE_LIMIT_KEYS = ("is_rate_limit_active", "rate_limit_def")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -88,7 +88,7 @@ def check_rate_limit_input(data: Mapping[str, Any], errors: FieldErrors) -> dict
         if value is None:
             columns["rate_limit_def"] = None
         elif not isinstance(value, str) or len(value) > DEF_MAX:
-            errors.add("rate_limit_def", f"must be text of at most {DEF_MAX} characters")
+            errors.add("rate_limit_def", text_of_at_most_characters(DEF_MAX))
         else:
             try:
                 parse(value)

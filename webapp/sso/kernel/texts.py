@@ -43,6 +43,28 @@ def _nt(singular: str, plural: str, count: int, **values: Any) -> Text:
     return Text(singular, values, plural, count)
 
 
+def at_most_characters(limit: int) -> Text:
+    """'must be at most 256 characters', in the plural form each language needs for the number (Polish has
+    three: 1 znak, 254 znaki, 256 znaków)."""
+    return _nt("must be at most %(num)d character", "must be at most %(num)d characters", limit)
+
+
+def at_least_characters(limit: int) -> Text:
+    """'must be at least 8 characters' (plural forms as `at_most_characters`)."""
+    return _nt("must be at least %(num)d character", "must be at least %(num)d characters", limit)
+
+
+def text_of_at_most_characters(limit: int, *, not_empty: bool = False) -> Text:
+    """'must be text of at most 1024 characters' (', not empty'), plural forms as `at_most_characters`."""
+    if not_empty:
+        return _nt(
+            "must be text of at most %(num)d character, not empty",
+            "must be text of at most %(num)d characters, not empty",
+            limit,
+        )
+    return _nt("must be text of at most %(num)d character", "must be text of at most %(num)d characters", limit)
+
+
 def lifetime(minutes: int) -> Text:
     """How long something lasts, in words: '30 minutes', '24 hours', '2 days' (plural forms per language)."""
     if minutes % (60 * 24) == 0 and minutes >= 60 * 48:

@@ -149,7 +149,7 @@ def _confirm(choice: BulkChoice, ids: list[str]) -> ViewResponse:
         question=gettext("%(action)s %(users)s?", action=verb, users=count),
         button=gettext("%(action)s %(users)s for good", action=verb, users=count)
         if choice.action == "delete"
-        else f"{verb} {count}",
+        else gettext("%(action)s %(users)s", action=verb, users=count),
         consequences=consequences(choice.action, sum(t.sessions for t in found)),
         back=_back(),
         me=g.user["user_id"],

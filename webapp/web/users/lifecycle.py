@@ -26,7 +26,7 @@ def user_confirm(user_id: str) -> ViewResponse:
     say that it will not be done (the guard rails refuse it), and offer no button."""
     confirmation = CONFIRMATIONS.get(request.args.get("action", ""))
     if confirmation is None:
-        return error_page(400, "Unknown action", "Choose lock, reject or delete.")
+        return error_page(400, gettext("Unknown action"), gettext("Choose lock, reject or delete."))
     require(CONFIRMATION_PERMISSIONS[confirmation.action])
     try:
         user = service().get_user_by_id(user_id)
