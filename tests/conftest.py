@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from webapp.db import make_engine
 from webapp.schema import upgrade
 from webapp.sso.kernel.context import utcnow
 from webapp.sso.kernel.permissions import SHIPPED_ROLES, join
-from webapp.sso.kernel.tables import metadata, roles
+from webapp.sso.kernel.tables import metadata, profile_schema, roles
 
 from .pgserver import PostgresServer
 from .server import TEST_DB_TIMEOUT, TEST_SCRYPT_N
@@ -55,6 +56,7 @@ TABLES = (
     "sso_required_action",
     "sso_terms_acceptance",
     "sso_terms",
+    "sso_profile_schema",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()
@@ -133,6 +135,8 @@ def empty_postgres(url: str) -> None:
             conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text(restart))
         reseed_roles(conn)
+        # The schema version as the migration creates it, at a version no earlier test's process has kept.
+        conn.execute(insert(profile_schema).values(id=1, version=time.time_ns()))
 
 
 def reseed_roles(conn) -> None:

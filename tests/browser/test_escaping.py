@@ -50,3 +50,21 @@ def test_session_cookies_are_httponly_and_samesite(pages, live):
     response = page.goto("/account")
     assert response is not None
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_a_right_to_left_override_in_a_value_does_not_reorder_the_history_around_it(pages, live):
+    """U+202E in a display name reversed the arrow, the other value and the Restore button after it, so a
+    record could be made to read like another; each value is now isolated (unicode-bidi: isolate)."""
+    victim = live.user("bidi", display_name="\u202eOlga from tab 1")
+    admin = live.user("bidiadm", super_user=True)
+    page = signed_in(pages.new(), admin["username"], landing=f"/users/{victim['user_id']}")
+    type_into(page, "display_name", "Olga 2")
+    page.click("#save")
+    expect(flash(page)).to_contain_text("Saved")
+    change = page.locator("#history ul.changes li").filter(has_text="Olga 2").first
+    old, new = change.locator(".value").nth(0), change.locator(".value").nth(1)
+    arrow = change.locator(".arrow")
+    boxes = [item.bounding_box() for item in (old, arrow, new)]
+    assert all(boxes)
+    # Left to right as written: old value, arrow, new value (without isolation the override reversed them).
+    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"], boxes  # type: ignore[index]

@@ -224,3 +224,14 @@ def test_after_five_minutes_ones_own_passkey_confirms_the_download(sso, alice, m
         export(sso, ust, reauth=reauth_answer(sso, ust, bobs))
     assert set(info.value.errors) == {"passkey"}
     assert [r["action"] for r in audit_of(sso, alice[0]["user_id"], "export")] == ["export"]
+
+
+def test_a_user_an_administrator_created_finds_no_administrators_id_or_address_in_their_file(sso, admin, login):
+    _, admin_ust = admin
+    dora = sso.user.create_user(CID, {"username": "dora", "password": PASSWORD}, admin_ust, APP, "203.0.113.9")
+    assert dora is not None
+    sso.user.approve_user(CID, dora["user_id"], admin_ust, APP, ADDR)
+    document = export(sso, login("dora"))
+    created = document["user"]["creation_ctx"]
+    assert created["creator"] == "an administrator" and created["remote_addr"] is None
+    assert admin_ust and "203.0.113.9" not in json.dumps(document["user"])

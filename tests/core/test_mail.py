@@ -92,6 +92,16 @@ def test_without_smtp_the_worker_says_so_at_start_and_each_message_goes_to_the_l
     app.extensions["sso_engine"].dispose()
 
 
+def test_a_mail_line_is_written_once_when_the_app_has_configured_its_logging(tmp_path, capfd):
+    """The worker printed each mail note twice: the mail logger's own stand-alone handler and the app's."""
+    Mailer({})  # the service alone: mail notes get a stderr handler of their own
+    app = create_app(config_for(f"sqlite:///{tmp_path}/x.db"))
+    capfd.readouterr()
+    logging.getLogger("webapp.mail").warning("one-line-%s", "marker")
+    assert capfd.readouterr().err.count("one-line-marker") == 1
+    app.extensions["sso_engine"].dispose()
+
+
 def test_a_message_has_a_plain_text_and_an_html_part_from_one_wording():
     with Mailbox() as box:
         Mailer({"SSO_SMTP_URL": box.url, "SSO_MAIL_FROM": "Accounts <sso@example.test>"}).send(

@@ -332,7 +332,7 @@ def test_export_and_import_are_idempotent(sso, fields):
 @pytest.mark.parametrize("dense", [False, True], ids=["few-matches", "many-matches"])
 def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin, monkeypatch, dense):
     if dense:  # the shape a broad match takes (each row tested in the sort order), on a few users
-        monkeypatch.setattr("webapp.sso.accounts.search.DENSE", 0)
+        monkeypatch.setattr("webapp.sso.accounts.search.IN_MAX", 0)
     fields.change_profile_field("team", {"searchable": True})
     fields.change_profile_field("skills", {"searchable": True})
     fields.change_profile_field("desk", {"searchable": True})
@@ -422,7 +422,7 @@ def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_servi
 
 
 def test_a_broad_profile_match_counts_and_pages_as_a_narrow_one(sso, admin_service, admin, monkeypatch):
-    monkeypatch.setattr("webapp.sso.accounts.search.DENSE", 2)  # 3 users share the value: a broad match
+    monkeypatch.setattr("webapp.sso.accounts.search.IN_MAX", 2)  # 3 users share the value: a broad match
     admin_service.define_profile_field({"name": "floor", "label": "Floor", "type": "integer", "searchable": True})
     made = [sso.operator.create_local(f"f{i}", None, super_user=False) for i in range(4)]
     for user in made[:3]:
@@ -456,3 +456,29 @@ def test_a_role_in_a_fields_view_and_edit_sets_sees_and_writes_it_on_others(sso,
     with refused(Kind.forbidden, Code.invalid_input) as info:
         hr.update_user(staff["user_id"], {"salary": 1})
     assert list(info.value.errors) == ["salary"]
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_sorting_by_a_profile_field_pages_through_values_then_users_without_one(sso, admin_service, admin, order):
+    """Read in the value index's order (ties by user id in the same direction), then those without a value by
+    user id, whichever page the boundary falls on."""
+    admin_service.define_profile_field({"name": "desk", "label": "Desk", "type": "integer", "searchable": True})
+    ids = {}
+    for name, desk in (("ann", 30), ("bob", 10), ("cid", 20), ("dee", 10), ("eve", None), ("fay", None)):
+        ids[name] = sso.operator.create_local(name, None, super_user=False)["user_id"]
+        if desk is not None:
+            admin_service.update_user(ids[name], {"desk": desk})
+    held = sorted((d, ids[n]) for n, d in (("ann", 30), ("bob", 10), ("cid", 20), ("dee", 10)))
+    expected = [uid for _, uid in (reversed(held) if order == "desc" else held)]
+    expected += sorted([ids["admin"] if "admin" in ids else admin[0]["user_id"], ids["eve"], ids["fay"]])
+    pages = []
+    for page in (1, 2, 3, 4):
+        result = admin_service.search({"order_by": "desk", "order": order, "page_size": 2, "cur_page": page})
+        pages.append([user["user_id"] for user in result["result"]])
+        assert result["total"] == 7 and result["has_next_page"] == (page < 4)
+    assert [uid for chunk in pages for uid in chunk] == expected
+    everyone = admin_service.search({"order_by": "desk", "order": order, "paginate": False})["result"]
+    assert [user["user_id"] for user in everyone] == expected
+    tied = admin_service.search({"desk": 10, "order_by": "desk", "order": order})["result"]
+    expected_tied = [n for _, n in sorted(((ids["bob"], "bob"), (ids["dee"], "dee")), reverse=order == "desc")]
+    assert [u["username"] for u in tied] == expected_tied

@@ -334,3 +334,14 @@ def test_the_consoles_busy_database_page_is_in_the_readers_language(app):
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] == "7"
     assert "Usługa chwilowo niedostępna" in page and "za 7 s" in page
+
+
+@pytest.mark.parametrize("lang, shown", [("en", "2026-12-21 08:23:22 UTC"), ("de", "21.12.2026, 08:23:22 UTC")])
+def test_a_time_the_audit_keeps_outside_the_attributes_reads_as_a_time(app, lang, shown):
+    """deletion_time (a scheduled deletion's due time) showed raw ISO text with microseconds in the history."""
+    from webapp.web.display import format_value, is_time
+
+    stored = "2026-12-21T08:23:22.663580+00:00"
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert format_value(stored, "deletion_time") == shown and is_time(stored, "deletion_time")
+        assert format_value("2026-12-21", "display_name") == "2026-12-21"  # an attribute's text stays text

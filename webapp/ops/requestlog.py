@@ -90,6 +90,9 @@ def configure_logging(app: Flask) -> None:
     handler.setFormatter(JsonFormatter() if app.config.get("SSO_LOG_FORMAT", "json") == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.setLevel(app.config.get("SSO_LOG_LEVEL", "INFO"))
+    mail = logging.getLogger("webapp.mail")  # its stand-alone handler would write every mail line a second time
+    for fallback in [h for h in mail.handlers if getattr(h, "sso_mail_fallback", False)]:
+        mail.removeHandler(fallback)
     # Propagation stays on: nothing handles the root logger under gunicorn, and pytest's caplog listens there.
     logger.propagate = True
 

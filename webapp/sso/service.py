@@ -4,12 +4,25 @@ nobody's account. Rules live in the contexts, never here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from . import bulk
-from .accounts import create, export, history, lifecycle, lookup, profile_schema, restore, roles, search, terms, update
+from .accounts import (
+    create,
+    export,
+    history,
+    lifecycle,
+    list_export,
+    lookup,
+    profile_schema,
+    restore,
+    roles,
+    search,
+    terms,
+    update,
+)
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
 from .email import email_change, outbox, reset, signup, verify_email
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
@@ -83,6 +96,10 @@ class Service:
     def search(self, criteria) -> dict[str, Any]:
         return search.search(self.ctx, self.call, criteria)
 
+    def export_users(self, criteria) -> Iterator[str]:
+        """The users `criteria` match as CSV text chunks (the user list's download)."""
+        return list_export.export_users(self.ctx, self.call, criteria)
+
     def history(self, user_id, *, limit: int = 50) -> list[dict]:
         return history.history(self.ctx, self.call, user_id, limit=limit)
 
@@ -121,6 +138,14 @@ class Service:
         """`user_id` None is the caller (`update_current_user`)."""
         return update.update_user(
             self.ctx, self.call, user_id, data, expected_version=expected_version, unchanged=unchanged
+        )
+
+    def update_user_from(
+        self, user_id, compute: Callable[[UserData], Mapping[str, Any]], *, expected_version=None
+    ) -> UserData:
+        """The update of what `compute` makes of the user as this update reads them (SCIM's PATCH)."""
+        return update.update_user(
+            self.ctx, self.call, user_id, update.Computed(compute), expected_version=expected_version
         )
 
     def create_user(self, data, *, check_only: bool = False) -> UserData | None:
@@ -192,6 +217,10 @@ class Service:
     def viewable_profile_fields(self) -> tuple[ProfileField, ...]:
         return profile_schema.viewable_fields(self.ctx, self.call)
 
+    def readable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
+        """The profile fields the caller may view on `user_id`'s record (None: their own)."""
+        return profile_schema.readable_fields(self.ctx, self.call, user_id)
+
     def editable_profile_fields(self, user_id=None) -> tuple[ProfileField, ...]:
         return profile_schema.editable_fields(self.ctx, self.call, user_id)
 
@@ -259,6 +288,10 @@ class Service:
     # --- email ---
     def signup(self, data, *, send_link: bool = False, check_only: bool = False) -> SignupResult | None:
         return signup.signup(self.ctx, self.call, data, send_link=send_link, check_only=check_only)
+
+    def signup_profile_fields(self) -> tuple[ProfileField, ...]:
+        """The profile fields a sign-up form asks for (the required ones a person may edit themselves)."""
+        return signup.signup_fields(self.ctx)
 
     def confirm_signup(self, confirm_token) -> Confirmed:
         return signup.confirm_signup(self.ctx, self.call, confirm_token)

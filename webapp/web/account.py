@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from .attribute_form.view import FieldView, view_only
 from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
@@ -31,10 +32,25 @@ def account_editor() -> Editor:
     )
 
 
+def with_view_only(fields: list[FieldView]) -> list[FieldView]:
+    """My account's fields: the built-ins, then every profile field I may view in form order, those I may not
+    change drawn view-only (SPEC §16, §17: never a control that the save would refuse)."""
+    controls = {field.name: field for field in fields}
+    readable = service().readable_profile_fields()
+    view_only_names = register(f for f in readable if f.name not in controls)
+    profile = [
+        controls[f.name] if f.name in controls else view_only(f.name, g.user, "account")
+        for f in readable
+        if f.name in controls or f.name in view_only_names
+    ]
+    shown = {field.name for field in profile}
+    return [field for field in fields if field.name not in shown] + profile
+
+
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:
     history = service().history(None, limit=HISTORY_ROWS)
     context = {
-        "fields": fields,
+        "fields": with_view_only(fields),
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this account")),
@@ -59,6 +75,16 @@ def account() -> ViewResponse:
 def account_save() -> ViewResponse:
     """Save only what I changed on My account."""
     editor = account_editor()
+    view_only_sent = [
+        f.label
+        for f in service().readable_profile_fields()
+        if f.name not in editor.names and (f.name in request.form or f"clear_{f.name}" in request.form)
+    ]
+    if view_only_sent:  # a crafted form: the page draws no control for a field one may only view
+        abort(
+            403,
+            description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(view_only_sent)),
+        )
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)

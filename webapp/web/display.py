@@ -173,7 +173,9 @@ def value_state(value: Any) -> str:
 def is_time(value: Any, name: str | None = None) -> bool:
     """Whether `value` reads as a time (kept on one line on the page)."""
     attr = ATTRIBUTES.get(name or "")
-    return isinstance(value, datetime) or (attr is not None and attr.type == "datetime" and value is not None)
+    if attr is None:  # an audit key of a time that is no attribute (deletion_time): known by its name and value
+        return isinstance(value, datetime) or ((name or "").endswith("_time") and as_datetime(value) is not None)
+    return isinstance(value, datetime) or (attr.type == "datetime" and value is not None)
 
 
 def format_value(value: Any, name: str | None = None) -> str:
@@ -185,7 +187,7 @@ def format_value(value: Any, name: str | None = None) -> str:
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
-    if attr is not None and attr.type == "datetime":
+    if (attr is not None and attr.type == "datetime") or is_time(value, name):
         return format_time(value)
     if isinstance(value, datetime):
         return format_time(value)

@@ -7,8 +7,12 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from ..i18n import gettext
 from ..sso import Code, SSOError
 from ..sso.email.signup import may_sign_up
+from .attribute_form.parse import FieldInput, parse_field
+from .attribute_form.values import MISSING
+from .attribute_form.view import FieldView
 from .auth import console_app, service
 from .blueprint import bp
+from .field_table import attribute, register
 from .forms import SignupForm, confirmation_errors
 from .refusals import form_errors
 from .responses import ViewResponse, page, refusal
@@ -35,12 +39,18 @@ def no_referrer(response: ViewResponse) -> ViewResponse:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> ViewResponse:
-    """Create an account: the service checks everything, then emails a confirmation link."""
+    """Create an account: the service checks everything, then emails a confirmation link. The required
+    profile fields a person may edit themselves are asked too (SPEC §16), each drawn from its type."""
     if not signup_open():
         abort(404)
     form = SignupForm()
+    try:
+        profile_names = register(service().signup_profile_fields())
+    except SSOError as error:
+        return refusal(error)
+    profile_inputs = {name: parse_field(attribute(name), request.form) for name in profile_names}
     if request.method == "GET":
-        return page("auth/signup.html", form=form)
+        return page("auth/signup.html", form=form, profile_fields=_profile_views(profile_inputs, {}))
     mismatch = confirmation_errors(form)
     data = {
         "username": form.username.data or "",
@@ -50,6 +60,13 @@ def signup() -> ViewResponse:
     }
     if form.display_name.data:
         data["display_name"] = form.display_name.data
+    data.update(
+        {
+            name: item.value
+            for name, item in profile_inputs.items()
+            if item.value is not MISSING and item.value not in ("", [], None)
+        }
+    )  # an empty box is not given: the service names each required field left out
     try:
         # Every mistake at once (a taken username or email with the rest, and the form's own two boxes that
         # differ), before anything is written or sent.
@@ -57,24 +74,44 @@ def signup() -> ViewResponse:
         if not mismatch:
             service().signup(data, send_link=True)
     except SSOError as error:
-        refused = form_errors(error, FIELDS)
+        refused = form_errors(error, (*FIELDS, *profile_names))
         if refused is None:
             return refusal(error)
-        return _refused(form, {**refused, **mismatch})
+        return _refused(form, profile_inputs, {**refused, **mismatch})
     if mismatch:
-        return _refused(form, mismatch)
+        return _refused(form, profile_inputs, mismatch)
     session[SENT_TO] = data["email"]
     return redirect(url_for("web.signup_sent"), 303)
 
 
-def _refused(form: SignupForm, errors: dict[str, str]) -> ViewResponse:
-    """The form again (422) with every mistake at its box and in a summary above, in the form's order."""
-    summary = [
+def _profile_views(inputs: dict[str, FieldInput], errors: dict[str, str]) -> list[FieldView]:
+    """The sign-up form's profile fields, with what was sent and their errors."""
+    return [
+        FieldView(
+            name,
+            "signup",
+            text=item.text or "",
+            choice=item.choice,
+            error=errors.get(name) or item.problem,
+            sent=item.value if isinstance(item.value, list) else MISSING,
+        )
+        for name, item in inputs.items()
+    ]
+
+
+def _refused(form: SignupForm, inputs: dict[str, FieldInput], errors: dict[str, str]) -> ViewResponse:
+    """The form again (422) with every mistake at its box and in a summary above, in the form's order (the
+    profile fields after the display name, where the page draws them)."""
+    fields = _profile_views(inputs, errors)
+    boxes = [
         {"first_input_id": box.id, "label": box.label.text, "error": errors[box.name]}
         for box in form
         if box.name in errors
     ]
-    return page("auth/signup.html", 422, form=form, errors=errors, summary=summary)
+    split = sum(1 for box in form if box.name in errors and box.name in ("username", "email", "display_name"))
+    profile = [{"first_input_id": f.first_input_id, "label": f.label, "error": f.error} for f in fields if f.error]
+    summary = boxes[:split] + profile + boxes[split:]
+    return page("auth/signup.html", 422, form=form, errors=errors, summary=summary, profile_fields=fields)
 
 
 @bp.get("/signup/sent")

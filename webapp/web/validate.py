@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import abort, request
 
-from ..sso.kernel.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES
+from ..sso.kernel.attributes import ATTRIBUTES, SELF_FORM_ATTRIBUTES, Attribute
 from ..sso.kernel.permissions import USERS_CREATE, USERS_VIEW
 from .attribute_form.parse import parse_field
 from .attribute_form.values import MISSING
-from .attribute_form.view import CONTEXTS, for_create, from_input
+from .attribute_form.view import CONTEXTS, NEW, for_create, from_input
 from .auth import login_required, require, service
 from .blueprint import bp
 from .field_table import ANY_USER, attribute, check, register
 from .responses import ViewResponse, page
+from .signup import signup_open
 
 
 @bp.post("/validate/<context>/<name>")
@@ -33,10 +34,32 @@ def validate_field(context: str, name: str) -> ViewResponse:
         abort(404)
     if context == "account" and name in ATTRIBUTES and name not in SELF_FORM_ATTRIBUTES:
         abort(404)
-    if context == "create":
+    return _checked(context, name, attr)
+
+
+@bp.post("/validate-signup/<name>")
+def validate_signup_field(name: str) -> ViewResponse:
+    """A sign-up form's profile field checked by its value rule (no account yet: only while sign-up is open,
+    and only the fields the sign-up form asks for)."""
+    if not signup_open():
+        abort(404)
+    if name not in register(f for f in service().signup_profile_fields() if f.name == name):
+        abort(404)
+    attr = attribute(name)
+    if attr.type in ("bool", "enum", "choices"):
+        abort(404)
+    return _checked("signup", name, attr)
+
+
+def _checked(context: str, name: str, attr: Attribute) -> ViewResponse:
+    if context in NEW:
         text = request.form.get(name, "")
-        _, message = check(name, None if text == "" and attr.nullable else text)
-        return page("fields/_field.html", field=for_create(name, text, message))
+        # An empty box of a new account's form is not given: a profile field then answers as not set.
+        empty = text == "" and (attr.nullable or name not in ATTRIBUTES)
+        _, message = check(name, None if empty else text)
+        view = for_create(name, text, message)
+        view.context = context
+        return page("fields/_field.html", field=view)
     item = parse_field(attr, request.form)
     message = item.problem
     if message is None and item.value is not MISSING:

@@ -83,7 +83,8 @@ def _jsonl(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[str]:
         yield "".join(lines)
 
 
-def _cell(value: Any) -> Any:
+def cell(value: Any) -> Any:
+    """A value as a CSV cell: a time in ISO 8601, text a spreadsheet would run as a formula prefixed with `'`."""
     if isinstance(value, datetime):
         return jsonable(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
@@ -96,7 +97,7 @@ def _csv(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for rows in batches:
-        writer.writerows([_cell(value) for value in row] for row in rows)
+        writer.writerows([cell(value) for value in row] for row in rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

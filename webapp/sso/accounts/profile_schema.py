@@ -1,9 +1,10 @@
 """Administering profile fields (SPEC §16): define, change, reorder, retire, delete, export and import.
 
 Every change is audited old → new (target `profile-schema`, one line per changed key, `NAME.KEY`), in
-the change's transaction. A change stored values could break (`TIGHTENING_KEYS`) is checked against
-them first, with the field's row locked, so a value write racing it either lands before the check (and
-is counted) or waits and is checked against the new definition (`profile_rows.definitions_moved`).
+the change's transaction, which first moves the schema version (`profile_rows.hold_schema`). A change
+stored values could break (`TIGHTENING_KEYS`) is checked against them after that, so a value write racing
+it either lands before the check (and is counted) or finds the version moved and is checked again against
+the new definition (`profile_rows.SCHEMA_UNCHANGED`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..kernel.profile_fields import (
     search_key,
     stored_value,
 )
-from ..kernel.profile_rows import load_schema, write_value
+from ..kernel.profile_rows import hold_schema, load_schema, write_value
 from ..kernel.tables import profile_fields, profile_values, users
 from ..kernel.texts import _nt, _t
 
@@ -92,6 +93,17 @@ def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[Prof
     return tuple(f for f in schema.active if may(f.edit, super_user=caller.is_super_user, is_self=is_self, roles=roles))
 
 
+def readable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
+    """The active fields the caller may view on `user_id`'s record (None: their own), for the forms (those among
+    them the caller may not edit are drawn view-only)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        schema = load_schema(conn)
+    is_self = user_id is None or user_id == caller.user_id
+    roles = caller.role_names
+    return tuple(f for f in schema.active if may(f.view, super_user=caller.is_super_user, is_self=is_self, roles=roles))
+
+
 def viewable_fields(ctx: Context, call: Call) -> tuple[ProfileField, ...]:
     """The active fields the caller may view on other users' records (the user list's filters and columns)."""
     with reading(ctx.engine) as conn:
@@ -105,6 +117,7 @@ def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileFi
     """Add a profile field (immediate: no value can break a new field)."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         schema = load_schema(conn)
         clean = check_definition(data, current=None, schema=schema)
         if "position" not in data:
@@ -132,6 +145,7 @@ def change_field(
     audited update of its user (channel `schema`), in the same transaction."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         current = _require(conn, name, lock=True)
         new = _proposed(conn, current, data)
         found = violations(conn, current, new) if _tightens(current, new) else DryRun(0)
@@ -158,6 +172,7 @@ def reorder(ctx: Context, call: Call, names: Iterable[str]) -> list[ProfileField
     caller = _admin(ctx, call)
     names = list(names)
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         schema = load_schema(conn)
         unknown = [n for n in names if not isinstance(n, str) or n not in schema.by_name]
         if unknown:
@@ -186,6 +201,7 @@ def delete_field(ctx: Context, call: Call, name: str, confirm: Any) -> None:
     if confirm != name:
         raise SSOError.single(Kind.invalid, Code.invalid_input, "confirm", _t("type the field's name to delete it"))
     with writing(ctx.engine) as conn:
+        hold_schema(conn)
         current = _require(conn, name, lock=True)
         count = conn.execute(
             select(func.count()).select_from(profile_values).where(profile_values.c.field_id == current.id)
@@ -349,14 +365,15 @@ def _clear_value(ctx: Context, conn: Connection, call: Call, caller: Caller, use
         return
     old = stored_value(f, row)
     write_value(conn, user_id, f, None)
-    conn.execute(update(users).where(users.c.user_id == user_id).values(version=users.c.version + 1))
+    now = ctx.clock()
+    conn.execute(update(users).where(users.c.user_id == user_id).values(version=users.c.version + 1, last_modified=now))
     from ..kernel.audit import SECRET_CHANGE
     from ..kernel.profile_fields import wire_value
 
     audit_context = {**call.audit(), "channel": SCHEMA_CHANNEL}
     record(
         conn,
-        now=ctx.clock(),
+        now=now,
         action="update",
         actor_id=caller.user_id,
         target_id=user_id,

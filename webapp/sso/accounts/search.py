@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, not_, or_, select, table, true
+from sqlalchemy import ColumnClause, and_, column, func, literal, literal_column, not_, or_, select, table, text, true
 
 from ...db import reading
 from ..kernel.attributes import (
@@ -169,7 +169,11 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
         # A broad match: walking the username index and testing each row finds a page within a few
         # hundred rows, where the trigram index would hand over every match to be sorted first.
         _, query, _ = search_statements(criteria, conn.dialect.name, use_trigrams=False, schema=schema, dense=True)
-    rows = conn.execute(query).mappings().all()
+    sort_field = schema.get(criteria.get("order_by", ""))
+    if sort_field is not None and sort_field.searchable and "start_index" not in criteria:
+        rows = _sorted_by_profile_field(conn, criteria, schema, dense, sort_field)
+    else:
+        rows = conn.execute(query).mappings().all()
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
     profiles = load_many(conn, schema, [row["user_id"] for row in rows])
@@ -226,13 +230,64 @@ def matching(conn, criteria: Any) -> Any:
     return where
 
 
-DENSE = 100  # more matches than this: a profile field's filter tests each row in the sort order
+def _sorted_by_profile_field(conn, criteria: Mapping, schema: ProfileSchema, dense: bool, f: ProfileField) -> list:
+    """A page sorted by profile field `f`, read in the order of the value index (field, key, user): first the
+    users who hold a value (index order, ties by user id in the same direction), then those who do not (by
+    user id), so neither part sorts every user. The second part is read only once the first runs out."""
+    where, (page, size, paginate, _) = _search_filter(
+        criteria, conn.dialect.name, schema, dense, hinted=conn.dialect.name == "sqlite"
+    )
+    offset, limit = ((page - 1) * size, size + 1) if paginate else (0, UNPAGED_MAX)
+    extra = [SORTABLE["last_sign_in"].label("last_sign_in")] if criteria.get("with_last_sign_in") else []
+    key = profile_values.alias("sort_key")
+    joined = [key.c.user_id == users.c.user_id, key.c.field_id == f.id]
+    exact = _exact_key(f, criteria)
+    if exact is not None:  # filtered to one value of the sort field: the index range of that value alone
+        joined.append(key.c.search_key == exact)
+    holding = select(users, *extra).join(key, and_(*joined)).where(where)
+    desc = criteria.get("order", "asc") == "desc"
+    order = [key.c.search_key.desc(), key.c.user_id.desc()] if desc else [key.c.search_key, key.c.user_id]
+    rows = list(conn.execute(holding.order_by(*order).offset(offset).limit(limit)).mappings())
+    if len(rows) == limit or criteria.get(f.name, None) is not None:  # full, or every match holds a value
+        return rows
+    if rows:
+        skip = 0
+    else:  # the page starts among those without a value: skip as many of them as the page's offset passes
+        held = conn.execute(select(func.count()).select_from(holding.limit(offset).subquery())).scalar_one()
+        skip = offset - held
+    lacking = select(literal(1)).where(profile_values.c.user_id == users.c.user_id, profile_values.c.field_id == f.id)
+    rest = select(users, *extra).where(where, ~lacking.exists()).order_by(users.c.user_id)
+    return rows + list(conn.execute(rest.offset(skip).limit(limit - len(rows))).mappings())
+
+
+def _exact_key(f: ProfileField, criteria: Mapping) -> str | None:
+    """The search key an exact criterion on `f` compares with, or None (no criterion, not set, *contains*, a
+    set of options, or a value the filter refuses)."""
+    value = criteria.get(f.name)
+    textual = f.type in ("text", "email", "url")
+    if value is None or f.type == "choices" or (textual and not criteria.get("is_name_exact", True)):
+        return None
+    clean, message = check_field_value(replace(f, required=False, min_length=None, regex=None), value)
+    return None if message else search_key(f, clean)
+
+
+def match_query(conn, criteria: Mapping, schema: ProfileSchema):
+    """The page query of validated `criteria`, the profile filters planned as a search plans them."""
+    dense = _broad_profile_match(conn, criteria, schema)
+    _, query, _ = search_statements(criteria, conn.dialect.name, schema=schema, dense=dense)
+    return query
+
+
+# An exact profile value held by at most this many users: the page is those users, found by the value index and
+# sorted (IN); more: the sort order is walked and each row tested (EXISTS), about 2 µs a row on SQLite at 1M users
+# against about 3 µs a match for IN, so the two cost the same near sqrt(1M × 51 × 2 / 3) ≈ 6,000 matches.
+IN_MAX = 5_000
 
 
 def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool:
     """Whether the profile filters are better tested row by row in the sort order (correlated EXISTS) than
-    collected first (IN): not when an exact value's index range holds at most DENSE users (a probe of the
-    value index, at most DENSE + 1 entries read); "not set", *contains* and `lacking_required` always."""
+    collected first (IN): not when an exact value's index range holds at most IN_MAX users (a probe of the
+    value index alone, at most IN_MAX + 1 entries read); "not set", *contains* and `lacking_required` always."""
     probes = []
     for f in schema.active:
         value = criteria.get(f.name, MISSING_CRITERION) if f.searchable else MISSING_CRITERION
@@ -247,8 +302,8 @@ def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool
         return True
     for f, key in probes:
         narrow = select(literal(1)).where(profile_values.c.field_id == f.id, profile_values.c.search_key == key)
-        found = conn.execute(select(func.count()).select_from(narrow.limit(DENSE + 1).subquery())).scalar_one()
-        if found <= DENSE:
+        found = conn.execute(select(func.count()).select_from(narrow.limit(IN_MAX + 1).subquery())).scalar_one()
+        if found <= IN_MAX:
             return False
     return bool(probes)
 
@@ -292,7 +347,7 @@ def search_statements(
     `dense`: the profile fields' filters as correlated EXISTS (each row tested in the sort order), for a
     broad match; otherwise as IN (the matches found by the value index, then sorted)."""
     schema = schema or ProfileSchema()
-    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema, dense)
+    where, paging = _search_filter(criteria, dialect if use_trigrams else "", schema, dense, hinted=dialect == "sqlite")
     page, size, paginate, after = paging
     capped = select(literal(1)).select_from(users).where(where).limit(COUNT_CAP + 1).subquery()
     count = select(func.count()).select_from(capped)
@@ -322,10 +377,32 @@ def _profile_key(f: ProfileField):
     )
 
 
-def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErrors, dense: bool = False) -> list:
+# SQLite: a row's test for an exact value probes the (field, key, user) index, which holds all three (its planner
+# would take the primary key's (user, field) and read each value row for its key: six times slower at 1M users).
+_HINTED_VALUES = text("sso_profile_value INDEXED BY ix_sso_profile_value_search")
+_HINTED: dict[str, ColumnClause[Any]] = {
+    name: literal_column(f"sso_profile_value.{name}") for name in ("user_id", "field_id", "search_key")
+}
+
+
+def _profile_clauses(
+    criteria: Mapping, schema: ProfileSchema, errors: FieldErrors, dense: bool = False, hinted: bool = False
+) -> list:
     """The WHERE clauses of the searchable profile fields in `criteria` (exact; text also *contains* with
-    `is_name_exact` false; null: not set) and of `lacking_required`; `dense`: as correlated EXISTS."""
+    `is_name_exact` false; null: not set) and of `lacking_required`; `dense`: as correlated EXISTS (`hinted`:
+    SQLite, an exact value's through the (field, key, user) index)."""
     clauses: list[Any] = []
+
+    def holds_exactly(f: ProfileField, key: str | None):
+        """The user's value of `f` has the search key `key`."""
+        if not (dense and hinted):
+            return holds(f, profile_values.c.search_key == key)
+        probe = (
+            select(literal(1))
+            .select_from(_HINTED_VALUES)
+            .where(_HINTED["user_id"] == users.c.user_id, _HINTED["field_id"] == f.id, _HINTED["search_key"] == key)
+        )
+        return probe.exists()
 
     def holds(f: ProfileField, condition=None):
         """The user has a value of `f` (meeting `condition`)."""
@@ -361,7 +438,7 @@ def _profile_clauses(criteria: Mapping, schema: ProfileSchema, errors: FieldErro
             for option in clean:
                 clauses.append(holds(f, _like(profile_values.c.search_key, f"|{option}|")))
             continue
-        clauses.append(holds(f, profile_values.c.search_key == search_key(f, clean)))
+        clauses.append(holds_exactly(f, search_key(f, clean)))
     lacking = criteria.get(LACKING_REQUIRED)
     if lacking is not None and type(lacking) is not bool:
         errors.add(LACKING_REQUIRED, _t("must be true or false"))
@@ -414,7 +491,7 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
     if "start_index" in criteria and ("cur_page" in criteria or "after" in criteria):
         errors.add("start_index", _t("cannot be combined with cur_page or after"))
     if "filter" in criteria:
-        problem = filter_problem(criteria["filter"])
+        problem = filter_problem(criteria["filter"], schema)
         if problem:
             errors.add("filter", problem)
     return errors
@@ -428,16 +505,17 @@ FILTER_BOOL = ("is_locked",)
 FILTER_TIME = ("last_modified", "sign_up_time")
 FILTER_OPERATORS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 FILTER_NODES_MAX = 64  # a filter of more terms is refused (SCIM: tooMany)
+PROFILE_FILTER = "profile:"  # "profile:NAME": a searchable profile field, compared on its search key (indexed)
 
 
 class FilterTooLarge(ValueError):
     """A filter with more than FILTER_NODES_MAX terms."""
 
 
-def filter_problem(node: Any) -> str | None:
+def filter_problem(node: Any, schema: ProfileSchema | None = None) -> str | None:
     """Why a filter tree cannot be run, or None."""
     try:
-        _filter_clause(node, "", [0])
+        _filter_clause(node, "", [0], schema or ProfileSchema())
     except FilterTooLarge:
         return f"has more than {FILTER_NODES_MAX} terms"
     except ValueError as e:
@@ -445,7 +523,7 @@ def filter_problem(node: Any) -> str | None:
     return None
 
 
-def _filter_clause(node: Any, dialect: str, count: list[int]):
+def _filter_clause(node: Any, dialect: str, count: list[int], schema: ProfileSchema):
     count[0] += 1
     if count[0] > FILTER_NODES_MAX:
         raise FilterTooLarge()
@@ -453,15 +531,21 @@ def _filter_clause(node: Any, dialect: str, count: list[int]):
         raise ValueError("must be a filter expression")
     op = node[0]
     if op in ("and", "or") and len(node) == 2 and isinstance(node[1], (list, tuple)) and node[1]:
-        terms = [_filter_clause(term, dialect, count) for term in node[1]]
+        terms = [_filter_clause(term, dialect, count, schema) for term in node[1]]
         return and_(*terms) if op == "and" else or_(*terms)
     if op == "not" and len(node) == 2:
-        return not_(_filter_clause(node[1], dialect, count))
+        return not_(_filter_clause(node[1], dialect, count, schema))
     if op == "pr" and len(node) == 2:
+        f = _filter_field(node[1], schema)
+        if f is not None:
+            return _has_value(f)
         name = _filter_attribute(node[1])
         col = users.c[name]
         return and_(col.is_not(None), col != "") if name in FILTER_TEXT + FILTER_EXACT else col.is_not(None)
     if op in FILTER_OPERATORS and len(node) == 3:
+        f = _filter_field(node[1], schema)
+        if f is not None:
+            return _profile_comparison(op, f, node[2])
         return _comparison(op, _filter_attribute(node[1]), node[2], dialect)
     raise ValueError(f"has an unknown operator {str(op)[:20]!r}")
 
@@ -501,6 +585,55 @@ def _comparison(op: str, name: str, value: Any, dialect: str):
     return {"eq": col.__eq__, "gt": col.__gt__, "ge": col.__ge__, "lt": col.__lt__, "le": col.__le__}[op](when)
 
 
+def _filter_field(name: Any, schema: ProfileSchema) -> ProfileField | None:
+    """The searchable profile field a filter's "profile:NAME" names; None for a built-in attribute."""
+    if not isinstance(name, str) or not name.startswith(PROFILE_FILTER):
+        return None
+    f = schema.get(name[len(PROFILE_FILTER) :])
+    if f is None or not f.searchable:
+        raise ValueError(f"cannot filter on {name[len(PROFILE_FILTER) :][:40]!r} (not a searchable profile field)")
+    return f
+
+
+def _has_value(f: ProfileField, condition: Any = None):
+    """The user holds a value of `f` (meeting `condition`): IN on the (field, key, user) index."""
+    query = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
+    return users.c.user_id.in_(query if condition is None else query.where(condition))
+
+
+def _profile_comparison(op: str, f: ProfileField, value: Any):
+    """A comparison of a profile field's value, on its search key: `eq`/`ne` of the value as the field
+    reads it (text case-insensitively), `co`/`sw`/`ew` on text, `gt`/`ge`/`lt`/`le` on integers, dates and
+    text (the search keys sort as the values do)."""
+    key_column = profile_values.c.search_key
+    if op in ("co", "sw", "ew"):
+        if f.type not in ("text", "email", "url", "phone", "choice"):
+            raise ValueError(f"{f.name} is not text: use eq, ne, gt, ge, lt or le")
+        if not isinstance(value, str) or text_problem(value):
+            raise ValueError(f"{f.name} compares with a string")
+        folded = value if f.type == "phone" else fold(value)
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = {"co": f"%{escaped}%", "sw": f"{escaped}%", "ew": f"%{escaped}"}[op]
+        return _has_value(f, key_column.like(pattern, escape="\\"))
+    if f.type == "choices":
+        if op not in ("eq", "ne") or not isinstance(value, str):
+            raise ValueError(f"{f.name} holds options: compare one with eq or ne")
+        held = _has_value(f, _like(key_column, f"|{value}|"))
+        return held if op == "eq" else not_(held)
+    if f.type == "bool" and op not in ("eq", "ne"):
+        raise ValueError(f"{f.name} compares only eq or ne with true or false")
+    probe = replace(f, required=False, min_length=None, max_length=None, regex=None, minimum=None, maximum=None)
+    clean, message = check_field_value(probe, value)
+    if message or clean is None:
+        raise ValueError(f"{f.name} {message or 'compares with a value'}")
+    key = search_key(f, clean)
+    if op == "ne":
+        return not_(_has_value(f, key_column == key))
+    compare = {"eq": key_column.__eq__, "gt": key_column.__gt__, "ge": key_column.__ge__}
+    compare |= {"lt": key_column.__lt__, "le": key_column.__le__}
+    return _has_value(f, compare[op](key))
+
+
 def _like(column, folded: str):
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(f"%{escaped}%", escape="\\")
@@ -525,10 +658,10 @@ def _contains(names: tuple[str, ...], text: str, dialect: str):
 SEARCH_COLUMN_NAMES = tuple(search_column(key) for key in ("username", "email", *NAME_ATTRIBUTES))
 
 
-def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense: bool = False):
+def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense: bool = False, hinted: bool = False):
     """The WHERE clause and (page, size, paginate, after) for validated search criteria."""
     errors = _criterion_errors(criteria, schema)
-    clauses = _profile_clauses(criteria, schema, errors, dense)
+    clauses = _profile_clauses(criteria, schema, errors, dense, hinted)
     errors.raise_if_any(Kind.invalid)
     if "user_id" in criteria:
         clauses.append(users.c.user_id == criteria["user_id"])
@@ -556,7 +689,7 @@ def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense
     if "external_id" in criteria:
         clauses.append(users.c.external_id == criteria["external_id"])
     if "filter" in criteria:
-        clauses.append(_filter_clause(criteria["filter"], dialect, [0]))
+        clauses.append(_filter_clause(criteria["filter"], dialect, [0], schema))
     page = criteria.get("cur_page", 1)
     size = min(criteria.get("page_size", PAGE_SIZE_DEFAULT), PAGE_SIZE_MAX)
     after = fold(criteria["after"]) if "after" in criteria else None

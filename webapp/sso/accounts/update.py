@@ -4,15 +4,20 @@ How a write lands, in order:
 1. the fast path: every check against one read, then the conditional UPDATE (`... WHERE version =
    :read`) and the audit INSERT; on SQLite the read is its own transaction so the write lock is held
    only for the write, on PostgreSQL both are one transaction (one round trip less, no row lock);
-2. if the row moved in between (the UPDATE touched nothing): a caller who expected a version gets
-   E011001; anyone else goes to
-3. the locked path: the same checks again inside the write transaction with the row locked, which
-   cannot lose, writing only what still differs (so the audit's old values are the replaced ones).
+2. if the row moved in between (the UPDATE touched nothing; with profile fields written, also when the
+   schema version moved: the conditional UPDATE checks it too), the write goes to
+3. the locked path: the same checks again inside the write transaction with the schema version
+   share-locked and the row locked, which cannot lose, writing only what still differs (so the audit's
+   old values are the replaced ones); a caller who expected a version that is no longer the row's gets
+   E011001 there.
+
+The profile fields' definitions come from the process's copy while the schema version is the one it was
+read at (`profile_rows.load_schema`: one read of one row per update instead of every definition).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
@@ -30,12 +35,13 @@ from ..kernel.permissions import USERS_CREDENTIALS, USERS_VIEW, attribute_permis
 from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_fields import ProfileSchema, check_profile_values, may, wire_value
 from ..kernel.profile_rows import (
-    definitions_moved,
+    SCHEMA_UNCHANGED,
     load_schema,
     load_values,
     profile_value_taken,
     taken_values,
     write_values,
+    write_values_with_version,
 )
 from ..kernel.required_actions import (
     ANY,
@@ -64,6 +70,20 @@ from .guards import (
     takes_access_away,
     usable_role_managers,
 )
+
+
+class Computed:
+    """An update's data computed from the user as it stands, in the update's own read (SCIM's PATCH applies
+    its operations to the user as the caller sees them): no read of its own before the update. `compute`
+    may run twice (again on the locked path, against the row as it then is); it must only compute."""
+
+    def __init__(self, compute: Callable[[UserData], Mapping[str, Any]]):
+        self.compute = compute
+        self.last: Mapping[str, Any] = {}
+
+    def __call__(self, current: UserData) -> Mapping[str, Any]:
+        self.last = dict(self.compute(current))  # empty: nothing changes (the user as it stands is answered)
+        return self.last
 
 
 class RowMoved(Exception):
@@ -151,8 +171,8 @@ def update_user(
     refused with E005001 before anything else. `unchanged` (the console's save after a lost race):
     attribute → the value the caller last saw; the write is refused with E011001 only if one of those
     still differs, checked again under the row lock when the row moved, so saves of different fields
-    merge however many run at once."""
-    data = require_mapping(data)
+    merge however many run at once. `data` may be `Computed` (from the user as read by this update)."""
+    data = data if isinstance(data, Computed) else require_mapping(data)
     audit_context = call.audit()
     if restored_from is not None:
         audit_context["restored_from"] = restored_from
@@ -174,18 +194,17 @@ def update_user(
             caller, target, clean = check_update(ctx, conn, *check)
             return write_update(ctx, conn, caller, target, clean, audit_context)
     except RowMoved:
-        if expected_version is not None:
-            raise version_conflict() from None
+        pass  # the locked path checks again, the expected version too, against the row as it now stands
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
     try:
         with writing(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check, lock=True)
             return write_update(ctx, conn, caller, target, clean, audit_context)
-    except RowMoved:  # under the row lock only a definition changed meanwhile can move it
+    except RowMoved:  # under the row lock and the schema's share lock nothing can move it
         raise version_conflict() from None
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
 
 
 def update_local(ctx: Context, user_id: str, data: Mapping) -> UserData:
@@ -214,7 +233,7 @@ def check_update(
     conn: Connection,
     call: Call,
     user_id,
-    data: Mapping,
+    data: Mapping | Computed,
     expected_version,
     permission: str | None = None,
     unchanged: Mapping[str, Any] | None = None,
@@ -227,9 +246,11 @@ def check_update(
     Who may write what (SPEC §17): on one's own account the self-editable attributes, and the others
     one holds the permission of; on another's, the attributes whose permission one holds (every field
     outside them is named at once, E008002 403), and never on an account stronger than one's own
-    (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction)."""
-    schema = load_schema(conn)
-    reject_unknown(data, allowed_keys(schema))
+    (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction), after the
+    schema version is share-locked (the order a definition change takes them in)."""
+    schema = load_schema(conn, share=lock)
+    if not isinstance(data, Computed):
+        reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call, completes=ANY)
     naming_other = user_id is not None and user_id != caller.user_id
     # SPEC §19: one's own update completes a profile (or turns two-factor on); anything else waits.
@@ -239,22 +260,10 @@ def check_update(
         require(caller, permission)
     if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
-    if not caller.is_super_user:
-        errors = FieldErrors()
-        for key in data:
-            if key == ACTIONS_KEY:  # SPEC §19: set and cleared by administrators
-                if not caller.holds(USERS_CREDENTIALS):
-                    errors.add(key, f"you do not hold the permission to change this ({USERS_CREDENTIALS})")
-                continue
-            if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
-                edit = schema.by_name[key].edit
-                if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                    errors.add(key, _t("you may not change this field"))
-                continue
-            needed = attribute_permission(key)
-            if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-                errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
-        errors.raise_if_any(Kind.forbidden)
+    if not isinstance(data, Computed):
+        _may_write(caller, schema, data, naming_other)
+    else:
+        require(caller, USERS_VIEW)  # the data is computed from the user as the caller reads them
     if naming_other or lock:
         row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
     else:
@@ -264,12 +273,26 @@ def check_update(
     target = Target.read(conn, row, schema)
     if naming_other:
         require_over(conn, caller, target)
-    builtin, profile = split(data)
+    values: Mapping[str, Any]
+    if isinstance(data, Computed):
+        current = user_view(target, True, profile_view(target, target.profile, caller))
+        current.fields = schema.active
+        current.editable = frozenset(
+            f.name
+            for f in schema.active
+            if may(f.edit, super_user=caller.is_super_user, is_self=not naming_other, roles=caller.role_names)
+        )
+        values = data(current)
+        reject_unknown(values, allowed_keys(schema))
+        _may_write(caller, schema, values, naming_other)
+    else:
+        values = data
+    builtin, profile = split(values)
     errors = FieldErrors()
     clean = check_values(builtin, errors)
     clean.update(check_profile_values(schema, profile, errors))
-    if ACTIONS_KEY in data:
-        _check_actions(data, clean, errors)
+    if ACTIONS_KEY in values:
+        _check_actions(values, clean, errors)
     errors.raise_if_any(Kind.invalid)
     refuse_removing_own_access(caller.user_id, target, clean, ctx.clock())
     if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
@@ -311,6 +334,30 @@ def _actions_after(target, clean: Mapping[str, Any], values_changed: Mapping[str
     return after
 
 
+def _may_write(caller: UserCaller, schema: ProfileSchema, data: Mapping[str, Any], naming_other: bool) -> None:
+    """Who may write what (SPEC §16, §17): every key the caller may not change named at once (403)."""
+    if caller.is_super_user:
+        return
+    errors = FieldErrors()
+    for key in data:
+        if key == ACTIONS_KEY:  # SPEC §19: set and cleared by administrators
+            if not caller.holds(USERS_CREDENTIALS):
+                errors.add(
+                    key,
+                    _t("you do not hold the permission to change this (%(permission)s)", permission=USERS_CREDENTIALS),
+                )
+            continue
+        if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
+            edit = schema.by_name[key].edit
+            if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
+                errors.add(key, _t("you may not change this field"))
+            continue
+        needed = attribute_permission(key)
+        if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
+            errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
+    errors.raise_if_any(Kind.forbidden)
+
+
 # Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set
 # of changed columns instead of building and cache-keying a statement on every request.
 _CONDITIONAL_UPDATE = (
@@ -318,6 +365,8 @@ _CONDITIONAL_UPDATE = (
     .where(users.c.user_id == bindparam("b_user_id"), users.c.version == bindparam("b_version"))
     .values(version=users.c.version + 1)
 )
+# The same, also writing profile fields: only while the definitions they were checked against are in force.
+_CONDITIONAL_UPDATE_OF_PROFILE = _CONDITIONAL_UPDATE.where(SCHEMA_UNCHANGED)
 
 
 def write_update(
@@ -366,21 +415,30 @@ def write_update(
         managers_before = usable_role_managers(conn)
     elif guarding_super_user:
         hold_super_users(conn)
-    result = conn.execute(
-        _CONDITIONAL_UPDATE, {**values, "b_user_id": target["user_id"], "b_version": target["version"]}
-    )
-    if result.rowcount != 1:
-        raise RowMoved()
+    schema = target.schema if profile_changed else None
+    profile_writes = [(schema.by_name[n], v) for n, v in profile_changed.items()] if schema is not None else []
+    if schema is not None and not values_changed and not also and conn.dialect.name == "postgresql":
+        # Profile fields alone: the version's UPDATE and the values' upsert in one statement.
+        if not write_values_with_version(
+            conn, target["user_id"], target["version"], schema.version, now, profile_writes
+        ):
+            raise RowMoved()
+        profile_writes = []
+    else:
+        keys = {"b_user_id": target["user_id"], "b_version": target["version"]}
+        if schema is not None:
+            keys["b_schema"] = schema.version
+        statement = _CONDITIONAL_UPDATE if schema is None else _CONDITIONAL_UPDATE_OF_PROFILE
+        if conn.execute(statement, {**values, **keys}).rowcount != 1:
+            raise RowMoved()
     if guarding_super_user:
         require_a_usable_super_user(conn, next(iter(values_changed)))
     if guarding_managers:
         require_a_role_manager(conn, next(iter(values_changed)), managers_before)
     changes = {name: attribute_change(name, target[name], value) for name, value in values_changed.items()}
-    if profile_changed:
-        schema = target.schema
-        if definitions_moved(conn, {name: schema.by_name[name] for name in profile_changed}):
-            raise RowMoved()
-        write_values(conn, target["user_id"], [(schema.by_name[n], v) for n, v in profile_changed.items()])
+    if schema is not None:
+        if profile_writes:
+            write_values(conn, target["user_id"], profile_writes)
         for name, value in profile_changed.items():
             f = schema.by_name[name]
             old = wire_value(f, current_profile.get(name))

@@ -44,9 +44,11 @@ log = logging.getLogger("webapp.mail")
 
 
 def _log_to_stderr() -> None:
-    """Mail notes reach the server's log (gunicorn configures only its own loggers)."""
+    """Mail notes reach stderr when the service runs without the app (whose `configure_logging` handles all of
+    `webapp.*` and takes this handler away again, so each line is written once)."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
+        handler.sso_mail_fallback = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("%(asctime)s [mail] %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)

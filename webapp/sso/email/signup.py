@@ -24,7 +24,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.inputs import reject_unknown, require_input
 from ..kernel.password_rules import password_problem
-from ..kernel.profile_fields import SELF, ProfileSchema, check_profile_values
+from ..kernel.profile_fields import SELF, ProfileField, ProfileSchema, check_profile_values
 from ..kernel.profile_rows import load_schema
 from ..kernel.rows import is_username_taken
 from ..kernel.tables import email_tokens, users
@@ -228,6 +228,13 @@ def self_editable(schema: ProfileSchema) -> ProfileSchema:
     return ProfileSchema.of(f for f in schema.active if SELF in f.edit)
 
 
+def signup_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The profile fields a sign-up form asks for: the required ones a person may edit themselves (no caller:
+    a sign-up page is read by someone without an account; definitions are no secret of anyone's)."""
+    with reading(ctx.engine) as conn:
+        return tuple(f for f in self_editable(load_schema(conn)).active if f.required)
+
+
 def email_taken_by_other(conn, email: str, own_id: str) -> bool:
     query = select(users.c.user_id).where(users.c.email_search == fold(email), users.c.user_id != own_id).limit(1)
     return conn.execute(query).first() is not None
@@ -300,7 +307,7 @@ def confirm_signup(ctx: Context, call: Call, confirm_token) -> Confirmed:
         moved = conn.execute(
             update(users)
             .where(users.c.user_id == user["user_id"], users.c.sign_up_status == "before_confirmation")
-            .values(sign_up_status="final", version=users.c.version + 1)
+            .values(sign_up_status="final", version=users.c.version + 1, last_modified=now)
         )
         if used.rowcount != 1 or moved.rowcount != 1:  # a racing confirmation won
             raise SSOError.single(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
+import time
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 
 from .errors import Code, Kind, SSOError
 from .profile_fields import (
@@ -18,15 +21,57 @@ from .profile_fields import (
     stored_value,
     value_columns,
 )
-from .tables import profile_fields, profile_values
+from .tables import profile_fields, profile_schema, profile_values
 from .texts import _t
 
 _FIELDS = select(profile_fields)  # built once (statement cache)
+_SCHEMA_ROW = profile_schema.c.id == 1
+_SCHEMA_VERSION = select(profile_schema.c.version).where(_SCHEMA_ROW)
+_SCHEMA_VERSION_SHARED = _SCHEMA_VERSION.with_for_update(read=True)
+_BUMP = update(profile_schema).where(_SCHEMA_ROW).values(version=profile_schema.c.version + 1)
+
+# Per process: the definitions last read from each database, with the schema version they were read at. A
+# read of the version (one row by its key) says whether they still hold; a definition change moves it.
+_SCHEMAS: weakref.WeakKeyDictionary[Engine, ProfileSchema] = weakref.WeakKeyDictionary()
+# The connections whose transaction is changing definitions: what they read is not committed (never kept).
+_CHANGING: weakref.WeakSet[Connection] = weakref.WeakSet()
 
 
-def load_schema(conn: Connection) -> ProfileSchema:
-    """Every profile field's definition, retired ones included (one query)."""
-    return ProfileSchema.of(field_from_row(row) for row in conn.execute(_FIELDS).mappings())
+def load_schema(conn: Connection, *, share: bool = False) -> ProfileSchema:
+    """Every profile field's definition, retired ones included, at the schema version in force: one read of
+    the version, and the definitions themselves only when this process has not read them at that version.
+
+    With `share` (PostgreSQL) the version's row stays share-locked to the end of the transaction, so no
+    definition change can commit before it (a change takes that row first: `hold_schema`)."""
+    query = _SCHEMA_VERSION_SHARED if share and conn.dialect.name == "postgresql" else _SCHEMA_VERSION
+    version = conn.execute(query).scalar()
+    changing = conn in _CHANGING
+    kept = None if changing else _SCHEMAS.get(conn.engine)
+    if kept is not None and version is not None and kept.version == version:
+        return kept
+    # Read after the version (on PostgreSQL a later statement sees at least as much): what is kept under a
+    # version is never older than it, and a write checks the version again in its own statement.
+    schema = ProfileSchema.of((field_from_row(row) for row in conn.execute(_FIELDS).mappings()), version=version or 0)
+    if version is not None and not changing:
+        _SCHEMAS[conn.engine] = schema
+    return schema
+
+
+def hold_schema(conn: Connection) -> None:
+    """Start a definition change: move the schema version, first, in the change's write transaction. Every
+    process's kept definitions are stale from its commit on; on PostgreSQL the row stays locked to the end,
+    so a value write (which share-locks it) waits for the change, and the change for a value write already
+    under way (whose value the change's dry run then counts)."""
+    _CHANGING.add(conn)
+    if conn.execute(_BUMP).rowcount == 0:  # the row was removed by hand: a version no process has kept
+        conn.execute(insert(profile_schema).values(id=1, version=time.time_ns()))
+
+
+# A condition for a value write's own statement: the schema version is still `b_schema`, the one its values
+# were checked at (share-locked on PostgreSQL until the write commits; on SQLite the write transaction is the
+# database's one writer).
+# (No row, which only removing it by hand leaves, reads as version 0.)
+SCHEMA_UNCHANGED = func.coalesce(_SCHEMA_VERSION_SHARED.scalar_subquery(), 0) == bindparam("b_schema")
 
 
 def load_values(conn: Connection, schema: ProfileSchema, user_id: str) -> dict[str, Any]:
@@ -63,9 +108,9 @@ def _upsert(dialect: str):
     if dialect not in _UPSERTS:
         # The dialect's own module only (a SQLite worker never loads PostgreSQL's, about 2 MiB).
         module = "postgresql" if dialect == "postgresql" else "sqlite"
-        insert: Any = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
+        insert_: Any = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
         columns = (*VALUE_COLUMNS, "search_key", "unique_key")
-        statement = insert(profile_values).values({name: bindparam(name) for name in ("user_id", "field_id", *columns)})
+        statement = insert_(profile_values).values({n: bindparam(n) for n in ("user_id", "field_id", *columns)})
         _UPSERTS[dialect] = statement.on_conflict_do_update(
             index_elements=["user_id", "field_id"], set_={name: statement.excluded[name] for name in columns}
         )
@@ -88,23 +133,59 @@ def write_values(conn: Connection, user_id: str, values: list[tuple[ProfileField
         conn.execute(_DELETE, clears)
 
 
-_VERSIONS = select(profile_fields.c.id, profile_fields.c.version).where(
-    profile_fields.c.id.in_(bindparam("b_ids", expanding=True))
+def write_values_with_version(
+    conn: Connection, user_id: str, version: int, schema_version: int, now: Any, values: list[tuple[ProfileField, Any]]
+) -> bool:
+    """PostgreSQL, an update that writes profile fields and no built-in attribute: the conditional UPDATE of
+    the user's version (`... WHERE version = :read`, the schema version unchanged) and the upsert of the set
+    values in one statement (a data-modifying WITH: the values are written only if the row moved on), then
+    the cleared ones deleted. False (nothing written) when the row or the schema version has moved."""
+    sets = [{"field_id": f.id, **value_columns(f, v)} for f, v in values if v is not None]
+    for row in sets:
+        if row["date_value"] is not None:
+            row["date_value"] = row["date_value"].isoformat()
+    params = {
+        "user_id": user_id,
+        "version": version,
+        "schema_version": schema_version,
+        "now": now,
+        "rows": json.dumps(sets),  # one parameter, however many fields (json_to_recordset)
+    }
+    if conn.execute(_UPDATE_AND_UPSERT, params).rowcount != len(sets):
+        return False
+    clears = [{"b_user_id": user_id, "b_field_id": f.id} for f, v in values if v is None]
+    if clears:
+        conn.execute(_DELETE, clears)
+    return True
+
+
+_UPDATE_AND_UPSERT = text(
+    """
+WITH moved AS (
+    UPDATE sso_user SET version = version + 1, last_modified = :now
+    WHERE user_id = :user_id AND version = :version
+      AND coalesce((SELECT version FROM sso_profile_schema WHERE id = 1 FOR SHARE), 0) = :schema_version
+    RETURNING user_id
 )
-_VERSIONS_SHARED = _VERSIONS.with_for_update(read=True)
+INSERT INTO sso_profile_value
+    (user_id, field_id, text_value, int_value, bool_value, date_value, json_value, search_key, unique_key)
+SELECT moved.user_id, v.field_id, v.text_value, v.int_value, v.bool_value, v.date_value, v.json_value,
+       v.search_key, v.unique_key
+FROM moved, json_to_recordset(CAST(:rows AS json)) AS v(
+    field_id integer, text_value text, int_value bigint, bool_value boolean, date_value date, json_value json,
+    search_key varchar, unique_key varchar
+)
+ON CONFLICT (user_id, field_id) DO UPDATE SET
+    text_value = excluded.text_value, int_value = excluded.int_value, bool_value = excluded.bool_value,
+    date_value = excluded.date_value, json_value = excluded.json_value, search_key = excluded.search_key,
+    unique_key = excluded.unique_key
+"""
+)
+
+
 _DELETE = delete(profile_values).where(
     profile_values.c.user_id == bindparam("b_user_id"), profile_values.c.field_id == bindparam("b_field_id")
 )
-
-
-def definitions_moved(conn: Connection, fields: Mapping[str, ProfileField]) -> bool:
-    """Whether any of `fields` changed since it was read; on PostgreSQL the rows stay share-locked to the end
-    of the transaction, so a definition change waits for this write (and this write for a change)."""
-    if not fields:
-        return False
-    query = _VERSIONS_SHARED if conn.dialect.name == "postgresql" else _VERSIONS
-    now = dict(conn.execute(query, {"b_ids": [f.id for f in fields.values()]}).all())
-    return any(now.get(f.id) != f.version for f in fields.values())
 
 
 def shown_profile(

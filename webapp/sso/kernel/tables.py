@@ -315,6 +315,17 @@ profile_fields = Table(
 )
 
 
+# The profile fields' schema version (one row, id 1): moved in the transaction of every definition change, so a
+# process may keep the definitions it read for as long as this still holds the version it read them with, and a
+# value write checks in its conditional UPDATE that the definitions it checked against are still in force.
+profile_schema = Table(
+    "sso_profile_schema",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+
 # One user's value of one profile field: a row per (user, field), the value in the typed column of the field's
 # type; no row = not set (NULL). `search_key` is what exact search compares (text folded), `unique_key` the same
 # for a unique field only, so the database refuses a second user with that value (NULLs never collide).

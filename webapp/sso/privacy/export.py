@@ -61,6 +61,10 @@ def _user_part(row: Any) -> dict[str, Any]:
     for name in ("locked_by", "approval_status_mod_by"):  # who: an id of another person, said as a role
         if shown.get(name) not in (None, row["user_id"]):
             shown[name] = ADMINISTRATOR
+    created = shown.get("creation_ctx")
+    if isinstance(created, dict) and created.get("creator") not in (None, row["user_id"]):
+        # Created by an administrator (or an API client acting as one): their id and address are not the person's.
+        shown["creation_ctx"] = {**created, "creator": ADMINISTRATOR, "remote_addr": None}
     return shown
 
 

@@ -57,7 +57,7 @@ def same(name: str, left: Any, right: Any) -> bool:
 def encode_value(value: Any) -> str:
     """A canonical value as carried in a hidden field (JSON; datetimes as ISO 8601 to the second)."""
     if isinstance(value, datetime):
-        value = value.strftime("%Y-%m-%dT%H:%M:%S")
+        value = seconds_text(value)
     return json.dumps(value)
 
 
@@ -81,5 +81,11 @@ def box_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S")
+        return seconds_text(value)
     return str(value)
+
+
+def seconds_text(moment: datetime) -> str:
+    """ISO 8601 to the second with a four-digit year: strftime's %Y writes the year 1 as "1" on glibc, which
+    neither a datetime-local box nor our own parser reads back (a stored year-1 expiry made every save fail)."""
+    return moment.replace(tzinfo=None, microsecond=0).isoformat()

@@ -16,6 +16,7 @@ from .save import Editor, Outcome
 from .values import MISSING, box_text, canonical, encode_value
 
 CONTEXTS = ("account", "user", "create")  # My account, Manage user, New user
+NEW = ("create", "signup")  # the forms of a new account (sign-up: its own validation, for anyone)
 IDENTITY = ("username", "email", *NAME_ATTRIBUTES, "locale")  # who the user is; the rest is access
 
 HELP = {
@@ -82,7 +83,12 @@ class FieldView:
 
     @property
     def clearable(self) -> bool:
-        return self.attr.nullable and self.context != "create"
+        return self.attr.nullable and self.context not in NEW
+
+    @property
+    def for_new(self) -> bool:
+        """A field of a new account's form (nothing stored yet: "not set" rather than "unchanged")."""
+        return self.context in NEW
 
     @property
     def tristate(self) -> bool:
@@ -101,6 +107,8 @@ class FieldView:
 
     @property
     def validate_url(self) -> str:
+        if self.context == "signup":
+            return url_for("web.validate_signup_field", name=self.name)
         return url_for("web.validate_field", context=self.context, name=self.name)
 
     @property
@@ -121,9 +129,11 @@ class FieldView:
 
     @property
     def help(self) -> str | None:
-        if self.context == "create" and self.attr.nullable:
+        if self.context in NEW and self.attr.nullable:
             return gettext("Optional: leave empty for not set.")
         found = profile_field(self.name)
+        if found is not None and found.required and self.context in NEW:
+            return " ".join(filter(None, (gettext("Required."), found.description)))
         return (
             (found.description or None) if found is not None else (str(HELP[self.name]) if self.name in HELP else None)
         )
@@ -155,9 +165,9 @@ def from_user(name: str, context: str, user: Mapping[str, Any]) -> FieldView:
     return FieldView(name, context, text=box_text(value), clear=value is None, original=value)
 
 
-def view_only(name: str, user: Mapping[str, Any]) -> FieldView:
+def view_only(name: str, user: Mapping[str, Any], context: str = "user") -> FieldView:
     """A field its reader may see but not change: its value as text, no control."""
-    view = from_user(name, "user", user)
+    view = from_user(name, context, user)
     view.view_only = True
     return view
 

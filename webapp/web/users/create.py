@@ -66,9 +66,11 @@ def user_create() -> ViewResponse:
         )
         mismatch = {} if form.password_confirm.validate(form) else {"password_confirm": form.password_confirm.errors[0]}
         try:
-            # Boxes that differ are the form's own refusal: the service still checks the rest, so every
-            # mistake is reported at once, but writes nothing.
-            created = service().create_user(data, check_only=bool(mismatch))
+            # Every mistake at once (a taken username with the values' and the required fields'), before
+            # anything is written; boxes that differ are the form's own refusal, and then nothing is written.
+            service().create_user(data, check_only=True)
+            if not mismatch:
+                created = service().create_user(data)
         except SSOError as error:
             refused = form_errors(error, (*CREATE_KEYS, *profile_names, "data"))
             if refused is None:

@@ -87,20 +87,36 @@ def fields_allowed(user_id: str) -> tuple[str, ...]:
 
 
 def with_view_only(fields: list, user: UserData) -> list:
-    """The form's fields in their order: those the caller may change as controls, the others view-only."""
+    """The form's fields in their order: those the caller may change as controls, the others view-only (the
+    profile fields the caller may view on this record but not edit too, SPEC §16–§17)."""
     controls = {field.name: field for field in fields}
-    profile = [field for field in fields if field.name not in EDITABLE]  # the profile fields one may edit
+    readable = service().readable_profile_fields(user["user_id"])
+    view_only_names = set(register(f for f in readable if f.name not in controls))
+    profile = [
+        controls.get(f.name) or view_only(f.name, user)
+        for f in readable
+        if f.name in controls or f.name in view_only_names
+    ]
+    shown = {field.name for field in profile}
+    profile += [field for field in fields if field.name not in EDITABLE and field.name not in shown]
     return [controls.get(name) or view_only(name, user) for name in EDITABLE] + profile
 
 
-def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str]) -> None:
-    """The 403 page for a crafted form that carries an attribute the caller may not change (nothing is
-    written; the page never draws a control for it)."""
+def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], user_id: str | None = None) -> None:
+    """The 403 page for a crafted form that carries an attribute (or, given `user_id`, a profile field the
+    caller may view there) the caller may not change (nothing is written; the page never draws a control)."""
     sent = [
         name
         for name in EDITABLE
         if name not in allowed and (name in form or f"clear_{name}" in form or f"resolve_{name}" in form)
     ]
+    if user_id is not None:
+        viewed = [f for f in service().readable_profile_fields(user_id) if f.name not in allowed]
+        named = [f.label for f in viewed if f.name in form or f"clear_{f.name}" in form]
+        if named:
+            abort(
+                403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named))
+            )
     if sent:
         labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)
         abort(403, description=f"Your roles do not allow changing {labels} of this user. Nothing was saved.")
@@ -196,7 +212,7 @@ def user_edit(user_id: str) -> ViewResponse:
 def user_save(user_id: str) -> ViewResponse:
     """Save only what the administrator changed (a field they may not change: the 403 page)."""
     allowed = fields_allowed(user_id)
-    refuse_fields_outside(allowed, request.form)
+    refuse_fields_outside(allowed, request.form, user_id)
     editor = user_editor(user_id, allowed)
     form = AttributeForm.parse(editor.names, request.form)
     try:
