@@ -58,7 +58,7 @@ STEPS = {
         Step(
             VERIFY_EMAIL,
             "web.verify_email",
-            frozenset({"web.verify_email"}),
+            frozenset({"web.verify_email", "web.email_change_confirm"}),
             lazy_gettext("Confirm your email address"),
             lazy_gettext("Confirm their email address"),
         ),
