@@ -6,7 +6,8 @@ listed in ACTIONS' order, the order the console leads a person through them.
 
 The gate: while actions are pending, every authenticated call is refused with E012001 (403) and the list,
 except the calls that complete one of them (each names what it completes, `authenticate(completes=…)`)
-and logging out.
+and logging out. `change_password` alone keeps Zato's behaviour: refused at login (E003007), not on a live
+session (`gate`).
 """
 
 from __future__ import annotations
@@ -77,8 +78,11 @@ def actions_required(pending: list[str]) -> SSOError:
 
 
 def gate(pending: list[str], completes: Iterable[str]) -> None:
-    """E012001 when actions are pending and the call completes none of them."""
-    if pending and not set(pending) & set(completes):
+    """E012001 when actions are pending and the call completes none of them. `change_password` alone does not
+    close the gate: it is Zato's must-change flag, which Zato enforces at login only (E003007), so a Zato
+    client's session that is live when an administrator sets it keeps working, as with Zato (SPEC §19: "Zato
+    clients see no change"); the console still sends the person to change it first."""
+    if set(pending) & set(STORED) and not set(pending) & set(completes):
         raise actions_required(pending)
 
 
