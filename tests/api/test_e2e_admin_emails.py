@@ -50,7 +50,7 @@ def test_each_email_is_sent_over_json_and_received(site, mailbox):
     assert set(ok(send(site, user["user_id"], "password_reset"))) == {"cid", "status"}
     assert link_in(mailbox.for_(email)).startswith(f"{PUBLIC}/password/reset/")
     ok(send(site, user["user_id"], "verify_email"))
-    assert link_in(mailbox.for_(email, count=2)).startswith(f"{PUBLIC}/account/email/verify/")
+    assert link_in(mailbox.for_(email, count=2)).startswith(f"{PUBLIC}/account/verify-email/")
 
     name = f"s{uuid.uuid4().hex[:8]}"
     signup = {"current_app": APP, "username": name, "password": PASSWORD, "email": f"{name}@example.com"}
@@ -88,7 +88,7 @@ def test_refusals_name_the_field_and_the_throttle_names_the_limit(site, mailbox)
 def test_the_console_buttons_are_plain_form_posts_over_http(site, mailbox):
     http = console_session(site.api.base_url, site.admin["username"], PASSWORD)
     user, email = person(site)
-    for kind, path in (("password_reset", "/password/reset/"), ("verify_email", "/account/email/verify/")):
+    for kind, path in (("password_reset", "/password/reset/"), ("verify_email", "/account/verify-email/")):
         page = http.get(f"{site.api.base_url}/users/{user['user_id']}", timeout=30).text
         form = forms(page)[f"email-{kind}-form"]
         answer = http.post(f"{site.api.base_url}{form.action}", data=form.data(), allow_redirects=False, timeout=30)

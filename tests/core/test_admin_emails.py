@@ -90,27 +90,30 @@ def test_the_sign_up_confirmation_sent_again_confirms_the_account(sso, admin, un
 def test_a_verify_email_link_confirms_the_address_once_and_only_while_it_is_the_same(sso, admin, person, mailbox):
     _, ust = admin
     user = person(locale="pl")
+    serve(sso, ust).update_user(user["user_id"], {"required_actions": ["verify_email"]})
     serve(sso, ust).send_admin_email(user["user_id"], "verify_email")
     message = mailbox.for_(user["email"])
     assert message["Subject"] == "Potwierdź swój adres e-mail w Example Accounts"  # the recipient's language
     token = token_in(message)
-    assert link_in(message) == f"{PUBLIC}/account/email/verify/{token}"
-    anyone = sso.serve(Call(cid=CID, remote_addr=ADDR, channel="web"))
-    assert anyone.check_verify_link(token) == (user["username"], user["email"])
-    assert anyone.verify_email(token) == (user["username"], user["email"])
+    assert link_in(message) == f"{PUBLIC}/account/verify-email/{token}"  # the required action's own link
+    anyone = sso.serve(Call(cid=CID, current_app=APP, remote_addr=ADDR, channel="web"))
+    assert anyone.confirm_email_verification(token) == user["username"]
     [record] = audit_of(sso, user["user_id"], "email_verified")
-    assert (record["actor_id"], record["changes"]) == (
-        user["user_id"],
-        {"email_verified": {"old": None, "new": user["email"]}},
-    )
-    with refused(Kind.not_found, Code.invalid_input):
-        anyone.verify_email(token)  # used up
-    # a link to an address the account no longer has is refused
+    assert record["actor_id"] == user["user_id"]
+    assert record["changes"]["email_verified"] == {"old": None, "new": user["email"]}
+    assert sso.user.get_user_by_id(CID, user["user_id"], ust, APP, ADDR)["required_actions"] == []  # cleared
+    with refused(Kind.invalid, Code.invalid_input):
+        anyone.confirm_email_verification(token)  # used up
+    # only the newest link confirms, and a link to an address the account no longer has is refused
     serve(sso, ust).send_admin_email(user["user_id"], "verify_email")
-    second = mailbox.for_(user["email"], count=2)
+    second = token_in(mailbox.for_(user["email"], count=2))
+    serve(sso, ust).send_admin_email(user["user_id"], "verify_email")
+    third = token_in(mailbox.for_(user["email"], count=3))
+    with refused(Kind.invalid, Code.invalid_input):
+        anyone.confirm_email_verification(second)
     serve(sso, ust).update_user(user["user_id"], {"email": f"other.{uuid.uuid4().hex[:6]}@example.com"})
-    with refused(Kind.not_found, Code.invalid_input):
-        anyone.check_verify_link(token_in(second))
+    with refused(Kind.invalid, Code.invalid_input):
+        anyone.confirm_email_verification(third)
 
 
 def test_states_where_an_email_makes_no_sense_are_refused_naming_why(sso, admin, person, make_user, unconfirmed):
@@ -129,6 +132,7 @@ def test_states_where_an_email_makes_no_sense_are_refused_naming_why(sso, admin,
         (locked["user_id"], "password_reset", Kind.invalid, "this account cannot sign in"),
         (waiting["user_id"], "password_reset", Kind.invalid, "this account cannot sign in"),
         (waiting["user_id"], "verify_email", Kind.invalid, "send the sign-up confirmation instead"),
+        (locked["user_id"], "verify_email", Kind.invalid, "the link would not work"),
     ]
     for user_id, kind, error_kind, words in cases:
         with refused(error_kind, Code.invalid_input) as info:

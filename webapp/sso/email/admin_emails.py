@@ -5,7 +5,9 @@ Each is one call for one user: the caller's permission (`users.credentials` for 
 `users.approve` for the sign-up confirmation, which is about the sign-up's status), never on an administrator
 stronger than the caller (SPEC §17); a state where the message makes no sense is refused naming why (no such user,
 no email address, a sign-up already confirmed, an account that could not use a reset link, a deletion scheduled).
-The token, the message (into the outbox) and the audit record are written in one transaction. Throttled per user:
+The token, the message (into the outbox) and the audit record are written in one transaction. The verify-email link
+is the one the person's own `verify_email` required action sends (`verify_email.py`: its page confirms the address
+and clears the action). Throttled per user:
 at most `SSO_ADMIN_EMAIL_MAX_PER_USER` such emails to one user within `SSO_PASSWORD_RESET_WINDOW` seconds, whoever
 sends them (the marks are `mail_requests` rows, as the self-service reset's are; 0 turns the limit off).
 
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from ...db import reading, writing
 from ..credentials.throttle import lock_keys
@@ -36,6 +38,9 @@ from .mail import mail_language, render, valid_for
 from .outbox import enqueue
 from .reset import RESET_PATH
 from .signup import CONFIRM_PATH
+from .verify_email import LINK_HOURS as VERIFY_HOURS
+from .verify_email import PURPOSE as VERIFY_PURPOSE
+from .verify_email import VERIFY_PATH
 
 PASSWORD_RESET, SIGNUP_CONFIRMATION, VERIFY_EMAIL = "password_reset", "signup_confirmation", "verify_email"
 KINDS = (PASSWORD_RESET, SIGNUP_CONFIRMATION, VERIFY_EMAIL)
@@ -45,8 +50,6 @@ AUDIT_ACTION = {
     SIGNUP_CONFIRMATION: "signup_link_sent",
     VERIFY_EMAIL: "verify_link_sent",
 }
-VERIFY_PATH = "/account/email/verify/"  # the console page a verify-email link opens
-VERIFY_HOURS = 48
 THROTTLE_PREFIX = "admin:u:"
 
 
@@ -87,6 +90,8 @@ def refusal(user: Any, kind: str) -> str | None:
         return _t("this account cannot sign in (locked, not approved or not confirmed): a reset link would not work")
     if kind == VERIFY_EMAIL and user["sign_up_status"] != "final":
         return _t("this user's sign-up is not confirmed yet: send the sign-up confirmation instead")
+    if kind == VERIFY_EMAIL and not tokens.may_log_in(user):
+        return _t("this account cannot sign in (locked or not approved): the link would not work")
     return None
 
 
@@ -177,7 +182,16 @@ def _message(ctx: Context, conn: Connection, user: Any, kind: str, now: datetime
     else:
         minutes = VERIFY_HOURS * 60
         expires = now + timedelta(minutes=minutes)
-        token = _token(conn, tokens.VERIFY_EMAIL, user, now, expires, new_email=user["email"])
+        conn.execute(  # as the person's own request does: only the newest link confirms
+            update(email_tokens)
+            .where(
+                email_tokens.c.user_id == user["user_id"],
+                email_tokens.c.purpose == VERIFY_PURPOSE,
+                email_tokens.c.used_time.is_(None),
+            )
+            .values(used_time=now)
+        )
+        token = _token(conn, VERIFY_PURPOSE, user, now, expires, new_email=user["email"])
         template, path = "admin/verify_email", VERIFY_PATH
     message = render(
         template,
@@ -220,52 +234,3 @@ def send_admin_email(ctx: Context, call: Call, user_id: Any, kind: Any) -> Sent:
             changes={"email_sent": change(None, user["email"])},
         )
     return Sent(user["user_id"], user["username"], user["email"], kind, message_id)
-
-
-# --- the verify-email link ---------------------------------------------------------------------------------
-
-
-def verify_link_refused() -> SSOError:
-    """The link is unknown, expired, used, or the account's address is no longer the one it was sent to."""
-    return SSOError.single(
-        Kind.not_found,
-        Code.invalid_input,
-        "token",
-        _t("this verify-email link is not valid (it may have expired, been used already, or the address changed)"),
-    )
-
-
-def _open_verify(conn: Connection, token: Any, now: datetime, *, lock: bool = False) -> tuple[Any, Any]:
-    row = tokens.find(conn, tokens.VERIFY_EMAIL, token, lock=lock)
-    if row is None or row["used_time"] is not None or row["expiration_time"] <= now:
-        raise verify_link_refused()
-    user = load_user(conn, row["user_id"], lock=lock)
-    if user is None or not user["email"] or user["email"] != row["new_email"]:
-        raise verify_link_refused()
-    return row, user
-
-
-def check_verify_link(ctx: Context, token: Any) -> tuple[str, str]:
-    """The (username, address) a verify-email link is for, while it works (reads only)."""
-    with reading(ctx.engine) as conn:
-        _row, user = _open_verify(conn, token, ctx.clock())
-    return user["username"], user["email"]
-
-
-def verify_email(ctx: Context, call: Call, token: Any) -> tuple[str, str]:
-    """Confirm that the person reads the address the link was sent to (the link is used up); audited as
-    `email_verified` with the person as the actor. Returns (username, address)."""
-    now = ctx.clock()
-    with writing(ctx.engine) as conn:
-        row, user = _open_verify(conn, token, now, lock=True)
-        conn.execute(email_tokens.update().where(email_tokens.c.id == row["id"]).values(used_time=now))
-        record(
-            conn,
-            now=now,
-            **call.audit(),
-            action="email_verified",
-            actor_id=user["user_id"],
-            target_id=user["user_id"],
-            changes={"email_verified": change(None, user["email"])},
-        )
-    return user["username"], user["email"]

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, RowMapping, select
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens
 
-SIGNUP, RESET, EMAIL_CHANGE, VERIFY_EMAIL = "signup", "reset", "email_change", "verify_email"
+SIGNUP, RESET, EMAIL_CHANGE = "signup", "reset", "email_change"
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
 
