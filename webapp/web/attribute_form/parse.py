@@ -79,6 +79,9 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
             item.value = None
             if typed:
                 item.problem = gettext("either tick “clear” or type a new value, not both")
+        elif item.text == "" and item.original is None and not attr.nullable:
+            # No clear box: an empty box is how NULL is drawn, so an empty box over NULL is untouched.
+            pass
         elif item.text is not None:
             item.value = canonical(attr, item.text)
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:

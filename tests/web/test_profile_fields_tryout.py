@@ -1,0 +1,55 @@
+"""SPEC §16 on the console, as a product tryout found it: untouched fields, forged posts, messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.sso import Call
+
+from .html_forms import form, text
+
+CID, APP, ADDR = "cid", "CRM", "::1"
+
+
+@pytest.fixture
+def admin(sso, admin_ust):
+    return sso.serve(Call(CID, admin_ust, APP, ADDR))
+
+
+def shown(sso, admin_ust, user_id):
+    return sso.user.get_user_by_id(CID, user_id, admin_ust, APP, ADDR)
+
+
+@pytest.mark.parametrize("path_of", ["manage", "account"])
+def test_an_untouched_non_nullable_text_field_without_a_value_is_not_written(
+    path_of, admin_client, alice_client, admin, sso, admin_ust
+):
+    admin.define_profile_field(
+        {
+            "name": "badge",
+            "label": "Badge",
+            "type": "text",
+            "nullable": False,
+            "required": True,
+            "regex": "^B[0-9]+$",
+            "regex_message": "must look like B123",
+        }
+    )
+    admin.define_profile_field({"name": "nickname", "label": "Nickname", "type": "text", "nullable": False})
+    alice = alice_client[1]
+    client, path, form_id = (
+        (admin_client[0], f"/users/{alice['user_id']}", "user-form")
+        if path_of == "manage"
+        else (alice_client[0], "/account", "account-form")
+    )
+    before = shown(sso, admin_ust, alice["user_id"])
+    assert before["badge"] is None and before["nickname"] is None
+    edit = form(client, path, form_id)
+    assert 'name="clear_nickname"' not in text(client.get(path))
+    edit.fill("first_name", "Alicia")
+    answer = edit.submit(client)
+    assert answer.status_code == 303, text(answer)
+    after = shown(sso, admin_ust, alice["user_id"])
+    assert (after["first_name"], after["badge"], after["nickname"]) == ("Alicia", None, None)
+    history = text(admin_client[0].get(f"/users/{alice['user_id']}/history"))
+    assert "Nickname" not in history and "Badge" not in history
