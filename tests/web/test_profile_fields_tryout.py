@@ -6,7 +6,8 @@ import pytest
 
 from webapp.sso import Call
 
-from .html_forms import form, text
+from .conftest import web_login
+from .html_forms import csrf_token, form, text
 
 CID, APP, ADDR = "cid", "CRM", "::1"
 
@@ -53,3 +54,31 @@ def test_an_untouched_non_nullable_text_field_without_a_value_is_not_written(
     assert (after["first_name"], after["badge"], after["nickname"]) == ("Alicia", None, None)
     history = text(admin_client[0].get(f"/users/{alice['user_id']}/history"))
     assert "Nickname" not in history and "Badge" not in history
+
+
+@pytest.mark.parametrize("visible", [False, True])
+def test_a_forged_console_post_of_a_field_outside_the_edit_set_is_refused_naming_it(
+    visible, app, make_user, admin, sso, admin_ust
+):
+    admin.define_profile_field(
+        {
+            "name": "department",
+            "label": "Department",
+            "type": "text",
+            "view": ["helpdesk"] if visible else [],
+            "edit": [],
+        }
+    )
+    bob = make_user("bob", password=None)
+    make_user("hilda")
+    sso.operator.grant_role_local("hilda", "helpdesk")
+    client = app.test_client()
+    assert web_login(client, "hilda").status_code == 303
+    page = text(client.get(f"/users/{bob['user_id']}"))
+    answer = client.post(f"/users/{bob['user_id']}", data={"csrf_token": csrf_token(page), "department": "hr"})
+    assert answer.status_code == 403 and "Department" in text(answer)
+    assert shown(sso, admin_ust, bob["user_id"])["department"] is None
+
+    own = text(client.get("/account"))
+    answer = client.post("/account", data={"csrf_token": csrf_token(own), "department": "hr"})
+    assert answer.status_code == 403 and "Department" in text(answer)

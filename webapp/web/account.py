@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from ..i18n import gettext
 from ..sso import SSOError
@@ -13,7 +13,7 @@ from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
-from .field_table import register
+from .field_table import refuse_profile_fields_outside, register
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .refusals import form_errors, general_errors
@@ -75,16 +75,8 @@ def account() -> ViewResponse:
 def account_save() -> ViewResponse:
     """Save only what I changed on My account."""
     editor = account_editor()
-    view_only_sent = [
-        f.label
-        for f in service().readable_profile_fields()
-        if f.name not in editor.names and (f.name in request.form or f"clear_{f.name}" in request.form)
-    ]
-    if view_only_sent:  # a crafted form: the page draws no control for a field one may only view
-        abort(
-            403,
-            description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(view_only_sent)),
-        )
+    # A crafted form: the page draws no control for a field one may only view (or not even that).
+    refuse_profile_fields_outside(editor.names, request.form)
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)

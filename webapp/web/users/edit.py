@@ -31,7 +31,7 @@ from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
-from ..field_table import register
+from ..field_table import refuse_profile_fields_outside, register
 from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
@@ -102,20 +102,15 @@ def with_view_only(fields: list, user: UserData) -> list:
 
 
 def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], user_id: str | None = None) -> None:
-    """The 403 page for a crafted form that carries an attribute (or, given `user_id`, a profile field the
-    caller may view there) the caller may not change (nothing is written; the page never draws a control)."""
+    """The 403 page for a crafted form that carries an attribute (or, given `user_id`, a profile field) the
+    caller may not change (nothing is written; the page never draws a control)."""
     sent = [
         name
         for name in EDITABLE
         if name not in allowed and (name in form or f"clear_{name}" in form or f"resolve_{name}" in form)
     ]
     if user_id is not None:
-        viewed = [f for f in service().readable_profile_fields(user_id) if f.name not in allowed]
-        named = [f.label for f in viewed if f.name in form or f"clear_{f.name}" in form]
-        if named:
-            abort(
-                403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named))
-            )
+        refuse_profile_fields_outside(allowed, form)
     if sent:
         labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)
         abort(403, description=f"Your roles do not allow changing {labels} of this user. Nothing was saved.")
