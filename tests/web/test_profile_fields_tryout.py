@@ -82,3 +82,26 @@ def test_a_forged_console_post_of_a_field_outside_the_edit_set_is_refused_naming
     own = text(client.get("/account"))
     answer = client.post("/account", data={"csrf_token": csrf_token(own), "department": "hr"})
     assert answer.status_code == 403 and "Department" in text(answer)
+
+
+def test_emptying_a_required_text_field_says_it_is_required(admin_client, make_user, admin, sso, admin_ust):
+    admin.define_profile_field(
+        {
+            "name": "badge",
+            "label": "Badge",
+            "type": "text",
+            "required": True,
+            "regex": "^B[0-9]+$",
+            "regex_message": "must look like B123",
+        }
+    )
+    client, _ = admin_client
+    bob = make_user("bob", password=None)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"badge": "B1"}, admin_ust, APP, ADDR)
+    path = f"/users/{bob['user_id']}"
+    answer = form(client, path, "user-form").fill("badge", "").submit(client)
+    assert answer.status_code == 422
+    assert "is required" in text(answer) and "B123" not in text(answer)
+    assert shown(sso, admin_ust, bob["user_id"])["badge"] == "B1"
+    german = form(client, path, "user-form").fill("badge", "").submit(client, headers={"Accept-Language": "de"})
+    assert "ist erforderlich" in text(german)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...i18n import gettext
 from ...sso.kernel.attributes import Attribute
-from ..field_table import attribute
+from ..field_table import attribute, profile_field
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")
@@ -82,11 +82,21 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
         elif item.text == "" and item.original is None and not attr.nullable:
             # No clear box: an empty box is how NULL is drawn, so an empty box over NULL is untouched.
             pass
+        elif item.text == "" and _required(name):
+            # A required field's box emptied: its value removed, which the service refuses as "is required"
+            # (not as the empty text breaking the field's regex or type).
+            item.value = None
         elif item.text is not None:
             item.value = canonical(attr, item.text)
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
         item.problem = item.problem or gettext("someone else changed this too: choose to keep yours or take theirs")
     return item
+
+
+def _required(name: str) -> bool:
+    """Whether `name` is a required profile field (built-in attributes have no such rule)."""
+    f = profile_field(name)
+    return f is not None and f.required
 
 
 def _clear_or(item: FieldInput, chosen: Any) -> None:
