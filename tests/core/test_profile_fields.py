@@ -404,6 +404,32 @@ def test_the_profile_schema_command_exports_and_imports_idempotently(app, sso, t
     assert refused_.exit_code == 1 and "name:" in refused_.output
 
 
+def test_an_import_is_all_or_nothing_and_its_dry_run_refuses_what_the_real_run_would(app, sso, fields, admin, tmp_path):
+    bob = sso.operator.create_local("bob", None, super_user=False)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"team": "red", "department": "Ops"}, admin[1], APP, ADDR)
+    exported = {d["name"]: d for d in sso.operator.export_profile_schema()}
+    team = {**exported["team"], "options": [{"value": "blue", "label": "Blue"}]}
+    department = {**exported["department"], "type": "integer"}
+    floor = {"name": "floor", "label": "Floor", "type": "integer"}
+    for dry_run in (True, False):
+        with refused(Kind.invalid, Code.invalid_input) as info:
+            sso.operator.import_profile_schema([floor, team, department], dry_run=dry_run)
+        assert set(info.value.errors) == {"team", "department"}
+        assert "1 user holds a value" in info.value.errors["team"]
+        assert [d["name"] for d in sso.operator.export_profile_schema()] == [f["name"] for f in FIELDS]
+    assert not [r for r in audit_of(sso, "profile-schema") if "floor." in str(r["changes"])]
+
+    path = str(tmp_path / "schema.json")
+    with open(path, "w", encoding="utf-8") as target:
+        json.dump([floor, team], target)
+    runner = app.test_cli_runner()
+    for extra in (["--dry-run"], []):
+        result = runner.invoke(args=["sso", "profile-schema", "import", path, *extra])
+        assert result.exit_code == 1 and "team: 1 user holds a value" in result.output, result.output
+        assert "change(s) would be made" not in result.output
+    assert "floor" not in {d["name"] for d in sso.operator.export_profile_schema()}
+
+
 def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_service, other_app):
     admin_service.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red"]})
     admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "edit": []})
