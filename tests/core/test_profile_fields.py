@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, update
@@ -428,6 +429,29 @@ def test_an_import_is_all_or_nothing_and_its_dry_run_refuses_what_the_real_run_w
         assert result.exit_code == 1 and "team: 1 user holds a value" in result.output, result.output
         assert "change(s) would be made" not in result.output
     assert "floor" not in {d["name"] for d in sso.operator.export_profile_schema()}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "message"),
+    [
+        (r"(a+)+$", "a" * 32 + "!", "must be only a's"),  # slow in Python's re, not in the regex package
+        (r"(a|aa)+$", "a" * 40 + "!", "too slow"),  # slow in both: stopped by the timeout
+    ],
+    ids=["nested", "alternation"],
+)
+def test_a_catastrophic_regex_cannot_tie_up_a_worker(sso, admin_service, admin, pattern, value, message):
+    admin_service.define_profile_field(
+        {"name": "code", "label": "Code", "type": "text", "regex": pattern, "regex_message": "must be only a's"}
+    )
+    bob = sso.operator.create_local("bob", None, super_user=False)
+    started = time.monotonic()
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.update_user_by_id(CID, bob["user_id"], {"code": value}, admin[1], APP, ADDR)
+    assert time.monotonic() - started < 3
+    assert message in info.value.errors["code"]
+    assert sso.user.get_user_by_id(CID, bob["user_id"], admin[1], APP, ADDR)["code"] is None
+    sso.user.update_user_by_id(CID, bob["user_id"], {"code": "aaaa"}, admin[1], APP, ADDR)
+    assert sso.user.get_user_by_id(CID, bob["user_id"], admin[1], APP, ADDR)["code"] == "aaaa"
 
 
 def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_service, other_app):

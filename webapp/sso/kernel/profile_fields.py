@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex as regex_package
+
 from .attributes import ATTRIBUTES, EMAIL_MAX, READ_ONLY, fold, is_valid_email, text_problem
 from .errors import FieldErrors
 from .texts import _t, at_least_characters, at_most_characters, text_of_at_most_characters
@@ -26,6 +28,8 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 LABEL_MAX = 256
 DESCRIPTION_MAX = 1024
 REGEX_MAX = 512
+# Seconds one value may take to match a field's regex (a catastrophic pattern must not tie up a worker).
+REGEX_TIMEOUT = 0.1
 OPTION_MAX = 256
 URL_MAX = 2048
 PHONE_MAX = 64
@@ -229,8 +233,13 @@ def _text(f: ProfileField, value: Any) -> tuple[Any, str | None]:
         return None, at_most_characters(f.max_length)
     if f.min_length is not None and len(value) < f.min_length:
         return None, at_least_characters(f.min_length)
-    if f.regex and not _compiled(f.regex).fullmatch(value):
-        return None, f.regex_message or _t("is not in the expected form")
+    if f.regex:
+        try:
+            matched = _compiled(f.regex).fullmatch(value, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return None, _t("could not be checked against the field's pattern in time (the pattern is too slow)")
+        if not matched:
+            return None, f.regex_message or _t("is not in the expected form")
     return value, None
 
 
@@ -338,12 +347,13 @@ _CHECKERS = {
     "choices": _choices,
 }
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+_REGEX_CACHE: dict[str, Any] = {}
 
 
-def _compiled(pattern: str) -> re.Pattern[str]:
+def _compiled(pattern: str) -> Any:
+    """`pattern` compiled by the `regex` package (Python's `re` syntax; matching takes a timeout)."""
     if pattern not in _REGEX_CACHE:
-        _REGEX_CACHE[pattern] = re.compile(pattern)
+        _REGEX_CACHE[pattern] = regex_package.compile(pattern)
     return _REGEX_CACHE[pattern]
 
 
@@ -507,8 +517,9 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
             regex = None
         else:
             try:
-                re.compile(regex)
-            except re.error as e:
+                re.compile(regex)  # Python's syntax, as documented ...
+                regex_package.compile(regex)  # ... and what the values are matched with
+            except (re.error, regex_package.error) as e:
                 errors.add("regex", _t("is not a valid regular expression (%(reason)s)", reason=str(e)))
                 regex = None
     clean["regex"] = regex if kind == "text" else None
