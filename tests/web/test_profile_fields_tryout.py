@@ -105,3 +105,25 @@ def test_emptying_a_required_text_field_says_it_is_required(admin_client, make_u
     assert shown(sso, admin_ust, bob["user_id"])["badge"] == "B1"
     german = form(client, path, "user-form").fill("badge", "").submit(client, headers={"Accept-Language": "de"})
     assert "ist erforderlich" in text(german)
+
+
+def test_a_value_for_a_field_retired_while_the_form_was_open_is_reported_not_saved(
+    admin_client, make_user, admin, sso, admin_ust
+):
+    admin.define_profile_field({"name": "department", "label": "Department", "type": "text"})
+    client, _ = admin_client
+    bob = make_user("bob", password=None)
+    path = f"/users/{bob['user_id']}"
+    edit = form(client, path, "user-form")
+    admin.retire_profile_field("department")
+    answer = edit.fill("department", "Ops").submit(client, follow_redirects=True)
+    html = text(answer)
+    assert "Not saved: Department" in html and "retired" in html and "Nothing to save" not in html
+    admin.define_profile_field({"name": "floor", "label": "Floor", "type": "integer"})
+    edit = form(client, path, "user-form")
+    assert edit.value("floor") == ""
+    admin.retire_profile_field("floor")  # untouched on the open form: nothing to report
+    answer = edit.fill("first_name", "Robert").submit(client, follow_redirects=True)
+    assert "Saved: First name" in text(answer) and "retired" not in text(answer)
+    stored = shown(sso, admin_ust, bob["user_id"])
+    assert stored["first_name"] == "Robert" and "department" not in stored

@@ -13,7 +13,7 @@ from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
-from .field_table import refuse_profile_fields_outside, register
+from .field_table import refuse_profile_fields_outside, register, retired_fields_sent
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .refusals import form_errors, general_errors
@@ -82,6 +82,7 @@ def account_save() -> ViewResponse:
         outcome = save(editor, form)
     except SSOError as error:
         return refusal(error)
+    outcome.retired = retired_fields_sent(request.form)
     if outcome.status == 200:
         return flash_account_saved(outcome, url_for("web.account"))
     fields, version = views_after(editor, form, outcome)

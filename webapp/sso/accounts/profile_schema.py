@@ -83,6 +83,12 @@ def active_fields(ctx: Context) -> tuple[ProfileField, ...]:
         return load_schema(conn).active
 
 
+def retired_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The retired fields' definitions (a form opened before one was retired may still carry it)."""
+    with reading(ctx.engine) as conn:
+        return tuple(f for f in load_schema(conn).fields if f.retired)
+
+
 def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
     """The active fields the caller may edit on `user_id`'s record (None: their own), for the forms."""
     with reading(ctx.engine) as conn:

@@ -27,6 +27,7 @@ class Outcome:
     status: int = 200
     current: UserData | None = None  # the user as stored, for a re-render
     sent: dict[str, Any] = field(default_factory=dict)  # what the person changed
+    retired: list[str] = field(default_factory=list)  # labels of retired fields the person changed (not saved)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
-from ..field_table import refuse_profile_fields_outside, register
+from ..field_table import refuse_profile_fields_outside, register, retired_fields_sent
 from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
@@ -209,6 +209,7 @@ def user_save(user_id: str) -> ViewResponse:
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
+        outcome.retired = retired_fields_sent(request.form)
         if outcome.status == 200:  # saved (or nothing to save): a 303 that reads and renders nothing more
             return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()
