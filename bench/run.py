@@ -8,6 +8,7 @@ route), then wrk at each connection count against
   api         PATCH /zato/sso/user             the JSON update, a new display name each request
   form        POST <Manage user save>          the web console's save, 303 = success
   login       POST /zato/sso/user/login        scrypt at the server's SSO_SCRYPT_N
+  scim        PATCH /scim/v2/Users/<id>        a SCIM PATCH of two attributes (bench/scim_bench.py)
 
 then, in-process, statements / transactions per request and pyinstrument profiles of each kind of
 request; worker RSS and PSS; pages and searches with 100,000 and 1,000,000 users seeded straight into
@@ -56,6 +57,7 @@ import requests  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from flask import url_for  # noqa: E402
 from profiling import print_profile, profile_requests  # noqa: E402  (bench/ is sys.path[0])
+from scim_bench import add_scim_ratios, scim_call, scim_client, scim_lines, scim_target  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 from werkzeug.routing import BuildError  # noqa: E402
@@ -172,7 +174,16 @@ CONSOLE_PAGES = (
     ("page: Manage user, confirm lock", "web.user_confirm", True, "action=lock"),
 )
 # The kinds of request that also get a pyinstrument profile (the rest: counts and ms only).
-PROFILED = ("bare", "api", "login", "form", "page: My account", "page: Manage user", "page: user list, search 'ann'")
+PROFILED = (
+    "bare",
+    "api",
+    "scim",
+    "login",
+    "form",
+    "page: My account",
+    "page: Manage user",
+    "page: user list, search 'ann'",
+)
 
 
 @dataclass
@@ -1081,6 +1092,12 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
                 )
             else:
                 notes.append(f"{db.name}: JSON update: probe answered {answer.status_code}: {answer.text[:200]}")
+        scim_token = scim_client(app, seed, API_APP) if "scim" in args.targets else None
+        if scim_token:  # the SCIM PATCH (issue 28), compared with the JSON update above
+            found = scim_target(
+                server.url, scim_token, seed, lambda user_id: display_name_of(db.engine, user_id), Target, notes
+            )
+            targets += [found] if found else []
         if "form" in args.targets:
             form, note = form_target(server.url, routes, seed, db.engine)
             print(note)
@@ -1140,6 +1157,10 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
     if args.profile:
         try:
             calls = inprocess_calls(app, seed, routes)
+            if scim_token:  # right after the JSON update, so the two are measured at the same moment
+                ordered = list(calls.items())
+                at = next((i + 1 for i, (name, _) in enumerate(ordered) if name == "api"), len(ordered))
+                calls = dict([*ordered[:at], ("scim", scim_call(app, seed, scim_token)), *ordered[at:]])
             engines = {}
             if "bare" in args.targets:
                 bare_module, calls["bare"] = bare_call(db.url, seed["target_ids"][-1])
@@ -1304,6 +1325,7 @@ def print_targets(report: dict[str, Any]) -> list[str]:
             f"{e['status']}, {e['seconds']} s ({e['records_per_s']:,} records/s, {e['mib']} MiB), worker peak RSS "
             f"{e['peak_rss_mib']} MiB (before {e['rss_before_mib']}; no target: measured)"
         )
+    lines += scim_lines(report)
     print("\ntargets (issue 30):\n  " + "\n  ".join(lines))
     return lines
 
@@ -1347,8 +1369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument(
         "--targets",
-        default="bare,reference,api,form,login,export",
-        help="comma-separated: bare, reference, api, form, login, export (the 100,000-record history download)",
+        default="bare,reference,api,scim,form,login,export",
+        help="comma-separated: bare, reference, api, scim, form, login, export (the 100,000-record history download)",
     )
     parser.add_argument(
         "--port-base",
@@ -1420,6 +1442,7 @@ def main(argv: list[str] | None = None) -> int:
             report["nodes"].append(result["nodes"])
 
     add_ratios(report["runs"])
+    add_scim_ratios(report["runs"])
     print_table(report["runs"])
     print_pages(report["pages"])
     if report["profiles"]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from webapp.db import reading, writing
 from webapp.sso import Kind, SSOError
 from webapp.sso.accounts.search import FILTER_NODES_MAX, search_statements
-from webapp.sso.kernel.tables import users
+from webapp.sso.kernel.profile_fields import value_columns
+from webapp.sso.kernel.profile_rows import load_schema
+from webapp.sso.kernel.tables import profile_values, users
 
 from .test_search_scale import bulk_rows, plan_of, shared_database
 
@@ -76,6 +78,36 @@ def test_filters_answer_what_they_say(planned):
     with pytest.raises(SSOError) as unknown:
         found(("eq", "password_hash", "x"))
     assert "cannot filter on 'password_hash'" in unknown.value.errors["filter"]
+
+
+def test_filters_on_a_searchable_profile_field_use_its_index(planned):
+    """SCIM's filters on a profile field mapped to an attribute (`profile:NAME`, SPEC §16/§21) go through the
+    (field, search key, user) index, every one of the 20,000 users holding a value."""
+    ust = planned.user.login("c", "admin", "Correct-Horse-9", "CRM", "127.0.0.1").ust
+    admin = planned.serve(planned_call(ust))
+    desk = admin.define_profile_field({"name": "plan_desk", "label": "Desk", "type": "integer", "searchable": True})
+    engine = planned.ctx.engine
+    with writing(engine) as conn:
+        ids = conn.execute(select(users.c.user_id).where(users.c.username.like("plan%"))).scalars().all()
+        rows = [{"user_id": user_id, "field_id": desk.id, **value_columns(desk, i)} for i, user_id in enumerate(ids)]
+        conn.execute(insert(profile_values), rows)
+        conn.exec_driver_sql("ANALYZE sso_profile_value" if engine.dialect.name != "sqlite" else "ANALYZE")
+    trees = [
+        ("eq", "profile:plan_desk", 123),
+        ("and", [("gt", "profile:plan_desk", 19990), ("sw", "username", "plan")]),
+        ("or", [("eq", "profile:plan_desk", 1), ("eq", "external_id", "ext-000002")]),
+    ]
+    with reading(engine) as conn:
+        schema = load_schema(conn)
+        for tree in trees:
+            count, _page, _ = search_statements({"filter": tree, "start_index": 1}, conn.dialect.name, schema=schema)
+            plan = plan_of(conn, count)
+            if engine.dialect.name == "sqlite":
+                assert "ix_sso_profile_value_search" in plan and "SCAN sso_profile_value" not in plan, plan
+            else:
+                assert "ix_sso_profile_value_search" in plan and "Seq Scan on sso_profile_value" not in plan, plan
+    found = admin.search({"filter": trees[1], "page_size": 100})["result"]
+    assert sorted(row["plan_desk"] for row in found) == list(range(19991, len(ids)))
 
 
 def planned_call(ust):

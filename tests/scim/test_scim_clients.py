@@ -4,6 +4,7 @@ throttled per client, refused once revoked; the audit names the client."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from webapp.config import ConfigError
 from webapp.sso.kernel.tables import audit, scim_clients
 
 from ..conftest import app_config
+from ..core.helpers import frozen_clock
 from .conftest import PATCH_OP, SCIM_USER, make_provisioner_role
 
 
@@ -56,6 +58,27 @@ def test_a_client_over_its_rate_is_refused_in_scims_shape(db_url):
         assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {other}"}).status_code == 200
     finally:
         app.extensions["sso_engine"].dispose()
+
+
+def test_workers_counting_from_leases_together_serve_exactly_the_limit(db_url):
+    """Two apps on one database (two workers): each takes blocks of the window's allowance (300/h: 3 a
+    block) and spends them without the database; together they serve the limit, not one request more."""
+    apps = [create_app(app_config(db_url, SSO_SCIM_RATE_LIMIT="300/h")) for _ in range(2)]
+    try:
+        token = apps[0].extensions["sso"].operator.create_scim_client("busy", "user-admin")
+        at = datetime(2026, 6, 1, 12, 30)  # mid-window: a real clock could cross the hour while it runs
+        for app in apps:
+            frozen_clock(app.extensions["sso"], at)
+        clients = [app.test_client() for app in apps]
+        headers = {"Authorization": f"Bearer {token}"}
+        statuses = [
+            clients[0 if turn % 3 else 1].get("/scim/v2/Users?count=1", headers=headers).status_code
+            for turn in range(400)  # uneven turns: the first worker asks twice as often
+        ]
+        assert statuses.count(200) == 300 and statuses.count(429) == 100
+    finally:
+        for app in apps:
+            app.extensions["sso_engine"].dispose()
 
 
 def test_a_malformed_scim_rate_stops_the_start(db_url):

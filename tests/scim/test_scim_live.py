@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import httpx2
 import pytest
@@ -14,6 +15,7 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
 from webapp import create_app
+from webapp.sso import Call
 
 from ..conftest import FERNET_KEY, PASSWORD, app_config, fresh_database
 from ..server import LiveServer, console_session, server_env
@@ -21,6 +23,17 @@ from ..web.html_forms import forms
 from .conftest import ENTERPRISE, SCIM_USER, make_provisioner_role, patch_body
 
 MEDIA = "application/scim+json"
+PROFILE = "urn:ietf:params:scim:schemas:extension:sso:2.0:User"
+MAPPED_FIELDS: list[dict[str, Any]] = [  # profile fields mapped to SCIM attributes (SPEC §16, §21)
+    {
+        "name": "department",
+        "label": "Department",
+        "type": "text",
+        "searchable": True,
+        "scim_path": f"{ENTERPRISE}:department",
+    },
+    {"name": "cost_code", "label": "Cost code", "type": "text", "scim_path": f"{PROFILE}:costCode"},
+]
 
 
 class Site:
@@ -44,7 +57,11 @@ def site(request, tmp_path_factory):
     sso = app.extensions["sso"]
     admin = sso.operator.create_local("admin", PASSWORD, super_user=True)
     admin_ust = sso.user.login("t", "admin", PASSWORD, "CRM", "127.0.0.1").ust
-    token = sso.operator.create_scim_client("entra", make_provisioner_role(sso, admin_ust))
+    role = make_provisioner_role(sso, admin_ust)
+    token = sso.operator.create_scim_client("entra", role)
+    admin_service = sso.serve(Call("t", admin_ust, "CRM", "127.0.0.1"))
+    for definition in MAPPED_FIELDS:  # the checker writes and reads them back too
+        admin_service.define_profile_field({**definition, "view": [role], "edit": [role]})
     with LiveServer(server_env(url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="0")) as server:
         yield Site(server.url, sso, token, admin, admin_ust)
     app.extensions["sso_engine"].dispose()
@@ -78,6 +95,7 @@ def test_entra_id_provisioning_sequence(site):
     assert created.status_code == 201, created.text
     user_id = created.json()["id"]
     assert created.headers["Location"].endswith(f"/scim/v2/Users/{user_id}")
+    assert site.user(user_id)["department"] == "Engineering"  # the enterprise extension's, mapped to a field
     again = site("GET", "/Users", params={"filter": f'userName eq "{name.upper()}"'}).json()
     assert [r["id"] for r in again["Resources"]] == [user_id]
     by_external = site("GET", "/Users", params={"filter": 'externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"'})
@@ -96,6 +114,9 @@ def test_entra_id_provisioning_sequence(site):
     user = site.user(user_id)
     assert (user["email"], user["last_name"], user["first_name"]) == ("changed@contoso.com", "Updated", "Test")
     assert user["display_name"] == "Test User" and user.external_id == "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"
+    assert user["department"] == "Sales" and replaced.json()[ENTERPRISE] == {"department": "Sales"}
+    in_sales = site("GET", "/Users", params={"filter": f'{ENTERPRISE}:department eq "sales" and userName eq "{name}"'})
+    assert [r["id"] for r in in_sales.json()["Resources"]] == [user_id]
 
     removed = site("PATCH", f"/Users/{user_id}", json=patch_body({"op": "Remove", "path": "displayName"}))
     assert removed.status_code == 200

@@ -273,3 +273,22 @@ def test_a_revoked_client_is_refused(scim, sso):
     assert scim.get("/Users").status_code == 200
     sso.operator.revoke_scim_client("directory")
     scim_error(scim.get("/Users"), 401)
+
+
+def test_last_modified_moves_with_the_version_on_password_writes(scim, sso, admin):
+    """meta.lastModified is the last write of the User (RFC 7643 §3.1), so it moves whenever meta.version does:
+    a password set from the command line or changed by an administrator."""
+    user = create(scim, "pwuser")
+    seen = [(user["meta"]["version"], user["meta"]["lastModified"])]
+
+    def moved() -> None:
+        meta = scim.get(f"/Users/{user['id']}").json["meta"]
+        assert meta["version"] != seen[-1][0] and meta["lastModified"] > seen[-1][1], (meta, seen)
+        seen.append((meta["version"], meta["lastModified"]))
+
+    sso.operator.set_password_local("pwuser", "Correct-Horse-Battery-1")
+    moved()
+    sso.user.change_password(
+        "t", {"user_id": user["id"], "new_password": "Other-Horse-Battery-2"}, admin[1], "CRM", "::1"
+    )
+    moved()

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 
 from ..sso.kernel.errors import Code, Kind, SSOError
 
@@ -77,7 +77,8 @@ def from_problem(problem: ScimProblem) -> Response:
 def from_sso_error(error: SSOError) -> Response:
     """The service's refusal as SCIM says it: a taken userName is `uniqueness`, a refused value `invalidValue`."""
     status = STATUS.get(error.kind, 400)
-    detail = "; ".join(f"{SCIM_NAMES.get(field, field)}: {message}" for field, message in error.errors.items())
+    names = {**SCIM_NAMES, **getattr(g, "scim_names", {})}  # a profile field by its SCIM path (handlers._fields)
+    detail = "; ".join(f"{names.get(field, field)}: {message}" for field, message in error.errors.items())
     if error.kind == Kind.unauthenticated:
         detail = "the bearer token is unknown or revoked"
     detail = detail or ", ".join(error.sub_status) or error.kind

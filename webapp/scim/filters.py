@@ -11,8 +11,9 @@ from typing import Any
 from scim2_models import InvalidFilterException, ScimFilter
 from scim2_models.path import Comparison, FilterNode, LogicalExpr, LogicalOperator, Not, Present, ValuePath
 
-from ..sso.accounts.search import FILTER_NODES_MAX
+from ..sso.accounts.search import FILTER_NODES_MAX, PROFILE_FILTER
 from .errors import ScimProblem
+from .extensions import EXTENSIONS, ScimFields
 
 FILTER_LENGTH_MAX = 4096
 FILTER_DEPTH_MAX = 16  # nested expressions (not, and/or groups, value paths)
@@ -43,8 +44,9 @@ def too_many(detail: str) -> ScimProblem:
     return ScimProblem(400, "tooMany", detail)
 
 
-def search_filter(expression: str) -> tuple:
-    """The service's filter tree for a SCIM filter; ScimProblem (invalidFilter, tooMany) when it cannot be."""
+def search_filter(expression: str, fields: ScimFields | None = None) -> tuple:
+    """The service's filter tree for a SCIM filter; ScimProblem (invalidFilter, tooMany) when it cannot be.
+    `fields`: the profile fields mapped to SCIM attributes (a searchable one is filterable)."""
     if len(expression) > FILTER_LENGTH_MAX:
         raise too_many(f"the filter is longer than {FILTER_LENGTH_MAX} characters")
     try:
@@ -52,10 +54,16 @@ def search_filter(expression: str) -> tuple:
     except InvalidFilterException as e:
         detail = str(e.detail)
         raise (too_many if "nests more than" in detail else invalid)(detail) from None
-    return _node(ast, None, [0])
+    return _node(ast, None, [0], fields or ScimFields(()))
 
 
-def _column(attr: str, sub_attr: str | None, uri: str | None, within: str | None) -> str:
+def _column(attr: str, sub_attr: str | None, uri: str | None, within: str | None, fields: ScimFields) -> str:
+    extension = next((urn for urn in EXTENSIONS if uri is not None and uri.lower() == urn.lower()), None)
+    if extension is not None and within is None and sub_attr is None:
+        item = fields.by_path.get((extension, attr.lower()))
+        if item is None or not item.field.searchable:
+            raise invalid(f"cannot filter on {extension}:{attr} (no searchable profile field maps it)")
+        return PROFILE_FILTER + item.field.name
     if uri is not None and uri.lower() != CORE:
         raise invalid(f"cannot filter on {uri}:{attr}")
     key = (within, attr.lower()) if within else (attr.lower(), sub_attr.lower() if sub_attr else None)
@@ -65,7 +73,7 @@ def _column(attr: str, sub_attr: str | None, uri: str | None, within: str | None
     return ATTRIBUTES[key]
 
 
-def _node(node: FilterNode, within: str | None, count: list[int], depth: int = 1) -> tuple:
+def _node(node: FilterNode, within: str | None, count: list[int], fields: ScimFields, depth: int = 1) -> tuple:
     count[0] += 1
     if count[0] > FILTER_NODES_MAX:
         raise too_many(f"the filter has more than {FILTER_NODES_MAX} terms")
@@ -73,24 +81,24 @@ def _node(node: FilterNode, within: str | None, count: list[int], depth: int = 1
         raise too_many(f"the filter nests more than {FILTER_DEPTH_MAX} expressions")
     if isinstance(node, LogicalExpr):
         op = "and" if node.op == LogicalOperator.and_ else "or"
-        return (op, [_node(term, within, count, depth + 1) for term in node.terms])
+        return (op, [_node(term, within, count, fields, depth + 1) for term in node.terms])
     if isinstance(node, Not):
-        return ("not", _node(node.expr, within, count, depth + 1))
+        return ("not", _node(node.expr, within, count, fields, depth + 1))
     if isinstance(node, ValuePath):
         if node.attr_path.attr.lower() != "emails" or node.attr_path.sub_attr or within:
             raise invalid(f"cannot filter on {node.attr_path}[...]")
-        return ("and", [("pr", "email"), _node(node.val_filter, "emails", count, depth + 1)])
+        return ("and", [("pr", "email"), _node(node.val_filter, "emails", count, fields, depth + 1)])
     if isinstance(node, Present):
         path = node.attr_path
         if within == "emails" and path.attr.lower() in ("type", "primary"):
             return ("pr", "email")
-        return ("pr", _column(path.attr, path.sub_attr, path.uri, within))
+        return ("pr", _column(path.attr, path.sub_attr, path.uri, within, fields))
     if isinstance(node, Comparison):
         path = node.attr_path
         op, value = node.op.value, node.value
         if within == "emails" and path.attr.lower() in ("type", "primary"):
             return _email_type(path.attr.lower(), op, value)
-        column = _column(path.attr, path.sub_attr, path.uri, within)
+        column = _column(path.attr, path.sub_attr, path.uri, within, fields)
         if column == "is_locked":
             value = _boolean(value)
             if op not in ("eq", "ne"):

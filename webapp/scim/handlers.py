@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from pydantic import ValidationError
 from scim2_models import (
     AuthenticationScheme,
@@ -35,11 +35,14 @@ from ..sso.accounts.search import PAGE_SIZE_MAX
 from ..sso.kernel.call import Call
 from ..sso.kernel.caller import SCIM_ACTOR
 from ..sso.kernel.errors import SSOError
+from ..sso.kernel.presentation import UserData
 from ..sso.service import Service
 from . import errors
 from .errors import ScimProblem, scim_json
+from .extensions import SCIM_ENTERPRISE, SCIM_PROFILE, ScimFields, extension_of, extension_schema
 from .filters import search_filter
-from .resources import ScimUser, differences, dump, etag, to_data, to_scim
+from .patching import PATCH_OP, changes_of, envelope
+from .resources import ScimUser, differences, etag, response_json, to_data, to_scim
 
 SORTABLE = {"username": "username", "displayname": "display_name", "emails": "email", "emails.value": "email"}
 SORTABLE |= {"meta.created": "sign_up_time"}
@@ -105,9 +108,19 @@ def _if_match() -> int | None:
     return int(found.group(1))
 
 
-def _user_response(user, status: int = 200) -> Response:
+def _fields(definitions: Any = None) -> ScimFields:
+    """The live profile fields with a `scim_path` (`definitions`: as an update read them; else read now).
+    Their SCIM paths name them in an error's detail."""
+    if definitions is None:
+        definitions = current_app.extensions["sso"].profile_fields()
+    fields = ScimFields(definitions)
+    g.scim_names = fields.names()
+    return fields
+
+
+def _user_response(user, status: int = 200, fields: ScimFields | None = None) -> Response:
     location = f"{_base()}/Users/{user['user_id']}"
-    body = dump(to_scim(user, location), *_selection())
+    body = response_json(user, location, fields, *_selection())
     headers = {"ETag": etag(user.version)}
     if status == 201:
         headers["Location"] = location
@@ -159,7 +172,8 @@ def service_provider_config() -> ServiceProviderConfig:
     )
 
 
-def user_resource_type() -> ResourceType:
+def user_resource_type(fields: ScimFields) -> ResourceType:
+    """The User resource type, with the extensions that profile fields map attributes of."""
     return ResourceType.model_validate(
         {
             "id": "User",
@@ -167,7 +181,9 @@ def user_resource_type() -> ResourceType:
             "endpoint": "/Users",
             "description": "User accounts",
             "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
-            "schemaExtensions": [],
+            "schemaExtensions": [
+                {"schema": urn, "required": False} for urn in (SCIM_ENTERPRISE, SCIM_PROFILE) if fields.of(urn)
+            ],
         }
     )
 
@@ -195,7 +211,7 @@ def get_service_provider_config() -> Response:
 
 
 def _resource_types() -> list[dict[str, Any]]:
-    body = _discovery(user_resource_type())
+    body = _discovery(user_resource_type(_fields()))
     body["meta"] = {"resourceType": "ResourceType", "location": f"{_base()}/ResourceTypes/User"}
     return [body]
 
@@ -232,11 +248,11 @@ def user_schema():
 
 
 def _schemas() -> list[dict[str, Any]]:
-    found = []
-    for schema in (user_schema(),):
-        body = _discovery(schema)
-        body["meta"] = {"resourceType": "Schema", "location": f"{_base()}/Schemas/{schema.id}"}
-        found.append(body)
+    found = [_discovery(user_schema())]
+    fields = _fields()
+    found += [extension_schema(urn, fields.of(urn)) for urn in (SCIM_ENTERPRISE, SCIM_PROFILE) if fields.of(urn)]
+    for body in found:
+        body["meta"] = {"resourceType": "Schema", "location": f"{_base()}/Schemas/{body['id']}"}
     return found
 
 
@@ -284,16 +300,19 @@ def _search(query: dict[str, Any]) -> Response:
     start = max(1, _int_arg(query, "startIndex", 1))
     count = max(0, min(_int_arg(query, "count", PAGE_SIZE_MAX), PAGE_SIZE_MAX))  # RFC 7644 §3.4.2.4: capped
     criteria: dict[str, Any] = {"start_index": start, "page_size": max(count, 1)}
+    fields = _fields()
     if query.get("filter"):
-        criteria["filter"] = search_filter(str(query["filter"]))
+        criteria["filter"] = search_filter(str(query["filter"]), fields)
     sort_by = str(query.get("sortBy") or "").lower()
-    if sort_by in SORTABLE:
-        criteria["order_by"] = SORTABLE[sort_by]
+    extension = extension_of(sort_by)
+    mapped = fields.by_path.get(extension) if extension else None
+    if sort_by in SORTABLE or (mapped is not None and mapped.field.searchable):  # a searchable field sorts
+        criteria["order_by"] = SORTABLE[sort_by] if mapped is None else mapped.field.name
         criteria["order"] = "desc" if str(query.get("sortOrder") or "").lower() == "descending" else "asc"
     found = service.search(criteria)
     rows = found["result"][:count]
     attributes, excluded = _selection(query)
-    resources = [dump(to_scim(row, f"{_base()}/Users/{row['user_id']}"), attributes, excluded) for row in rows]
+    resources = [response_json(row, f"{_base()}/Users/{row['user_id']}", fields, attributes, excluded) for row in rows]
     body = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
         "totalResults": found["total"],
@@ -306,47 +325,79 @@ def _search(query: dict[str, Any]) -> Response:
 
 def create_user() -> Response:
     service = _service()
-    user = ScimUser.model_validate(_body(), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-    data = {name: value for name, value in to_data(user).items() if value is not None}
+    fields = _fields()
+    body = _body()
+    profile = fields.take(body)
+    user = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    data = {name: value for name, value in {**to_data(user), **profile}.items() if value is not None}
     if data.get("is_locked") is False:
         del data["is_locked"]
     created = service.create_user({**data, "auto_approve": True})
     assert created is not None  # not check_only
-    return _user_response(created, 201)
+    return _user_response(created, 201, fields)
 
 
 def get_user(user_id: str) -> Response:
-    return _user_response(_service().get_user_by_id(_user_id(user_id)))
+    service = _service()
+    return _user_response(service.get_user_by_id(_user_id(user_id)), fields=_fields())
 
 
 def replace_user(user_id: str) -> Response:
     """RFC 7644 §3.5.1: the User as sent replaces ours; a mapped attribute it omits is cleared (set to null),
-    except `active`, which only changes when sent (a lock is no attribute a directory forgets)."""
+    except `active`, which only changes when sent (a lock is no attribute a directory forgets), and a profile
+    field the client's role may not edit (left as it is, as a read-only attribute)."""
     service = _service()
-    user = ScimUser.model_validate(_body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    body = _body()
+    definitions = current_app.extensions["sso"].profile_fields()
+    profile = ScimFields(definitions).take(body)
+    user = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     expected = _if_match()
-    updated = service.update_user(_user_id(user_id), to_data(user), expected_version=expected)
-    return _user_response(updated)
+    read: dict[str, ScimFields] = {}
+
+    def changes_of_put(current: UserData) -> dict[str, Any]:
+        fields = read["fields"] = _fields(current.fields)
+        before = to_data(to_scim(current, ""))
+        before["is_locked"] = current["is_locked"]
+        after = to_data(user)
+        for item in fields.mapped:
+            if item.field.name in current.editable:
+                after[item.field.name] = profile.get(item.field.name)
+                before[item.field.name] = current.get(item.field.name)
+        return differences(before, after)
+
+    updated = service.update_user_from(_user_id(user_id), changes_of_put, expected_version=expected)
+    return _user_response(updated, fields=read.get("fields"))
 
 
 def patch_user(user_id: str) -> Response:
-    """Every operation is applied to the User as it stands, then what changed is one partial update (SPEC §2):
-    all operations land or none; `remove` is our null and touches nothing else."""
+    """The operations applied to the User as the update reads it (no read before it: `patching.py`); what
+    changed is one partial update (SPEC §2): all operations land or none; `remove` is our null and touches
+    nothing else."""
     service = _service()
-    patch = PatchOp[ScimUser].model_validate(_body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    operations = envelope(_body())
     expected = _if_match()
-    current = service.get_user_by_id(_user_id(user_id))
-    user = to_scim(current, f"{_base()}/Users/{current['user_id']}")
+    read: dict[str, ScimFields] = {}
+
+    def changes(current: UserData) -> dict[str, Any]:
+        fields = read["fields"] = _fields(current.fields)
+        return changes_of(operations, current, fields, _by_models)
+
+    updated = service.update_user_from(_user_id(user_id), changes, expected_version=expected)
+    return _user_response(updated, fields=read.get("fields"))
+
+
+def _by_models(operations: list[dict[str, Any]], current: UserData) -> dict[str, Any]:
+    """The operations on core attributes parsed and applied by `scim2-models` to the User as it stands."""
+    patch = PatchOp[ScimUser].model_validate(
+        {"schemas": [PATCH_OP], "Operations": operations}, scim_ctx=Context.RESOURCE_PATCH_REQUEST
+    )
+    user = to_scim(current, "")
     before = to_data(user)
     patch.patch(user)
     changes = differences(before, to_data(user))
     if "username" in changes and changes["username"] is None:
         raise ScimProblem(400, "mutability", "userName is required and cannot be removed")
-    if not changes:
-        if expected is not None and expected != current.version:
-            raise ScimProblem(412, None, "the User has changed since that version")
-        return _user_response(current)
-    return _user_response(service.update_user(current["user_id"], changes, expected_version=expected))
+    return changes
 
 
 def delete_user(user_id: str) -> Response:

@@ -4,7 +4,7 @@ nobody's account. Rules live in the contexts, never here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +137,14 @@ class Service:
         """`user_id` None is the caller (`update_current_user`)."""
         return update.update_user(
             self.ctx, self.call, user_id, data, expected_version=expected_version, unchanged=unchanged
+        )
+
+    def update_user_from(
+        self, user_id, compute: Callable[[UserData], Mapping[str, Any]], *, expected_version=None
+    ) -> UserData:
+        """The update of what `compute` makes of the user as this update reads them (SCIM's PATCH)."""
+        return update.update_user(
+            self.ctx, self.call, user_id, update.Computed(compute), expected_version=expected_version
         )
 
     def create_user(self, data, *, check_only: bool = False) -> UserData | None:

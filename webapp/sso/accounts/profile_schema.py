@@ -410,14 +410,15 @@ def _clear_value(ctx: Context, conn: Connection, call: Call, caller: Caller, use
         return
     old = stored_value(f, row)
     write_value(conn, user_id, f, None)
-    conn.execute(update(users).where(users.c.user_id == user_id).values(version=users.c.version + 1))
+    now = ctx.clock()
+    conn.execute(update(users).where(users.c.user_id == user_id).values(version=users.c.version + 1, last_modified=now))
     from ..kernel.audit import SECRET_CHANGE
     from ..kernel.profile_fields import wire_value
 
     audit_context = {**call.audit(), "channel": SCHEMA_CHANNEL}
     record(
         conn,
-        now=ctx.clock(),
+        now=now,
         action="update",
         actor_id=caller.user_id,
         target_id=user_id,

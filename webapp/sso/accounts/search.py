@@ -454,7 +454,7 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
     if "start_index" in criteria and ("cur_page" in criteria or "after" in criteria):
         errors.add("start_index", _t("cannot be combined with cur_page or after"))
     if "filter" in criteria:
-        problem = filter_problem(criteria["filter"])
+        problem = filter_problem(criteria["filter"], schema)
         if problem:
             errors.add("filter", problem)
     return errors
@@ -468,16 +468,17 @@ FILTER_BOOL = ("is_locked",)
 FILTER_TIME = ("last_modified", "sign_up_time")
 FILTER_OPERATORS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 FILTER_NODES_MAX = 64  # a filter of more terms is refused (SCIM: tooMany)
+PROFILE_FILTER = "profile:"  # "profile:NAME": a searchable profile field, compared on its search key (indexed)
 
 
 class FilterTooLarge(ValueError):
     """A filter with more than FILTER_NODES_MAX terms."""
 
 
-def filter_problem(node: Any) -> str | None:
+def filter_problem(node: Any, schema: ProfileSchema | None = None) -> str | None:
     """Why a filter tree cannot be run, or None."""
     try:
-        _filter_clause(node, "", [0])
+        _filter_clause(node, "", [0], schema or ProfileSchema())
     except FilterTooLarge:
         return f"has more than {FILTER_NODES_MAX} terms"
     except ValueError as e:
@@ -485,7 +486,7 @@ def filter_problem(node: Any) -> str | None:
     return None
 
 
-def _filter_clause(node: Any, dialect: str, count: list[int]):
+def _filter_clause(node: Any, dialect: str, count: list[int], schema: ProfileSchema):
     count[0] += 1
     if count[0] > FILTER_NODES_MAX:
         raise FilterTooLarge()
@@ -493,15 +494,21 @@ def _filter_clause(node: Any, dialect: str, count: list[int]):
         raise ValueError("must be a filter expression")
     op = node[0]
     if op in ("and", "or") and len(node) == 2 and isinstance(node[1], (list, tuple)) and node[1]:
-        terms = [_filter_clause(term, dialect, count) for term in node[1]]
+        terms = [_filter_clause(term, dialect, count, schema) for term in node[1]]
         return and_(*terms) if op == "and" else or_(*terms)
     if op == "not" and len(node) == 2:
-        return not_(_filter_clause(node[1], dialect, count))
+        return not_(_filter_clause(node[1], dialect, count, schema))
     if op == "pr" and len(node) == 2:
+        f = _filter_field(node[1], schema)
+        if f is not None:
+            return _has_value(f)
         name = _filter_attribute(node[1])
         col = users.c[name]
         return and_(col.is_not(None), col != "") if name in FILTER_TEXT + FILTER_EXACT else col.is_not(None)
     if op in FILTER_OPERATORS and len(node) == 3:
+        f = _filter_field(node[1], schema)
+        if f is not None:
+            return _profile_comparison(op, f, node[2])
         return _comparison(op, _filter_attribute(node[1]), node[2], dialect)
     raise ValueError(f"has an unknown operator {str(op)[:20]!r}")
 
@@ -539,6 +546,55 @@ def _comparison(op: str, name: str, value: Any, dialect: str):
     if op == "ne":
         return or_(col != when, col.is_(None))
     return {"eq": col.__eq__, "gt": col.__gt__, "ge": col.__ge__, "lt": col.__lt__, "le": col.__le__}[op](when)
+
+
+def _filter_field(name: Any, schema: ProfileSchema) -> ProfileField | None:
+    """The searchable profile field a filter's "profile:NAME" names; None for a built-in attribute."""
+    if not isinstance(name, str) or not name.startswith(PROFILE_FILTER):
+        return None
+    f = schema.get(name[len(PROFILE_FILTER) :])
+    if f is None or not f.searchable:
+        raise ValueError(f"cannot filter on {name[len(PROFILE_FILTER) :][:40]!r} (not a searchable profile field)")
+    return f
+
+
+def _has_value(f: ProfileField, condition: Any = None):
+    """The user holds a value of `f` (meeting `condition`): IN on the (field, key, user) index."""
+    query = select(profile_values.c.user_id).where(profile_values.c.field_id == f.id)
+    return users.c.user_id.in_(query if condition is None else query.where(condition))
+
+
+def _profile_comparison(op: str, f: ProfileField, value: Any):
+    """A comparison of a profile field's value, on its search key: `eq`/`ne` of the value as the field
+    reads it (text case-insensitively), `co`/`sw`/`ew` on text, `gt`/`ge`/`lt`/`le` on integers, dates and
+    text (the search keys sort as the values do)."""
+    key_column = profile_values.c.search_key
+    if op in ("co", "sw", "ew"):
+        if f.type not in ("text", "email", "url", "phone", "choice"):
+            raise ValueError(f"{f.name} is not text: use eq, ne, gt, ge, lt or le")
+        if not isinstance(value, str) or text_problem(value):
+            raise ValueError(f"{f.name} compares with a string")
+        folded = value if f.type == "phone" else fold(value)
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = {"co": f"%{escaped}%", "sw": f"{escaped}%", "ew": f"%{escaped}"}[op]
+        return _has_value(f, key_column.like(pattern, escape="\\"))
+    if f.type == "choices":
+        if op not in ("eq", "ne") or not isinstance(value, str):
+            raise ValueError(f"{f.name} holds options: compare one with eq or ne")
+        held = _has_value(f, _like(key_column, f"|{value}|"))
+        return held if op == "eq" else not_(held)
+    if f.type == "bool" and op not in ("eq", "ne"):
+        raise ValueError(f"{f.name} compares only eq or ne with true or false")
+    probe = replace(f, required=False, min_length=None, max_length=None, regex=None, minimum=None, maximum=None)
+    clean, message = check_field_value(probe, value)
+    if message or clean is None:
+        raise ValueError(f"{f.name} {message or 'compares with a value'}")
+    key = search_key(f, clean)
+    if op == "ne":
+        return not_(_has_value(f, key_column == key))
+    compare = {"eq": key_column.__eq__, "gt": key_column.__gt__, "ge": key_column.__ge__}
+    compare |= {"lt": key_column.__lt__, "le": key_column.__le__}
+    return _has_value(f, compare[op](key))
 
 
 def _like(column, folded: str):
@@ -596,7 +652,7 @@ def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense
     if "external_id" in criteria:
         clauses.append(users.c.external_id == criteria["external_id"])
     if "filter" in criteria:
-        clauses.append(_filter_clause(criteria["filter"], dialect, [0]))
+        clauses.append(_filter_clause(criteria["filter"], dialect, [0], schema))
     page = criteria.get("cur_page", 1)
     size = min(criteria.get("page_size", PAGE_SIZE_DEFAULT), PAGE_SIZE_MAX)
     after = fold(criteria["after"]) if "after" in criteria else None

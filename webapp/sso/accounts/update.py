@@ -17,7 +17,7 @@ read at (`profile_rows.load_schema`: one read of one row per update instead of e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
@@ -56,6 +56,20 @@ from .guards import (
     takes_access_away,
     usable_role_managers,
 )
+
+
+class Computed:
+    """An update's data computed from the user as it stands, in the update's own read (SCIM's PATCH applies
+    its operations to the user as the caller sees them): no read of its own before the update. `compute`
+    may run twice (again on the locked path, against the row as it then is); it must only compute."""
+
+    def __init__(self, compute: Callable[[UserData], Mapping[str, Any]]):
+        self.compute = compute
+        self.last: Mapping[str, Any] = {}
+
+    def __call__(self, current: UserData) -> Mapping[str, Any]:
+        self.last = dict(self.compute(current))  # empty: nothing changes (the user as it stands is answered)
+        return self.last
 
 
 class RowMoved(Exception):
@@ -136,8 +150,8 @@ def update_user(
     refused with E005001 before anything else. `unchanged` (the console's save after a lost race):
     attribute → the value the caller last saw; the write is refused with E011001 only if one of those
     still differs, checked again under the row lock when the row moved, so saves of different fields
-    merge however many run at once."""
-    data = require_mapping(data)
+    merge however many run at once. `data` may be `Computed` (from the user as read by this update)."""
+    data = data if isinstance(data, Computed) else require_mapping(data)
     audit_context = call.audit()
     if restored_from is not None:
         audit_context["restored_from"] = restored_from
@@ -159,7 +173,7 @@ def update_user(
     except RowMoved:
         pass  # the locked path checks again, the expected version too, against the row as it now stands
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
     try:
         with writing(ctx.engine) as conn:
             caller, target, clean = check_update(ctx, conn, *check, lock=True)
@@ -167,7 +181,7 @@ def update_user(
     except RowMoved:  # under the row lock and the schema's share lock nothing can move it
         raise version_conflict() from None
     except IntegrityError:
-        raise taken(ctx, user_id, data) from None
+        raise taken(ctx, user_id, data.last if isinstance(data, Computed) else data) from None
 
 
 def update_local(ctx: Context, user_id: str, data: Mapping) -> UserData:
@@ -196,7 +210,7 @@ def check_update(
     conn: Connection,
     call: Call,
     user_id,
-    data: Mapping,
+    data: Mapping | Computed,
     expected_version,
     permission: str | None = None,
     unchanged: Mapping[str, Any] | None = None,
@@ -212,25 +226,18 @@ def check_update(
     (E008001). With `lock`, the target row is read FOR UPDATE (inside a write transaction), after the
     schema version is share-locked (the order a definition change takes them in)."""
     schema = load_schema(conn, share=lock)
-    reject_unknown(data, allowed_keys(schema))
+    if not isinstance(data, Computed):
+        reject_unknown(data, allowed_keys(schema))
     caller = authenticate(ctx, conn, call)
     if permission is not None:
         require(caller, permission)
     naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
-    if not caller.is_super_user:
-        errors = FieldErrors()
-        for key in data:
-            if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
-                edit = schema.by_name[key].edit
-                if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
-                    errors.add(key, _t("you may not change this field"))
-                continue
-            needed = attribute_permission(key)
-            if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
-                errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
-        errors.raise_if_any(Kind.forbidden)
+    if not isinstance(data, Computed):
+        _may_write(caller, schema, data, naming_other)
+    else:
+        require(caller, USERS_VIEW)  # the data is computed from the user as the caller reads them
     if naming_other or lock:
         row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
     else:
@@ -240,7 +247,21 @@ def check_update(
     target = Target.read(conn, row, schema)
     if naming_other:
         require_over(conn, caller, target)
-    builtin, profile = split(data)
+    values: Mapping[str, Any]
+    if isinstance(data, Computed):
+        current = user_view(target, True, profile_view(target, target.profile, caller))
+        current.fields = schema.active
+        current.editable = frozenset(
+            f.name
+            for f in schema.active
+            if may(f.edit, super_user=caller.is_super_user, is_self=not naming_other, roles=caller.role_names)
+        )
+        values = data(current)
+        reject_unknown(values, allowed_keys(schema))
+        _may_write(caller, schema, values, naming_other)
+    else:
+        values = data
+    builtin, profile = split(values)
     errors = FieldErrors()
     clean = check_values(builtin, errors)
     clean.update(check_profile_values(schema, profile, errors))
@@ -257,6 +278,23 @@ def check_update(
         if any(name not in shown or shown[name] != value for name, value in unchanged.items()):
             raise version_conflict()
     return caller, target, clean
+
+
+def _may_write(caller: UserCaller, schema: ProfileSchema, data: Mapping[str, Any], naming_other: bool) -> None:
+    """Who may write what (SPEC §16, §17): every key the caller may not change named at once (403)."""
+    if caller.is_super_user:
+        return
+    errors = FieldErrors()
+    for key in data:
+        if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
+            edit = schema.by_name[key].edit
+            if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
+                errors.add(key, _t("you may not change this field"))
+            continue
+        needed = attribute_permission(key)
+        if (naming_other or not ATTRIBUTES[key].self_editable) and not caller.holds(needed):
+            errors.add(key, _t("you do not hold the permission to change this (%(permission)s)", permission=needed))
+    errors.raise_if_any(Kind.forbidden)
 
 
 # Built once; the changed columns come as parameters, so SQLAlchemy reuses one compiled form per set

@@ -307,7 +307,7 @@ def confirm_signup(ctx: Context, call: Call, confirm_token) -> Confirmed:
         moved = conn.execute(
             update(users)
             .where(users.c.user_id == user["user_id"], users.c.sign_up_status == "before_confirmation")
-            .values(sign_up_status="final", version=users.c.version + 1)
+            .values(sign_up_status="final", version=users.c.version + 1, last_modified=now)
         )
         if used.rowcount != 1 or moved.rowcount != 1:  # a racing confirmation won
             raise SSOError.single(

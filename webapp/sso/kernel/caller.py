@@ -25,7 +25,7 @@ from .call import Call
 from .context import Context
 from .errors import Code, Kind, SSOError
 from .permissions import ALL_PERMISSIONS, require, split
-from .ratelimit import Rule, enforce_rule
+from .ratelimit import Rule, enforce_leased
 from .ratelimit import enforce as enforce_rate_limit
 from .ratelimit import parse as parse_rate_limit
 from .tables import ended_sessions, roles, scim_clients, sessions, user_roles, users
@@ -183,6 +183,14 @@ def scim_client_name(actor_id: str | None) -> str | None:
     return None
 
 
+# Built once (statement cache): the token's digest is a parameter.
+_SCIM_CLIENT = (
+    select(scim_clients.c.name, scim_clients.c.role, scim_clients.c.is_active, roles.c.permissions)
+    .select_from(scim_clients.outerjoin(roles, roles.c.name == scim_clients.c.role))
+    .where(scim_clients.c.token_hash == bindparam("b_digest"))
+)
+
+
 def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> UserCaller:
     """The SCIM client behind a bearer token (E007001 for an unknown or revoked one), throttled per client
     (`SSO_SCIM_RATE_LIMIT`, a rate like `6000/m`). The client acts with its role's permissions (SPEC §17); its changes
@@ -194,17 +202,12 @@ def authenticate_scim_client(ctx: Context, conn: Connection, token: Any) -> User
     key = (id(ctx), "scim", digest)
     if known is not None and key in known:
         return known[key]
-    query = (
-        select(scim_clients.c.name, scim_clients.c.role, scim_clients.c.is_active, roles.c.permissions)
-        .select_from(scim_clients.outerjoin(roles, roles.c.name == scim_clients.c.role))
-        .where(scim_clients.c.token_hash == digest)
-    )
-    row = conn.execute(query).mappings().first()
+    row = conn.execute(_SCIM_CLIENT, {"b_digest": digest}).mappings().first()
     if row is None or not row["is_active"]:
         raise SSOError.single(Kind.unauthenticated, Code.session_invalid)
     rule = scim_rule(ctx.settings)
     if rule is not None:
-        enforce_rule(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
+        enforce_leased(ctx, f"scim|{row['name']}|{rule.limit}/{rule.unit}", rule)
     caller = UserCaller(  # a role deleted since gives the client no permission at all
         user={"user_id": scim_actor(row["name"]), "is_super_user": False},
         session_id=None,

@@ -72,9 +72,11 @@ def check_new_password(ctx: Context, password: Any, field_name: str) -> None:
 def password_columns(
     ctx: Context, password: str, now: datetime, expiry_days: int | None = None, must_change: bool = False
 ) -> dict[str, Any]:
-    """The columns written when a password is set."""
+    """The columns written when a password is set (the row's `last_modified` too: its version moves with it,
+    and SCIM's meta.lastModified must not lag meta.version)."""
     days = ctx.settings["SSO_PASSWORD_EXPIRY_DAYS"] if expiry_days is None else expiry_days
     return {
+        "last_modified": now,
         "password_hash": hash_password(password, ctx.settings["SSO_SCRYPT_N"]),
         "password_is_set": True,
         "password_last_set": now,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from .errors import Code, Kind, SSOError
 from .tables import roles, user_roles
@@ -128,17 +128,20 @@ def not_over(field: str = "user_id") -> SSOError:
     return SSOError.single(Kind.forbidden, Code.invalid_operation, field, NOT_OVER)
 
 
+# Built once (statement cache): the user is a parameter.
+_ROLES_OF = (
+    select(roles.c.name, roles.c.permissions)
+    .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
+    .where(user_roles.c.user_id == bindparam("b_user_id"))
+    .order_by(roles.c.name)
+)
+
+
 def roles_of(conn: Connection, user_id: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The names of `user_id`'s roles (sorted) and the union of their permissions (not counting super-user)."""
-    query = (
-        select(roles.c.name, roles.c.permissions)
-        .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
-        .where(user_roles.c.user_id == user_id)
-        .order_by(roles.c.name)
-    )
     names: list[str] = []
     found: set[str] = set()
-    for name, text in conn.execute(query).all():
+    for name, text in conn.execute(_ROLES_OF, {"b_user_id": user_id}).all():
         names.append(name)
         found |= split(text)
     return tuple(names), frozenset(found)

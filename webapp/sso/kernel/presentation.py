@@ -28,6 +28,10 @@ class UserData(dict):
     permissions: frozenset[str] = frozenset()
     role_names: tuple[str, ...] = ()
     stronger_than_reader: bool = False
+    # SPEC §16/§21, never on the wire: the active profile fields' definitions and the names of those the caller
+    # may edit on this user, where the reading service attached them (an update's `Computed` data).
+    fields: tuple[Any, ...] = ()
+    editable: frozenset[str] = frozenset()
 
 
 # Write-only attributes (the TOTP key) are in neither view: they are never output.

@@ -37,6 +37,14 @@ SCIM_PATH_MAX = 512
 GROUP_MAX = 128
 
 TYPES = ("text", "email", "url", "phone", "integer", "bool", "date", "choice", "choices")
+STRING_TYPES = ("text", "email", "url", "phone", "choice")  # a SCIM string
+
+# SCIM (SPEC §21): a field's `scim_path` names an attribute of the enterprise extension (RFC 7643 §4.3), or
+# one of our own extension schema for the rest. `manager` is a reference to another User, no field's value.
+SCIM_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+SCIM_PROFILE = "urn:ietf:params:scim:schemas:extension:sso:2.0:User"
+SCIM_ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "division", "department")
+SCIM_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 SELF = "self"  # the person the record is about, in a field's view and edit sets
 
 # Never a field's name: the envelope and response keys of the wire, the built-in and read-only
@@ -552,8 +560,14 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
         not isinstance(scim_path, str) or len(scim_path) > SCIM_PATH_MAX or text_problem(scim_path)
     ):
         errors.add("scim_path", f"must be text of at most {SCIM_PATH_MAX} characters")
+    elif scim_path is not None:
+        problem = scim_path_problem(scim_path, kind, clean.get("name", name), schema)
+        if problem:
+            errors.add("scim_path", problem)
+        else:
+            clean["scim_path"] = canonical_scim_path(scim_path)
     else:
-        clean["scim_path"] = scim_path
+        clean["scim_path"] = None
 
     if clean.get("required") and clean.get("nullable"):
         clean["nullable"] = False  # a required field holds a value: it cannot be cleared
@@ -561,6 +575,48 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
         errors.add("unique", _t("a %(type)s field cannot be unique", type=kind))
     errors.raise_if_any(Kind.invalid)
     return clean
+
+
+def split_scim_path(path: str) -> tuple[str, str] | None:
+    """(schema URN, attribute) of a `scim_path` of the enterprise extension or our own one (attribute as
+    written, the URN as we write it), or None for any other path."""
+    for urn in (SCIM_ENTERPRISE, SCIM_PROFILE):
+        if path[: len(urn) + 1].lower() == urn.lower() + ":":
+            attribute = path[len(urn) + 1 :]
+            if urn == SCIM_ENTERPRISE:
+                known = {name.lower(): name for name in SCIM_ENTERPRISE_ATTRIBUTES}
+                return (urn, known[attribute.lower()]) if attribute.lower() in known else None
+            return (urn, attribute) if SCIM_ATTRIBUTE.fullmatch(attribute) else None
+    return None
+
+
+def canonical_scim_path(path: str) -> str:
+    """A valid `scim_path` as it is stored: the URN and an enterprise attribute written as RFC 7643 writes them."""
+    parts = split_scim_path(path)
+    return path if parts is None else f"{parts[0]}:{parts[1]}"
+
+
+def scim_path_problem(path: str, kind: Any, name: Any, schema: ProfileSchema) -> str | None:
+    """Why `path` cannot be the `scim_path` of field `name` of type `kind` (a message naming the field, so an
+    import of many definitions says which), or None."""
+    field_name = f"field {str(name)[:64]!r}" if isinstance(name, str) else "this field"
+    parts = split_scim_path(path)
+    if parts is None:
+        enterprise = ", ".join(SCIM_ENTERPRISE_ATTRIBUTES)
+        return (
+            f"{path[:96]!r} ({field_name}) is no SCIM attribute this service maps: it must be "
+            f"{SCIM_ENTERPRISE}:ATTRIBUTE (one of {enterprise}) or {SCIM_PROFILE}:NAME "
+            "(NAME: a letter, then letters, digits, - or _)"
+        )
+    if parts[0] == SCIM_ENTERPRISE and kind not in STRING_TYPES:
+        return f"the enterprise extension's {parts[1]} is a string: {field_name} must be of type " + ", ".join(
+            STRING_TYPES
+        )
+    canonical = f"{parts[0]}:{parts[1]}".lower()
+    for other in schema.fields:
+        if other.name != name and other.scim_path and other.scim_path.lower() == canonical:
+            return f"is already the SCIM path of the profile field {other.name!r} ({field_name} needs another)"
+    return None
 
 
 def _check_options(value: Any, kind: Any, errors: FieldErrors) -> list[dict[str, str]]:
