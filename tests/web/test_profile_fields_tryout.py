@@ -127,3 +127,30 @@ def test_a_value_for_a_field_retired_while_the_form_was_open_is_reported_not_sav
     assert "Saved: First name" in text(answer) and "retired" not in text(answer)
     stored = shown(sso, admin_ust, bob["user_id"])
     assert stored["first_name"] == "Robert" and "department" not in stored
+
+
+def test_history_and_the_unchanged_option_show_a_choice_by_its_label(admin_client, make_user, admin, sso, admin_ust):
+    admin.define_profile_field(
+        {
+            "name": "department",
+            "label": "Department",
+            "type": "choice",
+            "options": [{"value": "hr", "label": "Human resources"}, {"value": "ops", "label": "Operations"}],
+        }
+    )
+    admin.define_profile_field(
+        {
+            "name": "skills",
+            "label": "Skills",
+            "type": "choices",
+            "options": [{"value": "py", "label": "Python"}, {"value": "go", "label": "Go"}],
+        }
+    )
+    client, _ = admin_client
+    bob = make_user("bob", password=None)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"department": "hr", "skills": ["go", "py"]}, admin_ust, APP, ADDR)
+    history = text(client.get(f"/users/{bob['user_id']}/history"))
+    assert "Human resources" in history and "Python, Go" in history
+    assert ">hr<" not in history and "py, go" not in history
+    page = text(client.get(f"/users/{bob['user_id']}"))
+    assert "Unchanged (now: Human resources)" in page and "(now: hr)" not in page

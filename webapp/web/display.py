@@ -11,7 +11,7 @@ from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetim
 from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
-from .field_table import attribute, known
+from .field_table import attribute, known, profile_field
 
 CHOICE_LABELS = {
     **LANGUAGE_NAMES,
@@ -176,6 +176,13 @@ def format_value(value: Any, name: str | None = None) -> str:
     """A stored value in words: yes/no, choice labels, times in UTC, a set of options as a list."""
     if value is None:
         return gettext("not set")
+    f = profile_field(name) if name else None
+    if f is not None and f.type in ("choice", "choices"):  # an option by its label (the stored value if gone)
+        labels = dict(f.options)
+        if isinstance(value, list):
+            return ", ".join(labels.get(item, str(item)) for item in value) or gettext("none")
+        if isinstance(value, str) and value in labels:
+            return labels[value]
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or gettext("none")
     if isinstance(value, bool):
