@@ -154,3 +154,32 @@ def test_history_and_the_unchanged_option_show_a_choice_by_its_label(admin_clien
     assert ">hr<" not in history and "py, go" not in history
     page = text(client.get(f"/users/{bob['user_id']}"))
     assert "Unchanged (now: Human resources)" in page and "(now: hr)" not in page
+
+
+def test_manage_user_reports_every_problem_at_once_in_one_summary(admin_client, make_user, admin, sso, admin_ust):
+    admin.define_profile_field(
+        {
+            "name": "employee_no",
+            "label": "Employee number",
+            "type": "text",
+            "regex": "^E[0-9]{4}$",
+            "regex_message": "must be E and four digits",
+        }
+    )
+    admin.define_profile_field({"name": "team", "label": "Team", "type": "choice", "options": ["red", "blue"]})
+    client, _ = admin_client
+    bob = make_user("bob", password=None)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"team": "red"}, admin_ust, APP, ADDR)
+    edit = form(client, f"/users/{bob['user_id']}", "user-form")
+    edit.fill("email", "not-an-address").fill("employee_no", "X1").fill("team", "blue").check("clear_team")
+    answer = edit.submit(client)
+    html = text(answer)
+    assert answer.status_code == 422
+    summary = html[html.index('id="field-errors"') :]
+    summary = summary[: summary.index("</div>")]
+    for label in ("Email", "Employee number", "Team"):
+        assert f">{label}</a>" in summary, label
+    assert "must be E and four digits" in summary and "either tick" in summary
+    assert 'id="form-errors"' not in html and html.count("Not saved.") == 1
+    stored = shown(sso, admin_ust, bob["user_id"])
+    assert (stored["email"], stored["employee_no"], stored["team"]) == (None, None, "red")

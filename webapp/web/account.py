@@ -49,12 +49,15 @@ def with_view_only(fields: list[FieldView]) -> list[FieldView]:
 
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:
     history = service().history(None, limit=HISTORY_ROWS)
+    fields = with_view_only(fields)
     context = {
-        "fields": with_view_only(fields),
+        "fields": fields,
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this account")),
-        "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
+        "general_errors": general_errors(
+            outcome.errors if outcome else {}, (*SELF_FORM_ATTRIBUTES, *(f.name for f in fields))
+        ),
         "history": history,
         "names": usernames(records=history),
     }

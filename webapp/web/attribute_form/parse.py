@@ -110,7 +110,7 @@ def _clear_or(item: FieldInput, chosen: Any) -> None:
         item.clear, item.value = False, chosen
     else:
         item.value = None
-        item.problem = "either tick “clear” or choose a new value, not both"
+        item.problem = gettext("either tick “clear” or choose a new value, not both")
 
 
 @dataclass

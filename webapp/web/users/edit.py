@@ -160,7 +160,8 @@ def _edit_page(
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this user")),
-        "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
+        # A profile field's error shows beside it and in the one summary, never in a second box.
+        "general_errors": general_errors(outcome.errors if outcome else {}, (*EDITABLE, *(f.name for f in fields))),
         "is_self": user["user_id"] == g.user["user_id"],
         "history": history,
         "names": usernames(records=history, user=user),
