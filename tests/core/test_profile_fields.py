@@ -304,6 +304,25 @@ def test_definitions_are_checked_all_at_once(admin_service):
     assert "name" in info.value.errors
 
 
+def test_a_view_or_edit_set_naming_no_role_is_refused_naming_the_field(sso, admin_service):
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.define_profile_field(
+            {"name": "badge", "label": "Badge", "type": "text", "view": ["self", "nosuchrole"], "edit": ["ghost"]}
+        )
+    assert "nosuchrole" in info.value.errors["view"] and "ghost" in info.value.errors["edit"]
+    admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "text", "view": ["helpdesk"]})
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.change_profile_field("badge", {"edit": ["self", "nosuchrole"]})
+    assert set(info.value.errors) == {"edit"} and "nosuchrole" in info.value.errors["edit"]
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.operator.import_profile_schema([{"name": "badge", "label": "Badge", "type": "text", "view": ["x_role"]}])
+    assert "x_role" in info.value.errors["badge.view"]
+    assert admin_service.change_profile_field("badge", {"view": ["helpdesk", "auditor"]}).view == (
+        "helpdesk",
+        "auditor",
+    )
+
+
 def test_at_most_100_fields(admin_service):
     for i in range(100):
         admin_service.define_profile_field({"name": f"f{i}", "label": f"F{i}", "type": "bool"})

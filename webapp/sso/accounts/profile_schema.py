@@ -35,7 +35,7 @@ from ..kernel.profile_fields import (
     stored_value,
 )
 from ..kernel.profile_rows import hold_schema, load_schema, write_value
-from ..kernel.tables import profile_fields, profile_values, users
+from ..kernel.tables import profile_fields, profile_values, roles, users
 from ..kernel.texts import _nt, _t
 
 AUDIT_TARGET = "profile-schema"
@@ -129,7 +129,7 @@ def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileFi
 def _define(ctx: Context, conn: Connection, call: Call, caller: Caller, data: Mapping[str, Any]) -> ProfileField:
     hold_schema(conn)
     schema = load_schema(conn)
-    clean = check_definition(data, current=None, schema=schema)
+    clean = check_definition(data, current=None, schema=schema, role_names=_role_names(conn))
     if "position" not in data:
         clean["position"] = max((f.position for f in schema.fields), default=-10) + 10
     conn.execute(insert(profile_fields).values(**definition_columns(clean), version=1))
@@ -288,7 +288,7 @@ def _import_one(ctx: Context, conn: Connection, call: Call, caller: Caller, defi
         return [f"+ {name}"]
     data = {key: value for key, value in definition.items() if key != "name"}
     before = current.definition()
-    proposed = {**before, **check_definition(data, current=current, schema=schema)}
+    proposed = {**before, **check_definition(data, current=current, schema=schema, role_names=_role_names(conn))}
     diff = {key: proposed[key] for key in DEFINITION_KEYS if key in data and proposed[key] != before[key]}
     if diff:
         _change(ctx, conn, call, caller, current.name, diff)
@@ -308,13 +308,18 @@ def _require(conn: Connection, name: Any, *, lock: bool = False) -> ProfileField
     return field_from_row(row)
 
 
+def _role_names(conn: Connection) -> frozenset[str]:
+    """The roles that exist, which a field's view and edit sets may name (SPEC §16–§17)."""
+    return frozenset(conn.execute(select(roles.c.name)).scalars())
+
+
 def _load_field(conn: Connection, name: str) -> ProfileField:
     return field_from_row(conn.execute(select(profile_fields).where(profile_fields.c.name == name)).mappings().one())
 
 
 def _proposed(conn: Connection, current: ProfileField, data: Mapping[str, Any]) -> ProfileField:
     """The definition `current` would become with `data` (every problem raised at once)."""
-    clean = check_definition(data, current=current, schema=load_schema(conn))
+    clean = check_definition(data, current=current, schema=load_schema(conn), role_names=_role_names(conn))
     return field_from_row({"id": current.id, "version": current.version, **_columns(clean)})
 
 

@@ -445,9 +445,17 @@ def stored_value(f: ProfileField, row: Any) -> Any:
 # --- definitions ---------------------------------------------------------------------------------------
 
 
-def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, schema: ProfileSchema) -> dict[str, Any]:
+def check_definition(
+    data: Mapping[str, Any],
+    *,
+    current: ProfileField | None,
+    schema: ProfileSchema,
+    role_names: Iterable[str] | None = None,
+) -> dict[str, Any]:
     """A definition's values checked (every problem at once, each naming its key): the clean definition,
-    with the current one's values for the keys `data` does not carry. Raises SSOError (E008002, 422)."""
+    with the current one's values for the keys `data` does not carry. Raises SSOError (E008002, 422).
+    `role_names` (the roles that exist): a view or edit set may name no other role, except one the current
+    definition already names (a role deleted since does not block every other change of the field)."""
     from .errors import Kind
 
     errors = FieldErrors()
@@ -546,6 +554,11 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
             isinstance(item, str) and (item == SELF or NAME_PATTERN.fullmatch(item)) for item in value
         ):
             errors.add(key, _t("must be a list of 'self' and role names"))
+            continue
+        known = {SELF, *(role_names or ()), *(getattr(current, key) if current else ())}
+        unknown = [item for item in dict.fromkeys(value) if item not in known]
+        if role_names is not None and unknown:
+            errors.add(key, _t("names no role: %(names)s", names=", ".join(unknown)))
         else:
             clean[key] = list(dict.fromkeys(value))
 
