@@ -271,6 +271,17 @@ def test_a_tightening_change_shows_a_dry_run_and_is_refused_until_cleared(sso, f
     assert schema_records[-1]["changes"] == {"department.max_length": {"old": 20, "new": 8}}
 
 
+def test_a_definition_audit_lists_only_what_it_set_or_changed(sso, admin_service):
+    admin_service.define_profile_field({"name": "floor", "label": "Floor", "type": "integer"})
+    admin_service.delete_profile_field("floor", "floor")
+    defined, deleted = audit_of(sso, "profile-schema")[-2:]
+    for record in (defined, deleted):
+        assert record["changes"] and all(c["old"] != c["new"] for c in record["changes"].values()), record
+    assert "floor.regex" not in defined["changes"] and "floor.regex" not in deleted["changes"]
+    assert defined["changes"]["floor.type"] == {"old": None, "new": "integer"}
+    assert deleted["changes"]["floor.deleted"] == {"old": False, "new": True}
+
+
 def test_required_on_a_field_some_lack_is_refused(sso, fields, admin):
     sso.operator.create_local("lacking", None, super_user=False)
     run = fields.profile_field_dry_run("team", {"required": True})

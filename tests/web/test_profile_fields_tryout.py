@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from webapp.sso import Call
 
+from ..conftest import PASSWORD
 from .conftest import web_login
 from .html_forms import csrf_token, form, text
 
@@ -183,3 +186,29 @@ def test_manage_user_reports_every_problem_at_once_in_one_summary(admin_client, 
     assert 'id="form-errors"' not in html and html.count("Not saved.") == 1
     stored = shown(sso, admin_ust, bob["user_id"])
     assert (stored["email"], stored["employee_no"], stored["team"]) == (None, None, "red")
+
+
+def test_a_field_definitions_audit_shows_only_what_changed_readably_and_links_nowhere_broken(admin_client, sso):
+    client, _ = admin_client
+    mine = sso.serve(Call(CID, sso.user.login(CID, "admin", PASSWORD, APP, ADDR).ust, APP, ADDR))
+    mine.define_profile_field(
+        {
+            "name": "department",
+            "label": "Department",
+            "type": "choice",
+            "options": [{"value": "sales", "label": "Sales"}, {"value": "hr", "label": "HR"}],
+        }
+    )
+    mine.change_profile_field("department", {"label": "Dept."})
+    html = text(client.get("/account/history"))
+    assert "Sales (sales), HR (hr)" in html and "{&#39;value&#39;" not in html and "{'value'" not in html
+    rows = re.findall(r'<tr id="audit-\d+" class="audit-profile_field">.*?</tr>', html, re.S)
+    assert len(rows) == 2
+    changed, defined = rows
+    assert changed.count('class="attr"') == 1 and "Dept." in changed
+    assert "department.regex" not in defined.lower() and "Department.regex" not in defined
+    arrow = r'<span class="arrow"[^>]*>→</span><span class="visually-hidden">[^<]*</span>'
+    assert not re.search(r'value-null">not set</span>\s*' + arrow + r'\s*<span class="value-null">', defined)
+    assert re.search(r'value-null">not set</span>\s*' + arrow + r'\s*<span class="value">Department<', defined)
+    assert "/users/profile-schema" not in html and 'href="/profile-fields"' in html
+    assert client.get("/profile-fields").status_code == 200

@@ -184,7 +184,7 @@ def format_value(value: Any, name: str | None = None) -> str:
         if isinstance(value, str) and value in labels:
             return labels[value]
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or gettext("none")
+        return ", ".join(_item_words(item) for item in value) or gettext("none")
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
@@ -201,6 +201,13 @@ def format_value(value: Any, name: str | None = None) -> str:
     if isinstance(value, str) and value in SECRET_WORDS and (attr is None or attr.write_only or name in SECRETS):
         return str(SECRET_WORDS[value])
     return str(value)
+
+
+def _item_words(item: Any) -> str:
+    """One item of a listed value: an option of a field's definition as "Label (value)"."""
+    if isinstance(item, dict) and "value" in item and "label" in item:
+        return f"{item['label']} ({item['value']})" if item["label"] != item["value"] else str(item["value"])
+    return str(item)
 
 
 def attribute_label(name: str) -> str:

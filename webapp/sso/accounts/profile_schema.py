@@ -462,9 +462,16 @@ def _audit(
     *,
     before_all: Mapping[str, Any] | None = None,
 ) -> None:
-    changes = {f"{name}.{key}": change(before.get(key), value) for key, value in after.items()}
+    # Only what changed: a new field's unset keys and a deleted field's unset keys are no change.
+    changes = {
+        f"{name}.{key}": change(before.get(key), value)
+        for key, value in after.items()
+        if before.get(key) != value and not (key not in before and value in (None, ""))
+    }
     if before_all is not None:
-        changes.update({f"{name}.{key}": change(value, None) for key, value in before_all.items()})
+        changes.update(
+            {f"{name}.{key}": change(value, None) for key, value in before_all.items() if value not in (None, "")}
+        )
     record(
         conn,
         now=ctx.clock(),
