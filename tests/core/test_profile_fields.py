@@ -400,6 +400,16 @@ def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin, monke
     assert set(info.value.errors) == {"work_email"}
 
 
+def test_the_consoles_user_ids_criterion_lists_exactly_those_users(sso, admin):
+    made = [sso.operator.create_local(name, None, super_user=False)["user_id"] for name in ("ann", "bob", "cyd")]
+    found = sso.user.search(CID, {"user_ids": [made[0], made[2], "nobody"]}, admin[1], APP, ADDR)
+    assert sorted(user["username"] for user in found["result"]) == ["ann", "cyd"] and found["total"] == 2
+    for bad in ("ann", [1], ["x"] * 101):
+        with refused(Kind.invalid, Code.invalid_input) as info:
+            sso.user.search(CID, {"user_ids": bad}, admin[1], APP, ADDR)
+        assert set(info.value.errors) == {"user_ids"}
+
+
 def test_a_filter_lists_users_lacking_a_required_field(sso, admin_service, admin):
     lacking = sso.operator.create_local("lacking", None, super_user=False)
     admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "integer"})

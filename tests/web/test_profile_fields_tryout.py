@@ -212,3 +212,20 @@ def test_a_field_definitions_audit_shows_only_what_changed_readably_and_links_no
     assert re.search(r'value-null">not set</span>\s*' + arrow + r'\s*<span class="value">Department<', defined)
     assert "/users/profile-schema" not in html and 'href="/profile-fields"' in html
     assert client.get("/profile-fields").status_code == 200
+
+
+def test_the_dry_run_links_to_the_list_of_exactly_the_affected_users(admin_client, make_user, admin, sso, admin_ust):
+    admin.define_profile_field({"name": "department", "label": "Department", "type": "text", "max_length": 20})
+    client, _ = admin_client
+    for name, department in (("ann", "Engineering"), ("bob", "Ops"), ("cyd", "Marketing"), ("dan", None)):
+        user = make_user(name, password=None)
+        sso.user.update_user_by_id(CID, user["user_id"], {"department": department}, admin_ust, APP, ADDR)
+    edit = form(client, "/profile-fields/department", "profile-field-form")
+    answer = edit.fill("max_length", "5").submit(client)
+    html = text(answer)
+    assert answer.status_code == 409 and "2 users hold a value" in html and "List these users" in html
+    link = re.search(r'<a href="([^"]+)" id="dry-run-users">', html)
+    assert link is not None
+    listed = text(client.get(link.group(1).replace("&amp;", "&")))
+    names = set(re.findall(r'<a href="/users/[^"]+"[^>]*>(ann|bob|cyd|dan|admin|root)</a>', listed))
+    assert names == {"ann", "cyd"}, names
