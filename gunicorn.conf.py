@@ -15,6 +15,7 @@ GUNICORN_CMD_ARGS. What it reads from the environment:
 
 from __future__ import annotations
 
+import gc
 import glob
 import logging
 import multiprocessing
@@ -88,6 +89,26 @@ def on_starting(server):
     os.makedirs(directory, exist_ok=True)
     for path in glob.glob(os.path.join(directory, "*.db")):
         os.remove(path)
+
+
+def _freeze_what_start_made() -> None:
+    """What importing and building the app made (modules, templates, tables, compiled statements) lives as
+    long as the process: collect once, then move it out of the collector's sight (issue 30). A full collection
+    then walks only what requests made since, not the ~110,000 objects of the app (tens of milliseconds,
+    landing on whichever request triggered it); and with `--preload` the workers' collections no longer write
+    to the pages they share with the master, which keeps those pages shared (PSS)."""
+    gc.collect()
+    gc.freeze()
+
+
+def pre_fork(server, worker):
+    """In the master before each worker: with `--preload` the app is here already (else this is cheap)."""
+    _freeze_what_start_made()
+
+
+def post_worker_init(worker):
+    """In the worker, its app loaded (without `--preload`, by the worker itself)."""
+    _freeze_what_start_made()
 
 
 def child_exit(server, worker):

@@ -60,10 +60,10 @@ def app_on(url: str):
     )
 
 
-def export(url: str, records: int) -> None:
-    """In its own process: the export of `person`, written to a file chunk by chunk, timed, with peak RSS."""
+def export(url: str, records: int, username: str = "person") -> dict[str, float]:
+    """In its own process: the export of `username`, written to a file chunk by chunk, timed, with peak RSS."""
     sso = app_on(url).extensions["sso"]
-    ust = sso.user.login("bench", "person", PASSWORD, "CRM", "127.0.0.1").ust
+    ust = sso.user.login("bench", username, PASSWORD, "CRM", "127.0.0.1").ust
     before = peak_mib()
     started = time.perf_counter()
     out = Path(tempfile.mkdtemp(prefix="export-bench-")) / "my-data.json"
@@ -80,40 +80,22 @@ def export(url: str, records: int) -> None:
         f"{url.split(':')[0]}: {count} audit records, {size / 2**20:.1f} MiB of JSON in {elapsed:.2f} s; "
         f"peak RSS {before:.1f} MiB before the export, {after:.1f} MiB after (+{after - before:.1f} MiB)"
     )
+    result = {"records": count, "mib": round(size / 2**20, 1), "seconds": round(elapsed, 2)}
+    return {**result, "peak_rss_before_mib": round(before, 1), "peak_rss_mib": round(after, 1)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--profile-fields", action="store_true", help="updates change profile fields too")
-    parser.add_argument("--export", metavar="URL", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.export:
-        export(args.export, args.records)
-        return
-    work = Path(tempfile.mkdtemp(prefix="export-bench-"))
-    server = None
-    if args.db == "sqlite":
-        url = f"sqlite:///{work / 'sso.db'}"
-    else:
-        from tests.pgserver import PostgresServer
-
-        server = PostgresServer()
-        server.start()
-        url = server.create_database("export_bench")
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+def seed(url: str, records: int, username: str = "person", *, profile_fields: bool = False) -> None:
+    """`username` (a password, no other rights) given `records` audit records, inserted straight into sso_audit;
+    with `profile_fields`, every update also changes two profile fields, one the person may not view."""
     sso = app_on(url).extensions["sso"]
-    person = sso.operator.create_local("person", PASSWORD, super_user=False)
-    admin = sso.operator.create_local("admin", PASSWORD, super_user=True)
+    person = sso.operator.create_local(username, PASSWORD, super_user=False)
+    admin = sso.operator.create_local(f"{username}-admin", PASSWORD, super_user=True)
     now = utcnow()
     extra: dict = {}
-    if args.profile_fields:
+    if profile_fields:
         from webapp.sso import Call
 
-        admin_ust = sso.user.login("bench", "admin", PASSWORD, "CRM", "127.0.0.1").ust
+        admin_ust = sso.user.login("bench", f"{username}-admin", PASSWORD, "CRM", "127.0.0.1").ust
         served = sso.serve(Call("bench", admin_ust, "CRM", "127.0.0.1"))
         served.define_profile_field({"name": "department", "label": "Department", "type": "text"})
         served.define_profile_field({"name": "hr_note", "label": "HR note", "type": "text", "view": [], "edit": []})
@@ -131,7 +113,7 @@ def main() -> None:
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
             "changes": {"display_name": {"old": f"name {i}", "new": f"name {i + 1}"}, **extra} if i % 3 != 1 else {},
         }
-        for i in range(args.records)
+        for i in range(records)
     ]
     loader = create_engine(url)  # no statement deadline: loading 100,000 rows is the set-up, not the measure
     with loader.begin() as conn:
@@ -139,10 +121,56 @@ def main() -> None:
             conn.execute(insert(audit), rows[start : start + 5000])
     del rows
     loader.dispose()
-    # The export runs in a fresh process, so the set-up's memory (100,000 rows built here) is not in its peak.
-    subprocess.run([sys.executable, __file__, "--export", url, "--records", str(args.records)], check=True)
-    if server is not None:
-        server.stop()
+    app_on(url).extensions["sso_engine"].dispose()
+
+
+def measure(url: str, records: int, username: str = "person", *, profile_fields: bool = False) -> dict[str, float]:
+    """seed(), then the export in a fresh process (the set-up's memory, 100,000 rows built here, is not in its
+    peak): its figures (bench/run.py's data-export part calls this)."""
+    seed(url, records, username, profile_fields=profile_fields)
+    done = subprocess.run(
+        [sys.executable, __file__, "--export", url, "--records", str(records), "--username", username],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("EXPORT_JSON "))
+    return json.loads(line.removeprefix("EXPORT_JSON "))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--profile-fields", action="store_true", help="updates change profile fields too")
+    parser.add_argument("--export", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--username", default="person", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export:
+        print("EXPORT_JSON " + json.dumps(export(args.export, args.records, args.username)), flush=True)
+        return
+    work = Path(tempfile.mkdtemp(prefix="export-bench-"))
+    server = None
+    if args.db == "sqlite":
+        url = f"sqlite:///{work / 'sso.db'}"
+    else:
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer()
+        server.start()
+        url = server.create_database("export_bench")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        figures = measure(url, args.records, profile_fields=args.profile_fields)
+        print(
+            f"{args.db}: {figures['records']} audit records, {figures['mib']} MiB of JSON in {figures['seconds']} s; "
+            f"peak RSS {figures['peak_rss_before_mib']} MiB before the export, {figures['peak_rss_mib']} MiB after"
+        )
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

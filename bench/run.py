@@ -16,8 +16,12 @@ the tables (COPY on PostgreSQL, one executemany transaction on SQLite; folded se
 trigram indexes of migration 0008 kept in step); on PostgreSQL, two nodes on one database. Prints
 tables and writes bench/results/latest.json; `--compare FILE` sets this run beside an earlier one.
 
+Then Part III's new parts, each against a baseline in the same run (bench/parts.py): the role check, profile
+fields, a passkey sign-in against a password one, the outbox worker, the data export of 100,000 audit records.
+
     .venv/bin/python bench/run.py [--quick] [--duration 10] [--connections 8,32] [--db sqlite,postgresql]
-                                  [--targets reference,api,form,login] [--scale 100000,1000000] [--no-scale]
+                                  [--targets reference,api,form,login,...] [--only PART,...]
+                                  [--scale 100000,1000000] [--no-scale]
                                   [--no-profile] [--no-nodes] [--preload] [--repeat N] [--spread N]
                                   [--compare FILE] [--output FILE]
 
@@ -56,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from flask import url_for  # noqa: E402
+from parts import PARTS, describe, run_parts  # noqa: E402  (bench/ is sys.path[0])
 from profiling import print_profile, profile_requests  # noqa: E402  (bench/ is sys.path[0])
 from scim_bench import add_scim_ratios, scim_call, scim_client, scim_lines, scim_target  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
@@ -1052,6 +1057,7 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
         "memory": {},
         "nodes": None,
         "export": [],
+        "parts": [],
         "scrypt_n": app.config["SSO_SCRYPT_N"],
     }
     bare_node = (
@@ -1176,6 +1182,9 @@ def bench_database(db: Database, args, secret: str, fernet_key: str) -> dict[str
         except Exception as e:  # the figures above stand without the profile
             notes.append(f"{db.name}: profile failed: {e!r}")
             print(f"profile failed: {e!r}")
+    if any(part in args.targets for part in PARTS):
+        print(f"  Part III's new parts ({db.name}, in-process unless said):", flush=True)
+        out["parts"] = run_parts(app, db.name, db.url, seed, args, notes)
     if args.nodes and db.name == "postgresql" and "api" in [t.name for t in targets]:
         out["nodes"] = two_nodes(db, env, seed, args, notes)
     app.extensions["sso_engine"].dispose()
@@ -1325,6 +1334,8 @@ def print_targets(report: dict[str, Any]) -> list[str]:
             f"{e['status']}, {e['seconds']} s ({e['records_per_s']:,} records/s, {e['mib']} MiB), worker peak RSS "
             f"{e['peak_rss_mib']} MiB (before {e['rss_before_mib']}; no target: measured)"
         )
+    for part in report.get("parts", []):
+        lines.append(describe(part))
     lines += scim_lines(report)
     print("\ntargets (issue 30):\n  " + "\n  ".join(lines))
     return lines
@@ -1369,8 +1380,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument(
         "--targets",
-        default="bare,reference,api,scim,form,login,export",
-        help="comma-separated: bare, reference, api, scim, form, login, export (the 100,000-record history download)",
+        default=",".join(("bare", "reference", "api", "scim", "form", "login", "export", *PARTS)),
+        help="comma-separated: bare, reference, api, scim, form, login, export (the 100,000-record history download), "
+        + ", ".join(PARTS)
+        + " (bench/parts.py)",
+    )
+    parser.add_argument(
+        "--only",
+        help="run only these parts (comma-separated): any of --targets, or scale, profile, nodes; "
+        "e.g. --only roles or --only api,profile (each alone in about a minute with --quick)",
+    )
+    parser.add_argument("--rounds", type=int, default=15, help="in-process parts: interleaved rounds (best kept)")
+    parser.add_argument("--per-round", type=int, default=40, help="in-process parts: requests per round")
+    parser.add_argument("--sign-ins", type=int, default=10, help="passkey part: password sign-ins (x5 passkey ones)")
+    parser.add_argument("--messages", type=int, default=1000, help="outbox part: messages queued")
+    parser.add_argument(
+        "--export-records", type=int, default=EXPORT_RECORDS, help="data-export part: the user's audit records"
     )
     parser.add_argument(
         "--port-base",
@@ -1404,15 +1429,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3
+        args.rounds, args.per_round, args.sign_ins, args.messages = 9, 20, 4, 300
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     args.scale = sorted(int(n) for n in args.scale.split(",") if n.strip())
+    if args.only:
+        only = {t.strip() for t in args.only.split(",") if t.strip()}
+        args.targets = [t for t in only if t not in ("scale", "profile", "nodes")]
+        args.scale = args.scale if "scale" in only else []
+        args.profile = "profile" in only
+        args.nodes = "nodes" in only and "api" in only
+    args.password = PASSWORD
+    args.fernet_key = None  # set below: the run's key (the outbox part's worker process needs it)
     if shutil.which("wrk") is None:
         print("wrk is not installed: `bash scripts/bootstrap.sh --bench` (or apt-get install -y wrk)", file=sys.stderr)
         return 2
     RESULTS.mkdir(exist_ok=True)
 
     load_before = os.getloadavg()
+    run_started = time.monotonic()
     if load_before[0] > 0.5:
         print(
             f"warning: load average {load_before[0]:.2f} before the run: other work on this machine "
@@ -1420,7 +1455,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     secret = Fernet.generate_key().decode()
-    fernet_key = Fernet.generate_key().decode()
+    fernet_key = args.fernet_key = Fernet.generate_key().decode()
     report: dict[str, Any] = {
         "runs": [],
         "pages": [],
@@ -1429,12 +1464,13 @@ def main(argv: list[str] | None = None) -> int:
         "nodes": [],
         "notes": [],
         "export": [],
+        "parts": [],
     }
     scrypt = {}
     for db in open_databases([d.strip() for d in args.db.split(",") if d.strip()]):
         print(f"\n== {db.name} ==", flush=True)
         result = bench_database(db, args, secret, fernet_key)
-        for key in ("runs", "pages", "profiles", "notes", "export"):
+        for key in ("runs", "pages", "profiles", "notes", "export", "parts"):
             report[key] += result[key]
         report["memory"][db.name] = result["memory"]
         scrypt[db.name] = result["scrypt_n"]
@@ -1463,6 +1499,10 @@ def main(argv: list[str] | None = None) -> int:
             "ms = wall time, cpu ms = this process's CPU per request (the database server's not included);\n"
             "xbare = cpu ms over the bare reference's (bench/bare_wsgi.py in-process, same database)"
         )
+    if report["parts"]:
+        print("\nPart III's new parts (bench/parts.py; ratio = throughput against the baseline, by CPU per request):")
+        for part in report["parts"]:
+            print("  " + describe(part))
     if report["notes"]:
         print("\nnotes:\n  " + "\n  ".join(report["notes"]))
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
@@ -1471,6 +1511,7 @@ def main(argv: list[str] | None = None) -> int:
     ).stdout.strip()
     report["meta"] = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_seconds": round(time.monotonic() - run_started),
         "commit": commit,
         "duration_s": args.duration,
         "connections": args.connections,
@@ -1492,7 +1533,8 @@ def main(argv: list[str] | None = None) -> int:
         print_comparison(report, args.compare)
     print(
         f"\nload average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f} "
-        "(other sessions share these 2 cores: read ratios, not absolute figures)"
+        "(other sessions share these 2 cores: read ratios, not absolute figures); "
+        f"the run took {report['meta']['run_seconds'] / 60:.1f} min"
     )
     Path(args.output).write_text(json.dumps(report, indent=2, default=str))
     print(f"\nwrote {args.output}")

@@ -12,18 +12,10 @@ else the best match of `Accept-Language`, else `SSO_DEFAULT_LOCALE`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import (
-    Babel,
-    format_datetime,
-    format_decimal,
-    get_locale,
-    gettext,
-    lazy_gettext,
-    lazy_ngettext,
-    ngettext,
-)
+from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
 
 from .sso.email.mail import Mailer
 from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
@@ -64,6 +56,57 @@ def choose_locale() -> str:
     if picked in LOCALES:
         return picked
     return request.accept_languages.best_match(LOCALES) or current_app.config["SSO_DEFAULT_LOCALE"]
+
+
+def translations() -> Any:
+    """Flask-Babel's `get_translations()`, kept on the request's Babel state while its locale and domain stay
+    the same objects (issue 30: a page asks for it once per string, two hundred times on Manage user, and
+    each time Flask-Babel looks up its state, the locale and the locale's name again). `refresh()` and
+    `force_locale()` replace the locale object, so the next call asks Flask-Babel afresh."""
+    space = _babel_state()
+    kept = getattr(space, "sso_translations", None)
+    if (
+        kept is not None
+        and kept[0] is getattr(space, "babel_locale", None)
+        and kept[1] is getattr(space, "babel_domain", None)
+    ):
+        return kept[2]
+    found = get_translations()
+    space = _babel_state()
+    if space is not None and getattr(space, "babel_locale", None) is not None:
+        space.sso_translations = (space.babel_locale, getattr(space, "babel_domain", None), found)
+    return found
+
+
+def _babel_state() -> Any:
+    """Flask-Babel's state of this app context (`g._flask_babel`), or None: one look through the `g` proxy."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):  # none yet; outside an app context
+        return None
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's `gettext` (the same answer), through `translations()`."""
+    text = translations().ugettext(string)
+    return text if not variables else text % variables
+
+
+def ngettext(singular: str, plural: str, num: Any, **variables: Any) -> str:
+    """Flask-Babel's `ngettext` (the same answer), through `translations()`."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return text if not variables else text % variables
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's `lazy_gettext`: translated each time it is shown, through this module's `gettext`."""
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: Any, **variables: Any) -> LazyString:
+    """Flask-Babel's `lazy_ngettext`, through this module's `ngettext`."""
+    return LazyString(ngettext, singular, plural, num, **variables)
 
 
 def N_(text: str) -> str:
@@ -124,6 +167,13 @@ def init_i18n(app: Flask) -> None:
     """Wire Flask-Babel: the catalogs, the choice of language, `_` and `translate` in templates."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=choose_locale, default_locale=SOURCE_LOCALE, default_timezone="UTC")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # Flask-Babel's, through `translations()`
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as extracted
     app.jinja_env.filters.update(translate=translate, lifetime=lifetime_words, number=format_decimal)
     mailer = app.extensions["sso"].ctx.mailer

@@ -203,7 +203,9 @@ def test_a_server_that_drips_its_answers_holds_the_message_no_longer_than_the_ti
         took = time.monotonic() - started
     finally:
         server.close()
-    assert 1.9 < took < 2.6
+    # Bounded by the 2 s timeout, not by the drip (200 bytes at 0.5 s: 100 s); the slack is for a loaded
+    # machine, where a TLS handshake's timeout fired at 3.8 s once (CPU starved, not the bound missed).
+    assert 1.9 < took < 6
 
 
 def test_the_to_header_is_the_envelope_recipient_and_an_encoded_word_is_never_sent():

@@ -303,3 +303,33 @@ def test_the_command_line_grants_and_revokes_roles_and_names_a_typo(app, sso, ma
         (r["action"], r["channel"]) for r in audit_of(sso, sso.operator.user_id_of("hal")) if "roles" in r["changes"]
     ]
     assert records == [("role_grant", "cli"), ("role_revoke", "cli")]
+
+
+def test_the_role_check_of_an_update_reads_the_targets_roles_with_its_row(sso, root, role_admin, make_user, login):
+    """A role holder's update of someone else costs no statement more than a super-user's (issue 30): the
+    target's roles come with its row; and the check still tells a weaker target from a stronger one."""
+    _, ust = role_admin
+    desk, boss = make_user("desk"), make_user("boss")
+    sso.user.grant_role(CID, desk["user_id"], "helpdesk", root, APP, ADDR)  # a subset of role-admin's
+    sso.user.grant_role(CID, boss["user_id"], "user-admin", root, APP, ADDR)  # holds more than role-admin
+
+    def statements(caller_ust: str, user_id: str, name: str) -> int:
+        seen = []
+
+        def count(*_args) -> None:
+            seen.append(1)
+
+        event.listen(sso.ctx.engine, "before_cursor_execute", count)
+        try:
+            sso.user.update_user_by_id(CID, user_id, {"display_name": name}, caller_ust, APP, ADDR)
+        finally:
+            event.remove(sso.ctx.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    for warm in ("w1", "w2"):  # the sessions' last-use marks and the statement caches settle first
+        statements(root, desk["user_id"], warm)
+        statements(ust, desk["user_id"], warm + "x")
+    assert statements(ust, desk["user_id"], "By the desk") == statements(root, desk["user_id"], "By root")
+    assert sso.user.get_user_by_id(CID, desk["user_id"], root, APP, ADDR)["display_name"] == "By root"
+    with refused("forbidden", "E008001"):
+        sso.user.update_user_by_id(CID, boss["user_id"], {"display_name": "Taken"}, ust, APP, ADDR)

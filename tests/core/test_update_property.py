@@ -11,7 +11,7 @@ import itertools
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -129,13 +129,18 @@ STEP = st.one_of(
 NAMES = iter(f"p{number}" for number in itertools.count())
 
 
-def expected_outcome(model: dict, caller: str, data: dict, extra: dict | None, version_mode, taken: set) -> str:
-    """The first SPEC §4 check that refuses this update, as 'kind:code', or 'ok'."""
+def expected_outcome(
+    model: dict, caller: str, data: dict, extra: dict | None, version_mode, taken: set, ended: bool = False
+) -> str:
+    """The first SPEC §4 check that refuses this update, as 'kind:code', or 'ok'. `ended`: a lock ended the
+    user's sessions (SPEC §9); while locked that says E005002, once unlocked the session is simply gone."""
     if not data and not extra:
         return "invalid:E008003"
     if extra:
         return "invalid:E008002"
     if caller != "admin":
+        if ended and not model["is_locked"]:
+            return "unauthenticated:E007001"
         if model["approval_status"] != "approved":
             return "unauthenticated:E007001"
         if model["is_locked"]:
@@ -179,6 +184,14 @@ def replay_audit(sso, user_id: str) -> dict:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(STEP, min_size=2, max_size=8))
+@example(  # a lock ends the sessions, an unlock does not revive them: the user's own update is then E007001
+    steps=[
+        ("admin", {"is_locked": (True, True)}, None, None),
+        ("self", {"display_name": ("x", "x")}, None, None),
+        ("admin", {"is_locked": (False, False)}, None, None),
+        ("self", {"display_name": ("y", "y")}, None, None),
+    ]
+)
 def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_to_the_row(sso, admin, steps):
     _, admin_ust = admin
     created = sso.operator.create_local(next(NAMES), PASSWORD, super_user=False)
@@ -188,11 +201,12 @@ def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_t
         taken = set(conn.execute(select(users.c.username_search).where(users.c.user_id != user_id)).scalars())
     model = attributes_of(row_of(sso, user_id))
     version, audits = row_of(sso, user_id)["version"], len(audit_of(sso, user_id))
+    ended = False  # a lock ends the user's sessions; an unlock does not bring them back
 
     for caller, tagged, version_mode, extra in steps:
         data = {name: given for name, (given, _stored) in tagged.items()}
         sent = {**data, **(extra or {})}
-        expected = expected_outcome(model, caller, tagged, extra, version_mode, taken)
+        expected = expected_outcome(model, caller, tagged, extra, version_mode, taken, ended)
         kw = {} if version_mode is None else {"expected_version": version - (version_mode == "stale")}
         try:
             if caller == "admin":
@@ -209,6 +223,7 @@ def test_random_partial_updates_behave_like_a_dict_and_the_audit_trail_replays_t
 
         if outcome == "ok":
             new_model = {**model, **{name: stored for name, (_given, stored) in tagged.items()}}
+            ended = ended or (new_model["is_locked"] is True and model["is_locked"] is not True)
             if new_model != model:
                 version, audits = version + 1, audits + 1
             model = new_model

@@ -101,3 +101,22 @@ def test_the_version_is_the_one_in_pyproject_and_the_changelog():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["version"] == __version__
     assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_gunicorn_moves_what_the_start_made_out_of_the_collectors_sight(tmp_path, monkeypatch):
+    """gunicorn.conf.py's pre_fork (the master, with --preload) and post_worker_init (each worker) collect once
+    and freeze what is left (issue 30): a full collection no longer walks the app's own objects."""
+    import gc
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # the config makes none of its own then
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        for hook, args in (("post_worker_init", (None,)), ("pre_fork", (None, None))):
+            gc.unfreeze()
+            assert gc.get_freeze_count() == 0
+            conf[hook](*args)
+            assert gc.get_freeze_count() > 10_000, hook  # the test process's modules, at the least
+    finally:
+        gc.unfreeze()

@@ -74,3 +74,33 @@ def test_the_apps_share_the_process_cache_and_a_template_string_is_not_kept(db_u
         assert len(SHARED) == kept  # not from a file: compiled as ever, not kept
     finally:
         app.extensions["sso_engine"].dispose()
+
+
+def test_an_import_answers_as_jinjas_own_and_its_module_is_made_once(tmp_path):
+    """ImportingTemplate (issue 30) answers an import as Jinja does: the cached module when the importing
+    template brings no globals of its own, a module of their own (with them) when it does."""
+    from webapp.web.compiled_templates import ConsoleEnvironment, ImportingTemplate
+
+    (tmp_path / "macros.html").write_text("{% macro hi(x) %}hi {{ x }} {{ extra | default('-') }}{% endmacro %}")
+    (tmp_path / "page.html").write_text('{% from "macros.html" import hi %}{{ hi(name) }}')
+    app = Flask(__name__, template_folder=str(tmp_path))
+    app.jinja_environment = ConsoleEnvironment
+    env = app.jinja_env
+    macros = env.get_template("macros.html")
+    assert isinstance(macros, ImportingTemplate)
+    made = []
+    make_module = macros.make_module
+
+    def counted(*args, **kwargs):
+        made.append(args)
+        return make_module(*args, **kwargs)
+
+    macros.make_module = counted  # type: ignore[method-assign]
+    with app.app_context():
+        page = env.get_template("page.html")
+        assert [page.render(name=n) for n in ("a", "b", "c")] == ["hi a -", "hi b -", "hi c -"]
+        assert len(made) == 1  # made once, then the cached module
+        with_extra = env.get_template("page.html", globals={"extra": "+"})
+        assert with_extra.render(name="d") == "hi d +"  # the importing template's own global reaches the macro
+        assert with_extra.render(name="e") == "hi e +"
+    assert len(made) == 3 and made[1][0] == {"extra": "+"}  # one module each time, with the new global

@@ -144,6 +144,52 @@ def test_plurals_take_each_languages_forms(app, count, polish, german):
         assert ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", count) == german
 
 
+def test_a_requests_translations_are_looked_up_once_and_follow_a_change_of_language(app, monkeypatch):
+    """webapp.i18n keeps the request's translations (issue 30) for as long as its locale stays: once per request,
+    not once per string; `force_locale` (an email in its recipient's language) and `refresh()` (a language just
+    picked) are followed, in templates and in Python alike."""
+    import flask_babel
+    from flask import render_template_string
+
+    from webapp import i18n
+
+    looked_up = []
+    original = i18n.get_translations
+
+    def counted():
+        looked_up.append(1)
+        return original()
+
+    monkeypatch.setattr(i18n, "get_translations", counted)
+    page = "{{ _('Skip to content') }}|{{ ngettext('Signed out %(num)d session.', 'Signed out %(num)d sessions.', 5) }}"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(page) == "Zum Inhalt springen|5 Sitzungen abgemeldet."
+        assert i18n.gettext("Skip to content") == "Zum Inhalt springen"
+        assert len(looked_up) == 1
+        with flask_babel.force_locale("pl"):
+            assert render_template_string(page) == "Przejdź do treści|Wylogowano 5 sesji."
+            assert i18n.ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", 2) == (
+                "Wylogowano 2 sesje."
+            )
+        assert i18n.gettext("Skip to content") == "Zum Inhalt springen"
+        session_locale = flask_babel.get_babel().locale_selector
+        monkeypatch.setattr(flask_babel.get_babel(), "locale_selector", lambda: "pl")
+        flask_babel.refresh()
+        assert i18n.gettext("Skip to content") == "Przejdź do treści"
+        monkeypatch.setattr(flask_babel.get_babel(), "locale_selector", session_locale)
+    assert i18n.gettext("Skip to content") == "Skip to content"  # outside a request: the source text
+    lazy = i18n.lazy_gettext("Skip to content")
+    plural = i18n.lazy_ngettext("Signed out %(num)d session.", "Signed out %(num)d sessions.", 2)
+    looked_up.clear()
+    for language, skip, signed_out in (("de", "Zum Inhalt springen", "2 Sitzungen abgemeldet."), ("pl", *POLISH)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert [str(lazy), str(lazy), str(plural)] == [skip, skip, signed_out]
+    assert len(looked_up) == 2  # a lazy string is shown through the request's kept translations too
+
+
+POLISH = ("Przejdź do treści", "Wylogowano 2 sesje.")
+
+
 @pytest.mark.parametrize(
     ("count", "polish", "german"),
     [

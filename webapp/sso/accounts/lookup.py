@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ...db import reading
 from ..kernel.call import Call
@@ -56,8 +56,13 @@ def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
         return data
 
 
+# Built once (Manage user and the console's save read it on every request): the ids are bound as an expanding
+# parameter, so SQLAlchemy reuses one compiled form instead of building and cache-keying the statement per call.
+_USERNAMES = select(users.c.user_id, users.c.username).where(users.c.user_id.in_(bindparam("ids", expanding=True)))
+
+
 def _usernames(conn, ids: set[str]) -> dict[str, str]:
     """{user_id: username} for the users among `ids` that exist (one query)."""
     if not ids:
         return {}
-    return dict(conn.execute(select(users.c.user_id, users.c.username).where(users.c.user_id.in_(ids))).all())
+    return dict(conn.execute(_USERNAMES, {"ids": sorted(ids)}).all())

@@ -239,7 +239,12 @@ def check_update(
     else:
         require(caller, USERS_VIEW)  # the data is computed from the user as the caller reads them
     if naming_other or lock:
-        row = load_user(conn, user_id if naming_other else caller.user_id, lock=lock)
+        row = load_user(
+            conn,
+            user_id if naming_other else caller.user_id,
+            lock=lock,
+            with_roles=naming_other and not caller.is_super_user,
+        )
     else:
         row = caller.user
     if row is None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from .errors import Code, Kind, SSOError
-from .tables import roles, user_roles
+from .tables import roles, user_roles, users
 from .texts import _t
 
 if TYPE_CHECKING:
@@ -152,9 +152,30 @@ def permissions_of(conn: Connection, user_id: str) -> frozenset[str]:
     return roles_of(conn, user_id)[1]
 
 
+# A user row read with `target_roles_column()` (rows.load_user(..., with_roles=True)) carries its roles'
+# permissions under this key, so the role check below needs no query of its own.
+TARGET_PERMISSIONS = "target_role_permissions"
+
+
+def target_roles_column() -> Any:
+    """A correlated subquery for a query on sso_user: the user's roles' permissions, space-separated (NULL
+    when they hold none), labelled TARGET_PERMISSIONS."""
+    return (
+        select(func.aggregate_strings(roles.c.permissions, " "))
+        .select_from(user_roles.join(roles, roles.c.name == user_roles.c.role))
+        .where(user_roles.c.user_id == users.c.user_id)
+        .scalar_subquery()
+        .label(TARGET_PERMISSIONS)
+    )
+
+
 def require_over(conn: Connection, caller: Caller, target: Any, field: str = "user_id") -> None:
     """E008001 when a caller who is not a super-user acts on someone else who is stronger (§17)."""
     if caller.is_super_user or target["user_id"] == caller.user_id:
         return
-    if target["is_super_user"] or not permissions_of(conn, target["user_id"]) <= caller.permissions:
+    if TARGET_PERMISSIONS in target:  # read with the target's row
+        held = split(target[TARGET_PERMISSIONS])
+    else:
+        held = permissions_of(conn, target["user_id"])
+    if target["is_super_user"] or not held <= caller.permissions:
         raise not_over(field)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from .attributes import ATTRIBUTES, fold, search_column, text_problem
+from .permissions import target_roles_column
 from .tables import users
 from .tokens import TokenCodec
 
@@ -32,15 +33,23 @@ def load_user_by_username(conn: Connection, username: Any):
     return conn.execute(select(users).where(users.c.username_search == fold(username))).mappings().first()
 
 
-def load_user(conn: Connection, user_id: Any, *, lock: bool = False):
-    """The user row with `user_id` (FOR UPDATE with `lock`), or None."""
+def load_user(conn: Connection, user_id: Any, *, lock: bool = False, with_roles: bool = False):
+    """The user row with `user_id` (FOR UPDATE with `lock`), or None. `with_roles` adds the user's roles'
+    permissions to it (permissions.TARGET_PERMISSIONS) for `require_over`, in the same statement."""
     if not isinstance(user_id, str) or text_problem(user_id):  # no id has one; PostgreSQL refuses NUL
         return None
-    return conn.execute(_USER_FOR_UPDATE if lock else _USER, {"user_id": user_id}).mappings().first()
+    statements = _USER_WITH_ROLES if with_roles else _USER
+    return conn.execute(statements[lock], {"user_id": user_id}).mappings().first()
 
 
-_USER = select(users).where(users.c.user_id == bindparam("user_id"))  # built once (statement cache)
-_USER_FOR_UPDATE = _USER.with_for_update()
+def _by_id(*columns: Any) -> tuple[Any, Any]:
+    """(the statement, the same FOR UPDATE), built once: SQLAlchemy reuses their compiled forms."""
+    statement = select(*columns).where(users.c.user_id == bindparam("user_id"))
+    return statement, statement.with_for_update(of=users) if len(columns) > 1 else statement.with_for_update()
+
+
+_USER = _by_id(users)
+_USER_WITH_ROLES = _by_id(users, target_roles_column())  # the row locked, not the roles read with it
 
 
 def current_value(target: Mapping, name: str, codec: TokenCodec) -> Any:

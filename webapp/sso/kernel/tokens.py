@@ -8,12 +8,18 @@ import secrets
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+OPENED_KEPT = 4096  # USTs whose session hash a codec keeps (a few hundred bytes each)
+
 
 class TokenCodec:
     """Makes and opens USTs; the first key signs, every key is accepted."""
 
     def __init__(self, keys: list[str]):
         self._fernet = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+        # SHA-256 of a UST -> its session hash: a UST opens to the same session id for as long as these keys
+        # are the codec's (no TTL is checked), so each is decrypted once, not on every call (issue 30).
+        # Keyed by a digest, so no token is kept; only tokens that opened are kept; cleared when full.
+        self._opened: dict[bytes, str] = {}
 
     def new(self) -> tuple[str, str]:
         """A new (ust, session_hash) pair; only the hash is ever stored."""
@@ -49,10 +55,22 @@ class TokenCodec:
         if not isinstance(ust, str) or not ust or len(ust) > 4096:
             return None
         try:
-            session_id = self._fernet.decrypt(ust.encode("ascii"))
-        except (InvalidToken, UnicodeEncodeError, ValueError, TypeError):
+            token = ust.encode("ascii")
+        except UnicodeEncodeError:
             return None
-        return session_hash(session_id.decode("ascii", "replace"))
+        key = hashlib.sha256(token).digest()
+        found = self._opened.get(key)
+        if found is not None:
+            return found
+        try:
+            session_id = self._fernet.decrypt(token)
+        except (InvalidToken, ValueError, TypeError):
+            return None
+        found = session_hash(session_id.decode("ascii", "replace"))
+        if len(self._opened) >= OPENED_KEPT:
+            self._opened.clear()
+        self._opened[key] = found
+        return found
 
 
 def session_hash(session_id: str) -> str:
