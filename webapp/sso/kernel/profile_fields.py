@@ -365,6 +365,23 @@ def _compiled(pattern: str) -> Any:
     return _REGEX_CACHE[pattern]
 
 
+# Values that make a backtracking pattern such as (a|aa)+$ or (\w+\s?)+$ take exponential time: a run of one
+# character and then one that breaks the match.
+_SLOW_PROBES = tuple(char * 32 + end for char in "a0 x.-_@" for end in ("!", "\u0000"))
+
+
+def _too_slow(pattern: str) -> bool:
+    """Whether `pattern` times out on one of the probes (checked when a definition sets or changes it)."""
+    compiled = _compiled(pattern)
+    try:
+        for probe in _SLOW_PROBES:
+            compiled.fullmatch(probe, timeout=REGEX_TIMEOUT)
+            compiled.search(probe, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        return True
+    return False
+
+
 def check_profile_values(
     schema: ProfileSchema, data: Mapping[str, Any], errors: FieldErrors, *, prefix: str = ""
 ) -> dict[str, Any]:
@@ -538,6 +555,10 @@ def check_definition(
             except (re.error, regex_package.error) as e:
                 errors.add("regex", _t("is not a valid regular expression (%(reason)s)", reason=str(e)))
                 regex = None
+            else:
+                if (current is None or regex != current.regex) and _too_slow(regex):
+                    errors.add("regex", _t("is too slow to check (it backtracks catastrophically); simplify it"))
+                    regex = None
     clean["regex"] = regex if kind == "text" else None
     message = merged.get("regex_message") or None
     if message is not None and (not isinstance(message, str) or len(message) > LABEL_MAX or text_problem(message)):
