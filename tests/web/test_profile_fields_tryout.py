@@ -82,6 +82,12 @@ def test_a_forged_console_post_of_a_field_outside_the_edit_set_is_refused_naming
     assert answer.status_code == 403 and "Department" in text(answer)
     assert shown(sso, admin_ust, bob["user_id"])["department"] is None
 
+    both = {"csrf_token": csrf_token(page), "department": "hr", "email": "x@example.com"}
+    answer = client.post(f"/users/{bob['user_id']}", data=both, headers={"Accept-Language": "de"})
+    assert answer.status_code == 403
+    assert "Sie dürfen E-Mail, Department nicht ändern" in text(answer), text(answer)
+    assert shown(sso, admin_ust, bob["user_id"])["email"] is None
+
     own = text(client.get("/account"))
     answer = client.post("/account", data={"csrf_token": csrf_token(own), "department": "hr"})
     assert answer.status_code == 403 and "Department" in text(answer)

@@ -97,11 +97,12 @@ def retired_fields_sent(form: Any) -> list[str]:
     return labels
 
 
-def refuse_profile_fields_outside(editable: Iterable[str], form: Any) -> None:
+def refuse_profile_fields_outside(editable: Iterable[str], form: Any, also: Iterable[str] = ()) -> None:
     """The 403 page, naming them, for a crafted form carrying an active profile field the caller may not edit
-    here (one they may not even view too: SPEC §16 refuses a forbidden write, never drops it)."""
+    here (one they may not even view too: SPEC §16 refuses a forbidden write, never drops it); `also`: the
+    labels of built-in attributes refused alike, named in the same message."""
     allowed = set(editable)
-    named = [
+    named = list(also) + [
         f.label
         for f in current_app.extensions["sso"].profile_fields()
         if f.name not in allowed

@@ -31,6 +31,7 @@ from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
+from ..display import attribute_label
 from ..field_table import refuse_profile_fields_outside, register, retired_fields_sent
 from ..forms import SetPasswordForm
 from ..names import usernames
@@ -109,11 +110,11 @@ def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], use
         for name in EDITABLE
         if name not in allowed and (name in form or f"clear_{name}" in form or f"resolve_{name}" in form)
     ]
+    labels = [attribute_label(name) for name in sent]
     if user_id is not None:
-        refuse_profile_fields_outside(allowed, form)
-    if sent:
-        labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)
-        abort(403, description=f"Your roles do not allow changing {labels} of this user. Nothing was saved.")
+        refuse_profile_fields_outside(allowed, form, labels)
+    if labels:
+        abort(403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(labels)))
 
 
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
