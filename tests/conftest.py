@@ -53,6 +53,9 @@ TABLES = (
     "sso_role",
     "sso_profile_field",
     "sso_profile_value",
+    "sso_required_action",
+    "sso_terms_acceptance",
+    "sso_terms",
     "sso_profile_schema",
 )
 PASSWORD = "Correct-Horse-9"

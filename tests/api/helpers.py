@@ -8,8 +8,8 @@ from webapp.sso.kernel.attributes import SELF_READABLE
 from webapp.sso.kernel.presentation import FULL_VIEW
 
 ENVELOPE = {"cid", "status"}
-REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_READABLE}
-SUPER_VIEW_KEYS = ENVELOPE | set(FULL_VIEW)
+REGULAR_VIEW_KEYS = ENVELOPE | {"user_id", *SELF_READABLE, "required_actions"}
+SUPER_VIEW_KEYS = ENVELOPE | set(FULL_VIEW) | {"required_actions"}
 
 
 def ok(response: requests.Response, status: str = "ok") -> dict:

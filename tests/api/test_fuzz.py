@@ -48,6 +48,7 @@ USABLE = {
     "sign_up_status": "final",
     "password_expiry": None,
     "password_must_change": False,
+    "required_actions": [],  # SPEC §19: a PATCH may ask the fuzzer itself to do something first
 }
 
 

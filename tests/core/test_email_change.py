@@ -216,3 +216,21 @@ def test_with_the_setting_off_my_account_saves_the_email_at_once(other_app, mail
         {"email": {"old": None, "new": new}, "display_name": {"old": None, "new": "Carol"}}
     ]
     assert outbox_to(sso, new) == [] and tokens_of(sso, user["user_id"]) == []
+
+
+def test_confirming_a_new_address_clears_verify_email(sso, alice, admin, mailbox):
+    """SPEC §19: the link at the new address proves that mailbox too, so a waiting verify_email is done, in the
+    confirmation's own audit record (the action was set after the link went out)."""
+    user, ust = alice
+    _, admin_ust = admin
+    new = address()
+    save(sso, ust, {"email": new})
+    token = token_in(mailbox.for_(new))
+    sso.user.update_user_by_id(CID, user["user_id"], {"required_actions": ["verify_email"]}, admin_ust, APP, ADDR)
+    with refused(Kind.forbidden, Code.actions_required):
+        sso.user.get_user_by_id(CID, None, ust, APP, ADDR)
+    confirm(sso, ust, token)
+    assert sso.user.get_user_by_id(CID, None, ust, APP, ADDR)["required_actions"] == []
+    record = audit_of(sso, user["user_id"], "update")[-1]
+    assert record["changes"]["email"]["new"] == new
+    assert record["changes"]["required_actions"] == {"old": ["verify_email"], "new": []}

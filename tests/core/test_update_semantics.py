@@ -246,10 +246,11 @@ def test_a_regular_user_sees_only_their_editable_attributes_and_nobody_sees_a_se
 
     user, ust = alice
     own = as_alice({"first_name": "Alice"})
-    assert set(own) == {"user_id", *SELF_READABLE}
-    assert set(sso.user.get_current_user(CID, ust, APP, ADDR)) == {"user_id", *SELF_READABLE}
+    # `required_actions` (SPEC §19): what the person must do first, shown to them and to administrators
+    assert set(own) == {"user_id", *SELF_READABLE, "required_actions"}
+    assert set(sso.user.get_current_user(CID, ust, APP, ADDR)) == {"user_id", *SELF_READABLE, "required_actions"}
     full = sso.user.get_user_by_id(CID, user["user_id"], admin[1], APP, ADDR)
-    assert set(full) == {*READABLE, *READ_ONLY}
+    assert set(full) == {*READABLE, *READ_ONLY, "required_actions"}
     assert full["version"] == own.version == row_of(sso, user["user_id"])["version"]
     for shown in (own, full):
         assert not any("hash" in key or key == "password" or key == "totp_key" for key in shown)

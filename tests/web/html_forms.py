@@ -108,6 +108,9 @@ class _FormParser(HTMLParser):
             self.select = Control("select", "select", a.get("name", ""), "", attrs=a)
             self.first_option = None
             self.current.controls.append(self.select)
+        elif tag == "textarea":
+            self.textarea = Control("textarea", "textarea", a.get("name", ""), "", attrs=a)
+            self.current.controls.append(self.textarea)
         elif tag == "option" and self.select is not None:
             value = a.get("value", "")
             if self.first_option is None:
@@ -116,8 +119,14 @@ class _FormParser(HTMLParser):
             if "selected" in a:
                 self.select.value = value
 
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea.value += data.removeprefix("\n") if not self.textarea.value else data
+
     def handle_endtag(self, tag):
-        if tag == "form":
+        if tag == "textarea":
+            self.textarea = None
+        elif tag == "form":
             self.current = None
         elif tag == "select":
             self.select = None

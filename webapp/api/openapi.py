@@ -12,6 +12,7 @@ from ..sso.kernel.errors import Code
 from ..sso.kernel.permissions import PERMISSIONS
 from ..sso.kernel.presentation import FULL_VIEW
 from ..sso.kernel.profile_fields import ProfileField
+from ..sso.kernel.required_actions import ACTIONS as REQUIRED_ACTIONS
 from ..sso.kernel.texts import LOCALES
 from .operations import OPENAPI_PATH, OPERATIONS, PREFIX, TOKENS, Operation
 from .schemas import profile_field_schema
@@ -27,6 +28,9 @@ CODE_MEANINGS = {
     Code.password_expired: "the password has expired: log in again with new_password",
     Code.password_expiring: "the password expires soon",
     Code.password_must_change: "the password must be changed: log in again with new_password",
+    Code.actions_pending: "signed in, but required actions wait (`required_actions`); other calls answer E012001",
+    Code.actions_required: "required actions wait (`required_actions` lists them): only the calls that complete "
+    "them are answered until they are done",
     Code.app_not_allowed: "current_app is not a configured application",
     Code.auth_invalid: "not allowed (wrong credentials, a password that has expired, or a super-user's call)",
     Code.user_locked: "the caller is locked (a lock also ends the user's sessions: their USTs answer this until "
@@ -154,10 +158,26 @@ def output_schema(attr: Attribute) -> dict[str, Any]:
 
 def user_properties() -> dict[str, dict[str, Any]]:
     """Every attribute a super-user's GET may show (and nothing else: never a secret)."""
-    return {
+    shown = {
         name: output_schema(ATTRIBUTES[name]) if name in ATTRIBUTES else dict(READ_ONLY_SCHEMAS[name])
         for name in FULL_VIEW
     }
+    shown["required_actions"] = REQUIRED_ACTIONS_SCHEMA
+    return shown
+
+
+REQUIRED_ACTIONS_SCHEMA = {
+    "type": "array",
+    "items": {"enum": list(REQUIRED_ACTIONS)},
+    "description": "extension (SPEC §19): what the user must do before anything else, in this order",
+}
+_TERMS_PROPERTIES: dict[str, Any] = {
+    "version": {"type": ["integer", "null"], "minimum": 1, "description": "null before any was published"},
+    "text": {"type": "string", "description": "the Markdown as published"},
+    "html": {"type": "string", "description": "rendered and sanitised when published"},
+    "published_time": DATETIME_OUT,
+    "requires_acceptance": {"type": "boolean"},
+}
 
 
 def _envelope(status: dict[str, Any], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -202,7 +222,8 @@ def _schemas() -> dict[str, Any]:
             {
                 "ust": {"type": "string"},
                 "expiration_time": DATETIME_OUT,
-                "sub_status": {"type": "array", "items": {"const": Code.password_expiring}},
+                "sub_status": {"type": "array", "items": {"enum": [Code.password_expiring, Code.actions_pending]}},
+                "required_actions": {"type": "array", "items": {"enum": list(REQUIRED_ACTIONS)}},
             },
             ["ust", "expiration_time"],
         ),
@@ -315,6 +336,35 @@ def _schemas() -> dict[str, Any]:
             },
             ["challenge_id", "options"],
         ),
+        "Terms": _envelope(ok, _TERMS_PROPERTIES, ["version"]),
+        "TermsPublished": _envelope(
+            ok,
+            {**_TERMS_PROPERTIES, "users_asked": {"type": "integer", "minimum": 0}},
+            [*_TERMS_PROPERTIES, "users_asked"],
+        ),
+        "TermsAccepted": _envelope(
+            ok, {"accepted": {"type": "boolean", "description": "false: accepted already"}}, ["accepted"]
+        ),
+        "TermsAcceptances": _envelope(
+            ok,
+            {
+                "result": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "version": {"type": "integer", "minimum": 1},
+                            "time": DATETIME_OUT,
+                            "remote_addr": {"type": ["string", "null"]},
+                        },
+                        "required": ["version", "time", "remote_addr"],
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            ["result"],
+        ),
+        "EmailSent": _envelope(ok, {"email": {"type": "string"}}, ["email"]),
         "SearchResult": _envelope(
             ok,
             {
@@ -387,6 +437,11 @@ RESULT_SCHEMAS = {
     "passkeys": "PasskeyList",
     "passkey": "Passkey",
     "passkey_options": "PasskeyOptions",
+    "terms": "Terms",
+    "terms_published": "TermsPublished",
+    "terms_accepted": "TermsAccepted",
+    "terms_acceptances": "TermsAcceptances",
+    "email_sent": "EmailSent",
 }
 
 
@@ -419,6 +474,7 @@ def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
                         "sub_status": sub_status,
                         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
                         **(ZATO_400 if status == 400 else {}),
+                        **({"required_actions": REQUIRED_ACTIONS_SCHEMA} if Code.actions_required in codes else {}),
                     },
                     ["sub_status", "errors"],
                 )

@@ -92,7 +92,7 @@ def error(
 def from_sso_error(exc: SSOError) -> Response:
     """An SSOError as the API answers it: its kind decides the HTTP status."""
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    extra_keys = ZATO_BAD_REQUEST if exc.kind == Kind.missing else None
+    extra_keys = {**(ZATO_BAD_REQUEST if exc.kind == Kind.missing else {}), **exc.extra}
     return error(HTTP_STATUS.get(exc.kind, 400), exc.sub_status, exc.errors, headers, extra_keys)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from ..sso.accounts.search import CUR_PAGE_MAX, ORDERS, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, SORTABLE
 from ..sso.kernel.attributes import PASSWORD_MAX, PASSWORD_MIN, Attribute
 from ..sso.kernel.profile_fields import CHOICES_MAX, TEXT_VALUE_MAX, ProfileField
+from ..sso.kernel.required_actions import ACTIONS as REQUIRED_ACTIONS
 from ..sso.zato.attributes import ATTR_NAME_MAX, EXPIRATION_MAX
 
 UST, CURRENT_APP, USER_ID = "ust", "current_app", "user_id"
@@ -89,6 +90,13 @@ PASSWORD_SCHEMA = {
 _TEXT = {"type": "string"}
 
 OTHER_INPUTS: dict[str, dict[str, Any]] = {
+    "required_actions": {
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"enum": list(REQUIRED_ACTIONS)},
+        "description": "extension (SPEC §19; users.credentials): what the user must do at their next sign-in, "
+        "in full (an empty list clears them); change_password is password_must_change",
+    },
     "password": PASSWORD_SCHEMA,
     "new_password": PASSWORD_SCHEMA,
     "old_password": {"type": "string", "writeOnly": True},

@@ -13,12 +13,14 @@ from ..sso.service import Service
 from ..sso.sessions.login_metadata import METADATA_KEYS
 from . import openapi, responses
 from .operations import (
+    ACCEPT_TERMS,
     ACCESS_RESET,
     APPROVE_USER,
     ATTR_OPERATIONS,
     CANCEL_DELETION,
     CHANGE_PASSWORD,
     COMPLETE_RESET,
+    CONFIRM_EMAIL_VERIFICATION,
     CONFIRM_SIGNUP,
     CREATE_ROLE,
     CREATE_USER,
@@ -29,6 +31,7 @@ from .operations import (
     EXPORT_USER,
     GET_ROLES,
     GET_SESSION,
+    GET_TERMS,
     GET_USER,
     GET_USER_ROLES,
     GRANT_ROLE,
@@ -46,6 +49,7 @@ from .operations import (
     PASSKEY_REGISTER_OPTIONS,
     PASSKEY_REGISTER_VERIFY,
     PREFIX,
+    PUBLISH_TERMS,
     REJECT_USER,
     REMOVE_PASSKEY,
     RENEW_SESSION,
@@ -54,6 +58,7 @@ from .operations import (
     REVOKE_ROLE,
     SCHEDULE_DELETION,
     SEARCH,
+    SEND_EMAIL_VERIFICATION,
     SET_TOTP,
     SIGNUP,
     TARGET_UST,
@@ -62,6 +67,7 @@ from .operations import (
     UPDATE_ROLE,
     UPDATE_USER,
     USER_ID,
+    USER_TERMS,
     VERIFY_SESSION,
     Operation,
     methods_by_path,
@@ -148,6 +154,8 @@ def login(call: ApiCall):
     payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
     if result.sub_status:
         payload["sub_status"] = result.sub_status
+    if result.required_actions:
+        payload["required_actions"] = result.required_actions
     return envelope(payload, status=result.status)
 
 
@@ -436,7 +444,10 @@ def passkey_login_verify(call: ApiCall):
     result = served(call).login_with_passkey(
         call.data["challenge_id"], call.data["credential"], claimed_metadata=claimed
     )
-    return envelope({"ust": result.ust, "expiration_time": result.expiration_time}, status=result.status)
+    payload: dict[str, Any] = {"ust": result.ust, "expiration_time": result.expiration_time}
+    if result.required_actions:
+        payload.update(sub_status=result.sub_status, required_actions=result.required_actions)
+    return envelope(payload, status=result.status)
 
 
 def _attr_handler(op: Operation) -> None:
@@ -526,3 +537,57 @@ def fallback(rest: str = ""):
     if allowed:
         return error(405, [], {"method": "must be one of " + ", ".join(allowed)}, headers={"Allow": ", ".join(allowed)})
     return error(404, [], {"path": "no such endpoint"})
+
+
+# --- terms (SPEC §19) ---
+
+
+def _terms(version) -> dict[str, Any]:
+    if version is None:
+        return {"version": None}
+    return {
+        "version": version.version,
+        "text": version.text,
+        "html": version.html,
+        "published_time": version.published_time,
+        "requires_acceptance": version.requires_acceptance,
+    }
+
+
+@endpoint(GET_TERMS)
+def get_terms(call: ApiCall):
+    """GET terms: the current version (also while its acceptance is required)."""
+    return envelope(_terms(served(call).current_terms(call.data.get("version"))))
+
+
+@endpoint(PUBLISH_TERMS)
+def publish_terms(call: ApiCall):
+    """POST terms: publish a new version; answers it and how many users were asked to accept it."""
+    version = served(call).publish_terms(call.data["text"], call.data.get("require_acceptance", False))
+    return envelope({**_terms(version), "users_asked": version.users_asked})
+
+
+@endpoint(ACCEPT_TERMS)
+def accept_terms(call: ApiCall):
+    """POST terms/accept: accept the current version; `accepted` false when it was accepted already."""
+    return envelope({"accepted": served(call).accept_terms(call.data["version"])})
+
+
+@endpoint(USER_TERMS)
+def user_terms(call: ApiCall):
+    """GET user/terms: the versions the caller or `user_id` accepted."""
+    found = served(call).terms_acceptances(call.user_id)
+    return envelope({"result": [{"version": a.version, "time": a.time, "remote_addr": a.remote_addr} for a in found]})
+
+
+@endpoint(SEND_EMAIL_VERIFICATION)
+def send_email_verification(call: ApiCall):
+    """POST user/email/verify: a link to the caller's address that confirms it."""
+    return envelope({"email": served(call).send_email_verification()})
+
+
+@endpoint(CONFIRM_EMAIL_VERIFICATION)
+def confirm_email_verification(call: ApiCall):
+    """PATCH user/email/verify: confirm the address with the link's token."""
+    served(call).confirm_email_verification(call.data["token"])
+    return envelope()

@@ -12,18 +12,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true, update
 
-from ..db import reading
+from ..db import reading, writing
 from .accounts import lifecycle
+from .accounts import update as updating
+from .accounts.search import matching
 from .kernel.attributes import USER_ID_MAX, text_problem
+from .kernel.audit import change, record
 from .kernel.call import Call
 from .kernel.caller import authenticate, one_authentication
 from .kernel.context import Context
-from .kernel.errors import Code, FieldErrors, Kind, SSOError
-from .kernel.permissions import NOT_OVER, USERS_APPROVE, USERS_DELETE, USERS_LOCK, USERS_SESSIONS, USERS_VIEW, require
+from .kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
+from .kernel.permissions import (
+    NOT_OVER,
+    USERS_APPROVE,
+    USERS_CREDENTIALS,
+    USERS_DELETE,
+    USERS_LOCK,
+    USERS_SESSIONS,
+    USERS_VIEW,
+    require,
+)
 from .kernel.presentation import UserData
-from .kernel.tables import sessions, users
+from .kernel.required_actions import ACTIONS as REQUIRED_ACTIONS
+from .kernel.required_actions import CHANGE_PASSWORD, add_for_all, clear_for_all, in_batches, pending_of
+from .kernel.required_actions import KEY as ACTIONS_KEY
+from .kernel.tables import sessions, user_roles, users
 from .sessions.session_calls import end_sessions
 
 BULK_MAX = 100  # users per call: the console's largest page
@@ -190,3 +205,119 @@ def bulk_action(ctx: Context, call: Call, action, user_ids) -> list[BulkOutcome]
             else:
                 outcomes.append(BulkOutcome(user_id, username, "done"))
     return outcomes
+
+
+# --- required actions (SPEC §19): for the selected users, or every user a filter matches ---------------------
+
+
+def _check_required_action(action: Any, clear: Any) -> tuple[str, bool]:
+    errors = FieldErrors()
+    if not isinstance(action, str) or action not in REQUIRED_ACTIONS:
+        errors.add("required_action", "must be one of " + ", ".join(REQUIRED_ACTIONS))
+    if type(clear) is not bool:
+        errors.add("clear", "must be true or false")
+    errors.raise_if_any(Kind.invalid)
+    return action, clear
+
+
+def required_action(ctx: Context, call: Call, action, user_ids, *, clear=False) -> list[BulkOutcome]:
+    """Set (or `clear`) one required action for each of `user_ids` (`users.credentials`), each through the
+    update of one user (its own transaction, audit record and guard rails); each user's outcome, in order."""
+    action, clear = _check_required_action(action, clear)
+    ids = check_user_ids(user_ids)
+    outcomes: list[BulkOutcome] = []
+    with one_authentication():
+        with reading(ctx.engine) as conn:
+            require(authenticate(ctx, conn, call), USERS_CREDENTIALS)
+            before = _rows(conn, ids)
+        for user_id in ids:
+            row = before.get(user_id)
+            if row is None:
+                outcomes.append(BulkOutcome(user_id, None, "not_found"))
+                continue
+            try:
+                with reading(ctx.engine) as conn:
+                    user = conn.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
+                    if user is None:
+                        raise no_such_user()
+                    current = pending_of(conn, user)
+                wanted = [a for a in current if a != action] if clear else [*current, action]
+                result = updating.update_user(
+                    ctx, call, user_id, {ACTIONS_KEY: wanted}, expected_version=user["version"]
+                )
+            except SSOError as error:
+                if error.kind == Kind.not_found:
+                    outcomes.append(BulkOutcome(user_id, row.username, "not_found"))
+                else:
+                    outcomes.append(BulkOutcome(user_id, row.username, "refused", _refusal(error)))
+                continue
+            changed = result.version != user["version"]
+            outcomes.append(BulkOutcome(user_id, row.username, "done" if changed else "unchanged"))
+    return outcomes
+
+
+def _within_reach(caller) -> Any:
+    """Whom a caller may act on in a set-based run: anyone for a super-user; otherwise nobody who is a
+    super-user or holds any role (SPEC §17's "nobody stronger", taken conservatively without a per-user check)."""
+    if caller.is_super_user:
+        return true()
+    holds_a_role = select(user_roles.c.user_id).where(user_roles.c.user_id == users.c.user_id).exists()
+    return and_(users.c.is_super_user.is_(False), ~holds_a_role)
+
+
+def filter_count(ctx: Context, call: Call, criteria) -> int:
+    """How many users `criteria` match (what a bulk action on the filter would act on; `users.view`)."""
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        require(caller, USERS_VIEW)
+        where = and_(matching(conn, criteria), _within_reach(caller))
+        return conn.execute(select(func.count()).select_from(users).where(where)).scalar_one()
+
+
+def required_action_by_filter(ctx: Context, call: Call, action, criteria, *, clear=False) -> int:
+    """Set (or `clear`) one required action for every user `criteria` match (`users.view` and
+    `users.credentials`), set-based: one statement per batch of users (`required_actions.in_batches`, each
+    transaction inside the database deadline however many match), then one audit record naming the filter
+    and the count; returns how many users changed."""
+    action, clear = _check_required_action(action, clear)
+    column = users.c.password_must_change
+    now = ctx.clock()
+    with reading(ctx.engine) as conn:
+        caller = authenticate(ctx, conn, call)
+        require(caller, USERS_VIEW)
+        require(caller, USERS_CREDENTIALS)
+        where = and_(matching(conn, criteria), _within_reach(caller))
+
+    def step(conn, clause) -> int:
+        if action == CHANGE_PASSWORD:  # a column of the user (Zato's flag), so the version moves too
+            result = conn.execute(
+                update(users).where(clause).values(password_must_change=not clear, version=users.c.version + 1)
+            )
+            return max(result.rowcount or 0, 0)
+        if clear:
+            return clear_for_all(conn, action, clause)
+        return add_for_all(conn, action, clause, now)
+
+    changing = and_(where, column.is_(clear)) if action == CHANGE_PASSWORD else where  # those not already so
+    count = in_batches(ctx.engine, changing, step)
+    with writing(ctx.engine) as conn:
+        record(
+            conn,
+            now=now,
+            **call.audit(),
+            action="bulk_required_action",
+            actor_id=caller.user_id,
+            target_id="filter",
+            changes={
+                ACTIONS_KEY: change(None, {"action": action, "clear": clear, "users": max(count or 0, 0)}),
+                "filter": change(None, jsonable_criteria(criteria)),
+            },
+        )
+    return max(count or 0, 0)
+
+
+def jsonable_criteria(criteria: Any) -> Any:
+    """The filter as the audit keeps it (JSON values only)."""
+    return {
+        str(key): value if isinstance(value, str | int | bool | None) else str(value) for key, value in criteria.items()
+    }

@@ -20,10 +20,11 @@ from .accounts import (
     restore,
     roles,
     search,
+    terms,
     update,
 )
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
-from .email import email_change, outbox, reset, signup
+from .email import email_change, outbox, reset, signup, verify_email
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
@@ -170,6 +171,37 @@ class Service:
 
     def bulk_selection(self, user_ids) -> list[bulk.BulkTarget]:
         return bulk.selection(self.ctx, self.call, user_ids)
+
+    def bulk_required_action(self, action, user_ids, *, clear=False) -> list[bulk.BulkOutcome]:
+        return bulk.required_action(self.ctx, self.call, action, user_ids, clear=clear)
+
+    def filter_count(self, criteria) -> int:
+        return bulk.filter_count(self.ctx, self.call, criteria)
+
+    def required_action_by_filter(self, action, criteria, *, clear=False) -> int:
+        return bulk.required_action_by_filter(self.ctx, self.call, action, criteria, clear=clear)
+
+    def send_email_verification(self) -> str:
+        return verify_email.send_verification(self.ctx, self.call)
+
+    def confirm_email_verification(self, token) -> str:
+        return verify_email.confirm_verification(self.ctx, self.call, token)
+
+    # --- terms (SPEC §19) ---
+    def publish_terms(self, text, require_acceptance=False) -> terms.TermsVersion:
+        return terms.publish_terms(self.ctx, self.call, text, require_acceptance)
+
+    def current_terms(self, version=None) -> terms.TermsVersion | None:
+        return terms.current_terms(self.ctx, self.call, version)
+
+    def list_terms(self) -> list[tuple[terms.TermsVersion, int]]:
+        return terms.list_terms(self.ctx, self.call)
+
+    def accept_terms(self, version) -> bool:
+        return terms.accept_terms(self.ctx, self.call, version)
+
+    def terms_acceptances(self, user_id=None) -> list[terms.Acceptance]:
+        return terms.user_acceptances(self.ctx, self.call, user_id)
 
     def save_own_account(
         self, data, *, expected_version=None, unchanged: Mapping[str, Any] | None = None

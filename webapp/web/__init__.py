@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     passkeys,
     privacy,
     profile_fields,
+    required_actions,
     reset,
     restore,
     roles,
@@ -32,6 +33,7 @@ from .blueprint import bp, unrouted
 from .compiled_templates import share_compiled_templates
 from .display import init_display
 from .security import init_security
+from .steps import STEPS
 
 
 def init_app(app: Flask) -> None:
@@ -40,5 +42,6 @@ def init_app(app: Flask) -> None:
     init_security(app)
     init_display(app)
     app.jinja_env.globals["may"] = may  # a page offers only what its reader may do (SPEC §17)
+    app.jinja_env.globals["required_steps"] = STEPS  # the required actions' words (SPEC §19)
     app.register_blueprint(bp)
     claim_unrouted(app, "/", unrouted)  # routing's own 404/405 outside the other faces' prefixes

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, redirect, request, session
+from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from ..i18n import PICKED_KEY, lazy_gettext
 from ..sso import Call, Service, SSOError
-from .refusals import NotSignedIn
+from .refusals import ActionsPending, NotSignedIn
 from .session_cookie import UST_COOKIE, set_ust_cookie
+from .steps import STEPS, allowed
 
 RENEW_EVERY = 60  # seconds: renew the SSO session at most once a minute while the person is active
 RENEWED_KEY = "ust_renewed"
@@ -29,7 +30,15 @@ NOT_PERMITTED = lazy_gettext("Your roles do not allow this. Ask an administrator
 def service(ust: str | None = None) -> Service:
     """The service on behalf of this request's caller: the console's `Call` (`ust`, else the cookie's UST
     once the caller is loaded; the browser's address and user agent; channel `web`; one cid a request)."""
-    call = Call(cid(), ust or g.get("ust"), console_app(), request.remote_addr, "web", user_agent())
+    call = Call(
+        cid(),
+        ust or g.get("ust"),
+        console_app(),
+        request.remote_addr,
+        "web",
+        user_agent(),
+        completes=g.get("completes") or frozenset(),
+    )
     return current_app.extensions["sso"].serve(call)
 
 
@@ -79,6 +88,13 @@ def load_caller() -> None:
     g.ust, g.user = ust, user
     g.is_super_user = user.get("is_super_user") is True
     g.permissions = user.permissions
+    pending = user.get("required_actions") or []
+    completes = allowed(pending, request.endpoint)
+    if completes is None:  # SPEC §19: the first required action before anything else
+        raise ActionsPending(url_for(STEPS[pending[0]].endpoint))
+    # The console keeps the order itself (above), so a page of the current action makes its service calls as
+    # one that works on every action: the recovery codes still show once two-factor sign-in is on.
+    g.completes = frozenset(STEPS) if pending else frozenset()
 
 
 def may(*permissions: str) -> bool:

@@ -7,8 +7,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, MethodNotAllowed, NotFound
 
 from ..i18n import gettext
-from .refusals import NotSignedIn
-from .responses import ViewResponse, error_page, to_login
+from .refusals import ActionsPending, NotSignedIn
+from .responses import ViewResponse, error_page, go, to_login
 
 bp = Blueprint("web", __name__)
 
@@ -17,6 +17,12 @@ bp = Blueprint("web", __name__)
 def not_signed_in(error: NotSignedIn) -> ViewResponse:
     """No live session: on to the login page (saying why when the service ended it)."""
     return to_login(error.error)
+
+
+@bp.errorhandler(ActionsPending)
+def actions_pending(error: ActionsPending) -> ViewResponse:
+    """Required actions wait (SPEC §19): on to the page of the first one."""
+    return go(error.location)
 
 
 @bp.errorhandler(CSRFError)

@@ -21,6 +21,14 @@ class NotSignedIn(Exception):
         self.error = error
 
 
+class ActionsPending(Exception):
+    """The signed-in person has required actions to do first (SPEC §19): `location` is the page of the first."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
 SESSION_END_MESSAGES = {
     Code.session_invalid: N_("Your session has ended. Please log in again."),
     Code.user_locked: N_("Your account is locked. Ask an administrator to unlock it."),

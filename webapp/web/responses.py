@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from ..i18n import gettext, lazy_gettext, ngettext, translate
-from ..sso import Kind, SSOError
+from ..sso import Code, Kind, SSOError
 from .display import attribute_label
 from .refusals import ends_session, not_found_words, session_end_message
 from .session_cookie import UST_COOKIE, clear_ust_cookie
@@ -104,6 +104,8 @@ def refusal(error: SSOError) -> ViewResponse:
     """Answer a service refusal that is not about a form's values."""
     if ends_session(error):
         return to_login(error)
+    if Code.actions_required in error.sub_status:  # SPEC §19: set meanwhile; the first action's page leads on
+        return go(url_for("web.required_actions"))
     if error.kind == Kind.not_found:
         return error_page(404, *not_found_words(error))
     if error.kind == Kind.forbidden:

@@ -37,15 +37,26 @@ from .roles import (
 )
 from .sessions import END_SESSIONS, GET_SESSION, LIST_SESSIONS, LOGIN, LOGOUT, RENEW_SESSION, VERIFY_SESSION
 from .table import NEVER_MATCHES, PREFIX, TOKENS, Operation
+from .terms import (
+    ACCEPT_TERMS,
+    CONFIRM_EMAIL_VERIFICATION,
+    GET_TERMS,
+    PUBLISH_TERMS,
+    SEND_EMAIL_VERIFICATION,
+    TERMS_OPERATIONS,
+    USER_TERMS,
+)
 from .users import CREATE_USER, GET_USER, SEARCH, UPDATE_USER
 
 __all__ = [
+    "ACCEPT_TERMS",
     "ACCESS_RESET",
     "APPROVE_USER",
     "ATTR_OPERATIONS",
     "CANCEL_DELETION",
     "CHANGE_PASSWORD",
     "COMPLETE_RESET",
+    "CONFIRM_EMAIL_VERIFICATION",
     "CONFIRM_SIGNUP",
     "CREATE_ROLE",
     "CREATE_USER",
@@ -57,6 +68,7 @@ __all__ = [
     "EXPORT_USER",
     "GET_ROLES",
     "GET_SESSION",
+    "GET_TERMS",
     "GET_USER",
     "GET_USER_ROLES",
     "GRANT_ROLE",
@@ -76,6 +88,7 @@ __all__ = [
     "PASSKEY_REGISTER_OPTIONS",
     "PASSKEY_REGISTER_VERIFY",
     "PREFIX",
+    "PUBLISH_TERMS",
     "REJECT_USER",
     "REMOVE_PASSKEY",
     "RENEW_SESSION",
@@ -84,15 +97,18 @@ __all__ = [
     "REVOKE_ROLE",
     "SCHEDULE_DELETION",
     "SEARCH",
+    "SEND_EMAIL_VERIFICATION",
     "SET_TOTP",
     "SIGNUP",
     "TARGET_UST",
+    "TERMS_OPERATIONS",
     "TOKENS",
     "UNLINK",
     "UNLOCK_USER",
     "UPDATE_ROLE",
     "UPDATE_USER",
     "USER_ID",
+    "USER_TERMS",
     "UST",
     "VERIFY_SESSION",
     "Operation",
@@ -139,6 +155,7 @@ OPERATIONS: tuple[Operation, ...] = (
     PASSKEY_LOGIN_OPTIONS,
     PASSKEY_LOGIN_VERIFY,
     *ROLE_OPERATIONS,
+    *TERMS_OPERATIONS,
 )
 
 OPENAPI_PATH = "/openapi.json"

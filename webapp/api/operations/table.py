@@ -33,7 +33,7 @@ NEVER_MATCHES = -1
 
 STEP_3 = {
     401: (Code.session_invalid,),
-    403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid),
+    403: (Code.app_not_allowed, Code.user_locked, Code.sign_up_not_final, Code.auth_invalid, Code.actions_required),
     429: (Code.auth_invalid,),
 }
 PASSWORD_RULES = (

@@ -22,6 +22,8 @@ from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_fields import ProfileSchema, check_profile_values, wire_value
 from ..kernel.profile_rows import load_schema, profile_value_taken, taken_values, write_value
 from ..kernel.ratelimit import RATE_LIMIT_KEYS, check_rate_limit_input
+from ..kernel.required_actions import KEY as ACTIONS_KEY
+from ..kernel.required_actions import ask_newcomer, of_row
 from ..kernel.rows import attribute_columns, is_username_taken, new_user_id, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
@@ -208,6 +210,9 @@ def insert_user(
                 for name in taken_values(conn, schema, profile, None):
                     raise profile_value_taken(name)
             conn.execute(insert(users).values(**row))
+            stored = ask_newcomer(conn, row["user_id"], now)  # SPEC §19: terms everyone must accept
+            if stored:
+                shown[ACTIONS_KEY] = change(None, of_row(row, stored))
             for name, value in profile.items():
                 write_value(conn, row["user_id"], fields[name], value)
             if within is not None:
@@ -222,4 +227,6 @@ def insert_user(
                     raise profile_value_taken(name) from None
         raise username_taken() from None
     shown_profile = schema.visible(profile, super_user=True, is_self=False) if schema is not None else None
-    return user_view({name: row.get(name) for name in users.c.keys()}, True, shown_profile)  # noqa: SIM118
+    view = user_view({name: row.get(name) for name in users.c.keys()}, True, shown_profile)  # noqa: SIM118
+    view[ACTIONS_KEY] = of_row(row, stored)  # SPEC §19: change_password when the password must change
+    return view

@@ -17,7 +17,7 @@ from ..kernel.errors import Code, Kind, SSOError, no_such_user, own_access
 from ..kernel.permissions import USERS_APPROVE, USERS_DELETE, USERS_LOCK, require, require_over
 from ..kernel.presentation import FULL_VIEW, UserData
 from ..kernel.rows import load_user
-from ..kernel.tables import ended_sessions, sessions, user_roles, users
+from ..kernel.tables import ended_sessions, required_actions, sessions, terms_acceptances, user_roles, users
 from ..kernel.texts import _t
 from .guards import (
     OWN_DELETE,
@@ -101,6 +101,8 @@ def delete_row(
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
     conn.execute(delete(ended_sessions).where(ended_sessions.c.user_id == user_id))
     conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
+    conn.execute(delete(required_actions).where(required_actions.c.user_id == user_id))
+    conn.execute(delete(terms_acceptances).where(terms_acceptances.c.user_id == user_id))
     conn.execute(delete(users).where(users.c.user_id == user_id))
     if target["is_super_user"]:
         require_a_usable_super_user(conn, "user_id")

@@ -6,20 +6,21 @@ from sqlalchemy import bindparam, select
 
 from ...db import reading
 from ..kernel.call import Call
-from ..kernel.caller import UserCaller, authenticate
+from ..kernel.caller import UserCaller, authenticate, pending_actions
 from ..kernel.context import Context
 from ..kernel.errors import no_such_user
 from ..kernel.permissions import USERS_VIEW, require, roles_of
 from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_rows import shown_profile
+from ..kernel.required_actions import ANY, KEY, pending_of
 from ..kernel.rows import load_user
 from ..kernel.tables import users
 
 
 def get_current_user(ctx: Context, call: Call) -> UserData:
-    """The caller's own account, as their role may see it."""
+    """The caller's own account, as their role may see it (also while required actions wait: it says which)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=ANY)
         return _own(conn, caller)
 
 
@@ -30,6 +31,7 @@ def _own(conn, caller: UserCaller) -> UserData:
     data = user_view(caller.user, caller.holds(USERS_VIEW), profile)
     data.permissions = caller.permissions
     data.role_names = tuple(sorted(caller.role_names))
+    data[KEY] = pending_actions(caller)
     return data
 
 
@@ -48,6 +50,7 @@ def get_user_by_id(ctx: Context, call: Call, user_id) -> UserData:
             conn, row["user_id"], super_user=caller.is_super_user, is_self=False, roles=caller.role_names
         )
         data = user_view(row, True, profile)
+        data[KEY] = pending_of(conn, row)
         data.role_names, permissions = roles_of(conn, user_id)
         data.stronger_than_reader = not caller.is_super_user and (
             bool(row["is_super_user"]) or not permissions <= caller.permissions

@@ -38,7 +38,9 @@ from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import user_view
 from ..kernel.profile_fields import ProfileField, ProfileSchema, check_field_value, search_key
 from ..kernel.profile_rows import load_many, load_schema
-from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, users
+from ..kernel.required_actions import KEY as ACTIONS_KEY
+from ..kernel.required_actions import of_row
+from ..kernel.tables import SQLITE_SEARCH_TABLE, audit, profile_values, required_actions, users
 from ..kernel.texts import _t
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, UNPAGED_MAX = 50, 100, 1000
@@ -111,7 +113,12 @@ def _ordering(criteria: Mapping, schema: ProfileSchema) -> list:
 
 
 def _row_view(
-    row, with_last_sign_in: bool, schema: ProfileSchema, profile: Mapping[str, Any], viewer: Caller | None = None
+    row,
+    with_last_sign_in: bool,
+    schema: ProfileSchema,
+    profile: Mapping[str, Any],
+    viewer: Caller | None = None,
+    stored: tuple[str, ...] = (),
 ):
     """A result row: every attribute, and the profile fields `viewer` may view (None: every one)."""
     shown = schema.visible(
@@ -121,6 +128,7 @@ def _row_view(
         roles=viewer.role_names if viewer is not None else (),
     )
     view = user_view(row, True, shown)
+    view[ACTIONS_KEY] = of_row(row, stored)
     if with_last_sign_in:
         view["last_sign_in"] = as_utc(row["last_sign_in"])
     return view
@@ -177,6 +185,13 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
     more = paginate and len(rows) > size
     rows = rows[:size] if paginate else rows
     profiles = load_many(conn, schema, [row["user_id"] for row in rows])
+    stored: dict[str, list[str]] = {}
+    if rows:  # the page's stored required actions in one query (SPEC §19)
+        found = select(required_actions.c.user_id, required_actions.c.action).where(
+            required_actions.c.user_id.in_([row["user_id"] for row in rows])
+        )
+        for user_id, action in conn.execute(found):
+            stored.setdefault(user_id, []).append(action)
     if not paginate:
         num_pages, cur_page = 1, 1
     elif after is None:
@@ -185,7 +200,14 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
         num_pages, cur_page = max(1, math.ceil(total / size)), None
     return {
         "result": [
-            _row_view(row, criteria.get("with_last_sign_in", False), schema, profiles.get(row["user_id"], {}), viewer)
+            _row_view(
+                row,
+                criteria.get("with_last_sign_in", False),
+                schema,
+                profiles.get(row["user_id"], {}),
+                viewer,
+                tuple(stored.get(row["user_id"], ())),
+            )
             for row in rows
         ],
         "total": total,
@@ -199,6 +221,21 @@ def run_search(conn, criteria: Mapping, *, viewer: Caller | None = None) -> dict
         "prev_page": page - 1 if paginate and after is None and page > 1 else None,
         "next_after": rows[-1]["username_search"] if more else None,
     }
+
+
+PAGING_KEYS = ("paginate", "cur_page", "page_size", "after", "order_by", "order", "with_last_sign_in")
+
+
+def matching(conn, criteria: Any) -> Any:
+    """The WHERE clause of every user `criteria` match, unpaged (a bulk action on a filter, issue 27): the
+    same criteria and checks as a search (E008002 naming a bad criterion), paging and sorting left out."""
+    if not isinstance(criteria, Mapping):
+        raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
+    schema = load_schema(conn)
+    reject_unknown(criteria, search_keys(schema), lambda key: "is not a search criterion")
+    criteria = {key: value for key, value in criteria.items() if key not in PAGING_KEYS}
+    where, _ = _search_filter(criteria, conn.dialect.name, schema, dense=True)
+    return where
 
 
 def _sorted_by_profile_field(conn, criteria: Mapping, schema: ProfileSchema, dense: bool, f: ProfileField) -> list:

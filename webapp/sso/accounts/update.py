@@ -27,11 +27,11 @@ from ...db import reading, writing
 from ..kernel.attributes import ATTRIBUTES, check_values
 from ..kernel.audit import SECRET_CHANGE, attribute_change, change, record
 from ..kernel.call import Call, local
-from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator
+from ..kernel.caller import Caller, UserCaller, authenticate, end_for_lock, forget_lock, operator, pending_actions
 from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user, username_taken, version_conflict
 from ..kernel.inputs import reject_unknown, require_mapping
-from ..kernel.permissions import USERS_VIEW, attribute_permission, require, require_over
+from ..kernel.permissions import USERS_CREDENTIALS, USERS_VIEW, attribute_permission, require, require_over
 from ..kernel.presentation import UserData, user_view
 from ..kernel.profile_fields import ProfileSchema, check_profile_values, may, wire_value
 from ..kernel.profile_rows import (
@@ -43,6 +43,20 @@ from ..kernel.profile_rows import (
     write_values,
     write_values_with_version,
 )
+from ..kernel.required_actions import (
+    ANY,
+    CHANGE_PASSWORD,
+    COMPLETE_PROFILE,
+    SET_UP_TWO_FACTOR,
+    STORED_COLUMN,
+    check_actions,
+    gate,
+    of_row,
+    ordered,
+    stored_of,
+    write_stored,
+)
+from ..kernel.required_actions import KEY as ACTIONS_KEY
 from ..kernel.rows import attribute_columns, changed, is_username_taken, load_user, side_effects
 from ..kernel.tables import users
 from ..kernel.texts import _t
@@ -82,12 +96,16 @@ class Target(dict):
 
     schema: ProfileSchema = ProfileSchema()
     profile: dict[str, Any]
+    actions: list[str]  # the stored required actions (SPEC §19; change_password is password_must_change)
 
     @classmethod
     def read(cls, conn: Connection, row: Mapping[str, Any], schema: ProfileSchema) -> Target:
         target = cls(row)
         target.schema = schema
         target.profile = load_values(conn, schema, row["user_id"])
+        # the caller's own row already holds them (read with the session); anyone else's are one indexed read
+        stored = row.get(STORED_COLUMN, False)
+        target.actions = stored_of(conn, row["user_id"]) if stored is False else ordered((stored or "").split())
         return target
 
 
@@ -103,18 +121,21 @@ def profile_view(target: Target, values: Mapping[str, Any], caller: Caller) -> d
 
 def allowed_keys(schema: ProfileSchema) -> frozenset[str]:
     """Every key an update's data may hold: the built-in attributes and the active profile fields."""
-    return frozenset(ATTRIBUTES) | schema.names()
+    return frozenset(ATTRIBUTES) | schema.names() | {ACTIONS_KEY}
 
 
 def split(clean: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(built-in attributes, profile fields) of a clean update."""
+    """(built-in attributes, profile fields) of a clean update (its required actions are in neither)."""
     builtin = {name: value for name, value in clean.items() if name in ATTRIBUTES}
-    return builtin, {name: value for name, value in clean.items() if name not in ATTRIBUTES}
+    return builtin, {name: value for name, value in clean.items() if name not in ATTRIBUTES and name != ACTIONS_KEY}
 
 
 def has_changes(ctx: Context, target: Target, clean: Mapping[str, Any]) -> bool:
-    """Whether `clean` differs from what `target` holds, in a built-in attribute or a profile field."""
+    """Whether `clean` differs from what `target` holds, in a built-in attribute, a profile field or the
+    stored required actions."""
     builtin, profile = split(clean)
+    if ACTIONS_KEY in clean and set(clean[ACTIONS_KEY]) != set(target.actions):
+        return True
     return bool(changed(target, builtin, ctx.codec)) or any(target.profile.get(k) != v for k, v in profile.items())
 
 
@@ -162,7 +183,9 @@ def update_user(
             with reading(ctx.engine) as conn:
                 caller, target, clean = check_update(ctx, conn, *check)
             if not has_changes(ctx, target, clean):
-                return user_view(target, caller.holds(USERS_VIEW), profile_view(target, target.profile, caller))
+                view = user_view(target, caller.holds(USERS_VIEW), profile_view(target, target.profile, caller))
+                view[ACTIONS_KEY] = of_row(target, target.actions)
+                return view
             with writing(ctx.engine) as conn:
                 return write_update(ctx, conn, caller, target, clean, audit_context)
         # PostgreSQL: the check and the conditional write in one transaction (no row lock: the
@@ -228,10 +251,13 @@ def check_update(
     schema = load_schema(conn, share=lock)
     if not isinstance(data, Computed):
         reject_unknown(data, allowed_keys(schema))
-    caller = authenticate(ctx, conn, call)
+    caller = authenticate(ctx, conn, call, completes=ANY)
+    naming_other = user_id is not None and user_id != caller.user_id
+    # SPEC §19: one's own update completes a profile (or turns two-factor on); anything else waits.
+    own = () if naming_other or permission else (COMPLETE_PROFILE, SET_UP_TWO_FACTOR)
+    gate(pending_actions(caller), {*own, *call.completes})
     if permission is not None:
         require(caller, permission)
-    naming_other = user_id is not None and user_id != caller.user_id
     if naming_other and not caller.is_administrator:
         raise SSOError.single(Kind.forbidden, Code.invalid_input, "user_id", _t("you may update only your own account"))
     if not isinstance(data, Computed):
@@ -270,6 +296,8 @@ def check_update(
     errors = FieldErrors()
     clean = check_values(builtin, errors)
     clean.update(check_profile_values(schema, profile, errors))
+    if ACTIONS_KEY in values:
+        _check_actions(values, clean, errors)
     errors.raise_if_any(Kind.invalid)
     refuse_removing_own_access(caller.user_id, target, clean, ctx.clock())
     if "username" in clean and is_username_taken(conn, clean["username"], target["user_id"]):
@@ -285,12 +313,45 @@ def check_update(
     return caller, target, clean
 
 
+def _check_actions(data: Mapping, clean: dict[str, Any], errors: FieldErrors) -> None:
+    """`required_actions` (SPEC §19) as clean values: the stored ones under its key, `change_password` as
+    `password_must_change` (which, sent too, must say the same)."""
+    actions = check_actions(data[ACTIONS_KEY], errors)
+    if actions is None:
+        return
+    must_change = CHANGE_PASSWORD in actions
+    if "password_must_change" in clean and clean["password_must_change"] != must_change:
+        errors.add(ACTIONS_KEY, _t("contradicts password_must_change (change_password is that flag)"))
+        return
+    clean["password_must_change"] = must_change
+    clean[ACTIONS_KEY] = [action for action in actions if action != CHANGE_PASSWORD]
+
+
+def _actions_after(target, clean: Mapping[str, Any], values_changed: Mapping[str, Any], profile: Mapping) -> list[str]:
+    """The stored required actions once this update is written: those sent, less what it completes (two-factor
+    turned on; every required profile field filled)."""
+    after = list(clean.get(ACTIONS_KEY, target.actions))
+    if values_changed.get("is_totp_enabled") is True and SET_UP_TWO_FACTOR in after:
+        after.remove(SET_UP_TWO_FACTOR)
+    filled = all(profile.get(f.name) is not None for f in target.schema.active if f.required)
+    if COMPLETE_PROFILE in after and ACTIONS_KEY not in clean and filled:
+        after.remove(COMPLETE_PROFILE)
+    return after
+
+
 def _may_write(caller: UserCaller, schema: ProfileSchema, data: Mapping[str, Any], naming_other: bool) -> None:
     """Who may write what (SPEC §16, §17): every key the caller may not change named at once (403)."""
     if caller.is_super_user:
         return
     errors = FieldErrors()
     for key in data:
+        if key == ACTIONS_KEY:  # SPEC §19: set and cleared by administrators
+            if not caller.holds(USERS_CREDENTIALS):
+                errors.add(
+                    key,
+                    _t("you do not hold the permission to change this (%(permission)s)", permission=USERS_CREDENTIALS),
+                )
+            continue
         if key not in ATTRIBUTES:  # a profile field: its own edit set (SPEC §16)
             edit = schema.by_name[key].edit
             if not may(edit, super_user=False, is_self=not naming_other, roles=caller.role_names):
@@ -332,8 +393,17 @@ def write_update(
     values_changed = changed(target, builtin, ctx.codec)
     current_profile = target.profile if isinstance(target, Target) else {}
     profile_changed = {name: value for name, value in profile.items() if current_profile.get(name) != value}
-    if not values_changed and not profile_changed and not also:
-        return user_view(target, caller.holds(USERS_VIEW), _shown(target, current_profile, caller))
+    if not isinstance(target, Target):  # the command line's row
+        target = Target(target)
+        target.actions = stored_of(conn, target["user_id"])
+        target.profile = {}
+    actions_before = list(target.actions)
+    actions_after = _actions_after(target, clean, values_changed, {**current_profile, **profile_changed})
+    actions_changed = set(actions_after) != set(actions_before)
+    if not values_changed and not profile_changed and not also and not actions_changed:
+        view = user_view(target, caller.holds(USERS_VIEW), _shown(target, current_profile, caller))
+        view[ACTIONS_KEY] = of_row(target, actions_before)
+        return view
     now = ctx.clock()
     values: dict[str, Any] = {}
     for name, value in values_changed.items():
@@ -378,6 +448,11 @@ def write_update(
             f = schema.by_name[name]
             old = wire_value(f, current_profile.get(name))
             changes[name] = dict(SECRET_CHANGE) if f.sensitive else change(old, wire_value(f, value))
+    after_row = {**target, **values}
+    if actions_changed:
+        write_stored(conn, target["user_id"], actions_before, actions_after, now)
+    if actions_changed or (ACTIONS_KEY in clean and "password_must_change" in values_changed):
+        changes[ACTIONS_KEY] = change(of_row(target, actions_before), of_row(after_row, actions_after))
     if values_changed.get("is_locked") is True:  # the lock's audit record stands for the sessions it ended
         end_for_lock(conn, target["user_id"], now)
     elif values_changed.get("is_locked") is False:
@@ -391,12 +466,14 @@ def write_update(
         changes={**changes, **(extra_changes or {})},
         **audit_context,
     )
-    _notify(ctx, conn, caller, {**target, **values}, target, values_changed)
-    return user_view(
-        {**target, **values, "version": target["version"] + 1},
+    _notify(ctx, conn, caller, after_row, target, values_changed)
+    view = user_view(
+        {**after_row, "version": target["version"] + 1},
         caller.holds(USERS_VIEW),
         _shown(target, {**current_profile, **profile_changed}, caller),
     )
+    view[ACTIONS_KEY] = of_row(after_row, actions_after)
+    return view
 
 
 def _shown(target, values: Mapping[str, Any], caller: Caller) -> dict[str, Any] | None:

@@ -36,6 +36,8 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.hashing import verify_password
 from ..kernel.permissions import USERS_CREDENTIALS, require, require_over
+from ..kernel.required_actions import KEY as ACTIONS_KEY
+from ..kernel.required_actions import SET_UP_TWO_FACTOR, STORED_COLUMN, clear_stored, of_row
 from ..kernel.rows import load_user
 from ..kernel.tables import passkey_challenges, passkeys, sessions, users
 from ..kernel.texts import _t
@@ -353,7 +355,7 @@ def reauth_options(ctx: Context, call: Call) -> Ceremony:
 
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         own = conn.execute(
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
@@ -382,7 +384,7 @@ def reauth_options(ctx: Context, call: Call) -> Ceremony:
 def sign_in_is_recent(ctx: Context, call: Call) -> bool:
     """Whether the caller signed in within 5 minutes (else adding or removing a passkey asks for the password)."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         signed_in = signed_in_at(conn, caller)
     return signed_in is not None and ctx.clock() - signed_in <= RECENT_SIGN_IN
 
@@ -394,7 +396,7 @@ def register_options(ctx: Context, call: Call, password, reauth=None) -> Ceremon
     """Begin adding a passkey to one's own account: a recent sign-in or the current `password`."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         existing = conn.execute(
             select(passkeys.c.credential_id, passkeys.c.transports).where(passkeys.c.user_id == caller.user_id)
         ).all()
@@ -456,7 +458,7 @@ def register_verify(ctx: Context, call: Call, challenge_id, credential, name) ->
     credential = credential_json(credential)
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
     taken = take_challenge(ctx, challenge_id, REGISTER, now)
     if taken.user_id != caller.user_id or taken.session_hash != ctx.codec.session_hash_of(call.ust):
         raise challenge_gone()
@@ -502,6 +504,7 @@ def register_verify(ctx: Context, call: Call, challenge_id, credential, name) ->
             if taken_id is not None:
                 raise _registered_already()
             conn.execute(insert(passkeys).values(**row))
+            cleared = clear_stored(conn, caller.user_id, SET_UP_TWO_FACTOR)  # a passkey is a second factor (§18)
             record(
                 conn,
                 now=now,
@@ -509,13 +512,21 @@ def register_verify(ctx: Context, call: Call, challenge_id, credential, name) ->
                 action="passkey_add",
                 actor_id=caller.user_id,
                 target_id=caller.user_id,
-                changes={"passkey": change(None, name)},
+                changes={"passkey": change(None, name), **_cleared(caller, cleared)},
             )
             if ctx.notify is not None:  # SPEC §19: told in the same transaction
                 ctx.notify.passkey_changed(conn, caller.user, added=True, name=name)
     except IntegrityError:  # the same authenticator answered twice at once: one of them is stored
         raise _registered_already() from None
     return _data(row)
+
+
+def _cleared(caller: UserCaller, cleared: bool) -> dict[str, Any]:
+    """The audit line of the required action a new passkey completed (SPEC §19), if it did."""
+    if not cleared:
+        return {}
+    before = of_row(caller.user, caller.user.get(STORED_COLUMN))
+    return {ACTIONS_KEY: change(before, [a for a in before if a != SET_UP_TWO_FACTOR])}
 
 
 def _registered_already() -> SSOError:
@@ -538,7 +549,7 @@ def _whose(ctx: Context, conn: Connection, caller: UserCaller, user_id: Any) -> 
 def list_passkeys(ctx: Context, call: Call, user_id) -> list[PasskeyData]:
     """The passkeys of the caller or (`users.credentials`) of `user_id`."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         return passkeys_of(conn, _whose(ctx, conn, caller, user_id))
 
 
@@ -553,7 +564,7 @@ def rename_passkey(ctx: Context, call: Call, passkey_id, name) -> PasskeyData:
     name = check_name(name)
     now = ctx.clock()
     with writing(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         row = _own_passkey(conn, passkey_id)
         if row is None or row["user_id"] != caller.user_id:
             raise no_such_passkey()
@@ -577,7 +588,7 @@ def remove_passkey(ctx: Context, call: Call, passkey_id, *, user_id=None, passwo
     anyone's who holds no more than the caller (SPEC §17)."""
     now = ctx.clock()
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         if user_id is not None:
             _whose(ctx, conn, caller, user_id)  # a regular user asking about another: refused as for the list
         row = _own_passkey(conn, passkey_id)

@@ -15,6 +15,7 @@ from ..kernel.errors import Code, FieldErrors, Kind, SSOError, no_such_user
 from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
 from ..kernel.permissions import USERS_CREDENTIALS, require_over
+from ..kernel.required_actions import CHANGE_PASSWORD
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
@@ -31,7 +32,7 @@ def change_password(ctx: Context, call: Call, data) -> None:
     require_input(data, "new_password")
     user_id = data.get("user_id")
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(CHANGE_PASSWORD,))
         own = user_id is None or user_id == caller.user_id
         if not own and not caller.holds(USERS_CREDENTIALS):
             raise SSOError.single(

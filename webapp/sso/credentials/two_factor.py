@@ -31,6 +31,7 @@ from ..kernel.errors import Code, Kind, SSOError, no_such_user
 from ..kernel.inputs import reject_unknown, require_input, require_mapping
 from ..kernel.permissions import USERS_VIEW, require
 from ..kernel.presentation import UserData
+from ..kernel.required_actions import SET_UP_TWO_FACTOR
 from ..kernel.rows import current_value, load_user, load_user_by_username
 from ..kernel.tables import recovery_codes, users
 from ..kernel.texts import _t
@@ -222,7 +223,7 @@ def reset_totp_key_local(ctx: Context, username: str, key: str | None) -> tuple[
 
 
 def _own_account(ctx: Context, conn: Connection, call: Call) -> UserCaller:
-    return authenticate(ctx, conn, call)
+    return authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
 
 
 def _check_password(ctx: Context, user: Mapping, password: Any, remote_addr: Any) -> None:
@@ -320,7 +321,7 @@ class TotpStatus:
 def totp_status(ctx: Context, call: Call, user_id) -> TotpStatus:
     """The two-factor state of the caller or (super-users) `user_id`; never the key."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(SET_UP_TWO_FACTOR,))
         if user_id is None or user_id == caller.user_id:
             user = caller.user
         else:

@@ -33,6 +33,8 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, FieldErrors, Kind, SSOError, username_taken, version_conflict
 from ..kernel.inputs import require_mapping
 from ..kernel.presentation import UserData
+from ..kernel.required_actions import KEY as ACTIONS_KEY
+from ..kernel.required_actions import VERIFY_EMAIL, clear_stored, pending_of
 from ..kernel.tables import email_tokens
 from ..kernel.texts import _t
 from . import tokens
@@ -211,7 +213,7 @@ def confirm_email_change(ctx: Context, call: Call, token) -> EmailChanged:
     now = ctx.clock()
     with writing(ctx.engine) as conn:
         row, user = tokens.open_link(conn, tokens.EMAIL_CHANGE, token, link_refused, now=now, lock=True)
-        caller = authenticate(ctx, conn, call)
+        caller = authenticate(ctx, conn, call, completes=(VERIFY_EMAIL,))
         if caller.user_id != user["user_id"]:
             raise not_the_owner()
         used = conn.execute(
@@ -227,7 +229,12 @@ def confirm_email_change(ctx: Context, call: Call, token) -> EmailChanged:
         # The owner, signed in, proved they own the new address too: they are the actor.
         audit_context = call.audit()
         try:
-            write_update(ctx, conn, caller, user, clean, audit_context)
+            # the new address is proven too: SPEC §19's verify_email is done (audited in the same record)
+            before = pending_of(conn, user)
+            extra = {}
+            if clear_stored(conn, user["user_id"], VERIFY_EMAIL):
+                extra[ACTIONS_KEY] = change(before, [a for a in before if a != VERIFY_EMAIL])
+            write_update(ctx, conn, caller, user, clean, audit_context, extra_changes=extra)
         except RowMoved:  # cannot happen with the row locked; never write half of it
             raise link_refused() from None
     return EmailChanged(user_id=user["user_id"], username=user["username"], email=row["new_email"])

@@ -22,6 +22,9 @@ class Call:
     channel: str = "python"
     user_agent: Any = None
     bearer: Any = None  # a SCIM client's bearer token (SPEC §21), verified by `caller.authenticate` like a UST
+    # SPEC §19: the required actions this call works on (the console's page of one action): while one of
+    # them is pending, the call passes the gate that refuses everything else with E012001.
+    completes: frozenset[str] = frozenset()
 
     def with_ust(self, ust: Any) -> Call:
         """The same call made with another session (a login's new UST, an API client's session)."""

@@ -28,6 +28,7 @@ from .permissions import ALL_PERMISSIONS, require, split
 from .ratelimit import Rule, enforce_leased
 from .ratelimit import enforce as enforce_rate_limit
 from .ratelimit import parse as parse_rate_limit
+from .required_actions import STORED_COLUMN, gate, of_row, stored_subquery
 from .tables import ended_sessions, roles, scim_clients, sessions, user_roles, users
 from .texts import _t
 from .tokens import session_hash
@@ -100,6 +101,15 @@ def check_app(ctx: Context, current_app: Any) -> None:
 
 
 _known: ContextVar[dict | None] = ContextVar("sso_request_callers", default=None)
+
+
+def pending_actions(caller: Caller) -> list[str]:
+    """The required actions the caller has not done yet (SPEC §19), in the order they are asked."""
+    if caller.session_id is None:  # the command line and SCIM clients are nobody's account
+        return []
+    return of_row(caller.user, caller.user.get(STORED_COLUMN))
+
+
 _held: ContextVar[bool] = ContextVar("sso_caller_held", default=False)
 
 
@@ -146,9 +156,20 @@ def forget_callers_on_commit(engine: Engine) -> None:
     event.listen(engine, "commit", _forget_callers)
 
 
-def authenticate(ctx: Context, conn: Connection, call: Call, *, touch: bool = True) -> UserCaller:
+def authenticate(
+    ctx: Context, conn: Connection, call: Call, *, touch: bool = True, completes: Iterable[str] = ()
+) -> UserCaller:
     """The caller behind the call's UST, or the step-3 error that refuses them (once per request scope).
-    With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session)."""
+    With `touch`, the session's last-use time is kept (never its expiry: only renew extends a session).
+    A caller with required actions pending is refused E012001 unless the use case `completes` one of them
+    (SPEC §19; `required_actions.ANY` for a call any of them allows, such as renewing the session) or the
+    call says it works on one (`call.completes`: the console's page of that action)."""
+    caller = _authenticated(ctx, conn, call, touch)
+    gate(pending_actions(caller), {*completes, *call.completes})
+    return caller
+
+
+def _authenticated(ctx: Context, conn: Connection, call: Call, touch: bool) -> UserCaller:
     if call.bearer is not None:
         return authenticate_scim_client(ctx, conn, call.bearer)
     current_app = call.current_app
@@ -256,6 +277,7 @@ _SESSION_AND_USER = (
         sessions.c.last_use_time,
         _of_roles(roles.c.permissions).label("role_permissions"),
         _of_roles(roles.c.name).label("role_names"),
+        stored_subquery(users.c.user_id).label(STORED_COLUMN),
         users,
     )
     .join(users, users.c.user_id == sessions.c.user_id)

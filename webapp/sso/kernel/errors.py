@@ -45,6 +45,8 @@ class Code:
     attr_exists = "E009001"
     attr_missing = "E009002"
     version_conflict = "E011001"
+    actions_pending = "W012001"  # ours: the login succeeded, but required actions wait (SPEC §19)
+    actions_required = "E012001"  # ours: a call refused until the required actions are done (SPEC §19)
 
 
 class Kind:
@@ -73,8 +75,10 @@ class SSOError(Exception):
         sub_status: Iterable[str],
         errors: Mapping[str, str] | None = None,
         retry_after: int | None = None,
+        extra: Mapping[str, object] | None = None,
     ):
         self.kind = kind
+        self.extra = dict(extra or {})  # keys the JSON answer carries beside `errors` (E012001's `required_actions`)
         self.retry_after = retry_after  # seconds, for `throttled` and `unavailable` (Retry-After)
         self.sub_status = list(dict.fromkeys(sub_status))
         self.errors = dict(errors or {})

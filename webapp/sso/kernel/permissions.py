@@ -83,6 +83,7 @@ ATTRIBUTE_PERMISSIONS: dict[str, str] = {
     "totp_key": USERS_CREDENTIALS,
     "is_rate_limit_active": USERS_ATTRIBUTES,
     "rate_limit_def": USERS_ATTRIBUTES,
+    "required_actions": USERS_CREDENTIALS,  # SPEC §19
 }
 
 

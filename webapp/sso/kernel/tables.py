@@ -368,6 +368,42 @@ user_roles = Table(
 )
 
 
+# A required action of a user (SPEC §19): what they must do at their next sign-in before anything else. One
+# row per (user, action); `change_password` is not here: it is the user's `password_must_change` column.
+required_actions = Table(
+    "sso_required_action",
+    metadata,
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("action", String(32), primary_key=True, index=True),
+    Column("set_time", DateTime, nullable=False),
+)
+
+
+# A published version of the terms (SPEC §19): the Markdown as written and the sanitised HTML it renders to.
+terms_versions = Table(
+    "sso_terms",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("published_time", DateTime, nullable=False),
+    Column("published_by", String(USER_ID_MAX), nullable=True),
+    Column("requires_acceptance", Boolean, nullable=False),
+)
+
+
+# Who accepted which version of the terms, when and from where (SPEC §19).
+terms_acceptances = Table(
+    "sso_terms_acceptance",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, ForeignKey("sso_terms.version"), nullable=False),
+    Column("time", DateTime, nullable=False),
+    Column("remote_addr", String(REMOTE_ADDR_MAX), nullable=True),
+    UniqueConstraint("user_id", "version", name="uq_sso_terms_acceptance_user_version"),
+)
+
 # A passkey (SPEC §18): a WebAuthn credential's public key and what the authenticator said of it. Never a
 # private key: there is none here. `passkey_id` is the public handle; `credential_id` (base64url) is what
 # the browser names it by.

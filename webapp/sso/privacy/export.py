@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, select
 
 from ...db import reading, writing
 from ..accounts.export import COLUMNS, audit_rows
+from ..accounts.terms import acceptances_of
 from ..credentials.passkeys import REAUTHENTICATE, confirm_recent_sign_in, signed_in_at
 from ..kernel.audit import SECRET_CHANGE, record
 from ..kernel.call import Call
@@ -34,6 +35,7 @@ from ..kernel.permissions import AUDIT_VIEW, USERS_VIEW, require, roles_of
 from ..kernel.presentation import jsonable, user_view
 from ..kernel.profile_fields import ProfileSchema, may, wire_value
 from ..kernel.profile_rows import load_schema, load_values
+from ..kernel.required_actions import pending_of
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens, linked_auths, passkeys, recovery_codes, sessions, user_attrs, users
 from ..kernel.texts import _t
@@ -196,6 +198,17 @@ def _passkeys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _terms(conn: Connection, row: Any) -> dict[str, Any]:
+    """The terms accepted (SPEC §19) and the required actions still to do."""
+    return {
+        "accepted": [
+            {"version": a.version, "time": jsonable(a.time), "remote_addr": a.remote_addr}
+            for a in acceptances_of(conn, row["user_id"])
+        ],
+        "required_actions": pending_of(conn, row),
+    }
+
+
 def _two_factor(conn: Connection, row: Any) -> dict[str, Any]:
     left = conn.execute(
         select(func.count()).select_from(recovery_codes).where(recovery_codes.c.user_id == row["user_id"])
@@ -303,6 +316,7 @@ def export_user(ctx: Context, call: Call, user_id=None, *, password=None, reauth
             "user": _user_part(row),
             "profile_fields": profile,
             "two_factor": _two_factor(conn, row),
+            "terms": _terms(conn, row),
             "passkeys": _passkeys(conn, subject_id),
             "sessions": _sessions(conn, subject_id),
             "attributes": _attributes(conn, subject_id),

@@ -23,6 +23,7 @@ from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.hashing import dummy_hash, rehash_changes, verify_password
 from ..kernel.password_rules import check_new_password, password_changes, password_columns
 from ..kernel.ratelimit import enforce as enforce_rate_limit
+from ..kernel.required_actions import of_row, stored_of
 from ..kernel.rows import new_session_id
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
@@ -39,6 +40,7 @@ class LoginResult:
     status: str = "ok"
     sub_status: list[str] = field(default_factory=list)
     recovery_codes_left: int | None = None  # set when a recovery code stood in for the TOTP code
+    required_actions: list[str] = field(default_factory=list)  # SPEC §19: to do before anything else
 
 
 def open_session(
@@ -197,6 +199,8 @@ def login(
                 )
                 changes.update(rehash_audit)
             succeeded(conn, attempt, now)
+            must_change = user["password_must_change"] and new_password is None
+            pending = of_row({"password_must_change": must_change}, stored_of(conn, user["user_id"]))
             ust, expiration = open_session(ctx, conn, user["user_id"], call.current_app, remote_addr, user_agent, now)
             # (after the session, before the login's own record: the sign-in is compared with the earlier ones)
             if ctx.notify is not None:
@@ -215,10 +219,14 @@ def login(
     except Replayed:  # counted: the attempt's marks stay
         events.emit(events.LOGIN, result="failed")
         raise refused() from None
-    result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left)
+    result = LoginResult(
+        ust=ust, expiration_time=expiration, user_id=user["user_id"], recovery_codes_left=left, required_actions=pending
+    )
     events.emit(events.LOGIN, result="ok")
     events.emit(events.AUTHENTICATED, user_id=user["user_id"])
     warn = timedelta(days=ctx.settings["SSO_PASSWORD_EXPIRY_WARN_DAYS"])
     if expiry is not None and expiry - now <= warn:
         result.status, result.sub_status = "warning", [Code.password_expiring]
+    if pending:  # SPEC §19: signed in, but every other call waits until these are done
+        result.status, result.sub_status = "warning", [*result.sub_status, Code.actions_pending]
     return result

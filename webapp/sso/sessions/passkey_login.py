@@ -35,6 +35,7 @@ from ..kernel.caller import check_app
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.ratelimit import enforce as enforce_rate_limit
+from ..kernel.required_actions import of_row, stored_of
 from ..kernel.tables import users
 from ..kernel.texts import _t
 from .login import LoginResult, open_session, refused
@@ -106,6 +107,7 @@ def login_with_passkey(ctx: Context, call: Call, challenge_id, credential, *, cl
             events.emit(events.LOGIN, result="failed")
             raise refused()
         succeeded(conn, attempt, now)
+        pending = of_row(user, stored_of(conn, user["user_id"]))
         ust, expiration = open_session(ctx, conn, user["user_id"], current_app, remote_addr, user_agent, now)
         if ctx.notify is not None:  # before the login's own record: compared with the earlier sign-ins
             audit_fields = audited.audit()
@@ -121,4 +123,7 @@ def login_with_passkey(ctx: Context, call: Call, challenge_id, credential, *, cl
         )
     events.emit(events.LOGIN, result="ok")
     events.emit(events.AUTHENTICATED, user_id=user["user_id"])
-    return LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"])
+    result = LoginResult(ust=ust, expiration_time=expiration, user_id=user["user_id"], required_actions=pending)
+    if pending:  # SPEC §19, as a password sign-in answers
+        result.status, result.sub_status = "warning", [Code.actions_pending]
+    return result

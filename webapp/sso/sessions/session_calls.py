@@ -19,6 +19,7 @@ from ..kernel.caller import UserCaller, authenticate, refuse_if_unusable, sessio
 from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError, no_such_session, no_such_user
 from ..kernel.permissions import USERS_SESSIONS, USERS_VIEW, require, require_over
+from ..kernel.required_actions import ANY
 from ..kernel.rows import load_user
 from ..kernel.tables import sessions, users
 from ..kernel.texts import _t
@@ -55,7 +56,7 @@ def logout(ctx: Context, call: Call) -> None:
 def renew(ctx: Context, call: Call) -> datetime:
     """Extend a live session by the session lifetime from now; returns the new expiration time."""
     with reading(ctx.engine) as conn:
-        caller = authenticate(ctx, conn, call, touch=False)
+        caller = authenticate(ctx, conn, call, touch=False, completes=ANY)
     now = ctx.clock()
     expiration = now + timedelta(seconds=ctx.settings["SSO_SESSION_TTL"])
     with writing(ctx.engine) as conn:

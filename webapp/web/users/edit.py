@@ -38,6 +38,7 @@ from ..names import usernames
 from ..refusals import general_errors
 from ..responses import ViewResponse, flash_saved, page, refusal, wants_partial
 from ..roles import role_choices
+from ..steps import STEPS
 from .choices import QUICK_ACTIONS, QuickAction
 
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
@@ -169,6 +170,8 @@ def _edit_page(
         "user_attributes": service().list_attributes(user["user_id"]) if allowed.attributes else [],
         "passkeys": service().list_passkeys(user["user_id"]) if allowed.password else [],
         "roles": role_choices(user) if allowed.roles or user.role_names else [],
+        "steps": STEPS,
+        "acceptances": [] if user.stronger_than_reader else service().terms_acceptances(user["user_id"]),
     }
     context["quick_actions"], context["own_refusals"] = offered_actions(user, allowed)
     context["sessions"], context["sessions_total"] = newest_sessions(service().list_sessions(user["user_id"]))

@@ -109,6 +109,11 @@ def _search_criteria(args, fields: tuple[ProfileField, ...] = ()) -> tuple[dict[
     return criteria, shown
 
 
+def filter_criteria(args, fields: tuple[ProfileField, ...] = ()) -> dict[str, Any]:
+    """The search criteria a list address's query string `args` stands for (a bulk action on its filter)."""
+    return _search_criteria(args, fields)[0]
+
+
 @bp.get("/users")
 @permission_required(USERS_VIEW)
 def user_list() -> ViewResponse:
