@@ -8,12 +8,13 @@ from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from .attribute_form.parse import retired_fields_sent
 from .attribute_form.view import FieldView, view_only
 from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
-from .field_table import refuse_profile_fields_outside, register, retired_fields_sent
+from .field_table import refuse_profile_fields_outside, register
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .refusals import form_errors, general_errors

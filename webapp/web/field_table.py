@@ -78,25 +78,6 @@ def groups_of(names: Iterable[str]) -> list[tuple[str, list[str]]]:
     return list(sections.items())
 
 
-def retired_fields_sent(form: Any) -> list[str]:
-    """The labels of retired profile fields that a form opened before they were retired carries a changed
-    value of (nothing is written to a retired field: the person is told so, SPEC §16)."""
-    from .attribute_form.parse import parse_field
-    from .attribute_form.values import MISSING, canonical
-
-    labels = []
-    for f in current_app.extensions["sso"].retired_profile_fields():
-        if not any(key in form for key in (f.name, f"clear_{f.name}", f"choices_{f.name}")):
-            continue
-        attr = as_attribute(f)
-        item = parse_field(attr, form)
-        if item.value is MISSING or item.problem:
-            continue
-        if item.original is MISSING or canonical(attr, item.value) != item.original:
-            labels.append(f.label)
-    return labels
-
-
 def refuse_profile_fields_outside(editable: Iterable[str], form: Any, also: Iterable[str] = ()) -> None:
     """The 403 page, naming them, for a crafted form carrying an active profile field the caller may not edit
     here (one they may not even view too: SPEC §16 refuses a forbidden write, never drops it); `also`: the

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from ...i18n import gettext
 from ...sso.kernel.attributes import Attribute
-from ..field_table import attribute, profile_field
+from ..field_table import as_attribute, attribute, profile_field
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")
@@ -91,6 +93,22 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
         item.problem = item.problem or gettext("someone else changed this too: choose to keep yours or take theirs")
     return item
+
+
+def retired_fields_sent(form: Any) -> list[str]:
+    """The labels of retired profile fields that a form opened before they were retired carries a changed
+    value of (nothing is written to a retired field: the person is told so, SPEC §16)."""
+    labels = []
+    for f in current_app.extensions["sso"].retired_profile_fields():
+        if not any(key in form for key in (f.name, f"clear_{f.name}", f"choices_{f.name}")):
+            continue
+        attr = as_attribute(f)
+        item = parse_field(attr, form)
+        if item.value is MISSING or item.problem:
+            continue
+        if item.original is MISSING or canonical(attr, item.value) != item.original:
+            labels.append(f.label)
+    return labels
 
 
 def _required(name: str) -> bool:

@@ -27,12 +27,13 @@ from ...sso.kernel.permissions import (
 )
 from ...sso.kernel.presentation import UserData
 from ..attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from ..attribute_form.parse import retired_fields_sent
 from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
 from ..display import attribute_label
-from ..field_table import refuse_profile_fields_outside, register, retired_fields_sent
+from ..field_table import refuse_profile_fields_outside, register
 from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
