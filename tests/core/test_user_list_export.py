@@ -18,6 +18,7 @@ from .helpers import ADDR, APP, CID, refused
 @pytest.fixture
 def admin_service(sso, admin):
     service = sso.serve(Call(CID, admin[1], APP, ADDR))
+    service.create_role({"name": "hr", "description": "HR", "permissions": ["users.view"]})  # `grade`'s view set
     for definition in (
         {"name": "department", "label": "Department", "type": "text", "searchable": True},
         {"name": "skills", "label": "Skills", "type": "choices", "options": ["go", "py"]},
@@ -89,7 +90,6 @@ def test_a_bad_criterion_is_refused_before_the_first_line_naming_it(admin_servic
 
 
 def test_a_role_sees_its_fields_and_a_caller_without_users_view_is_refused(sso, admin_service, login):
-    admin_service.create_role({"name": "hr", "description": "HR", "permissions": ["users.view"]})
     hr_user = sso.operator.create_local("hrperson", "Correct-Horse-9", super_user=False)
     admin_service.grant_role(hr_user["user_id"], "hr")
     staff = sso.operator.create_local("staff", None, super_user=False)

@@ -82,11 +82,12 @@ def account_save() -> ViewResponse:
     # A crafted form: the page draws no control for a field one may only view (or not even that).
     refuse_profile_fields_outside(editor.names, request.form)
     form = AttributeForm.parse(editor.names, request.form)
+    retired = retired_fields_sent(request.form)  # before the save: in the request's one read transaction
     try:
         outcome = save(editor, form)
     except SSOError as error:
         return refusal(error)
-    outcome.retired = retired_fields_sent(request.form)
+    outcome.retired = retired
     if outcome.status == 200:
         return flash_account_saved(outcome, url_for("web.account"))
     fields, version = views_after(editor, form, outcome)

@@ -224,8 +224,9 @@ def user_save(user_id: str) -> ViewResponse:
     editor = user_editor(user_id, allowed)
     form = AttributeForm.parse(editor.names, request.form)
     try:
+        retired = retired_fields_sent(request.form)  # before the save: in the request's one read transaction
         outcome = save(editor, form)
-        outcome.retired = retired_fields_sent(request.form)
+        outcome.retired = retired
         if outcome.status == 200:  # saved (or nothing to save): a 303 that reads and renders nothing more
             return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()
