@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
-from ..i18n import gettext
+from ..i18n import gettext, translate
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
@@ -76,7 +76,7 @@ def account_save() -> ViewResponse:
     """Save only what I changed on My account."""
     editor = account_editor()
     view_only_sent = [
-        f.label
+        translate(f.label) or f.name
         for f in service().readable_profile_fields()
         if f.name not in editor.names and (f.name in request.form or f"clear_{f.name}" in request.form)
     ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, g, request, stream_with_context, url_for
 
-from ...i18n import gettext
+from ...i18n import gettext, translate
 from ...sso import SSOError
 from ...sso.accounts.export import FORMATS, MEDIA_TYPES
 from ...sso.accounts.guards import OWN_DELETE
@@ -112,7 +112,7 @@ def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], use
     ]
     if user_id is not None:
         viewed = [f for f in service().readable_profile_fields(user_id) if f.name not in allowed]
-        named = [f.label for f in viewed if f.name in form or f"clear_{f.name}" in form]
+        named = [translate(f.label) or f.name for f in viewed if f.name in form or f"clear_{f.name}" in form]
         if named:
             abort(
                 403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named))
