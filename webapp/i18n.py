@@ -183,4 +183,8 @@ def init_i18n(app: Flask) -> None:
     mailer = app.extensions["sso"].ctx.mailer
     if isinstance(mailer, Mailer):
         mailer.page_locale = page_locale
-    app.jinja_env.globals.update(current_locale=current_locale, language_names=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        language_names=LANGUAGE_NAMES,
+        translated_locales=tuple(locale for locale in LOCALES if locale != SOURCE_LOCALE),
+    )

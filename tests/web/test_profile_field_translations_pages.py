@@ -7,7 +7,7 @@ import pytest
 
 from webapp.sso import Call
 
-from .html_forms import text
+from .html_forms import form, forms, text
 
 CID, APP, ADDR = "cid", "CRM", "::1"
 GERMAN = {"Accept-Language": "de"}
@@ -64,3 +64,23 @@ def test_the_user_list_and_the_profile_fields_page_read_it_in_german(admin_clien
     assert '<label for="pf_department">Department</label>' in english
     fields_page = text(client.get("/profile-fields", headers=GERMAN))
     assert "<td>Abteilung" in fields_page and "<td>Department" not in fields_page
+
+
+def test_the_edit_page_takes_german_and_polish_and_names_a_bad_one(admin_client, defined, sso):
+    client, _ = admin_client
+    edit = form(client, "/profile-fields/department", "profile-field-form")
+    assert edit.value("translations.de.label") == "Abteilung" and edit.value("translations.pl.label") == ""
+    german = text(client.get("/profile-fields/department", headers=GERMAN))
+    assert "In anderen Sprachen" in german and "<legend>polski</legend>" in german
+    edit.fill("translations.pl.label", "x" * 257).fill("translations.pl.description", "Gdzie pracujesz.")
+    answer = edit.submit(client)
+    html = text(answer)
+    assert (
+        answer.status_code == 422 and 'id="f-translations-pl-label-error" lang="en">must be text of at most 256' in html
+    )
+    again = forms(html)["profile-field-form"]  # what was typed is kept
+    assert again.value("translations.pl.description") == "Gdzie pracujesz."
+    again.fill("translations.pl.label", "Dział").fill("translations.de.description", "")
+    assert again.submit(client).status_code == 303
+    saved = sso.operator.export_profile_schema()[0]["translations"]
+    assert saved == {"de": {"label": "Abteilung"}, "pl": {"label": "Dział", "description": "Gdzie pracujesz."}}
