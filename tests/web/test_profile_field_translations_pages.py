@@ -84,3 +84,8 @@ def test_the_edit_page_takes_german_and_polish_and_names_a_bad_one(admin_client,
     assert again.submit(client).status_code == 303
     saved = sso.operator.export_profile_schema()[0]["translations"]
     assert saved == {"de": {"label": "Abteilung"}, "pl": {"label": "Dział", "description": "Gdzie pracujesz."}}
+
+
+def test_machines_read_the_source_text_whatever_the_language(client, defined):
+    document = client.get("/zato/sso/openapi.json", headers=GERMAN).get_data(as_text=True)
+    assert "profile field: Department (Where you work.)" in document and "Abteilung" not in document
