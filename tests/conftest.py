@@ -57,6 +57,8 @@ TABLES = (
     "sso_terms_acceptance",
     "sso_terms",
     "sso_profile_schema",
+    "sso_policy",
+    "sso_policy_claim",
 )
 PASSWORD = "Correct-Horse-9"
 FERNET_KEY = Fernet.generate_key().decode()

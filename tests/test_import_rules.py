@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "webapp"
-CONTEXT_ORDER = ("kernel", "accounts", "credentials", "sessions", "email", "zato", "privacy")
+CONTEXT_ORDER = ("kernel", "accounts", "credentials", "sessions", "email", "zato", "privacy", "policies")
 FACES = ("webapp.api", "webapp.web", "webapp.scim", "webapp.ops", "webapp.cli")
 SSO = "webapp.sso"
 

@@ -1,7 +1,7 @@
 """Command line: `flask --app webapp init-db`, and `... sso COMMAND` for the administrator who is locked out or in
 a hurry: create-super-user, create-user, unlock, set-password, list-users, grant-role, revoke-role,
 end-sessions, reset-totp-key, export-audit, prune, delete-due, profile-schema export|import; and `worker`, the outbox's
-delivery (issue 27)."""
+delivery, and `run-policies`, the account policies (issue 27)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,37 @@ def delete_due() -> None:
     deleted = sum(1 for _, outcome in outcomes if outcome == "deleted")
     click.echo(f"Deleted {deleted} account(s) due for deletion.", err=True)
     if deleted != len(outcomes):
+        sys.exit(1)
+
+
+@sso_cli.command("run-policies")
+@click.option("--dry-run", is_flag=True, help="Only say whom a run now would warn and act on; write nothing.")
+def run_policies(dry_run: bool) -> None:
+    """Run the account policies switched on in the console (lock after N days without a sign-in, delete
+    sign-ups unconfirmed after N days, warn before either) and carry out the deletions that are due, as
+    delete-due does (run it from cron, e.g. hourly; safe on several nodes at once)."""
+    if dry_run:
+        found = _call(_users().policy_dry_run)
+        for name in found.act_count:
+            click.echo(f"{name}: would act on {found.act_count[name]}, would warn {found.warn_count[name]}")
+            for entry in found.act[name]:
+                click.echo(f"  act\t{entry.username}\tdue {entry.due_time:%Y-%m-%d %H:%M:%S} UTC")
+            for entry in found.warn[name]:
+                click.echo(f"  warn\t{entry.username}\tdue {entry.due_time:%Y-%m-%d %H:%M:%S} UTC")
+        return
+    report = _call(_users().run_policies)
+    for username, outcome in report.scheduled_deletions:
+        click.echo(f"{username}\t{outcome}")
+    for username, outcome in report.done:
+        click.echo(f"{username}\t{outcome}")
+    for username, why in report.refused:
+        click.echo(f"{username}\tnot done: {why}")
+    click.echo(
+        f"Policies: {len(report.done)} done, {len(report.refused)} refused, {report.skipped} already done or "
+        f"no longer due; scheduled deletions: {len(report.scheduled_deletions)}.",
+        err=True,
+    )
+    if report.refused or any(outcome != "deleted" for _, outcome in report.scheduled_deletions):
         sys.exit(1)
 
 

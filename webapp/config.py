@@ -161,6 +161,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SSO_PASSWORD_RESET_MAX_REQUESTS": _int(env, "SSO_PASSWORD_RESET_MAX_REQUESTS", 3),
         "SSO_PASSWORD_RESET_MAX_PER_ADDRESS": _int(env, "SSO_PASSWORD_RESET_MAX_PER_ADDRESS", 20),
         "SSO_PASSWORD_RESET_WINDOW": _int(env, "SSO_PASSWORD_RESET_WINDOW", 3600),
+        # an administrator's emails to one user (issue 27) within SSO_PASSWORD_RESET_WINDOW; 0: no limit
+        "SSO_ADMIN_EMAIL_MAX_PER_USER": _int(env, "SSO_ADMIN_EMAIL_MAX_PER_USER", 3),
         "SSO_LOG_FORMAT": (env.get("SSO_LOG_FORMAT") or "json").lower(),
         "SSO_LOG_LEVEL": (env.get("SSO_LOG_LEVEL") or "INFO").upper(),
         "SSO_METRICS_TOKEN": env.get("SSO_METRICS_TOKEN") or None,

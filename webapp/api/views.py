@@ -58,6 +58,7 @@ from .operations import (
     REVOKE_ROLE,
     SCHEDULE_DELETION,
     SEARCH,
+    SEND_ADMIN_EMAIL,
     SEND_EMAIL_VERIFICATION,
     SET_TOTP,
     SIGNUP,
@@ -276,6 +277,13 @@ def confirm_signup(call: ApiCall):
 def request_password_reset(call: ApiCall):
     """POST password/reset: email a reset link; ok whether or not the credential names an account."""
     served(call).request_password_reset(call.data["credential"])
+    return envelope()
+
+
+@endpoint(SEND_ADMIN_EMAIL)
+def send_admin_email(call: ApiCall):
+    """POST user/email/send (extension): an administrator's email to `user_id`, queued in the outbox."""
+    served(call).send_admin_email(call.user_id, call.data["kind"])
     return envelope()
 
 

@@ -1,4 +1,6 @@
-"""Bulk actions (issue 11): approve, reject, lock, unlock, sign out or delete several users in one call.
+"""Bulk actions (issue 11): approve, reject, lock, unlock, sign out or delete several users in one call; and
+(issue 27) send each of them an administrator's email (a password-reset link, the sign-up confirmation again, a
+verify-email link).
 
 Each user goes through the very call that acts on one (`accounts/lifecycle.py`,
 `sessions/session_calls.end_sessions`), in its own transaction, with its guard rails and its own audit
@@ -18,6 +20,7 @@ from ..db import reading, writing
 from .accounts import lifecycle
 from .accounts import update as updating
 from .accounts.search import matching
+from .email import admin_emails
 from .kernel.attributes import USER_ID_MAX, text_problem
 from .kernel.audit import change, record
 from .kernel.call import Call
@@ -65,6 +68,25 @@ ACTIONS = {
         BulkAction("delete", lifecycle.delete_user, USERS_DELETE),
     )
 }
+
+
+def _sender(kind: str) -> Callable[..., Any]:
+    def send(ctx: Context, call: Call, user_id: str) -> admin_emails.Sent:
+        return admin_emails.send_admin_email(ctx, call, user_id, kind)
+
+    return send
+
+
+# An administrator's emails (issue 27), each the single call `send_admin_email` of its kind.
+EMAIL_ACTIONS = {
+    a.name: a
+    for a in (
+        BulkAction("send_password_reset", _sender(admin_emails.PASSWORD_RESET), USERS_CREDENTIALS),
+        BulkAction("send_signup_confirmation", _sender(admin_emails.SIGNUP_CONFIRMATION), USERS_APPROVE),
+        BulkAction("send_verify_email", _sender(admin_emails.VERIFY_EMAIL), USERS_CREDENTIALS),
+    )
+}
+ACTIONS.update(EMAIL_ACTIONS)
 
 # What a refusal without a field message means (the guard rails always carry their own message).
 _REASONS = {

@@ -24,12 +24,14 @@ from .accounts import (
     update,
 )
 from .credentials import api_clients, passkeys, passwords, scim_clients, two_factor
-from .email import email_change, outbox, reset, signup, verify_email
+from .email import admin_emails, email_change, outbox, reset, signup, verify_email
 from .email.signup import Confirmed, SignupResult  # by name: the method `signup` hides the module in the class body
 from .kernel.call import Call, local
 from .kernel.context import Context
 from .kernel.presentation import UserData
 from .kernel.profile_fields import ProfileField
+from .policies import run as policy_run
+from .policies import settings as policy_settings
 from .privacy import deletion
 from .privacy import export as privacy_export
 from .sessions import login, passkey_login, session_calls
@@ -309,6 +311,22 @@ class Service:
     def retry_outbox_message(self, message_id) -> None:
         outbox.retry(self.ctx, self.call, message_id)
 
+    def send_admin_email(self, user_id, kind) -> admin_emails.Sent:
+        return admin_emails.send_admin_email(self.ctx, self.call, user_id, kind)
+
+    # --- account policies (issue 27) ---
+    def policies(self) -> dict[str, policy_settings.Policy]:
+        return policy_settings.get_policies(self.ctx, self.call)
+
+    def set_policy(self, name, *, enabled, days) -> policy_settings.Policy:
+        return policy_settings.set_policy(self.ctx, self.call, name, enabled=enabled, days=days)
+
+    def policy_dry_run(self, changes=None) -> policy_run.DryRun:
+        return policy_run.dry_run(self.ctx, self.call, changes)
+
+    def run_policies(self) -> policy_run.RunReport:
+        return policy_run.run_policies(self.ctx, self.call)
+
     def access_password_reset(self, token) -> str:
         return reset.access_password_reset(self.ctx, self.call, token)
 
@@ -410,6 +428,12 @@ class Operator:
 
     def reset_totp_key_local(self, username: str, key: str | None = None) -> tuple[UserData, str]:
         return two_factor.reset_totp_key_local(self.ctx, username, key)
+
+    def run_policies(self) -> policy_run.RunReport:
+        return policy_run.run_policies(self.ctx)
+
+    def policy_dry_run(self) -> policy_run.DryRun:
+        return policy_run.dry_run(self.ctx, None)
 
     def delete_due(self) -> list[tuple[str, str]]:
         return deletion.delete_due(self.ctx)

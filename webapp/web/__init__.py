@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     login,
     outbox,
     passkeys,
+    policies,
     privacy,
     profile_fields,
     required_actions,

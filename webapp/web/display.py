@@ -33,6 +33,11 @@ ACTION_LABELS = {
     "confirm_signup": lazy_gettext("Sign-up confirmed"),
     "reset_requested": lazy_gettext("Password reset requested"),
     "password_reset": lazy_gettext("Password reset by email"),
+    "reset_link_sent": lazy_gettext("Password-reset link sent by an administrator"),
+    "signup_link_sent": lazy_gettext("Sign-up confirmation sent again by an administrator"),
+    "verify_link_sent": lazy_gettext("Verify-email link sent by an administrator"),
+    "policy_warning": lazy_gettext("Warned by an account policy"),
+    "policy_change": lazy_gettext("Account policy changed"),
     "recovery_codes": lazy_gettext("New recovery codes"),
     "delete": lazy_gettext("Deleted"),
     "end_session": lazy_gettext("Signed out a session"),
@@ -74,6 +79,10 @@ ACTION_LABELS = {
 # Records that add or remove one thing show only the value it had ("new" or "old"), not "not set → value".
 ONE_SIDED = {
     "create": "new",
+    "reset_link_sent": "new",
+    "signup_link_sent": "new",
+    "verify_link_sent": "new",
+    "policy_warning": "new",
     "api_client_create": "new",
     "api_client_revoke": "old",
     "link": "new",
@@ -87,9 +96,13 @@ CHANNEL_LABELS = {
     "python": lazy_gettext("Python API"),
     "cli": lazy_gettext("command line"),
     "schema": lazy_gettext("profile field change"),
+    "policy": lazy_gettext("account policy"),
 }
 EXTRA_LABELS = {
     "password": lazy_gettext("Password"),
+    "email_sent": lazy_gettext("Email sent to"),
+    "email_verified": lazy_gettext("Email address confirmed"),
+    "policy_warning": lazy_gettext("Warning sent"),
     "is_super_user": lazy_gettext("Super-user"),
     "recovery_codes": lazy_gettext("Recovery codes"),
     "recovery_codes_left": lazy_gettext("Recovery codes left"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..schemas import CURRENT_APP, CURRENT_UST, TARGET_UST, USER_ID, UST
 from .attributes import ATTR_OPERATIONS
 from .credentials import CHANGE_PASSWORD, SET_TOTP
-from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SIGNUP
+from .email import ACCESS_RESET, COMPLETE_RESET, CONFIRM_SIGNUP, REQUEST_RESET, SEND_ADMIN_EMAIL, SIGNUP
 from .lifecycle import APPROVE_USER, DELETE_USER, LOCK_USER, REJECT_USER, UNLOCK_USER
 from .linked import LINK, LINKS, UNLINK
 from .passkeys import (
@@ -97,6 +97,7 @@ __all__ = [
     "REVOKE_ROLE",
     "SCHEDULE_DELETION",
     "SEARCH",
+    "SEND_ADMIN_EMAIL",
     "SEND_EMAIL_VERIFICATION",
     "SET_TOTP",
     "SIGNUP",
@@ -129,6 +130,7 @@ OPERATIONS: tuple[Operation, ...] = (
     REQUEST_RESET,
     ACCESS_RESET,
     COMPLETE_RESET,
+    SEND_ADMIN_EMAIL,
     APPROVE_USER,
     REJECT_USER,
     LOCK_USER,

@@ -1,11 +1,13 @@
-"""Self-service by email (SPEC §11): sign up and confirm it; reset a forgotten password."""
+"""Self-service by email (SPEC §11): sign up and confirm it; reset a forgotten password. And an administrator's
+emails to a user (SPEC §19): a password-reset link, the sign-up confirmation again, a verify-email link."""
 
 from __future__ import annotations
 
+from ...sso.email.admin_emails import KINDS
 from ...sso.email.signup import SIGNUP_KEYS
 from ...sso.kernel.errors import Code
 from ..schemas import PASSWORD_SCHEMA
-from .table import PASSWORD_RULES, WIRE_ERRORS, Operation, codes
+from .table import PASSWORD_RULES, STEP_3, WIRE_ERRORS, Operation, codes
 
 _SIGNUP_USERNAME = (Code.username_invalid, Code.username_too_long, Code.username_has_whitespace)
 _SIGNUP_EMAIL = (Code.email_invalid, Code.email_too_long, Code.email_has_whitespace, Code.email_missing)
@@ -89,4 +91,31 @@ COMPLETE_RESET = Operation(
     result="ok",
     input_overrides={"password": {"type": "string", "writeOnly": True, "description": PASSWORD_SCHEMA["description"]}},
     errors=codes(WIRE_ERRORS, {403: (Code.app_not_allowed, Code.password_reset_refused), 422: PASSWORD_RULES}),
+)
+
+SEND_ADMIN_EMAIL = Operation(
+    "send_admin_email",
+    "POST",
+    "/user/email/send",
+    "Extension: email `user_id` a password-reset link (users.credentials), the sign-up confirmation again "
+    "(users.approve) or a verify-email link (users.credentials); queued in the outbox, audited, throttled per user "
+    "(429 naming SSO_ADMIN_EMAIL_MAX_PER_USER)",
+    inputs=("kind",),
+    required=("kind",),
+    targets_user=True,
+    target_required=True,
+    api_checks_keys=True,
+    result="ok",
+    input_overrides={"kind": {"type": "string", "enum": list(KINDS), "description": "which email to send"}},
+    errors=codes(
+        WIRE_ERRORS,
+        STEP_3,
+        {
+            403: (Code.invalid_operation,),
+            404: (Code.user_id_unknown,),
+            409: (Code.signup_confirmed,),
+            422: (Code.invalid_input,),
+            429: (Code.invalid_input,),
+        },
+    ),
 )

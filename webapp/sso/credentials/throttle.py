@@ -71,6 +71,9 @@ def _lock(conn: Connection, keys: list[str]) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
+lock_keys = _lock  # the same lock for other counters kept per key (an administrator's emails to one user)
+
+
 def _times(conn: Connection, key: str, since: datetime) -> list[datetime]:
     return list(
         conn.execute(

@@ -12,7 +12,8 @@ from .attributes import APP_MAX, ATTRIBUTES, CID_MAX, REMOTE_ADDR_MAX, USER_AGEN
 from .presentation import jsonable
 from .tables import audit
 
-CHANNELS = ("web", "api", "python", "cli", "scim", "schema")  # schema: values cleared by a profile field's change
+# schema: values cleared by a profile field's change; policy: the account policies' runs (issue 27)
+CHANNELS = ("web", "api", "python", "cli", "scim", "schema", "policy")
 SECRET_CHANGE = {"old": "(not shown)", "new": "(changed)"}  # how the audit shows a secret (password, TOTP key)
 
 

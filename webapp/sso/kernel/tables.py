@@ -179,7 +179,7 @@ email_tokens = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), unique=True, nullable=False),
-    Column("purpose", String(16), nullable=False),  # "signup", "reset" or "email_change"
+    Column("purpose", String(16), nullable=False),  # "signup", "reset", "email_change", "undelete" or "verify_email"
     Column(
         "user_id", String(USER_ID_MAX), ForeignKey("sso_user.user_id", ondelete="CASCADE"), index=True, nullable=False
     ),
@@ -469,6 +469,36 @@ outbox = Table(
     Column("claimed_by", String(64)),
     Index("ix_sso_outbox_status_id", "status", "id"),
 )
+# Account policies (issue 27, SPEC §19): what a super-user (policies.manage) switched on, and for how many days.
+# One row per policy name (sso/policies/settings.py has the names); a missing row is a policy switched off.
+policies = Table(
+    "sso_policy",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("modified_time", DateTime, nullable=False),
+    Column("modified_by", String(64)),
+)
+
+
+# A policy's claim on one user for one due date (issue 27): inserted, under its unique constraint, in the very
+# transaction that acts on the user (or sends the warning), so two runs at once (two nodes, two cron jobs) never
+# act on a user twice, and a second run finds the claim and does nothing. No foreign key: a claim outlives the
+# deletion it records.
+policy_claims = Table(
+    "sso_policy_claim",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(USER_ID_MAX), nullable=False),
+    Column("policy", String(32), nullable=False),  # lock_inactive, delete_unconfirmed, or a warning of either
+    Column("due_time", DateTime, nullable=False),  # when the action is due for this user (seconds)
+    Column("claimed_time", DateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    UniqueConstraint("user_id", "policy", "due_time", name="uq_sso_policy_claim"),
+)
+
+
 # Search at scale (migration 0008): trigram indexes for *contains* searches on the folded columns.
 # PostgreSQL: one pg_trgm GIN index per column (declared by `declare_search_indexes`, for Alembic and
 # the schema check).

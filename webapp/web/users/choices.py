@@ -12,6 +12,7 @@ from typing import Any
 
 from ...i18n import N_, Nn_, gettext, lazy_gettext, ngettext
 from ...sso.accounts import guards
+from ...sso.email.admin_emails import KINDS
 from ...sso.kernel.attributes import ATTRIBUTES
 from ...sso.kernel.presentation import UserData
 
@@ -229,3 +230,65 @@ BULK_CHOICES = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class EmailChoice:
+    """A button of the Emails card: the service's kind, its label, and the flash after it was queued."""
+
+    kind: str
+    button: Any
+    sent: Any  # `%(address)s`: where it went
+
+
+EMAIL_CHOICES = {
+    c.kind: c
+    for c in (
+        EmailChoice(
+            "password_reset",
+            lazy_gettext("Send a password-reset link"),
+            lazy_gettext("A password-reset link is on its way to %(address)s."),
+        ),
+        EmailChoice(
+            "signup_confirmation",
+            lazy_gettext("Send the sign-up confirmation again"),
+            lazy_gettext("The sign-up confirmation is on its way to %(address)s again."),
+        ),
+        EmailChoice(
+            "verify_email",
+            lazy_gettext("Send a verify-email link"),
+            lazy_gettext("A verify-email link is on its way to %(address)s."),
+        ),
+    )
+}
+assert tuple(EMAIL_CHOICES) == KINDS
+
+# The list's bulk bar also sends an administrator's emails (issue 27): at once, no confirmation (nothing is
+# changed on the accounts); the result page says to whom it went and why not.
+EMAIL_BULK_CHOICES = {
+    c.action: c
+    for c in (
+        BulkChoice(
+            "send_password_reset",
+            lazy_gettext("Send a password-reset link"),
+            lazy_gettext("Send a password-reset link"),
+            lazy_gettext("sent"),
+            lazy_gettext("not sent"),
+        ),
+        BulkChoice(
+            "send_signup_confirmation",
+            lazy_gettext("Send the sign-up confirmation again"),
+            lazy_gettext("Send the sign-up confirmation again"),
+            lazy_gettext("sent"),
+            lazy_gettext("not sent"),
+        ),
+        BulkChoice(
+            "send_verify_email",
+            lazy_gettext("Send a verify-email link"),
+            lazy_gettext("Send a verify-email link"),
+            lazy_gettext("sent"),
+            lazy_gettext("not sent"),
+        ),
+    )
+}
+BULK_CHOICES.update(EMAIL_BULK_CHOICES)

@@ -14,6 +14,8 @@ from ...i18n import gettext, translate
 from ...sso import SSOError
 from ...sso.accounts.export import FORMATS, MEDIA_TYPES
 from ...sso.accounts.guards import OWN_DELETE
+from ...sso.email.admin_emails import PERMISSION_OF as EMAIL_PERMISSION
+from ...sso.email.admin_emails import refusal as email_refusal
 from ...sso.kernel.attributes import ATTRIBUTES, FORM_ATTRIBUTES
 from ...sso.kernel.permissions import (
     AUDIT_VIEW,
@@ -38,7 +40,7 @@ from ..refusals import general_errors
 from ..responses import ViewResponse, flash_saved, page, refusal, wants_partial
 from ..roles import role_choices
 from ..steps import STEPS
-from .choices import QUICK_ACTIONS, QuickAction
+from .choices import EMAIL_CHOICES, QUICK_ACTIONS, EmailChoice, QuickAction
 
 RECENT_CHANGES = 8  # the edit page's short list; the rest is on the history page
 EDITABLE = FORM_ATTRIBUTES  # the TOTP attributes have their own controls (two_factor.py)
@@ -145,6 +147,13 @@ def offered_actions(user: UserData, allowed: Allowed) -> tuple[list[QuickAction]
     return [a for a in applicable if not a.refused_on_own_account()], [*filter(None, refused), OWN_DELETE]
 
 
+def offered_emails(user: UserData) -> list[EmailChoice]:
+    """The emails Manage user offers for `user`: the reader's permissions allow them and they make sense now."""
+    if user.stronger_than_reader:
+        return []
+    return [c for c in EMAIL_CHOICES.values() if may(EMAIL_PERMISSION[c.kind]) and email_refusal(user, c.kind) is None]
+
+
 def _edit_page(
     user: UserData,
     fields: list,
@@ -173,6 +182,7 @@ def _edit_page(
         "user_attributes": service().list_attributes(user["user_id"]) if allowed.attributes else [],
         "passkeys": service().list_passkeys(user["user_id"]) if allowed.password else [],
         "roles": role_choices(user) if allowed.roles or user.role_names else [],
+        "admin_emails": offered_emails(user),
         "steps": STEPS,
         "acceptances": [] if user.stronger_than_reader else service().terms_acceptances(user["user_id"]),
     }

@@ -3,15 +3,15 @@
 `translations` holds {"de": {"label": ..., "description": ...}, "pl": {...}}; NULL: shown as written in every
 language. A plain ADD COLUMN on both databases (SQLite keeps the table, and so its schema-version triggers).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
