@@ -31,12 +31,16 @@ def defined(sso, admin_ust):
     return admin
 
 
-def test_manage_user_reads_the_label_and_description_in_the_readers_language(admin_client, make_user, defined):
+def test_manage_user_reads_the_label_and_description_in_the_readers_language(
+    admin_client, make_user, defined, sso, admin_ust
+):
     client, _ = admin_client
     alice = make_user("alice")
+    sso.user.update_user_by_id(CID, alice["user_id"], {"department": "Ops"}, admin_ust, APP, ADDR)
     german = text(client.get(f"/users/{alice['user_id']}", headers=GERMAN))
     assert ">Abteilung<" in german and "Wo Sie arbeiten." in german
     assert ">Department<" not in german and "Where you work." not in german
+    assert '<span class="attr">Abteilung</span>:' in german  # the history's old → new
     english = text(client.get(f"/users/{alice['user_id']}"))
     assert ">Department<" in english and "Where you work." in english
     assert "Abteilung" not in english and "Wo Sie arbeiten" not in english
