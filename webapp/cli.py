@@ -238,7 +238,8 @@ def profile_schema_export(file: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would change, change nothing.")
 def profile_schema_import(file: str, dry_run: bool) -> None:
     """Make the definitions those of FILE (fields it does not list are left alone); prints the diff.
-    Idempotent: a second run prints that nothing changed. A change stored values would break is refused."""
+    Idempotent: a second run prints that nothing changed. All or nothing: a change stored values would
+    break is refused, and then nothing of FILE is applied; --dry-run refuses (exit 1) what the real run would."""
     try:
         with click.open_file(file, encoding="utf-8") as source:
             definitions = json.load(source)
@@ -250,7 +251,7 @@ def profile_schema_import(file: str, dry_run: bool) -> None:
     if not lines:
         click.echo("Nothing to change: the definitions are already those of the file.")
     elif dry_run:
-        click.echo(f"Dry run: {len(lines)} change(s) would be made; nothing was written.")
+        click.echo(f"Dry run: {len(lines)} change(s) would be made, none refused; nothing was written.")
 
 
 @sso_cli.command("prune")

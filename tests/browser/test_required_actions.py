@@ -49,6 +49,7 @@ def test_led_through_a_new_password_two_factor_and_the_terms_in_order(pages, liv
     page.fill("#totp-password", NEW_PASSWORD)
     page.click("#enable-submit")
     expect(page.locator("#recovery-code-list li")).to_have_count(10)  # shown once, even mid-way through the steps
+    expect(page.locator("#required-steps")).to_have_count(0)  # it no longer asks for the step just done
     page.click("#codes-done")
     page.wait_for_url("**/terms")
     expect(page.locator("#terms-text h1")).to_have_text("House rules")

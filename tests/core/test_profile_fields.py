@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, update
@@ -270,6 +271,17 @@ def test_a_tightening_change_shows_a_dry_run_and_is_refused_until_cleared(sso, f
     assert schema_records[-1]["changes"] == {"department.max_length": {"old": 20, "new": 8}}
 
 
+def test_a_definition_audit_lists_only_what_it_set_or_changed(sso, admin_service):
+    admin_service.define_profile_field({"name": "floor", "label": "Floor", "type": "integer"})
+    admin_service.delete_profile_field("floor", "floor")
+    defined, deleted = audit_of(sso, "profile-schema")[-2:]
+    for record in (defined, deleted):
+        assert record["changes"] and all(c["old"] != c["new"] for c in record["changes"].values()), record
+    assert "floor.regex" not in defined["changes"] and "floor.regex" not in deleted["changes"]
+    assert defined["changes"]["floor.type"] == {"old": None, "new": "integer"}
+    assert deleted["changes"]["floor.deleted"] == {"old": False, "new": True}
+
+
 def test_required_on_a_field_some_lack_is_refused(sso, fields, admin):
     sso.operator.create_local("lacking", None, super_user=False)
     run = fields.profile_field_dry_run("team", {"required": True})
@@ -301,6 +313,25 @@ def test_definitions_are_checked_all_at_once(admin_service):
     with refused(Kind.invalid, Code.invalid_input) as info:
         admin_service.define_profile_field({"name": "Bad Name", "label": "x", "type": "text"})
     assert "name" in info.value.errors
+
+
+def test_a_view_or_edit_set_naming_no_role_is_refused_naming_the_field(sso, admin_service):
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.define_profile_field(
+            {"name": "badge", "label": "Badge", "type": "text", "view": ["self", "nosuchrole"], "edit": ["ghost"]}
+        )
+    assert "nosuchrole" in info.value.errors["view"] and "ghost" in info.value.errors["edit"]
+    admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "text", "view": ["helpdesk"]})
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.change_profile_field("badge", {"edit": ["self", "nosuchrole"]})
+    assert set(info.value.errors) == {"edit"} and "nosuchrole" in info.value.errors["edit"]
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.operator.import_profile_schema([{"name": "badge", "label": "Badge", "type": "text", "view": ["x_role"]}])
+    assert "x_role" in info.value.errors["badge.view"]
+    assert admin_service.change_profile_field("badge", {"view": ["helpdesk", "auditor"]}).view == (
+        "helpdesk",
+        "auditor",
+    )
 
 
 def test_at_most_100_fields(admin_service):
@@ -369,6 +400,16 @@ def test_search_filters_and_sorts_by_searchable_fields(sso, fields, admin, monke
     assert set(info.value.errors) == {"work_email"}
 
 
+def test_the_consoles_user_ids_criterion_lists_exactly_those_users(sso, admin):
+    made = [sso.operator.create_local(name, None, super_user=False)["user_id"] for name in ("ann", "bob", "cyd")]
+    found = sso.user.search(CID, {"user_ids": [made[0], made[2], "nobody"]}, admin[1], APP, ADDR)
+    assert sorted(user["username"] for user in found["result"]) == ["ann", "cyd"] and found["total"] == 2
+    for bad in ("ann", [1], ["x"] * 101):
+        with refused(Kind.invalid, Code.invalid_input) as info:
+            sso.user.search(CID, {"user_ids": bad}, admin[1], APP, ADDR)
+        assert set(info.value.errors) == {"user_ids"}
+
+
 def test_a_filter_lists_users_lacking_a_required_field(sso, admin_service, admin):
     lacking = sso.operator.create_local("lacking", None, super_user=False)
     admin_service.define_profile_field({"name": "badge", "label": "Badge", "type": "integer"})
@@ -402,6 +443,66 @@ def test_the_profile_schema_command_exports_and_imports_idempotently(app, sso, t
     path.write_text(json.dumps([{"name": "bad name", "label": "x", "type": "text"}]))
     refused_ = runner.invoke(args=["sso", "profile-schema", "import", str(path)])
     assert refused_.exit_code == 1 and "name:" in refused_.output
+
+
+def test_an_import_is_all_or_nothing_and_its_dry_run_refuses_what_the_real_run_would(app, sso, fields, admin, tmp_path):
+    bob = sso.operator.create_local("bob", None, super_user=False)
+    sso.user.update_user_by_id(CID, bob["user_id"], {"team": "red", "department": "Ops"}, admin[1], APP, ADDR)
+    exported = {d["name"]: d for d in sso.operator.export_profile_schema()}
+    team = {**exported["team"], "options": [{"value": "blue", "label": "Blue"}]}
+    department = {**exported["department"], "type": "integer"}
+    floor = {"name": "floor", "label": "Floor", "type": "integer"}
+    for dry_run in (True, False):
+        with refused(Kind.invalid, Code.invalid_input) as info:
+            sso.operator.import_profile_schema([floor, team, department], dry_run=dry_run)
+        assert set(info.value.errors) == {"team", "department"}
+        assert "1 user holds a value" in info.value.errors["team"]
+        assert [d["name"] for d in sso.operator.export_profile_schema()] == list(exported)
+    assert not [r for r in audit_of(sso, "profile-schema") if "floor." in str(r["changes"])]
+
+    path = str(tmp_path / "schema.json")
+    with open(path, "w", encoding="utf-8") as target:
+        json.dump([floor, team], target)
+    runner = app.test_cli_runner()
+    for extra in (["--dry-run"], []):
+        result = runner.invoke(args=["sso", "profile-schema", "import", path, *extra])
+        assert result.exit_code == 1 and "team: 1 user holds a value" in result.output, result.output
+        assert "change(s) would be made" not in result.output
+    assert "floor" not in {d["name"] for d in sso.operator.export_profile_schema()}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "message"),
+    [
+        (r"(a+)+$", "a" * 32 + "!", "must be only a's"),  # slow in Python's re, not in the regex package
+        (r"(b|bb)+$", "b" * 40 + "!", "too slow"),  # slow in both (and not caught by the definition's probes)
+    ],
+    ids=["nested", "alternation"],
+)
+def test_a_catastrophic_regex_cannot_tie_up_a_worker(sso, admin_service, admin, pattern, value, message):
+    admin_service.define_profile_field(
+        {"name": "code", "label": "Code", "type": "text", "regex": pattern, "regex_message": "must be only a's"}
+    )
+    bob = sso.operator.create_local("bob", None, super_user=False)
+    started = time.monotonic()
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        sso.user.update_user_by_id(CID, bob["user_id"], {"code": value}, admin[1], APP, ADDR)
+    assert time.monotonic() - started < 3
+    assert message in info.value.errors["code"]
+    assert sso.user.get_user_by_id(CID, bob["user_id"], admin[1], APP, ADDR)["code"] is None
+    good = pattern[1] * 4
+    sso.user.update_user_by_id(CID, bob["user_id"], {"code": good}, admin[1], APP, ADDR)
+    assert sso.user.get_user_by_id(CID, bob["user_id"], admin[1], APP, ADDR)["code"] == good
+
+
+def test_a_definition_whose_regex_backtracks_catastrophically_is_refused(admin_service):
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.define_profile_field({"name": "code", "label": "Code", "type": "text", "regex": r"(a|aa)+$"})
+    assert "too slow" in info.value.errors["regex"]
+    admin_service.define_profile_field({"name": "code", "label": "Code", "type": "text", "regex": r"[a-z]+"})
+    with refused(Kind.invalid, Code.invalid_input) as info:
+        admin_service.change_profile_field("code", {"regex": r"(\d|\d\d)+$"})
+    assert set(info.value.errors) == {"regex"}
 
 
 def test_sign_up_asks_for_the_required_fields_a_person_may_edit(sso, admin_service, other_app):

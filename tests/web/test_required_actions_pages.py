@@ -35,7 +35,9 @@ def bulk_post(client, list_path: str, **fields):
     return client.post("/users/bulk/required-action", data=data)
 
 
-def test_every_user_matching_a_filter_after_the_count_and_a_confirmation(admin_client, make_user, sso, login):
+def test_every_user_matching_a_filter_after_the_count_and_a_confirmation(
+    admin_client, make_user, sso, login, admin_ust
+):
     client, _ = admin_client
     for name in ("sales_a", "sales_b", "sales_c", "support_d"):
         make_user(name)
@@ -49,7 +51,7 @@ def test_every_user_matching_a_filter_after_the_count_and_a_confirmation(admin_c
     assert login("sales_a")  # nothing was set yet: the login is plain
     assert sso.user.login("c", "sales_a", "Correct-Horse-9", "CRM", "::1").status == "ok"
     done = forms(html)["bulk-confirm-form"].submit(client, follow_redirects=True)
-    assert "Done: 3 users changed" in text(done)
+    assert "Done: 3 users changed." in text(done) and "the others" not in text(done)  # there were no others
     assert re.search(r"/users\?q=sales", done.request.path + "?" + done.request.query_string.decode())
     for name in ("sales_a", "sales_b", "sales_c"):
         assert sso.user.login("c", name, "Correct-Horse-9", "CRM", "::1").required_actions == ["accept_terms"]
@@ -59,6 +61,11 @@ def test_every_user_matching_a_filter_after_the_count_and_a_confirmation(admin_c
     )
     assert cleared.status_code == 303
     assert sso.user.login("c", "sales_b", "Correct-Horse-9", "CRM", "::1").required_actions == []
+    sales_e = make_user("sales_e")["user_id"]
+    sso.user.update_user_by_id("c", sales_e, {"required_actions": ["accept_terms"]}, admin_ust, "CRM", "::1")
+    again = bulk_post(client, "/users?q=sales", required_action="accept_terms", op="set", scope="filter", confirmed="1")
+    shown = text(client.get(again.headers["Location"]))
+    assert "Done: 3 users changed (the others had it so already)." in shown  # sales_e had it
 
 
 def test_selected_users_bad_input_and_manage_user_card(admin_client, make_user, sso):

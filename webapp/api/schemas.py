@@ -145,14 +145,15 @@ OTHER_INPUTS: dict[str, dict[str, Any]] = {
         "maximum": EXPIRATION_MAX,
         "description": "seconds from now until the attribute expires (null: never)",
     },
-    "encrypt": {"type": "boolean", "default": False, "description": "store the value encrypted"},
-    "decrypt": {"type": "boolean", "default": True, "description": "decrypt an encrypted value on get"},
+    # Zato's client sends every key, null for one it was not given: null is the default here too.
+    "encrypt": {"type": ["boolean", "null"], "default": False, "description": "store the value encrypted"},
+    "decrypt": {"type": ["boolean", "null"], "default": True, "description": "decrypt an encrypted value on get"},
     "decrypt_on_get": {
-        "type": "boolean",
+        "type": ["boolean", "null"],
         "default": True,
         "description": "Zato's name of `decrypt` (which wins when both are sent)",
     },
-    "serialize_dt": {"type": "boolean", "default": True, "description": "Zato's; datetimes are always text"},
+    "serialize_dt": {"type": ["boolean", "null"], "default": True, "description": "Zato's; datetimes are always text"},
     "data": {
         "type": ["array", "null"],
         "minItems": 1,

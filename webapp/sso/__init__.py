@@ -35,6 +35,10 @@ class SSO:
         """The active profile fields' definitions (what the OpenAPI document describes; no caller needed)."""
         return profile_schema.active_fields(self.ctx)
 
+    def retired_profile_fields(self) -> tuple[ProfileField, ...]:
+        """The retired profile fields' definitions (no caller needed: what a stale form may carry)."""
+        return profile_schema.retired_fields(self.ctx)
+
     def prune(self) -> dict[str, int]:
         """Delete expired rows by the retention rules (`flask sso prune`); counts per rule."""
         return prune.prune(self.ctx)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
-from ..i18n import gettext, translate
+from ..i18n import gettext
 from ..sso import SSOError
 from ..sso.kernel.attributes import SELF_FORM_ATTRIBUTES
 from .attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from .attribute_form.parse import retired_fields_sent
 from .attribute_form.view import FieldView, view_only
 from .auth import login_required, service
 from .blueprint import bp
 from .devices import newest_sessions
 from .email_change import flash_account_saved, write_own_account
-from .field_table import register
+from .field_table import refuse_profile_fields_outside, register
 from .forms import ChangePasswordForm, confirmation_errors
 from .names import usernames
 from .refusals import form_errors, general_errors
@@ -49,12 +50,15 @@ def with_view_only(fields: list[FieldView]) -> list[FieldView]:
 
 def _account_page(fields: list, version, status: int = 200, outcome: Outcome | None = None) -> ViewResponse:
     history = service().history(None, limit=HISTORY_ROWS)
+    fields = with_view_only(fields)
     context = {
-        "fields": with_view_only(fields),
+        "fields": fields,
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this account")),
-        "general_errors": general_errors(outcome.errors if outcome else {}, SELF_FORM_ATTRIBUTES),
+        "general_errors": general_errors(
+            outcome.errors if outcome else {}, (*SELF_FORM_ATTRIBUTES, *(f.name for f in fields))
+        ),
         "history": history,
         "names": usernames(records=history),
     }
@@ -75,21 +79,14 @@ def account() -> ViewResponse:
 def account_save() -> ViewResponse:
     """Save only what I changed on My account."""
     editor = account_editor()
-    view_only_sent = [
-        translate(f.label) or f.name
-        for f in service().readable_profile_fields()
-        if f.name not in editor.names and (f.name in request.form or f"clear_{f.name}" in request.form)
-    ]
-    if view_only_sent:  # a crafted form: the page draws no control for a field one may only view
-        abort(
-            403,
-            description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(view_only_sent)),
-        )
+    # A crafted form: the page draws no control for a field one may only view (or not even that).
+    refuse_profile_fields_outside(editor.names, request.form)
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
     except SSOError as error:
         return refusal(error)
+    outcome.retired = retired_fields_sent(request.form)
     if outcome.status == 200:
         return flash_account_saved(outcome, url_for("web.account"))
     fields, version = views_after(editor, form, outcome)

@@ -11,7 +11,7 @@ from ..i18n import LANGUAGE_NAMES, SOURCE_LOCALE, current_locale, format_datetim
 from ..sso.credentials.api_clients import client_of_target
 from ..sso.kernel.attributes import ATTRIBUTES
 from .attribute_form.values import encode_value
-from .field_table import attribute, known
+from .field_table import attribute, known, profile_field
 
 CHOICE_LABELS = {
     **LANGUAGE_NAMES,
@@ -195,8 +195,15 @@ def format_value(value: Any, name: str | None = None) -> str:
     """A stored value in words: yes/no, choice labels, times in UTC, a set of options as a list."""
     if value is None:
         return gettext("not set")
+    f = profile_field(name) if name else None
+    if f is not None and f.type in ("choice", "choices"):  # an option by its label (the stored value if gone)
+        labels = dict(f.options)
+        if isinstance(value, list):
+            return ", ".join(labels.get(item, str(item)) for item in value) or gettext("none")
+        if isinstance(value, str) and value in labels:
+            return labels[value]
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or gettext("none")
+        return ", ".join(_item_words(item) for item in value) or gettext("none")
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     attr = ATTRIBUTES.get(name or "")
@@ -213,6 +220,13 @@ def format_value(value: Any, name: str | None = None) -> str:
     if isinstance(value, str) and value in SECRET_WORDS and (attr is None or attr.write_only or name in SECRETS):
         return str(SECRET_WORDS[value])
     return str(value)
+
+
+def _item_words(item: Any) -> str:
+    """One item of a listed value: an option of a field's definition as "Label (value)"."""
+    if isinstance(item, dict) and "value" in item and "label" in item:
+        return f"{item['label']} ({item['value']})" if item["label"] != item["value"] else str(item["value"])
+    return str(item)
 
 
 def attribute_label(name: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import g
+from flask import abort, current_app, g
 
-from ..i18n import gettext
+from ..i18n import gettext, translate
 from ..sso.kernel.attributes import ATTRIBUTES, Attribute, check_value
 from ..sso.kernel.profile_fields import SELF, TEXT_VALUE_MAX, ProfileField, check_field_value
 
@@ -76,3 +76,18 @@ def groups_of(names: Iterable[str]) -> list[tuple[str, list[str]]]:
         if f is not None:
             sections.setdefault(f.group or gettext("Profile"), []).append(name)
     return list(sections.items())
+
+
+def refuse_profile_fields_outside(editable: Iterable[str], form: Any, also: Iterable[str] = ()) -> None:
+    """The 403 page, naming them, for a crafted form carrying an active profile field the caller may not edit
+    here (one they may not even view too: SPEC §16 refuses a forbidden write, never drops it); `also`: the
+    labels of built-in attributes refused alike, named in the same message."""
+    allowed = set(editable)
+    named = list(also) + [
+        translate(f.label) or f.name
+        for f in current_app.extensions["sso"].profile_fields()
+        if f.name not in allowed
+        and any(key in form for key in (f.name, f"clear_{f.name}", f"choices_{f.name}", f"resolve_{f.name}"))
+    ]
+    if named:
+        abort(403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named)))

@@ -198,8 +198,11 @@ def user_bulk_required_action() -> ViewResponse:
                     ),
                 )
             changed = service().required_action_by_filter(action, criteria, clear=clear)
+            matched = service().filter_count(criteria)
             flash(
-                ngettext(
+                ngettext("Done: %(num)d user changed.", "Done: %(num)d users changed.", changed)
+                if changed >= matched
+                else ngettext(
                     "Done: %(num)d user changed (the others had it so already).",
                     "Done: %(num)d users changed (the others had it so already).",
                     changed,

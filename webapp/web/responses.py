@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..i18n import gettext, lazy_gettext, translate
+from ..i18n import gettext, lazy_gettext, ngettext, translate
 from ..sso import Code, Kind, SSOError
 from .display import attribute_label
 from .refusals import ends_session, not_found_words, session_end_message
@@ -130,6 +130,16 @@ def flash_saved(outcome: Outcome, location: str) -> ViewResponse:
                 fields=", ".join(attribute_label(name) for name in outcome.merged_with),
             )
         flash(message, "success")
-    else:
+    elif not outcome.retired:
         flash(str(NOTHING_NEW if outcome.sent else NOTHING_SENT), "info")
+    if outcome.retired:
+        flash(
+            ngettext(
+                "Not saved: %(fields)s. An administrator retired this field while you were editing.",
+                "Not saved: %(fields)s. An administrator retired these fields while you were editing.",
+                len(outcome.retired),
+                fields=", ".join(outcome.retired),
+            ),
+            "warning",
+        )
     return go(location)

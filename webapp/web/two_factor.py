@@ -90,6 +90,7 @@ def two_factor_enable() -> ViewResponse:
             return refusal(error)
         return _page(429 if error.kind == Kind.throttled else 422, enable=form, errors=errors)
     flash(gettext("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
+    g.steps_box_hidden = True  # the step just done; the codes page's Done button leads on to the next one
     return _page(codes=codes)
 
 

@@ -20,7 +20,7 @@ from ..kernel.audit import change, record
 from ..kernel.call import Call, local
 from ..kernel.caller import Caller, authenticate, operator
 from ..kernel.context import Context
-from ..kernel.errors import Code, Kind, SSOError
+from ..kernel.errors import Code, FieldErrors, Kind, SSOError
 from ..kernel.permissions import SCHEMA_MANAGE, require
 from ..kernel.profile_fields import (
     DEFINITION_KEYS,
@@ -35,7 +35,7 @@ from ..kernel.profile_fields import (
     stored_value,
 )
 from ..kernel.profile_rows import hold_schema, load_schema, write_value
-from ..kernel.tables import profile_fields, profile_values, users
+from ..kernel.tables import profile_fields, profile_values, roles, users
 from ..kernel.texts import _nt, _t
 
 AUDIT_TARGET = "profile-schema"
@@ -83,6 +83,12 @@ def active_fields(ctx: Context) -> tuple[ProfileField, ...]:
         return load_schema(conn).active
 
 
+def retired_fields(ctx: Context) -> tuple[ProfileField, ...]:
+    """The retired fields' definitions (a form opened before one was retired may still carry it)."""
+    with reading(ctx.engine) as conn:
+        return tuple(f for f in load_schema(conn).fields if f.retired)
+
+
 def editable_fields(ctx: Context, call: Call, user_id: str | None) -> tuple[ProfileField, ...]:
     """The active fields the caller may edit on `user_id`'s record (None: their own), for the forms."""
     with reading(ctx.engine) as conn:
@@ -117,15 +123,19 @@ def define_field(ctx: Context, call: Call, data: Mapping[str, Any]) -> ProfileFi
     """Add a profile field (immediate: no value can break a new field)."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
-        hold_schema(conn)
-        schema = load_schema(conn)
-        clean = check_definition(data, current=None, schema=schema)
-        if "position" not in data:
-            clean["position"] = max((f.position for f in schema.fields), default=-10) + 10
-        conn.execute(insert(profile_fields).values(**definition_columns(clean), version=1))
-        created = _load_field(conn, clean["name"])
-        _audit(ctx, conn, call, caller, created.name, {}, created.definition())
-        return created
+        return _define(ctx, conn, call, caller, data)
+
+
+def _define(ctx: Context, conn: Connection, call: Call, caller: Caller, data: Mapping[str, Any]) -> ProfileField:
+    hold_schema(conn)
+    schema = load_schema(conn)
+    clean = check_definition(data, current=None, schema=schema, role_names=_role_names(conn))
+    if "position" not in data:
+        clean["position"] = max((f.position for f in schema.fields), default=-10) + 10
+    conn.execute(insert(profile_fields).values(**definition_columns(clean), version=1))
+    created = _load_field(conn, clean["name"])
+    _audit(ctx, conn, call, caller, created.name, {}, created.definition())
+    return created
 
 
 def dry_run(ctx: Context, call: Call, name: str, data: Mapping[str, Any]) -> DryRun:
@@ -145,26 +155,39 @@ def change_field(
     audited update of its user (channel `schema`), in the same transaction."""
     caller = _admin(ctx, call)
     with writing(ctx.engine) as conn:
-        hold_schema(conn)
-        current = _require(conn, name, lock=True)
-        new = _proposed(conn, current, data)
-        found = violations(conn, current, new) if _tightens(current, new) else DryRun(0)
-        if found.count and not (clear_violations and found.clearable):
-            raise SSOError.single(Kind.invalid, Code.invalid_input, name, _refusal(found))
-        for user_id in found.user_ids:
-            _clear_value(ctx, conn, call, caller, user_id, current)
-        before, after = current.definition(), new.definition()
-        changed = {key: after[key] for key in DEFINITION_KEYS if before[key] != after[key]}
-        if not changed:
-            return current
-        conn.execute(
-            update(profile_fields)
-            .where(profile_fields.c.id == current.id)
-            .values(**_columns(changed), version=profile_fields.c.version + 1)
-        )
-        _rekey(conn, current, new)
-        _audit(ctx, conn, call, caller, name, {key: before[key] for key in changed}, changed)
-        return _load_field(conn, name)
+        return _change(ctx, conn, call, caller, name, data, clear_violations=clear_violations)
+
+
+def _change(
+    ctx: Context,
+    conn: Connection,
+    call: Call,
+    caller: Caller,
+    name: str,
+    data: Mapping[str, Any],
+    *,
+    clear_violations: bool = False,
+) -> ProfileField:
+    hold_schema(conn)
+    current = _require(conn, name, lock=True)
+    new = _proposed(conn, current, data)
+    found = violations(conn, current, new) if _tightens(current, new) else DryRun(0)
+    if found.count and not (clear_violations and found.clearable):
+        raise SSOError.single(Kind.invalid, Code.invalid_input, name, _refusal(found))
+    for user_id in found.user_ids:
+        _clear_value(ctx, conn, call, caller, user_id, current)
+    before, after = current.definition(), new.definition()
+    changed = {key: after[key] for key in DEFINITION_KEYS if before[key] != after[key]}
+    if not changed:
+        return current
+    conn.execute(
+        update(profile_fields)
+        .where(profile_fields.c.id == current.id)
+        .values(**_columns(changed), version=profile_fields.c.version + 1)
+    )
+    _rekey(conn, current, new)
+    _audit(ctx, conn, call, caller, name, {key: before[key] for key in changed}, changed)
+    return _load_field(conn, name)
 
 
 def reorder(ctx: Context, call: Call, names: Iterable[str]) -> list[ProfileField]:
@@ -221,33 +244,55 @@ def export_schema(ctx: Context, call: Call) -> list[dict[str, Any]]:
 def import_schema(ctx: Context, call: Call, definitions: Any, *, dry_run_only: bool = False) -> list[str]:
     """Make the stored definitions those of `definitions` (fields not listed are left alone): adds and
     changes, each as the administration would; returns the diff (one line per change, empty when none).
-    Idempotent: a second run finds nothing to do."""
+    All or nothing: every definition is applied in one transaction, and any refusal (every one of them,
+    each named `FIELD` or `FIELD.KEY`) rolls back the whole import. A dry run does the very same and
+    then rolls back, so it refuses exactly what the real run would. Idempotent: a second run finds
+    nothing to do."""
     if not isinstance(definitions, list) or not all(isinstance(d, Mapping) for d in definitions):
         raise SSOError.single(
             Kind.invalid, Code.invalid_input, "definitions", _t("must be a list of field definitions")
         )
-    _admin(ctx, call)
-    with reading(ctx.engine) as conn:
-        schema = load_schema(conn)
+    caller = _admin(ctx, call)
     lines: list[str] = []
-    for definition in definitions:
-        name = definition.get("name")
-        current = schema.by_name.get(name) if isinstance(name, str) else None
-        if current is None:
-            check_definition(definition, current=None, schema=schema)
-            lines.append(f"+ {name}")
-            if not dry_run_only:
-                define_field(ctx, call, definition)
-            continue
-        data = {key: value for key, value in definition.items() if key != "name"}
-        before = current.definition()
-        proposed = {**before, **check_definition(data, current=current, schema=schema)}
-        diff = {key: proposed[key] for key in DEFINITION_KEYS if key in data and proposed[key] != before[key]}
-        for key, value in diff.items():
-            lines.append(f"~ {name}.{key}: {before[key]!r} -> {value!r}")
-        if diff and not dry_run_only:
-            change_field(ctx, call, name, diff)
+    try:
+        with writing(ctx.engine) as conn:
+            refusals = FieldErrors()
+            for definition in definitions:
+                name = definition.get("name")
+                try:
+                    with conn.begin_nested():  # a refused definition leaves nothing, the others go on being checked
+                        lines.extend(_import_one(ctx, conn, call, caller, definition))
+                except SSOError as e:
+                    for key, message in e.errors.items():
+                        named = key if key == name or not isinstance(name, str) else f"{name}.{key}"
+                        refusals.add(named, message, e.sub_status[0] if e.sub_status else Code.invalid_input)
+            refusals.raise_if_any(Kind.invalid)
+            if dry_run_only:
+                raise _DryRunDone
+    except _DryRunDone:
+        pass
     return lines
+
+
+class _DryRunDone(Exception):
+    """Ends a dry run's transaction by rolling it back (everything was applied and checked)."""
+
+
+def _import_one(ctx: Context, conn: Connection, call: Call, caller: Caller, definition: Mapping[str, Any]) -> list[str]:
+    """Apply one imported definition in `conn`'s transaction; its diff lines."""
+    name = definition.get("name")
+    schema = load_schema(conn)
+    current = schema.by_name.get(name) if isinstance(name, str) else None
+    if current is None:
+        _define(ctx, conn, call, caller, definition)
+        return [f"+ {name}"]
+    data = {key: value for key, value in definition.items() if key != "name"}
+    before = current.definition()
+    proposed = {**before, **check_definition(data, current=current, schema=schema, role_names=_role_names(conn))}
+    diff = {key: proposed[key] for key in DEFINITION_KEYS if key in data and proposed[key] != before[key]}
+    if diff:
+        _change(ctx, conn, call, caller, current.name, diff)
+    return [f"~ {name}.{key}: {before[key]!r} -> {value!r}" for key, value in diff.items()]
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -263,13 +308,18 @@ def _require(conn: Connection, name: Any, *, lock: bool = False) -> ProfileField
     return field_from_row(row)
 
 
+def _role_names(conn: Connection) -> frozenset[str]:
+    """The roles that exist, which a field's view and edit sets may name (SPEC §16–§17)."""
+    return frozenset(conn.execute(select(roles.c.name)).scalars())
+
+
 def _load_field(conn: Connection, name: str) -> ProfileField:
     return field_from_row(conn.execute(select(profile_fields).where(profile_fields.c.name == name)).mappings().one())
 
 
 def _proposed(conn: Connection, current: ProfileField, data: Mapping[str, Any]) -> ProfileField:
     """The definition `current` would become with `data` (every problem raised at once)."""
-    clean = check_definition(data, current=current, schema=load_schema(conn))
+    clean = check_definition(data, current=current, schema=load_schema(conn), role_names=_role_names(conn))
     return field_from_row({"id": current.id, "version": current.version, **_columns(clean)})
 
 
@@ -412,9 +462,16 @@ def _audit(
     *,
     before_all: Mapping[str, Any] | None = None,
 ) -> None:
-    changes = {f"{name}.{key}": change(before.get(key), value) for key, value in after.items()}
+    # Only what changed: a new field's unset keys and a deleted field's unset keys are no change.
+    changes = {
+        f"{name}.{key}": change(before.get(key), value)
+        for key, value in after.items()
+        if before.get(key) != value and not (key not in before and value in (None, ""))
+    }
     if before_all is not None:
-        changes.update({f"{name}.{key}": change(value, None) for key, value in before_all.items()})
+        changes.update(
+            {f"{name}.{key}": change(value, None) for key, value in before_all.items() if value not in (None, "")}
+        )
     record(
         conn,
         now=ctx.clock(),

@@ -72,6 +72,10 @@ SEARCH_KEYS = (
 # Criteria only the SCIM face sends (SPEC §21): an exact externalId, the structured `filter` below, and
 # SCIM's 1-based `start_index`; the JSON API's inputs stay SEARCH_KEYS.
 SCIM_SEARCH_KEYS = ("external_id", "filter", "start_index")
+# The console's: `user_ids`, a list of at most USER_IDS_MAX ids (a schema change's dry run links to the
+# users whose values it would break, SPEC §16); not a JSON API input either.
+CONSOLE_SEARCH_KEYS = ("user_ids",)
+USER_IDS_MAX = 100
 ORDERS = ("asc", "desc")
 
 
@@ -141,7 +145,11 @@ def search(ctx: Context, call: Call, criteria) -> dict[str, Any]:
         raise SSOError(Kind.malformed, [Code.invalid_input], {"criteria": "must be an object"})
     with reading(ctx.engine) as conn:
         schema = load_schema(conn)
-        reject_unknown(criteria, search_keys(schema) | set(SCIM_SEARCH_KEYS), lambda key: "is not a search criterion")
+        reject_unknown(
+            criteria,
+            search_keys(schema) | set(SCIM_SEARCH_KEYS) | set(CONSOLE_SEARCH_KEYS),
+            lambda key: "is not a search criterion",
+        )
         caller = authenticate(ctx, conn, call)
         require(caller, USERS_VIEW)
         return run_search(conn, criteria, viewer=caller)
@@ -310,7 +318,7 @@ def _broad_profile_match(conn, criteria: Mapping, schema: ProfileSchema) -> bool
 
 MISSING_CRITERION = object()
 FILTERS: tuple[str, ...] = ("user_id", "username", "email", *NAME_ATTRIBUTES, "sign_up_status", "approval_status")
-FILTERS += ("is_locked", "q", "after", "is_super_user", "is_totp_enabled")
+FILTERS += ("is_locked", "q", "after", "is_super_user", "is_totp_enabled", "user_ids")
 
 
 def _profile_count(criteria: Mapping, schema: ProfileSchema, dialect: str):
@@ -455,6 +463,9 @@ def _criterion_errors(criteria: Mapping, schema: ProfileSchema | None = None) ->
             errors.add(key, _t("must be a string"))
         elif key in criteria and (problem := text_problem(criteria[key])):
             errors.add(key, problem)
+    ids = criteria.get("user_ids", [])
+    if not isinstance(ids, list) or len(ids) > USER_IDS_MAX or not all(isinstance(i, str) and i for i in ids):
+        errors.add("user_ids", _t("must be a list of at most %(num)d user ids", num=USER_IDS_MAX))
     for key in ("sign_up_status", "approval_status"):
         if key in criteria:
             _, message = check_value(ATTRIBUTES[key], criteria[key])
@@ -665,6 +676,8 @@ def _search_filter(criteria: Mapping, dialect: str, schema: ProfileSchema, dense
     errors.raise_if_any(Kind.invalid)
     if "user_id" in criteria:
         clauses.append(users.c.user_id == criteria["user_id"])
+    if "user_ids" in criteria:
+        clauses.append(users.c.user_id.in_(criteria["user_ids"]))
     for key in ("username", "email"):
         if key in criteria:
             clauses.append(users.c[search_column(key)] == fold(criteria[key]))

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex as regex_package
+
 from .attributes import ATTRIBUTES, EMAIL_MAX, READ_ONLY, fold, is_valid_email, text_problem
 from .errors import FieldErrors
 from .texts import (
@@ -34,6 +36,8 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 LABEL_MAX = 256
 DESCRIPTION_MAX = 1024
 REGEX_MAX = 512
+# Seconds one value may take to match a field's regex (a catastrophic pattern must not tie up a worker).
+REGEX_TIMEOUT = 0.1
 OPTION_MAX = 256
 URL_MAX = 2048
 PHONE_MAX = 64
@@ -253,8 +257,13 @@ def _text(f: ProfileField, value: Any) -> tuple[Any, str | None]:
         return None, at_most_characters(f.max_length)
     if f.min_length is not None and len(value) < f.min_length:
         return None, at_least_characters(f.min_length)
-    if f.regex and not _compiled(f.regex).fullmatch(value):
-        return None, f.regex_message or _t("is not in the expected form")
+    if f.regex:
+        try:
+            matched = _compiled(f.regex).fullmatch(value, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return None, _t("could not be checked against the field's pattern in time (the pattern is too slow)")
+        if not matched:
+            return None, f.regex_message or _t("is not in the expected form")
     return value, None
 
 
@@ -362,13 +371,31 @@ _CHECKERS = {
     "choices": _choices,
 }
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+_REGEX_CACHE: dict[str, Any] = {}
 
 
-def _compiled(pattern: str) -> re.Pattern[str]:
+def _compiled(pattern: str) -> Any:
+    """`pattern` compiled by the `regex` package (Python's `re` syntax; matching takes a timeout)."""
     if pattern not in _REGEX_CACHE:
-        _REGEX_CACHE[pattern] = re.compile(pattern)
+        _REGEX_CACHE[pattern] = regex_package.compile(pattern)
     return _REGEX_CACHE[pattern]
+
+
+# Values that make a backtracking pattern such as (a|aa)+$ or (\w+\s?)+$ take exponential time: a run of one
+# character and then one that breaks the match.
+_SLOW_PROBES = tuple(char * 32 + end for char in "a0 x.-_@" for end in ("!", "\u0000"))
+
+
+def _too_slow(pattern: str) -> bool:
+    """Whether `pattern` times out on one of the probes (checked when a definition sets or changes it)."""
+    compiled = _compiled(pattern)
+    try:
+        for probe in _SLOW_PROBES:
+            compiled.fullmatch(probe, timeout=REGEX_TIMEOUT)
+            compiled.search(probe, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        return True
+    return False
 
 
 def check_profile_values(
@@ -451,9 +478,17 @@ def stored_value(f: ProfileField, row: Any) -> Any:
 # --- definitions ---------------------------------------------------------------------------------------
 
 
-def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, schema: ProfileSchema) -> dict[str, Any]:
+def check_definition(
+    data: Mapping[str, Any],
+    *,
+    current: ProfileField | None,
+    schema: ProfileSchema,
+    role_names: Iterable[str] | None = None,
+) -> dict[str, Any]:
     """A definition's values checked (every problem at once, each naming its key): the clean definition,
-    with the current one's values for the keys `data` does not carry. Raises SSOError (E008002, 422)."""
+    with the current one's values for the keys `data` does not carry. Raises SSOError (E008002, 422).
+    `role_names` (the roles that exist): a view or edit set may name no other role, except one the current
+    definition already names (a role deleted since does not block every other change of the field)."""
     from .errors import Kind
 
     errors = FieldErrors()
@@ -533,10 +568,15 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
             regex = None
         else:
             try:
-                re.compile(regex)
-            except re.error as e:
+                re.compile(regex)  # Python's syntax, as documented ...
+                regex_package.compile(regex)  # ... and what the values are matched with
+            except (re.error, regex_package.error) as e:
                 errors.add("regex", _t("is not a valid regular expression (%(reason)s)", reason=str(e)))
                 regex = None
+            else:
+                if (current is None or regex != current.regex) and _too_slow(regex):
+                    errors.add("regex", _t("is too slow to check (it backtracks catastrophically); simplify it"))
+                    regex = None
     clean["regex"] = regex if kind == "text" else None
     message = merged.get("regex_message") or None
     if message is not None and (not isinstance(message, str) or len(message) > LABEL_MAX or text_problem(message)):
@@ -553,6 +593,11 @@ def check_definition(data: Mapping[str, Any], *, current: ProfileField | None, s
             isinstance(item, str) and (item == SELF or NAME_PATTERN.fullmatch(item)) for item in value
         ):
             errors.add(key, _t("must be a list of 'self' and role names"))
+            continue
+        known = {SELF, *(role_names or ()), *(getattr(current, key) if current else ())}
+        unknown = [item for item in dict.fromkeys(value) if item not in known]
+        if role_names is not None and unknown:
+            errors.add(key, _t("names no role: %(names)s", names=", ".join(unknown)))
         else:
             clean[key] = list(dict.fromkeys(value))
 

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...i18n import gettext
+from flask import current_app
+
+from ...i18n import gettext, translate
 from ...sso.kernel.attributes import Attribute
-from ..field_table import attribute
+from ..field_table import as_attribute, attribute, profile_field
 from .values import MISSING, canonical, decode_value, same
 
 RESOLUTIONS = ("mine", "theirs")
@@ -79,11 +81,40 @@ def parse_field(attr: Attribute, form: Mapping[str, str]) -> FieldInput:
             item.value = None
             if typed:
                 item.problem = gettext("either tick “clear” or type a new value, not both")
+        elif item.text == "" and item.original is None and not attr.nullable:
+            # No clear box: an empty box is how NULL is drawn, so an empty box over NULL is untouched.
+            pass
+        elif item.text == "" and _required(name):
+            # A required field's box emptied: its value removed, which the service refuses as "is required"
+            # (not as the empty text breaking the field's regex or type).
+            item.value = None
         elif item.text is not None:
             item.value = canonical(attr, item.text)
     if item.conflict_mine is not MISSING and item.value is not MISSING and item.resolve is None:
         item.problem = item.problem or gettext("someone else changed this too: choose to keep yours or take theirs")
     return item
+
+
+def retired_fields_sent(form: Any) -> list[str]:
+    """The labels of retired profile fields that a form opened before they were retired carries a changed
+    value of (nothing is written to a retired field: the person is told so, SPEC §16)."""
+    labels = []
+    for f in current_app.extensions["sso"].retired_profile_fields():
+        if not any(key in form for key in (f.name, f"clear_{f.name}", f"choices_{f.name}")):
+            continue
+        attr = as_attribute(f)
+        item = parse_field(attr, form)
+        if item.value is MISSING or item.problem:
+            continue
+        if item.original is MISSING or canonical(attr, item.value) != item.original:
+            labels.append(translate(f.label) or f.name)
+    return labels
+
+
+def _required(name: str) -> bool:
+    """Whether `name` is a required profile field (built-in attributes have no such rule)."""
+    f = profile_field(name)
+    return f is not None and f.required
 
 
 def _clear_or(item: FieldInput, chosen: Any) -> None:
@@ -97,7 +128,7 @@ def _clear_or(item: FieldInput, chosen: Any) -> None:
         item.clear, item.value = False, chosen
     else:
         item.value = None
-        item.problem = "either tick “clear” or choose a new value, not both"
+        item.problem = gettext("either tick “clear” or choose a new value, not both")
 
 
 @dataclass

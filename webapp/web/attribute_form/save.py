@@ -9,6 +9,7 @@ from typing import Any
 from ...i18n import gettext
 from ...sso import Kind, SSOError
 from ...sso.kernel.presentation import UserData
+from ..field_table import check
 from ..refusals import form_errors, form_status
 from .merge import plan_merge
 from .parse import AttributeForm
@@ -27,6 +28,7 @@ class Outcome:
     status: int = 200
     current: UserData | None = None  # the user as stored, for a re-render
     sent: dict[str, Any] = field(default_factory=dict)  # what the person changed
+    retired: list[str] = field(default_factory=list)  # labels of retired fields the person changed (not saved)
 
 
 @dataclass
@@ -45,8 +47,8 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
     Raises SSOError for refusals that are not about the form's values (session, permissions).
     """
     problems = form.problems()
-    if problems:
-        return Outcome(errors=problems, status=422)
+    if problems:  # reported with every other changed value's problem, all at once
+        return Outcome(errors=_with_value_problems(editor, form, problems), status=422)
     # A form rendered by us carries its version and every original: the changes are known without
     # reading the user, and the conditional write tells us if anyone saved meanwhile. Otherwise
     # (a hand-made POST) compare with what is stored now.
@@ -93,3 +95,22 @@ def save(editor: Editor, form: AttributeForm) -> Outcome:
         return outcome
     outcome.errors, outcome.status = {"version": gettext("this user kept changing while you saved; try again")}, 409
     return outcome
+
+
+def _with_value_problems(editor: Editor, form: AttributeForm, problems: dict[str, str]) -> dict[str, str]:
+    """`problems` (inputs that could not be read) and the value rule's message for every other field the
+    person changed, in form order: nothing is written, but nothing is held back for the next try either."""
+    if "version" in problems:
+        return problems
+    complete = form.version is not None and form.has_all_originals()
+    originals = form.originals(None if complete else editor.load())
+    changes = form.changes(originals)
+    errors = {}
+    for name in editor.names:
+        if name in problems:
+            errors[name] = problems[name]
+        elif name in changes:
+            _, message = check(name, changes[name])
+            if message:
+                errors[name] = message
+    return errors

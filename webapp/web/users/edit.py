@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, g, request, stream_with_context, url_for
 
-from ...i18n import gettext, translate
+from ...i18n import gettext
 from ...sso import SSOError
 from ...sso.accounts.export import FORMATS, MEDIA_TYPES
 from ...sso.accounts.guards import OWN_DELETE
@@ -29,11 +29,13 @@ from ...sso.kernel.permissions import (
 )
 from ...sso.kernel.presentation import UserData
 from ..attribute_form import AttributeForm, Editor, Outcome, conflict_message, save, views_after, views_for
+from ..attribute_form.parse import retired_fields_sent
 from ..attribute_form.view import groups, view_only
 from ..auth import may, permission_required, service
 from ..blueprint import bp
 from ..devices import newest_sessions
-from ..field_table import register
+from ..display import attribute_label
+from ..field_table import refuse_profile_fields_outside, register
 from ..forms import SetPasswordForm
 from ..names import usernames
 from ..refusals import general_errors
@@ -105,23 +107,18 @@ def with_view_only(fields: list, user: UserData) -> list:
 
 
 def refuse_fields_outside(allowed: tuple[str, ...], form: Mapping[str, str], user_id: str | None = None) -> None:
-    """The 403 page for a crafted form that carries an attribute (or, given `user_id`, a profile field the
-    caller may view there) the caller may not change (nothing is written; the page never draws a control)."""
+    """The 403 page for a crafted form that carries an attribute (or, given `user_id`, a profile field) the
+    caller may not change (nothing is written; the page never draws a control)."""
     sent = [
         name
         for name in EDITABLE
         if name not in allowed and (name in form or f"clear_{name}" in form or f"resolve_{name}" in form)
     ]
+    labels = [attribute_label(name) for name in sent]
     if user_id is not None:
-        viewed = [f for f in service().readable_profile_fields(user_id) if f.name not in allowed]
-        named = [translate(f.label) or f.name for f in viewed if f.name in form or f"clear_{f.name}" in form]
-        if named:
-            abort(
-                403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(named))
-            )
-    if sent:
-        labels = ", ".join(ATTRIBUTES[name].label.lower() for name in sent)
-        abort(403, description=f"Your roles do not allow changing {labels} of this user. Nothing was saved.")
+        refuse_profile_fields_outside(allowed, form, labels)
+    if labels:
+        abort(403, description=gettext("You may not change %(fields)s. Nothing was saved.", fields=", ".join(labels)))
 
 
 def user_editor(user_id: str, names: tuple[str, ...] = EDITABLE) -> Editor:
@@ -175,7 +172,8 @@ def _edit_page(
         "version": version,
         "outcome": outcome,
         "conflict_message": conflict_message(outcome, gettext("this user")),
-        "general_errors": general_errors(outcome.errors if outcome else {}, EDITABLE),
+        # A profile field's error shows beside it and in the one summary, never in a second box.
+        "general_errors": general_errors(outcome.errors if outcome else {}, (*EDITABLE, *(f.name for f in fields))),
         "is_self": user["user_id"] == g.user["user_id"],
         "history": history,
         "names": usernames(records=history, user=user),
@@ -227,6 +225,7 @@ def user_save(user_id: str) -> ViewResponse:
     form = AttributeForm.parse(editor.names, request.form)
     try:
         outcome = save(editor, form)
+        outcome.retired = retired_fields_sent(request.form)
         if outcome.status == 200:  # saved (or nothing to save): a 303 that reads and renders nothing more
             return flash_saved(outcome, url_for("web.user_edit", user_id=user_id))
         user = outcome.current or editor.load()

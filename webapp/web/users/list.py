@@ -9,7 +9,7 @@ from flask import current_app, request, stream_with_context, url_for
 
 from ...i18n import lazy_gettext
 from ...sso import SSOError
-from ...sso.accounts.search import SEARCH_KEYS
+from ...sso.accounts.search import SEARCH_KEYS, USER_IDS_MAX
 from ...sso.bulk import ACTIONS as BULK_ACTIONS
 from ...sso.kernel.attributes import APPROVAL_STATUSES, SIGN_UP_STATUSES
 from ...sso.kernel.permissions import USERS_VIEW
@@ -33,7 +33,7 @@ SORT_COLUMNS = {  # the list's sortable columns: query-string key → (search or
 }
 PAGE_SIZES = (20, 50, 100)
 YES_NO = {"yes": True, "no": False}
-LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "deleting", "sort", "dir", "size")
+LIST_STATE = ("q", "locked", "approval", "signup", "super", "totp", "deleting", "sort", "dir", "size", "ids")
 
 
 NOT_SET = "(not set)"  # a profile field filter's choice for "has no value"
@@ -78,6 +78,8 @@ def _search_criteria(args, fields: tuple[ProfileField, ...] = ()) -> tuple[dict[
         criteria["cur_page"] = int(page_text) if re.fullmatch(r"[0-9]{1,9}", page_text) and int(page_text) > 0 else 1
     if shown["q"]:
         criteria["q"] = shown["q"]
+    if shown["ids"]:  # the users a schema change's dry run found (comma-separated ids)
+        criteria["user_ids"] = [i for i in shown["ids"].split(",") if i][:USER_IDS_MAX]
     for key, criterion in (
         ("locked", "is_locked"),
         ("super", "is_super_user"),
@@ -132,7 +134,7 @@ def user_list_csv() -> ViewResponse:
     try:
         chunks = service().export_users(criteria)
     except SSOError as error:
-        if form_errors(error, (*SEARCH_KEYS, *(f.name for f in fields), "lacking_required")) is None:
+        if form_errors(error, (*SEARCH_KEYS, *(f.name for f in fields), "lacking_required", "user_ids")) is None:
             return refusal(error)
         return list_page(request.args, back=url_for("web.user_list"))  # the list, saying what is wrong
     response = current_app.response_class(stream_with_context(chunks), mimetype="text/csv")
@@ -161,7 +163,10 @@ def list_page(
     try:
         result = service().search(criteria)
     except SSOError as error:
-        errors, result = form_errors(error, (*SEARCH_KEYS, *(f.name for f in fields), "lacking_required")), None
+        errors, result = (
+            form_errors(error, (*SEARCH_KEYS, *(f.name for f in fields), "lacking_required", "user_ids")),
+            None,
+        )
         if errors is None:
             return refusal(error)
     status = 422 if errors else status
