@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
 
 from .sso.email.mail import Mailer
-from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Text, lifetime
+from .sso.kernel.texts import LOCALES, SOURCE_LOCALE, Localized, Text, lifetime
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -125,7 +125,11 @@ def current_locale() -> str:
 
 
 def translate(message: str | None) -> str | None:
-    """A message the service raised, in this request's language (English when the catalog has no entry)."""
+    """A message the service raised, in this request's language (English when the catalog has no entry); an
+    administrator's words (`Localized`: a profile field's label or description) in it when translated, else as
+    written."""
+    if isinstance(message, Localized):
+        return message.in_locale(str(get_locale() or SOURCE_LOCALE))
     if isinstance(message, Text):
         if message.plural is not None and message.number is not None:
             values = {key: value for key, value in message.values.items() if key != "num"}  # ngettext sets num
@@ -179,4 +183,8 @@ def init_i18n(app: Flask) -> None:
     mailer = app.extensions["sso"].ctx.mailer
     if isinstance(mailer, Mailer):
         mailer.page_locale = page_locale
-    app.jinja_env.globals.update(current_locale=current_locale, language_names=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        language_names=LANGUAGE_NAMES,
+        translated_locales=tuple(locale for locale in LOCALES if locale != SOURCE_LOCALE),
+    )

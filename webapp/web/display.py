@@ -234,8 +234,8 @@ def attribute_label(name: str) -> str:
     attr = ATTRIBUTES.get(name)
     if attr is not None:
         return translate(attr.label) or name
-    if known(name):  # a profile field this request registered: its label is the administrator's own words
-        return attribute(name).label or name
+    if known(name):  # a profile field this request registered: the administrator's words, in this language if given
+        return translate(attribute(name).label) or name
     if name in EXTRA_LABELS:
         return str(EXTRA_LABELS[name])
     return name.replace("_", " ").capitalize()

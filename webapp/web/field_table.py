@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort, current_app, g
 
-from ..i18n import gettext
+from ..i18n import gettext, translate
 from ..sso.kernel.attributes import ATTRIBUTES, Attribute, check_value
 from ..sso.kernel.profile_fields import SELF, TEXT_VALUE_MAX, ProfileField, check_field_value
 
@@ -84,7 +84,7 @@ def refuse_profile_fields_outside(editable: Iterable[str], form: Any, also: Iter
     labels of built-in attributes refused alike, named in the same message."""
     allowed = set(editable)
     named = list(also) + [
-        f.label
+        translate(f.label) or f.name
         for f in current_app.extensions["sso"].profile_fields()
         if f.name not in allowed
         and any(key in form for key in (f.name, f"clear_{f.name}", f"choices_{f.name}", f"resolve_{f.name}"))

@@ -13,7 +13,7 @@ from flask import flash, redirect, request, url_for
 from ..i18n import gettext, lazy_gettext
 from ..sso import SSOError
 from ..sso.kernel.permissions import SCHEMA_MANAGE
-from ..sso.kernel.profile_fields import FLAGS, SELF, TYPES, ProfileField
+from ..sso.kernel.profile_fields import FLAGS, SELF, TRANSLATED_KEYS, TRANSLATED_LOCALES, TYPES, ProfileField
 from ..sso.kernel.texts import _t
 from .auth import permission_required, service
 from .blueprint import bp
@@ -23,7 +23,9 @@ from .responses import ViewResponse, error_page, page, refusal
 DEFINITION_FLAGS = tuple(flag for flag in FLAGS if flag != "retired")
 NUMBERS = ("min_length", "max_length", "minimum", "maximum", "position")
 TEXTS = ("label", "description", "type", "regex", "regex_message", "group", "scim_path")
-FORM_KEYS = (*TEXTS, *NUMBERS, "options", *DEFINITION_FLAGS, "view", "edit")
+# The label and description in the other shipped languages: inputs named as the service names their errors.
+TRANSLATION_INPUTS = tuple(f"translations.{locale}.{key}" for locale in TRANSLATED_LOCALES for key in TRANSLATED_KEYS)
+FORM_KEYS = (*TEXTS, *NUMBERS, "options", *DEFINITION_FLAGS, "view", "edit", *TRANSLATION_INPUTS)
 FLAG_LABELS = {
     "nullable": lazy_gettext("Nullable"),
     "required": lazy_gettext("Required"),
@@ -83,6 +85,7 @@ def definition_from_form(form: Mapping[str, str], *, new: bool) -> tuple[dict[st
         data[key] = ([SELF] if f"{key}_self" in form else []) + roles
     if not new and "position" not in form:
         data.pop("position")
+    data["translations"] = translations_from_form(form)
     return data, problems
 
 
@@ -97,6 +100,7 @@ def form_values(f: ProfileField | None) -> dict[str, Any]:
     for key in ("view", "edit"):
         shown[f"{key}_self"] = SELF in shown[key]
         shown[f"{key}_roles"] = ", ".join(role for role in shown[key] if role != SELF)
+    shown.update(translation_values(f))
     return shown
 
 
@@ -125,6 +129,7 @@ def _sent_values(form: Mapping[str, str]) -> dict[str, Any]:
     for key in ("view", "edit"):
         shown[f"{key}_self"] = f"{key}_self" in form
         shown[f"{key}_roles"] = form.get(f"{key}_roles", "")
+    shown.update({key: form.get(key, "") for key in TRANSLATION_INPUTS})
     return shown
 
 
@@ -264,3 +269,27 @@ def profile_field_delete(name: str) -> ViewResponse:
         return page("profile_fields/delete.html", 422, name=name, error=errors.get("confirm"))
     flash(gettext("Profile field %(name)s deleted, with its values.", name=name), "success")
     return redirect(url_for("web.profile_fields"), 303)
+
+
+# --- the label and description in other languages (SPEC §16, §22) ----------------------------------------------
+
+
+def translations_from_form(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The `translations` the form's inputs describe (an empty input: not translated, the source text is shown)."""
+    found: dict[str, dict[str, str]] = {}
+    for locale in TRANSLATED_LOCALES:
+        for key in TRANSLATED_KEYS:
+            text = form.get(f"translations.{locale}.{key}", "").strip()
+            if text:
+                found.setdefault(locale, {})[key] = text
+    return found
+
+
+def translation_values(f: ProfileField) -> dict[str, str]:
+    """The translation inputs' values for `f`."""
+    given = f.translations or {}
+    return {
+        f"translations.{locale}.{key}": given.get(locale, {}).get(key, "")
+        for locale in TRANSLATED_LOCALES
+        for key in TRANSLATED_KEYS
+    }

@@ -19,7 +19,15 @@ import regex as regex_package
 
 from .attributes import ATTRIBUTES, EMAIL_MAX, READ_ONLY, fold, is_valid_email, text_problem
 from .errors import FieldErrors
-from .texts import _t, at_least_characters, at_most_characters, text_of_at_most_characters
+from .texts import (
+    LOCALES,
+    SOURCE_LOCALE,
+    Localized,
+    _t,
+    at_least_characters,
+    at_most_characters,
+    text_of_at_most_characters,
+)
 
 MAX_FIELDS = 100
 TEXT_VALUE_MAX = 4096  # characters of one text value (SPEC §16: at most 4 KiB)
@@ -87,6 +95,7 @@ DEFINITION_KEYS = (
     "name",
     "label",
     "description",
+    "translations",
     "type",
     "min_length",
     "max_length",
@@ -142,6 +151,9 @@ class ProfileField:
     scim_path: str | None = None
     retired: bool = False
     version: int = 1
+    # locale → {"label": ..., "description": ...}: the label and description in the other shipped languages
+    # (`label` and `description` are `Localized` with them); None when there are none
+    translations: Mapping[str, Mapping[str, str]] | None = field(default=None, hash=False)
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -156,6 +168,10 @@ class ProfileField:
                 value = [{"value": v, "label": label} for v, label in value]
             elif key in ("view", "edit"):
                 value = list(value)
+            elif key == "translations":
+                value = {locale: dict(texts) for locale, texts in value.items()} if value else None
+            else:
+                value = str(value) if isinstance(value, Localized) else value
             shown[key] = value
         return shown
 
@@ -512,6 +528,8 @@ def check_definition(
         else:
             clean[key] = value
 
+    clean["translations"] = check_translations(merged.get("translations"), errors)
+
     kind = merged.get("type")
     if kind not in TYPES:
         errors.add("type", _t("must be one of: %(choices)s", choices=", ".join(TYPES)))
@@ -686,6 +704,7 @@ def _check_options(value: Any, kind: Any, errors: FieldErrors) -> list[dict[str,
 
 _DEFAULTS: dict[str, Any] = {
     "description": "",
+    "translations": None,
     "min_length": None,
     "max_length": None,
     "regex": None,
@@ -710,12 +729,14 @@ _DEFAULTS: dict[str, Any] = {
 
 def field_from_row(row: Any) -> ProfileField:
     """A stored definition row as a ProfileField."""
+    translations = row.get("translations") or None
     return ProfileField(
         id=row["id"],
         name=row["name"],
-        label=row["label"],
+        label=Localized(row["label"], _translated(translations, "label")),
         type=row["type"],
-        description=row["description"] or "",
+        description=Localized(row["description"] or "", _translated(translations, "description")),
+        translations=translations,
         min_length=row["min_length"],
         max_length=row["max_length"],
         regex=row["regex"],
@@ -745,3 +766,45 @@ def definition_columns(clean: Mapping[str, Any]) -> dict[str, Any]:
     columns["is_unique"] = columns.pop("unique")
     columns["field_group"] = columns.pop("group")
     return columns
+
+
+# --- translations of the label and description (SPEC §16: "what people read (per language, §22)") ------------
+
+TRANSLATED_LOCALES = tuple(locale for locale in LOCALES if locale != SOURCE_LOCALE)
+TRANSLATED_KEYS = {"label": LABEL_MAX, "description": DESCRIPTION_MAX}
+
+
+def check_translations(value: Any, errors: FieldErrors) -> dict[str, dict[str, str]] | None:
+    """A definition's `translations` checked ({"de": {"label": ..., "description": ...}, ...}; each problem
+    named `translations.LOCALE.KEY`): the clean mapping without empty texts, or None when nothing is left."""
+    if value is None:
+        return None
+    locales = ", ".join(TRANSLATED_LOCALES)
+    if not isinstance(value, Mapping):
+        errors.add("translations", _t("must map languages (%(locales)s) to a label and a description", locales=locales))
+        return None
+    clean: dict[str, dict[str, str]] = {}
+    for locale, texts in value.items():
+        where = f"translations.{str(locale)[:16]}"
+        if locale not in TRANSLATED_LOCALES:
+            errors.add(where, _t("is not a language to translate into (%(locales)s)", locales=locales))
+            continue
+        if not isinstance(texts, Mapping):
+            errors.add(where, _t("must map languages (%(locales)s) to a label and a description", locales=locales))
+            continue
+        for key, text in texts.items():
+            limit = TRANSLATED_KEYS.get(key)
+            if limit is None:
+                errors.add(f"{where}.{str(key)[:32]}", _t("only a label and a description are translated"))
+            elif text is None or text == "":
+                continue  # not translated: the source text is shown
+            elif not isinstance(text, str) or text_problem(text) or len(text) > limit or not text.strip():
+                errors.add(f"{where}.{key}", text_of_at_most_characters(limit))
+            else:
+                clean.setdefault(locale, {})[key] = text
+    return {locale: clean[locale] for locale in TRANSLATED_LOCALES if locale in clean} or None
+
+
+def _translated(translations: Mapping[str, Mapping[str, str]] | None, key: str) -> dict[str, str]:
+    """locale → the translation of `key` ("label" or "description") where there is one."""
+    return {locale: texts[key] for locale, texts in (translations or {}).items() if texts.get(key)}

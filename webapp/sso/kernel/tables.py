@@ -291,6 +291,7 @@ profile_fields = Table(
     Column("name", String(64), unique=True, nullable=False),
     Column("label", String(256), nullable=False),
     Column("description", Text, nullable=False),
+    Column("translations", JSON),  # {"de": {"label": ..., "description": ...}, ...}; NULL: none (SPEC §16, §22)
     Column("type", String(16), nullable=False),
     Column("min_length", Integer),
     Column("max_length", Integer),

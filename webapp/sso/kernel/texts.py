@@ -72,3 +72,20 @@ def lifetime(minutes: int) -> Text:
     if minutes % 60 == 0:
         return _nt("%(num)d hour", "%(num)d hours", minutes // 60)
     return _nt("%(num)d minute", "%(num)d minutes", minutes)
+
+
+class Localized(str):
+    """An administrator's words with their translations (a profile field's label or description, SPEC §16):
+    the source text as a `str` (every machine reads that: the JSON API, SCIM, OpenAPI, the audit), and
+    `translations`, locale → text, for the console (`webapp.i18n.translate` picks the reader's language)."""
+
+    translations: dict[str, str]
+
+    def __new__(cls, source: str, translations: dict[str, str] | None = None) -> Localized:
+        self = super().__new__(cls, source)
+        self.translations = dict(translations or {})
+        return self
+
+    def in_locale(self, locale: str) -> str:
+        """The text in `locale` when it has a translation there, else the source text."""
+        return self.translations.get(locale) or str(self)

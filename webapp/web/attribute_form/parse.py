@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 
-from ...i18n import gettext
+from ...i18n import gettext, translate
 from ...sso.kernel.attributes import Attribute
 from ..field_table import as_attribute, attribute, profile_field
 from .values import MISSING, canonical, decode_value, same
@@ -107,7 +107,7 @@ def retired_fields_sent(form: Any) -> list[str]:
         if item.value is MISSING or item.problem:
             continue
         if item.original is MISSING or canonical(attr, item.value) != item.original:
-            labels.append(f.label)
+            labels.append(translate(f.label) or f.name)
     return labels
 
 

@@ -133,9 +133,11 @@ class FieldView:
             return gettext("Optional: leave empty for not set.")
         found = profile_field(self.name)
         if found is not None and found.required and self.context in NEW:
-            return " ".join(filter(None, (gettext("Required."), found.description)))
+            return " ".join(filter(None, (gettext("Required."), translate(found.description))))
         return (
-            (found.description or None) if found is not None else (str(HELP[self.name]) if self.name in HELP else None)
+            (translate(found.description) or None)
+            if found is not None
+            else (str(HELP[self.name]) if self.name in HELP else None)
         )
 
     @property
