@@ -244,3 +244,16 @@ def test_each_message_of_a_batch_gets_the_whole_smtp_timeout_on_the_shared_conne
         ids = [queue(sso, address()) for _ in range(3)]
         assert run_until_empty(sso.ctx, Mailer({"SSO_SMTP_URL": slow.url, "SSO_SMTP_TIMEOUT": 1})) == 3
         assert [row(sso, i)["status"] for i in ids] == ["sent"] * 3 and slow.connections == 1
+
+
+def test_two_messages_get_two_ids_even_when_the_global_random_repeats_itself(sso, monkeypatch):
+    """make_msgid's only random part is the global `random`, which a library or a test framework may seed: a
+    hypothesis test's two notifications in one 1/100 s got one id, and the unique index refused the update."""
+    import random
+
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # make_msgid saw one 1/100 s for both
+    ids = []
+    for _ in range(2):
+        random.seed(7)
+        ids.append(queue(sso, address()))
+    assert ids[0] != ids[1]

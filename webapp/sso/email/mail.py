@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import secrets
 import smtplib
 import socket
 import ssl
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, formatdate, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,13 @@ def when(moment: datetime, locale: str = SOURCE_LOCALE) -> str:
     return f"{babel_datetime(aware, 'medium', tzinfo=UTC, locale=locale.replace('-', '_'))} UTC"
 
 
+def new_message_id(domain: str) -> str:
+    """A Message-ID of 128 random bits. Not `email.utils.make_msgid`: its only random part is the global
+    `random`, which a library or a test framework may seed, and two messages of one request then got one id
+    (the outbox's unique index refused the change they belonged to)."""
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
 class Mailer:
     """Sends messages through SMTP, or writes them to the log when SSO_SMTP_URL is not set."""
 
@@ -285,7 +293,7 @@ class Mailer:
             raise ValueError("the recipient's address cannot be written as it is into the To header")
         mime["Date"] = format_datetime(date.replace(tzinfo=UTC)) if date else formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        mime["Message-ID"] = message_id or make_msgid(domain=domain)
+        mime["Message-ID"] = message_id or new_message_id(domain)
         mime["Auto-Submitted"] = "auto-generated"
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")

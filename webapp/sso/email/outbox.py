@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
@@ -28,7 +28,7 @@ from ..kernel.context import Context
 from ..kernel.errors import Code, Kind, SSOError
 from ..kernel.tables import outbox
 from ..kernel.texts import _t
-from .mail import Message
+from .mail import Message, new_message_id
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 ERROR_MAX = 512
@@ -46,7 +46,7 @@ def _domain(settings: dict[str, Any]) -> str:
 def enqueue(ctx: Context, conn: Connection, message: Message, *, user_id: str | None = None) -> str:
     """Write `message` to the outbox inside the caller's transaction (`conn`); returns its Message-ID."""
     now = ctx.clock()
-    message_id = make_msgid(domain=_domain(ctx.settings))
+    message_id = new_message_id(_domain(ctx.settings))
     body = ctx.codec.seal(json.dumps({"text": message.text, "html": message.html}))
     conn.execute(
         insert(outbox).values(
