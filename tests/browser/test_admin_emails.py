@@ -10,31 +10,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from webapp import create_app
-
-from ..conftest import FAST_WORKER_ENV, FERNET_KEY, fresh_database
-from ..conftest import app_config as config_for
 from ..core.helpers import audit_of
 from ..mailbox import link_in
-from ..server import LiveServer, server_env
-from .ui import Live, flash, signed_in
+from .ui import Live, flash, mailing_server, signed_in
 
 
 @pytest.fixture(scope="module")
 def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
     """gunicorn on SQLite mailing the module's mailbox, its outbox worker beside it."""
-    db_url = fresh_database("sqlite", request, tmp_path_factory)
-    app = create_app(config_for(db_url, SSO_LOGIN_MAX_FAILURES=0))
-    server = LiveServer(
-        server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="100", SSO_SMTP_URL=mailbox.url, **FAST_WORKER_ENV),
-        worker=True,
-    )
-    server.env["SSO_PUBLIC_URL"] = server.url
-    try:
-        with server:
-            yield Live("sqlite", server.url, db_url, app)
-    finally:
-        app.extensions["sso_engine"].dispose()
+    with mailing_server(request, tmp_path_factory, mailbox) as found:
+        yield found
 
 
 def test_send_a_verify_email_link_from_manage_user_and_confirm_it(pages, live, mailbox, js):

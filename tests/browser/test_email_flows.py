@@ -9,13 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from webapp import create_app
-
-from ..conftest import FAST_WORKER_ENV, FERNET_KEY, fresh_database
-from ..conftest import app_config as config_for
 from ..mailbox import link_in
-from ..server import LiveServer, server_env
-from .ui import PASSWORD, Live, axe_check, flash, log_in
+from .ui import PASSWORD, Live, axe_check, flash, log_in, mailing_server
 
 NEW_PASSWORD = "Brand-New-Horse-31"
 
@@ -23,26 +18,10 @@ NEW_PASSWORD = "Brand-New-Horse-31"
 @pytest.fixture(scope="module")
 def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
     """gunicorn on SQLite with console sign-up open (no approval) and SMTP to the module's mailbox."""
-    db_url = fresh_database("sqlite", request, tmp_path_factory)
-    app = create_app(config_for(db_url, SSO_LOGIN_MAX_FAILURES=0))
-    server = LiveServer(
-        server_env(
-            db_url,
-            FERNET_KEY,
-            SSO_LOGIN_MAX_FAILURES="100",
-            SSO_SMTP_URL=mailbox.url,
-            SSO_SIGNUP_APPS="Console",
-            SSO_SIGNUP_APPROVAL_NEEDED="0",
-            **FAST_WORKER_ENV,
-        ),
-        worker=True,
-    )
-    server.env["SSO_PUBLIC_URL"] = server.url
-    try:
-        with server:
-            yield Live("sqlite", server.url, db_url, app)
-    finally:
-        app.extensions["sso_engine"].dispose()
+    with mailing_server(
+        request, tmp_path_factory, mailbox, SSO_SIGNUP_APPS="Console", SSO_SIGNUP_APPROVAL_NEEDED="0"
+    ) as found:
+        yield found
 
 
 def test_sign_up_open_the_emailed_link_confirm_and_log_in(pages, live, mailbox, js):

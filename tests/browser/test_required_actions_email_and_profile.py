@@ -10,33 +10,18 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from webapp import create_app
 from webapp.sso import Call
 
-from ..conftest import FAST_WORKER_ENV, FERNET_KEY, fresh_database
-from ..conftest import app_config as config_for
 from ..mailbox import link_in
-from ..server import LiveServer, server_env
-from .ui import SEED_APP, Live, signed_in, unique
+from .ui import SEED_APP, Live, mailing_server, signed_in, unique
 
 
 @pytest.fixture(scope="module")
 def live(request, tmp_path_factory, mailbox) -> Iterator[Live]:
-    db_url = fresh_database("sqlite", request, tmp_path_factory)
-    app = create_app(config_for(db_url, SSO_LOGIN_MAX_FAILURES=0))
-    server = LiveServer(
-        server_env(db_url, FERNET_KEY, SSO_LOGIN_MAX_FAILURES="100", SSO_SMTP_URL=mailbox.url, **FAST_WORKER_ENV),
-        worker=True,
-    )
-    server.env["SSO_PUBLIC_URL"] = server.url
-    try:
-        with server:
-            found = Live("sqlite", server.url, db_url, app)
-            seed = found.sso.serve(Call("browser", found._ust, SEED_APP, "127.0.0.1", "python", None))
-            seed.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "required": True})
-            yield found
-    finally:
-        app.extensions["sso_engine"].dispose()
+    with mailing_server(request, tmp_path_factory, mailbox) as found:
+        seed = found.sso.serve(Call("browser", found._ust, SEED_APP, "127.0.0.1", "python", None))
+        seed.define_profile_field({"name": "badge", "label": "Badge", "type": "integer", "required": True})
+        yield found
 
 
 def test_verify_email_sends_a_link_and_the_link_confirms_the_address(pages, live, mailbox, js):

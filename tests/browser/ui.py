@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from webapp import create_app
 from webapp.sso import SSOError
 
-from ..conftest import PASSWORD, ROOT
+from ..conftest import FAST_WORKER_ENV, FERNET_KEY, PASSWORD, ROOT, fresh_database
+from ..conftest import app_config as config_for
+from ..server import LiveServer, server_env
 from ..web.html_forms import login_form
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,6 +86,22 @@ class Live:
         except SSOError as error:
             return list(error.sub_status)
         return None
+
+
+@contextmanager
+def mailing_server(request, tmp_path_factory, mailbox, **env: str) -> Iterator[Live]:
+    """gunicorn on a fresh SQLite database mailing `mailbox`, its outbox worker beside it, `SSO_PUBLIC_URL` its
+    own address (so emailed links lead back to it); `env`, more settings. For a module's `live` fixture."""
+    db_url = fresh_database("sqlite", request, tmp_path_factory)
+    app = create_app(config_for(db_url, SSO_LOGIN_MAX_FAILURES=0))
+    settings = {"SSO_LOGIN_MAX_FAILURES": "100", "SSO_SMTP_URL": mailbox.url, **FAST_WORKER_ENV, **env}
+    server = LiveServer(server_env(db_url, FERNET_KEY, **settings), worker=True)
+    server.env["SSO_PUBLIC_URL"] = server.url
+    try:
+        with server:
+            yield Live("sqlite", server.url, db_url, app)
+    finally:
+        app.extensions["sso_engine"].dispose()
 
 
 class ContextPool:
