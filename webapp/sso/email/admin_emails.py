@@ -146,21 +146,6 @@ def _check_throttle(ctx: Context, conn: Connection, user_id: str, now: datetime)
 # --- the messages ------------------------------------------------------------------------------------------
 
 
-def _token(conn: Connection, purpose: str, user: Any, now: datetime, expires: datetime, **extra: Any) -> str:
-    token, digest = tokens.new_token()
-    conn.execute(
-        insert(email_tokens).values(
-            token_hash=digest,
-            purpose=purpose,
-            user_id=user["user_id"],
-            creation_time=now,
-            expiration_time=expires,
-            **extra,
-        )
-    )
-    return token
-
-
 def _message(ctx: Context, conn: Connection, user: Any, kind: str, now: datetime) -> str:
     """The kind's token and message (into the outbox); returns the Message-ID."""
     settings = ctx.settings
@@ -172,12 +157,12 @@ def _message(ctx: Context, conn: Connection, user: Any, kind: str, now: datetime
     if kind == PASSWORD_RESET:
         minutes = settings["SSO_PASSWORD_RESET_MINUTES"]
         expires = now + timedelta(minutes=minutes)
-        token = _token(conn, tokens.RESET, user, now, expires)
+        token = tokens.issue(conn, tokens.RESET, user["user_id"], now, expires)
         template, path = "admin/password_reset", RESET_PATH
     elif kind == SIGNUP_CONFIRMATION:
         minutes = settings["SSO_SIGNUP_CONFIRM_HOURS"] * 60
         expires = now + timedelta(minutes=minutes)
-        token = _token(conn, tokens.SIGNUP, user, now, expires)
+        token = tokens.issue(conn, tokens.SIGNUP, user["user_id"], now, expires)
         template, path = "admin/signup_confirm", CONFIRM_PATH
     else:
         minutes = VERIFY_HOURS * 60
@@ -191,7 +176,7 @@ def _message(ctx: Context, conn: Connection, user: Any, kind: str, now: datetime
             )
             .values(used_time=now)
         )
-        token = _token(conn, VERIFY_PURPOSE, user, now, expires, new_email=user["email"])
+        token = tokens.issue(conn, VERIFY_PURPOSE, user["user_id"], now, expires, new_email=user["email"])
         template, path = "admin/verify_email", VERIFY_PATH
     message = render(
         template,

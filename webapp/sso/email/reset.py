@@ -129,18 +129,9 @@ def request_password_reset(ctx: Context, call: Call, credential) -> None:
         return
     expires = now + timedelta(minutes=ctx.settings["SSO_PASSWORD_RESET_MINUTES"])
     for user in recipients:
-        token, digest = tokens.new_token()
         with writing(ctx.engine) as conn:
+            token = tokens.issue(conn, tokens.RESET, user["user_id"], now, expires)
             _send_link(ctx, conn, user, token, expires)
-            conn.execute(
-                insert(email_tokens).values(
-                    token_hash=digest,
-                    purpose=tokens.RESET,
-                    user_id=user["user_id"],
-                    creation_time=now,
-                    expiration_time=expires,
-                )
-            )
             _count_request(ctx, conn, keys, now)
             record(
                 conn,

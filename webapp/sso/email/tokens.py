@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, insert, select
 
 from ..kernel.rows import load_user
 from ..kernel.tables import email_tokens
@@ -25,6 +25,18 @@ def new_token() -> tuple[str, str]:
     digest = token_hash(token)
     assert digest is not None, "token_urlsafe(32) has the shape of our tokens"
     return token, digest
+
+
+def issue(conn: Connection, purpose: str, user_id: str, now: datetime, expires: datetime, **extra: Any) -> str:
+    """A new single-use link token for `purpose`, its hash stored in `conn`'s transaction; returns the token
+    (for the link; it is never stored). `extra`: more columns (`new_email`)."""
+    token, digest = new_token()
+    conn.execute(
+        insert(email_tokens).values(
+            token_hash=digest, purpose=purpose, user_id=user_id, creation_time=now, expiration_time=expires, **extra
+        )
+    )
+    return token
 
 
 def token_hash(token: Any) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from ...db import writing
 from ..kernel.audit import change, record
@@ -68,18 +68,8 @@ def send_verification(ctx: Context, call: Call) -> str:
             )
             .values(used_time=now)
         )
-        token, digest = tokens.new_token()
         expires = now + timedelta(hours=LINK_HOURS)
-        conn.execute(
-            insert(email_tokens).values(
-                token_hash=digest,
-                purpose=PURPOSE,
-                user_id=user["user_id"],
-                creation_time=now,
-                expiration_time=expires,
-                new_email=user["email"],
-            )
-        )
+        token = tokens.issue(conn, PURPOSE, user["user_id"], now, expires, new_email=user["email"])
         settings = ctx.settings
         message = render(
             "verify_email",

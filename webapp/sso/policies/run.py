@@ -45,7 +45,7 @@ from ..kernel.caller import operator
 from ..kernel.context import Context
 from ..kernel.errors import SSOError
 from ..kernel.rows import load_user
-from ..kernel.tables import audit, email_tokens, policy_claims, users
+from ..kernel.tables import audit, policy_claims, users
 from ..privacy.deletion import delete_due
 from .settings import ACTIONS, DELETE_UNCONFIRMED, LOCK_INACTIVE, WARN_BEFORE, Policy, check_values, load, manager
 
@@ -241,17 +241,8 @@ def _warn(ctx: Context, conn: Connection, call: Call, user: Any, entry: Due, war
         if entry.policy == LOCK_INACTIVE:
             values["link"] = settings["SSO_PUBLIC_URL"] + LOGIN_PATH
         else:  # a fresh confirmation link (the first one has long expired), valid until the deletion
-            token, digest = tokens.new_token()
             expires = max(entry.due_time, now + timedelta(days=warn_days))
-            conn.execute(
-                insert(email_tokens).values(
-                    token_hash=digest,
-                    purpose=tokens.SIGNUP,
-                    user_id=user["user_id"],
-                    creation_time=now,
-                    expiration_time=expires,
-                )
-            )
+            token = tokens.issue(conn, tokens.SIGNUP, user["user_id"], now, expires)
             values["link"] = settings["SSO_PUBLIC_URL"] + CONFIRM_PATH + token
         template = "policy/lock_warning" if entry.policy == LOCK_INACTIVE else "policy/delete_warning"
         enqueue(ctx, conn, render(template, user["email"], **values), user_id=user["user_id"])
